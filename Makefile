@@ -1,0 +1,84 @@
+# Switchboard — one hand-written GNU Makefile (CONVENTIONS.md §18).
+#   make            release build: build/release/switchboard
+#   make asan       ASan+UBSan build: build/asan/switchboard (what the tests use)
+#   make test       unit tests (cmocka) under ASan+UBSan
+#   make fuzz       libFuzzer targets (clang) in build/fuzz/
+#   make coverage   unit tests with gcov coverage
+#   make check-includes / format-check
+PKGS     := libuv libwebsockets jansson sqlite3 libsodium yaml-0.1
+CC       ?= cc
+CSTD     := -std=c11 -D_GNU_SOURCE
+WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
+PKG_CFL  := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+SRC      := $(shell find src -name '*.c' ! -name main.c | sort)
+HDRS     := $(shell find src -name '*.h')
+MIGR     := $(sort $(wildcard src/store/migrations/*.sql))
+UNIT     := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+MODE ?= release
+ifeq ($(MODE),release)
+  OPT := -O2 -g
+else ifeq ($(MODE),asan)
+  OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+else ifeq ($(MODE),coverage)
+  OPT := -O0 -g --coverage
+endif
+B       := build/$(MODE)
+CFLAGS  := $(CSTD) $(WARN) $(OPT) -Isrc -I$(B)/gen $(PKG_CFL) $(EXTRA_CFLAGS)
+LDFLAGS := $(OPT) $(EXTRA_LDFLAGS)
+OBJ     := $(SRC:%.c=$(B)/%.o)
+
+.PHONY: all asan ubsan test unit fuzz coverage clean check-includes format-check bin
+all: bin
+bin: $(B)/switchboard
+
+asan ubsan:
+	$(MAKE) MODE=asan bin
+
+$(B)/gen/migrations.h: $(MIGR) tools/embed_sql.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed_sql.sh $(MIGR) > $@
+
+$(B)/%.o: %.c $(HDRS) $(B)/gen/migrations.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/libsb.a: $(OBJ)
+	ar rcs $@ $^
+
+$(B)/switchboard: $(B)/src/main.o $(B)/libsb.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libsb.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libsb.a $(LDFLAGS) $(PKG_LIBS) -lcmocka
+
+unit: $(UNIT:tests/unit/%.c=$(B)/tests/%)
+	@set -e; for t in $^; do echo "== $$t"; $$t; done
+
+test:
+	$(MAKE) MODE=asan bin unit
+
+coverage:
+	$(MAKE) MODE=coverage unit
+
+# libFuzzer targets: clang, ASan+UBSan, the library sources compiled in.
+FZ_FLAGS := $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -Ibuild/fuzz/gen $(PKG_CFL)
+fuzz: $(FUZZ:tests/fuzz/%.c=build/fuzz/%)
+build/fuzz/gen/migrations.h: $(MIGR) tools/embed_sql.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed_sql.sh $(MIGR) > $@
+build/fuzz/%: tests/fuzz/%.c $(SRC) $(HDRS) build/fuzz/gen/migrations.h
+	@mkdir -p $(dir $@)
+	clang $(FZ_FLAGS) -o $@ $< $(SRC) $(PKG_LIBS)
+
+check-includes:
+	sh tools/check_includes.sh
+
+format-check:
+	clang-format --dry-run --Werror $(SRC) src/main.c $(HDRS)
+
+clean:
+	rm -rf build

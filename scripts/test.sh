@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Sets everything up and runs every test: cmocka unit tests and the
+# integration tests against the real server, both under ASan+UBSan, then the
+# fuzz targets for a bounded time. Ends with one line "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh || exit 1
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+mkdir -p build/logs
+pass=0 fail=0
+
+step() { echo; echo "=== $*"; }
+
+step "build (ASan+UBSan)"
+if ! make -j"$(nproc)" MODE=asan bin >build/logs/build.log 2>&1; then
+	cat build/logs/build.log; echo "0 passed, 1 failed"; exit 1
+fi
+make MODE=asan check-includes || fail=$((fail + 1))
+
+step "unit tests (cmocka)"
+make -j"$(nproc)" MODE=asan unit 2>&1 | tee build/logs/unit.log
+unit_rc=${PIPESTATUS[0]}
+p=$(grep -o '\[  PASSED  \] [0-9]*' build/logs/unit.log | awk '{s+=$4} END {print s+0}')
+f=$(grep -o '\[  FAILED  \] [0-9]*' build/logs/unit.log | awk '{s+=$4} END {print s+0}')
+[ "$unit_rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+pass=$((pass + p)) fail=$((fail + f))
+
+step "integration tests (node:test against build/asan/switchboard)"
+(cd tests/integration && npm ci --no-audit --no-fund --silent) || fail=$((fail + 1))
+SB_BIN="$PWD/build/asan/switchboard" node --test --test-concurrency=1 tests/integration/ \
+	2>&1 | tee build/logs/integration.log
+p=$(grep -E '^# pass [0-9]+' build/logs/integration.log | awk '{print $3}')
+f=$(grep -E '^# fail [0-9]+' build/logs/integration.log | awk '{print $3}')
+pass=$((pass + ${p:-0})) fail=$((fail + ${f:-1}))
+
+step "fuzz targets (${FUZZ_SECONDS}s each)"
+if make -j"$(nproc)" fuzz >build/logs/fuzz-build.log 2>&1; then
+	for fz in build/fuzz/fuzz_*; do
+		name=$(basename "$fz"); corpus="tests/fuzz/corpus/${name#fuzz_}"
+		work=$(mktemp -d); [ -d "$corpus" ] && cp -r "$corpus/." "$work/"
+		if "$fz" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 "$work" \
+			>"build/logs/$name.log" 2>&1; then
+			echo "$name: ok ($(grep -o 'stat::number_of_executed_units: *[0-9]*' \
+				"build/logs/$name.log" | awk '{print $2}') runs)"
+			pass=$((pass + 1))
+		else
+			tail -40 "build/logs/$name.log"; echo "$name: FAILED"; fail=$((fail + 1))
+		fi
+		rm -rf "$work"
+	done
+else
+	cat build/logs/fuzz-build.log; fail=$((fail + 1))
+fi
+
+echo
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

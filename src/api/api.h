@@ -1,0 +1,24 @@
+/*
+ * api.h — the REST API and the WebSocket event stream (libwebsockets on the
+ * libuv loop). Routes and their JSON are documented in docs/openapi.yaml.
+ *
+ * Thread: loop thread. api_alloc registers the HTTP listener on the loop;
+ * api_busy tells shutdown whether requests are still in flight.
+ */
+#ifndef SB_API_H
+#define SB_API_H
+
+#include "core/core.h"
+#include "routing/routing.h"
+#include "store/store.h"
+
+struct api;
+int api_alloc(struct api **ap, uv_loop_t *loop, const struct config *cfg, struct routing *r,
+	      struct store *st, const struct st_snapshot *snap);
+/* Requests waiting for the store or a worker. */
+size_t api_busy(const struct api *a);
+/* Stops listening and closes every connection; the loop must then run until
+ * lws has closed its handles. */
+void api_free(struct api *a);
+
+#endif

@@ -1,0 +1,139 @@
+/* api_int.h — structures private to api/. */
+#ifndef SB_API_INT_H
+#define SB_API_INT_H
+
+#include "api/api.h"
+#include <jansson.h>
+#include <libwebsockets.h>
+#include <uthash.h>
+
+#define API_MAX_SEGS 8
+#define API_ERRSZ 256
+
+struct session {
+	char token_hash[65];
+	int64_t user_id;
+	int64_t expires_at;
+	UT_hash_handle hh;
+};
+
+struct ws_msg {
+	struct ws_msg *next;
+	size_t len;
+	unsigned char buf[]; /* LWS_PRE headroom + payload */
+};
+
+struct ws_client {
+	struct ws_client *prev, *next;
+	struct lws *wsi;
+	struct user *user;
+	bool all;          /* sees every event (manager/admin) */
+	struct ws_msg *head, *tail;
+	size_t queued;
+};
+
+struct api {
+	uv_loop_t *loop;
+	const struct config *cfg;
+	struct routing *r;
+	struct store *st;
+	struct lws_context *ctx;
+	struct session *sessions;
+	struct ws_client *clients;
+	size_t busy;
+	int64_t started_at;
+};
+
+enum api_method { M_GET, M_POST, M_PUT, M_PATCH, M_DELETE, M_OTHER };
+
+/* One HTTP request; refcounted so async work can outlive the connection. */
+struct api_req {
+	struct api *api;
+	struct lws *wsi;           /* NULL once the connection has closed */
+	enum api_method method;
+	char path[256];
+	char *segs[API_MAX_SEGS];  /* path split on '/', into segbuf */
+	int nsegs;
+	char segbuf[256];
+	char *body;
+	size_t body_len, body_cap;
+	bool body_too_large;
+	struct user *user;         /* authenticated user, or NULL */
+	char token_hash[65];
+	/* response */
+	int status;
+	unsigned char *resp;       /* LWS_PRE + body */
+	size_t resp_len;
+	bool replied;
+};
+
+/* ---- http.c ---- */
+void api_reply_json(struct api_req *q, int status, json_t *body); /* steals body */
+void api_reply_error(struct api_req *q, int status, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Maps a domain error to a status and message. */
+void api_reply_err(struct api_req *q, int err, const char *what);
+/* Query argument by name ("state"); returns 0 and copies, -ENOENT, -E2BIG. */
+int api_query(struct api_req *q, const char *name, char *buf, size_t size);
+/* Rejects query args not in allowed (NULL-terminated); 0 = ok (replied otherwise). */
+int api_query_check(struct api_req *q, const char *const *allowed);
+
+/* Async work holds the request (ref + busy count) and releases it after. */
+struct api_req *api_req_hold(struct api_req *q);
+void api_req_release(struct api_req *q);
+
+/* ---- routes.c ---- */
+void api_dispatch(struct api_req *q);
+
+/* ---- auth.c ---- */
+int api_sessions_load(struct api *a, const struct st_snapshot *snap);
+void api_sessions_free(struct api *a);
+/* Finds the session for a bearer token; NULL if unknown or expired. */
+struct user *api_session_user(struct api *a, const char *token, char hash_out[65]);
+void api_route_login(struct api_req *q);
+void api_route_logout(struct api_req *q);
+bool api_has_role(const struct user *u, enum role r);
+bool api_is_manager(const struct user *u); /* voice_manager or admin */
+
+/* ---- json_req.c: request bodies, decoded defensively (fuzzed) ---- */
+struct req_login {
+	char user_name[ST_NAME];
+	char password[1024];
+};
+struct req_presence {
+	enum presence status;
+	char reason[ST_TEXT];
+};
+struct req_clear {
+	char note[256];
+	char wrap_up_code[ST_NAME];
+};
+struct req_user {
+	struct st_user rec;
+	char password[1024];
+	unsigned roles;
+	bool has_name, has_email, has_mobile, has_business, has_password, has_roles, has_active;
+};
+int req_decode_login(const char *b, size_t n, struct req_login *r, char *err, size_t esz);
+int req_decode_presence(const char *b, size_t n, struct req_presence *r, char *err, size_t esz);
+int req_decode_clear(const char *b, size_t n, struct req_clear *r, char *err, size_t esz);
+/* create: user_name, name and password required; update: user_name refused. */
+int req_decode_user(const char *b, size_t n, bool create, struct req_user *r, char *err,
+		    size_t esz);
+bool req_valid_user_name(const char *s);
+bool req_valid_phone(const char *s);
+
+/* ---- ws.c ---- */
+void api_ws_event(const struct routing_event *ev, void *arg);
+int api_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		    size_t len);
+void api_ws_close_all(struct api *a);
+
+/* ---- views.c: JSON of domain objects ---- */
+json_t *view_user(const struct routing *r, const struct user *u, bool full);
+json_t *view_agent(const struct routing *r, const struct user *u);
+json_t *view_queue(const struct routing *r, size_t i);
+json_t *view_interaction(const struct routing *r, const struct st_interaction *ix);
+json_t *view_time(int64_t ms);
+
+#endif

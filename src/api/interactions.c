@@ -1,0 +1,204 @@
+/*
+ * interactions.c — GET /api/v1/interactions (filtered, keyset-paginated)
+ * and GET /api/v1/interactions/{number} with its activity stream.
+ *
+ * DESIGN
+ * - Both read the store on the worker pool; the loop only validates the
+ *   query and renders JSON. Pages are keyset-paginated (next_cursor is the
+ *   last id seen), so page 1,000 costs what page 1 costs.
+ * - Agents see only interactions assigned to them; voice_manager and admin
+ *   see all (SPEC.md §5/§8).
+ */
+#define LOG_MODULE "api"
+#include "api/api_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const list_params[] = {"state", "agent", "queue", "direction", "from",
+					  "to", "limit", "cursor", NULL};
+
+static int parse_int_param(struct api_req *q, const char *name, int64_t lo, int64_t hi,
+			   int64_t *out)
+{
+	char buf[32], *end;
+	int rc = api_query(q, name, buf, sizeof(buf));
+	long long v;
+
+	if (rc == -ENOENT)
+		return 0;
+	v = rc ? 0 : strtoll(buf, &end, 10);
+	if (rc || !buf[0] || *end || v < lo || v > hi) {
+		api_reply_error(q, 400, "invalid_parameter", "'%s' must be an integer from %lld to %lld",
+				name, (long long)lo, (long long)hi);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_time_param(struct api_req *q, const char *name, int64_t *out)
+{
+	char buf[64];
+	int rc = api_query(q, name, buf, sizeof(buf));
+
+	if (rc == -ENOENT)
+		return 0;
+	if (rc || time_parse(buf, out)) {
+		api_reply_error(q, 400, "invalid_parameter",
+				"'%s' must be a time like 2026-11-25T06:20:00Z, a date, or "
+				"milliseconds since 1970", name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_state(struct api_req *q, struct store_ix_filter *f)
+{
+	enum ix_state st;
+	int rc = api_query(q, "state", f->state, sizeof(f->state));
+
+	if (rc == -ENOENT)
+		return 0;
+	if (rc || ix_state_parse(f->state, &st) || st == IX_QUEUED) {
+		api_reply_error(q, 400, "invalid_parameter", "'state' must be one of new, "
+				"work_in_progress, closed_complete, closed_abandoned");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_names(struct api_req *q, struct store_ix_filter *f)
+{
+	char buf[ST_NAME];
+	struct user *u;
+	int rc;
+
+	if ((rc = api_query(q, "agent", buf, sizeof(buf))) != -ENOENT) {
+		u = rc ? NULL : routing_user_find(q->api->r, buf);
+		if (!u) {
+			api_reply_error(q, 400, "invalid_parameter", "'agent' names no user");
+			return -EINVAL;
+		}
+		f->agent_user_id = user_record(u)->id;
+	}
+	if ((rc = api_query(q, "queue", buf, sizeof(buf))) != -ENOENT) {
+		f->queue_id = rc ? 0 : routing_queue_id(q->api->r, buf);
+		if (!f->queue_id) {
+			api_reply_error(q, 400, "invalid_parameter", "'queue' names no queue");
+			return -EINVAL;
+		}
+	}
+	rc = api_query(q, "direction", f->direction, sizeof(f->direction));
+	if (rc != -ENOENT && (rc || (strcmp(f->direction, "inbound") &&
+				     strcmp(f->direction, "outbound")))) {
+		api_reply_error(q, 400, "invalid_parameter", "'direction' must be inbound or outbound");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_filter(struct api_req *q, struct store_ix_filter *f)
+{
+	int64_t limit = 50, cursor = 0;
+
+	memset(f, 0, sizeof(*f));
+	if (api_query_check(q, list_params) || parse_state(q, f) || parse_names(q, f) ||
+	    parse_time_param(q, "from", &f->from_ms) || parse_time_param(q, "to", &f->to_ms) ||
+	    parse_int_param(q, "limit", 1, 200, &limit) ||
+	    parse_int_param(q, "cursor", 1, INT64_MAX, &cursor))
+		return -EINVAL;
+	f->limit = (int)limit;
+	f->before_id = cursor;
+	return 0;
+}
+
+static void list_done(int err, struct store_ix_page *pg, void *arg)
+{
+	struct api_req *q = arg;
+	json_t *a, *o;
+	char cur[24];
+
+	if (err) {
+		api_reply_err(q, CC_ESTORE, "");
+		api_req_release(q);
+		return;
+	}
+	a = json_array();
+	for (size_t i = 0; i < pg->n; i++)
+		json_array_append_new(a, view_interaction(q->api->r, &pg->rows[i]));
+	o = json_pack("{s:o}", "interactions", a);
+	if (pg->more && pg->n) {
+		snprintf(cur, sizeof(cur), "%lld", (long long)pg->rows[pg->n - 1].id);
+		json_object_set_new(o, "next_cursor", json_string(cur));
+	} else {
+		json_object_set_new(o, "next_cursor", json_null());
+	}
+	api_reply_json(q, 200, o);
+	api_req_release(q);
+}
+
+void api_route_interactions_list(struct api_req *q)
+{
+	struct store_ix_filter f;
+
+	if (parse_filter(q, &f))
+		return;
+	if (!api_is_manager(q->user)) {
+		if (!user_is_agent(q->user)) {
+			api_reply_error(q, 403, "forbidden",
+					"interactions are for agents (their own) and managers");
+			return;
+		}
+		if (f.agent_user_id && f.agent_user_id != user_record(q->user)->id) {
+			api_reply_error(q, 403, "forbidden",
+					"an agent sees only their own interactions");
+			return;
+		}
+		f.agent_user_id = user_record(q->user)->id;
+	}
+	if (store_ix_list(q->api->st, &f, list_done, api_req_hold(q))) {
+		api_req_release(q);
+		api_reply_err(q, -ENOMEM, "");
+	}
+}
+
+static void get_done(int err, struct store_ix_detail *d, void *arg)
+{
+	struct api_req *q = arg;
+	json_t *o, *acts;
+
+	if (err)
+		api_reply_err(q, CC_ESTORE, "");
+	else if (!d->found || (!api_is_manager(q->user) &&
+			       d->ix.agent_user_id != user_record(q->user)->id))
+		/* Not yours: answer as if it did not exist (no record enumeration). */
+		api_reply_error(q, 404, "not_found", "no interaction %s", q->segs[3]);
+	else {
+		o = view_interaction(q->api->r, &d->ix);
+		acts = json_array();
+		for (size_t i = 0; i < d->n_activity; i++) {
+			const struct st_activity *ac = &d->activity[i];
+			json_array_append_new(acts, json_pack("{s:o,s:s,s:s,s:s}", "at",
+							      view_time(ac->at), "kind", ac->kind,
+							      "actor", ac->actor, "text", ac->text));
+		}
+		json_object_set_new(o, "activity", acts);
+		api_reply_json(q, 200, o);
+	}
+	api_req_release(q);
+}
+
+void api_route_interaction_get(struct api_req *q)
+{
+	const char *num = q->segs[3];
+
+	if (strlen(num) >= ST_NUMBER) {
+		api_reply_error(q, 404, "not_found", "no interaction %.32s", num);
+		return;
+	}
+	if (store_ix_get(q->api->st, num, get_done, api_req_hold(q))) {
+		api_req_release(q);
+		api_reply_err(q, -ENOMEM, "");
+	}
+}

@@ -1,0 +1,504 @@
+/*
+ * routes.c — the route table and the REST handlers.
+ *
+ * DESIGN
+ * - A table of {method, path pattern, access, handler}; patterns are split
+ *   on '/' and '*' matches one segment. Unknown paths get 404, known paths
+ *   with another method 405, both with a JSON error body.
+ * - Access is checked before the handler runs (signed in, admin); handlers
+ *   check what depends on the target (self, manager, agent roles).
+ * - Writes answer after the store has committed (request → ack): the
+ *   handler holds the request and replies from the done callback.
+ */
+#define LOG_MODULE "routes"
+#include "api/api_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum access { ACC_PUBLIC, ACC_SIGNED_IN, ACC_ADMIN };
+
+typedef void(route_h)(struct api_req *q);
+struct route {
+	enum api_method method;
+	const char *pattern;
+	enum access access;
+	route_h *h;
+};
+
+/* ---- helpers ---- */
+static void reply_committed(int err, void *arg, json_t *ok_body, const char *what)
+{
+	struct api_req *q = arg;
+
+	if (err) {
+		json_decref(ok_body);
+		api_reply_err(q, err, what);
+	} else {
+		api_reply_json(q, 200, ok_body);
+	}
+	api_req_release(q);
+}
+
+static struct user *target_user(struct api_req *q, int seg)
+{
+	struct user *u = routing_user_find(q->api->r, q->segs[seg]);
+
+	if (!u)
+		api_reply_error(q, 404, "not_found", "no user '%.64s'", q->segs[seg]);
+	return u;
+}
+
+/* The agent named in the path, if the caller may act on it. */
+static struct user *target_agent(struct api_req *q, bool manager_ok)
+{
+	struct user *u = target_user(q, 3);
+
+	if (!u)
+		return NULL;
+	if (u != q->user && !(manager_ok && api_is_manager(q->user))) {
+		api_reply_error(q, 403, "forbidden", "only %s or a manager may do this",
+				user_record(u)->user_name);
+		return NULL;
+	}
+	if (!user_is_agent(u)) {
+		api_reply_error(q, 403, "not_an_agent",
+				"user '%s' holds no agent role (sn_openframe.user + "
+				"interaction_agent, or awa_agent + awa_integration_user)",
+				user_record(u)->user_name);
+		return NULL;
+	}
+	return u;
+}
+
+static const char *const no_params[] = {NULL};
+
+/* ---- health, me, roles ---- */
+static void h_health(struct api_req *q)
+{
+	api_reply_json(q, 200, json_pack("{s:s,s:s,s:I,s:I}", "status", "ok", "store",
+					 q->api->cfg->store_backend, "uptime_seconds",
+					 (json_int_t)((time_now_ms() - q->api->started_at) / 1000),
+					 "pending_writes", (json_int_t)store_pending(q->api->st)));
+}
+
+static void h_me(struct api_req *q)
+{
+	json_t *o = view_user(q->api->r, q->user, true);
+
+	if (user_is_agent(q->user))
+		json_object_set_new(o, "agent", view_agent(q->api->r, q->user));
+	api_reply_json(q, 200, o);
+}
+
+static void h_roles(struct api_req *q)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; i < ROLE__N; i++)
+		json_array_append_new(a, json_string(role_name(i)));
+	api_reply_json(q, 200, json_pack("{s:o,s:b}", "roles", a, "awa_enabled",
+					 routing_awa_enabled(q->api->r)));
+}
+
+/* ---- users (admin) ---- */
+static void h_users_list(struct api_req *q)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < routing_user_count(q->api->r); i++)
+		json_array_append_new(a, view_user(q->api->r, routing_user_at(q->api->r, i), true));
+	api_reply_json(q, 200, json_pack("{s:o}", "users", a));
+}
+
+static void h_user_get(struct api_req *q)
+{
+	struct user *u = target_user(q, 3);
+
+	if (!u)
+		return;
+	if (u != q->user && !api_has_role(q->user, ROLE_ADMIN)) {
+		api_reply_error(q, 403, "forbidden", "only an admin may read other users");
+		return;
+	}
+	api_reply_json(q, 200, view_user(q->api->r, u, true));
+}
+
+struct user_job {
+	struct api_req *q;
+	struct req_user body;
+	struct user *u;
+	int err;
+};
+
+static void user_saved(int err, void *arg)
+{
+	struct user_job *j = arg;
+	struct api_req *q = j->q;
+
+	if (err)
+		api_reply_err(q, err, "the user could not be stored");
+	else
+		api_reply_json(q, q->method == M_POST ? 201 : 200, view_user(q->api->r, j->u, true));
+	api_req_release(q);
+	free(j);
+}
+
+static void user_create_hashed(void *arg)
+{
+	struct user_job *j = arg;
+	struct api_req *q = j->q;
+
+	if (j->err) {
+		api_reply_err(q, j->err, "cannot hash the password");
+	} else {
+		j->err = routing_user_create(q->api->r, &j->body.rec, j->body.roles, user_saved, j,
+					     &j->u);
+		if (!j->err)
+			return;
+		api_reply_err(q, j->err, j->err == CC_ECONFLICT ? "that user_name is taken"
+								: "cannot create the user");
+	}
+	api_req_release(q);
+	free(j);
+}
+
+static void user_update_hashed(void *arg)
+{
+	struct user_job *j = arg;
+	struct api_req *q = j->q;
+	struct user *u = routing_user_find(q->api->r, j->body.rec.user_name);
+	struct st_user rec;
+
+	if (j->err || !u) {
+		api_reply_err(q, j->err ? j->err : CC_ENOTFOUND, "cannot update the user");
+		api_req_release(q);
+		free(j);
+		return;
+	}
+	rec = *user_record(u);
+	if (j->body.has_name) str_copy(rec.name, j->body.rec.name, sizeof(rec.name));
+	if (j->body.has_email) str_copy(rec.email, j->body.rec.email, sizeof(rec.email));
+	if (j->body.has_mobile)
+		str_copy(rec.mobile_phone, j->body.rec.mobile_phone, sizeof(rec.mobile_phone));
+	if (j->body.has_business)
+		str_copy(rec.business_phone, j->body.rec.business_phone, sizeof(rec.business_phone));
+	if (j->body.has_password)
+		str_copy(rec.password_hash, j->body.rec.password_hash, sizeof(rec.password_hash));
+	if (j->body.has_active) rec.active = j->body.rec.active;
+	j->u = u;
+	j->err = routing_user_update(q->api->r, u, &rec, user_saved, j);
+	if (j->err)
+		user_saved(j->err, j);
+}
+
+static void user_hash_work(void *arg)
+{
+	struct user_job *j = arg;
+
+	if (j->body.has_password)
+		j->err = password_hash(j->body.password, j->body.rec.password_hash,
+					   sizeof(j->body.rec.password_hash));
+}
+
+static void user_write(struct api_req *q, bool create)
+{
+	struct user_job *j = calloc(1, sizeof(*j));
+	char err[API_ERRSZ];
+
+	if (!j) {
+		api_reply_err(q, -ENOMEM, "");
+		return;
+	}
+	if (req_decode_user(q->body, q->body_len, create, &j->body, err, sizeof(err))) {
+		api_reply_error(q, 400, "invalid_body", "%s", err);
+		free(j);
+		return;
+	}
+	if (create && routing_user_find(q->api->r, j->body.rec.user_name)) {
+		api_reply_error(q, 409, "conflict", "user '%s' exists", j->body.rec.user_name);
+		free(j);
+		return;
+	}
+	if (!create)
+		str_copy(j->body.rec.user_name, q->segs[3], sizeof(j->body.rec.user_name));
+	j->q = api_req_hold(q);
+	if (work_submit(q->api->loop, user_hash_work,
+			create ? user_create_hashed : user_update_hashed, j)) {
+		api_reply_err(q, -ENOMEM, "");
+		api_req_release(q);
+		free(j);
+	}
+}
+
+static void h_user_create(struct api_req *q)
+{
+	user_write(q, true);
+}
+
+static void h_user_update(struct api_req *q)
+{
+	if (target_user(q, 3))
+		user_write(q, false);
+}
+
+static void role_saved(int err, void *arg)
+{
+	struct api_req *q = arg;
+	struct user *u = routing_user_find(q->api->r, q->segs[3]);
+
+	reply_committed(err, q, u ? view_user(q->api->r, u, true) : json_null(),
+			"the role change could not be stored");
+}
+
+static void role_change(struct api_req *q, bool grant)
+{
+	struct user *u = target_user(q, 3);
+	enum role role;
+	int err;
+
+	if (!u)
+		return;
+	if (role_parse(q->segs[5], &role)) {
+		api_reply_error(q, 404, "not_found", "no role '%.64s'", q->segs[5]);
+		return;
+	}
+	if (!grant && u == q->user && role == ROLE_ADMIN) {
+		api_reply_error(q, 409, "conflict", "an admin cannot revoke their own admin role");
+		return;
+	}
+	err = routing_role_set(q->api->r, u, role, grant, user_record(q->user)->user_name,
+			       role_saved, api_req_hold(q));
+	if (err) {
+		api_req_release(q);
+		api_reply_err(q, err, "cannot change the role");
+	}
+}
+
+static void h_role_grant(struct api_req *q)
+{
+	role_change(q, true);
+}
+
+static void h_role_revoke(struct api_req *q)
+{
+	role_change(q, false);
+}
+
+/* ---- agents and presence ---- */
+static void h_agents(struct api_req *q)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < routing_user_count(q->api->r); i++) {
+		struct user *u = routing_user_at(q->api->r, i);
+		if (user_is_agent(u) && user_record(u)->active)
+			json_array_append_new(a, view_agent(q->api->r, u));
+	}
+	api_reply_json(q, 200, json_pack("{s:o}", "agents", a));
+}
+
+static void h_presence_get(struct api_req *q)
+{
+	struct user *u = target_agent(q, true);
+
+	if (u)
+		api_reply_json(q, 200, view_agent(q->api->r, u));
+}
+
+static void presence_saved(int err, void *arg)
+{
+	struct api_req *q = arg;
+	struct user *u = routing_user_find(q->api->r, q->segs[3]);
+
+	reply_committed(err, q, view_agent(q->api->r, u), "the presence change was not stored");
+}
+
+static void presence_refused(struct api_req *q, struct user *u, int err, enum presence to)
+{
+	struct agent_view v;
+	enum presence cur;
+
+	user_agent_view(u, &v);
+	cur = v.presence;
+	if (err == CC_EFORBIDDEN)
+		api_reply_error(q, 403, "missing_roles",
+				"%s cannot take calls: Available needs roles sn_openframe.user + "
+				"interaction_agent%s", user_record(u)->user_name,
+				routing_awa_enabled(q->api->r)
+					? ", or awa_agent + awa_integration_user"
+					: " (AWA is disabled)");
+	else if (err == CC_EILLEGAL)
+		api_reply_error(q, 409, "illegal_transition",
+				"%s cannot go from %s to %s%s", user_record(u)->user_name,
+				presence_name(cur), presence_name(to),
+				cur == PRES_AFTER_CALL_WORK ? ": finish wrap-up with Clear contact first"
+				: cur == PRES_BUSY || cur == PRES_CALLING_CUSTOMER ? ": the agent is on a call"
+				: "");
+	else
+		api_reply_err(q, err, "cannot change presence");
+}
+
+static void h_presence_put(struct api_req *q)
+{
+	struct user *u = target_agent(q, true);
+	struct req_presence body;
+	char err[API_ERRSZ];
+	int rc;
+
+	if (!u)
+		return;
+	if (req_decode_presence(q->body, q->body_len, &body, err, sizeof(err))) {
+		api_reply_error(q, 400, "invalid_body", "%s", err);
+		return;
+	}
+	if (u != q->user && body.status == PRES_AVAILABLE) {
+		api_reply_error(q, 403, "forbidden",
+				"only %s may make themselves Available; a manager may set Away or "
+				"Offline", user_record(u)->user_name);
+		return;
+	}
+	rc = routing_presence_request(q->api->r, u, body.status, body.reason,
+				      user_record(q->user)->user_name, presence_saved,
+				      api_req_hold(q));
+	if (rc) {
+		api_req_release(q);
+		presence_refused(q, u, rc, body.status);
+	}
+}
+
+static void clear_saved(int err, void *arg)
+{
+	struct api_req *q = arg;
+	struct user *u = routing_user_find(q->api->r, q->segs[3]);
+
+	reply_committed(err, q, view_agent(q->api->r, u), "Clear contact was not stored");
+}
+
+static void h_clear(struct api_req *q)
+{
+	struct user *u = target_agent(q, true);
+	struct req_clear body;
+	char err[API_ERRSZ], note[400] = "";
+	struct agent_view v;
+	int rc;
+
+	if (!u)
+		return;
+	if (req_decode_clear(q->body, q->body_len, &body, err, sizeof(err))) {
+		api_reply_error(q, 400, "invalid_body", "%s", err);
+		return;
+	}
+	if (body.wrap_up_code[0] || body.note[0])
+		snprintf(note, sizeof(note), "%s%s%s%s", body.wrap_up_code[0] ? "Wrap-up code: " : "",
+			 body.wrap_up_code, body.wrap_up_code[0] && body.note[0] ? ". " : "",
+			 body.note);
+	rc = routing_agent_clear(q->api->r, u, note, user_record(q->user)->user_name, clear_saved,
+				 api_req_hold(q));
+	if (rc) {
+		api_req_release(q);
+		user_agent_view(u, &v);
+		api_reply_error(q, 409, "illegal_transition",
+				"Clear contact needs AfterCallWork; %s is %s",
+				user_record(u)->user_name, presence_name(v.presence));
+	}
+}
+
+/* ---- queues ---- */
+static void h_queues(struct api_req *q)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < routing_queue_count(q->api->r); i++)
+		json_array_append_new(a, view_queue(q->api->r, i));
+	api_reply_json(q, 200, json_pack("{s:o}", "queues", a));
+}
+
+/* ---- the table ---- */
+void api_route_interactions_list(struct api_req *q);
+void api_route_interaction_get(struct api_req *q);
+
+static const struct route routes[] = {
+	{M_GET, "api/v1/health", ACC_PUBLIC, h_health},
+	{M_POST, "api/v1/login", ACC_PUBLIC, api_route_login},
+	{M_POST, "api/v1/logout", ACC_SIGNED_IN, api_route_logout},
+	{M_GET, "api/v1/me", ACC_SIGNED_IN, h_me},
+	{M_GET, "api/v1/roles", ACC_SIGNED_IN, h_roles},
+	{M_GET, "api/v1/users", ACC_ADMIN, h_users_list},
+	{M_POST, "api/v1/users", ACC_ADMIN, h_user_create},
+	{M_GET, "api/v1/users/*", ACC_SIGNED_IN, h_user_get},
+	{M_PATCH, "api/v1/users/*", ACC_ADMIN, h_user_update},
+	{M_PUT, "api/v1/users/*/roles/*", ACC_ADMIN, h_role_grant},
+	{M_DELETE, "api/v1/users/*/roles/*", ACC_ADMIN, h_role_revoke},
+	{M_GET, "api/v1/agents", ACC_SIGNED_IN, h_agents},
+	{M_GET, "api/v1/agents/*/presence", ACC_SIGNED_IN, h_presence_get},
+	{M_PUT, "api/v1/agents/*/presence", ACC_SIGNED_IN, h_presence_put},
+	{M_POST, "api/v1/agents/*/clear", ACC_SIGNED_IN, h_clear},
+	{M_GET, "api/v1/queues", ACC_SIGNED_IN, h_queues},
+	{M_GET, "api/v1/interactions", ACC_SIGNED_IN, api_route_interactions_list},
+	{M_GET, "api/v1/interactions/*", ACC_SIGNED_IN, api_route_interaction_get},
+};
+
+static bool route_match(const struct route *rt, const struct api_req *q)
+{
+	char buf[128], *save = NULL, *tok;
+	int i = 0;
+
+	str_copy(buf, rt->pattern, sizeof(buf));
+	for (tok = strtok_r(buf, "/", &save); tok; tok = strtok_r(NULL, "/", &save), i++) {
+		if (i >= q->nsegs || (strcmp(tok, "*") && strcmp(tok, q->segs[i])))
+			return false;
+	}
+	return i == q->nsegs;
+}
+
+static bool access_ok(struct api_req *q, enum access acc)
+{
+	if (acc == ACC_PUBLIC)
+		return true;
+	if (!q->user) {
+		if (q->token_hash[0])
+			api_reply_error(q, 401, "bad_token", "the bearer token is invalid or expired; "
+					"sign in again at POST /api/v1/login");
+		else
+			api_reply_error(q, 401, "no_token", "sign in first: send Authorization: "
+					"Bearer <token> from POST /api/v1/login");
+		return false;
+	}
+	if (acc == ACC_ADMIN && !api_has_role(q->user, ROLE_ADMIN)) {
+		api_reply_error(q, 403, "forbidden", "this needs the admin role");
+		return false;
+	}
+	return true;
+}
+
+void api_dispatch(struct api_req *q)
+{
+	const struct route *found = NULL;
+	bool path_known = false;
+
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (!route_match(&routes[i], q))
+			continue;
+		path_known = true;
+		if (routes[i].method == q->method) {
+			found = &routes[i];
+			break;
+		}
+	}
+	if (!found) {
+		if (path_known)
+			api_reply_error(q, 405, "method_not_allowed", "%s does not take this method",
+					q->path);
+		else
+			api_reply_error(q, 404, "not_found", "no route %.200s", q->path);
+		return;
+	}
+	if (!access_ok(q, found->access))
+		return;
+	if (found->method == M_GET && found->h != api_route_interactions_list &&
+	    api_query_check(q, no_params))
+		return;
+	found->h(q);
+}

@@ -1,0 +1,117 @@
+/*
+ * views.c — the JSON shape of each domain object, in one place so that REST
+ * replies and WebSocket events agree (docs/openapi.yaml describes them).
+ */
+#include "api/api_int.h"
+
+#include <string.h>
+
+json_t *view_time(int64_t ms)
+{
+	char buf[40];
+
+	if (!ms)
+		return json_null();
+	time_iso8601(ms, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s && s[0] ? json_string(s) : json_null();
+}
+
+static json_t *view_roles(unsigned mask)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; i < ROLE__N; i++)
+		if (mask & ROLE_BIT(i))
+			json_array_append_new(a, json_string(role_name(i)));
+	return a;
+}
+
+json_t *view_user(const struct routing *r, const struct user *u, bool full)
+{
+	const struct st_user *rec = user_record(u);
+	json_t *o = json_pack("{s:s,s:s}", "user_name", rec->user_name, "name", rec->name);
+
+	json_object_set_new(o, "email", str_or_null(rec->email));
+	json_object_set_new(o, "mobile_phone", str_or_null(rec->mobile_phone));
+	json_object_set_new(o, "business_phone", str_or_null(rec->business_phone));
+	if (full) {
+		json_object_set_new(o, "active", json_boolean(rec->active));
+		json_object_set_new(o, "roles", view_roles(user_roles(u)));
+		json_object_set_new(o, "is_agent", json_boolean(user_is_agent(u)));
+		json_object_set_new(o, "can_handle_calls",
+				    json_boolean(user_can_handle_calls(r, u)));
+		json_object_set_new(o, "created_at", view_time(rec->created_at));
+	}
+	return o;
+}
+
+json_t *view_agent(const struct routing *r, const struct user *u)
+{
+	struct agent_view v;
+	int64_t now = time_now_ms();
+	json_t *o;
+
+	user_agent_view(u, &v);
+	o = json_pack("{s:s,s:s,s:s}", "user_name", user_record(u)->user_name, "name",
+		      user_record(u)->name, "presence", presence_name(v.presence));
+	json_object_set_new(o, "away_reason", str_or_null(v.away_reason));
+	json_object_set_new(o, "since", view_time(v.presence_since));
+	json_object_set_new(o, "seconds_in_state",
+			    json_integer(now > v.presence_since ? (now - v.presence_since) / 1000 : 0));
+	json_object_set_new(o, "interaction", str_or_null(v.interaction));
+	json_object_set_new(o, "can_handle_calls", json_boolean(user_can_handle_calls(r, u)));
+	return o;
+}
+
+json_t *view_queue(const struct routing *r, size_t i)
+{
+	const struct user *members[256];
+	struct queue_view v;
+	size_t n;
+	json_t *o, *m = json_array();
+
+	routing_queue_view(r, i, &v);
+	n = routing_queue_members(r, i, members, 256);
+	for (size_t k = 0; k < n; k++)
+		json_array_append_new(m, json_string(user_record(members[k])->user_name));
+	o = json_pack("{s:s,s:i,s:i,s:i}", "name", v.name, "priority", v.priority,
+		      "service_level_seconds", v.sl_threshold_s, "max_wait_seconds", v.max_wait_s);
+	json_object_set_new(o, "members", m);
+	json_object_set_new(o, "live",
+			    json_pack("{s:I,s:I,s:I,s:I,s:I}", "waiting", (json_int_t)v.waiting,
+				      "longest_wait_seconds", (json_int_t)(v.longest_wait_ms / 1000),
+				      "agents_available", (json_int_t)v.available,
+				      "agents_signed_in", (json_int_t)v.staffed, "members",
+				      (json_int_t)v.members));
+	return o;
+}
+
+json_t *view_interaction(const struct routing *r, const struct st_interaction *ix)
+{
+	struct user *agent = ix->agent_user_id
+				     ? routing_user_by_id((struct routing *)r, ix->agent_user_id)
+				     : NULL;
+	enum ix_state st = IX_NEW;
+	json_t *o;
+
+	ix_state_parse(ix->state, &st);
+	o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "number", ix->number, "type", "Phone", "direction",
+		      ix->direction, "state", ix->state, "state_label", ix_state_label(st));
+	json_object_set_new(o, "caller_number", str_or_null(ix->caller_number));
+	json_object_set_new(o, "queue", str_or_null(routing_queue_name(r, ix->queue_id)));
+	json_object_set_new(o, "agent", agent ? json_string(user_record(agent)->user_name)
+					      : json_null());
+	json_object_set_new(o, "linked_record",
+			    ix->linked_table[0] ? json_pack("{s:s,s:s}", "table", ix->linked_table,
+							    "number", ix->linked_number)
+						: json_null());
+	json_object_set_new(o, "opened_at", view_time(ix->opened_at));
+	json_object_set_new(o, "closed_at", view_time(ix->closed_at));
+	json_object_set_new(o, "close_reason", str_or_null(ix->close_reason));
+	return o;
+}

@@ -1,0 +1,244 @@
+/*
+ * ws.c — GET /api/v1/events: the WebSocket event stream.
+ *
+ * DESIGN
+ * - The upgrade is authorised in FILTER_PROTOCOL_CONNECTION with the bearer
+ *   token from the Authorization header or ?access_token= (browsers cannot
+ *   set headers on a WebSocket); a bad one is refused before the upgrade.
+ * - Each committed change (routing_event) is rendered once and queued to
+ *   every client allowed to see it: agents see their own, voice_manager and
+ *   admin see all. A client that falls 1,000 messages behind is closed
+ *   rather than letting memory grow.
+ * - The first message is {"type":"hello"} with the user and, for an agent,
+ *   the current presence, so a client knows where the stream starts.
+ */
+#define LOG_MODULE "ws"
+#include "api/api_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define WS_MAX_QUEUED 1000
+
+static int ws_token(struct lws *wsi, char *tok, size_t size)
+{
+	char hdr[256], frag[256];
+
+	if (lws_hdr_copy(wsi, hdr, sizeof(hdr), WSI_TOKEN_HTTP_AUTHORIZATION) > 7 &&
+	    !strncasecmp(hdr, "Bearer ", 7)) {
+		str_copy(tok, hdr + 7, size);
+		return 0;
+	}
+	for (int i = 0; lws_hdr_copy_fragment(wsi, frag, sizeof(frag), WSI_TOKEN_HTTP_URI_ARGS,
+					      i) > 0; i++) {
+		if (!strncmp(frag, "access_token=", 13)) {
+			str_copy(tok, frag + 13, size);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static struct user *ws_auth(struct api *a, struct lws *wsi)
+{
+	char path[64] = "", tok[160], hash[65];
+
+	lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI);
+	if (strcmp(path, "/api/v1/events")) {
+		log_info("refused a WebSocket upgrade on %s", path);
+		return NULL;
+	}
+	if (ws_token(wsi, tok, sizeof(tok)))
+		return NULL;
+	return api_session_user(a, tok, hash);
+}
+
+static void ws_queue(struct ws_client *c, const char *s, size_t len)
+{
+	struct ws_msg *m;
+
+	if (c->queued >= WS_MAX_QUEUED)
+		return;
+	m = malloc(sizeof(*m) + LWS_PRE + len);
+	if (!m)
+		return;
+	m->next = NULL;
+	m->len = len;
+	memcpy(m->buf + LWS_PRE, s, len);
+	if (c->tail)
+		c->tail->next = m;
+	else
+		c->head = m;
+	c->tail = m;
+	c->queued++;
+	lws_callback_on_writable(c->wsi);
+}
+
+static void ws_send_json(struct ws_client *c, json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT);
+
+	if (s)
+		ws_queue(c, s, strlen(s));
+	free(s);
+	json_decref(o);
+}
+
+static void ws_established(struct api *a, struct lws *wsi, struct ws_client *c)
+{
+	json_t *hello;
+
+	memset(c, 0, sizeof(*c));
+	c->wsi = wsi;
+	c->user = ws_auth(a, wsi);
+	c->all = api_is_manager(c->user);
+	c->next = a->clients;
+	if (a->clients)
+		a->clients->prev = c;
+	a->clients = c;
+	hello = json_pack("{s:s,s:o,s:s}", "type", "hello", "user",
+			  view_user(a->r, c->user, false), "scope", c->all ? "all" : "own");
+	if (user_is_agent(c->user))
+		json_object_set_new(hello, "agent", view_agent(a->r, c->user));
+	ws_send_json(c, hello);
+}
+
+static void ws_closed(struct api *a, struct ws_client *c)
+{
+	struct ws_msg *m, *next;
+
+	for (m = c->head; m; m = next) {
+		next = m->next;
+		free(m);
+	}
+	c->head = c->tail = NULL;
+	if (c->prev)
+		c->prev->next = c->next;
+	else if (a->clients == c)
+		a->clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->wsi = NULL;
+}
+
+static int ws_writeable(struct ws_client *c)
+{
+	struct ws_msg *m = c->head;
+
+	if (!m)
+		return 0;
+	if (c->queued >= WS_MAX_QUEUED) {
+		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+				 (unsigned char *)"too slow", 8);
+		return -1;
+	}
+	if (lws_write(c->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len)
+		return -1;
+	c->head = m->next;
+	if (!c->head)
+		c->tail = NULL;
+	c->queued--;
+	free(m);
+	if (c->head)
+		lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+static void ws_receive(struct api *a, struct ws_client *c, const char *in, size_t len)
+{
+	json_error_t jerr;
+	json_t *o = json_loadb(in, len, 0, &jerr);
+	const char *type = json_string_value(json_object_get(o, "type"));
+
+	if (type && !strcmp(type, "ping"))
+		ws_send_json(c, json_pack("{s:s}", "type", "pong"));
+	else
+		ws_send_json(c, json_pack("{s:s,s:s}", "type", "error", "message",
+					  "this stream is server-to-client; send {\"type\":\"ping\"} "
+					  "to check it"));
+	json_decref(o);
+}
+
+int api_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		    size_t len)
+{
+	struct api *a = lws_context_user(lws_get_context(wsi));
+	struct ws_client *c = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		return ws_auth(a, wsi) ? 0 : -1;
+	case LWS_CALLBACK_ESTABLISHED:
+		if (!c || !ws_auth(a, wsi))
+			return -1;
+		ws_established(a, wsi, c);
+		return 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return c && c->wsi ? ws_writeable(c) : 0;
+	case LWS_CALLBACK_RECEIVE:
+		if (c && c->wsi)
+			ws_receive(a, c, in, len);
+		return 0;
+	case LWS_CALLBACK_CLOSED:
+		if (c && c->wsi)
+			ws_closed(a, c);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* ---- events ---- */
+static json_t *event_json(struct api *a, const struct routing_event *ev)
+{
+	const char *who = ev->user ? user_record(ev->user)->user_name : "";
+	json_t *o;
+
+	switch (ev->kind) {
+	case RT_EV_PRESENCE:
+		o = json_pack("{s:s,s:s,s:s,s:s}", "type", "presence", "user_name", who, "from",
+			      ev->from, "to", ev->to);
+		json_object_set_new(o, "reason", json_string(ev->reason));
+		break;
+	case RT_EV_INTERACTION:
+		o = json_pack("{s:s,s:s,s:s,s:s}", "type", "interaction", "number", ev->interaction,
+			      "from", ev->from, "to", ev->to);
+		json_object_set_new(o, "agent", who[0] ? json_string(who) : json_null());
+		json_object_set_new(o, "reason", json_string(ev->reason));
+		break;
+	default:
+		o = json_pack("{s:s,s:s,s:s,s:s}", "type", "roles", "user_name", who, "change",
+			      ev->to, "role", ev->reason);
+		break;
+	}
+	if (ev->interaction[0] && ev->kind == RT_EV_PRESENCE)
+		json_object_set_new(o, "interaction", json_string(ev->interaction));
+	json_object_set_new(o, "at", view_time(ev->at));
+	json_object_set_new(o, "actor", json_string(ev->actor));
+	return o;
+}
+
+void api_ws_event(const struct routing_event *ev, void *arg)
+{
+	struct api *a = arg;
+	json_t *o;
+	char *s;
+
+	if (!a->clients)
+		return;
+	o = event_json(a, ev);
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!s)
+		return;
+	for (struct ws_client *c = a->clients; c; c = c->next)
+		if (c->all || (ev->user && c->user == ev->user))
+			ws_queue(c, s, strlen(s));
+	free(s);
+}
+
+void api_ws_close_all(struct api *a)
+{
+	while (a->clients)
+		ws_closed(a, a->clients);
+}

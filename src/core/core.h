@@ -1,0 +1,111 @@
+/*
+ * core.h — Switchboard's core utilities: logging, errors, refcounted memory,
+ * time, random tokens and the configuration loader.
+ *
+ * Every other module may include this header; core/ includes no other module.
+ * Thread: everything here is thread-safe unless a prototype says otherwise.
+ */
+#ifndef SB_CORE_H
+#define SB_CORE_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+/* ---- errors: 0 ok, negative errno, domain codes below CC_EBASE ---- */
+enum {
+	CC_EBASE = -10000,
+	CC_EILLEGAL = CC_EBASE - 1,   /* illegal state-machine event */
+	CC_EFORBIDDEN = CC_EBASE - 2, /* caller lacks a role */
+	CC_ENOTFOUND = CC_EBASE - 3,  /* no such record */
+	CC_ECONFLICT = CC_EBASE - 4,  /* record exists / state conflict */
+	CC_ESTORE = CC_EBASE - 5,     /* the store failed */
+	CC_EBADCONF = CC_EBASE - 6,   /* configuration error */
+};
+const char *cc_strerror(int err);
+
+/* ---- logging (per-file LOG_MODULE, see CONVENTIONS.md §16) ---- */
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+void log_level_set(enum log_level lvl);
+int log_level_parse(const char *s, enum log_level *lvl);
+void log_write(enum log_level lvl, const char *mod, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+#ifndef LOG_MODULE
+#define LOG_MODULE "?"
+#endif
+#define log_debug(...) log_write(LOG_DEBUG, LOG_MODULE, __VA_ARGS__)
+#define log_info(...) log_write(LOG_INFO, LOG_MODULE, __VA_ARGS__)
+#define log_warn(...) log_write(LOG_WARN, LOG_MODULE, __VA_ARGS__)
+#define log_error(...) log_write(LOG_ERROR, LOG_MODULE, __VA_ARGS__)
+
+/* ---- refcounted memory (libre mem_alloc/mem_deref) ---- */
+typedef void(mem_destroy_h)(void *data);
+/* Zeroed, refcount 1. Returns NULL on OOM. */
+void *mem_zalloc(size_t size, mem_destroy_h *dh);
+void *mem_ref(void *data);
+/* Drops one reference; at zero runs the destructor and frees. Returns NULL. */
+void *mem_deref(void *data);
+/* Test hook: fail the Nth allocation from now (0 = never). */
+void mem_fail_after(unsigned n);
+/* Number of live mem_zalloc blocks (tests assert zero leaks). */
+size_t mem_live(void);
+
+/* ---- strings and time ---- */
+/* strlcpy semantics: always NUL-terminates when size > 0; returns strlen(src). */
+size_t str_copy(char *dst, const char *src, size_t size);
+/* Milliseconds since the Unix epoch (wall clock). */
+int64_t time_now_ms(void);
+/* Formats ms since epoch as ISO 8601 UTC "2026-11-25T06:20:07.123Z". */
+void time_iso8601(int64_t ms, char *buf, size_t size);
+/* Parses ISO 8601 UTC ("YYYY-MM-DDTHH:MM:SS[.mmm]Z" or a date) or plain ms. */
+int time_parse(const char *s, int64_t *ms);
+
+/* ---- random tokens (libsodium) ---- */
+/* Fills buf with 2*nbytes hex chars + NUL; size >= 2*nbytes+1. */
+int token_random_hex(char *buf, size_t size, size_t nbytes);
+/* SHA-256-sized generic hash of a token, as hex (65 bytes incl NUL). */
+void token_hash_hex(const char *token, char out[65]);
+
+/* Argon2id (libsodium crypto_pwhash_str, interactive limits: ~0.1 s and
+ * 64 MiB). Blocking: call on a worker thread or at start-up. size >= 128. */
+int password_hash(const char *password, char *out, size_t size);
+/* 0 when password matches the encoded hash. Blocking, like password_hash. */
+int password_verify(const char *encoded, const char *password);
+
+/* ---- worker pool (libuv's threadpool) ---- */
+typedef void(work_h)(void *arg);
+/* Runs fn(arg) on a worker thread, then done(arg) on the loop thread. */
+int work_submit(uv_loop_t *loop, work_h *fn, work_h *done, void *arg);
+
+/* ---- configuration ---- */
+#define CONF_PATH_MAX 512
+struct config {
+	char file[CONF_PATH_MAX];       /* the file it was loaded from, "" = defaults */
+	char data_dir[CONF_PATH_MAX];   /* default "./data" */
+	char http_address[64];          /* default "0.0.0.0" */
+	int http_port;                  /* default 8080 */
+	char store_backend[16];         /* "sqlite" (default) */
+	char store_path[CONF_PATH_MAX]; /* default "<data_dir>/switchboard.db" */
+	int store_readers;              /* read connections, default 4 */
+	bool awa_enabled;               /* routing engine on (default true) */
+	int session_ttl_s;              /* bearer token lifetime, default 28800 */
+	int http_max_body;              /* bytes, default 65536 */
+	enum log_level log_level;       /* default info */
+};
+/* Fills cfg with the embedded defaults. */
+void config_defaults(struct config *cfg);
+/*
+ * Loads a YAML config over the defaults already in cfg. On error returns
+ * -CC_EBADCONF... i.e. CC_EBADCONF and writes "file:line: message" to err.
+ */
+int config_load_file(struct config *cfg, const char *path, char *err, size_t errsz);
+/* Same, from a buffer; `name` is used in error messages. */
+int config_load_buf(struct config *cfg, const char *name, const char *buf, size_t len,
+		    char *err, size_t errsz);
+/* Fills derived defaults (store_path from data_dir). Call after overrides. */
+void config_finish(struct config *cfg);
+
+#endif

@@ -1,0 +1,173 @@
+/*
+ * demo.c — the demo site and the bootstrap admin.
+ *
+ * DESIGN
+ * - The demo is plain data written through the store's typed ops, exactly
+ *   as the API would write it, so the demo exercises the real paths.
+ * - Demo people follow the seed's transfer example (Amy the customer, Ned
+ *   and Beth the agents) plus a manager, an admin and an agent who lacks
+ *   the second role of a pair (to show the refusal of SPEC.md §5).
+ */
+#define LOG_MODULE "demo"
+#include "demo/demo.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEMO_PASSWORD "demo-pass"
+
+struct demo_user {
+	const char *user_name, *name, *email, *mobile, *business;
+	const char *roles[5];
+};
+
+static const struct demo_user demo_users[] = {
+	{"admin", "Ada Admin", "admin@example.com", "", "+1 555 0100", {"admin"}},
+	{"mia", "Mia Manager", "mia@example.com", "", "+1 555 0101", {"voice_manager"}},
+	{"ned", "Ned Agent", "ned@example.com", "+1 555 0102", "+1 555 0112",
+	 {"sn_openframe.user", "interaction_agent", "awa_agent", "awa_integration_user"}},
+	{"beth", "Beth Agent", "beth@example.com", "+1 555 0103", "",
+	 {"sn_openframe.user", "interaction_agent"}},
+	{"carl", "Carl Trainee", "carl@example.com", "", "", {"awa_agent"}},
+	{"amy", "Amy Customer", "amy@example.com", "+1 555 0199", "", {NULL}},
+};
+
+struct demo_queue {
+	const char *name;
+	int priority, sl, max_wait;
+	const char *members[4];
+};
+
+static const struct demo_queue demo_queues[] = {
+	{"Support", 1, 20, 600, {"ned", "beth"}},
+	{"Billing", 2, 30, 900, {"beth", "carl", "ned"}},
+};
+
+static void op_user(struct store_op *op, int64_t id, const struct demo_user *d, const char *hash)
+{
+	memset(op, 0, sizeof(*op));
+	op->kind = STORE_OP_USER_INSERT;
+	op->u.user.id = id;
+	str_copy(op->u.user.user_name, d->user_name, sizeof(op->u.user.user_name));
+	str_copy(op->u.user.name, d->name, sizeof(op->u.user.name));
+	str_copy(op->u.user.email, d->email, sizeof(op->u.user.email));
+	str_copy(op->u.user.mobile_phone, d->mobile, sizeof(op->u.user.mobile_phone));
+	str_copy(op->u.user.business_phone, d->business, sizeof(op->u.user.business_phone));
+	str_copy(op->u.user.password_hash, hash, sizeof(op->u.user.password_hash));
+	op->u.user.active = true;
+	op->u.user.created_at = time_now_ms();
+}
+
+/* Writes one user with its agent row and roles. */
+static int user_write(struct store *st, int64_t id, const struct demo_user *d, const char *hash)
+{
+	struct store_op ops[8];
+	size_t n = 1;
+
+	op_user(&ops[0], id, d, hash);
+	memset(&ops[n], 0, sizeof(ops[n]));
+	ops[n].kind = STORE_OP_AGENT_UPSERT;
+	ops[n].u.agent.user_id = id;
+	str_copy(ops[n].u.agent.presence, "Offline", sizeof(ops[n].u.agent.presence));
+	ops[n].u.agent.presence_since = time_now_ms();
+	ops[n++].u.agent.capacity = 1;
+	for (int k = 0; k < 5 && d->roles[k]; k++, n++) {
+		memset(&ops[n], 0, sizeof(ops[n]));
+		ops[n].kind = STORE_OP_ROLE_GRANT;
+		ops[n].u.role.user_id = id;
+		str_copy(ops[n].u.role.role, d->roles[k], sizeof(ops[n].u.role.role));
+	}
+	return store_apply_now(st, ops, n);
+}
+
+static int64_t user_id_of(const char *name)
+{
+	for (size_t i = 0; i < sizeof(demo_users) / sizeof(demo_users[0]); i++)
+		if (!strcmp(demo_users[i].user_name, name))
+			return (int64_t)i + 1;
+	return 0;
+}
+
+static int queues_write(struct store *st)
+{
+	struct store_op op;
+	int err = 0;
+
+	for (size_t i = 0; !err && i < sizeof(demo_queues) / sizeof(demo_queues[0]); i++) {
+		const struct demo_queue *q = &demo_queues[i];
+		memset(&op, 0, sizeof(op));
+		op.kind = STORE_OP_QUEUE_INSERT;
+		op.u.queue = (struct st_queue){.id = (int64_t)i + 1, .priority = q->priority,
+					       .sl_threshold_s = q->sl, .max_wait_s = q->max_wait};
+		str_copy(op.u.queue.name, q->name, sizeof(op.u.queue.name));
+		err = store_apply_now(st, &op, 1);
+		for (int k = 0; !err && k < 4 && q->members[k]; k++) {
+			memset(&op, 0, sizeof(op));
+			op.kind = STORE_OP_MEMBER_ADD;
+			op.u.member.queue_id = (int64_t)i + 1;
+			op.u.member.user_id = user_id_of(q->members[k]);
+			err = store_apply_now(st, &op, 1);
+		}
+	}
+	return err;
+}
+
+int demo_seed_site(struct store *st, const struct st_snapshot *snap, bool *created)
+{
+	char hash[ST_HASH];
+	int err;
+
+	*created = false;
+	if (snap->n_users)
+		return 0;
+	err = password_hash(DEMO_PASSWORD, hash, sizeof(hash));
+	for (size_t i = 0; !err && i < sizeof(demo_users) / sizeof(demo_users[0]); i++)
+		err = user_write(st, (int64_t)i + 1, &demo_users[i], hash);
+	if (!err)
+		err = queues_write(st);
+	if (!err) {
+		*created = true;
+		log_info("created the demo site: %zu users, %zu queues",
+			 sizeof(demo_users) / sizeof(demo_users[0]),
+			 sizeof(demo_queues) / sizeof(demo_queues[0]));
+	}
+	return err;
+}
+
+int demo_seed_admin(struct store *st, const struct st_snapshot *snap)
+{
+	const struct demo_user admin = {"admin", "Administrator", "", "", "", {"admin"}};
+	const char *env = getenv("SWITCHBOARD_ADMIN_PASSWORD");
+	char pw[33], hash[ST_HASH];
+	int err;
+
+	if (snap->n_users)
+		return 0;
+	if (env && strlen(env) >= 8)
+		str_copy(pw, env, sizeof(pw));
+	else
+		token_random_hex(pw, sizeof(pw), 12);
+	err = password_hash(pw, hash, sizeof(hash));
+	if (!err)
+		err = user_write(st, 1, &admin, hash);
+	if (!err && !(env && strlen(env) >= 8))
+		fprintf(stderr, "\nFirst start: created user 'admin' with password '%s' "
+			"(shown once; change it with PATCH /api/v1/users/admin)\n\n", pw);
+	return err;
+}
+
+void demo_print_welcome(const struct config *cfg)
+{
+	fprintf(stderr,
+		"\n  Switchboard demo is running: http://127.0.0.1:%d/api/v1/health\n"
+		"  Sign in with POST /api/v1/login {\"user_name\":..., \"password\":\"%s\"}:\n"
+		"    admin  administrator          mia   manager (voice_manager)\n"
+		"    ned    agent (both role pairs) beth  agent (sn_openframe.user + "
+		"interaction_agent)\n"
+		"    carl   trainee: awa_agent only, refused calls   amy  a customer (no roles)\n"
+		"  Queues: Support (ned, beth), Billing (beth, carl, ned). Data: %s\n"
+		"  Example: curl -s localhost:%d/api/v1/login -d "
+		"'{\"user_name\":\"ned\",\"password\":\"%s\"}'\n\n",
+		cfg->http_port, DEMO_PASSWORD, cfg->store_path, cfg->http_port, DEMO_PASSWORD);
+}

@@ -1,0 +1,21 @@
+/*
+ * demo.h — first-start content: the demo site (`switchboard demo`) or, for
+ * `switchboard serve` on an empty store, one bootstrap admin account.
+ *
+ * Thread: main thread, before the loop runs (writes synchronously).
+ */
+#ifndef SB_DEMO_H
+#define SB_DEMO_H
+
+#include "core/core.h"
+#include "store/store.h"
+
+/* Creates the demo site when the store has no users; *created tells. */
+int demo_seed_site(struct store *st, const struct st_snapshot *snap, bool *created);
+/* Creates user "admin" with the password from $SWITCHBOARD_ADMIN_PASSWORD,
+ * or a random one printed once, when the store has no users. */
+int demo_seed_admin(struct store *st, const struct st_snapshot *snap);
+/* Prints how to sign in to the demo. */
+void demo_print_welcome(const struct config *cfg);
+
+#endif

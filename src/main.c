@@ -1,0 +1,268 @@
+/*
+ * main.c — `switchboard serve|demo`: parse arguments, load the config, build
+ * the root objects (store, routing, api) on one libuv loop, run, and shut
+ * down cleanly on SIGINT/SIGTERM.
+ *
+ * DESIGN
+ * - The loop thread owns routing and the API; blocking work runs on libuv's
+ *   worker pool (store, password hashing). There are no other globals: the
+ *   root object `struct app` is built here and passed down.
+ * - Shutdown: stop taking signals, wait (up to 10 s) until no request is
+ *   waiting on the store and no write is queued, then destroy the HTTP
+ *   context, let the loop close its handles, and close the store (which
+ *   checkpoints the WAL).
+ */
+#define LOG_MODULE "main"
+#include "api/api.h"
+#include "core/core.h"
+#include "demo/demo.h"
+#include "routing/routing.h"
+#include "store/store.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define SHUTDOWN_GRACE_MS 10000
+
+struct app {
+	uv_loop_t loop;
+	struct config cfg;
+	struct store *st;
+	struct routing *r;
+	struct api *api;
+	uv_signal_t sigint, sigterm;
+	uv_timer_t drain;
+	int64_t drain_deadline;
+	bool demo;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: switchboard serve|demo [--config FILE] [--http-port N] "
+		   "[--data-dir DIR] [--log-level debug|info|warn|error]\n"
+		   "       switchboard version\n"
+		   "  serve  run the server (embedded defaults when no --config)\n"
+		   "  demo   run it with a demo site created on first start\n");
+}
+
+static int parse_port(const char *s, int *port)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (!*s || *end || v < 1 || v > 65535)
+		return -EINVAL;
+	*port = (int)v;
+	return 0;
+}
+
+/* Returns 0, or 2 after printing a usage error. */
+static int args_parse(struct app *app, int argc, char **argv)
+{
+	const char *file = NULL, *port = NULL, *dir = NULL, *lvl = NULL;
+	char err[512];
+
+	for (int i = 2; i < argc; i++) {
+		const char **slot = !strcmp(argv[i], "--config")      ? &file
+				    : !strcmp(argv[i], "--http-port") ? &port
+				    : !strcmp(argv[i], "--data-dir")  ? &dir
+				    : !strcmp(argv[i], "--log-level") ? &lvl
+								      : NULL;
+		if (!slot || i + 1 >= argc) {
+			fprintf(stderr, "switchboard: %s '%s'\n",
+				slot ? "missing value after" : "unknown option", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+		*slot = argv[++i];
+	}
+	config_defaults(&app->cfg);
+	if (file && config_load_file(&app->cfg, file, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
+	if (port && parse_port(port, &app->cfg.http_port)) {
+		fprintf(stderr, "switchboard: --http-port must be 1..65535, got '%s'\n", port);
+		return 2;
+	}
+	if (dir) {
+		str_copy(app->cfg.data_dir, dir, sizeof(app->cfg.data_dir));
+		app->cfg.store_path[0] = '\0'; /* follows the data dir */
+	}
+	if (lvl && log_level_parse(lvl, &app->cfg.log_level)) {
+		fprintf(stderr, "switchboard: --log-level must be debug, info, warn or error\n");
+		return 2;
+	}
+	config_finish(&app->cfg);
+	return 0;
+}
+
+static int mkdir_p(const char *path)
+{
+	char buf[CONF_PATH_MAX];
+
+	str_copy(buf, path, sizeof(buf));
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0750) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return mkdir(buf, 0750) && errno != EEXIST ? -errno : 0;
+}
+
+/* ---- start ---- */
+static int store_start(struct app *app, struct st_snapshot *snap)
+{
+	bool created = false;
+	int err;
+
+	err = mkdir_p(app->cfg.data_dir);
+	if (err) {
+		log_error("cannot create data dir %s: %s", app->cfg.data_dir, strerror(-err));
+		return err;
+	}
+	err = store_open(&app->st, &app->loop, &app->cfg);
+	if (err) {
+		log_error("cannot open the store at %s", app->cfg.store_path);
+		return err;
+	}
+	err = store_load(app->st, snap);
+	if (!err)
+		err = app->demo ? demo_seed_site(app->st, snap, &created)
+				: demo_seed_admin(app->st, snap);
+	if (!err && (created || !snap->n_users)) {
+		store_snapshot_free(snap);
+		err = store_load(app->st, snap);
+	}
+	return err;
+}
+
+static int app_start(struct app *app)
+{
+	struct st_snapshot snap;
+	int err;
+
+	log_level_set(app->cfg.log_level);
+	err = uv_loop_init(&app->loop);
+	if (err)
+		return err;
+	err = store_start(app, &snap);
+	if (!err)
+		err = routing_alloc(&app->r, &app->loop, app->st, app->cfg.awa_enabled, &snap);
+	if (!err)
+		err = routing_recover(app->r);
+	if (!err) {
+		err = api_alloc(&app->api, &app->loop, &app->cfg, app->r, app->st, &snap);
+		if (err)
+			log_error("cannot listen on %s:%d", app->cfg.http_address,
+				  app->cfg.http_port);
+	}
+	store_snapshot_free(&snap);
+	return err;
+}
+
+/* ---- shutdown ---- */
+static void drain_tick(uv_timer_t *t)
+{
+	struct app *app = t->data;
+
+	if ((api_busy(app->api) || store_pending(app->st)) && uv_now(&app->loop) <
+								     (uint64_t)app->drain_deadline)
+		return;
+	if (api_busy(app->api) || store_pending(app->st))
+		log_warn("shutting down with %zu requests and %zu writes unfinished",
+			 api_busy(app->api), store_pending(app->st));
+	uv_timer_stop(t);
+	uv_close((uv_handle_t *)t, NULL);
+	api_free(app->api);
+	app->api = NULL;
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	struct app *app = s->data;
+
+	log_info("signal %d: finishing in-flight requests, then stopping", signum);
+	uv_close((uv_handle_t *)&app->sigint, NULL);
+	uv_close((uv_handle_t *)&app->sigterm, NULL);
+	app->drain_deadline = (int64_t)uv_now(&app->loop) + SHUTDOWN_GRACE_MS;
+	app->drain.data = app;
+	uv_timer_init(&app->loop, &app->drain);
+	uv_timer_start(&app->drain, drain_tick, 0, 20);
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+static void app_stop(struct app *app)
+{
+	api_free(app->api);
+	/* Let lws and libuv finish closing their handles. */
+	uv_run(&app->loop, UV_RUN_DEFAULT);
+	uv_walk(&app->loop, close_walk, NULL);
+	uv_run(&app->loop, UV_RUN_DEFAULT);
+	routing_free(app->r);
+	store_close(app->st);
+	if (uv_loop_close(&app->loop))
+		log_warn("the loop still had handles at exit");
+	log_info("stopped");
+}
+
+static int run(struct app *app)
+{
+	int err = app_start(app);
+
+	if (err) {
+		log_error("start failed: %s", cc_strerror(err));
+		app_stop(app);
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	app->sigint.data = app->sigterm.data = app;
+	uv_signal_init(&app->loop, &app->sigint);
+	uv_signal_init(&app->loop, &app->sigterm);
+	uv_signal_start(&app->sigint, on_signal, SIGINT);
+	uv_signal_start(&app->sigterm, on_signal, SIGTERM);
+	log_info("listening on http://%s:%d, store %s", app->cfg.http_address, app->cfg.http_port,
+		 app->cfg.store_path);
+	if (app->demo)
+		demo_print_welcome(&app->cfg);
+	uv_run(&app->loop, UV_RUN_DEFAULT);
+	app_stop(app);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct app app;
+	int rc;
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (!strcmp(argv[1], "version")) {
+		printf("switchboard 0.1.0\n");
+		return 0;
+	}
+	if (strcmp(argv[1], "serve") && strcmp(argv[1], "demo")) {
+		fprintf(stderr, "switchboard: unknown command '%s'\n", argv[1]);
+		usage(stderr);
+		return 2;
+	}
+	app.demo = !strcmp(argv[1], "demo");
+	rc = args_parse(&app, argc, argv);
+	if (rc)
+		return rc;
+	return run(&app);
+}

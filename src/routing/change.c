@@ -1,0 +1,424 @@
+/*
+ * change.c — applying changes: the presence and interaction entry points,
+ * users and roles, sign-in bookkeeping and crash recovery.
+ *
+ * DESIGN
+ * - A change is built as a list of store ops plus the events it will
+ *   announce. It is applied to memory at once, written in order, and its
+ *   events and the caller's done callback run when the store has committed.
+ *   If the commit fails the caller gets the error (the API answers 5xx) and
+ *   the log says so; memory keeps the new state, which the next successful
+ *   write persists (presence rows are upserts).
+ */
+#define LOG_MODULE "routing"
+#include "routing/routing.h"
+#include "routing/routing_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHANGE_MAX_OPS 6
+#define CHANGE_MAX_EVENTS 3
+
+struct change_event {
+	enum routing_event_kind kind;
+	int64_t user_id;
+	int64_t at;
+	char from[24], to[24];
+	char reason[ST_TEXT];
+	char interaction[ST_NUMBER];
+	char actor[ST_NAME];
+};
+
+struct change {
+	struct routing *r;
+	struct store_op ops[CHANGE_MAX_OPS];
+	size_t n_ops;
+	struct change_event ev[CHANGE_MAX_EVENTS];
+	size_t n_ev;
+	routing_done_h *done;
+	void *arg;
+};
+
+static struct store_op *change_op(struct change *c, enum store_op_kind kind)
+{
+	struct store_op *op = &c->ops[c->n_ops++];
+
+	memset(op, 0, sizeof(*op));
+	op->kind = kind;
+	return op;
+}
+
+static struct change_event *change_ev(struct change *c, enum routing_event_kind kind,
+				      const struct user *u, const char *actor)
+{
+	struct change_event *e = &c->ev[c->n_ev++];
+
+	memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	e->user_id = u ? u->rec.id : 0;
+	e->at = time_now_ms();
+	str_copy(e->actor, actor ? actor : "system", sizeof(e->actor));
+	return e;
+}
+
+static void change_committed(int err, void *arg)
+{
+	struct change *c = arg;
+	struct routing *r = c->r;
+
+	if (err)
+		log_error("a change of %zu ops was not stored: %s", c->n_ops, cc_strerror(err));
+	for (size_t i = 0; !err && r->ev_h && i < c->n_ev; i++) {
+		struct change_event *e = &c->ev[i];
+		struct routing_event ev = {
+			.kind = e->kind, .user = routing_user_by_id(r, e->user_id), .at = e->at,
+			.from = e->from, .to = e->to, .reason = e->reason,
+			.interaction = e->interaction, .actor = e->actor,
+		};
+		r->ev_h(&ev, r->ev_arg);
+	}
+	if (c->done)
+		c->done(err ? CC_ESTORE : 0, c->arg);
+	free(c);
+}
+
+static int change_submit(struct change *c)
+{
+	int err = store_write(c->r->store, c->ops, c->n_ops, change_committed, c);
+
+	if (err)
+		free(c);
+	return err;
+}
+
+static struct change *change_new(struct routing *r, routing_done_h *done, void *arg)
+{
+	struct change *c = calloc(1, sizeof(*c));
+
+	if (c)
+		c->r = r, c->done = done, c->arg = arg;
+	return c;
+}
+
+/* Adds an activity-stream entry for interaction x. */
+static void change_activity(struct change *c, const struct ix *x, const char *kind,
+			    const char *actor, const char *text)
+{
+	struct store_op *op = change_op(c, STORE_OP_ACTIVITY_INSERT);
+
+	op->u.activity.interaction_id = x->rec.id;
+	op->u.activity.at = time_now_ms();
+	str_copy(op->u.activity.kind, kind, sizeof(op->u.activity.kind));
+	str_copy(op->u.activity.actor, actor ? actor : "system", sizeof(op->u.activity.actor));
+	str_copy(op->u.activity.text, text, sizeof(op->u.activity.text));
+}
+
+/* ---- presence ---- */
+static void presence_apply(struct change *c, struct user *u, enum presence to, const char *reason,
+			   const char *actor)
+{
+	struct store_op *op = change_op(c, STORE_OP_PRESENCE_CHANGE);
+	struct change_event *e = change_ev(c, RT_EV_PRESENCE, u, actor);
+	struct ix *x = u->ix_id ? routing_ix_by_id(c->r, u->ix_id) : NULL;
+	char text[256];
+
+	log_info("agent=%s action=presence %s→%s reason='%s' interaction=%s actor=%s",
+		 u->rec.user_name, presence_name(u->presence), presence_name(to), reason,
+		 u->ix_number, e->actor);
+	str_copy(e->from, presence_name(u->presence), sizeof(e->from));
+	str_copy(e->to, presence_name(to), sizeof(e->to));
+	str_copy(e->reason, reason, sizeof(e->reason));
+	str_copy(e->interaction, u->ix_number, sizeof(e->interaction));
+	u->presence = to;
+	u->presence_since = e->at;
+	str_copy(u->away_reason, to == PRES_AWAY ? reason : "", sizeof(u->away_reason));
+	op->u.presence = (struct st_presence_change){.user_id = u->rec.id, .at = e->at,
+						      .interaction_id = u->ix_id};
+	str_copy(op->u.presence.from, e->from, sizeof(op->u.presence.from));
+	str_copy(op->u.presence.to, e->to, sizeof(op->u.presence.to));
+	str_copy(op->u.presence.reason, reason, sizeof(op->u.presence.reason));
+	if (x) {
+		snprintf(text, sizeof(text), "Agent %s: %s → %s%s%s", u->rec.user_name, e->from,
+			 e->to, reason[0] ? " — " : "", reason);
+		change_activity(c, x, "presence", actor, text);
+	}
+}
+
+int routing_agent_event(struct routing *r, struct user *u, enum agent_event ev, const char *reason,
+			const char *actor, routing_done_h *done, void *arg)
+{
+	enum presence to;
+	struct change *c;
+	int err;
+
+	err = agent_fsm_next(u->presence, ev, &to);
+	if (err) {
+		log_info("agent=%s action=presence rejected %s in %s", u->rec.user_name,
+			 agent_event_name(ev), presence_name(u->presence));
+		return err;
+	}
+	c = change_new(r, done, arg);
+	if (!c)
+		return -ENOMEM;
+	presence_apply(c, u, to, reason ? reason : "", actor);
+	return change_submit(c);
+}
+
+int routing_presence_request(struct routing *r, struct user *u, enum presence to,
+			     const char *reason, const char *actor, routing_done_h *done,
+			     void *arg)
+{
+	enum agent_event ev;
+
+	switch (to) {
+	case PRES_AVAILABLE: ev = AG_EV_GO_AVAILABLE; break;
+	case PRES_AWAY: ev = AG_EV_GO_AWAY; break;
+	case PRES_OFFLINE: ev = AG_EV_GO_OFFLINE; break;
+	default: return CC_EILLEGAL; /* set by the system, never asked for */
+	}
+	if (to == PRES_AVAILABLE && !user_can_handle_calls(r, u))
+		return CC_EFORBIDDEN;
+	if (u->presence == to && (to != PRES_AWAY || !strcmp(u->away_reason, reason))) {
+		if (done)
+			done(0, arg);
+		return 0;
+	}
+	return routing_agent_event(r, u, ev, reason, actor, done, arg);
+}
+
+/* ---- interactions ---- */
+static int ix_apply(struct change *c, struct ix *x, enum ix_event ev, const struct user *agent,
+		    const char *reason, const char *actor)
+{
+	enum ix_state to;
+	struct store_op *op;
+	struct change_event *e;
+	char text[256];
+
+	if (ix_fsm_next(x->state, ev, &to))
+		return CC_EILLEGAL;
+	log_info("interaction=%s action=%s %s→%s actor=%s", x->rec.number, ix_event_name(ev),
+		 ix_state_label(x->state), ix_state_label(to), actor ? actor : "system");
+	e = change_ev(c, RT_EV_INTERACTION, agent, actor);
+	str_copy(e->from, ix_state_name(x->state), sizeof(e->from));
+	str_copy(e->to, ix_state_name(to), sizeof(e->to));
+	str_copy(e->interaction, x->rec.number, sizeof(e->interaction));
+	str_copy(e->reason, reason ? reason : "", sizeof(e->reason));
+	snprintf(text, sizeof(text), "State: %s → %s (%s)%s%s", ix_state_label(x->state),
+		 ix_state_label(to), ix_event_name(ev), reason && reason[0] ? " — " : "",
+		 reason ? reason : "");
+	x->state = to;
+	x->rec.queued = to == IX_QUEUED;
+	str_copy(x->rec.state, ix_state_name(to), sizeof(x->rec.state));
+	if (to == IX_CLOSED_COMPLETE || to == IX_CLOSED_ABANDONED) {
+		x->rec.closed_at = e->at;
+		str_copy(x->rec.close_reason, reason ? reason : ix_event_name(ev),
+			 sizeof(x->rec.close_reason));
+	}
+	op = change_op(c, STORE_OP_INTERACTION_UPDATE);
+	op->u.interaction = x->rec;
+	change_activity(c, x, "state", actor, text);
+	return 0;
+}
+
+/* Removes a closed interaction from memory (history stays in the store). */
+static void ix_forget_if_closed(struct routing *r, struct ix *x)
+{
+	if (x->state == IX_CLOSED_COMPLETE || x->state == IX_CLOSED_ABANDONED) {
+		HASH_DEL(r->open, x);
+		free(x);
+	}
+}
+
+int routing_agent_clear(struct routing *r, struct user *u, const char *note, const char *actor,
+			routing_done_h *done, void *arg)
+{
+	struct ix *x = u->ix_id ? routing_ix_by_id(r, u->ix_id) : NULL;
+	enum presence to;
+	struct change *c;
+
+	if (agent_fsm_next(u->presence, AG_EV_CLEAR, &to))
+		return CC_EILLEGAL;
+	c = change_new(r, done, arg);
+	if (!c)
+		return -ENOMEM;
+	if (x && note && note[0])
+		change_activity(c, x, "note", actor, note);
+	if (x && ix_apply(c, x, IX_EV_CLEAR, u, "", actor)) {
+		free(c);
+		return CC_EILLEGAL;
+	}
+	presence_apply(c, u, to, "", actor);
+	u->ix_id = 0;
+	u->ix_number[0] = '\0';
+	c->ops[c->n_ops - 1].u.presence.interaction_id = x ? x->rec.id : 0;
+	if (x)
+		ix_forget_if_closed(r, x);
+	return change_submit(c);
+}
+
+/* ---- users and roles ---- */
+static void user_op(struct change *c, enum store_op_kind kind, const struct user *u)
+{
+	change_op(c, kind)->u.user = u->rec;
+}
+
+int routing_user_create(struct routing *r, const struct st_user *rec, unsigned roles,
+			routing_done_h *done, void *arg, struct user **up)
+{
+	struct st_user nrec = *rec;
+	struct change *c;
+	struct user *u;
+	int err;
+
+	if (routing_user_find(r, rec->user_name))
+		return CC_ECONFLICT;
+	c = change_new(r, done, arg);
+	if (!c)
+		return -ENOMEM;
+	nrec.id = r->next_user_id++;
+	nrec.created_at = time_now_ms();
+	err = user_add(r, &nrec, &u);
+	if (err) {
+		free(c);
+		return err;
+	}
+	u->roles = roles;
+	user_op(c, STORE_OP_USER_INSERT, u);
+	change_op(c, STORE_OP_AGENT_UPSERT)->u.agent =
+		(struct st_agent){.user_id = u->rec.id, .presence = "Offline",
+				  .presence_since = nrec.created_at, .capacity = 1};
+	for (int i = 0; i < ROLE__N; i++) {
+		if (!(roles & ROLE_BIT(i)))
+			continue;
+		struct store_op *op = change_op(c, STORE_OP_ROLE_GRANT);
+		op->u.role.user_id = u->rec.id;
+		str_copy(op->u.role.role, role_name(i), sizeof(op->u.role.role));
+	}
+	*up = u;
+	return change_submit(c);
+}
+
+int routing_user_update(struct routing *r, struct user *u, const struct st_user *rec,
+			routing_done_h *done, void *arg)
+{
+	struct change *c = change_new(r, done, arg);
+	int64_t id = u->rec.id, created = u->rec.created_at;
+
+	if (!c)
+		return -ENOMEM;
+	/* user_name is the key: the hash entry stays valid. */
+	u->rec = *rec;
+	u->rec.id = id;
+	u->rec.created_at = created;
+	str_copy(u->rec.user_name, u->rec.user_name, sizeof(u->rec.user_name));
+	user_op(c, STORE_OP_USER_UPDATE, u);
+	return change_submit(c);
+}
+
+int routing_role_set(struct routing *r, struct user *u, enum role role, bool grant,
+		     const char *actor, routing_done_h *done, void *arg)
+{
+	struct change *c;
+	struct store_op *op;
+	struct change_event *e;
+	bool has = u->roles & ROLE_BIT(role);
+
+	if (has == grant) {
+		if (done)
+			done(0, arg);
+		return 0;
+	}
+	c = change_new(r, done, arg);
+	if (!c)
+		return -ENOMEM;
+	u->roles = grant ? u->roles | ROLE_BIT(role) : u->roles & ~ROLE_BIT(role);
+	op = change_op(c, grant ? STORE_OP_ROLE_GRANT : STORE_OP_ROLE_REVOKE);
+	op->u.role.user_id = u->rec.id;
+	str_copy(op->u.role.role, role_name(role), sizeof(op->u.role.role));
+	e = change_ev(c, RT_EV_ROLES, u, actor);
+	str_copy(e->to, grant ? "granted" : "revoked", sizeof(e->to));
+	str_copy(e->reason, role_name(role), sizeof(e->reason));
+	log_info("user=%s action=role %s %s actor=%s", u->rec.user_name, e->to, e->reason, e->actor);
+	return change_submit(c);
+}
+
+/* ---- sign-in bookkeeping ---- */
+void routing_user_signed_in(struct routing *r, struct user *u)
+{
+	u->sessions++;
+	if (user_is_agent(u) && u->presence == PRES_OFFLINE)
+		routing_agent_event(r, u, AG_EV_GO_AWAY, "Signed in", u->rec.user_name, NULL, NULL);
+}
+
+void routing_user_signed_out(struct routing *r, struct user *u)
+{
+	if (u->sessions > 0)
+		u->sessions--;
+	if (u->sessions == 0 && user_is_agent(u))
+		routing_agent_event(r, u, AG_EV_GO_OFFLINE, "Signed out", u->rec.user_name, NULL,
+				    NULL);
+}
+
+/* ---- crash recovery ---- */
+static int recover_ix(struct routing *r, struct ix *x, struct change *c)
+{
+	if (x->state == IX_WIP)
+		return 0; /* its agent wraps it up (see recover_agent) */
+	return ix_apply(c, x, IX_EV_SYSTEM_CLOSE, NULL, "server_restart", "system");
+}
+
+/* Returns true when it moved the agent one step towards a settled state. */
+static bool recover_agent(struct routing *r, struct user *u, struct change *c)
+{
+	enum agent_event ev;
+	enum presence to;
+
+	switch (u->presence) {
+	case PRES_BUSY: ev = AG_EV_CALL_ENDED; break;
+	case PRES_CALLING_CUSTOMER: ev = AG_EV_OUTBOUND_FAILED; break;
+	case PRES_FAILED_CONNECT: ev = AG_EV_FAILED_DONE; break;
+	case PRES_AVAILABLE: case PRES_AWAY: case PRES_MISSED:
+		if (u->sessions) /* still signed in: keep the presence */
+			return false;
+		ev = AG_EV_GO_OFFLINE;
+		break;
+	default: return false;
+	}
+	if (agent_fsm_next(u->presence, ev, &to))
+		return false;
+	presence_apply(c, u, to, "server_restart", "system");
+	return true;
+}
+
+static int recover_flush(struct routing *r, struct change *c)
+{
+	int err = c->n_ops ? store_apply_now(r->store, c->ops, c->n_ops) : 0;
+
+	memset(c, 0, sizeof(*c));
+	c->r = r;
+	return err;
+}
+
+int routing_recover(struct routing *r)
+{
+	struct change c = {.r = r};
+	struct ix *x, *tmp;
+	int err = 0, n = 0;
+
+	HASH_ITER(hh, r->open, x, tmp) {
+		if (!err && !recover_ix(r, x, &c) && x->state != IX_WIP)
+			n++;
+		err = err ? err : recover_flush(r, &c);
+		ix_forget_if_closed(r, x);
+	}
+	/* CallingCustomer → FailedConnectAgent → Available → Offline: a few steps. */
+	for (size_t i = 0; !err && i < r->n_users; i++)
+		for (int step = 0; !err && step < 3 && recover_agent(r, r->users[i], &c); step++)
+			err = recover_flush(r, &c);
+	if (n)
+		log_warn("closed %d interactions left open by the last run (server_restart)", n);
+	return err;
+}

@@ -1,0 +1,197 @@
+/*
+ * routing.h — the contact center's domain state: users and roles, agents and
+ * their presence, queues, and interactions, with the two state machines of
+ * SPEC.md (interaction: §2 / seed Table 1; presence: §4 / seed Table 2).
+ *
+ * One source of truth: the loop thread owns every object here; the API, the
+ * workspace and (next) the routing engine read the same state. Each change is
+ * written through the store (in order) and, once committed, announced to the
+ * event handler and reported to the caller's done callback.
+ *
+ * Thread: loop thread only. Pointers returned stay valid until the object is
+ * removed (users and queues are never removed, only deactivated).
+ */
+#ifndef SB_ROUTING_H
+#define SB_ROUTING_H
+
+#include "core/core.h"
+#include "store/store.h"
+
+/* ---- roles (SPEC.md §5) ---- */
+enum role {
+	ROLE_OPENFRAME_USER,   /* sn_openframe.user */
+	ROLE_INTERACTION_AGENT,/* interaction_agent */
+	ROLE_AWA_AGENT,        /* awa_agent */
+	ROLE_AWA_INTEGRATION,  /* awa_integration_user */
+	ROLE_VOICE_MANAGER,    /* voice_manager */
+	ROLE_ADMIN,            /* admin */
+	ROLE__N
+};
+#define ROLE_BIT(r) (1u << (r))
+const char *role_name(enum role r);
+int role_parse(const char *s, enum role *r);
+/* The seed's rule: both roles of the pair that applies may take/place calls. */
+bool roles_can_handle_calls(unsigned mask, bool awa_enabled);
+/* Holds any role of either agent pair (is listed as an agent). */
+bool roles_is_agent(unsigned mask);
+
+/* ---- agent presence FSM ---- */
+enum presence {
+	PRES_OFFLINE,
+	PRES_AVAILABLE,
+	PRES_AWAY,
+	PRES_CALLING_CUSTOMER,
+	PRES_BUSY,
+	PRES_AFTER_CALL_WORK,
+	PRES_FAILED_CONNECT,
+	PRES_MISSED,
+	PRES__N
+};
+enum agent_event {
+	AG_EV_GO_AVAILABLE,      /* agent (or manager) asks for Available */
+	AG_EV_GO_AWAY,           /* ... for Away with a reason */
+	AG_EV_GO_OFFLINE,        /* ... for Offline, or signs out */
+	AG_EV_OFFER_MISSED,      /* an offered call was rejected or timed out */
+	AG_EV_INBOUND_ACCEPTED,  /* an offered call was answered */
+	AG_EV_DIAL,              /* click-to-call starts */
+	AG_EV_OUTBOUND_CONNECTED,
+	AG_EV_OUTBOUND_FAILED,
+	AG_EV_FAILED_DONE,       /* FailedConnectAgent has been shown */
+	AG_EV_CALL_ENDED,        /* End call, or either side hung up */
+	AG_EV_CLEAR,             /* Clear contact, or wrap-up timeout */
+	AG_EV__N
+};
+const char *presence_name(enum presence p);
+int presence_parse(const char *s, enum presence *p);
+const char *agent_event_name(enum agent_event ev);
+/* Pure transition lookup: 0 and *to, or CC_EILLEGAL. */
+int agent_fsm_next(enum presence from, enum agent_event ev, enum presence *to);
+
+/* ---- interaction FSM ---- */
+enum ix_state {
+	IX_NEW,              /* created, in the call flow */
+	IX_QUEUED,           /* waiting in a queue: shown as New */
+	IX_WIP,              /* assigned to an agent */
+	IX_CLOSED_COMPLETE,
+	IX_CLOSED_ABANDONED,
+	IX__N
+};
+enum ix_event {
+	IX_EV_ENQUEUE,       /* the flow puts the caller in a queue */
+	IX_EV_DEFLECT,       /* the bot solved the request */
+	IX_EV_CALLER_HANGUP, /* the caller disconnected */
+	IX_EV_ASSIGN,        /* an agent accepted */
+	IX_EV_REASSIGN,      /* a transfer completed to another agent */
+	IX_EV_CLEAR,         /* the agent cleared the contact */
+	IX_EV_SYSTEM_CLOSE,  /* the call was lost (server restart) */
+	IX_EV__N
+};
+/* API value: new | work_in_progress | closed_complete | closed_abandoned */
+const char *ix_state_name(enum ix_state s);
+const char *ix_state_label(enum ix_state s); /* "Work in Progress" */
+int ix_state_parse(const char *s, enum ix_state *st); /* API value or internal "queued" */
+const char *ix_event_name(enum ix_event ev);
+int ix_fsm_next(enum ix_state from, enum ix_event ev, enum ix_state *to);
+
+/* ---- the domain objects (opaque) and their read-only views ---- */
+struct routing;
+struct user;
+struct queue;
+
+struct agent_view {
+	enum presence presence;
+	const char *away_reason;
+	int64_t presence_since;
+	const char *interaction; /* current interaction number, "" = none */
+};
+struct queue_view {
+	int64_t id;
+	const char *name;
+	int priority, sl_threshold_s, max_wait_s;
+	size_t members, staffed, available; /* signed in / Available and allowed */
+	size_t waiting;
+	int64_t longest_wait_ms;
+};
+
+/* A committed change, for the event stream. Strings live until the handler returns. */
+enum routing_event_kind { RT_EV_PRESENCE, RT_EV_INTERACTION, RT_EV_ROLES };
+struct routing_event {
+	enum routing_event_kind kind;
+	const struct user *user;  /* the agent concerned (NULL for none) */
+	int64_t at;
+	const char *from, *to;    /* presence names or interaction states */
+	const char *reason;
+	const char *interaction;  /* number or "" */
+	const char *actor;
+};
+typedef void(routing_event_h)(const struct routing_event *ev, void *arg);
+typedef void(routing_done_h)(int err, void *arg);
+
+int routing_alloc(struct routing **rp, uv_loop_t *loop, struct store *st, bool awa_enabled,
+		  const struct st_snapshot *snap);
+void routing_free(struct routing *r);
+void routing_event_handler_set(struct routing *r, routing_event_h *h, void *arg);
+bool routing_awa_enabled(const struct routing *r);
+/*
+ * At start: interactions left open by a crash or kill are closed with reason
+ * "server_restart" (New → Closed Complete, queued → Closed Abandoned); agents
+ * on a call go to AfterCallWork; agents who were Available/Away/Missed and
+ * hold no unexpired session are signed out (Offline); those signed in keep
+ * their presence. Writes synchronously: call before the loop runs.
+ */
+int routing_recover(struct routing *r);
+
+/* users */
+struct user *routing_user_find(struct routing *r, const char *user_name);
+struct user *routing_user_by_id(struct routing *r, int64_t id);
+size_t routing_user_count(const struct routing *r);
+struct user *routing_user_at(struct routing *r, size_t i); /* by id order */
+const struct st_user *user_record(const struct user *u);
+unsigned user_roles(const struct user *u);
+bool user_is_agent(const struct user *u);
+bool user_can_handle_calls(const struct routing *r, const struct user *u);
+void user_agent_view(const struct user *u, struct agent_view *v);
+/* rec: id/created_at are assigned; roles: a mask. */
+int routing_user_create(struct routing *r, const struct st_user *rec, unsigned roles,
+			routing_done_h *done, void *arg, struct user **up);
+int routing_user_update(struct routing *r, struct user *u, const struct st_user *rec,
+			routing_done_h *done, void *arg);
+/* grant (true) or revoke a role; a no-op change still calls done. */
+int routing_role_set(struct routing *r, struct user *u, enum role role, bool grant,
+		     const char *actor, routing_done_h *done, void *arg);
+
+/*
+ * Presence asked for by the agent or a manager (Available, Away, Offline).
+ * CC_EFORBIDDEN: Available without the call roles; CC_EILLEGAL: not from the
+ * current state (say, Busy). A request for the current state is a no-op (done
+ * runs with 0).
+ */
+int routing_presence_request(struct routing *r, struct user *u, enum presence to,
+			     const char *reason, const char *actor, routing_done_h *done,
+			     void *arg);
+/* Drives the presence FSM with any event (used by call control and tests). */
+int routing_agent_event(struct routing *r, struct user *u, enum agent_event ev,
+			const char *reason, const char *actor, routing_done_h *done, void *arg);
+/* Clear contact: AfterCallWork → Available, the interaction → Closed Complete,
+ * with an optional wrap-up note in its activity stream. */
+int routing_agent_clear(struct routing *r, struct user *u, const char *note, const char *actor,
+			routing_done_h *done, void *arg);
+/* Sign-in/out bookkeeping: the first session moves Offline → Away ("Signed
+ * in"); the last one to end moves Available/Away/Missed → Offline. */
+void routing_user_signed_in(struct routing *r, struct user *u);
+void routing_user_signed_out(struct routing *r, struct user *u);
+
+/* queues */
+size_t routing_queue_count(const struct routing *r);
+void routing_queue_view(const struct routing *r, size_t i, struct queue_view *v);
+/* by name; 0 when unknown */
+int64_t routing_queue_id(const struct routing *r, const char *name);
+const char *routing_queue_name(const struct routing *r, int64_t id);
+/* Members of queue i, for listing (user_name strings). */
+size_t routing_queue_members(const struct routing *r, size_t i, const struct user **out,
+			     size_t max);
+
+/* flags (SPEC.md §3, §5) */
+const char *routing_flag_get(const struct routing *r, const char *name);
+
+#endif

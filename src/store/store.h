@@ -1,0 +1,228 @@
+/*
+ * store.h — the records store: a versioned vtable (CONVENTIONS.md §12) with a
+ * SQLite backend (store_sqlite.c), and the asynchronous front (store_async.c)
+ * that keeps every database call off the loop thread.
+ *
+ * Threads: store_open/store_load/store_close run on the main thread before or
+ * after the loop. store_write/store_query are called on the loop thread; the
+ * backend runs on libuv's worker pool; completion callbacks run on the loop.
+ * Writes are applied in submission order: the loop keeps a FIFO and hands the
+ * pool one batch at a time, committed as one transaction (group commit).
+ */
+#ifndef SB_STORE_H
+#define SB_STORE_H
+
+#include "core/core.h"
+#include <uv.h>
+
+/* ---- records (fixed-size fields keep rows allocation-free) ---- */
+#define ST_NAME 64    /* user_name, queue name, role name */
+#define ST_TEXT 128   /* display name, email, reason */
+#define ST_PHONE 32
+#define ST_NUMBER 16  /* INT0001001 */
+#define ST_HASH 128   /* argon2id encoded hash */
+
+struct st_user {
+	int64_t id;
+	char user_name[ST_NAME];
+	char name[ST_TEXT];
+	char email[ST_TEXT];
+	char mobile_phone[ST_PHONE];
+	char business_phone[ST_PHONE];
+	char password_hash[ST_HASH];
+	bool active;
+	int64_t created_at;
+};
+
+struct st_user_role {
+	int64_t user_id;
+	char role[ST_NAME];
+};
+
+struct st_agent {
+	int64_t user_id;
+	char presence[24];
+	char away_reason[ST_TEXT];
+	int64_t presence_since;
+	int capacity;
+	int64_t interaction_id; /* current interaction, 0 = none */
+};
+
+struct st_queue {
+	int64_t id;
+	char name[ST_NAME];
+	int priority;
+	int sl_threshold_s;
+	int max_wait_s;
+};
+
+struct st_member {
+	int64_t queue_id;
+	int64_t user_id;
+};
+
+struct st_interaction {
+	int64_t id;
+	char number[ST_NUMBER];
+	char type[16];      /* "phone" */
+	char direction[16]; /* "inbound" | "outbound" */
+	char state[24];     /* new | work_in_progress | closed_complete | closed_abandoned */
+	bool queued;        /* has entered a queue (New is shown either way) */
+	char caller_number[ST_PHONE];
+	int64_t queue_id;
+	int64_t agent_user_id;
+	char linked_table[24];
+	char linked_number[ST_NUMBER];
+	int64_t opened_at;
+	int64_t closed_at;
+	char close_reason[32];
+};
+
+struct st_activity {
+	int64_t id;
+	int64_t interaction_id;
+	int64_t at;
+	char kind[24];   /* state | presence | note | recording | ctr | transcript */
+	char actor[ST_NAME];
+	char text[256];
+};
+
+struct st_presence_change {
+	int64_t user_id;
+	int64_t at;
+	char from[24];
+	char to[24];
+	char reason[ST_TEXT];
+	int64_t interaction_id;
+};
+
+struct st_session {
+	char token_hash[65];
+	int64_t user_id;
+	int64_t created_at;
+	int64_t expires_at;
+};
+
+struct st_flag {
+	char name[ST_NAME];
+	char value[ST_TEXT];
+};
+
+/* Everything the loop keeps in memory, loaded once at start. */
+struct st_snapshot {
+	struct st_user *users;            size_t n_users;
+	struct st_user_role *user_roles;  size_t n_user_roles;
+	struct st_agent *agents;          size_t n_agents;
+	struct st_queue *queues;          size_t n_queues;
+	struct st_member *members;        size_t n_members;
+	struct st_interaction *open;      size_t n_open; /* not closed */
+	struct st_session *sessions;      size_t n_sessions;
+	struct st_flag *flags;            size_t n_flags;
+	int64_t max_interaction_id;
+	int64_t max_user_id;
+	int64_t max_queue_id;
+};
+void store_snapshot_free(struct st_snapshot *s);
+
+/* ---- writes: typed operations, applied in order ---- */
+enum store_op_kind {
+	STORE_OP_USER_INSERT,
+	STORE_OP_USER_UPDATE,
+	STORE_OP_ROLE_GRANT,
+	STORE_OP_ROLE_REVOKE,
+	STORE_OP_AGENT_UPSERT,
+	STORE_OP_PRESENCE_CHANGE,
+	STORE_OP_QUEUE_INSERT,
+	STORE_OP_MEMBER_ADD,
+	STORE_OP_INTERACTION_INSERT,
+	STORE_OP_INTERACTION_UPDATE,
+	STORE_OP_ACTIVITY_INSERT,
+	STORE_OP_SESSION_INSERT,
+	STORE_OP_SESSION_DELETE,
+	STORE_OP_FLAG_SET,
+};
+
+struct store_op {
+	enum store_op_kind kind;
+	union {
+		struct st_user user;
+		struct st_user_role role;
+		struct st_agent agent;
+		struct st_presence_change presence;
+		struct st_queue queue;
+		struct st_member member;
+		struct st_interaction interaction;
+		struct st_activity activity;
+		struct st_session session;
+		struct st_flag flag;
+	} u;
+};
+
+/* ---- reads ---- */
+struct store_ix_filter {
+	char state[24];          /* "" = any */
+	int64_t agent_user_id;   /* 0 = any */
+	int64_t queue_id;        /* 0 = any */
+	char direction[16];      /* "" = any */
+	int64_t from_ms, to_ms;  /* opened_at range, 0 = open */
+	int64_t before_id;       /* keyset cursor: rows with id < before_id, 0 = from newest */
+	int limit;               /* 1..200 */
+};
+
+struct store_ix_page {
+	struct st_interaction *rows; size_t n;
+	bool more;                   /* another page exists */
+};
+
+struct store_ix_detail {
+	bool found;
+	struct st_interaction ix;
+	struct st_activity *activity; size_t n_activity;
+};
+
+/* ---- the backend vtable ---- */
+#define STORE_BACKEND_VERSION 1
+struct store_backend {
+	int version; /* STORE_BACKEND_VERSION */
+	const char *name;
+	/* Opens (creating if needed) and migrates. Main thread. */
+	int (*open)(void **bep, const char *path, int readers);
+	void (*close)(void *be);
+	int (*load)(void *be, struct st_snapshot *snap);
+	/* Applies ops as one transaction; all or nothing. Worker thread. */
+	int (*apply)(void *be, const struct store_op *ops, size_t n);
+	/* Worker thread; any number concurrently. */
+	int (*ix_list)(void *be, const struct store_ix_filter *f, struct store_ix_page *page);
+	int (*ix_get)(void *be, const char *number, struct store_ix_detail *d);
+	int (*count_interactions)(void *be, int64_t *n);
+};
+extern const struct store_backend store_backend_sqlite;
+
+/* ---- the async front used by the loop ---- */
+struct store;
+/* Completion on the loop thread; err 0 or negative. */
+typedef void(store_done_h)(int err, void *arg);
+
+int store_open(struct store **stp, uv_loop_t *loop, const struct config *cfg);
+/* Blocks until queued writes are committed, then closes. Main thread, loop stopped. */
+void store_close(struct store *st);
+int store_load(struct store *st, struct st_snapshot *snap);
+/* Synchronous apply, for start-up only (before the loop runs). */
+int store_apply_now(struct store *st, const struct store_op *ops, size_t n);
+
+/*
+ * Queues n ops (copied) to be committed in one transaction with whatever else
+ * is queued; done (may be NULL) runs on the loop after the commit.
+ */
+int store_write(struct store *st, const struct store_op *ops, size_t n,
+		store_done_h *done, void *arg);
+/* Writes queued or in flight (shutdown waits for zero). */
+size_t store_pending(const struct store *st);
+
+typedef void(store_ix_list_h)(int err, struct store_ix_page *page, void *arg);
+typedef void(store_ix_get_h)(int err, struct store_ix_detail *d, void *arg);
+/* Runs on the pool; the callback owns nothing: page/d are freed after it returns. */
+int store_ix_list(struct store *st, const struct store_ix_filter *f, store_ix_list_h *h, void *arg);
+int store_ix_get(struct store *st, const char *number, store_ix_get_h *h, void *arg);
+
+#endif

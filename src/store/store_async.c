@@ -1,0 +1,263 @@
+/*
+ * store_async.c — the loop thread's front to the store backend.
+ *
+ * DESIGN
+ * - Writes: each store_write() copies its ops into an entry on a FIFO. When
+ *   no batch is in flight, every queued entry becomes one batch handed to a
+ *   pool thread and committed in one transaction (group commit): order is
+ *   submission order, and under load many small writes cost one commit.
+ *   If the batch fails, the worker retries entry by entry so one bad entry
+ *   (say a constraint) fails alone and the others still commit.
+ * - Reads run on the pool, any number at once, each on a reader connection.
+ * - Completion callbacks run on the loop thread (uv_queue_work's after_cb).
+ */
+#define LOG_MODULE "store"
+#include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct write_entry {
+	struct write_entry *next;
+	struct store_op *ops;
+	size_t n;
+	store_done_h *done;
+	void *arg;
+	int err;
+};
+
+struct store {
+	uv_loop_t *loop;
+	const struct store_backend *be;
+	void *bectx;
+	struct write_entry *head, *tail; /* queued, not yet in flight */
+	struct write_entry *batch;       /* in flight */
+	size_t pending;
+	uv_work_t batch_req;
+};
+
+static void batch_flush(struct store *st);
+
+int store_open(struct store **stp, uv_loop_t *loop, const struct config *cfg)
+{
+	struct store *st;
+	int err;
+
+	if (strcmp(cfg->store_backend, "sqlite"))
+		return -ENOTSUP;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	st->loop = loop;
+	st->be = &store_backend_sqlite;
+	err = st->be->open(&st->bectx, cfg->store_path, cfg->store_readers);
+	if (err) {
+		free(st);
+		return err;
+	}
+	*stp = st;
+	return 0;
+}
+
+static void entry_free(struct write_entry *e)
+{
+	free(e->ops);
+	free(e);
+}
+
+void store_close(struct store *st)
+{
+	struct write_entry *e, *next;
+
+	if (!st)
+		return;
+	/* The loop has stopped: commit what is still queued synchronously. */
+	for (e = st->head; e; e = next) {
+		next = e->next;
+		if (st->be->apply(st->bectx, e->ops, e->n))
+			log_error("lost a write of %zu ops at shutdown", e->n);
+		entry_free(e);
+	}
+	st->be->close(st->bectx);
+	free(st);
+}
+
+int store_load(struct store *st, struct st_snapshot *snap)
+{
+	return st->be->load(st->bectx, snap);
+}
+
+int store_apply_now(struct store *st, const struct store_op *ops, size_t n)
+{
+	return st->be->apply(st->bectx, ops, n);
+}
+
+void store_snapshot_free(struct st_snapshot *s)
+{
+	free(s->users);
+	free(s->user_roles);
+	free(s->agents);
+	free(s->queues);
+	free(s->members);
+	free(s->open);
+	free(s->sessions);
+	free(s->flags);
+	memset(s, 0, sizeof(*s));
+}
+
+size_t store_pending(const struct store *st)
+{
+	return st->pending;
+}
+
+/* ---- group commit ---- */
+static void batch_work(uv_work_t *req)
+{
+	struct store *st = req->data;
+	struct write_entry *e;
+	size_t total = 0, k = 0;
+	struct store_op *all;
+
+	for (e = st->batch; e; e = e->next)
+		total += e->n;
+	all = malloc(total * sizeof(*all));
+	if (all) {
+		for (e = st->batch; e; e = e->next) {
+			memcpy(all + k, e->ops, e->n * sizeof(*all));
+			k += e->n;
+		}
+		if (st->be->apply(st->bectx, all, total) == 0) {
+			free(all);
+			return; /* every entry's err stays 0 */
+		}
+		free(all);
+	}
+	/* Retry one by one so only the failing entry fails. */
+	for (e = st->batch; e; e = e->next)
+		e->err = st->be->apply(st->bectx, e->ops, e->n);
+}
+
+static void batch_after(uv_work_t *req, int status)
+{
+	struct store *st = req->data;
+	struct write_entry *e = st->batch, *next;
+
+	st->batch = NULL;
+	for (; e; e = next) {
+		next = e->next;
+		if (status)
+			e->err = status;
+		st->pending--;
+		if (e->done)
+			e->done(e->err, e->arg);
+		entry_free(e);
+	}
+	batch_flush(st);
+}
+
+static void batch_flush(struct store *st)
+{
+	if (st->batch || !st->head)
+		return;
+	st->batch = st->head;
+	st->head = st->tail = NULL;
+	st->batch_req.data = st;
+	if (uv_queue_work(st->loop, &st->batch_req, batch_work, batch_after)) {
+		log_error("cannot queue a write batch");
+		st->head = st->batch, st->batch = NULL;
+	}
+}
+
+int store_write(struct store *st, const struct store_op *ops, size_t n, store_done_h *done,
+		void *arg)
+{
+	struct write_entry *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return -ENOMEM;
+	e->ops = malloc(n * sizeof(*ops));
+	if (!e->ops) {
+		free(e);
+		return -ENOMEM;
+	}
+	memcpy(e->ops, ops, n * sizeof(*ops));
+	e->n = n, e->done = done, e->arg = arg;
+	if (st->tail)
+		st->tail->next = e;
+	else
+		st->head = e;
+	st->tail = e;
+	st->pending++;
+	batch_flush(st);
+	return 0;
+}
+
+/* ---- reads ---- */
+struct read_req {
+	uv_work_t req;
+	struct store *st;
+	struct store_ix_filter filter;
+	char number[ST_NUMBER];
+	struct store_ix_page page;
+	struct store_ix_detail detail;
+	store_ix_list_h *list_h;
+	store_ix_get_h *get_h;
+	void *arg;
+	int err;
+};
+
+static void read_work(uv_work_t *req)
+{
+	struct read_req *r = req->data;
+
+	if (r->list_h)
+		r->err = r->st->be->ix_list(r->st->bectx, &r->filter, &r->page);
+	else
+		r->err = r->st->be->ix_get(r->st->bectx, r->number, &r->detail);
+}
+
+static void read_after(uv_work_t *req, int status)
+{
+	struct read_req *r = req->data;
+	int err = status ? status : r->err;
+
+	if (r->list_h)
+		r->list_h(err, &r->page, r->arg);
+	else
+		r->get_h(err, &r->detail, r->arg);
+	free(r->page.rows);
+	free(r->detail.activity);
+	free(r);
+}
+
+static int read_submit(struct read_req *r)
+{
+	int err;
+
+	r->req.data = r;
+	err = uv_queue_work(r->st->loop, &r->req, read_work, read_after);
+	if (err)
+		free(r);
+	return err;
+}
+
+int store_ix_list(struct store *st, const struct store_ix_filter *f, store_ix_list_h *h, void *arg)
+{
+	struct read_req *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	r->st = st, r->filter = *f, r->list_h = h, r->arg = arg;
+	return read_submit(r);
+}
+
+int store_ix_get(struct store *st, const char *number, store_ix_get_h *h, void *arg)
+{
+	struct read_req *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	r->st = st, r->get_h = h, r->arg = arg;
+	str_copy(r->number, number, sizeof(r->number));
+	return read_submit(r);
+}

@@ -1,0 +1,662 @@
+/*
+ * store_sqlite.c — the SQLite backend of the records store.
+ *
+ * DESIGN
+ * - One writer connection, used by one batch at a time (store_async.c
+ *   guarantees it), and a small pool of reader connections handed out under
+ *   a mutex to worker threads. WAL mode lets readers run beside the writer.
+ * - synchronous=NORMAL in WAL: a committed transaction survives a crash or
+ *   kill of the process (it is in the WAL file); only an OS crash or power
+ *   loss may drop the last commits. docs/STORE.md states this.
+ * - Migrations are embedded (tools/embed_sql.sh) and applied in order, each
+ *   in its own transaction, recording schema_version.
+ * - Write statements are prepared once per kind on the writer connection.
+ */
+#define LOG_MODULE "sqlite"
+#include "store/store.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct migration {
+	int version;
+	const char *name;
+	const char *sql;
+};
+#include "migrations.h"
+
+#define MAX_READERS 64
+#define N_OPS (STORE_OP_FLAG_SET + 1)
+
+struct sqlite_be {
+	sqlite3 *writer;
+	sqlite3_stmt *op_stmt[N_OPS][2]; /* up to two statements per op kind */
+	sqlite3 *readers[MAX_READERS];
+	bool busy[MAX_READERS];
+	int n_readers;
+	pthread_mutex_t mtx;
+	pthread_cond_t cond;
+};
+
+static const char *op_sql[N_OPS][2] = {
+	[STORE_OP_USER_INSERT] = {"INSERT INTO users(id,user_name,name,email,mobile_phone,"
+				  "business_phone,password_hash,active,created_at) "
+				  "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"},
+	[STORE_OP_USER_UPDATE] = {"UPDATE users SET name=?3,email=?4,mobile_phone=?5,"
+				  "business_phone=?6,password_hash=?7,active=?8 WHERE id=?1"},
+	[STORE_OP_ROLE_GRANT] = {"INSERT OR IGNORE INTO user_roles(user_id,role) VALUES(?1,?2)"},
+	[STORE_OP_ROLE_REVOKE] = {"DELETE FROM user_roles WHERE user_id=?1 AND role=?2"},
+	[STORE_OP_AGENT_UPSERT] = {"INSERT INTO agents(user_id,presence,away_reason,"
+				   "presence_since,capacity,interaction_id) VALUES(?1,?2,?3,?4,?5,?6) "
+				   "ON CONFLICT(user_id) DO UPDATE SET presence=?2,away_reason=?3,"
+				   "presence_since=?4,capacity=?5,interaction_id=?6"},
+	[STORE_OP_PRESENCE_CHANGE] = {"INSERT INTO presence_history(user_id,at,from_state,"
+				      "to_state,reason,interaction_id) VALUES(?1,?2,?3,?4,?5,?6)",
+				      "UPDATE agents SET presence=?4,away_reason=?5,presence_since=?2,"
+				      "interaction_id=?6 WHERE user_id=?1"},
+	[STORE_OP_QUEUE_INSERT] = {"INSERT INTO queues(id,name,priority,sl_threshold_s,max_wait_s)"
+				   " VALUES(?1,?2,?3,?4,?5)"},
+	[STORE_OP_MEMBER_ADD] = {"INSERT OR IGNORE INTO queue_members(queue_id,user_id) VALUES(?1,?2)"},
+	[STORE_OP_INTERACTION_INSERT] = {"INSERT INTO interactions(id,number,type,direction,state,"
+					 "queued,caller_number,queue_id,agent_user_id,linked_table,"
+					 "linked_number,opened_at,closed_at,close_reason) "
+					 "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"},
+	[STORE_OP_INTERACTION_UPDATE] = {"UPDATE interactions SET state=?5,queued=?6,queue_id=?8,"
+					 "agent_user_id=?9,linked_table=?10,linked_number=?11,"
+					 "closed_at=?13,close_reason=?14 WHERE id=?1"},
+	[STORE_OP_ACTIVITY_INSERT] = {"INSERT INTO activity(interaction_id,at,kind,actor,text) "
+				      "VALUES(?1,?2,?3,?4,?5)"},
+	[STORE_OP_SESSION_INSERT] = {"INSERT INTO sessions(token_hash,user_id,created_at,expires_at)"
+				     " VALUES(?1,?2,?3,?4)"},
+	[STORE_OP_SESSION_DELETE] = {"DELETE FROM sessions WHERE token_hash=?1"},
+	[STORE_OP_FLAG_SET] = {"INSERT INTO flags(name,value) VALUES(?1,?2) "
+			       "ON CONFLICT(name) DO UPDATE SET value=?2"},
+};
+
+/* ---- connections and migrations ---- */
+static int conn_open(sqlite3 **dbp, const char *path, bool readonly)
+{
+	int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		log_error("cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return CC_ESTORE;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	sqlite3_exec(db, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;", NULL, NULL, NULL);
+	*dbp = db;
+	return 0;
+}
+
+static int exec_sql(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		log_error("sql failed: %s", msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return CC_ESTORE;
+	}
+	return 0;
+}
+
+static int schema_version(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int v = 0;
+
+	if (exec_sql(db, "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)"))
+		return -1;
+	if (sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version", -1, &st, NULL))
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int migrate(sqlite3 *db)
+{
+	int cur = schema_version(db);
+	char buf[96];
+
+	if (cur < 0)
+		return CC_ESTORE;
+	for (size_t i = 0; i < sizeof(migrations) / sizeof(migrations[0]); i++) {
+		const struct migration *m = &migrations[i];
+		if (m->version <= cur)
+			continue;
+		snprintf(buf, sizeof(buf), "INSERT INTO schema_version VALUES(%d)", m->version);
+		if (exec_sql(db, "BEGIN IMMEDIATE") || exec_sql(db, m->sql) || exec_sql(db, buf)) {
+			exec_sql(db, "ROLLBACK");
+			log_error("migration %s failed", m->name);
+			return CC_ESTORE;
+		}
+		if (exec_sql(db, "COMMIT"))
+			return CC_ESTORE;
+		log_info("applied migration %s", m->name);
+	}
+	return 0;
+}
+
+static void be_close(void *p)
+{
+	struct sqlite_be *be = p;
+
+	if (!be)
+		return;
+	for (int k = 0; k < N_OPS; k++)
+		for (int j = 0; j < 2; j++)
+			sqlite3_finalize(be->op_stmt[k][j]);
+	for (int i = 0; i < be->n_readers; i++)
+		sqlite3_close(be->readers[i]);
+	if (be->writer) {
+		sqlite3_exec(be->writer, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+		sqlite3_close(be->writer);
+	}
+	pthread_mutex_destroy(&be->mtx);
+	pthread_cond_destroy(&be->cond);
+	free(be);
+}
+
+static int prepare_ops(struct sqlite_be *be)
+{
+	for (int k = 0; k < N_OPS; k++) {
+		for (int j = 0; j < 2; j++) {
+			if (!op_sql[k][j])
+				continue;
+			if (sqlite3_prepare_v3(be->writer, op_sql[k][j], -1, SQLITE_PREPARE_PERSISTENT,
+					       &be->op_stmt[k][j], NULL) != SQLITE_OK) {
+				log_error("prepare: %s", sqlite3_errmsg(be->writer));
+				return CC_ESTORE;
+			}
+		}
+	}
+	return 0;
+}
+
+static int be_open(void **bep, const char *path, int readers)
+{
+	struct sqlite_be *be = calloc(1, sizeof(*be));
+	int err;
+
+	if (!be)
+		return -ENOMEM;
+	pthread_mutex_init(&be->mtx, NULL);
+	pthread_cond_init(&be->cond, NULL);
+	err = conn_open(&be->writer, path, false);
+	if (!err && exec_sql(be->writer, "PRAGMA journal_mode=WAL"))
+		err = CC_ESTORE;
+	if (!err)
+		err = migrate(be->writer);
+	if (!err)
+		err = prepare_ops(be);
+	for (int i = 0; !err && i < readers && i < MAX_READERS; i++) {
+		err = conn_open(&be->readers[i], path, true);
+		if (!err)
+			be->n_readers++;
+	}
+	if (err) {
+		be_close(be);
+		return err;
+	}
+	*bep = be;
+	return 0;
+}
+
+static sqlite3 *reader_get(struct sqlite_be *be, int *slot)
+{
+	pthread_mutex_lock(&be->mtx);
+	for (;;) {
+		for (int i = 0; i < be->n_readers; i++) {
+			if (!be->busy[i]) {
+				be->busy[i] = true;
+				*slot = i;
+				pthread_mutex_unlock(&be->mtx);
+				return be->readers[i];
+			}
+		}
+		pthread_cond_wait(&be->cond, &be->mtx);
+	}
+}
+
+static void reader_put(struct sqlite_be *be, int slot)
+{
+	pthread_mutex_lock(&be->mtx);
+	be->busy[slot] = false;
+	pthread_cond_signal(&be->cond);
+	pthread_mutex_unlock(&be->mtx);
+}
+
+/* ---- column helpers ---- */
+static void col_text(sqlite3_stmt *st, int i, char *dst, size_t size)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	str_copy(dst, t ? (const char *)t : "", size);
+}
+
+static void *grow(void *arr, size_t n, size_t *cap, size_t elem)
+{
+	if (n < *cap)
+		return arr;
+	*cap = *cap ? *cap * 2 : 16;
+	return realloc(arr, *cap * elem);
+}
+
+#define IX_COLS                                                                              \
+	"id,number,type,direction,state,queued,caller_number,queue_id,agent_user_id,"      \
+	"linked_table,linked_number,opened_at,closed_at,close_reason"
+
+static void row_interaction(sqlite3_stmt *st, struct st_interaction *ix)
+{
+	memset(ix, 0, sizeof(*ix));
+	ix->id = sqlite3_column_int64(st, 0);
+	col_text(st, 1, ix->number, sizeof(ix->number));
+	col_text(st, 2, ix->type, sizeof(ix->type));
+	col_text(st, 3, ix->direction, sizeof(ix->direction));
+	col_text(st, 4, ix->state, sizeof(ix->state));
+	ix->queued = sqlite3_column_int(st, 5);
+	col_text(st, 6, ix->caller_number, sizeof(ix->caller_number));
+	ix->queue_id = sqlite3_column_int64(st, 7);
+	ix->agent_user_id = sqlite3_column_int64(st, 8);
+	col_text(st, 9, ix->linked_table, sizeof(ix->linked_table));
+	col_text(st, 10, ix->linked_number, sizeof(ix->linked_number));
+	ix->opened_at = sqlite3_column_int64(st, 11);
+	ix->closed_at = sqlite3_column_int64(st, 12);
+	col_text(st, 13, ix->close_reason, sizeof(ix->close_reason));
+}
+
+static void row_user(sqlite3_stmt *st, struct st_user *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->id = sqlite3_column_int64(st, 0);
+	col_text(st, 1, u->user_name, sizeof(u->user_name));
+	col_text(st, 2, u->name, sizeof(u->name));
+	col_text(st, 3, u->email, sizeof(u->email));
+	col_text(st, 4, u->mobile_phone, sizeof(u->mobile_phone));
+	col_text(st, 5, u->business_phone, sizeof(u->business_phone));
+	col_text(st, 6, u->password_hash, sizeof(u->password_hash));
+	u->active = sqlite3_column_int(st, 7);
+	u->created_at = sqlite3_column_int64(st, 8);
+}
+
+static void row_user_role(sqlite3_stmt *st, struct st_user_role *r)
+{
+	r->user_id = sqlite3_column_int64(st, 0);
+	col_text(st, 1, r->role, sizeof(r->role));
+}
+
+static void row_agent(sqlite3_stmt *st, struct st_agent *a)
+{
+	a->user_id = sqlite3_column_int64(st, 0);
+	col_text(st, 1, a->presence, sizeof(a->presence));
+	col_text(st, 2, a->away_reason, sizeof(a->away_reason));
+	a->presence_since = sqlite3_column_int64(st, 3);
+	a->capacity = sqlite3_column_int(st, 4);
+	a->interaction_id = sqlite3_column_int64(st, 5);
+}
+
+static void row_queue(sqlite3_stmt *st, struct st_queue *q)
+{
+	q->id = sqlite3_column_int64(st, 0);
+	col_text(st, 1, q->name, sizeof(q->name));
+	q->priority = sqlite3_column_int(st, 2);
+	q->sl_threshold_s = sqlite3_column_int(st, 3);
+	q->max_wait_s = sqlite3_column_int(st, 4);
+}
+
+static void row_member(sqlite3_stmt *st, struct st_member *m)
+{
+	m->queue_id = sqlite3_column_int64(st, 0);
+	m->user_id = sqlite3_column_int64(st, 1);
+}
+
+static void row_session(sqlite3_stmt *st, struct st_session *s)
+{
+	col_text(st, 0, s->token_hash, sizeof(s->token_hash));
+	s->user_id = sqlite3_column_int64(st, 1);
+	s->created_at = sqlite3_column_int64(st, 2);
+	s->expires_at = sqlite3_column_int64(st, 3);
+}
+
+static void row_flag(sqlite3_stmt *st, struct st_flag *f)
+{
+	col_text(st, 0, f->name, sizeof(f->name));
+	col_text(st, 1, f->value, sizeof(f->value));
+}
+
+/* Runs sql and fills a growing array of elem-sized rows with fill(). */
+typedef void(row_fill_h)(sqlite3_stmt *st, void *row);
+static int load_rows(sqlite3 *db, const char *sql, row_fill_h *fill, size_t elem, void **arr,
+		     size_t *n)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc;
+
+	*arr = NULL, *n = 0;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_error("load: %s", sqlite3_errmsg(db));
+		return CC_ESTORE;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		void *na = grow(*arr, *n, &cap, elem);
+		if (!na) {
+			sqlite3_finalize(st);
+			return -ENOMEM;
+		}
+		*arr = na;
+		memset((char *)*arr + *n * elem, 0, elem);
+		fill(st, (char *)*arr + (*n)++ * elem);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : CC_ESTORE;
+}
+
+static int64_t scalar_i64(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = 0;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+#define LOAD(sql, fn, field)                                                                 \
+	(err = err ? err                                                                     \
+		   : load_rows(db, sql, (row_fill_h *)fn, sizeof(*s->field), (void **)&s->field, \
+			       &s->n_##field))
+
+static int be_load(void *p, struct st_snapshot *s)
+{
+	struct sqlite_be *be = p;
+	sqlite3 *db = be->writer;
+	int err = 0;
+
+	memset(s, 0, sizeof(*s));
+	LOAD("SELECT id,user_name,name,email,mobile_phone,business_phone,password_hash,active,"
+	     "created_at FROM users ORDER BY id", row_user, users);
+	LOAD("SELECT user_id,role FROM user_roles", row_user_role, user_roles);
+	LOAD("SELECT user_id,presence,away_reason,presence_since,capacity,interaction_id "
+	     "FROM agents", row_agent, agents);
+	LOAD("SELECT id,name,priority,sl_threshold_s,max_wait_s FROM queues ORDER BY id",
+	     row_queue, queues);
+	LOAD("SELECT queue_id,user_id FROM queue_members", row_member, members);
+	LOAD("SELECT " IX_COLS " FROM interactions WHERE state IN ('new','work_in_progress')",
+	     row_interaction, open);
+	LOAD("SELECT token_hash,user_id,created_at,expires_at FROM sessions", row_session, sessions);
+	LOAD("SELECT name,value FROM flags", row_flag, flags);
+	s->max_interaction_id = scalar_i64(db, "SELECT max(id) FROM interactions");
+	s->max_user_id = scalar_i64(db, "SELECT max(id) FROM users");
+	s->max_queue_id = scalar_i64(db, "SELECT max(id) FROM queues");
+	return err;
+}
+
+/* ---- writes ---- */
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+static void bind_op(sqlite3_stmt *st, const struct store_op *op)
+{
+	const struct st_user *u = &op->u.user;
+	const struct st_interaction *ix = &op->u.interaction;
+
+	switch (op->kind) {
+	case STORE_OP_USER_INSERT:
+	case STORE_OP_USER_UPDATE:
+		sqlite3_bind_int64(st, 1, u->id);
+		bind_text(st, 2, u->user_name);
+		bind_text(st, 3, u->name);
+		bind_text(st, 4, u->email);
+		bind_text(st, 5, u->mobile_phone);
+		bind_text(st, 6, u->business_phone);
+		bind_text(st, 7, u->password_hash);
+		sqlite3_bind_int(st, 8, u->active);
+		sqlite3_bind_int64(st, 9, u->created_at);
+		break;
+	case STORE_OP_ROLE_GRANT:
+	case STORE_OP_ROLE_REVOKE:
+		sqlite3_bind_int64(st, 1, op->u.role.user_id);
+		bind_text(st, 2, op->u.role.role);
+		break;
+	case STORE_OP_AGENT_UPSERT:
+		sqlite3_bind_int64(st, 1, op->u.agent.user_id);
+		bind_text(st, 2, op->u.agent.presence);
+		bind_text(st, 3, op->u.agent.away_reason);
+		sqlite3_bind_int64(st, 4, op->u.agent.presence_since);
+		sqlite3_bind_int(st, 5, op->u.agent.capacity);
+		sqlite3_bind_int64(st, 6, op->u.agent.interaction_id);
+		break;
+	case STORE_OP_PRESENCE_CHANGE:
+		sqlite3_bind_int64(st, 1, op->u.presence.user_id);
+		sqlite3_bind_int64(st, 2, op->u.presence.at);
+		bind_text(st, 3, op->u.presence.from);
+		bind_text(st, 4, op->u.presence.to);
+		bind_text(st, 5, op->u.presence.reason);
+		sqlite3_bind_int64(st, 6, op->u.presence.interaction_id);
+		break;
+	case STORE_OP_QUEUE_INSERT:
+		sqlite3_bind_int64(st, 1, op->u.queue.id);
+		bind_text(st, 2, op->u.queue.name);
+		sqlite3_bind_int(st, 3, op->u.queue.priority);
+		sqlite3_bind_int(st, 4, op->u.queue.sl_threshold_s);
+		sqlite3_bind_int(st, 5, op->u.queue.max_wait_s);
+		break;
+	case STORE_OP_MEMBER_ADD:
+		sqlite3_bind_int64(st, 1, op->u.member.queue_id);
+		sqlite3_bind_int64(st, 2, op->u.member.user_id);
+		break;
+	case STORE_OP_INTERACTION_INSERT:
+	case STORE_OP_INTERACTION_UPDATE:
+		sqlite3_bind_int64(st, 1, ix->id);
+		bind_text(st, 2, ix->number);
+		bind_text(st, 3, ix->type);
+		bind_text(st, 4, ix->direction);
+		bind_text(st, 5, ix->state);
+		sqlite3_bind_int(st, 6, ix->queued);
+		bind_text(st, 7, ix->caller_number);
+		sqlite3_bind_int64(st, 8, ix->queue_id);
+		sqlite3_bind_int64(st, 9, ix->agent_user_id);
+		bind_text(st, 10, ix->linked_table);
+		bind_text(st, 11, ix->linked_number);
+		sqlite3_bind_int64(st, 12, ix->opened_at);
+		sqlite3_bind_int64(st, 13, ix->closed_at);
+		bind_text(st, 14, ix->close_reason);
+		break;
+	case STORE_OP_ACTIVITY_INSERT:
+		sqlite3_bind_int64(st, 1, op->u.activity.interaction_id);
+		sqlite3_bind_int64(st, 2, op->u.activity.at);
+		bind_text(st, 3, op->u.activity.kind);
+		bind_text(st, 4, op->u.activity.actor);
+		bind_text(st, 5, op->u.activity.text);
+		break;
+	case STORE_OP_SESSION_INSERT:
+	case STORE_OP_SESSION_DELETE:
+		bind_text(st, 1, op->u.session.token_hash);
+		sqlite3_bind_int64(st, 2, op->u.session.user_id);
+		sqlite3_bind_int64(st, 3, op->u.session.created_at);
+		sqlite3_bind_int64(st, 4, op->u.session.expires_at);
+		break;
+	case STORE_OP_FLAG_SET:
+		bind_text(st, 1, op->u.flag.name);
+		bind_text(st, 2, op->u.flag.value);
+		break;
+	}
+}
+
+static int apply_one(struct sqlite_be *be, const struct store_op *op)
+{
+	for (int j = 0; j < 2; j++) {
+		sqlite3_stmt *st = be->op_stmt[op->kind][j];
+		int rc;
+		if (!st)
+			continue;
+		bind_op(st, op);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		if (rc != SQLITE_DONE) {
+			log_error("write op %d failed: %s", op->kind, sqlite3_errmsg(be->writer));
+			return rc == SQLITE_CONSTRAINT ? CC_ECONFLICT : CC_ESTORE;
+		}
+	}
+	return 0;
+}
+
+static int be_apply(void *p, const struct store_op *ops, size_t n)
+{
+	struct sqlite_be *be = p;
+	int err;
+
+	if (exec_sql(be->writer, "BEGIN IMMEDIATE"))
+		return CC_ESTORE;
+	for (size_t i = 0; i < n; i++) {
+		err = apply_one(be, &ops[i]);
+		if (err) {
+			exec_sql(be->writer, "ROLLBACK");
+			return err;
+		}
+	}
+	return exec_sql(be->writer, "COMMIT");
+}
+
+/* ---- reads ---- */
+static int ix_list_query(sqlite3 *db, const struct store_ix_filter *f, struct store_ix_page *pg)
+{
+	char sql[512] = "SELECT " IX_COLS " FROM interactions WHERE 1=1";
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc, i = 1;
+
+	if (f->state[0])
+		strcat(sql, " AND state=?1");
+	if (f->agent_user_id)
+		strcat(sql, " AND agent_user_id=?2");
+	if (f->queue_id)
+		strcat(sql, " AND queue_id=?3");
+	if (f->direction[0])
+		strcat(sql, " AND direction=?4");
+	if (f->from_ms)
+		strcat(sql, " AND opened_at>=?5");
+	if (f->to_ms)
+		strcat(sql, " AND opened_at<?6");
+	if (f->before_id)
+		strcat(sql, " AND id<?7");
+	strcat(sql, " ORDER BY id DESC LIMIT ?8");
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return CC_ESTORE;
+	(void)i;
+	bind_text(st, 1, f->state);
+	sqlite3_bind_int64(st, 2, f->agent_user_id);
+	sqlite3_bind_int64(st, 3, f->queue_id);
+	bind_text(st, 4, f->direction);
+	sqlite3_bind_int64(st, 5, f->from_ms);
+	sqlite3_bind_int64(st, 6, f->to_ms);
+	sqlite3_bind_int64(st, 7, f->before_id);
+	sqlite3_bind_int(st, 8, f->limit + 1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (pg->n == (size_t)f->limit) {
+			pg->more = true;
+			continue;
+		}
+		void *na = grow(pg->rows, pg->n, &cap, sizeof(*pg->rows));
+		if (!na) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		pg->rows = na;
+		row_interaction(st, &pg->rows[pg->n++]);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : CC_ESTORE;
+}
+
+static int be_ix_list(void *p, const struct store_ix_filter *f, struct store_ix_page *pg)
+{
+	struct sqlite_be *be = p;
+	int slot, err;
+	sqlite3 *db = reader_get(be, &slot);
+
+	err = ix_list_query(db, f, pg);
+	reader_put(be, slot);
+	return err;
+}
+
+static void row_activity(sqlite3_stmt *st, struct st_activity *a)
+{
+	a->id = sqlite3_column_int64(st, 0);
+	a->interaction_id = sqlite3_column_int64(st, 1);
+	a->at = sqlite3_column_int64(st, 2);
+	col_text(st, 3, a->kind, sizeof(a->kind));
+	col_text(st, 4, a->actor, sizeof(a->actor));
+	col_text(st, 5, a->text, sizeof(a->text));
+}
+
+static int ix_get_query(sqlite3 *db, const char *number, struct store_ix_detail *d)
+{
+	sqlite3_stmt *st;
+	char sql[160];
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT " IX_COLS " FROM interactions WHERE number=?1", -1, &st,
+			       NULL) != SQLITE_OK)
+		return CC_ESTORE;
+	bind_text(st, 1, number);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		d->found = true;
+		row_interaction(st, &d->ix);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 0 : CC_ESTORE;
+	snprintf(sql, sizeof(sql),
+		 "SELECT id,interaction_id,at,kind,actor,text FROM activity "
+		 "WHERE interaction_id=%lld ORDER BY id", (long long)d->ix.id);
+	return load_rows(db, sql, (row_fill_h *)row_activity, sizeof(*d->activity),
+			 (void **)&d->activity, &d->n_activity);
+}
+
+static int be_ix_get(void *p, const char *number, struct store_ix_detail *d)
+{
+	struct sqlite_be *be = p;
+	int slot, err;
+	sqlite3 *db = reader_get(be, &slot);
+
+	err = ix_get_query(db, number, d);
+	reader_put(be, slot);
+	return err;
+}
+
+static int be_count(void *p, int64_t *n)
+{
+	struct sqlite_be *be = p;
+	int slot;
+	sqlite3 *db = reader_get(be, &slot);
+
+	*n = scalar_i64(db, "SELECT count(*) FROM interactions");
+	reader_put(be, slot);
+	return 0;
+}
+
+const struct store_backend store_backend_sqlite = {
+	.version = STORE_BACKEND_VERSION,
+	.name = "sqlite",
+	.open = be_open,
+	.close = be_close,
+	.load = be_load,
+	.apply = be_apply,
+	.ix_list = be_ix_list,
+	.ix_get = be_ix_get,
+	.count_interactions = be_count,
+};

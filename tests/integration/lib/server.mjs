@@ -1,0 +1,153 @@
+// Starts the real switchboard binary (SB_BIN, the ASan build by default) on a
+// free loopback port with a fresh data dir, and talks to it over HTTP and
+// WebSocket. stop() sends SIGTERM and fails the test if the process did not
+// exit 0 or a sanitizer reported anything.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import WebSocket from 'ws';
+
+export const BIN = process.env.SB_BIN || resolve('build/asan/switchboard');
+export const DEMO_PASSWORD = 'demo-pass';
+
+export async function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); });
+    s.on('error', fail);
+  });
+}
+
+export function tempDir(prefix = 'sb-test-') {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export class Server {
+  constructor({ mode = 'demo', dataDir = tempDir(), args = [], env = {} } = {}) {
+    Object.assign(this, { mode, dataDir, args, env, log: '' });
+  }
+
+  get dbPath() { return join(this.dataDir, 'switchboard.db'); }
+  get url() { return `http://127.0.0.1:${this.port}`; }
+
+  async start() {
+    this.port = this.port || await freePort();
+    const argv = [this.mode, '--http-port', String(this.port), '--data-dir', this.dataDir,
+      ...this.args];
+    this.proc = spawn(BIN, argv, { env: { ...process.env, ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc.stdout.on('data', (d) => { this.log += d; });
+    this.proc.stderr.on('data', (d) => { this.log += d; });
+    this.exited = new Promise((r) => this.proc.on('exit', (code, sig) => r({ code, sig })));
+    for (let i = 0; i < 200; i++) {
+      if (this.proc.exitCode !== null) break;
+      try {
+        const r = await fetch(`${this.url}/api/v1/health`);
+        if (r.ok) return this;
+      } catch { /* not yet listening */ }
+      await sleep(50);
+    }
+    throw new Error(`server did not start:\n${this.log}`);
+  }
+
+  async stop({ keep = false } = {}) {
+    if (!this.proc) return;
+    this.proc.kill('SIGTERM');
+    const { code, sig } = await this.exited;
+    this.proc = null;
+    const bad = /AddressSanitizer|LeakSanitizer|runtime error:|UndefinedBehaviorSanitizer/.test(this.log);
+    if (!keep) rmSync(this.dataDir, { recursive: true, force: true });
+    if (code !== 0 || bad) {
+      throw new Error(`server exit code=${code} signal=${sig}; log:\n${this.log.slice(-6000)}`);
+    }
+  }
+
+  async restart() {
+    await this.stop({ keep: true });
+    this.log = '';
+    return this.start();
+  }
+
+  sql(statements) {
+    return execFileSync('sqlite3', ['-batch', '-cmd', '.timeout 5000', this.dbPath, statements],
+      { encoding: 'utf8' }).trim();
+  }
+
+  async api(method, path, { token, body, raw, headers = {} } = {}) {
+    const h = { ...headers };
+    if (token) h.authorization = `Bearer ${token}`;
+    let payload;
+    if (raw !== undefined) payload = raw;
+    else if (body !== undefined) { payload = JSON.stringify(body); h['content-type'] = 'application/json'; }
+    let r;
+    try {
+      r = await fetch(`${this.url}${path}`, { method, headers: h, body: payload });
+    } catch (e) {
+      throw new Error(`${method} ${path}: ${e.message} (${e.cause?.code || ''}); server log:\n${this.log.slice(-4000)}`);
+    }
+    const text = await r.text();
+    let json = null;
+    try { json = text ? JSON.parse(text) : null; } catch { json = { unparsable: text }; }
+    return { status: r.status, body: json, headers: r.headers };
+  }
+
+  async login(user, password = DEMO_PASSWORD) {
+    const r = await this.api('POST', '/api/v1/login', { body: { user_name: user, password } });
+    if (r.status !== 200) throw new Error(`login ${user}: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body.token;
+  }
+
+  // Opens the event stream; resolves after the hello message.
+  async events(token) {
+    const ws = new WebSocket(`ws://127.0.0.1:${this.port}/api/v1/events?access_token=${token}`);
+    const stream = new EventStream(ws);
+    await stream.next((m) => m.type === 'hello');
+    return stream;
+  }
+}
+
+export class EventStream {
+  constructor(ws) {
+    this.ws = ws;
+    this.messages = [];
+    this.waiters = [];
+    ws.on('message', (d) => {
+      const m = JSON.parse(d.toString());
+      this.messages.push(m);
+      this.waiters = this.waiters.filter((w) => !w.check());
+    });
+    this.closed = new Promise((r) => ws.on('close', (code) => r(code)));
+    this.opened = new Promise((ok, fail) => { ws.on('open', ok); ws.on('error', fail); });
+  }
+
+  // Waits for the first message (from the start of the stream) matching pred.
+  next(pred, timeoutMs = 5000) {
+    return new Promise((ok, fail) => {
+      const w = {
+        check: () => {
+          const m = this.messages.find((x) => !x.seen && pred(x));
+          if (m) { m.seen = true; clearTimeout(w.t); ok(m); return true; }
+          return false;
+        },
+      };
+      if (w.check()) return;
+      w.t = setTimeout(() => {
+        this.waiters = this.waiters.filter((x) => x !== w);
+        fail(new Error(`no matching event in ${timeoutMs} ms; got ${JSON.stringify(this.messages)}`));
+      }, timeoutMs);
+      this.waiters.push(w);
+    });
+  }
+
+  close() { this.ws.close(); }
+}
+
+export function writeConfig(dir, text) {
+  const p = join(dir, 'switchboard.yaml');
+  writeFileSync(p, text);
+  return p;
+}
