@@ -125,20 +125,34 @@ static void conn_req_end(struct conn *c)
 static int reply_write(struct lws *wsi, struct conn *c)
 {
 	struct api_req *q = c->req;
-	int rc = 0;
+	unsigned char *buf, *start, *p, *end;
+	char clen[24];
+	size_t hdr_room = 512;
+	int rc = -1;
 
-	unsigned char hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *p = start,
-					   *end = hdr + sizeof(hdr) - 1;
-
-	if (lws_add_http_common_headers(wsi, (unsigned)q->status, "application/json",
-					q->resp_len, &p, end) ||
+	/* Headers and body go out in one write (one send(2) per reply): the
+	 * content-length is written by name so lws does no body accounting. */
+	buf = malloc(LWS_PRE + hdr_room + q->resp_len);
+	if (!buf)
+		goto out;
+	start = p = buf + LWS_PRE;
+	end = start + hdr_room - 1;
+	snprintf(clen, sizeof(clen), "%zu", q->resp_len);
+	if (lws_add_http_header_status(wsi, (unsigned)q->status, &p, end) ||
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
+					 (const unsigned char *)"application/json", 16, &p, end) ||
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"content-length:",
+					(const unsigned char *)clen, (int)strlen(clen), &p, end) ||
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
 					(const unsigned char *)"no-store", 8, &p, end) ||
-	    lws_finalize_write_http_header(wsi, start, &p, end))
-		rc = -1;
-	if (!rc && q->resp_len &&
-	    lws_write(wsi, q->resp + LWS_PRE, q->resp_len, LWS_WRITE_HTTP_FINAL) < 0)
-		rc = -1;
+	    lws_finalize_http_header(wsi, &p, end))
+		goto out;
+	memcpy(p, q->resp + LWS_PRE, q->resp_len);
+	p += q->resp_len;
+	if (lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS) >= 0)
+		rc = 0;
+out:
+	free(buf);
 	conn_req_end(c);
 	if (rc)
 		return -1;
@@ -306,17 +320,21 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		conn_req_end(c);
 		if (!req_start(a, wsi, c))
 			return -1;
-		if (!req_has_body(c->req, wsi))
-			req_run(c->req);
-		return 0;
+		if (req_has_body(c->req, wsi))
+			return 0;
+		req_run(c->req);
+		/* Answered at once (no store or worker involved): write now and
+		 * save a round trip through the writeable callback. */
+		return c->req && c->req->replied && c->req->resp ? reply_write(wsi, c) : 0;
 	case LWS_CALLBACK_HTTP_BODY:
 		if (c && c->req)
 			req_body_append(c->req, in, len);
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-		if (c && c->req)
-			req_run(c->req);
-		return 0;
+		if (!c || !c->req)
+			return 0;
+		req_run(c->req);
+		return c->req && c->req->replied && c->req->resp ? reply_write(wsi, c) : 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		if (!c || !c->req || !c->req->replied || !c->req->resp)
 			return 0;
