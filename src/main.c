@@ -88,6 +88,11 @@ static int args_parse(struct app *app, int argc, char **argv)
 		fprintf(stderr, "switchboard: --http-port must be 1..65535, got '%s'\n", port);
 		return 2;
 	}
+	if (dir && strlen(dir) > CONF_PATH_MAX - 32) {
+		fprintf(stderr, "switchboard: --data-dir is longer than %d characters\n",
+			CONF_PATH_MAX - 32);
+		return 2;
+	}
 	if (dir) {
 		str_copy(app->cfg.data_dir, dir, sizeof(app->cfg.data_dir));
 		app->cfg.store_path[0] = '\0'; /* follows the data dir */
