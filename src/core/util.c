@@ -159,36 +159,63 @@ void time_iso8601(int64_t ms, char *buf, size_t size)
 		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
+/* The value of n decimal digits at s, or -1 if any is not a digit (stops
+ * at the first non-digit, so it never reads past the NUL). */
+static int digits(const char *s, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+static int days_in_month(int y, int m)
+{
+	static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return m == 2 && leap ? 29 : days[m - 1];
+}
+
 /* Accepts "1732500000000" (ms), "2026-11-25", "2026-11-25T06:20:07Z" and
- * "2026-11-25T06:20:07.123Z". Anything else is -EINVAL. */
+ * "2026-11-25T06:20:07.123Z": digits exactly where shown, no signs or
+ * spaces, a real calendar day. Anything else is -EINVAL. */
 int time_parse(const char *s, int64_t *ms)
 {
 	struct tm tm = {0};
-	int y, mo, d, h = 0, mi = 0, sec = 0, frac = 0, n = 0;
+	int y, mo, d, h = 0, mi = 0, sec = 0, frac = 0;
 	size_t len = strlen(s);
 
 	if (len && strspn(s, "0123456789") == len && len <= 15) {
 		*ms = strtoll(s, NULL, 10);
 		return 0;
 	}
-	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
+	if (len < 10 || s[4] != '-' || s[7] != '-')
 		return -EINVAL;
-	if (s[n] == 'T') {
-		int m = 0;
-		if (sscanf(s + n, "T%2d:%2d:%2d%n", &h, &mi, &sec, &m) != 3 || m != 9)
+	y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2);
+	s += 10;
+	if (*s == 'T') {
+		if (strlen(s) < 10 || s[3] != ':' || s[6] != ':')
 			return -EINVAL;
-		n += m;
-		if (s[n] == '.') {
-			if (sscanf(s + n, ".%3d%n", &frac, &m) != 1 || m != 4)
+		h = digits(s + 1, 2), mi = digits(s + 4, 2), sec = digits(s + 7, 2);
+		s += 9;
+		if (*s == '.') {
+			frac = digits(s + 1, 3);
+			if (frac < 0)
 				return -EINVAL;
-			n += m;
+			s += 4;
 		}
-		if (s[n] != 'Z' || s[n + 1])
+		if (s[0] != 'Z' || s[1])
 			return -EINVAL;
-	} else if (s[n]) {
+	} else if (*s) {
 		return -EINVAL;
 	}
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || y < 1970)
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h < 0 ||
+	    h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60)
 		return -EINVAL;
 	tm.tm_year = y - 1900, tm.tm_mon = mo - 1, tm.tm_mday = d;
 	tm.tm_hour = h, tm.tm_min = mi, tm.tm_sec = sec;

@@ -14,11 +14,12 @@
 #include "routing/routing.h"
 #include "routing/routing_int.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define CHANGE_MAX_OPS 6
+#define CHANGE_MAX_OPS (2 + ROLE__N) /* user insert, agent upsert, a grant per role */
 #define CHANGE_MAX_EVENTS 3
 
 struct change_event {
@@ -43,8 +44,10 @@ struct change {
 
 static struct store_op *change_op(struct change *c, enum store_op_kind kind)
 {
-	struct store_op *op = &c->ops[c->n_ops++];
+	struct store_op *op;
 
+	assert(c->n_ops < CHANGE_MAX_OPS);
+	op = &c->ops[c->n_ops++];
 	memset(op, 0, sizeof(*op));
 	op->kind = kind;
 	return op;
@@ -172,6 +175,8 @@ int routing_presence_request(struct routing *r, struct user *u, enum presence to
 {
 	enum agent_event ev;
 
+	if (!reason)
+		reason = "";
 	switch (to) {
 	case PRES_AVAILABLE: ev = AG_EV_GO_AVAILABLE; break;
 	case PRES_AWAY: ev = AG_EV_GO_AWAY; break;
@@ -210,11 +215,11 @@ static int ix_apply(struct change *c, struct ix *x, enum ix_event ev, const stru
 		 ix_state_label(to), ix_event_name(ev), reason && reason[0] ? " — " : "",
 		 reason ? reason : "");
 	x->state = to;
-	x->rec.queued = to == IX_QUEUED;
+	x->rec.queued = x->rec.queued || to == IX_QUEUED; /* has entered a queue */
 	str_copy(x->rec.state, ix_state_name(to), sizeof(x->rec.state));
 	if (to == IX_CLOSED_COMPLETE || to == IX_CLOSED_ABANDONED) {
 		x->rec.closed_at = e->at;
-		str_copy(x->rec.close_reason, reason ? reason : ix_event_name(ev),
+		str_copy(x->rec.close_reason, reason && reason[0] ? reason : ix_event_name(ev),
 			 sizeof(x->rec.close_reason));
 	}
 	op = change_op(c, STORE_OP_INTERACTION_UPDATE);
@@ -253,7 +258,6 @@ int routing_agent_clear(struct routing *r, struct user *u, const char *note, con
 	presence_apply(c, u, to, "", actor);
 	u->ix_id = 0;
 	u->ix_number[0] = '\0';
-	c->ops[c->n_ops - 1].u.presence.interaction_id = x ? x->rec.id : 0;
 	if (x)
 		ix_forget_if_closed(r, x);
 	return change_submit(c);
@@ -306,14 +310,16 @@ int routing_user_update(struct routing *r, struct user *u, const struct st_user 
 {
 	struct change *c = change_new(r, done, arg);
 	int64_t id = u->rec.id, created = u->rec.created_at;
+	char name[ST_NAME];
 
 	if (!c)
 		return -ENOMEM;
-	/* user_name is the key: the hash entry stays valid. */
+	/* user_name is the key: keep it, so the hash entry stays valid. */
+	str_copy(name, u->rec.user_name, sizeof(name));
 	u->rec = *rec;
 	u->rec.id = id;
 	u->rec.created_at = created;
-	str_copy(u->rec.user_name, u->rec.user_name, sizeof(u->rec.user_name));
+	str_copy(u->rec.user_name, name, sizeof(u->rec.user_name));
 	user_op(c, STORE_OP_USER_UPDATE, u);
 	return change_submit(c);
 }
@@ -393,6 +399,27 @@ static bool recover_agent(struct routing *r, struct user *u, struct change *c)
 	return true;
 }
 
+/* An outbound call still connecting when the server stopped never reached
+ * the customer: its interaction (Work in Progress since the dial, SPEC.md
+ * §3) is closed, and the agent no longer holds it. */
+static int recover_outbound(struct routing *r, struct user *u, struct change *c)
+{
+	struct ix *x = u->ix_id ? routing_ix_by_id(r, u->ix_id) : NULL;
+	int err;
+
+	if (u->presence != PRES_CALLING_CUSTOMER && u->presence != PRES_FAILED_CONNECT)
+		return 0;
+	if (!x || x->state != IX_WIP)
+		return 0;
+	err = ix_apply(c, x, IX_EV_SYSTEM_CLOSE, u, "server_restart", "system");
+	if (!err) {
+		u->ix_id = 0;
+		u->ix_number[0] = '\0';
+		ix_forget_if_closed(r, x);
+	}
+	return err;
+}
+
 static int recover_flush(struct routing *r, struct change *c)
 {
 	int err = c->n_ops ? store_apply_now(r->store, c->ops, c->n_ops) : 0;
@@ -415,9 +442,12 @@ int routing_recover(struct routing *r)
 		ix_forget_if_closed(r, x);
 	}
 	/* CallingCustomer → FailedConnectAgent → Available → Offline: a few steps. */
-	for (size_t i = 0; !err && i < r->n_users; i++)
+	for (size_t i = 0; !err && i < r->n_users; i++) {
+		err = recover_outbound(r, r->users[i], &c);
+		err = err ? err : recover_flush(r, &c);
 		for (int step = 0; !err && step < 3 && recover_agent(r, r->users[i], &c); step++)
 			err = recover_flush(r, &c);
+	}
 	if (n)
 		log_warn("closed %d interactions left open by the last run (server_restart)", n);
 	return err;

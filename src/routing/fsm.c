@@ -124,6 +124,7 @@ static const struct ix_trans ix_table[] = {
 	{IX_WIP, IX_EV_CALLER_HANGUP, IX_WIP}, /* the agent still wraps up */
 	{IX_WIP, IX_EV_REASSIGN, IX_WIP},
 	{IX_WIP, IX_EV_CLEAR, IX_CLOSED_COMPLETE},
+	{IX_WIP, IX_EV_SYSTEM_CLOSE, IX_CLOSED_COMPLETE}, /* an outbound call lost while dialling */
 };
 
 int ix_fsm_next(enum ix_state from, enum ix_event ev, enum ix_state *to)

@@ -54,8 +54,11 @@ static const char *op_sql[N_OPS][2] = {
 				   "presence_since=?4,capacity=?5,interaction_id=?6"},
 	[STORE_OP_PRESENCE_CHANGE] = {"INSERT INTO presence_history(user_id,at,from_state,"
 				      "to_state,reason,interaction_id) VALUES(?1,?2,?3,?4,?5,?6)",
-				      "UPDATE agents SET presence=?4,away_reason=?5,presence_since=?2,"
-				      "interaction_id=?6 WHERE user_id=?1"},
+				      "UPDATE agents SET presence=?4,"
+				      "away_reason=CASE WHEN ?4='Away' THEN ?5 ELSE '' END,presence_since=?2,"
+				      "interaction_id=CASE WHEN ?4 IN ('CallingCustomer','Busy',"
+				      "'AfterCallWork','FailedConnectAgent') THEN ?6 ELSE 0 END "
+				      "WHERE user_id=?1"},
 	[STORE_OP_QUEUE_INSERT] = {"INSERT INTO queues(id,name,priority,sl_threshold_s,max_wait_s)"
 				   " VALUES(?1,?2,?3,?4,?5)"},
 	[STORE_OP_MEMBER_ADD] = {"INSERT OR IGNORE INTO queue_members(queue_id,user_id) VALUES(?1,?2)"},
