@@ -1,0 +1,100 @@
+/*
+ * media.h — RTP media on the loop thread: legs (one RTP socket each, from a
+ * port range), G.711 µ-law/A-law with transcoding, RFC 4733 DTMF, a jitter
+ * buffer where the server consumes audio, pass-through relay where it only
+ * bridges, playback (prompts, looping hold music), two-party bridges, and
+ * stereo WAV recording (caller left, agent right) written off the loop.
+ *
+ * One media clock (a 20 ms uv_timer) walks every playing leg and every
+ * recording; there is no timer per call. Thread: loop thread only (the
+ * recorder's file writes run on libuv's worker pool).
+ */
+#ifndef SB_MEDIA_H
+#define SB_MEDIA_H
+
+#include "core/core.h"
+
+#define MEDIA_RATE 8000
+#define MEDIA_FRAME 160 /* samples in 20 ms */
+
+enum media_codec { MEDIA_PCMU = 0, MEDIA_PCMA = 8 };
+
+/* ---- RTP (RFC 3550), parsed by hand: fuzzed ---- */
+struct rtp_hdr {
+	uint8_t pt;
+	bool marker;
+	uint16_t seq;
+	uint32_t ts, ssrc;
+	const uint8_t *payload;
+	size_t payload_len;
+};
+/* -EBADMSG when not RTP v2 or lengths do not add up. Payload points into buf. */
+int rtp_parse(const uint8_t *buf, size_t len, struct rtp_hdr *h);
+/* Writes a 12-byte header + payload; returns the length or -ENOSPC. */
+int rtp_build(uint8_t *buf, size_t size, const struct rtp_hdr *h);
+/* RFC 4733 event payload: digit '0'-'9', '*', '#', 'A'-'D'; end flag, duration. */
+int rtp_dtmf_parse(const uint8_t *p, size_t len, char *digit, bool *end, uint16_t *duration);
+
+/* ---- G.711 ---- */
+void g711_decode(enum media_codec c, const uint8_t *in, int16_t *out, size_t n);
+void g711_encode(enum media_codec c, const int16_t *in, uint8_t *out, size_t n);
+
+/* ---- the engine and its legs ---- */
+struct media_cfg {
+	char address[64]; /* bind/SDP address, default 127.0.0.1 */
+	int port_min, port_max; /* even RTP ports (RTCP = +1), default 20000..29999 */
+	char record_dir[512];   /* where recordings go */
+};
+struct media;
+struct mleg;
+struct media_stats {
+	uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes;
+	uint64_t rx_lost;   /* by sequence gaps */
+	uint64_t rx_bad;    /* not RTP / wrong source */
+};
+typedef void(mleg_dtmf_h)(struct mleg *l, char digit, void *arg);
+
+int media_alloc(struct media **mp, uv_loop_t *loop, const struct media_cfg *cfg);
+/* Closes every leg; handles close on the loop, so run it once more after. */
+void media_free(struct media *m);
+size_t media_leg_count(const struct media *m);
+
+/* A leg bound to the next free even port. Owner: the caller (mleg_free). */
+int mleg_alloc(struct mleg **lp, struct media *m, uint64_t id);
+void mleg_free(struct mleg *l);
+int mleg_port(const struct mleg *l);
+/* Where to send and what to send: from the far end's SDP. */
+int mleg_set_remote(struct mleg *l, const char *addr, int port, enum media_codec codec,
+		    int dtmf_pt);
+void mleg_set_dtmf_handler(struct mleg *l, mleg_dtmf_h *h, void *arg);
+void mleg_stats(const struct mleg *l, struct media_stats *st);
+
+/* Plays 8 kHz mono samples to the far end (copied; loop = hold music). While
+ * playing, bridged audio towards this leg is replaced by the playback. */
+int mleg_play(struct mleg *l, const int16_t *pcm, size_t n, bool loop);
+void mleg_stop(struct mleg *l);
+bool mleg_playing(const struct mleg *l);
+/* Sends an RFC 4733 digit (~100 ms). */
+int mleg_send_dtmf(struct mleg *l, char digit);
+/* Holds: stop sending anything to the far end (and ignore what arrives). */
+void mleg_mute(struct mleg *l, bool mute);
+
+/* Two-way audio between a and b (transcoding when their codecs differ). */
+int media_bridge(struct mleg *a, struct mleg *b);
+void media_unbridge(struct mleg *a);
+
+/*
+ * Records what `left` (the caller) receives and what `right` (the agent)
+ * receives into a stereo 16-bit 8 kHz WAV at path, through a jitter buffer
+ * per side; silence fills gaps. The file is complete after media_record_stop
+ * and its done callback (on the loop) with the number of frames written.
+ */
+typedef void(media_record_done_h)(int err, uint64_t frames, void *arg);
+int media_record_start(struct mleg *left, struct mleg *right, const char *path);
+int media_record_stop(struct mleg *left, media_record_done_h *done, void *arg);
+
+/* Built-in audio: a gentle looping hold tune and a short beep, 8 kHz mono. */
+const int16_t *media_hold_music(size_t *n);
+const int16_t *media_beep(size_t *n);
+
+#endif
