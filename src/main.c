@@ -212,6 +212,7 @@ static void close_walk(uv_handle_t *h, void *arg)
 static void app_stop(struct app *app)
 {
 	api_free(app->api);
+	routing_close(app->r);
 	/* Let lws and libuv finish closing their handles. */
 	uv_run(&app->loop, UV_RUN_DEFAULT);
 	uv_walk(&app->loop, close_walk, NULL);

@@ -19,28 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHANGE_MAX_OPS (2 + ROLE__N) /* user insert, agent upsert, a grant per role */
-#define CHANGE_MAX_EVENTS 3
-
-struct change_event {
-	enum routing_event_kind kind;
-	int64_t user_id;
-	int64_t at;
-	char from[24], to[24];
-	char reason[ST_TEXT];
-	char interaction[ST_NUMBER];
-	char actor[ST_NAME];
-};
-
-struct change {
-	struct routing *r;
-	struct store_op ops[CHANGE_MAX_OPS];
-	size_t n_ops;
-	struct change_event ev[CHANGE_MAX_EVENTS];
-	size_t n_ev;
-	routing_done_h *done;
-	void *arg;
-};
 
 static struct store_op *change_op(struct change *c, enum store_op_kind kind)
 {
@@ -87,7 +65,7 @@ static void change_committed(int err, void *arg)
 	free(c);
 }
 
-static int change_submit(struct change *c)
+int change_submit(struct change *c)
 {
 	int err = store_write(c->r->store, c->ops, c->n_ops, change_committed, c);
 
@@ -96,7 +74,7 @@ static int change_submit(struct change *c)
 	return err;
 }
 
-static struct change *change_new(struct routing *r, routing_done_h *done, void *arg)
+struct change *change_new(struct routing *r, routing_done_h *done, void *arg)
 {
 	struct change *c = calloc(1, sizeof(*c));
 
@@ -106,7 +84,7 @@ static struct change *change_new(struct routing *r, routing_done_h *done, void *
 }
 
 /* Adds an activity-stream entry for interaction x. */
-static void change_activity(struct change *c, const struct ix *x, const char *kind,
+void change_activity(struct change *c, const struct ix *x, const char *kind,
 			    const char *actor, const char *text)
 {
 	struct store_op *op = change_op(c, STORE_OP_ACTIVITY_INSERT);
@@ -119,12 +97,13 @@ static void change_activity(struct change *c, const struct ix *x, const char *ki
 }
 
 /* ---- presence ---- */
-static void presence_apply(struct change *c, struct user *u, enum presence to, const char *reason,
+void presence_apply(struct change *c, struct user *u, enum presence to, const char *reason,
 			   const char *actor)
 {
 	struct store_op *op = change_op(c, STORE_OP_PRESENCE_CHANGE);
 	struct change_event *e = change_ev(c, RT_EV_PRESENCE, u, actor);
 	struct ix *x = u->ix_id ? routing_ix_by_id(c->r, u->ix_id) : NULL;
+	enum presence from = u->presence;
 	char text[256];
 
 	log_info("agent=%s action=presence %s→%s reason='%s' interaction=%s actor=%s",
@@ -136,6 +115,7 @@ static void presence_apply(struct change *c, struct user *u, enum presence to, c
 	str_copy(e->interaction, u->ix_number, sizeof(e->interaction));
 	u->presence = to;
 	u->presence_since = e->at;
+	engine_on_presence(c->r, u, from);
 	str_copy(u->away_reason, to == PRES_AWAY ? reason : "", sizeof(u->away_reason));
 	op->u.presence = (struct st_presence_change){.user_id = u->rec.id, .at = e->at,
 						      .interaction_id = u->ix_id};
@@ -194,7 +174,7 @@ int routing_presence_request(struct routing *r, struct user *u, enum presence to
 }
 
 /* ---- interactions ---- */
-static int ix_apply(struct change *c, struct ix *x, enum ix_event ev, const struct user *agent,
+int ix_apply(struct change *c, struct ix *x, enum ix_event ev, const struct user *agent,
 		    const char *reason, const char *actor)
 {
 	enum ix_state to;
@@ -229,7 +209,7 @@ static int ix_apply(struct change *c, struct ix *x, enum ix_event ev, const stru
 }
 
 /* Removes a closed interaction from memory (history stays in the store). */
-static void ix_forget_if_closed(struct routing *r, struct ix *x)
+void ix_forget_if_closed(struct routing *r, struct ix *x)
 {
 	if (x->state == IX_CLOSED_COMPLETE || x->state == IX_CLOSED_ABANDONED) {
 		HASH_DEL(r->open, x);

@@ -235,6 +235,27 @@ int routing_alloc(struct routing **rp, uv_loop_t *loop, struct store *st, bool a
 	return 0;
 }
 
+static void handle_free(uv_handle_t *h)
+{
+	free(h);
+}
+
+static void timer_close(uv_timer_t **tp)
+{
+	if (*tp)
+		uv_close((uv_handle_t *)*tp, handle_free);
+	*tp = NULL;
+}
+
+void routing_close(struct routing *r)
+{
+	if (!r)
+		return;
+	timer_close(&r->dispatch_timer);
+	for (size_t i = 0; i < r->n_users; i++)
+		timer_close(&r->users[i]->wrapup);
+}
+
 void routing_free(struct routing *r)
 {
 	struct ix *x, *tmp;
@@ -247,6 +268,7 @@ void routing_free(struct routing *r)
 		free(r->users[i]);
 	free(r->users);
 	HASH_ITER(hh, r->open, x, tmp) {
+		engine_entry_remove(r, x);
 		HASH_DEL(r->open, x);
 		free(x);
 	}

@@ -129,6 +129,8 @@ typedef void(routing_done_h)(int err, void *arg);
 
 int routing_alloc(struct routing **rp, uv_loop_t *loop, struct store *st, bool awa_enabled,
 		  const struct st_snapshot *snap);
+/* Closes the routing engine's timers; run the loop once more, then free. */
+void routing_close(struct routing *r);
 void routing_free(struct routing *r);
 void routing_event_handler_set(struct routing *r, routing_event_h *h, void *arg);
 bool routing_awa_enabled(const struct routing *r);
@@ -190,6 +192,46 @@ const char *routing_queue_name(const struct routing *r, int64_t id);
 /* Members of queue i, for listing (user_name strings). */
 size_t routing_queue_members(const struct routing *r, size_t i, const struct user **out,
 			     size_t max);
+
+/* ---- the routing engine (AWA): calls, queues, offers ---- */
+/* What call control provides: whether an agent's device can ring, and how
+ * to ring it. offer() returns 0 when the agent's phone is being called; the
+ * outcome comes back through routing_offer_answered/_missed. */
+struct routing_ops {
+	bool (*device_ready)(void *arg, const struct user *u);
+	int (*offer)(void *arg, int64_t ix_id, struct user *u);
+	/* The offer to u for ix_id must stop ringing (caller gone, or timeout). */
+	void (*offer_cancel)(void *arg, int64_t ix_id, struct user *u);
+};
+void routing_ops_set(struct routing *r, const struct routing_ops *ops, void *arg);
+/* Timeouts: an unanswered offer (ms), AfterCallWork before the system clears
+ * it (ms, 0 = never). */
+void routing_timeouts_set(struct routing *r, int offer_ms, int wrapup_ms);
+
+/* A new inbound (or outbound) phone interaction in New (outbound: WIP). */
+int routing_ix_open(struct routing *r, const char *direction, const char *caller_number,
+		    int64_t *ix_id);
+const char *routing_ix_number(struct routing *r, int64_t ix_id);
+/* Puts a New interaction into a queue (New, queued); routing starts. */
+int routing_ix_enqueue(struct routing *r, int64_t ix_id, int64_t queue_id, int priority);
+/* The caller hung up: New → Closed Complete, queued → Closed Abandoned,
+ * Work in Progress stays (its agent goes to AfterCallWork). */
+int routing_ix_caller_gone(struct routing *r, int64_t ix_id);
+/* Appends to the interaction's activity stream (recording URL, notes). */
+int routing_ix_note(struct routing *r, int64_t ix_id, const char *kind, const char *text);
+/* The agent's phone answered the offer: agent Busy, interaction WIP, assigned. */
+int routing_offer_answered(struct routing *r, int64_t ix_id, struct user *u);
+/* Rejected or timed out: agent → Missed, the call is offered to the next agent. */
+int routing_offer_missed(struct routing *r, int64_t ix_id, struct user *u, const char *why);
+/* The agent's call ended (either side): Busy → AfterCallWork. */
+int routing_agent_call_ended(struct routing *r, struct user *u);
+/* Re-runs assignment (a device registered, a role was granted). */
+void routing_dispatch_soon(struct routing *r);
+/* The agent being offered or on this interaction, or NULL. */
+struct user *routing_ix_agent(struct routing *r, int64_t ix_id);
+/* Today's counters for queue i. */
+void routing_queue_today(const struct routing *r, size_t i, uint32_t *offered,
+			 uint32_t *answered, uint32_t *abandoned);
 
 /* flags (SPEC.md §3, §5) */
 const char *routing_flag_get(const struct routing *r, const char *name);

@@ -14,20 +14,43 @@ struct user {
 	int64_t ix_id;              /* current interaction, 0 = none */
 	char ix_number[ST_NUMBER];
 	int sessions;               /* signed-in sessions */
+	int64_t idle_since;         /* became Available (longest-idle routing) */
+	int64_t offered_ix;         /* an offer is ringing this agent, 0 = none */
+	uv_timer_t *wrapup;         /* AfterCallWork timeout, NULL = none */
+	struct routing *wrapup_r;
 	UT_hash_handle hh_name, hh_id;
 };
+
+struct qentry;
 
 struct ix {
 	struct st_interaction rec;
 	enum ix_state state;
 	int64_t queued_at;
+	struct qentry *entry;       /* while waiting in a queue */
 	UT_hash_handle hh;
+};
+
+#define QENTRY_MAX_MISSED 8
+/* A caller waiting in a queue. */
+struct qentry {
+	struct qentry *prev, *next;
+	struct queue *q;
+	struct ix *x;
+	int priority;               /* within the queue: higher first */
+	int64_t offered_to;         /* user id ringing now, 0 = none */
+	int64_t missed[QENTRY_MAX_MISSED]; /* agents who missed this call */
+	size_t n_missed;
 };
 
 struct queue {
 	struct st_queue rec;
 	int64_t *members;
 	size_t n_members;
+	struct qentry *head, *tail; /* waiting callers, priority then arrival */
+	size_t waiting;
+	uint32_t offered, answered, abandoned; /* today */
+	int64_t day;                /* the day the counters are for */
 };
 
 struct routing {
@@ -45,9 +68,48 @@ struct routing {
 	int64_t next_ix_id, next_user_id;
 	routing_event_h *ev_h;
 	void *ev_arg;
+	const struct routing_ops *ops; /* call control (offers, devices) */
+	void *ops_arg;
+	int offer_timeout_ms, wrapup_timeout_ms;
+	bool dispatching;
+	uv_timer_t *dispatch_timer; /* runs dispatch on the next loop turn */
 };
 
 struct ix *routing_ix_by_id(struct routing *r, int64_t id);
+
+/* change.c: building and committing a change (see its DESIGN block) */
+#define CHANGE_MAX_OPS (2 + ROLE__N) /* user insert, agent upsert, a grant per role */
+#define CHANGE_MAX_EVENTS 4
+struct change_event {
+	enum routing_event_kind kind;
+	int64_t user_id;
+	int64_t at;
+	char from[24], to[24];
+	char reason[ST_TEXT];
+	char interaction[ST_NUMBER];
+	char actor[ST_NAME];
+};
+struct change {
+	struct routing *r;
+	struct store_op ops[CHANGE_MAX_OPS];
+	size_t n_ops;
+	struct change_event ev[CHANGE_MAX_EVENTS];
+	size_t n_ev;
+	routing_done_h *done;
+	void *arg;
+};
+struct change *change_new(struct routing *r, routing_done_h *done, void *arg);
+int change_submit(struct change *c);
+void change_activity(struct change *c, const struct ix *x, const char *kind, const char *actor,
+		     const char *text);
+void presence_apply(struct change *c, struct user *u, enum presence to, const char *reason,
+		    const char *actor);
+int ix_apply(struct change *c, struct ix *x, enum ix_event ev, const struct user *agent,
+	     const char *reason, const char *actor);
+void ix_forget_if_closed(struct routing *r, struct ix *x);
+/* engine.c */
+void engine_on_presence(struct routing *r, struct user *u, enum presence from);
+void engine_entry_remove(struct routing *r, struct ix *x);
 int user_add(struct routing *r, const struct st_user *rec, struct user **up);
 
 #endif

@@ -173,6 +173,8 @@ static void fx_run(struct fx *fx)
 static void fx_close(struct fx *fx)
 {
 	fx_run(fx);
+	routing_close(fx->r);
+	fx_run(fx);
 	routing_free(fx->r);
 	store_close(fx->st);
 	fx->r = NULL, fx->st = NULL;

@@ -1,0 +1,458 @@
+/*
+ * engine.c — the routing engine (Advanced Work Assignment): interactions
+ * opened by call control, queue entries, offers to agents, and the counters
+ * managers watch.
+ *
+ * DESIGN
+ * - Pure domain: no sockets. Call control supplies two facts and one action
+ *   through struct routing_ops (is the agent's device registered; ring it;
+ *   stop ringing) and reports outcomes back (answered, missed, call ended).
+ * - Dispatch runs on the next loop iteration after anything that can make
+ *   an assignment possible (a caller enqueued, an agent Available, an offer
+ *   missed, a device registered, a role granted), so an offer leaves within
+ *   one loop turn of the agent becoming Available. Queues are served in
+ *   priority order (lower number first), callers in a queue by priority
+ *   then arrival, and each caller goes to the eligible member who has been
+ *   Available longest (longest idle).
+ * - Eligible = Available, holds a role pair of SPEC.md §5 (checked here,
+ *   before every offer), active, device ready, not ringing for another call,
+ *   and has not missed this call already.
+ * - Offer timeouts are call control's: it owns the ringing leg.
+ */
+#define LOG_MODULE "engine"
+#include "routing/routing.h"
+#include "routing/routing_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void dispatch(struct routing *r);
+
+void routing_ops_set(struct routing *r, const struct routing_ops *ops, void *arg)
+{
+	r->ops = ops;
+	r->ops_arg = arg;
+}
+
+void routing_timeouts_set(struct routing *r, int offer_ms, int wrapup_ms)
+{
+	r->offer_timeout_ms = offer_ms;
+	r->wrapup_timeout_ms = wrapup_ms;
+}
+
+/* ---- deferred dispatch (one timer, started at 0 ms) ---- */
+static void dispatch_cb(uv_timer_t *t)
+{
+	dispatch(t->data);
+}
+
+void routing_dispatch_soon(struct routing *r)
+{
+	if (!r->dispatch_timer) {
+		r->dispatch_timer = calloc(1, sizeof(*r->dispatch_timer));
+		if (!r->dispatch_timer)
+			return;
+		uv_timer_init(r->loop, r->dispatch_timer);
+		r->dispatch_timer->data = r;
+	}
+	if (!uv_is_active((uv_handle_t *)r->dispatch_timer))
+		uv_timer_start(r->dispatch_timer, dispatch_cb, 0, 0);
+}
+
+static struct queue *queue_by_id(struct routing *r, int64_t id)
+{
+	for (size_t i = 0; i < r->n_queues; i++)
+		if (r->queues[i].rec.id == id)
+			return &r->queues[i];
+	return NULL;
+}
+
+static void queue_day_roll(struct queue *q)
+{
+	int64_t day = time_now_ms() / 86400000;
+
+	if (q->day != day) {
+		q->day = day;
+		q->offered = q->answered = q->abandoned = 0;
+	}
+}
+
+/* ---- interactions ---- */
+int routing_ix_open(struct routing *r, const char *direction, const char *caller_number,
+		    int64_t *ix_id)
+{
+	struct change *c = change_new(r, NULL, NULL);
+	struct change_event *e;
+	struct ix *x = calloc(1, sizeof(*x));
+	bool out = !strcmp(direction, "outbound");
+
+	if (!c || !x) {
+		free(c);
+		free(x);
+		return -ENOMEM;
+	}
+	x->rec.id = r->next_ix_id++;
+	snprintf(x->rec.number, sizeof(x->rec.number), "INT%07lld", (long long)(1000 + x->rec.id));
+	str_copy(x->rec.type, "phone", sizeof(x->rec.type));
+	str_copy(x->rec.direction, out ? "outbound" : "inbound", sizeof(x->rec.direction));
+	x->state = out ? IX_WIP : IX_NEW;
+	str_copy(x->rec.state, ix_state_name(x->state), sizeof(x->rec.state));
+	str_copy(x->rec.caller_number, caller_number, sizeof(x->rec.caller_number));
+	x->rec.opened_at = time_now_ms();
+	HASH_ADD(hh, r->open, rec.id, sizeof(x->rec.id), x);
+	c->ops[c->n_ops].kind = STORE_OP_INTERACTION_INSERT;
+	c->ops[c->n_ops++].u.interaction = x->rec;
+	change_activity(c, x, "state", "system", out ? "Created: outbound phone call, Work in Progress"
+						      : "Created: inbound phone call, New");
+	e = &c->ev[c->n_ev++];
+	memset(e, 0, sizeof(*e));
+	e->kind = RT_EV_INTERACTION, e->at = x->rec.opened_at;
+	str_copy(e->to, x->rec.state, sizeof(e->to));
+	str_copy(e->interaction, x->rec.number, sizeof(e->interaction));
+	str_copy(e->actor, "system", sizeof(e->actor));
+	log_info("interaction=%s action=created %s caller=%s", x->rec.number, x->rec.direction,
+		 caller_number);
+	*ix_id = x->rec.id;
+	return change_submit(c);
+}
+
+const char *routing_ix_number(struct routing *r, int64_t ix_id)
+{
+	struct ix *x = routing_ix_by_id(r, ix_id);
+
+	return x ? x->rec.number : "";
+}
+
+int routing_ix_note(struct routing *r, int64_t ix_id, const char *kind, const char *text)
+{
+	struct ix *x = routing_ix_by_id(r, ix_id);
+	struct change *c;
+
+	if (!x)
+		return CC_ENOTFOUND;
+	c = change_new(r, NULL, NULL);
+	if (!c)
+		return -ENOMEM;
+	change_activity(c, x, kind, "system", text);
+	return change_submit(c);
+}
+
+static void entry_insert(struct queue *q, struct qentry *en)
+{
+	struct qentry *at = q->tail;
+
+	/* Higher priority ahead; equal priority keeps arrival order. */
+	while (at && at->priority < en->priority)
+		at = at->prev;
+	en->prev = at;
+	en->next = at ? at->next : q->head;
+	if (en->next)
+		en->next->prev = en;
+	else
+		q->tail = en;
+	if (at)
+		at->next = en;
+	else
+		q->head = en;
+	q->waiting++;
+}
+
+void engine_entry_remove(struct routing *r, struct ix *x)
+{
+	struct qentry *en = x->entry;
+	struct queue *q;
+
+	if (!en)
+		return;
+	q = en->q;
+	if (en->prev)
+		en->prev->next = en->next;
+	else
+		q->head = en->next;
+	if (en->next)
+		en->next->prev = en->prev;
+	else
+		q->tail = en->prev;
+	q->waiting--;
+	x->entry = NULL;
+	free(en);
+	(void)r;
+}
+
+int routing_ix_enqueue(struct routing *r, int64_t ix_id, int64_t queue_id, int priority)
+{
+	struct ix *x = routing_ix_by_id(r, ix_id);
+	struct queue *q = queue_by_id(r, queue_id);
+	struct qentry *en;
+	struct change *c;
+	int err;
+
+	if (!x || !q)
+		return CC_ENOTFOUND;
+	en = calloc(1, sizeof(*en));
+	c = change_new(r, NULL, NULL);
+	if (!en || !c) {
+		free(en);
+		free(c);
+		return -ENOMEM;
+	}
+	engine_entry_remove(r, x); /* overflow: leaves the old queue */
+	x->rec.queue_id = q->rec.id;
+	err = ix_apply(c, x, IX_EV_ENQUEUE, NULL, q->rec.name, "system");
+	if (err) {
+		free(en);
+		free(c);
+		return err;
+	}
+	en->q = q, en->x = x, en->priority = priority;
+	x->entry = en;
+	x->queued_at = time_now_ms();
+	entry_insert(q, en);
+	queue_day_roll(q);
+	q->offered++;
+	routing_dispatch_soon(r);
+	return change_submit(c);
+}
+
+struct user *routing_ix_agent(struct routing *r, int64_t ix_id)
+{
+	struct ix *x = routing_ix_by_id(r, ix_id);
+
+	if (!x)
+		return NULL;
+	if (x->entry && x->entry->offered_to)
+		return routing_user_by_id(r, x->entry->offered_to);
+	return x->rec.agent_user_id ? routing_user_by_id(r, x->rec.agent_user_id) : NULL;
+}
+
+int routing_ix_caller_gone(struct routing *r, int64_t ix_id)
+{
+	struct ix *x = routing_ix_by_id(r, ix_id);
+	struct change *c;
+	int err;
+
+	if (!x)
+		return CC_ENOTFOUND;
+	if (x->entry && x->entry->offered_to) {
+		struct user *u = routing_user_by_id(r, x->entry->offered_to);
+		if (u) {
+			u->offered_ix = 0;
+			if (r->ops && r->ops->offer_cancel)
+				r->ops->offer_cancel(r->ops_arg, ix_id, u);
+		}
+	}
+	if (x->entry) {
+		queue_day_roll(x->entry->q);
+		x->entry->q->abandoned++;
+	}
+	engine_entry_remove(r, x);
+	c = change_new(r, NULL, NULL);
+	if (!c)
+		return -ENOMEM;
+	err = ix_apply(c, x, IX_EV_CALLER_HANGUP, routing_ix_agent(r, ix_id), "caller_hangup",
+		       "caller");
+	if (err) {
+		free(c);
+		return err;
+	}
+	err = change_submit(c);
+	ix_forget_if_closed(r, x);
+	routing_dispatch_soon(r); /* the agent it rang is free again */
+	return err;
+}
+
+/* ---- offers ---- */
+int routing_offer_answered(struct routing *r, int64_t ix_id, struct user *u)
+{
+	struct ix *x = routing_ix_by_id(r, ix_id);
+	enum presence to;
+	struct change *c;
+
+	if (!x || !x->entry || x->entry->offered_to != u->rec.id)
+		return CC_ENOTFOUND;
+	if (agent_fsm_next(u->presence, AG_EV_INBOUND_ACCEPTED, &to))
+		return CC_EILLEGAL;
+	c = change_new(r, NULL, NULL);
+	if (!c)
+		return -ENOMEM;
+	queue_day_roll(x->entry->q);
+	x->entry->q->answered++;
+	engine_entry_remove(r, x);
+	u->offered_ix = 0;
+	x->rec.agent_user_id = u->rec.id;
+	if (ix_apply(c, x, IX_EV_ASSIGN, u, user_record(u)->user_name, "system")) {
+		free(c);
+		return CC_EILLEGAL;
+	}
+	u->ix_id = x->rec.id;
+	str_copy(u->ix_number, x->rec.number, sizeof(u->ix_number));
+	presence_apply(c, u, to, "inbound call accepted", user_record(u)->user_name);
+	return change_submit(c);
+}
+
+static bool entry_missed_by(const struct qentry *en, int64_t uid)
+{
+	for (size_t i = 0; i < en->n_missed; i++)
+		if (en->missed[i] == uid)
+			return true;
+	return false;
+}
+
+static void entry_add_missed(struct qentry *en, int64_t uid)
+{
+	if (entry_missed_by(en, uid))
+		return;
+	if (en->n_missed == QENTRY_MAX_MISSED) /* forget the oldest */
+		memmove(en->missed, en->missed + 1, (QENTRY_MAX_MISSED - 1) * sizeof(int64_t)),
+			en->n_missed--;
+	en->missed[en->n_missed++] = uid;
+}
+
+int routing_offer_missed(struct routing *r, int64_t ix_id, struct user *u, const char *why)
+{
+	struct ix *x = routing_ix_by_id(r, ix_id);
+	enum presence to;
+	struct change *c;
+	char text[160];
+
+	u->offered_ix = 0;
+	if (!x || !x->entry)
+		return CC_ENOTFOUND;
+	x->entry->offered_to = 0;
+	entry_add_missed(x->entry, u->rec.id);
+	c = change_new(r, NULL, NULL);
+	if (!c)
+		return -ENOMEM;
+	snprintf(text, sizeof(text), "Offer to %s not answered (%s)", user_record(u)->user_name,
+		 why);
+	change_activity(c, x, "offer", "system", text);
+	if (!agent_fsm_next(u->presence, AG_EV_OFFER_MISSED, &to))
+		presence_apply(c, u, to, why, "system");
+	log_info("interaction=%s agent=%s action=offer missed (%s)", x->rec.number,
+		 user_record(u)->user_name, why);
+	routing_dispatch_soon(r);
+	return change_submit(c);
+}
+
+int routing_agent_call_ended(struct routing *r, struct user *u)
+{
+	return routing_agent_event(r, u, AG_EV_CALL_ENDED, "call ended", "system", NULL, NULL);
+}
+
+/* ---- wrap-up timeout ---- */
+static void wrapup_fired(uv_timer_t *t)
+{
+	struct user *u = t->data;
+	struct routing *r = u->wrapup_r;
+
+	if (u->presence == PRES_AFTER_CALL_WORK)
+		routing_agent_clear(r, u, "Wrap-up time ended", "system", NULL, NULL);
+}
+
+static void wrapup_arm(struct routing *r, struct user *u, bool on)
+{
+	if (!on) {
+		if (u->wrapup)
+			uv_timer_stop(u->wrapup);
+		return;
+	}
+	if (!r->wrapup_timeout_ms)
+		return;
+	if (!u->wrapup) {
+		u->wrapup = calloc(1, sizeof(*u->wrapup));
+		if (!u->wrapup)
+			return;
+		uv_timer_init(r->loop, u->wrapup);
+		u->wrapup->data = u;
+		u->wrapup_r = r;
+	}
+	uv_timer_start(u->wrapup, wrapup_fired, (uint64_t)r->wrapup_timeout_ms, 0);
+}
+
+void engine_on_presence(struct routing *r, struct user *u, enum presence from)
+{
+	if (u->presence == PRES_AVAILABLE) {
+		u->idle_since = time_now_ms();
+		routing_dispatch_soon(r);
+	}
+	wrapup_arm(r, u, u->presence == PRES_AFTER_CALL_WORK);
+	(void)from;
+}
+
+/* ---- dispatch ---- */
+static bool agent_eligible(struct routing *r, struct user *u, const struct qentry *en)
+{
+	return u->presence == PRES_AVAILABLE && user_can_handle_calls(r, u) && !u->offered_ix &&
+	       !entry_missed_by(en, u->rec.id) && r->ops && r->ops->device_ready(r->ops_arg, u);
+}
+
+static struct user *best_agent(struct routing *r, const struct qentry *en)
+{
+	const struct queue *q = en->q;
+	struct user *best = NULL;
+
+	for (size_t k = 0; k < q->n_members; k++) {
+		struct user *u = routing_user_by_id(r, q->members[k]);
+		if (u && agent_eligible(r, u, en) && (!best || u->idle_since < best->idle_since))
+			best = u;
+	}
+	return best;
+}
+
+static void offer(struct routing *r, struct qentry *en, struct user *u)
+{
+	en->offered_to = u->rec.id;
+	u->offered_ix = en->x->rec.id;
+	log_info("interaction=%s agent=%s queue=%s action=offer", en->x->rec.number,
+		 user_record(u)->user_name, en->q->rec.name);
+	if (r->ops->offer(r->ops_arg, en->x->rec.id, u)) {
+		/* The device could not be rung: skip this agent for this call. */
+		en->offered_to = 0;
+		u->offered_ix = 0;
+		entry_add_missed(en, u->rec.id);
+	}
+}
+
+static int queue_cmp(const void *a, const void *b)
+{
+	const struct queue *qa = *(struct queue *const *)a, *qb = *(struct queue *const *)b;
+
+	return qa->rec.priority != qb->rec.priority ? qa->rec.priority - qb->rec.priority
+						      : (qa->rec.id > qb->rec.id) - (qa->rec.id < qb->rec.id);
+}
+
+static void dispatch(struct routing *r)
+{
+	struct queue *order[64];
+	size_t n = r->n_queues < 64 ? r->n_queues : 64;
+
+	if (!r->ops || r->dispatching)
+		return;
+	r->dispatching = true;
+	for (size_t i = 0; i < n; i++)
+		order[i] = &r->queues[i];
+	qsort(order, n, sizeof(order[0]), queue_cmp);
+	for (size_t i = 0; i < n; i++) {
+		struct qentry *en, *next;
+		for (en = order[i]->head; en; en = next) {
+			struct user *u;
+			next = en->next;
+			if (en->offered_to)
+				continue;
+			u = best_agent(r, en);
+			if (u)
+				offer(r, en, u);
+		}
+	}
+	r->dispatching = false;
+}
+
+void routing_queue_today(const struct routing *r, size_t i, uint32_t *offered,
+			 uint32_t *answered, uint32_t *abandoned)
+{
+	struct queue *q = &r->queues[i];
+
+	queue_day_roll(q);
+	*offered = q->offered, *answered = q->answered, *abandoned = q->abandoned;
+}
