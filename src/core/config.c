@@ -96,6 +96,25 @@ static const struct conf_key conf_auth_keys[] = {
 static const struct conf_key conf_log_keys[] = {
 	KEY_WORD("level", CONF_LEVEL, log_level, conf_levels, "debug, info, warn or error"),
 };
+static const struct conf_key conf_sip_keys[] = {
+	KEY_STR("address", sip_address, 1),
+	KEY_INT("port", sip_port, 1, 65535),
+	KEY_STR("realm", sip_realm, 1),
+	KEY_INT("max_calls", max_calls, 1, 100000),
+};
+static const struct conf_key conf_media_keys[] = {
+	KEY_STR("address", rtp_address, 1),
+	KEY_INT("rtp_min", rtp_min, 1024, 65534),
+	KEY_INT("rtp_max", rtp_max, 1025, 65535),
+};
+static const struct conf_key conf_calls_keys[] = {
+	KEY_INT("greeting_ms", greeting_ms, 0, 60000),
+	KEY_INT("offer_timeout", offer_timeout_s, 1, 600),
+	KEY_INT("wrapup_timeout", wrapup_timeout_s, 0, 86400),
+};
+static const struct conf_section conf_sip = SECTION("sip", conf_sip_keys);
+static const struct conf_section conf_media = SECTION("media", conf_media_keys);
+static const struct conf_section conf_calls = SECTION("calls", conf_calls_keys);
 static const struct conf_section conf_http = SECTION("http", conf_http_keys);
 static const struct conf_section conf_store = SECTION("store", conf_store_keys);
 static const struct conf_section conf_routing = SECTION("routing", conf_routing_keys);
@@ -110,6 +129,9 @@ static const struct conf_key conf_top_keys[] = {
 	KEY_SECTION("routing", conf_routing),
 	KEY_SECTION("auth", conf_auth),
 	KEY_SECTION("log", conf_log),
+	KEY_SECTION("sip", conf_sip),
+	KEY_SECTION("media", conf_media),
+	KEY_SECTION("calls", conf_calls),
 };
 static const struct conf_section conf_top = SECTION("", conf_top_keys);
 
@@ -454,6 +476,16 @@ void config_defaults(struct config *cfg)
 	cfg->session_ttl_s = 28800;
 	cfg->http_max_body = 65536;
 	cfg->log_level = LOG_INFO;
+	conf_copy(cfg->sip_address, "127.0.0.1", sizeof(cfg->sip_address));
+	cfg->sip_port = 5060;
+	conf_copy(cfg->sip_realm, "switchboard", sizeof(cfg->sip_realm));
+	conf_copy(cfg->rtp_address, "127.0.0.1", sizeof(cfg->rtp_address));
+	cfg->rtp_min = 20000;
+	cfg->rtp_max = 29999;
+	cfg->max_calls = 2000;
+	cfg->greeting_ms = 1500;
+	cfg->offer_timeout_s = 20;
+	cfg->wrapup_timeout_s = 0;
 }
 
 int config_load_buf(struct config *cfg, const char *name, const char *buf, size_t len,

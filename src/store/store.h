@@ -30,6 +30,7 @@ struct st_user {
 	char mobile_phone[ST_PHONE];
 	char business_phone[ST_PHONE];
 	char password_hash[ST_HASH];
+	char sip_ha1[33];   /* MD5(user:realm:sip password), "" = no SIP account */
 	bool active;
 	int64_t created_at;
 };
@@ -103,6 +104,16 @@ struct st_session {
 	int64_t expires_at;
 };
 
+struct st_number {
+	char did[32];
+	int64_t queue_id;
+};
+
+struct st_trunk {
+	char name[ST_NAME];
+	char address[64];
+};
+
 struct st_flag {
 	char name[ST_NAME];
 	char value[ST_TEXT];
@@ -118,6 +129,8 @@ struct st_snapshot {
 	struct st_interaction *open;      size_t n_open; /* not closed */
 	struct st_session *sessions;      size_t n_sessions;
 	struct st_flag *flags;            size_t n_flags;
+	struct st_number *numbers;        size_t n_numbers;
+	struct st_trunk *trunks;          size_t n_trunks;
 	int64_t max_interaction_id;
 	int64_t max_user_id;
 	int64_t max_queue_id;
@@ -140,6 +153,8 @@ enum store_op_kind {
 	STORE_OP_SESSION_INSERT,
 	STORE_OP_SESSION_DELETE,
 	STORE_OP_FLAG_SET,
+	STORE_OP_NUMBER_SET,
+	STORE_OP_TRUNK_SET,
 };
 
 struct store_op {
@@ -155,6 +170,8 @@ struct store_op {
 		struct st_activity activity;
 		struct st_session session;
 		struct st_flag flag;
+		struct st_number number;
+		struct st_trunk trunk;
 	} u;
 };
 

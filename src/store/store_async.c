@@ -102,6 +102,8 @@ void store_snapshot_free(struct st_snapshot *s)
 	free(s->open);
 	free(s->sessions);
 	free(s->flags);
+	free(s->numbers);
+	free(s->trunks);
 	memset(s, 0, sizeof(*s));
 }
 

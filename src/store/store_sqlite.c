@@ -28,7 +28,7 @@ struct migration {
 #include "migrations.h"
 
 #define MAX_READERS 64
-#define N_OPS (STORE_OP_FLAG_SET + 1)
+#define N_OPS (STORE_OP_TRUNK_SET + 1)
 
 struct sqlite_be {
 	sqlite3 *writer;
@@ -42,10 +42,11 @@ struct sqlite_be {
 
 static const char *op_sql[N_OPS][2] = {
 	[STORE_OP_USER_INSERT] = {"INSERT INTO users(id,user_name,name,email,mobile_phone,"
-				  "business_phone,password_hash,active,created_at) "
-				  "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"},
+				  "business_phone,password_hash,active,created_at,sip_ha1) "
+				  "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"},
 	[STORE_OP_USER_UPDATE] = {"UPDATE users SET name=?3,email=?4,mobile_phone=?5,"
-				  "business_phone=?6,password_hash=?7,active=?8 WHERE id=?1"},
+				  "business_phone=?6,password_hash=?7,active=?8,sip_ha1=?10 "
+				  "WHERE id=?1"},
 	[STORE_OP_ROLE_GRANT] = {"INSERT OR IGNORE INTO user_roles(user_id,role) VALUES(?1,?2)"},
 	[STORE_OP_ROLE_REVOKE] = {"DELETE FROM user_roles WHERE user_id=?1 AND role=?2"},
 	[STORE_OP_AGENT_UPSERT] = {"INSERT INTO agents(user_id,presence,away_reason,"
@@ -76,6 +77,10 @@ static const char *op_sql[N_OPS][2] = {
 	[STORE_OP_SESSION_DELETE] = {"DELETE FROM sessions WHERE token_hash=?1"},
 	[STORE_OP_FLAG_SET] = {"INSERT INTO flags(name,value) VALUES(?1,?2) "
 			       "ON CONFLICT(name) DO UPDATE SET value=?2"},
+	[STORE_OP_NUMBER_SET] = {"INSERT INTO numbers(did,queue_id) VALUES(?1,?2) "
+				 "ON CONFLICT(did) DO UPDATE SET queue_id=?2"},
+	[STORE_OP_TRUNK_SET] = {"INSERT INTO trunks(name,address) VALUES(?1,?2) "
+				"ON CONFLICT(name) DO UPDATE SET address=?2"},
 };
 
 /* ---- connections and migrations ---- */
@@ -285,6 +290,7 @@ static void row_user(sqlite3_stmt *st, struct st_user *u)
 	col_text(st, 6, u->password_hash, sizeof(u->password_hash));
 	u->active = sqlite3_column_int(st, 7);
 	u->created_at = sqlite3_column_int64(st, 8);
+	col_text(st, 9, u->sip_ha1, sizeof(u->sip_ha1));
 }
 
 static void row_user_role(sqlite3_stmt *st, struct st_user_role *r)
@@ -330,6 +336,18 @@ static void row_flag(sqlite3_stmt *st, struct st_flag *f)
 {
 	col_text(st, 0, f->name, sizeof(f->name));
 	col_text(st, 1, f->value, sizeof(f->value));
+}
+
+static void row_number(sqlite3_stmt *st, struct st_number *n)
+{
+	col_text(st, 0, n->did, sizeof(n->did));
+	n->queue_id = sqlite3_column_int64(st, 1);
+}
+
+static void row_trunk(sqlite3_stmt *st, struct st_trunk *t)
+{
+	col_text(st, 0, t->name, sizeof(t->name));
+	col_text(st, 1, t->address, sizeof(t->address));
 }
 
 /* Runs sql and fills a growing array of elem-sized rows with fill(). */
@@ -386,7 +404,7 @@ static int be_load(void *p, struct st_snapshot *s)
 
 	memset(s, 0, sizeof(*s));
 	LOAD("SELECT id,user_name,name,email,mobile_phone,business_phone,password_hash,active,"
-	     "created_at FROM users ORDER BY id", row_user, users);
+	     "created_at,sip_ha1 FROM users ORDER BY id", row_user, users);
 	LOAD("SELECT user_id,role FROM user_roles", row_user_role, user_roles);
 	LOAD("SELECT user_id,presence,away_reason,presence_since,capacity,interaction_id "
 	     "FROM agents", row_agent, agents);
@@ -397,6 +415,8 @@ static int be_load(void *p, struct st_snapshot *s)
 	     row_interaction, open);
 	LOAD("SELECT token_hash,user_id,created_at,expires_at FROM sessions", row_session, sessions);
 	LOAD("SELECT name,value FROM flags", row_flag, flags);
+	LOAD("SELECT did,queue_id FROM numbers", row_number, numbers);
+	LOAD("SELECT name,address FROM trunks", row_trunk, trunks);
 	s->max_interaction_id = scalar_i64(db, "SELECT max(id) FROM interactions");
 	s->max_user_id = scalar_i64(db, "SELECT max(id) FROM users");
 	s->max_queue_id = scalar_i64(db, "SELECT max(id) FROM queues");
@@ -426,6 +446,7 @@ static void bind_op(sqlite3_stmt *st, const struct store_op *op)
 		bind_text(st, 7, u->password_hash);
 		sqlite3_bind_int(st, 8, u->active);
 		sqlite3_bind_int64(st, 9, u->created_at);
+		bind_text(st, 10, u->sip_ha1);
 		break;
 	case STORE_OP_ROLE_GRANT:
 	case STORE_OP_ROLE_REVOKE:
@@ -493,6 +514,14 @@ static void bind_op(sqlite3_stmt *st, const struct store_op *op)
 	case STORE_OP_FLAG_SET:
 		bind_text(st, 1, op->u.flag.name);
 		bind_text(st, 2, op->u.flag.value);
+		break;
+	case STORE_OP_NUMBER_SET:
+		bind_text(st, 1, op->u.number.did);
+		sqlite3_bind_int64(st, 2, op->u.number.queue_id);
+		break;
+	case STORE_OP_TRUNK_SET:
+		bind_text(st, 1, op->u.trunk.name);
+		bind_text(st, 2, op->u.trunk.address);
 		break;
 	}
 }

@@ -1,0 +1,540 @@
+/*
+ * callctl.c — the B2BUA: inbound calls from trunks, the greeting, the
+ * queue with hold music, offers to agents' phones, the bridge and the
+ * recording, and every way a call ends.
+ *
+ * DESIGN
+ * - A call is created on SIP_EV_INCOMING and keyed by its interaction id;
+ *   its two legs (caller, agent) are keyed by SIP leg id. The routing engine
+ *   decides who rings (routing_ops.offer); call control rings them and
+ *   reports answered / missed / ended back.
+ * - The caller is answered at once (200 with our SDP) and hears a short
+ *   greeting, then hold music while queued (the next issue puts the call
+ *   flow here). Hanging up during the greeting closes the interaction
+ *   Closed Complete; while queued, Closed Abandoned (SPEC.md §2).
+ * - An offer is an INVITE to the agent's registered contact with a ring
+ *   timeout; on 2xx the media legs are bridged and recorded (caller left,
+ *   agent right) to <record_dir>/<INT number>.wav, and the recording's URL
+ *   goes to the activity stream.
+ * - Refusals carry reasons: 403 Not a trunk, 404 No such number, 488 codec,
+ *   503 Over capacity.
+ */
+#define LOG_MODULE "callctl"
+#include "callctl/callctl_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void call_end(struct callctl *cc, struct call *c);
+
+/* ---- lookups ---- */
+static struct call *call_by_ix(struct callctl *cc, int64_t ix_id)
+{
+	struct call *c = NULL;
+
+	HASH_FIND(hh, cc->calls, &ix_id, sizeof(ix_id), c);
+	return c;
+}
+
+static struct cleg *leg_find(struct callctl *cc, sip_leg_t leg)
+{
+	struct cleg *l = NULL;
+
+	HASH_FIND(hh, cc->legs, &leg, sizeof(leg), l);
+	return l;
+}
+
+static void leg_bind(struct callctl *cc, struct cleg *l, sip_leg_t leg)
+{
+	l->leg = leg;
+	HASH_ADD(hh, cc->legs, leg, sizeof(l->leg), l);
+}
+
+static void leg_release(struct callctl *cc, struct cleg *l)
+{
+	if (l->leg)
+		HASH_DEL(cc->legs, l);
+	l->leg = 0;
+	if (l->m) {
+		media_unbridge(l->m);
+		mleg_free(l->m);
+		l->m = NULL;
+	}
+}
+
+size_t callctl_calls(const struct callctl *cc)
+{
+	return cc->n_calls;
+}
+
+int callctl_recording_path(const struct callctl *cc, const char *ix_number, char *path,
+			   size_t size)
+{
+	struct stat st;
+
+	if (strspn(ix_number, "INT0123456789") != strlen(ix_number) || !ix_number[0])
+		return -EINVAL;
+	snprintf(path, size, "%s/%s.wav", cc->cfg.record_dir, ix_number);
+	return stat(path, &st) ? -ENOENT : 0;
+}
+
+/* ---- SDP ---- */
+static int local_sdp(struct callctl *cc, struct mleg *m, int codec, char *buf, size_t size)
+{
+	struct sdp_audio a = {.port = mleg_port(m), .telephone_event_pt = 101,
+			      .dir = SDP_SENDRECV, .ptime = 20};
+
+	str_copy(a.addr, cc->cfg.rtp_address, sizeof(a.addr));
+	if (codec >= 0) {
+		a.fmts[a.n_fmts++] = codec;
+	} else {
+		a.fmts[a.n_fmts++] = MEDIA_PCMU;
+		a.fmts[a.n_fmts++] = MEDIA_PCMA;
+	}
+	return sdp_build(buf, size, &a, (uint64_t)time_now_ms(), 1) < 0 ? -ENOSPC : 0;
+}
+
+/* Applies the far end's SDP to a media leg; returns the codec or -1. */
+static int remote_apply(struct mleg *m, const char *sdp)
+{
+	struct sdp_audio a;
+	int codec;
+
+	if (sdp_parse(sdp, strlen(sdp), &a) || a.port <= 0)
+		return -1;
+	codec = sdp_pick_codec(&a);
+	if (codec < 0)
+		return -1;
+	return mleg_set_remote(m, a.addr, a.port, (enum media_codec)codec, a.telephone_event_pt)
+		       ? -1 : codec;
+}
+
+/* ---- timers ---- */
+static void timer_free_cb(uv_handle_t *h)
+{
+	free(h);
+}
+
+static void call_timer_stop(struct call *c)
+{
+	if (c->timer) {
+		uv_timer_stop(c->timer);
+		uv_close((uv_handle_t *)c->timer, timer_free_cb);
+		c->timer = NULL;
+	}
+}
+
+static void call_timer_start(struct call *c, uv_timer_cb cb, int ms)
+{
+	call_timer_stop(c);
+	c->timer = calloc(1, sizeof(*c->timer));
+	if (!c->timer)
+		return;
+	uv_timer_init(c->cc->loop, c->timer);
+	c->timer->data = c;
+	uv_timer_start(c->timer, cb, (uint64_t)ms, 0);
+}
+
+/* ---- the caller's side ---- */
+static void hold_music(struct call *c)
+{
+	size_t n;
+	const int16_t *pcm = media_hold_music(&n);
+
+	if (c->caller.m)
+		mleg_play(c->caller.m, pcm, n, true);
+}
+
+static void greeting_done(uv_timer_t *t)
+{
+	struct call *c = t->data;
+	struct callctl *cc = c->cc;
+
+	call_timer_stop(c);
+	if (c->state != CALL_GREETING)
+		return;
+	c->state = CALL_QUEUED;
+	hold_music(c);
+	if (routing_ix_enqueue(cc->r, c->ix_id, c->queue_id, 0))
+		log_error("call=%s action=enqueue failed", c->ix_number);
+}
+
+static struct call *call_new(struct callctl *cc)
+{
+	struct call *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->cc = cc;
+	c->id = ++cc->next_call_id;
+	c->caller.call = c->agent.call = c;
+	c->agent.is_agent = true;
+	return c;
+}
+
+static bool trunk_allowed(const struct callctl *cc, const char *source)
+{
+	for (size_t i = 0; i < cc->n_trunks; i++)
+		if (!strcmp(cc->trunks[i], source))
+			return true;
+	return false;
+}
+
+static int64_t number_queue(const struct callctl *cc, const char *did)
+{
+	struct number *n = NULL;
+
+	HASH_FIND_STR(cc->numbers, did, n);
+	return n ? n->queue_id : 0;
+}
+
+/* Answers an inbound leg with media, or says why not. */
+static int caller_answer(struct callctl *cc, struct call *c, const char *offer)
+{
+	char sdp[1024];
+	int codec;
+
+	if (mleg_alloc(&c->caller.m, cc->media, c->id * 2))
+		return 503;
+	codec = remote_apply(c->caller.m, offer);
+	if (codec < 0)
+		return 488;
+	if (local_sdp(cc, c->caller.m, codec, sdp, sizeof(sdp)))
+		return 500;
+	return sip_leg_respond(cc->ua, c->caller.leg, 200, "OK", sdp) ? 500 : 0;
+}
+
+static void on_incoming(struct callctl *cc, const struct sip_event *ev)
+{
+	int64_t qid = number_queue(cc, ev->to_user);
+	struct call *c;
+	int status;
+
+	if (!trunk_allowed(cc, ev->source)) {
+		sip_leg_respond(cc->ua, ev->leg, 403, "Not a trunk", NULL);
+		return;
+	}
+	if (!qid) {
+		sip_leg_respond(cc->ua, ev->leg, 404, "No such number", NULL);
+		return;
+	}
+	if (cc->n_calls >= (size_t)cc->cfg.max_calls || !(c = call_new(cc))) {
+		sip_leg_respond(cc->ua, ev->leg, 503, "Over capacity", NULL);
+		return;
+	}
+	leg_bind(cc, &c->caller, ev->leg);
+	c->queue_id = qid;
+	str_copy(c->caller_number, ev->from_user, sizeof(c->caller_number));
+	status = caller_answer(cc, c, ev->sdp);
+	if (status || routing_ix_open(cc->r, "inbound", ev->from_user, &c->ix_id)) {
+		sip_leg_respond(cc->ua, ev->leg, status ? status : 500,
+				status == 488 ? "No common codec" : "Server error", NULL);
+		leg_release(cc, &c->caller);
+		free(c);
+		return;
+	}
+	str_copy(c->ix_number, routing_ix_number(cc->r, c->ix_id), sizeof(c->ix_number));
+	HASH_ADD(hh, cc->calls, ix_id, sizeof(c->ix_id), c);
+	cc->n_calls++;
+	c->state = CALL_GREETING;
+	{
+		size_t n;
+		const int16_t *beep = media_beep(&n);
+		mleg_play(c->caller.m, beep, n, false);
+	}
+	call_timer_start(c, greeting_done, cc->cfg.greeting_ms);
+	log_info("call=%s action=answered from=%s did=%s", c->ix_number, ev->from_user,
+		 ev->to_user);
+}
+
+/* ---- offers (routing_ops) ---- */
+static void agent_leg_drop(struct callctl *cc, struct call *c)
+{
+	if (c->agent.leg && !c->agent.ended)
+		sip_leg_hangup(cc->ua, c->agent.leg);
+	leg_release(cc, &c->agent);
+	c->agent_user = NULL;
+}
+
+/* The agent did not answer in time, or refused: next agent. */
+static void offer_failed(struct call *c, const char *why)
+{
+	struct callctl *cc = c->cc;
+	struct user *u = c->agent_user;
+
+	call_timer_stop(c);
+	agent_leg_drop(cc, c);
+	c->state = CALL_QUEUED;
+	if (u)
+		routing_offer_missed(cc->r, c->ix_id, u, why);
+}
+
+static void offer_timeout(uv_timer_t *t)
+{
+	struct call *c = t->data;
+
+	if (c->state == CALL_OFFERING)
+		offer_failed(c, "no answer");
+}
+
+static int op_offer(void *arg, int64_t ix_id, struct user *u)
+{
+	struct callctl *cc = arg;
+	struct call *c = call_by_ix(cc, ix_id);
+	const char *contact = callctl_agent_contact(cc, u);
+	char sdp[1024];
+	sip_leg_t leg;
+
+	if (!c || !contact || c->state != CALL_QUEUED)
+		return -ENOENT;
+	if (mleg_alloc(&c->agent.m, cc->media, c->id * 2 + 1))
+		return -EADDRINUSE;
+	if (local_sdp(cc, c->agent.m, -1, sdp, sizeof(sdp)) ||
+	    sip_leg_invite(cc->ua, &leg, contact, c->caller_number, c->caller_number, sdp)) {
+		leg_release(cc, &c->agent);
+		return -EIO;
+	}
+	leg_bind(cc, &c->agent, leg);
+	c->agent.ended = false;
+	c->agent_user = u;
+	c->state = CALL_OFFERING;
+	call_timer_start(c, offer_timeout, cc->cfg.offer_timeout_ms);
+	log_info("call=%s agent=%s action=ringing contact=%s", c->ix_number,
+		 user_record(u)->user_name, contact);
+	return 0;
+}
+
+static void op_offer_cancel(void *arg, int64_t ix_id, struct user *u)
+{
+	struct callctl *cc = arg;
+	struct call *c = call_by_ix(cc, ix_id);
+
+	if (c && c->state == CALL_OFFERING && c->agent_user == u) {
+		call_timer_stop(c);
+		agent_leg_drop(cc, c);
+	}
+}
+
+static const struct routing_ops callctl_ops = {
+	.device_ready = registrar_device_ready,
+	.offer = op_offer,
+	.offer_cancel = op_offer_cancel,
+};
+
+/* ---- the agent answers: bridge and record ---- */
+static void recording_done(int err, uint64_t frames, void *arg)
+{
+	(void)arg;
+	if (err)
+		log_error("a recording failed: %s", cc_strerror(err));
+	else
+		log_debug("recording closed: %llu frames", (unsigned long long)frames);
+}
+
+static void bridge_start(struct callctl *cc, struct call *c)
+{
+	char path[600], text[256];
+
+	mleg_stop(c->caller.m);
+	media_bridge(c->caller.m, c->agent.m);
+	mkdir(cc->cfg.record_dir, 0750);
+	snprintf(path, sizeof(path), "%s/%s.wav", cc->cfg.record_dir, c->ix_number);
+	if (!media_record_start(c->caller.m, c->agent.m, path)) {
+		c->recording = true;
+		snprintf(text, sizeof(text), "Recording: /api/v1/interactions/%s/recording",
+			 c->ix_number);
+		routing_ix_note(cc->r, c->ix_id, "recording", text);
+	} else {
+		log_error("call=%s action=record failed to start", c->ix_number);
+	}
+}
+
+static void on_agent_answered(struct callctl *cc, struct call *c, const struct sip_event *ev)
+{
+	struct user *u = c->agent_user;
+
+	call_timer_stop(c);
+	if (c->state != CALL_OFFERING || !u || remote_apply(c->agent.m, ev->sdp) < 0) {
+		offer_failed(c, "no usable answer");
+		return;
+	}
+	if (routing_offer_answered(cc->r, c->ix_id, u)) {
+		/* The agent changed state meanwhile (signed out…): not this one. */
+		offer_failed(c, "agent no longer available");
+		return;
+	}
+	c->state = CALL_BRIDGED;
+	bridge_start(cc, c);
+	log_info("call=%s agent=%s action=bridged", c->ix_number, user_record(u)->user_name);
+}
+
+/* ---- endings ---- */
+static void recording_stop(struct call *c)
+{
+	if (c->recording && c->caller.m) {
+		media_record_stop(c->caller.m, recording_done, NULL);
+		c->recording = false;
+	}
+}
+
+static void call_free(struct callctl *cc, struct call *c)
+{
+	call_timer_stop(c);
+	recording_stop(c);
+	leg_release(cc, &c->caller);
+	leg_release(cc, &c->agent);
+	HASH_DEL(cc->calls, c);
+	cc->n_calls--;
+	free(c);
+}
+
+/* Ends the call from our side: hang up what is still up, settle records. */
+static void call_end(struct callctl *cc, struct call *c)
+{
+	recording_stop(c);
+	if (c->agent_user && c->state == CALL_BRIDGED)
+		routing_agent_call_ended(cc->r, c->agent_user);
+	c->state = CALL_ENDING;
+	if (c->caller.leg && !c->caller.ended)
+		sip_leg_hangup(cc->ua, c->caller.leg);
+	if (c->agent.leg && !c->agent.ended)
+		sip_leg_hangup(cc->ua, c->agent.leg);
+	if ((!c->caller.leg || c->caller.ended) && (!c->agent.leg || c->agent.ended))
+		call_free(cc, c);
+}
+
+static void on_caller_gone(struct callctl *cc, struct call *c)
+{
+	c->caller.ended = true;
+	if (c->state != CALL_ENDING) {
+		log_info("call=%s action=caller hung up in state %d", c->ix_number, c->state);
+		routing_ix_caller_gone(cc->r, c->ix_id); /* also cancels a ringing offer */
+		if (c->state == CALL_OFFERING)
+			agent_leg_drop(cc, c);
+	}
+	call_end(cc, c);
+}
+
+static void on_agent_gone(struct callctl *cc, struct call *c, const struct sip_event *ev)
+{
+	c->agent.ended = true;
+	if (c->state == CALL_OFFERING) {
+		char why[48];
+		snprintf(why, sizeof(why), ev->kind == SIP_EV_FAILED ? "rejected %d" : "ended",
+			 ev->status);
+		leg_release(cc, &c->agent);
+		offer_failed(c, why);
+		return;
+	}
+	if (c->state == CALL_BRIDGED)
+		log_info("call=%s action=agent hung up", c->ix_number);
+	call_end(cc, c);
+}
+
+/* ---- SIP events ---- */
+static void on_sip_event(const struct sip_event *ev, void *arg)
+{
+	struct callctl *cc = arg;
+	struct cleg *l;
+
+	if (ev->kind == SIP_EV_REGISTER) {
+		registrar_on_register(cc, ev);
+		return;
+	}
+	if (ev->kind == SIP_EV_INCOMING) {
+		on_incoming(cc, ev);
+		return;
+	}
+	l = leg_find(cc, ev->leg);
+	if (!l)
+		return;
+	switch (ev->kind) {
+	case SIP_EV_ANSWERED:
+		if (l->is_agent)
+			on_agent_answered(cc, l->call, ev);
+		break;
+	case SIP_EV_FAILED:
+	case SIP_EV_TERMINATED:
+		if (l->is_agent)
+			on_agent_gone(cc, l->call, ev);
+		else
+			on_caller_gone(cc, l->call);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- life cycle ---- */
+static int tables_load(struct callctl *cc, const struct st_snapshot *snap)
+{
+	for (size_t i = 0; i < snap->n_numbers; i++) {
+		struct number *n = calloc(1, sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		str_copy(n->did, snap->numbers[i].did, sizeof(n->did));
+		n->queue_id = snap->numbers[i].queue_id;
+		HASH_ADD_STR(cc->numbers, did, n);
+	}
+	for (size_t i = 0; i < snap->n_trunks && cc->n_trunks < CALLCTL_MAX_TRUNKS; i++)
+		str_copy(cc->trunks[cc->n_trunks++], snap->trunks[i].address, 64);
+	return 0;
+}
+
+int callctl_alloc(struct callctl **ccp, uv_loop_t *loop, const struct callctl_cfg *cfg,
+		  struct routing *r, const struct st_snapshot *snap)
+{
+	struct callctl *cc = calloc(1, sizeof(*cc));
+	struct media_cfg mc = {.port_min = cfg->rtp_min, .port_max = cfg->rtp_max};
+	struct sip_ua_cfg sc = {.port = cfg->sip_port};
+	int err;
+
+	if (!cc)
+		return -ENOMEM;
+	cc->loop = loop, cc->cfg = *cfg, cc->r = r;
+	str_copy(mc.address, cfg->rtp_address, sizeof(mc.address));
+	str_copy(mc.record_dir, cfg->record_dir, sizeof(mc.record_dir));
+	str_copy(sc.address, cfg->sip_address, sizeof(sc.address));
+	str_copy(sc.realm, cfg->realm, sizeof(sc.realm));
+	str_copy(sc.public_addr, cfg->sip_address, sizeof(sc.public_addr));
+	err = tables_load(cc, snap);
+	if (!err)
+		err = media_alloc(&cc->media, loop, &mc);
+	if (!err)
+		err = sip_ua_alloc(&cc->ua, loop, &sc, on_sip_event, cc);
+	if (err) {
+		callctl_free(cc);
+		return err;
+	}
+	routing_ops_set(r, &callctl_ops, cc);
+	routing_timeouts_set(r, cfg->offer_timeout_ms, cfg->wrapup_timeout_ms);
+	log_info("SIP on %s:%d (udp, tcp), RTP %s:%d-%d", cfg->sip_address, cfg->sip_port,
+		 cfg->rtp_address, cfg->rtp_min, cfg->rtp_max);
+	*ccp = cc;
+	return 0;
+}
+
+void callctl_free(struct callctl *cc)
+{
+	struct call *c, *tmp;
+	struct number *n, *ntmp;
+
+	if (!cc)
+		return;
+	routing_ops_set(cc->r, NULL, NULL);
+	HASH_ITER(hh, cc->calls, c, tmp) {
+		if (c->agent_user && c->state == CALL_BRIDGED)
+			routing_agent_call_ended(cc->r, c->agent_user);
+		call_free(cc, c);
+	}
+	sip_ua_free(cc->ua);
+	media_free(cc->media);
+	registrar_free(cc);
+	HASH_ITER(hh, cc->numbers, n, ntmp) {
+		HASH_DEL(cc->numbers, n);
+		free(n);
+	}
+	free(cc);
+}

@@ -1,0 +1,41 @@
+/*
+ * callctl.h — call control: the B2BUA that binds SIP legs, media legs and
+ * the routing engine into calls (SPEC.md §1–2). The one place where the
+ * protocols meet the business rules.
+ *
+ * Thread: loop thread. Owns the SIP UA (its thread), the media engine, the
+ * registrar's bindings, the dialled-number table and every live call.
+ */
+#ifndef SB_CALLCTL_H
+#define SB_CALLCTL_H
+
+#include "core/core.h"
+#include "routing/routing.h"
+#include "store/store.h"
+
+struct callctl;
+struct callctl_cfg {
+	char sip_address[64];
+	int sip_port;
+	char realm[64];
+	char rtp_address[64];
+	int rtp_min, rtp_max;
+	char record_dir[512];
+	int max_calls;         /* live calls before 503 */
+	int greeting_ms;       /* before the caller enters the queue */
+	int offer_timeout_ms;  /* ring an agent this long */
+	int wrapup_timeout_ms; /* AfterCallWork before the system clears it; 0 = never */
+};
+
+int callctl_alloc(struct callctl **ccp, uv_loop_t *loop, const struct callctl_cfg *cfg,
+		  struct routing *r, const struct st_snapshot *snap);
+/* Hangs up every call and stops SIP and media; run the loop after it. */
+void callctl_free(struct callctl *cc);
+size_t callctl_calls(const struct callctl *cc);
+/* The path of an interaction's recording, "" when it has none. */
+int callctl_recording_path(const struct callctl *cc, const char *ix_number, char *path,
+			   size_t size);
+/* Registered contact of an agent, or NULL. */
+const char *callctl_agent_contact(const struct callctl *cc, const struct user *u);
+
+#endif
