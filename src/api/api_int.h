@@ -64,11 +64,16 @@ struct api_req {
 	int status;
 	unsigned char *resp;       /* LWS_PRE + body */
 	size_t resp_len;
+	char content_type[40];     /* "" = application/json */
+	char content_range[80];    /* 206 replies */
 	bool replied;
 };
 
 /* ---- http.c ---- */
 void api_reply_json(struct api_req *q, int status, json_t *body); /* steals body */
+/* Any body (copied), e.g. audio; content_range may be NULL. */
+void api_reply_raw(struct api_req *q, int status, const char *content_type,
+		   const char *content_range, const void *body, size_t len);
 void api_reply_error(struct api_req *q, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* Maps a domain error to a status and message. */
@@ -122,6 +127,12 @@ int req_decode_user(const char *b, size_t n, bool create, struct req_user *r, ch
 		    size_t esz);
 bool req_valid_user_name(const char *s);
 bool req_valid_phone(const char *s);
+
+/* ---- recording.c ---- */
+void api_route_recording(struct api_req *q);
+/* Parses "bytes=a-b", "bytes=a-", "bytes=-n" against a size: 0 and the
+ * inclusive [first, last]; -ERANGE when unsatisfiable; -EINVAL malformed. */
+int api_range_parse(const char *h, uint64_t size, uint64_t *first, uint64_t *last);
 
 /* ---- ws.c ---- */
 void api_ws_event(const struct routing_event *ev, void *arg);

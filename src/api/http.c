@@ -74,6 +74,24 @@ void api_reply_json(struct api_req *q, int status, json_t *body)
 		lws_callback_on_writable(q->wsi);
 }
 
+void api_reply_raw(struct api_req *q, int status, const char *content_type,
+		   const char *content_range, const void *body, size_t len)
+{
+	if (q->replied)
+		return;
+	q->replied = true;
+	q->resp = malloc(LWS_PRE + len + 1);
+	if (!q->resp)
+		return;
+	memcpy(q->resp + LWS_PRE, body, len);
+	q->resp_len = len;
+	q->status = status;
+	str_copy(q->content_type, content_type, sizeof(q->content_type));
+	str_copy(q->content_range, content_range ? content_range : "", sizeof(q->content_range));
+	if (q->wsi)
+		lws_callback_on_writable(q->wsi);
+}
+
 void api_reply_error(struct api_req *q, int status, const char *code, const char *fmt, ...)
 {
 	char msg[API_ERRSZ];
@@ -128,6 +146,7 @@ static int reply_write(struct lws *wsi, struct conn *c)
 	unsigned char *buf, *start, *p, *end;
 	char clen[24];
 	size_t hdr_room = 512;
+	const char *ctype = q->content_type[0] ? q->content_type : "application/json";
 	int rc = -1;
 
 	/* Headers and body go out in one write (one send(2) per reply): the
@@ -140,7 +159,14 @@ static int reply_write(struct lws *wsi, struct conn *c)
 	snprintf(clen, sizeof(clen), "%zu", q->resp_len);
 	if (lws_add_http_header_status(wsi, (unsigned)q->status, &p, end) ||
 	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
-					 (const unsigned char *)"application/json", 16, &p, end) ||
+					 (const unsigned char *)ctype, (int)strlen(ctype), &p, end) ||
+	    (q->content_type[0] &&
+	     lws_add_http_header_by_name(wsi, (const unsigned char *)"accept-ranges:",
+					 (const unsigned char *)"bytes", 5, &p, end)) ||
+	    (q->content_range[0] &&
+	     lws_add_http_header_by_name(wsi, (const unsigned char *)"content-range:",
+					 (const unsigned char *)q->content_range,
+					 (int)strlen(q->content_range), &p, end)) ||
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"content-length:",
 					(const unsigned char *)clen, (int)strlen(clen), &p, end) ||
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",

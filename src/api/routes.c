@@ -438,6 +438,7 @@ static const struct route routes[] = {
 	{M_GET, "api/v1/queues", ACC_SIGNED_IN, h_queues},
 	{M_GET, "api/v1/interactions", ACC_SIGNED_IN, api_route_interactions_list},
 	{M_GET, "api/v1/interactions/*", ACC_SIGNED_IN, api_route_interaction_get},
+	{M_GET, "api/v1/interactions/*/recording", ACC_SIGNED_IN, api_route_recording},
 };
 
 static bool route_match(const struct route *rt, const struct api_req *q)

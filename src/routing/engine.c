@@ -93,7 +93,9 @@ int routing_ix_open(struct routing *r, const char *direction, const char *caller
 		return -ENOMEM;
 	}
 	x->rec.id = r->next_ix_id++;
-	snprintf(x->rec.number, sizeof(x->rec.number), "INT%07lld", (long long)(1000 + x->rec.id));
+	/* INT + 7 digits up to id 9,998,999, then more digits (ST_NUMBER is 16). */
+	snprintf(x->rec.number, sizeof(x->rec.number), "INT%07lld",
+		 (long long)((1000 + x->rec.id) % 100000000000LL));
 	str_copy(x->rec.type, "phone", sizeof(x->rec.type));
 	str_copy(x->rec.direction, out ? "outbound" : "inbound", sizeof(x->rec.direction));
 	x->state = out ? IX_WIP : IX_NEW;

@@ -1,0 +1,521 @@
+/*
+ * json_req.c — decodes REST request bodies (login, presence, clear contact,
+ * user create and update) into the fixed-size structs of api_int.h.
+ *
+ * DESIGN
+ * - Parse once at the edge (CONVENTIONS.md, anti-pattern 3). Each decoder
+ *   turns untrusted bytes into a typed struct, or returns -EINVAL with one
+ *   human sentence in err, which the routes send back with the 400. The only
+ *   memory used is jansson's tree, and it is released before every return.
+ *   When jansson reports that it ran out of memory, the result is -ENOMEM
+ *   ("out of memory"). There is one exception: jansson 2.14's lexer drops a
+ *   failed string copy without setting an error code, so that case comes back
+ *   as -EINVAL with a syntax message. The unit OOM loop pins this down.
+ * - Strict on purpose. Unknown fields are refused, and the message names the
+ *   allowed ones. Types are exact: null is not a string. Duplicate keys are
+ *   refused (JSON_REJECT_DUPLICATES). Trailing bytes after the object are an
+ *   error, because the EOF check stays on. Two other flags exist only to give
+ *   better messages. JSON_DECODE_ANY lets a scalar body parse, so "42" gets
+ *   "the body must be a JSON object" rather than a lexer message.
+ *   JSON_ALLOW_NUL lets "\u0000" reach our own check, so the client reads
+ *   "'x' contains a NUL byte" instead of a jansson flag name. Every consumer
+ *   treats these fields as C strings, so none may hold a NUL.
+ * - A body with nothing but JSON whitespace counts as empty.
+ * - Lengths are in bytes, as the store's fixed-size columns are. The one
+ *   exception is the password minimum, which counts characters (UTF-8 code
+ *   points). jansson has already checked the encoding.
+ * - Messages are always printable ASCII and always NUL-terminated within
+ *   esz. They are formatted with vsnprintf, which truncates, and then every
+ *   byte outside 0x20..0x7e becomes '?'. Client strings that are echoed back
+ *   (field names, roles) are cut to QUOTE_MAX bytes. The message is therefore
+ *   valid UTF-8, which json_string() needs when the routes wrap it.
+ * - Tests: tests/unit/test_json_req.c holds exact messages for a corpus of
+ *   malformed bodies, plus a leak check and an OOM loop through jansson's
+ *   allocator hooks. Fuzzing: tests/fuzz/fuzz_json_req.c.
+ */
+#define LOG_MODULE "json"
+#include "api/api_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define QUOTE_MAX 32    /* bytes of a client string echoed in a message */
+#define PASSWORD_MIN 8  /* characters */
+#define PHONE_DIGITS_MIN 3
+#define PHONE_DIGITS_MAX 20
+
+#define JR_FLAGS (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL)
+
+/* jr_str/jr_strval flags */
+enum {
+	JR_REQUIRED = 1 << 0, /* absent: "'x' is required" */
+	JR_NONEMPTY = 1 << 1, /* "": "'x' must not be empty" */
+};
+
+/* One decoding: the parsed body (NULL when empty) and where errors go. */
+struct jr {
+	json_t *o;
+	char *err;
+	size_t esz;
+};
+
+static const char *const login_fields[] = {"user_name", "password", NULL};
+static const char *const presence_fields[] = {"status", "reason", NULL};
+static const char *const clear_fields[] = {"note", "wrap_up_code", NULL};
+static const char *const user_create_fields[] = {
+	"user_name", "name", "email", "mobile_phone", "business_phone",
+	"password", "roles", "active", NULL};
+/* The same less user_name, which has its own message on update. */
+static const char *const user_update_fields[] = {
+	"name", "email", "mobile_phone", "business_phone",
+	"password", "roles", "active", NULL};
+
+/* ---- errors ---- */
+
+/* Writes the message (truncated, printable ASCII) and returns rc. */
+__attribute__((format(printf, 3, 4)))
+static int jr_fail_rc(struct jr *j, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!j->err || !j->esz)
+		return rc;
+	j->err[0] = '\0';
+	va_start(ap, fmt);
+	vsnprintf(j->err, j->esz, fmt, ap);
+	va_end(ap);
+	for (char *p = j->err; *p; p++) {
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			*p = '?';
+	}
+	return rc;
+}
+#define jr_fail(j, ...) jr_fail_rc(j, -EINVAL, __VA_ARGS__)
+
+/* A client string fit to echo: at most QUOTE_MAX bytes, then "...". */
+static const char *quote(char buf[QUOTE_MAX + 4], const char *s)
+{
+	if (strlen(s) <= QUOTE_MAX)
+		return s;
+	snprintf(buf, QUOTE_MAX + 4, "%.*s...", QUOTE_MAX, s);
+	return buf;
+}
+
+/* ---- parsing the body ---- */
+
+static bool body_blank(const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (b[i] != ' ' && b[i] != '\t' && b[i] != '\r' && b[i] != '\n')
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Parses b into j->o. An empty body is an error unless empty_ok, in which case
+ * 0 is returned and j->o stays NULL: the field getters then see every field
+ * as absent.
+ */
+static int jr_open(struct jr *j, const char *b, size_t n, bool empty_ok)
+{
+	json_error_t e;
+
+	memset(&e, 0, sizeof(e)); /* jansson leaves the code unset on some paths */
+	if (!b || body_blank(b, n))
+		return empty_ok ? 0 : jr_fail(j, "the body is empty; expected a JSON object");
+	j->o = json_loadb(b, n, JR_FLAGS, &e);
+	if (!j->o) {
+		if (json_error_code(&e) == json_error_out_of_memory || !e.text[0])
+			return jr_fail_rc(j, -ENOMEM, "out of memory");
+		if (e.line < 1)
+			return jr_fail(j, "invalid JSON: %s", e.text);
+		return jr_fail(j, "invalid JSON at line %d, column %d: %s", e.line, e.column,
+			       e.text);
+	}
+	if (!json_is_object(j->o))
+		return jr_fail(j, "the body must be a JSON object");
+	return 0;
+}
+
+/* Releases the tree and, on failure, leaves the output all zero. */
+static int jr_close(struct jr *j, int rc, void *out, size_t size)
+{
+	json_decref(j->o);
+	j->o = NULL;
+	if (rc)
+		memset(out, 0, size);
+	else if (j->err && j->esz)
+		j->err[0] = '\0';
+	return rc;
+}
+
+static bool in_list(const char *const *list, const char *s)
+{
+	for (size_t i = 0; list[i]; i++) {
+		if (!strcmp(list[i], s))
+			return true;
+	}
+	return false;
+}
+
+static int jr_unknown(struct jr *j, const char *key, const char *const *allowed)
+{
+	char list[256] = "", q[QUOTE_MAX + 4];
+
+	for (size_t i = 0; allowed[i]; i++) {
+		size_t used = strlen(list);
+
+		snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", allowed[i]);
+	}
+	return jr_fail(j, "unknown field '%s' (allowed: %s)", quote(q, key), list);
+}
+
+/* Refuses any key not in allowed (NULL-terminated). */
+static int jr_fields(struct jr *j, const char *const *allowed)
+{
+	for (void *it = json_object_iter(j->o); it; it = json_object_iter_next(j->o, it)) {
+		const char *key = json_object_iter_key(it);
+
+		if (!in_list(allowed, key))
+			return jr_unknown(j, key, allowed);
+	}
+	return 0;
+}
+
+/* ---- typed fields ---- */
+
+/*
+ * Finds string field key: *sp is its value, or NULL when it is absent and
+ * optional. Checks presence, type, NUL bytes and JR_NONEMPTY, but not length.
+ */
+static int jr_strval(struct jr *j, const char *key, unsigned flags, const char **sp)
+{
+	json_t *v = json_object_get(j->o, key);
+
+	*sp = NULL;
+	if (!v)
+		return (flags & JR_REQUIRED) ? jr_fail(j, "'%s' is required", key) : 0;
+	if (!json_is_string(v))
+		return jr_fail(j, "'%s' must be a string", key);
+	if (strlen(json_string_value(v)) != json_string_length(v))
+		return jr_fail(j, "'%s' contains a NUL byte", key);
+	if ((flags & JR_NONEMPTY) && !json_string_length(v))
+		return jr_fail(j, "'%s' must not be empty", key);
+	*sp = json_string_value(v);
+	return 0;
+}
+
+/* Copies string field key into dst, which holds at most dsz - 1 bytes. *has
+ * (may be NULL) says whether the field was present. */
+static int jr_str(struct jr *j, const char *key, unsigned flags, char *dst, size_t dsz,
+		  bool *has)
+{
+	const char *s;
+	int rc = jr_strval(j, key, flags, &s);
+
+	if (has)
+		*has = s != NULL;
+	if (rc || !s)
+		return rc;
+	if (strlen(s) >= dsz)
+		return jr_fail(j, "'%s' is longer than %zu characters", key, dsz - 1);
+	str_copy(dst, s, dsz);
+	return 0;
+}
+
+static int jr_bool(struct jr *j, const char *key, bool *dst, bool *has)
+{
+	json_t *v = json_object_get(j->o, key);
+
+	*has = v != NULL;
+	if (!v)
+		return 0;
+	if (!json_is_boolean(v))
+		return jr_fail(j, "'%s' must be a boolean", key);
+	*dst = json_is_true(v);
+	return 0;
+}
+
+/* "roles": ["admin", ...] → a ROLE_BIT mask. Repeats are harmless. */
+static int jr_roles(struct jr *j, unsigned *mask, bool *has)
+{
+	json_t *v = json_object_get(j->o, "roles"), *e;
+	char q[QUOTE_MAX + 4];
+	enum role role;
+	size_t i;
+
+	*has = v != NULL;
+	if (!v)
+		return 0;
+	if (!json_is_array(v))
+		return jr_fail(j, "'roles' must be an array of role names");
+	json_array_foreach(v, i, e) {
+		const char *s = json_string_value(e);
+
+		if (!s)
+			return jr_fail(j, "'roles' must be an array of role names");
+		if (strlen(s) != json_string_length(e))
+			return jr_fail(j, "'roles' contains a NUL byte");
+		if (role_parse(s, &role))
+			return jr_fail(j, "unknown role '%s'", quote(q, s));
+		*mask |= ROLE_BIT(role);
+	}
+	return 0;
+}
+
+/* ---- login ---- */
+
+int req_decode_login(const char *b, size_t n, struct req_login *r, char *err, size_t esz)
+{
+	struct jr j = {.err = err, .esz = esz};
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = jr_open(&j, b, n, false);
+	if (!rc)
+		rc = jr_fields(&j, login_fields);
+	if (!rc)
+		rc = jr_str(&j, "user_name", JR_REQUIRED | JR_NONEMPTY, r->user_name,
+			    sizeof(r->user_name), NULL);
+	if (!rc)
+		rc = jr_str(&j, "password", JR_REQUIRED | JR_NONEMPTY, r->password,
+			    sizeof(r->password), NULL);
+	return jr_close(&j, rc, r, sizeof(*r));
+}
+
+/* ---- presence ---- */
+
+/* An agent may ask only for Available, Away or Offline; the rest follow calls. */
+static int presence_status(struct jr *j, enum presence *p)
+{
+	const char *s;
+	int rc = jr_strval(j, "status", JR_REQUIRED, &s);
+
+	if (rc)
+		return rc;
+	if (presence_parse(s, p))
+		return jr_fail(j, "'status' must be one of Available, Away, Offline");
+	if (*p != PRES_AVAILABLE && *p != PRES_AWAY && *p != PRES_OFFLINE)
+		return jr_fail(j,
+			       "status '%s' is set by the system; an agent may ask for "
+			       "Available, Away or Offline",
+			       presence_name(*p));
+	return 0;
+}
+
+int req_decode_presence(const char *b, size_t n, struct req_presence *r, char *err, size_t esz)
+{
+	struct jr j = {.err = err, .esz = esz};
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = jr_open(&j, b, n, false);
+	if (!rc)
+		rc = jr_fields(&j, presence_fields);
+	if (!rc)
+		rc = presence_status(&j, &r->status);
+	if (!rc)
+		rc = jr_str(&j, "reason", 0, r->reason, sizeof(r->reason), NULL);
+	/* Away needs a reason to show; other statuses must not carry one. */
+	if (!rc && r->status == PRES_AWAY && !r->reason[0])
+		rc = jr_fail(&j, "'reason' is required when status is Away");
+	if (!rc && r->status != PRES_AWAY && r->reason[0])
+		rc = jr_fail(&j, "'reason' is only allowed with status Away");
+	return jr_close(&j, rc, r, sizeof(*r));
+}
+
+/* ---- clear contact ---- */
+
+int req_decode_clear(const char *b, size_t n, struct req_clear *r, char *err, size_t esz)
+{
+	struct jr j = {.err = err, .esz = esz};
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = jr_open(&j, b, n, true); /* no body: no note */
+	if (!rc)
+		rc = jr_fields(&j, clear_fields);
+	if (!rc)
+		rc = jr_str(&j, "note", 0, r->note, sizeof(r->note), NULL);
+	if (!rc)
+		rc = jr_str(&j, "wrap_up_code", 0, r->wrap_up_code, sizeof(r->wrap_up_code), NULL);
+	return jr_close(&j, rc, r, sizeof(*r));
+}
+
+/* ---- users ---- */
+
+bool req_valid_user_name(const char *s)
+{
+	size_t n;
+
+	if (!s || !((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
+		return false;
+	for (n = 0; s[n]; n++) {
+		char c = s[n];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == '-'))
+			return false;
+	}
+	return n < ST_NAME;
+}
+
+/* Why s is not a phone number, or NULL when it is one (or empty). */
+static const char *phone_problem(const char *s)
+{
+	size_t digits = 0;
+
+	if (!*s)
+		return NULL;
+	if (strlen(s) >= ST_PHONE)
+		return "it is longer than 31 characters";
+	if (*s == '+')
+		s++;
+	for (; *s; s++) {
+		if (*s >= '0' && *s <= '9')
+			digits++;
+		else if (*s == '+')
+			return "'+' is only allowed at the start";
+		else if (!strchr(" -().", *s))
+			return "only digits, spaces and '+', '-', '(', ')', '.' are allowed";
+	}
+	if (digits < PHONE_DIGITS_MIN || digits > PHONE_DIGITS_MAX)
+		return "it must have 3 to 20 digits";
+	return NULL;
+}
+
+bool req_valid_phone(const char *s)
+{
+	return s && !phone_problem(s);
+}
+
+/* Characters, not bytes: jansson has already checked the UTF-8. */
+static size_t utf8_len(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+static int user_name_field(struct jr *j, struct req_user *r)
+{
+	const char *s;
+	int rc = jr_strval(j, "user_name", JR_REQUIRED, &s);
+
+	if (rc)
+		return rc;
+	if (!req_valid_user_name(s))
+		return jr_fail(j, "'user_name' must be 1 to 63 characters of a-z, 0-9, '.', "
+				  "'_' or '-'");
+	str_copy(r->rec.user_name, s, sizeof(r->rec.user_name));
+	return 0;
+}
+
+static int user_password(struct jr *j, struct req_user *r, bool create)
+{
+	int rc = jr_str(j, "password", create ? JR_REQUIRED : 0, r->password,
+			sizeof(r->password), &r->has_password);
+
+	if (rc || !r->has_password)
+		return rc;
+	if (utf8_len(r->password) < PASSWORD_MIN)
+		return jr_fail(j, "'password' must be at least %d characters", PASSWORD_MIN);
+	return 0;
+}
+
+/* Optional; "" means no address. Otherwise one '@' with text on both sides. */
+static int user_email(struct jr *j, struct req_user *r)
+{
+	char *e = r->rec.email, *at;
+	int rc = jr_str(j, "email", 0, e, sizeof(r->rec.email), &r->has_email);
+
+	if (rc || !e[0])
+		return rc;
+	at = strchr(e, '@');
+	if (!at || at == e || !at[1] || strchr(at + 1, '@'))
+		return jr_fail(j, "'email' is not an email address: expected one '@' with "
+				  "text on both sides");
+	return 0;
+}
+
+static int user_phone(struct jr *j, const char *key, char *dst, size_t dsz, bool *has)
+{
+	const char *why;
+	int rc = jr_str(j, key, 0, dst, dsz, has);
+
+	if (rc)
+		return rc;
+	why = phone_problem(dst);
+	return why ? jr_fail(j, "'%s' is not a phone number: %s", key, why) : 0;
+}
+
+/* The fields create and update treat alike. */
+static int user_common(struct jr *j, struct req_user *r)
+{
+	struct st_user *u = &r->rec;
+	int rc = user_email(j, r);
+
+	if (!rc)
+		rc = user_phone(j, "mobile_phone", u->mobile_phone, sizeof(u->mobile_phone),
+				&r->has_mobile);
+	if (!rc)
+		rc = user_phone(j, "business_phone", u->business_phone,
+				sizeof(u->business_phone), &r->has_business);
+	if (!rc)
+		rc = jr_roles(j, &r->roles, &r->has_roles);
+	if (!rc)
+		rc = jr_bool(j, "active", &u->active, &r->has_active);
+	return rc;
+}
+
+static int user_create(struct jr *j, struct req_user *r)
+{
+	int rc = jr_fields(j, user_create_fields);
+
+	r->rec.active = true; /* unless the body says otherwise */
+	if (!rc)
+		rc = user_name_field(j, r);
+	if (!rc)
+		rc = jr_str(j, "name", JR_REQUIRED | JR_NONEMPTY, r->rec.name,
+			    sizeof(r->rec.name), &r->has_name);
+	if (!rc)
+		rc = user_password(j, r, true);
+	if (!rc)
+		rc = user_common(j, r);
+	return rc;
+}
+
+static int user_update(struct jr *j, struct req_user *r)
+{
+	int rc;
+
+	if (!json_object_size(j->o))
+		return jr_fail(j, "nothing to update");
+	if (json_object_get(j->o, "user_name"))
+		return jr_fail(j, "'user_name' cannot be changed");
+	rc = jr_fields(j, user_update_fields);
+	if (!rc)
+		rc = jr_str(j, "name", JR_NONEMPTY, r->rec.name, sizeof(r->rec.name),
+			    &r->has_name);
+	if (!rc)
+		rc = user_password(j, r, false);
+	if (!rc)
+		rc = user_common(j, r);
+	return rc;
+}
+
+int req_decode_user(const char *b, size_t n, bool create, struct req_user *r, char *err,
+		    size_t esz)
+{
+	struct jr j = {.err = err, .esz = esz};
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = jr_open(&j, b, n, false);
+	if (!rc)
+		rc = create ? user_create(&j, r) : user_update(&j, r);
+	return jr_close(&j, rc, r, sizeof(*r));
+}

@@ -1,0 +1,160 @@
+/*
+ * fuzz_json_req.c — libFuzzer target for the request-body decoders
+ * (api/json_req.c). Each input is fed to every decoder, user create and
+ * update both, under ASan and UBSan.
+ *
+ * Besides "no crash, no leak", it checks what the routes rely on:
+ * - the result is 0, -EINVAL or -ENOMEM;
+ * - the message is printable ASCII, NUL-terminated and within esz, with
+ *   a tiny esz as well as the normal one; it is "" on success and never
+ *   "" on failure;
+ * - a failure leaves the output all zero;
+ * - a success honours the rules: the decoded strings are terminated within
+ *   their buffers, only Available/Away/Offline come through (with a reason
+ *   exactly when Away), user names and phones pass their validators, and
+ *   the role mask has only known bits.
+ * Seeds: tests/fuzz/corpus/json_req/.
+ */
+#include "api/api_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CHECK(c) ((c) ? (void)0 : abort())
+
+static bool zero(const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	for (size_t i = 0; i < n; i++) {
+		if (c[i])
+			return false;
+	}
+	return true;
+}
+
+static bool terminated(const char *s, size_t size)
+{
+	return memchr(s, '\0', size) != NULL;
+}
+
+#define TERMINATED(field) CHECK(terminated(field, sizeof(field)))
+
+/* The message: printable ASCII, within esz, "" exactly on success. */
+static void check_err(int rc, const char *err, size_t esz)
+{
+	size_t n;
+
+	CHECK(rc == 0 || rc == -EINVAL || rc == -ENOMEM);
+	CHECK(terminated(err, esz));
+	n = strlen(err);
+	CHECK(n < esz);
+	for (size_t i = 0; i < n; i++)
+		CHECK(err[i] >= 0x20 && err[i] <= 0x7e);
+	CHECK(rc ? (n > 0 || esz == 1) : n == 0);
+}
+
+static void check_login(const char *b, size_t n, char *err, size_t esz)
+{
+	struct req_login r;
+	int rc = req_decode_login(b, n, &r, err, esz);
+
+	check_err(rc, err, esz);
+	if (rc) {
+		CHECK(zero(&r, sizeof(r)));
+		return;
+	}
+	TERMINATED(r.user_name);
+	TERMINATED(r.password);
+	CHECK(r.user_name[0] && r.password[0]);
+}
+
+static void check_presence(const char *b, size_t n, char *err, size_t esz)
+{
+	struct req_presence r;
+	int rc = req_decode_presence(b, n, &r, err, esz);
+
+	check_err(rc, err, esz);
+	if (rc) {
+		CHECK(zero(&r, sizeof(r)));
+		return;
+	}
+	TERMINATED(r.reason);
+	CHECK(r.status == PRES_AVAILABLE || r.status == PRES_AWAY || r.status == PRES_OFFLINE);
+	CHECK((r.status == PRES_AWAY) == (r.reason[0] != '\0'));
+}
+
+static void check_clear(const char *b, size_t n, char *err, size_t esz)
+{
+	struct req_clear r;
+	int rc = req_decode_clear(b, n, &r, err, esz);
+
+	check_err(rc, err, esz);
+	if (rc) {
+		CHECK(zero(&r, sizeof(r)));
+		return;
+	}
+	TERMINATED(r.note);
+	TERMINATED(r.wrap_up_code);
+}
+
+/* "" or one '@' with text on both sides */
+static bool email_ok(const char *e)
+{
+	const char *at = strchr(e, '@');
+
+	if (!e[0])
+		return true;
+	return at && at != e && at[1] && !strchr(at + 1, '@');
+}
+
+static void check_user(const char *b, size_t n, bool create, char *err, size_t esz)
+{
+	struct req_user r;
+	int rc = req_decode_user(b, n, create, &r, err, esz);
+
+	check_err(rc, err, esz);
+	if (rc) {
+		CHECK(zero(&r, sizeof(r)));
+		return;
+	}
+	TERMINATED(r.rec.user_name);
+	TERMINATED(r.rec.name);
+	TERMINATED(r.rec.email);
+	TERMINATED(r.password);
+	CHECK(create ? req_valid_user_name(r.rec.user_name) : !r.rec.user_name[0]);
+	CHECK(!create || (r.has_name && r.has_password && r.rec.name[0]));
+	CHECK(!r.has_password || strlen(r.password) >= 8);
+	CHECK(req_valid_phone(r.rec.mobile_phone) && req_valid_phone(r.rec.business_phone));
+	CHECK(email_ok(r.rec.email));
+	CHECK((r.roles & ~((1u << ROLE__N) - 1)) == 0);
+	CHECK(r.has_roles || !r.roles);
+	CHECK(create || r.has_name || r.has_email || r.has_mobile || r.has_business ||
+	      r.has_password || r.has_roles || r.has_active);
+	CHECK(r.has_active || r.rec.active == create);
+	CHECK(r.rec.id == 0 && r.rec.created_at == 0 && !r.rec.password_hash[0]);
+}
+
+static void run_all(const char *b, size_t n, char *err, size_t esz)
+{
+	check_login(b, n, err, esz);
+	check_presence(b, n, err, esz);
+	check_clear(b, n, err, esz);
+	check_user(b, n, true, err, esz);
+	check_user(b, n, false, err, esz);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char err[API_ERRSZ], tiny[5];
+	/* An exact-size copy, so ASan catches any read past n. */
+	char *b = malloc(size ? size : 1);
+
+	if (!b)
+		return 0;
+	memcpy(b, data, size);
+	run_all(b, size, err, sizeof(err));
+	run_all(b, size, tiny, sizeof(tiny));
+	free(b);
+	return 0;
+}
