@@ -185,6 +185,7 @@ static void drain_tick(uv_timer_t *t)
 			 api_busy(app->api), store_pending(app->st));
 	uv_timer_stop(t);
 	uv_close((uv_handle_t *)t, NULL);
+	routing_close(app->r);
 	api_free(app->api);
 	app->api = NULL;
 }
