@@ -65,6 +65,7 @@ json_t *view_agent(const struct routing *r, const struct user *u)
 			    json_integer(now > v.presence_since ? (now - v.presence_since) / 1000 : 0));
 	json_object_set_new(o, "interaction", str_or_null(v.interaction));
 	json_object_set_new(o, "can_handle_calls", json_boolean(user_can_handle_calls(r, u)));
+	json_object_set_new(o, "registered", json_boolean(routing_agent_device_ready(r, u)));
 	return o;
 }
 

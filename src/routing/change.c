@@ -328,6 +328,8 @@ int routing_role_set(struct routing *r, struct user *u, enum role role, bool gra
 	str_copy(e->to, grant ? "granted" : "revoked", sizeof(e->to));
 	str_copy(e->reason, role_name(role), sizeof(e->reason));
 	log_info("user=%s action=role %s %s actor=%s", u->rec.user_name, e->to, e->reason, e->actor);
+	if (grant)
+		routing_dispatch_soon(r);
 	return change_submit(c);
 }
 

@@ -41,6 +41,11 @@ void routing_timeouts_set(struct routing *r, int offer_ms, int wrapup_ms)
 	r->wrapup_timeout_ms = wrapup_ms;
 }
 
+bool routing_agent_device_ready(const struct routing *r, const struct user *u)
+{
+	return r->ops && r->ops->device_ready(r->ops_arg, u);
+}
+
 /* ---- deferred dispatch (one timer, started at 0 ms) ---- */
 static void dispatch_cb(uv_timer_t *t)
 {

@@ -225,6 +225,8 @@ int routing_offer_answered(struct routing *r, int64_t ix_id, struct user *u);
 int routing_offer_missed(struct routing *r, int64_t ix_id, struct user *u, const char *why);
 /* The agent's call ended (either side): Busy → AfterCallWork. */
 int routing_agent_call_ended(struct routing *r, struct user *u);
+/* Whether call control reports the agent's phone registered. */
+bool routing_agent_device_ready(const struct routing *r, const struct user *u);
 /* Re-runs assignment (a device registered, a role was granted). */
 void routing_dispatch_soon(struct routing *r);
 /* The agent being offered or on this interaction, or NULL. */

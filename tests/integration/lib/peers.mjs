@@ -1,0 +1,147 @@
+// Real SIP peers for the voice tests (PEERS.md): sipp as callers and raw
+// probes, baresip as agents' softphones that register with digest auth and
+// auto-answer, playing a spoken WAV as their microphone.
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createSocket } from 'node:dgram';
+import { freePort, tempDir } from './server.mjs';
+
+const SIPP_DIR = new URL('../sipp/', import.meta.url).pathname;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export async function freeUdpPort() {
+  for (;;) {
+    const p = await freePort();
+    const ok = await new Promise((r) => {
+      const s = createSocket('udp4');
+      s.on('error', () => r(false));
+      s.bind(p, '127.0.0.1', () => s.close(() => r(true)));
+    });
+    if (ok) return p;
+  }
+}
+
+// A working dir for sipp with the pcap files it plays and the scenario with
+// [caller]/[user]/[expect] filled in (sipp keywords stay as they are).
+function sippDir(scenario, vars) {
+  const dir = tempDir('sb-sipp-');
+  mkdirSync(join(dir, 'pcap'));
+  copyFileSync('/usr/share/sip-tester/g711a.pcap', join(dir, 'pcap', 'g711a.pcap'));
+  let xml = readFileSync(join(SIPP_DIR, scenario), 'utf8');
+  for (const [k, v] of Object.entries(vars)) xml = xml.replaceAll(`[${k}]`, String(v));
+  writeFileSync(join(dir, scenario), xml);
+  return dir;
+}
+
+// Runs one sipp call; resolves with { code, out } when sipp exits.
+export async function sipp(server, scenario, { service = '5000', caller = '15550199', expect = 200,
+  user = '', password = '', expires = 120, pauseMs = 3000, transport = 'u1', timeoutS = 30, extra = [] } = {}) {
+  const dir = sippDir(scenario, { caller, expect, user, expires });
+  const port = await freeUdpPort();
+  const mport = await freeUdpPort();
+  const args = [`127.0.0.1:${server.sipPort}`, '-sf', scenario, '-s', service, '-m', '1',
+    '-i', '127.0.0.1', '-p', String(port), '-mi', '127.0.0.1', '-mp', String(mport),
+    '-d', String(pauseMs), '-t', transport, '-timeout', `${timeoutS}s`, '-nostdin',
+    '-trace_err', '-trace_msg', ...extra];
+  if (user) args.push('-au', user, '-ap', password);
+  const p = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout.on('data', (d) => { out += d; });
+  p.stderr.on('data', (d) => { out += d; });
+  const code = await new Promise((r) => p.on('exit', (c) => r(c)));
+  const msgs = existsSync(dir) ? execFileSync('sh', ['-c', `cat ${dir}/*messages.log 2>/dev/null || true`], { encoding: 'utf8' }) : '';
+  return { code, out, messages: msgs, dir };
+}
+
+let promptCache = null;
+// A spoken prompt at 8 kHz, padded with silence so baresip does not hang up early.
+export function agentPrompt() {
+  if (promptCache) return promptCache;
+  const dir = tempDir('sb-audio-');
+  const raw = join(dir, 'raw.wav');
+  const out = join(dir, 'agent8k.wav');
+  execFileSync('espeak-ng', ['-v', 'en-us', '-w', raw, 'Hello, this is your agent speaking. How can I help you today? I can hear you clearly.']);
+  execFileSync('sox', [raw, '-r', '8000', '-c', '1', '-b', '16', out, 'repeat', '3', 'pad', '0', '30']);
+  promptCache = out;
+  return out;
+}
+
+export class Baresip {
+  constructor(server, user, { password = 'demo-pass', answer = 'auto' } = {}) {
+    Object.assign(this, { server, user, password, answer, log: '' });
+  }
+
+  async start() {
+    this.dir = tempDir(`sb-baresip-${this.user}-`);
+    this.port = await freeUdpPort();
+    this.ctrl = await freePort();
+    mkdirSync(join(this.dir, 'snd'));
+    writeFileSync(join(this.dir, 'config'), [
+      `sip_listen 127.0.0.1:${this.port}`,
+      `audio_source aufile,${agentPrompt()}`,
+      'audio_player aufile,/dev/null',
+      'module_path /usr/lib/baresip/modules',
+      'module g711.so', 'module aufile.so', 'module sndfile.so',
+      `snd_path ${join(this.dir, 'snd')}`,
+      'module_app account.so', 'module_app menu.so', 'module ctrl_tcp.so',
+      `ctrl_tcp_listen 127.0.0.1:${this.ctrl}`,
+      'sip_transports udp',
+      '',
+    ].join('\n'));
+    writeFileSync(join(this.dir, 'accounts'),
+      `<sip:${this.user}@127.0.0.1>;outbound="sip:127.0.0.1:${this.server.sipPort}";auth_pass=${this.password};answermode=${this.answer};regint=600;audio_codecs=PCMU,PCMA\n`);
+    this.proc = spawn('baresip', ['-f', this.dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc.stdout.on('data', (d) => { this.log += d; });
+    this.proc.stderr.on('data', (d) => { this.log += d; });
+    this.exited = new Promise((r) => this.proc.on('exit', r));
+    return this;
+  }
+
+  async stop() {
+    if (!this.proc) return;
+    this.proc.kill('SIGTERM');
+    await Promise.race([this.exited, sleep(3000)]);
+    if (this.proc.exitCode === null) this.proc.kill('SIGKILL');
+    this.proc = null;
+  }
+}
+
+// Waits until the server reports the agent's device registered.
+export async function waitRegistered(server, token, user, timeoutMs = 10000) {
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    const r = await server.api('GET', `/api/v1/agents/${user}/presence`, { token });
+    if (r.body?.registered) return;
+    await sleep(100);
+  }
+  throw new Error(`${user} did not register`);
+}
+
+// Length in seconds and RMS amplitude of a WAV, or of one channel of it
+// (sox prints `stat` on stderr).
+export function wavInfo(path, channel) {
+  const args = [path, '-n', ...(channel ? ['remix', String(channel)] : []), 'stat'];
+  const r = spawnSync('sox', args, { encoding: 'utf8' });
+  const text = `${r.stdout || ''}${r.stderr || ''}`;
+  const num = (re) => Number((text.match(re) || [])[1]);
+  return { seconds: num(/Length \(seconds\):\s+([\d.]+)/), rms: num(/RMS\s+amplitude:\s+([\d.]+)/) };
+}
+
+export async function sendRaw(port, payloads, transport = 'udp') {
+  const net = await import('node:net');
+  for (const p of payloads) {
+    if (transport === 'udp') {
+      await new Promise((r) => {
+        const s = createSocket('udp4');
+        s.send(Buffer.from(p, 'binary'), port, '127.0.0.1', () => s.close(r));
+      });
+    } else {
+      await new Promise((r) => {
+        const s = net.connect(port, '127.0.0.1', () => s.end(Buffer.from(p, 'binary')));
+        s.on('close', r); s.on('error', r); s.on('data', () => {});
+        setTimeout(() => { s.destroy(); r(); }, 1500);
+      });
+    }
+  }
+}
