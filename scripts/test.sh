@@ -17,7 +17,8 @@ step "build (ASan+UBSan)"
 if ! make -j"$(nproc)" MODE=asan bin >build/logs/build.log 2>&1; then
 	cat build/logs/build.log; echo "0 passed, 1 failed"; exit 1
 fi
-make MODE=asan check-includes || fail=$((fail + 1))
+make -s MODE=asan check-includes || fail=$((fail + 1))
+make -s format-check && echo "format ok" || { echo "clang-format: run clang-format -i on the files above"; fail=$((fail + 1)); }
 
 step "unit tests (cmocka)"
 make -j"$(nproc)" MODE=asan unit 2>&1 | tee build/logs/unit.log

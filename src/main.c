@@ -177,8 +177,8 @@ static void drain_tick(uv_timer_t *t)
 {
 	struct app *app = t->data;
 
-	if ((api_busy(app->api) || store_pending(app->st)) && uv_now(&app->loop) <
-								     (uint64_t)app->drain_deadline)
+	if ((api_busy(app->api) || store_pending(app->st)) &&
+	    uv_now(&app->loop) < (uint64_t)app->drain_deadline)
 		return;
 	if (api_busy(app->api) || store_pending(app->st))
 		log_warn("shutting down with %zu requests and %zu writes unfinished",

@@ -8,7 +8,7 @@
 #include <uthash.h>
 
 #define API_MAX_SEGS 8
-#define API_ERRSZ 256
+#define API_ERRSZ    256
 
 struct session {
 	char token_hash[65];
@@ -27,7 +27,7 @@ struct ws_client {
 	struct ws_client *prev, *next;
 	struct lws *wsi;
 	struct user *user;
-	bool all;          /* sees every event (manager/admin) */
+	bool all; /* sees every event (manager/admin) */
 	struct ws_msg *head, *tail;
 	size_t queued;
 };
@@ -49,23 +49,23 @@ enum api_method { M_GET, M_POST, M_PUT, M_PATCH, M_DELETE, M_OTHER };
 /* One HTTP request; refcounted so async work can outlive the connection. */
 struct api_req {
 	struct api *api;
-	struct lws *wsi;           /* NULL once the connection has closed */
+	struct lws *wsi; /* NULL once the connection has closed */
 	enum api_method method;
 	char path[256];
-	char *segs[API_MAX_SEGS];  /* path split on '/', into segbuf */
+	char *segs[API_MAX_SEGS]; /* path split on '/', into segbuf */
 	int nsegs;
 	char segbuf[256];
 	char *body;
 	size_t body_len, body_cap;
 	bool body_too_large;
-	struct user *user;         /* authenticated user, or NULL */
+	struct user *user; /* authenticated user, or NULL */
 	char token_hash[65];
 	/* response */
 	int status;
-	unsigned char *resp;       /* LWS_PRE + body */
+	unsigned char *resp; /* LWS_PRE + body */
 	size_t resp_len;
-	char content_type[40];     /* "" = application/json */
-	char content_range[80];    /* 206 replies */
+	char content_type[40];	/* "" = application/json */
+	char content_range[80]; /* 206 replies */
 	bool replied;
 };
 

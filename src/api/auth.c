@@ -49,7 +49,8 @@ int api_sessions_load(struct api *a, const struct st_snapshot *snap)
 
 	for (size_t i = 0; i < snap->n_sessions; i++) {
 		const struct st_session *ss = &snap->sessions[i];
-		if (ss->expires_at > now && session_add(a, ss->token_hash, ss->user_id, ss->expires_at))
+		if (ss->expires_at > now &&
+		    session_add(a, ss->token_hash, ss->user_id, ss->expires_at))
 			return -ENOMEM;
 	}
 	return 0;
@@ -59,7 +60,8 @@ void api_sessions_free(struct api *a)
 {
 	struct session *s, *tmp;
 
-	HASH_ITER(hh, a->sessions, s, tmp) {
+	HASH_ITER(hh, a->sessions, s, tmp)
+	{
 		HASH_DEL(a->sessions, s);
 		free(s);
 	}
@@ -124,10 +126,10 @@ static void login_stored(int err, void *arg)
 		api_reply_err(q, err ? err : CC_ENOTFOUND, "sign-in failed");
 	} else {
 		routing_user_signed_in(q->api->r, u);
-		api_reply_json(q, 200, json_pack("{s:s,s:s,s:o,s:o}", "token", l->token,
-						 "token_type", "Bearer", "expires_at",
-						 view_time(l->sess.expires_at), "user",
-						 view_user(q->api->r, u, true)));
+		api_reply_json(q, 200,
+			       json_pack("{s:s,s:s,s:o,s:o}", "token", l->token, "token_type",
+					 "Bearer", "expires_at", view_time(l->sess.expires_at),
+					 "user", view_user(q->api->r, u, true)));
 	}
 	sodium_memzero(l, sizeof(*l));
 	api_req_release(q);

@@ -109,21 +109,11 @@ void api_reply_error(struct api_req *q, int status, const char *code, const char
 void api_reply_err(struct api_req *q, int err, const char *what)
 {
 	switch (err) {
-	case CC_EILLEGAL:
-		api_reply_error(q, 409, "illegal_transition", "%s", what);
-		break;
-	case CC_EFORBIDDEN:
-		api_reply_error(q, 403, "forbidden", "%s", what);
-		break;
-	case CC_ENOTFOUND:
-		api_reply_error(q, 404, "not_found", "%s", what);
-		break;
-	case CC_ECONFLICT:
-		api_reply_error(q, 409, "conflict", "%s", what);
-		break;
-	case -ENOMEM:
-		api_reply_error(q, 503, "overloaded", "out of memory; try again");
-		break;
+	case CC_EILLEGAL: api_reply_error(q, 409, "illegal_transition", "%s", what); break;
+	case CC_EFORBIDDEN: api_reply_error(q, 403, "forbidden", "%s", what); break;
+	case CC_ENOTFOUND: api_reply_error(q, 404, "not_found", "%s", what); break;
+	case CC_ECONFLICT: api_reply_error(q, 409, "conflict", "%s", what); break;
+	case -ENOMEM: api_reply_error(q, 503, "overloaded", "out of memory; try again"); break;
 	default:
 		api_reply_error(q, 500, "store_failed", "the change could not be stored (%s)",
 				cc_strerror(err));
@@ -159,7 +149,8 @@ static int reply_write(struct lws *wsi, struct conn *c)
 	snprintf(clen, sizeof(clen), "%zu", q->resp_len);
 	if (lws_add_http_header_status(wsi, (unsigned)q->status, &p, end) ||
 	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
-					 (const unsigned char *)ctype, (int)strlen(ctype), &p, end) ||
+					 (const unsigned char *)ctype, (int)strlen(ctype), &p,
+					 end) ||
 	    (q->content_type[0] &&
 	     lws_add_http_header_by_name(wsi, (const unsigned char *)"accept-ranges:",
 					 (const unsigned char *)"bytes", 5, &p, end)) ||
@@ -193,8 +184,9 @@ int api_query(struct api_req *q, const char *name, char *buf, size_t size)
 
 	if (!q->wsi)
 		return -ENOENT;
-	for (int i = 0; lws_hdr_copy_fragment(q->wsi, frag, sizeof(frag),
-					       WSI_TOKEN_HTTP_URI_ARGS, i) > 0; i++) {
+	for (int i = 0;
+	     lws_hdr_copy_fragment(q->wsi, frag, sizeof(frag), WSI_TOKEN_HTTP_URI_ARGS, i) > 0;
+	     i++) {
 		if (strncmp(frag, name, nl) || frag[nl] != '=')
 			continue;
 		if (strlen(frag + nl + 1) >= size)
@@ -210,7 +202,8 @@ int api_query_check(struct api_req *q, const char *const *allowed)
 	char frag[512], list[256] = "";
 
 	for (int i = 0; q->wsi && lws_hdr_copy_fragment(q->wsi, frag, sizeof(frag),
-						       WSI_TOKEN_HTTP_URI_ARGS, i) > 0; i++) {
+							WSI_TOKEN_HTTP_URI_ARGS, i) > 0;
+	     i++) {
 		char *eq = strchr(frag, '=');
 		bool ok = false;
 		if (eq)
@@ -326,15 +319,16 @@ static void req_body_append(struct api_req *q, const void *in, size_t len)
 static void req_run(struct api_req *q)
 {
 	if (q->body_too_large) {
-		api_reply_error(q, 413, "body_too_large", "the request body is larger than %d bytes",
+		api_reply_error(q, 413, "body_too_large",
+				"the request body is larger than %d bytes",
 				q->api->cfg->http_max_body);
 		return;
 	}
 	api_dispatch(q);
 }
 
-static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-			 void *in, size_t len)
+static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+			 size_t len)
 {
 	struct api *a = lws_context_user(lws_get_context(wsi));
 	struct conn *c = user;
@@ -365,11 +359,8 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		if (!c || !c->req || !c->req->replied || !c->req->resp)
 			return 0;
 		return reply_write(wsi, c);
-	case LWS_CALLBACK_CLOSED_HTTP:
-		conn_req_end(c);
-		return 0;
-	default:
-		break;
+	case LWS_CALLBACK_CLOSED_HTTP: conn_req_end(c); return 0;
+	default: break;
 	}
 	if (api_ws_callback(wsi, reason, user, in, len))
 		return -1;
@@ -377,8 +368,11 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 }
 
 static const struct lws_protocols protocols[] = {
-	{"switchboard", http_callback, sizeof(union {struct conn c; struct ws_client w;}), 4096, 0,
-	 NULL, 0},
+	{"switchboard", http_callback, sizeof(union {
+		 struct conn c;
+		 struct ws_client w;
+	 }),
+	 4096, 0, NULL, 0},
 	{NULL, NULL, 0, 0, 0, NULL, 0},
 };
 

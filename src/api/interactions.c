@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const list_params[] = {"state", "agent", "queue", "direction", "from",
-					  "to", "limit", "cursor", NULL};
+static const char *const list_params[] = {"state", "agent", "queue",  "direction", "from",
+					  "to",	   "limit", "cursor", NULL};
 
 static int parse_int_param(struct api_req *q, const char *name, int64_t lo, int64_t hi,
 			   int64_t *out)
@@ -29,8 +29,9 @@ static int parse_int_param(struct api_req *q, const char *name, int64_t lo, int6
 		return 0;
 	v = rc ? 0 : strtoll(buf, &end, 10);
 	if (rc || !buf[0] || *end || v < lo || v > hi) {
-		api_reply_error(q, 400, "invalid_parameter", "'%s' must be an integer from %lld to %lld",
-				name, (long long)lo, (long long)hi);
+		api_reply_error(q, 400, "invalid_parameter",
+				"'%s' must be an integer from %lld to %lld", name, (long long)lo,
+				(long long)hi);
 		return -EINVAL;
 	}
 	*out = v;
@@ -47,7 +48,8 @@ static int parse_time_param(struct api_req *q, const char *name, int64_t *out)
 	if (rc || time_parse(buf, out)) {
 		api_reply_error(q, 400, "invalid_parameter",
 				"'%s' must be a time like 2026-11-25T06:20:00Z, a date, or "
-				"milliseconds since 1970", name);
+				"milliseconds since 1970",
+				name);
 		return -EINVAL;
 	}
 	return 0;
@@ -61,7 +63,8 @@ static int parse_state(struct api_req *q, struct store_ix_filter *f)
 	if (rc == -ENOENT)
 		return 0;
 	if (rc || ix_state_parse(f->state, &st) || st == IX_QUEUED) {
-		api_reply_error(q, 400, "invalid_parameter", "'state' must be one of new, "
+		api_reply_error(q, 400, "invalid_parameter",
+				"'state' must be one of new, "
 				"work_in_progress, closed_complete, closed_abandoned");
 		return -EINVAL;
 	}
@@ -90,9 +93,10 @@ static int parse_names(struct api_req *q, struct store_ix_filter *f)
 		}
 	}
 	rc = api_query(q, "direction", f->direction, sizeof(f->direction));
-	if (rc != -ENOENT && (rc || (strcmp(f->direction, "inbound") &&
-				     strcmp(f->direction, "outbound")))) {
-		api_reply_error(q, 400, "invalid_parameter", "'direction' must be inbound or outbound");
+	if (rc != -ENOENT &&
+	    (rc || (strcmp(f->direction, "inbound") && strcmp(f->direction, "outbound")))) {
+		api_reply_error(q, 400, "invalid_parameter",
+				"'direction' must be inbound or outbound");
 		return -EINVAL;
 	}
 	return 0;
@@ -170,8 +174,8 @@ static void get_done(int err, struct store_ix_detail *d, void *arg)
 
 	if (err)
 		api_reply_err(q, CC_ESTORE, "");
-	else if (!d->found || (!api_is_manager(q->user) &&
-			       d->ix.agent_user_id != user_record(q->user)->id))
+	else if (!d->found ||
+		 (!api_is_manager(q->user) && d->ix.agent_user_id != user_record(q->user)->id))
 		/* Not yours: answer as if it did not exist (no record enumeration). */
 		api_reply_error(q, 404, "not_found", "no interaction %s", q->segs[3]);
 	else {
@@ -179,9 +183,10 @@ static void get_done(int err, struct store_ix_detail *d, void *arg)
 		acts = json_array();
 		for (size_t i = 0; i < d->n_activity; i++) {
 			const struct st_activity *ac = &d->activity[i];
-			json_array_append_new(acts, json_pack("{s:o,s:s,s:s,s:s}", "at",
-							      view_time(ac->at), "kind", ac->kind,
-							      "actor", ac->actor, "text", ac->text));
+			json_array_append_new(acts,
+					      json_pack("{s:o,s:s,s:s,s:s}", "at",
+							view_time(ac->at), "kind", ac->kind,
+							"actor", ac->actor, "text", ac->text));
 		}
 		json_object_set_new(o, "activity", acts);
 		api_reply_json(q, 200, o);

@@ -39,8 +39,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define QUOTE_MAX 32    /* bytes of a client string echoed in a message */
-#define PASSWORD_MIN 8  /* characters */
+#define QUOTE_MAX	 32 /* bytes of a client string echoed in a message */
+#define PASSWORD_MIN	 8  /* characters */
 #define PHONE_DIGITS_MIN 3
 #define PHONE_DIGITS_MAX 20
 
@@ -62,19 +62,18 @@ struct jr {
 static const char *const login_fields[] = {"user_name", "password", NULL};
 static const char *const presence_fields[] = {"status", "reason", NULL};
 static const char *const clear_fields[] = {"note", "wrap_up_code", NULL};
-static const char *const user_create_fields[] = {
-	"user_name", "name", "email", "mobile_phone", "business_phone",
-	"password", "roles", "active", NULL};
+static const char *const user_create_fields[] = {"user_name",	 "name",	   "email",
+						 "mobile_phone", "business_phone", "password",
+						 "roles",	 "active",	   NULL};
 /* The same less user_name, which has its own message on update. */
 static const char *const user_update_fields[] = {
-	"name", "email", "mobile_phone", "business_phone",
-	"password", "roles", "active", NULL};
+	"name", "email", "mobile_phone", "business_phone", "password", "roles", "active", NULL};
 
 /* ---- errors ---- */
 
 /* Writes the message (truncated, printable ASCII) and returns rc. */
-__attribute__((format(printf, 3, 4)))
-static int jr_fail_rc(struct jr *j, int rc, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int jr_fail_rc(struct jr *j, int rc, const char *fmt,
+							    ...)
 {
 	va_list ap;
 
@@ -208,8 +207,7 @@ static int jr_strval(struct jr *j, const char *key, unsigned flags, const char *
 
 /* Copies string field key into dst, which holds at most dsz - 1 bytes. *has
  * (may be NULL) says whether the field was present. */
-static int jr_str(struct jr *j, const char *key, unsigned flags, char *dst, size_t dsz,
-		  bool *has)
+static int jr_str(struct jr *j, const char *key, unsigned flags, char *dst, size_t dsz, bool *has)
 {
 	const char *s;
 	int rc = jr_strval(j, key, flags, &s);
@@ -250,7 +248,8 @@ static int jr_roles(struct jr *j, unsigned *mask, bool *has)
 		return 0;
 	if (!json_is_array(v))
 		return jr_fail(j, "'roles' must be an array of role names");
-	json_array_foreach(v, i, e) {
+	json_array_foreach(v, i, e)
+	{
 		const char *s = json_string_value(e);
 
 		if (!s)
@@ -416,8 +415,8 @@ static int user_name_field(struct jr *j, struct req_user *r)
 
 static int user_password(struct jr *j, struct req_user *r, bool create)
 {
-	int rc = jr_str(j, "password", create ? JR_REQUIRED : 0, r->password,
-			sizeof(r->password), &r->has_password);
+	int rc = jr_str(j, "password", create ? JR_REQUIRED : 0, r->password, sizeof(r->password),
+			&r->has_password);
 
 	if (rc || !r->has_password)
 		return rc;
@@ -462,8 +461,8 @@ static int user_common(struct jr *j, struct req_user *r)
 		rc = user_phone(j, "mobile_phone", u->mobile_phone, sizeof(u->mobile_phone),
 				&r->has_mobile);
 	if (!rc)
-		rc = user_phone(j, "business_phone", u->business_phone,
-				sizeof(u->business_phone), &r->has_business);
+		rc = user_phone(j, "business_phone", u->business_phone, sizeof(u->business_phone),
+				&r->has_business);
 	if (!rc)
 		rc = jr_roles(j, &r->roles, &r->has_roles);
 	if (!rc)
@@ -479,8 +478,8 @@ static int user_create(struct jr *j, struct req_user *r)
 	if (!rc)
 		rc = user_name_field(j, r);
 	if (!rc)
-		rc = jr_str(j, "name", JR_REQUIRED | JR_NONEMPTY, r->rec.name,
-			    sizeof(r->rec.name), &r->has_name);
+		rc = jr_str(j, "name", JR_REQUIRED | JR_NONEMPTY, r->rec.name, sizeof(r->rec.name),
+			    &r->has_name);
 	if (!rc)
 		rc = user_password(j, r, true);
 	if (!rc)
@@ -498,8 +497,7 @@ static int user_update(struct jr *j, struct req_user *r)
 		return jr_fail(j, "'user_name' cannot be changed");
 	rc = jr_fields(j, user_update_fields);
 	if (!rc)
-		rc = jr_str(j, "name", JR_NONEMPTY, r->rec.name, sizeof(r->rec.name),
-			    &r->has_name);
+		rc = jr_str(j, "name", JR_NONEMPTY, r->rec.name, sizeof(r->rec.name), &r->has_name);
 	if (!rc)
 		rc = user_password(j, r, false);
 	if (!rc)
@@ -507,8 +505,7 @@ static int user_update(struct jr *j, struct req_user *r)
 	return rc;
 }
 
-int req_decode_user(const char *b, size_t n, bool create, struct req_user *r, char *err,
-		    size_t esz)
+int req_decode_user(const char *b, size_t n, bool create, struct req_user *r, char *err, size_t esz)
 {
 	struct jr j = {.err = err, .esz = esz};
 	int rc;

@@ -71,7 +71,7 @@ struct rec_job {
 	char path[600];
 	char range[128];
 	bool has_range;
-	int err;           /* 0, -ENOENT, -ERANGE, -EINVAL, -EIO */
+	int err; /* 0, -ENOENT, -ERANGE, -EINVAL, -EIO */
 	uint64_t size, first, last;
 	char *data;
 };
@@ -165,8 +165,8 @@ void api_route_recording(struct api_req *q)
 		return;
 	}
 	snprintf(j->path, sizeof(j->path), "%s/recordings/%s.wav", q->api->cfg->data_dir, num);
-	j->has_range = q->wsi && lws_hdr_copy(q->wsi, j->range, sizeof(j->range),
-					      WSI_TOKEN_HTTP_RANGE) > 0;
+	j->has_range = q->wsi &&
+		       lws_hdr_copy(q->wsi, j->range, sizeof(j->range), WSI_TOKEN_HTTP_RANGE) > 0;
 	j->q = api_req_hold(q);
 	if (store_ix_get(q->api->st, num, rec_authorised, j)) {
 		api_reply_err(q, -ENOMEM, "");

@@ -77,10 +77,11 @@ static const char *const no_params[] = {NULL};
 /* ---- health, me, roles ---- */
 static void h_health(struct api_req *q)
 {
-	api_reply_json(q, 200, json_pack("{s:s,s:s,s:I,s:I}", "status", "ok", "store",
-					 q->api->cfg->store_backend, "uptime_seconds",
-					 (json_int_t)((time_now_ms() - q->api->started_at) / 1000),
-					 "pending_writes", (json_int_t)store_pending(q->api->st)));
+	api_reply_json(q, 200,
+		       json_pack("{s:s,s:s,s:I,s:I}", "status", "ok", "store",
+				 q->api->cfg->store_backend, "uptime_seconds",
+				 (json_int_t)((time_now_ms() - q->api->started_at) / 1000),
+				 "pending_writes", (json_int_t)store_pending(q->api->st)));
 }
 
 static void h_me(struct api_req *q)
@@ -98,8 +99,9 @@ static void h_roles(struct api_req *q)
 
 	for (int i = 0; i < ROLE__N; i++)
 		json_array_append_new(a, json_string(role_name(i)));
-	api_reply_json(q, 200, json_pack("{s:o,s:b}", "roles", a, "awa_enabled",
-					 routing_awa_enabled(q->api->r)));
+	api_reply_json(
+		q, 200,
+		json_pack("{s:o,s:b}", "roles", a, "awa_enabled", routing_awa_enabled(q->api->r)));
 }
 
 /* ---- users (admin) ---- */
@@ -140,7 +142,8 @@ static void user_saved(int err, void *arg)
 	if (err)
 		api_reply_err(q, err, "the user could not be stored");
 	else
-		api_reply_json(q, q->method == M_POST ? 201 : 200, view_user(q->api->r, j->u, true));
+		api_reply_json(q, q->method == M_POST ? 201 : 200,
+			       view_user(q->api->r, j->u, true));
 	api_req_release(q);
 	free(j);
 }
@@ -157,8 +160,9 @@ static void user_create_hashed(void *arg)
 					     &j->u);
 		if (!j->err)
 			return;
-		api_reply_err(q, j->err, j->err == CC_ECONFLICT ? "that user_name is taken"
-								: "cannot create the user");
+		api_reply_err(q, j->err,
+			      j->err == CC_ECONFLICT ? "that user_name is taken"
+						     : "cannot create the user");
 	}
 	api_req_release(q);
 	free(j);
@@ -178,15 +182,19 @@ static void user_update_hashed(void *arg)
 		return;
 	}
 	rec = *user_record(u);
-	if (j->body.has_name) str_copy(rec.name, j->body.rec.name, sizeof(rec.name));
-	if (j->body.has_email) str_copy(rec.email, j->body.rec.email, sizeof(rec.email));
+	if (j->body.has_name)
+		str_copy(rec.name, j->body.rec.name, sizeof(rec.name));
+	if (j->body.has_email)
+		str_copy(rec.email, j->body.rec.email, sizeof(rec.email));
 	if (j->body.has_mobile)
 		str_copy(rec.mobile_phone, j->body.rec.mobile_phone, sizeof(rec.mobile_phone));
 	if (j->body.has_business)
-		str_copy(rec.business_phone, j->body.rec.business_phone, sizeof(rec.business_phone));
+		str_copy(rec.business_phone, j->body.rec.business_phone,
+			 sizeof(rec.business_phone));
 	if (j->body.has_password)
 		str_copy(rec.password_hash, j->body.rec.password_hash, sizeof(rec.password_hash));
-	if (j->body.has_active) rec.active = j->body.rec.active;
+	if (j->body.has_active)
+		rec.active = j->body.rec.active;
 	j->u = u;
 	j->err = routing_user_update(q->api->r, u, &rec, user_saved, j);
 	if (j->err)
@@ -199,7 +207,7 @@ static void user_hash_work(void *arg)
 
 	if (j->body.has_password)
 		j->err = password_hash(j->body.password, j->body.rec.password_hash,
-					   sizeof(j->body.rec.password_hash));
+				       sizeof(j->body.rec.password_hash));
 }
 
 static void user_write(struct api_req *q, bool create)
@@ -325,17 +333,19 @@ static void presence_refused(struct api_req *q, struct user *u, int err, enum pr
 	if (err == CC_EFORBIDDEN)
 		api_reply_error(q, 403, "missing_roles",
 				"%s cannot take calls: Available needs roles sn_openframe.user + "
-				"interaction_agent%s", user_record(u)->user_name,
+				"interaction_agent%s",
+				user_record(u)->user_name,
 				routing_awa_enabled(q->api->r)
 					? ", or awa_agent + awa_integration_user"
 					: " (AWA is disabled)");
 	else if (err == CC_EILLEGAL)
-		api_reply_error(q, 409, "illegal_transition",
-				"%s cannot go from %s to %s%s", user_record(u)->user_name,
-				presence_name(cur), presence_name(to),
-				cur == PRES_AFTER_CALL_WORK ? ": finish wrap-up with Clear contact first"
-				: cur == PRES_BUSY || cur == PRES_CALLING_CUSTOMER ? ": the agent is on a call"
-				: "");
+		api_reply_error(q, 409, "illegal_transition", "%s cannot go from %s to %s%s",
+				user_record(u)->user_name, presence_name(cur), presence_name(to),
+				cur == PRES_AFTER_CALL_WORK
+					? ": finish wrap-up with Clear contact first"
+				: cur == PRES_BUSY || cur == PRES_CALLING_CUSTOMER
+					? ": the agent is on a call"
+					: "");
 	else
 		api_reply_err(q, err, "cannot change presence");
 }
@@ -356,7 +366,8 @@ static void h_presence_put(struct api_req *q)
 	if (u != q->user && body.status == PRES_AVAILABLE) {
 		api_reply_error(q, 403, "forbidden",
 				"only %s may make themselves Available; a manager may set Away or "
-				"Offline", user_record(u)->user_name);
+				"Offline",
+				user_record(u)->user_name);
 		return;
 	}
 	rc = routing_presence_request(q->api->r, u, body.status, body.reason,
@@ -391,9 +402,9 @@ static void h_clear(struct api_req *q)
 		return;
 	}
 	if (body.wrap_up_code[0] || body.note[0])
-		snprintf(note, sizeof(note), "%s%s%s%s", body.wrap_up_code[0] ? "Wrap-up code: " : "",
-			 body.wrap_up_code, body.wrap_up_code[0] && body.note[0] ? ". " : "",
-			 body.note);
+		snprintf(note, sizeof(note), "%s%s%s%s",
+			 body.wrap_up_code[0] ? "Wrap-up code: " : "", body.wrap_up_code,
+			 body.wrap_up_code[0] && body.note[0] ? ". " : "", body.note);
 	rc = routing_agent_clear(q->api->r, u, note, user_record(q->user)->user_name, clear_saved,
 				 api_req_hold(q));
 	if (rc) {
@@ -460,10 +471,12 @@ static bool access_ok(struct api_req *q, enum access acc)
 		return true;
 	if (!q->user) {
 		if (q->token_hash[0])
-			api_reply_error(q, 401, "bad_token", "the bearer token is invalid or expired; "
+			api_reply_error(q, 401, "bad_token",
+					"the bearer token is invalid or expired; "
 					"sign in again at POST /api/v1/login");
 		else
-			api_reply_error(q, 401, "no_token", "sign in first: send Authorization: "
+			api_reply_error(q, 401, "no_token",
+					"sign in first: send Authorization: "
 					"Bearer <token> from POST /api/v1/login");
 		return false;
 	}
@@ -490,8 +503,8 @@ void api_dispatch(struct api_req *q)
 	}
 	if (!found) {
 		if (path_known)
-			api_reply_error(q, 405, "method_not_allowed", "%s does not take this method",
-					q->path);
+			api_reply_error(q, 405, "method_not_allowed",
+					"%s does not take this method", q->path);
 		else
 			api_reply_error(q, 404, "not_found", "no route %.200s", q->path);
 		return;

@@ -61,8 +61,9 @@ json_t *view_agent(const struct routing *r, const struct user *u)
 		      user_record(u)->name, "presence", presence_name(v.presence));
 	json_object_set_new(o, "away_reason", str_or_null(v.away_reason));
 	json_object_set_new(o, "since", view_time(v.presence_since));
-	json_object_set_new(o, "seconds_in_state",
-			    json_integer(now > v.presence_since ? (now - v.presence_since) / 1000 : 0));
+	json_object_set_new(
+		o, "seconds_in_state",
+		json_integer(now > v.presence_since ? (now - v.presence_since) / 1000 : 0));
 	json_object_set_new(o, "interaction", str_or_null(v.interaction));
 	json_object_set_new(o, "can_handle_calls", json_boolean(user_can_handle_calls(r, u)));
 	json_object_set_new(o, "registered", json_boolean(routing_agent_device_ready(r, u)));
@@ -85,10 +86,10 @@ json_t *view_queue(const struct routing *r, size_t i)
 	json_object_set_new(o, "members", m);
 	json_object_set_new(o, "live",
 			    json_pack("{s:I,s:I,s:I,s:I,s:I}", "waiting", (json_int_t)v.waiting,
-				      "longest_wait_seconds", (json_int_t)(v.longest_wait_ms / 1000),
-				      "agents_available", (json_int_t)v.available,
-				      "agents_signed_in", (json_int_t)v.staffed, "members",
-				      (json_int_t)v.members));
+				      "longest_wait_seconds",
+				      (json_int_t)(v.longest_wait_ms / 1000), "agents_available",
+				      (json_int_t)v.available, "agents_signed_in",
+				      (json_int_t)v.staffed, "members", (json_int_t)v.members));
 	return o;
 }
 
@@ -105,8 +106,8 @@ json_t *view_interaction(const struct routing *r, const struct st_interaction *i
 		      ix->direction, "state", ix->state, "state_label", ix_state_label(st));
 	json_object_set_new(o, "caller_number", str_or_null(ix->caller_number));
 	json_object_set_new(o, "queue", str_or_null(routing_queue_name(r, ix->queue_id)));
-	json_object_set_new(o, "agent", agent ? json_string(user_record(agent)->user_name)
-					      : json_null());
+	json_object_set_new(o, "agent",
+			    agent ? json_string(user_record(agent)->user_name) : json_null());
 	json_object_set_new(o, "linked_record",
 			    ix->linked_table[0] ? json_pack("{s:s,s:s}", "table", ix->linked_table,
 							    "number", ix->linked_number)

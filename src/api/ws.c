@@ -29,8 +29,8 @@ static int ws_token(struct lws *wsi, char *tok, size_t size)
 		str_copy(tok, hdr + 7, size);
 		return 0;
 	}
-	for (int i = 0; lws_hdr_copy_fragment(wsi, frag, sizeof(frag), WSI_TOKEN_HTTP_URI_ARGS,
-					      i) > 0; i++) {
+	for (int i = 0;
+	     lws_hdr_copy_fragment(wsi, frag, sizeof(frag), WSI_TOKEN_HTTP_URI_ARGS, i) > 0; i++) {
 		if (!strncmp(frag, "access_token=", 13)) {
 			str_copy(tok, frag + 13, size);
 			return 0;
@@ -96,8 +96,8 @@ static void ws_established(struct api *a, struct lws *wsi, struct ws_client *c)
 	if (a->clients)
 		a->clients->prev = c;
 	a->clients = c;
-	hello = json_pack("{s:s,s:o,s:s}", "type", "hello", "user",
-			  view_user(a->r, c->user, false), "scope", c->all ? "all" : "own");
+	hello = json_pack("{s:s,s:o,s:s}", "type", "hello", "user", view_user(a->r, c->user, false),
+			  "scope", c->all ? "all" : "own");
 	if (user_is_agent(c->user))
 		json_object_set_new(hello, "agent", view_agent(a->r, c->user));
 	ws_send_json(c, hello);
@@ -153,9 +153,10 @@ static void ws_receive(struct api *a, struct ws_client *c, const char *in, size_
 	if (type && !strcmp(type, "ping"))
 		ws_send_json(c, json_pack("{s:s}", "type", "pong"));
 	else
-		ws_send_json(c, json_pack("{s:s,s:s}", "type", "error", "message",
-					  "this stream is server-to-client; send {\"type\":\"ping\"} "
-					  "to check it"));
+		ws_send_json(c,
+			     json_pack("{s:s,s:s}", "type", "error", "message",
+				       "this stream is server-to-client; send {\"type\":\"ping\"} "
+				       "to check it"));
 	json_decref(o);
 }
 
@@ -166,15 +167,13 @@ int api_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	struct ws_client *c = user;
 
 	switch (reason) {
-	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-		return ws_auth(a, wsi) ? 0 : -1;
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: return ws_auth(a, wsi) ? 0 : -1;
 	case LWS_CALLBACK_ESTABLISHED:
 		if (!c || !ws_auth(a, wsi))
 			return -1;
 		ws_established(a, wsi, c);
 		return 0;
-	case LWS_CALLBACK_SERVER_WRITEABLE:
-		return c && c->wsi ? ws_writeable(c) : 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE: return c && c->wsi ? ws_writeable(c) : 0;
 	case LWS_CALLBACK_RECEIVE:
 		if (c && c->wsi)
 			ws_receive(a, c, in, len);
@@ -183,8 +182,7 @@ int api_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		if (c && c->wsi)
 			ws_closed(a, c);
 		return 0;
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 

@@ -69,8 +69,7 @@ size_t callctl_calls(const struct callctl *cc)
 	return cc->n_calls;
 }
 
-int callctl_recording_path(const struct callctl *cc, const char *ix_number, char *path,
-			   size_t size)
+int callctl_recording_path(const struct callctl *cc, const char *ix_number, char *path, size_t size)
 {
 	struct stat st;
 
@@ -83,8 +82,8 @@ int callctl_recording_path(const struct callctl *cc, const char *ix_number, char
 /* ---- SDP ---- */
 static int local_sdp(struct callctl *cc, struct mleg *m, int codec, char *buf, size_t size)
 {
-	struct sdp_audio a = {.port = mleg_port(m), .telephone_event_pt = 101,
-			      .dir = SDP_SENDRECV, .ptime = 20};
+	struct sdp_audio a = {
+		.port = mleg_port(m), .telephone_event_pt = 101, .dir = SDP_SENDRECV, .ptime = 20};
 
 	str_copy(a.addr, cc->cfg.rtp_address, sizeof(a.addr));
 	if (codec >= 0) {
@@ -108,7 +107,8 @@ static int remote_apply(struct mleg *m, const char *sdp)
 	if (codec < 0)
 		return -1;
 	return mleg_set_remote(m, a.addr, a.port, (enum media_codec)codec, a.telephone_event_pt)
-		       ? -1 : codec;
+		       ? -1
+		       : codec;
 }
 
 /* ---- timers ---- */
@@ -462,8 +462,7 @@ static void on_sip_event(const struct sip_event *ev, void *arg)
 		else
 			on_caller_gone(cc, l->call);
 		break;
-	default:
-		break;
+	default: break;
 	}
 }
 
@@ -524,7 +523,8 @@ void callctl_free(struct callctl *cc)
 	if (!cc)
 		return;
 	routing_ops_set(cc->r, NULL, NULL);
-	HASH_ITER(hh, cc->calls, c, tmp) {
+	HASH_ITER(hh, cc->calls, c, tmp)
+	{
 		if (c->agent_user && c->state == CALL_BRIDGED)
 			routing_agent_call_ended(cc->r, c->agent_user);
 		call_free(cc, c);
@@ -532,7 +532,8 @@ void callctl_free(struct callctl *cc)
 	sip_ua_free(cc->ua);
 	media_free(cc->media);
 	registrar_free(cc);
-	HASH_ITER(hh, cc->numbers, n, ntmp) {
+	HASH_ITER(hh, cc->numbers, n, ntmp)
+	{
 		HASH_DEL(cc->numbers, n);
 		free(n);
 	}

@@ -36,10 +36,10 @@ struct call {
 	enum call_state state;
 	struct cleg caller, agent;
 	struct user *agent_user;
-	uv_timer_t *timer;  /* greeting end / offer timeout */
+	uv_timer_t *timer; /* greeting end / offer timeout */
 	bool recording;
 	char caller_number[64];
-	UT_hash_handle hh;  /* by ix_id */
+	UT_hash_handle hh; /* by ix_id */
 };
 
 struct binding {
@@ -62,8 +62,8 @@ struct callctl {
 	struct routing *r;
 	struct sip_ua *ua;
 	struct media *media;
-	struct call *calls;     /* by ix_id */
-	struct cleg *legs;      /* by SIP leg id */
+	struct call *calls; /* by ix_id */
+	struct cleg *legs;  /* by SIP leg id */
 	struct binding *bindings;
 	struct number *numbers;
 	char trunks[CALLCTL_MAX_TRUNKS][64];

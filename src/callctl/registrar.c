@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REG_MIN_EXPIRES 60
-#define REG_MAX_EXPIRES 3600
+#define REG_MIN_EXPIRES	    60
+#define REG_MAX_EXPIRES	    3600
 #define REG_DEFAULT_EXPIRES 600
 
 static struct binding *binding_find(const struct callctl *cc, int64_t uid)
@@ -79,8 +79,9 @@ static int expires_grant(int asked)
 		return REG_DEFAULT_EXPIRES;
 	if (asked == 0)
 		return 0;
-	return asked < REG_MIN_EXPIRES ? REG_MIN_EXPIRES
-	       : asked > REG_MAX_EXPIRES ? REG_MAX_EXPIRES : asked;
+	return asked < REG_MIN_EXPIRES	 ? REG_MIN_EXPIRES
+	       : asked > REG_MAX_EXPIRES ? REG_MAX_EXPIRES
+					 : asked;
 }
 
 void registrar_on_register(struct callctl *cc, const struct sip_event *ev)
@@ -113,7 +114,8 @@ void registrar_free(struct callctl *cc)
 {
 	struct binding *b, *tmp;
 
-	HASH_ITER(hh, cc->bindings, b, tmp) {
+	HASH_ITER(hh, cc->bindings, b, tmp)
+	{
 		HASH_DEL(cc->bindings, b);
 		free(b);
 	}

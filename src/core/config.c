@@ -28,8 +28,8 @@
 #include <yaml.h>
 
 #define CONF_FILE_MAX (1024 * 1024) /* bytes; a real config is under 1 KiB */
-#define CONF_ECHO_MAX 40            /* bytes of a bad value quoted back */
-#define CONF_DB_NAME "/switchboard.db"
+#define CONF_ECHO_MAX 40	    /* bytes of a bad value quoted back */
+#define CONF_DB_NAME  "/switchboard.db"
 /* A data_dir from the file always leaves room for "<data_dir>/switchboard.db". */
 #define CONF_DATA_DIR_SIZE (CONF_PATH_MAX - sizeof(CONF_DB_NAME) + 1)
 
@@ -47,10 +47,10 @@ struct conf_section;
 struct conf_key {
 	const char *name;
 	enum conf_type type;
-	size_t off, size;              /* size: STRING and BACKEND buffer */
-	long min, max;                 /* INT range; STRING: min = least length */
-	const struct conf_word *words; /* BOOL, LEVEL, BACKEND; NULL-ended */
-	const char *hint;              /* the words, for messages */
+	size_t off, size;		/* size: STRING and BACKEND buffer */
+	long min, max;			/* INT range; STRING: min = least length */
+	const struct conf_word *words;	/* BOOL, LEVEL, BACKEND; NULL-ended */
+	const char *hint;		/* the words, for messages */
 	const struct conf_section *sub; /* SECTION */
 };
 
@@ -64,18 +64,37 @@ static const struct conf_word conf_bools[] = {
 	{"true", 1}, {"false", 0}, {"yes", 1}, {"no", 0}, {"on", 1}, {"off", 0}, {NULL, 0},
 };
 static const struct conf_word conf_levels[] = {
-	{"debug", LOG_DEBUG}, {"info", LOG_INFO}, {"warn", LOG_WARN}, {"error", LOG_ERROR}, {NULL, 0},
+	{"debug", LOG_DEBUG}, {"info", LOG_INFO}, {"warn", LOG_WARN},
+	{"error", LOG_ERROR}, {NULL, 0},
 };
 static const struct conf_word conf_backends[] = {
-	{"sqlite", 0}, {"postgresql", -1}, {"postgres", -1}, {NULL, 0},
+	{"sqlite", 0},
+	{"postgresql", -1},
+	{"postgres", -1},
+	{NULL, 0},
 };
 
 #define FIELD(f) .off = offsetof(struct config, f), .size = sizeof(((struct config *)0)->f)
-#define KEY_STR(nm, f, least) {.name = nm, .type = CONF_STRING, FIELD(f), .min = least}
-#define KEY_INT(nm, f, lo, hi) {.name = nm, .type = CONF_INT, FIELD(f), .min = lo, .max = hi}
-#define KEY_WORD(nm, t, f, w, h) {.name = nm, .type = t, FIELD(f), .words = w, .hint = h}
-#define KEY_SECTION(nm, s) {.name = nm, .type = CONF_SECTION, .sub = &s}
-#define SECTION(nm, k) {.name = nm, .keys = k, .n = sizeof(k) / sizeof(k[0])}
+#define KEY_STR(nm, f, least)                                                                      \
+	{                                                                                          \
+		.name = nm, .type = CONF_STRING, FIELD(f), .min = least                            \
+	}
+#define KEY_INT(nm, f, lo, hi)                                                                     \
+	{                                                                                          \
+		.name = nm, .type = CONF_INT, FIELD(f), .min = lo, .max = hi                       \
+	}
+#define KEY_WORD(nm, t, f, w, h)                                                                   \
+	{                                                                                          \
+		.name = nm, .type = t, FIELD(f), .words = w, .hint = h                             \
+	}
+#define KEY_SECTION(nm, s)                                                                         \
+	{                                                                                          \
+		.name = nm, .type = CONF_SECTION, .sub = &s                                        \
+	}
+#define SECTION(nm, k)                                                                             \
+	{                                                                                          \
+		.name = nm, .keys = k, .n = sizeof(k) / sizeof(k[0])                               \
+	}
 
 static const struct conf_key conf_http_keys[] = {
 	KEY_STR("address", http_address, 1),
@@ -122,8 +141,11 @@ static const struct conf_section conf_auth = SECTION("auth", conf_auth_keys);
 static const struct conf_section conf_log = SECTION("log", conf_log_keys);
 static const struct conf_key conf_top_keys[] = {
 	/* Capped so that "<data_dir>/switchboard.db" always fits store_path. */
-	{.name = "data_dir", .type = CONF_STRING, .off = offsetof(struct config, data_dir),
-	 .size = CONF_DATA_DIR_SIZE, .min = 1},
+	{.name = "data_dir",
+	 .type = CONF_STRING,
+	 .off = offsetof(struct config, data_dir),
+	 .size = CONF_DATA_DIR_SIZE,
+	 .min = 1},
 	KEY_SECTION("http", conf_http),
 	KEY_SECTION("store", conf_store),
 	KEY_SECTION("routing", conf_routing),
@@ -183,7 +205,7 @@ static size_t conf_line(const yaml_event_t *ev)
 }
 
 __attribute__((format(printf, 3, 4))) static int conf_fail(struct conf_parser *p, size_t line,
-							  const char *fmt, ...)
+							   const char *fmt, ...)
 {
 	char msg[384];
 	va_list ap;
@@ -320,8 +342,9 @@ static int conf_set_int(struct conf_parser *p, const struct conf_key *k, const c
 	long n;
 
 	if (!conf_long_parse(v, &n) || n < k->min || n > k->max)
-		return conf_fail(p, conf_line(&p->ev), "'%s' must be an integer from %ld to %ld, got '%s'",
-				 path, k->min, k->max, conf_echo(v, len, echo));
+		return conf_fail(p, conf_line(&p->ev),
+				 "'%s' must be an integer from %ld to %ld, got '%s'", path, k->min,
+				 k->max, conf_echo(v, len, echo));
 	*(int *)((char *)p->cfg + k->off) = (int)n;
 	return 0;
 }
@@ -339,8 +362,8 @@ static int conf_set_word(struct conf_parser *p, const struct conf_key *k, const 
 		return conf_fail(p, conf_line(&p->ev), "'%s' must be %s, got '%s'", path, k->hint,
 				 conf_echo(v, len, echo));
 	if (w->value < 0)
-		return conf_fail(p, conf_line(&p->ev), "'%s': %s is not available yet (use %s)", path,
-				 w->word, k->hint);
+		return conf_fail(p, conf_line(&p->ev), "'%s': %s is not available yet (use %s)",
+				 path, w->word, k->hint);
 	if (k->type == CONF_BOOL)
 		*(bool *)f = w->value;
 	else if (k->type == CONF_LEVEL)
@@ -357,7 +380,8 @@ static int conf_set(struct conf_parser *p, const struct conf_key *k, const char 
 	size_t len = p->ev.data.scalar.length;
 
 	if (memchr(v, '\0', len))
-		return conf_fail(p, conf_line(&p->ev), "'%s' must not contain NUL characters", path);
+		return conf_fail(p, conf_line(&p->ev), "'%s' must not contain NUL characters",
+				 path);
 	switch (k->type) {
 	case CONF_STRING: return conf_set_string(p, k, path, v, len);
 	case CONF_INT: return conf_set_int(p, k, path, v, len);
@@ -414,7 +438,8 @@ static int conf_parse_key(struct conf_parser *p, const struct conf_section *sec,
 				 "unknown key '%s' at the top level (expected: %s)", echo, keys);
 	if (i == sec->n)
 		return conf_fail(p, conf_line(&p->ev),
-				 "unknown key '%s' in section '%s' (expected: %s)", echo, sec->name, keys);
+				 "unknown key '%s' in section '%s' (expected: %s)", echo, sec->name,
+				 keys);
 	if (*seen & (1u << i))
 		return conf_fail(p, conf_line(&p->ev), "duplicate key '%s'", echo);
 	*seen |= 1u << i;
@@ -488,13 +513,17 @@ void config_defaults(struct config *cfg)
 	cfg->wrapup_timeout_s = 0;
 }
 
-int config_load_buf(struct config *cfg, const char *name, const char *buf, size_t len,
-		    char *err, size_t errsz)
+int config_load_buf(struct config *cfg, const char *name, const char *buf, size_t len, char *err,
+		    size_t errsz)
 {
 	struct config tmp = *cfg;
 	struct conf_parser p = {
-		.name = name ? name : "<config>", .buf = buf ? buf : "", .len = buf ? len : 0,
-		.cfg = &tmp, .err = err, .errsz = err ? errsz : 0,
+		.name = name ? name : "<config>",
+		.buf = buf ? buf : "",
+		.len = buf ? len : 0,
+		.cfg = &tmp,
+		.err = err,
+		.errsz = err ? errsz : 0,
 	};
 	int rc;
 
@@ -571,7 +600,8 @@ void config_finish(struct config *cfg)
 	if (n + sizeof(CONF_DB_NAME) > sizeof(cfg->store_path)) {
 		/* Only a --data-dir override can get here; the file caps data_dir. */
 		log_error("data_dir is too long to derive the store path (%zu > %zu characters); "
-			  "set store.path", n, sizeof(cfg->store_path) - sizeof(CONF_DB_NAME));
+			  "set store.path",
+			  n, sizeof(cfg->store_path) - sizeof(CONF_DB_NAME));
 		return;
 	}
 	memcpy(cfg->store_path, dir, n);

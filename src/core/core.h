@@ -37,8 +37,8 @@ void log_write(enum log_level lvl, const char *mod, const char *fmt, ...)
 #define LOG_MODULE "?"
 #endif
 #define log_debug(...) log_write(LOG_DEBUG, LOG_MODULE, __VA_ARGS__)
-#define log_info(...) log_write(LOG_INFO, LOG_MODULE, __VA_ARGS__)
-#define log_warn(...) log_write(LOG_WARN, LOG_MODULE, __VA_ARGS__)
+#define log_info(...)  log_write(LOG_INFO, LOG_MODULE, __VA_ARGS__)
+#define log_warn(...)  log_write(LOG_WARN, LOG_MODULE, __VA_ARGS__)
 #define log_error(...) log_write(LOG_ERROR, LOG_MODULE, __VA_ARGS__)
 
 /* ---- refcounted memory (libre mem_alloc/mem_deref) ---- */
@@ -83,27 +83,27 @@ int work_submit(uv_loop_t *loop, work_h *fn, work_h *done, void *arg);
 /* ---- configuration ---- */
 #define CONF_PATH_MAX 512
 struct config {
-	char file[CONF_PATH_MAX];       /* the file it was loaded from, "" = defaults */
-	char data_dir[CONF_PATH_MAX];   /* default "./data" */
-	char http_address[64];          /* default "0.0.0.0" */
-	int http_port;                  /* default 8080 */
-	char store_backend[16];         /* "sqlite" (default) */
+	char file[CONF_PATH_MAX];	/* the file it was loaded from, "" = defaults */
+	char data_dir[CONF_PATH_MAX];	/* default "./data" */
+	char http_address[64];		/* default "0.0.0.0" */
+	int http_port;			/* default 8080 */
+	char store_backend[16];		/* "sqlite" (default) */
 	char store_path[CONF_PATH_MAX]; /* default "<data_dir>/switchboard.db" */
-	int store_readers;              /* read connections, default 4 */
-	bool awa_enabled;               /* routing engine on (default true) */
-	int session_ttl_s;              /* bearer token lifetime, default 28800 */
-	int http_max_body;              /* bytes, default 65536 */
-	enum log_level log_level;       /* default info */
+	int store_readers;		/* read connections, default 4 */
+	bool awa_enabled;		/* routing engine on (default true) */
+	int session_ttl_s;		/* bearer token lifetime, default 28800 */
+	int http_max_body;		/* bytes, default 65536 */
+	enum log_level log_level;	/* default info */
 	/* voice core */
-	char sip_address[64];           /* default "127.0.0.1" */
-	int sip_port;                   /* UDP and TCP, default 5060 */
-	char sip_realm[64];             /* digest realm, default "switchboard" */
-	char rtp_address[64];           /* default "127.0.0.1" */
-	int rtp_min, rtp_max;           /* default 20000..29999 */
-	int max_calls;                  /* live calls before 503, default 2000 */
-	int greeting_ms;                /* before entering the queue, default 1500 */
-	int offer_timeout_s;            /* ring an agent, default 20 */
-	int wrapup_timeout_s;           /* AfterCallWork limit, default 0 = none */
+	char sip_address[64]; /* default "127.0.0.1" */
+	int sip_port;	      /* UDP and TCP, default 5060 */
+	char sip_realm[64];   /* digest realm, default "switchboard" */
+	char rtp_address[64]; /* default "127.0.0.1" */
+	int rtp_min, rtp_max; /* default 20000..29999 */
+	int max_calls;	      /* live calls before 503, default 2000 */
+	int greeting_ms;      /* before entering the queue, default 1500 */
+	int offer_timeout_s;  /* ring an agent, default 20 */
+	int wrapup_timeout_s; /* AfterCallWork limit, default 0 = none */
 };
 /* Fills cfg with the embedded defaults. */
 void config_defaults(struct config *cfg);
@@ -113,8 +113,8 @@ void config_defaults(struct config *cfg);
  */
 int config_load_file(struct config *cfg, const char *path, char *err, size_t errsz);
 /* Same, from a buffer; `name` is used in error messages. */
-int config_load_buf(struct config *cfg, const char *name, const char *buf, size_t len,
-		    char *err, size_t errsz);
+int config_load_buf(struct config *cfg, const char *name, const char *buf, size_t len, char *err,
+		    size_t errsz);
 /* Fills derived defaults (store_path from data_dir). Call after overrides. */
 void config_finish(struct config *cfg);
 

@@ -106,7 +106,8 @@ void *mem_zalloc(size_t size, mem_destroy_h *dh)
 void *mem_ref(void *data)
 {
 	if (data) {
-		struct mem_hdr *h = (struct mem_hdr *)((char *)data - offsetof(struct mem_hdr, align));
+		struct mem_hdr *h =
+			(struct mem_hdr *)((char *)data - offsetof(struct mem_hdr, align));
 		h->refs++;
 	}
 	return data;
@@ -155,8 +156,8 @@ void time_iso8601(int64_t ms, char *buf, size_t size)
 	struct tm tm;
 
 	gmtime_r(&s, &tm);
-	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
 /* The value of n decimal digits at s, or -1 if any is not a digit (stops
@@ -214,8 +215,8 @@ int time_parse(const char *s, int64_t *ms)
 	} else if (*s) {
 		return -EINVAL;
 	}
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h < 0 ||
-	    h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60)
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h < 0 || h > 23 ||
+	    mi < 0 || mi > 59 || sec < 0 || sec > 60)
 		return -EINVAL;
 	tm.tm_year = y - 1900, tm.tm_mon = mo - 1, tm.tm_mday = d;
 	tm.tm_hour = h, tm.tm_min = mi, tm.tm_sec = sec;

@@ -25,9 +25,17 @@ struct demo_user {
 static const struct demo_user demo_users[] = {
 	{"admin", "Ada Admin", "admin@example.com", "", "+1 555 0100", {"admin"}},
 	{"mia", "Mia Manager", "mia@example.com", "", "+1 555 0101", {"voice_manager"}},
-	{"ned", "Ned Agent", "ned@example.com", "+1 555 0102", "+1 555 0112",
+	{"ned",
+	 "Ned Agent",
+	 "ned@example.com",
+	 "+1 555 0102",
+	 "+1 555 0112",
 	 {"sn_openframe.user", "interaction_agent", "awa_agent", "awa_integration_user"}},
-	{"beth", "Beth Agent", "beth@example.com", "+1 555 0103", "",
+	{"beth",
+	 "Beth Agent",
+	 "beth@example.com",
+	 "+1 555 0103",
+	 "",
 	 {"sn_openframe.user", "interaction_agent"}},
 	{"carl", "Carl Trainee", "carl@example.com", "", "", {"awa_agent"}},
 	{"amy", "Amy Customer", "amy@example.com", "+1 555 0199", "", {NULL}},
@@ -98,8 +106,10 @@ static int queues_write(struct store *st)
 		const struct demo_queue *q = &demo_queues[i];
 		memset(&op, 0, sizeof(op));
 		op.kind = STORE_OP_QUEUE_INSERT;
-		op.u.queue = (struct st_queue){.id = (int64_t)i + 1, .priority = q->priority,
-					       .sl_threshold_s = q->sl, .max_wait_s = q->max_wait};
+		op.u.queue = (struct st_queue){.id = (int64_t)i + 1,
+					       .priority = q->priority,
+					       .sl_threshold_s = q->sl,
+					       .max_wait_s = q->max_wait};
 		str_copy(op.u.queue.name, q->name, sizeof(op.u.queue.name));
 		err = store_apply_now(st, &op, 1);
 		for (int k = 0; !err && k < 4 && q->members[k]; k++) {
@@ -152,8 +162,10 @@ int demo_seed_admin(struct store *st, const struct st_snapshot *snap)
 	if (!err)
 		err = user_write(st, 1, &admin, hash);
 	if (!err && !(env && strlen(env) >= 8))
-		fprintf(stderr, "\nFirst start: created user 'admin' with password '%s' "
-			"(shown once; change it with PATCH /api/v1/users/admin)\n\n", pw);
+		fprintf(stderr,
+			"\nFirst start: created user 'admin' with password '%s' "
+			"(shown once; change it with PATCH /api/v1/users/admin)\n\n",
+			pw);
 	return err;
 }
 

@@ -14,7 +14,7 @@
 
 #include "core/core.h"
 
-#define MEDIA_RATE 8000
+#define MEDIA_RATE  8000
 #define MEDIA_FRAME 160 /* samples in 20 ms */
 
 enum media_codec { MEDIA_PCMU = 0, MEDIA_PCMA = 8 };
@@ -41,16 +41,16 @@ void g711_encode(enum media_codec c, const int16_t *in, uint8_t *out, size_t n);
 
 /* ---- the engine and its legs ---- */
 struct media_cfg {
-	char address[64]; /* bind/SDP address, default 127.0.0.1 */
+	char address[64];	/* bind/SDP address, default 127.0.0.1 */
 	int port_min, port_max; /* even RTP ports (RTCP = +1), default 20000..29999 */
-	char record_dir[512];   /* where recordings go */
+	char record_dir[512];	/* where recordings go */
 };
 struct media;
 struct mleg;
 struct media_stats {
 	uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes;
-	uint64_t rx_lost;   /* by sequence gaps */
-	uint64_t rx_bad;    /* not RTP / wrong source */
+	uint64_t rx_lost; /* by sequence gaps */
+	uint64_t rx_bad;  /* not RTP / wrong source */
 };
 typedef void(mleg_dtmf_h)(struct mleg *l, char digit, void *arg);
 

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 static struct store_op *change_op(struct change *c, enum store_op_kind kind)
 {
 	struct store_op *op;
@@ -54,9 +53,14 @@ static void change_committed(int err, void *arg)
 	for (size_t i = 0; !err && r->ev_h && i < c->n_ev; i++) {
 		struct change_event *e = &c->ev[i];
 		struct routing_event ev = {
-			.kind = e->kind, .user = routing_user_by_id(r, e->user_id), .at = e->at,
-			.from = e->from, .to = e->to, .reason = e->reason,
-			.interaction = e->interaction, .actor = e->actor,
+			.kind = e->kind,
+			.user = routing_user_by_id(r, e->user_id),
+			.at = e->at,
+			.from = e->from,
+			.to = e->to,
+			.reason = e->reason,
+			.interaction = e->interaction,
+			.actor = e->actor,
 		};
 		r->ev_h(&ev, r->ev_arg);
 	}
@@ -84,8 +88,8 @@ struct change *change_new(struct routing *r, routing_done_h *done, void *arg)
 }
 
 /* Adds an activity-stream entry for interaction x. */
-void change_activity(struct change *c, const struct ix *x, const char *kind,
-			    const char *actor, const char *text)
+void change_activity(struct change *c, const struct ix *x, const char *kind, const char *actor,
+		     const char *text)
 {
 	struct store_op *op = change_op(c, STORE_OP_ACTIVITY_INSERT);
 
@@ -98,7 +102,7 @@ void change_activity(struct change *c, const struct ix *x, const char *kind,
 
 /* ---- presence ---- */
 void presence_apply(struct change *c, struct user *u, enum presence to, const char *reason,
-			   const char *actor)
+		    const char *actor)
 {
 	struct store_op *op = change_op(c, STORE_OP_PRESENCE_CHANGE);
 	struct change_event *e = change_ev(c, RT_EV_PRESENCE, u, actor);
@@ -117,8 +121,8 @@ void presence_apply(struct change *c, struct user *u, enum presence to, const ch
 	u->presence_since = e->at;
 	engine_on_presence(c->r, u, from);
 	str_copy(u->away_reason, to == PRES_AWAY ? reason : "", sizeof(u->away_reason));
-	op->u.presence = (struct st_presence_change){.user_id = u->rec.id, .at = e->at,
-						      .interaction_id = u->ix_id};
+	op->u.presence = (struct st_presence_change){
+		.user_id = u->rec.id, .at = e->at, .interaction_id = u->ix_id};
 	str_copy(op->u.presence.from, e->from, sizeof(op->u.presence.from));
 	str_copy(op->u.presence.to, e->to, sizeof(op->u.presence.to));
 	str_copy(op->u.presence.reason, reason, sizeof(op->u.presence.reason));
@@ -150,8 +154,7 @@ int routing_agent_event(struct routing *r, struct user *u, enum agent_event ev, 
 }
 
 int routing_presence_request(struct routing *r, struct user *u, enum presence to,
-			     const char *reason, const char *actor, routing_done_h *done,
-			     void *arg)
+			     const char *reason, const char *actor, routing_done_h *done, void *arg)
 {
 	enum agent_event ev;
 
@@ -175,7 +178,7 @@ int routing_presence_request(struct routing *r, struct user *u, enum presence to
 
 /* ---- interactions ---- */
 int ix_apply(struct change *c, struct ix *x, enum ix_event ev, const struct user *agent,
-		    const char *reason, const char *actor)
+	     const char *reason, const char *actor)
 {
 	enum ix_state to;
 	struct store_op *op;
@@ -272,8 +275,10 @@ int routing_user_create(struct routing *r, const struct st_user *rec, unsigned r
 	u->roles = roles;
 	user_op(c, STORE_OP_USER_INSERT, u);
 	change_op(c, STORE_OP_AGENT_UPSERT)->u.agent =
-		(struct st_agent){.user_id = u->rec.id, .presence = "Offline",
-				  .presence_since = nrec.created_at, .capacity = 1};
+		(struct st_agent){.user_id = u->rec.id,
+				  .presence = "Offline",
+				  .presence_since = nrec.created_at,
+				  .capacity = 1};
 	for (int i = 0; i < ROLE__N; i++) {
 		if (!(roles & ROLE_BIT(i)))
 			continue;
@@ -327,7 +332,8 @@ int routing_role_set(struct routing *r, struct user *u, enum role role, bool gra
 	e = change_ev(c, RT_EV_ROLES, u, actor);
 	str_copy(e->to, grant ? "granted" : "revoked", sizeof(e->to));
 	str_copy(e->reason, role_name(role), sizeof(e->reason));
-	log_info("user=%s action=role %s %s actor=%s", u->rec.user_name, e->to, e->reason, e->actor);
+	log_info("user=%s action=role %s %s actor=%s", u->rec.user_name, e->to, e->reason,
+		 e->actor);
 	if (grant)
 		routing_dispatch_soon(r);
 	return change_submit(c);
@@ -368,7 +374,9 @@ static bool recover_agent(struct routing *r, struct user *u, struct change *c)
 	case PRES_BUSY: ev = AG_EV_CALL_ENDED; break;
 	case PRES_CALLING_CUSTOMER: ev = AG_EV_OUTBOUND_FAILED; break;
 	case PRES_FAILED_CONNECT: ev = AG_EV_FAILED_DONE; break;
-	case PRES_AVAILABLE: case PRES_AWAY: case PRES_MISSED:
+	case PRES_AVAILABLE:
+	case PRES_AWAY:
+	case PRES_MISSED:
 		if (u->sessions) /* still signed in: keep the presence */
 			return false;
 		ev = AG_EV_GO_OFFLINE;
@@ -417,7 +425,8 @@ int routing_recover(struct routing *r)
 	struct ix *x, *tmp;
 	int err = 0, n = 0;
 
-	HASH_ITER(hh, r->open, x, tmp) {
+	HASH_ITER(hh, r->open, x, tmp)
+	{
 		if (!err && !recover_ix(r, x, &c) && x->state != IX_WIP)
 			n++;
 		err = err ? err : recover_flush(r, &c);

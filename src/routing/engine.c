@@ -110,8 +110,9 @@ int routing_ix_open(struct routing *r, const char *direction, const char *caller
 	HASH_ADD(hh, r->open, rec.id, sizeof(x->rec.id), x);
 	c->ops[c->n_ops].kind = STORE_OP_INTERACTION_INSERT;
 	c->ops[c->n_ops++].u.interaction = x->rec;
-	change_activity(c, x, "state", "system", out ? "Created: outbound phone call, Work in Progress"
-						      : "Created: inbound phone call, New");
+	change_activity(c, x, "state", "system",
+			out ? "Created: outbound phone call, Work in Progress"
+			    : "Created: inbound phone call, New");
 	e = &c->ev[c->n_ev++];
 	memset(e, 0, sizeof(*e));
 	e->kind = RT_EV_INTERACTION, e->at = x->rec.opened_at;
@@ -425,8 +426,9 @@ static int queue_cmp(const void *a, const void *b)
 {
 	const struct queue *qa = *(struct queue *const *)a, *qb = *(struct queue *const *)b;
 
-	return qa->rec.priority != qb->rec.priority ? qa->rec.priority - qb->rec.priority
-						      : (qa->rec.id > qb->rec.id) - (qa->rec.id < qb->rec.id);
+	return qa->rec.priority != qb->rec.priority
+		       ? qa->rec.priority - qb->rec.priority
+		       : (qa->rec.id > qb->rec.id) - (qa->rec.id < qb->rec.id);
 }
 
 static void dispatch(struct routing *r)
@@ -455,8 +457,8 @@ static void dispatch(struct routing *r)
 	r->dispatching = false;
 }
 
-void routing_queue_today(const struct routing *r, size_t i, uint32_t *offered,
-			 uint32_t *answered, uint32_t *abandoned)
+void routing_queue_today(const struct routing *r, size_t i, uint32_t *offered, uint32_t *answered,
+			 uint32_t *abandoned)
 {
 	struct queue *q = &r->queues[i];
 

@@ -267,7 +267,8 @@ void routing_free(struct routing *r)
 	for (size_t i = 0; i < r->n_users; i++)
 		free(r->users[i]);
 	free(r->users);
-	HASH_ITER(hh, r->open, x, tmp) {
+	HASH_ITER(hh, r->open, x, tmp)
+	{
 		engine_entry_remove(r, x);
 		HASH_DEL(r->open, x);
 		free(x);
@@ -308,7 +309,8 @@ void routing_queue_view(const struct routing *r, size_t i, struct queue_view *v)
 	}
 	/* Open interactions are few (live calls); a walk per view is fine here and
 	 * the routing engine (next issue) keeps per-queue lists. */
-	HASH_ITER(hh, r->open, x, tmp) {
+	HASH_ITER(hh, r->open, x, tmp)
+	{
 		if (x->state != IX_QUEUED || x->rec.queue_id != q->rec.id)
 			continue;
 		v->waiting++;
@@ -333,8 +335,7 @@ const char *routing_queue_name(const struct routing *r, int64_t id)
 	return "";
 }
 
-size_t routing_queue_members(const struct routing *r, size_t i, const struct user **out,
-			     size_t max)
+size_t routing_queue_members(const struct routing *r, size_t i, const struct user **out, size_t max)
 {
 	const struct queue *q = &r->queues[i];
 	size_t n = 0;

@@ -19,12 +19,12 @@
 
 /* ---- roles (SPEC.md §5) ---- */
 enum role {
-	ROLE_OPENFRAME_USER,   /* sn_openframe.user */
-	ROLE_INTERACTION_AGENT,/* interaction_agent */
-	ROLE_AWA_AGENT,        /* awa_agent */
-	ROLE_AWA_INTEGRATION,  /* awa_integration_user */
-	ROLE_VOICE_MANAGER,    /* voice_manager */
-	ROLE_ADMIN,            /* admin */
+	ROLE_OPENFRAME_USER,	/* sn_openframe.user */
+	ROLE_INTERACTION_AGENT, /* interaction_agent */
+	ROLE_AWA_AGENT,		/* awa_agent */
+	ROLE_AWA_INTEGRATION,	/* awa_integration_user */
+	ROLE_VOICE_MANAGER,	/* voice_manager */
+	ROLE_ADMIN,		/* admin */
 	ROLE__N
 };
 #define ROLE_BIT(r) (1u << (r))
@@ -48,17 +48,17 @@ enum presence {
 	PRES__N
 };
 enum agent_event {
-	AG_EV_GO_AVAILABLE,      /* agent (or manager) asks for Available */
-	AG_EV_GO_AWAY,           /* ... for Away with a reason */
-	AG_EV_GO_OFFLINE,        /* ... for Offline, or signs out */
-	AG_EV_OFFER_MISSED,      /* an offered call was rejected or timed out */
-	AG_EV_INBOUND_ACCEPTED,  /* an offered call was answered */
-	AG_EV_DIAL,              /* click-to-call starts */
+	AG_EV_GO_AVAILABLE,	/* agent (or manager) asks for Available */
+	AG_EV_GO_AWAY,		/* ... for Away with a reason */
+	AG_EV_GO_OFFLINE,	/* ... for Offline, or signs out */
+	AG_EV_OFFER_MISSED,	/* an offered call was rejected or timed out */
+	AG_EV_INBOUND_ACCEPTED, /* an offered call was answered */
+	AG_EV_DIAL,		/* click-to-call starts */
 	AG_EV_OUTBOUND_CONNECTED,
 	AG_EV_OUTBOUND_FAILED,
-	AG_EV_FAILED_DONE,       /* FailedConnectAgent has been shown */
-	AG_EV_CALL_ENDED,        /* End call, or either side hung up */
-	AG_EV_CLEAR,             /* Clear contact, or wrap-up timeout */
+	AG_EV_FAILED_DONE, /* FailedConnectAgent has been shown */
+	AG_EV_CALL_ENDED,  /* End call, or either side hung up */
+	AG_EV_CLEAR,	   /* Clear contact, or wrap-up timeout */
 	AG_EV__N
 };
 const char *presence_name(enum presence p);
@@ -69,26 +69,26 @@ int agent_fsm_next(enum presence from, enum agent_event ev, enum presence *to);
 
 /* ---- interaction FSM ---- */
 enum ix_state {
-	IX_NEW,              /* created, in the call flow */
-	IX_QUEUED,           /* waiting in a queue: shown as New */
-	IX_WIP,              /* assigned to an agent */
+	IX_NEW,	   /* created, in the call flow */
+	IX_QUEUED, /* waiting in a queue: shown as New */
+	IX_WIP,	   /* assigned to an agent */
 	IX_CLOSED_COMPLETE,
 	IX_CLOSED_ABANDONED,
 	IX__N
 };
 enum ix_event {
-	IX_EV_ENQUEUE,       /* the flow puts the caller in a queue */
-	IX_EV_DEFLECT,       /* the bot solved the request */
+	IX_EV_ENQUEUE,	     /* the flow puts the caller in a queue */
+	IX_EV_DEFLECT,	     /* the bot solved the request */
 	IX_EV_CALLER_HANGUP, /* the caller disconnected */
-	IX_EV_ASSIGN,        /* an agent accepted */
-	IX_EV_REASSIGN,      /* a transfer completed to another agent */
-	IX_EV_CLEAR,         /* the agent cleared the contact */
+	IX_EV_ASSIGN,	     /* an agent accepted */
+	IX_EV_REASSIGN,	     /* a transfer completed to another agent */
+	IX_EV_CLEAR,	     /* the agent cleared the contact */
 	IX_EV_SYSTEM_CLOSE,  /* the call was lost (server restart) */
 	IX_EV__N
 };
 /* API value: new | work_in_progress | closed_complete | closed_abandoned */
 const char *ix_state_name(enum ix_state s);
-const char *ix_state_label(enum ix_state s); /* "Work in Progress" */
+const char *ix_state_label(enum ix_state s);	      /* "Work in Progress" */
 int ix_state_parse(const char *s, enum ix_state *st); /* API value or internal "queued" */
 const char *ix_event_name(enum ix_event ev);
 int ix_fsm_next(enum ix_state from, enum ix_event ev, enum ix_state *to);
@@ -117,11 +117,11 @@ struct queue_view {
 enum routing_event_kind { RT_EV_PRESENCE, RT_EV_INTERACTION, RT_EV_ROLES };
 struct routing_event {
 	enum routing_event_kind kind;
-	const struct user *user;  /* the agent concerned (NULL for none) */
+	const struct user *user; /* the agent concerned (NULL for none) */
 	int64_t at;
-	const char *from, *to;    /* presence names or interaction states */
+	const char *from, *to; /* presence names or interaction states */
 	const char *reason;
-	const char *interaction;  /* number or "" */
+	const char *interaction; /* number or "" */
 	const char *actor;
 };
 typedef void(routing_event_h)(const struct routing_event *ev, void *arg);
@@ -172,8 +172,8 @@ int routing_presence_request(struct routing *r, struct user *u, enum presence to
 			     const char *reason, const char *actor, routing_done_h *done,
 			     void *arg);
 /* Drives the presence FSM with any event (used by call control and tests). */
-int routing_agent_event(struct routing *r, struct user *u, enum agent_event ev,
-			const char *reason, const char *actor, routing_done_h *done, void *arg);
+int routing_agent_event(struct routing *r, struct user *u, enum agent_event ev, const char *reason,
+			const char *actor, routing_done_h *done, void *arg);
 /* Clear contact: AfterCallWork → Available, the interaction → Closed Complete,
  * with an optional wrap-up note in its activity stream. */
 int routing_agent_clear(struct routing *r, struct user *u, const char *note, const char *actor,
@@ -232,8 +232,8 @@ void routing_dispatch_soon(struct routing *r);
 /* The agent being offered or on this interaction, or NULL. */
 struct user *routing_ix_agent(struct routing *r, int64_t ix_id);
 /* Today's counters for queue i. */
-void routing_queue_today(const struct routing *r, size_t i, uint32_t *offered,
-			 uint32_t *answered, uint32_t *abandoned);
+void routing_queue_today(const struct routing *r, size_t i, uint32_t *offered, uint32_t *answered,
+			 uint32_t *abandoned);
 
 /* flags (SPEC.md §3, §5) */
 const char *routing_flag_get(const struct routing *r, const char *name);

@@ -11,12 +11,12 @@ struct user {
 	enum presence presence;
 	char away_reason[ST_TEXT];
 	int64_t presence_since;
-	int64_t ix_id;              /* current interaction, 0 = none */
+	int64_t ix_id; /* current interaction, 0 = none */
 	char ix_number[ST_NUMBER];
-	int sessions;               /* signed-in sessions */
-	int64_t idle_since;         /* became Available (longest-idle routing) */
-	int64_t offered_ix;         /* an offer is ringing this agent, 0 = none */
-	uv_timer_t *wrapup;         /* AfterCallWork timeout, NULL = none */
+	int sessions;	    /* signed-in sessions */
+	int64_t idle_since; /* became Available (longest-idle routing) */
+	int64_t offered_ix; /* an offer is ringing this agent, 0 = none */
+	uv_timer_t *wrapup; /* AfterCallWork timeout, NULL = none */
 	struct routing *wrapup_r;
 	UT_hash_handle hh_name, hh_id;
 };
@@ -27,7 +27,7 @@ struct ix {
 	struct st_interaction rec;
 	enum ix_state state;
 	int64_t queued_at;
-	struct qentry *entry;       /* while waiting in a queue */
+	struct qentry *entry; /* while waiting in a queue */
 	UT_hash_handle hh;
 };
 
@@ -37,8 +37,8 @@ struct qentry {
 	struct qentry *prev, *next;
 	struct queue *q;
 	struct ix *x;
-	int priority;               /* within the queue: higher first */
-	int64_t offered_to;         /* user id ringing now, 0 = none */
+	int priority;			   /* within the queue: higher first */
+	int64_t offered_to;		   /* user id ringing now, 0 = none */
 	int64_t missed[QENTRY_MAX_MISSED]; /* agents who missed this call */
 	size_t n_missed;
 };
@@ -50,7 +50,7 @@ struct queue {
 	struct qentry *head, *tail; /* waiting callers, priority then arrival */
 	size_t waiting;
 	uint32_t offered, answered, abandoned; /* today */
-	int64_t day;                /* the day the counters are for */
+	int64_t day;			       /* the day the counters are for */
 };
 
 struct routing {
@@ -78,7 +78,7 @@ struct routing {
 struct ix *routing_ix_by_id(struct routing *r, int64_t id);
 
 /* change.c: building and committing a change (see its DESIGN block) */
-#define CHANGE_MAX_OPS (2 + ROLE__N) /* user insert, agent upsert, a grant per role */
+#define CHANGE_MAX_OPS	  (2 + ROLE__N) /* user insert, agent upsert, a grant per role */
 #define CHANGE_MAX_EVENTS 4
 struct change_event {
 	enum routing_event_kind kind;

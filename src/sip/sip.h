@@ -17,13 +17,13 @@
 #define SDP_MAX_FMTS 8
 enum sdp_dir { SDP_SENDRECV, SDP_SENDONLY, SDP_RECVONLY, SDP_INACTIVE };
 struct sdp_audio {
-	char addr[64];          /* c= address (IPv4 dotted or IPv6) */
-	int port;               /* m=audio port; 0 = rejected stream */
+	char addr[64];		/* c= address (IPv4 dotted or IPv6) */
+	int port;		/* m=audio port; 0 = rejected stream */
 	int fmts[SDP_MAX_FMTS]; /* payload types in offer order */
 	int n_fmts;
 	int telephone_event_pt; /* RFC 4733 payload type, -1 = none */
 	enum sdp_dir dir;
-	int ptime;              /* ms, 0 = not given */
+	int ptime; /* ms, 0 = not given */
 };
 /* Parses an SDP body; -EBADMSG when malformed or no audio stream. */
 int sdp_parse(const char *buf, size_t len, struct sdp_audio *out);
@@ -51,9 +51,9 @@ struct sip_ua;
 typedef uint64_t sip_leg_t; /* 0 = none */
 
 struct sip_ua_cfg {
-	char address[64];   /* listen address, default 127.0.0.1 */
-	int port;           /* UDP and TCP, default 5060 */
-	char realm[64];     /* digest realm, default "switchboard" */
+	char address[64];     /* listen address, default 127.0.0.1 */
+	int port;	      /* UDP and TCP, default 5060 */
+	char realm[64];	      /* digest realm, default "switchboard" */
 	char public_addr[64]; /* address written in Contact/SDP, default = address */
 };
 
@@ -63,34 +63,34 @@ enum sip_event_kind {
 	SIP_EV_PROGRESS,   /* outbound leg: 180/183 */
 	SIP_EV_ANSWERED,   /* outbound leg: 2xx received and ACKed; sdp = the answer */
 	SIP_EV_CONFIRMED,  /* inbound leg: our 2xx was ACKed */
-	SIP_EV_FAILED,     /* outbound leg: final non-2xx `status`; the leg is gone */
+	SIP_EV_FAILED,	   /* outbound leg: final non-2xx `status`; the leg is gone */
 	SIP_EV_TERMINATED, /* the leg ended: BYE or CANCEL from the far end, or our hangup done */
 	SIP_EV_REINVITE,   /* in-dialog INVITE with new sdp (hold/resume); answered already with
 			      the leg's current local SDP, direction mirrored */
-	SIP_EV_OPTIONS,    /* informational: OPTIONS answered 200 by the SIP thread */
+	SIP_EV_OPTIONS,	   /* informational: OPTIONS answered 200 by the SIP thread */
 };
 
 struct sip_event {
 	enum sip_event_kind kind;
 	sip_leg_t leg;
-	uint64_t req;              /* SIP_EV_REGISTER: token for sip_register_reply */
-	int status;                /* FAILED: final status; TERMINATED: 0 or the cause */
-	char from_user[64];        /* INCOMING/REGISTER: user part of From */
-	char from_name[64];        /* display name */
-	char to_user[64];          /* INCOMING: user part of the request URI (the DID) */
-	char source[64];           /* the packet's source IP */
-	char contact[256];         /* REGISTER: Contact URI; "" with expires 0 or "*" */
-	int expires;               /* REGISTER: requested seconds (-1 = not given) */
-	bool has_auth;             /* REGISTER/INCOMING: an Authorization header was sent */
+	uint64_t req;	    /* SIP_EV_REGISTER: token for sip_register_reply */
+	int status;	    /* FAILED: final status; TERMINATED: 0 or the cause */
+	char from_user[64]; /* INCOMING/REGISTER: user part of From */
+	char from_name[64]; /* display name */
+	char to_user[64];   /* INCOMING: user part of the request URI (the DID) */
+	char source[64];    /* the packet's source IP */
+	char contact[256];  /* REGISTER: Contact URI; "" with expires 0 or "*" */
+	int expires;	    /* REGISTER: requested seconds (-1 = not given) */
+	bool has_auth;	    /* REGISTER/INCOMING: an Authorization header was sent */
 	struct sip_digest auth;
-	char reason[64];           /* TERMINATED: "bye", "cancel", "timeout", "local" */
-	char sdp[2048];            /* INCOMING/ANSWERED/REINVITE body ("" = none) */
+	char reason[64]; /* TERMINATED: "bye", "cancel", "timeout", "local" */
+	char sdp[2048];	 /* INCOMING/ANSWERED/REINVITE body ("" = none) */
 };
 typedef void(sip_event_h)(const struct sip_event *ev, void *arg);
 
 /* Starts the SIP thread listening on cfg (UDP+TCP). Events go to h on the loop. */
-int sip_ua_alloc(struct sip_ua **uap, uv_loop_t *loop, const struct sip_ua_cfg *cfg,
-		 sip_event_h *h, void *arg);
+int sip_ua_alloc(struct sip_ua **uap, uv_loop_t *loop, const struct sip_ua_cfg *cfg, sip_event_h *h,
+		 void *arg);
 /* Stops the SIP thread (ends dialogs with BYE where possible), frees. Loop thread. */
 void sip_ua_free(struct sip_ua *ua);
 
@@ -107,8 +107,8 @@ bool sip_nonce_valid(struct sip_ua *ua, const char *nonce);
 int sip_leg_respond(struct sip_ua *ua, sip_leg_t leg, int status, const char *reason,
 		    const char *sdp);
 /* Outbound INVITE to a URI (an agent's registered contact, or a trunk). */
-int sip_leg_invite(struct sip_ua *ua, sip_leg_t *legp, const char *to_uri,
-		   const char *from_user, const char *from_name, const char *sdp);
+int sip_leg_invite(struct sip_ua *ua, sip_leg_t *legp, const char *to_uri, const char *from_user,
+		   const char *from_name, const char *sdp);
 /* Ends a leg: BYE when confirmed, CANCEL when outbound and early, 480 when
  * inbound and unanswered. SIP_EV_TERMINATED follows. */
 int sip_leg_hangup(struct sip_ua *ua, sip_leg_t leg);

@@ -16,11 +16,11 @@
 #include <uv.h>
 
 /* ---- records (fixed-size fields keep rows allocation-free) ---- */
-#define ST_NAME 64    /* user_name, queue name, role name */
-#define ST_TEXT 128   /* display name, email, reason */
-#define ST_PHONE 32
+#define ST_NAME	  64  /* user_name, queue name, role name */
+#define ST_TEXT	  128 /* display name, email, reason */
+#define ST_PHONE  32
 #define ST_NUMBER 16  /* INT0001001 */
-#define ST_HASH 128   /* argon2id encoded hash */
+#define ST_HASH	  128 /* argon2id encoded hash */
 
 struct st_user {
 	int64_t id;
@@ -30,7 +30,7 @@ struct st_user {
 	char mobile_phone[ST_PHONE];
 	char business_phone[ST_PHONE];
 	char password_hash[ST_HASH];
-	char sip_ha1[33];   /* MD5(user:realm:sip password), "" = no SIP account */
+	char sip_ha1[33]; /* MD5(user:realm:sip password), "" = no SIP account */
 	bool active;
 	int64_t created_at;
 };
@@ -65,10 +65,10 @@ struct st_member {
 struct st_interaction {
 	int64_t id;
 	char number[ST_NUMBER];
-	char type[16];      /* "phone" */
+	char type[16];	    /* "phone" */
 	char direction[16]; /* "inbound" | "outbound" */
-	char state[24];     /* new | work_in_progress | closed_complete | closed_abandoned */
-	bool queued;        /* has entered a queue (New is shown either way) */
+	char state[24];	    /* new | work_in_progress | closed_complete | closed_abandoned */
+	bool queued;	    /* has entered a queue (New is shown either way) */
 	char caller_number[ST_PHONE];
 	int64_t queue_id;
 	int64_t agent_user_id;
@@ -83,7 +83,7 @@ struct st_activity {
 	int64_t id;
 	int64_t interaction_id;
 	int64_t at;
-	char kind[24];   /* state | presence | note | recording | ctr | transcript */
+	char kind[24]; /* state | presence | note | recording | ctr | transcript */
 	char actor[ST_NAME];
 	char text[256];
 };
@@ -121,16 +121,26 @@ struct st_flag {
 
 /* Everything the loop keeps in memory, loaded once at start. */
 struct st_snapshot {
-	struct st_user *users;            size_t n_users;
-	struct st_user_role *user_roles;  size_t n_user_roles;
-	struct st_agent *agents;          size_t n_agents;
-	struct st_queue *queues;          size_t n_queues;
-	struct st_member *members;        size_t n_members;
-	struct st_interaction *open;      size_t n_open; /* not closed */
-	struct st_session *sessions;      size_t n_sessions;
-	struct st_flag *flags;            size_t n_flags;
-	struct st_number *numbers;        size_t n_numbers;
-	struct st_trunk *trunks;          size_t n_trunks;
+	struct st_user *users;
+	size_t n_users;
+	struct st_user_role *user_roles;
+	size_t n_user_roles;
+	struct st_agent *agents;
+	size_t n_agents;
+	struct st_queue *queues;
+	size_t n_queues;
+	struct st_member *members;
+	size_t n_members;
+	struct st_interaction *open;
+	size_t n_open; /* not closed */
+	struct st_session *sessions;
+	size_t n_sessions;
+	struct st_flag *flags;
+	size_t n_flags;
+	struct st_number *numbers;
+	size_t n_numbers;
+	struct st_trunk *trunks;
+	size_t n_trunks;
 	int64_t max_interaction_id;
 	int64_t max_user_id;
 	int64_t max_queue_id;
@@ -177,24 +187,26 @@ struct store_op {
 
 /* ---- reads ---- */
 struct store_ix_filter {
-	char state[24];          /* "" = any */
-	int64_t agent_user_id;   /* 0 = any */
-	int64_t queue_id;        /* 0 = any */
-	char direction[16];      /* "" = any */
-	int64_t from_ms, to_ms;  /* opened_at range, 0 = open */
-	int64_t before_id;       /* keyset cursor: rows with id < before_id, 0 = from newest */
-	int limit;               /* 1..200 */
+	char state[24];		/* "" = any */
+	int64_t agent_user_id;	/* 0 = any */
+	int64_t queue_id;	/* 0 = any */
+	char direction[16];	/* "" = any */
+	int64_t from_ms, to_ms; /* opened_at range, 0 = open */
+	int64_t before_id;	/* keyset cursor: rows with id < before_id, 0 = from newest */
+	int limit;		/* 1..200 */
 };
 
 struct store_ix_page {
-	struct st_interaction *rows; size_t n;
-	bool more;                   /* another page exists */
+	struct st_interaction *rows;
+	size_t n;
+	bool more; /* another page exists */
 };
 
 struct store_ix_detail {
 	bool found;
 	struct st_interaction ix;
-	struct st_activity *activity; size_t n_activity;
+	struct st_activity *activity;
+	size_t n_activity;
 };
 
 /* ---- the backend vtable ---- */
@@ -231,8 +243,8 @@ int store_apply_now(struct store *st, const struct store_op *ops, size_t n);
  * Queues n ops (copied) to be committed in one transaction with whatever else
  * is queued; done (may be NULL) runs on the loop after the commit.
  */
-int store_write(struct store *st, const struct store_op *ops, size_t n,
-		store_done_h *done, void *arg);
+int store_write(struct store *st, const struct store_op *ops, size_t n, store_done_h *done,
+		void *arg);
 /* Writes queued or in flight (shutdown waits for zero). */
 size_t store_pending(const struct store *st);
 

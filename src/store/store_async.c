@@ -31,7 +31,7 @@ struct store {
 	const struct store_backend *be;
 	void *bectx;
 	struct write_entry *head, *tail; /* queued, not yet in flight */
-	struct write_entry *batch;       /* in flight */
+	struct write_entry *batch;	 /* in flight */
 	size_t pending;
 	uv_work_t batch_req;
 };

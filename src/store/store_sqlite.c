@@ -28,7 +28,7 @@ struct migration {
 #include "migrations.h"
 
 #define MAX_READERS 64
-#define N_OPS (STORE_OP_TRUNK_SET + 1)
+#define N_OPS	    (STORE_OP_TRUNK_SET + 1)
 
 struct sqlite_be {
 	sqlite3 *writer;
@@ -49,20 +49,23 @@ static const char *op_sql[N_OPS][2] = {
 				  "WHERE id=?1"},
 	[STORE_OP_ROLE_GRANT] = {"INSERT OR IGNORE INTO user_roles(user_id,role) VALUES(?1,?2)"},
 	[STORE_OP_ROLE_REVOKE] = {"DELETE FROM user_roles WHERE user_id=?1 AND role=?2"},
-	[STORE_OP_AGENT_UPSERT] = {"INSERT INTO agents(user_id,presence,away_reason,"
-				   "presence_since,capacity,interaction_id) VALUES(?1,?2,?3,?4,?5,?6) "
-				   "ON CONFLICT(user_id) DO UPDATE SET presence=?2,away_reason=?3,"
-				   "presence_since=?4,capacity=?5,interaction_id=?6"},
-	[STORE_OP_PRESENCE_CHANGE] = {"INSERT INTO presence_history(user_id,at,from_state,"
-				      "to_state,reason,interaction_id) VALUES(?1,?2,?3,?4,?5,?6)",
-				      "UPDATE agents SET presence=?4,"
-				      "away_reason=CASE WHEN ?4='Away' THEN ?5 ELSE '' END,presence_since=?2,"
-				      "interaction_id=CASE WHEN ?4 IN ('CallingCustomer','Busy',"
-				      "'AfterCallWork','FailedConnectAgent') THEN ?6 ELSE 0 END "
-				      "WHERE user_id=?1"},
+	[STORE_OP_AGENT_UPSERT] =
+		{"INSERT INTO agents(user_id,presence,away_reason,"
+		 "presence_since,capacity,interaction_id) VALUES(?1,?2,?3,?4,?5,?6) "
+		 "ON CONFLICT(user_id) DO UPDATE SET presence=?2,away_reason=?3,"
+		 "presence_since=?4,capacity=?5,interaction_id=?6"},
+	[STORE_OP_PRESENCE_CHANGE] =
+		{"INSERT INTO presence_history(user_id,at,from_state,"
+		 "to_state,reason,interaction_id) VALUES(?1,?2,?3,?4,?5,?6)",
+		 "UPDATE agents SET presence=?4,"
+		 "away_reason=CASE WHEN ?4='Away' THEN ?5 ELSE '' END,presence_since=?2,"
+		 "interaction_id=CASE WHEN ?4 IN ('CallingCustomer','Busy',"
+		 "'AfterCallWork','FailedConnectAgent') THEN ?6 ELSE 0 END "
+		 "WHERE user_id=?1"},
 	[STORE_OP_QUEUE_INSERT] = {"INSERT INTO queues(id,name,priority,sl_threshold_s,max_wait_s)"
 				   " VALUES(?1,?2,?3,?4,?5)"},
-	[STORE_OP_MEMBER_ADD] = {"INSERT OR IGNORE INTO queue_members(queue_id,user_id) VALUES(?1,?2)"},
+	[STORE_OP_MEMBER_ADD] =
+		{"INSERT OR IGNORE INTO queue_members(queue_id,user_id) VALUES(?1,?2)"},
 	[STORE_OP_INTERACTION_INSERT] = {"INSERT INTO interactions(id,number,type,direction,state,"
 					 "queued,caller_number,queue_id,agent_user_id,linked_table,"
 					 "linked_number,opened_at,closed_at,close_reason) "
@@ -72,8 +75,9 @@ static const char *op_sql[N_OPS][2] = {
 					 "closed_at=?13,close_reason=?14 WHERE id=?1"},
 	[STORE_OP_ACTIVITY_INSERT] = {"INSERT INTO activity(interaction_id,at,kind,actor,text) "
 				      "VALUES(?1,?2,?3,?4,?5)"},
-	[STORE_OP_SESSION_INSERT] = {"INSERT INTO sessions(token_hash,user_id,created_at,expires_at)"
-				     " VALUES(?1,?2,?3,?4)"},
+	[STORE_OP_SESSION_INSERT] =
+		{"INSERT INTO sessions(token_hash,user_id,created_at,expires_at)"
+		 " VALUES(?1,?2,?3,?4)"},
 	[STORE_OP_SESSION_DELETE] = {"DELETE FROM sessions WHERE token_hash=?1"},
 	[STORE_OP_FLAG_SET] = {"INSERT INTO flags(name,value) VALUES(?1,?2) "
 			       "ON CONFLICT(name) DO UPDATE SET value=?2"},
@@ -177,8 +181,9 @@ static int prepare_ops(struct sqlite_be *be)
 		for (int j = 0; j < 2; j++) {
 			if (!op_sql[k][j])
 				continue;
-			if (sqlite3_prepare_v3(be->writer, op_sql[k][j], -1, SQLITE_PREPARE_PERSISTENT,
-					       &be->op_stmt[k][j], NULL) != SQLITE_OK) {
+			if (sqlite3_prepare_v3(be->writer, op_sql[k][j], -1,
+					       SQLITE_PREPARE_PERSISTENT, &be->op_stmt[k][j],
+					       NULL) != SQLITE_OK) {
 				log_error("prepare: %s", sqlite3_errmsg(be->writer));
 				return CC_ESTORE;
 			}
@@ -255,8 +260,8 @@ static void *grow(void *arr, size_t n, size_t *cap, size_t elem)
 	return realloc(arr, *cap * elem);
 }
 
-#define IX_COLS                                                                              \
-	"id,number,type,direction,state,queued,caller_number,queue_id,agent_user_id,"      \
+#define IX_COLS                                                                                    \
+	"id,number,type,direction,state,queued,caller_number,queue_id,agent_user_id,"              \
 	"linked_table,linked_number,opened_at,closed_at,close_reason"
 
 static void row_interaction(sqlite3_stmt *st, struct st_interaction *ix)
@@ -391,9 +396,9 @@ static int64_t scalar_i64(sqlite3 *db, const char *sql)
 	return v;
 }
 
-#define LOAD(sql, fn, field)                                                                 \
-	(err = err ? err                                                                     \
-		   : load_rows(db, sql, (row_fill_h *)fn, sizeof(*s->field), (void **)&s->field, \
+#define LOAD(sql, fn, field)                                                                       \
+	(err = err ? err                                                                           \
+		   : load_rows(db, sql, (row_fill_h *)fn, sizeof(*s->field), (void **)&s->field,   \
 			       &s->n_##field))
 
 static int be_load(void *p, struct st_snapshot *s)
@@ -404,16 +409,19 @@ static int be_load(void *p, struct st_snapshot *s)
 
 	memset(s, 0, sizeof(*s));
 	LOAD("SELECT id,user_name,name,email,mobile_phone,business_phone,password_hash,active,"
-	     "created_at,sip_ha1 FROM users ORDER BY id", row_user, users);
+	     "created_at,sip_ha1 FROM users ORDER BY id",
+	     row_user, users);
 	LOAD("SELECT user_id,role FROM user_roles", row_user_role, user_roles);
 	LOAD("SELECT user_id,presence,away_reason,presence_since,capacity,interaction_id "
-	     "FROM agents", row_agent, agents);
-	LOAD("SELECT id,name,priority,sl_threshold_s,max_wait_s FROM queues ORDER BY id",
-	     row_queue, queues);
+	     "FROM agents",
+	     row_agent, agents);
+	LOAD("SELECT id,name,priority,sl_threshold_s,max_wait_s FROM queues ORDER BY id", row_queue,
+	     queues);
 	LOAD("SELECT queue_id,user_id FROM queue_members", row_member, members);
 	LOAD("SELECT " IX_COLS " FROM interactions WHERE state IN ('new','work_in_progress')",
 	     row_interaction, open);
-	LOAD("SELECT token_hash,user_id,created_at,expires_at FROM sessions", row_session, sessions);
+	LOAD("SELECT token_hash,user_id,created_at,expires_at FROM sessions", row_session,
+	     sessions);
 	LOAD("SELECT name,value FROM flags", row_flag, flags);
 	LOAD("SELECT did,queue_id FROM numbers", row_number, numbers);
 	LOAD("SELECT name,address FROM trunks", row_trunk, trunks);
@@ -654,7 +662,8 @@ static int ix_get_query(sqlite3 *db, const char *number, struct store_ix_detail 
 		return rc == SQLITE_DONE ? 0 : CC_ESTORE;
 	snprintf(sql, sizeof(sql),
 		 "SELECT id,interaction_id,at,kind,actor,text FROM activity "
-		 "WHERE interaction_id=%lld ORDER BY id", (long long)d->ix.id);
+		 "WHERE interaction_id=%lld ORDER BY id",
+		 (long long)d->ix.id);
 	return load_rows(db, sql, (row_fill_h *)row_activity, sizeof(*d->activity),
 			 (void **)&d->activity, &d->n_activity);
 }
