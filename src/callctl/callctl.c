@@ -314,6 +314,7 @@ static void op_offer_cancel(void *arg, int64_t ix_id, struct user *u)
 	if (c && c->state == CALL_OFFERING && c->agent_user == u) {
 		call_timer_stop(c);
 		agent_leg_drop(cc, c);
+		c->state = CALL_QUEUED;
 	}
 }
 

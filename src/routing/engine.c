@@ -188,6 +188,23 @@ void engine_entry_remove(struct routing *r, struct ix *x)
 	(void)r;
 }
 
+/* The call stops ringing the agent it was offered to, if any. */
+static void entry_offer_cancel(struct routing *r, struct ix *x)
+{
+	struct user *u;
+
+	if (!x->entry || !x->entry->offered_to)
+		return;
+	u = routing_user_by_id(r, x->entry->offered_to);
+	x->entry->offered_to = 0;
+	if (!u)
+		return;
+	u->offered_ix = 0;
+	if (r->ops && r->ops->offer_cancel)
+		r->ops->offer_cancel(r->ops_arg, x->rec.id, u);
+	routing_dispatch_soon(r); /* the agent is free again */
+}
+
 int routing_ix_enqueue(struct routing *r, int64_t ix_id, int64_t queue_id, int priority)
 {
 	struct ix *x = routing_ix_by_id(r, ix_id);
@@ -205,7 +222,8 @@ int routing_ix_enqueue(struct routing *r, int64_t ix_id, int64_t queue_id, int p
 		free(c);
 		return -ENOMEM;
 	}
-	engine_entry_remove(r, x); /* overflow: leaves the old queue */
+	entry_offer_cancel(r, x);  /* overflow: stops ringing, */
+	engine_entry_remove(r, x); /* leaves the old queue */
 	x->rec.queue_id = q->rec.id;
 	err = ix_apply(c, x, IX_EV_ENQUEUE, NULL, q->rec.name, "system");
 	if (err) {
@@ -242,14 +260,7 @@ int routing_ix_caller_gone(struct routing *r, int64_t ix_id)
 
 	if (!x)
 		return CC_ENOTFOUND;
-	if (x->entry && x->entry->offered_to) {
-		struct user *u = routing_user_by_id(r, x->entry->offered_to);
-		if (u) {
-			u->offered_ix = 0;
-			if (r->ops && r->ops->offer_cancel)
-				r->ops->offer_cancel(r->ops_arg, ix_id, u);
-		}
-	}
+	entry_offer_cancel(r, x);
 	if (x->entry) {
 		queue_day_roll(x->entry->q);
 		x->entry->q->abandoned++;
@@ -324,9 +335,10 @@ int routing_offer_missed(struct routing *r, int64_t ix_id, struct user *u, const
 	struct change *c;
 	char text[160];
 
-	u->offered_ix = 0;
-	if (!x || !x->entry)
-		return CC_ENOTFOUND;
+	if (u->offered_ix == ix_id)
+		u->offered_ix = 0;
+	if (!x || !x->entry || x->entry->offered_to != u->rec.id)
+		return CC_ENOTFOUND; /* not (or no longer) ringing u */
 	x->entry->offered_to = 0;
 	entry_add_missed(x->entry, u->rec.id);
 	c = change_new(r, NULL, NULL);
@@ -408,7 +420,8 @@ static struct user *best_agent(struct routing *r, const struct qentry *en)
 	return best;
 }
 
-static void offer(struct routing *r, struct qentry *en, struct user *u)
+/* Rings u; false when the device could not be rung. */
+static bool offer(struct routing *r, struct qentry *en, struct user *u)
 {
 	en->offered_to = u->rec.id;
 	u->offered_ix = en->x->rec.id;
@@ -419,7 +432,9 @@ static void offer(struct routing *r, struct qentry *en, struct user *u)
 		en->offered_to = 0;
 		u->offered_ix = 0;
 		entry_add_missed(en, u->rec.id);
+		return false;
 	}
+	return true;
 }
 
 static int queue_cmp(const void *a, const void *b)
@@ -433,11 +448,16 @@ static int queue_cmp(const void *a, const void *b)
 
 static void dispatch(struct routing *r)
 {
-	struct queue *order[64];
-	size_t n = r->n_queues < 64 ? r->n_queues : 64;
+	size_t n = r->n_queues;
+	struct queue **order;
 
-	if (!r->ops || r->dispatching)
+	if (!r->ops || r->dispatching || !n)
 		return;
+	order = malloc(n * sizeof(*order));
+	if (!order) {
+		log_error("dispatch: out of memory");
+		return;
+	}
 	r->dispatching = true;
 	for (size_t i = 0; i < n; i++)
 		order[i] = &r->queues[i];
@@ -449,12 +469,17 @@ static void dispatch(struct routing *r)
 			next = en->next;
 			if (en->offered_to)
 				continue;
-			u = best_agent(r, en);
-			if (u)
-				offer(r, en, u);
+			/* A phone that cannot be rung skips that agent for
+			 * this call: try the next one (each member once). */
+			for (size_t tries = 0; tries < en->q->n_members; tries++) {
+				u = best_agent(r, en);
+				if (!u || offer(r, en, u))
+					break;
+			}
 		}
 	}
 	r->dispatching = false;
+	free(order);
 }
 
 void routing_queue_today(const struct routing *r, size_t i, uint32_t *offered, uint32_t *answered,

@@ -156,6 +156,8 @@ static void agent_load(struct routing *r, const struct st_agent *a)
 		u->presence = PRES_OFFLINE;
 	str_copy(u->away_reason, a->away_reason, sizeof(u->away_reason));
 	u->presence_since = a->presence_since;
+	/* longest idle survives a restart */
+	u->idle_since = u->presence == PRES_AVAILABLE ? a->presence_since : 0;
 	u->ix_id = a->interaction_id;
 	x = u->ix_id ? routing_ix_by_id(r, u->ix_id) : NULL;
 	str_copy(u->ix_number, x ? x->rec.number : "", sizeof(u->ix_number));
