@@ -1,0 +1,218 @@
+// Voice core (issue 3) with real SIP peers: sipp callers and baresip agents
+// that register with digest auth and auto-answer.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Server, tempDir, writeConfig } from './lib/server.mjs';
+import { Baresip, sipp, sendRaw, waitRegistered, wavInfo } from './lib/peers.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let sb, tok;
+
+async function until(what, fn, timeoutMs = 15000) {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}\n${sb.log.slice(-5000)}`);
+    await sleep(100);
+  }
+}
+
+async function presence(user) {
+  return (await sb.api('GET', `/api/v1/agents/${user}/presence`, { token: tok.admin })).body;
+}
+async function setPresence(user, status, reason) {
+  const body = reason ? { status, reason } : { status };
+  const r = await sb.api('PUT', `/api/v1/agents/${user}/presence`, { token: tok[user], body });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+}
+async function latest() {
+  const r = await sb.api('GET', '/api/v1/interactions?limit=1', { token: tok.admin });
+  return r.body.interactions[0];
+}
+async function detail(number) {
+  return (await sb.api('GET', `/api/v1/interactions/${number}`, { token: tok.admin })).body;
+}
+async function clear(user) {
+  const r = await sb.api('POST', `/api/v1/agents/${user}/clear`, { token: tok[user] });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+}
+
+before(async () => {
+  const cfg = writeConfig(tempDir('sb-cfg-'), 'calls:\n  greeting_ms: 600\n  offer_timeout: 3\n');
+  sb = await new Server({ args: ['--config', cfg] }).start();
+  tok = {};
+  for (const u of ['admin', 'mia', 'ned', 'beth', 'carl']) tok[u] = await sb.login(u);
+});
+after(async () => { await sb.stop(); });
+
+test('wrong digest gets 401, the right one registers', async () => {
+  const bad = await sipp(sb, 'register.xml', { user: 'ned', password: 'wrong-pass', expect: 401 });
+  assert.equal(bad.code, 0, bad.out);
+  const unknown = await sipp(sb, 'register.xml', { user: 'nobody', password: 'x', expect: 401 });
+  assert.equal(unknown.code, 0, unknown.out);
+  assert.equal((await presence('ned')).registered, false);
+  const ok = await sipp(sb, 'register.xml', { user: 'ned', password: 'demo-pass', expect: 200 });
+  assert.equal(ok.code, 0, ok.out);
+  assert.equal((await presence('ned')).registered, true);
+});
+
+test('an unknown number gets 404 with a reason; OPTIONS is answered', async () => {
+  const r = await sipp(sb, 'refused.xml', { service: '9999', expect: 404 });
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.messages, /SIP\/2.0 404 No such number/);
+  const o = await sipp(sb, 'options.xml', {});
+  assert.equal(o.code, 0, o.out);
+});
+
+test('caller hangs up before the queue: Closed Complete', async () => {
+  const r = await sipp(sb, 'caller.xml', { service: '5000', pauseMs: 200 });
+  assert.equal(r.code, 0, r.out);
+  const ix = await until('closed', async () => {
+    const x = await latest();
+    return x && x.state !== 'new' ? x : null;
+  });
+  assert.equal(ix.state, 'closed_complete');
+  assert.equal(ix.direction, 'inbound');
+  assert.equal(ix.caller_number, '15550199');
+});
+
+test('caller hangs up while queued: Closed Abandoned', async () => {
+  // Nobody is Available: the caller waits in Support, then hangs up.
+  const r = await sipp(sb, 'caller.xml', { service: '5000', pauseMs: 2500 });
+  assert.equal(r.code, 0, r.out);
+  const ix = await until('abandoned', async () => {
+    const x = await latest();
+    return x && x.state !== 'new' ? x : null;
+  });
+  assert.equal(ix.state, 'closed_abandoned');
+  assert.equal(ix.queue, 'Support');
+});
+
+test('a call reaches the longest-idle registered agent; audio both ways is recorded', async () => {
+  const ned = await new Baresip(sb, 'ned').start();
+  const beth = await new Baresip(sb, 'beth').start();
+  try {
+    await waitRegistered(sb, tok.admin, 'ned');
+    await waitRegistered(sb, tok.admin, 'beth');
+    await setPresence('beth', 'Available');
+    await sleep(50);
+    await setPresence('ned', 'Available'); // beth has been idle longer
+    const call = sipp(sb, 'caller.xml', { service: '5000', pauseMs: 7000 });
+    const ix = await until('assigned', async () => {
+      const x = await latest();
+      return x && x.state === 'work_in_progress' ? x : null;
+    });
+    assert.equal(ix.agent, 'beth');
+    assert.equal((await presence('beth')).presence, 'Busy');
+    assert.equal((await presence('ned')).presence, 'Available');
+    const r = await call;
+    assert.equal(r.code, 0, r.out);
+    await until('after call work', async () => (await presence('beth')).presence === 'AfterCallWork');
+    const d = await detail(ix.number);
+    assert.ok(d.activity.some((a) => a.kind === 'recording' && a.text.includes(`/api/v1/interactions/${ix.number}/recording`)));
+    const wav = join(sb.dataDir, 'recordings', `${ix.number}.wav`);
+    await until('recording file', async () => existsSync(wav) && wavInfo(wav).seconds > 0);
+    const all = wavInfo(wav);
+    const left = wavInfo(wav, 1);
+    const right = wavInfo(wav, 2);
+    assert.ok(all.seconds > 4 && all.seconds < 12, `recording length ${all.seconds}s`);
+    assert.ok(left.rms > 0.01, `caller channel RMS ${left.rms}`);
+    assert.ok(right.rms > 0.01, `agent channel RMS ${right.rms}`);
+    // Only the assigned agent and managers may fetch it, with Range.
+    const got = await fetch(`${sb.url}/api/v1/interactions/${ix.number}/recording`, {
+      headers: { authorization: `Bearer ${tok.beth}`, range: 'bytes=0-43' } });
+    assert.equal(got.status, 206);
+    assert.equal((await got.arrayBuffer()).byteLength, 44);
+    assert.match(got.headers.get('content-range'), /^bytes 0-43\/\d+$/);
+    const denied = await sb.api('GET', `/api/v1/interactions/${ix.number}/recording`, { token: tok.ned });
+    assert.equal(denied.status, 404);
+    const mia = await fetch(`${sb.url}/api/v1/interactions/${ix.number}/recording`, { headers: { authorization: `Bearer ${tok.mia}` } });
+    assert.equal(mia.status, 200);
+    assert.equal(mia.headers.get('content-type'), 'audio/wav');
+    await clear('beth');
+    assert.equal((await detail(ix.number)).state, 'closed_complete');
+  } finally {
+    await ned.stop();
+    await beth.stop();
+  }
+});
+
+test('a missed offer goes to the next agent; the first becomes Missed', async () => {
+  const ned = await new Baresip(sb, 'ned', { answer: 'manual' }).start(); // rings, never answers
+  const beth = await new Baresip(sb, 'beth').start();
+  try {
+    await waitRegistered(sb, tok.admin, 'ned');
+    await waitRegistered(sb, tok.admin, 'beth');
+    await setPresence('ned', 'Away', 'Reset');
+    await setPresence('ned', 'Available');
+    await sleep(50);
+    await setPresence('beth', 'Away', 'Reset');
+    await setPresence('beth', 'Available');
+    const call = sipp(sb, 'caller.xml', { service: '5000', pauseMs: 6000 });
+    const ix = await until('assigned', async () => {
+      const x = await latest();
+      return x && x.state === 'work_in_progress' ? x : null;
+    }, 20000);
+    assert.equal(ix.agent, 'beth');
+    assert.equal((await presence('ned')).presence, 'Missed');
+    const d = await detail(ix.number);
+    assert.ok(d.activity.some((a) => a.kind === 'offer' && /ned not answered/.test(a.text)));
+    assert.equal((await call).code, 0);
+    await until('acw', async () => (await presence('beth')).presence === 'AfterCallWork');
+    await clear('beth');
+  } finally {
+    await ned.stop();
+    await beth.stop();
+  }
+});
+
+test('an agent without the role pair, or without a registered phone, is never offered', async () => {
+  const carl = await new Baresip(sb, 'carl').start();
+  try {
+    await waitRegistered(sb, tok.admin, 'carl');
+    // carl goes Available with the pair, then loses a role while Available.
+    await sb.api('PUT', '/api/v1/users/carl/roles/awa_integration_user', { token: tok.admin });
+    await setPresence('carl', 'Available');
+    await sb.api('DELETE', '/api/v1/users/carl/roles/awa_integration_user', { token: tok.admin });
+    // beth has the roles and is Available, but her phone is unregistered.
+    const un = await sipp(sb, 'register.xml', { user: 'beth', password: 'demo-pass', expect: 200, expires: 0 });
+    assert.equal(un.code, 0, un.out);
+    assert.equal((await presence('beth')).registered, false);
+    await setPresence('beth', 'Away', 'x');
+    await setPresence('beth', 'Available');
+    await setPresence('ned', 'Away', 'Not in Billing today');
+    const mark = sb.log.length;
+    const r = await sipp(sb, 'caller.xml', { service: '5001', pauseMs: 2500 }); // Billing: beth, carl, ned
+    assert.equal(r.code, 0, r.out);
+    const ix = await until('closed', async () => {
+      const x = await latest();
+      return x && x.state !== 'new' ? x : null;
+    });
+    assert.equal(ix.state, 'closed_abandoned');
+    assert.equal(ix.agent, null);
+    assert.doesNotMatch(sb.log.slice(mark), /action=offer/, 'nobody may be offered');
+  } finally {
+    await carl.stop();
+  }
+});
+
+test('malformed SIP over UDP and TCP never crashes the server', async () => {
+  const corpus = [
+    'INVITE sip:5000@127.0.0.1 SIP/2.0\r\n\r\n',
+    'INVITE sip:5000@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bKx\r\nContent-Length: 99999\r\n\r\nv=0',
+    'REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: garbage\r\nFrom: <>\r\nTo: <>\r\nCall-ID: \r\nCSeq: x\r\n\r\n',
+    '\x00\x01\x02\x03\xff\xfe'.repeat(200),
+    'SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKnope\r\nCall-ID: none\r\nCSeq: 1 INVITE\r\n\r\n',
+    'OPTIONS sip:x SIP/2.0\r\n' + 'X-Long: ' + 'a'.repeat(60000) + '\r\n\r\n',
+    `INVITE sip:5000@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bK1\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:5000@127.0.0.1>\r\nCall-ID: bad-sdp-1\r\nCSeq: 1 INVITE\r\nContact: <sip:a@127.0.0.1:5999>\r\nContent-Type: application/sdp\r\nContent-Length: 20\r\n\r\nv=0\r\nm=audio x RTP\r\n`,
+  ];
+  await sendRaw(sb.sipPort, corpus, 'udp');
+  await sendRaw(sb.sipPort, corpus, 'tcp');
+  await sleep(500);
+  const o = await sipp(sb, 'options.xml', {});
+  assert.equal(o.code, 0, o.out);
+  assert.equal((await sb.api('GET', '/api/v1/health')).status, 200);
+});
