@@ -128,8 +128,8 @@ static void login_accepts_name_and_password(void **state)
 	char err[API_ERRSZ] = "stale";
 	union out o;
 
-	assert_int_equal(decode(D_LOGIN, "{\"user_name\":\"ada\",\"password\":\"s3cret!\"}", &o,
-				err), 0);
+	assert_int_equal(
+		decode(D_LOGIN, "{\"user_name\":\"ada\",\"password\":\"s3cret!\"}", &o, err), 0);
 	assert_string_equal(o.login.user_name, "ada");
 	assert_string_equal(o.login.password, "s3cret!");
 	assert_string_equal(err, ""); /* success clears a stale message */
@@ -140,8 +140,10 @@ static void login_accepts_any_key_order_and_whitespace(void **state)
 	char err[API_ERRSZ];
 	union out o;
 
-	assert_int_equal(decode(D_LOGIN, "\r\n { \"password\" : \"p\",\n\t\"user_name\":\"B.b\" }\n",
-				&o, err), 0);
+	assert_int_equal(decode(D_LOGIN,
+				"\r\n { \"password\" : \"p\",\n\t\"user_name\":\"B.b\" }\n", &o,
+				err),
+			 0);
 	assert_string_equal(o.login.user_name, "B.b"); /* login does not validate the name */
 	assert_string_equal(o.login.password, "p");
 }
@@ -154,7 +156,8 @@ static void presence_accepts_the_three_agent_statuses(void **state)
 	assert_int_equal(decode(D_PRESENCE, "{\"status\":\"Available\"}", &o, err), 0);
 	assert_int_equal(o.presence.status, PRES_AVAILABLE);
 	assert_string_equal(o.presence.reason, "");
-	assert_int_equal(decode(D_PRESENCE, "{\"status\":\"Offline\",\"reason\":\"\"}", &o, err), 0);
+	assert_int_equal(decode(D_PRESENCE, "{\"status\":\"Offline\",\"reason\":\"\"}", &o, err),
+			 0);
 	assert_int_equal(o.presence.status, PRES_OFFLINE);
 	assert_int_equal(decode(D_PRESENCE, "{\"reason\":\"Lunch\",\"status\":\"Away\"}", &o, err),
 			 0);
@@ -167,8 +170,10 @@ static void presence_keeps_utf8_reason(void **state)
 	char err[API_ERRSZ];
 	union out o;
 
-	assert_int_equal(decode(D_PRESENCE, "{\"status\":\"Away\",\"reason\":\"Caf\\u00e9 \xe2\x98\x95\"}",
-				&o, err), 0);
+	assert_int_equal(decode(D_PRESENCE,
+				"{\"status\":\"Away\",\"reason\":\"Caf\\u00e9 \xe2\x98\x95\"}", &o,
+				err),
+			 0);
 	assert_string_equal(o.presence.reason, "Caf\xc3\xa9 \xe2\x98\x95");
 }
 
@@ -191,8 +196,10 @@ static void clear_accepts_note_and_wrap_up_code(void **state)
 	char err[API_ERRSZ];
 	union out o;
 
-	assert_int_equal(decode(D_CLEAR, "{\"note\":\"Refund \\\"ok\\\"\\n\",\"wrap_up_code\":\"R1\"}",
-				&o, err), 0);
+	assert_int_equal(decode(D_CLEAR,
+				"{\"note\":\"Refund \\\"ok\\\"\\n\",\"wrap_up_code\":\"R1\"}", &o,
+				err),
+			 0);
 	assert_string_equal(o.clear.note, "Refund \"ok\"\n");
 	assert_string_equal(o.clear.wrap_up_code, "R1");
 }
@@ -216,7 +223,8 @@ static void user_create_fills_every_field(void **state)
 	assert_string_equal(o.user.rec.business_phone, "020.7946.0019");
 	assert_string_equal(o.user.password, "correct horse");
 	assert_int_equal(o.user.roles, ROLE_BIT(ROLE_OPENFRAME_USER) |
-					       ROLE_BIT(ROLE_INTERACTION_AGENT) | ROLE_BIT(ROLE_ADMIN));
+					       ROLE_BIT(ROLE_INTERACTION_AGENT) |
+					       ROLE_BIT(ROLE_ADMIN));
 	assert_false(o.user.rec.active);
 	assert_true(o.user.has_name && o.user.has_email && o.user.has_mobile &&
 		    o.user.has_business && o.user.has_password && o.user.has_roles &&
@@ -230,9 +238,12 @@ static void user_create_defaults_active_and_flags_absent_fields(void **state)
 	char err[API_ERRSZ];
 	union out o;
 
-	assert_int_equal(decode(D_CREATE, "{\"user_name\":\"7up\",\"name\":\"S\",\"password\":"
-					  "\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"}",
-				&o, err), 0);
+	assert_int_equal(
+		decode(D_CREATE,
+		       "{\"user_name\":\"7up\",\"name\":\"S\",\"password\":"
+		       "\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"}",
+		       &o, err),
+		0);
 	assert_true(o.user.rec.active);
 	assert_false(o.user.has_active);
 	assert_true(o.user.has_name && o.user.has_password);
@@ -246,10 +257,12 @@ static void user_create_accepts_empty_optional_strings_and_roles(void **state)
 	char err[API_ERRSZ];
 	union out o;
 
-	assert_int_equal(decode(D_CREATE, "{\"user_name\":\"a\",\"name\":\"A\",\"password\":"
-					  "\"12345678\",\"email\":\"\",\"mobile_phone\":\"\","
-					  "\"business_phone\":\"\",\"roles\":[],\"active\":true}",
-				&o, err), 0);
+	assert_int_equal(decode(D_CREATE,
+				"{\"user_name\":\"a\",\"name\":\"A\",\"password\":"
+				"\"12345678\",\"email\":\"\",\"mobile_phone\":\"\","
+				"\"business_phone\":\"\",\"roles\":[],\"active\":true}",
+				&o, err),
+			 0);
 	assert_true(o.user.has_email && o.user.has_mobile && o.user.has_business &&
 		    o.user.has_roles && o.user.has_active);
 	assert_string_equal(o.user.rec.email, "");
@@ -267,9 +280,11 @@ static void user_update_takes_only_what_is_present(void **state)
 	assert_false(o.user.rec.active);
 	assert_false(o.user.has_name || o.user.has_password || o.user.has_roles ||
 		     o.user.has_email || o.user.has_mobile || o.user.has_business);
-	assert_int_equal(decode(D_UPDATE, "{\"roles\":[\"awa_agent\",\"awa_integration_user\","
-					  "\"voice_manager\"],\"password\":\"new password\"}",
-				&o, err), 0);
+	assert_int_equal(decode(D_UPDATE,
+				"{\"roles\":[\"awa_agent\",\"awa_integration_user\","
+				"\"voice_manager\"],\"password\":\"new password\"}",
+				&o, err),
+			 0);
 	assert_int_equal(o.user.roles, ROLE_BIT(ROLE_AWA_AGENT) | ROLE_BIT(ROLE_AWA_INTEGRATION) |
 					       ROLE_BIT(ROLE_VOICE_MANAGER));
 	assert_true(o.user.has_roles && o.user.has_password);
@@ -285,7 +300,7 @@ struct bad {
 	const char *msg;
 };
 
-#define UCREATE_ALLOWED \
+#define UCREATE_ALLOWED                                                                            \
 	"(allowed: user_name, name, email, mobile_phone, business_phone, password, roles, active)"
 #define OK_USER "\"user_name\":\"bob\",\"name\":\"Bob\",\"password\":\"12345678\""
 
@@ -296,7 +311,8 @@ static const struct bad corpus[] = {
 	{D_CREATE, "", "the body is empty; expected a JSON object"},
 	{D_UPDATE, "\t", "the body is empty; expected a JSON object"},
 	{D_LOGIN, "{", "invalid JSON at line 1, column 1: string or '}' expected near end of file"},
-	{D_CLEAR, "{\"note\":\"a\"", "invalid JSON at line 1, column 11: '}' expected near end of file"},
+	{D_CLEAR, "{\"note\":\"a\"",
+	 "invalid JSON at line 1, column 11: '}' expected near end of file"},
 	{D_LOGIN, "{\"user_name\":'bob'}",
 	 "invalid JSON at line 1, column 14: invalid token near '''"},
 	{D_LOGIN, "{\"user_name\":\"a\",}",
@@ -306,10 +322,13 @@ static const struct bad corpus[] = {
 	{D_LOGIN, "{} {}", "invalid JSON at line 1, column 4: end of file expected near '{'"},
 	{D_LOGIN, "{\"user_name\":\"a\",\"user_name\":\"b\"}",
 	 "invalid JSON at line 1, column 28: duplicate object key near '\"user_name\"'"},
-	{D_CLEAR, "{\"note\":\"\xff\"}", "invalid JSON at line 1, column 9: unable to decode byte 0xff near '\"'"},
-	{D_CLEAR, "{\"note\":\"a\x01\"}", "invalid JSON at line 1, column 10: control character 0x1 near '\"a'"},
+	{D_CLEAR, "{\"note\":\"\xff\"}",
+	 "invalid JSON at line 1, column 9: unable to decode byte 0xff near '\"'"},
+	{D_CLEAR, "{\"note\":\"a\x01\"}",
+	 "invalid JSON at line 1, column 10: control character 0x1 near '\"a'"},
 	{D_CLEAR, "{\"n\\u0000\":1}",
-	 "invalid JSON at line 1, column 10: NUL byte in object key not supported near '\"n\\u0000\"'"},
+	 "invalid JSON at line 1, column 10: NUL byte in object key not supported near "
+	 "'\"n\\u0000\"'"},
 	{D_LOGIN, "42", "the body must be a JSON object"},
 	{D_LOGIN, "\"user_name\"", "the body must be a JSON object"},
 	{D_CLEAR, "null", "the body must be a JSON object"},
@@ -341,9 +360,11 @@ static const struct bad corpus[] = {
 	{D_PRESENCE, "{\"reason\":\"Lunch\"}", "'status' is required"},
 	{D_PRESENCE, "{\"status\":1}", "'status' must be a string"},
 	{D_PRESENCE, "{\"status\":[\"Away\"]}", "'status' must be a string"},
-	{D_PRESENCE, "{\"status\":\"available\"}", "'status' must be one of Available, Away, Offline"},
+	{D_PRESENCE, "{\"status\":\"available\"}",
+	 "'status' must be one of Available, Away, Offline"},
 	{D_PRESENCE, "{\"status\":\"\"}", "'status' must be one of Available, Away, Offline"},
-	{D_PRESENCE, "{\"status\":\"Away\\u0000x\",\"reason\":\"x\"}", "'status' contains a NUL byte"},
+	{D_PRESENCE, "{\"status\":\"Away\\u0000x\",\"reason\":\"x\"}",
+	 "'status' contains a NUL byte"},
 	{D_PRESENCE, "{\"status\":\"Busy\"}",
 	 "status 'Busy' is set by the system; an agent may ask for Available, Away or Offline"},
 	{D_PRESENCE, "{\"status\":\"CallingCustomer\"}",
@@ -358,13 +379,15 @@ static const struct bad corpus[] = {
 	{D_PRESENCE, "{\"status\":\"Missed\"}",
 	 "status 'Missed' is set by the system; an agent may ask for Available, Away or Offline"},
 	{D_PRESENCE, "{\"status\":\"Away\"}", "'reason' is required when status is Away"},
-	{D_PRESENCE, "{\"status\":\"Away\",\"reason\":\"\"}", "'reason' is required when status is Away"},
+	{D_PRESENCE, "{\"status\":\"Away\",\"reason\":\"\"}",
+	 "'reason' is required when status is Away"},
 	{D_PRESENCE, "{\"status\":\"Available\",\"reason\":\"Back\"}",
 	 "'reason' is only allowed with status Away"},
 	{D_PRESENCE, "{\"status\":\"Offline\",\"reason\":\"Bye\"}",
 	 "'reason' is only allowed with status Away"},
 	{D_PRESENCE, "{\"status\":\"Away\",\"reason\":false}", "'reason' must be a string"},
-	{D_PRESENCE, "{\"status\":\"Away\",\"reason\":\"a\\u0000\"}", "'reason' contains a NUL byte"},
+	{D_PRESENCE, "{\"status\":\"Away\",\"reason\":\"a\\u0000\"}",
+	 "'reason' contains a NUL byte"},
 	/* clear */
 	{D_CLEAR, "{\"note\":7}", "'note' must be a string"},
 	{D_CLEAR, "{\"wrap_up_code\":{}}", "'wrap_up_code' must be a string"},
@@ -388,7 +411,9 @@ static const struct bad corpus[] = {
 	 "'name' must not be empty"},
 	{D_CREATE, "{\"user_name\":\"bob\",\"name\":\"Bob\",\"password\":\"1234567\"}",
 	 "'password' must be at least 8 characters"},
-	{D_CREATE, "{\"user_name\":\"bob\",\"name\":\"Bob\",\"password\":\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"}",
+	{D_CREATE,
+	 "{\"user_name\":\"bob\",\"name\":\"Bob\",\"password\":"
+	 "\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"}",
 	 "'password' must be at least 8 characters"},
 	{D_CREATE, "{" OK_USER ",\"email\":\"bob\"}",
 	 "'email' is not an email address: expected one '@' with text on both sides"},
@@ -413,8 +438,10 @@ static const struct bad corpus[] = {
 	{D_CREATE, "{" OK_USER ",\"business_phone\":\"+1 555 0100 0100 0100 0100 0100 0\"}",
 	 "'business_phone' is longer than 31 characters"},
 	{D_CREATE, "{" OK_USER ",\"roles\":\"admin\"}", "'roles' must be an array of role names"},
-	{D_CREATE, "{" OK_USER ",\"roles\":[\"admin\",1]}", "'roles' must be an array of role names"},
-	{D_CREATE, "{" OK_USER ",\"roles\":[[\"admin\"]]}", "'roles' must be an array of role names"},
+	{D_CREATE, "{" OK_USER ",\"roles\":[\"admin\",1]}",
+	 "'roles' must be an array of role names"},
+	{D_CREATE, "{" OK_USER ",\"roles\":[[\"admin\"]]}",
+	 "'roles' must be an array of role names"},
 	{D_CREATE, "{" OK_USER ",\"roles\":[\"Admin\"]}", "unknown role 'Admin'"},
 	{D_CREATE, "{" OK_USER ",\"roles\":[\"\"]}", "unknown role ''"},
 	{D_CREATE, "{" OK_USER ",\"roles\":[\"admin\\u0000\"]}", "'roles' contains a NUL byte"},
@@ -479,7 +506,8 @@ static const struct limit limits[] = {
 	{D_CREATE, "name", ST_TEXT - 1, 'n', ",\"user_name\":\"u\",\"password\":\"12345678\""},
 	{D_CREATE, "password", 1023, 'p', ",\"user_name\":\"u\",\"name\":\"U\""},
 	{D_CREATE, "mobile_phone", ST_PHONE - 1, ' ',
-	 ",\"user_name\":\"u\",\"name\":\"U\",\"password\":\"12345678\",\"business_phone\":\"123\""},
+	 ",\"user_name\":\"u\",\"name\":\"U\",\"password\":\"12345678\",\"business_phone\":"
+	 "\"123\""},
 	{D_UPDATE, "business_phone", ST_PHONE - 1, ' ', ",\"mobile_phone\":\"123\""},
 	{D_UPDATE, "name", ST_TEXT - 1, 'n', ""},
 	{D_UPDATE, "password", 1023, 'p', ""},
@@ -532,13 +560,15 @@ static void user_name_of_63_passes_and_64_fails(void **state)
 	char err[API_ERRSZ], *b;
 	union out o;
 
-	b = body_with_len("user_name", ST_NAME - 1, 'z', ",\"name\":\"Z\",\"password\":\"12345678\"");
+	b = body_with_len("user_name", ST_NAME - 1, 'z',
+			  ",\"name\":\"Z\",\"password\":\"12345678\"");
 	assert_int_equal(decode(D_CREATE, b, &o, err), 0);
 	assert_int_equal(strlen(o.user.rec.user_name), ST_NAME - 1);
 	free(b);
 	b = body_with_len("user_name", ST_NAME, 'z', ",\"name\":\"Z\",\"password\":\"12345678\"");
 	assert_int_equal(decode(D_CREATE, b, &o, err), -EINVAL);
-	assert_string_equal(err, "'user_name' must be 1 to 63 characters of a-z, 0-9, '.', '_' or '-'");
+	assert_string_equal(err,
+			    "'user_name' must be 1 to 63 characters of a-z, 0-9, '.', '_' or '-'");
 	free(b);
 }
 
@@ -609,8 +639,9 @@ static void message_is_printable_ascii_even_when_cut_mid_character(void **state)
 	union out o;
 
 	/* 31 ASCII bytes then U+00E9: the 32-byte cut splits it */
-	assert_int_equal(decode(D_CLEAR, "{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9\xc3\xa9\":1}", &o,
-				err), -EINVAL);
+	assert_int_equal(
+		decode(D_CLEAR, "{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9\xc3\xa9\":1}", &o, err),
+		-EINVAL);
 	assert_string_equal(err, "unknown field 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa?...' (allowed: "
 				 "note, wrap_up_code)");
 	for (const char *p = err; *p; p++)
@@ -621,9 +652,10 @@ static void message_is_printable_ascii_even_when_cut_mid_character(void **state)
 
 static void valid_user_name_follows_the_rule(void **state)
 {
-	static const char *const good[] = {"a", "0", "ada", "ada.l", "a_b-c", "9lives", "a..", NULL};
-	static const char *const bad[] = {"", "A", "ada L", ".ada", "_a", "-a", "ad@", "caf\xc3\xa9",
-					  "a\tb", NULL};
+	static const char *const good[] = {"a",	    "0",      "ada", "ada.l",
+					   "a_b-c", "9lives", "a..", NULL};
+	static const char *const bad[] = {"",	"A",   "ada L",	      ".ada", "_a",
+					  "-a", "ad@", "caf\xc3\xa9", "a\tb", NULL};
 
 	for (size_t i = 0; good[i]; i++)
 		assert_true(req_valid_user_name(good[i]));
@@ -640,11 +672,24 @@ static void valid_user_name_follows_the_rule(void **state)
 
 static void valid_phone_follows_the_rule(void **state)
 {
-	static const char *const good[] = {"", "123", "+1 (555) 010-0100", "020.7946.0018",
-					    "12345678901234567890", "+ 1 2 3", "(((123)))", NULL};
-	static const char *const bad[] = {"12", "+", "   ", "123456789012345678901", "1+23",
-					  "555-CALL", "123#", "12\t3",
-					  "1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7", NULL};
+	static const char *const good[] = {"",
+					   "123",
+					   "+1 (555) 010-0100",
+					   "020.7946.0018",
+					   "12345678901234567890",
+					   "+ 1 2 3",
+					   "(((123)))",
+					   NULL};
+	static const char *const bad[] = {"12",
+					  "+",
+					  "   ",
+					  "123456789012345678901",
+					  "1+23",
+					  "555-CALL",
+					  "123#",
+					  "12\t3",
+					  "1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7",
+					  NULL};
 
 	for (size_t i = 0; good[i]; i++)
 		assert_true(req_valid_phone(good[i]));
@@ -715,33 +760,39 @@ int main(void)
 		cmocka_unit_test_setup_teardown(presence_accepts_the_three_agent_statuses, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(presence_keeps_utf8_reason, setup, teardown),
-		cmocka_unit_test_setup_teardown(clear_accepts_empty_body_as_no_note, setup, teardown),
-		cmocka_unit_test_setup_teardown(clear_accepts_note_and_wrap_up_code, setup, teardown),
+		cmocka_unit_test_setup_teardown(clear_accepts_empty_body_as_no_note, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(clear_accepts_note_and_wrap_up_code, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(user_create_fills_every_field, setup, teardown),
 		cmocka_unit_test_setup_teardown(user_create_defaults_active_and_flags_absent_fields,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(user_create_accepts_empty_optional_strings_and_roles,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			user_create_accepts_empty_optional_strings_and_roles, setup, teardown),
 		cmocka_unit_test_setup_teardown(user_update_takes_only_what_is_present, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(malformed_bodies_get_exact_messages, setup, teardown),
-		cmocka_unit_test_setup_teardown(fields_at_their_limit_pass_and_one_more_fails, setup,
+		cmocka_unit_test_setup_teardown(malformed_bodies_get_exact_messages, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(fields_at_their_limit_pass_and_one_more_fails,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(email_at_its_limit_passes_and_one_more_fails, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(user_name_of_63_passes_and_64_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(user_name_of_63_passes_and_64_fails, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(raw_nul_byte_in_the_body_is_invalid_json, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(body_length_is_respected_without_a_terminator, setup,
+		cmocka_unit_test_setup_teardown(body_length_is_respected_without_a_terminator,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(deep_nesting_is_refused_not_a_crash, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(deep_nesting_is_refused_not_a_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(message_is_truncated_to_esz_and_terminated, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(message_is_printable_ascii_even_when_cut_mid_character,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			message_is_printable_ascii_even_when_cut_mid_character, setup, teardown),
 		cmocka_unit_test_setup_teardown(valid_user_name_follows_the_rule, setup, teardown),
 		cmocka_unit_test_setup_teardown(valid_phone_follows_the_rule, setup, teardown),
-		cmocka_unit_test_setup_teardown(out_of_memory_is_enomem_without_leaks, setup, teardown),
+		cmocka_unit_test_setup_teardown(out_of_memory_is_enomem_without_leaks, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
