@@ -65,9 +65,9 @@ static const char *const clear_fields[] = {"note", "wrap_up_code", NULL};
 static const char *const user_create_fields[] = {"user_name",	 "name",	   "email",
 						 "mobile_phone", "business_phone", "password",
 						 "roles",	 "active",	   NULL};
-/* The same less user_name, which has its own message on update. */
+/* The same less user_name and roles, which have their own messages on update. */
 static const char *const user_update_fields[] = {
-	"name", "email", "mobile_phone", "business_phone", "password", "roles", "active", NULL};
+	"name", "email", "mobile_phone", "business_phone", "password", "active", NULL};
 
 /* ---- errors ---- */
 
@@ -495,6 +495,10 @@ static int user_update(struct jr *j, struct req_user *r)
 		return jr_fail(j, "nothing to update");
 	if (json_object_get(j->o, "user_name"))
 		return jr_fail(j, "'user_name' cannot be changed");
+	/* Roles change one at a time, with their own events and checks. */
+	if (json_object_get(j->o, "roles"))
+		return jr_fail(j, "'roles' cannot be changed here; use PUT or DELETE "
+				  "/api/v1/users/{user_name}/roles/{role}");
 	rc = jr_fields(j, user_update_fields);
 	if (!rc)
 		rc = jr_str(j, "name", JR_NONEMPTY, r->rec.name, sizeof(r->rec.name), &r->has_name);

@@ -113,6 +113,7 @@ static void rec_done(void *arg)
 		api_reply_error(q, 404, "not_found", "interaction %s has no recording", q->segs[3]);
 	} else if (j->err == -ERANGE) {
 		snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)j->size);
+		str_copy(q->content_range, cr, sizeof(q->content_range));
 		api_reply_error(q, 416, "range_not_satisfiable", "the recording has %llu bytes",
 				(unsigned long long)j->size);
 	} else if (j->err == -EINVAL) {

@@ -280,14 +280,9 @@ static void user_update_takes_only_what_is_present(void **state)
 	assert_false(o.user.rec.active);
 	assert_false(o.user.has_name || o.user.has_password || o.user.has_roles ||
 		     o.user.has_email || o.user.has_mobile || o.user.has_business);
-	assert_int_equal(decode(D_UPDATE,
-				"{\"roles\":[\"awa_agent\",\"awa_integration_user\","
-				"\"voice_manager\"],\"password\":\"new password\"}",
-				&o, err),
-			 0);
-	assert_int_equal(o.user.roles, ROLE_BIT(ROLE_AWA_AGENT) | ROLE_BIT(ROLE_AWA_INTEGRATION) |
-					       ROLE_BIT(ROLE_VOICE_MANAGER));
-	assert_true(o.user.has_roles && o.user.has_password);
+	assert_int_equal(decode(D_UPDATE, "{\"password\":\"new password\"}", &o, err), 0);
+	assert_false(o.user.has_roles);
+	assert_true(o.user.has_password);
 	assert_string_equal(o.user.password, "new password");
 	assert_false(o.user.rec.active);
 	assert_false(o.user.has_active);
@@ -342,7 +337,7 @@ static const struct bad corpus[] = {
 	{D_CREATE, "{" OK_USER ",\"id\":7}", "unknown field 'id' " UCREATE_ALLOWED},
 	{D_UPDATE, "{\"password_hash\":\"x\"}",
 	 "unknown field 'password_hash' (allowed: name, email, mobile_phone, business_phone, "
-	 "password, roles, active)"},
+	 "password, active)"},
 	{D_CLEAR, "{\"caf\xc3\xa9\":1}", "unknown field 'caf?\?' (allowed: note, wrap_up_code)"},
 	{D_CLEAR, "{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":1}",
 	 "unknown field 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...' (allowed: note, wrap_up_code)"},
@@ -461,8 +456,10 @@ static const struct bad corpus[] = {
 	 "'email' is not an email address: expected one '@' with text on both sides"},
 	{D_UPDATE, "{\"mobile_phone\":\"+\"}",
 	 "'mobile_phone' is not a phone number: it must have 3 to 20 digits"},
-	{D_UPDATE, "{\"roles\":{\"admin\":true}}", "'roles' must be an array of role names"},
-	{D_UPDATE, "{\"roles\":[\"supervisor\"]}", "unknown role 'supervisor'"},
+	{D_UPDATE, "{\"roles\":{\"admin\":true}}",
+	 "'roles' cannot be changed here; use PUT or DELETE /api/v1/users/{user_name}/roles/{role}"},
+	{D_UPDATE, "{\"roles\":[\"supervisor\"]}",
+	 "'roles' cannot be changed here; use PUT or DELETE /api/v1/users/{user_name}/roles/{role}"},
 	{D_UPDATE, "{\"active\":\"no\"}", "'active' must be a boolean"},
 };
 
@@ -716,7 +713,7 @@ static const struct {
 	{D_CLEAR, "{\"note\":\"n\",\"wrap_up_code\":\"w\"}"},
 	{D_CREATE, "{" OK_USER ",\"email\":\"b@x\",\"roles\":[\"admin\",\"awa_agent\"],"
 		   "\"active\":true,\"mobile_phone\":\"123\"}"},
-	{D_UPDATE, "{\"name\":\"N\",\"roles\":[]}"},
+	{D_UPDATE, "{\"name\":\"N\",\"email\":\"n@example.com\"}"},
 };
 
 static void out_of_memory_is_enomem_without_leaks(void **state)
