@@ -8,7 +8,7 @@
 PKGS     := libuv libwebsockets jansson sqlite3 libsodium yaml-0.1 sofia-sip-ua sndfile spandsp
 # Modules still being written are kept out of the build (and their tests and
 # fuzzers with them) until they are wired in: `make WIP= ...` builds all.
-WIP      ?= sip media callctl
+WIP      ?= sip callctl
 CC       ?= cc
 CSTD     := -std=c11 -D_GNU_SOURCE
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
@@ -49,8 +49,8 @@ $(B)/%.o: %.c $(HDRS) $(B)/gen/migrations.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(B)/libsb.a: $(OBJ)
-	ar rcs $@ $^
+$(B)/libsb.a: $(OBJ) Makefile
+	rm -f $@ && ar rcs $@ $(OBJ)
 
 $(B)/switchboard: $(B)/src/main.o $(B)/libsb.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)

@@ -36,8 +36,8 @@ int rtp_build(uint8_t *buf, size_t size, const struct rtp_hdr *h);
 int rtp_dtmf_parse(const uint8_t *p, size_t len, char *digit, bool *end, uint16_t *duration);
 
 /* ---- G.711 ---- */
-void g711_decode(enum media_codec c, const uint8_t *in, int16_t *out, size_t n);
-void g711_encode(enum media_codec c, const int16_t *in, uint8_t *out, size_t n);
+void media_g711_decode(enum media_codec c, const uint8_t *in, int16_t *out, size_t n);
+void media_g711_encode(enum media_codec c, const int16_t *in, uint8_t *out, size_t n);
 
 /* ---- the engine and its legs ---- */
 struct media_cfg {

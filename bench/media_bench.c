@@ -1,0 +1,357 @@
+/*
+ * media_bench.c — N bridged + recorded G.711 calls through src/media on one
+ * libuv loop, driven by a UDP sender thread at 50 packets/s per stream.
+ *
+ * Build (release flags, from the repository root):
+ *   gcc -std=c11 -D_GNU_SOURCE -O2 -g -Isrc -o build/media_bench bench/media_bench.c \
+ *       src/media/?*.c src/core/util.c \
+ *       $(pkg-config --cflags --libs libuv spandsp sndfile libsodium) -lpthread -lm
+ * Run:
+ *   build/media_bench N [seconds=20] [record_dir=/tmp/media_bench] [transcode=0] [record=1]
+ *
+ * What it does: allocates 2N legs (caller, agent) from 20000-29999, bridges
+ * each pair and records it to <record_dir>/<i>.wav. The far ends are a few
+ * sockets in a sender thread (each leg's SDP peer is one of them): every
+ * 20 ms it sends one 160-byte PCMU packet to every leg (sendmmsg) and counts
+ * what the bridges relay back (recvmmsg). After 2 s of warm-up it measures
+ * for `seconds`: CPU of the loop thread (CLOCK_THREAD_CPUTIME_ID), packets
+ * sent to the server vs relayed back (lost = the difference, counted after
+ * the sender stops and the pipes drain), the legs' own loss counters, and
+ * RSS growth per call (VmRSS after warm-up minus VmRSS before the legs).
+ * transcode=1 makes the agent legs PCMA (PCMU<->PCMA transcoding).
+ */
+#include "media/media.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NFAR  8
+#define BATCH 64
+
+struct bench {
+	int n, seconds, transcode, record;
+	uint64_t iter_max_ms, iter_last;
+	uv_check_t chk;
+	char dir[256];
+	uv_loop_t loop;
+	struct media *m;
+	struct mleg **legs; /* 2n: caller 2i, agent 2i+1 */
+	int far_fd[NFAR], far_port[NFAR];
+	int *leg_port;
+	pthread_t tid;
+	atomic_bool sending, stop;
+	atomic_uint_fast64_t sent, received;
+	uint64_t sent_mark, recv_mark;
+	int recs_open;
+	double cpu0, wall0, rss_base, rss_calls, wait0, sender_cpu, proc0;
+	uv_timer_t t;
+	int phase;
+};
+
+static double now_s(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Seconds this thread waited on a run queue (ready but not running). */
+static double runq_wait_s(void)
+{
+	unsigned long long run = 0, wait = 0;
+	FILE *f = fopen("/proc/thread-self/schedstat", "r");
+
+	if (f && fscanf(f, "%llu %llu", &run, &wait) != 2)
+		wait = 0;
+	if (f)
+		fclose(f);
+	return wait / 1e9;
+}
+
+static double rss_kb(void)
+{
+	char line[256];
+	double kb = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmRSS:", 6))
+			kb = atof(line + 6);
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/* ---- the far ends (sender thread) ---- */
+static int far_open(int *port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0), sz = 4 << 20;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
+		abort();
+	getsockname(fd, (struct sockaddr *)&sa, &len);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+static void far_drain(struct bench *b)
+{
+	static uint8_t buf[BATCH][256];
+	struct mmsghdr mh[BATCH];
+	struct iovec iov[BATCH];
+
+	for (int f = 0; f < NFAR; f++) {
+		int got;
+
+		do {
+			for (int i = 0; i < BATCH; i++) {
+				iov[i] = (struct iovec){buf[i], sizeof(buf[i])};
+				mh[i] = (struct mmsghdr){
+					.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
+			}
+			got = recvmmsg(b->far_fd[f], mh, BATCH, MSG_DONTWAIT, NULL);
+			if (got > 0)
+				b->received += (uint64_t)got;
+		} while (got == BATCH);
+	}
+}
+
+/* One 20 ms round: a packet to every leg, in batches per far socket. */
+static void far_send_round(struct bench *b, uint16_t seq, uint32_t ts)
+{
+	static uint8_t pkt[BATCH][172];
+	static struct sockaddr_in to[BATCH];
+	struct mmsghdr mh[BATCH];
+	struct iovec iov[BATCH];
+	int total = 2 * b->n;
+
+	for (int base = 0; base < total; base += BATCH) {
+		int k = total - base < BATCH ? total - base : BATCH;
+		int f = (base / BATCH) % NFAR;
+
+		for (int i = 0; i < k; i++) {
+			int leg = base + i;
+			struct rtp_hdr h = {.pt = (leg & 1) && b->transcode ? 8 : 0,
+					    .seq = seq,
+					    .ts = ts,
+					    .ssrc = 0x5000u + (unsigned)leg};
+			uint8_t pl[160];
+
+			for (int j = 0; j < 160; j++)
+				pl[j] = (uint8_t)(0x20 +
+						  ((j + leg) & 0x3f)); /* loud, not silence */
+			h.payload = pl, h.payload_len = 160;
+			rtp_build(pkt[i], sizeof(pkt[i]), &h);
+			to[i] = (struct sockaddr_in){.sin_family = AF_INET,
+						     .sin_port = htons((uint16_t)b->leg_port[leg]),
+						     .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+			iov[i] = (struct iovec){pkt[i], 172};
+			mh[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &to[i],
+							     .msg_namelen = sizeof(to[i]),
+							     .msg_iov = &iov[i],
+							     .msg_iovlen = 1}};
+		}
+		for (int done = 0; done < k;) {
+			int r = sendmmsg(b->far_fd[f], mh + done, (unsigned)(k - done), 0);
+			if (r <= 0)
+				break;
+			done += r;
+		}
+		b->sent += (uint64_t)k;
+	}
+}
+
+static void *sender_main(void *arg)
+{
+	struct bench *b = arg;
+	struct pollfd pf[NFAR];
+	double next = now_s(CLOCK_MONOTONIC);
+	uint16_t seq = 1;
+	uint32_t ts = 0;
+
+	for (int f = 0; f < NFAR; f++)
+		pf[f] = (struct pollfd){.fd = b->far_fd[f], .events = POLLIN};
+	while (!b->stop) {
+		double wait = next - now_s(CLOCK_MONOTONIC);
+
+		if (wait <= 0) {
+			if (b->sending)
+				far_send_round(b, seq++, ts += 160);
+			next += 0.020;
+			continue;
+		}
+		poll(pf, NFAR, (int)(wait * 1000) + 1);
+		far_drain(b);
+	}
+	return NULL;
+}
+
+/* ---- the loop side ---- */
+static void rec_done(int err, uint64_t frames, void *arg)
+{
+	struct bench *b = arg;
+
+	if (err)
+		fprintf(stderr, "recording failed: %d\n", err);
+	b->recs_open--;
+}
+
+static void stats_sum(struct bench *b, struct media_stats *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (int i = 0; i < 2 * b->n; i++) {
+		struct media_stats st;
+
+		mleg_stats(b->legs[i], &st);
+		sum->rx_packets += st.rx_packets, sum->tx_packets += st.tx_packets;
+		sum->rx_lost += st.rx_lost, sum->rx_bad += st.rx_bad;
+	}
+}
+
+static void bench_report(struct bench *b, double cpu, double wall)
+{
+	struct media_stats s;
+	uint64_t sent = b->sent, recv = b->received;
+
+	stats_sum(b, &s);
+	printf("calls=%d transcode=%d record=%d seconds=%.1f longest_loop_iteration=%llu ms\n",
+	       b->n, b->transcode, b->record, wall, (unsigned long long)b->iter_max_ms);
+	printf("loop_cpu=%.1f%% (of one core) loop_runqueue_wait=%.2f s process_cpu=%.0f%% "
+	       "(loop + generator + pool)\n",
+	       100 * cpu / wall, b->wait0, 100 * b->proc0 / wall);
+	/* sent -> server rx (kernel drops before us) -> server tx -> back (generator's drops) */
+	printf("packets sent=%llu server_rx=%llu server_tx=%llu relayed_back=%llu\n",
+	       (unsigned long long)sent, (unsigned long long)s.rx_packets,
+	       (unsigned long long)s.tx_packets, (unsigned long long)recv);
+	printf("lost_end_to_end=%lld lost_in_server=%lld (not received %lld, not relayed %lld) "
+	       "server_seq_gaps=%llu rx_bad=%llu\n",
+	       (long long)(sent - recv), (long long)(sent - s.tx_packets),
+	       (long long)(sent - s.rx_packets), (long long)(s.rx_packets - s.tx_packets),
+	       (unsigned long long)s.rx_lost, (unsigned long long)s.rx_bad);
+	printf("rss_base=%.0f KB rss_with_calls=%.0f KB per_call=%.1f KB\n", b->rss_base,
+	       b->rss_calls, (b->rss_calls - b->rss_base) / b->n);
+}
+
+static void bench_phase(uv_timer_t *t)
+{
+	struct bench *b = t->data;
+
+	switch (b->phase++) {
+	case 0: /* warm-up over: start measuring */
+		b->cpu0 = now_s(CLOCK_THREAD_CPUTIME_ID);
+		b->wait0 = runq_wait_s();
+		b->proc0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+		b->wall0 = now_s(CLOCK_MONOTONIC);
+		b->rss_calls = rss_kb();
+		uv_timer_start(t, bench_phase, (uint64_t)b->seconds * 1000, 0);
+		break;
+	case 1: { /* window over: stop the sender, let the pipes drain */
+		double cpu = now_s(CLOCK_THREAD_CPUTIME_ID) - b->cpu0;
+		double wall = now_s(CLOCK_MONOTONIC) - b->wall0;
+
+		b->rss_calls = b->rss_calls > rss_kb() ? b->rss_calls : rss_kb();
+		b->sending = false;
+		b->cpu0 = cpu, b->wall0 = wall;
+		b->wait0 = runq_wait_s() - b->wait0;
+		b->proc0 = now_s(CLOCK_PROCESS_CPUTIME_ID) - b->proc0;
+		uv_timer_start(t, bench_phase, 500, 0);
+		break;
+	}
+	case 2:
+		b->stop = true;
+		pthread_join(b->tid, NULL);
+		far_drain(b);
+		bench_report(b, b->cpu0, b->wall0);
+		for (int i = 0; i < b->n; i++)
+			media_record_stop(b->legs[2 * i], rec_done, b);
+		for (int i = 0; i < 2 * b->n; i++)
+			mleg_free(b->legs[i]);
+		media_free(b->m);
+		uv_close((uv_handle_t *)t, NULL);
+		uv_close((uv_handle_t *)&b->chk, NULL);
+		break;
+	}
+}
+
+/* The longest loop iteration seen (a starved clock shows here first). */
+static void iter_check(uv_check_t *c)
+{
+	struct bench *b = c->data;
+	uint64_t now = uv_hrtime() / 1000000;
+
+	if (b->iter_last && now - b->iter_last > b->iter_max_ms && b->phase == 1)
+		b->iter_max_ms = now - b->iter_last;
+	b->iter_last = now;
+}
+
+static void bench_setup(struct bench *b)
+{
+	struct media_cfg cfg = {.address = "127.0.0.1", .port_min = 20000, .port_max = 29999};
+	char path[512];
+
+	if (media_alloc(&b->m, &b->loop, &cfg))
+		abort();
+	for (int f = 0; f < NFAR; f++)
+		b->far_fd[f] = far_open(&b->far_port[f]);
+	b->legs = calloc((size_t)(2 * b->n), sizeof(*b->legs));
+	b->leg_port = calloc((size_t)(2 * b->n), sizeof(int));
+	b->rss_base = rss_kb();
+	for (int i = 0; i < 2 * b->n; i++) {
+		int f = (i / BATCH) % NFAR; /* the far socket that sends to this leg */
+		enum media_codec c = (i & 1) && b->transcode ? MEDIA_PCMA : MEDIA_PCMU;
+
+		if (mleg_alloc(&b->legs[i], b->m, (uint64_t)i))
+			abort();
+		b->leg_port[i] = mleg_port(b->legs[i]);
+		mleg_set_remote(b->legs[i], "127.0.0.1", b->far_port[f], c, 101);
+	}
+	mkdir(b->dir, 0755);
+	for (int i = 0; i < b->n; i++) {
+		media_bridge(b->legs[2 * i], b->legs[2 * i + 1]);
+		snprintf(path, sizeof(path), "%s/%d.wav", b->dir, i);
+		if (b->record && !media_record_start(b->legs[2 * i], b->legs[2 * i + 1], path))
+			b->recs_open++;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct bench b;
+
+	b.n = argc > 1 ? atoi(argv[1]) : 200;
+	b.seconds = argc > 2 ? atoi(argv[2]) : 20;
+	snprintf(b.dir, sizeof(b.dir), "%s", argc > 3 ? argv[3] : "/tmp/media_bench");
+	b.transcode = argc > 4 ? atoi(argv[4]) : 0;
+	b.record = argc > 5 ? atoi(argv[5]) : 1;
+	log_level_set(LOG_WARN);
+	uv_loop_init(&b.loop);
+	bench_setup(&b);
+	b.sending = true;
+	pthread_create(&b.tid, NULL, sender_main, &b);
+	uv_timer_init(&b.loop, &b.t);
+	b.t.data = &b;
+	uv_timer_start(&b.t, bench_phase, 2000, 0);
+	uv_check_init(&b.loop, &b.chk);
+	b.chk.data = &b;
+	uv_check_start(&b.chk, iter_check);
+	uv_unref((uv_handle_t *)&b.chk);
+	uv_run(&b.loop, UV_RUN_DEFAULT);
+	printf("recordings still open at exit: %d\n", b.recs_open);
+	uv_loop_close(&b.loop);
+	return 0;
+}

@@ -1,0 +1,172 @@
+/*
+ * media_int.h — private structures of the media module (CONVENTIONS.md §1).
+ * Only the .c files of src/media include this header.
+ *
+ * Ownership in one picture:
+ *   struct media  (mem_zalloc; refs: the owner, every open leg, every
+ *                  recorder until its file is closed, the clock timer)
+ *     ├─ legs     all open legs (intrusive list), each with two uv_udp_t
+ *     ├─ players  legs that play or send DTMF (walked by the clock)
+ *     └─ recs     running recordings (walked by the clock)
+ */
+#ifndef SB_MEDIA_INT_H
+#define SB_MEDIA_INT_H
+
+#include "media/media.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#define MEDIA_PKT_MAX	 1500 /* largest datagram we read or build */
+#define MEDIA_HDR_LEN	 12
+#define MEDIA_CLOCK_MS	 20
+#define MEDIA_CLOCK_MAXF 5    /* frames one tick may catch up */
+#define DTMF_QUEUE	 16   /* digits waiting to be sent on one leg */
+#define JB_SAMPLES	 2048 /* jitter ring per recorded side (256 ms), power of 2 */
+#define JB_DELAY	 320  /* 40 ms of playout delay for the recorder */
+#define REC_CHUNK_FRAMES 50   /* 1 s of audio per pool write */
+#define RX_BATCH	 8    /* datagrams read per socket wake-up (read budget) */
+
+/* Intrusive doubly linked list (libre/Linux style). */
+struct mlist {
+	struct mlist *prev, *next;
+};
+void mlist_init(struct mlist *h);
+void mlist_add(struct mlist *h, struct mlist *n);
+void mlist_del(struct mlist *n); /* safe on an unlinked node */
+bool mlist_linked(const struct mlist *n);
+#define mlist_entry(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
+
+/* Our outgoing RTP stream towards one far end: SSRC, seq and ts are ours. */
+struct mstream {
+	uint32_t ssrc;
+	uint16_t seq;	  /* next sequence number to send */
+	uint32_t ts;	  /* next timestamp (samples) */
+	bool anchored;	  /* relay mapping valid */
+	uint32_t in_ssrc; /* relayed stream the offsets belong to */
+	uint16_t seq_off; /* out = in + off, while relaying */
+	uint32_t ts_off;
+	bool marker_next; /* set M on the next packet (new talkspurt) */
+};
+
+/* Playback state (built-in audio is referenced, anything else copied). */
+struct mplay {
+	const int16_t *pcm;
+	int16_t *own; /* our copy, NULL for built-in audio */
+	size_t n, pos;
+	bool loop, active;
+};
+
+/* RFC 4733 sender: the digit in flight and a small queue behind it. */
+struct mdtmf_tx {
+	char q[DTMF_QUEUE];
+	unsigned head, count;
+	int step;    /* packets sent for the current digit, -1 = idle */
+	uint32_t ts; /* event timestamp */
+};
+
+/* One recorded side: samples keyed by RTP timestamp, zero = silence. */
+struct jbuf {
+	int16_t ring[JB_SAMPLES];
+	uint32_t read_ts; /* RTP ts of the next sample the clock takes */
+	bool started;
+};
+
+struct mrec_chunk {
+	struct mrec_chunk *next;
+	size_t frames; /* stereo frames used */
+	int16_t pcm[REC_CHUNK_FRAMES * MEDIA_FRAME * 2];
+};
+
+struct mrec;
+
+struct mleg {
+	struct media *m;
+	uint64_t id;
+	int port, pair;	     /* RTP port; index in m->ports */
+	uv_poll_t rtp, rtcp; /* readiness of fd[0] (RTP), fd[1] (RTCP) */
+	int fd[2];
+	int open_handles; /* freed when both closed */
+	bool closing, muted, has_remote;
+	struct sockaddr_storage remote;
+	socklen_t remote_len;
+	enum media_codec codec;
+	int dtmf_pt; /* far end's telephone-event pt, -1 none */
+	struct mstream out;
+	struct mleg *peer; /* bridge partner */
+	struct mplay play;
+	struct mdtmf_tx dtx;
+	struct mlist le;  /* in m->legs */
+	struct mlist ple; /* in m->players while playing or sending DTMF */
+	struct mrec *rec; /* recording this leg feeds, or NULL */
+	int rec_side;	  /* 0 left, 1 right */
+	/* receive side */
+	bool rx_seen;
+	uint16_t rx_seq;
+	uint32_t rx_end_ts; /* ts of the last DTMF event whose end we raised */
+	bool rx_end_valid;
+	mleg_dtmf_h *dtmf_h;
+	void *dtmf_arg;
+	struct media_stats st;
+};
+
+struct media {
+	uv_loop_t *loop;
+	struct media_cfg cfg;
+	struct sockaddr_storage bind_addr;
+	uint8_t *ports; /* 1 = pair in use */
+	int npairs, cursor, nused;
+	size_t nlegs;
+	bool closing;
+	uv_timer_t clock;
+	bool clock_on;
+	uint64_t clock_base, clock_done; /* ms origin, frames produced since */
+	struct mlist legs, players, recs;
+	struct mrec_chunk *chunk_free; /* recycled recorder chunks */
+	size_t chunk_nfree;
+	/* one recvmmsg's worth of buffers, shared by every leg (loop thread) */
+	uint8_t rxbuf[RX_BATCH][MEDIA_PKT_MAX + 64];
+	struct sockaddr_storage rxaddr[RX_BATCH];
+	struct iovec rxiov[RX_BATCH];
+	struct mmsghdr rxmsg[RX_BATCH];
+	uint8_t txbuf[MEDIA_PKT_MAX + 64];
+};
+
+/* engine.c */
+void media_clock_kick(struct media *m);
+void media_clock_frame(struct media *m); /* one 20 ms frame (fuzzer: direct) */
+struct mrec_chunk *media_chunk_get(struct media *m);
+void media_chunk_put(struct media *m, struct mrec_chunk *c);
+
+/* leg.c */
+int mleg_send(struct mleg *l, const struct rtp_hdr *h);
+/* One datagram from `from` (the fuzzer calls it directly). */
+void mleg_rx(struct mleg *l, const uint8_t *p, size_t n, const struct sockaddr *from);
+void mleg_active_update(struct mleg *l);
+
+/* stream: stamping our outgoing packets (bridge.c) */
+void mstream_init(struct mstream *s);
+void mstream_stamp_own(struct mstream *s, struct rtp_hdr *h, uint32_t samples);
+
+/* bridge.c: one validated packet from l's far end */
+void bridge_rx(struct mleg *l, const struct rtp_hdr *h);
+
+/* player.c: one 20 ms frame for a playing / DTMF-sending leg */
+void player_tick(struct mleg *l);
+void player_clear(struct mleg *l);
+char dtmf_event_char(unsigned ev);
+int dtmf_char_event(char c);
+
+/* recorder.c */
+void rec_rx(struct mleg *l, const struct rtp_hdr *h);
+void rec_tick(struct mrec *r);
+void rec_leg_gone(struct mleg *l);
+struct mrec *rec_from_le(struct mlist *n);
+
+/* g711.c: byte-wise transcoding; built-in audio */
+void media_audio_init(void);
+bool media_audio_builtin(const int16_t *pcm, size_t n);
+void g711_transcode_buf(enum media_codec from, enum media_codec to, const uint8_t *in, uint8_t *out,
+			size_t n);
+
+#endif

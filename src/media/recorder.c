@@ -1,0 +1,293 @@
+/*
+ * recorder.c — stereo call recording: caller (left) and agent (right) as
+ * received, through a small jitter buffer per side, written off the loop.
+ *
+ * DESIGN
+ * - Jitter buffer: a ring of 2,048 samples per side indexed by RTP
+ *   timestamp (ts mod ring). A packet is decoded straight into its place,
+ *   so reordering needs no sorting and a lost packet leaves the zeros that
+ *   the reader left behind: silence. The read point starts 40 ms behind
+ *   the first packet; samples older than it are dropped (too late), and a
+ *   packet that lands outside the ring (SSRC change, a jump, drift over
+ *   256 ms) resynchronises the side. A side that never sent stays silent.
+ * - Each media-clock tick takes 160 samples from each side and interleaves
+ *   them into the current chunk, so the two channels stay aligned on our
+ *   clock whatever the far ends' clocks do. A full chunk (1 s) is queued.
+ * - File I/O runs on the worker pool (work_submit) with at most one job per
+ *   recording in flight, so chunks are appended in order without a lock:
+ *   while a job runs the loop touches only the pending list, the worker
+ *   only the list it was handed and the SNDFILE. The first job opens the
+ *   WAV (libsndfile, PCM 16, 2 channels, 8 kHz; the header is rewritten
+ *   after each write so a live recording is a valid file); the last closes
+ *   it and the done callback runs on the loop with the frames written.
+ * - Stopping: media_record_stop (either leg), or mleg_free of both legs
+ *   (then silently: no callback). Freeing one leg just silences its side.
+ *   The recorder holds a reference on the engine until its file is closed.
+ */
+#define LOG_MODULE "media"
+#include "media/media_int.h"
+
+#include <sndfile.h>
+#include <string.h>
+
+#define JB_MASK	 (JB_SAMPLES - 1)
+#define CHUNK_FR (REC_CHUNK_FRAMES * MEDIA_FRAME)
+
+struct mrec {
+	struct media *m;
+	struct mleg *leg[2];
+	struct jbuf side[2];
+	struct mlist le; /* in m->recs while running */
+	struct mrec_chunk *cur, *pend, *job;
+	bool busy, opened, stopping, job_close;
+	SNDFILE *sf; /* worker's while busy */
+	int err;     /* set by the worker */
+	uint64_t frames;
+	media_record_done_h *done;
+	void *arg;
+	uint64_t id; /* the left leg's, for logs */
+	char path[];
+};
+
+struct mrec *rec_from_le(struct mlist *n)
+{
+	return mlist_entry(n, struct mrec, le);
+}
+
+/* ---- jitter buffer ---- */
+static void jb_resync(struct jbuf *j, uint32_t ts)
+{
+	memset(j->ring, 0, sizeof(j->ring));
+	j->read_ts = ts - JB_DELAY;
+	j->started = true;
+}
+
+/* Decodes a packet of n G.711 bytes straight into its place in the ring. */
+static void jb_put(struct jbuf *j, uint32_t ts, enum media_codec c, const uint8_t *p, size_t n)
+{
+	int32_t d;
+	size_t skip, idx, seg;
+
+	if (n > JB_SAMPLES - JB_DELAY)
+		n = JB_SAMPLES - JB_DELAY;
+	if (!j->started)
+		jb_resync(j, ts);
+	d = (int32_t)(ts - j->read_ts);
+	if (d < -JB_SAMPLES || d + (int64_t)n > JB_SAMPLES) {
+		jb_resync(j, ts);
+		d = JB_DELAY;
+	}
+	skip = d < 0 ? (size_t)-d : 0; /* the late part is dropped */
+	if (skip >= n)
+		return;
+	idx = (ts + skip) & JB_MASK;
+	seg = n - skip < JB_SAMPLES - idx ? n - skip : JB_SAMPLES - idx;
+	media_g711_decode(c, p + skip, j->ring + idx, seg);
+	media_g711_decode(c, p + skip + seg, j->ring, n - skip - seg); /* the wrapped part */
+}
+
+static void jb_take(struct jbuf *j, int16_t *out)
+{
+	size_t idx = j->read_ts & JB_MASK;
+	size_t seg = MEDIA_FRAME < JB_SAMPLES - idx ? MEDIA_FRAME : JB_SAMPLES - idx;
+
+	if (!j->started) {
+		memset(out, 0, MEDIA_FRAME * sizeof(*out));
+		return;
+	}
+	/* what nobody writes again is silence: zero what we took */
+	memcpy(out, j->ring + idx, seg * sizeof(*out));
+	memset(j->ring + idx, 0, seg * sizeof(*out));
+	memcpy(out + seg, j->ring, (MEDIA_FRAME - seg) * sizeof(*out));
+	memset(j->ring, 0, (MEDIA_FRAME - seg) * sizeof(*out));
+	j->read_ts += MEDIA_FRAME;
+}
+
+void rec_rx(struct mleg *l, const struct rtp_hdr *h)
+{
+	jb_put(&l->rec->side[l->rec_side], h->ts, l->codec, h->payload, h->payload_len);
+}
+
+/* ---- the worker side ---- */
+static int rec_file_open(struct mrec *r)
+{
+	SF_INFO info = {.samplerate = MEDIA_RATE,
+			.channels = 2,
+			.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+
+	r->sf = sf_open(r->path, SFM_WRITE, &info);
+	if (!r->sf)
+		return -EIO;
+	sf_command(r->sf, SFC_SET_UPDATE_HEADER_AUTO, NULL, SF_TRUE);
+	return 0;
+}
+
+/* Worker thread: appends the chunks it was handed, opens/closes the file. */
+static void rec_work(void *arg)
+{
+	struct mrec *r = arg;
+
+	if (!r->sf && !r->err)
+		r->err = rec_file_open(r);
+	for (struct mrec_chunk *c = r->job; c && r->sf && !r->err; c = c->next)
+		if (sf_writef_short(r->sf, c->pcm, (sf_count_t)c->frames) != (sf_count_t)c->frames)
+			r->err = -EIO;
+	if (r->job_close && r->sf) {
+		if (sf_close(r->sf) && !r->err)
+			r->err = -EIO;
+		r->sf = NULL;
+	}
+}
+
+/* ---- the loop side ---- */
+static void rec_finish(struct mrec *r)
+{
+	if (r->err)
+		log_error("leg=%llu action=record failed path=%s: %s", (unsigned long long)r->id,
+			  r->path, cc_strerror(r->err));
+	else
+		log_info("leg=%llu action=record closed path=%s frames=%llu",
+			 (unsigned long long)r->id, r->path, (unsigned long long)r->frames);
+	if (r->done)
+		r->done(r->err, r->frames, r->arg);
+	mem_deref(r);
+}
+
+static void rec_kick(struct mrec *r);
+
+static void rec_work_done(void *arg)
+{
+	struct mrec *r = arg;
+	struct mrec_chunk *c;
+
+	r->busy = false;
+	while ((c = r->job)) {
+		r->job = c->next;
+		media_chunk_put(r->m, c);
+	}
+	if (r->job_close)
+		rec_finish(r);
+	else
+		rec_kick(r);
+}
+
+/* Hands the pending chunks (and open/close duties) to one pool job. */
+static void rec_kick(struct mrec *r)
+{
+	if (r->busy || (r->opened && !r->pend && !r->stopping))
+		return;
+	r->job = r->pend;
+	r->pend = NULL;
+	r->job_close = r->stopping;
+	r->opened = true;
+	r->busy = true;
+	if (work_submit(r->m->loop, rec_work, rec_work_done, r)) {
+		/* Out of memory for the job: do it here, once, rather than lose it. */
+		rec_work(r);
+		rec_work_done(r);
+	}
+}
+
+static void rec_chunk_queue(struct mrec *r)
+{
+	struct mrec_chunk **pp = &r->pend;
+
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = r->cur;
+	r->cur = NULL;
+}
+
+void rec_tick(struct mrec *r)
+{
+	int16_t a[MEDIA_FRAME], b[MEDIA_FRAME], *dst;
+
+	if (!r->cur && !(r->cur = media_chunk_get(r->m)))
+		return; /* out of memory: this frame is lost */
+	jb_take(&r->side[0], a);
+	jb_take(&r->side[1], b);
+	dst = r->cur->pcm + 2 * r->cur->frames;
+	for (size_t k = 0; k < MEDIA_FRAME; k++) {
+		dst[2 * k] = a[k];
+		dst[2 * k + 1] = b[k];
+	}
+	r->cur->frames += MEDIA_FRAME;
+	r->frames += MEDIA_FRAME;
+	if (r->cur->frames >= CHUNK_FR) {
+		rec_chunk_queue(r);
+		rec_kick(r);
+	}
+}
+
+static void rec_stop(struct mrec *r, media_record_done_h *done, void *arg)
+{
+	for (int i = 0; i < 2; i++)
+		if (r->leg[i]) {
+			r->leg[i]->rec = NULL;
+			r->leg[i] = NULL;
+		}
+	mlist_del(&r->le);
+	r->stopping = true;
+	r->done = done, r->arg = arg;
+	if (r->cur && r->cur->frames)
+		rec_chunk_queue(r);
+	media_chunk_put(r->m, r->cur);
+	r->cur = NULL;
+	rec_kick(r);
+}
+
+void rec_leg_gone(struct mleg *l)
+{
+	struct mrec *r = l->rec;
+
+	if (!r)
+		return;
+	r->leg[l->rec_side] = NULL;
+	l->rec = NULL;
+	if (!r->leg[0] && !r->leg[1])
+		rec_stop(r, NULL, NULL);
+}
+
+static void rec_destroy(void *data)
+{
+	struct mrec *r = data;
+
+	mem_deref(r->m);
+}
+
+int media_record_start(struct mleg *left, struct mleg *right, const char *path)
+{
+	struct mrec *r;
+	size_t len = path ? strlen(path) : 0;
+
+	if (!left || !right || left == right || left->m != right->m || !len || len >= 1024)
+		return -EINVAL;
+	if (left->closing || right->closing || left->m->closing)
+		return -EINVAL;
+	if (left->rec || right->rec)
+		return -EBUSY;
+	r = mem_zalloc(sizeof(*r) + len + 1, rec_destroy);
+	if (!r)
+		return -ENOMEM;
+	r->m = mem_ref(left->m);
+	memcpy(r->path, path, len + 1);
+	r->id = left->id;
+	r->leg[0] = left, r->leg[1] = right;
+	left->rec = r, left->rec_side = 0;
+	right->rec = r, right->rec_side = 1;
+	mlist_add(&r->m->recs, &r->le);
+	media_clock_kick(r->m);
+	rec_kick(r); /* opens the file on the pool now */
+	log_info("leg=%llu action=record start peer=%llu path=%s", (unsigned long long)left->id,
+		 (unsigned long long)right->id, path);
+	return 0;
+}
+
+int media_record_stop(struct mleg *l, media_record_done_h *done, void *arg)
+{
+	if (!l || !l->rec)
+		return -ENOENT;
+	log_info("leg=%llu action=record stop", (unsigned long long)l->id);
+	rec_stop(l->rec, done, arg);
+	return 0;
+}
