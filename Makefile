@@ -8,7 +8,7 @@
 PKGS     := libuv libwebsockets jansson sqlite3 libsodium yaml-0.1 sofia-sip-ua sndfile spandsp
 # Modules still being written are kept out of the build (and their tests and
 # fuzzers with them) until they are wired in: `make WIP= ...` builds all.
-WIP      ?= callctl
+WIP      ?=
 CC       ?= cc
 CSTD     := -std=c11 -D_GNU_SOURCE
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter

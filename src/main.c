@@ -14,6 +14,7 @@
  */
 #define LOG_MODULE "main"
 #include "api/api.h"
+#include "callctl/callctl.h"
 #include "core/core.h"
 #include "demo/demo.h"
 #include "routing/routing.h"
@@ -33,6 +34,7 @@ struct app {
 	struct store *st;
 	struct routing *r;
 	struct api *api;
+	struct callctl *cc;
 	uv_signal_t sigint, sigterm;
 	uv_timer_t drain;
 	int64_t drain_deadline;
@@ -42,7 +44,7 @@ struct app {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: switchboard serve|demo [--config FILE] [--http-port N] "
-		   "[--data-dir DIR] [--log-level debug|info|warn|error]\n"
+		   "[--data-dir DIR] [--sip-port N] [--log-level debug|info|warn|error]\n"
 		   "       switchboard version\n"
 		   "  serve  run the server (embedded defaults when no --config)\n"
 		   "  demo   run it with a demo site created on first start\n");
@@ -62,7 +64,7 @@ static int parse_port(const char *s, int *port)
 /* Returns 0, or 2 after printing a usage error. */
 static int args_parse(struct app *app, int argc, char **argv)
 {
-	const char *file = NULL, *port = NULL, *dir = NULL, *lvl = NULL;
+	const char *file = NULL, *port = NULL, *dir = NULL, *lvl = NULL, *sport = NULL;
 	char err[512];
 
 	for (int i = 2; i < argc; i++) {
@@ -70,6 +72,7 @@ static int args_parse(struct app *app, int argc, char **argv)
 				    : !strcmp(argv[i], "--http-port") ? &port
 				    : !strcmp(argv[i], "--data-dir")  ? &dir
 				    : !strcmp(argv[i], "--log-level") ? &lvl
+				    : !strcmp(argv[i], "--sip-port")  ? &sport
 								      : NULL;
 		if (!slot || i + 1 >= argc) {
 			fprintf(stderr, "switchboard: %s '%s'\n",
@@ -86,6 +89,10 @@ static int args_parse(struct app *app, int argc, char **argv)
 	}
 	if (port && parse_port(port, &app->cfg.http_port)) {
 		fprintf(stderr, "switchboard: --http-port must be 1..65535, got '%s'\n", port);
+		return 2;
+	}
+	if (sport && parse_port(sport, &app->cfg.sip_port)) {
+		fprintf(stderr, "switchboard: --sip-port must be 1..65535, got '%s'\n", sport);
 		return 2;
 	}
 	if (dir && strlen(dir) > CONF_PATH_MAX - 32) {
@@ -139,12 +146,36 @@ static int store_start(struct app *app, struct st_snapshot *snap)
 	}
 	err = store_load(app->st, snap);
 	if (!err)
-		err = app->demo ? demo_seed_site(app->st, snap, &created)
+		err = app->demo ? demo_seed_site(app->st, snap, app->cfg.sip_realm, &created)
 				: demo_seed_admin(app->st, snap);
 	if (!err && (created || !snap->n_users)) {
 		store_snapshot_free(snap);
 		err = store_load(app->st, snap);
 	}
+	return err;
+}
+
+static int voice_start(struct app *app, const struct st_snapshot *snap)
+{
+	struct callctl_cfg vc = {
+		.sip_port = app->cfg.sip_port,
+		.rtp_min = app->cfg.rtp_min,
+		.rtp_max = app->cfg.rtp_max,
+		.max_calls = app->cfg.max_calls,
+		.greeting_ms = app->cfg.greeting_ms,
+		.offer_timeout_ms = app->cfg.offer_timeout_s * 1000,
+		.wrapup_timeout_ms = app->cfg.wrapup_timeout_s * 1000,
+	};
+	int err;
+
+	str_copy(vc.sip_address, app->cfg.sip_address, sizeof(vc.sip_address));
+	str_copy(vc.realm, app->cfg.sip_realm, sizeof(vc.realm));
+	str_copy(vc.rtp_address, app->cfg.rtp_address, sizeof(vc.rtp_address));
+	snprintf(vc.record_dir, sizeof(vc.record_dir), "%.480s/recordings", app->cfg.data_dir);
+	err = callctl_alloc(&app->cc, &app->loop, &vc, app->r, snap);
+	if (err)
+		log_error("cannot start SIP on %s:%d or media on %s:%d-%d: %s", vc.sip_address,
+			  vc.sip_port, vc.rtp_address, vc.rtp_min, vc.rtp_max, cc_strerror(err));
 	return err;
 }
 
@@ -162,6 +193,8 @@ static int app_start(struct app *app)
 		err = routing_alloc(&app->r, &app->loop, app->st, app->cfg.awa_enabled, &snap);
 	if (!err)
 		err = routing_recover(app->r);
+	if (!err)
+		err = voice_start(app, &snap);
 	if (!err) {
 		err = api_alloc(&app->api, &app->loop, &app->cfg, app->r, app->st, &snap);
 		if (err)
@@ -185,6 +218,8 @@ static void drain_tick(uv_timer_t *t)
 			 api_busy(app->api), store_pending(app->st));
 	uv_timer_stop(t);
 	uv_close((uv_handle_t *)t, NULL);
+	callctl_free(app->cc);
+	app->cc = NULL;
 	routing_close(app->r);
 	api_free(app->api);
 	app->api = NULL;
@@ -212,6 +247,7 @@ static void close_walk(uv_handle_t *h, void *arg)
 
 static void app_stop(struct app *app)
 {
+	callctl_free(app->cc);
 	api_free(app->api);
 	routing_close(app->r);
 	/* Let lws and libuv finish closing their handles. */

@@ -58,6 +58,7 @@ struct api_req {
 	char *body;
 	size_t body_len, body_cap;
 	bool body_too_large;
+	bool dispatched;   /* api_dispatch ran (lws may still report a body completion) */
 	struct user *user; /* authenticated user, or NULL */
 	char token_hash[65];
 	/* response */
@@ -116,8 +117,10 @@ struct req_clear {
 struct req_user {
 	struct st_user rec;
 	char password[1024];
+	char sip_password[128]; /* "" removes the SIP account */
 	unsigned roles;
 	bool has_name, has_email, has_mobile, has_business, has_password, has_roles, has_active;
+	bool has_sip_password;
 };
 int req_decode_login(const char *b, size_t n, struct req_login *r, char *err, size_t esz);
 int req_decode_presence(const char *b, size_t n, struct req_presence *r, char *err, size_t esz);

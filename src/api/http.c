@@ -318,6 +318,11 @@ static void req_body_append(struct api_req *q, const void *in, size_t len)
 
 static void req_run(struct api_req *q)
 {
+	/* lws reports a body completion for a POST with Content-Length: 0
+	 * too, after we have already run it: a request runs once. */
+	if (q->dispatched)
+		return;
+	q->dispatched = true;
 	if (q->body_too_large) {
 		api_reply_error(q, 413, "body_too_large",
 				"the request body is larger than %d bytes",

@@ -62,12 +62,13 @@ struct jr {
 static const char *const login_fields[] = {"user_name", "password", NULL};
 static const char *const presence_fields[] = {"status", "reason", NULL};
 static const char *const clear_fields[] = {"note", "wrap_up_code", NULL};
-static const char *const user_create_fields[] = {"user_name",	 "name",	   "email",
-						 "mobile_phone", "business_phone", "password",
-						 "roles",	 "active",	   NULL};
+static const char *const user_create_fields[] = {
+	"user_name", "name",	     "email", "mobile_phone", "business_phone",
+	"password",  "sip_password", "roles", "active",	      NULL};
 /* The same less user_name and roles, which have their own messages on update. */
-static const char *const user_update_fields[] = {
-	"name", "email", "mobile_phone", "business_phone", "password", "active", NULL};
+static const char *const user_update_fields[] = {"name",	   "email",    "mobile_phone",
+						 "business_phone", "password", "sip_password",
+						 "active",	   NULL};
 
 /* ---- errors ---- */
 
@@ -425,6 +426,22 @@ static int user_password(struct jr *j, struct req_user *r, bool create)
 	return 0;
 }
 
+/* Optional SIP password for the user's phone; "" removes the SIP account. */
+static int user_sip_password(struct jr *j, struct req_user *r)
+{
+	int rc = jr_str(j, "sip_password", 0, r->sip_password, sizeof(r->sip_password),
+			&r->has_sip_password);
+
+	if (rc || !r->has_sip_password || !r->sip_password[0])
+		return rc;
+	if (utf8_len(r->sip_password) < PASSWORD_MIN)
+		return jr_fail(j,
+			       "'sip_password' must be at least %d characters (or \"\" to "
+			       "remove the SIP account)",
+			       PASSWORD_MIN);
+	return 0;
+}
+
 /* Optional; "" means no address. Otherwise one '@' with text on both sides. */
 static int user_email(struct jr *j, struct req_user *r)
 {
@@ -463,6 +480,8 @@ static int user_common(struct jr *j, struct req_user *r)
 	if (!rc)
 		rc = user_phone(j, "business_phone", u->business_phone, sizeof(u->business_phone),
 				&r->has_business);
+	if (!rc)
+		rc = user_sip_password(j, r);
 	if (!rc)
 		rc = jr_roles(j, &r->roles, &r->has_roles);
 	if (!rc)

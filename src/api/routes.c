@@ -12,6 +12,7 @@
  */
 #define LOG_MODULE "routes"
 #include "api/api_int.h"
+#include "sip/sip.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +130,7 @@ static void h_user_get(struct api_req *q)
 
 struct user_job {
 	struct api_req *q;
+	char realm[64];
 	struct req_user body;
 	struct user *u;
 	int err;
@@ -193,6 +195,8 @@ static void user_update_hashed(void *arg)
 			 sizeof(rec.business_phone));
 	if (j->body.has_password)
 		str_copy(rec.password_hash, j->body.rec.password_hash, sizeof(rec.password_hash));
+	if (j->body.has_sip_password)
+		str_copy(rec.sip_ha1, j->body.rec.sip_ha1, sizeof(rec.sip_ha1));
 	if (j->body.has_active)
 		rec.active = j->body.rec.active;
 	j->u = u;
@@ -204,6 +208,10 @@ static void user_update_hashed(void *arg)
 static void user_hash_work(void *arg)
 {
 	struct user_job *j = arg;
+
+	if (j->body.has_sip_password && j->body.sip_password[0])
+		sip_digest_ha1(j->body.rec.user_name, j->realm, j->body.sip_password,
+			       j->body.rec.sip_ha1);
 
 	if (j->body.has_password)
 		j->err = password_hash(j->body.password, j->body.rec.password_hash,
@@ -231,6 +239,7 @@ static void user_write(struct api_req *q, bool create)
 	}
 	if (!create)
 		str_copy(j->body.rec.user_name, q->segs[3], sizeof(j->body.rec.user_name));
+	str_copy(j->realm, q->api->cfg->sip_realm, sizeof(j->realm));
 	j->q = api_req_hold(q);
 	if (work_submit(q->api->loop, user_hash_work,
 			create ? user_create_hashed : user_update_hashed, j)) {

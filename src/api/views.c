@@ -43,6 +43,7 @@ json_t *view_user(const struct routing *r, const struct user *u, bool full)
 		json_object_set_new(o, "active", json_boolean(rec->active));
 		json_object_set_new(o, "roles", view_roles(user_roles(u)));
 		json_object_set_new(o, "is_agent", json_boolean(user_is_agent(u)));
+		json_object_set_new(o, "sip_account", json_boolean(rec->sip_ha1[0] != '\0'));
 		json_object_set_new(o, "can_handle_calls",
 				    json_boolean(user_can_handle_calls(r, u)));
 		json_object_set_new(o, "created_at", view_time(rec->created_at));

@@ -101,7 +101,7 @@ static int remote_apply(struct mleg *m, const char *sdp)
 	struct sdp_audio a;
 	int codec;
 
-	if (sdp_parse(sdp, strlen(sdp), &a) || a.port <= 0)
+	if (sdp_audio_parse(sdp, strlen(sdp), &a) || a.port <= 0)
 		return -1;
 	codec = sdp_pick_codec(&a);
 	if (codec < 0)

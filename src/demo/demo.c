@@ -10,6 +10,7 @@
  */
 #define LOG_MODULE "demo"
 #include "demo/demo.h"
+#include "sip/sip.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,13 +68,17 @@ static void op_user(struct store_op *op, int64_t id, const struct demo_user *d, 
 	op->u.user.created_at = time_now_ms();
 }
 
-/* Writes one user with its agent row and roles. */
-static int user_write(struct store *st, int64_t id, const struct demo_user *d, const char *hash)
+/* Writes one user with its agent row and roles; agents get a SIP account. */
+static int user_write(struct store *st, int64_t id, const struct demo_user *d, const char *hash,
+		      const char *realm)
 {
 	struct store_op ops[8];
 	size_t n = 1;
 
 	op_user(&ops[0], id, d, hash);
+	if (realm && d->roles[0] && strcmp(d->roles[0], "admin") &&
+	    strcmp(d->roles[0], "voice_manager"))
+		sip_digest_ha1(d->user_name, realm, DEMO_PASSWORD, ops[0].u.user.sip_ha1);
 	memset(&ops[n], 0, sizeof(ops[n]));
 	ops[n].kind = STORE_OP_AGENT_UPSERT;
 	ops[n].u.agent.user_id = id;
@@ -123,7 +128,23 @@ static int queues_write(struct store *st)
 	return err;
 }
 
-int demo_seed_site(struct store *st, const struct st_snapshot *snap, bool *created)
+static int numbers_write(struct store *st)
+{
+	struct store_op ops[3] = {{.kind = STORE_OP_NUMBER_SET},
+				  {.kind = STORE_OP_NUMBER_SET},
+				  {.kind = STORE_OP_TRUNK_SET}};
+
+	str_copy(ops[0].u.number.did, "5000", sizeof(ops[0].u.number.did));
+	ops[0].u.number.queue_id = 1;
+	str_copy(ops[1].u.number.did, "5001", sizeof(ops[1].u.number.did));
+	ops[1].u.number.queue_id = 2;
+	str_copy(ops[2].u.trunk.name, "loopback", sizeof(ops[2].u.trunk.name));
+	str_copy(ops[2].u.trunk.address, "127.0.0.1", sizeof(ops[2].u.trunk.address));
+	return store_apply_now(st, ops, 3);
+}
+
+int demo_seed_site(struct store *st, const struct st_snapshot *snap, const char *realm,
+		   bool *created)
 {
 	char hash[ST_HASH];
 	int err;
@@ -133,9 +154,11 @@ int demo_seed_site(struct store *st, const struct st_snapshot *snap, bool *creat
 		return 0;
 	err = password_hash(DEMO_PASSWORD, hash, sizeof(hash));
 	for (size_t i = 0; !err && i < sizeof(demo_users) / sizeof(demo_users[0]); i++)
-		err = user_write(st, (int64_t)i + 1, &demo_users[i], hash);
+		err = user_write(st, (int64_t)i + 1, &demo_users[i], hash, realm);
 	if (!err)
 		err = queues_write(st);
+	if (!err)
+		err = numbers_write(st);
 	if (!err) {
 		*created = true;
 		log_info("created the demo site: %zu users, %zu queues",
@@ -160,7 +183,7 @@ int demo_seed_admin(struct store *st, const struct st_snapshot *snap)
 		token_random_hex(pw, sizeof(pw), 12);
 	err = password_hash(pw, hash, sizeof(hash));
 	if (!err)
-		err = user_write(st, 1, &admin, hash);
+		err = user_write(st, 1, &admin, hash, NULL);
 	if (!err && !(env && strlen(env) >= 8))
 		fprintf(stderr,
 			"\nFirst start: created user 'admin' with password '%s' "
@@ -179,7 +202,10 @@ void demo_print_welcome(const struct config *cfg)
 		"interaction_agent)\n"
 		"    carl   trainee: awa_agent only, refused calls   amy  a customer (no roles)\n"
 		"  Queues: Support (ned, beth), Billing (beth, carl, ned). Data: %s\n"
+		"  Phones: agents register at sip:%s:%d as ned/beth/carl, password %s;\n"
+		"          callers from %s dial 5000 (Support) or 5001 (Billing).\n"
 		"  Example: curl -s localhost:%d/api/v1/login -d "
 		"'{\"user_name\":\"ned\",\"password\":\"%s\"}'\n\n",
-		cfg->http_port, DEMO_PASSWORD, cfg->store_path, cfg->http_port, DEMO_PASSWORD);
+		cfg->http_port, DEMO_PASSWORD, cfg->store_path, cfg->sip_address, cfg->sip_port,
+		DEMO_PASSWORD, cfg->sip_address, cfg->http_port, DEMO_PASSWORD);
 }

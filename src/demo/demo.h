@@ -10,8 +10,11 @@
 #include "core/core.h"
 #include "store/store.h"
 
-/* Creates the demo site when the store has no users; *created tells. */
-int demo_seed_site(struct store *st, const struct st_snapshot *snap, bool *created);
+/* Creates the demo site when the store has no users; *created tells.
+ * Agents get SIP accounts in `realm` with the demo password; dialled numbers
+ * 5000 (Support) and 5001 (Billing); calls accepted from 127.0.0.1. */
+int demo_seed_site(struct store *st, const struct st_snapshot *snap, const char *realm,
+		   bool *created);
 /* Creates user "admin" with the password from $SWITCHBOARD_ADMIN_PASSWORD,
  * or a random one printed once, when the store has no users. */
 int demo_seed_admin(struct store *st, const struct st_snapshot *snap);

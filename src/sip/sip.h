@@ -28,11 +28,6 @@ struct sdp_audio {
 /* Parses an SDP body; -EBADMSG when malformed or no audio stream.
  * (Not `sdp_parse`: libsofia-sip-ua exports a function of that name.) */
 int sdp_audio_parse(const char *buf, size_t len, struct sdp_audio *out);
-/* Transitional alias for callers written against the old name; sip/ opts
- * out (it includes sofia's sdp.h). Remove once callers use sdp_audio_parse. */
-#ifndef SIP_NO_SDP_PARSE_ALIAS
-#define sdp_parse(buf, len, out) sdp_audio_parse(buf, len, out)
-#endif
 /*
  * Writes our SDP: one audio stream at addr:port offering fmts (0 PCMU, 8
  * PCMA) and telephone-event (if pt >= 0). Returns the length, or -ENOSPC;

@@ -7,7 +7,6 @@
 #ifndef SB_SIP_INT_H
 #define SB_SIP_INT_H
 
-#define SIP_NO_SDP_PARSE_ALIAS /* we include sofia's sdp.h */
 #include "sip/sip.h"
 
 #include <pthread.h>

@@ -296,7 +296,8 @@ struct bad {
 };
 
 #define UCREATE_ALLOWED                                                                            \
-	"(allowed: user_name, name, email, mobile_phone, business_phone, password, roles, active)"
+	"(allowed: user_name, name, email, mobile_phone, business_phone, password, sip_password, " \
+	"roles, active)"
 #define OK_USER "\"user_name\":\"bob\",\"name\":\"Bob\",\"password\":\"12345678\""
 
 static const struct bad corpus[] = {
@@ -337,7 +338,7 @@ static const struct bad corpus[] = {
 	{D_CREATE, "{" OK_USER ",\"id\":7}", "unknown field 'id' " UCREATE_ALLOWED},
 	{D_UPDATE, "{\"password_hash\":\"x\"}",
 	 "unknown field 'password_hash' (allowed: name, email, mobile_phone, business_phone, "
-	 "password, active)"},
+	 "password, sip_password, active)"},
 	{D_CLEAR, "{\"caf\xc3\xa9\":1}", "unknown field 'caf?\?' (allowed: note, wrap_up_code)"},
 	{D_CLEAR, "{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":1}",
 	 "unknown field 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...' (allowed: note, wrap_up_code)"},
@@ -457,9 +458,11 @@ static const struct bad corpus[] = {
 	{D_UPDATE, "{\"mobile_phone\":\"+\"}",
 	 "'mobile_phone' is not a phone number: it must have 3 to 20 digits"},
 	{D_UPDATE, "{\"roles\":{\"admin\":true}}",
-	 "'roles' cannot be changed here; use PUT or DELETE /api/v1/users/{user_name}/roles/{role}"},
+	 "'roles' cannot be changed here; use PUT or DELETE "
+	 "/api/v1/users/{user_name}/roles/{role}"},
 	{D_UPDATE, "{\"roles\":[\"supervisor\"]}",
-	 "'roles' cannot be changed here; use PUT or DELETE /api/v1/users/{user_name}/roles/{role}"},
+	 "'roles' cannot be changed here; use PUT or DELETE "
+	 "/api/v1/users/{user_name}/roles/{role}"},
 	{D_UPDATE, "{\"active\":\"no\"}", "'active' must be a boolean"},
 };
 

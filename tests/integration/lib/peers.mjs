@@ -79,6 +79,7 @@ export class Baresip {
     mkdirSync(join(this.dir, 'snd'));
     writeFileSync(join(this.dir, 'config'), [
       `sip_listen 127.0.0.1:${this.port}`,
+      'net_interface 127.0.0.1',
       `audio_source aufile,${agentPrompt()}`,
       'audio_player aufile,/dev/null',
       'module_path /usr/lib/baresip/modules',

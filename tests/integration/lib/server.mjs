@@ -36,9 +36,11 @@ export class Server {
 
   async start() {
     this.port = this.port || await freePort();
-    const argv = [this.mode, '--http-port', String(this.port), '--data-dir', this.dataDir,
-      ...this.args];
-    this.proc = spawn(BIN, argv, { env: { ...process.env, ...this.env },
+    this.sipPort = this.sipPort || await freePort();
+    const argv = [this.mode, '--http-port', String(this.port), '--sip-port', String(this.sipPort),
+      '--data-dir', this.dataDir, ...this.args];
+    const lsan = `suppressions=${resolve(new URL('../../lsan.supp', import.meta.url).pathname)}:print_suppressions=0`;
+    this.proc = spawn(BIN, argv, { env: { LSAN_OPTIONS: lsan, ...process.env, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc.stdout.on('data', (d) => { this.log += d; });
     this.proc.stderr.on('data', (d) => { this.log += d; });
@@ -59,6 +61,9 @@ export class Server {
     this.proc.kill('SIGTERM');
     const { code, sig } = await this.exited;
     this.proc = null;
+    if (process.env.SB_LOG_DIR) {
+      writeFileSync(join(process.env.SB_LOG_DIR, `server-${this.port}.log`), this.log);
+    }
     const bad = /AddressSanitizer|LeakSanitizer|runtime error:|UndefinedBehaviorSanitizer/.test(this.log);
     if (!keep) rmSync(this.dataDir, { recursive: true, force: true });
     if (code !== 0 || bad) {
