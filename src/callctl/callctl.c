@@ -336,7 +336,7 @@ static void recording_done(int err, uint64_t frames, void *arg)
 
 static void bridge_start(struct callctl *cc, struct call *c)
 {
-	char path[600], text[256];
+	char path[600];
 
 	mleg_stop(c->caller.m);
 	media_bridge(c->caller.m, c->agent.m);
@@ -344,9 +344,7 @@ static void bridge_start(struct callctl *cc, struct call *c)
 	snprintf(path, sizeof(path), "%s/%s.wav", cc->cfg.record_dir, c->ix_number);
 	if (!media_record_start(c->caller.m, c->agent.m, path)) {
 		c->recording = true;
-		snprintf(text, sizeof(text), "Recording: /api/v1/interactions/%s/recording",
-			 c->ix_number);
-		routing_ix_note(cc->r, c->ix_id, "recording", text);
+		routing_ix_recorded(cc->r, c->ix_id);
 	} else {
 		log_error("call=%s action=record failed to start", c->ix_number);
 	}

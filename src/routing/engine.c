@@ -146,6 +146,24 @@ int routing_ix_note(struct routing *r, int64_t ix_id, const char *kind, const ch
 	return change_submit(c);
 }
 
+void routing_recording_url(const char *number, char *buf, size_t size)
+{
+	snprintf(buf, size, "/api/v1/interactions/%s/recording", number);
+}
+
+int routing_ix_recorded(struct routing *r, int64_t ix_id)
+{
+	struct ix *x = routing_ix_by_id(r, ix_id);
+	char url[96], text[128];
+
+	if (!x)
+		return CC_ENOTFOUND;
+	x->recorded = true;
+	routing_recording_url(x->rec.number, url, sizeof(url));
+	snprintf(text, sizeof(text), "Recording: %s", url);
+	return routing_ix_note(r, ix_id, "recording", text);
+}
+
 static void entry_insert(struct queue *q, struct qentry *en)
 {
 	struct qentry *at = q->tail;

@@ -217,8 +217,13 @@ int routing_ix_enqueue(struct routing *r, int64_t ix_id, int64_t queue_id, int p
 /* The caller hung up: New → Closed Complete, queued → Closed Abandoned,
  * Work in Progress stays (its agent goes to AfterCallWork). */
 int routing_ix_caller_gone(struct routing *r, int64_t ix_id);
-/* Appends to the interaction's activity stream (recording URL, notes). */
+/* Appends to the interaction's activity stream (notes). */
 int routing_ix_note(struct routing *r, int64_t ix_id, const char *kind, const char *text);
+/* The call is being recorded: its URL goes to the activity stream now and
+ * with every later status change (SPEC.md §2). */
+int routing_ix_recorded(struct routing *r, int64_t ix_id);
+/* The recording URL of an interaction number (the API serves it). */
+void routing_recording_url(const char *number, char *buf, size_t size);
 /* The agent's phone answered the offer: agent Busy, interaction WIP, assigned. */
 int routing_offer_answered(struct routing *r, int64_t ix_id, struct user *u);
 /* Rejected or timed out: agent → Missed, the call is offered to the next agent. */

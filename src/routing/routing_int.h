@@ -28,6 +28,7 @@ struct ix {
 	enum ix_state state;
 	int64_t queued_at;
 	struct qentry *entry; /* while waiting in a queue */
+	bool recorded;	      /* a recording exists: its URL goes with every status change */
 	UT_hash_handle hh;
 };
 

@@ -81,7 +81,14 @@ test('caller hangs up before the queue: Closed Complete', async () => {
 
 test('caller hangs up while queued: Closed Abandoned', async () => {
   // Nobody is Available: the caller waits in Support, then hangs up.
-  const r = await sipp(sb, 'caller.xml', { service: '5000', pauseMs: 2500 });
+  const call = sipp(sb, 'caller.xml', { service: '5000', pauseMs: 2500 });
+  const live = await until('waiting in Support', async () => {
+    const qs = (await sb.api('GET', '/api/v1/queues', { token: tok.mia })).body.queues;
+    const q = qs.find((x) => x.name === 'Support');
+    return q.live.waiting === 1 && q.live.longest_wait_seconds >= 1 ? q.live : null;
+  });
+  assert.equal(live.agents_available, 0);
+  const r = await call;
   assert.equal(r.code, 0, r.out);
   const ix = await until('abandoned', async () => {
     const x = await latest();
@@ -100,6 +107,8 @@ test('a call reaches the longest-idle registered agent; audio both ways is recor
     await setPresence('beth', 'Available');
     await sleep(50);
     await setPresence('ned', 'Available'); // beth has been idle longer
+    const mgr = await sb.events(tok.mia);
+    const own = await sb.events(tok.beth);
     const call = sipp(sb, 'caller.xml', { service: '5000', pauseMs: 7000 });
     const ix = await until('assigned', async () => {
       const x = await latest();
@@ -108,6 +117,9 @@ test('a call reaches the longest-idle registered agent; audio both ways is recor
     assert.equal(ix.agent, 'beth');
     assert.equal((await presence('beth')).presence, 'Busy');
     assert.equal((await presence('ned')).presence, 'Available');
+    // Call events: the manager sees the interaction assigned, beth her own Busy.
+    await mgr.next((m) => m.type === 'interaction' && m.number === ix.number && m.to === 'work_in_progress' && m.agent === 'beth');
+    await own.next((m) => m.type === 'presence' && m.to === 'Busy' && m.interaction === ix.number);
     const r = await call;
     assert.equal(r.code, 0, r.out);
     await until('after call work', async () => (await presence('beth')).presence === 'AfterCallWork');
@@ -133,7 +145,14 @@ test('a call reaches the longest-idle registered agent; audio both ways is recor
     assert.equal(mia.status, 200);
     assert.equal(mia.headers.get('content-type'), 'audio/wav');
     await clear('beth');
-    assert.equal((await detail(ix.number)).state, 'closed_complete');
+    const closed = await detail(ix.number);
+    assert.equal(closed.state, 'closed_complete');
+    // The recording URL goes with every status change after it started.
+    const url = `/api/v1/interactions/${ix.number}/recording`;
+    const last = closed.activity.filter((a) => a.kind === 'state').at(-1);
+    assert.match(last.text, /Closed Complete/);
+    assert.ok(last.text.includes(`recording: ${url}`), last.text);
+    mgr.close(); own.close();
   } finally {
     await ned.stop();
     await beth.stop();
