@@ -210,12 +210,31 @@ static void media_clock_closed(uv_handle_t *h)
 	mem_deref(h->data);
 }
 
+void media_totals(const struct media *m, struct media_stats *st, uint64_t *legs)
+{
+	*st = m->gone;
+	*legs = m->legs_total;
+	for (const struct mlist *n = m->legs.next; n != &m->legs; n = n->next) {
+		const struct mleg *l = mlist_entry(n, struct mleg, le);
+		st->rx_packets += l->st.rx_packets, st->tx_packets += l->st.tx_packets;
+		st->rx_bytes += l->st.rx_bytes, st->tx_bytes += l->st.tx_bytes;
+		st->rx_lost += l->st.rx_lost, st->rx_bad += l->st.rx_bad;
+	}
+}
+
 void media_free(struct media *m)
 {
 	struct mlist *n, *next;
+	struct media_stats st;
+	uint64_t legs;
 
 	if (!m || m->closing)
 		return;
+	media_totals(m, &st, &legs);
+	log_info("leg=- action=totals legs=%llu rx=%llu tx=%llu lost=%llu bad=%llu",
+		 (unsigned long long)legs, (unsigned long long)st.rx_packets,
+		 (unsigned long long)st.tx_packets, (unsigned long long)st.rx_lost,
+		 (unsigned long long)st.rx_bad);
 	m->closing = true;
 	for (n = m->legs.next; n != &m->legs; n = next) {
 		next = n->next;

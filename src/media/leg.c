@@ -301,6 +301,7 @@ int mleg_alloc(struct mleg **lp, struct media *m, uint64_t id)
 		return err;
 	}
 	m->nlegs++;
+	m->legs_total++;
 	log_debug("leg=%llu action=alloc port=%d", (unsigned long long)id, l->port);
 	*lp = l;
 	return 0;
@@ -315,6 +316,12 @@ void mleg_free(struct mleg *l)
 	rec_leg_gone(l);
 	l->closing = true;
 	l->m->nlegs--;
+	l->m->gone.rx_packets += l->st.rx_packets;
+	l->m->gone.tx_packets += l->st.tx_packets;
+	l->m->gone.rx_bytes += l->st.rx_bytes;
+	l->m->gone.tx_bytes += l->st.tx_bytes;
+	l->m->gone.rx_lost += l->st.rx_lost;
+	l->m->gone.rx_bad += l->st.rx_bad;
 	log_debug("leg=%llu action=free port=%d rx=%llu tx=%llu lost=%llu bad=%llu",
 		  (unsigned long long)l->id, l->port, (unsigned long long)l->st.rx_packets,
 		  (unsigned long long)l->st.tx_packets, (unsigned long long)l->st.rx_lost,

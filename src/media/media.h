@@ -57,6 +57,9 @@ typedef void(mleg_dtmf_h)(struct mleg *l, char digit, void *arg);
 int media_alloc(struct media **mp, uv_loop_t *loop, const struct media_cfg *cfg);
 /* Closes every leg; handles close on the loop, so run it once more after. */
 void media_free(struct media *m);
+/* Packet counters summed over every leg so far (live and freed), and the
+ * number of legs ever allocated. Logged by media_free. */
+void media_totals(const struct media *m, struct media_stats *st, uint64_t *legs);
 size_t media_leg_count(const struct media *m);
 
 /* A leg bound to the next free even port. Owner: the caller (mleg_free). */

@@ -117,6 +117,8 @@ struct media {
 	uint8_t *ports; /* 1 = pair in use */
 	int npairs, cursor, nused;
 	size_t nlegs;
+	struct media_stats gone; /* counters of legs already freed */
+	uint64_t legs_total;	 /* legs ever allocated */
 	bool closing;
 	uv_timer_t clock;
 	bool clock_on;

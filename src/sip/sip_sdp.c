@@ -160,8 +160,18 @@ static bool m_line_ok(const char *p, const char *end)
 	return field >= 3;
 }
 
-/* Bytes sofia's parser can be trusted with: no control bytes but CR, LF and
- * TAB; non-ASCII only in the free-text s= and i= lines; m= lines well-formed. */
+/* Only blank lines from p to the end. */
+static bool only_eol(const char *p, const char *end)
+{
+	while (p < end && (*p == '\r' || *p == '\n'))
+		p++;
+	return p == end;
+}
+
+/* Bytes sofia's parser can be trusted with: every line `x=` with x a
+ * lowercase letter (RFC 4566), CR only before LF, no control bytes but TAB;
+ * non-ASCII only in the free-text s= and i= lines; m= lines well-formed.
+ * (A bare CR followed by "\tm=" made sofia loop allocating too.) */
 static bool text_ok(const char *buf, size_t len)
 {
 	const char *end = buf + len;
@@ -169,11 +179,17 @@ static bool text_ok(const char *buf, size_t len)
 
 	for (const char *p = buf; p < end; p++) {
 		unsigned char c = (unsigned char)*p;
-		if (p == buf || p[-1] == '\n' || p[-1] == '\r') { /* sofia ends lines at CR too */
-			free_text = p + 1 < end && p[1] == '=' && (c == 's' || c == 'i');
-			if (c == 'm' && p + 1 < end && p[1] == '=' && !m_line_ok(p, end))
+		if (p == buf || p[-1] == '\n') {
+			if (only_eol(p, end))
+				return true;
+			if (c < 'a' || c > 'z' || p + 1 >= end || p[1] != '=')
+				return false;
+			free_text = c == 's' || c == 'i';
+			if (c == 'm' && !m_line_ok(p, end))
 				return false;
 		}
+		if (c == '\r' && (p + 1 >= end || p[1] != '\n'))
+			return false;
 		if (c == '\r' || c == '\n' || c == '\t' || (c >= 0x20 && c < 0x7f))
 			continue;
 		if (c < 0x80 || !free_text)

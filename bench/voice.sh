@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# Voice benchmarks (issue 3), sipp against the release build on loopback.
+#
+#   bash bench/voice.sh bridged [calls=1000] [hold_s=40] [rate=100]
+#       `calls` agents register (one sipp UAS plays every phone and echoes
+#       RTP), `calls` sipp callers stream PCMU speech into queue "Bench";
+#       each is offered to an agent, bridged and recorded. While all are up:
+#       RSS and CPU of the server; after: failed calls, RTP loss counted by
+#       the server (sequence gaps on every leg), recordings written.
+#   bash bench/voice.sh cps [rate=500] [seconds=10] [hold_ms=1000]
+#       answer-and-queue: callers at `rate` calls/s into a queue nobody
+#       staffs, each hears hold music for hold_ms and hangs up. Failures must
+#       be 0.
+#   bash bench/voice.sh overload [rate=1000] [seconds=10] [max_calls=300]
+#       more calls than max_calls: the excess must get 503, the rest must
+#       complete, and the API must stay responsive.
+#
+# Prints a summary; logs and sipp statistics go to bench/results/voice-*.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MODE=${1:-bridged}
+shift || true
+make -s -j"$(nproc)" bin >/dev/null
+BIN=$PWD/build/release/switchboard
+OUT=$PWD/bench/results
+mkdir -p "$OUT"
+W=$(mktemp -d /tmp/sb-bench-voice.XXXXXX)
+HTTP=${BENCH_HTTP_PORT:-18280}
+SIP=${BENCH_SIP_PORT:-15260}
+UAS=${BENCH_UAS_PORT:-15270}
+URL="http://127.0.0.1:$HTTP"
+PID=
+PIDS=()
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	[ -n "$PID" ] && kill "$PID" 2>/dev/null || true
+	rm -rf "$W"
+}
+trap cleanup EXIT
+
+config() { # $1 max_calls, $2 greeting_ms
+	cat >"$W/sb.yaml" <<EOF
+http:
+  port: $HTTP
+sip:
+  port: $SIP
+  max_calls: $1
+media:
+  rtp_min: 20000
+  rtp_max: 29999
+calls:
+  greeting_ms: $2
+  offer_timeout: 10
+log:
+  level: ${BENCH_LOG_LEVEL:-info}
+EOF
+}
+
+start() {
+	"$BIN" demo --config "$W/sb.yaml" --data-dir "$W/data" 2>"$OUT/voice-$MODE-server.log" &
+	PID=$!
+	for _ in $(seq 100); do curl -sf "$URL/api/v1/health" >/dev/null && return; sleep 0.1; done
+	echo "server did not start"
+	cat "$OUT/voice-$MODE-server.log"
+	exit 1
+}
+stop() {
+	kill -TERM "$PID"
+	wait "$PID" || true
+	PID=
+}
+login() {
+	curl -s "$URL/api/v1/login" -d "{\"user_name\":\"$1\",\"password\":\"demo-pass\"}" |
+		sed 's/.*"token":"\([0-9a-f]*\)".*/\1/'
+}
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$PID/status"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+machine() { echo "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"; }
+
+# Sites: agents b0001.. (the roles of ned), all Available with a live
+# session, members of "Bench" (number 7000); "Hold" (7001) has no members.
+seed() { # $1 agents
+	start
+	stop
+	python3 - "$1" >"$W/seed.sql" <<'PY'
+import hashlib, os, sys, time
+n = int(sys.argv[1]); now = int(time.time() * 1000)
+print("BEGIN;")
+print("INSERT INTO queues(id, name, priority) VALUES (100, 'Bench', 1), (101, 'Hold', 1);")
+print("INSERT INTO numbers(did, queue_id) VALUES ('7000', 100), ('7001', 101);")
+for i in range(1, n + 1):
+    uid, name = 10000 + i, "b%04d" % i
+    ha1 = hashlib.md5(f"{name}:switchboard:demo-pass".encode()).hexdigest()
+    print(f"INSERT INTO users(id, user_name, name, password_hash, created_at, sip_ha1) "
+          f"SELECT {uid}, '{name}', 'Bench {i}', password_hash, {now}, '{ha1}' FROM users WHERE user_name = 'ned';")
+    print(f"INSERT INTO user_roles SELECT {uid}, role FROM user_roles WHERE user_id = (SELECT id FROM users WHERE user_name = 'ned');")
+    print(f"INSERT INTO agents(user_id, presence, presence_since) VALUES ({uid}, 'Available', {now - n + i});")
+    print(f"INSERT INTO sessions VALUES ('{os.urandom(32).hex()}', {uid}, {now}, {now + 86400000});")
+    print(f"INSERT INTO queue_members VALUES (100, {uid});")
+print("COMMIT;")
+PY
+	sqlite3 "$W/data/switchboard.db" <"$W/seed.sql"
+}
+
+speech() {
+	espeak-ng -w "$W/s.wav" "Hello, I am calling about my last invoice, it seems to be charged twice." 2>/dev/null
+	sox "$W/s.wav" -r 8000 -c 1 -e u-law -t raw "$W/speech.ulaw" pad 0 1
+}
+
+# sipp's final screen: successful/failed call counters and one message's count.
+screen_val() { grep -m1 "$2" "$1" | awk -v c="$3" '{print $c}'; }
+
+bridged() {
+	local calls=${1:-1000} hold=${2:-40} rate=${3:-100}
+	config $((calls + 100)) 200
+	seed "$calls"
+	speech
+	start
+	echo "server up, $(rss_kb) KiB RSS idle"
+	local idle_rss
+	idle_rss=$(rss_kb)
+	for i in $(seq 1 "$calls"); do printf 'b%04d;[authentication username=b%04d password=demo-pass]\n' "$i" "$i"; done | (echo SEQUENTIAL && cat) >"$W/users.csv"
+	sed "s/\[uas_port\]/$UAS/g" bench/sipp/register_many.xml >"$W/register_many.xml"
+	(cd "$W" && sipp "127.0.0.1:$SIP" -sf register_many.xml -inf users.csv -m "$calls" -r 200 \
+		-i 127.0.0.1 -p 15290 -t u1 -nostdin -timeout 60s -trace_err -trace_screen -screen_file "$W/reg_screen.log" >"$W/reg.out" 2>&1) ||
+		{ echo "registration failed"; cat "$W"/*errors.log 2>/dev/null | head -60; exit 1; }
+	echo "$calls agents registered"
+	cp bench/sipp/agent_uas.xml bench/sipp/caller_load.xml "$W/"
+	(cd "$W" && sipp -sf agent_uas.xml -i 127.0.0.1 -p "$UAS" -mi 127.0.0.1 -mp 16000 -rtp_echo \
+		-t u1 -nostdin -trace_screen -screen_file "$W/uas_screen.log" >/dev/null 2>&1) &
+	PIDS+=($!)
+	sleep 1
+	local hold_ms=$((hold * 1000)) ramp=$(((calls + rate - 1) / rate))
+	(cd "$W" && sipp "127.0.0.1:$SIP" -sf caller_load.xml -s 7000 -m "$calls" -r "$rate" -l "$calls" \
+		-d "$hold_ms" -i 127.0.0.1 -p 15280 -mi 127.0.0.1 -mp 30000 -t u1 -nostdin \
+		-timeout $((hold + ramp + 60))s -trace_screen -screen_file "$W/uac_screen.log" \
+		>/dev/null 2>&1) &
+	local uac=$!
+	PIDS+=("$uac")
+	sleep $((ramp + 5))
+	local tok busy
+	tok=$(login mia)
+	busy=$(curl -s -H "authorization: Bearer $tok" "$URL/api/v1/agents" | grep -o '"presence":"Busy"' | wc -l)
+	local rss t0 t1
+	rss=$(rss_kb)
+	t0=$(cpu_ticks)
+	sleep 10
+	t1=$(cpu_ticks)
+	local cpu_pct
+	cpu_pct=$(awk -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", (b - a) / hz / 10 * 100}')
+	echo "all up: $busy agents Busy; RSS $rss KiB; server CPU $cpu_pct% of one core over 10 s"
+	wait "$uac" || true
+	sleep 2
+	stop
+	cp "$W/uac_screen.log" "$OUT/voice-bridged-uac.log" 2>/dev/null || true
+	local totals recs sample
+	totals=$(grep -o 'action=totals.*' "$OUT/voice-$MODE-server.log" | tail -1 || true)
+	recs=$(find "$W/data/recordings" -name '*.wav' | wc -l)
+	sample=$(find "$W/data/recordings" -name '*.wav' | head -1)
+	echo "sipp callers: $(grep -E 'Successful call|Failed call' "$W/uac_screen.log" | tr -s ' ' | tr '\n' ' ')"
+	echo "media $totals"
+	echo "recordings: $recs files; sample $(basename "$sample"): $(sox "$sample" -n stat 2>&1 | grep -E 'Length' | tr -s ' ') left RMS $(sox "$sample" -n remix 1 stat 2>&1 | awk '/RMS +amplitude/ {print $3}') right RMS $(sox "$sample" -n remix 2 stat 2>&1 | awk '/RMS +amplitude/ {print $3}')"
+	echo "memory per call: $(((rss - idle_rss) / calls)) KiB (RSS $idle_rss -> $rss KiB)"
+	echo "CPU per call: $(awk -v p="$cpu_pct" -v n="$busy" 'BEGIN {if (n) printf "%.3f", p / n; else print "n/a"}')% of a core"
+	echo "machine: $(machine)"
+}
+
+cps() {
+	local rate=${1:-500} secs=${2:-10} hold_ms=${3:-1000}
+	config 100000 0
+	seed 1
+	speech
+	start
+	cp bench/sipp/caller_load.xml "$W/"
+	local n=$((rate * secs)) t0 t1
+	t0=$(date +%s.%N)
+	(cd "$W" && sipp "127.0.0.1:$SIP" -sf caller_load.xml -s 7001 -m "$n" -r "$rate" -l $((rate * 4)) \
+		-d "$hold_ms" -i 127.0.0.1 -p 15280 -mi 127.0.0.1 -mp 30000 -t u1 -nostdin \
+		-timeout $((secs + 60))s -trace_screen -screen_file "$W/uac_screen.log" \
+		>/dev/null 2>&1) || true
+	t1=$(date +%s.%N)
+	stop
+	cp "$W/uac_screen.log" "$OUT/voice-cps-uac.log"
+	echo "offered $n calls at $rate/s in $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s"
+	grep -E 'Successful call|Failed call|503 <----|Call Rate' "$W/uac_screen.log" | tr -s ' ' | head -6
+	echo "interactions closed: $(sqlite3 "$W/data/switchboard.db" "SELECT state, count(*) FROM interactions GROUP BY state" | tr '\n' ' ')"
+	echo "machine: $(machine)"
+}
+
+overload() {
+	local rate=${1:-1000} secs=${2:-10} max=${3:-300}
+	config "$max" 0
+	seed 1
+	speech
+	start
+	cp bench/sipp/caller_load.xml "$W/"
+	local n=$((rate * secs))
+	(cd "$W" && sipp "127.0.0.1:$SIP" -sf caller_load.xml -s 7001 -m "$n" -r "$rate" -l $((rate * 4)) \
+		-d 2000 -i 127.0.0.1 -p 15280 -mi 127.0.0.1 -mp 30000 -t u1 -nostdin \
+		-timeout $((secs + 60))s -trace_screen -screen_file "$W/uac_screen.log" \
+		>/dev/null 2>&1) &
+	local uac=$!
+	PIDS+=("$uac")
+	sleep $((secs / 2))
+	local worst=0 ms
+	for _ in $(seq 20); do
+		ms=$(curl -s -o /dev/null -w '%{time_total}' "$URL/api/v1/health" | awk '{printf "%d", $1 * 1000}')
+		[ "$ms" -gt "$worst" ] && worst=$ms
+		sleep 0.1
+	done
+	wait "$uac" || true
+	stop
+	cp "$W/uac_screen.log" "$OUT/voice-overload-uac.log"
+	echo "offered $n calls at $rate/s with max_calls $max; health worst $worst ms during the storm"
+	grep -E 'Successful call|Failed call|503 <----|INVITE ---->' "$W/uac_screen.log" | tr -s ' ' | head -6
+	echo "machine: $(machine)"
+}
+
+case "$MODE" in
+bridged) bridged "$@" ;;
+cps) cps "$@" ;;
+overload) overload "$@" ;;
+*)
+	echo "usage: bash bench/voice.sh bridged|cps|overload [args]" >&2
+	exit 2
+	;;
+esac
