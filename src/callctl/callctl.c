@@ -432,6 +432,33 @@ static void on_agent_gone(struct callctl *cc, struct call *c, const struct sip_e
 	call_end(cc, c);
 }
 
+/* A re-INVITE from either side (already answered by the SIP thread): follow
+ * a new address or codec; when the agent holds (sendonly/inactive), the
+ * caller hears hold music until the agent resumes. */
+static void on_reinvite(struct callctl *cc, struct cleg *l, const struct sip_event *ev)
+{
+	struct call *c = l->call;
+	struct sdp_audio a;
+	bool hold;
+
+	if (!l->m || sdp_audio_parse(ev->sdp, strlen(ev->sdp), &a))
+		return;
+	hold = a.dir == SDP_SENDONLY || a.dir == SDP_INACTIVE || !strcmp(a.addr, "0.0.0.0");
+	if (!hold && remote_apply(l->m, ev->sdp) < 0)
+		log_warn("call=%s action=re-INVITE with no usable media kept the old",
+			 c->ix_number);
+	if (!l->is_agent || c->state != CALL_BRIDGED || hold == c->agent_hold)
+		return;
+	c->agent_hold = hold;
+	if (hold)
+		hold_music(c);
+	else
+		mleg_stop(c->caller.m);
+	log_info("call=%s agent=%s action=%s", c->ix_number,
+		 c->agent_user ? user_record(c->agent_user)->user_name : "-",
+		 hold ? "hold" : "resume");
+}
+
 /* ---- SIP events ---- */
 static void on_sip_event(const struct sip_event *ev, void *arg)
 {
@@ -454,6 +481,7 @@ static void on_sip_event(const struct sip_event *ev, void *arg)
 		if (l->is_agent)
 			on_agent_answered(cc, l->call, ev);
 		break;
+	case SIP_EV_REINVITE: on_reinvite(cc, l, ev); break;
 	case SIP_EV_FAILED:
 	case SIP_EV_TERMINATED:
 		if (l->is_agent)

@@ -38,6 +38,7 @@ struct call {
 	struct user *agent_user;
 	uv_timer_t *timer; /* greeting end / offer timeout */
 	bool recording;
+	bool agent_hold; /* the agent's phone holds: the caller hears music */
 	char caller_number[64];
 	UT_hash_handle hh; /* by ix_id */
 };

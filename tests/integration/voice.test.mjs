@@ -98,7 +98,7 @@ test('caller hangs up while queued: Closed Abandoned', async () => {
   assert.equal(ix.queue, 'Support');
 });
 
-test('a call reaches the longest-idle registered agent; audio both ways is recorded', async () => {
+test('a call reaches the longest-idle registered agent; hold and resume; audio both ways is recorded', async () => {
   const ned = await new Baresip(sb, 'ned').start();
   const beth = await new Baresip(sb, 'beth').start();
   try {
@@ -120,6 +120,11 @@ test('a call reaches the longest-idle registered agent; audio both ways is recor
     // Call events: the manager sees the interaction assigned, beth her own Busy.
     await mgr.next((m) => m.type === 'interaction' && m.number === ix.number && m.to === 'work_in_progress' && m.agent === 'beth');
     await own.next((m) => m.type === 'presence' && m.to === 'Busy' && m.interaction === ix.number);
+    // The agent's phone holds (re-INVITE sendonly): the caller hears music; then resumes.
+    await beth.command('hold');
+    await until('hold', async () => sb.log.includes(`call=${ix.number} agent=beth action=hold`));
+    await beth.command('resume');
+    await until('resume', async () => sb.log.includes(`call=${ix.number} agent=beth action=resume`));
     const r = await call;
     assert.equal(r.code, 0, r.out);
     await until('after call work', async () => (await presence('beth')).presence === 'AfterCallWork');

@@ -99,6 +99,27 @@ export class Baresip {
     return this;
   }
 
+  // Sends a command over ctrl_tcp (a JSON netstring), e.g. 'hold', 'resume';
+  // resolves with baresip's JSON reply.
+  async command(command, params = '') {
+    const net = await import('node:net');
+    const body = JSON.stringify({ command, params, token: String(Date.now()) });
+    return new Promise((ok, fail) => {
+      const s = net.connect(this.ctrl, '127.0.0.1', () => s.write(`${Buffer.byteLength(body)}:${body},`));
+      let got = '';
+      s.on('data', (d) => {
+        got += d;
+        const m = got.match(/^(\d+):/);
+        if (m && got.length >= m[0].length + Number(m[1])) {
+          s.destroy();
+          try { ok(JSON.parse(got.slice(m[0].length, m[0].length + Number(m[1])))); } catch (e) { fail(e); }
+        }
+      });
+      s.on('error', fail);
+      setTimeout(() => { s.destroy(); fail(new Error(`baresip ${command}: no reply`)); }, 3000);
+    });
+  }
+
   async stop() {
     if (!this.proc) return;
     this.proc.kill('SIGTERM');
