@@ -328,22 +328,32 @@ int routing_offer_answered(struct routing *r, int64_t ix_id, struct user *u)
 	return change_submit(c);
 }
 
-static bool entry_missed_by(const struct qentry *en, int64_t uid)
+/* When uid missed this call (or its phone could not ring), 0 if never. */
+static int64_t entry_missed_at(const struct qentry *en, int64_t uid)
 {
 	for (size_t i = 0; i < en->n_missed; i++)
 		if (en->missed[i] == uid)
-			return true;
-	return false;
+			return en->missed_at[i];
+	return 0;
 }
 
 static void entry_add_missed(struct qentry *en, int64_t uid)
 {
-	if (entry_missed_by(en, uid))
-		return;
-	if (en->n_missed == QENTRY_MAX_MISSED) /* forget the oldest */
-		memmove(en->missed, en->missed + 1, (QENTRY_MAX_MISSED - 1) * sizeof(int64_t)),
-			en->n_missed--;
-	en->missed[en->n_missed++] = uid;
+	size_t i;
+
+	for (i = 0; i < en->n_missed && en->missed[i] != uid; i++)
+		;
+	if (i == en->n_missed && en->n_missed == QENTRY_MAX_MISSED) { /* forget the oldest */
+		memmove(en->missed, en->missed + 1, (QENTRY_MAX_MISSED - 1) * sizeof(int64_t));
+		memmove(en->missed_at, en->missed_at + 1,
+			(QENTRY_MAX_MISSED - 1) * sizeof(int64_t));
+		en->n_missed--;
+		i = en->n_missed;
+	}
+	if (i == en->n_missed)
+		en->n_missed++;
+	en->missed[i] = uid;
+	en->missed_at[i] = time_now_ms();
 }
 
 int routing_offer_missed(struct routing *r, int64_t ix_id, struct user *u, const char *why)
@@ -418,21 +428,30 @@ void engine_on_presence(struct routing *r, struct user *u, enum presence from)
 	(void)from;
 }
 
-/* ---- dispatch ---- */
-static bool agent_eligible(struct routing *r, struct user *u, const struct qentry *en)
+/* ---- dispatch ----
+ * Two passes over the waiting calls. The first never offers a call to an
+ * agent who missed it. The second, for agents still free, allows one who
+ * missed it but has made themselves Available again since: a call is not
+ * stranded because every member once missed it (docs/DOMAIN.md). A phone
+ * that could not ring leaves its agent Available, so it is not retried. */
+static bool agent_eligible(struct routing *r, struct user *u, const struct qentry *en, bool again)
 {
+	int64_t missed = entry_missed_at(en, u->rec.id);
+
 	return u->presence == PRES_AVAILABLE && user_can_handle_calls(r, u) && !u->offered_ix &&
-	       !entry_missed_by(en, u->rec.id) && r->ops && r->ops->device_ready(r->ops_arg, u);
+	       (!missed || (again && u->idle_since > missed)) && r->ops &&
+	       r->ops->device_ready(r->ops_arg, u);
 }
 
-static struct user *best_agent(struct routing *r, const struct qentry *en)
+static struct user *best_agent(struct routing *r, const struct qentry *en, bool again)
 {
 	const struct queue *q = en->q;
 	struct user *best = NULL;
 
 	for (size_t k = 0; k < q->n_members; k++) {
 		struct user *u = routing_user_by_id(r, q->members[k]);
-		if (u && agent_eligible(r, u, en) && (!best || u->idle_since < best->idle_since))
+		if (u && agent_eligible(r, u, en, again) &&
+		    (!best || u->idle_since < best->idle_since))
 			best = u;
 	}
 	return best;
@@ -480,19 +499,21 @@ static void dispatch(struct routing *r)
 	for (size_t i = 0; i < n; i++)
 		order[i] = &r->queues[i];
 	qsort(order, n, sizeof(order[0]), queue_cmp);
-	for (size_t i = 0; i < n; i++) {
-		struct qentry *en, *next;
-		for (en = order[i]->head; en; en = next) {
-			struct user *u;
-			next = en->next;
-			if (en->offered_to)
-				continue;
-			/* A phone that cannot be rung skips that agent for
-			 * this call: try the next one (each member once). */
-			for (size_t tries = 0; tries < en->q->n_members; tries++) {
-				u = best_agent(r, en);
-				if (!u || offer(r, en, u))
-					break;
+	for (int again = 0; again < 2; again++) {
+		for (size_t i = 0; i < n; i++) {
+			struct qentry *en, *next;
+			for (en = order[i]->head; en; en = next) {
+				struct user *u;
+				next = en->next;
+				if (en->offered_to)
+					continue;
+				/* A phone that cannot be rung skips that agent
+				 * for this call: try the next (each member once). */
+				for (size_t tries = 0; tries < en->q->n_members; tries++) {
+					u = best_agent(r, en, again);
+					if (!u || offer(r, en, u))
+						break;
+				}
 			}
 		}
 	}

@@ -38,9 +38,10 @@ struct qentry {
 	struct qentry *prev, *next;
 	struct queue *q;
 	struct ix *x;
-	int priority;			   /* within the queue: higher first */
-	int64_t offered_to;		   /* user id ringing now, 0 = none */
-	int64_t missed[QENTRY_MAX_MISSED]; /* agents who missed this call */
+	int priority;			      /* within the queue: higher first */
+	int64_t offered_to;		      /* user id ringing now, 0 = none */
+	int64_t missed[QENTRY_MAX_MISSED];    /* agents who missed this call */
+	int64_t missed_at[QENTRY_MAX_MISSED]; /* when (ms) */
 	size_t n_missed;
 };
 

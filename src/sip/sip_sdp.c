@@ -133,31 +133,67 @@ static int audio_copy(const sdp_session_t *s, struct sdp_audio *out)
 	return 0;
 }
 
-/* An m= line as RFC 4566 writes it: media SP port[/n] SP proto *(SP fmt):
- * port digits (and '/'), the rest token characters ('/' also in proto).
- * sofia's non-strict parser loops allocating (2 GB, found by fuzz_sip_sdp)
- * on a separator byte in the format list, so we check m= lines first. */
+/* An m= line exactly as RFC 4566 writes it:
+ *   m=<media> SP <port>["/"<count>] SP <proto> 1*(SP <fmt>)
+ * media and fmt tokens, port and count 1-5 digits (count not 0), proto
+ * tokens joined by single '/'. sofia's non-strict parser loops allocating
+ * (2 GB, found by fuzz_sip_sdp) on several near misses of this shape
+ * (a separator in the format list, "5/0//", "R////"), so we check first. */
+static bool is_tok(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c && strchr("!#$%&'*+-.^_`{|}~", c));
+}
+
+static const char *digits(const char *p, const char *end, bool nonzero)
+{
+	const char *f = p;
+
+	while (p < end && p - f < 5 && *p >= '0' && *p <= '9')
+		p++;
+	if (p == f || (p < end && *p >= '0' && *p <= '9'))
+		return NULL;
+	if (nonzero) {
+		const char *z = f;
+		while (z < p && *z == '0')
+			z++;
+		if (z == p)
+			return NULL;
+	}
+	return p;
+}
+
+static const char *tokens(const char *p, const char *end, bool slashes)
+{
+	for (;;) {
+		const char *f = p;
+		while (p < end && is_tok(*p))
+			p++;
+		if (p == f)
+			return NULL;
+		if (!slashes || p >= end || *p != '/')
+			return p;
+		p++;
+	}
+}
+
 static bool m_line_ok(const char *p, const char *end)
 {
-	static const char tok[] = "!#$%&'*+-.^_`{|}~0123456789"
-				  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-	int field = 0;
+	int fmts = 0;
 
-	for (p += 2; p < end && *p != '\r' && *p != '\n'; field++) {
-		const char *f = p;
-		while (p < end && *p != ' ' && *p != '\r' && *p != '\n') {
-			bool digit = *p >= '0' && *p <= '9';
-			if (field == 1 ? !digit && *p != '/' /* port[/n] */
-				       : !strchr(tok, *p) && !(*p == '/' && field == 2))
-				return false;
-			p++;
-		}
-		if (p == f)
-			return false; /* two spaces, or a trailing one */
-		if (p < end && *p == ' ')
-			p++;
+	p = tokens(p + 2, end, false); /* media */
+	if (!p || p >= end || *p++ != ' ' || !(p = digits(p, end, false)))
+		return false;
+	if (p < end && *p == '/' && !(p = digits(p + 1, end, true)))
+		return false;
+	if (p >= end || *p++ != ' ' || !(p = tokens(p, end, true)))
+		return false;
+	while (p < end && *p == ' ') {
+		if (!(p = tokens(p + 1, end, false)))
+			return false;
+		fmts++;
 	}
-	return field >= 3;
+	return fmts > 0 && (p == end || *p == '\r' || *p == '\n');
 }
 
 /* Only blank lines from p to the end. */

@@ -322,6 +322,8 @@ static void parse_refuses_malformed_bodies(void **state)
 		"v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\t"
 		"m=aurtc 78 RT@/AVP 7 94 98\r\n",
 		"v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\n s=-\r\n",
+		"v=0\nm=o 5/0// R/////////////////\n",
+		"v=0\nm=audio 5000 RTP/AVP\n", /* no format */
 		"v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n"
 		"m=audio 2 RT\x01/AVP 0\r\n",
 		"v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n"
