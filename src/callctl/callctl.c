@@ -16,8 +16,10 @@
  *   timeout; on 2xx the media legs are bridged and recorded (caller left,
  *   agent right) to <record_dir>/<INT number>.wav, and the recording's URL
  *   goes to the activity stream.
- * - Refusals carry reasons: 403 Not a trunk, 404 No such number, 488 codec,
- *   503 Over capacity.
+ * - Trunks are recognised by source address or by digest credentials
+ *   (407 challenge, MD5 HA1 stored). Refusals carry reasons: 403 Not a
+ *   trunk / Wrong trunk credentials, 404 No such number, 488 codec, 503
+ *   Over capacity.
  */
 #define LOG_MODULE "callctl"
 #include "callctl/callctl_int.h"
@@ -174,12 +176,36 @@ static struct call *call_new(struct callctl *cc)
 	return c;
 }
 
-static bool trunk_allowed(const struct callctl *cc, const char *source)
+/*
+ * Is this INVITE from a trunk? 0 when its source address is a trunk's, or
+ * it carries valid digest credentials of a trunk (Proxy-Authorization);
+ * otherwise the status to refuse it with: 407 (challenge: no or stale
+ * credentials) or 403 (not a trunk, or wrong credentials).
+ */
+static int trunk_check(const struct callctl *cc, const struct sip_event *ev, const char **why)
 {
-	for (size_t i = 0; i < cc->n_trunks; i++)
-		if (!strcmp(cc->trunks[i], source))
-			return true;
-	return false;
+	const struct st_trunk *t = NULL;
+	bool any_auth = false;
+
+	for (size_t i = 0; i < cc->n_trunks; i++) {
+		if (cc->trunks[i].address[0] && !strcmp(cc->trunks[i].address, ev->source))
+			return 0;
+		any_auth = any_auth || cc->trunks[i].username[0];
+		if (ev->has_auth && cc->trunks[i].username[0] &&
+		    !strcmp(cc->trunks[i].username, ev->auth.username))
+			t = &cc->trunks[i];
+	}
+	*why = "Not a trunk";
+	if (!any_auth)
+		return 403;
+	*why = "Proxy Authentication Required";
+	if (!ev->has_auth || !sip_nonce_valid(cc->ua, ev->auth.nonce))
+		return 407;
+	*why = "Wrong trunk credentials";
+	if (!t || strcmp(ev->auth.realm, cc->cfg.realm) || !t->sip_ha1[0] ||
+	    sip_digest_verify(&ev->auth, "INVITE", t->sip_ha1))
+		return 403;
+	return 0;
 }
 
 static int64_t number_queue(const struct callctl *cc, const char *did)
@@ -209,11 +235,14 @@ static int caller_answer(struct callctl *cc, struct call *c, const char *offer)
 static void on_incoming(struct callctl *cc, const struct sip_event *ev)
 {
 	int64_t qid = number_queue(cc, ev->to_user);
+	const char *why = NULL;
 	struct call *c;
-	int status;
+	int status = trunk_check(cc, ev, &why);
 
-	if (!trunk_allowed(cc, ev->source)) {
-		sip_leg_respond(cc->ua, ev->leg, 403, "Not a trunk", NULL);
+	if (status) {
+		log_info("call from=%s source=%s did=%s action=refused %d %s", ev->from_user,
+			 ev->source, ev->to_user, status, why);
+		sip_leg_respond(cc->ua, ev->leg, status, why, NULL);
 		return;
 	}
 	if (!qid) {
@@ -505,7 +534,7 @@ static int tables_load(struct callctl *cc, const struct st_snapshot *snap)
 		HASH_ADD_STR(cc->numbers, did, n);
 	}
 	for (size_t i = 0; i < snap->n_trunks && cc->n_trunks < CALLCTL_MAX_TRUNKS; i++)
-		str_copy(cc->trunks[cc->n_trunks++], snap->trunks[i].address, 64);
+		cc->trunks[cc->n_trunks++] = snap->trunks[i];
 	return 0;
 }
 

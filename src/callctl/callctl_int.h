@@ -67,7 +67,7 @@ struct callctl {
 	struct cleg *legs;  /* by SIP leg id */
 	struct binding *bindings;
 	struct number *numbers;
-	char trunks[CALLCTL_MAX_TRUNKS][64];
+	struct st_trunk trunks[CALLCTL_MAX_TRUNKS];
 	size_t n_trunks;
 	size_t n_calls;
 	uint64_t next_call_id;

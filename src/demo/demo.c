@@ -16,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEMO_PASSWORD "demo-pass"
+#define DEMO_PASSWORD	    "demo-pass"
+#define DEMO_TRUNK_PASSWORD "trunk-pass"
 
 struct demo_user {
 	const char *user_name, *name, *email, *mobile, *business;
@@ -128,10 +129,11 @@ static int queues_write(struct store *st)
 	return err;
 }
 
-static int numbers_write(struct store *st)
+static int numbers_write(struct store *st, const char *realm)
 {
-	struct store_op ops[3] = {{.kind = STORE_OP_NUMBER_SET},
+	struct store_op ops[4] = {{.kind = STORE_OP_NUMBER_SET},
 				  {.kind = STORE_OP_NUMBER_SET},
+				  {.kind = STORE_OP_TRUNK_SET},
 				  {.kind = STORE_OP_TRUNK_SET}};
 
 	str_copy(ops[0].u.number.did, "5000", sizeof(ops[0].u.number.did));
@@ -140,7 +142,11 @@ static int numbers_write(struct store *st)
 	ops[1].u.number.queue_id = 2;
 	str_copy(ops[2].u.trunk.name, "loopback", sizeof(ops[2].u.trunk.name));
 	str_copy(ops[2].u.trunk.address, "127.0.0.1", sizeof(ops[2].u.trunk.address));
-	return store_apply_now(st, ops, 3);
+	/* a carrier that authenticates instead (from any address) */
+	str_copy(ops[3].u.trunk.name, "carrier", sizeof(ops[3].u.trunk.name));
+	str_copy(ops[3].u.trunk.username, "carrier", sizeof(ops[3].u.trunk.username));
+	sip_digest_ha1("carrier", realm, DEMO_TRUNK_PASSWORD, ops[3].u.trunk.sip_ha1);
+	return store_apply_now(st, ops, 4);
 }
 
 int demo_seed_site(struct store *st, const struct st_snapshot *snap, const char *realm,
@@ -158,7 +164,7 @@ int demo_seed_site(struct store *st, const struct st_snapshot *snap, const char 
 	if (!err)
 		err = queues_write(st);
 	if (!err)
-		err = numbers_write(st);
+		err = numbers_write(st, realm);
 	if (!err) {
 		*created = true;
 		log_info("created the demo site: %zu users, %zu queues",
@@ -203,9 +209,11 @@ void demo_print_welcome(const struct config *cfg)
 		"    carl   trainee: awa_agent only, refused calls   amy  a customer (no roles)\n"
 		"  Queues: Support (ned, beth), Billing (beth, carl, ned). Data: %s\n"
 		"  Phones: agents register at sip:%s:%d as ned/beth/carl, password %s;\n"
-		"          callers from %s dial 5000 (Support) or 5001 (Billing).\n"
+		"          callers from %s dial 5000 (Support) or 5001 (Billing); from\n"
+		"          elsewhere a trunk authenticates as carrier / %s.\n"
 		"  Example: curl -s localhost:%d/api/v1/login -d "
 		"'{\"user_name\":\"ned\",\"password\":\"%s\"}'\n\n",
 		cfg->http_port, DEMO_PASSWORD, cfg->store_path, cfg->sip_address, cfg->sip_port,
-		DEMO_PASSWORD, cfg->sip_address, cfg->http_port, DEMO_PASSWORD);
+		DEMO_PASSWORD, cfg->sip_address, DEMO_TRUNK_PASSWORD, cfg->http_port,
+		DEMO_PASSWORD);
 }

@@ -111,7 +111,9 @@ struct st_number {
 
 struct st_trunk {
 	char name[ST_NAME];
-	char address[64];
+	char address[64];  /* source IP allowed without credentials, "" = none */
+	char username[64]; /* digest user name, "" = address only */
+	char sip_ha1[33];  /* MD5(username:realm:password) */
 };
 
 struct st_flag {

@@ -83,8 +83,9 @@ static const char *op_sql[N_OPS][2] = {
 			       "ON CONFLICT(name) DO UPDATE SET value=?2"},
 	[STORE_OP_NUMBER_SET] = {"INSERT INTO numbers(did,queue_id) VALUES(?1,?2) "
 				 "ON CONFLICT(did) DO UPDATE SET queue_id=?2"},
-	[STORE_OP_TRUNK_SET] = {"INSERT INTO trunks(name,address) VALUES(?1,?2) "
-				"ON CONFLICT(name) DO UPDATE SET address=?2"},
+	[STORE_OP_TRUNK_SET] = {"INSERT INTO trunks(name,address,username,sip_ha1) "
+				"VALUES(?1,?2,?3,?4) ON CONFLICT(name) DO UPDATE SET "
+				"address=?2,username=?3,sip_ha1=?4"},
 };
 
 /* ---- connections and migrations ---- */
@@ -353,6 +354,8 @@ static void row_trunk(sqlite3_stmt *st, struct st_trunk *t)
 {
 	col_text(st, 0, t->name, sizeof(t->name));
 	col_text(st, 1, t->address, sizeof(t->address));
+	col_text(st, 2, t->username, sizeof(t->username));
+	col_text(st, 3, t->sip_ha1, sizeof(t->sip_ha1));
 }
 
 /* Runs sql and fills a growing array of elem-sized rows with fill(). */
@@ -424,7 +427,7 @@ static int be_load(void *p, struct st_snapshot *s)
 	     sessions);
 	LOAD("SELECT name,value FROM flags", row_flag, flags);
 	LOAD("SELECT did,queue_id FROM numbers", row_number, numbers);
-	LOAD("SELECT name,address FROM trunks", row_trunk, trunks);
+	LOAD("SELECT name,address,username,sip_ha1 FROM trunks", row_trunk, trunks);
 	s->max_interaction_id = scalar_i64(db, "SELECT max(id) FROM interactions");
 	s->max_user_id = scalar_i64(db, "SELECT max(id) FROM users");
 	s->max_queue_id = scalar_i64(db, "SELECT max(id) FROM queues");
@@ -530,6 +533,8 @@ static void bind_op(sqlite3_stmt *st, const struct store_op *op)
 	case STORE_OP_TRUNK_SET:
 		bind_text(st, 1, op->u.trunk.name);
 		bind_text(st, 2, op->u.trunk.address);
+		bind_text(st, 3, op->u.trunk.username);
+		bind_text(st, 4, op->u.trunk.sip_ha1);
 		break;
 	}
 }

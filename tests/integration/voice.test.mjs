@@ -67,6 +67,24 @@ test('an unknown number gets 404 with a reason; OPTIONS is answered', async () =
   assert.equal(o.code, 0, o.out);
 });
 
+test('a trunk from another address must authenticate: 407, then 200 or 403', async () => {
+  // 127.0.0.2 is not the loopback trunk's address; "carrier" authenticates.
+  const none = await sipp(sb, 'refused.xml', { service: '5000', expect: 407, ip: '127.0.0.2' });
+  assert.equal(none.code, 0, none.out);
+  assert.match(none.messages, /Proxy-Authenticate: Digest realm="switchboard"/);
+  const wrong = await sipp(sb, 'refused_auth.xml', { service: '5000', expect: 403, ip: '127.0.0.2',
+    user: 'carrier', password: 'not-it' });
+  assert.equal(wrong.code, 0, wrong.out);
+  const ok = await sipp(sb, 'caller_auth.xml', { service: '5000', ip: '127.0.0.2', pauseMs: 200,
+    user: 'carrier', password: 'trunk-pass' });
+  assert.equal(ok.code, 0, ok.out);
+  const ix = await until('closed', async () => {
+    const x = await latest();
+    return x && x.state !== 'new' ? x : null;
+  });
+  assert.equal(ix.state, 'closed_complete');
+});
+
 test('caller hangs up before the queue: Closed Complete', async () => {
   const r = await sipp(sb, 'caller.xml', { service: '5000', pauseMs: 200 });
   assert.equal(r.code, 0, r.out);
@@ -239,4 +257,19 @@ test('malformed SIP over UDP and TCP never crashes the server', async () => {
   const o = await sipp(sb, 'options.xml', {});
   assert.equal(o.code, 0, o.out);
   assert.equal((await sb.api('GET', '/api/v1/health')).status, 200);
+});
+
+test('no capacity: a call beyond max_calls gets 503 Over capacity, the others go on', async () => {
+  const cfg = writeConfig(tempDir('sb-cfg-'), 'sip:\n  max_calls: 1\ncalls:\n  greeting_ms: 300\n');
+  const small = await new Server({ args: ['--config', cfg] }).start();
+  try {
+    const first = sipp(small, 'caller.xml', { service: '5000', pauseMs: 2500 });
+    await sleep(800);
+    const second = await sipp(small, 'refused.xml', { service: '5000', expect: 503 });
+    assert.equal(second.code, 0, second.out);
+    assert.match(second.messages, /SIP\/2.0 503 Over capacity/);
+    assert.equal((await first).code, 0);
+  } finally {
+    await small.stop();
+  }
 });

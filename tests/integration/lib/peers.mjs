@@ -36,12 +36,13 @@ function sippDir(scenario, vars) {
 
 // Runs one sipp call; resolves with { code, out } when sipp exits.
 export async function sipp(server, scenario, { service = '5000', caller = '15550199', expect = 200,
-  user = '', password = '', expires = 120, pauseMs = 3000, transport = 'u1', timeoutS = 30, extra = [] } = {}) {
+  user = '', password = '', expires = 120, pauseMs = 3000, transport = 'u1', timeoutS = 30, extra = [],
+  ip = '127.0.0.1' } = {}) {
   const dir = sippDir(scenario, { caller, expect, user, expires });
   const port = await freeUdpPort();
   const mport = await freeUdpPort();
   const args = [`127.0.0.1:${server.sipPort}`, '-sf', scenario, '-s', service, '-m', '1',
-    '-i', '127.0.0.1', '-p', String(port), '-mi', '127.0.0.1', '-mp', String(mport),
+    '-i', ip, '-p', String(port), '-mi', ip, '-mp', String(mport),
     '-d', String(pauseMs), '-t', transport, '-timeout', `${timeoutS}s`, '-nostdin',
     '-trace_err', '-trace_msg', ...extra];
   if (user) args.push('-au', user, '-ap', password);
