@@ -407,8 +407,25 @@ static void recording_stop(struct call *c)
 	}
 }
 
+/* One line per call with its RTP figures (what each leg received, and the
+ * packets missing from each stream by sequence number). */
+static void call_media_log(const struct call *c)
+{
+	struct media_stats a = {0}, b = {0};
+
+	if (c->caller.m)
+		mleg_stats(c->caller.m, &a);
+	if (c->agent.m)
+		mleg_stats(c->agent.m, &b);
+	log_info("call=%s action=media caller_rx=%llu caller_lost=%llu agent_rx=%llu "
+		 "agent_lost=%llu",
+		 c->ix_number, (unsigned long long)a.rx_packets, (unsigned long long)a.rx_lost,
+		 (unsigned long long)b.rx_packets, (unsigned long long)b.rx_lost);
+}
+
 static void call_free(struct callctl *cc, struct call *c)
 {
+	call_media_log(c);
 	call_timer_stop(c);
 	recording_stop(c);
 	leg_release(cc, &c->caller);

@@ -113,8 +113,20 @@ static void media_clock_cb(uv_timer_t *t)
 	uint64_t due = (uv_now(m->loop) - m->clock_base) / MEDIA_CLOCK_MS;
 
 	if (due > m->clock_done + MEDIA_CLOCK_MAXF) {
-		log_warn("leg=- action=clock late by %llu frames, skipping",
-			 (unsigned long long)(due - m->clock_done - MEDIA_CLOCK_MAXF));
+		uint64_t skip = due - m->clock_done - MEDIA_CLOCK_MAXF;
+		struct mlist *n, *next;
+
+		log_warn("leg=- action=clock late by %llu frames, skipping playback",
+			 (unsigned long long)skip);
+		/* Playback skips ahead (no burst to the far end), but a
+		 * recording keeps the call's length: its missed frames are
+		 * written now (silence where no audio was buffered). */
+		for (uint64_t f = 0; f < skip && f < MEDIA_REC_CATCHUP_MAX; f++) {
+			for (n = m->recs.next; n != &m->recs; n = next) {
+				next = n->next;
+				rec_tick(rec_from_le(n));
+			}
+		}
 		m->clock_done = due - MEDIA_CLOCK_MAXF;
 	}
 	while (m->clock_done < due) {

@@ -17,15 +17,16 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#define MEDIA_PKT_MAX	 1500 /* largest datagram we read or build */
-#define MEDIA_HDR_LEN	 12
-#define MEDIA_CLOCK_MS	 20
-#define MEDIA_CLOCK_MAXF 5    /* frames one tick may catch up */
-#define DTMF_QUEUE	 16   /* digits waiting to be sent on one leg */
-#define JB_SAMPLES	 2048 /* jitter ring per recorded side (256 ms), power of 2 */
-#define JB_DELAY	 320  /* 40 ms of playout delay for the recorder */
-#define REC_CHUNK_FRAMES 50   /* 1 s of audio per pool write */
-#define RX_BATCH	 8    /* datagrams read per socket wake-up (read budget) */
+#define MEDIA_PKT_MAX	      1500 /* largest datagram we read or build */
+#define MEDIA_HDR_LEN	      12
+#define MEDIA_CLOCK_MS	      20
+#define MEDIA_CLOCK_MAXF      5	   /* frames one tick may catch up */
+#define MEDIA_REC_CATCHUP_MAX 3000 /* frames (60 s) a late clock writes to recordings */
+#define DTMF_QUEUE	      16   /* digits waiting to be sent on one leg */
+#define JB_SAMPLES	      2048 /* jitter ring per recorded side (256 ms), power of 2 */
+#define JB_DELAY	      320  /* 40 ms of playout delay for the recorder */
+#define REC_CHUNK_FRAMES      50   /* 1 s of audio per pool write */
+#define RX_BATCH	      8	   /* datagrams read per socket wake-up (read budget) */
 
 /* Intrusive doubly linked list (libre/Linux style). */
 struct mlist {
