@@ -580,6 +580,7 @@ int callctl_alloc(struct callctl **ccp, uv_loop_t *loop, const struct callctl_cf
 		callctl_free(cc);
 		return err;
 	}
+	sip_ua_set_max_inbound(cc->ua, cfg->max_calls);
 	routing_ops_set(r, &callctl_ops, cc);
 	routing_timeouts_set(r, cfg->offer_timeout_ms, cfg->wrapup_timeout_ms);
 	log_info("SIP on %s:%d (udp, tcp), RTP %s:%d-%d", cfg->sip_address, cfg->sip_port,

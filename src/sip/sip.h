@@ -93,6 +93,9 @@ typedef void(sip_event_h)(const struct sip_event *ev, void *arg);
 /* Starts the SIP thread listening on cfg (UDP+TCP). Events go to h on the loop. */
 int sip_ua_alloc(struct sip_ua **uap, uv_loop_t *loop, const struct sip_ua_cfg *cfg, sip_event_h *h,
 		 void *arg);
+/* Inbound INVITEs beyond `max` live inbound legs are answered 503 "Over
+ * capacity" by the SIP thread itself, with no event (0 = no limit). */
+void sip_ua_set_max_inbound(struct sip_ua *ua, int max);
 /* Stops the SIP thread (ends dialogs with BYE where possible), frees. Loop thread. */
 void sip_ua_free(struct sip_ua *ua);
 

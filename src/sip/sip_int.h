@@ -79,6 +79,7 @@ struct sip_ua {
 	sip_event_h *h;
 	void *arg;
 	_Atomic uint64_t next_id; /* leg ids and REGISTER tokens */
+	_Atomic int max_inbound;  /* inbound legs beyond this get 503 at once; 0 = no limit */
 
 	/* loop → SIP commands */
 	pthread_mutex_t cmd_lock;
@@ -112,6 +113,7 @@ struct sip_ua {
 	void *sweep;	  /* su_timer_t: stale REGISTERs */
 	void *stop_timer; /* su_timer_t: shutdown deadline */
 	struct sleg *legs;
+	int n_inbound; /* live inbound legs */
 	struct sreq *reqs;
 	struct sip_phrase *phrases; /* interned reason phrases */
 	size_t n_phrases;

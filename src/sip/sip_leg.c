@@ -53,6 +53,7 @@ static struct sleg *leg_new(struct sip_ua *ua, sip_leg_t id, nua_handle_t *nh, b
 	sl->id = id;
 	sl->nh = nh;
 	sl->inbound = inbound;
+	ua->n_inbound += inbound;
 	nua_handle_bind(nh, sl);
 	HASH_ADD(hh, ua->legs, id, sizeof(sl->id), sl);
 	return sl;
@@ -61,6 +62,7 @@ static struct sleg *leg_new(struct sip_ua *ua, sip_leg_t id, nua_handle_t *nh, b
 static void leg_release(struct sip_ua *ua, struct sleg *sl)
 {
 	HASH_DEL(ua->legs, sl);
+	ua->n_inbound -= sl->inbound;
 	nua_handle_bind(sl->nh, NULL);
 	nua_handle_destroy(sl->nh);
 	free(sl->local_sdp);
@@ -135,6 +137,12 @@ static void leg_incoming(struct sip_ua *ua, nua_t *nua, nua_handle_t *nh, sip_t 
 
 	if (ua->shutting_down) {
 		reject_unbound(nh, 503, "Shutting down");
+		return;
+	}
+	if (atomic_load(&ua->max_inbound) && ua->n_inbound >= atomic_load(&ua->max_inbound)) {
+		/* Over capacity: answered here, without a trip to the loop, so
+		 * an overload costs as little as possible per refused call. */
+		reject_unbound(nh, 503, "Over capacity");
 		return;
 	}
 	n = sip_event_new(SIP_EV_INCOMING, sip_id_next(ua));

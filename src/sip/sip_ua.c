@@ -296,6 +296,11 @@ int sip_ua_alloc(struct sip_ua **uap, uv_loop_t *loop, const struct sip_ua_cfg *
 	return 0;
 }
 
+void sip_ua_set_max_inbound(struct sip_ua *ua, int max)
+{
+	atomic_store(&ua->max_inbound, max > 0 ? max : 0);
+}
+
 void sip_ua_free(struct sip_ua *ua)
 {
 	struct sip_cmd *c;
