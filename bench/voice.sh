@@ -148,7 +148,8 @@ bridged() {
 	done
 	sleep 1
 	local hold_ms=$((hold * 1000)) ramp=$(((calls + rate - 1) / rate))
-	(cd "$W" && exec nice -n 19 sipp "127.0.0.1:$SIP" -sf caller_load.xml -s 7000 -m "$calls" -r "$rate" -l "$calls" \
+	# (timeout: sipp once hung after all its calls had ended)
+	(cd "$W" && exec timeout $((hold + ramp + 90)) nice -n 19 sipp "127.0.0.1:$SIP" -sf caller_load.xml -s 7000 -m "$calls" -r "$rate" -l "$calls" \
 		-d "$hold_ms" -i 127.0.0.1 -p 15280 -mi 127.0.0.1 -mp 30000 -t u1 -nostdin \
 		-timeout $((hold + ramp + 60))s -trace_screen -screen_file "$W/uac_screen.log" \
 		>/dev/null 2>&1) &
