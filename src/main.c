@@ -171,6 +171,8 @@ static int voice_start(struct app *app, const struct st_snapshot *snap)
 	str_copy(vc.sip_address, app->cfg.sip_address, sizeof(vc.sip_address));
 	str_copy(vc.realm, app->cfg.sip_realm, sizeof(vc.realm));
 	str_copy(vc.rtp_address, app->cfg.rtp_address, sizeof(vc.rtp_address));
+	str_copy(vc.greeting_wav, app->cfg.greeting_wav, sizeof(vc.greeting_wav));
+	str_copy(vc.hold_wav, app->cfg.hold_wav, sizeof(vc.hold_wav));
 	snprintf(vc.record_dir, sizeof(vc.record_dir), "%.480s/recordings", app->cfg.data_dir);
 	err = callctl_alloc(&app->cc, &app->loop, &vc, app->r, snap);
 	if (err)

@@ -142,8 +142,8 @@ static void call_timer_start(struct call *c, uv_timer_cb cb, int ms)
 /* ---- the caller's side ---- */
 static void hold_music(struct call *c)
 {
-	size_t n;
-	const int16_t *pcm = media_hold_music(&n);
+	size_t n = c->cc->hold_n;
+	const int16_t *pcm = c->cc->hold ? c->cc->hold : media_hold_music(&n);
 
 	if (c->caller.m)
 		mleg_play(c->caller.m, pcm, n, true);
@@ -269,11 +269,16 @@ static void on_incoming(struct callctl *cc, const struct sip_event *ev)
 	cc->n_calls++;
 	c->state = CALL_GREETING;
 	{
-		size_t n;
-		const int16_t *beep = media_beep(&n);
-		mleg_play(c->caller.m, beep, n, false);
+		size_t n = cc->greeting_n;
+		const int16_t *prompt = cc->greeting ? cc->greeting : media_beep(&n);
+		int prompt_ms = (int)(n * 1000 / MEDIA_RATE);
+
+		mleg_play(c->caller.m, prompt, n, false);
+		call_timer_start(c, greeting_done,
+				 cc->greeting && prompt_ms > cc->cfg.greeting_ms
+					 ? prompt_ms
+					 : cc->cfg.greeting_ms);
 	}
-	call_timer_start(c, greeting_done, cc->cfg.greeting_ms);
 	log_info("call=%s action=answered from=%s did=%s", c->ix_number, ev->from_user,
 		 ev->to_user);
 }
@@ -555,6 +560,22 @@ static int tables_load(struct callctl *cc, const struct st_snapshot *snap)
 	return 0;
 }
 
+/* The greeting prompt and hold music files, when configured. */
+static int prompts_load(struct callctl *cc)
+{
+	char err[700];
+	int rc = 0;
+
+	if (cc->cfg.greeting_wav[0])
+		rc = media_wav_load(cc->cfg.greeting_wav, &cc->greeting, &cc->greeting_n, err,
+				    sizeof(err));
+	if (!rc && cc->cfg.hold_wav[0])
+		rc = media_wav_load(cc->cfg.hold_wav, &cc->hold, &cc->hold_n, err, sizeof(err));
+	if (rc)
+		log_error("cannot use a prompt: %s", err);
+	return rc;
+}
+
 int callctl_alloc(struct callctl **ccp, uv_loop_t *loop, const struct callctl_cfg *cfg,
 		  struct routing *r, const struct st_snapshot *snap)
 {
@@ -572,6 +593,8 @@ int callctl_alloc(struct callctl **ccp, uv_loop_t *loop, const struct callctl_cf
 	str_copy(sc.realm, cfg->realm, sizeof(sc.realm));
 	str_copy(sc.public_addr, cfg->sip_address, sizeof(sc.public_addr));
 	err = tables_load(cc, snap);
+	if (!err)
+		err = prompts_load(cc);
 	if (!err)
 		err = media_alloc(&cc->media, loop, &mc);
 	if (!err)
@@ -606,6 +629,8 @@ void callctl_free(struct callctl *cc)
 	sip_ua_free(cc->ua);
 	media_free(cc->media);
 	registrar_free(cc);
+	free(cc->greeting);
+	free(cc->hold);
 	HASH_ITER(hh, cc->numbers, n, ntmp)
 	{
 		HASH_DEL(cc->numbers, n);

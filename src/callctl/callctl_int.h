@@ -71,6 +71,8 @@ struct callctl {
 	size_t n_trunks;
 	size_t n_calls;
 	uint64_t next_call_id;
+	int16_t *greeting, *hold; /* from files, or NULL: the built-in beep and tune */
+	size_t greeting_n, hold_n;
 };
 
 /* registrar.c */

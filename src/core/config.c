@@ -125,11 +125,13 @@ static const struct conf_key conf_media_keys[] = {
 	KEY_STR("address", rtp_address, 1),
 	KEY_INT("rtp_min", rtp_min, 1024, 65534),
 	KEY_INT("rtp_max", rtp_max, 1025, 65535),
+	KEY_STR("hold_music", hold_wav, 0),
 };
 static const struct conf_key conf_calls_keys[] = {
 	KEY_INT("greeting_ms", greeting_ms, 0, 60000),
 	KEY_INT("offer_timeout", offer_timeout_s, 1, 600),
 	KEY_INT("wrapup_timeout", wrapup_timeout_s, 0, 86400),
+	KEY_STR("greeting", greeting_wav, 0),
 };
 static const struct conf_section conf_sip = SECTION("sip", conf_sip_keys);
 static const struct conf_section conf_media = SECTION("media", conf_media_keys);

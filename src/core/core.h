@@ -95,15 +95,17 @@ struct config {
 	int http_max_body;		/* bytes, default 65536 */
 	enum log_level log_level;	/* default info */
 	/* voice core */
-	char sip_address[64]; /* default "127.0.0.1" */
-	int sip_port;	      /* UDP and TCP, default 5060 */
-	char sip_realm[64];   /* digest realm, default "switchboard" */
-	char rtp_address[64]; /* default "127.0.0.1" */
-	int rtp_min, rtp_max; /* default 20000..29999 */
-	int max_calls;	      /* live calls before 503, default 2000 */
-	int greeting_ms;      /* before entering the queue, default 1500 */
-	int offer_timeout_s;  /* ring an agent, default 20 */
-	int wrapup_timeout_s; /* AfterCallWork limit, default 0 = none */
+	char sip_address[64];		  /* default "127.0.0.1" */
+	int sip_port;			  /* UDP and TCP, default 5060 */
+	char sip_realm[64];		  /* digest realm, default "switchboard" */
+	char rtp_address[64];		  /* default "127.0.0.1" */
+	int rtp_min, rtp_max;		  /* default 20000..29999 */
+	int max_calls;			  /* live calls before 503, default 2000 */
+	int greeting_ms;		  /* before entering the queue, default 1500 */
+	int offer_timeout_s;		  /* ring an agent, default 20 */
+	int wrapup_timeout_s;		  /* AfterCallWork limit, default 0 = none */
+	char greeting_wav[CONF_PATH_MAX]; /* prompt before the queue, "" = a beep */
+	char hold_wav[CONF_PATH_MAX];	  /* looping hold music, "" = the built-in tune */
 };
 /* Fills cfg with the embedded defaults. */
 void config_defaults(struct config *cfg);

@@ -96,6 +96,14 @@ typedef void(media_record_done_h)(int err, uint64_t frames, void *arg);
 int media_record_start(struct mleg *left, struct mleg *right, const char *path);
 int media_record_stop(struct mleg *left, media_record_done_h *done, void *arg);
 
+/*
+ * Reads a WAV (or any file libsndfile reads) as 8 kHz mono 16-bit samples
+ * for mleg_play: channels are mixed down; another sample rate is refused
+ * (-EINVAL, with the way to convert it in err). At most 10 minutes.
+ * Thread: any (do it at start-up). *pcm is malloc'd; free() it.
+ */
+int media_wav_load(const char *path, int16_t **pcm, size_t *n, char *err, size_t errsz);
+
 /* Built-in audio: a gentle looping hold tune and a short beep, 8 kHz mono. */
 const int16_t *media_hold_music(size_t *n);
 const int16_t *media_beep(size_t *n);

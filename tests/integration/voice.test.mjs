@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Server, tempDir, writeConfig } from './lib/server.mjs';
 import { Baresip, sipp, sendRaw, waitRegistered, wavInfo } from './lib/peers.mjs';
@@ -272,4 +273,21 @@ test('no capacity: a call beyond max_calls gets 503 Over capacity, the others go
   } finally {
     await small.stop();
   }
+});
+
+test('a hold-music file at the wrong rate stops the start with a clear error', async () => {
+  const dir = tempDir('sb-cfg-');
+  const wav = join(dir, 'hold16k.wav');
+  execFileSync('sox', ['-n', '-r', '16000', '-c', '1', '-b', '16', wav, 'synth', '1', 'sine', '440']);
+  const cfg = writeConfig(dir, `media:\n  hold_music: ${wav}\n`);
+  const bad = new Server({ args: ['--config', cfg] });
+  await assert.rejects(bad.start(), /16000 Hz; prompts must be 8000 Hz \(convert: sox/);
+  const { code } = await bad.exited;
+  assert.equal(code, 1);
+  // The same tune at 8 kHz is accepted, as is a greeting prompt.
+  const ok8 = join(dir, 'hold8k.wav');
+  execFileSync('sox', ['-n', '-r', '8000', '-c', '1', '-b', '16', ok8, 'synth', '1', 'sine', '440']);
+  const cfg2 = writeConfig(dir, `media:\n  hold_music: ${ok8}\ncalls:\n  greeting: ${ok8}\n`);
+  const good = await new Server({ args: ['--config', cfg2] }).start();
+  await good.stop();
 });

@@ -14,8 +14,11 @@
 #include "media/media.h"
 
 #include <math.h>
+#include <sndfile.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int teardown(void **state)
 {
@@ -256,6 +259,54 @@ static void beep_is_200ms_of_1khz(void **state)
 	assert_true(rms(p, n) > 5000);
 }
 
+/* ---- prompts from files ---- */
+static void wav_write(const char *path, int rate, int channels, int frames)
+{
+	SF_INFO info = {.samplerate = rate,
+			.channels = channels,
+			.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+	SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
+	short *buf = calloc((size_t)frames * (size_t)channels, sizeof(short));
+
+	assert_non_null(sf);
+	assert_non_null(buf);
+	for (int i = 0; i < frames; i++) {
+		buf[i * channels] = 1000;
+		if (channels > 1)
+			buf[i * channels + 1] = 3000;
+	}
+	assert_int_equal(sf_writef_short(sf, buf, frames), frames);
+	sf_close(sf);
+	free(buf);
+}
+
+static void wav_load_mixes_down_8khz_and_refuses_other_rates(void **state)
+{
+	char dir[] = "/tmp/sb-wav-XXXXXX", a[64], b[64], err[700];
+	int16_t *pcm = NULL;
+	size_t n = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(a, sizeof(a), "%s/stereo8k.wav", dir);
+	snprintf(b, sizeof(b), "%s/mono16k.wav", dir);
+	wav_write(a, 8000, 2, 4000);
+	wav_write(b, 16000, 1, 100);
+	assert_int_equal(media_wav_load(a, &pcm, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 4000);
+	assert_int_equal(pcm[0], 2000); /* (1000 + 3000) / 2 */
+	assert_int_equal(pcm[3999], 2000);
+	free(pcm);
+	assert_int_equal(media_wav_load(b, &pcm, &n, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "16000 Hz"));
+	assert_non_null(strstr(err, "sox"));
+	assert_int_equal(media_wav_load("/nonexistent/x.wav", &pcm, &n, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "/nonexistent/x.wav"));
+	unlink(a);
+	unlink(b);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -273,6 +324,7 @@ int main(void)
 					  teardown),
 		cmocka_unit_test_teardown(hold_music_is_an_8s_loop_at_minus_18_dbfs, teardown),
 		cmocka_unit_test_teardown(beep_is_200ms_of_1khz, teardown),
+		cmocka_unit_test(wav_load_mixes_down_8khz_and_refuses_other_rates),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
