@@ -198,7 +198,7 @@ static int app_start(struct app *app)
 	if (!err)
 		err = voice_start(app, &snap);
 	if (!err) {
-		err = api_alloc(&app->api, &app->loop, &app->cfg, app->r, app->st, &snap);
+		err = api_alloc(&app->api, &app->loop, &app->cfg, app->r, app->st, app->cc, &snap);
 		if (err)
 			log_error("cannot listen on %s:%d", app->cfg.http_address,
 				  app->cfg.http_port);

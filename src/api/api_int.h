@@ -37,6 +37,7 @@ struct api {
 	const struct config *cfg;
 	struct routing *r;
 	struct store *st;
+	struct callctl *cc; /* dialled numbers and trunks (live) */
 	struct lws_context *ctx;
 	struct session *sessions;
 	struct ws_client *clients;
@@ -129,10 +130,31 @@ int req_decode_clear(const char *b, size_t n, struct req_clear *r, char *err, si
 int req_decode_user(const char *b, size_t n, bool create, struct req_user *r, char *err,
 		    size_t esz);
 bool req_valid_user_name(const char *s);
+struct req_number {
+	char queue[ST_NAME];
+};
+struct req_trunk {
+	char address[64];  /* "" = none: credentials only */
+	char username[64]; /* "" = address only */
+	char password[128];
+};
+int req_decode_number(const char *b, size_t n, struct req_number *r, char *err, size_t esz);
+/* At least an address or a username (with a password of 8+ characters). */
+int req_decode_trunk(const char *b, size_t n, struct req_trunk *r, char *err, size_t esz);
+/* A dialled number as a path segment: 1-31 of 0-9 A-Z a-z + * # . _ - */
+bool req_valid_did(const char *s);
 bool req_valid_phone(const char *s);
 
 /* ---- recording.c ---- */
 void api_route_recording(struct api_req *q);
+
+/* ---- telephony.c: dialled numbers and trunks (admins) ---- */
+void api_route_numbers_list(struct api_req *q);
+void api_route_number_put(struct api_req *q);
+void api_route_number_delete(struct api_req *q);
+void api_route_trunks_list(struct api_req *q);
+void api_route_trunk_put(struct api_req *q);
+void api_route_trunk_delete(struct api_req *q);
 /* Parses "bytes=a-b", "bytes=a-", "bytes=-n" against a size: 0 and the
  * inclusive [first, last]; -ERANGE when unsatisfiable; -EINVAL malformed. */
 int api_range_parse(const char *h, uint64_t size, uint64_t *first, uint64_t *last);

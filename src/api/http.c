@@ -391,7 +391,7 @@ static void lws_log(int level, const char *line)
 }
 
 int api_alloc(struct api **ap, uv_loop_t *loop, const struct config *cfg, struct routing *r,
-	      struct store *st, const struct st_snapshot *snap)
+	      struct store *st, struct callctl *cc, const struct st_snapshot *snap)
 {
 	struct lws_context_creation_info info;
 	struct api *a = calloc(1, sizeof(*a));
@@ -400,7 +400,7 @@ int api_alloc(struct api **ap, uv_loop_t *loop, const struct config *cfg, struct
 
 	if (!a)
 		return -ENOMEM;
-	a->loop = loop, a->cfg = cfg, a->r = r, a->st = st;
+	a->loop = loop, a->cfg = cfg, a->r = r, a->st = st, a->cc = cc;
 	a->started_at = time_now_ms();
 	err = api_sessions_load(a, snap);
 	if (err) {

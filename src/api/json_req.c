@@ -37,6 +37,7 @@
 #include "api/api_int.h"
 
 #include <stdio.h>
+#include <arpa/inet.h>
 #include <string.h>
 
 #define QUOTE_MAX	 32 /* bytes of a client string echoed in a message */
@@ -62,6 +63,8 @@ struct jr {
 static const char *const login_fields[] = {"user_name", "password", NULL};
 static const char *const presence_fields[] = {"status", "reason", NULL};
 static const char *const clear_fields[] = {"note", "wrap_up_code", NULL};
+static const char *const number_fields[] = {"queue", NULL};
+static const char *const trunk_fields[] = {"address", "username", "password", NULL};
 static const char *const user_create_fields[] = {
 	"user_name", "name",	     "email", "mobile_phone", "business_phone",
 	"password",  "sip_password", "roles", "active",	      NULL};
@@ -537,5 +540,70 @@ int req_decode_user(const char *b, size_t n, bool create, struct req_user *r, ch
 	rc = jr_open(&j, b, n, false);
 	if (!rc)
 		rc = create ? user_create(&j, r) : user_update(&j, r);
+	return jr_close(&j, rc, r, sizeof(*r));
+}
+
+/* ---- dialled numbers and trunks ---- */
+bool req_valid_did(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n < 1 || n > 31)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= 'a' && s[i] <= 'z') || strchr("+*#._-", s[i])))
+			return false;
+	return true;
+}
+
+int req_decode_number(const char *b, size_t n, struct req_number *r, char *err, size_t esz)
+{
+	struct jr j = {.err = err, .esz = esz};
+	bool has = false;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = jr_open(&j, b, n, false);
+	if (!rc)
+		rc = jr_fields(&j, number_fields);
+	if (!rc)
+		rc = jr_str(&j, "queue", 0, r->queue, sizeof(r->queue), &has);
+	if (!rc && (!has || !r->queue[0]))
+		rc = jr_fail(&j, "'queue' is required: the name of the queue this number leads to");
+	return jr_close(&j, rc, r, sizeof(*r));
+}
+
+int req_decode_trunk(const char *b, size_t n, struct req_trunk *r, char *err, size_t esz)
+{
+	struct jr j = {.err = err, .esz = esz};
+	unsigned char ip[16];
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = jr_open(&j, b, n, false);
+	if (!rc)
+		rc = jr_fields(&j, trunk_fields);
+	if (!rc)
+		rc = jr_str(&j, "address", 0, r->address, sizeof(r->address), NULL);
+	if (!rc)
+		rc = jr_str(&j, "username", 0, r->username, sizeof(r->username), NULL);
+	if (!rc)
+		rc = jr_str(&j, "password", 0, r->password, sizeof(r->password), NULL);
+	if (!rc && r->address[0] && inet_pton(AF_INET, r->address, ip) != 1 &&
+	    inet_pton(AF_INET6, r->address, ip) != 1)
+		rc = jr_fail(&j, "'address' must be an IPv4 or IPv6 address (or \"\" for none)");
+	if (!rc && r->username[0] && !req_valid_user_name(r->username))
+		rc = jr_fail(&j, "'username' may hold a-z, 0-9, '.', '_' and '-' only");
+	if (!rc && r->username[0] && utf8_len(r->password) < PASSWORD_MIN)
+		rc = jr_fail(&j,
+			     "a trunk with a 'username' needs a 'password' of at least %d "
+			     "characters",
+			     PASSWORD_MIN);
+	if (!rc && !r->username[0] && r->password[0])
+		rc = jr_fail(&j, "'password' needs a 'username'");
+	if (!rc && !r->address[0] && !r->username[0])
+		rc = jr_fail(&j,
+			     "a trunk needs an 'address', a 'username' and 'password', or both");
 	return jr_close(&j, rc, r, sizeof(*r));
 }

@@ -459,6 +459,12 @@ static const struct route routes[] = {
 	{M_GET, "api/v1/interactions", ACC_SIGNED_IN, api_route_interactions_list},
 	{M_GET, "api/v1/interactions/*", ACC_SIGNED_IN, api_route_interaction_get},
 	{M_GET, "api/v1/interactions/*/recording", ACC_SIGNED_IN, api_route_recording},
+	{M_GET, "api/v1/numbers", ACC_ADMIN, api_route_numbers_list},
+	{M_PUT, "api/v1/numbers/*", ACC_ADMIN, api_route_number_put},
+	{M_DELETE, "api/v1/numbers/*", ACC_ADMIN, api_route_number_delete},
+	{M_GET, "api/v1/trunks", ACC_ADMIN, api_route_trunks_list},
+	{M_PUT, "api/v1/trunks/*", ACC_ADMIN, api_route_trunk_put},
+	{M_DELETE, "api/v1/trunks/*", ACC_ADMIN, api_route_trunk_delete},
 };
 
 static bool route_match(const struct route *rt, const struct api_req *q)

@@ -544,20 +544,89 @@ static void on_sip_event(const struct sip_event *ev, void *arg)
 	}
 }
 
+/* ---- dialled numbers and trunks ---- */
+int callctl_number_set(struct callctl *cc, const char *did, int64_t queue_id)
+{
+	struct number *n = NULL;
+
+	HASH_FIND_STR(cc->numbers, did, n);
+	if (!n) {
+		n = calloc(1, sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		str_copy(n->did, did, sizeof(n->did));
+		HASH_ADD_STR(cc->numbers, did, n);
+	}
+	n->queue_id = queue_id;
+	return 0;
+}
+
+int callctl_number_delete(struct callctl *cc, const char *did)
+{
+	struct number *n = NULL;
+
+	HASH_FIND_STR(cc->numbers, did, n);
+	if (!n)
+		return -ENOENT;
+	HASH_DEL(cc->numbers, n);
+	free(n);
+	return 0;
+}
+
+void callctl_numbers_each(const struct callctl *cc, callctl_number_h *h, void *arg)
+{
+	for (const struct number *n = cc->numbers; n; n = n->hh.next)
+		h(n->did, n->queue_id, arg);
+}
+
+static struct st_trunk *trunk_find(struct callctl *cc, const char *name)
+{
+	for (size_t i = 0; i < cc->n_trunks; i++)
+		if (!strcmp(cc->trunks[i].name, name))
+			return &cc->trunks[i];
+	return NULL;
+}
+
+int callctl_trunk_set(struct callctl *cc, const struct st_trunk *t)
+{
+	struct st_trunk *old = trunk_find(cc, t->name);
+
+	if (!old && cc->n_trunks == CALLCTL_MAX_TRUNKS)
+		return -ENOSPC;
+	*(old ? old : &cc->trunks[cc->n_trunks++]) = *t;
+	return 0;
+}
+
+int callctl_trunk_delete(struct callctl *cc, const char *name)
+{
+	struct st_trunk *t = trunk_find(cc, name);
+
+	if (!t)
+		return -ENOENT;
+	*t = cc->trunks[--cc->n_trunks];
+	return 0;
+}
+
+size_t callctl_trunk_count(const struct callctl *cc)
+{
+	return cc->n_trunks;
+}
+
+const struct st_trunk *callctl_trunk_at(const struct callctl *cc, size_t i)
+{
+	return i < cc->n_trunks ? &cc->trunks[i] : NULL;
+}
+
 /* ---- life cycle ---- */
 static int tables_load(struct callctl *cc, const struct st_snapshot *snap)
 {
-	for (size_t i = 0; i < snap->n_numbers; i++) {
-		struct number *n = calloc(1, sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		str_copy(n->did, snap->numbers[i].did, sizeof(n->did));
-		n->queue_id = snap->numbers[i].queue_id;
-		HASH_ADD_STR(cc->numbers, did, n);
-	}
+	int err = 0;
+
+	for (size_t i = 0; !err && i < snap->n_numbers; i++)
+		err = callctl_number_set(cc, snap->numbers[i].did, snap->numbers[i].queue_id);
 	for (size_t i = 0; i < snap->n_trunks && cc->n_trunks < CALLCTL_MAX_TRUNKS; i++)
 		cc->trunks[cc->n_trunks++] = snap->trunks[i];
-	return 0;
+	return err;
 }
 
 /* The greeting prompt and hold music files, when configured. */

@@ -38,6 +38,20 @@ size_t callctl_calls(const struct callctl *cc);
 /* The path of an interaction's recording, "" when it has none. */
 int callctl_recording_path(const struct callctl *cc, const char *ix_number, char *path,
 			   size_t size);
+/*
+ * Dialled numbers and trunks, changed live by the admin API (which stores
+ * them). number_set: did → queue; trunk_set: by name (at most 32 trunks:
+ * -ENOSPC). The deletes return -ENOENT when there is no such entry.
+ */
+int callctl_number_set(struct callctl *cc, const char *did, int64_t queue_id);
+int callctl_number_delete(struct callctl *cc, const char *did);
+typedef void(callctl_number_h)(const char *did, int64_t queue_id, void *arg);
+void callctl_numbers_each(const struct callctl *cc, callctl_number_h *h, void *arg);
+int callctl_trunk_set(struct callctl *cc, const struct st_trunk *t);
+int callctl_trunk_delete(struct callctl *cc, const char *name);
+size_t callctl_trunk_count(const struct callctl *cc);
+const struct st_trunk *callctl_trunk_at(const struct callctl *cc, size_t i);
+
 /* Registered contact of an agent, or NULL. */
 const char *callctl_agent_contact(const struct callctl *cc, const struct user *u);
 

@@ -167,6 +167,8 @@ enum store_op_kind {
 	STORE_OP_FLAG_SET,
 	STORE_OP_NUMBER_SET,
 	STORE_OP_TRUNK_SET,
+	STORE_OP_NUMBER_DELETE, /* by did */
+	STORE_OP_TRUNK_DELETE,	/* by name */
 };
 
 struct store_op {

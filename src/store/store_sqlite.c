@@ -28,7 +28,7 @@ struct migration {
 #include "migrations.h"
 
 #define MAX_READERS 64
-#define N_OPS	    (STORE_OP_TRUNK_SET + 1)
+#define N_OPS	    (STORE_OP_TRUNK_DELETE + 1)
 
 struct sqlite_be {
 	sqlite3 *writer;
@@ -86,6 +86,8 @@ static const char *op_sql[N_OPS][2] = {
 	[STORE_OP_TRUNK_SET] = {"INSERT INTO trunks(name,address,username,sip_ha1) "
 				"VALUES(?1,?2,?3,?4) ON CONFLICT(name) DO UPDATE SET "
 				"address=?2,username=?3,sip_ha1=?4"},
+	[STORE_OP_NUMBER_DELETE] = {"DELETE FROM numbers WHERE did=?1"},
+	[STORE_OP_TRUNK_DELETE] = {"DELETE FROM trunks WHERE name=?1"},
 };
 
 /* ---- connections and migrations ---- */
@@ -536,6 +538,8 @@ static void bind_op(sqlite3_stmt *st, const struct store_op *op)
 		bind_text(st, 3, op->u.trunk.username);
 		bind_text(st, 4, op->u.trunk.sip_ha1);
 		break;
+	case STORE_OP_NUMBER_DELETE: bind_text(st, 1, op->u.number.did); break;
+	case STORE_OP_TRUNK_DELETE: bind_text(st, 1, op->u.trunk.name); break;
 	}
 }
 

@@ -135,8 +135,42 @@ static void check_user(const char *b, size_t n, bool create, char *err, size_t e
 	CHECK(r.rec.id == 0 && r.rec.created_at == 0 && !r.rec.password_hash[0]);
 }
 
+static void check_number(const char *b, size_t n, char *err, size_t esz)
+{
+	struct req_number r;
+	int rc = req_decode_number(b, n, &r, err, esz);
+
+	check_err(rc, err, esz);
+	if (rc) {
+		CHECK(zero(&r, sizeof(r)));
+		return;
+	}
+	TERMINATED(r.queue);
+	CHECK(r.queue[0]);
+}
+
+static void check_trunk(const char *b, size_t n, char *err, size_t esz)
+{
+	struct req_trunk r;
+	int rc = req_decode_trunk(b, n, &r, err, esz);
+
+	check_err(rc, err, esz);
+	if (rc) {
+		CHECK(zero(&r, sizeof(r)));
+		return;
+	}
+	TERMINATED(r.address);
+	TERMINATED(r.username);
+	TERMINATED(r.password);
+	CHECK(r.address[0] || r.username[0]);
+	CHECK(!r.username[0] || (req_valid_user_name(r.username) && strlen(r.password) >= 8));
+	CHECK(r.username[0] || !r.password[0]);
+}
+
 static void run_all(const char *b, size_t n, char *err, size_t esz)
 {
+	check_number(b, n, err, esz);
+	check_trunk(b, n, err, esz);
 	check_login(b, n, err, esz);
 	check_presence(b, n, err, esz);
 	check_clear(b, n, err, esz);

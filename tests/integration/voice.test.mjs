@@ -86,6 +86,50 @@ test('a trunk from another address must authenticate: 407, then 200 or 403', asy
   assert.equal(ix.state, 'closed_complete');
 });
 
+test('admins manage dialled numbers and trunks; the next call sees the change', async () => {
+  const put = (path, body, token = tok.admin) => sb.api('PUT', path, { token, body });
+  // Only admins.
+  assert.equal((await sb.api('GET', '/api/v1/numbers', { token: tok.mia })).status, 403);
+  assert.equal((await put('/api/v1/numbers/6000', { queue: 'Billing' }, tok.ned)).status, 403);
+  // A new number leads to Billing; the call is answered and queued there.
+  assert.equal((await sipp(sb, 'refused.xml', { service: '6000', expect: 404 })).code, 0);
+  const bad = await put('/api/v1/numbers/6000', { queue: 'Nope' });
+  assert.equal(bad.status, 400);
+  assert.match(bad.body.message, /no queue named 'Nope'/);
+  assert.equal((await put('/api/v1/numbers/60%2000', { queue: 'Billing' })).status, 400);
+  const ok = await put('/api/v1/numbers/6000', { queue: 'Billing' });
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  assert.deepEqual(ok.body, { number: '6000', queue: 'Billing' });
+  assert.equal(sb.sql("SELECT q.name FROM numbers n JOIN queues q ON q.id = n.queue_id WHERE did = '6000'"), 'Billing');
+  const list = (await sb.api('GET', '/api/v1/numbers', { token: tok.admin })).body.numbers;
+  assert.ok(list.some((n) => n.number === '5000' && n.queue === 'Support'));
+  const call = await sipp(sb, 'caller.xml', { service: '6000', pauseMs: 1500 });
+  assert.equal(call.code, 0, call.out);
+  const ix = await until('abandoned in Billing', async () => {
+    const x = await latest();
+    return x && x.state !== 'new' ? x : null;
+  });
+  assert.equal(ix.queue, 'Billing');
+  assert.equal((await sb.api('DELETE', '/api/v1/numbers/6000', { token: tok.admin })).status, 200);
+  assert.equal((await sb.api('DELETE', '/api/v1/numbers/6000', { token: tok.admin })).status, 404);
+  assert.equal((await sipp(sb, 'refused.xml', { service: '6000', expect: 404 })).code, 0);
+  // A trunk by address: 127.0.0.3 is refused (407), then accepted once it is a trunk.
+  assert.equal((await sipp(sb, 'refused.xml', { service: '5000', expect: 407, ip: '127.0.0.3' })).code, 0);
+  const tb = await put('/api/v1/trunks/office', { address: '127.0.0.3', sip_ha1: 'x' });
+  assert.equal(tb.status, 400);
+  assert.match(tb.body.message, /unknown field 'sip_ha1'/);
+  const t = await put('/api/v1/trunks/office', { address: '127.0.0.3' });
+  assert.equal(t.status, 200, JSON.stringify(t.body));
+  assert.deepEqual(t.body, { name: 'office', address: '127.0.0.3', username: '', has_password: false });
+  const inCall = await sipp(sb, 'caller.xml', { service: '5000', pauseMs: 200, ip: '127.0.0.3' });
+  assert.equal(inCall.code, 0, inCall.out);
+  const trunks = (await sb.api('GET', '/api/v1/trunks', { token: tok.admin })).body.trunks;
+  assert.ok(trunks.some((x) => x.name === 'carrier' && x.has_password && x.username === 'carrier'));
+  assert.ok(!JSON.stringify(trunks).includes(sb.sql("SELECT sip_ha1 FROM trunks WHERE name = 'carrier'")));
+  assert.equal((await sb.api('DELETE', '/api/v1/trunks/office', { token: tok.admin })).status, 200);
+  assert.equal((await sipp(sb, 'refused.xml', { service: '5000', expect: 407, ip: '127.0.0.3' })).code, 0);
+});
+
 test('caller hangs up before the queue: Closed Complete', async () => {
   const r = await sipp(sb, 'caller.xml', { service: '5000', pauseMs: 200 });
   assert.equal(r.code, 0, r.out);

@@ -751,6 +751,49 @@ static void out_of_memory_is_enomem_without_leaks(void **state)
 	}
 }
 
+/* ---- dialled numbers and trunks ---- */
+static void number_and_trunk_bodies_are_checked(void **state)
+{
+	char err[API_ERRSZ];
+	struct req_number num;
+	struct req_trunk t;
+	const char *body;
+	static const struct {
+		const char *body, *msg;
+	} bad[] = {
+		{"{\"address\":\"203.0.113.999\"}", "'address' must be an IPv4 or IPv6 address"},
+		{"{\"username\":\"carrier\"}", "needs a 'password' of at least 8"},
+		{"{\"username\":\"Carrier!\",\"password\":\"12345678\"}", "'username' may hold"},
+		{"{\"password\":\"12345678\"}", "'password' needs a 'username'"},
+		{"{}", "a trunk needs an 'address'"},
+		{"{\"address\":\"1.2.3.4\",\"sip_ha1\":\"x\"}", "unknown field 'sip_ha1'"},
+	};
+
+	(void)state;
+	assert_int_equal(req_decode_number("{\"queue\":\"Support\"}", 19, &num, err, sizeof(err)),
+			 0);
+	assert_string_equal(num.queue, "Support");
+	assert_int_equal(req_decode_number("{\"queue\":\"\"}", 12, &num, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "'queue' is required"));
+	assert_int_equal(req_decode_trunk("{\"address\":\"::1\"}", 17, &t, err, sizeof(err)), 0);
+	assert_string_equal(t.address, "::1");
+	body = "{\"username\":\"c-1\",\"password\":\"12345678\"}";
+	assert_int_equal(req_decode_trunk(body, strlen(body), &t, err, sizeof(err)), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(
+			req_decode_trunk(bad[i].body, strlen(bad[i].body), &t, err, sizeof(err)),
+			-EINVAL);
+		if (!strstr(err, bad[i].msg))
+			fail_msg("%s: got '%s', want '%s'", bad[i].body, err, bad[i].msg);
+	}
+	assert_true(req_valid_did("+15550100"));
+	assert_true(req_valid_did("5000"));
+	assert_false(req_valid_did(""));
+	assert_false(req_valid_did("50 00"));
+	assert_false(req_valid_did("12345678901234567890123456789012"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -791,6 +834,7 @@ int main(void)
 			message_is_printable_ascii_even_when_cut_mid_character, setup, teardown),
 		cmocka_unit_test_setup_teardown(valid_user_name_follows_the_rule, setup, teardown),
 		cmocka_unit_test_setup_teardown(valid_phone_follows_the_rule, setup, teardown),
+		cmocka_unit_test(number_and_trunk_bodies_are_checked),
 		cmocka_unit_test_setup_teardown(out_of_memory_is_enomem_without_leaks, setup,
 						teardown),
 	};

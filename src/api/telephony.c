@@ -1,0 +1,228 @@
+/*
+ * telephony.c — the admin's dialled numbers and trunks:
+ *   GET /api/v1/numbers, PUT|DELETE /api/v1/numbers/{did} {"queue"}
+ *   GET /api/v1/trunks,  PUT|DELETE /api/v1/trunks/{name}
+ *       {"address", "username", "password"}
+ *
+ * DESIGN
+ * - A change is applied to call control at once (the next INVITE sees it)
+ *   and stored through the store's write queue; the reply waits for the
+ *   commit, like every other write (docs/ARCHITECTURE.md).
+ * - A trunk's password is kept only as HA1 = MD5(user:realm:password), as
+ *   for agents' phones, and never shown: the listing says has_password.
+ */
+#define LOG_MODULE "api"
+#include "api/api_int.h"
+#include "callctl/callctl.h"
+#include "sip/sip.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct tel_write {
+	struct api_req *q;
+	json_t *ok; /* the 200 body */
+};
+
+static void tel_saved(int err, void *arg)
+{
+	struct tel_write *w = arg;
+
+	if (err) {
+		json_decref(w->ok);
+		api_reply_err(w->q, err, "the change was applied but not stored");
+	} else {
+		api_reply_json(w->q, 200, w->ok);
+	}
+	api_req_release(w->q);
+	free(w);
+}
+
+/* Stores op; replies `ok` (stolen) after the commit. */
+static void tel_store(struct api_req *q, const struct store_op *op, json_t *ok)
+{
+	struct tel_write *w = calloc(1, sizeof(*w));
+
+	if (!w) {
+		json_decref(ok);
+		api_reply_error(q, 503, "overloaded", "the server is out of memory; try again");
+		return;
+	}
+	w->q = api_req_hold(q);
+	w->ok = ok;
+	if (store_write(q->api->st, op, 1, tel_saved, w)) {
+		api_req_release(q);
+		json_decref(ok);
+		free(w);
+		api_reply_error(q, 503, "overloaded", "the change could not be queued for storing");
+	}
+}
+
+static bool voice_on(struct api_req *q)
+{
+	if (!q->api->cc)
+		api_reply_error(q, 503, "no_voice", "telephony is not running on this server");
+	return q->api->cc != NULL;
+}
+
+/* ---- numbers ---- */
+static json_t *view_number(struct api_req *q, const char *did, int64_t queue_id)
+{
+	const char *name = routing_queue_name(q->api->r, queue_id);
+
+	return json_pack("{s:s,s:s?}", "number", did, "queue", name);
+}
+
+struct numbers_list {
+	struct api_req *q;
+	json_t *a;
+};
+
+static void number_add(const char *did, int64_t queue_id, void *arg)
+{
+	struct numbers_list *l = arg;
+
+	json_array_append_new(l->a, view_number(l->q, did, queue_id));
+}
+
+void api_route_numbers_list(struct api_req *q)
+{
+	struct numbers_list l = {q, json_array()};
+
+	if (!voice_on(q)) {
+		json_decref(l.a);
+		return;
+	}
+	callctl_numbers_each(q->api->cc, number_add, &l);
+	api_reply_json(q, 200, json_pack("{s:o}", "numbers", l.a));
+}
+
+static bool did_ok(struct api_req *q)
+{
+	if (!req_valid_did(q->segs[3]))
+		api_reply_error(
+			q, 400, "invalid_parameter",
+			"'%.40s' is not a dialled number: 1-31 of 0-9, A-Z, a-z, + * # . _ -",
+			q->segs[3]);
+	return req_valid_did(q->segs[3]);
+}
+
+void api_route_number_put(struct api_req *q)
+{
+	struct store_op op = {.kind = STORE_OP_NUMBER_SET};
+	struct req_number body;
+	char err[API_ERRSZ];
+	int64_t qid;
+
+	if (!voice_on(q) || !did_ok(q))
+		return;
+	if (req_decode_number(q->body, q->body_len, &body, err, sizeof(err))) {
+		api_reply_error(q, 400, "invalid_body", "%s", err);
+		return;
+	}
+	qid = routing_queue_id(q->api->r, body.queue);
+	if (qid <= 0) {
+		api_reply_error(q, 400, "invalid_body", "no queue named '%.64s'", body.queue);
+		return;
+	}
+	if (callctl_number_set(q->api->cc, q->segs[3], qid)) {
+		api_reply_error(q, 503, "overloaded", "the server is out of memory; try again");
+		return;
+	}
+	str_copy(op.u.number.did, q->segs[3], sizeof(op.u.number.did));
+	op.u.number.queue_id = qid;
+	log_info("number=%s action=set queue=%s actor=%s", q->segs[3], body.queue,
+		 user_record(q->user)->user_name);
+	tel_store(q, &op, view_number(q, q->segs[3], qid));
+}
+
+void api_route_number_delete(struct api_req *q)
+{
+	struct store_op op = {.kind = STORE_OP_NUMBER_DELETE};
+
+	if (!voice_on(q) || !did_ok(q))
+		return;
+	if (callctl_number_delete(q->api->cc, q->segs[3])) {
+		api_reply_error(q, 404, "not_found", "no dialled number '%.40s'", q->segs[3]);
+		return;
+	}
+	str_copy(op.u.number.did, q->segs[3], sizeof(op.u.number.did));
+	log_info("number=%s action=deleted actor=%s", q->segs[3], user_record(q->user)->user_name);
+	tel_store(q, &op, json_pack("{s:s,s:b}", "number", q->segs[3], "deleted", 1));
+}
+
+/* ---- trunks ---- */
+static json_t *view_trunk(const struct st_trunk *t)
+{
+	return json_pack("{s:s,s:s,s:s,s:b}", "name", t->name, "address", t->address, "username",
+			 t->username, "has_password", t->sip_ha1[0] != '\0');
+}
+
+void api_route_trunks_list(struct api_req *q)
+{
+	json_t *a;
+
+	if (!voice_on(q))
+		return;
+	a = json_array();
+	for (size_t i = 0; i < callctl_trunk_count(q->api->cc); i++)
+		json_array_append_new(a, view_trunk(callctl_trunk_at(q->api->cc, i)));
+	api_reply_json(q, 200, json_pack("{s:o}", "trunks", a));
+}
+
+static bool trunk_name_ok(struct api_req *q)
+{
+	bool ok = req_valid_user_name(q->segs[3]) && strlen(q->segs[3]) < ST_NAME;
+
+	if (!ok)
+		api_reply_error(q, 400, "invalid_parameter",
+				"'%.40s' is not a trunk name: a-z, 0-9, '.', '_' and '-'",
+				q->segs[3]);
+	return ok;
+}
+
+void api_route_trunk_put(struct api_req *q)
+{
+	struct store_op op = {.kind = STORE_OP_TRUNK_SET};
+	struct st_trunk *t = &op.u.trunk;
+	struct req_trunk body;
+	char err[API_ERRSZ];
+	int rc;
+
+	if (!voice_on(q) || !trunk_name_ok(q))
+		return;
+	if (req_decode_trunk(q->body, q->body_len, &body, err, sizeof(err))) {
+		api_reply_error(q, 400, "invalid_body", "%s", err);
+		return;
+	}
+	str_copy(t->name, q->segs[3], sizeof(t->name));
+	str_copy(t->address, body.address, sizeof(t->address));
+	str_copy(t->username, body.username, sizeof(t->username));
+	if (body.username[0])
+		sip_digest_ha1(body.username, q->api->cfg->sip_realm, body.password, t->sip_ha1);
+	sodium_memzero(body.password, sizeof(body.password));
+	rc = callctl_trunk_set(q->api->cc, t);
+	if (rc) {
+		api_reply_error(q, 409, "conflict", "at most %d trunks; delete one first", 32);
+		return;
+	}
+	log_info("trunk=%s action=set address=%s username=%s actor=%s", t->name, t->address,
+		 t->username, user_record(q->user)->user_name);
+	tel_store(q, &op, view_trunk(t));
+}
+
+void api_route_trunk_delete(struct api_req *q)
+{
+	struct store_op op = {.kind = STORE_OP_TRUNK_DELETE};
+
+	if (!voice_on(q) || !trunk_name_ok(q))
+		return;
+	if (callctl_trunk_delete(q->api->cc, q->segs[3])) {
+		api_reply_error(q, 404, "not_found", "no trunk '%.40s'", q->segs[3]);
+		return;
+	}
+	str_copy(op.u.trunk.name, q->segs[3], sizeof(op.u.trunk.name));
+	log_info("trunk=%s action=deleted actor=%s", q->segs[3], user_record(q->user)->user_name);
+	tel_store(q, &op, json_pack("{s:s,s:b}", "name", q->segs[3], "deleted", 1));
+}
