@@ -80,6 +80,9 @@ void api_reply_error(struct api_req *q, int status, const char *code, const char
 	__attribute__((format(printf, 4, 5)));
 /* Maps a domain error to a status and message. */
 void api_reply_err(struct api_req *q, int err, const char *what);
+/* For a request decoder's result: false when rc is 0; otherwise replies 400
+ * invalid_body with the decoder's message (503 overloaded for -ENOMEM). */
+bool api_reply_bad_body(struct api_req *q, int rc, const char *msg);
 /* Query argument by name ("state"); returns 0 and copies, -ENOENT, -E2BIG. */
 int api_query(struct api_req *q, const char *name, char *buf, size_t size);
 /* Rejects query args not in allowed (NULL-terminated); 0 = ok (replied otherwise). */

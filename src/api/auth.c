@@ -173,8 +173,8 @@ void api_route_login(struct api_req *q)
 		api_reply_err(q, -ENOMEM, "");
 		return;
 	}
-	if (req_decode_login(q->body, q->body_len, &l->body, err, sizeof(err))) {
-		api_reply_error(q, 400, "invalid_body", "%s", err);
+	if (api_reply_bad_body(
+		    q, req_decode_login(q->body, q->body_len, &l->body, err, sizeof(err)), err)) {
 		free(l);
 		return;
 	}

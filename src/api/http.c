@@ -106,6 +106,17 @@ void api_reply_error(struct api_req *q, int status, const char *code, const char
 	api_reply_json(q, status, json_pack("{s:s,s:s}", "error", code, "message", msg));
 }
 
+bool api_reply_bad_body(struct api_req *q, int rc, const char *msg)
+{
+	if (!rc)
+		return false;
+	if (rc == -ENOMEM)
+		api_reply_error(q, 503, "overloaded", "out of memory reading the body; try again");
+	else
+		api_reply_error(q, 400, "invalid_body", "%s", msg);
+	return true;
+}
+
 void api_reply_err(struct api_req *q, int err, const char *what)
 {
 	switch (err) {

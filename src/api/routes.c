@@ -227,8 +227,9 @@ static void user_write(struct api_req *q, bool create)
 		api_reply_err(q, -ENOMEM, "");
 		return;
 	}
-	if (req_decode_user(q->body, q->body_len, create, &j->body, err, sizeof(err))) {
-		api_reply_error(q, 400, "invalid_body", "%s", err);
+	if (api_reply_bad_body(
+		    q, req_decode_user(q->body, q->body_len, create, &j->body, err, sizeof(err)),
+		    err)) {
 		free(j);
 		return;
 	}
@@ -368,8 +369,8 @@ static void h_presence_put(struct api_req *q)
 
 	if (!u)
 		return;
-	if (req_decode_presence(q->body, q->body_len, &body, err, sizeof(err))) {
-		api_reply_error(q, 400, "invalid_body", "%s", err);
+	if (api_reply_bad_body(
+		    q, req_decode_presence(q->body, q->body_len, &body, err, sizeof(err)), err)) {
 		return;
 	}
 	if (u != q->user && body.status == PRES_AVAILABLE) {
@@ -406,8 +407,8 @@ static void h_clear(struct api_req *q)
 
 	if (!u)
 		return;
-	if (req_decode_clear(q->body, q->body_len, &body, err, sizeof(err))) {
-		api_reply_error(q, 400, "invalid_body", "%s", err);
+	if (api_reply_bad_body(q, req_decode_clear(q->body, q->body_len, &body, err, sizeof(err)),
+			       err)) {
 		return;
 	}
 	if (body.wrap_up_code[0] || body.note[0])

@@ -117,8 +117,8 @@ void api_route_number_put(struct api_req *q)
 
 	if (!voice_on(q) || !did_ok(q))
 		return;
-	if (req_decode_number(q->body, q->body_len, &body, err, sizeof(err))) {
-		api_reply_error(q, 400, "invalid_body", "%s", err);
+	if (api_reply_bad_body(q, req_decode_number(q->body, q->body_len, &body, err, sizeof(err)),
+			       err)) {
 		return;
 	}
 	qid = routing_queue_id(q->api->r, body.queue);
@@ -192,8 +192,8 @@ void api_route_trunk_put(struct api_req *q)
 
 	if (!voice_on(q) || !trunk_name_ok(q))
 		return;
-	if (req_decode_trunk(q->body, q->body_len, &body, err, sizeof(err))) {
-		api_reply_error(q, 400, "invalid_body", "%s", err);
+	if (api_reply_bad_body(q, req_decode_trunk(q->body, q->body_len, &body, err, sizeof(err)),
+			       err)) {
 		return;
 	}
 	str_copy(t->name, q->segs[3], sizeof(t->name));

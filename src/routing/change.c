@@ -101,28 +101,31 @@ void change_activity(struct change *c, const struct ix *x, const char *kind, con
 }
 
 /* ---- presence ---- */
-void presence_apply(struct change *c, struct user *u, enum presence to, const char *reason,
-		    const char *actor)
+void presence_apply_about(struct change *c, struct user *u, enum presence to, const char *reason,
+			  const char *actor, const struct ix *about)
 {
 	struct store_op *op = change_op(c, STORE_OP_PRESENCE_CHANGE);
 	struct change_event *e = change_ev(c, RT_EV_PRESENCE, u, actor);
 	struct ix *x = u->ix_id ? routing_ix_by_id(c->r, u->ix_id) : NULL;
 	enum presence from = u->presence;
+	const char *number = about ? about->rec.number : u->ix_number;
 	char text[256];
 
 	log_info("agent=%s action=presence %s→%s reason='%s' interaction=%s actor=%s",
-		 u->rec.user_name, presence_name(u->presence), presence_name(to), reason,
-		 u->ix_number, e->actor);
+		 u->rec.user_name, presence_name(u->presence), presence_name(to), reason, number,
+		 e->actor);
 	str_copy(e->from, presence_name(u->presence), sizeof(e->from));
 	str_copy(e->to, presence_name(to), sizeof(e->to));
 	str_copy(e->reason, reason, sizeof(e->reason));
-	str_copy(e->interaction, u->ix_number, sizeof(e->interaction));
+	str_copy(e->interaction, number, sizeof(e->interaction));
 	u->presence = to;
 	u->presence_since = e->at;
 	engine_on_presence(c->r, u, from);
 	str_copy(u->away_reason, to == PRES_AWAY ? reason : "", sizeof(u->away_reason));
-	op->u.presence = (struct st_presence_change){
-		.user_id = u->rec.id, .at = e->at, .interaction_id = u->ix_id};
+	op->u.presence =
+		(struct st_presence_change){.user_id = u->rec.id,
+					    .at = e->at,
+					    .interaction_id = about ? about->rec.id : u->ix_id};
 	str_copy(op->u.presence.from, e->from, sizeof(op->u.presence.from));
 	str_copy(op->u.presence.to, e->to, sizeof(op->u.presence.to));
 	str_copy(op->u.presence.reason, reason, sizeof(op->u.presence.reason));
@@ -131,6 +134,12 @@ void presence_apply(struct change *c, struct user *u, enum presence to, const ch
 			 e->to, reason[0] ? " — " : "", reason);
 		change_activity(c, x, "presence", actor, text);
 	}
+}
+
+void presence_apply(struct change *c, struct user *u, enum presence to, const char *reason,
+		    const char *actor)
+{
+	presence_apply_about(c, u, to, reason, actor, NULL);
 }
 
 int routing_agent_event(struct routing *r, struct user *u, enum agent_event ev, const char *reason,

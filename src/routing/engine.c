@@ -376,7 +376,7 @@ int routing_offer_missed(struct routing *r, int64_t ix_id, struct user *u, const
 		 why);
 	change_activity(c, x, "offer", "system", text);
 	if (!agent_fsm_next(u->presence, AG_EV_OFFER_MISSED, &to))
-		presence_apply(c, u, to, why, "system");
+		presence_apply_about(c, u, to, why, "system", x);
 	log_info("interaction=%s agent=%s action=offer missed (%s)", x->rec.number,
 		 user_record(u)->user_name, why);
 	routing_dispatch_soon(r);

@@ -104,6 +104,10 @@ struct change *change_new(struct routing *r, routing_done_h *done, void *arg);
 int change_submit(struct change *c);
 void change_activity(struct change *c, const struct ix *x, const char *kind, const char *actor,
 		     const char *text);
+/* The same, about an interaction the agent is not assigned (a missed offer):
+ * the history row and the event name it. */
+void presence_apply_about(struct change *c, struct user *u, enum presence to, const char *reason,
+			  const char *actor, const struct ix *about);
 void presence_apply(struct change *c, struct user *u, enum presence to, const char *reason,
 		    const char *actor);
 int ix_apply(struct change *c, struct ix *x, enum ix_event ev, const struct user *agent,

@@ -629,7 +629,7 @@ static void a_missed_offer_goes_to_the_next_agent_and_the_first_becomes_missed(v
 	assert_string_equal(fx->offers, "1>ned;1>beth");
 	assert_ptr_equal(routing_ix_agent(fx->r, ix), beth);
 	history_of(fx, ned, buf, sizeof(buf));
-	assert_string_equal(buf, "Offline>Available|@0;Available>Missed|no answer@0");
+	assert_string_equal(buf, "Offline>Available|@0;Available>Missed|no answer@1");
 	agent_row(fx, ned, buf, sizeof(buf));
 	assert_string_equal(buf, "Missed@0");
 	activity_of(fx, ix, buf, sizeof(buf));
@@ -657,7 +657,7 @@ static void a_missed_offer_goes_to_the_next_agent_and_the_first_becomes_missed(v
 	ix_row(fx, ix, buf, sizeof(buf));
 	assert_string_equal(buf, "new|1|2|0||0");
 	history_of(fx, beth, buf, sizeof(buf));
-	assert_string_equal(buf, "Offline>Available|@0;Available>Missed|rejected 486@0;"
+	assert_string_equal(buf, "Offline>Available|@0;Available>Missed|rejected 486@1;"
 				 "Missed>Available|@0");
 
 	/* the next caller reaches beth (ned's phone rings with the first) */
