@@ -31,6 +31,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "db_fx.h"
+
 #include "routing/routing.h"
 
 #include <sqlite3.h>
@@ -68,51 +70,7 @@ struct fx {
 	int n_extra_queues; /* more queues to create (beyond the two) */
 };
 
-/* ---- sqlite3 on the same file ---- */
-static sqlite3 *db_conn(const struct fx *fx)
-{
-	sqlite3 *db = NULL;
-
-	if (sqlite3_open_v2(fx->db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-		fail_msg("cannot open %s: %s", fx->db, db ? sqlite3_errmsg(db) : "?");
-	sqlite3_busy_timeout(db, 5000);
-	return db;
-}
-
-static int64_t db_int(const struct fx *fx, const char *sql)
-{
-	sqlite3 *db = db_conn(fx);
-	sqlite3_stmt *st;
-	int64_t v = -1;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
-}
-
-/* The first column of every row, joined with ";". */
-static void db_rows(const struct fx *fx, const char *sql, char *out, size_t size)
-{
-	sqlite3 *db = db_conn(fx);
-	sqlite3_stmt *st;
-	size_t len = 0;
-
-	out[0] = '\0';
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(st, 0);
-		len += (size_t)snprintf(out + len, size - len, "%s%s", len ? ";" : "", t ? t : "");
-		assert_true(len < size);
-	}
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-}
-
+/* ---- sqlite3 on the same file: tests/unit/db_fx.h ---- */
 static int64_t uid(const struct user *u)
 {
 	return user_record(u)->id;
@@ -127,7 +85,7 @@ static void ix_row(const struct fx *fx, int64_t ix, char *out, size_t size)
 		 "SELECT state||'|'||queued||'|'||queue_id||'|'||agent_user_id||'|'||"
 		 "close_reason||'|'||(closed_at>0) FROM interactions WHERE id=%lld",
 		 (long long)ix);
-	db_rows(fx, sql, out, size);
+	dbfx_rows(fx->db, sql, out, size);
 }
 
 static void activity_of(const struct fx *fx, int64_t ix, char *out, size_t size)
@@ -137,7 +95,7 @@ static void activity_of(const struct fx *fx, int64_t ix, char *out, size_t size)
 	snprintf(sql, sizeof(sql),
 		 "SELECT kind||': '||text FROM activity WHERE interaction_id=%lld ORDER BY id",
 		 (long long)ix);
-	db_rows(fx, sql, out, size);
+	dbfx_rows(fx->db, sql, out, size);
 }
 
 /* "from>to|reason@interaction_id" for each of a user's presence changes. */
@@ -149,7 +107,7 @@ static void history_of(const struct fx *fx, const struct user *u, char *out, siz
 		 "SELECT from_state||'>'||to_state||'|'||reason||'@'||interaction_id "
 		 "FROM presence_history WHERE user_id=%lld ORDER BY id",
 		 (long long)uid(u));
-	db_rows(fx, sql, out, size);
+	dbfx_rows(fx->db, sql, out, size);
 }
 
 /* "presence@interaction_id" of the agents row. */
@@ -160,7 +118,7 @@ static void agent_row(const struct fx *fx, const struct user *u, char *out, size
 	snprintf(sql, sizeof(sql),
 		 "SELECT presence||'@'||interaction_id FROM agents WHERE user_id=%lld",
 		 (long long)uid(u));
-	db_rows(fx, sql, out, size);
+	dbfx_rows(fx->db, sql, out, size);
 }
 
 /* ---- the call-control harness (struct routing_ops) ---- */
@@ -393,16 +351,9 @@ static int setup_many_queues(void **state)
 static int teardown(void **state)
 {
 	struct fx *fx = *state;
-	char path[160];
-	static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
-
 	fx_close(fx);
 	assert_int_equal(uv_loop_close(&fx->loop), 0);
-	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
-		snprintf(path, sizeof(path), "%s%s", fx->db, suffix[i]);
-		unlink(path);
-	}
-	assert_int_equal(rmdir(fx->dir), 0);
+	dbfx_remove(fx->dir, fx->db);
 	free(fx);
 	assert_int_equal(mem_live(), 0);
 	return 0;
@@ -543,7 +494,7 @@ static void a_call_goes_to_the_longest_idle_available_agent(void **state)
 	assert_string_equal(fx->offers, "1>dora;2>beth");
 	assert_ptr_equal(routing_ix_agent(fx->r, ix2), U(fx, "beth"));
 	assert_string_equal(fx->cancels, "");
-	assert_int_equal(db_int(fx, "SELECT count(*) FROM presence_history"), 3);
+	assert_int_equal(dbfx_int(fx->db, "SELECT count(*) FROM presence_history"), 3);
 }
 
 /* ---- answered ---- */
@@ -710,7 +661,7 @@ static void an_agent_without_the_role_pair_is_never_offered(void **state)
 	assert_int_equal(presence_of(carl), PRES_AVAILABLE);
 	agent_row(fx, carl, buf, sizeof(buf));
 	assert_string_equal(buf, "Available@0");
-	db_rows(fx, "SELECT role FROM user_roles WHERE user_id=3", buf, sizeof(buf));
+	dbfx_rows(fx->db, "SELECT role FROM user_roles WHERE user_id=3", buf, sizeof(buf));
 	assert_string_equal(buf, "awa_integration_user");
 	ix2 = call_queue(fx, "Billing", 0);
 	fx_settle(fx);
@@ -969,8 +920,8 @@ call_ended_puts_the_agent_in_after_call_work_and_the_wrapup_timeout_clears_it(vo
 	assert_string_equal(buf, "Offline>Available|@0;Available>Busy|inbound call accepted@1;"
 				 "Busy>AfterCallWork|call ended@1;AfterCallWork>Available|@1");
 	/* cleared by the system */
-	assert_int_equal(db_int(fx, "SELECT count(*) FROM activity WHERE kind='note' AND "
-				    "actor='system'"),
+	assert_int_equal(dbfx_int(fx->db, "SELECT count(*) FROM activity WHERE kind='note' AND "
+					  "actor='system'"),
 			 1);
 
 	/* Available again: the waiting caller is offered to ned */
@@ -984,8 +935,8 @@ call_ended_puts_the_agent_in_after_call_work_and_the_wrapup_timeout_clears_it(vo
 	assert_int_equal(routing_agent_call_ended(fx->r, ned), 0);
 	assert_int_equal(routing_agent_clear(fx->r, ned, "Refund issued", "ned", NULL, NULL), 0);
 	fx_settle(fx);
-	assert_int_equal(db_int(fx, "SELECT count(*) FROM activity WHERE kind='note' AND "
-				    "actor='system'"),
+	assert_int_equal(dbfx_int(fx->db, "SELECT count(*) FROM activity WHERE kind='note' AND "
+					  "actor='system'"),
 			 1);
 	ix_row(fx, ix2, buf, sizeof(buf));
 	assert_string_equal(buf, "closed_complete|1|2|1|clear_contact|1");
@@ -1033,15 +984,15 @@ static void todays_counters_count_offered_answered_abandoned(void **state)
 	assert_null(routing_ix_agent(fx->r, d));
 	assert_null(routing_ix_agent(fx->r, e));
 	/* the store agrees */
-	assert_int_equal(db_int(fx, "SELECT count(*) FROM interactions WHERE queue_id=2"), 4);
-	assert_int_equal(db_int(fx, "SELECT count(*) FROM interactions WHERE queue_id=2 AND "
-				    "state='work_in_progress'"),
+	assert_int_equal(dbfx_int(fx->db, "SELECT count(*) FROM interactions WHERE queue_id=2"), 4);
+	assert_int_equal(dbfx_int(fx->db, "SELECT count(*) FROM interactions WHERE queue_id=2 AND "
+					  "state='work_in_progress'"),
 			 1);
-	assert_int_equal(db_int(fx, "SELECT count(*) FROM interactions WHERE queue_id=2 AND "
-				    "state='closed_abandoned'"),
+	assert_int_equal(dbfx_int(fx->db, "SELECT count(*) FROM interactions WHERE queue_id=2 AND "
+					  "state='closed_abandoned'"),
 			 2);
-	assert_int_equal(db_int(fx, "SELECT count(*) FROM interactions WHERE queue_id=0 AND "
-				    "state='closed_complete'"),
+	assert_int_equal(dbfx_int(fx->db, "SELECT count(*) FROM interactions WHERE queue_id=0 AND "
+					  "state='closed_complete'"),
 			 1);
 	assert_string_equal(fx->cancels, "");
 }

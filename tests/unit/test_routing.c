@@ -24,6 +24,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "db_fx.h"
+
 #include "routing/routing.h"
 
 #include <sqlite3.h>
@@ -33,7 +35,7 @@
 #include <unistd.h>
 
 #define MAX_EVENTS 32
-#define OF_PAIR    (ROLE_BIT(ROLE_OPENFRAME_USER) | ROLE_BIT(ROLE_INTERACTION_AGENT))
+#define OF_PAIR	   (ROLE_BIT(ROLE_OPENFRAME_USER) | ROLE_BIT(ROLE_INTERACTION_AGENT))
 #define AWA_PAIR   (ROLE_BIT(ROLE_AWA_AGENT) | ROLE_BIT(ROLE_AWA_INTEGRATION))
 
 struct seen_event {
@@ -57,65 +59,10 @@ struct fx {
 	size_t n_ev;
 };
 
-/* ---- sqlite3 on the same file ---- */
-static sqlite3 *db_conn(const struct fx *fx, bool rw)
-{
-	sqlite3 *db = NULL;
-	int flags = rw ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
-
-	if (sqlite3_open_v2(fx->db, &db, flags, NULL) != SQLITE_OK)
-		fail_msg("cannot open %s: %s", fx->db, db ? sqlite3_errmsg(db) : "?");
-	sqlite3_busy_timeout(db, 5000);
-	return db;
-}
-
-static int64_t db_int(const struct fx *fx, const char *sql)
-{
-	sqlite3 *db = db_conn(fx, false);
-	sqlite3_stmt *st;
-	int64_t v = -1;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
-}
-
-/* The first column of every row, joined with ";". */
-static void db_rows(const struct fx *fx, const char *sql, char *out, size_t size)
-{
-	sqlite3 *db = db_conn(fx, false);
-	sqlite3_stmt *st;
-	size_t len = 0;
-
-	out[0] = '\0';
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(st, 0);
-		len += (size_t)snprintf(out + len, size - len, "%s%s", len ? ";" : "", t ? t : "");
-		assert_true(len < size);
-	}
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-}
-
-static void db_exec(const struct fx *fx, const char *sql)
-{
-	sqlite3 *db = db_conn(fx, true);
-	char *msg = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("%s: %s", sql, msg ? msg : "?");
-	sqlite3_close(db);
-}
-
+/* ---- sqlite3 on the same file: tests/unit/db_fx.h ---- */
 static int64_t history_rows(const struct fx *fx)
 {
-	return db_int(fx, "SELECT count(*) FROM presence_history");
+	return dbfx_int(fx->db, "SELECT count(*) FROM presence_history");
 }
 
 /* "from>to|reason" for each of a user's presence changes, oldest first. */
@@ -124,10 +71,10 @@ static void history_of(const struct fx *fx, const struct user *u, char *out, siz
 	char sql[200];
 
 	snprintf(sql, sizeof(sql),
-	         "SELECT from_state||'>'||to_state||'|'||reason FROM presence_history "
-	         "WHERE user_id=%lld ORDER BY id",
-	         (long long)user_record(u)->id);
-	db_rows(fx, sql, out, size);
+		 "SELECT from_state||'>'||to_state||'|'||reason FROM presence_history "
+		 "WHERE user_id=%lld ORDER BY id",
+		 (long long)user_record(u)->id);
+	dbfx_rows(fx->db, sql, out, size);
 }
 
 /* ---- the fixture ---- */
@@ -206,16 +153,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *fx = *state;
-	char path[160];
-	static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
-
 	fx_close(fx);
 	assert_int_equal(uv_loop_close(&fx->loop), 0);
-	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
-		snprintf(path, sizeof(path), "%s%s", fx->db, suffix[i]);
-		unlink(path);
-	}
-	assert_int_equal(rmdir(fx->dir), 0);
+	dbfx_remove(fx->dir, fx->db);
 	free(fx);
 	assert_int_equal(mem_live(), 0);
 	return 0;
@@ -318,8 +258,8 @@ static void assert_stored_presence(const struct fx *fx, const struct user *u, co
 	char sql[120], got[64];
 
 	snprintf(sql, sizeof(sql), "SELECT presence FROM agents WHERE user_id=%lld",
-	         (long long)uid(u));
-	db_rows(fx, sql, got, sizeof(got));
+		 (long long)uid(u));
+	dbfx_rows(fx->db, sql, got, sizeof(got));
 	assert_string_equal(got, want);
 }
 
@@ -336,9 +276,9 @@ static void created_user_is_stored_offline_with_its_roles(void **state)
 	assert_int_equal(presence_of(u), PRES_OFFLINE);
 	assert_int_equal(user_roles(u), OF_PAIR | ROLE_BIT(ROLE_VOICE_MANAGER));
 	assert_true(user_is_agent(u));
-	assert_int_equal(db_int(fx, "SELECT count(*) FROM users WHERE user_name='alice'"), 1);
+	assert_int_equal(dbfx_int(fx->db, "SELECT count(*) FROM users WHERE user_name='alice'"), 1);
 	assert_stored_presence(fx, u, "Offline");
-	db_rows(fx, "SELECT role FROM user_roles ORDER BY role", roles, sizeof(roles));
+	dbfx_rows(fx->db, "SELECT role FROM user_roles ORDER BY role", roles, sizeof(roles));
 	assert_string_equal(roles, "interaction_agent;sn_openframe.user;voice_manager");
 	/* creation is not a presence change */
 	assert_int_equal(history_rows(fx), 0);
@@ -359,7 +299,7 @@ static void duplicate_user_name_is_a_conflict_and_writes_nothing(void **state)
 	fx_run(fx);
 	assert_int_equal(d.calls, 0);
 	assert_int_equal(routing_user_count(fx->r), 1);
-	assert_int_equal(db_int(fx, "SELECT count(*) FROM users"), 1);
+	assert_int_equal(dbfx_int(fx->db, "SELECT count(*) FROM users"), 1);
 }
 
 static void available_is_forbidden_without_the_role_pair_and_allowed_with_it(void **state)
@@ -387,7 +327,8 @@ static void available_is_forbidden_without_the_role_pair_and_allowed_with_it(voi
 	/* revoked at run time: the next request for Available is refused again */
 	assert_int_equal(role_set(fx, u, ROLE_INTERACTION_AGENT, false), 0);
 	assert_int_equal(
-	        db_int(fx, "SELECT count(*) FROM user_roles WHERE role='interaction_agent'"), 0);
+		dbfx_int(fx->db, "SELECT count(*) FROM user_roles WHERE role='interaction_agent'"),
+		0);
 	assert_false(user_can_handle_calls(fx->r, u));
 	assert_int_equal(presence_set(fx, u, PRES_AWAY, "Training"), 0); /* Away needs no role */
 	assert_int_equal(presence_set(fx, u, PRES_AVAILABLE, ""), CC_EFORBIDDEN);
@@ -406,7 +347,7 @@ static void inactive_user_is_forbidden_available_despite_roles(void **state)
 	assert_int_equal(routing_user_update(fx->r, u, &rec, on_done, &d), 0);
 	fx_run(fx);
 	assert_int_equal(d.err, 0);
-	assert_int_equal(db_int(fx, "SELECT active FROM users WHERE user_name='alice'"), 0);
+	assert_int_equal(dbfx_int(fx->db, "SELECT active FROM users WHERE user_name='alice'"), 0);
 	assert_int_equal(presence_set(fx, u, PRES_AVAILABLE, ""), CC_EFORBIDDEN);
 }
 
@@ -417,7 +358,7 @@ static void role_grant_and_revoke_are_stored_and_no_op_changes_are_not(void **st
 	struct done d = {.fx = fx};
 
 	assert_int_equal(role_set(fx, u, ROLE_ADMIN, true), 0);
-	assert_int_equal(db_int(fx, "SELECT count(*) FROM user_roles WHERE role='admin'"), 1);
+	assert_int_equal(dbfx_int(fx->db, "SELECT count(*) FROM user_roles WHERE role='admin'"), 1);
 	assert_int_equal(fx->n_ev, 1);
 	assert_int_equal(fx->ev[0].kind, RT_EV_ROLES);
 	assert_string_equal(fx->ev[0].user, "alice");
@@ -433,7 +374,7 @@ static void role_grant_and_revoke_are_stored_and_no_op_changes_are_not(void **st
 	assert_int_equal(fx->n_ev, 1);
 
 	assert_int_equal(role_set(fx, u, ROLE_ADMIN, false), 0);
-	assert_int_equal(db_int(fx, "SELECT count(*) FROM user_roles"), 0);
+	assert_int_equal(dbfx_int(fx->db, "SELECT count(*) FROM user_roles"), 0);
 	assert_int_equal(fx->n_ev, 2);
 	assert_string_equal(fx->ev[1].to, "revoked");
 	assert_int_equal(user_roles(u), 0);
@@ -479,7 +420,8 @@ static void presence_history_records_every_change_in_order(void **state)
 	assert_string_equal(v.away_reason, "Lunch");
 	since = v.presence_since;
 	assert_int_equal(presence_set(fx, u, PRES_AWAY, "Meeting"), 0); /* a new reason */
-	assert_int_equal(db_int(fx, "SELECT count(*) FROM agents WHERE away_reason='Meeting'"), 1);
+	assert_int_equal(
+		dbfx_int(fx->db, "SELECT count(*) FROM agents WHERE away_reason='Meeting'"), 1);
 	user_agent_view(u, &v);
 	assert_string_equal(v.away_reason, "Meeting");
 	assert_true(v.presence_since >= since);
@@ -497,23 +439,24 @@ static void presence_history_records_every_change_in_order(void **state)
 
 	history_of(fx, u, hist, sizeof(hist));
 	assert_string_equal(hist, "Offline>Away|Lunch;"
-	                          "Away>Away|Meeting;"
-	                          "Away>Available|;"
-	                          "Available>Busy|;"
-	                          "Busy>AfterCallWork|caller hung up;"
-	                          "AfterCallWork>Available|;"
-	                          "Available>Missed|timeout;"
-	                          "Missed>CallingCustomer|;"
-	                          "CallingCustomer>FailedConnectAgent|busy;"
-	                          "FailedConnectAgent>Available|;"
-	                          "Available>Offline|Signed out");
+				  "Away>Away|Meeting;"
+				  "Away>Available|;"
+				  "Available>Busy|;"
+				  "Busy>AfterCallWork|caller hung up;"
+				  "AfterCallWork>Available|;"
+				  "Available>Missed|timeout;"
+				  "Missed>CallingCustomer|;"
+				  "CallingCustomer>FailedConnectAgent|busy;"
+				  "FailedConnectAgent>Available|;"
+				  "Available>Offline|Signed out");
 	/* times never go backwards; no interaction concerned */
-	assert_int_equal(db_int(fx,
-	                        "SELECT count(*) FROM presence_history a JOIN presence_history b "
-	                        "ON b.id = a.id + 1 WHERE b.at < a.at"),
-	                 0);
+	assert_int_equal(dbfx_int(fx->db,
+				  "SELECT count(*) FROM presence_history a JOIN presence_history b "
+				  "ON b.id = a.id + 1 WHERE b.at < a.at"),
+			 0);
 	assert_int_equal(
-	        db_int(fx, "SELECT count(*) FROM presence_history WHERE interaction_id<>0"), 0);
+		dbfx_int(fx->db, "SELECT count(*) FROM presence_history WHERE interaction_id<>0"),
+		0);
 	assert_stored_presence(fx, u, "Offline");
 }
 
@@ -521,8 +464,8 @@ static void queued_changes_commit_in_submission_order(void **state)
 {
 	struct fx *fx = *state;
 	struct user *u = user_make(fx, "carol", OF_PAIR);
-	const enum agent_event evs[] = {AG_EV_GO_AVAILABLE, AG_EV_DIAL,  AG_EV_OUTBOUND_CONNECTED,
-	                                AG_EV_CALL_ENDED,   AG_EV_CLEAR, AG_EV_GO_OFFLINE};
+	const enum agent_event evs[] = {AG_EV_GO_AVAILABLE, AG_EV_DIAL,	 AG_EV_OUTBOUND_CONNECTED,
+					AG_EV_CALL_ENDED,   AG_EV_CLEAR, AG_EV_GO_OFFLINE};
 	struct done d[6];
 	int order[6], n_order = 0;
 	char hist[512];
@@ -531,7 +474,7 @@ static void queued_changes_commit_in_submission_order(void **state)
 	for (int i = 0; i < 6; i++) {
 		d[i] = (struct done){.fx = fx, .order = order, .n_order = &n_order, .tag = i};
 		assert_int_equal(
-		        routing_agent_event(fx->r, u, evs[i], "", "callctl", on_done, &d[i]), 0);
+			routing_agent_event(fx->r, u, evs[i], "", "callctl", on_done, &d[i]), 0);
 		assert_int_equal(d[i].calls, 0);
 	}
 	assert_int_equal(presence_of(u), PRES_OFFLINE);
@@ -546,8 +489,8 @@ static void queued_changes_commit_in_submission_order(void **state)
 	}
 	history_of(fx, u, hist, sizeof(hist));
 	assert_string_equal(hist, "Offline>Available|;Available>CallingCustomer|;"
-	                          "CallingCustomer>Busy|;Busy>AfterCallWork|;"
-	                          "AfterCallWork>Available|;Available>Offline|");
+				  "CallingCustomer>Busy|;Busy>AfterCallWork|;"
+				  "AfterCallWork>Available|;Available>Offline|");
 }
 
 static void presence_request_for_the_current_state_is_a_noop(void **state)
@@ -558,7 +501,7 @@ static void presence_request_for_the_current_state_is_a_noop(void **state)
 
 	/* Offline → Offline: done runs at once with 0, nothing stored or announced */
 	assert_int_equal(routing_presence_request(fx->r, u, PRES_OFFLINE, "", "dave", on_done, &d),
-	                 0);
+			 0);
 	assert_int_equal(d.calls, 1);
 	assert_int_equal(d.err, 0);
 	fx_run(fx);
@@ -570,7 +513,7 @@ static void presence_request_for_the_current_state_is_a_noop(void **state)
 	assert_int_equal(presence_set(fx, u, PRES_AVAILABLE, ""), 0);
 	assert_int_equal(presence_set(fx, u, PRES_AVAILABLE, ""), 0);
 	assert_int_equal(routing_presence_request(fx->r, u, PRES_AVAILABLE, "", "dave", NULL, NULL),
-	                 0); /* done may be NULL */
+			 0); /* done may be NULL */
 	fx_run(fx);
 	assert_int_equal(history_rows(fx), 2);
 	assert_int_equal(fx->n_ev, 2);
@@ -581,9 +524,9 @@ static void illegal_presence_requests_are_refused_and_write_nothing(void **state
 	struct fx *fx = *state;
 	struct user *u = user_make(fx, "erin", OF_PAIR);
 	const enum presence asked[] = {PRES_AVAILABLE, PRES_AWAY, PRES_OFFLINE,
-	                               /* states only the system sets */
-	                               PRES_BUSY, PRES_AFTER_CALL_WORK, PRES_CALLING_CUSTOMER,
-	                               PRES_FAILED_CONNECT, PRES_MISSED};
+				       /* states only the system sets */
+				       PRES_BUSY, PRES_AFTER_CALL_WORK, PRES_CALLING_CUSTOMER,
+				       PRES_FAILED_CONNECT, PRES_MISSED};
 	struct done d = {.fx = fx};
 	int64_t rows;
 	size_t n_ev;
@@ -594,12 +537,12 @@ static void illegal_presence_requests_are_refused_and_write_nothing(void **state
 	n_ev = fx->n_ev;
 	for (size_t i = 0; i < sizeof(asked) / sizeof(asked[0]); i++)
 		assert_int_equal(
-		        routing_presence_request(fx->r, u, asked[i], "x", "erin", on_done, &d),
-		        CC_EILLEGAL);
+			routing_presence_request(fx->r, u, asked[i], "x", "erin", on_done, &d),
+			CC_EILLEGAL);
 	assert_int_equal(routing_agent_event(fx->r, u, AG_EV_CLEAR, "", "erin", on_done, &d),
-	                 CC_EILLEGAL);
+			 CC_EILLEGAL);
 	assert_int_equal(routing_agent_event(fx->r, u, AG_EV_GO_AWAY, "", "erin", on_done, &d),
-	                 CC_EILLEGAL);
+			 CC_EILLEGAL);
 	assert_int_equal(routing_agent_clear(fx->r, u, "note", "erin", on_done, &d), CC_EILLEGAL);
 	fx_run(fx);
 	assert_int_equal(d.calls, 0);
@@ -611,7 +554,7 @@ static void illegal_presence_requests_are_refused_and_write_nothing(void **state
 	/* a system state asked for from Offline is refused too */
 	u = user_make(fx, "frank", OF_PAIR);
 	assert_int_equal(routing_presence_request(fx->r, u, PRES_BUSY, "", "frank", on_done, &d),
-	                 CC_EILLEGAL);
+			 CC_EILLEGAL);
 	assert_int_equal(d.calls, 0);
 }
 
@@ -622,8 +565,8 @@ static void done_runs_after_the_commit_with_zero(void **state)
 	struct done d = {.fx = fx};
 
 	assert_int_equal(
-	        routing_presence_request(fx->r, u, PRES_AVAILABLE, "", "gina", on_done, &d), 0);
-	assert_int_equal(d.calls, 0);                     /* never synchronous for a real change */
+		routing_presence_request(fx->r, u, PRES_AVAILABLE, "", "gina", on_done, &d), 0);
+	assert_int_equal(d.calls, 0);			  /* never synchronous for a real change */
 	assert_int_equal(presence_of(u), PRES_AVAILABLE); /* memory first */
 	fx_run(fx);
 	assert_int_equal(d.calls, 1);
@@ -659,7 +602,7 @@ static void events_reach_the_handler_after_commit_with_from_and_to(void **state)
 
 	/* a NULL actor is recorded as "system"; no handler is fine */
 	assert_int_equal(routing_agent_event(fx->r, u, AG_EV_CALL_ENDED, NULL, NULL, NULL, NULL),
-	                 0);
+			 0);
 	fx_run(fx);
 	assert_int_equal(fx->n_ev, 4);
 	assert_string_equal(fx->ev[3].actor, "system");
@@ -715,18 +658,18 @@ static void crash_prepare(struct fx *fx, const char *dave_name)
 	dave_id = uid(dave), gina_id = uid(gina);
 	fx_close(fx); /* the users are freed: only their ids are used below */
 	snprintf(sql, sizeof(sql),
-	         "INSERT INTO interactions(id,number,type,direction,state,queued,caller_number,"
-	         "agent_user_id,opened_at,closed_at,close_reason) VALUES"
-	         "(1,'INT0000001','phone','inbound','new',0,'+15550001',0,1000,0,''),"
-	         "(2,'INT0000002','phone','inbound','new',1,'+15550002',0,2000,0,''),"
-	         "(3,'INT0000003','phone','inbound','work_in_progress',0,'+15550003',%lld,3000,0,''"
-	         "),"
-	         "(4,'INT0000004','phone','inbound','closed_complete',0,'+15550004',0,500,600,'"
-	         "earlier');"
-	         "UPDATE agents SET presence='Busy',interaction_id=3 WHERE user_id=%lld;"
-	         "UPDATE agents SET presence='CallingCustomer' WHERE user_id=%lld;",
-	         (long long)dave_id, (long long)dave_id, (long long)gina_id);
-	db_exec(fx, sql);
+		 "INSERT INTO interactions(id,number,type,direction,state,queued,caller_number,"
+		 "agent_user_id,opened_at,closed_at,close_reason) VALUES"
+		 "(1,'INT0000001','phone','inbound','new',0,'+15550001',0,1000,0,''),"
+		 "(2,'INT0000002','phone','inbound','new',1,'+15550002',0,2000,0,''),"
+		 "(3,'INT0000003','phone','inbound','work_in_progress',0,'+15550003',%lld,3000,0,''"
+		 "),"
+		 "(4,'INT0000004','phone','inbound','closed_complete',0,'+15550004',0,500,600,'"
+		 "earlier');"
+		 "UPDATE agents SET presence='Busy',interaction_id=3 WHERE user_id=%lld;"
+		 "UPDATE agents SET presence='CallingCustomer' WHERE user_id=%lld;",
+		 (long long)dave_id, (long long)dave_id, (long long)gina_id);
+	dbfx_exec(fx->db, sql);
 	fx->n_ev = 0;
 	fx_open(fx);
 }
@@ -736,10 +679,10 @@ static void ix_row(const struct fx *fx, const char *number, char *out, size_t si
 	char sql[200];
 
 	snprintf(sql, sizeof(sql),
-	         "SELECT state||'|'||close_reason||'|'||(closed_at>0) "
-	         "FROM interactions WHERE number='%s'",
-	         number);
-	db_rows(fx, sql, out, size);
+		 "SELECT state||'|'||close_reason||'|'||(closed_at>0) "
+		 "FROM interactions WHERE number='%s'",
+		 number);
+	dbfx_rows(fx->db, sql, out, size);
 }
 
 static void activity_of(const struct fx *fx, int64_t ix_id, char *out, size_t size)
@@ -747,9 +690,9 @@ static void activity_of(const struct fx *fx, int64_t ix_id, char *out, size_t si
 	char sql[200];
 
 	snprintf(sql, sizeof(sql),
-	         "SELECT kind||': '||text FROM activity WHERE interaction_id=%lld ORDER BY id",
-	         (long long)ix_id);
-	db_rows(fx, sql, out, size);
+		 "SELECT kind||': '||text FROM activity WHERE interaction_id=%lld ORDER BY id",
+		 (long long)ix_id);
+	dbfx_rows(fx->db, sql, out, size);
 }
 
 static void recovery_closes_open_interactions_and_wraps_up_busy_agents(void **state)
@@ -781,10 +724,10 @@ static void recovery_closes_open_interactions_and_wraps_up_busy_agents(void **st
 	assert_string_equal(buf, "closed_complete|earlier|1");
 	activity_of(fx, 1, buf, sizeof(buf));
 	assert_string_equal(buf,
-	                    "state: State: New → Closed Complete (system_close) — server_restart");
+			    "state: State: New → Closed Complete (system_close) — server_restart");
 	activity_of(fx, 2, buf, sizeof(buf));
 	assert_string_equal(buf,
-	                    "state: State: New → Closed Abandoned (system_close) — server_restart");
+			    "state: State: New → Closed Abandoned (system_close) — server_restart");
 
 	/* dave was on INT0000003: now wrapping it up */
 	assert_int_equal(presence_of(dave), PRES_AFTER_CALL_WORK);
@@ -794,10 +737,10 @@ static void recovery_closes_open_interactions_and_wraps_up_busy_agents(void **st
 	history_of(fx, dave, buf, sizeof(buf));
 	assert_string_equal(buf, "Busy>AfterCallWork|server_restart");
 	snprintf(buf, sizeof(buf),
-	         "SELECT interaction_id FROM presence_history WHERE user_id=%lld AND "
-	         "to_state='AfterCallWork'",
-	         (long long)uid(dave));
-	assert_int_equal(db_int(fx, buf), 3);
+		 "SELECT interaction_id FROM presence_history WHERE user_id=%lld AND "
+		 "to_state='AfterCallWork'",
+		 (long long)uid(dave));
+	assert_int_equal(dbfx_int(fx->db, buf), 3);
 	activity_of(fx, 3, buf, sizeof(buf));
 	assert_string_equal(buf, "presence: Agent dave: Busy → AfterCallWork — server_restart");
 
@@ -808,14 +751,14 @@ static void recovery_closes_open_interactions_and_wraps_up_busy_agents(void **st
 	assert_int_equal(presence_of(gina), PRES_OFFLINE);
 	history_of(fx, gina, buf, sizeof(buf));
 	assert_string_equal(buf, "CallingCustomer>FailedConnectAgent|server_restart;"
-	                         "FailedConnectAgent>Available|server_restart;"
-	                         "Available>Offline|server_restart");
+				 "FailedConnectAgent>Available|server_restart;"
+				 "Available>Offline|server_restart");
 
 	/* a second recovery finds nothing left to do */
 	rows = history_rows(fx);
 	assert_int_equal(routing_recover(fx->r), 0);
 	assert_int_equal(history_rows(fx), rows);
-	assert_int_equal(db_int(fx, "SELECT count(*) FROM activity"), 3);
+	assert_int_equal(dbfx_int(fx->db, "SELECT count(*) FROM activity"), 3);
 }
 
 static void clear_contact_after_recovery_closes_the_interaction(void **state)
@@ -831,8 +774,8 @@ static void clear_contact_after_recovery_closes_the_interaction(void **state)
 	dave = routing_user_find(fx->r, "dave");
 
 	assert_int_equal(routing_agent_clear(fx->r, dave, "Called back after the outage", "dave",
-	                                     on_done, &d),
-	                 0);
+					     on_done, &d),
+			 0);
 	assert_int_equal(d.calls, 0);
 	fx_run(fx);
 	assert_int_equal(d.calls, 1);
@@ -849,19 +792,20 @@ static void clear_contact_after_recovery_closes_the_interaction(void **state)
 	assert_string_equal(buf, "Busy>AfterCallWork|server_restart;AfterCallWork>Available|");
 	/* both changes concern INT0000003 */
 	snprintf(buf, sizeof(buf),
-	         "SELECT count(*) FROM presence_history WHERE user_id=%lld AND interaction_id=3",
-	         (long long)uid(dave));
-	assert_int_equal(db_int(fx, buf), 2);
+		 "SELECT count(*) FROM presence_history WHERE user_id=%lld AND interaction_id=3",
+		 (long long)uid(dave));
+	assert_int_equal(dbfx_int(fx->db, buf), 2);
 
 	/* the activity stream: state changes, the note and both presence changes */
 	activity_of(fx, 3, buf, sizeof(buf));
 	assert_string_equal(buf, "presence: Agent dave: Busy → AfterCallWork — server_restart;"
-	                         "note: Called back after the outage;"
-	                         "state: State: Work in Progress → Closed Complete (clear_contact);"
-	                         "presence: Agent dave: AfterCallWork → Available");
-	assert_int_equal(db_int(fx, "SELECT count(*) FROM activity WHERE interaction_id=3 AND "
-	                            "kind IN ('note','state') AND actor='dave'"),
-	                 2);
+				 "note: Called back after the outage;"
+				 "state: State: Work in Progress → Closed Complete (clear_contact);"
+				 "presence: Agent dave: AfterCallWork → Available");
+	assert_int_equal(dbfx_int(fx->db,
+				  "SELECT count(*) FROM activity WHERE interaction_id=3 AND "
+				  "kind IN ('note','state') AND actor='dave'"),
+			 2);
 
 	/* announced: the interaction first, then the presence */
 	assert_int_equal(fx->n_ev, 2);
@@ -881,9 +825,9 @@ static void clear_contact_after_recovery_closes_the_interaction(void **state)
 	/* after another restart nothing is open and dave is signed out */
 	fx_reopen(fx, true);
 	assert_int_equal(routing_recover(fx->r), 0);
-	assert_int_equal(db_int(fx, "SELECT count(*) FROM interactions WHERE state IN "
-	                            "('new','work_in_progress')"),
-	                 0);
+	assert_int_equal(dbfx_int(fx->db, "SELECT count(*) FROM interactions WHERE state IN "
+					  "('new','work_in_progress')"),
+			 0);
 	assert_int_equal(presence_of(routing_user_find(fx->r, "dave")), PRES_OFFLINE);
 }
 
@@ -901,7 +845,7 @@ static void user_created_with_every_role_is_stored(void **state)
 		all |= ROLE_BIT(i);
 	u = user_make(fx, "root", all);
 	assert_int_equal(user_roles(u), all);
-	assert_int_equal(db_int(fx, "SELECT count(*) FROM user_roles"), ROLE__N);
+	assert_int_equal(dbfx_int(fx->db, "SELECT count(*) FROM user_roles"), ROLE__N);
 	fx_reopen(fx, true);
 	assert_int_equal(user_roles(routing_user_find(fx->r, "root")), all);
 }
@@ -923,14 +867,14 @@ static void clear_releases_the_agents_interaction_in_the_store(void **state)
 	assert_int_equal(routing_agent_clear(fx->r, dave, "", "dave", on_done, &d), 0);
 	fx_run(fx);
 	snprintf(sql, sizeof(sql), "SELECT interaction_id FROM agents WHERE user_id=%lld",
-	         (long long)uid(dave));
-	assert_int_equal(db_int(fx, sql), 0);
+		 (long long)uid(dave));
+	assert_int_equal(dbfx_int(fx->db, sql), 0);
 	fx_reopen(fx, true);
 	dave = routing_user_find(fx->r, "dave");
 	assert_int_equal(presence_set(fx, dave, PRES_AWAY, "Break"), 0);
-	assert_int_equal(db_int(fx, "SELECT interaction_id FROM presence_history "
-	                            "ORDER BY id DESC LIMIT 1"),
-	                 0);
+	assert_int_equal(dbfx_int(fx->db, "SELECT interaction_id FROM presence_history "
+					  "ORDER BY id DESC LIMIT 1"),
+			 0);
 }
 
 /* change.c routing_agent_clear writes the interaction id into ops[n_ops-1],
@@ -951,8 +895,8 @@ static void clear_keeps_a_long_presence_activity_text_intact(void **state)
 	assert_int_equal(routing_agent_clear(fx->r, dave, "", "dave", on_done, &d), 0);
 	fx_run(fx);
 	snprintf(sql, sizeof(sql),
-	         "SELECT text FROM activity WHERE interaction_id=3 ORDER BY id DESC LIMIT 1");
-	db_rows(fx, sql, buf, sizeof(buf));
+		 "SELECT text FROM activity WHERE interaction_id=3 ORDER BY id DESC LIMIT 1");
+	dbfx_rows(fx->db, sql, buf, sizeof(buf));
 	snprintf(want, sizeof(want), "Agent %s: AfterCallWork → Available", name);
 	assert_string_equal(buf, want);
 }
@@ -968,8 +912,8 @@ static void clear_contact_records_a_close_reason(void **state)
 	crash_prepare(fx, "dave");
 	assert_int_equal(routing_recover(fx->r), 0);
 	assert_int_equal(routing_agent_clear(fx->r, routing_user_find(fx->r, "dave"), "", "dave",
-	                                     on_done, &d),
-	                 0);
+					     on_done, &d),
+			 0);
 	fx_run(fx);
 	ix_row(fx, "INT0000003", buf, sizeof(buf));
 	assert_string_equal(buf, "closed_complete|clear_contact|1");
@@ -1016,13 +960,14 @@ static void stored_away_reason_is_kept_only_while_away(void **state)
 	struct agent_view v;
 
 	assert_int_equal(presence_set(fx, u, PRES_AWAY, "Lunch"), 0);
-	assert_int_equal(db_int(fx, "SELECT count(*) FROM agents WHERE away_reason='Lunch'"), 1);
+	assert_int_equal(dbfx_int(fx->db, "SELECT count(*) FROM agents WHERE away_reason='Lunch'"),
+			 1);
 	assert_int_equal(presence_set(fx, u, PRES_AVAILABLE, ""), 0);
 	assert_int_equal(agent_event(fx, u, AG_EV_INBOUND_ACCEPTED, ""), 0);
 	assert_int_equal(agent_event(fx, u, AG_EV_CALL_ENDED, "caller hung up"), 0);
 	user_agent_view(u, &v);
 	assert_string_equal(v.away_reason, "");
-	assert_int_equal(db_int(fx, "SELECT count(*) FROM agents WHERE away_reason<>''"), 0);
+	assert_int_equal(dbfx_int(fx->db, "SELECT count(*) FROM agents WHERE away_reason<>''"), 0);
 	fx_reopen(fx, true);
 	user_agent_view(routing_user_find(fx->r, "carol"), &v);
 	assert_string_equal(v.away_reason, "");
@@ -1046,17 +991,17 @@ static void recovery_closes_an_outbound_call_that_was_connecting(void **state)
 	gina_id = uid(routing_user_find(fx->r, "gina"));
 	fx_close(fx);
 	snprintf(sql, sizeof(sql),
-	         "INSERT INTO interactions(id,number,type,direction,state,agent_user_id,opened_at)"
-	         " VALUES(5,'INT0000005','phone','outbound','work_in_progress',%lld,4000);"
-	         "UPDATE agents SET interaction_id=5 WHERE user_id=%lld;",
-	         (long long)gina_id, (long long)gina_id);
-	db_exec(fx, sql);
+		 "INSERT INTO interactions(id,number,type,direction,state,agent_user_id,opened_at)"
+		 " VALUES(5,'INT0000005','phone','outbound','work_in_progress',%lld,4000);"
+		 "UPDATE agents SET interaction_id=5 WHERE user_id=%lld;",
+		 (long long)gina_id, (long long)gina_id);
+	dbfx_exec(fx->db, sql);
 	fx_open(fx);
 	gina = routing_user_find(fx->r, "gina");
 	assert_int_equal(routing_recover(fx->r), 0);
-	assert_int_equal(db_int(fx, "SELECT count(*) FROM interactions WHERE id=5 AND "
-	                            "state='work_in_progress'"),
-	                 0);
+	assert_int_equal(dbfx_int(fx->db, "SELECT count(*) FROM interactions WHERE id=5 AND "
+					  "state='work_in_progress'"),
+			 0);
 	user_agent_view(gina, &v);
 	assert_string_equal(v.interaction, "");
 }
@@ -1065,29 +1010,29 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-	        T(created_user_is_stored_offline_with_its_roles),
-	        T(duplicate_user_name_is_a_conflict_and_writes_nothing),
-	        T(available_is_forbidden_without_the_role_pair_and_allowed_with_it),
-	        T(inactive_user_is_forbidden_available_despite_roles),
-	        T(role_grant_and_revoke_are_stored_and_no_op_changes_are_not),
-	        T(awa_pair_qualifies_only_while_awa_is_enabled),
-	        T(presence_history_records_every_change_in_order),
-	        T(queued_changes_commit_in_submission_order),
-	        T(presence_request_for_the_current_state_is_a_noop),
-	        T(illegal_presence_requests_are_refused_and_write_nothing),
-	        T(done_runs_after_the_commit_with_zero),
-	        T(events_reach_the_handler_after_commit_with_from_and_to),
-	        T(sign_in_and_out_move_agents_between_offline_and_away),
-	        T(recovery_closes_open_interactions_and_wraps_up_busy_agents),
-	        T(clear_contact_after_recovery_closes_the_interaction),
-	        T(user_created_with_every_role_is_stored),
-	        T(clear_releases_the_agents_interaction_in_the_store),
-	        T(clear_keeps_a_long_presence_activity_text_intact),
-	        T(clear_contact_records_a_close_reason),
-	        T(user_update_keeps_the_user_name_key),
-	        T(away_request_with_null_reason_while_away),
-	        T(stored_away_reason_is_kept_only_while_away),
-	        T(recovery_closes_an_outbound_call_that_was_connecting),
+		T(created_user_is_stored_offline_with_its_roles),
+		T(duplicate_user_name_is_a_conflict_and_writes_nothing),
+		T(available_is_forbidden_without_the_role_pair_and_allowed_with_it),
+		T(inactive_user_is_forbidden_available_despite_roles),
+		T(role_grant_and_revoke_are_stored_and_no_op_changes_are_not),
+		T(awa_pair_qualifies_only_while_awa_is_enabled),
+		T(presence_history_records_every_change_in_order),
+		T(queued_changes_commit_in_submission_order),
+		T(presence_request_for_the_current_state_is_a_noop),
+		T(illegal_presence_requests_are_refused_and_write_nothing),
+		T(done_runs_after_the_commit_with_zero),
+		T(events_reach_the_handler_after_commit_with_from_and_to),
+		T(sign_in_and_out_move_agents_between_offline_and_away),
+		T(recovery_closes_open_interactions_and_wraps_up_busy_agents),
+		T(clear_contact_after_recovery_closes_the_interaction),
+		T(user_created_with_every_role_is_stored),
+		T(clear_releases_the_agents_interaction_in_the_store),
+		T(clear_keeps_a_long_presence_activity_text_intact),
+		T(clear_contact_records_a_close_reason),
+		T(user_update_keeps_the_user_name_key),
+		T(away_request_with_null_reason_while_away),
+		T(stored_away_reason_is_kept_only_while_away),
+		T(recovery_closes_an_outbound_call_that_was_connecting),
 #undef T
 	};
 
