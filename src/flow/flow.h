@@ -1,0 +1,123 @@
+/*
+ * flow.h — call flows (SPEC.md §2 step 2): what a caller goes through before
+ * the queue. A flow is a graph of named blocks with named branches, written
+ * by administrators as YAML files (docs/FLOWS.md). This header is the
+ * loaded, validated form; the loader checks every block, key, value and
+ * branch target and reports "file:line: block 'name': message".
+ *
+ * Thread: a loaded flow is immutable; load on the pool or at start-up,
+ * read anywhere. The interpreter (not yet written) walks it per call.
+ */
+#ifndef SB_FLOW_H
+#define SB_FLOW_H
+
+#include "core/core.h"
+
+#define FLOW_NAME     64
+#define FLOW_MAX_SIZE (1 << 20) /* bytes in a flow file */
+#define FLOW_MAX_BLKS 1000
+
+enum flow_kind {
+	FLOW_PLAY,	 /* a prompt, then next */
+	FLOW_MENU,	 /* a prompt and DTMF choices */
+	FLOW_COLLECT,	 /* digits into an attribute */
+	FLOW_BOT,	 /* speech (or DTMF shortcuts) → intents */
+	FLOW_HOURS,	 /* open or closed now */
+	FLOW_SET,	 /* contact attributes */
+	FLOW_QUEUE,	 /* enqueue: the flow ends here unless overflow/empty */
+	FLOW_TRANSFER,	 /* to an external number */
+	FLOW_DISCONNECT, /* hang up */
+};
+
+/* A prompt: text to speak (may hold {attribute} references) or a WAV. */
+struct flow_prompt {
+	char *text;
+	char *file;
+};
+
+/* menu: a digit → block; bot: an intent → block. */
+struct flow_branch {
+	char key[FLOW_NAME];
+	int target; /* block index */
+};
+
+struct flow_intent {
+	char name[FLOW_NAME];
+	char **phrases; /* sample phrases for the grammar */
+	size_t n_phrases;
+	char dtmf[8]; /* a keypad shortcut, "" = none */
+	char *answer; /* spoken when matched, or NULL */
+	bool deflect; /* answer and end the call (Closed Complete) */
+	int target;   /* block index when not deflected, -1 = none */
+};
+
+/* One opening range of a weekday (0 = Monday), minutes since midnight. */
+struct flow_range {
+	int day, from, to;
+};
+
+struct flow_attr {
+	char name[FLOW_NAME];
+	char *value; /* may hold {attribute} references */
+};
+
+struct flow_block {
+	char name[FLOW_NAME];
+	enum flow_kind kind;
+	int line; /* 1-based, where the block starts */
+	/* branches common to several kinds; -1 = none */
+	int next, no_input, no_match, open, closed, overflow, empty, failed;
+	/* play, menu, collect, bot */
+	struct flow_prompt prompt;
+	bool barge_in;
+	int timeout_s, retries;
+	/* menu: digit → block; bot: intent → block */
+	struct flow_branch *choices;
+	size_t n_choices;
+	/* collect */
+	char into[FLOW_NAME];
+	int min_digits, max_digits;
+	char terminator; /* '#', '*' or 0 */
+	/* bot */
+	struct flow_intent *intents;
+	size_t n_intents;
+	double threshold;
+	/* hours */
+	char timezone[FLOW_NAME];
+	struct flow_range *ranges;
+	size_t n_ranges;
+	char (*holidays)[11]; /* "YYYY-MM-DD" */
+	size_t n_holidays;
+	/* set */
+	struct flow_attr *attrs;
+	size_t n_attrs;
+	/* queue */
+	char queue[FLOW_NAME];
+	int priority, max_wait_s, announce_every_s;
+	char *hold_music;
+	/* transfer */
+	char number[32];
+};
+
+struct flow {
+	char name[FLOW_NAME];
+	char file[512];
+	int start; /* block index */
+	struct flow_block *blocks;
+	size_t n_blocks;
+};
+
+/*
+ * Loads and validates a flow. On error returns -EINVAL (or -ENOMEM, or
+ * -errno reading the file) and writes "file:line: message" to err; *fp is
+ * left NULL. `name` is the file name shown in messages.
+ */
+int flow_load_file(struct flow **fp, const char *path, char *err, size_t errsz);
+int flow_load_buf(struct flow **fp, const char *name, const char *buf, size_t len, char *err,
+		  size_t errsz);
+void flow_free(struct flow *f);
+const char *flow_kind_name(enum flow_kind k);
+/* The block index of a name, or -1. */
+int flow_block_index(const struct flow *f, const char *name);
+
+#endif

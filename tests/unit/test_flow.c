@@ -1,0 +1,288 @@
+/*
+ * test_flow.c — the flow loader: a complete flow with every block kind
+ * loads into the expected graph; a corpus of broken flows each fails with
+ * the expected "file:line: block: message".
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "flow/flow.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char full[] =
+	"name: main\n"
+	"start: greet\n"
+	"blocks:\n"
+	"  greet:\n"
+	"    kind: play\n"
+	"    text: \"Hello {caller.first_name}, welcome.\"\n"
+	"    next: open\n"
+	"  open:\n"
+	"    kind: hours\n"
+	"    timezone: Europe/Paris\n"
+	"    weekly:\n"
+	"      mon-fri: \"08:00-12:00, 13:00-18:00\"\n"
+	"      sat: \"09:00-12:00\"\n"
+	"      sun: closed\n"
+	"    holidays: [\"2026-12-25\", \"2027-01-01\"]\n"
+	"    open: menu\n"
+	"    closed: closed-msg\n"
+	"  menu:\n"
+	"    kind: menu\n"
+	"    text: For support press 1, for billing press 2, to tell us, press 3.\n"
+	"    choices: {\"1\": support, \"2\": billing, \"3\": bot}\n"
+	"    timeout: 4\n"
+	"    retries: 1\n"
+	"    no_input: support\n"
+	"    no_match: menu\n"
+	"  bot:\n"
+	"    kind: bot\n"
+	"    text: How can I help?\n"
+	"    threshold: 55\n"
+	"    intents:\n"
+	"      case-status:\n"
+	"        phrases: [what is the status of my case, case status]\n"
+	"        dtmf: \"1\"\n"
+	"        answer: Your case {case.number} is {case.state}.\n"
+	"        deflect: true\n"
+	"      agent:\n"
+	"        phrases: [talk to an agent, agent please]\n"
+	"        dtmf: \"0\"\n"
+	"        goto: account\n"
+	"    no_match: support\n"
+	"  account:\n"
+	"    kind: collect\n"
+	"    file: prompts/account.wav\n"
+	"    into: account\n"
+	"    min_digits: 4\n"
+	"    max_digits: 10\n"
+	"    terminator: \"#\"\n"
+	"    next: vip\n"
+	"    no_input: support\n"
+	"  vip:\n"
+	"    kind: set\n"
+	"    attributes: {tier: gold, account_seen: \"{account}\"}\n"
+	"    next: support\n"
+	"  support:\n"
+	"    kind: queue\n"
+	"    queue: Support\n"
+	"    priority: 5\n"
+	"    max_wait: 300\n"
+	"    announce_every: 30\n"
+	"    overflow: billing\n"
+	"    empty: closed-msg\n"
+	"  billing:\n"
+	"    kind: queue\n"
+	"    queue: Billing\n"
+	"  closed-msg:\n"
+	"    kind: play\n"
+	"    text: We are closed.\n"
+	"    next: out\n"
+	"  partner:\n"
+	"    kind: transfer\n"
+	"    number: \"+15550100\"\n"
+	"    failed: out\n"
+	"  out:\n"
+	"    kind: disconnect\n";
+
+static const struct flow_block *B(const struct flow *f, const char *name)
+{
+	int i = flow_block_index(f, name);
+
+	assert_true(i >= 0);
+	return &f->blocks[i];
+}
+
+static void a_full_flow_loads_into_its_graph(void **state)
+{
+	struct flow *f;
+	char err[512];
+	const struct flow_block *b;
+
+	(void)state;
+	assert_int_equal(flow_load_buf(&f, "main.yaml", full, strlen(full), err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_string_equal(f->name, "main");
+	assert_int_equal(f->n_blocks, 11);
+	assert_string_equal(f->blocks[f->start].name, "greet");
+	b = B(f, "greet");
+	assert_int_equal(b->kind, FLOW_PLAY);
+	assert_string_equal(b->prompt.text, "Hello {caller.first_name}, welcome.");
+	assert_int_equal(b->next, flow_block_index(f, "open"));
+	assert_int_equal(b->line, 4);
+	b = B(f, "open");
+	assert_string_equal(b->timezone, "Europe/Paris");
+	assert_int_equal(b->n_ranges, 11); /* 5 days x 2 + saturday */
+	assert_int_equal(b->ranges[0].day, 0);
+	assert_int_equal(b->ranges[0].from, 8 * 60);
+	assert_int_equal(b->ranges[0].to, 12 * 60);
+	assert_int_equal(b->n_holidays, 2);
+	assert_string_equal(b->holidays[1], "2027-01-01");
+	assert_int_equal(b->closed, flow_block_index(f, "closed-msg"));
+	b = B(f, "menu");
+	assert_int_equal(b->n_choices, 3);
+	assert_string_equal(b->choices[2].key, "3");
+	assert_int_equal(b->choices[2].target, flow_block_index(f, "bot"));
+	assert_int_equal(b->timeout_s, 4);
+	assert_int_equal(b->retries, 1);
+	assert_int_equal(b->no_match, flow_block_index(f, "menu")); /* a loop is fine */
+	b = B(f, "bot");
+	assert_int_equal(b->n_intents, 2);
+	assert_true(b->intents[0].deflect);
+	assert_int_equal(b->intents[0].target, -1);
+	assert_int_equal(b->intents[0].n_phrases, 2);
+	assert_string_equal(b->intents[1].dtmf, "0");
+	assert_int_equal(b->intents[1].target, flow_block_index(f, "account"));
+	assert_true(b->threshold > 0.54 && b->threshold < 0.56);
+	b = B(f, "account");
+	assert_string_equal(b->prompt.file, "prompts/account.wav");
+	assert_string_equal(b->into, "account");
+	assert_int_equal(b->terminator, '#');
+	b = B(f, "vip");
+	assert_int_equal(b->n_attrs, 2);
+	assert_string_equal(b->attrs[1].value, "{account}");
+	b = B(f, "support");
+	assert_int_equal(b->priority, 5);
+	assert_int_equal(b->max_wait_s, 300);
+	assert_int_equal(b->overflow, flow_block_index(f, "billing"));
+	assert_int_equal(b->empty, flow_block_index(f, "closed-msg"));
+	b = B(f, "partner");
+	assert_string_equal(b->number, "+15550100");
+	assert_string_equal(flow_kind_name(B(f, "out")->kind), "disconnect");
+	flow_free(f);
+}
+
+#define HEAD "start: a\nblocks:\n"
+#define PLAY "  a:\n    kind: play\n    text: hi\n    next: z\n  z:\n    kind: disconnect\n"
+
+static const struct {
+	const char *src, *msg;
+} broken[] = {
+	{"", "t.yaml:1: the file is empty; a flow needs 'start' and 'blocks'"},
+	{"- a\n- b\n", "t.yaml:1: a flow must be a mapping with 'start' and 'blocks'"},
+	{"start: a\nblocks: {}\nextra: 1\n", "t.yaml:3: unknown key 'extra' for a flow (allowed: "
+					     "name, start, blocks)"},
+	{"start: a\n", "t.yaml:1: 'blocks' is required"},
+	{"blocks:\n" PLAY, "t.yaml:1: 'start' is required: the first block"},
+	{"start: nope\nblocks:\n" PLAY, "t.yaml:1: 'start' goes to 'nope', which is not a block"},
+	{HEAD "  a:\n    kind: play\n    text: hi\n    next: gone\n",
+	 "t.yaml:6: block 'a': 'next' goes to 'gone', which is not a block"},
+	{HEAD "  a:\n    kind: dance\n", "t.yaml:4: block 'a': unknown kind 'dance'"},
+	{HEAD "  a:\n    text: hi\n", "t.yaml:4: block 'a': 'kind' is required"},
+	{HEAD "  a:\n    kind: play\n    next: a\n",
+	 "t.yaml:4: block 'a': a prompt is required: 'text' (spoken) or 'file' (a WAV)"},
+	{HEAD "  a:\n    kind: play\n    text: hi\n    file: x.wav\n    next: a\n",
+	 "block 'a': give 'text' (spoken) or 'file' (a WAV), not both"},
+	{HEAD "  a:\n    kind: play\n    text: hi\n    choices: {\"1\": a}\n    next: a\n",
+	 "t.yaml:6: block 'a': unknown key 'choices' for play (allowed: kind, text, file, "
+	 "barge_in, next)"},
+	{HEAD "  a:\n    kind: play\n    text: hi\n", "t.yaml:4: block 'a': 'next' is required"},
+	{HEAD PLAY "  a:\n    kind: disconnect\n", "t.yaml:9: block 'a' is given twice (also on "
+						   "line 3)"},
+	{HEAD "  A!:\n    kind: disconnect\n", "t.yaml:3: a block name may hold a-z"},
+	{HEAD "  a:\n    kind: menu\n    text: hi\n", "block 'a': 'choices' is required"},
+	{HEAD "  a:\n    kind: menu\n    text: hi\n    choices: {\"12\": a}\n",
+	 "t.yaml:6: block 'a': a choice is one key: 0-9, * or #, not '12'"},
+	{HEAD "  a:\n    kind: menu\n    text: hi\n    choices: {\"1\": a}\n    timeout: 0\n",
+	 "t.yaml:7: block 'a': 'timeout' must be a whole number from 1 to 60, not '0'"},
+	{HEAD "  a:\n    kind: menu\n    text: hi\n    choices: {\"1\": a}\n    retries: lots\n",
+	 "'retries' must be a whole number from 0 to 10, not 'lots'"},
+	{HEAD "  a:\n    kind: collect\n    text: hi\n    next: a\n",
+	 "block 'a': 'into' is required"},
+	{HEAD "  a:\n    kind: collect\n    text: hi\n    into: n\n    min_digits: 5\n    "
+	      "max_digits: 3\n    next: a\n",
+	 "'min_digits' (5) is more than 'max_digits' (3)"},
+	{HEAD
+	 "  a:\n    kind: collect\n    text: hi\n    into: n\n    terminator: x\n    next: a\n",
+	 "'terminator' must be # or *"},
+	{HEAD
+	 "  a:\n    kind: bot\n    intents:\n      x:\n        phrases: [hi]\n        deflect: "
+	 "true\n",
+	 "intent 'x' deflects, so it needs an 'answer' to give"},
+	{HEAD "  a:\n    kind: bot\n    intents:\n      x:\n        answer: hi\n        goto: a\n",
+	 "intent 'x' needs 'phrases' or 'dtmf'"},
+	{HEAD "  a:\n    kind: bot\n    intents:\n      x:\n        phrases: [hi]\n",
+	 "'goto' is required: the block to go to"},
+	{HEAD "  a:\n    kind: bot\n    intents:\n      x:\n        phrases: hi\n        goto: a\n",
+	 "intent 'x': 'phrases' must be a list of sentences"},
+	{HEAD "  a:\n    kind: hours\n    timezone: Mars/Olympus\n    weekly: {daily: "
+	      "\"00:00-24:00\"}\n    open: a\n    closed: a\n",
+	 "'Mars/Olympus' is not a time zone this machine knows"},
+	{HEAD "  a:\n    kind: hours\n    timezone: UTC\n    weekly: {someday: \"08:00-09:00\"}\n"
+	      "    open: a\n    closed: a\n",
+	 "'someday' is not a day or range of days"},
+	{HEAD "  a:\n    kind: hours\n    timezone: UTC\n    weekly: {mon: \"18:00-08:00\"}\n    "
+	      "open: a\n    closed: a\n",
+	 "'18:00-08:00' is not an opening time like \"08:00-18:00\" (from before to)"},
+	{HEAD "  a:\n    kind: hours\n    timezone: UTC\n    weekly: {mon: \"08:00-18:00\"}\n    "
+	      "holidays: [\"2026-13-01\"]\n    open: a\n    closed: a\n",
+	 "'2026-13-01' is not a date (YYYY-MM-DD)"},
+	{HEAD "  a:\n    kind: hours\n    timezone: UTC\n    weekly: {mon: \"08:00-18:00\"}\n    "
+	      "open: a\n",
+	 "'closed' is required"},
+	{HEAD "  a:\n    kind: set\n    attributes: {\"Bad Name\": x}\n    next: a\n",
+	 "an attribute name may hold a-z"},
+	{HEAD "  a:\n    kind: queue\n    queue: Support\n    max_wait: 60\n",
+	 "'overflow' is required: the block to go to"},
+	{HEAD "  a:\n    kind: queue\n    queue: Support\n    overflow: a\n",
+	 "'overflow' needs 'max_wait' (seconds)"},
+	{HEAD "  a:\n    kind: transfer\n    number: call-me\n",
+	 "'number' must be digits with an optional leading +"},
+	{"start: a\nblocks:\n  a: &x\n    kind: disconnect\n  b: *x\n",
+	 "t.yaml:3: anchors and aliases (& and *) are not allowed in a flow"},
+	{"start: a\nblocks: [\n", "t.yaml:"},
+	{"start: a\nblocks:\n  a:\n    kind: disconnect\n---\nstart: b\n",
+	 "t.yaml:5: one flow a file: a second document starts here"},
+};
+
+static void broken_flows_fail_with_file_line_block_and_reason(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
+		struct flow *f = (struct flow *)1;
+		char err[512];
+		int rc = flow_load_buf(&f, "t.yaml", broken[i].src, strlen(broken[i].src), err,
+				       sizeof(err));
+
+		if (rc != -EINVAL || !strstr(err, broken[i].msg))
+			fail_msg("case %zu: rc %d, got '%s', want '%s'", i, rc, err, broken[i].msg);
+		assert_null(f);
+	}
+}
+
+static void a_file_loads_and_a_missing_one_says_so(void **state)
+{
+	char path[] = "/tmp/sb-flow-XXXXXX";
+	int fd = mkstemp(path);
+	struct flow *f;
+	char err[512];
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, full, strlen(full)), (ssize_t)strlen(full));
+	close(fd);
+	assert_int_equal(flow_load_file(&f, path, err, sizeof(err)), 0);
+	assert_string_equal(f->file, path);
+	flow_free(f);
+	unlink(path);
+	assert_int_equal(flow_load_file(&f, path, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "No such file"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(a_full_flow_loads_into_its_graph),
+		cmocka_unit_test(broken_flows_fail_with_file_line_block_and_reason),
+		cmocka_unit_test(a_file_loads_and_a_missing_one_says_so),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
