@@ -6,7 +6,7 @@ PKGS=(
 	build-essential pkg-config clang libclang-rt-14-dev
 	libuv1-dev libwebsockets-dev libjansson-dev libsqlite3-dev libsodium-dev libyaml-dev
 	uthash-dev libcmocka-dev sqlite3 wrk curl
-	libsofia-sip-ua-dev libsndfile1-dev libspandsp-dev
+	libsofia-sip-ua-dev libsndfile1-dev libspandsp-dev libespeak-ng-dev libspeexdsp-dev
 	sip-tester baresip espeak-ng sox
 )
 SUDO=""
