@@ -13,9 +13,10 @@
 
 #include "core/core.h"
 
-#define FLOW_NAME     64
-#define FLOW_MAX_SIZE (1 << 20) /* bytes in a flow file */
-#define FLOW_MAX_BLKS 1000
+#define FLOW_NAME	  64
+#define FLOW_MAX_SIZE	  (1 << 20) /* bytes in a flow file */
+#define FLOW_MAX_BLKS	  1000
+#define FLOW_EXPANDED_MAX 4096 /* a prompt with its attributes filled in */
 
 enum flow_kind {
 	FLOW_PLAY,	 /* a prompt, then next */
@@ -119,5 +120,56 @@ void flow_free(struct flow *f);
 const char *flow_kind_name(enum flow_kind k);
 /* The block index of a name, or -1. */
 int flow_block_index(const struct flow *f, const char *name);
+
+/* ---- the interpreter: one call through a flow ----
+ * Transport-free: the caller (call control) plays prompts, runs the one
+ * timer, listens for speech and feeds back what happened. Every call into
+ * the interpreter may end the flow (ops->end), after which it ignores input.
+ */
+#define FLOW_MAX_STEPS 200 /* blocks entered per call before it is ended */
+#define FLOW_MAX_ATTRS 32
+
+enum flow_end {
+	FLOW_END_QUEUE,	   /* enqueue: block->queue, ->priority (and its options) */
+	FLOW_END_TRANSFER, /* to block->number */
+	FLOW_END_HANGUP,   /* a disconnect block, or no branch to take */
+	FLOW_END_DEFLECT,  /* the bot answered: Closed Complete */
+	FLOW_END_ERROR,	   /* the step limit: logged */
+};
+
+struct flow_call;
+struct flow_call_ops {
+	/* Play text (attributes expanded) or a file; call flow_call_played when
+	 * it has played. DTMF may arrive meanwhile. */
+	void (*play)(void *arg, const char *text, const char *file);
+	void (*stop)(void *arg); /* stop the prompt (barge-in) */
+	/* Arm the one timer (ms > 0; call flow_call_timeout when it fires) or
+	 * cancel it (0). */
+	void (*timer)(void *arg, int ms);
+	/* Listen for speech for a bot block; call flow_call_intent. */
+	void (*listen)(void *arg, const struct flow_block *b);
+	/* The flow is over (b: the queue/transfer block, else the last block). */
+	void (*end)(void *arg, enum flow_end how, const struct flow_block *b);
+	int64_t (*now)(void *arg); /* seconds since 1970, for hours */
+};
+
+struct flow_call *flow_call_new(const struct flow *f, const struct flow_call_ops *ops, void *arg);
+void flow_call_free(struct flow_call *c);
+/* Attributes (caller.first_name, account …): set before start or by blocks. */
+int flow_call_set(struct flow_call *c, const char *name, const char *value);
+const char *flow_call_get(const struct flow_call *c, const char *name);
+void flow_call_start(struct flow_call *c);
+void flow_call_played(struct flow_call *c);
+void flow_call_dtmf(struct flow_call *c, char digit);
+void flow_call_timeout(struct flow_call *c);
+/* The recogniser's result for a bot block: an intent name (NULL = nothing
+ * understood) and its confidence 0..1. */
+void flow_call_intent(struct flow_call *c, const char *intent, double confidence);
+bool flow_call_ended(const struct flow_call *c);
+int flow_call_steps(const struct flow_call *c);
+/* "{name}" references replaced by attribute values ("" when unset). */
+void flow_expand(const struct flow_call *c, const char *in, char *out, size_t size);
+/* Is a schedule open at `when` (seconds since 1970)? */
+bool flow_hours_open(const struct flow_block *b, int64_t when);
 
 #endif

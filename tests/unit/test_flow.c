@@ -276,12 +276,248 @@ static void a_file_loads_and_a_missing_one_says_so(void **state)
 	assert_non_null(strstr(err, "No such file"));
 }
 
+/* ---- the interpreter ---- */
+struct h {
+	char log[2048];
+	int64_t now;
+	int ended;
+	enum flow_end how;
+	const struct flow_block *end_block;
+};
+
+static void h_log(struct h *h, const char *fmt, const char *a)
+{
+	size_t n = strlen(h->log);
+
+	snprintf(h->log + n, sizeof(h->log) - n, fmt, a);
+}
+
+static void h_play(void *arg, const char *text, const char *file)
+{
+	h_log(arg, "play(%s);", text ? text : file);
+}
+
+static void h_stop(void *arg)
+{
+	h_log(arg, "stop%s;", "");
+}
+
+static void h_timer(void *arg, int ms)
+{
+	char b[16];
+
+	snprintf(b, sizeof(b), "%d", ms);
+	if (ms)
+		h_log(arg, "timer(%s);", b);
+}
+
+static void h_listen(void *arg, const struct flow_block *b)
+{
+	h_log(arg, "listen(%s);", b->name);
+}
+
+static void h_end(void *arg, enum flow_end how, const struct flow_block *b)
+{
+	static const char *const names[] = {"queue", "transfer", "hangup", "deflect", "error"};
+	struct h *h = arg;
+
+	h->ended++;
+	h->how = how;
+	h->end_block = b;
+	h_log(h, "end(%s", names[how]);
+	h_log(h, ":%s);", b->name);
+}
+
+static int64_t h_now(void *arg)
+{
+	return ((struct h *)arg)->now;
+}
+
+static const struct flow_call_ops h_ops = {h_play, h_stop, h_timer, h_listen, h_end, h_now};
+
+static struct flow *load(void)
+{
+	struct flow *f;
+	char err[512];
+
+	assert_int_equal(flow_load_buf(&f, "main.yaml", full, strlen(full), err, sizeof(err)), 0);
+	return f;
+}
+
+/* 2026-11-25 is a Wednesday; 10:00 in Paris is 09:00 UTC. */
+#define WED_10H_PARIS  1795597200LL
+#define WED_20H_PARIS  (WED_10H_PARIS + 10 * 3600)
+#define XMAS_10H_PARIS (WED_10H_PARIS + 30 * 86400)
+
+static void hours_follow_the_time_zone_and_the_holidays(void **state)
+{
+	struct flow *f = load();
+	const struct flow_block *b = &f->blocks[flow_block_index(f, "open")];
+
+	(void)state;
+	assert_true(flow_hours_open(b, WED_10H_PARIS));
+	assert_false(flow_hours_open(b, WED_10H_PARIS + 2 * 3600 + 1800)); /* 12:30 lunch */
+	assert_false(flow_hours_open(b, WED_20H_PARIS));
+	assert_false(flow_hours_open(b, XMAS_10H_PARIS));	     /* Friday, a holiday */
+	assert_true(flow_hours_open(b, XMAS_10H_PARIS - 86400));     /* the Thursday before */
+	assert_false(flow_hours_open(b, WED_10H_PARIS + 4 * 86400)); /* Sunday */
+	flow_free(f);
+}
+
+static void a_menu_key_leads_to_its_queue(void **state)
+{
+	struct flow *f = load();
+	struct h h = {.now = WED_10H_PARIS};
+	struct flow_call *c = flow_call_new(f, &h_ops, &h);
+
+	(void)state;
+	assert_int_equal(flow_call_set(c, "caller.first_name", "Amy"), 0);
+	flow_call_start(c);
+	assert_string_equal(h.log, "play(Hello Amy, welcome.);");
+	flow_call_played(c);
+	flow_call_played(c); /* menu prompt done: wait for a key */
+	flow_call_dtmf(c, '2');
+	assert_string_equal(h.log, "play(Hello Amy, welcome.);"
+				   "play(For support press 1, for billing press 2, to tell us, "
+				   "press 3.);timer(4000);end(queue:billing);");
+	assert_int_equal(h.how, FLOW_END_QUEUE);
+	assert_string_equal(h.end_block->queue, "Billing");
+	flow_call_dtmf(c, '1'); /* after the end: ignored */
+	assert_int_equal(h.ended, 1);
+	flow_call_free(c);
+	flow_free(f);
+}
+
+static void closed_hours_take_the_closed_branch(void **state)
+{
+	struct flow *f = load();
+	struct h h = {.now = WED_20H_PARIS};
+	struct flow_call *c = flow_call_new(f, &h_ops, &h);
+
+	(void)state;
+	flow_call_start(c);
+	flow_call_played(c);
+	flow_call_played(c);
+	assert_string_equal(h.log, "play(Hello , welcome.);play(We are closed.);end(hangup:out);");
+	flow_call_free(c);
+	flow_free(f);
+}
+
+static void no_key_and_wrong_keys_retry_then_branch(void **state)
+{
+	struct flow *f = load();
+	struct h h = {.now = WED_10H_PARIS};
+	struct flow_call *c = flow_call_new(f, &h_ops, &h);
+
+	(void)state;
+	flow_call_start(c);
+	flow_call_played(c);
+	h.log[0] = '\0';
+	flow_call_played(c);
+	flow_call_timeout(c); /* no key: retries 1 → prompt again */
+	flow_call_played(c);
+	flow_call_timeout(c); /* retries used: no_input → support */
+	assert_string_equal(h.log, "timer(4000);play(For support press 1, for billing press 2, to "
+				   "tell us, press 3.);timer(4000);end(queue:support);");
+	flow_call_free(c);
+	/* a wrong key after the retries goes to no_match, which is the menu
+	 * itself: it loops, and the step limit ends the call */
+	h = (struct h){.now = WED_10H_PARIS};
+	c = flow_call_new(f, &h_ops, &h);
+	flow_call_start(c);
+	flow_call_played(c);
+	for (int i = 0; i < 1000 && !flow_call_ended(c); i++)
+		flow_call_dtmf(c, '9');
+	assert_int_equal(h.how, FLOW_END_ERROR);
+	assert_int_equal(flow_call_steps(c), FLOW_MAX_STEPS + 1);
+	flow_call_free(c);
+	flow_free(f);
+}
+
+static void the_bot_deflects_or_routes_by_intent(void **state)
+{
+	struct flow *f = load();
+	struct h h = {.now = WED_10H_PARIS};
+	struct flow_call *c = flow_call_new(f, &h_ops, &h);
+
+	(void)state;
+	flow_call_set(c, "case.number", "CS0001002");
+	flow_call_set(c, "case.state", "in progress");
+	flow_call_start(c);
+	flow_call_played(c);
+	flow_call_dtmf(c, '3'); /* during the menu prompt: barge in */
+	h.log[0] = '\0';
+	flow_call_played(c);			  /* "How can I help?" */
+	flow_call_intent(c, "case-status", 0.40); /* below the threshold: reprompt */
+	flow_call_played(c);
+	flow_call_intent(c, "case-status", 0.90);
+	flow_call_played(c); /* the answer has played: the call ends, deflected */
+	assert_string_equal(h.log, "timer(5000);listen(bot);play(How can I help?);timer(5000);"
+				   "listen(bot);play(Your case CS0001002 is in progress.);"
+				   "end(deflect:bot);");
+	assert_string_equal(flow_call_get(c, "intent"), "case-status");
+	flow_call_free(c);
+	/* "agent" by its keypad shortcut → collect the account → set → queue */
+	h = (struct h){.now = WED_10H_PARIS};
+	c = flow_call_new(f, &h_ops, &h);
+	flow_call_start(c);
+	flow_call_played(c);
+	flow_call_played(c);
+	flow_call_dtmf(c, '3');
+	flow_call_played(c);
+	flow_call_dtmf(c, '0');
+	flow_call_played(c); /* the account prompt (a file) */
+	flow_call_dtmf(c, '1');
+	flow_call_dtmf(c, '2');
+	flow_call_dtmf(c, '3');
+	flow_call_dtmf(c, '4');
+	flow_call_dtmf(c, '#');
+	assert_int_equal(h.how, FLOW_END_QUEUE);
+	assert_string_equal(h.end_block->name, "support");
+	assert_string_equal(flow_call_get(c, "account"), "1234");
+	assert_string_equal(flow_call_get(c, "account_seen"), "1234");
+	assert_string_equal(flow_call_get(c, "tier"), "gold");
+	assert_non_null(strstr(h.log, "play(prompts/account.wav);"));
+	flow_call_free(c);
+	flow_free(f);
+}
+
+static void collect_needs_its_minimum_of_digits(void **state)
+{
+	struct flow *f = load();
+	struct h h = {.now = WED_10H_PARIS};
+	struct flow_call *c = flow_call_new(f, &h_ops, &h);
+
+	(void)state;
+	flow_call_start(c);
+	flow_call_played(c);
+	flow_call_dtmf(c, '3');
+	flow_call_played(c);
+	flow_call_dtmf(c, '0');
+	flow_call_played(c);
+	flow_call_dtmf(c, '1');
+	flow_call_dtmf(c, '#'); /* 1 digit < min 4: again */
+	flow_call_played(c);
+	flow_call_dtmf(c, '9');
+	flow_call_timeout(c); /* again too short, retries used: no_input → support */
+	assert_int_equal(h.how, FLOW_END_QUEUE);
+	assert_null(flow_call_get(c, "account"));
+	flow_call_free(c);
+	flow_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(a_full_flow_loads_into_its_graph),
 		cmocka_unit_test(broken_flows_fail_with_file_line_block_and_reason),
 		cmocka_unit_test(a_file_loads_and_a_missing_one_says_so),
+		cmocka_unit_test(hours_follow_the_time_zone_and_the_holidays),
+		cmocka_unit_test(a_menu_key_leads_to_its_queue),
+		cmocka_unit_test(closed_hours_take_the_closed_branch),
+		cmocka_unit_test(no_key_and_wrong_keys_retry_then_branch),
+		cmocka_unit_test(the_bot_deflects_or_routes_by_intent),
+		cmocka_unit_test(collect_needs_its_minimum_of_digits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
