@@ -173,6 +173,12 @@ static int voice_start(struct app *app, const struct st_snapshot *snap)
 	str_copy(vc.rtp_address, app->cfg.rtp_address, sizeof(vc.rtp_address));
 	str_copy(vc.greeting_wav, app->cfg.greeting_wav, sizeof(vc.greeting_wav));
 	str_copy(vc.hold_wav, app->cfg.hold_wav, sizeof(vc.hold_wav));
+	if (app->cfg.flows_dir[0])
+		str_copy(vc.flows_dir, app->cfg.flows_dir, sizeof(vc.flows_dir));
+	else
+		snprintf(vc.flows_dir, sizeof(vc.flows_dir), "%.480s/flows", app->cfg.data_dir);
+	if (app->demo)
+		demo_write_flows(vc.flows_dir);
 	snprintf(vc.record_dir, sizeof(vc.record_dir), "%.480s/recordings", app->cfg.data_dir);
 	err = callctl_alloc(&app->cc, &app->loop, &vc, app->r, snap);
 	if (err)

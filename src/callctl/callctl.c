@@ -119,28 +119,38 @@ static void timer_free_cb(uv_handle_t *h)
 	free(h);
 }
 
+void ctimer_stop(uv_timer_t **slot)
+{
+	if (*slot) {
+		uv_timer_stop(*slot);
+		uv_close((uv_handle_t *)*slot, timer_free_cb);
+		*slot = NULL;
+	}
+}
+
+void ctimer_start(struct call *c, uv_timer_t **slot, uv_timer_cb cb, int ms)
+{
+	ctimer_stop(slot);
+	*slot = calloc(1, sizeof(**slot));
+	if (!*slot)
+		return;
+	uv_timer_init(c->cc->loop, *slot);
+	(*slot)->data = c;
+	uv_timer_start(*slot, cb, (uint64_t)ms, 0);
+}
+
 static void call_timer_stop(struct call *c)
 {
-	if (c->timer) {
-		uv_timer_stop(c->timer);
-		uv_close((uv_handle_t *)c->timer, timer_free_cb);
-		c->timer = NULL;
-	}
+	ctimer_stop(&c->timer);
 }
 
 static void call_timer_start(struct call *c, uv_timer_cb cb, int ms)
 {
-	call_timer_stop(c);
-	c->timer = calloc(1, sizeof(*c->timer));
-	if (!c->timer)
-		return;
-	uv_timer_init(c->cc->loop, c->timer);
-	c->timer->data = c;
-	uv_timer_start(c->timer, cb, (uint64_t)ms, 0);
+	ctimer_start(c, &c->timer, cb, ms);
 }
 
 /* ---- the caller's side ---- */
-static void hold_music(struct call *c)
+void hold_music(struct call *c)
 {
 	size_t n = c->cc->hold_n;
 	const int16_t *pcm = c->cc->hold ? c->cc->hold : media_hold_music(&n);
@@ -152,14 +162,19 @@ static void hold_music(struct call *c)
 static void greeting_done(uv_timer_t *t)
 {
 	struct call *c = t->data;
-	struct callctl *cc = c->cc;
 
 	call_timer_stop(c);
 	if (c->state != CALL_GREETING)
 		return;
+	call_enqueue(c, c->queue_id, 0);
+}
+
+void call_enqueue(struct call *c, int64_t queue_id, int priority)
+{
 	c->state = CALL_QUEUED;
+	c->queue_id = queue_id;
 	hold_music(c);
-	if (routing_ix_enqueue(cc->r, c->ix_id, c->queue_id, 0))
+	if (routing_ix_enqueue(c->cc->r, c->ix_id, queue_id, priority))
 		log_error("call=%s action=enqueue failed", c->ix_number);
 }
 
@@ -208,12 +223,12 @@ static int trunk_check(const struct callctl *cc, const struct sip_event *ev, con
 	return 0;
 }
 
-static int64_t number_queue(const struct callctl *cc, const char *did)
+static const struct number *number_find(const struct callctl *cc, const char *did)
 {
 	struct number *n = NULL;
 
 	HASH_FIND_STR(cc->numbers, did, n);
-	return n ? n->queue_id : 0;
+	return n;
 }
 
 /* Answers an inbound leg with media, or says why not. */
@@ -234,7 +249,8 @@ static int caller_answer(struct callctl *cc, struct call *c, const char *offer)
 
 static void on_incoming(struct callctl *cc, const struct sip_event *ev)
 {
-	int64_t qid = number_queue(cc, ev->to_user);
+	const struct number *num = number_find(cc, ev->to_user);
+	int64_t qid = num ? num->queue_id : 0;
 	const char *why = NULL;
 	struct call *c;
 	int status = trunk_check(cc, ev, &why);
@@ -245,7 +261,7 @@ static void on_incoming(struct callctl *cc, const struct sip_event *ev)
 		sip_leg_respond(cc->ua, ev->leg, status, why, NULL);
 		return;
 	}
-	if (!qid) {
+	if (!num || (!qid && !num->fl)) {
 		sip_leg_respond(cc->ua, ev->leg, 404, "No such number", NULL);
 		return;
 	}
@@ -267,6 +283,13 @@ static void on_incoming(struct callctl *cc, const struct sip_event *ev)
 	str_copy(c->ix_number, routing_ix_number(cc->r, c->ix_id), sizeof(c->ix_number));
 	HASH_ADD(hh, cc->calls, ix_id, sizeof(c->ix_id), c);
 	cc->n_calls++;
+	if (num->fl) {
+		log_info("call=%s action=answered from=%s did=%s flow=%s", c->ix_number,
+			 ev->from_user, ev->to_user, num->flow);
+		if (call_flow_start(cc, c, num->fl))
+			call_caller_closes(c);
+		return;
+	}
 	c->state = CALL_GREETING;
 	{
 		size_t n = cc->greeting_n;
@@ -431,6 +454,7 @@ static void call_media_log(const struct call *c)
 static void call_free(struct callctl *cc, struct call *c)
 {
 	call_media_log(c);
+	call_flow_free(c);
 	call_timer_stop(c);
 	recording_stop(c);
 	leg_release(cc, &c->caller);
@@ -453,6 +477,16 @@ static void call_end(struct callctl *cc, struct call *c)
 		sip_leg_hangup(cc->ua, c->agent.leg);
 	if ((!c->caller.leg || c->caller.ended) && (!c->agent.leg || c->agent.ended))
 		call_free(cc, c);
+}
+
+/* We end the call before any agent (the flow hung up, deflected…): the
+ * interaction closes as if the caller had hung up (New → Closed Complete). */
+void call_caller_closes(struct call *c)
+{
+	if (c->state == CALL_ENDING)
+		return;
+	routing_ix_caller_gone(c->cc->r, c->ix_id);
+	call_end(c->cc, c);
 }
 
 static void on_caller_gone(struct callctl *cc, struct call *c)
@@ -558,6 +592,8 @@ int callctl_number_set(struct callctl *cc, const char *did, int64_t queue_id)
 		HASH_ADD_STR(cc->numbers, did, n);
 	}
 	n->queue_id = queue_id;
+	n->flow[0] = '\0'; /* set to a queue: no longer a flow */
+	n->fl = NULL;
 	return 0;
 }
 
@@ -622,8 +658,13 @@ static int tables_load(struct callctl *cc, const struct st_snapshot *snap)
 {
 	int err = 0;
 
-	for (size_t i = 0; !err && i < snap->n_numbers; i++)
+	for (size_t i = 0; !err && i < snap->n_numbers; i++) {
+		struct number *n = NULL;
 		err = callctl_number_set(cc, snap->numbers[i].did, snap->numbers[i].queue_id);
+		HASH_FIND_STR(cc->numbers, snap->numbers[i].did, n);
+		if (!err && n)
+			str_copy(n->flow, snap->numbers[i].flow, sizeof(n->flow));
+	}
 	for (size_t i = 0; i < snap->n_trunks && cc->n_trunks < CALLCTL_MAX_TRUNKS; i++)
 		cc->trunks[cc->n_trunks++] = snap->trunks[i];
 	return err;
@@ -665,6 +706,8 @@ int callctl_alloc(struct callctl **ccp, uv_loop_t *loop, const struct callctl_cf
 	if (!err)
 		err = prompts_load(cc);
 	if (!err)
+		err = flows_load(cc);
+	if (!err)
 		err = media_alloc(&cc->media, loop, &mc);
 	if (!err)
 		err = sip_ua_alloc(&cc->ua, loop, &sc, on_sip_event, cc);
@@ -698,6 +741,7 @@ void callctl_free(struct callctl *cc)
 	sip_ua_free(cc->ua);
 	media_free(cc->media);
 	registrar_free(cc);
+	flows_free(cc);
 	free(cc->greeting);
 	free(cc->hold);
 	HASH_ITER(hh, cc->numbers, n, ntmp)

@@ -28,6 +28,7 @@ struct callctl_cfg {
 	char greeting_wav[512]; /* played before the queue ("" = a beep); the greeting
 				   lasts at least as long as the prompt */
 	char hold_wav[512];	/* looping hold music ("" = the built-in tune) */
+	char flows_dir[512];	/* call flows: <name>.yaml files */
 };
 
 int callctl_alloc(struct callctl **ccp, uv_loop_t *loop, const struct callctl_cfg *cfg,

@@ -3,11 +3,14 @@
 #define SB_CALLCTL_INT_H
 
 #include "callctl/callctl.h"
+#include "flow/flow.h"
 #include "media/media.h"
 #include "sip/sip.h"
+#include "tts/tts.h"
 #include <uthash.h>
 
 enum call_state {
+	CALL_FLOW,     /* answered, in its call flow (flowctl.c) */
 	CALL_GREETING, /* answered, greeting plays; not yet queued */
 	CALL_QUEUED,   /* hold music; waiting for an agent */
 	CALL_OFFERING, /* an agent's phone rings */
@@ -39,6 +42,10 @@ struct call {
 	uv_timer_t *timer; /* greeting end / offer timeout */
 	bool recording;
 	bool agent_hold; /* the agent's phone holds: the caller hears music */
+	/* in a call flow */
+	struct flow_call *fc;
+	uv_timer_t *prompt_timer, *flow_timer;
+	unsigned prompt_seq; /* which prompt is current (a late TTS result is dropped) */
 	char caller_number[64];
 	UT_hash_handle hh; /* by ix_id */
 };
@@ -53,6 +60,23 @@ struct binding {
 struct number {
 	char did[32];
 	int64_t queue_id;
+	char flow[64];	       /* "" = straight to the queue */
+	const struct flow *fl; /* resolved when flows load */
+	UT_hash_handle hh;
+};
+
+/* A loaded flow, by name (the file's base name). */
+struct flow_entry {
+	char name[64];
+	struct flow *f;
+	UT_hash_handle hh;
+};
+
+/* A prompt file, loaded once. */
+struct prompt_file {
+	char *path;
+	int16_t *pcm;
+	size_t n;
 	UT_hash_handle hh;
 };
 
@@ -73,7 +97,23 @@ struct callctl {
 	uint64_t next_call_id;
 	int16_t *greeting, *hold; /* from files, or NULL: the built-in beep and tune */
 	size_t greeting_n, hold_n;
+	struct flow_entry *flows;
+	struct prompt_file *prompts;
+	struct tts *tts;
 };
+
+/* callctl.c, for flowctl.c */
+void ctimer_start(struct call *c, uv_timer_t **slot, uv_timer_cb cb, int ms);
+void ctimer_stop(uv_timer_t **slot);
+void hold_music(struct call *c);
+void call_enqueue(struct call *c, int64_t queue_id, int priority);
+void call_caller_closes(struct call *c);
+
+/* flowctl.c: call flows on live calls */
+int flows_load(struct callctl *cc);
+void flows_free(struct callctl *cc);
+int call_flow_start(struct callctl *cc, struct call *c, const struct flow *f);
+void call_flow_free(struct call *c);
 
 /* registrar.c */
 void registrar_on_register(struct callctl *cc, const struct sip_event *ev);

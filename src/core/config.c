@@ -132,6 +132,7 @@ static const struct conf_key conf_calls_keys[] = {
 	KEY_INT("offer_timeout", offer_timeout_s, 1, 600),
 	KEY_INT("wrapup_timeout", wrapup_timeout_s, 0, 86400),
 	KEY_STR("greeting", greeting_wav, 0),
+	KEY_STR("flows_dir", flows_dir, 0),
 };
 static const struct conf_section conf_sip = SECTION("sip", conf_sip_keys);
 static const struct conf_section conf_media = SECTION("media", conf_media_keys);

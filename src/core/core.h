@@ -106,6 +106,7 @@ struct config {
 	int wrapup_timeout_s;		  /* AfterCallWork limit, default 0 = none */
 	char greeting_wav[CONF_PATH_MAX]; /* prompt before the queue, "" = a beep */
 	char hold_wav[CONF_PATH_MAX];	  /* looping hold music, "" = the built-in tune */
+	char flows_dir[CONF_PATH_MAX];	  /* call flows, "" = <data_dir>/flows */
 };
 /* Fills cfg with the embedded defaults. */
 void config_defaults(struct config *cfg);

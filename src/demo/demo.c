@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define DEMO_PASSWORD	    "demo-pass"
 #define DEMO_TRUNK_PASSWORD "trunk-pass"
@@ -131,10 +133,11 @@ static int queues_write(struct store *st)
 
 static int numbers_write(struct store *st, const char *realm)
 {
-	struct store_op ops[4] = {{.kind = STORE_OP_NUMBER_SET},
+	struct store_op ops[5] = {{.kind = STORE_OP_NUMBER_SET},
 				  {.kind = STORE_OP_NUMBER_SET},
 				  {.kind = STORE_OP_TRUNK_SET},
-				  {.kind = STORE_OP_TRUNK_SET}};
+				  {.kind = STORE_OP_TRUNK_SET},
+				  {.kind = STORE_OP_NUMBER_SET}};
 
 	str_copy(ops[0].u.number.did, "5000", sizeof(ops[0].u.number.did));
 	ops[0].u.number.queue_id = 1;
@@ -146,7 +149,11 @@ static int numbers_write(struct store *st, const char *realm)
 	str_copy(ops[3].u.trunk.name, "carrier", sizeof(ops[3].u.trunk.name));
 	str_copy(ops[3].u.trunk.username, "carrier", sizeof(ops[3].u.trunk.username));
 	sip_digest_ha1("carrier", realm, DEMO_TRUNK_PASSWORD, ops[3].u.trunk.sip_ha1);
-	return store_apply_now(st, ops, 4);
+	/* 5002 runs the demo's call flow (demo_write_flows) */
+	str_copy(ops[4].u.number.did, "5002", sizeof(ops[4].u.number.did));
+	str_copy(ops[4].u.number.flow, "main", sizeof(ops[4].u.number.flow));
+	ops[4].u.number.queue_id = 1; /* must name a queue; the flow decides */
+	return store_apply_now(st, ops, 5);
 }
 
 int demo_seed_site(struct store *st, const struct st_snapshot *snap, const char *realm,
@@ -216,4 +223,40 @@ void demo_print_welcome(const struct config *cfg)
 		cfg->http_port, DEMO_PASSWORD, cfg->store_path, cfg->sip_address, cfg->sip_port,
 		DEMO_PASSWORD, cfg->sip_address, DEMO_TRUNK_PASSWORD, cfg->http_port,
 		DEMO_PASSWORD);
+}
+
+static const char demo_flow[] = "# The demo's call flow (docs/FLOWS.md), run by number 5002.\n"
+				"name: main\n"
+				"start: greet\n"
+				"blocks:\n"
+				"  greet:\n"
+				"    kind: play\n"
+				"    text: Hello, thank you for calling Switchboard.\n"
+				"    next: menu\n"
+				"  menu:\n"
+				"    kind: menu\n"
+				"    text: For support, press 1. For billing, press 2.\n"
+				"    choices: {\"1\": support, \"2\": billing}\n"
+				"    timeout: 5\n"
+				"    retries: 1\n"
+				"    no_input: support\n"
+				"    no_match: menu\n"
+				"  support: {kind: queue, queue: Support}\n"
+				"  billing: {kind: queue, queue: Billing}\n";
+
+int demo_write_flows(const char *dir)
+{
+	char path[600];
+	FILE *f;
+
+	if (mkdir(dir, 0750) && errno != EEXIST)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/main.yaml", dir);
+	if (access(path, F_OK) == 0)
+		return 0;
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fputs(demo_flow, f);
+	return fclose(f) ? -EIO : 0;
 }

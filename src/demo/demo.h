@@ -20,5 +20,8 @@ int demo_seed_site(struct store *st, const struct st_snapshot *snap, const char 
 int demo_seed_admin(struct store *st, const struct st_snapshot *snap);
 /* Prints how to sign in to the demo. */
 void demo_print_welcome(const struct config *cfg);
+/* Writes the demo's call flow (dir/main.yaml, run by number 5002) unless a
+ * file of that name exists; creates dir. */
+int demo_write_flows(const char *dir);
 
 #endif

@@ -106,7 +106,8 @@ struct st_session {
 
 struct st_number {
 	char did[32];
-	int64_t queue_id;
+	int64_t queue_id; /* when flow is "" (must still name a queue: foreign key) */
+	char flow[64];	  /* a call flow's name, "" = straight to the queue */
 };
 
 struct st_trunk {

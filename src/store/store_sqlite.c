@@ -81,8 +81,8 @@ static const char *op_sql[N_OPS][2] = {
 	[STORE_OP_SESSION_DELETE] = {"DELETE FROM sessions WHERE token_hash=?1"},
 	[STORE_OP_FLAG_SET] = {"INSERT INTO flags(name,value) VALUES(?1,?2) "
 			       "ON CONFLICT(name) DO UPDATE SET value=?2"},
-	[STORE_OP_NUMBER_SET] = {"INSERT INTO numbers(did,queue_id) VALUES(?1,?2) "
-				 "ON CONFLICT(did) DO UPDATE SET queue_id=?2"},
+	[STORE_OP_NUMBER_SET] = {"INSERT INTO numbers(did,queue_id,flow) VALUES(?1,?2,?3) "
+				 "ON CONFLICT(did) DO UPDATE SET queue_id=?2,flow=?3"},
 	[STORE_OP_TRUNK_SET] = {"INSERT INTO trunks(name,address,username,sip_ha1) "
 				"VALUES(?1,?2,?3,?4) ON CONFLICT(name) DO UPDATE SET "
 				"address=?2,username=?3,sip_ha1=?4"},
@@ -350,6 +350,7 @@ static void row_number(sqlite3_stmt *st, struct st_number *n)
 {
 	col_text(st, 0, n->did, sizeof(n->did));
 	n->queue_id = sqlite3_column_int64(st, 1);
+	col_text(st, 2, n->flow, sizeof(n->flow));
 }
 
 static void row_trunk(sqlite3_stmt *st, struct st_trunk *t)
@@ -428,7 +429,7 @@ static int be_load(void *p, struct st_snapshot *s)
 	LOAD("SELECT token_hash,user_id,created_at,expires_at FROM sessions", row_session,
 	     sessions);
 	LOAD("SELECT name,value FROM flags", row_flag, flags);
-	LOAD("SELECT did,queue_id FROM numbers", row_number, numbers);
+	LOAD("SELECT did,queue_id,flow FROM numbers", row_number, numbers);
 	LOAD("SELECT name,address,username,sip_ha1 FROM trunks", row_trunk, trunks);
 	s->max_interaction_id = scalar_i64(db, "SELECT max(id) FROM interactions");
 	s->max_user_id = scalar_i64(db, "SELECT max(id) FROM users");
@@ -531,6 +532,7 @@ static void bind_op(sqlite3_stmt *st, const struct store_op *op)
 	case STORE_OP_NUMBER_SET:
 		bind_text(st, 1, op->u.number.did);
 		sqlite3_bind_int64(st, 2, op->u.number.queue_id);
+		bind_text(st, 3, op->u.number.flow);
 		break;
 	case STORE_OP_TRUNK_SET:
 		bind_text(st, 1, op->u.trunk.name);

@@ -335,3 +335,25 @@ test('a hold-music file at the wrong rate stops the start with a clear error', a
   const good = await new Server({ args: ['--config', cfg2] }).start();
   await good.stop();
 });
+
+test('a call flow: the menu key chooses the queue; hanging up in the flow is Closed Complete', async () => {
+  // 5002 runs the demo flow: a spoken greeting, then "support 1, billing 2".
+  const r = await sipp(sb, 'caller_dtmf.xml', { service: '5002', digit: '2', waitMs: 5500, pauseMs: 2500 });
+  assert.equal(r.code, 0, r.out);
+  const ix = await until('closed', async () => {
+    const x = await latest();
+    return x && x.state !== 'new' ? x : null;
+  });
+  assert.equal(ix.queue, 'Billing', sb.log.slice(-3000));
+  assert.equal(ix.state, 'closed_abandoned');
+  assert.match(sb.log, new RegExp(`call=${ix.number} action=flow ends queue=Billing`));
+  // Hanging up during the greeting: never queued.
+  const early = await sipp(sb, 'caller.xml', { service: '5002', pauseMs: 800 });
+  assert.equal(early.code, 0, early.out);
+  const ix2 = await until('closed', async () => {
+    const x = await latest();
+    return x && x.number !== ix.number && x.state !== 'new' ? x : null;
+  });
+  assert.equal(ix2.state, 'closed_complete');
+  assert.equal(ix2.queue, null);
+});

@@ -2,7 +2,7 @@
 // probes, baresip as agents' softphones that register with digest auth and
 // auto-answer, playing a spoken WAV as their microphone.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSocket } from 'node:dgram';
 import { freePort, tempDir } from './server.mjs';
@@ -27,7 +27,9 @@ export async function freeUdpPort() {
 function sippDir(scenario, vars) {
   const dir = tempDir('sb-sipp-');
   mkdirSync(join(dir, 'pcap'));
-  copyFileSync('/usr/share/sip-tester/g711a.pcap', join(dir, 'pcap', 'g711a.pcap'));
+  for (const f of readdirSync('/usr/share/sip-tester')) {
+    if (f.endsWith('.pcap')) copyFileSync(join('/usr/share/sip-tester', f), join(dir, 'pcap', f));
+  }
   let xml = readFileSync(join(SIPP_DIR, scenario), 'utf8');
   for (const [k, v] of Object.entries(vars)) xml = xml.replaceAll(`[${k}]`, String(v));
   writeFileSync(join(dir, scenario), xml);
@@ -37,8 +39,8 @@ function sippDir(scenario, vars) {
 // Runs one sipp call; resolves with { code, out } when sipp exits.
 export async function sipp(server, scenario, { service = '5000', caller = '15550199', expect = 200,
   user = '', password = '', expires = 120, pauseMs = 3000, transport = 'u1', timeoutS = 30, extra = [],
-  ip = '127.0.0.1' } = {}) {
-  const dir = sippDir(scenario, { caller, expect, user, expires });
+  ip = '127.0.0.1', digit = '1', waitMs = 1000 } = {}) {
+  const dir = sippDir(scenario, { caller, expect, user, expires, digit, wait_ms: waitMs });
   const port = await freeUdpPort();
   const mport = await freeUdpPort();
   const args = [`127.0.0.1:${server.sipPort}`, '-sf', scenario, '-s', service, '-m', '1',

@@ -1,0 +1,328 @@
+/*
+ * flowctl.c — call flows on live calls: loads the flows of a folder at
+ * start, checks them against the site (queues), and runs the interpreter
+ * (flow/flow.h) for a call: prompts through text-to-speech or WAV files on
+ * the caller's media leg, DTMF from it, the flow's timer, and the end of
+ * the flow (into a queue, or hung up).
+ *
+ * DESIGN
+ * - A prompt has "played" when its duration has elapsed (a timer), since
+ *   the media leg plays without a completion callback; barge-in stops it.
+ * - Text prompts render on the pool (tts.c); a result that arrives after
+ *   the flow moved on (prompt_seq changed) or after the call ended is
+ *   dropped. Callbacks carry the interaction id, never the call pointer.
+ * - Speech recognition is not wired yet: a bot block listens to DTMF
+ *   shortcuts only and otherwise takes its no-input branch (docs/FLOWS.md).
+ * - Transfer is not available yet: the call is hung up, with a log line.
+ */
+#define LOG_MODULE "callctl"
+#include "callctl/callctl_int.h"
+
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define TTS_CACHE_BYTES (32u << 20)
+
+static struct call *call_of(struct callctl *cc, int64_t ix_id)
+{
+	struct call *c = NULL;
+
+	HASH_FIND(hh, cc->calls, &ix_id, sizeof(ix_id), c);
+	return c && c->fc ? c : NULL;
+}
+
+/* ---- prompts ---- */
+static void prompt_ended(uv_timer_t *t)
+{
+	struct call *c = t->data;
+
+	ctimer_stop(&c->prompt_timer);
+	flow_call_played(c->fc);
+}
+
+static void prompt_play(struct call *c, const int16_t *pcm, size_t n)
+{
+	if (!c->caller.m || mleg_play(c->caller.m, pcm, n, false)) {
+		flow_call_played(c->fc);
+		return;
+	}
+	ctimer_start(c, &c->prompt_timer, prompt_ended, (int)(n * 1000 / MEDIA_RATE) + 1);
+}
+
+struct tts_req {
+	struct callctl *cc;
+	int64_t ix_id;
+	unsigned seq;
+};
+
+static void tts_done(int err, const int16_t *pcm, size_t n, void *arg)
+{
+	struct tts_req *r = arg;
+	struct call *c = call_of(r->cc, r->ix_id);
+
+	if (c && c->prompt_seq == r->seq) {
+		if (err) {
+			log_warn("call=%s action=prompt not rendered: %s", c->ix_number,
+				 cc_strerror(err));
+			flow_call_played(c->fc);
+		} else {
+			prompt_play(c, pcm, n);
+		}
+	}
+	free(r);
+}
+
+static const struct prompt_file *prompt_file(struct callctl *cc, const char *file)
+{
+	struct prompt_file *p = NULL;
+	char path[1100], err[700];
+
+	if (file[0] == '/')
+		str_copy(path, file, sizeof(path));
+	else
+		snprintf(path, sizeof(path), "%s/%s", cc->cfg.flows_dir, file);
+	HASH_FIND_STR(cc->prompts, path, p);
+	if (p)
+		return p;
+	p = calloc(1, sizeof(*p));
+	if (!p || !(p->path = strdup(path)) ||
+	    media_wav_load(path, &p->pcm, &p->n, err, sizeof(err))) {
+		if (p && p->path)
+			log_warn("action=prompt file: %s", err);
+		if (p)
+			free(p->path);
+		free(p);
+		return NULL;
+	}
+	HASH_ADD_KEYPTR(hh, cc->prompts, p->path, strlen(p->path), p);
+	return p;
+}
+
+static void op_play(void *arg, const char *text, const char *file)
+{
+	struct call *c = arg;
+	struct tts_req *r;
+
+	c->prompt_seq++;
+	if (file) {
+		const struct prompt_file *p = prompt_file(c->cc, file);
+		if (p)
+			prompt_play(c, p->pcm, p->n);
+		else
+			flow_call_played(c->fc);
+		return;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r || tts_render(c->cc->tts, text, NULL, tts_done, r)) {
+		free(r);
+		log_warn("call=%s action=prompt not rendered", c->ix_number);
+		flow_call_played(c->fc);
+		return;
+	}
+	r->cc = c->cc, r->ix_id = c->ix_id, r->seq = c->prompt_seq;
+}
+
+static void op_stop(void *arg)
+{
+	struct call *c = arg;
+
+	c->prompt_seq++;
+	ctimer_stop(&c->prompt_timer);
+	if (c->caller.m)
+		mleg_stop(c->caller.m);
+}
+
+static void flow_timer_fired(uv_timer_t *t)
+{
+	struct call *c = t->data;
+
+	ctimer_stop(&c->flow_timer);
+	flow_call_timeout(c->fc);
+}
+
+static void op_timer(void *arg, int ms)
+{
+	struct call *c = arg;
+
+	if (ms > 0)
+		ctimer_start(c, &c->flow_timer, flow_timer_fired, ms);
+	else
+		ctimer_stop(&c->flow_timer);
+}
+
+static void op_listen(void *arg, const struct flow_block *b)
+{
+	struct call *c = arg;
+
+	log_debug("call=%s block=%s action=listen (keypad shortcuts only: speech is not "
+		  "recognised yet)",
+		  c->ix_number, b->name);
+}
+
+static void op_end(void *arg, enum flow_end how, const struct flow_block *b)
+{
+	struct call *c = arg;
+	int64_t qid;
+
+	ctimer_stop(&c->prompt_timer);
+	ctimer_stop(&c->flow_timer);
+	switch (how) {
+	case FLOW_END_QUEUE:
+		qid = routing_queue_id(c->cc->r, b->queue);
+		log_info("call=%s action=flow ends queue=%s priority=%d", c->ix_number, b->queue,
+			 b->priority);
+		if (qid > 0) {
+			call_enqueue(c, qid, b->priority);
+			return;
+		}
+		log_error("call=%s action=no queue '%s' (the flow was checked at start)",
+			  c->ix_number, b->queue);
+		break;
+	case FLOW_END_TRANSFER:
+		log_warn("call=%s block=%s action=transfer to %s is not available yet: hanging up",
+			 c->ix_number, b->name, b->number);
+		break;
+	case FLOW_END_DEFLECT:
+		log_info("call=%s block=%s action=deflected by the bot", c->ix_number, b->name);
+		break;
+	case FLOW_END_ERROR:
+	case FLOW_END_HANGUP:
+		log_info("call=%s block=%s action=flow hangs up", c->ix_number, b->name);
+		break;
+	}
+	call_caller_closes(c);
+}
+
+static int64_t op_now(void *arg)
+{
+	(void)arg;
+	return (int64_t)time(NULL);
+}
+
+static const struct flow_call_ops flow_ops = {op_play,	 op_stop, op_timer,
+					      op_listen, op_end,  op_now};
+
+static void on_dtmf(struct mleg *l, char digit, void *arg)
+{
+	struct call *c = arg;
+
+	(void)l;
+	if (c->fc && c->state == CALL_FLOW)
+		flow_call_dtmf(c->fc, digit);
+}
+
+int call_flow_start(struct callctl *cc, struct call *c, const struct flow *f)
+{
+	c->fc = flow_call_new(f, &flow_ops, c);
+	if (!c->fc)
+		return -ENOMEM;
+	c->state = CALL_FLOW;
+	flow_call_set(c->fc, "caller.number", c->caller_number);
+	mleg_set_dtmf_handler(c->caller.m, on_dtmf, c);
+	flow_call_start(c->fc);
+	return 0;
+}
+
+void call_flow_free(struct call *c)
+{
+	ctimer_stop(&c->prompt_timer);
+	ctimer_stop(&c->flow_timer);
+	if (c->caller.m)
+		mleg_set_dtmf_handler(c->caller.m, NULL, NULL);
+	flow_call_free(c->fc);
+	c->fc = NULL;
+}
+
+/* ---- loading ---- */
+static int flow_check_queues(struct callctl *cc, const struct flow *f)
+{
+	for (size_t i = 0; i < f->n_blocks; i++) {
+		const struct flow_block *b = &f->blocks[i];
+		if (b->kind == FLOW_QUEUE && routing_queue_id(cc->r, b->queue) <= 0) {
+			log_error("%s:%d: block '%s': no queue named '%s'", f->file, b->line,
+				  b->name, b->queue);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int flows_load(struct callctl *cc)
+{
+	DIR *d = cc->cfg.flows_dir[0] ? opendir(cc->cfg.flows_dir) : NULL;
+	struct dirent *de;
+	struct number *n, *ntmp;
+	int err = tts_alloc(&cc->tts, cc->loop, "en-us", TTS_CACHE_BYTES);
+
+	while (!err && d && (de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		char path[1100], msg[700];
+		struct flow_entry *e;
+
+		if (len < 6 || len > 60 || strcmp(de->d_name + len - 5, ".yaml"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", cc->cfg.flows_dir, de->d_name);
+		e = calloc(1, sizeof(*e));
+		if (!e) {
+			err = -ENOMEM;
+			break;
+		}
+		snprintf(e->name, sizeof(e->name), "%.*s", (int)(len - 5), de->d_name);
+		err = flow_load_file(&e->f, path, msg, sizeof(msg));
+		if (err)
+			log_error("%s", msg);
+		else
+			err = flow_check_queues(cc, e->f);
+		if (err) {
+			flow_free(e->f);
+			free(e);
+			break;
+		}
+		HASH_ADD_STR(cc->flows, name, e);
+		log_info("action=flow loaded name=%s blocks=%zu file=%s", e->name, e->f->n_blocks,
+			 path);
+	}
+	if (d)
+		closedir(d);
+	HASH_ITER(hh, cc->numbers, n, ntmp)
+	{
+		struct flow_entry *e = NULL;
+		if (err || !n->flow[0])
+			continue;
+		HASH_FIND_STR(cc->flows, n->flow, e);
+		if (!e) {
+			log_error("number %s runs the flow '%s', and %s/%s.yaml does not exist",
+				  n->did, n->flow, cc->cfg.flows_dir, n->flow);
+			err = -ENOENT;
+		} else {
+			n->fl = e->f;
+		}
+	}
+	return err;
+}
+
+void flows_free(struct callctl *cc)
+{
+	struct flow_entry *e, *etmp;
+	struct prompt_file *p, *ptmp;
+
+	HASH_ITER(hh, cc->flows, e, etmp)
+	{
+		HASH_DEL(cc->flows, e);
+		flow_free(e->f);
+		free(e);
+	}
+	HASH_ITER(hh, cc->prompts, p, ptmp)
+	{
+		HASH_DEL(cc->prompts, p);
+		free(p->pcm);
+		free(p->path);
+		free(p);
+	}
+	tts_free(cc->tts);
+	cc->tts = NULL;
+}
