@@ -130,7 +130,7 @@ static void check_user(const char *b, size_t n, bool create, char *err, size_t e
 	CHECK((r.roles & ~((1u << ROLE__N) - 1)) == 0);
 	CHECK(r.has_roles || !r.roles);
 	CHECK(create || r.has_name || r.has_email || r.has_mobile || r.has_business ||
-	      r.has_password || r.has_roles || r.has_active);
+	      r.has_password || r.has_roles || r.has_active || r.has_sip_password);
 	CHECK(r.has_active || r.rec.active == create);
 	CHECK(r.rec.id == 0 && r.rec.created_at == 0 && !r.rec.password_hash[0]);
 }
