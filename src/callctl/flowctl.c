@@ -215,6 +215,27 @@ static void on_dtmf(struct mleg *l, char digit, void *arg)
 		flow_call_dtmf(c->fc, digit);
 }
 
+/* Caller identification: the caller's number against users' phones; the
+ * match goes to the flow's attributes and the interaction's activity. */
+static void caller_identify(struct callctl *cc, struct call *c)
+{
+	struct user *u = routing_user_by_phone(cc->r, c->caller_number);
+	const struct st_user *rec;
+	char first[64], text[200];
+
+	if (!u)
+		return;
+	rec = user_record(u);
+	snprintf(first, sizeof(first), "%.*s", (int)strcspn(rec->name, " "), rec->name);
+	flow_call_set(c->fc, "caller.user_name", rec->user_name);
+	flow_call_set(c->fc, "caller.name", rec->name);
+	flow_call_set(c->fc, "caller.first_name", first);
+	snprintf(text, sizeof(text), "Caller identified by number %.40s: %.60s (%.40s)",
+		 c->caller_number, rec->name, rec->user_name);
+	routing_ix_note(cc->r, c->ix_id, "caller", text);
+	log_info("call=%s action=caller identified user=%s", c->ix_number, rec->user_name);
+}
+
 int call_flow_start(struct callctl *cc, struct call *c, const struct flow *f)
 {
 	c->fc = flow_call_new(f, &flow_ops, c);
@@ -222,6 +243,7 @@ int call_flow_start(struct callctl *cc, struct call *c, const struct flow *f)
 		return -ENOMEM;
 	c->state = CALL_FLOW;
 	flow_call_set(c->fc, "caller.number", c->caller_number);
+	caller_identify(cc, c);
 	mleg_set_dtmf_handler(c->caller.m, on_dtmf, c);
 	flow_call_start(c->fc);
 	return 0;

@@ -225,24 +225,25 @@ void demo_print_welcome(const struct config *cfg)
 		DEMO_PASSWORD);
 }
 
-static const char demo_flow[] = "# The demo's call flow (docs/FLOWS.md), run by number 5002.\n"
-				"name: main\n"
-				"start: greet\n"
-				"blocks:\n"
-				"  greet:\n"
-				"    kind: play\n"
-				"    text: Hello, thank you for calling Switchboard.\n"
-				"    next: menu\n"
-				"  menu:\n"
-				"    kind: menu\n"
-				"    text: For support, press 1. For billing, press 2.\n"
-				"    choices: {\"1\": support, \"2\": billing}\n"
-				"    timeout: 5\n"
-				"    retries: 1\n"
-				"    no_input: support\n"
-				"    no_match: menu\n"
-				"  support: {kind: queue, queue: Support}\n"
-				"  billing: {kind: queue, queue: Billing}\n";
+static const char demo_flow[] =
+	"# The demo's call flow (docs/FLOWS.md), run by number 5002.\n"
+	"name: main\n"
+	"start: greet\n"
+	"blocks:\n"
+	"  greet:\n"
+	"    kind: play\n"
+	"    text: Hello {caller.first_name|there}, thank you for calling Switchboard.\n"
+	"    next: menu\n"
+	"  menu:\n"
+	"    kind: menu\n"
+	"    text: For support, press 1. For billing, press 2.\n"
+	"    choices: {\"1\": support, \"2\": billing}\n"
+	"    timeout: 5\n"
+	"    retries: 1\n"
+	"    no_input: support\n"
+	"    no_match: menu\n"
+	"  support: {kind: queue, queue: Support}\n"
+	"  billing: {kind: queue, queue: Billing}\n";
 
 int demo_write_flows(const char *dir)
 {

@@ -167,7 +167,8 @@ void flow_call_timeout(struct flow_call *c);
 void flow_call_intent(struct flow_call *c, const char *intent, double confidence);
 bool flow_call_ended(const struct flow_call *c);
 int flow_call_steps(const struct flow_call *c);
-/* "{name}" references replaced by attribute values ("" when unset). */
+/* "{name}" references replaced by attribute values ("" when unset);
+ * "{name|default}" gives the default when the attribute is unset or empty. */
 void flow_expand(const struct flow_call *c, const char *in, char *out, size_t size);
 /* Is a schedule open at `when` (seconds since 1970)? */
 bool flow_hours_open(const struct flow_block *b, int64_t when);

@@ -85,11 +85,16 @@ void flow_expand(const struct flow_call *c, const char *in, char *out, size_t si
 	for (const char *p = in; *p && o + 1 < size; p++) {
 		const char *close = *p == '{' ? strchr(p, '}') : NULL;
 		if (close && close - p - 1 > 0 && close - p - 1 < FLOW_NAME) {
-			char name[FLOW_NAME];
+			char name[FLOW_NAME], *dflt;
 			const char *v;
 			memcpy(name, p + 1, (size_t)(close - p - 1));
 			name[close - p - 1] = '\0';
+			dflt = strchr(name, '|'); /* {name|default} */
+			if (dflt)
+				*dflt++ = '\0';
 			v = flow_call_get(c, name);
+			if ((!v || !v[0]) && dflt)
+				v = dflt;
 			for (; v && *v && o + 1 < size; v++)
 				out[o++] = *v;
 			p = close;

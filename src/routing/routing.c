@@ -31,6 +31,57 @@ struct user *routing_user_find(struct routing *r, const char *user_name)
 	return u;
 }
 
+void phone_digits(const char *in, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (; in && *in && o + 1 < size; in++)
+		if (*in >= '0' && *in <= '9')
+			out[o++] = *in;
+	out[o] = '\0';
+	if (o >= 2 && out[0] == '0' && out[1] == '0')
+		memmove(out, out + 2, o - 1), o -= 2;
+	if (o < 4)
+		out[0] = '\0';
+}
+
+static bool phone_same(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (!la || !lb)
+		return false;
+	if (la < lb) {
+		const char *t = a;
+		size_t tl = la;
+		a = b, la = lb, b = t, lb = tl;
+	}
+	/* equal, or a is b with a country code of 1-3 digits in front */
+	return la - lb <= 3 && lb >= 7 ? !strcmp(a + (la - lb), b) : !strcmp(a, b);
+}
+
+struct user *routing_user_by_phone(struct routing *r, const char *number)
+{
+	char want[32], have[32];
+	struct user *u, *tmp;
+
+	phone_digits(number, want, sizeof(want));
+	if (!want[0])
+		return NULL;
+	HASH_ITER(hh_id, r->by_id, u, tmp)
+	{
+		if (!u->rec.active)
+			continue;
+		phone_digits(u->rec.mobile_phone, have, sizeof(have));
+		if (phone_same(want, have))
+			return u;
+		phone_digits(u->rec.business_phone, have, sizeof(have));
+		if (phone_same(want, have))
+			return u;
+	}
+	return NULL;
+}
+
 struct user *routing_user_by_id(struct routing *r, int64_t id)
 {
 	struct user *u = NULL;

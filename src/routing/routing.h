@@ -145,6 +145,15 @@ int routing_recover(struct routing *r);
 
 /* users */
 struct user *routing_user_find(struct routing *r, const char *user_name);
+/*
+ * The active user whose mobile or business phone is this caller's number,
+ * or NULL: numbers compare by their digits ("+1 555 0199" = "15550199"),
+ * an international "00" prefix dropped, and a number without its country
+ * code (up to 3 digits) matches one with it. A linear scan (docs/FLOWS.md).
+ */
+struct user *routing_user_by_phone(struct routing *r, const char *number);
+/* The digits of a phone number, "00" prefix dropped; "" when fewer than 4. */
+void phone_digits(const char *in, char *out, size_t size);
 struct user *routing_user_by_id(struct routing *r, int64_t id);
 size_t routing_user_count(const struct routing *r);
 struct user *routing_user_at(struct routing *r, size_t i); /* by id order */

@@ -347,6 +347,9 @@ test('a call flow: the menu key chooses the queue; hanging up in the flow is Clo
   assert.equal(ix.queue, 'Billing', sb.log.slice(-3000));
   assert.equal(ix.state, 'closed_abandoned');
   assert.match(sb.log, new RegExp(`call=${ix.number} action=flow ends queue=Billing`));
+  // The caller's number is amy's mobile phone: identified, and greeted by name.
+  const d = await detail(ix.number);
+  assert.ok(d.activity.some((a) => a.kind === 'caller' && /Amy Customer \(amy\)/.test(a.text)), JSON.stringify(d.activity));
   // Hanging up during the greeting: never queued.
   const early = await sipp(sb, 'caller.xml', { service: '5002', pauseMs: 800 });
   assert.equal(early.code, 0, early.out);

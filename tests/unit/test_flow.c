@@ -506,6 +506,26 @@ static void collect_needs_its_minimum_of_digits(void **state)
 	flow_free(f);
 }
 
+static void expansion_gives_defaults_for_missing_attributes(void **state)
+{
+	struct flow *f = load();
+	struct h h = {0};
+	struct flow_call *c = flow_call_new(f, &h_ops, &h);
+	char out[128];
+
+	(void)state;
+	flow_expand(c, "Hello {caller.first_name|there}, {x}{y|}!", out, sizeof(out));
+	assert_string_equal(out, "Hello there, !");
+	flow_call_set(c, "caller.first_name", "Amy");
+	flow_call_set(c, "x", "1");
+	flow_expand(c, "Hello {caller.first_name|there}, {x}{y|}! {unclosed", out, sizeof(out));
+	assert_string_equal(out, "Hello Amy, 1! {unclosed");
+	flow_expand(c, "{x}{x}{x}", out, 3); /* truncated, terminated */
+	assert_string_equal(out, "11");
+	flow_call_free(c);
+	flow_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -518,6 +538,7 @@ int main(void)
 		cmocka_unit_test(no_key_and_wrong_keys_retry_then_branch),
 		cmocka_unit_test(the_bot_deflects_or_routes_by_intent),
 		cmocka_unit_test(collect_needs_its_minimum_of_digits),
+		cmocka_unit_test(expansion_gives_defaults_for_missing_attributes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1006,6 +1006,43 @@ static void recovery_closes_an_outbound_call_that_was_connecting(void **state)
 	assert_string_equal(v.interaction, "");
 }
 
+static void set_phones(struct fx *fx, struct user *u, const char *mobile, const char *business)
+{
+	struct st_user rec = *user_record(u);
+	struct done d = {.fx = fx};
+
+	str_copy(rec.mobile_phone, mobile, sizeof(rec.mobile_phone));
+	str_copy(rec.business_phone, business, sizeof(rec.business_phone));
+	assert_int_equal(routing_user_update(fx->r, u, &rec, on_done, &d), 0);
+	fx_run(fx);
+	assert_int_equal(d.err, 0);
+}
+
+static void callers_are_identified_by_their_phone_numbers(void **state)
+{
+	struct fx *fx = *state;
+	struct user *amy = user_make(fx, "amy", 0), *bob = user_make(fx, "bob", 0);
+	char d[32];
+
+	set_phones(fx, amy, "+1 555 0199", "");
+	set_phones(fx, bob, "", "0033 1 23 45 67 89");
+	phone_digits("+1 (555) 0199", d, sizeof(d));
+	assert_string_equal(d, "15550199");
+	phone_digits("0033 123", d, sizeof(d));
+	assert_string_equal(d, "33123");
+	phone_digits("12", d, sizeof(d));
+	assert_string_equal(d, "");
+	assert_ptr_equal(routing_user_by_phone(fx->r, "15550199"), amy);
+	assert_ptr_equal(routing_user_by_phone(fx->r, "sip:+1-555-0199"), amy);
+	assert_ptr_equal(routing_user_by_phone(fx->r, "+33123456789"), bob);
+	assert_ptr_equal(routing_user_by_phone(fx->r, "123456789"), bob); /* no country code */
+	assert_ptr_equal(routing_user_by_phone(fx->r, "5550199"), amy);	  /* without the "1" */
+	assert_null(routing_user_by_phone(fx->r, "25550199"));		  /* another country */
+	assert_null(routing_user_by_phone(fx->r, "0199"));		  /* too short to compare */
+	assert_null(routing_user_by_phone(fx->r, "999"));
+	assert_null(routing_user_by_phone(fx->r, ""));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1033,6 +1070,7 @@ int main(void)
 		T(away_request_with_null_reason_while_away),
 		T(stored_away_reason_is_kept_only_while_away),
 		T(recovery_closes_an_outbound_call_that_was_connecting),
+		T(callers_are_identified_by_their_phone_numbers),
 #undef T
 	};
 
