@@ -134,7 +134,8 @@ int req_decode_user(const char *b, size_t n, bool create, struct req_user *r, ch
 		    size_t esz);
 bool req_valid_user_name(const char *s);
 struct req_number {
-	char queue[ST_NAME];
+	char queue[ST_NAME]; /* one of queue and flow */
+	char flow[64];
 };
 struct req_trunk {
 	char address[64];  /* "" = none: credentials only */

@@ -63,7 +63,7 @@ struct jr {
 static const char *const login_fields[] = {"user_name", "password", NULL};
 static const char *const presence_fields[] = {"status", "reason", NULL};
 static const char *const clear_fields[] = {"note", "wrap_up_code", NULL};
-static const char *const number_fields[] = {"queue", NULL};
+static const char *const number_fields[] = {"queue", "flow", NULL};
 static const char *const trunk_fields[] = {"address", "username", "password", NULL};
 static const char *const user_create_fields[] = {
 	"user_name", "name",	     "email", "mobile_phone", "business_phone",
@@ -560,7 +560,6 @@ bool req_valid_did(const char *s)
 int req_decode_number(const char *b, size_t n, struct req_number *r, char *err, size_t esz)
 {
 	struct jr j = {.err = err, .esz = esz};
-	bool has = false;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -568,9 +567,13 @@ int req_decode_number(const char *b, size_t n, struct req_number *r, char *err, 
 	if (!rc)
 		rc = jr_fields(&j, number_fields);
 	if (!rc)
-		rc = jr_str(&j, "queue", 0, r->queue, sizeof(r->queue), &has);
-	if (!rc && (!has || !r->queue[0]))
-		rc = jr_fail(&j, "'queue' is required: the name of the queue this number leads to");
+		rc = jr_str(&j, "queue", 0, r->queue, sizeof(r->queue), NULL);
+	if (!rc)
+		rc = jr_str(&j, "flow", 0, r->flow, sizeof(r->flow), NULL);
+	if (!rc && !r->queue[0] == !r->flow[0])
+		rc = jr_fail(&j,
+			     "give 'queue' (the queue this number leads to) or 'flow' (the call "
+			     "flow it runs), not both");
 	return jr_close(&j, rc, r, sizeof(*r));
 }
 

@@ -67,11 +67,16 @@ static bool voice_on(struct api_req *q)
 }
 
 /* ---- numbers ---- */
-static json_t *view_number(struct api_req *q, const char *did, int64_t queue_id)
+static json_t *view_number(struct api_req *q, const char *did, int64_t queue_id, const char *flow)
 {
+	json_t *o = json_pack("{s:s}", "number", did);
 	const char *name = routing_queue_name(q->api->r, queue_id);
 
-	return json_pack("{s:s,s:s?}", "number", did, "queue", name);
+	if (flow && flow[0])
+		json_object_set_new(o, "flow", json_string(flow));
+	else if (name)
+		json_object_set_new(o, "queue", json_string(name));
+	return o;
 }
 
 struct numbers_list {
@@ -79,11 +84,11 @@ struct numbers_list {
 	json_t *a;
 };
 
-static void number_add(const char *did, int64_t queue_id, void *arg)
+static void number_add(const char *did, int64_t queue_id, const char *flow, void *arg)
 {
 	struct numbers_list *l = arg;
 
-	json_array_append_new(l->a, view_number(l->q, did, queue_id));
+	json_array_append_new(l->a, view_number(l->q, did, queue_id, flow));
 }
 
 void api_route_numbers_list(struct api_req *q)
@@ -121,20 +126,40 @@ void api_route_number_put(struct api_req *q)
 			       err)) {
 		return;
 	}
-	qid = routing_queue_id(q->api->r, body.queue);
-	if (qid <= 0) {
-		api_reply_error(q, 400, "invalid_body", "no queue named '%.64s'", body.queue);
-		return;
-	}
-	if (callctl_number_set(q->api->cc, q->segs[3], qid)) {
-		api_reply_error(q, 503, "overloaded", "the server is out of memory; try again");
-		return;
+	if (body.flow[0]) {
+		int rc = callctl_number_set_flow(q->api->cc, q->segs[3], body.flow);
+		if (rc == -ENOENT) {
+			api_reply_error(q, 400, "invalid_body",
+					"no flow named '%.64s' (the flows are the .yaml files of "
+					"calls.flows_dir, loaded at start)",
+					body.flow);
+			return;
+		}
+		qid = callctl_number_queue(q->api->cc, q->segs[3]);
+		str_copy(op.u.number.flow, body.flow, sizeof(op.u.number.flow));
+		if (rc) {
+			api_reply_error(q, 503, "overloaded",
+					"the server is out of memory; try again");
+			return;
+		}
+	} else {
+		qid = routing_queue_id(q->api->r, body.queue);
+		if (qid <= 0) {
+			api_reply_error(q, 400, "invalid_body", "no queue named '%.64s'",
+					body.queue);
+			return;
+		}
+		if (callctl_number_set(q->api->cc, q->segs[3], qid)) {
+			api_reply_error(q, 503, "overloaded",
+					"the server is out of memory; try again");
+			return;
+		}
 	}
 	str_copy(op.u.number.did, q->segs[3], sizeof(op.u.number.did));
 	op.u.number.queue_id = qid;
-	log_info("number=%s action=set queue=%s actor=%s", q->segs[3], body.queue,
-		 user_record(q->user)->user_name);
-	tel_store(q, &op, view_number(q, q->segs[3], qid));
+	log_info("number=%s action=set queue=%s flow=%s actor=%s", q->segs[3], body.queue,
+		 body.flow, user_record(q->user)->user_name);
+	tel_store(q, &op, view_number(q, q->segs[3], qid, body.flow));
 }
 
 void api_route_number_delete(struct api_req *q)

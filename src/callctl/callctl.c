@@ -609,10 +609,41 @@ int callctl_number_delete(struct callctl *cc, const char *did)
 	return 0;
 }
 
+int callctl_number_set_flow(struct callctl *cc, const char *did, const char *flow)
+{
+	struct flow_entry *e = NULL;
+	struct number *n = NULL;
+	int err;
+
+	HASH_FIND_STR(cc->flows, flow, e);
+	if (!e)
+		return -ENOENT;
+	HASH_FIND_STR(cc->numbers, did, n);
+	if (!n) {
+		struct queue_view v;
+		routing_queue_view(cc->r, 0, &v); /* the column must name a queue */
+		err = callctl_number_set(cc, did, v.id);
+		if (err)
+			return err;
+		HASH_FIND_STR(cc->numbers, did, n);
+	}
+	str_copy(n->flow, flow, sizeof(n->flow));
+	n->fl = e->f;
+	return 0;
+}
+
+int64_t callctl_number_queue(const struct callctl *cc, const char *did)
+{
+	struct number *n = NULL;
+
+	HASH_FIND_STR(cc->numbers, did, n);
+	return n ? n->queue_id : 0;
+}
+
 void callctl_numbers_each(const struct callctl *cc, callctl_number_h *h, void *arg)
 {
 	for (const struct number *n = cc->numbers; n; n = n->hh.next)
-		h(n->did, n->queue_id, arg);
+		h(n->did, n->queue_id, n->flow, arg);
 }
 
 static struct st_trunk *trunk_find(struct callctl *cc, const char *name)

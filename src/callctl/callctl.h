@@ -46,7 +46,12 @@ int callctl_recording_path(const struct callctl *cc, const char *ix_number, char
  */
 int callctl_number_set(struct callctl *cc, const char *did, int64_t queue_id);
 int callctl_number_delete(struct callctl *cc, const char *did);
-typedef void(callctl_number_h)(const char *did, int64_t queue_id, void *arg);
+/* The queue column of a number (0 = no such number). */
+int64_t callctl_number_queue(const struct callctl *cc, const char *did);
+/* A number runs a loaded flow instead (-ENOENT: no flow of that name). */
+int callctl_number_set_flow(struct callctl *cc, const char *did, const char *flow);
+/* flow: "" when the number leads straight to queue_id. */
+typedef void(callctl_number_h)(const char *did, int64_t queue_id, const char *flow, void *arg);
 void callctl_numbers_each(const struct callctl *cc, callctl_number_h *h, void *arg);
 int callctl_trunk_set(struct callctl *cc, const struct st_trunk *t);
 int callctl_trunk_delete(struct callctl *cc, const char *name);

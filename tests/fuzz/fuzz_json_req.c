@@ -146,7 +146,8 @@ static void check_number(const char *b, size_t n, char *err, size_t esz)
 		return;
 	}
 	TERMINATED(r.queue);
-	CHECK(r.queue[0]);
+	TERMINATED(r.flow);
+	CHECK(!r.queue[0] != !r.flow[0]);
 }
 
 static void check_trunk(const char *b, size_t n, char *err, size_t esz)

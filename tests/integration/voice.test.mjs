@@ -350,8 +350,17 @@ test('a call flow: the menu key chooses the queue; hanging up in the flow is Clo
   // The caller's number is amy's mobile phone: identified, and greeted by name.
   const d = await detail(ix.number);
   assert.ok(d.activity.some((a) => a.kind === 'caller' && /Amy Customer \(amy\)/.test(a.text)), JSON.stringify(d.activity));
+  // The API shows 5002's flow, and can point another number at it.
+  const nums = (await sb.api('GET', '/api/v1/numbers', { token: tok.admin })).body.numbers;
+  assert.deepEqual(nums.find((n) => n.number === '5002'), { number: '5002', flow: 'main' });
+  const nf = await sb.api('PUT', '/api/v1/numbers/5003', { token: tok.admin, body: { flow: 'nope' } });
+  assert.equal(nf.status, 400);
+  assert.match(nf.body.message, /no flow named 'nope'/);
+  const okf = await sb.api('PUT', '/api/v1/numbers/5003', { token: tok.admin, body: { flow: 'main' } });
+  assert.deepEqual(okf.body, { number: '5003', flow: 'main' });
+  assert.equal(sb.sql("SELECT flow FROM numbers WHERE did = '5003'"), 'main');
   // Hanging up during the greeting: never queued.
-  const early = await sipp(sb, 'caller.xml', { service: '5002', pauseMs: 800 });
+  const early = await sipp(sb, 'caller.xml', { service: '5003', pauseMs: 800 });
   assert.equal(early.code, 0, early.out);
   const ix2 = await until('closed', async () => {
     const x = await latest();

@@ -775,7 +775,12 @@ static void number_and_trunk_bodies_are_checked(void **state)
 	assert_string_equal(num.queue, "Support");
 	assert_int_equal(req_decode_number("{\"queue\":\"\"}", 12, &num, err, sizeof(err)),
 			 -EINVAL);
-	assert_non_null(strstr(err, "'queue' is required"));
+	assert_non_null(strstr(err, "give 'queue' (the queue this number leads to) or 'flow'"));
+	body = "{\"flow\":\"main\"}";
+	assert_int_equal(req_decode_number(body, strlen(body), &num, err, sizeof(err)), 0);
+	assert_string_equal(num.flow, "main");
+	body = "{\"flow\":\"main\",\"queue\":\"Support\"}";
+	assert_int_equal(req_decode_number(body, strlen(body), &num, err, sizeof(err)), -EINVAL);
 	assert_int_equal(req_decode_trunk("{\"address\":\"::1\"}", 17, &t, err, sizeof(err)), 0);
 	assert_string_equal(t.address, "::1");
 	body = "{\"username\":\"c-1\",\"password\":\"12345678\"}";
