@@ -11,6 +11,9 @@
 #       answer-and-queue: callers at `rate` calls/s into a queue nobody
 #       staffs, each hears hold music for hold_ms and hangs up. Failures must
 #       be 0.
+#   bash bench/voice.sh flows [calls=300] [hold_s=30] [rate=50]
+#       callers inside a call flow (a spoken prompt and a menu, looping) for
+#       hold_s: server CPU and memory, media clock health, prompt renders.
 #   bash bench/voice.sh overload [rate=1000] [seconds=10] [max_calls=300]
 #       more calls than max_calls: the excess must get 503, the rest must
 #       complete, and the API must stay responsive.
@@ -246,12 +249,70 @@ overload() {
 	echo "machine: $(machine)"
 }
 
+# Callers inside a call flow: a long spoken prompt (rendered once, then from
+# the cache), then a menu that waits for keys, over and over until they hang up.
+flows() {
+	local calls=${1:-300} hold=${2:-30} rate=${3:-50}
+	config $((calls + 100)) 0
+	seed 1
+	mkdir -p "$W/data/flows"
+	cat >"$W/data/flows/bench.yaml" <<'YAML'
+start: welcome
+blocks:
+  welcome:
+    kind: play
+    text: Thank you for calling. Your call is important to us. Please listen carefully, as our menu options have changed. Calls may be recorded for quality and training purposes.
+    next: menu
+  menu:
+    kind: menu
+    text: For support, press 1. For billing, press 2. To hear these options again, stay on the line.
+    choices: {"1": welcome, "2": welcome}
+    timeout: 3
+    retries: 0
+    no_input: welcome
+    no_match: welcome
+YAML
+	sqlite3 "$W/data/switchboard.db" "INSERT INTO numbers(did, queue_id, flow) VALUES ('7002', 100, 'bench')"
+	speech
+	start
+	local idle_rss
+	idle_rss=$(rss_kb)
+	cp bench/sipp/caller_load.xml "$W/"
+	local ramp=$(((calls + rate - 1) / rate))
+	(cd "$W" && exec timeout $((hold + ramp + 90)) nice -n 19 sipp "127.0.0.1:$SIP" -sf caller_load.xml \
+		-s 7002 -m "$calls" -r "$rate" -l "$calls" -d $((hold * 1000)) -i 127.0.0.1 -p 15280 \
+		-mi 127.0.0.1 -mp 30000 -t u1 -nostdin -trace_screen -screen_file "$W/uac_screen.log" \
+		>/dev/null 2>&1) &
+	local uac=$!
+	PIDS+=("$uac")
+	sleep $((ramp + 5))
+	local rss t0 t1 cpu_pct in_flow
+	rss=$(rss_kb)
+	t0=$(cpu_ticks)
+	sleep 10
+	t1=$(cpu_ticks)
+	cpu_pct=$(awk -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", (b - a) / hz / 10 * 100}')
+	in_flow=$(grep -c 'flow=bench' "$OUT/voice-$MODE-server.log" || true)
+	echo "$in_flow callers answered into the flow; RSS $rss KiB; server CPU $cpu_pct% of one core over 10 s"
+	wait "$uac" || true
+	sleep 2
+	stop
+	cp "$W/uac_screen.log" "$OUT/voice-flows-uac.log" 2>/dev/null || true
+	echo "sipp callers: $(grep -E 'Successful call|Failed call' "$W/uac_screen.log" | tr -s ' ' | tr '\n' ' ')"
+	echo "media $(grep -o 'action=totals.*' "$OUT/voice-$MODE-server.log" | tail -1 || true)"
+	echo "prompts rendered: $(grep -c 'action=render' "$OUT/voice-$MODE-server.log" || true) failures; media clock late: $(grep -c 'clock late' "$OUT/voice-$MODE-server.log" || true) times"
+	echo "flow closes (hung up in the flow): $(sqlite3 "$W/data/switchboard.db" "SELECT state, count(*) FROM interactions GROUP BY state" | tr '\n' ' ')"
+	echo "memory per caller: $(((rss - idle_rss) / calls)) KiB (RSS $idle_rss -> $rss KiB)"
+	echo "machine: $(machine)"
+}
+
 case "$MODE" in
 bridged) bridged "$@" ;;
 cps) cps "$@" ;;
 overload) overload "$@" ;;
+flows) flows "$@" ;;
 *)
-	echo "usage: bash bench/voice.sh bridged|cps|overload [args]" >&2
+	echo "usage: bash bench/voice.sh bridged|cps|overload|flows [args]" >&2
 	exit 2
 	;;
 esac

@@ -130,7 +130,7 @@ static void local_time(const char *tz, int64_t when, struct tm *tm)
 bool flow_hours_open(const struct flow_block *b, int64_t when)
 {
 	struct tm tm;
-	char date[11];
+	char date[48];
 	int day, min;
 
 	local_time(b->timezone, when, &tm);
