@@ -200,6 +200,20 @@ static int sdp_dup(struct sip_cmd *c, const char *sdp)
 	return c->sdp ? 0 : -ENOMEM;
 }
 
+/* Attaches a copy of sdp (may be NULL) and queues the command; frees it on
+ * failure: -E2BIG or -ENOMEM. */
+static int cmd_push_sdp(struct sip_ua *ua, struct sip_cmd *c, const char *sdp)
+{
+	int err = sdp_dup(c, sdp);
+
+	if (err) {
+		free(c);
+		return err;
+	}
+	cmd_push(ua, c);
+	return 0;
+}
+
 /* ---- start and stop ---- */
 static int ua_init(struct sip_ua *ua, uv_loop_t *loop, const struct sip_ua_cfg *cfg, sip_event_h *h,
 		   void *arg)
@@ -328,7 +342,6 @@ int sip_leg_respond(struct sip_ua *ua, sip_leg_t leg, int status, const char *re
 		    const char *sdp)
 {
 	struct sip_cmd *c;
-	int err;
 
 	if (status < 180 || status > 699)
 		return -EINVAL;
@@ -345,13 +358,7 @@ int sip_leg_respond(struct sip_ua *ua, sip_leg_t leg, int status, const char *re
 		free(c);
 		return -ENOMEM;
 	}
-	err = sdp_dup(c, sdp);
-	if (err) {
-		free(c);
-		return err; /* -E2BIG or -ENOMEM */
-	}
-	cmd_push(ua, c);
-	return 0;
+	return cmd_push_sdp(ua, c, sdp);
 }
 
 /* sip: or sips: URI, optionally in <>, no whitespace or control bytes. */
@@ -420,7 +427,6 @@ int sip_leg_hangup(struct sip_ua *ua, sip_leg_t leg)
 int sip_leg_reinvite(struct sip_ua *ua, sip_leg_t leg, const char *sdp)
 {
 	struct sip_cmd *c;
-	int err;
 
 	if (!sdp || !sdp[0])
 		return -EINVAL;
@@ -429,13 +435,7 @@ int sip_leg_reinvite(struct sip_ua *ua, sip_leg_t leg, const char *sdp)
 	c = cmd_new(CMD_REINVITE, leg);
 	if (!c)
 		return -ENOMEM;
-	err = sdp_dup(c, sdp);
-	if (err) {
-		free(c);
-		return err; /* -E2BIG or -ENOMEM */
-	}
-	cmd_push(ua, c);
-	return 0;
+	return cmd_push_sdp(ua, c, sdp);
 }
 
 int sip_register_reply(struct sip_ua *ua, uint64_t req, int status, const char *reason, int expires)
