@@ -203,8 +203,23 @@ static int64_t op_now(void *arg)
 	return (int64_t)time(NULL);
 }
 
-static const struct flow_call_ops flow_ops = {op_play,	 op_stop, op_timer,
-					      op_listen, op_end,  op_now};
+/* Anyone of the queue signed in (Available, Busy, wrap-up…, not Offline)? */
+static bool op_queue_staffed(void *arg, const char *queue)
+{
+	struct call *c = arg;
+	struct queue_view v;
+
+	for (size_t i = 0; i < routing_queue_count(c->cc->r); i++) {
+		routing_queue_view(c->cc->r, i, &v);
+		if (!strcmp(v.name, queue))
+			return v.staffed > 0;
+	}
+	return false;
+}
+
+static const struct flow_call_ops flow_ops = {
+	op_play, op_stop, op_timer, op_listen, op_end, op_now, op_queue_staffed,
+};
 
 static void on_dtmf(struct mleg *l, char digit, void *arg)
 {

@@ -151,6 +151,9 @@ struct flow_call_ops {
 	/* The flow is over (b: the queue/transfer block, else the last block). */
 	void (*end)(void *arg, enum flow_end how, const struct flow_block *b);
 	int64_t (*now)(void *arg); /* seconds since 1970, for hours */
+	/* Has the queue anyone signed in to take calls? NULL = always. A queue
+	 * block with an `empty` branch takes it when the answer is no. */
+	bool (*queue_staffed)(void *arg, const char *queue);
 };
 
 struct flow_call *flow_call_new(const struct flow *f, const struct flow_call_ops *ops, void *arg);

@@ -246,7 +246,13 @@ static void enter(struct flow_call *c, int block)
 		}
 		take(c, b->next);
 		break;
-	case FLOW_QUEUE: finish(c, FLOW_END_QUEUE); break;
+	case FLOW_QUEUE:
+		if (b->empty >= 0 && c->ops->queue_staffed &&
+		    !c->ops->queue_staffed(c->arg, b->queue))
+			take(c, b->empty);
+		else
+			finish(c, FLOW_END_QUEUE);
+		break;
 	case FLOW_TRANSFER: finish(c, FLOW_END_TRANSFER); break;
 	case FLOW_DISCONNECT: finish(c, FLOW_END_HANGUP); break;
 	}

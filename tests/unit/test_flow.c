@@ -283,6 +283,7 @@ struct h {
 	int ended;
 	enum flow_end how;
 	const struct flow_block *end_block;
+	bool nobody; /* no agent of any queue signed in */
 };
 
 static void h_log(struct h *h, const char *fmt, const char *a)
@@ -333,7 +334,15 @@ static int64_t h_now(void *arg)
 	return ((struct h *)arg)->now;
 }
 
-static const struct flow_call_ops h_ops = {h_play, h_stop, h_timer, h_listen, h_end, h_now};
+static bool h_staffed(void *arg, const char *queue)
+{
+	(void)queue;
+	return !((struct h *)arg)->nobody;
+}
+
+static const struct flow_call_ops h_ops = {
+	h_play, h_stop, h_timer, h_listen, h_end, h_now, h_staffed,
+};
 
 static struct flow *load(void)
 {
@@ -526,6 +535,31 @@ static void expansion_gives_defaults_for_missing_attributes(void **state)
 	flow_free(f);
 }
 
+static void an_unstaffed_queue_takes_the_empty_branch(void **state)
+{
+	struct flow *f = load();
+	struct h h = {.now = WED_10H_PARIS, .nobody = true};
+	struct flow_call *c = flow_call_new(f, &h_ops, &h);
+
+	(void)state;
+	flow_call_start(c);
+	flow_call_played(c);
+	flow_call_dtmf(c, '1'); /* support: nobody signed in → closed-msg */
+	flow_call_played(c);
+	assert_int_equal(h.how, FLOW_END_HANGUP);
+	assert_non_null(strstr(h.log, "play(We are closed.);end(hangup:out);"));
+	flow_call_free(c);
+	/* billing has no empty branch: it queues anyway */
+	h = (struct h){.now = WED_10H_PARIS, .nobody = true};
+	c = flow_call_new(f, &h_ops, &h);
+	flow_call_start(c);
+	flow_call_played(c);
+	flow_call_dtmf(c, '2');
+	assert_int_equal(h.how, FLOW_END_QUEUE);
+	flow_call_free(c);
+	flow_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -539,6 +573,7 @@ int main(void)
 		cmocka_unit_test(the_bot_deflects_or_routes_by_intent),
 		cmocka_unit_test(collect_needs_its_minimum_of_digits),
 		cmocka_unit_test(expansion_gives_defaults_for_missing_attributes),
+		cmocka_unit_test(an_unstaffed_queue_takes_the_empty_branch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
