@@ -62,7 +62,13 @@ struct tts_req {
 static void tts_done(int err, const int16_t *pcm, size_t n, void *arg)
 {
 	struct tts_req *r = arg;
-	struct call *c = call_of(r->cc, r->ix_id);
+	struct call *c;
+
+	if (err == -ECANCELED) { /* shutting down: call control may be gone */
+		free(r);
+		return;
+	}
+	c = call_of(r->cc, r->ix_id);
 
 	if (c && c->prompt_seq == r->seq) {
 		if (err) {
