@@ -44,9 +44,9 @@ static void prompt_ended(uv_timer_t *t)
 	flow_call_played(c->fc);
 }
 
-static void prompt_play(struct call *c, const int16_t *pcm, size_t n)
+static void prompt_play(struct call *c, int16_t *pcm, size_t n)
 {
-	if (!c->caller.m || mleg_play(c->caller.m, pcm, n, false)) {
+	if (!c->caller.m || mleg_play_ref(c->caller.m, pcm, n, false)) {
 		flow_call_played(c->fc);
 		return;
 	}
@@ -76,7 +76,7 @@ static void tts_done(int err, const int16_t *pcm, size_t n, void *arg)
 				 cc_strerror(err));
 			flow_call_played(c->fc);
 		} else {
-			prompt_play(c, pcm, n);
+			prompt_play(c, (int16_t *)pcm, n); /* refcounted: shared */
 		}
 	}
 	free(r);
@@ -85,7 +85,8 @@ static void tts_done(int err, const int16_t *pcm, size_t n, void *arg)
 static const struct prompt_file *prompt_file(struct callctl *cc, const char *file)
 {
 	struct prompt_file *p = NULL;
-	char path[1100], err[700];
+	char path[1100], err[700] = "out of memory";
+	int16_t *pcm = NULL;
 
 	if (file[0] == '/')
 		str_copy(path, file, sizeof(path));
@@ -96,14 +97,17 @@ static const struct prompt_file *prompt_file(struct callctl *cc, const char *fil
 		return p;
 	p = calloc(1, sizeof(*p));
 	if (!p || !(p->path = strdup(path)) ||
-	    media_wav_load(path, &p->pcm, &p->n, err, sizeof(err))) {
-		if (p && p->path)
-			log_warn("action=prompt file: %s", err);
+	    media_wav_load(path, &pcm, &p->n, err, sizeof(err)) ||
+	    !(p->pcm = mem_zalloc(p->n * sizeof(*pcm), NULL))) {
+		log_warn("action=prompt file %s: %s", path, err);
 		if (p)
 			free(p->path);
 		free(p);
+		free(pcm);
 		return NULL;
 	}
+	memcpy(p->pcm, pcm, p->n * sizeof(*pcm)); /* refcounted, so callers share it */
+	free(pcm);
 	HASH_ADD_KEYPTR(hh, cc->prompts, p->path, strlen(p->path), p);
 	return p;
 }
@@ -362,7 +366,7 @@ void flows_free(struct callctl *cc)
 	HASH_ITER(hh, cc->prompts, p, ptmp)
 	{
 		HASH_DEL(cc->prompts, p);
-		free(p->pcm);
+		mem_deref(p->pcm);
 		free(p->path);
 		free(p);
 	}

@@ -75,6 +75,9 @@ void mleg_stats(const struct mleg *l, struct media_stats *st);
 /* Plays 8 kHz mono samples to the far end (copied; loop = hold music). While
  * playing, bridged audio towards this leg is replaced by the playback. */
 int mleg_play(struct mleg *l, const int16_t *pcm, size_t n, bool loop);
+/* The same without a copy: pcm comes from mem_zalloc and the leg holds a
+ * reference while it plays (a prompt shared by every caller hearing it). */
+int mleg_play_ref(struct mleg *l, int16_t *pcm, size_t n, bool loop);
 void mleg_stop(struct mleg *l);
 bool mleg_playing(const struct mleg *l);
 /* Sends an RFC 4733 digit (~100 ms). */

@@ -9,7 +9,8 @@
  *   that list only.
  * - Audio passed to mleg_play is copied, except the built-in hold music
  *   and beep, which are static and referenced (1,000 callers on hold share
- *   one 128 KB tune instead of holding a copy each).
+ *   one 128 KB tune instead of holding a copy each); mleg_play_ref takes a
+ *   reference on refcounted audio instead (rendered prompts, prompt files).
  * - A digit is 7 packets on successive ticks: durations 160..800 samples
  *   (100 ms) with the event timestamp fixed at its start, the last one sent
  *   three times with the end bit (RFC 4733 §2.5.1.4). Audio to that leg
@@ -145,6 +146,20 @@ int mleg_play(struct mleg *l, const int16_t *pcm, size_t n, bool loop)
 		.pcm = pcm, .own = l->play.own, .n = n, .loop = loop, .active = true};
 	l->out.marker_next = true;
 	log_debug("leg=%llu action=play samples=%zu loop=%d", (unsigned long long)l->id, n, loop);
+	mleg_active_update(l);
+	return 0;
+}
+
+int mleg_play_ref(struct mleg *l, int16_t *pcm, size_t n, bool loop)
+{
+	if (!l || l->closing || !pcm || !n)
+		return -EINVAL;
+	play_release(l);
+	l->play = (struct mplay){
+		.pcm = pcm, .own = mem_ref(pcm), .n = n, .loop = loop, .active = true};
+	l->out.marker_next = true;
+	log_debug("leg=%llu action=play shared samples=%zu loop=%d", (unsigned long long)l->id, n,
+		  loop);
 	mleg_active_update(l);
 	return 0;
 }

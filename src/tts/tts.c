@@ -105,13 +105,12 @@ static int resample(const int16_t *in, size_t n, int rate, int16_t **out, size_t
 	spx_uint32_t ilen = (spx_uint32_t)n, olen = (spx_uint32_t)(n * 8000 / (size_t)rate + 64);
 	int err;
 
-	*out = malloc(olen * sizeof(**out));
+	*out = mem_zalloc(olen * sizeof(**out), NULL);
 	if (!*out)
 		return -ENOMEM;
 	rs = speex_resampler_init(1, (spx_uint32_t)rate, 8000, 5, &err);
 	if (!rs) {
-		free(*out);
-		*out = NULL;
+		*out = mem_deref(*out);
 		return -ENOMEM;
 	}
 	speex_resampler_skip_zeros(rs);
@@ -185,7 +184,7 @@ static void entry_free(struct tts *t, struct entry *e)
 	lru_unlink(t, e);
 	if (e->ready && !e->err)
 		t->bytes -= e->n * sizeof(*e->pcm);
-	free(e->pcm);
+	mem_deref(e->pcm);
 	free(e->key);
 	free(e);
 }

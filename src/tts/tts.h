@@ -16,7 +16,8 @@
 #define TTS_TEXT_MAX 2000 /* characters */
 
 struct tts;
-/* pcm is valid only during the call (mleg_play copies what it plays). */
+/* pcm is refcounted (mem_zalloc): valid during the call, and beyond it for
+ * whoever takes a mem_ref (mleg_play_ref does, while it plays). */
 typedef void(tts_done_h)(int err, const int16_t *pcm, size_t n, void *arg);
 
 /* voice: the default espeak-ng voice ("en-us"); cache_bytes: the cache's
