@@ -126,6 +126,16 @@ static void leg_seq_track(struct mleg *l, uint16_t seq)
 	l->rx_seen = true;
 }
 
+/* Decodes one packet's G.711 payload for the listener. */
+static void leg_audio_deliver(struct mleg *l, const struct rtp_hdr *h)
+{
+	int16_t pcm[MEDIA_PKT_MAX];
+	size_t n = h->payload_len < MEDIA_PKT_MAX ? h->payload_len : MEDIA_PKT_MAX;
+
+	media_g711_decode(l->codec, h->payload, pcm, n);
+	l->audio_h(l, pcm, n, l->audio_arg);
+}
+
 void mleg_rx(struct mleg *l, const uint8_t *p, size_t n, const struct sockaddr *from)
 {
 	struct rtp_hdr h;
@@ -141,6 +151,8 @@ void mleg_rx(struct mleg *l, const uint8_t *p, size_t n, const struct sockaddr *
 	leg_seq_track(l, h.seq);
 	if (h.pt == (uint8_t)l->codec && l->rec)
 		rec_rx(l, &h);
+	if (h.pt == (uint8_t)l->codec && l->audio_h)
+		leg_audio_deliver(l, &h);
 	bridge_rx(l, &h); /* may run the DTMF handler: l may be closing after */
 }
 
@@ -380,6 +392,14 @@ void mleg_set_dtmf_handler(struct mleg *l, mleg_dtmf_h *h, void *arg)
 		return;
 	l->dtmf_h = h;
 	l->dtmf_arg = arg;
+}
+
+void mleg_set_audio_handler(struct mleg *l, mleg_audio_h *h, void *arg)
+{
+	if (!l)
+		return;
+	l->audio_h = h;
+	l->audio_arg = arg;
 }
 
 void mleg_stats(const struct mleg *l, struct media_stats *st)

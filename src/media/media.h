@@ -53,6 +53,10 @@ struct media_stats {
 	uint64_t rx_bad;  /* not RTP / wrong source */
 };
 typedef void(mleg_dtmf_h)(struct mleg *l, char digit, void *arg);
+/* Received audio of the leg's codec, decoded to 8 kHz samples, packet by
+ * packet as it arrives (no jitter buffer: a listener such as the bot's
+ * endpointer tolerates reordering). Must not free the leg. */
+typedef void(mleg_audio_h)(struct mleg *l, const int16_t *pcm, size_t n, void *arg);
 
 int media_alloc(struct media **mp, uv_loop_t *loop, const struct media_cfg *cfg);
 /* Closes every leg; handles close on the loop, so run it once more after. */
@@ -70,6 +74,8 @@ int mleg_port(const struct mleg *l);
 int mleg_set_remote(struct mleg *l, const char *addr, int port, enum media_codec codec,
 		    int dtmf_pt);
 void mleg_set_dtmf_handler(struct mleg *l, mleg_dtmf_h *h, void *arg);
+/* h NULL stops listening. */
+void mleg_set_audio_handler(struct mleg *l, mleg_audio_h *h, void *arg);
 void mleg_stats(const struct mleg *l, struct media_stats *st);
 
 /* Plays 8 kHz mono samples to the far end (copied; loop = hold music). While

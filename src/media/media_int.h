@@ -108,6 +108,8 @@ struct mleg {
 	bool rx_end_valid;
 	mleg_dtmf_h *dtmf_h;
 	void *dtmf_arg;
+	mleg_audio_h *audio_h; /* a listener of received audio (the bot) */
+	void *audio_arg;
 	struct media_stats st;
 };
 

@@ -2,7 +2,7 @@
 // that register with digest auth and auto-answer.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Server, tempDir, writeConfig } from './lib/server.mjs';
@@ -319,20 +319,24 @@ test('no capacity: a call beyond max_calls gets 503 Over capacity, the others go
   }
 });
 
-test('a hold-music file at the wrong rate stops the start with a clear error', async () => {
+test('hold music and greeting files at other rates are resampled to 8 kHz; a bad file stops the start', async () => {
   const dir = tempDir('sb-cfg-');
-  const wav = join(dir, 'hold16k.wav');
-  execFileSync('sox', ['-n', '-r', '16000', '-c', '1', '-b', '16', wav, 'synth', '1', 'sine', '440']);
-  const cfg = writeConfig(dir, `media:\n  hold_music: ${wav}\n`);
-  const bad = new Server({ args: ['--config', cfg] });
-  await assert.rejects(bad.start(), /16000 Hz; prompts must be 8000 Hz \(convert: sox/);
-  const { code } = await bad.exited;
+  const bad = join(dir, 'not-audio.wav');
+  writeFileSync(bad, 'this is not a WAV file');
+  const cfg = writeConfig(dir, `media:\n  hold_music: ${bad}\n`);
+  const srv = new Server({ args: ['--config', cfg] });
+  await assert.rejects(srv.start(), /not-audio\.wav/);
+  const { code } = await srv.exited;
   assert.equal(code, 1);
-  // The same tune at 8 kHz is accepted, as is a greeting prompt.
-  const ok8 = join(dir, 'hold8k.wav');
-  execFileSync('sox', ['-n', '-r', '8000', '-c', '1', '-b', '16', ok8, 'synth', '1', 'sine', '440']);
-  const cfg2 = writeConfig(dir, `media:\n  hold_music: ${ok8}\ncalls:\n  greeting: ${ok8}\n`);
+  // 44.1 kHz stereo music and a 16 kHz greeting are accepted, resampled once.
+  const music = join(dir, 'hold44k.wav');
+  execFileSync('sox', ['-n', '-r', '44100', '-c', '2', '-b', '16', music, 'synth', '1', 'sine', '440']);
+  const greet = join(dir, 'greet16k.wav');
+  execFileSync('sox', ['-n', '-r', '16000', '-c', '1', '-b', '16', greet, 'synth', '0.5', 'sine', '440']);
+  const cfg2 = writeConfig(dir, `media:\n  hold_music: ${music}\ncalls:\n  greeting: ${greet}\n`);
   const good = await new Server({ args: ['--config', cfg2] }).start();
+  assert.match(good.log, /hold44k\.wav resampled from 44100 Hz to 8000 Hz \(1\.0 s\)/);
+  assert.match(good.log, /greet16k\.wav resampled from 16000 Hz to 8000 Hz \(0\.5 s\)/);
   await good.stop();
 });
 

@@ -280,9 +280,9 @@ static void wav_write(const char *path, int rate, int channels, int frames)
 	free(buf);
 }
 
-static void wav_load_mixes_down_8khz_and_refuses_other_rates(void **state)
+static void wav_load_mixes_down_and_resamples_to_8khz(void **state)
 {
-	char dir[] = "/tmp/sb-wav-XXXXXX", a[64], b[64], err[700];
+	char dir[] = "/tmp/sb-wav-XXXXXX", a[64], b[64], c[64], d[64], err[700];
 	int16_t *pcm = NULL;
 	size_t n = 0;
 
@@ -290,20 +290,34 @@ static void wav_load_mixes_down_8khz_and_refuses_other_rates(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(a, sizeof(a), "%s/stereo8k.wav", dir);
 	snprintf(b, sizeof(b), "%s/mono16k.wav", dir);
+	snprintf(c, sizeof(c), "%s/stereo44k.wav", dir);
+	snprintf(d, sizeof(d), "%s/mono2k.wav", dir);
 	wav_write(a, 8000, 2, 4000);
-	wav_write(b, 16000, 1, 100);
+	wav_write(b, 16000, 1, 16000);
+	wav_write(c, 44100, 2, 22050);
+	wav_write(d, 2000, 1, 100);
 	assert_int_equal(media_wav_load(a, &pcm, &n, err, sizeof(err)), 0);
 	assert_int_equal(n, 4000);
 	assert_int_equal(pcm[0], 2000); /* (1000 + 3000) / 2 */
 	assert_int_equal(pcm[3999], 2000);
 	free(pcm);
-	assert_int_equal(media_wav_load(b, &pcm, &n, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "16000 Hz"));
-	assert_non_null(strstr(err, "sox"));
+	/* 1 s at 16 kHz and 0.5 s at 44.1 kHz stereo: the same length at 8 kHz */
+	assert_int_equal(media_wav_load(b, &pcm, &n, err, sizeof(err)), 0);
+	assert_true(n >= 7900 && n <= 8000);
+	assert_true(pcm[n / 2] >= 990 && pcm[n / 2] <= 1010);
+	free(pcm);
+	assert_int_equal(media_wav_load(c, &pcm, &n, err, sizeof(err)), 0);
+	assert_true(n >= 3950 && n <= 4000);
+	assert_true(pcm[n / 2] >= 1980 && pcm[n / 2] <= 2020);
+	free(pcm);
+	assert_int_equal(media_wav_load(d, &pcm, &n, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "2000 Hz; prompts may be 4000 to 192000 Hz"));
 	assert_int_equal(media_wav_load("/nonexistent/x.wav", &pcm, &n, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "/nonexistent/x.wav"));
 	unlink(a);
 	unlink(b);
+	unlink(c);
+	unlink(d);
 	rmdir(dir);
 }
 
@@ -324,7 +338,7 @@ int main(void)
 					  teardown),
 		cmocka_unit_test_teardown(hold_music_is_an_8s_loop_at_minus_18_dbfs, teardown),
 		cmocka_unit_test_teardown(beep_is_200ms_of_1khz, teardown),
-		cmocka_unit_test(wav_load_mixes_down_8khz_and_refuses_other_rates),
+		cmocka_unit_test(wav_load_mixes_down_and_resamples_to_8khz),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
