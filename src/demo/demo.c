@@ -156,6 +156,33 @@ static int numbers_write(struct store *st, const char *realm)
 	return store_apply_now(st, ops, 5);
 }
 
+/* Amy's cases: the bot reads the open one back to her (docs/FLOWS.md). */
+static int cases_write(struct store *st)
+{
+	static const struct {
+		const char *number, *customer, *what, *state;
+		int days_ago;
+	} cases[] = {
+		{"CS0001001", "amy", "Invoice shows the wrong address", "Closed", 30},
+		{"CS0001002", "amy", "Router keeps dropping the connection", "In Progress", 2},
+	};
+	struct store_op ops[2];
+	int64_t now = time_now_ms();
+
+	for (size_t i = 0; i < 2; i++) {
+		struct st_case *c = &ops[i].u.kase;
+		memset(&ops[i], 0, sizeof(ops[i]));
+		ops[i].kind = STORE_OP_CASE_SET;
+		str_copy(c->number, cases[i].number, sizeof(c->number));
+		c->contact_user_id = user_id_of(cases[i].customer);
+		str_copy(c->short_description, cases[i].what, sizeof(c->short_description));
+		str_copy(c->state, cases[i].state, sizeof(c->state));
+		c->opened_at = now - (int64_t)cases[i].days_ago * 86400000;
+		c->updated_at = c->opened_at + (i == 1 ? 3600000 : 86400000);
+	}
+	return store_apply_now(st, ops, 2);
+}
+
 int demo_seed_site(struct store *st, const struct st_snapshot *snap, const char *realm,
 		   bool *created)
 {
@@ -172,6 +199,8 @@ int demo_seed_site(struct store *st, const struct st_snapshot *snap, const char 
 		err = queues_write(st);
 	if (!err)
 		err = numbers_write(st, realm);
+	if (!err)
+		err = cases_write(st);
 	if (!err) {
 		*created = true;
 		log_info("created the demo site: %zu users, %zu queues",
@@ -226,14 +255,46 @@ void demo_print_welcome(const struct config *cfg)
 }
 
 static const char demo_flow[] =
-	"# The demo's call flow (docs/FLOWS.md), run by number 5002.\n"
+	"# The demo's call flow (docs/FLOWS.md), run by number 5002: a greeting\n"
+	"# by name when the number is known, a bot that answers \"what is the\n"
+	"# status of my case\" by itself, and a keypad menu to fall back on.\n"
 	"name: main\n"
 	"start: greet\n"
 	"blocks:\n"
 	"  greet:\n"
 	"    kind: play\n"
 	"    text: Hello {caller.first_name|there}, thank you for calling Switchboard.\n"
-	"    next: menu\n"
+	"    next: ask\n"
+	"  ask:\n"
+	"    kind: bot\n"
+	"    text: In a few words, how can I help you? For support, press 1. For billing, "
+	"press 2.\n"
+	"    timeout: 6\n"
+	"    retries: 1\n"
+	"    threshold: 50\n"
+	"    intents:\n"
+	"      status:\n"
+	"        phrases: [what is the status of my case, check my case status, where is my "
+	"case, is my case fixed]\n"
+	"        answer: Your case {case.number}, {case.short_description}, is {case.state}. "
+	"Goodbye.\n"
+	"        deflect: true\n"
+	"        requires: case.number   # no case found: an agent takes it\n"
+	"        goto: support\n"
+	"      agent:\n"
+	"        phrases: [talk to an agent, speak to a person, i want an agent, "
+	"representative, help me please]\n"
+	"        goto: support\n"
+	"      support:\n"
+	"        phrases: [technical support, my router is broken, i need support]\n"
+	"        dtmf: \"1\"\n"
+	"        goto: support\n"
+	"      billing:\n"
+	"        phrases: [billing, i have a question about my bill, pay my bill]\n"
+	"        dtmf: \"2\"\n"
+	"        goto: billing\n"
+	"    no_match: menu\n"
+	"    no_input: menu\n"
 	"  menu:\n"
 	"    kind: menu\n"
 	"    text: For support, press 1. For billing, press 2.\n"

@@ -60,6 +60,11 @@ static bool phone_same(const char *a, const char *b)
 	return la - lb <= 3 && lb >= 7 ? !strcmp(a + (la - lb), b) : !strcmp(a, b);
 }
 
+struct store *routing_store(struct routing *r)
+{
+	return r->store;
+}
+
 struct user *routing_user_by_phone(struct routing *r, const char *number)
 {
 	char want[32], have[32];

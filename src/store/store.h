@@ -117,6 +117,16 @@ struct st_trunk {
 	char sip_ha1[33];  /* MD5(username:realm:password) */
 };
 
+/* A case (number CS…): what the bot reads back to its customer. */
+struct st_case {
+	int64_t id;
+	char number[ST_NUMBER];
+	int64_t contact_user_id;
+	char short_description[ST_TEXT];
+	char state[24]; /* New, In Progress, On Hold, Resolved, Closed */
+	int64_t opened_at, updated_at;
+};
+
 struct st_flag {
 	char name[ST_NAME];
 	char value[ST_TEXT];
@@ -170,6 +180,7 @@ enum store_op_kind {
 	STORE_OP_TRUNK_SET,
 	STORE_OP_NUMBER_DELETE, /* by did */
 	STORE_OP_TRUNK_DELETE,	/* by name */
+	STORE_OP_CASE_SET,	/* by number */
 };
 
 struct store_op {
@@ -187,6 +198,7 @@ struct store_op {
 		struct st_flag flag;
 		struct st_number number;
 		struct st_trunk trunk;
+		struct st_case kase;
 	} u;
 };
 
@@ -229,6 +241,9 @@ struct store_backend {
 	int (*ix_list)(void *be, const struct store_ix_filter *f, struct store_ix_page *page);
 	int (*ix_get)(void *be, const char *number, struct store_ix_detail *d);
 	int (*count_interactions)(void *be, int64_t *n);
+	/* The customer's case to talk about: the latest updated one that is not
+	 * Closed, else the latest; *found false when there is none. */
+	int (*case_latest)(void *be, int64_t contact_user_id, struct st_case *c, bool *found);
 };
 extern const struct store_backend store_backend_sqlite;
 
@@ -258,5 +273,8 @@ typedef void(store_ix_get_h)(int err, struct store_ix_detail *d, void *arg);
 /* Runs on the pool; the callback owns nothing: page/d are freed after it returns. */
 int store_ix_list(struct store *st, const struct store_ix_filter *f, store_ix_list_h *h, void *arg);
 int store_ix_get(struct store *st, const char *number, store_ix_get_h *h, void *arg);
+/* c is NULL when the customer has no case. */
+typedef void(store_case_h)(int err, const struct st_case *c, void *arg);
+int store_case_latest(struct store *st, int64_t contact_user_id, store_case_h *h, void *arg);
 
 #endif

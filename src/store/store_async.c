@@ -204,6 +204,10 @@ struct read_req {
 	struct store_ix_detail detail;
 	store_ix_list_h *list_h;
 	store_ix_get_h *get_h;
+	store_case_h *case_h;
+	int64_t customer;
+	struct st_case kase;
+	bool found;
 	void *arg;
 	int err;
 };
@@ -214,6 +218,8 @@ static void read_work(uv_work_t *req)
 
 	if (r->list_h)
 		r->err = r->st->be->ix_list(r->st->bectx, &r->filter, &r->page);
+	else if (r->case_h)
+		r->err = r->st->be->case_latest(r->st->bectx, r->customer, &r->kase, &r->found);
 	else
 		r->err = r->st->be->ix_get(r->st->bectx, r->number, &r->detail);
 }
@@ -225,6 +231,8 @@ static void read_after(uv_work_t *req, int status)
 
 	if (r->list_h)
 		r->list_h(err, &r->page, r->arg);
+	else if (r->case_h)
+		r->case_h(err, !err && r->found ? &r->kase : NULL, r->arg);
 	else
 		r->get_h(err, &r->detail, r->arg);
 	free(r->page.rows);
@@ -261,5 +269,15 @@ int store_ix_get(struct store *st, const char *number, store_ix_get_h *h, void *
 		return -ENOMEM;
 	r->st = st, r->get_h = h, r->arg = arg;
 	str_copy(r->number, number, sizeof(r->number));
+	return read_submit(r);
+}
+
+int store_case_latest(struct store *st, int64_t contact_user_id, store_case_h *h, void *arg)
+{
+	struct read_req *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	r->st = st, r->case_h = h, r->arg = arg, r->customer = contact_user_id;
 	return read_submit(r);
 }

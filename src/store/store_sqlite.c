@@ -28,7 +28,7 @@ struct migration {
 #include "migrations.h"
 
 #define MAX_READERS 64
-#define N_OPS	    (STORE_OP_TRUNK_DELETE + 1)
+#define N_OPS	    (STORE_OP_CASE_SET + 1)
 
 struct sqlite_be {
 	sqlite3 *writer;
@@ -88,6 +88,10 @@ static const char *op_sql[N_OPS][2] = {
 				"address=?2,username=?3,sip_ha1=?4"},
 	[STORE_OP_NUMBER_DELETE] = {"DELETE FROM numbers WHERE did=?1"},
 	[STORE_OP_TRUNK_DELETE] = {"DELETE FROM trunks WHERE name=?1"},
+	[STORE_OP_CASE_SET] = {"INSERT INTO cases(number,contact_user_id,short_description,state,"
+			       "opened_at,updated_at) VALUES(?1,NULLIF(?2,0),?3,?4,?5,?6) "
+			       "ON CONFLICT(number) DO UPDATE SET contact_user_id=NULLIF(?2,0),"
+			       "short_description=?3,state=?4,updated_at=?6"},
 };
 
 /* ---- connections and migrations ---- */
@@ -542,6 +546,14 @@ static void bind_op(sqlite3_stmt *st, const struct store_op *op)
 		break;
 	case STORE_OP_NUMBER_DELETE: bind_text(st, 1, op->u.number.did); break;
 	case STORE_OP_TRUNK_DELETE: bind_text(st, 1, op->u.trunk.name); break;
+	case STORE_OP_CASE_SET:
+		bind_text(st, 1, op->u.kase.number);
+		sqlite3_bind_int64(st, 2, op->u.kase.contact_user_id);
+		bind_text(st, 3, op->u.kase.short_description);
+		bind_text(st, 4, op->u.kase.state);
+		sqlite3_bind_int64(st, 5, op->u.kase.opened_at);
+		sqlite3_bind_int64(st, 6, op->u.kase.updated_at);
+		break;
 	}
 }
 
@@ -701,6 +713,39 @@ static int be_count(void *p, int64_t *n)
 	return 0;
 }
 
+static int be_case_latest(void *p, int64_t customer, struct st_case *c, bool *found)
+{
+	struct sqlite_be *be = p;
+	int slot, rc;
+	sqlite3 *db = reader_get(be, &slot);
+	sqlite3_stmt *st;
+
+	*found = false;
+	rc = sqlite3_prepare_v2(
+		db,
+		"SELECT id,number,contact_user_id,short_description,state,opened_at,"
+		"updated_at FROM cases WHERE contact_user_id=?1 "
+		"ORDER BY state='Closed', updated_at DESC, id DESC LIMIT 1",
+		-1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, customer);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			*found = true;
+			c->id = sqlite3_column_int64(st, 0);
+			col_text(st, 1, c->number, sizeof(c->number));
+			c->contact_user_id = sqlite3_column_int64(st, 2);
+			col_text(st, 3, c->short_description, sizeof(c->short_description));
+			col_text(st, 4, c->state, sizeof(c->state));
+			c->opened_at = sqlite3_column_int64(st, 5);
+			c->updated_at = sqlite3_column_int64(st, 6);
+		}
+		sqlite3_finalize(st);
+	}
+	reader_put(be, slot);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : CC_ESTORE;
+}
+
 const struct store_backend store_backend_sqlite = {
 	.version = STORE_BACKEND_VERSION,
 	.name = "sqlite",
@@ -711,4 +756,5 @@ const struct store_backend store_backend_sqlite = {
 	.ix_list = be_ix_list,
 	.ix_get = be_ix_get,
 	.count_interactions = be_count,
+	.case_latest = be_case_latest,
 };
