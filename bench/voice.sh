@@ -14,6 +14,11 @@
 #   bash bench/voice.sh flows [calls=300] [hold_s=30] [rate=50]
 #       callers inside a call flow (a spoken prompt and a menu, looping) for
 #       hold_s: server CPU and memory, media clock health, prompt renders.
+#   bash bench/voice.sh bot [calls=300] [hold_s=30] [rate=50]
+#       callers inside a flow's bot block, each speaking (looped speech), so
+#       the bot listens to all of them at once and recognises every
+#       utterance on the worker pool: recognitions, refusals when the pool is
+#       full, the time from the end of speech to the result, CPU and memory.
 #   bash bench/voice.sh overload [rate=1000] [seconds=10] [max_calls=300]
 #       more calls than max_calls: the excess must get 503, the rest must
 #       complete, and the API must stay responsive.
@@ -251,6 +256,33 @@ overload() {
 
 # Callers inside a call flow: a long spoken prompt (rendered once, then from
 # the cache), then a menu that waits for keys, over and over until they hang up.
+# Starts the server, then `calls` sipp callers (looped speech) into number
+# $1 at $4 calls/s for $3 s each; measures while all are in. Sets IDLE_RSS,
+# RSS (KiB) and CPU_PCT (of one core, over 10 s); returns after sipp and the
+# server have stopped.
+flow_callers() {
+	local did=$1 calls=$2 hold=$3 rate=$4
+	start
+	IDLE_RSS=$(rss_kb)
+	cp bench/sipp/caller_load.xml "$W/"
+	local ramp=$(((calls + rate - 1) / rate))
+	(cd "$W" && exec timeout $((hold + ramp + 90)) nice -n 19 sipp "127.0.0.1:$SIP" -sf caller_load.xml \
+		-s "$did" -m "$calls" -r "$rate" -l "$calls" -d $((hold * 1000)) -i 127.0.0.1 -p 15280 \
+		-mi 127.0.0.1 -mp 30000 -t u1 -nostdin -trace_screen -screen_file "$W/uac_screen.log" \
+		>/dev/null 2>&1) &
+	local uac=$! t0 t1
+	PIDS+=("$uac")
+	sleep $((ramp + 5))
+	RSS=$(rss_kb)
+	t0=$(cpu_ticks)
+	sleep 10
+	t1=$(cpu_ticks)
+	CPU_PCT=$(awk -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", (b - a) / hz / 10 * 100}')
+	wait "$uac" || true
+	sleep 2
+	stop
+}
+
 flows() {
 	local calls=${1:-300} hold=${2:-30} rate=${3:-50}
 	config $((calls + 100)) 0
@@ -274,45 +306,65 @@ blocks:
 YAML
 	sqlite3 "$W/data/switchboard.db" "INSERT INTO numbers(did, queue_id, flow) VALUES ('7002', 100, 'bench')"
 	speech
-	start
-	local idle_rss
-	idle_rss=$(rss_kb)
-	cp bench/sipp/caller_load.xml "$W/"
-	local ramp=$(((calls + rate - 1) / rate))
-	(cd "$W" && exec timeout $((hold + ramp + 90)) nice -n 19 sipp "127.0.0.1:$SIP" -sf caller_load.xml \
-		-s 7002 -m "$calls" -r "$rate" -l "$calls" -d $((hold * 1000)) -i 127.0.0.1 -p 15280 \
-		-mi 127.0.0.1 -mp 30000 -t u1 -nostdin -trace_screen -screen_file "$W/uac_screen.log" \
-		>/dev/null 2>&1) &
-	local uac=$!
-	PIDS+=("$uac")
-	sleep $((ramp + 5))
-	local rss t0 t1 cpu_pct in_flow
-	rss=$(rss_kb)
-	t0=$(cpu_ticks)
-	sleep 10
-	t1=$(cpu_ticks)
-	cpu_pct=$(awk -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", (b - a) / hz / 10 * 100}')
+	flow_callers 7002 "$calls" "$hold" "$rate"
+	local in_flow
 	in_flow=$(grep -c 'flow=bench' "$OUT/voice-$MODE-server.log" || true)
-	echo "$in_flow callers answered into the flow; RSS $rss KiB; server CPU $cpu_pct% of one core over 10 s"
-	wait "$uac" || true
-	sleep 2
-	stop
+	echo "$in_flow callers answered into the flow; RSS $RSS KiB; server CPU $CPU_PCT% of one core over 10 s"
 	cp "$W/uac_screen.log" "$OUT/voice-flows-uac.log" 2>/dev/null || true
 	echo "sipp callers: $(grep -E 'Successful call|Failed call' "$W/uac_screen.log" | tr -s ' ' | tr '\n' ' ')"
 	echo "media $(grep -o 'action=totals.*' "$OUT/voice-$MODE-server.log" | tail -1 || true)"
 	echo "prompts rendered: $(grep -c 'action=render' "$OUT/voice-$MODE-server.log" || true) failures; media clock late: $(grep -c 'clock late' "$OUT/voice-$MODE-server.log" || true) times"
 	echo "flow closes (hung up in the flow): $(sqlite3 "$W/data/switchboard.db" "SELECT state, count(*) FROM interactions GROUP BY state" | tr '\n' ' ')"
-	echo "memory per caller: $(((rss - idle_rss) / calls)) KiB (RSS $idle_rss -> $rss KiB)"
+	echo "memory per caller: $(((RSS - IDLE_RSS) / calls)) KiB (RSS $IDLE_RSS -> $RSS KiB)"
+	echo "machine: $(machine)"
+}
+
+bot() {
+	local calls=${1:-300} hold=${2:-30} rate=${3:-50}
+	config $((calls + 100)) 0
+	seed 1
+	mkdir -p "$W/data/flows"
+	cat >"$W/data/flows/bot.yaml" <<'YAML'
+start: ask
+blocks:
+  ask:
+    kind: bot
+    text: How can I help?
+    timeout: 8
+    retries: 0
+    intents:
+      invoice:
+        phrases: [i am calling about my last invoice, my invoice is wrong]
+        goto: ask
+      agent:
+        phrases: [talk to an agent, speak to a person]
+        goto: ask
+    no_match: ask
+    no_input: ask
+YAML
+	sqlite3 "$W/data/switchboard.db" "INSERT INTO numbers(did, queue_id, flow) VALUES ('7003', 100, 'bot')"
+	espeak-ng -w "$W/s.wav" "I am calling about my last invoice." 2>/dev/null
+	sox "$W/s.wav" -r 8000 -c 1 -e u-law -t raw "$W/speech.ulaw" pad 0 2
+	flow_callers 7003 "$calls" "$hold" "$rate"
+	echo "RSS $RSS KiB; server CPU $CPU_PCT% of one core over 10 s with $calls callers in the bot"
+	local log="$OUT/voice-$MODE-server.log"
+	echo "sipp callers: $(grep -E 'Successful call|Failed call' "$W/uac_screen.log" | tr -s ' ' | tr '\n' ' ')"
+	echo "recognitions: $(grep -c 'action=recognised' "$log" || true) ($(grep -c 'action=recognised intent=invoice' "$log" || true) as 'invoice'); refused (pool full): $(grep -c 'speech not recognised' "$log" || true)"
+	grep -o 'after_speech_ms=[0-9]*' "$log" | cut -d= -f2 | sort -n | awk '{a[NR]=$1} END {if (NR) printf "end of speech -> result: p50 %d ms, p90 %d ms, p99 %d ms, max %d ms (n=%d)\n", a[int(NR*0.5)+1>NR?NR:int(NR*0.5)+1], a[int(NR*0.9)+1>NR?NR:int(NR*0.9)+1], a[int(NR*0.99)+1>NR?NR:int(NR*0.99)+1], a[NR], NR}'
+	grep -o 'decode_ms=[0-9]*' "$log" | cut -d= -f2 | sort -n | awk '{a[NR]=$1; s+=$1} END {if (NR) printf "decode on the pool: mean %.0f ms, max %d ms\n", s/NR, a[NR]}'
+	echo "media clock late: $(grep -c 'clock late' "$log" || true) times"
+	echo "memory per caller: $(((RSS - IDLE_RSS) / calls)) KiB (RSS $IDLE_RSS -> $RSS KiB)"
 	echo "machine: $(machine)"
 }
 
 case "$MODE" in
 bridged) bridged "$@" ;;
+bot) bot "$@" ;;
 cps) cps "$@" ;;
 overload) overload "$@" ;;
 flows) flows "$@" ;;
 *)
-	echo "usage: bash bench/voice.sh bridged|cps|overload|flows [args]" >&2
+	echo "usage: bash bench/voice.sh bridged|cps|overload|flows|bot [args]" >&2
 	exit 2
 	;;
 esac

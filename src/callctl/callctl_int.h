@@ -3,6 +3,7 @@
 #define SB_CALLCTL_INT_H
 
 #include "callctl/callctl.h"
+#include "asr/asr.h"
 #include "flow/flow.h"
 #include "media/media.h"
 #include "sip/sip.h"
@@ -45,7 +46,9 @@ struct call {
 	/* in a call flow */
 	struct flow_call *fc;
 	uv_timer_t *prompt_timer, *flow_timer;
-	unsigned prompt_seq; /* which prompt is current (a late TTS result is dropped) */
+	unsigned prompt_seq;	/* which prompt is current (a late TTS result is dropped) */
+	struct bot_listen *bot; /* while a bot block listens (botctl.c) */
+	unsigned listen_seq;	/* which listen is current (a late result is dropped) */
 	char caller_number[64];
 	UT_hash_handle hh; /* by ix_id */
 };
@@ -100,6 +103,7 @@ struct callctl {
 	struct flow_entry *flows;
 	struct prompt_file *prompts;
 	struct tts *tts;
+	struct asr *asr; /* when a flow has a bot with phrases */
 };
 
 /* callctl.c, for flowctl.c */
@@ -114,6 +118,13 @@ int flows_load(struct callctl *cc);
 void flows_free(struct callctl *cc);
 int call_flow_start(struct callctl *cc, struct call *c, const struct flow *f);
 void call_flow_free(struct call *c);
+
+/* botctl.c: the bot's listening and the caller's case */
+int bot_grammars_attach(struct callctl *cc, struct flow *f);
+void bot_listen(struct call *c, const struct flow_block *b);
+void bot_stop(struct call *c);
+void bot_case_lookup(struct callctl *cc, struct call *c, int64_t user_id);
+void bot_free(struct callctl *cc);
 
 /* registrar.c */
 void registrar_on_register(struct callctl *cc, const struct sip_event *ev);

@@ -11,8 +11,8 @@
  * - Text prompts render on the pool (tts.c); a result that arrives after
  *   the flow moved on (prompt_seq changed) or after the call ended is
  *   dropped. Callbacks carry the interaction id, never the call pointer.
- * - Speech recognition is not wired yet: a bot block listens to DTMF
- *   shortcuts only and otherwise takes its no-input branch (docs/FLOWS.md).
+ * - A bot block listens through botctl.c (speech recognition on the pool)
+ *   as well as to its keypad shortcuts.
  * - Transfer is not available yet: the call is hung up, with a log line.
  */
 #define LOG_MODULE "callctl"
@@ -118,6 +118,7 @@ static void op_play(void *arg, const char *text, const char *file)
 	struct tts_req *r;
 
 	c->prompt_seq++;
+	bot_stop(c);
 	if (file) {
 		const struct prompt_file *p = prompt_file(c->cc, file);
 		if (p)
@@ -166,11 +167,7 @@ static void op_timer(void *arg, int ms)
 
 static void op_listen(void *arg, const struct flow_block *b)
 {
-	struct call *c = arg;
-
-	log_debug("call=%s block=%s action=listen (keypad shortcuts only: speech is not "
-		  "recognised yet)",
-		  c->ix_number, b->name);
+	bot_listen(arg, b);
 }
 
 static void op_end(void *arg, enum flow_end how, const struct flow_block *b)
@@ -180,6 +177,7 @@ static void op_end(void *arg, enum flow_end how, const struct flow_block *b)
 
 	ctimer_stop(&c->prompt_timer);
 	ctimer_stop(&c->flow_timer);
+	bot_stop(c);
 	switch (how) {
 	case FLOW_END_QUEUE:
 		qid = routing_queue_id(c->cc->r, b->queue);
@@ -259,6 +257,7 @@ static void caller_identify(struct callctl *cc, struct call *c)
 		 c->caller_number, rec->name, rec->user_name);
 	routing_ix_note(cc->r, c->ix_id, "caller", text);
 	log_info("call=%s action=caller identified user=%s", c->ix_number, rec->user_name);
+	bot_case_lookup(cc, c, rec->id);
 }
 
 int call_flow_start(struct callctl *cc, struct call *c, const struct flow *f)
@@ -276,6 +275,7 @@ int call_flow_start(struct callctl *cc, struct call *c, const struct flow *f)
 
 void call_flow_free(struct call *c)
 {
+	bot_stop(c);
 	ctimer_stop(&c->prompt_timer);
 	ctimer_stop(&c->flow_timer);
 	if (c->caller.m)
@@ -324,6 +324,8 @@ int flows_load(struct callctl *cc)
 			log_error("%s", msg);
 		else
 			err = flow_check_queues(cc, e->f);
+		if (!err)
+			err = bot_grammars_attach(cc, e->f);
 		if (err) {
 			flow_free(e->f);
 			free(e);
@@ -372,4 +374,5 @@ void flows_free(struct callctl *cc)
 	}
 	tts_free(cc->tts);
 	cc->tts = NULL;
+	bot_free(cc); /* after the flows: their grammars are gone */
 }

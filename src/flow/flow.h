@@ -49,7 +49,10 @@ struct flow_intent {
 	char dtmf[8]; /* a keypad shortcut, "" = none */
 	char *answer; /* spoken when matched, or NULL */
 	bool deflect; /* answer and end the call (Closed Complete) */
-	int target;   /* block index when not deflected, -1 = none */
+	/* deflect only when this attribute is set (e.g. case.number, found by
+	 * a lookup); otherwise goto target. "" = always deflect */
+	char requires[FLOW_NAME];
+	int target; /* block index when not deflected, -1 = none */
 };
 
 /* One opening range of a weekday (0 = Monday), minutes since midnight. */
@@ -98,6 +101,9 @@ struct flow_block {
 	char *hold_music;
 	/* transfer */
 	char number[32];
+	/* bot: the recogniser's compiled grammar, attached by call control when
+	 * the flow is loaded (refcounted; flow_free drops it), NULL = none */
+	void *grammar;
 };
 
 struct flow {
@@ -168,6 +174,13 @@ void flow_call_timeout(struct flow_call *c);
 /* The recogniser's result for a bot block: an intent name (NULL = nothing
  * understood) and its confidence 0..1. */
 void flow_call_intent(struct flow_call *c, const char *intent, double confidence);
+/* The caller has started speaking to a bot block: the no-input timer stops
+ * while the recogniser works (its result comes through flow_call_intent). */
+void flow_call_speech(struct flow_call *c);
+/* The block the call is in. */
+const struct flow_block *flow_call_block(const struct flow_call *c);
+/* Is a bot block listening for speech now? */
+bool flow_call_listening(const struct flow_call *c);
 bool flow_call_ended(const struct flow_call *c);
 int flow_call_steps(const struct flow_call *c);
 /* "{name}" references replaced by attribute values ("" when unset);

@@ -136,6 +136,30 @@ static int map_keys(struct ld *l, const yaml_node_t *n, const char *const *allow
 	return 0;
 }
 
+static bool name_ok(const char *s);
+
+/* An attribute as prompts refer to it: a name, or dotted names
+ * (caller.first_name, case.number). */
+static bool attr_ref_ok(const char *s)
+{
+	char part[FLOW_NAME];
+	size_t n;
+
+	while (*s) {
+		n = strcspn(s, ".");
+		if (n == 0 || n >= sizeof(part))
+			return false;
+		memcpy(part, s, n);
+		part[n] = '\0';
+		if (!name_ok(part))
+			return false;
+		s += n;
+		if (*s == '.' && !*++s)
+			return false;
+	}
+	return true;
+}
+
 static bool name_ok(const char *s)
 {
 	size_t n = strlen(s);
@@ -290,7 +314,8 @@ static const char *const queue_keys[] = {"kind",     "queue",	       "priority",
 					 "overflow", "empty",	       NULL};
 static const char *const transfer_keys[] = {"kind", "number", "failed", NULL};
 static const char *const disconnect_keys[] = {"kind", NULL};
-static const char *const intent_keys[] = {"phrases", "dtmf", "answer", "deflect", "goto", NULL};
+static const char *const intent_keys[] = {"phrases", "dtmf",	 "answer", "deflect",
+					  "goto",    "requires", NULL};
 
 static const struct {
 	const char *name;
@@ -443,12 +468,24 @@ static int read_intent(struct ld *l, yaml_node_t *kn, yaml_node_t *v, struct flo
 		rc = get_bool(l, v, "deflect", &it->deflect);
 	if (!rc && it->deflect && !it->answer)
 		rc = fail(l, v, "intent '%s' deflects, so it needs an 'answer' to give", name);
-	if (!rc && it->deflect && map_get(l, v, "goto"))
+	if (!rc)
+		rc = get_str(l, v, "requires", it->requires, sizeof(it->requires), false);
+	if (!rc && it->requires[0] && !attr_ref_ok(it->requires))
+		rc = fail(l, map_get(l, v, "requires"),
+			  "intent '%s': 'requires' must be an attribute name (a-z, 0-9, '_', "
+			  "'-', '.')",
+			  name);
+	if (!rc && it->requires[0] && !it->deflect)
+		rc = fail(l, map_get(l, v, "requires"),
+			  "intent '%s': 'requires' names what a deflection needs, so it "
+			  "needs 'deflect: true'",
+			  name);
+	if (!rc && it->deflect && !it->requires[0] && map_get(l, v, "goto"))
 		rc = fail(l, map_get(l, v, "goto"),
 			  "intent '%s' deflects (ends the call), so it "
-			  "cannot also 'goto'",
+			  "cannot also 'goto' (unless it 'requires' an attribute)",
 			  name);
-	if (!rc && !it->deflect)
+	if (!rc && (!it->deflect || it->requires[0]))
 		rc = get_branch(l, v, "goto", &it->target, bi, true);
 	return rc;
 }
@@ -977,6 +1014,7 @@ static void block_free(struct flow_block *b)
 		free(b->intents[i].answer);
 	}
 	free(b->intents);
+	mem_deref(b->grammar);
 	free(b->ranges);
 	free(b->holidays);
 	for (size_t i = 0; i < b->n_attrs; i++)

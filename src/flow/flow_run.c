@@ -296,12 +296,17 @@ static const struct flow_intent *intent_by_dtmf(const struct flow_block *b, cons
 static void intent_take(struct flow_call *c, const struct flow_intent *it)
 {
 	char text[FLOW_EXPANDED_MAX];
+	const char *need = it->requires[0] ? flow_call_get(c, it->requires) : "";
 
 	c->ops->timer(c->arg, 0);
 	if (c->prompt_playing)
 		c->ops->stop(c->arg);
 	c->prompt_playing = false;
 	flow_call_set(c, "intent", it->name);
+	if (it->deflect && it->requires[0] && (!need || !need[0])) {
+		take(c, it->target); /* nothing to answer with: route instead */
+		return;
+	}
 	if (!it->deflect) {
 		take(c, it->target);
 		return;
@@ -412,6 +417,22 @@ struct flow_call *flow_call_new(const struct flow *f, const struct flow_call_ops
 void flow_call_start(struct flow_call *c)
 {
 	enter(c, c->f->start);
+}
+
+void flow_call_speech(struct flow_call *c)
+{
+	if (c->wait == W_SPEECH)
+		c->ops->timer(c->arg, 0);
+}
+
+const struct flow_block *flow_call_block(const struct flow_call *c)
+{
+	return cur(c);
+}
+
+bool flow_call_listening(const struct flow_call *c)
+{
+	return c->wait == W_SPEECH;
 }
 
 bool flow_call_ended(const struct flow_call *c)

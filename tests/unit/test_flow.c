@@ -212,6 +212,19 @@ static const struct {
 	 "'goto' is required: the block to go to"},
 	{HEAD "  a:\n    kind: bot\n    intents:\n      x:\n        phrases: hi\n        goto: a\n",
 	 "intent 'x': 'phrases' must be a list of sentences"},
+	{HEAD "  a:\n    kind: bot\n    intents:\n      x:\n        phrases: [hi]\n        answer: "
+	      "yo\n        deflect: true\n        goto: a\n",
+	 "intent 'x' deflects (ends the call), so it cannot also 'goto' (unless it 'requires' an "
+	 "attribute)"},
+	{HEAD "  a:\n    kind: bot\n    intents:\n      x:\n        phrases: [hi]\n        "
+	      "requires: case.number\n        goto: a\n",
+	 "intent 'x': 'requires' names what a deflection needs, so it needs 'deflect: true'"},
+	{HEAD "  a:\n    kind: bot\n    intents:\n      x:\n        phrases: [hi]\n        answer: "
+	      "yo\n        deflect: true\n        requires: case..number\n        goto: a\n",
+	 "intent 'x': 'requires' must be an attribute name"},
+	{HEAD "  a:\n    kind: bot\n    intents:\n      x:\n        phrases: [hi]\n        answer: "
+	      "yo\n        deflect: true\n        requires: case.number\n",
+	 "'goto' is required: the block to go to"},
 	{HEAD "  a:\n    kind: hours\n    timezone: Mars/Olympus\n    weekly: {daily: "
 	      "\"00:00-24:00\"}\n    open: a\n    closed: a\n",
 	 "'Mars/Olympus' is not a time zone this machine knows"},
@@ -283,7 +296,8 @@ struct h {
 	int ended;
 	enum flow_end how;
 	const struct flow_block *end_block;
-	bool nobody; /* no agent of any queue signed in */
+	bool nobody;  /* no agent of any queue signed in */
+	int timer_ms; /* the timer as last armed, 0 = cancelled */
 };
 
 static void h_log(struct h *h, const char *fmt, const char *a)
@@ -308,6 +322,7 @@ static void h_timer(void *arg, int ms)
 	char b[16];
 
 	snprintf(b, sizeof(b), "%d", ms);
+	((struct h *)arg)->timer_ms = ms;
 	if (ms)
 		h_log(arg, "timer(%s);", b);
 }
@@ -443,6 +458,86 @@ static void no_key_and_wrong_keys_retry_then_branch(void **state)
 	flow_free(f);
 }
 
+static const char bot_flow[] = "name: b\nstart: bot\nblocks:\n"
+			       "  bot:\n"
+			       "    kind: bot\n"
+			       "    text: How can I help?\n"
+			       "    timeout: 4\n"
+			       "    retries: 0\n"
+			       "    intents:\n"
+			       "      status:\n"
+			       "        phrases: [what is the status of my case]\n"
+			       "        answer: Your case {case.number} is {case.state}.\n"
+			       "        deflect: true\n"
+			       "        requires: case.number\n"
+			       "        goto: agents\n"
+			       "    no_input: agents\n"
+			       "  agents: {kind: queue, queue: Support}\n";
+
+static struct flow *load_bot(void)
+{
+	struct flow *f;
+	char err[512];
+
+	assert_int_equal(flow_load_buf(&f, "b.yaml", bot_flow, strlen(bot_flow), err, sizeof(err)),
+			 0);
+	return f;
+}
+
+/* With the case found, the bot answers; without it, the same intent routes. */
+static void a_deflection_that_requires_an_attribute_routes_without_it(void **state)
+{
+	struct flow *f = load_bot();
+	struct h h = {.now = WED_10H_PARIS};
+	struct flow_call *c;
+
+	(void)state;
+	assert_string_equal(B(f, "bot")->intents[0].requires, "case.number");
+	c = flow_call_new(f, &h_ops, &h);
+	flow_call_set(c, "case.number", "CS0001002");
+	flow_call_set(c, "case.state", "In Progress");
+	flow_call_start(c);
+	flow_call_played(c);
+	flow_call_intent(c, "status", 0.9);
+	flow_call_played(c);
+	assert_int_equal(h.how, FLOW_END_DEFLECT);
+	flow_call_free(c);
+	h = (struct h){.now = WED_10H_PARIS};
+	c = flow_call_new(f, &h_ops, &h);
+	flow_call_start(c);
+	flow_call_played(c);
+	flow_call_intent(c, "status", 0.9);
+	assert_int_equal(h.how, FLOW_END_QUEUE);
+	assert_string_equal(h.end_block->name, "agents");
+	flow_call_free(c);
+	flow_free(f);
+}
+
+/* Speech stops the no-input timer; listening is only in the bot's wait. */
+static void speech_stops_the_no_input_timer(void **state)
+{
+	struct flow *f = load_bot();
+	struct h h = {.now = WED_10H_PARIS};
+	struct flow_call *c;
+
+	(void)state;
+	c = flow_call_new(f, &h_ops, &h);
+	flow_call_start(c);
+	assert_false(flow_call_listening(c)); /* the prompt plays */
+	flow_call_played(c);
+	assert_true(flow_call_listening(c));
+	assert_string_equal(flow_call_block(c)->name, "bot");
+	assert_int_equal(h.timer_ms, 4000);
+	flow_call_speech(c);
+	assert_int_equal(h.timer_ms, 0);
+	assert_true(flow_call_listening(c)); /* still waiting for the recogniser */
+	flow_call_intent(c, NULL, 0);	     /* nothing understood, no retries: no_match */
+	assert_int_equal(h.how, FLOW_END_HANGUP);
+	assert_false(flow_call_listening(c));
+	flow_call_free(c);
+	flow_free(f);
+}
+
 static void the_bot_deflects_or_routes_by_intent(void **state)
 {
 	struct flow *f = load();
@@ -571,6 +666,8 @@ int main(void)
 		cmocka_unit_test(closed_hours_take_the_closed_branch),
 		cmocka_unit_test(no_key_and_wrong_keys_retry_then_branch),
 		cmocka_unit_test(the_bot_deflects_or_routes_by_intent),
+		cmocka_unit_test(a_deflection_that_requires_an_attribute_routes_without_it),
+		cmocka_unit_test(speech_stops_the_no_input_timer),
 		cmocka_unit_test(collect_needs_its_minimum_of_digits),
 		cmocka_unit_test(expansion_gives_defaults_for_missing_attributes),
 		cmocka_unit_test(an_unstaffed_queue_takes_the_empty_branch),

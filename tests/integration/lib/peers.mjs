@@ -39,8 +39,9 @@ function sippDir(scenario, vars) {
 // Runs one sipp call; resolves with { code, out } when sipp exits.
 export async function sipp(server, scenario, { service = '5000', caller = '15550199', expect = 200,
   user = '', password = '', expires = 120, pauseMs = 3000, transport = 'u1', timeoutS = 30, extra = [],
-  ip = '127.0.0.1', digit = '1', waitMs = 1000 } = {}) {
-  const dir = sippDir(scenario, { caller, expect, user, expires, digit, wait_ms: waitMs });
+  ip = '127.0.0.1', digit = '1', waitMs = 1000, speech = null } = {}) {
+  const dir = sippDir(scenario, { caller, expect, user, expires, digit, wait_ms: waitMs, pause_ms: pauseMs });
+  if (speech) copyFileSync(speech, join(dir, 'speech.ulaw'));
   const port = await freeUdpPort();
   const mport = await freeUdpPort();
   const args = [`127.0.0.1:${server.sipPort}`, '-sf', scenario, '-s', service, '-m', '1',
@@ -57,6 +58,17 @@ export async function sipp(server, scenario, { service = '5000', caller = '15550
   return { code, out, messages: msgs, dir };
 }
 
+// What a caller says, as sipp's rtp_stream plays it: espeak-ng at 8 kHz,
+// G.711 µ-law, raw, with a second of silence after it.
+export function spokenUlaw(text) {
+  const dir = tempDir('sb-speech-');
+  const raw = join(dir, 'raw.wav');
+  const out = join(dir, 'speech.ulaw');
+  execFileSync('espeak-ng', ['-v', 'en-us', '-w', raw, text]);
+  execFileSync('sox', [raw, '-r', '8000', '-c', '1', '-e', 'u-law', '-t', 'raw', out, 'pad', '0', '1']);
+  return out;
+}
+
 let promptCache = null;
 // A spoken prompt at 8 kHz, padded with silence so baresip does not hang up early.
 export function agentPrompt() {
@@ -71,8 +83,10 @@ export function agentPrompt() {
 }
 
 export class Baresip {
-  constructor(server, user, { password = 'demo-pass', answer = 'auto' } = {}) {
-    Object.assign(this, { server, user, password, answer, log: '' });
+  // audio: the WAV it sends as its microphone; register: false for a caller
+  // that only dials out (through the server's loopback trunk).
+  constructor(server, user, { password = 'demo-pass', answer = 'auto', audio = null, register = true } = {}) {
+    Object.assign(this, { server, user, password, answer, audio, register, log: '' });
   }
 
   async start() {
@@ -83,7 +97,7 @@ export class Baresip {
     writeFileSync(join(this.dir, 'config'), [
       `sip_listen 127.0.0.1:${this.port}`,
       'net_interface 127.0.0.1',
-      `audio_source aufile,${agentPrompt()}`,
+      `audio_source aufile,${this.audio || agentPrompt()}`,
       'audio_player aufile,/dev/null',
       'module_path /usr/lib/baresip/modules',
       'module g711.so', 'module aufile.so', 'module sndfile.so',
@@ -94,7 +108,7 @@ export class Baresip {
       '',
     ].join('\n'));
     writeFileSync(join(this.dir, 'accounts'),
-      `<sip:${this.user}@127.0.0.1>;outbound="sip:127.0.0.1:${this.server.sipPort}";auth_pass=${this.password};answermode=${this.answer};regint=600;audio_codecs=PCMU,PCMA\n`);
+      `<sip:${this.user}@127.0.0.1>;outbound="sip:127.0.0.1:${this.server.sipPort}";auth_pass=${this.password};answermode=${this.answer};regint=${this.register ? 600 : 0};audio_codecs=PCMU,PCMA\n`);
     this.proc = spawn('baresip', ['-f', this.dir], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc.stdout.on('data', (d) => { this.log += d; });
     this.proc.stderr.on('data', (d) => { this.log += d; });
@@ -121,6 +135,12 @@ export class Baresip {
       s.on('error', fail);
       setTimeout(() => { s.destroy(); fail(new Error(`baresip ${command}: no reply`)); }, 3000);
     });
+  }
+
+  // What it received in its calls so far (sndfile's dump-*-dec.wav files).
+  receivedWavs() {
+    const snd = join(this.dir, 'snd');
+    return readdirSync(snd).filter((f) => f.endsWith('-dec.wav')).map((f) => join(snd, f));
   }
 
   async stop() {
