@@ -6,7 +6,7 @@
  * branch target and reports "file:line: block 'name': message".
  *
  * Thread: a loaded flow is immutable; load on the pool or at start-up,
- * read anywhere. The interpreter (not yet written) walks it per call.
+ * read anywhere. The interpreter (flow_call_*) walks it per call.
  */
 #ifndef SB_FLOW_H
 #define SB_FLOW_H
@@ -168,6 +168,14 @@ void flow_call_timeout(struct flow_call *c);
 /* The recogniser's result for a bot block: an intent name (NULL = nothing
  * understood) and its confidence 0..1. */
 void flow_call_intent(struct flow_call *c, const char *intent, double confidence);
+/*
+ * After the flow ended into a queue (FLOW_END_QUEUE), goes on at `block`:
+ * the queue block's overflow branch once the caller waited its max_wait
+ * (call control has taken the caller out of the queue). -1 hangs up. The
+ * step limit still applies. Ignored unless the flow ended into a queue,
+ * or when block is not a block index.
+ */
+void flow_call_resume(struct flow_call *c, int block);
 bool flow_call_ended(const struct flow_call *c);
 int flow_call_steps(const struct flow_call *c);
 /* "{name}" references replaced by attribute values ("" when unset);

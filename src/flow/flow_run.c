@@ -11,6 +11,9 @@
  *   key during the prompt counts (barge-in stops the prompt). No key, or a
  *   wrong one, prompts again `retries` times, then takes no_input/no_match
  *   (or hangs up when the flow gives no branch).
+ * - A queue block ends the flow; when the caller waited the block's
+ *   max_wait, call control resumes the flow at its overflow branch
+ *   (flow_call_resume), which may queue again, play, hang up...
  * - Every block entered counts a step; past FLOW_MAX_STEPS the call ends
  *   with FLOW_END_ERROR, so a flow that loops without input cannot spin.
  * - Hours use the block's time zone through localtime_r with TZ set for
@@ -38,6 +41,7 @@ struct flow_call {
 	void *arg;
 	int cur, steps, tries;
 	enum wait wait;
+	enum flow_end how; /* once W_DONE */
 	bool prompt_playing;
 	char digits[40];
 	size_t n_digits;
@@ -162,6 +166,7 @@ static void finish(struct flow_call *c, enum flow_end how)
 		c->ops->stop(c->arg);
 	c->prompt_playing = false;
 	c->wait = W_DONE;
+	c->how = how;
 	c->ops->end(c->arg, how, cur(c));
 }
 
@@ -412,6 +417,15 @@ struct flow_call *flow_call_new(const struct flow *f, const struct flow_call_ops
 void flow_call_start(struct flow_call *c)
 {
 	enter(c, c->f->start);
+}
+
+void flow_call_resume(struct flow_call *c, int block)
+{
+	if (c->wait != W_DONE || c->how != FLOW_END_QUEUE || block < -1 ||
+	    block >= (int)c->f->n_blocks)
+		return;
+	c->wait = W_NONE;
+	take(c, block);
 }
 
 bool flow_call_ended(const struct flow_call *c)
