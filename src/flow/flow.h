@@ -177,6 +177,8 @@ void flow_call_intent(struct flow_call *c, const char *intent, double confidence
  */
 void flow_call_resume(struct flow_call *c, int block);
 bool flow_call_ended(const struct flow_call *c);
+/* Block i of the call's flow, or NULL when i is not a block index. */
+const struct flow_block *flow_call_block(const struct flow_call *c, int i);
 int flow_call_steps(const struct flow_call *c);
 /* "{name}" references replaced by attribute values ("" when unset);
  * "{name|default}" gives the default when the attribute is unset or empty. */

@@ -428,6 +428,11 @@ void flow_call_resume(struct flow_call *c, int block)
 	take(c, block);
 }
 
+const struct flow_block *flow_call_block(const struct flow_call *c, int i)
+{
+	return i >= 0 && i < (int)c->f->n_blocks ? &c->f->blocks[i] : NULL;
+}
+
 bool flow_call_ended(const struct flow_call *c)
 {
 	return c->wait == W_DONE;

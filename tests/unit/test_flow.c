@@ -585,6 +585,9 @@ static void the_flow_resumes_at_the_overflow_branch(void **state)
 	assert_string_equal(support->name, "support");
 	assert_int_equal(support->max_wait_s, 300);
 	assert_int_equal(support->announce_every_s, 30);
+	assert_ptr_equal(flow_call_block(c, support->overflow), &f->blocks[flow_block_index(f, "billing")]);
+	assert_null(flow_call_block(c, -1));
+	assert_null(flow_call_block(c, (int)f->n_blocks));
 	steps = flow_call_steps(c);
 	flow_call_resume(c, 99999); /* not a block: ignored */
 	assert_int_equal(h.ended, 1);
