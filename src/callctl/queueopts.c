@@ -108,8 +108,8 @@ static void announce_fired(uv_timer_t *t)
 	}
 	announce_text(&w, text, sizeof(text));
 	log_debug("call=%s queue=%s action=announce position=%d estimate_s=%d aht_s=%d "
-		  "staffed=%zu waited_s=%d text=\"%s\"",
-		  c->ix_number, w.queue, w.position, w.estimate_s, w.aht_s, w.staffed, w.waited_s,
+		  "working=%zu waited_s=%d text=\"%s\"",
+		  c->ix_number, w.queue, w.position, w.estimate_s, w.aht_s, w.working, w.waited_s,
 		  text);
 	r = calloc(1, sizeof(*r));
 	if (!r || tts_render(c->cc->tts, text, NULL, announce_rendered, r)) {

@@ -22,7 +22,7 @@
  *   queued → New, the interaction stays open for the rest of its flow.
  * - Each queue keeps a moving average of its handle times (answer to the
  *   end of the call, weight 1/4 for the newest, as Asterisk's holdtime);
- *   with the caller's place and the members signed in it gives the
+ *   with the caller's place and the members taking calls it gives the
  *   expected wait announced to callers (docs/FLOWS.md).
  */
 #define LOG_MODULE "engine"
@@ -355,14 +355,16 @@ int routing_ix_queue_wait(struct routing *r, int64_t ix_id, struct queue_wait *w
 		if (en == x->entry)
 			break;
 	}
+	/* Away and Missed agents take no calls; those on one come back to it. */
 	for (size_t k = 0; k < q->n_members; k++) {
 		struct user *u = routing_user_by_id(r, q->members[k]);
-		if (u && u->presence != PRES_OFFLINE)
-			w->staffed++;
+		if (u && u->presence != PRES_OFFLINE && u->presence != PRES_AWAY &&
+		    u->presence != PRES_MISSED)
+			w->working++;
 	}
 	w->aht_s = q->aht_s ? q->aht_s : ROUTING_AHT_DEFAULT_S;
 	w->waited_s = (int)((time_now_ms() - x->queued_at) / 1000);
-	w->estimate_s = routing_wait_estimate(w->position, w->staffed, w->aht_s);
+	w->estimate_s = routing_wait_estimate(w->position, w->working, w->aht_s);
 	return 0;
 }
 

@@ -236,7 +236,7 @@ int routing_ix_dequeue(struct routing *r, int64_t ix_id, const char *note);
 struct queue_wait {
 	const char *queue;
 	int position;	/* 1 = the next to be offered (priority, then arrival) */
-	size_t staffed; /* members signed in */
+	size_t working; /* members taking calls: Available, on a call, wrapping up */
 	int aht_s;	/* the queue's average handle time, or ROUTING_AHT_DEFAULT_S */
 	int waited_s;	/* in this queue so far */
 	int estimate_s; /* routing_wait_estimate() */
@@ -246,7 +246,8 @@ struct queue_wait {
 int routing_ix_queue_wait(struct routing *r, int64_t ix_id, struct queue_wait *w);
 /* Pure: the expected wait (s) of the caller at `position` when `agents`
  * are signed in (0 counts as 1) and a call takes `aht_s` on average:
- * position × aht ÷ agents, rounded to the second. docs/FLOWS.md. */
+ * position × aht ÷ agents, rounded to the second (clamped to INT_MAX).
+ * docs/FLOWS.md. */
 int routing_wait_estimate(int position, size_t agents, int aht_s);
 /* The caller hung up: New → Closed Complete, queued → Closed Abandoned,
  * Work in Progress stays (its agent goes to AfterCallWork). */

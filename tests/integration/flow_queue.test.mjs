@@ -132,7 +132,7 @@ before(async () => {
   const cfg = writeConfig(tempDir('sb-cfg-'), 'log:\n  level: debug\ncalls:\n  offer_timeout: 3\n');
   sb = await new Server({ args: ['--config', cfg], dataDir: dataDirWith(FLOWS) }).start();
   tok = {};
-  // ned and beth signed in (Away): Support has 2 members signed in.
+  // ned and beth signed in (Away): Support is staffed, nobody takes calls.
   for (const u of ['admin', 'ned', 'beth', 'carl']) tok[u] = await sb.login(u);
   for (const [did, flow] of Object.entries(NUMBERS)) {
     const r = await sb.api('PUT', `/api/v1/numbers/${did}`, { token: tok.admin, body: { flow } });
@@ -149,10 +149,11 @@ test('queued callers hear their place and expected wait over the queue\'s own mu
   const { ix: ixLow, run: low } = await dial('caller.xml', { service: '7005', pauseMs: 20000 });
   // The queue's music, not the default tune.
   await until('hold music', async () => sb.log.includes(`call=${ixLow.number} queue=Support action=hold music file=music/hold.wav`));
-  // After 5 s: position 1; 2 signed in, no call handled yet: 1 × 120 s ÷ 2.
+  // After 5 s: position 1; ned and beth signed in but Away (nobody taking
+  // calls counts as one), no call handled yet (120 s): 1 × 120 s ÷ 1.
   const [first] = await until('first announcement', async () => announcements(ixLow.number).length >= 1 && announcements(ixLow.number));
   assert.deepEqual(first, { queue: 'Support', position: 1,
-    text: 'You are number 1 in the queue. The expected wait is about 1 minute.' });
+    text: 'You are number 1 in the queue. The expected wait is about 2 minutes.' });
   // A caller with priority 10 arrives later and goes ahead.
   const prev = ixLow.number;
   const high = sipp(sb, 'caller.xml', { service: '7006', pauseMs: 16000 });
@@ -161,9 +162,9 @@ test('queued callers hear their place and expected wait over the queue\'s own mu
     return x && x.number !== prev ? x : null;
   });
   const hi = await until('announcement to the priority caller', async () => announcements(ixHigh.number)[0]);
-  assert.equal(hi.text, 'You are number 1 in the queue. The expected wait is about 1 minute.');
+  assert.equal(hi.text, 'You are number 1 in the queue. The expected wait is about 2 minutes.');
   const lo = await until('second announcement', async () => announcements(ixLow.number)[1]);
-  assert.equal(lo.text, 'You are number 2 in the queue. The expected wait is about 2 minutes.');
+  assert.equal(lo.text, 'You are number 2 in the queue. The expected wait is about 4 minutes.');
   assert.equal((await live('Support')).waiting, 2);
   // An agent becomes Available: the priority caller is offered first.
   const beth = await new Baresip(sb, 'beth').start();
@@ -187,6 +188,17 @@ test('queued callers hear their place and expected wait over the queue\'s own mu
   const during = announcements(ixHigh.number).length;
   await sleep(300);
   assert.equal(announcements(ixHigh.number).length, during);
+});
+
+test('the expected wait follows the queue\'s handle times: after a short call, less than a minute', async () => {
+  // The first test's call was handled by beth in Support for a few seconds.
+  const { ix, run } = await dial('caller.xml', { service: '7005', pauseMs: 6500 });
+  const a = await until('announcement', async () => announcements(ix.number)[0]);
+  assert.equal(a.text, 'You are number 1 in the queue. The expected wait is less than a minute.');
+  const aht = Number(sb.log.match(new RegExp(`call=${ix.number} queue=Support action=announce .*?aht_s=(\\d+)`))[1]);
+  assert.ok(aht > 0 && aht < 30, `average handle time ${aht} s`);
+  assert.equal((await run).code, 0);
+  assert.equal((await closed(ix.number)).state, 'closed_abandoned');
 });
 
 test('max wait: the caller leaves Support for Billing without being abandoned; an agent there answers', async () => {

@@ -1067,7 +1067,7 @@ static void the_expected_wait_is_position_times_handle_time_over_agents(void **s
 	assert_int_equal(routing_wait_estimate(100000, 1, 86400), INT_MAX); /* clamped */
 }
 
-static void the_position_counts_priority_and_the_staffed_members(void **state)
+static void the_position_counts_priority_and_the_working_members(void **state)
 {
 	struct fx *fx = *state;
 	struct queue_wait w;
@@ -1081,7 +1081,7 @@ static void the_position_counts_priority_and_the_staffed_members(void **state)
 	assert_int_equal(routing_ix_queue_wait(fx->r, c, &w), 0);
 	assert_string_equal(w.queue, "Support");
 	assert_int_equal(w.position, 1);
-	assert_int_equal(w.staffed, 0);
+	assert_int_equal(w.working, 0);
 	assert_int_equal(w.aht_s, ROUTING_AHT_DEFAULT_S);
 	assert_int_equal(w.estimate_s, ROUTING_AHT_DEFAULT_S);
 	assert_int_equal(routing_ix_queue_wait(fx->r, a, &w), 0);
@@ -1092,13 +1092,19 @@ static void the_position_counts_priority_and_the_staffed_members(void **state)
 	assert_int_equal(routing_ix_queue_wait(fx->r, d, &w), 0);
 	assert_int_equal(w.position, 1);
 	assert_string_equal(w.queue, "Billing");
-	/* two members sign in (Away counts: they are staffed, not Offline) */
+	/* beth is Away (takes no calls), ned and dora Available: two working */
 	assert_int_equal(presence_set(fx, "beth", PRES_AWAY, "Lunch"), 0);
 	go_available(fx, "ned");
 	assert_string_equal(fx->offers, "3>ned"); /* the priority caller first */
 	assert_int_equal(routing_ix_queue_wait(fx->r, b, &w), 0);
 	assert_int_equal(w.position, 3); /* still behind the ringing one */
-	assert_int_equal(w.staffed, 2);
+	assert_int_equal(w.working, 1);
+	assert_int_equal(w.estimate_s, 3 * ROUTING_AHT_DEFAULT_S);
+	go_available(fx, "dora");
+	assert_string_equal(fx->offers, "3>ned;1>dora");
+	assert_int_equal(routing_ix_queue_wait(fx->r, b, &w), 0);
+	assert_int_equal(w.position, 3);
+	assert_int_equal(w.working, 2);
 	assert_int_equal(w.estimate_s, 3 * ROUTING_AHT_DEFAULT_S / 2);
 	/* ned takes and ends a call: the queue's average handle time is real now */
 	answer(fx, c, "ned");
@@ -1271,7 +1277,7 @@ int main(void)
 		T(a_caller_past_the_max_wait_leaves_the_queue_still_new),
 		T(a_caller_who_left_the_queue_and_hangs_up_is_closed_complete),
 		T(the_expected_wait_is_position_times_handle_time_over_agents),
-		T(the_position_counts_priority_and_the_staffed_members),
+		T(the_position_counts_priority_and_the_working_members),
 	};
 	const struct CMUnitTest pending[] = {
 		T(an_offer_that_cannot_ring_skips_that_agent),
