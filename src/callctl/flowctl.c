@@ -14,6 +14,8 @@
  * - Speech recognition is not wired yet: a bot block listens to DTMF
  *   shortcuts only and otherwise takes its no-input branch (docs/FLOWS.md).
  * - Transfer is not available yet: the call is hung up, with a log line.
+ * - A queue block's options (music, announcements, max wait and overflow)
+ *   are queueopts.c's; its hold music is checked here when flows load.
  */
 #define LOG_MODULE "callctl"
 #include "callctl/callctl_int.h"
