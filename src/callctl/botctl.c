@@ -207,7 +207,7 @@ static void on_audio(struct mleg *l, const int16_t *pcm, size_t n, void *arg)
 		flow_call_speech(c->fc);
 	}
 	if (ev == ASR_EP_END || (L->speaking && L->n >= L->cap))
-		utterance_send(c, flow_call_block(c->fc));
+		utterance_send(c, flow_call_current(c->fc));
 	else if (L->n >= L->cap) /* a long noise without speech: start again */
 		L->n = 0, asr_ep_init(&L->ep, 0);
 }

@@ -155,7 +155,11 @@ void hold_music(struct call *c)
 	size_t n = c->cc->hold_n;
 	const int16_t *pcm = c->cc->hold ? c->cc->hold : media_hold_music(&n);
 
-	if (c->caller.m)
+	if (!c->caller.m)
+		return;
+	if (c->q.music) /* the flow's queue block chose it (queueopts.c) */
+		mleg_play_ref(c->caller.m, c->q.music->pcm, c->q.music->n, true);
+	else
 		mleg_play(c->caller.m, pcm, n, true);
 }
 
@@ -326,6 +330,7 @@ static void offer_failed(struct call *c, const char *why)
 	c->state = CALL_QUEUED;
 	if (u)
 		routing_offer_missed(cc->r, c->ix_id, u, why);
+	call_queue_offer_failed(c); /* the max wait may have passed meanwhile */
 }
 
 static void offer_timeout(uv_timer_t *t)
@@ -395,6 +400,7 @@ static void bridge_start(struct callctl *cc, struct call *c)
 {
 	char path[600];
 
+	call_queue_opts_end(c); /* no more announcements or overflow */
 	mleg_stop(c->caller.m);
 	media_bridge(c->caller.m, c->agent.m);
 	mkdir(cc->cfg.record_dir, 0750);
@@ -455,6 +461,7 @@ static void call_free(struct callctl *cc, struct call *c)
 {
 	call_media_log(c);
 	call_flow_free(c);
+	call_queue_opts_end(c);
 	call_timer_stop(c);
 	recording_stop(c);
 	leg_release(cc, &c->caller);

@@ -20,6 +20,20 @@ enum call_state {
 };
 
 struct call;
+struct prompt_file;
+
+/* What a flow's queue block asks of the wait (queueopts.c); zero = none. */
+struct call_qopts {
+	int max_wait_s, announce_every_s;
+	int overflow;			 /* block index to resume at */
+	char overflow_to[80];		 /* for the activity: "Billing" or "block 'x'" */
+	char queue[64];			 /* the queue's name */
+	const struct prompt_file *music; /* NULL: the default hold music */
+	int64_t since_ms;		 /* entered the queue */
+	bool overflow_due;		 /* max wait passed while an offer rang */
+	bool announcing;		 /* an announcement plays (announce_timer: its end) */
+	unsigned announce_seq;		 /* a late TTS result is dropped */
+};
 
 /* One SIP leg with its media. */
 struct cleg {
@@ -50,6 +64,9 @@ struct call {
 	struct bot_listen *bot; /* while a bot block listens (botctl.c) */
 	unsigned listen_seq;	/* which listen is current (a late result is dropped) */
 	char caller_number[64];
+	/* waiting in a flow's queue block */
+	struct call_qopts q;
+	uv_timer_t *wait_timer, *announce_timer;
 	UT_hash_handle hh; /* by ix_id */
 };
 
@@ -118,6 +135,15 @@ int flows_load(struct callctl *cc);
 void flows_free(struct callctl *cc);
 int call_flow_start(struct callctl *cc, struct call *c, const struct flow *f);
 void call_flow_free(struct call *c);
+/* A prompt file of the flows dir (or absolute), loaded once and shared
+ * (pcm refcounted, for mleg_play_ref); NULL with the reason in err. */
+const struct prompt_file *prompt_file_get(struct callctl *cc, const char *file, char *err,
+					  size_t errsz);
+
+/* queueopts.c: a flow's queue options while the caller waits */
+void call_queue_opts_begin(struct call *c, const struct flow_block *b);
+void call_queue_opts_end(struct call *c);
+void call_queue_offer_failed(struct call *c);
 
 /* botctl.c: the bot's listening and the caller's case */
 int bot_grammars_attach(struct callctl *cc, struct flow *f);

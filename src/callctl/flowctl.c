@@ -14,6 +14,8 @@
  * - A bot block listens through botctl.c (speech recognition on the pool)
  *   as well as to its keypad shortcuts.
  * - Transfer is not available yet: the call is hung up, with a log line.
+ * - A queue block's options (music, announcements, max wait and overflow)
+ *   are queueopts.c's; its hold music is checked here when flows load.
  */
 #define LOG_MODULE "callctl"
 #include "callctl/callctl_int.h"
@@ -82,10 +84,11 @@ static void tts_done(int err, const int16_t *pcm, size_t n, void *arg)
 	free(r);
 }
 
-static const struct prompt_file *prompt_file(struct callctl *cc, const char *file)
+const struct prompt_file *prompt_file_get(struct callctl *cc, const char *file, char *err,
+					  size_t errsz)
 {
 	struct prompt_file *p = NULL;
-	char path[1100], err[700] = "out of memory";
+	char path[1100];
 	int16_t *pcm = NULL;
 
 	if (file[0] == '/')
@@ -95,11 +98,10 @@ static const struct prompt_file *prompt_file(struct callctl *cc, const char *fil
 	HASH_FIND_STR(cc->prompts, path, p);
 	if (p)
 		return p;
+	snprintf(err, errsz, "out of memory");
 	p = calloc(1, sizeof(*p));
-	if (!p || !(p->path = strdup(path)) ||
-	    media_wav_load(path, &pcm, &p->n, err, sizeof(err)) ||
+	if (!p || !(p->path = strdup(path)) || media_wav_load(path, &pcm, &p->n, err, errsz) ||
 	    !(p->pcm = mem_zalloc(p->n * sizeof(*pcm), NULL))) {
-		log_warn("action=prompt file %s: %s", path, err);
 		if (p)
 			free(p->path);
 		free(p);
@@ -109,6 +111,16 @@ static const struct prompt_file *prompt_file(struct callctl *cc, const char *fil
 	memcpy(p->pcm, pcm, p->n * sizeof(*pcm)); /* refcounted, so callers share it */
 	free(pcm);
 	HASH_ADD_KEYPTR(hh, cc->prompts, p->path, strlen(p->path), p);
+	return p;
+}
+
+static const struct prompt_file *prompt_file(struct callctl *cc, const char *file)
+{
+	char err[700];
+	const struct prompt_file *p = prompt_file_get(cc, file, err, sizeof(err));
+
+	if (!p)
+		log_warn("action=prompt file %s: %s", file, err);
 	return p;
 }
 
@@ -184,6 +196,7 @@ static void op_end(void *arg, enum flow_end how, const struct flow_block *b)
 		log_info("call=%s action=flow ends queue=%s priority=%d", c->ix_number, b->queue,
 			 b->priority);
 		if (qid > 0) {
+			call_queue_opts_begin(c, b); /* music first: call_enqueue plays it */
 			call_enqueue(c, qid, b->priority);
 			return;
 		}
@@ -285,13 +298,24 @@ void call_flow_free(struct call *c)
 }
 
 /* ---- loading ---- */
+/* A queue block names a queue of the site, and its hold music loads (an
+ * 8 kHz WAV; loaded now, shared by every caller in the queue). */
 static int flow_check_queues(struct callctl *cc, const struct flow *f)
 {
+	char err[700];
+
 	for (size_t i = 0; i < f->n_blocks; i++) {
 		const struct flow_block *b = &f->blocks[i];
-		if (b->kind == FLOW_QUEUE && routing_queue_id(cc->r, b->queue) <= 0) {
+		if (b->kind != FLOW_QUEUE)
+			continue;
+		if (routing_queue_id(cc->r, b->queue) <= 0) {
 			log_error("%s:%d: block '%s': no queue named '%s'", f->file, b->line,
 				  b->name, b->queue);
+			return -EINVAL;
+		}
+		if (b->hold_music && !prompt_file_get(cc, b->hold_music, err, sizeof(err))) {
+			log_error("%s:%d: block '%s': hold music '%s': %s", f->file, b->line,
+				  b->name, b->hold_music, err);
 			return -EINVAL;
 		}
 	}

@@ -6,7 +6,7 @@
  * branch target and reports "file:line: block 'name': message".
  *
  * Thread: a loaded flow is immutable; load on the pool or at start-up,
- * read anywhere. The interpreter (not yet written) walks it per call.
+ * read anywhere. The interpreter (flow_call_*) walks it per call.
  */
 #ifndef SB_FLOW_H
 #define SB_FLOW_H
@@ -178,10 +178,20 @@ void flow_call_intent(struct flow_call *c, const char *intent, double confidence
  * while the recogniser works (its result comes through flow_call_intent). */
 void flow_call_speech(struct flow_call *c);
 /* The block the call is in. */
-const struct flow_block *flow_call_block(const struct flow_call *c);
+const struct flow_block *flow_call_current(const struct flow_call *c);
 /* Is a bot block listening for speech now? */
 bool flow_call_listening(const struct flow_call *c);
+/*
+ * After the flow ended into a queue (FLOW_END_QUEUE), goes on at `block`:
+ * the queue block's overflow branch once the caller waited its max_wait
+ * (call control has taken the caller out of the queue). -1 hangs up. The
+ * step limit still applies. Ignored unless the flow ended into a queue,
+ * or when block is not a block index.
+ */
+void flow_call_resume(struct flow_call *c, int block);
 bool flow_call_ended(const struct flow_call *c);
+/* Block i of the call's flow, or NULL when i is not a block index. */
+const struct flow_block *flow_call_block(const struct flow_call *c, int i);
 int flow_call_steps(const struct flow_call *c);
 /* "{name}" references replaced by attribute values ("" when unset);
  * "{name|default}" gives the default when the attribute is unset or empty. */

@@ -705,9 +705,9 @@ static int read_queue(struct ld *l, const yaml_node_t *n, struct flow_block *b, 
 	if (!rc)
 		rc = get_int(l, n, "priority", -100, 100, &b->priority);
 	if (!rc)
-		rc = get_int(l, n, "max_wait", 10, 86400, &b->max_wait_s);
+		rc = get_int(l, n, "max_wait", 1, 86400, &b->max_wait_s);
 	if (!rc)
-		rc = get_int(l, n, "announce_every", 10, 3600, &b->announce_every_s);
+		rc = get_int(l, n, "announce_every", 5, 3600, &b->announce_every_s);
 	if (!rc)
 		rc = get_text(l, n, "hold_music", &b->hold_music);
 	if (!rc)

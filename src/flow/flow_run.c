@@ -11,6 +11,9 @@
  *   key during the prompt counts (barge-in stops the prompt). No key, or a
  *   wrong one, prompts again `retries` times, then takes no_input/no_match
  *   (or hangs up when the flow gives no branch).
+ * - A queue block ends the flow; when the caller waited the block's
+ *   max_wait, call control resumes the flow at its overflow branch
+ *   (flow_call_resume), which may queue again, play, hang up...
  * - Every block entered counts a step; past FLOW_MAX_STEPS the call ends
  *   with FLOW_END_ERROR, so a flow that loops without input cannot spin.
  * - Hours use the block's time zone through localtime_r with TZ set for
@@ -38,6 +41,7 @@ struct flow_call {
 	void *arg;
 	int cur, steps, tries;
 	enum wait wait;
+	enum flow_end how; /* once W_DONE */
 	bool prompt_playing;
 	char digits[40];
 	size_t n_digits;
@@ -162,6 +166,7 @@ static void finish(struct flow_call *c, enum flow_end how)
 		c->ops->stop(c->arg);
 	c->prompt_playing = false;
 	c->wait = W_DONE;
+	c->how = how;
 	c->ops->end(c->arg, how, cur(c));
 }
 
@@ -425,7 +430,7 @@ void flow_call_speech(struct flow_call *c)
 		c->ops->timer(c->arg, 0);
 }
 
-const struct flow_block *flow_call_block(const struct flow_call *c)
+const struct flow_block *flow_call_current(const struct flow_call *c)
 {
 	return cur(c);
 }
@@ -433,6 +438,20 @@ const struct flow_block *flow_call_block(const struct flow_call *c)
 bool flow_call_listening(const struct flow_call *c)
 {
 	return c->wait == W_SPEECH;
+}
+
+void flow_call_resume(struct flow_call *c, int block)
+{
+	if (c->wait != W_DONE || c->how != FLOW_END_QUEUE || block < -1 ||
+	    block >= (int)c->f->n_blocks)
+		return;
+	c->wait = W_NONE;
+	take(c, block);
+}
+
+const struct flow_block *flow_call_block(const struct flow_call *c, int i)
+{
+	return i >= 0 && i < (int)c->f->n_blocks ? &c->f->blocks[i] : NULL;
 }
 
 bool flow_call_ended(const struct flow_call *c)

@@ -18,11 +18,18 @@
  *   before every offer), active, device ready, not ringing for another call,
  *   and has not missed this call already.
  * - Offer timeouts are call control's: it owns the ringing leg.
+ * - A caller may leave a queue without an agent (max wait, overflow):
+ *   queued → New, the interaction stays open for the rest of its flow.
+ * - Each queue keeps a moving average of its handle times (answer to the
+ *   end of the call, weight 1/4 for the newest, as Asterisk's holdtime);
+ *   with the caller's place and the members taking calls it gives the
+ *   expected wait announced to callers (docs/FLOWS.md).
  */
 #define LOG_MODULE "engine"
 #include "routing/routing.h"
 #include "routing/routing_int.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,6 +306,68 @@ int routing_ix_caller_gone(struct routing *r, int64_t ix_id)
 	return err;
 }
 
+int routing_ix_dequeue(struct routing *r, int64_t ix_id, const char *note)
+{
+	struct ix *x = routing_ix_by_id(r, ix_id);
+	struct change *c;
+	int err;
+
+	if (!x || x->state != IX_QUEUED || !x->entry)
+		return CC_ENOTFOUND;
+	c = change_new(r, NULL, NULL);
+	if (!c)
+		return -ENOMEM;
+	entry_offer_cancel(r, x);
+	engine_entry_remove(r, x);
+	if (note && note[0])
+		change_activity(c, x, "queue", "system", note);
+	err = ix_apply(c, x, IX_EV_DEQUEUE, NULL, "max_wait", "system");
+	if (err) {
+		free(c);
+		return err;
+	}
+	return change_submit(c);
+}
+
+int routing_wait_estimate(int position, size_t agents, int aht_s)
+{
+	int64_t n = agents ? (int64_t)agents : 1, s;
+
+	if (position < 1 || aht_s < 0)
+		return 0;
+	s = ((int64_t)position * aht_s + n / 2) / n;
+	return s > INT_MAX ? INT_MAX : (int)s;
+}
+
+int routing_ix_queue_wait(struct routing *r, int64_t ix_id, struct queue_wait *w)
+{
+	struct ix *x = routing_ix_by_id(r, ix_id);
+	const struct qentry *en;
+	struct queue *q;
+
+	if (!x || !x->entry)
+		return CC_ENOTFOUND;
+	q = x->entry->q;
+	memset(w, 0, sizeof(*w));
+	w->queue = q->rec.name;
+	for (en = q->head; en; en = en->next) {
+		w->position++;
+		if (en == x->entry)
+			break;
+	}
+	/* Away and Missed agents take no calls; those on one come back to it. */
+	for (size_t k = 0; k < q->n_members; k++) {
+		struct user *u = routing_user_by_id(r, q->members[k]);
+		if (u && u->presence != PRES_OFFLINE && u->presence != PRES_AWAY &&
+		    u->presence != PRES_MISSED)
+			w->working++;
+	}
+	w->aht_s = q->aht_s ? q->aht_s : ROUTING_AHT_DEFAULT_S;
+	w->waited_s = (int)((time_now_ms() - x->queued_at) / 1000);
+	w->estimate_s = routing_wait_estimate(w->position, w->working, w->aht_s);
+	return 0;
+}
+
 /* ---- offers ---- */
 int routing_offer_answered(struct routing *r, int64_t ix_id, struct user *u)
 {
@@ -323,6 +392,7 @@ int routing_offer_answered(struct routing *r, int64_t ix_id, struct user *u)
 		return CC_EILLEGAL;
 	}
 	u->ix_id = x->rec.id;
+	x->answered_at = time_now_ms();
 	str_copy(u->ix_number, x->rec.number, sizeof(u->ix_number));
 	presence_apply(c, u, to, "inbound call accepted", user_record(u)->user_name);
 	return change_submit(c);
@@ -383,8 +453,25 @@ int routing_offer_missed(struct routing *r, int64_t ix_id, struct user *u, const
 	return change_submit(c);
 }
 
+/* The call u handled ended: its handle time joins the queue's average. */
+static void handle_time_note(struct routing *r, struct user *u)
+{
+	struct ix *x = u->ix_id ? routing_ix_by_id(r, u->ix_id) : NULL;
+	struct queue *q = x ? queue_by_id(r, x->rec.queue_id) : NULL;
+	int s;
+
+	if (!q || !x->answered_at)
+		return;
+	s = (int)((time_now_ms() - x->answered_at + 500) / 1000);
+	x->answered_at = 0; /* once per call */
+	q->aht_s = q->aht_s ? (3 * q->aht_s + s + 2) / 4 : (s > 0 ? s : 1);
+	log_debug("queue=%s interaction=%s action=handle time %d s, average %d s", q->rec.name,
+		  x->rec.number, s, q->aht_s);
+}
+
 int routing_agent_call_ended(struct routing *r, struct user *u)
 {
+	handle_time_note(r, u);
 	return routing_agent_event(r, u, AG_EV_CALL_ENDED, "call ended", "system", NULL, NULL);
 }
 

@@ -121,6 +121,7 @@ static const struct ix_trans ix_table[] = {
 	{IX_QUEUED, IX_EV_CALLER_HANGUP, IX_CLOSED_ABANDONED},
 	{IX_QUEUED, IX_EV_ASSIGN, IX_WIP},
 	{IX_QUEUED, IX_EV_SYSTEM_CLOSE, IX_CLOSED_ABANDONED},
+	{IX_QUEUED, IX_EV_DEQUEUE, IX_NEW},    /* max wait: the flow's overflow branch */
 	{IX_WIP, IX_EV_CALLER_HANGUP, IX_WIP}, /* the agent still wraps up */
 	{IX_WIP, IX_EV_REASSIGN, IX_WIP},
 	{IX_WIP, IX_EV_CLEAR, IX_CLOSED_COMPLETE},
@@ -186,6 +187,7 @@ static const char *const ix_event_names[IX_EV__N] = {
 	[IX_EV_REASSIGN] = "reassign",
 	[IX_EV_CLEAR] = "clear_contact",
 	[IX_EV_SYSTEM_CLOSE] = "system_close",
+	[IX_EV_DEQUEUE] = "dequeue",
 };
 
 const char *ix_event_name(enum ix_event ev)

@@ -84,6 +84,7 @@ enum ix_event {
 	IX_EV_REASSIGN,	     /* a transfer completed to another agent */
 	IX_EV_CLEAR,	     /* the agent cleared the contact */
 	IX_EV_SYSTEM_CLOSE,  /* the call was lost (server restart) */
+	IX_EV_DEQUEUE,	     /* left the queue without an agent (max wait: overflow) */
 	IX_EV__N
 };
 /* API value: new | work_in_progress | closed_complete | closed_abandoned */
@@ -225,6 +226,31 @@ int routing_ix_open(struct routing *r, const char *direction, const char *caller
 const char *routing_ix_number(struct routing *r, int64_t ix_id);
 /* Puts a New interaction into a queue (New, queued); routing starts. */
 int routing_ix_enqueue(struct routing *r, int64_t ix_id, int64_t queue_id, int priority);
+/*
+ * Takes a queued interaction out of its queue without closing it (queued →
+ * New): the caller waited the queue's maximum and the flow goes on at its
+ * overflow branch. A ringing offer is cancelled (call control lets a
+ * ringing offer win before it calls this). `note` goes to the activity
+ * stream (kind "queue"). CC_ENOTFOUND: not queued.
+ */
+int routing_ix_dequeue(struct routing *r, int64_t ix_id, const char *note);
+/* Where a queued caller stands (for announcements). */
+struct queue_wait {
+	const char *queue;
+	int position;	/* 1 = the next to be offered (priority, then arrival) */
+	size_t working; /* members taking calls: Available, on a call, wrapping up */
+	int aht_s;	/* the queue's average handle time, or ROUTING_AHT_DEFAULT_S */
+	int waited_s;	/* in this queue so far */
+	int estimate_s; /* routing_wait_estimate() */
+};
+#define ROUTING_AHT_DEFAULT_S 120 /* before the queue has handled a call */
+/* 0 and *w, or CC_ENOTFOUND when the interaction is not queued. */
+int routing_ix_queue_wait(struct routing *r, int64_t ix_id, struct queue_wait *w);
+/* Pure: the expected wait (s) of the caller at `position` when `agents`
+ * are signed in (0 counts as 1) and a call takes `aht_s` on average:
+ * position × aht ÷ agents, rounded to the second (clamped to INT_MAX).
+ * docs/FLOWS.md. */
+int routing_wait_estimate(int position, size_t agents, int aht_s);
 /* The caller hung up: New → Closed Complete, queued → Closed Abandoned,
  * Work in Progress stays (its agent goes to AfterCallWork). */
 int routing_ix_caller_gone(struct routing *r, int64_t ix_id);

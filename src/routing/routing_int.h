@@ -27,6 +27,7 @@ struct ix {
 	struct st_interaction rec;
 	enum ix_state state;
 	int64_t queued_at;
+	int64_t answered_at;  /* an agent took it (ms), 0 = not yet: handle time */
 	struct qentry *entry; /* while waiting in a queue */
 	bool recorded;	      /* a recording exists: its URL goes with every status change */
 	UT_hash_handle hh;
@@ -53,6 +54,7 @@ struct queue {
 	size_t waiting;
 	uint32_t offered, answered, abandoned; /* today */
 	int64_t day;			       /* the day the counters are for */
+	int aht_s;			       /* moving average handle time, 0 = none yet */
 };
 
 struct routing {

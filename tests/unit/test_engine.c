@@ -35,6 +35,7 @@
 
 #include "routing/routing.h"
 
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -997,6 +998,128 @@ static void todays_counters_count_offered_answered_abandoned(void **state)
 	assert_string_equal(fx->cancels, "");
 }
 
+/* ---- leaving a queue (max wait), position and expected wait ---- */
+static void a_caller_past_the_max_wait_leaves_the_queue_still_new(void **state)
+{
+	struct fx *fx = *state;
+	struct queue_view v;
+	char buf[1024];
+	int64_t ix;
+
+	go_available(fx, "ned");
+	ix = call_queue(fx, "Support", 0);
+	fx_settle(fx);
+	assert_string_equal(fx->offers, "1>ned");
+	/* ringing ned: the offer stops, the entry goes, the interaction stays open */
+	assert_int_equal(routing_ix_dequeue(fx->r, ix, "Left queue Support after 2 s: overflow"),
+			 0);
+	assert_string_equal(fx->cancels, "1>ned");
+	assert_null(routing_ix_agent(fx->r, ix));
+	assert_string_equal(routing_ix_number(fx->r, ix), "INT0001001");
+	queue_view_of(fx, "Support", &v);
+	assert_int_equal(v.waiting, 0);
+	assert_int_equal(routing_ix_dequeue(fx->r, ix, "again"), CC_ENOTFOUND);
+	fx_settle(fx);
+	assert_string_equal(fx->offers, "1>ned"); /* not offered again from nowhere */
+	ix_row(fx, ix, buf, sizeof(buf));
+	assert_string_equal(buf, "new|1|2|0||0");
+	activity_of(fx, ix, buf, sizeof(buf));
+	assert_string_equal(buf, "state: Created: inbound phone call, New;"
+				 "state: State: New → New (enqueue) — Support;"
+				 "queue: Left queue Support after 2 s: overflow;"
+				 "state: State: New → New (dequeue) — max_wait");
+	/* the overflow queue takes it, and ned (free again) is offered it there */
+	assert_int_equal(routing_ix_enqueue(fx->r, ix, routing_queue_id(fx->r, "Billing"), 0), 0);
+	fx_settle(fx);
+	assert_string_equal(fx->offers, "1>ned;1>ned");
+	answer(fx, ix, "ned");
+	ix_row(fx, ix, buf, sizeof(buf));
+	assert_string_equal(buf, "work_in_progress|1|1|1||0");
+}
+
+static void a_caller_who_left_the_queue_and_hangs_up_is_closed_complete(void **state)
+{
+	struct fx *fx = *state;
+	char buf[256];
+	int64_t ix = call_queue(fx, "Support", 0);
+
+	fx_settle(fx);
+	assert_int_equal(routing_ix_dequeue(fx->r, ix, NULL), 0);
+	assert_int_equal(routing_ix_caller_gone(fx->r, ix), 0);
+	fx_settle(fx);
+	ix_row(fx, ix, buf, sizeof(buf));
+	assert_string_equal(buf, "closed_complete|1|2|0|caller_hangup|1");
+	today(fx, "Support", buf, sizeof(buf));
+	assert_string_equal(buf, "1/0/0"); /* not an abandon */
+	assert_string_equal(fx->cancels, "");
+}
+
+static void the_expected_wait_is_position_times_handle_time_over_agents(void **state)
+{
+	(void)state;
+	assert_int_equal(routing_wait_estimate(1, 1, 120), 120);
+	assert_int_equal(routing_wait_estimate(3, 2, 120), 180);
+	assert_int_equal(routing_wait_estimate(1, 0, 90), 90); /* nobody signed in: as one */
+	assert_int_equal(routing_wait_estimate(1, 4, 30), 8);  /* 7.5 rounds up */
+	assert_int_equal(routing_wait_estimate(2, 3, 1), 1);
+	assert_int_equal(routing_wait_estimate(0, 1, 120), 0);
+	assert_int_equal(routing_wait_estimate(1, 1, -5), 0);
+	assert_int_equal(routing_wait_estimate(100000, 1, 86400), INT_MAX); /* clamped */
+}
+
+static void the_position_counts_priority_and_the_working_members(void **state)
+{
+	struct fx *fx = *state;
+	struct queue_wait w;
+	int64_t a, b, c, d;
+
+	a = call_queue(fx, "Support", 0);
+	b = call_queue(fx, "Support", 0);
+	c = call_queue(fx, "Support", 5); /* later, but first */
+	d = call_queue(fx, "Billing", 0);
+	fx_settle(fx);
+	assert_int_equal(routing_ix_queue_wait(fx->r, c, &w), 0);
+	assert_string_equal(w.queue, "Support");
+	assert_int_equal(w.position, 1);
+	assert_int_equal(w.working, 0);
+	assert_int_equal(w.aht_s, ROUTING_AHT_DEFAULT_S);
+	assert_int_equal(w.estimate_s, ROUTING_AHT_DEFAULT_S);
+	assert_int_equal(routing_ix_queue_wait(fx->r, a, &w), 0);
+	assert_int_equal(w.position, 2);
+	assert_int_equal(routing_ix_queue_wait(fx->r, b, &w), 0);
+	assert_int_equal(w.position, 3);
+	assert_int_equal(w.estimate_s, 3 * ROUTING_AHT_DEFAULT_S);
+	assert_int_equal(routing_ix_queue_wait(fx->r, d, &w), 0);
+	assert_int_equal(w.position, 1);
+	assert_string_equal(w.queue, "Billing");
+	/* beth is Away (takes no calls), ned and dora Available: two working */
+	assert_int_equal(presence_set(fx, "beth", PRES_AWAY, "Lunch"), 0);
+	go_available(fx, "ned");
+	assert_string_equal(fx->offers, "3>ned"); /* the priority caller first */
+	assert_int_equal(routing_ix_queue_wait(fx->r, b, &w), 0);
+	assert_int_equal(w.position, 3); /* still behind the ringing one */
+	assert_int_equal(w.working, 1);
+	assert_int_equal(w.estimate_s, 3 * ROUTING_AHT_DEFAULT_S);
+	go_available(fx, "dora");
+	assert_string_equal(fx->offers, "3>ned;1>dora");
+	assert_int_equal(routing_ix_queue_wait(fx->r, b, &w), 0);
+	assert_int_equal(w.position, 3);
+	assert_int_equal(w.working, 2);
+	assert_int_equal(w.estimate_s, 3 * ROUTING_AHT_DEFAULT_S / 2);
+	/* ned takes and ends a call: the queue's average handle time is real now */
+	answer(fx, c, "ned");
+	assert_int_equal(routing_ix_queue_wait(fx->r, c, &w), CC_ENOTFOUND);
+	assert_int_equal(routing_ix_queue_wait(fx->r, b, &w), 0);
+	assert_int_equal(w.position, 2);
+	assert_int_equal(routing_agent_call_ended(fx->r, U(fx, "ned")), 0);
+	fx_settle(fx);
+	assert_int_equal(routing_ix_queue_wait(fx->r, b, &w), 0);
+	assert_int_equal(w.aht_s, 1); /* a call of under a second counts as one */
+	assert_int_equal(w.estimate_s, 1);
+	assert_int_equal(routing_ix_queue_wait(fx->r, d, &w), 0);
+	assert_int_equal(w.aht_s, ROUTING_AHT_DEFAULT_S); /* per queue */
+}
+
 /* ---- offer() fails ---- */
 static void an_offer_that_cannot_ring_skips_that_agent(void **state)
 {
@@ -1151,6 +1274,10 @@ int main(void)
 		T(call_ended_puts_the_agent_in_after_call_work_and_the_wrapup_timeout_clears_it),
 		T(todays_counters_count_offered_answered_abandoned),
 		T(an_offer_that_cannot_ring_marks_the_agent_skipped_for_that_call),
+		T(a_caller_past_the_max_wait_leaves_the_queue_still_new),
+		T(a_caller_who_left_the_queue_and_hangs_up_is_closed_complete),
+		T(the_expected_wait_is_position_times_handle_time_over_agents),
+		T(the_position_counts_priority_and_the_working_members),
 	};
 	const struct CMUnitTest pending[] = {
 		T(an_offer_that_cannot_ring_skips_that_agent),

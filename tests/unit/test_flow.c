@@ -246,6 +246,10 @@ static const struct {
 	 "'overflow' is required: the block to go to"},
 	{HEAD "  a:\n    kind: queue\n    queue: Support\n    overflow: a\n",
 	 "'overflow' needs 'max_wait' (seconds)"},
+	{HEAD "  a:\n    kind: queue\n    queue: Support\n    max_wait: 0\n    overflow: a\n",
+	 "'max_wait' must be a whole number from 1 to 86400, not '0'"},
+	{HEAD "  a:\n    kind: queue\n    queue: Support\n    announce_every: 4\n",
+	 "'announce_every' must be a whole number from 5 to 3600, not '4'"},
 	{HEAD "  a:\n    kind: transfer\n    number: call-me\n",
 	 "'number' must be digits with an optional leading +"},
 	{"start: a\nblocks:\n  a: &x\n    kind: disconnect\n  b: *x\n",
@@ -526,7 +530,7 @@ static void speech_stops_the_no_input_timer(void **state)
 	assert_false(flow_call_listening(c)); /* the prompt plays */
 	flow_call_played(c);
 	assert_true(flow_call_listening(c));
-	assert_string_equal(flow_call_block(c)->name, "bot");
+	assert_string_equal(flow_call_current(c)->name, "bot");
 	assert_int_equal(h.timer_ms, 4000);
 	flow_call_speech(c);
 	assert_int_equal(h.timer_ms, 0);
@@ -655,6 +659,85 @@ static void an_unstaffed_queue_takes_the_empty_branch(void **state)
 	flow_free(f);
 }
 
+/* max_wait: call control resumes at the overflow branch, which queues
+ * again (billing), or plays and hangs up; the step limit still counts. */
+static void the_flow_resumes_at_the_overflow_branch(void **state)
+{
+	struct flow *f = load();
+	struct h h = {.now = WED_10H_PARIS};
+	struct flow_call *c = flow_call_new(f, &h_ops, &h);
+	const struct flow_block *support;
+	int steps;
+
+	(void)state;
+	flow_call_resume(c, 0); /* not ended yet: ignored */
+	assert_string_equal(h.log, "");
+	flow_call_start(c);
+	flow_call_played(c);
+	flow_call_dtmf(c, '1');
+	assert_int_equal(h.how, FLOW_END_QUEUE);
+	support = h.end_block;
+	assert_string_equal(support->name, "support");
+	assert_int_equal(support->max_wait_s, 300);
+	assert_int_equal(support->announce_every_s, 30);
+	assert_ptr_equal(flow_call_block(c, support->overflow), &f->blocks[flow_block_index(f, "billing")]);
+	assert_null(flow_call_block(c, -1));
+	assert_null(flow_call_block(c, (int)f->n_blocks));
+	steps = flow_call_steps(c);
+	flow_call_resume(c, 99999); /* not a block: ignored */
+	assert_int_equal(h.ended, 1);
+	flow_call_resume(c, support->overflow);
+	assert_int_equal(h.ended, 2);
+	assert_int_equal(h.how, FLOW_END_QUEUE);
+	assert_string_equal(h.end_block->queue, "Billing");
+	assert_int_equal(flow_call_steps(c), steps + 1);
+	/* resumed again at a play: it plays, then hangs up */
+	flow_call_resume(c, flow_block_index(f, "closed-msg"));
+	flow_call_played(c);
+	assert_int_equal(h.ended, 3);
+	assert_int_equal(h.how, FLOW_END_HANGUP);
+	assert_non_null(strstr(h.log, "end(queue:billing);play(We are closed.);end(hangup:out);"));
+	/* after a hang-up there is nothing to resume */
+	flow_call_resume(c, support->overflow);
+	assert_int_equal(h.ended, 3);
+	flow_call_free(c);
+	/* -1 (no branch) hangs up */
+	h = (struct h){.now = WED_10H_PARIS};
+	c = flow_call_new(f, &h_ops, &h);
+	flow_call_start(c);
+	flow_call_played(c);
+	flow_call_dtmf(c, '2');
+	flow_call_resume(c, -1);
+	assert_int_equal(h.how, FLOW_END_HANGUP);
+	assert_int_equal(h.ended, 2);
+	flow_call_free(c);
+	flow_free(f);
+}
+
+/* A flow whose overflow goes back to the same queue cannot go round for
+ * ever: every resume is a step, and the limit ends the call. */
+static void overflowing_back_into_the_same_queue_meets_the_step_limit(void **state)
+{
+	static const char loop[] = "start: q\nblocks:\n  q:\n    kind: queue\n    queue: Support\n"
+				   "    max_wait: 1\n    overflow: q\n";
+	struct flow *f;
+	struct h h = {0};
+	struct flow_call *c;
+	char err[256];
+	int i;
+
+	(void)state;
+	assert_int_equal(flow_load_buf(&f, "loop.yaml", loop, strlen(loop), err, sizeof(err)), 0);
+	c = flow_call_new(f, &h_ops, &h);
+	flow_call_start(c);
+	for (i = 0; i < 2 * FLOW_MAX_STEPS && h.how == FLOW_END_QUEUE; i++)
+		flow_call_resume(c, h.end_block->overflow);
+	assert_int_equal(h.how, FLOW_END_ERROR);
+	assert_int_equal(h.ended, FLOW_MAX_STEPS + 1);
+	flow_call_free(c);
+	flow_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -671,6 +754,8 @@ int main(void)
 		cmocka_unit_test(collect_needs_its_minimum_of_digits),
 		cmocka_unit_test(expansion_gives_defaults_for_missing_attributes),
 		cmocka_unit_test(an_unstaffed_queue_takes_the_empty_branch),
+		cmocka_unit_test(the_flow_resumes_at_the_overflow_branch),
+		cmocka_unit_test(overflowing_back_into_the_same_queue_meets_the_step_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,215 @@
+/*
+ * queueopts.c — what a flow's queue block asks of the wait (docs/FLOWS.md):
+ * its own hold music, periodic position and expected-wait announcements,
+ * and a maximum wait after which the caller leaves the queue and the flow
+ * goes on at the block's overflow branch.
+ *
+ * DESIGN
+ * - The options are copied into the call (struct call_qopts) when the flow
+ *   ends into the queue, so nothing here reads the flow while the caller
+ *   waits; the hold music is a shared prompt file (prompt_file_get), played
+ *   by reference and looped.
+ * - Two timers per waiting call: the max wait, and the announcement (which
+ *   also times the announcement's end). An announcement is rendered by TTS
+ *   on the pool; the result is dropped if the call left the queue meanwhile
+ *   (announce_seq, and callbacks carry the interaction id, not the call).
+ *   The next announcement is announce_every seconds after the last one
+ *   ended, so a long sentence never stacks on the next.
+ * - The max wait lets a ringing offer win: when it passes while an agent's
+ *   phone rings, the call overflows only if that offer fails (a caller is
+ *   not pulled away from an agent who is picking up). The offer is bounded
+ *   by the offer timeout, so the overflow is late by at most that much.
+ * - Overflow: routing takes the caller out of the queue without closing
+ *   the interaction (queued → New, an activity note), then the flow resumes
+ *   (flow_call_resume). A hang-up from there is "before the queue": Closed
+ *   Complete (SPEC.md Table 1; docs/FLOWS.md).
+ */
+#define LOG_MODULE "callctl"
+#include "callctl/callctl_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void announce_arm(struct call *c);
+
+static struct call *queued_call(struct callctl *cc, int64_t ix_id)
+{
+	struct call *c = NULL;
+
+	HASH_FIND(hh, cc->calls, &ix_id, sizeof(ix_id), c);
+	return c && (c->state == CALL_QUEUED || c->state == CALL_OFFERING) ? c : NULL;
+}
+
+/* ---- announcements ---- */
+/* "You are number 2 in the queue. The expected wait is about 4 minutes." */
+static void announce_text(const struct queue_wait *w, char *out, size_t size)
+{
+	int m = (w->estimate_s + 30) / 60;
+	char wait[48];
+
+	if (w->estimate_s < 60)
+		snprintf(wait, sizeof(wait), "less than a minute");
+	else
+		snprintf(wait, sizeof(wait), "about %d minute%s", m, m == 1 ? "" : "s");
+	snprintf(out, size, "You are number %d in the queue. The expected wait is %s.", w->position,
+		 wait);
+}
+
+/* The announcement has played: music again, and the next one later. */
+static void announce_over(uv_timer_t *t)
+{
+	struct call *c = t->data;
+
+	ctimer_stop(&c->announce_timer);
+	c->q.announcing = false;
+	if (c->state != CALL_QUEUED && c->state != CALL_OFFERING)
+		return;
+	hold_music(c);
+	announce_arm(c);
+}
+
+struct announce_req {
+	struct callctl *cc;
+	int64_t ix_id;
+	unsigned seq;
+};
+
+static void announce_rendered(int err, const int16_t *pcm, size_t n, void *arg)
+{
+	struct announce_req *r = arg;
+	struct call *c = err == -ECANCELED ? NULL : queued_call(r->cc, r->ix_id);
+
+	if (c && c->q.announce_seq == r->seq) {
+		if (err || !c->caller.m || mleg_play_ref(c->caller.m, (int16_t *)pcm, n, false)) {
+			log_warn("call=%s action=announcement not played: %s", c->ix_number,
+				 cc_strerror(err ? err : -EIO));
+			announce_arm(c);
+		} else {
+			c->q.announcing = true;
+			ctimer_start(c, &c->announce_timer, announce_over,
+				     (int)(n * 1000 / MEDIA_RATE) + 1);
+		}
+	}
+	free(r);
+}
+
+static void announce_fired(uv_timer_t *t)
+{
+	struct call *c = t->data;
+	struct announce_req *r;
+	struct queue_wait w;
+	char text[160];
+
+	ctimer_stop(&c->announce_timer);
+	if (c->state != CALL_QUEUED || routing_ix_queue_wait(c->cc->r, c->ix_id, &w)) {
+		announce_arm(c); /* an agent's phone rings: not now */
+		return;
+	}
+	announce_text(&w, text, sizeof(text));
+	log_debug("call=%s queue=%s action=announce position=%d estimate_s=%d aht_s=%d "
+		  "working=%zu waited_s=%d text=\"%s\"",
+		  c->ix_number, w.queue, w.position, w.estimate_s, w.aht_s, w.working, w.waited_s,
+		  text);
+	r = calloc(1, sizeof(*r));
+	if (!r || tts_render(c->cc->tts, text, NULL, announce_rendered, r)) {
+		free(r);
+		log_warn("call=%s action=announcement not rendered", c->ix_number);
+		announce_arm(c);
+		return;
+	}
+	r->cc = c->cc, r->ix_id = c->ix_id, r->seq = ++c->q.announce_seq;
+}
+
+static void announce_arm(struct call *c)
+{
+	if (c->q.announce_every_s > 0)
+		ctimer_start(c, &c->announce_timer, announce_fired, c->q.announce_every_s * 1000);
+}
+
+/* ---- the maximum wait ---- */
+static void overflow(struct call *c)
+{
+	int waited = (int)((time_now_ms() - c->q.since_ms + 500) / 1000);
+	int target = c->q.overflow;
+	char note[200];
+
+	snprintf(note, sizeof(note), "Left queue %s after %d s: overflow to %s", c->q.queue, waited,
+		 c->q.overflow_to);
+	log_info("call=%s queue=%s action=max wait (%d s) passed: overflow to %s", c->ix_number,
+		 c->q.queue, c->q.max_wait_s, c->q.overflow_to);
+	if (routing_ix_dequeue(c->cc->r, c->ix_id, note))
+		log_error("call=%s action=dequeue failed", c->ix_number);
+	call_queue_opts_end(c);
+	if (c->caller.m)
+		mleg_stop(c->caller.m);
+	c->state = CALL_FLOW;
+	flow_call_resume(c->fc, target); /* may end the call: c is not used after */
+}
+
+static void wait_fired(uv_timer_t *t)
+{
+	struct call *c = t->data;
+
+	ctimer_stop(&c->wait_timer);
+	if (c->state == CALL_OFFERING) {
+		log_info("call=%s action=max wait passed while an offer rings: it goes on",
+			 c->ix_number);
+		c->q.overflow_due = true;
+		return;
+	}
+	if (c->state == CALL_QUEUED)
+		overflow(c);
+}
+
+void call_queue_offer_failed(struct call *c)
+{
+	if (c->q.overflow_due && c->state == CALL_QUEUED && c->fc)
+		overflow(c);
+}
+
+/* ---- entering and leaving ---- */
+/* What the activity says the caller overflows to: a queue, or a block. */
+static void overflow_name(struct call *c, const struct flow_block *b)
+{
+	const struct flow_block *to = c->fc ? flow_call_block(c->fc, b->overflow) : NULL;
+
+	c->q.overflow = b->overflow;
+	if (!to)
+		snprintf(c->q.overflow_to, sizeof(c->q.overflow_to), "hang up");
+	else if (to->kind == FLOW_QUEUE)
+		snprintf(c->q.overflow_to, sizeof(c->q.overflow_to), "%.60s", to->queue);
+	else
+		snprintf(c->q.overflow_to, sizeof(c->q.overflow_to), "block '%.60s'", to->name);
+}
+
+void call_queue_opts_begin(struct call *c, const struct flow_block *b)
+{
+	call_queue_opts_end(c);
+	str_copy(c->q.queue, b->queue, sizeof(c->q.queue));
+	c->q.since_ms = time_now_ms();
+	c->q.max_wait_s = c->fc ? b->max_wait_s : 0; /* overflow resumes the flow */
+	c->q.announce_every_s = b->announce_every_s;
+	overflow_name(c, b);
+	if (b->hold_music) {
+		char err[700];
+		c->q.music = prompt_file_get(c->cc, b->hold_music, err, sizeof(err));
+		if (c->q.music)
+			log_info("call=%s queue=%s action=hold music file=%s", c->ix_number,
+				 b->queue, b->hold_music);
+		else
+			log_warn("call=%s queue=%s action=hold music %s: %s (the default plays)",
+				 c->ix_number, b->queue, b->hold_music, err);
+	}
+	if (c->q.max_wait_s > 0)
+		ctimer_start(c, &c->wait_timer, wait_fired, c->q.max_wait_s * 1000);
+	announce_arm(c);
+}
+
+void call_queue_opts_end(struct call *c)
+{
+	ctimer_stop(&c->wait_timer);
+	ctimer_stop(&c->announce_timer);
+	memset(&c->q, 0, sizeof(c->q));
+	c->q.overflow = -1;
+}
