@@ -5,7 +5,7 @@
 #   make fuzz       libFuzzer targets (clang) in build/fuzz/
 #   make coverage   unit tests with gcov coverage
 #   make check-includes / format-check
-PKGS     := libuv libwebsockets jansson sqlite3 libsodium yaml-0.1 sofia-sip-ua sndfile spandsp espeak-ng speexdsp
+PKGS     := libuv libwebsockets jansson sqlite3 libsodium yaml-0.1 sofia-sip-ua sndfile spandsp espeak-ng speexdsp pocketsphinx sphinxbase
 # Modules still being written are kept out of the build (and their tests and
 # fuzzers with them) until they are wired in: `make WIP= ...` builds all.
 WIP      ?=
