@@ -5,7 +5,8 @@
 #   make fuzz       libFuzzer targets (clang) in build/fuzz/
 #   make coverage   unit tests with gcov coverage
 #   make check-includes / format-check
-PKGS     := libuv libwebsockets jansson sqlite3 libsodium yaml-0.1 sofia-sip-ua sndfile spandsp espeak-ng speexdsp
+#   make asr-bench  build/asr_bench (speech recognition figures, docs/PERFORMANCE.md)
+PKGS     := libuv libwebsockets jansson sqlite3 libsodium yaml-0.1 sofia-sip-ua sndfile spandsp espeak-ng speexdsp pocketsphinx sphinxbase
 # Modules still being written are kept out of the build (and their tests and
 # fuzzers with them) until they are wired in: `make WIP= ...` builds all.
 WIP      ?=
@@ -34,7 +35,7 @@ CFLAGS  := $(CSTD) $(WARN) $(OPT) -Isrc -I$(B)/gen $(PKG_CFL) $(EXTRA_CFLAGS)
 LDFLAGS := $(OPT) $(EXTRA_LDFLAGS)
 OBJ     := $(SRC:%.c=$(B)/%.o)
 
-.PHONY: all asan ubsan test unit fuzz coverage clean check-includes format-check bin
+.PHONY: all asan ubsan test unit fuzz coverage clean check-includes format-check bin asr-bench
 all: bin
 bin: $(B)/switchboard
 
@@ -77,6 +78,12 @@ build/fuzz/gen/migrations.h: $(MIGR) tools/embed_sql.sh
 build/fuzz/%: tests/fuzz/%.c $(SRC) $(HDRS) build/fuzz/gen/migrations.h
 	@mkdir -p $(dir $@)
 	clang $(FZ_FLAGS) -o $@ $< $(SRC) $(PKG_LIBS)
+
+# The speech recogniser's benchmark (release flags): build/asr_bench, see bench/asr_bench.c.
+asr-bench: build/asr_bench
+build/asr_bench: bench/asr_bench.c $(filter src/asr/% src/media/g711.c src/core/util.c,$(SRC)) $(HDRS)
+	@mkdir -p build
+	$(CC) $(CSTD) $(WARN) -O2 -g -Isrc -o $@ $(filter %.c,$^) $(PKG_CFL) $(PKG_LIBS)
 
 check-includes:
 	sh tools/check_includes.sh

@@ -1,7 +1,7 @@
 #!/bin/sh
 # CONVENTIONS.md §1: a module includes only other modules' public headers
 # (<mod>/<mod>.h); *_int.h stays inside its own folder. Dependencies point
-# core <- store <- routing <- api <- main.
+# core <- store <- routing <- api <- main; asr depends on core only.
 set -e
 fail=0
 for f in $(find src -name '*.[ch]'); do
@@ -15,6 +15,8 @@ for f in $(find src -name '*.[ch]'); do
 		case "$mod:$imod" in
 		core:store|core:routing|core:api|store:routing|store:api|routing:api)
 			echo "$f: $mod must not depend on $imod"; exit 1;;
+		core:asr|asr:*) # asr/ runs engines on the pool: core only, never media or callctl
+			[ "$imod" = core ] || [ "$imod" = asr ] || { echo "$f: $mod must not depend on $imod"; exit 1; };;
 		esac
 	done || fail=1
 done

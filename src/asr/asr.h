@@ -26,6 +26,9 @@
 #define ASR_MAX_INTENTS 64
 #define ASR_MAX_PHRASES 64 /* per intent */
 #define ASR_PHRASE_MAX	200
+#define ASR_QUEUE_MAX	32 /* default bound of waiting recognitions */
+/* Below this confidence a result is a no-match (docs/ASR.md: measured). */
+#define ASR_CONFIDENCE_MIN 0.5
 
 /* One intent of a grammar: its name and sample phrases (words). */
 struct asr_intent_def {
@@ -39,12 +42,16 @@ struct asr_result {
 	double confidence;	 /* 0..1 */
 	char text[ASR_TEXT_MAX]; /* the words recognised, "" = none */
 	uint64_t decode_us;	 /* time on the pool */
+	/* what the confidence was made of (pocketsphinx: docs/ASR.md) */
+	double score;	 /* acoustic score a frame of the words (higher = better) */
+	double coverage; /* share of the speech the words explain, 0..1 */
 };
 
 struct asr_cfg {
 	char engine[32];     /* "pocketsphinx" (default) */
 	char model_dir[256]; /* "" = the Debian model (/usr/share/pocketsphinx/model/en-us) */
 	int decoders;	     /* decoders kept (recognitions at once), default 2 */
+	int queue_max;	     /* waiting beyond the decoders, 0 = ASR_QUEUE_MAX */
 };
 
 struct asr;
@@ -56,6 +63,9 @@ typedef void(asr_done_h)(int err, const struct asr_result *res, void *arg);
 int asr_alloc(struct asr **ap, uv_loop_t *loop, const struct asr_cfg *cfg, char *err, size_t errsz);
 /* Pending recognitions complete with -ECANCELED; run the loop once more. */
 void asr_free(struct asr *a);
+/* Loads the decoders on the pool now, ahead of the first recognition
+ * (each takes ~0.2 s and ~20 MiB). Optional. */
+int asr_warm(struct asr *a);
 
 /*
  * Builds a grammar from intents. Phrases are lower-cased and stripped of
@@ -93,6 +103,9 @@ struct asr_ep {
 	bool in_speech;
 	size_t start_frame, end_frame, frames;
 };
+#define ASR_EP_FRAME_MS	      20
+#define ASR_EP_END_SILENCE_MS 200 /* default; docs/ASR.md: measured */
+#define ASR_EP_MIN_SPEECH_MS  100
 /* end_silence_ms: 0 = the default. */
 void asr_ep_init(struct asr_ep *ep, int end_silence_ms);
 /* Feeds one frame (n samples at 8 kHz); returns START on the frame where

@@ -1,0 +1,440 @@
+/*
+ * asr.c — the recogniser's front on the loop: grammars, the job queue, the
+ * pool hand-off and the statistics. The engine (asr_ps.c) does the rest.
+ *
+ * DESIGN
+ * - struct asr is refcounted: asr_free drops the caller's reference, and
+ *   every job on the pool and every grammar holds one, so a completion or a
+ *   grammar released after asr_free still finds its owner. The engine (and
+ *   its decoders) is freed when the last reference goes, on the loop.
+ * - At most cfg->decoders jobs are on libuv's pool at once (a job holds a
+ *   decoder for its whole run, so more would only wait there and take pool
+ *   threads from the store and the recorder); the rest wait in a FIFO here,
+ *   bounded by queue_max (-EBUSY beyond it: the bot takes its no-match
+ *   branch rather than answer late).
+ * - Done callbacks never run inside asr_recognize: they run from the pool
+ *   job's completion. asr_free cancels waiting jobs at once (-ECANCELED);
+ *   a job already on the pool completes later with -ECANCELED.
+ * - Grammar text is normalised here (lower case, [a-z0-9'] words, single
+ *   spaces), so every engine sees the same words and the result maps back
+ *   by exact phrase match (asr_grammar_match).
+ */
+#define LOG_MODULE "asr"
+#include "asr/asr_int.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct asr_job {
+	struct asr *a;	       /* a reference */
+	struct asr_grammar *g; /* a reference; NULL for a warm-up job */
+	int16_t *pcm;	       /* copy of the caller's samples */
+	size_t n;
+	asr_done_h *done;
+	void *arg;
+	int err;
+	struct asr_result res;
+	struct asr_job *next;
+};
+
+struct asr {
+	uv_loop_t *loop;
+	const struct asr_engine *eng;
+	void *e; /* the engine's state */
+	struct asr_job *q_head, *q_tail;
+	size_t queued, queue_max;
+	unsigned inflight, decoders;
+	unsigned next_gid;
+	struct asr_stats st;
+	bool closing;
+};
+
+static const struct asr_engine *const engines[] = {&asr_engine_ps};
+
+static const struct asr_engine *engine_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(engines) / sizeof(engines[0]); i++) {
+		if (!strcmp(engines[i]->name, name) && engines[i]->version == ASR_ENGINE_VERSION)
+			return engines[i];
+	}
+	return NULL;
+}
+
+/* ---- jobs ---- */
+static void job_free(struct asr_job *j)
+{
+	mem_deref(j->g);
+	free(j->pcm);
+	mem_deref(j->a);
+	free(j);
+}
+
+/* Pool thread. */
+static void job_work(void *arg)
+{
+	struct asr_job *j = arg;
+	struct asr *a = j->a;
+	uint64_t t0 = uv_hrtime();
+
+	if (!j->g)
+		j->err = a->eng->warm(a->e);
+	else
+		j->err = a->eng->recognize(a->e, j->g, j->pcm, j->n, &j->res);
+	j->res.decode_us = (uv_hrtime() - t0) / 1000;
+}
+
+static void queue_pump(struct asr *a);
+
+static void job_account(struct asr *a, struct asr_job *j)
+{
+	if (!j->g)
+		return;
+	a->st.recognitions++;
+	a->st.decode_us_total += j->res.decode_us;
+	if (j->err)
+		a->st.failed++;
+	else if (j->res.intent >= 0 && j->res.confidence >= ASR_CONFIDENCE_MIN)
+		a->st.matched++;
+}
+
+/* Loop thread: the job's completion. */
+static void job_done(void *arg)
+{
+	struct asr_job *j = arg;
+	struct asr *a = j->a;
+
+	a->inflight--;
+	job_account(a, j);
+	if (j->err && j->err != -ECANCELED)
+		log_warn("action=recognize failed: %s", cc_strerror(j->err));
+	if (j->done) {
+		if (a->closing)
+			j->done(-ECANCELED, NULL, j->arg);
+		else
+			j->done(j->err, j->err ? NULL : &j->res, j->arg);
+	}
+	/* a still holds j's reference here, whatever done did */
+	if (!a->closing)
+		queue_pump(a);
+	job_free(j);
+}
+
+static void queue_pump(struct asr *a)
+{
+	while (a->q_head && a->inflight < a->decoders) {
+		struct asr_job *j = a->q_head;
+		a->q_head = j->next;
+		if (!a->q_head)
+			a->q_tail = NULL;
+		a->queued--;
+		j->next = NULL;
+		a->inflight++;
+		if (work_submit(a->loop, job_work, job_done, j)) {
+			j->err = -ENOMEM;
+			job_done(j); /* on the loop, later than asr_recognize */
+		}
+	}
+}
+
+static int job_enqueue(struct asr *a, struct asr_job *j)
+{
+	if (a->queued >= a->queue_max && a->inflight >= a->decoders)
+		return -EBUSY;
+	j->a = mem_ref(a);
+	if (a->inflight < a->decoders) {
+		if (work_submit(a->loop, job_work, job_done, j)) {
+			j->a = mem_deref(j->a);
+			return -ENOMEM;
+		}
+		a->inflight++;
+		return 0;
+	}
+	if (a->q_tail)
+		a->q_tail->next = j;
+	else
+		a->q_head = j;
+	a->q_tail = j;
+	a->queued++;
+	if (a->queued > a->st.queued_max)
+		a->st.queued_max = a->queued;
+	return 0;
+}
+
+int asr_recognize(struct asr *a, struct asr_grammar *g, const int16_t *pcm, size_t n,
+		  asr_done_h *done, void *arg)
+{
+	struct asr_job *j;
+	int err;
+
+	if (!a || !g || g->owner != a || !pcm || !n || n > (size_t)ASR_RATE * ASR_MAX_SECONDS ||
+	    !done || a->closing)
+		return -EINVAL;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	j->pcm = malloc(n * sizeof(*pcm));
+	if (!j->pcm) {
+		free(j);
+		return -ENOMEM;
+	}
+	memcpy(j->pcm, pcm, n * sizeof(*pcm));
+	j->n = n, j->done = done, j->arg = arg;
+	j->res.intent = -1;
+	j->g = mem_ref(g);
+	err = job_enqueue(a, j);
+	if (err) {
+		mem_deref(j->g);
+		free(j->pcm);
+		free(j);
+	}
+	return err;
+}
+
+int asr_warm(struct asr *a)
+{
+	int err = 0;
+
+	if (!a || a->closing)
+		return -EINVAL;
+	for (unsigned i = 0; i < a->decoders && !err; i++) {
+		struct asr_job *j = calloc(1, sizeof(*j));
+		if (!j)
+			return -ENOMEM;
+		err = job_enqueue(a, j);
+		if (err)
+			free(j);
+	}
+	return err;
+}
+
+/* ---- the recogniser ---- */
+static void asr_destroy(void *data)
+{
+	struct asr *a = data;
+
+	if (a->eng)
+		a->eng->free(a->e);
+}
+
+static int cfg_check(const struct asr_cfg *cfg, const struct asr_engine **engp, char *err,
+		     size_t errsz)
+{
+	const char *name = cfg && cfg->engine[0] ? cfg->engine : "pocketsphinx";
+
+	if (cfg && (cfg->decoders < 0 || cfg->decoders > 16)) {
+		snprintf(err, errsz, "decoders must be 1..16 (0 = 2), not %d", cfg->decoders);
+		return -EINVAL;
+	}
+	if (cfg && (cfg->queue_max < 0 || cfg->queue_max > 10000)) {
+		snprintf(err, errsz, "queue_max must be 0..10000, not %d", cfg->queue_max);
+		return -EINVAL;
+	}
+	*engp = engine_find(name);
+	if (!*engp) {
+		snprintf(err, errsz, "unknown speech engine '%s'", name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int asr_alloc(struct asr **ap, uv_loop_t *loop, const struct asr_cfg *cfg, char *err, size_t errsz)
+{
+	static const struct asr_cfg none;
+	const struct asr_engine *eng;
+	struct asr *a;
+	int rc;
+
+	if (!ap || !loop)
+		return -EINVAL;
+	rc = cfg_check(cfg, &eng, err, errsz);
+	if (rc)
+		return rc;
+	if (!cfg)
+		cfg = &none;
+	a = mem_zalloc(sizeof(*a), asr_destroy);
+	if (!a)
+		return -ENOMEM;
+	a->loop = loop;
+	a->decoders = cfg->decoders ? (unsigned)cfg->decoders : 2;
+	a->queue_max = cfg->queue_max ? (size_t)cfg->queue_max : ASR_QUEUE_MAX;
+	struct asr_cfg c = *cfg;
+	c.decoders = (int)a->decoders;
+	rc = eng->alloc(&a->e, &c, err, errsz);
+	if (rc) {
+		mem_deref(a);
+		return rc;
+	}
+	a->eng = eng;
+	*ap = a;
+	return 0;
+}
+
+void asr_free(struct asr *a)
+{
+	struct asr_job *j, *next;
+
+	if (!a || a->closing)
+		return;
+	a->closing = true;
+	j = a->q_head;
+	a->q_head = a->q_tail = NULL;
+	a->queued = 0;
+	for (; j; j = next) {
+		next = j->next;
+		j->done(-ECANCELED, NULL, j->arg);
+		job_free(j);
+	}
+	mem_deref(a);
+}
+
+void asr_stats(const struct asr *a, struct asr_stats *st)
+{
+	*st = a->st;
+}
+
+/* ---- grammars ---- */
+
+/* Lower-cases and splits on anything but [a-z0-9']: "Where's my CASE?" ->
+ * "where's my case". Returns the length (0 = no words). */
+static size_t phrase_normalise(const char *in, char *out, size_t size)
+{
+	size_t o = 0;
+	bool space = false;
+
+	for (; *in && o + 2 < size; in++) {
+		int c = tolower((unsigned char)*in);
+		if (isalnum(c) || c == '\'') {
+			if (space && o)
+				out[o++] = ' ';
+			out[o++] = (char)c;
+			space = false;
+		} else {
+			space = true;
+		}
+	}
+	out[o] = '\0';
+	return o;
+}
+
+static int phrase_words_check(struct asr *a, const char *intent, const char *phrase, char *err,
+			      size_t errsz)
+{
+	char word[ASR_PHRASE_MAX + 1];
+
+	for (const char *p = phrase; *p;) {
+		size_t l = strcspn(p, " ");
+		int rc;
+		memcpy(word, p, l);
+		word[l] = '\0';
+		rc = a->eng->word_check(a->e, word);
+		if (rc == -ENOENT)
+			snprintf(err, errsz, "intent '%s': the word '%s' is not in the dictionary",
+				 intent, word);
+		else if (rc)
+			snprintf(err, errsz, "intent '%s': the dictionary failed: %s", intent,
+				 cc_strerror(rc));
+		if (rc)
+			return rc == -ENOENT ? -EINVAL : rc;
+		p += l;
+		p += *p == ' ';
+	}
+	return 0;
+}
+
+static int intent_fill(struct asr *a, struct asr_phrase_set *ps, const struct asr_intent_def *d,
+		       char *err, size_t errsz)
+{
+	char buf[ASR_PHRASE_MAX + 2];
+
+	if (!d->name || !d->name[0] || strlen(d->name) >= sizeof(ps->name) || !d->n_phrases ||
+	    d->n_phrases > ASR_MAX_PHRASES || !d->phrases) {
+		snprintf(err, errsz, "intent %s%s%s: needs a name (<64) and 1..%d phrases",
+			 d->name ? "'" : "", d->name ? d->name : "without a name",
+			 d->name ? "'" : "", ASR_MAX_PHRASES);
+		return -EINVAL;
+	}
+	str_copy(ps->name, d->name, sizeof(ps->name));
+	ps->phrases = calloc(d->n_phrases, sizeof(*ps->phrases));
+	if (!ps->phrases)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->n_phrases; i++) {
+		const char *p = d->phrases[i];
+		if (!p || strlen(p) > ASR_PHRASE_MAX || !phrase_normalise(p, buf, sizeof(buf))) {
+			snprintf(err, errsz, "intent '%s': phrase %zu is empty or longer than %d",
+				 d->name, i + 1, ASR_PHRASE_MAX);
+			return -EINVAL;
+		}
+		int rc = phrase_words_check(a, d->name, buf, err, errsz);
+		if (rc)
+			return rc;
+		ps->phrases[i] = strdup(buf);
+		if (!ps->phrases[i])
+			return -ENOMEM;
+		ps->n = i + 1;
+	}
+	return 0;
+}
+
+static void grammar_destroy(void *data)
+{
+	struct asr_grammar *g = data;
+
+	if (g->eng)
+		g->owner->eng->grammar_release(g->owner->e, g);
+	for (size_t i = 0; g->intents && i < g->n; i++) {
+		for (size_t k = 0; k < g->intents[i].n; k++)
+			free(g->intents[i].phrases[k]);
+		free(g->intents[i].phrases);
+	}
+	free(g->intents);
+	mem_deref(g->owner);
+}
+
+int asr_grammar_alloc(struct asr *a, struct asr_grammar **gp, const struct asr_intent_def *defs,
+		      size_t n, char *err, size_t errsz)
+{
+	struct asr_grammar *g;
+	int rc = 0;
+
+	if (!a || !gp || a->closing)
+		return -EINVAL;
+	if (!defs || !n || n > ASR_MAX_INTENTS) {
+		snprintf(err, errsz, "a grammar needs 1..%d intents", ASR_MAX_INTENTS);
+		return -EINVAL;
+	}
+	g = mem_zalloc(sizeof(*g), grammar_destroy);
+	if (!g)
+		return -ENOMEM;
+	g->owner = mem_ref(a);
+	g->id = ++a->next_gid;
+	g->intents = calloc(n, sizeof(*g->intents));
+	if (!g->intents)
+		rc = -ENOMEM;
+	for (size_t i = 0; !rc && i < n; i++) {
+		g->n = i + 1;
+		rc = intent_fill(a, &g->intents[i], &defs[i], err, errsz);
+	}
+	if (!rc)
+		rc = a->eng->grammar_compile(a->e, g);
+	if (rc == -ENOMEM)
+		snprintf(err, errsz, "out of memory");
+	if (rc) {
+		mem_deref(g);
+		return rc;
+	}
+	*gp = g;
+	return 0;
+}
+
+int asr_grammar_match(const struct asr_grammar *g, const char *text)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		for (size_t k = 0; k < g->intents[i].n; k++) {
+			if (!strcmp(g->intents[i].phrases[k], text))
+				return (int)i;
+		}
+	}
+	return -1;
+}
