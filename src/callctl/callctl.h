@@ -58,6 +58,48 @@ int callctl_trunk_delete(struct callctl *cc, const char *name);
 size_t callctl_trunk_count(const struct callctl *cc);
 const struct st_trunk *callctl_trunk_at(const struct callctl *cc, size_t i);
 
+/*
+ * Call flows (docs/FLOWS.md), changed live by the admin API and SIGHUP. A
+ * call in a flow keeps the version it started with; the next call gets the
+ * new one. Every change is all or nothing and one runs at a time: another
+ * change meanwhile gets -EBUSY (a reload without a callback, i.e. SIGHUP,
+ * runs after it instead). Errors: -EINVAL (the flow does not load or names
+ * no such queue: fe says file, line and block), CC_ECONFLICT (a number
+ * would lose its flow: fe says which), -ENOENT (no such flow), -errno of a
+ * file write. `done` runs on the loop with the outcome (-ECANCELED when
+ * call control went away first); `fe` is valid during the call only.
+ */
+#define CALLCTL_FLOW_NAME_MAX 60 /* a flow's name: 1-60 of a-z 0-9 _ - */
+struct callctl_flow_err {
+	char message[700]; /* "main.yaml:23: block 'menu': ..." */
+	char file[600];
+	int line;	/* 0 = none */
+	char block[64]; /* "" = none */
+};
+typedef void(callctl_flow_h)(int err, const struct callctl_flow_err *fe, void *arg);
+bool callctl_flow_name_ok(const char *name);
+/* Reads every <name>.yaml of calls.flows_dir on the pool; swaps the set. */
+int callctl_flows_reload(struct callctl *cc, callctl_flow_h *done, void *arg);
+/* Validates the YAML now (the error, if any, in fe); writes
+ * <flows_dir>/<name>.yaml atomically on the pool; then swaps it in. */
+int callctl_flow_put(struct callctl *cc, const char *name, const char *yaml, size_t len,
+		     struct callctl_flow_err *fe, callctl_flow_h *done, void *arg);
+/* Deletes the flow and its file; CC_ECONFLICT while a number runs it. */
+int callctl_flow_delete(struct callctl *cc, const char *name, struct callctl_flow_err *fe,
+			callctl_flow_h *done, void *arg);
+struct callctl_flow_info {
+	char name[CALLCTL_FLOW_NAME_MAX + 1];
+	char file[600];
+	size_t blocks;
+	int64_t loaded_at;  /* ms since 1970 */
+	char numbers[512];  /* the numbers that run it, comma-separated */
+	const char *source; /* the YAML it was loaded from (borrowed) */
+	size_t source_len;
+};
+typedef void(callctl_flow_each_h)(const struct callctl_flow_info *fi, void *arg);
+void callctl_flows_each(const struct callctl *cc, callctl_flow_each_h *h, void *arg);
+int callctl_flow_get(const struct callctl *cc, const char *name, struct callctl_flow_info *fi);
+
 /* Registered contact of an agent, or NULL. */
 const char *callctl_agent_contact(const struct callctl *cc, const struct user *u);
 

@@ -65,12 +65,17 @@ struct number {
 	UT_hash_handle hh;
 };
 
-/* A loaded flow, by name (the file's base name). */
+/* A loaded flow, by name (the file's base name); holds one reference. */
 struct flow_entry {
 	char name[64];
 	struct flow *f;
+	char file[600];
+	char *src; /* the YAML it was loaded from */
+	size_t src_len;
+	int64_t loaded_at; /* ms */
 	UT_hash_handle hh;
 };
+struct flow_job;
 
 /* A prompt file, loaded once. */
 struct prompt_file {
@@ -98,6 +103,8 @@ struct callctl {
 	int16_t *greeting, *hold; /* from files, or NULL: the built-in beep and tune */
 	size_t greeting_n, hold_n;
 	struct flow_entry *flows;
+	struct flow_job *flow_job; /* the flow change in flight (flowset.c) */
+	bool reload_pending;	   /* a SIGHUP came meanwhile */
 	struct prompt_file *prompts;
 	struct tts *tts;
 };
@@ -114,6 +121,10 @@ int flows_load(struct callctl *cc);
 void flows_free(struct callctl *cc);
 int call_flow_start(struct callctl *cc, struct call *c, const struct flow *f);
 void call_flow_free(struct call *c);
+
+/* flowset.c: the loaded set of flows */
+int flowset_load(struct callctl *cc);
+void flowset_free(struct callctl *cc);
 
 /* registrar.c */
 void registrar_on_register(struct callctl *cc, const struct sip_event *ev);

@@ -1,7 +1,7 @@
 /*
  * flowctl.c — call flows on live calls: loads the flows of a folder at
  * start, checks them against the site (queues), and runs the interpreter
- * (flow/flow.h) for a call: prompts through text-to-speech or WAV files on
+ * (flow/flow.h) for a call (the loaded set and its reloads: flowset.c): prompts through text-to-speech or WAV files on
  * the caller's media leg, DTMF from it, the flow's timer, and the end of
  * the flow (into a queue, or hung up).
  *
@@ -18,7 +18,6 @@
 #define LOG_MODULE "callctl"
 #include "callctl/callctl_int.h"
 
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -284,85 +283,19 @@ void call_flow_free(struct call *c)
 	c->fc = NULL;
 }
 
-/* ---- loading ---- */
-static int flow_check_queues(struct callctl *cc, const struct flow *f)
-{
-	for (size_t i = 0; i < f->n_blocks; i++) {
-		const struct flow_block *b = &f->blocks[i];
-		if (b->kind == FLOW_QUEUE && routing_queue_id(cc->r, b->queue) <= 0) {
-			log_error("%s:%d: block '%s': no queue named '%s'", f->file, b->line,
-				  b->name, b->queue);
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
+/* ---- loading (the set itself: flowset.c) ---- */
 int flows_load(struct callctl *cc)
 {
-	DIR *d = cc->cfg.flows_dir[0] ? opendir(cc->cfg.flows_dir) : NULL;
-	struct dirent *de;
-	struct number *n, *ntmp;
 	int err = tts_alloc(&cc->tts, cc->loop, "en-us", TTS_CACHE_BYTES);
 
-	while (!err && d && (de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-		char path[1100], msg[700];
-		struct flow_entry *e;
-
-		if (len < 6 || len > 60 || strcmp(de->d_name + len - 5, ".yaml"))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", cc->cfg.flows_dir, de->d_name);
-		e = calloc(1, sizeof(*e));
-		if (!e) {
-			err = -ENOMEM;
-			break;
-		}
-		snprintf(e->name, sizeof(e->name), "%.*s", (int)(len - 5), de->d_name);
-		err = flow_load_file(&e->f, path, msg, sizeof(msg));
-		if (err)
-			log_error("%s", msg);
-		else
-			err = flow_check_queues(cc, e->f);
-		if (err) {
-			flow_free(e->f);
-			free(e);
-			break;
-		}
-		HASH_ADD_STR(cc->flows, name, e);
-		log_info("action=flow loaded name=%s blocks=%zu file=%s", e->name, e->f->n_blocks,
-			 path);
-	}
-	if (d)
-		closedir(d);
-	HASH_ITER(hh, cc->numbers, n, ntmp)
-	{
-		struct flow_entry *e = NULL;
-		if (err || !n->flow[0])
-			continue;
-		HASH_FIND_STR(cc->flows, n->flow, e);
-		if (!e) {
-			log_error("number %s runs the flow '%s', and %s/%s.yaml does not exist",
-				  n->did, n->flow, cc->cfg.flows_dir, n->flow);
-			err = -ENOENT;
-		} else {
-			n->fl = e->f;
-		}
-	}
-	return err;
+	return err ? err : flowset_load(cc);
 }
 
 void flows_free(struct callctl *cc)
 {
-	struct flow_entry *e, *etmp;
 	struct prompt_file *p, *ptmp;
 
-	HASH_ITER(hh, cc->flows, e, etmp)
-	{
-		HASH_DEL(cc->flows, e);
-		flow_free(e->f);
-		free(e);
-	}
+	flowset_free(cc);
 	HASH_ITER(hh, cc->prompts, p, ptmp)
 	{
 		HASH_DEL(cc->prompts, p);

@@ -405,7 +405,7 @@ struct flow_call *flow_call_new(const struct flow *f, const struct flow_call_ops
 	struct flow_call *c = calloc(1, sizeof(*c));
 
 	if (c)
-		c->f = f, c->ops = ops, c->arg = arg, c->cur = f->start;
+		c->f = flow_ref(f), c->ops = ops, c->arg = arg, c->cur = f->start;
 	return c;
 }
 
@@ -430,5 +430,6 @@ void flow_call_free(struct flow_call *c)
 		return;
 	for (size_t i = 0; i < c->n_attrs; i++)
 		free(c->attrs[i].value);
+	flow_free((struct flow *)c->f); /* the call's reference */
 	free(c);
 }

@@ -560,6 +560,29 @@ static void an_unstaffed_queue_takes_the_empty_branch(void **state)
 	flow_free(f);
 }
 
+/* A reload drops the loaded set's reference: a call in the flow keeps the
+ * version it started with until it ends (ASan would see a use after free). */
+static void a_call_keeps_its_flow_after_the_loaded_one_is_dropped(void **state)
+{
+	size_t live = mem_live();
+	struct flow *f = load();
+	struct h h = {.now = WED_10H_PARIS};
+	struct flow_call *c = flow_call_new(f, &h_ops, &h);
+
+	(void)state;
+	assert_int_equal(mem_live(), live + 1);
+	flow_call_start(c);
+	flow_free(f); /* replaced: the set lets go */
+	assert_int_equal(mem_live(), live + 1);
+	flow_call_played(c);
+	flow_call_played(c);
+	flow_call_dtmf(c, '2');
+	assert_int_equal(h.how, FLOW_END_QUEUE);
+	assert_string_equal(h.end_block->queue, "Billing");
+	flow_call_free(c);
+	assert_int_equal(mem_live(), live);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -574,6 +597,7 @@ int main(void)
 		cmocka_unit_test(collect_needs_its_minimum_of_digits),
 		cmocka_unit_test(expansion_gives_defaults_for_missing_attributes),
 		cmocka_unit_test(an_unstaffed_queue_takes_the_empty_branch),
+		cmocka_unit_test(a_call_keeps_its_flow_after_the_loaded_one_is_dropped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
