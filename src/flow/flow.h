@@ -175,6 +175,11 @@ void flow_call_timeout(struct flow_call *c);
 /* The recogniser's result for a bot block: an intent name (NULL = nothing
  * understood) and its confidence 0..1. */
 void flow_call_intent(struct flow_call *c, const char *intent, double confidence);
+/* After the flow ended (ops->end): continue it at block index `block`, e.g.
+ * a transfer's `failed` branch or a queue's overflow; a block < 0 (no
+ * branch) hangs up (ops->end with FLOW_END_HANGUP). Ignored while the
+ * flow has not ended. May call any op, ops->end included. */
+void flow_call_resume(struct flow_call *c, int block);
 bool flow_call_ended(const struct flow_call *c);
 int flow_call_steps(const struct flow_call *c);
 /* "{name}" references replaced by attribute values ("" when unset);

@@ -414,6 +414,18 @@ void flow_call_start(struct flow_call *c)
 	enter(c, c->f->start);
 }
 
+void flow_call_resume(struct flow_call *c, int block)
+{
+	if (c->wait != W_DONE)
+		return;
+	c->wait = W_NONE;
+	if (block < 0 || (size_t)block >= c->f->n_blocks) {
+		finish(c, FLOW_END_HANGUP);
+		return;
+	}
+	enter(c, block);
+}
+
 bool flow_call_ended(const struct flow_call *c)
 {
 	return c->wait == W_DONE;
