@@ -168,6 +168,7 @@ static int voice_start(struct app *app, const struct st_snapshot *snap)
 		.greeting_ms = app->cfg.greeting_ms,
 		.offer_timeout_ms = app->cfg.offer_timeout_s * 1000,
 		.wrapup_timeout_ms = app->cfg.wrapup_timeout_s * 1000,
+		.transfer_timeout_ms = app->cfg.transfer_timeout_s * 1000,
 	};
 	int err;
 
@@ -176,6 +177,7 @@ static int voice_start(struct app *app, const struct st_snapshot *snap)
 	str_copy(vc.rtp_address, app->cfg.rtp_address, sizeof(vc.rtp_address));
 	str_copy(vc.greeting_wav, app->cfg.greeting_wav, sizeof(vc.greeting_wav));
 	str_copy(vc.hold_wav, app->cfg.hold_wav, sizeof(vc.hold_wav));
+	str_copy(vc.outbound_uri, app->cfg.outbound_uri, sizeof(vc.outbound_uri));
 	if (app->cfg.flows_dir[0])
 		str_copy(vc.flows_dir, app->cfg.flows_dir, sizeof(vc.flows_dir));
 	else

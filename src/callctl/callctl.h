@@ -21,14 +21,16 @@ struct callctl_cfg {
 	char rtp_address[64];
 	int rtp_min, rtp_max;
 	char record_dir[512];
-	int max_calls;		/* live calls before 503 */
-	int greeting_ms;	/* before the caller enters the queue */
-	int offer_timeout_ms;	/* ring an agent this long */
-	int wrapup_timeout_ms;	/* AfterCallWork before the system clears it; 0 = never */
-	char greeting_wav[512]; /* played before the queue ("" = a beep); the greeting
+	int max_calls;		 /* live calls before 503 */
+	int greeting_ms;	 /* before the caller enters the queue */
+	int offer_timeout_ms;	 /* ring an agent this long */
+	int wrapup_timeout_ms;	 /* AfterCallWork before the system clears it; 0 = never */
+	char greeting_wav[512];	 /* played before the queue ("" = a beep); the greeting
 				   lasts at least as long as the prompt */
-	char hold_wav[512];	/* looping hold music ("" = the built-in tune) */
-	char flows_dir[512];	/* call flows: <name>.yaml files */
+	char hold_wav[512];	 /* looping hold music ("" = the built-in tune) */
+	char flows_dir[512];	 /* call flows: <name>.yaml files */
+	char outbound_uri[128];	 /* a flow's transfers: "sip:host[:port]", "" = none */
+	int transfer_timeout_ms; /* a transfer rings this long before its failed branch */
 };
 
 int callctl_alloc(struct callctl **ccp, uv_loop_t *loop, const struct callctl_cfg *cfg,

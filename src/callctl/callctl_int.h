@@ -16,6 +16,7 @@ enum call_state {
 	CALL_OFFERING, /* an agent's phone rings */
 	CALL_BRIDGED,  /* caller and agent talk; recorded */
 	CALL_ENDING,   /* one side gone; waiting for the other leg to end */
+	CALL_TRANSFER, /* the flow transfers: the external number rings (transfer.c) */
 };
 
 struct call;
@@ -47,6 +48,10 @@ struct call {
 	uv_timer_t *prompt_timer, *flow_timer;
 	unsigned prompt_seq; /* which prompt is current (a late TTS result is dropped) */
 	char caller_number[64];
+	/* a flow's transfer (transfer.c): the far end is the `agent` leg */
+	bool xfer;
+	int xfer_failed; /* the block's failed branch, -1 = none */
+	char xfer_number[32];
 	UT_hash_handle hh; /* by ix_id */
 };
 
@@ -115,6 +120,17 @@ void ctimer_stop(uv_timer_t **slot);
 void hold_music(struct call *c);
 void call_enqueue(struct call *c, int64_t queue_id, int priority);
 void call_caller_closes(struct call *c);
+/* callctl.c, for transfer.c */
+int call_sdp_local(struct callctl *cc, struct mleg *m, int codec, char *buf, size_t size);
+int call_sdp_apply(struct mleg *m, const char *sdp); /* the codec, or -1 */
+void call_bridge_start(struct callctl *cc, struct call *c);
+void call_leg_bind(struct callctl *cc, struct cleg *l, sip_leg_t leg);
+void call_leg_release(struct callctl *cc, struct cleg *l);
+
+/* transfer.c: a flow's transfer block */
+int transfer_uri_check(const char *uri);
+void call_transfer_start(struct call *c, const struct flow_block *b);
+bool transfer_on_sip_event(struct callctl *cc, struct call *c, const struct sip_event *ev);
 
 /* flowctl.c: call flows on live calls */
 int flows_load(struct callctl *cc);

@@ -13,7 +13,8 @@
  *   dropped. Callbacks carry the interaction id, never the call pointer.
  * - Speech recognition is not wired yet: a bot block listens to DTMF
  *   shortcuts only and otherwise takes its no-input branch (docs/FLOWS.md).
- * - Transfer is not available yet: the call is hung up, with a log line.
+ * - A transfer block dials out (transfer.c); on failure the flow resumes at
+ *   its failed branch (flow_call_resume).
  */
 #define LOG_MODULE "callctl"
 #include "callctl/callctl_int.h"
@@ -192,9 +193,10 @@ static void op_end(void *arg, enum flow_end how, const struct flow_block *b)
 			  c->ix_number, b->queue);
 		break;
 	case FLOW_END_TRANSFER:
-		log_warn("call=%s block=%s action=transfer to %s is not available yet: hanging up",
-			 c->ix_number, b->name, b->number);
-		break;
+		log_info("call=%s block=%s action=flow transfers to %s", c->ix_number, b->name,
+			 b->number);
+		call_transfer_start(c, b); /* transfer.c: bridged, or the failed branch */
+		return;
 	case FLOW_END_DEFLECT:
 		log_info("call=%s block=%s action=deflected by the bot", c->ix_number, b->name);
 		break;
