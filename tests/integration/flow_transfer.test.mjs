@@ -25,12 +25,13 @@ async function until(server, what, fn, timeoutMs = 20000) {
 }
 
 // The external party: sipp's built-in UAS with RTP echo, or a scenario file.
-function farEnd(port, scenario) {
+function farEnd(port, scenario, pauseMs = 0) {
   const dir = tempDir('sb-far-');
   const args = ['-i', '127.0.0.1', '-p', String(port), '-m', '1', '-nostdin', '-trace_msg', '-timeout', '40s'];
   if (scenario) {
     copyFileSync(join(SIPP_DIR, scenario), join(dir, scenario));
     args.push('-sf', scenario);
+    if (pauseMs) args.push('-d', String(pauseMs));
   } else {
     args.push('-sn', 'uas', '-mi', '127.0.0.1', '-rtp_echo');
   }
@@ -105,6 +106,30 @@ test('a transfer block dials the external number and bridges the caller; the cal
   await until(sb, 'the recording', async () => existsSync(wav) && wavInfo(wav).seconds > 0);
   assert.ok(wavInfo(wav, 1).rms > 0.01, `caller channel RMS ${wavInfo(wav, 1).rms}`);
   assert.ok(wavInfo(wav, 2).rms > 0.01, `far end channel RMS ${wavInfo(wav, 2).rms} (the UAS echoes the caller)`);
+});
+
+test('the far end hangs up first: the caller is hung up and the interaction is Closed Complete', async () => {
+  const far = await farEnd(farPort, 'uas_answer_bye.xml', 2500);
+  await sleep(300);
+  const t0 = Date.now();
+  const call = await sipp(sb, 'caller_bye.xml', { service: '7201', caller: '15550506', waitMs: 15000 });
+  assert.equal(call.code, 0, call.out);
+  assert.ok(Date.now() - t0 < 12000, 'the caller was hung up by Switchboard, not after its own pause');
+  assert.equal(await far.exited, 0, far.out());
+  const ix = await closedFor(sb, tok, '15550506');
+  assert.equal(ix.state, 'closed_complete');
+  assert.match(sb.log, new RegExp(`call=${ix.number} action=the far end of the transfer hung up`));
+});
+
+test('the caller hangs up while the external number rings: it is cancelled, Closed Complete', async () => {
+  const far = await farEnd(farPort, 'uas_noanswer.xml');
+  await sleep(300);
+  const call = await sipp(sb, 'caller.xml', { service: '7201', caller: '15550507', pauseMs: 2500 });
+  assert.equal(call.code, 0, call.out);
+  assert.equal(await far.exited, 0, far.out());
+  const ix = await closedFor(sb, tok, '15550507');
+  assert.equal(ix.state, 'closed_complete');
+  assert.equal(ix.queue, null);
 });
 
 test('a busy external number (486) takes the failed branch', async () => {
