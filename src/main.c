@@ -1,7 +1,7 @@
 /*
  * main.c — `switchboard serve|demo`: parse arguments, load the config, build
  * the root objects (store, routing, api) on one libuv loop, run, and shut
- * down cleanly on SIGINT/SIGTERM.
+ * down cleanly on SIGINT/SIGTERM; SIGHUP reloads the call flows.
  *
  * DESIGN
  * - The loop thread owns routing and the API; blocking work runs on libuv's
@@ -11,6 +11,9 @@
  *   waiting on the store and no write is queued, then destroy the HTTP
  *   context, let the loop close its handles, and close the store (which
  *   checkpoints the WAL).
+ * - SIGHUP: call control reloads every flow file of calls.flows_dir, all or
+ *   nothing, without dropping calls (callctl_flows_reload); the outcome is
+ *   logged (an error names the file, line and block, and nothing changed).
  */
 #define LOG_MODULE "main"
 #include "api/api.h"
@@ -35,7 +38,7 @@ struct app {
 	struct routing *r;
 	struct api *api;
 	struct callctl *cc;
-	uv_signal_t sigint, sigterm;
+	uv_signal_t sigint, sigterm, sighup;
 	uv_timer_t drain;
 	int64_t drain_deadline;
 	bool demo;
@@ -165,6 +168,7 @@ static int voice_start(struct app *app, const struct st_snapshot *snap)
 		.greeting_ms = app->cfg.greeting_ms,
 		.offer_timeout_ms = app->cfg.offer_timeout_s * 1000,
 		.wrapup_timeout_ms = app->cfg.wrapup_timeout_s * 1000,
+		.transfer_timeout_ms = app->cfg.transfer_timeout_s * 1000,
 	};
 	int err;
 
@@ -173,6 +177,7 @@ static int voice_start(struct app *app, const struct st_snapshot *snap)
 	str_copy(vc.rtp_address, app->cfg.rtp_address, sizeof(vc.rtp_address));
 	str_copy(vc.greeting_wav, app->cfg.greeting_wav, sizeof(vc.greeting_wav));
 	str_copy(vc.hold_wav, app->cfg.hold_wav, sizeof(vc.hold_wav));
+	str_copy(vc.outbound_uri, app->cfg.outbound_uri, sizeof(vc.outbound_uri));
 	if (app->cfg.flows_dir[0])
 		str_copy(vc.flows_dir, app->cfg.flows_dir, sizeof(vc.flows_dir));
 	else
@@ -240,10 +245,24 @@ static void on_signal(uv_signal_t *s, int signum)
 	log_info("signal %d: finishing in-flight requests, then stopping", signum);
 	uv_close((uv_handle_t *)&app->sigint, NULL);
 	uv_close((uv_handle_t *)&app->sigterm, NULL);
+	uv_close((uv_handle_t *)&app->sighup, NULL);
 	app->drain_deadline = (int64_t)uv_now(&app->loop) + SHUTDOWN_GRACE_MS;
 	app->drain.data = app;
 	uv_timer_init(&app->loop, &app->drain);
 	uv_timer_start(&app->drain, drain_tick, 0, 20);
+}
+
+/* SIGHUP: reload the call flows; callctl logs the outcome. */
+static void on_sighup(uv_signal_t *s, int signum)
+{
+	struct app *app = s->data;
+	int err;
+
+	(void)signum;
+	log_info("signal SIGHUP: reloading the call flows");
+	err = app->cc ? callctl_flows_reload(app->cc, NULL, NULL) : 0;
+	if (err)
+		log_error("flows not reloaded: %s", cc_strerror(err));
 }
 
 static void close_walk(uv_handle_t *h, void *arg)
@@ -279,11 +298,13 @@ static int run(struct app *app)
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	app->sigint.data = app->sigterm.data = app;
+	app->sigint.data = app->sigterm.data = app->sighup.data = app;
 	uv_signal_init(&app->loop, &app->sigint);
 	uv_signal_init(&app->loop, &app->sigterm);
+	uv_signal_init(&app->loop, &app->sighup);
 	uv_signal_start(&app->sigint, on_signal, SIGINT);
 	uv_signal_start(&app->sigterm, on_signal, SIGTERM);
+	uv_signal_start(&app->sighup, on_sighup, SIGHUP);
 	log_info("listening on http://%s:%d, store %s", app->cfg.http_address, app->cfg.http_port,
 		 app->cfg.store_path);
 	if (app->demo)

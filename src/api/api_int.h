@@ -78,6 +78,9 @@ void api_reply_raw(struct api_req *q, int status, const char *content_type,
 		   const char *content_range, const void *body, size_t len);
 void api_reply_error(struct api_req *q, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The same with more fields in the body (extra: an object, stolen). */
+void api_reply_error_x(struct api_req *q, int status, const char *code, json_t *extra,
+		       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Maps a domain error to a status and message. */
 void api_reply_err(struct api_req *q, int err, const char *what);
 /* For a request decoder's result: false when rc is 0; otherwise replies 400
@@ -162,6 +165,13 @@ void api_route_trunk_delete(struct api_req *q);
 /* Parses "bytes=a-b", "bytes=a-", "bytes=-n" against a size: 0 and the
  * inclusive [first, last]; -ERANGE when unsatisfiable; -EINVAL malformed. */
 int api_range_parse(const char *h, uint64_t size, uint64_t *first, uint64_t *last);
+
+/* ---- flows.c: call flows (managers read, admins change) ---- */
+void api_route_flows_list(struct api_req *q);
+void api_route_flow_get(struct api_req *q);
+void api_route_flow_put(struct api_req *q);
+void api_route_flow_delete(struct api_req *q);
+void api_route_flows_reload(struct api_req *q);
 
 /* ---- ws.c ---- */
 void api_ws_event(const struct routing_event *ev, void *arg);

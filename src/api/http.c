@@ -92,18 +92,40 @@ void api_reply_raw(struct api_req *q, int status, const char *content_type,
 		lws_callback_on_writable(q->wsi);
 }
 
-void api_reply_error(struct api_req *q, int status, const char *code, const char *fmt, ...)
+static void reply_error_v(struct api_req *q, int status, const char *code, json_t *extra,
+			  const char *fmt, va_list ap)
 {
 	char msg[API_ERRSZ];
-	va_list ap;
+	json_t *o;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	if (status >= 500)
 		log_warn("%s %s → %d %s: %s", q->method == M_GET ? "GET" : "write", q->path, status,
 			 code, msg);
-	api_reply_json(q, status, json_pack("{s:s,s:s}", "error", code, "message", msg));
+	o = json_pack("{s:s,s:s}", "error", code, "message", msg);
+	if (o && extra)
+		json_object_update(o, extra);
+	json_decref(extra);
+	api_reply_json(q, status, o);
+}
+
+void api_reply_error(struct api_req *q, int status, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	reply_error_v(q, status, code, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void api_reply_error_x(struct api_req *q, int status, const char *code, json_t *extra,
+		       const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	reply_error_v(q, status, code, extra, fmt, ap);
+	va_end(ap);
 }
 
 bool api_reply_bad_body(struct api_req *q, int rc, const char *msg)

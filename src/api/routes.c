@@ -466,6 +466,11 @@ static const struct route routes[] = {
 	{M_GET, "api/v1/trunks", ACC_ADMIN, api_route_trunks_list},
 	{M_PUT, "api/v1/trunks/*", ACC_ADMIN, api_route_trunk_put},
 	{M_DELETE, "api/v1/trunks/*", ACC_ADMIN, api_route_trunk_delete},
+	{M_GET, "api/v1/flows", ACC_SIGNED_IN, api_route_flows_list},
+	{M_POST, "api/v1/flows/reload", ACC_ADMIN, api_route_flows_reload},
+	{M_GET, "api/v1/flows/*", ACC_SIGNED_IN, api_route_flow_get},
+	{M_PUT, "api/v1/flows/*", ACC_ADMIN, api_route_flow_put},
+	{M_DELETE, "api/v1/flows/*", ACC_ADMIN, api_route_flow_delete},
 };
 
 static bool route_match(const struct route *rt, const struct api_req *q)

@@ -131,7 +131,7 @@ void api_route_number_put(struct api_req *q)
 		if (rc == -ENOENT) {
 			api_reply_error(q, 400, "invalid_body",
 					"no flow named '%.64s' (the flows are the .yaml files of "
-					"calls.flows_dir, loaded at start)",
+					"calls.flows_dir, or PUT /api/v1/flows/{name})",
 					body.flow);
 			return;
 		}

@@ -158,7 +158,7 @@ void hold_music(struct call *c)
 	if (!c->caller.m)
 		return;
 	if (c->q.music) /* the flow's queue block chose it (queueopts.c) */
-		mleg_play_ref(c->caller.m, c->q.music->pcm, c->q.music->n, true);
+		mleg_play_ref(c->caller.m, c->q.music, c->q.music_n, true);
 	else
 		mleg_play(c->caller.m, pcm, n, true);
 }
@@ -568,6 +568,8 @@ static void on_sip_event(const struct sip_event *ev, void *arg)
 	l = leg_find(cc, ev->leg);
 	if (!l)
 		return;
+	if (l->is_agent && l->call->xfer && transfer_on_sip_event(cc, l->call, ev))
+		return;
 	switch (ev->kind) {
 	case SIP_EV_ANSWERED:
 		if (l->is_agent)
@@ -691,6 +693,32 @@ const struct st_trunk *callctl_trunk_at(const struct callctl *cc, size_t i)
 	return i < cc->n_trunks ? &cc->trunks[i] : NULL;
 }
 
+/* ---- for transfer.c ---- */
+int call_sdp_local(struct callctl *cc, struct mleg *m, int codec, char *buf, size_t size)
+{
+	return local_sdp(cc, m, codec, buf, size);
+}
+
+int call_sdp_apply(struct mleg *m, const char *sdp)
+{
+	return remote_apply(m, sdp);
+}
+
+void call_bridge_start(struct callctl *cc, struct call *c)
+{
+	bridge_start(cc, c);
+}
+
+void call_leg_bind(struct callctl *cc, struct cleg *l, sip_leg_t leg)
+{
+	leg_bind(cc, l, leg);
+}
+
+void call_leg_release(struct callctl *cc, struct cleg *l)
+{
+	leg_release(cc, l);
+}
+
 /* ---- life cycle ---- */
 static int tables_load(struct callctl *cc, const struct st_snapshot *snap)
 {
@@ -734,6 +762,14 @@ int callctl_alloc(struct callctl **ccp, uv_loop_t *loop, const struct callctl_cf
 
 	if (!cc)
 		return -ENOMEM;
+	if (transfer_uri_check(cfg->outbound_uri)) {
+		log_error(
+			"calls.outbound_uri must be sip:host or sip:host:port (the number goes in "
+			"front), got '%.100s'",
+			cfg->outbound_uri);
+		free(cc);
+		return -EINVAL;
+	}
 	cc->loop = loop, cc->cfg = *cfg, cc->r = r;
 	str_copy(mc.address, cfg->rtp_address, sizeof(mc.address));
 	str_copy(mc.record_dir, cfg->record_dir, sizeof(mc.record_dir));

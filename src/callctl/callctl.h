@@ -21,14 +21,16 @@ struct callctl_cfg {
 	char rtp_address[64];
 	int rtp_min, rtp_max;
 	char record_dir[512];
-	int max_calls;		/* live calls before 503 */
-	int greeting_ms;	/* before the caller enters the queue */
-	int offer_timeout_ms;	/* ring an agent this long */
-	int wrapup_timeout_ms;	/* AfterCallWork before the system clears it; 0 = never */
-	char greeting_wav[512]; /* played before the queue ("" = a beep); the greeting
+	int max_calls;		 /* live calls before 503 */
+	int greeting_ms;	 /* before the caller enters the queue */
+	int offer_timeout_ms;	 /* ring an agent this long */
+	int wrapup_timeout_ms;	 /* AfterCallWork before the system clears it; 0 = never */
+	char greeting_wav[512];	 /* played before the queue ("" = a beep); the greeting
 				   lasts at least as long as the prompt */
-	char hold_wav[512];	/* looping hold music ("" = the built-in tune) */
-	char flows_dir[512];	/* call flows: <name>.yaml files */
+	char hold_wav[512];	 /* looping hold music ("" = the built-in tune) */
+	char flows_dir[512];	 /* call flows: <name>.yaml files */
+	char outbound_uri[128];	 /* a flow's transfers: "sip:host[:port]", "" = none */
+	int transfer_timeout_ms; /* a transfer rings this long before its failed branch */
 };
 
 int callctl_alloc(struct callctl **ccp, uv_loop_t *loop, const struct callctl_cfg *cfg,
@@ -57,6 +59,48 @@ int callctl_trunk_set(struct callctl *cc, const struct st_trunk *t);
 int callctl_trunk_delete(struct callctl *cc, const char *name);
 size_t callctl_trunk_count(const struct callctl *cc);
 const struct st_trunk *callctl_trunk_at(const struct callctl *cc, size_t i);
+
+/*
+ * Call flows (docs/FLOWS.md), changed live by the admin API and SIGHUP. A
+ * call in a flow keeps the version it started with; the next call gets the
+ * new one. Every change is all or nothing and one runs at a time: another
+ * change meanwhile gets -EBUSY (a reload without a callback, i.e. SIGHUP,
+ * runs after it instead). Errors: -EINVAL (the flow does not load or names
+ * no such queue: fe says file, line and block), CC_ECONFLICT (a number
+ * would lose its flow: fe says which), -ENOENT (no such flow), -errno of a
+ * file write. `done` runs on the loop with the outcome (-ECANCELED when
+ * call control went away first); `fe` is valid during the call only.
+ */
+#define CALLCTL_FLOW_NAME_MAX 60 /* a flow's name: 1-60 of a-z 0-9 _ - */
+struct callctl_flow_err {
+	char message[700]; /* "main.yaml:23: block 'menu': ..." */
+	char file[600];
+	int line;	/* 0 = none */
+	char block[64]; /* "" = none */
+};
+typedef void(callctl_flow_h)(int err, const struct callctl_flow_err *fe, void *arg);
+bool callctl_flow_name_ok(const char *name);
+/* Reads every <name>.yaml of calls.flows_dir on the pool; swaps the set. */
+int callctl_flows_reload(struct callctl *cc, callctl_flow_h *done, void *arg);
+/* Validates the YAML now (the error, if any, in fe); writes
+ * <flows_dir>/<name>.yaml atomically on the pool; then swaps it in. */
+int callctl_flow_put(struct callctl *cc, const char *name, const char *yaml, size_t len,
+		     struct callctl_flow_err *fe, callctl_flow_h *done, void *arg);
+/* Deletes the flow and its file; CC_ECONFLICT while a number runs it. */
+int callctl_flow_delete(struct callctl *cc, const char *name, struct callctl_flow_err *fe,
+			callctl_flow_h *done, void *arg);
+struct callctl_flow_info {
+	char name[CALLCTL_FLOW_NAME_MAX + 1];
+	char file[600];
+	size_t blocks;
+	int64_t loaded_at;  /* ms since 1970 */
+	char numbers[512];  /* the numbers that run it, comma-separated */
+	const char *source; /* the YAML it was loaded from (borrowed) */
+	size_t source_len;
+};
+typedef void(callctl_flow_each_h)(const struct callctl_flow_info *fi, void *arg);
+void callctl_flows_each(const struct callctl *cc, callctl_flow_each_h *h, void *arg);
+int callctl_flow_get(const struct callctl *cc, const char *name, struct callctl_flow_info *fi);
 
 /* Registered contact of an agent, or NULL. */
 const char *callctl_agent_contact(const struct callctl *cc, const struct user *u);

@@ -17,6 +17,7 @@ enum call_state {
 	CALL_OFFERING, /* an agent's phone rings */
 	CALL_BRIDGED,  /* caller and agent talk; recorded */
 	CALL_ENDING,   /* one side gone; waiting for the other leg to end */
+	CALL_TRANSFER, /* the flow transfers: the external number rings (transfer.c) */
 };
 
 struct call;
@@ -28,7 +29,8 @@ struct call_qopts {
 	int overflow;			 /* block index to resume at */
 	char overflow_to[80];		 /* for the activity: "Billing" or "block 'x'" */
 	char queue[64];			 /* the queue's name */
-	const struct prompt_file *music; /* NULL: the default hold music */
+	int16_t *music;			 /* a reference to shared samples, NULL: default */
+	size_t music_n;
 	int64_t since_ms;		 /* entered the queue */
 	bool overflow_due;		 /* max wait passed while an offer rang */
 	bool announcing;		 /* an announcement plays (announce_timer: its end) */
@@ -67,6 +69,10 @@ struct call {
 	/* waiting in a flow's queue block */
 	struct call_qopts q;
 	uv_timer_t *wait_timer, *announce_timer;
+	/* a flow's transfer (transfer.c): the far end is the `agent` leg */
+	bool xfer;
+	int xfer_failed; /* the block's failed branch, -1 = none */
+	char xfer_number[32];
 	UT_hash_handle hh; /* by ix_id */
 };
 
@@ -85,12 +91,17 @@ struct number {
 	UT_hash_handle hh;
 };
 
-/* A loaded flow, by name (the file's base name). */
+/* A loaded flow, by name (the file's base name); holds one reference. */
 struct flow_entry {
 	char name[64];
 	struct flow *f;
+	char file[600];
+	char *src; /* the YAML it was loaded from */
+	size_t src_len;
+	int64_t loaded_at; /* ms */
 	UT_hash_handle hh;
 };
+struct flow_job;
 
 /* A prompt file, loaded once. */
 struct prompt_file {
@@ -118,6 +129,8 @@ struct callctl {
 	int16_t *greeting, *hold; /* from files, or NULL: the built-in beep and tune */
 	size_t greeting_n, hold_n;
 	struct flow_entry *flows;
+	struct flow_job *flow_job; /* the flow change in flight (flowset.c) */
+	bool reload_pending;	   /* a SIGHUP came meanwhile */
 	struct prompt_file *prompts;
 	struct tts *tts;
 	struct asr *asr; /* when a flow has a bot with phrases */
@@ -129,6 +142,17 @@ void ctimer_stop(uv_timer_t **slot);
 void hold_music(struct call *c);
 void call_enqueue(struct call *c, int64_t queue_id, int priority);
 void call_caller_closes(struct call *c);
+/* callctl.c, for transfer.c */
+int call_sdp_local(struct callctl *cc, struct mleg *m, int codec, char *buf, size_t size);
+int call_sdp_apply(struct mleg *m, const char *sdp); /* the codec, or -1 */
+void call_bridge_start(struct callctl *cc, struct call *c);
+void call_leg_bind(struct callctl *cc, struct cleg *l, sip_leg_t leg);
+void call_leg_release(struct callctl *cc, struct cleg *l);
+
+/* transfer.c: a flow's transfer block */
+int transfer_uri_check(const char *uri);
+void call_transfer_start(struct call *c, const struct flow_block *b);
+bool transfer_on_sip_event(struct callctl *cc, struct call *c, const struct sip_event *ev);
 
 /* flowctl.c: call flows on live calls */
 int flows_load(struct callctl *cc);
@@ -146,11 +170,17 @@ void call_queue_opts_end(struct call *c);
 void call_queue_offer_failed(struct call *c);
 
 /* botctl.c: the bot's listening and the caller's case */
-int bot_grammars_attach(struct callctl *cc, struct flow *f);
+/* Compiles the grammar of every bot block with phrases; on error the
+ * message (file:line: block 'x': …) is in msg. */
+int bot_grammars_attach(struct callctl *cc, struct flow *f, char *msg, size_t size);
 void bot_listen(struct call *c, const struct flow_block *b);
 void bot_stop(struct call *c);
 void bot_case_lookup(struct callctl *cc, struct call *c, int64_t user_id);
 void bot_free(struct callctl *cc);
+
+/* flowset.c: the loaded set of flows */
+int flowset_load(struct callctl *cc);
+void flowset_free(struct callctl *cc);
 
 /* registrar.c */
 void registrar_on_register(struct callctl *cc, const struct sip_event *ev);

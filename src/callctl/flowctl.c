@@ -1,7 +1,7 @@
 /*
  * flowctl.c — call flows on live calls: loads the flows of a folder at
  * start, checks them against the site (queues), and runs the interpreter
- * (flow/flow.h) for a call: prompts through text-to-speech or WAV files on
+ * (flow/flow.h) for a call (the loaded set and its reloads: flowset.c): prompts through text-to-speech or WAV files on
  * the caller's media leg, DTMF from it, the flow's timer, and the end of
  * the flow (into a queue, or hung up).
  *
@@ -13,14 +13,14 @@
  *   dropped. Callbacks carry the interaction id, never the call pointer.
  * - A bot block listens through botctl.c (speech recognition on the pool)
  *   as well as to its keypad shortcuts.
- * - Transfer is not available yet: the call is hung up, with a log line.
+ * - A transfer block dials out (transfer.c); on failure the flow resumes at
+ *   its failed branch (flow_call_resume).
  * - A queue block's options (music, announcements, max wait and overflow)
- *   are queueopts.c's; its hold music is checked here when flows load.
+ *   are queueopts.c's; its hold music is checked when flows load.
  */
 #define LOG_MODULE "callctl"
 #include "callctl/callctl_int.h"
 
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,9 +204,10 @@ static void op_end(void *arg, enum flow_end how, const struct flow_block *b)
 			  c->ix_number, b->queue);
 		break;
 	case FLOW_END_TRANSFER:
-		log_warn("call=%s block=%s action=transfer to %s is not available yet: hanging up",
-			 c->ix_number, b->name, b->number);
-		break;
+		log_info("call=%s block=%s action=flow transfers to %s", c->ix_number, b->name,
+			 b->number);
+		call_transfer_start(c, b); /* transfer.c: bridged, or the failed branch */
+		return;
 	case FLOW_END_DEFLECT:
 		log_info("call=%s block=%s action=deflected by the bot", c->ix_number, b->name);
 		break;
@@ -297,98 +298,19 @@ void call_flow_free(struct call *c)
 	c->fc = NULL;
 }
 
-/* ---- loading ---- */
-/* A queue block names a queue of the site, and its hold music loads (an
- * 8 kHz WAV; loaded now, shared by every caller in the queue). */
-static int flow_check_queues(struct callctl *cc, const struct flow *f)
-{
-	char err[700];
-
-	for (size_t i = 0; i < f->n_blocks; i++) {
-		const struct flow_block *b = &f->blocks[i];
-		if (b->kind != FLOW_QUEUE)
-			continue;
-		if (routing_queue_id(cc->r, b->queue) <= 0) {
-			log_error("%s:%d: block '%s': no queue named '%s'", f->file, b->line,
-				  b->name, b->queue);
-			return -EINVAL;
-		}
-		if (b->hold_music && !prompt_file_get(cc, b->hold_music, err, sizeof(err))) {
-			log_error("%s:%d: block '%s': hold music '%s': %s", f->file, b->line,
-				  b->name, b->hold_music, err);
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
+/* ---- loading (the set itself: flowset.c) ---- */
 int flows_load(struct callctl *cc)
 {
-	DIR *d = cc->cfg.flows_dir[0] ? opendir(cc->cfg.flows_dir) : NULL;
-	struct dirent *de;
-	struct number *n, *ntmp;
 	int err = tts_alloc(&cc->tts, cc->loop, "en-us", TTS_CACHE_BYTES);
 
-	while (!err && d && (de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-		char path[1100], msg[700];
-		struct flow_entry *e;
-
-		if (len < 6 || len > 60 || strcmp(de->d_name + len - 5, ".yaml"))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", cc->cfg.flows_dir, de->d_name);
-		e = calloc(1, sizeof(*e));
-		if (!e) {
-			err = -ENOMEM;
-			break;
-		}
-		snprintf(e->name, sizeof(e->name), "%.*s", (int)(len - 5), de->d_name);
-		err = flow_load_file(&e->f, path, msg, sizeof(msg));
-		if (err)
-			log_error("%s", msg);
-		else
-			err = flow_check_queues(cc, e->f);
-		if (!err)
-			err = bot_grammars_attach(cc, e->f);
-		if (err) {
-			flow_free(e->f);
-			free(e);
-			break;
-		}
-		HASH_ADD_STR(cc->flows, name, e);
-		log_info("action=flow loaded name=%s blocks=%zu file=%s", e->name, e->f->n_blocks,
-			 path);
-	}
-	if (d)
-		closedir(d);
-	HASH_ITER(hh, cc->numbers, n, ntmp)
-	{
-		struct flow_entry *e = NULL;
-		if (err || !n->flow[0])
-			continue;
-		HASH_FIND_STR(cc->flows, n->flow, e);
-		if (!e) {
-			log_error("number %s runs the flow '%s', and %s/%s.yaml does not exist",
-				  n->did, n->flow, cc->cfg.flows_dir, n->flow);
-			err = -ENOENT;
-		} else {
-			n->fl = e->f;
-		}
-	}
-	return err;
+	return err ? err : flowset_load(cc);
 }
 
 void flows_free(struct callctl *cc)
 {
-	struct flow_entry *e, *etmp;
 	struct prompt_file *p, *ptmp;
 
-	HASH_ITER(hh, cc->flows, e, etmp)
-	{
-		HASH_DEL(cc->flows, e);
-		flow_free(e->f);
-		free(e);
-	}
+	flowset_free(cc);
 	HASH_ITER(hh, cc->prompts, p, ptmp)
 	{
 		HASH_DEL(cc->prompts, p);

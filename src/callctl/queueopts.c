@@ -193,7 +193,10 @@ void call_queue_opts_begin(struct call *c, const struct flow_block *b)
 	overflow_name(c, b);
 	if (b->hold_music) {
 		char err[700];
-		c->q.music = prompt_file_get(c->cc, b->hold_music, err, sizeof(err));
+		const struct prompt_file *p = prompt_file_get(c->cc, b->hold_music, err, sizeof(err));
+		/* our own reference: a reload may drop the prompt cache meanwhile */
+		c->q.music = p ? mem_ref(p->pcm) : NULL;
+		c->q.music_n = p ? p->n : 0;
 		if (c->q.music)
 			log_info("call=%s queue=%s action=hold music file=%s", c->ix_number,
 				 b->queue, b->hold_music);
@@ -210,6 +213,7 @@ void call_queue_opts_end(struct call *c)
 {
 	ctimer_stop(&c->wait_timer);
 	ctimer_stop(&c->announce_timer);
+	mem_deref(c->q.music);
 	memset(&c->q, 0, sizeof(c->q));
 	c->q.overflow = -1;
 }

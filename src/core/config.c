@@ -133,6 +133,8 @@ static const struct conf_key conf_calls_keys[] = {
 	KEY_INT("wrapup_timeout", wrapup_timeout_s, 0, 86400),
 	KEY_STR("greeting", greeting_wav, 0),
 	KEY_STR("flows_dir", flows_dir, 0),
+	KEY_STR("outbound_uri", outbound_uri, 0), /* "" = no transfers out */
+	KEY_INT("transfer_timeout", transfer_timeout_s, 1, 300),
 };
 static const struct conf_section conf_sip = SECTION("sip", conf_sip_keys);
 static const struct conf_section conf_media = SECTION("media", conf_media_keys);
@@ -513,6 +515,7 @@ void config_defaults(struct config *cfg)
 	cfg->max_calls = 2000;
 	cfg->greeting_ms = 1500;
 	cfg->offer_timeout_s = 20;
+	cfg->transfer_timeout_s = 30;
 	cfg->wrapup_timeout_s = 0;
 }
 

@@ -107,6 +107,8 @@ struct config {
 	char greeting_wav[CONF_PATH_MAX]; /* prompt before the queue, "" = a beep */
 	char hold_wav[CONF_PATH_MAX];	  /* looping hold music, "" = the built-in tune */
 	char flows_dir[CONF_PATH_MAX];	  /* call flows, "" = <data_dir>/flows */
+	char outbound_uri[128];		  /* external numbers: "sip:host[:port]", "" = none */
+	int transfer_timeout_s;		  /* a transfer rings this long, default 30 */
 };
 /* Fills cfg with the embedded defaults. */
 void config_defaults(struct config *cfg);

@@ -5,8 +5,10 @@
  * loaded, validated form; the loader checks every block, key, value and
  * branch target and reports "file:line: block 'name': message".
  *
- * Thread: a loaded flow is immutable; load on the pool or at start-up,
- * read anywhere. The interpreter (flow_call_*) walks it per call.
+ * Thread: a loaded flow is immutable and refcounted; load on the pool or at
+ * start-up, read anywhere, ref/free on the loop. The interpreter walks it
+ * per call and holds a reference while it does (a reload replaces the
+ * loaded set; calls in progress keep the flow they started with).
  */
 #ifndef SB_FLOW_H
 #define SB_FLOW_H
@@ -117,12 +119,16 @@ struct flow {
 /*
  * Loads and validates a flow. On error returns -EINVAL (or -ENOMEM, or
  * -errno reading the file) and writes "file:line: message" to err; *fp is
- * left NULL. `name` is the file name shown in messages.
+ * left NULL. `name` is the file name shown in messages. The flow comes with
+ * one reference, which the caller owns (flow_free drops it).
  */
 int flow_load_file(struct flow **fp, const char *path, char *err, size_t errsz);
 int flow_load_buf(struct flow **fp, const char *name, const char *buf, size_t len, char *err,
 		  size_t errsz);
+/* Drops one reference (NULL is fine); the last one frees the flow. */
 void flow_free(struct flow *f);
+/* Takes another reference; returns f. */
+struct flow *flow_ref(const struct flow *f);
 const char *flow_kind_name(enum flow_kind k);
 /* The block index of a name, or -1. */
 int flow_block_index(const struct flow *f, const char *name);
@@ -162,6 +168,7 @@ struct flow_call_ops {
 	bool (*queue_staffed)(void *arg, const char *queue);
 };
 
+/* The call holds a reference to f until flow_call_free. */
 struct flow_call *flow_call_new(const struct flow *f, const struct flow_call_ops *ops, void *arg);
 void flow_call_free(struct flow_call *c);
 /* Attributes (caller.first_name, account …): set before start or by blocks. */
@@ -182,11 +189,13 @@ const struct flow_block *flow_call_current(const struct flow_call *c);
 /* Is a bot block listening for speech now? */
 bool flow_call_listening(const struct flow_call *c);
 /*
- * After the flow ended into a queue (FLOW_END_QUEUE), goes on at `block`:
- * the queue block's overflow branch once the caller waited its max_wait
- * (call control has taken the caller out of the queue). -1 hangs up. The
- * step limit still applies. Ignored unless the flow ended into a queue,
- * or when block is not a block index.
+ * After the flow ended into a queue or a transfer (ops->end), goes on at
+ * block index `block`: a queue's overflow branch once the caller waited its
+ * max_wait (call control has taken the caller out of the queue), or a
+ * transfer's `failed` branch. -1 (no branch) hangs up (ops->end with
+ * FLOW_END_HANGUP). The step limit still applies. Ignored while the flow
+ * has not ended, after another kind of end, or for a block that is not a
+ * block index. May call any op, ops->end included.
  */
 void flow_call_resume(struct flow_call *c, int block);
 bool flow_call_ended(const struct flow_call *c);

@@ -11,7 +11,10 @@
  * - Branch targets are names until every block is known; the loader keeps
  *   the slots to fill and resolves them at the end, so a branch may point
  *   forward. Loops are allowed (the interpreter bounds the steps).
- * - Everything a block owns is malloc'd; flow_free releases it. The block
+ * - A loaded flow is a refcounted block (mem_zalloc): call control holds
+ *   one reference for the loaded set, and every call in the flow another,
+ *   so a call keeps the version it started with through a reload.
+ * - Everything a block owns is malloc'd; the last flow_free releases it. The block
  *   array and each block's branch arrays are sized once, so the pending
  *   slots stay valid.
  */
@@ -919,6 +922,8 @@ static int no_aliases(struct ld *l, const char *buf, size_t len)
 	return rc;
 }
 
+static void flow_destroy(void *arg);
+
 int flow_load_buf(struct flow **fp, const char *name, const char *buf, size_t len, char *err,
 		  size_t errsz)
 {
@@ -939,9 +944,9 @@ int flow_load_buf(struct flow **fp, const char *name, const char *buf, size_t le
 	rc = no_aliases(&l, buf, len);
 	if (rc)
 		return rc;
-	l.f = calloc(1, sizeof(*l.f));
+	l.f = mem_zalloc(sizeof(*l.f), flow_destroy);
 	if (!l.f || !yaml_parser_initialize(&p)) {
-		free(l.f);
+		mem_deref(l.f);
 		snprintf(err, errsz, "%s: out of memory", name);
 		return -ENOMEM;
 	}
@@ -950,7 +955,7 @@ int flow_load_buf(struct flow **fp, const char *name, const char *buf, size_t le
 		snprintf(err, errsz, "%s:%zu: %s", name, (size_t)p.problem_mark.line + 1,
 			 p.problem ? p.problem : "not valid YAML");
 		yaml_parser_delete(&p);
-		free(l.f);
+		mem_deref(l.f);
 		return -EINVAL;
 	}
 	str_copy(l.f->file, name, sizeof(l.f->file));
@@ -1023,12 +1028,21 @@ static void block_free(struct flow_block *b)
 	free(b->hold_music);
 }
 
-void flow_free(struct flow *f)
+static void flow_destroy(void *arg)
 {
-	if (!f)
-		return;
+	struct flow *f = arg;
+
 	for (size_t i = 0; i < f->n_blocks; i++)
 		block_free(&f->blocks[i]);
 	free(f->blocks);
-	free(f);
+}
+
+struct flow *flow_ref(const struct flow *f)
+{
+	return mem_ref((void *)f); /* the count is not part of the flow's contents */
+}
+
+void flow_free(struct flow *f)
+{
+	mem_deref(f);
 }

@@ -415,7 +415,7 @@ struct flow_call *flow_call_new(const struct flow *f, const struct flow_call_ops
 	struct flow_call *c = calloc(1, sizeof(*c));
 
 	if (c)
-		c->f = f, c->ops = ops, c->arg = arg, c->cur = f->start;
+		c->f = flow_ref(f), c->ops = ops, c->arg = arg, c->cur = f->start;
 	return c;
 }
 
@@ -442,8 +442,8 @@ bool flow_call_listening(const struct flow_call *c)
 
 void flow_call_resume(struct flow_call *c, int block)
 {
-	if (c->wait != W_DONE || c->how != FLOW_END_QUEUE || block < -1 ||
-	    block >= (int)c->f->n_blocks)
+	if (c->wait != W_DONE || (c->how != FLOW_END_QUEUE && c->how != FLOW_END_TRANSFER) ||
+	    block < -1 || block >= (int)c->f->n_blocks)
 		return;
 	c->wait = W_NONE;
 	take(c, block);
@@ -470,5 +470,6 @@ void flow_call_free(struct flow_call *c)
 		return;
 	for (size_t i = 0; i < c->n_attrs; i++)
 		free(c->attrs[i].value);
+	flow_free((struct flow *)c->f); /* the call's reference */
 	free(c);
 }

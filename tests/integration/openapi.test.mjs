@@ -14,7 +14,7 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
 // A '*' segment of the route table becomes the parameter named after the
 // segment before it (users/*, agents/*, roles/*, interactions/*).
 const PARAM_AFTER = { users: 'user_name', agents: 'user_name', roles: 'role', interactions: 'number',
-  numbers: 'did', trunks: 'name' };
+  numbers: 'did', trunks: 'name', flows: 'name' };
 
 function templatePath(pattern) {
   const segs = pattern.split('/').filter(Boolean);
@@ -122,7 +122,7 @@ test('the Error schema lists every error code the API sends, and the responses e
     : [...block.slice(block.indexOf('enum:')).matchAll(/^\s+- ([a-z_]+)\s*$/gm)].map((m) => m[1]);
   const codes = new Map(); // code -> status
   for (const f of readdirSync(SRC).filter((f) => f.endsWith('.c'))) {
-    for (const m of read(new URL(f, SRC)).matchAll(/api_reply_error\(\s*[\w>-]+\s*,\s*(\d{3})\s*,\s*"([a-z_]+)"/g)) {
+    for (const m of read(new URL(f, SRC)).matchAll(/api_reply_error(?:_x)?\(\s*[\w>-]+\s*,\s*(\d{3})\s*,\s*"([a-z_]+)"/g)) {
       codes.set(m[2], m[1]);
     }
   }

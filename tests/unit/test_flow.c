@@ -738,6 +738,62 @@ static void overflowing_back_into_the_same_queue_meets_the_step_limit(void **sta
 	flow_free(f);
 }
 
+
+/* A reload drops the loaded set's reference: a call in the flow keeps the
+ * version it started with until it ends (ASan would see a use after free). */
+static void a_call_keeps_its_flow_after_the_loaded_one_is_dropped(void **state)
+{
+	size_t live = mem_live();
+	struct flow *f = load();
+	struct h h = {.now = WED_10H_PARIS};
+	struct flow_call *c = flow_call_new(f, &h_ops, &h);
+
+	(void)state;
+	assert_int_equal(mem_live(), live + 1);
+	flow_call_start(c);
+	flow_free(f); /* replaced: the set lets go */
+	assert_int_equal(mem_live(), live + 1);
+	flow_call_played(c);
+	flow_call_played(c);
+	flow_call_dtmf(c, '2');
+	assert_int_equal(h.how, FLOW_END_QUEUE);
+	assert_string_equal(h.end_block->queue, "Billing");
+	flow_call_free(c);
+	assert_int_equal(mem_live(), live);
+}
+
+/* A transfer that fails continues the flow at its `failed` branch. */
+static void a_failed_transfer_resumes_at_its_branch(void **state)
+{
+	static const char src[] = "start: out\n"
+				  "blocks:\n"
+				  "  out: {kind: transfer, number: \"+15550100\", failed: sorry}\n"
+				  "  sorry: {kind: play, text: Sorry., next: q}\n"
+				  "  q: {kind: queue, queue: Billing}\n";
+	struct flow *f;
+	struct h h = {0};
+	struct flow_call *c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(flow_load_buf(&f, "x.yaml", src, strlen(src), err, sizeof(err)), 0);
+	c = flow_call_new(f, &h_ops, &h);
+	flow_call_resume(c, 1); /* not ended yet: ignored */
+	flow_call_start(c);
+	assert_int_equal(h.how, FLOW_END_TRANSFER);
+	assert_string_equal(h.end_block->number, "+15550100");
+	flow_call_resume(c, h.end_block->failed);
+	assert_false(flow_call_ended(c));
+	flow_call_played(c);
+	assert_string_equal(h.log, "end(transfer:out);play(Sorry.);end(queue:q);");
+	assert_int_equal(h.ended, 2);
+	flow_call_resume(c, -1); /* no branch: hang up */
+	assert_int_equal(h.how, FLOW_END_HANGUP);
+	assert_int_equal(h.ended, 3);
+	flow_call_free(c);
+	flow_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -756,6 +812,8 @@ int main(void)
 		cmocka_unit_test(an_unstaffed_queue_takes_the_empty_branch),
 		cmocka_unit_test(the_flow_resumes_at_the_overflow_branch),
 		cmocka_unit_test(overflowing_back_into_the_same_queue_meets_the_step_limit),
+		cmocka_unit_test(a_call_keeps_its_flow_after_the_loaded_one_is_dropped),
+		cmocka_unit_test(a_failed_transfer_resumes_at_its_branch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
