@@ -72,7 +72,8 @@ struct ps_eng {
 	pthread_mutex_t lock; /* free list, all, dead list */
 	struct ps_dec *free_list;
 	struct ps_dec *all[16]; /* every decoder made, by slot */
-	unsigned *dead;
+	unsigned *dead;		/* released grammar ids (4 bytes each, kept: a decoder
+			   borrowed later may still hold the search) */
 	size_t n_dead, cap_dead;
 	/* the dictionary's words, loop thread only */
 	char *words_buf;
