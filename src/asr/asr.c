@@ -39,16 +39,18 @@ struct asr_job {
 	struct asr_job *next;
 };
 
+/* Loop thread only; the pool sees a job and the engine state, never this. */
 struct asr {
 	uv_loop_t *loop;
-	const struct asr_engine *eng;
-	void *e; /* the engine's state */
-	struct asr_job *q_head, *q_tail;
+	const struct asr_engine *eng;	 /* NULL until the engine is allocated */
+	void *e;			 /* the engine's state */
+	struct asr_job *q_head, *q_tail; /* waiting: not yet on the pool */
 	size_t queued, queue_max;
-	unsigned inflight, decoders;
-	unsigned next_gid;
+	unsigned inflight, decoders; /* inflight <= decoders, always */
+	unsigned next_gid;	     /* grammar ids: never reused, so a decoder's
+					record of a dead grammar cannot alias a new one */
 	struct asr_stats st;
-	bool closing;
+	bool closing; /* asr_free ran: nothing new, completions cancelled */
 };
 
 static const struct asr_engine *const engines[] = {&asr_engine_ps};
@@ -63,6 +65,8 @@ static const struct asr_engine *engine_find(const char *name)
 }
 
 /* ---- jobs ---- */
+/* Loop thread. Drops the job's references: the grammar, then the owner
+ * (possibly the last one: the engine is freed here after asr_free). */
 static void job_free(struct asr_job *j)
 {
 	mem_deref(j->g);
@@ -121,6 +125,7 @@ static void job_done(void *arg)
 	job_free(j);
 }
 
+/* Moves waiting jobs to the pool while a decoder is free. */
 static void queue_pump(struct asr *a)
 {
 	while (a->q_head && a->inflight < a->decoders) {
@@ -138,6 +143,8 @@ static void queue_pump(struct asr *a)
 	}
 }
 
+/* Straight to the pool when a decoder is free, else into the FIFO; -EBUSY
+ * when the FIFO is full. Takes a reference on a for the job. */
 static int job_enqueue(struct asr *a, struct asr_job *j)
 {
 	if (a->queued >= a->queue_max && a->inflight >= a->decoders)
@@ -192,6 +199,7 @@ int asr_recognize(struct asr *a, struct asr_grammar *g, const int16_t *pcm, size
 	return err;
 }
 
+/* One job without a grammar per decoder: each loads a fresh decoder. */
 int asr_warm(struct asr *a)
 {
 	int err = 0;
@@ -210,6 +218,7 @@ int asr_warm(struct asr *a)
 }
 
 /* ---- the recogniser ---- */
+/* The last reference: no job is on the pool (each holds one). */
 static void asr_destroy(void *data)
 {
 	struct asr *a = data;
@@ -318,6 +327,8 @@ static size_t phrase_normalise(const char *in, char *out, size_t size)
 	return o;
 }
 
+/* Every word of a normalised phrase must be in the engine's dictionary;
+ * err names the intent and the word. */
 static int phrase_words_check(struct asr *a, const char *intent, const char *phrase, char *err,
 			      size_t errsz)
 {
@@ -343,6 +354,7 @@ static int phrase_words_check(struct asr *a, const char *intent, const char *phr
 	return 0;
 }
 
+/* Checks one intent definition and copies its normalised phrases. */
 static int intent_fill(struct asr *a, struct asr_phrase_set *ps, const struct asr_intent_def *d,
 		       char *err, size_t errsz)
 {
@@ -377,6 +389,8 @@ static int intent_fill(struct asr *a, struct asr_phrase_set *ps, const struct as
 	return 0;
 }
 
+/* The last reference (no job holds g): the engine forgets it, then g drops
+ * its reference on the owner. */
 static void grammar_destroy(void *data)
 {
 	struct asr_grammar *g = data;

@@ -72,7 +72,8 @@ struct ps_eng {
 	pthread_mutex_t lock; /* free list, all, dead list */
 	struct ps_dec *free_list;
 	struct ps_dec *all[16]; /* every decoder made, by slot */
-	unsigned *dead;
+	unsigned *dead;		/* released grammar ids (4 bytes each, kept: a decoder
+			   borrowed later may still hold the search) */
 	size_t n_dead, cap_dead;
 	/* the dictionary's words, loop thread only */
 	char *words_buf;
@@ -260,20 +261,20 @@ static void dec_free(struct ps_dec *d)
 #define DEC_RESERVED ((struct ps_dec *)&ps_init_lock) /* a slot being filled */
 
 /* Pool thread. Takes a free decoder or makes one in a free slot (there are
- * never more borrowers than max). */
-static int dec_borrow(struct ps_eng *pe, struct ps_dec **dp)
+ * never more borrowers than max); fresh (warm-up) prefers making one. */
+static int dec_borrow(struct ps_eng *pe, bool fresh, struct ps_dec **dp)
 {
 	struct ps_dec *d;
 	unsigned slot = 0;
 	int rc;
 
 	pthread_mutex_lock(&pe->lock);
-	d = pe->free_list;
+	while (slot < pe->max && pe->all[slot])
+		slot++;
+	d = fresh && slot < pe->max ? NULL : pe->free_list;
 	if (d)
 		pe->free_list = d->next;
-	while (!d && slot < pe->max && pe->all[slot])
-		slot++;
-	if (!d && slot < pe->max)
+	else if (slot < pe->max)
 		pe->all[slot] = DEC_RESERVED;
 	pthread_mutex_unlock(&pe->lock);
 	if (d) {
@@ -519,7 +520,7 @@ static int ps_recognize(void *e, const struct asr_grammar *g, const int16_t *pcm
 
 	if (rc)
 		return rc;
-	rc = dec_borrow(pe, &d);
+	rc = dec_borrow(pe, false, &d);
 	if (!rc) {
 		rc = dec_use_grammar(pe, d, g);
 		if (!rc)
@@ -536,7 +537,7 @@ static int ps_warm(void *e)
 {
 	struct ps_eng *pe = e;
 	struct ps_dec *d;
-	int rc = dec_borrow(pe, &d);
+	int rc = dec_borrow(pe, true, &d);
 
 	if (!rc)
 		dec_return(pe, d);

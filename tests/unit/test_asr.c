@@ -108,6 +108,8 @@ static int group_setup(void **state)
 		return -1;
 	if (asr_alloc(&fx.a, &fx.loop, &cfg, err, sizeof(err)))
 		return -1;
+	if (asr_warm(fx.a)) /* both decoders load now, on the pool */
+		return -1;
 	if (asr_grammar_alloc(fx.a, &fx.g, intents, 3, err, sizeof(err))) {
 		fprintf(stderr, "grammar: %s\n", err);
 		return -1;
@@ -242,6 +244,43 @@ static void silence_matches_nothing(void **state)
 	free(z);
 }
 
+/* Grammars come and go (a flow reloads): a new one works beside the first,
+ * and once released its searches are dropped from the decoders while the
+ * first keeps working. */
+/* Two at once, so that both decoders run g. */
+static void recognise_twice(struct asr_grammar *g, const char *text, int intent)
+{
+	struct got got[2] = {{0}};
+	size_t n;
+	int16_t *pcm = speak(text, &n);
+
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(asr_recognize(fx.a, g, pcm, n, on_done, &got[i]), 0);
+	free(pcm);
+	while ((!got[0].calls || !got[1].calls) && uv_run(&fx.loop, UV_RUN_ONCE))
+		;
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(got[i].err, 0);
+		assert_int_equal(got[i].res.intent, intent);
+		assert_true(got[i].res.confidence >= ASR_CONFIDENCE_MIN);
+	}
+}
+
+static void a_second_grammar_works_and_goes_away(void **state)
+{
+	static const char *const yes_p[] = {"yes", "yes please", "that's right"};
+	static const char *const no_p[] = {"no", "no thank you"};
+	const struct asr_intent_def yn[] = {{"yes", yes_p, 3}, {"no", no_p, 2}};
+	struct asr_grammar *g2;
+	char err[200];
+
+	assert_int_equal(asr_grammar_alloc(fx.a, &g2, yn, 2, err, sizeof(err)), 0);
+	recognise_twice(g2, "no thank you", 1);
+	recognise_twice(fx.g, "pay my bill", 2);
+	mem_deref(g2); /* the decoders drop its search when next borrowed */
+	recognise_twice(fx.g, "where is my case", 0);
+}
+
 /* A second recogniser with one decoder: the queue's bound and asr_free. */
 static void a_full_queue_is_ebusy_and_free_cancels_the_rest(void **state)
 {
@@ -249,6 +288,7 @@ static void a_full_queue_is_ebusy_and_free_cancels_the_rest(void **state)
 	struct asr *a;
 	struct asr_grammar *g;
 	struct got got[4] = {{0}};
+	struct asr_stats st;
 	char err[200];
 	size_t n;
 	int16_t *pcm = speak("pay my bill", &n);
@@ -258,6 +298,8 @@ static void a_full_queue_is_ebusy_and_free_cancels_the_rest(void **state)
 	for (int i = 0; i < 3; i++) /* one on the pool, two waiting */
 		assert_int_equal(asr_recognize(a, g, pcm, n, on_done, &got[i]), 0);
 	assert_int_equal(asr_recognize(a, g, pcm, n, on_done, &got[3]), -EBUSY);
+	asr_stats(a, &st);
+	assert_int_equal(st.queued_max, 2);
 	/* a grammar of another recogniser is refused */
 	assert_int_equal(asr_recognize(fx.a, g, pcm, n, on_done, &got[3]), -EINVAL);
 	mem_deref(g); /* the jobs hold it */
@@ -422,6 +464,7 @@ int main(void)
 		cmocka_unit_test(a_paraphrase_close_to_the_samples_gets_its_intent),
 		cmocka_unit_test(an_unrelated_sentence_is_no_match),
 		cmocka_unit_test(silence_matches_nothing),
+		cmocka_unit_test(a_second_grammar_works_and_goes_away),
 		cmocka_unit_test(grammar_errors_say_what_is_wrong),
 		cmocka_unit_test(bad_audio_is_refused_at_once),
 		cmocka_unit_test(a_full_queue_is_ebusy_and_free_cancels_the_rest),
