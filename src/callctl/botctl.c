@@ -58,8 +58,8 @@ static struct call *call_of(struct callctl *cc, int64_t ix_id)
 }
 
 /* ---- grammars ---- */
-static int grammar_build(struct callctl *cc, const struct flow *f, struct flow_block *b,
-			 char *msg, size_t size)
+static int grammar_build(struct callctl *cc, const struct flow *f, struct flow_block *b, char *msg,
+			 size_t size)
 {
 	struct asr_intent_def defs[ASR_MAX_INTENTS];
 	char err[300] = "";
@@ -76,6 +76,8 @@ static int grammar_build(struct callctl *cc, const struct flow *f, struct flow_b
 	if (!cc->asr) {
 		struct asr_cfg cfg = {.decoders = 0};
 		rc = asr_alloc(&cc->asr, cc->loop, &cfg, err, sizeof(err));
+		if (!rc)
+			rc = asr_warm(cc->asr); /* load the decoders now, not at the first caller */
 		if (rc) {
 			snprintf(msg, size, "%s:%d: block '%s': the speech recogniser: %s", f->file,
 				 b->line, b->name, err[0] ? err : cc_strerror(rc));
@@ -94,8 +96,8 @@ int bot_grammars_attach(struct callctl *cc, struct flow *f, char *msg, size_t si
 {
 	for (size_t i = 0; i < f->n_blocks; i++) {
 		struct flow_block *b = &f->blocks[i];
-		int rc = b->kind == FLOW_BOT && !b->grammar ? grammar_build(cc, f, b, msg, size)
-							    : 0;
+		int rc =
+			b->kind == FLOW_BOT && !b->grammar ? grammar_build(cc, f, b, msg, size) : 0;
 		if (rc)
 			return rc;
 	}

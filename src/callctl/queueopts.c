@@ -193,7 +193,8 @@ void call_queue_opts_begin(struct call *c, const struct flow_block *b)
 	overflow_name(c, b);
 	if (b->hold_music) {
 		char err[700];
-		const struct prompt_file *p = prompt_file_get(c->cc, b->hold_music, err, sizeof(err));
+		const struct prompt_file *p =
+			prompt_file_get(c->cc, b->hold_music, err, sizeof(err));
 		/* our own reference: a reload may drop the prompt cache meanwhile */
 		c->q.music = p ? mem_ref(p->pcm) : NULL;
 		c->q.music_n = p ? p->n : 0;

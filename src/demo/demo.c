@@ -245,8 +245,9 @@ void demo_print_welcome(const struct config *cfg)
 		"    carl   trainee: awa_agent only, refused calls   amy  a customer (no roles)\n"
 		"  Queues: Support (ned, beth), Billing (beth, carl, ned). Data: %s\n"
 		"  Phones: agents register at sip:%s:%d as ned/beth/carl, password %s;\n"
-		"          callers from %s dial 5000 (Support) or 5001 (Billing); from\n"
-		"          elsewhere a trunk authenticates as carrier / %s.\n"
+		"          callers from %s dial 5000 (Support), 5001 (Billing) or 5002\n"
+		"          (the call flow: greeting, bot, menu); from elsewhere a trunk\n"
+		"          authenticates as carrier / %s.\n"
 		"  Example: curl -s localhost:%d/api/v1/login -d "
 		"'{\"user_name\":\"ned\",\"password\":\"%s\"}'\n\n",
 		cfg->http_port, DEMO_PASSWORD, cfg->store_path, cfg->sip_address, cfg->sip_port,
