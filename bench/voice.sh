@@ -14,11 +14,12 @@
 #   bash bench/voice.sh flows [calls=300] [hold_s=30] [rate=50]
 #       callers inside a call flow (a spoken prompt and a menu, looping) for
 #       hold_s: server CPU and memory, media clock health, prompt renders.
-#   bash bench/voice.sh bot [calls=300] [hold_s=30] [rate=50]
-#       callers inside a flow's bot block, each speaking (looped speech), so
-#       the bot listens to all of them at once and recognises every
-#       utterance on the worker pool: recognitions, refusals when the pool is
-#       full, the time from the end of speech to the result, CPU and memory.
+#   bash bench/voice.sh bot [calls=300] [hold_s=30] [rate=50] [gap_s=8]
+#       callers inside a flow's bot block, each saying a sentence (2 s) and
+#       then listening for gap_s (looped), so the bot listens to all of them
+#       at once and recognises every utterance on the worker pool:
+#       recognitions, refusals when the pool is full, the time from the end
+#       of speech to the result, CPU and memory.
 #   bash bench/voice.sh overload [rate=1000] [seconds=10] [max_calls=300]
 #       more calls than max_calls: the excess must get 503, the rest must
 #       complete, and the API must stay responsive.
@@ -263,6 +264,7 @@ overload() {
 flow_callers() {
 	local did=$1 calls=$2 hold=$3 rate=$4
 	start
+	sleep 2 # the bot's decoders load on the pool after the start
 	IDLE_RSS=$(rss_kb)
 	cp bench/sipp/caller_load.xml "$W/"
 	local ramp=$(((calls + rate - 1) / rate))
@@ -320,7 +322,7 @@ YAML
 }
 
 bot() {
-	local calls=${1:-300} hold=${2:-30} rate=${3:-50}
+	local calls=${1:-300} hold=${2:-30} rate=${3:-50} gap=${4:-8}
 	config $((calls + 100)) 0
 	seed 1
 	mkdir -p "$W/data/flows"
@@ -344,13 +346,13 @@ blocks:
 YAML
 	sqlite3 "$W/data/switchboard.db" "INSERT INTO numbers(did, queue_id, flow) VALUES ('7003', 100, 'bot')"
 	espeak-ng -w "$W/s.wav" "I am calling about my last invoice." 2>/dev/null
-	sox "$W/s.wav" -r 8000 -c 1 -e u-law -t raw "$W/speech.ulaw" pad 0 2
+	sox "$W/s.wav" -r 8000 -c 1 -e u-law -t raw "$W/speech.ulaw" pad 0 "$gap"
 	flow_callers 7003 "$calls" "$hold" "$rate"
 	echo "RSS $RSS KiB; server CPU $CPU_PCT% of one core over 10 s with $calls callers in the bot"
 	local log="$OUT/voice-$MODE-server.log"
 	echo "sipp callers: $(grep -E 'Successful call|Failed call' "$W/uac_screen.log" | tr -s ' ' | tr '\n' ' ')"
 	echo "recognitions: $(grep -c 'action=recognised' "$log" || true) ($(grep -c 'action=recognised intent=invoice' "$log" || true) as 'invoice'); refused (pool full): $(grep -c 'speech not recognised' "$log" || true)"
-	grep -o 'after_speech_ms=[0-9]*' "$log" | cut -d= -f2 | sort -n | awk '{a[NR]=$1} END {if (NR) printf "end of speech -> result: p50 %d ms, p90 %d ms, p99 %d ms, max %d ms (n=%d)\n", a[int(NR*0.5)+1>NR?NR:int(NR*0.5)+1], a[int(NR*0.9)+1>NR?NR:int(NR*0.9)+1], a[int(NR*0.99)+1>NR?NR:int(NR*0.99)+1], a[NR], NR}'
+	grep -o 'after_speech_ms=[0-9]*' "$log" | cut -d= -f2 | sort -n | awk 'function q(p,  i) {i = int(NR * p) + 1; return a[i > NR ? NR : i]} {a[NR] = $1} END {if (NR) printf "end of speech -> result: p50 %d ms, p90 %d ms, p99 %d ms, max %d ms (n=%d)\n", q(0.5), q(0.9), q(0.99), a[NR], NR}'
 	grep -o 'decode_ms=[0-9]*' "$log" | cut -d= -f2 | sort -n | awk '{a[NR]=$1; s+=$1} END {if (NR) printf "decode on the pool: mean %.0f ms, max %d ms\n", s/NR, a[NR]}'
 	echo "media clock late: $(grep -c 'clock late' "$log" || true) times"
 	echo "memory per caller: $(((RSS - IDLE_RSS) / calls)) KiB (RSS $IDLE_RSS -> $RSS KiB)"

@@ -30,13 +30,15 @@
 
 #define BOT_PREROLL	(MEDIA_RATE / 5) /* 200 ms kept before the start of speech */
 #define BOT_MAX_SAMPLES (ASR_MAX_SECONDS * MEDIA_RATE)
+#define BOT_FIRST_CAP	MEDIA_RATE	 /* 1 s, doubled while the caller speaks */
+#define BOT_KEEP	(MEDIA_RATE / 2) /* before speech: the last 0.5 s is kept */
 #define BOT_NOTE_MAX	300
 
 struct bot_listen {
 	struct asr_ep ep;
 	int16_t *pcm;
 	size_t n, cap;
-	size_t start; /* sample where speech began */
+	size_t start; /* index in pcm where speech began */
 	bool speaking;
 };
 
@@ -187,33 +189,53 @@ static void utterance_send(struct call *c, const struct flow_block *b)
 	}
 }
 
+/* Room for n more samples: before speech only the last BOT_KEEP are kept
+ * (the pre-roll), while speaking the buffer doubles up to BOT_MAX_SAMPLES. */
+static size_t listen_room(struct bot_listen *L, size_t n)
+{
+	int16_t *p;
+	size_t cap;
+
+	if (!L->speaking && L->n + n > BOT_KEEP && L->n > BOT_KEEP / 2) {
+		size_t drop = L->n - BOT_KEEP / 2;
+		memmove(L->pcm, L->pcm + drop, (L->n - drop) * sizeof(*L->pcm));
+		L->n -= drop;
+	}
+	if (L->n + n > L->cap && L->cap < BOT_MAX_SAMPLES) {
+		cap = L->cap * 2 < BOT_MAX_SAMPLES ? L->cap * 2 : BOT_MAX_SAMPLES;
+		p = realloc(L->pcm, cap * sizeof(*p));
+		if (p)
+			L->pcm = p, L->cap = cap;
+	}
+	return L->n + n > L->cap ? L->cap - L->n : n;
+}
+
 static void on_audio(struct mleg *l, const int16_t *pcm, size_t n, void *arg)
 {
 	struct call *c = arg;
 	struct bot_listen *L = c->bot;
 	enum asr_ep_event ev;
+	size_t back;
 
 	(void)l;
 	if (!L || !c->fc || !flow_call_listening(c->fc)) {
 		listen_end(c);
 		return;
 	}
-	if (L->n + n > L->cap)
-		n = L->cap - L->n;
-	memcpy(L->pcm + L->n, pcm, n * sizeof(*pcm));
-	L->n += n;
 	ev = asr_ep_feed(&L->ep, pcm, n);
 	if (ev == ASR_EP_START) {
+		/* speech began (ep.frames - 1 - start_frame) packets before this
+		 * one, which is not copied yet: the pre-roll is still there */
+		back = (L->ep.frames - 1 - L->ep.start_frame) * n;
+		L->start = back < L->n ? L->n - back : 0;
 		L->speaking = true;
-		L->start = L->ep.start_frame * MEDIA_FRAME;
-		if (L->start > L->n)
-			L->start = L->n;
 		flow_call_speech(c->fc);
 	}
-	if (ev == ASR_EP_END || (L->speaking && L->n >= L->cap))
+	n = listen_room(L, n);
+	memcpy(L->pcm + L->n, pcm, n * sizeof(*pcm));
+	L->n += n;
+	if (ev == ASR_EP_END || (L->speaking && L->n >= BOT_MAX_SAMPLES))
 		utterance_send(c, flow_call_current(c->fc));
-	else if (L->n >= L->cap) /* a long noise without speech: start again */
-		L->n = 0, asr_ep_init(&L->ep, 0);
 }
 
 void bot_listen(struct call *c, const struct flow_block *b)
@@ -224,14 +246,14 @@ void bot_listen(struct call *c, const struct flow_block *b)
 		return; /* keypad shortcuts only: the timer gives no_input */
 	c->bot = calloc(1, sizeof(*c->bot));
 	if (c->bot)
-		c->bot->pcm = malloc(BOT_MAX_SAMPLES * sizeof(int16_t));
+		c->bot->pcm = malloc(BOT_FIRST_CAP * sizeof(int16_t));
 	if (!c->bot || !c->bot->pcm) {
 		listen_end(c);
 		log_warn("call=%s block=%s action=cannot listen: out of memory", c->ix_number,
 			 b->name);
 		return;
 	}
-	c->bot->cap = BOT_MAX_SAMPLES;
+	c->bot->cap = BOT_FIRST_CAP;
 	asr_ep_init(&c->bot->ep, 0);
 	mleg_set_audio_handler(c->caller.m, on_audio, c);
 	log_debug("call=%s block=%s action=listen", c->ix_number, b->name);
