@@ -12,15 +12,7 @@ import { Baresip, sipp, spokenUlaw, wavInfo } from './lib/peers.mjs';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let sb, tok;
 
-async function until(what, fn, timeoutMs = 30000) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}\n${sb.log.slice(-5000)}`);
-    await sleep(100);
-  }
-}
+const until = (what, fn, timeoutMs = 30000) => sb.until(what, fn, timeoutMs);
 
 async function latestAfter(prev) {
   return until('the interaction to close', async () => {

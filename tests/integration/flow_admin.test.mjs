@@ -13,15 +13,7 @@ import { sipp } from './lib/peers.mjs';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let sb, tok, flowsDir;
 
-async function until(what, fn, timeoutMs = 15000) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}\n${sb.log.slice(-5000)}`);
-    await sleep(100);
-  }
-}
+const until = (what, fn, timeoutMs = 15000) => sb.until(what, fn, timeoutMs);
 
 // PUT a flow's YAML as the body (not JSON).
 async function putFlow(name, yaml, token = tok.admin) {

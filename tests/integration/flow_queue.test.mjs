@@ -77,15 +77,7 @@ function dataDirWith(flows, music = { 'hold.wav': 8000 }) {
   return dir;
 }
 
-async function until(what, fn, timeoutMs = 20000) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}\n${sb.log.slice(-5000)}`);
-    await sleep(100);
-  }
-}
+const until = (what, fn, timeoutMs = 20000) => sb.until(what, fn, timeoutMs);
 async function setPresence(user, status, reason) {
   const body = reason ? { status, reason } : { status };
   const r = await sb.api('PUT', `/api/v1/agents/${user}/presence`, { token: tok[user], body });

@@ -14,15 +14,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const SIPP_DIR = new URL('./sipp/', import.meta.url).pathname;
 let sb, tok, farPort;
 
-async function until(server, what, fn, timeoutMs = 20000) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}\n${server.log.slice(-5000)}`);
-    await sleep(100);
-  }
-}
+const until = (server, what, fn, timeoutMs = 20000) => server.until(what, fn, timeoutMs);
 
 // The external party: sipp's built-in UAS with RTP echo, or a scenario file.
 function farEnd(port, scenario, pauseMs = 0) {

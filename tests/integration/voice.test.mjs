@@ -11,15 +11,7 @@ import { Baresip, sipp, sendRaw, waitRegistered, wavInfo } from './lib/peers.mjs
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let sb, tok;
 
-async function until(what, fn, timeoutMs = 15000) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}\n${sb.log.slice(-5000)}`);
-    await sleep(100);
-  }
-}
+const until = (what, fn, timeoutMs = 15000) => sb.until(what, fn, timeoutMs);
 
 async function presence(user) {
   return (await sb.api('GET', `/api/v1/agents/${user}/presence`, { token: tok.admin })).body;

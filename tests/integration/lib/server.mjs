@@ -71,6 +71,18 @@ export class Server {
     }
   }
 
+  // Polls fn until it returns something truthy; fails with the end of the
+  // server's log after timeoutMs.
+  async until(what, fn, timeoutMs = 15000) {
+    const t0 = Date.now();
+    for (;;) {
+      const v = await fn();
+      if (v) return v;
+      if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}\n${this.log.slice(-5000)}`);
+      await sleep(100);
+    }
+  }
+
   async restart() {
     await this.stop({ keep: true });
     this.log = '';
