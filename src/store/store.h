@@ -308,7 +308,7 @@ struct store_ix_detail {
 
 /* Lists of records: newest first, keyset-paginated like interactions. */
 struct store_rec_filter {
-	enum st_table table; /* contact, consumer, case or incident */
+	enum st_table table;	/* contact, consumer, case or incident */
 	char number[ST_NUMBER]; /* "" = any */
 	char phone[ST_PHONE];	/* digits (store_phone_digits), "" = any */
 	char q[ST_TEXT];	/* name (or short description) contains, "" = any */
@@ -328,9 +328,9 @@ struct store_target {
 	bool has_phone; /* it (or its contact / caller) has that phone */
 	char table[16];
 	char key[ST_NAME];
-	char phone[16];		  /* "mobile" | "business" */
-	char number[ST_PHONE];	  /* the phone number to dial */
-	char name[ST_TEXT];	  /* whom: the person or the record's contact */
+	char phone[16];	       /* "mobile" | "business" */
+	char number[ST_PHONE]; /* the phone number to dial */
+	char name[ST_TEXT];    /* whom: the person or the record's contact */
 };
 
 /* ---- the backend vtable ---- */
@@ -393,8 +393,8 @@ int store_ix_get(struct store *st, const char *number, store_ix_get_h *h, void *
 typedef void(store_case_h)(int err, const struct st_case *c, void *arg);
 int store_case_latest(struct store *st, int64_t contact_user_id, store_case_h *h, void *arg);
 /* The same for a case whose contact is a contact or a consumer (party_id). */
-int store_case_latest_of(struct store *st, enum st_table party, int64_t party_id,
-			 store_case_h *h, void *arg);
+int store_case_latest_of(struct store *st, enum st_table party, int64_t party_id, store_case_h *h,
+			 void *arg);
 
 /* ---- records (pool reads; the callback owns nothing) ---- */
 typedef void(store_rec_list_h)(int err, struct store_rec_page *pg, void *arg);

@@ -195,7 +195,16 @@ int store_write(struct store *st, const struct store_op *ops, size_t n, store_do
 }
 
 /* ---- reads ---- */
-enum read_kind { RD_IX_LIST, RD_IX_GET, RD_CASE, RD_CASE_OF, RD_REC_LIST, RD_REC_GET, RD_PARTY, RD_TARGET };
+enum read_kind {
+	RD_IX_LIST,
+	RD_IX_GET,
+	RD_CASE,
+	RD_CASE_OF,
+	RD_REC_LIST,
+	RD_REC_GET,
+	RD_PARTY,
+	RD_TARGET
+};
 
 struct read_req {
 	uv_work_t req;
@@ -339,8 +348,8 @@ int store_case_latest(struct store *st, int64_t contact_user_id, store_case_h *h
 	return read_submit(r);
 }
 
-int store_case_latest_of(struct store *st, enum st_table party, int64_t party_id,
-			 store_case_h *h, void *arg)
+int store_case_latest_of(struct store *st, enum st_table party, int64_t party_id, store_case_h *h,
+			 void *arg)
 {
 	struct read_req *r;
 
@@ -362,8 +371,7 @@ int store_rec_list(struct store *st, const struct store_rec_filter *f, store_rec
 	return read_submit(r);
 }
 
-int store_rec_get(struct store *st, enum st_table t, const char *key, store_rec_get_h *h,
-		  void *arg)
+int store_rec_get(struct store *st, enum st_table t, const char *key, store_rec_get_h *h, void *arg)
 {
 	struct read_req *r = read_new(st, RD_REC_GET, arg);
 

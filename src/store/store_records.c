@@ -29,15 +29,17 @@
 #include <string.h>
 
 static const char *const table_names[ST_T__N] = {
-	[ST_T_USER] = "user",	      [ST_T_CONTACT] = "contact", [ST_T_CONSUMER] = "consumer",
-	[ST_T_CASE] = "case",	      [ST_T_INCIDENT] = "incident",
+	[ST_T_USER] = "user", [ST_T_CONTACT] = "contact",   [ST_T_CONSUMER] = "consumer",
+	[ST_T_CASE] = "case", [ST_T_INCIDENT] = "incident",
 };
 static const char *const table_sql[ST_T__N] = {
-	[ST_T_USER] = "users",	      [ST_T_CONTACT] = "contacts", [ST_T_CONSUMER] = "consumers",
-	[ST_T_CASE] = "cases",	      [ST_T_INCIDENT] = "incidents",
+	[ST_T_USER] = "users", [ST_T_CONTACT] = "contacts",   [ST_T_CONSUMER] = "consumers",
+	[ST_T_CASE] = "cases", [ST_T_INCIDENT] = "incidents",
 };
-static const char *const prefix[ST_T__N] = {
-	[ST_T_CONTACT] = "CON", [ST_T_CONSUMER] = "CSM", [ST_T_CASE] = "CS", [ST_T_INCIDENT] = "INC"};
+static const char *const prefix[ST_T__N] = {[ST_T_CONTACT] = "CON",
+					    [ST_T_CONSUMER] = "CSM",
+					    [ST_T_CASE] = "CS",
+					    [ST_T_INCIDENT] = "INC"};
 
 const char *store_table_name(enum st_table t)
 {
@@ -153,22 +155,30 @@ static const char *const insert_sql[ST_T__N] = {
 			  "opened_at,updated_at) VALUES(?1,?9,?10,NULLIF(?13,0),?11,?11)",
 };
 
-#define SET(bit, col, val) col "=iif(?12&" #bit "," val "," col ")"
+/* Each column changes only when its ST_F_* bit is in ?12. */
 static const char *const update_sql[ST_T__N] = {
-	[ST_T_CONTACT] = "UPDATE contacts SET " SET(1, "name", "?2") "," SET(
-		2, "email", "?3") "," SET(4, "mobile_phone", "?4") "," SET(4, "mobile_digits",
-									  "?6") "," SET(8, "business_phone", "?5") "," SET(8, "business_digits", "?7") "," SET(16, "account", "?8") ",updated_at=?11 WHERE number=?1",
-	[ST_T_CONSUMER] = "UPDATE consumers SET " SET(1, "name", "?2") "," SET(
-		2, "email", "?3") "," SET(4, "mobile_phone", "?4") "," SET(4, "mobile_digits",
-									  "?6") "," SET(8, "business_phone", "?5") "," SET(8, "business_digits", "?7") ",updated_at=?11 WHERE number=?1",
-	[ST_T_CASE] = "UPDATE cases SET " SET(32, "short_description", "?9") "," SET(
-		64, "state",
-		"?10") "," SET(128, "contact_user_id",
-			       "NULLIF(?13,0)") "," SET(128, "contact_id",
-							"NULLIF(?14,0)") "," SET(128, "consumer_id", "NULLIF(?15,0)") ",updated_at=?11 WHERE number=?1",
-	[ST_T_INCIDENT] = "UPDATE incidents SET " SET(32, "short_description", "?9") "," SET(
-		64, "state",
-		"?10") "," SET(128, "caller_user_id", "NULLIF(?13,0)") ",updated_at=?11 WHERE number=?1",
+	[ST_T_CONTACT] = "UPDATE contacts SET name=iif(?12&1,?2,name),email=iif(?12&2,?3,email),"
+			 "mobile_phone=iif(?12&4,?4,mobile_phone),"
+			 "mobile_digits=iif(?12&4,?6,mobile_digits),"
+			 "business_phone=iif(?12&8,?5,business_phone),"
+			 "business_digits=iif(?12&8,?7,business_digits),"
+			 "account=iif(?12&16,?8,account),updated_at=?11 WHERE number=?1",
+	[ST_T_CONSUMER] = "UPDATE consumers SET name=iif(?12&1,?2,name),email=iif(?12&2,?3,email),"
+			  "mobile_phone=iif(?12&4,?4,mobile_phone),"
+			  "mobile_digits=iif(?12&4,?6,mobile_digits),"
+			  "business_phone=iif(?12&8,?5,business_phone),"
+			  "business_digits=iif(?12&8,?7,business_digits),"
+			  "updated_at=?11 WHERE number=?1",
+	[ST_T_CASE] = "UPDATE cases SET short_description=iif(?12&32,?9,short_description),"
+		      "state=iif(?12&64,?10,state),"
+		      "contact_user_id=iif(?12&128,NULLIF(?13,0),contact_user_id),"
+		      "contact_id=iif(?12&128,NULLIF(?14,0),contact_id),"
+		      "consumer_id=iif(?12&128,NULLIF(?15,0),consumer_id),"
+		      "updated_at=?11 WHERE number=?1",
+	[ST_T_INCIDENT] = "UPDATE incidents SET short_description=iif(?12&32,?9,short_description),"
+			  "state=iif(?12&64,?10,state),"
+			  "caller_user_id=iif(?12&128,NULLIF(?13,0),caller_user_id),"
+			  "updated_at=?11 WHERE number=?1",
 };
 
 static void bind_write(sqlite3_stmt *st, const struct st_record_write *w, const char *number,
@@ -239,8 +249,8 @@ int sqlrec_apply(struct sqlite_be *be, const struct store_op *op)
 		err = run_write(be->writer, sql, w, w->number, party_id, &changes);
 		return err ? err : changes ? 0 : CC_ENOTFOUND;
 	}
-	if (w->party_table != ST_T_NONE && (op->kind == STORE_OP_RECORD_INSERT ||
-					    (w->set & ST_F_PARTY))) {
+	if (w->party_table != ST_T_NONE &&
+	    (op->kind == STORE_OP_RECORD_INSERT || (w->set & ST_F_PARTY))) {
 		if (w->party_table > ST_T_CONSUMER)
 			return -EINVAL;
 		party_id[w->party_table] = lookup_id(be->writer, w->party_table, w->party_key);
@@ -271,16 +281,17 @@ static const char *const select_sql[ST_T__N] = {
 	[ST_T_CONSUMER] = "SELECT t.id,t.number,t.name,t.email,'','','',t.mobile_phone,"
 			  "t.business_phone,0,'','',t.created_at,t.updated_at FROM consumers t "
 			  "WHERE 1=1",
-	[ST_T_CASE] = "SELECT t.id,t.number,'','','',t.short_description,t.state,"
-		      "coalesce(u.mobile_phone,k.mobile_phone,m.mobile_phone,''),"
-		      "coalesce(u.business_phone,k.business_phone,m.business_phone,''),"
-		      "CASE WHEN u.id IS NOT NULL THEN 1 WHEN k.id IS NOT NULL THEN 2 "
-		      "WHEN m.id IS NOT NULL THEN 3 ELSE 0 END,"
-		      "coalesce(u.user_name,k.number,m.number,''),coalesce(u.name,k.name,m.name,''),"
-		      "t.opened_at,t.updated_at FROM cases t "
-		      "LEFT JOIN users u ON u.id=t.contact_user_id "
-		      "LEFT JOIN contacts k ON k.id=t.contact_id "
-		      "LEFT JOIN consumers m ON m.id=t.consumer_id WHERE 1=1",
+	[ST_T_CASE] =
+		"SELECT t.id,t.number,'','','',t.short_description,t.state,"
+		"coalesce(u.mobile_phone,k.mobile_phone,m.mobile_phone,''),"
+		"coalesce(u.business_phone,k.business_phone,m.business_phone,''),"
+		"CASE WHEN u.id IS NOT NULL THEN 1 WHEN k.id IS NOT NULL THEN 2 "
+		"WHEN m.id IS NOT NULL THEN 3 ELSE 0 END,"
+		"coalesce(u.user_name,k.number,m.number,''),coalesce(u.name,k.name,m.name,''),"
+		"t.opened_at,t.updated_at FROM cases t "
+		"LEFT JOIN users u ON u.id=t.contact_user_id "
+		"LEFT JOIN contacts k ON k.id=t.contact_id "
+		"LEFT JOIN consumers m ON m.id=t.consumer_id WHERE 1=1",
 	[ST_T_INCIDENT] = "SELECT t.id,t.number,'','','',t.short_description,t.state,"
 			  "coalesce(u.mobile_phone,''),coalesce(u.business_phone,''),"
 			  "CASE WHEN u.id IS NULL THEN 0 ELSE 1 END,coalesce(u.user_name,''),"
@@ -322,10 +333,10 @@ static void row_record(sqlite3_stmt *st, enum st_table t, struct st_record *r)
 	"sb_digits(coalesce(u." kind "_phone,k." kind "_phone,m." kind "_phone,''))"
 #define CALLER_PHONE(kind) "sb_digits(coalesce(u." kind "_phone,''))"
 static const char *const phone_where[ST_T__N] = {
-	[ST_T_CONTACT] = "(" PHONE_MATCH("t.mobile_digits") " OR " PHONE_MATCH(
-		"t.business_digits") ")",
-	[ST_T_CONSUMER] = "(" PHONE_MATCH("t.mobile_digits") " OR " PHONE_MATCH(
-		"t.business_digits") ")",
+	[ST_T_CONTACT] =
+		"(" PHONE_MATCH("t.mobile_digits") " OR " PHONE_MATCH("t.business_digits") ")",
+	[ST_T_CONSUMER] =
+		"(" PHONE_MATCH("t.mobile_digits") " OR " PHONE_MATCH("t.business_digits") ")",
 	[ST_T_CASE] = "(" PHONE_MATCH(CASE_PHONE("mobile")) " OR " PHONE_MATCH(
 		CASE_PHONE("business")) ")",
 	[ST_T_INCIDENT] = "(" PHONE_MATCH(CALLER_PHONE("mobile")) " OR " PHONE_MATCH(
@@ -374,7 +385,8 @@ static int list_query(sqlite3 *db, const struct store_rec_filter *f, struct stor
 			continue;
 		}
 		if (pg->n == cap) {
-			void *na = realloc(pg->rows, (cap = cap ? cap * 2 : 16) * sizeof(*pg->rows));
+			void *na =
+				realloc(pg->rows, (cap = cap ? cap * 2 : 16) * sizeof(*pg->rows));
 			if (!na) {
 				rc = SQLITE_NOMEM;
 				break;
