@@ -152,6 +152,29 @@ int req_decode_trunk(const char *b, size_t n, struct req_trunk *r, char *err, si
 bool req_valid_did(const char *s);
 bool req_valid_phone(const char *s);
 
+/*
+ * A contact, consumer, case or incident (t) to create or update (PATCH: only
+ * what is present, w->set). Strings are checked for length, email shape,
+ * phone characters and the table's states; a case names its contact with
+ * one of contact_user (a user_name), contact (CON…) or consumer (CSM…), an
+ * incident its caller (a user_name); "" removes it. Whether that record
+ * exists is the store's check. 'number' is refused: the server assigns it.
+ */
+int req_decode_record(const char *b, size_t n, enum st_table t, bool create,
+		      struct st_record_write *w, char *err, size_t esz);
+/* The states a case or an incident may be in (NULL-terminated), else NULL. */
+const char *const *req_record_states(enum st_table t);
+
+/* ---- records.c: contacts, consumers, cases, incidents ---- */
+void api_route_records_list(struct api_req *q);
+void api_route_record_create(struct api_req *q);
+void api_route_record_get(struct api_req *q);
+void api_route_record_update(struct api_req *q);
+void api_route_record_delete(struct api_req *q);
+/* "call_targets" of a record's phones, or NULL when it has none. */
+json_t *view_call_targets(const char *mobile, const char *business);
+json_t *view_record(const struct st_record *r);
+
 /* ---- recording.c ---- */
 void api_route_recording(struct api_req *q);
 

@@ -543,6 +543,189 @@ int req_decode_user(const char *b, size_t n, bool create, struct req_user *r, ch
 	return jr_close(&j, rc, r, sizeof(*r));
 }
 
+/* ---- records: contacts, consumers, cases, incidents ---- */
+static const char *const contact_fields[] = {"name",	       "email",	  "mobile_phone",
+					     "business_phone", "account", NULL};
+static const char *const consumer_fields[] = {"name", "email", "mobile_phone", "business_phone",
+					      NULL};
+static const char *const case_fields[] = {"short_description", "state",	   "contact_user",
+					  "contact",	       "consumer", NULL};
+static const char *const incident_fields[] = {"short_description", "state", "caller", NULL};
+static const char *const case_states[] = {"New",      "In Progress", "On Hold",
+					  "Resolved", "Closed",	     NULL};
+static const char *const incident_states[] = {"New",	"In Progress", "On Hold", "Resolved",
+					      "Closed", "Canceled",    NULL};
+
+const char *const *req_record_states(enum st_table t)
+{
+	return t == ST_T_CASE ? case_states : t == ST_T_INCIDENT ? incident_states : NULL;
+}
+
+/* A string field copied into dst; sets bit in w->set when present. */
+static int rec_str(struct jr *j, const char *key, unsigned flags, char *dst, size_t dsz,
+		   struct st_record_write *w, unsigned bit)
+{
+	bool has = false;
+	int rc = jr_str(j, key, flags, dst, dsz, &has);
+
+	if (!rc && has)
+		w->set |= bit;
+	return rc;
+}
+
+static int rec_email(struct jr *j, struct st_record_write *w)
+{
+	char *e = w->email, *at;
+	int rc = rec_str(j, "email", 0, e, sizeof(w->email), w, ST_F_EMAIL);
+
+	if (rc || !e[0])
+		return rc;
+	at = strchr(e, '@');
+	if (!at || at == e || !at[1] || strchr(at + 1, '@'))
+		return jr_fail(j, "'email' is not an email address: expected one '@' with "
+				  "text on both sides");
+	return 0;
+}
+
+static int rec_phone(struct jr *j, const char *key, char *dst, size_t dsz,
+		     struct st_record_write *w, unsigned bit)
+{
+	bool has = false;
+	int rc = user_phone(j, key, dst, dsz, &has);
+
+	if (!rc && has)
+		w->set |= bit;
+	return rc;
+}
+
+/* A contact or a consumer: a person with phones. */
+static int rec_person(struct jr *j, bool create, struct st_record_write *w)
+{
+	int rc = rec_str(j, "name", (create ? JR_REQUIRED : 0) | JR_NONEMPTY, w->name,
+			 sizeof(w->name), w, ST_F_NAME);
+
+	if (!rc)
+		rc = rec_email(j, w);
+	if (!rc)
+		rc = rec_phone(j, "mobile_phone", w->mobile_phone, sizeof(w->mobile_phone), w,
+			       ST_F_MOBILE);
+	if (!rc)
+		rc = rec_phone(j, "business_phone", w->business_phone, sizeof(w->business_phone), w,
+			       ST_F_BUSINESS);
+	if (!rc && w->table == ST_T_CONTACT)
+		rc = rec_str(j, "account", 0, w->account, sizeof(w->account), w, ST_F_ACCOUNT);
+	return rc;
+}
+
+static int rec_state(struct jr *j, bool create, struct st_record_write *w)
+{
+	const char *const *states = req_record_states(w->table);
+	char list[128] = "";
+	const char *s;
+	int rc = jr_strval(j, "state", 0, &s);
+
+	if (rc)
+		return rc;
+	if (!s) {
+		if (create)
+			str_copy(w->state, "New", sizeof(w->state));
+		return 0;
+	}
+	if (in_list(states, s)) {
+		str_copy(w->state, s, sizeof(w->state));
+		w->set |= ST_F_STATE;
+		return 0;
+	}
+	for (size_t i = 0; states[i]; i++) {
+		size_t used = strlen(list);
+		snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", states[i]);
+	}
+	return jr_fail(j, "'state' must be one of %s", list);
+}
+
+/* A case's contact (one of three fields) or an incident's caller; "" = none. */
+static int rec_party(struct jr *j, struct st_record_write *w)
+{
+	static const struct {
+		const char *key;
+		enum st_table t;
+	} parties[] = {{"contact_user", ST_T_USER},
+		       {"contact", ST_T_CONTACT},
+		       {"consumer", ST_T_CONSUMER},
+		       {"caller", ST_T_USER}};
+	const char *s;
+	int rc;
+
+	for (size_t i = 0; i < 4; i++) {
+		if (w->table == ST_T_CASE ? i == 3 : i != 3)
+			continue;
+		rc = jr_strval(j, parties[i].key, 0, &s);
+		if (rc)
+			return rc;
+		if (!s)
+			continue;
+		if (w->set & ST_F_PARTY)
+			return jr_fail(j, "give one of 'contact_user', 'contact' and 'consumer'");
+		if (strlen(s) >= sizeof(w->party_key))
+			return jr_fail(j, "'%s' is longer than %zu characters", parties[i].key,
+				       sizeof(w->party_key) - 1);
+		w->set |= ST_F_PARTY;
+		w->party_table = s[0] ? parties[i].t : ST_T_NONE;
+		str_copy(w->party_key, s, sizeof(w->party_key));
+	}
+	return 0;
+}
+
+/* A case or an incident: a short description, a state and a party. */
+static int rec_ticket(struct jr *j, bool create, struct st_record_write *w)
+{
+	int rc = rec_str(j, "short_description", (create ? JR_REQUIRED : 0) | JR_NONEMPTY,
+			 w->short_description, sizeof(w->short_description), w, ST_F_DESCRIPTION);
+
+	if (!rc)
+		rc = rec_state(j, create, w);
+	if (!rc)
+		rc = rec_party(j, w);
+	return rc;
+}
+
+static int rec_decode(struct jr *j, enum st_table t, bool create, struct st_record_write *w)
+{
+	const char *const *fields = t == ST_T_CONTACT	 ? contact_fields
+				    : t == ST_T_CONSUMER ? consumer_fields
+				    : t == ST_T_CASE	 ? case_fields
+							 : incident_fields;
+	int rc;
+
+	w->table = t;
+	if (json_object_get(j->o, "number"))
+		return jr_fail(j, "'number' is assigned by the server and cannot be set");
+	if (!create && !json_object_size(j->o))
+		return jr_fail(j, "nothing to update");
+	rc = jr_fields(j, fields);
+	if (!rc)
+		rc = t == ST_T_CONTACT || t == ST_T_CONSUMER ? rec_person(j, create, w)
+							     : rec_ticket(j, create, w);
+	if (!rc && create)
+		w->set = ~0u & (ST_F_PARTY * 2 - 1);
+	return rc;
+}
+
+int req_decode_record(const char *b, size_t n, enum st_table t, bool create,
+		      struct st_record_write *w, char *err, size_t esz)
+{
+	struct jr j = {.err = err, .esz = esz};
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	if (t < ST_T_CONTACT || t > ST_T_INCIDENT)
+		return jr_fail(&j, "no such table");
+	rc = jr_open(&j, b, n, false);
+	if (!rc)
+		rc = rec_decode(&j, t, create, w);
+	return jr_close(&j, rc, w, sizeof(*w));
+}
+
 /* ---- dialled numbers and trunks ---- */
 bool req_valid_did(const char *s)
 {

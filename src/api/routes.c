@@ -118,6 +118,7 @@ static void h_users_list(struct api_req *q)
 static void h_user_get(struct api_req *q)
 {
 	struct user *u = target_user(q, 3);
+	json_t *o, *ct;
 
 	if (!u)
 		return;
@@ -125,7 +126,11 @@ static void h_user_get(struct api_req *q)
 		api_reply_error(q, 403, "forbidden", "only an admin may read other users");
 		return;
 	}
-	api_reply_json(q, 200, view_user(q->api->r, u, true));
+	o = view_user(q->api->r, u, true);
+	ct = view_call_targets(user_record(u)->mobile_phone, user_record(u)->business_phone);
+	if (ct) /* absent when the user has no phone: no link on the form */
+		json_object_set_new(o, "call_targets", ct);
+	api_reply_json(q, 200, o);
 }
 
 struct user_job {
@@ -471,6 +476,24 @@ static const struct route routes[] = {
 	{M_GET, "api/v1/flows/*", ACC_SIGNED_IN, api_route_flow_get},
 	{M_PUT, "api/v1/flows/*", ACC_ADMIN, api_route_flow_put},
 	{M_DELETE, "api/v1/flows/*", ACC_ADMIN, api_route_flow_delete},
+	{M_GET, "api/v1/contacts", ACC_SIGNED_IN, api_route_records_list},
+	{M_POST, "api/v1/contacts", ACC_SIGNED_IN, api_route_record_create},
+	{M_GET, "api/v1/contacts/*", ACC_SIGNED_IN, api_route_record_get},
+	{M_PATCH, "api/v1/contacts/*", ACC_SIGNED_IN, api_route_record_update},
+	{M_DELETE, "api/v1/contacts/*", ACC_SIGNED_IN, api_route_record_delete},
+	{M_GET, "api/v1/consumers", ACC_SIGNED_IN, api_route_records_list},
+	{M_POST, "api/v1/consumers", ACC_SIGNED_IN, api_route_record_create},
+	{M_GET, "api/v1/consumers/*", ACC_SIGNED_IN, api_route_record_get},
+	{M_PATCH, "api/v1/consumers/*", ACC_SIGNED_IN, api_route_record_update},
+	{M_DELETE, "api/v1/consumers/*", ACC_SIGNED_IN, api_route_record_delete},
+	{M_GET, "api/v1/cases", ACC_SIGNED_IN, api_route_records_list},
+	{M_POST, "api/v1/cases", ACC_SIGNED_IN, api_route_record_create},
+	{M_GET, "api/v1/cases/*", ACC_SIGNED_IN, api_route_record_get},
+	{M_PATCH, "api/v1/cases/*", ACC_SIGNED_IN, api_route_record_update},
+	{M_GET, "api/v1/incidents", ACC_SIGNED_IN, api_route_records_list},
+	{M_POST, "api/v1/incidents", ACC_SIGNED_IN, api_route_record_create},
+	{M_GET, "api/v1/incidents/*", ACC_SIGNED_IN, api_route_record_get},
+	{M_PATCH, "api/v1/incidents/*", ACC_SIGNED_IN, api_route_record_update},
 };
 
 static bool route_match(const struct route *rt, const struct api_req *q)
@@ -533,7 +556,7 @@ void api_dispatch(struct api_req *q)
 	if (!access_ok(q, found->access))
 		return;
 	if (found->method == M_GET && found->h != api_route_interactions_list &&
-	    api_query_check(q, no_params))
+	    found->h != api_route_records_list && api_query_check(q, no_params))
 		return;
 	found->h(q);
 }

@@ -118,3 +118,56 @@ json_t *view_interaction(const struct routing *r, const struct st_interaction *i
 	json_object_set_new(o, "close_reason", str_or_null(ix->close_reason));
 	return o;
 }
+
+/* ---- records (records.c): contacts, consumers, cases, incidents ---- */
+json_t *view_call_targets(const char *mobile, const char *business)
+{
+	json_t *a;
+
+	if (!mobile[0] && !business[0])
+		return NULL;
+	a = json_array();
+	if (mobile[0])
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s}", "phone", "mobile", "number",
+						   mobile, "label", "Mobile phone"));
+	if (business[0])
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s}", "phone", "business", "number",
+						   business, "label", "Business phone"));
+	return a;
+}
+
+static json_t *view_party(const struct st_record *r)
+{
+	if (r->party_table == ST_T_NONE)
+		return json_null();
+	if (r->table == ST_T_INCIDENT)
+		return json_pack("{s:s,s:s}", "user_name", r->party_key, "name", r->party_name);
+	return json_pack("{s:s,s:s,s:s}", "table", store_table_name(r->party_table), "key",
+			 r->party_key, "name", r->party_name);
+}
+
+json_t *view_record(const struct st_record *r)
+{
+	json_t *o = json_pack("{s:s}", "number", r->number), *ct;
+	bool person = r->table == ST_T_CONTACT || r->table == ST_T_CONSUMER;
+
+	if (person) {
+		json_object_set_new(o, "name", json_string(r->name));
+		json_object_set_new(o, "email", str_or_null(r->email));
+		json_object_set_new(o, "mobile_phone", str_or_null(r->mobile_phone));
+		json_object_set_new(o, "business_phone", str_or_null(r->business_phone));
+		if (r->table == ST_T_CONTACT)
+			json_object_set_new(o, "account", str_or_null(r->account));
+		json_object_set_new(o, "created_at", view_time(r->created_at));
+	} else {
+		json_object_set_new(o, "short_description", json_string(r->short_description));
+		json_object_set_new(o, "state", json_string(r->state));
+		json_object_set_new(o, r->table == ST_T_CASE ? "contact" : "caller", view_party(r));
+		json_object_set_new(o, "opened_at", view_time(r->created_at));
+	}
+	json_object_set_new(o, "updated_at", view_time(r->updated_at));
+	ct = view_call_targets(r->mobile_phone, r->business_phone);
+	if (ct)
+		json_object_set_new(o, "call_targets", ct);
+	return o;
+}

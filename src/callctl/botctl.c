@@ -298,6 +298,17 @@ void bot_case_lookup(struct callctl *cc, struct call *c, int64_t user_id)
 		free(r);
 }
 
+void bot_case_lookup_of(struct callctl *cc, struct call *c, enum st_table party, int64_t party_id)
+{
+	struct case_req *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return;
+	*r = (struct case_req){cc, c->ix_id};
+	if (store_case_latest_of(routing_store(cc->r), party, party_id, case_found, r))
+		free(r);
+}
+
 void bot_free(struct callctl *cc)
 {
 	asr_free(cc->asr);

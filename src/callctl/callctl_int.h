@@ -26,15 +26,15 @@ struct prompt_file;
 /* What a flow's queue block asks of the wait (queueopts.c); zero = none. */
 struct call_qopts {
 	int max_wait_s, announce_every_s;
-	int overflow;			 /* block index to resume at */
-	char overflow_to[80];		 /* for the activity: "Billing" or "block 'x'" */
-	char queue[64];			 /* the queue's name */
-	int16_t *music;			 /* a reference to shared samples, NULL: default */
+	int overflow;	      /* block index to resume at */
+	char overflow_to[80]; /* for the activity: "Billing" or "block 'x'" */
+	char queue[64];	      /* the queue's name */
+	int16_t *music;	      /* a reference to shared samples, NULL: default */
 	size_t music_n;
-	int64_t since_ms;		 /* entered the queue */
-	bool overflow_due;		 /* max wait passed while an offer rang */
-	bool announcing;		 /* an announcement plays (announce_timer: its end) */
-	unsigned announce_seq;		 /* a late TTS result is dropped */
+	int64_t since_ms;      /* entered the queue */
+	bool overflow_due;     /* max wait passed while an offer rang */
+	bool announcing;       /* an announcement plays (announce_timer: its end) */
+	unsigned announce_seq; /* a late TTS result is dropped */
 };
 
 /* One SIP leg with its media. */
@@ -176,6 +176,8 @@ int bot_grammars_attach(struct callctl *cc, struct flow *f, char *msg, size_t si
 void bot_listen(struct call *c, const struct flow_block *b);
 void bot_stop(struct call *c);
 void bot_case_lookup(struct callctl *cc, struct call *c, int64_t user_id);
+/* The same for a caller identified as a contact or a consumer (party_id). */
+void bot_case_lookup_of(struct callctl *cc, struct call *c, enum st_table party, int64_t party_id);
 void bot_free(struct callctl *cc);
 
 /* flowset.c: the loaded set of flows */

@@ -252,26 +252,77 @@ static void on_dtmf(struct mleg *l, char digit, void *arg)
 		flow_call_dtmf(c->fc, digit);
 }
 
-/* Caller identification: the caller's number against users' phones; the
- * match goes to the flow's attributes and the interaction's activity. */
-static void caller_identify(struct callctl *cc, struct call *c)
+/* The caller's name in the flow's attributes and the interaction's activity. */
+static void caller_known(struct callctl *cc, struct call *c, const char *key, const char *name,
+			 const char *what)
+{
+	char first[64], text[200];
+	snprintf(first, sizeof(first), "%.*s", (int)strcspn(name, " "), name);
+	char attr[32];
+
+	snprintf(attr, sizeof(attr), "caller.%s", what ? what : "user_name");
+	flow_call_set(c->fc, attr, key); /* caller.user_name, caller.contact, caller.consumer */
+	flow_call_set(c->fc, "caller.name", name);
+	flow_call_set(c->fc, "caller.first_name", first);
+	snprintf(text, sizeof(text), "Caller identified by number %.40s: %.60s (%s%s%.40s)",
+		 c->caller_number, name, what ? what : "", what ? " " : "", key);
+	routing_ix_note(cc->r, c->ix_id, "caller", text);
+	log_info("call=%s action=caller identified %s=%s", c->ix_number, what ? what : "user", key);
+}
+
+/* Caller identification, first step: users' phones, in memory. */
+static bool caller_identify(struct callctl *cc, struct call *c)
 {
 	struct user *u = routing_user_by_phone(cc->r, c->caller_number);
-	const struct st_user *rec;
-	char first[64], text[200];
 
 	if (!u)
-		return;
-	rec = user_record(u);
-	snprintf(first, sizeof(first), "%.*s", (int)strcspn(rec->name, " "), rec->name);
-	flow_call_set(c->fc, "caller.user_name", rec->user_name);
-	flow_call_set(c->fc, "caller.name", rec->name);
-	flow_call_set(c->fc, "caller.first_name", first);
-	snprintf(text, sizeof(text), "Caller identified by number %.40s: %.60s (%.40s)",
-		 c->caller_number, rec->name, rec->user_name);
-	routing_ix_note(cc->r, c->ix_id, "caller", text);
-	log_info("call=%s action=caller identified user=%s", c->ix_number, rec->user_name);
-	bot_case_lookup(cc, c, rec->id);
+		return false;
+	caller_known(cc, c, user_record(u)->user_name, user_record(u)->name, NULL);
+	bot_case_lookup(cc, c, user_record(u)->id);
+	return true;
+}
+
+static void flow_begin(struct call *c)
+{
+	mleg_set_dtmf_handler(c->caller.m, on_dtmf, c);
+	flow_call_start(c->fc);
+}
+
+struct party_req {
+	struct callctl *cc;
+	int64_t ix_id;
+};
+
+/* Second step, on the pool: contacts then consumers. A failure or no match
+ * starts the flow unidentified; a call that ended meanwhile is gone. */
+static void party_found(int err, const struct st_record *p, void *arg)
+{
+	struct party_req *r = arg;
+	struct call *c = err == -ECANCELED ? NULL : call_of(r->cc, r->ix_id);
+
+	if (c && p) {
+		caller_known(r->cc, c, p->number, p->name, store_table_name(p->table));
+		bot_case_lookup_of(r->cc, c, p->table, p->id);
+	} else if (c && err) {
+		log_warn("call=%s action=caller lookup failed: %s", c->ix_number, cc_strerror(err));
+	}
+	if (c)
+		flow_begin(c);
+	free(r);
+}
+
+static bool caller_lookup(struct callctl *cc, struct call *c)
+{
+	struct party_req *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return false;
+	*r = (struct party_req){cc, c->ix_id};
+	if (store_party_by_phone(routing_store(cc->r), c->caller_number, party_found, r)) {
+		free(r);
+		return false;
+	}
+	return true;
 }
 
 int call_flow_start(struct callctl *cc, struct call *c, const struct flow *f)
@@ -281,9 +332,9 @@ int call_flow_start(struct callctl *cc, struct call *c, const struct flow *f)
 		return -ENOMEM;
 	c->state = CALL_FLOW;
 	flow_call_set(c->fc, "caller.number", c->caller_number);
-	caller_identify(cc, c);
-	mleg_set_dtmf_handler(c->caller.m, on_dtmf, c);
-	flow_call_start(c->fc);
+	if (!caller_identify(cc, c) && c->caller_number[0] && caller_lookup(cc, c))
+		return 0; /* the flow starts when the lookup is back (~1 ms) */
+	flow_begin(c);
 	return 0;
 }
 

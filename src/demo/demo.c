@@ -183,6 +183,71 @@ static int cases_write(struct store *st)
 	return store_apply_now(st, ops, 2);
 }
 
+/* Records for the forms (docs/DOMAIN.md "Records"), written as the API
+ * writes them: the store numbers them CON0001001…, CSM0001001…, CS0001003…,
+ * INC0001001… in this order. One of each kind has no phone (no call target). */
+struct demo_record {
+	enum st_table table;
+	const char *name, *email, *mobile, *business, *account;
+	const char *what, *state;
+	enum st_table party;
+	const char *party_key;
+};
+
+static const struct demo_record demo_records[] = {
+	{ST_T_CONTACT, "Paula Price", "paula@acme.example", "+1 555 0140", "+1 555 0141",
+	 "Acme Corp", NULL, NULL, ST_T_NONE, NULL},
+	{ST_T_CONTACT, "Omar Ortiz", "omar@globex.example", "", "+44 20 7946 0958", "Globex", NULL,
+	 NULL, ST_T_NONE, NULL},
+	{ST_T_CONTACT, "Nora North", "nora@initech.example", "", "", "Initech", NULL, NULL,
+	 ST_T_NONE, NULL},
+	{ST_T_CONSUMER, "Connie Consumer", "connie@example.net", "+1 555 0150", "", NULL, NULL,
+	 NULL, ST_T_NONE, NULL},
+	{ST_T_CONSUMER, "Sam Shopper", "sam@example.net", "", "+1 555 0151", NULL, NULL, NULL,
+	 ST_T_NONE, NULL},
+	{ST_T_CASE, .what = "Cannot sign in to the customer portal", .state = "New",
+	 .party = ST_T_CONTACT, .party_key = "CON0001001"},
+	{ST_T_CASE, .what = "Refund for a double charge", .state = "On Hold",
+	 .party = ST_T_CONSUMER, .party_key = "CSM0001001"},
+	{ST_T_CASE, .what = "Quote for twenty more seats", .state = "New", .party = ST_T_CONTACT,
+	 .party_key = "CON0001003"},
+	{ST_T_INCIDENT, .what = "Laptop does not boot after the update", .state = "In Progress",
+	 .party = ST_T_USER, .party_key = "ned"},
+	{ST_T_INCIDENT, .what = "VPN drops every hour", .state = "New", .party = ST_T_USER,
+	 .party_key = "beth"},
+	{ST_T_INCIDENT, .what = "Needs access to the Billing queue", .state = "New",
+	 .party = ST_T_USER, .party_key = "carl"},
+};
+
+static int records_write(struct store *st)
+{
+	int64_t now = time_now_ms();
+	int err = 0;
+
+	for (size_t i = 0; !err && i < sizeof(demo_records) / sizeof(demo_records[0]); i++) {
+		const struct demo_record *d = &demo_records[i];
+		struct store_op op = {.kind = STORE_OP_RECORD_INSERT};
+		struct st_record_write *w = &op.u.rec;
+
+		w->table = d->table;
+		str_copy(w->name, d->name ? d->name : "", sizeof(w->name));
+		str_copy(w->email, d->email ? d->email : "", sizeof(w->email));
+		str_copy(w->mobile_phone, d->mobile ? d->mobile : "", sizeof(w->mobile_phone));
+		str_copy(w->business_phone, d->business ? d->business : "",
+			 sizeof(w->business_phone));
+		str_copy(w->account, d->account ? d->account : "", sizeof(w->account));
+		str_copy(w->short_description, d->what ? d->what : "",
+			 sizeof(w->short_description));
+		str_copy(w->state, d->state ? d->state : "", sizeof(w->state));
+		w->party_table = d->party;
+		str_copy(w->party_key, d->party_key ? d->party_key : "", sizeof(w->party_key));
+		w->set = ~0u;
+		w->at = now - (int64_t)(sizeof(demo_records) / sizeof(demo_records[0]) - i) * 60000;
+		err = store_apply_now(st, &op, 1);
+	}
+	return err;
+}
+
 int demo_seed_site(struct store *st, const struct st_snapshot *snap, const char *realm,
 		   bool *created)
 {
@@ -201,6 +266,8 @@ int demo_seed_site(struct store *st, const struct st_snapshot *snap, const char 
 		err = numbers_write(st, realm);
 	if (!err)
 		err = cases_write(st);
+	if (!err)
+		err = records_write(st);
 	if (!err) {
 		*created = true;
 		log_info("created the demo site: %zu users, %zu queues",

@@ -127,6 +127,82 @@ struct st_case {
 	int64_t opened_at, updated_at;
 };
 
+/*
+ * The records the workspace's forms show (docs/DOMAIN.md "Records"). Keys
+ * are numbers the store assigns (CON0001001, CSM…, CS…, INC…); a user's key
+ * is its user_name.
+ */
+enum st_table { ST_T_NONE, ST_T_USER, ST_T_CONTACT, ST_T_CONSUMER, ST_T_CASE, ST_T_INCIDENT };
+#define ST_T__N (ST_T_INCIDENT + 1)
+/* "user", "contact", ...; NULL for ST_T_NONE */
+const char *store_table_name(enum st_table t);
+/* 0 and *t, or -EINVAL for a name that is no table */
+int store_table_parse(const char *s, enum st_table *t);
+
+/* Fields of a record write (update: only those set; insert: all). */
+enum {
+	ST_F_NAME = 1 << 0,
+	ST_F_EMAIL = 1 << 1,
+	ST_F_MOBILE = 1 << 2,
+	ST_F_BUSINESS = 1 << 3,
+	ST_F_ACCOUNT = 1 << 4,
+	ST_F_DESCRIPTION = 1 << 5,
+	ST_F_STATE = 1 << 6,
+	ST_F_PARTY = 1 << 7, /* a case's contact, an incident's caller */
+};
+
+/*
+ * One record as the forms show it. For a contact or consumer the phones are
+ * its own; for a case they are its contact's (user, contact or consumer),
+ * for an incident its caller's, with the party's table, key and name.
+ */
+struct st_record {
+	enum st_table table;
+	int64_t id;
+	char number[ST_NAME]; /* a user's user_name, or CON…/CSM…/CS…/INC… */
+	char name[ST_TEXT];
+	char email[ST_TEXT];
+	char account[ST_TEXT];
+	char short_description[ST_TEXT];
+	char state[24];
+	char mobile_phone[ST_PHONE];
+	char business_phone[ST_PHONE];
+	enum st_table party_table; /* ST_T_NONE: no contact / caller */
+	char party_key[ST_NAME];
+	char party_name[ST_TEXT];
+	int64_t created_at, updated_at;
+};
+
+/*
+ * A write of a contact, consumer, case or incident (STORE_OP_RECORD_*). The
+ * party is named by table and key and resolved by the store: one that does
+ * not exist fails the write with CC_ENOTFOUND (nothing written). An insert
+ * gets the next number from the table's highest, written to out_number
+ * (ST_NUMBER bytes, may be NULL) on the pool before the done callback runs.
+ * An update or delete of a number that does not exist is CC_ENOTFOUND; a
+ * delete of a record a case refers to is CC_ECONFLICT.
+ */
+struct st_record_write {
+	enum st_table table;
+	char number[ST_NUMBER]; /* update and delete */
+	unsigned set;		/* ST_F_* (update) */
+	char name[ST_TEXT];
+	char email[ST_TEXT];
+	char mobile_phone[ST_PHONE];
+	char business_phone[ST_PHONE];
+	char account[ST_TEXT];
+	char short_description[ST_TEXT];
+	char state[24];
+	enum st_table party_table; /* ST_T_NONE clears the party */
+	char party_key[ST_NAME];
+	int64_t at; /* created/opened (insert) or updated */
+	char *out_number;
+};
+
+/* Only the digits of a phone number, without a leading international "00";
+ * "" when fewer than 4 (the rule of routing_user_by_phone). */
+void store_phone_digits(const char *in, char *out, size_t size);
+
 struct st_flag {
 	char name[ST_NAME];
 	char value[ST_TEXT];
@@ -181,6 +257,9 @@ enum store_op_kind {
 	STORE_OP_NUMBER_DELETE, /* by did */
 	STORE_OP_TRUNK_DELETE,	/* by name */
 	STORE_OP_CASE_SET,	/* by number */
+	STORE_OP_RECORD_INSERT, /* contact, consumer, case, incident */
+	STORE_OP_RECORD_UPDATE, /* by number */
+	STORE_OP_RECORD_DELETE, /* contact or consumer, by number */
 };
 
 struct store_op {
@@ -199,6 +278,7 @@ struct store_op {
 		struct st_number number;
 		struct st_trunk trunk;
 		struct st_case kase;
+		struct st_record_write rec;
 	} u;
 };
 
@@ -226,8 +306,35 @@ struct store_ix_detail {
 	size_t n_activity;
 };
 
+/* Lists of records: newest first, keyset-paginated like interactions. */
+struct store_rec_filter {
+	enum st_table table;	/* contact, consumer, case or incident */
+	char number[ST_NUMBER]; /* "" = any */
+	char phone[ST_PHONE];	/* digits (store_phone_digits), "" = any */
+	char q[ST_TEXT];	/* name (or short description) contains, "" = any */
+	int64_t before_id;	/* rows with id < before_id, 0 = from newest */
+	int limit;		/* 1..200 */
+};
+
+struct store_rec_page {
+	struct st_record *rows;
+	size_t n;
+	bool more;
+};
+
+/* What a click-to-call target resolves to (store_call_target). */
+struct store_target {
+	bool found;	/* the record exists */
+	bool has_phone; /* it (or its contact / caller) has that phone */
+	char table[16];
+	char key[ST_NAME];
+	char phone[16];	       /* "mobile" | "business" */
+	char number[ST_PHONE]; /* the phone number to dial */
+	char name[ST_TEXT];    /* whom: the person or the record's contact */
+};
+
 /* ---- the backend vtable ---- */
-#define STORE_BACKEND_VERSION 1
+#define STORE_BACKEND_VERSION 2
 struct store_backend {
 	int version; /* STORE_BACKEND_VERSION */
 	const char *name;
@@ -244,6 +351,15 @@ struct store_backend {
 	/* The customer's case to talk about: the latest updated one that is not
 	 * Closed, else the latest; *found false when there is none. */
 	int (*case_latest)(void *be, int64_t contact_user_id, struct st_case *c, bool *found);
+	/* version 2: records. rec_get: key is a number (a user_name for users). */
+	int (*rec_list)(void *be, const struct store_rec_filter *f, struct store_rec_page *pg);
+	int (*rec_get)(void *be, enum st_table t, const char *key, struct st_record *r,
+		       bool *found);
+	/* The first contact, then consumer, one of whose phones is digits (E.164-aware). */
+	int (*party_by_phone)(void *be, const char *digits, struct st_record *r, bool *found);
+	/* The latest case (not Closed first) of a contact or consumer. */
+	int (*case_latest_of)(void *be, enum st_table party, int64_t party_id, struct st_case *c,
+			      bool *found);
 };
 extern const struct store_backend store_backend_sqlite;
 
@@ -276,5 +392,33 @@ int store_ix_get(struct store *st, const char *number, store_ix_get_h *h, void *
 /* c is NULL when the customer has no case. */
 typedef void(store_case_h)(int err, const struct st_case *c, void *arg);
 int store_case_latest(struct store *st, int64_t contact_user_id, store_case_h *h, void *arg);
+/* The same for a case whose contact is a contact or a consumer (party_id). */
+int store_case_latest_of(struct store *st, enum st_table party, int64_t party_id, store_case_h *h,
+			 void *arg);
+
+/* ---- records (pool reads; the callback owns nothing) ---- */
+typedef void(store_rec_list_h)(int err, struct store_rec_page *pg, void *arg);
+/* r is NULL when there is no such record. */
+typedef void(store_rec_get_h)(int err, const struct st_record *r, void *arg);
+int store_rec_list(struct store *st, const struct store_rec_filter *f, store_rec_list_h *h,
+		   void *arg);
+int store_rec_get(struct store *st, enum st_table t, const char *key, store_rec_get_h *h,
+		  void *arg);
+/* Caller identification: the contact, else the consumer, with that phone
+ * (any format; with or without its country code); r NULL when none. */
+int store_party_by_phone(struct store *st, const char *number, store_rec_get_h *h, void *arg);
+
+/*
+ * Click-to-call: resolves (table, key, phone kind) to the number to dial.
+ * table: user, contact, consumer, case, incident; key: a user_name or a
+ * record's number; phone: "mobile" or "business". A case dials its contact,
+ * an incident its caller. The callback gets err 0 and t->found false (no
+ * such record) or t->has_phone false (no such phone), or the number; -EINVAL
+ * (at once, no callback) for an unknown table or phone kind. Loop thread;
+ * the lookup runs on the pool; t is freed after the callback returns.
+ */
+typedef void(store_target_h)(int err, const struct store_target *t, void *arg);
+int store_call_target(struct store *st, const char *table, const char *key, const char *phone,
+		      store_target_h *h, void *arg);
 
 #endif

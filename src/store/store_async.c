@@ -195,9 +195,21 @@ int store_write(struct store *st, const struct store_op *ops, size_t n, store_do
 }
 
 /* ---- reads ---- */
+enum read_kind {
+	RD_IX_LIST,
+	RD_IX_GET,
+	RD_CASE,
+	RD_CASE_OF,
+	RD_REC_LIST,
+	RD_REC_GET,
+	RD_PARTY,
+	RD_TARGET
+};
+
 struct read_req {
 	uv_work_t req;
 	struct store *st;
+	enum read_kind kind;
 	struct store_ix_filter filter;
 	char number[ST_NUMBER];
 	struct store_ix_page page;
@@ -206,22 +218,62 @@ struct read_req {
 	store_ix_get_h *get_h;
 	store_case_h *case_h;
 	int64_t customer;
+	enum st_table table;
 	struct st_case kase;
+	/* records */
+	struct store_rec_filter rfilter;
+	struct store_rec_page rpage;
+	struct st_record rec;
+	char key[ST_NAME];
+	struct store_target target;
+	store_rec_list_h *rec_list_h;
+	store_rec_get_h *rec_get_h;
+	store_target_h *target_h;
 	bool found;
 	void *arg;
 	int err;
 };
 
+/* A call target: the record, then the number of the phone asked for. */
+static int target_work(struct store *st, struct read_req *r)
+{
+	struct store_target *t = &r->target;
+	const char *num;
+	int err = st->be->rec_get(st->bectx, r->table, r->key, &r->rec, &t->found);
+
+	if (err || !t->found)
+		return err;
+	num = strcmp(t->phone, "mobile") ? r->rec.business_phone : r->rec.mobile_phone;
+	t->has_phone = num[0] != '\0';
+	str_copy(t->number, num, sizeof(t->number));
+	str_copy(t->name, r->rec.party_table ? r->rec.party_name : r->rec.name, sizeof(t->name));
+	return 0;
+}
+
 static void read_work(uv_work_t *req)
 {
 	struct read_req *r = req->data;
+	struct store *st = r->st;
 
-	if (r->list_h)
-		r->err = r->st->be->ix_list(r->st->bectx, &r->filter, &r->page);
-	else if (r->case_h)
-		r->err = r->st->be->case_latest(r->st->bectx, r->customer, &r->kase, &r->found);
-	else
-		r->err = r->st->be->ix_get(r->st->bectx, r->number, &r->detail);
+	switch (r->kind) {
+	case RD_IX_LIST: r->err = st->be->ix_list(st->bectx, &r->filter, &r->page); break;
+	case RD_IX_GET: r->err = st->be->ix_get(st->bectx, r->number, &r->detail); break;
+	case RD_CASE:
+		r->err = st->be->case_latest(st->bectx, r->customer, &r->kase, &r->found);
+		break;
+	case RD_CASE_OF:
+		r->err = st->be->case_latest_of(st->bectx, r->table, r->customer, &r->kase,
+						&r->found);
+		break;
+	case RD_REC_LIST: r->err = st->be->rec_list(st->bectx, &r->rfilter, &r->rpage); break;
+	case RD_REC_GET:
+		r->err = st->be->rec_get(st->bectx, r->table, r->key, &r->rec, &r->found);
+		break;
+	case RD_PARTY:
+		r->err = st->be->party_by_phone(st->bectx, r->key, &r->rec, &r->found);
+		break;
+	case RD_TARGET: r->err = target_work(st, r); break;
+	}
 }
 
 static void read_after(uv_work_t *req, int status)
@@ -229,21 +281,37 @@ static void read_after(uv_work_t *req, int status)
 	struct read_req *r = req->data;
 	int err = status ? status : r->err;
 
-	if (r->list_h)
-		r->list_h(err, &r->page, r->arg);
-	else if (r->case_h)
-		r->case_h(err, !err && r->found ? &r->kase : NULL, r->arg);
-	else
-		r->get_h(err, &r->detail, r->arg);
+	switch (r->kind) {
+	case RD_IX_LIST: r->list_h(err, &r->page, r->arg); break;
+	case RD_IX_GET: r->get_h(err, &r->detail, r->arg); break;
+	case RD_CASE:
+	case RD_CASE_OF: r->case_h(err, !err && r->found ? &r->kase : NULL, r->arg); break;
+	case RD_REC_LIST: r->rec_list_h(err, &r->rpage, r->arg); break;
+	case RD_REC_GET:
+	case RD_PARTY: r->rec_get_h(err, !err && r->found ? &r->rec : NULL, r->arg); break;
+	case RD_TARGET: r->target_h(err, &r->target, r->arg); break;
+	}
 	free(r->page.rows);
 	free(r->detail.activity);
+	free(r->rpage.rows);
 	free(r);
+}
+
+static struct read_req *read_new(struct store *st, enum read_kind kind, void *arg)
+{
+	struct read_req *r = calloc(1, sizeof(*r));
+
+	if (r)
+		r->st = st, r->kind = kind, r->arg = arg;
+	return r;
 }
 
 static int read_submit(struct read_req *r)
 {
 	int err;
 
+	if (!r)
+		return -ENOMEM;
 	r->req.data = r;
 	err = uv_queue_work(r->st->loop, &r->req, read_work, read_after);
 	if (err)
@@ -253,31 +321,94 @@ static int read_submit(struct read_req *r)
 
 int store_ix_list(struct store *st, const struct store_ix_filter *f, store_ix_list_h *h, void *arg)
 {
-	struct read_req *r = calloc(1, sizeof(*r));
+	struct read_req *r = read_new(st, RD_IX_LIST, arg);
 
-	if (!r)
-		return -ENOMEM;
-	r->st = st, r->filter = *f, r->list_h = h, r->arg = arg;
+	if (r)
+		r->filter = *f, r->list_h = h;
 	return read_submit(r);
 }
 
 int store_ix_get(struct store *st, const char *number, store_ix_get_h *h, void *arg)
 {
-	struct read_req *r = calloc(1, sizeof(*r));
+	struct read_req *r = read_new(st, RD_IX_GET, arg);
 
-	if (!r)
-		return -ENOMEM;
-	r->st = st, r->get_h = h, r->arg = arg;
-	str_copy(r->number, number, sizeof(r->number));
+	if (r) {
+		r->get_h = h;
+		str_copy(r->number, number, sizeof(r->number));
+	}
 	return read_submit(r);
 }
 
 int store_case_latest(struct store *st, int64_t contact_user_id, store_case_h *h, void *arg)
 {
-	struct read_req *r = calloc(1, sizeof(*r));
+	struct read_req *r = read_new(st, RD_CASE, arg);
 
-	if (!r)
-		return -ENOMEM;
-	r->st = st, r->case_h = h, r->arg = arg, r->customer = contact_user_id;
+	if (r)
+		r->case_h = h, r->customer = contact_user_id;
+	return read_submit(r);
+}
+
+int store_case_latest_of(struct store *st, enum st_table party, int64_t party_id, store_case_h *h,
+			 void *arg)
+{
+	struct read_req *r;
+
+	if (party != ST_T_CONTACT && party != ST_T_CONSUMER)
+		return -EINVAL;
+	r = read_new(st, RD_CASE_OF, arg);
+	if (r)
+		r->case_h = h, r->customer = party_id, r->table = party;
+	return read_submit(r);
+}
+
+int store_rec_list(struct store *st, const struct store_rec_filter *f, store_rec_list_h *h,
+		   void *arg)
+{
+	struct read_req *r = read_new(st, RD_REC_LIST, arg);
+
+	if (r)
+		r->rfilter = *f, r->rec_list_h = h;
+	return read_submit(r);
+}
+
+int store_rec_get(struct store *st, enum st_table t, const char *key, store_rec_get_h *h, void *arg)
+{
+	struct read_req *r = read_new(st, RD_REC_GET, arg);
+
+	if (r) {
+		r->table = t, r->rec_get_h = h;
+		str_copy(r->key, key, sizeof(r->key));
+	}
+	return read_submit(r);
+}
+
+int store_party_by_phone(struct store *st, const char *number, store_rec_get_h *h, void *arg)
+{
+	struct read_req *r = read_new(st, RD_PARTY, arg);
+
+	if (r) {
+		r->rec_get_h = h;
+		store_phone_digits(number, r->key, sizeof(r->key));
+	}
+	return read_submit(r);
+}
+
+int store_call_target(struct store *st, const char *table, const char *key, const char *phone,
+		      store_target_h *h, void *arg)
+{
+	struct read_req *r;
+	enum st_table t;
+
+	if (store_table_parse(table, &t) || !key || !phone ||
+	    (strcmp(phone, "mobile") && strcmp(phone, "business")))
+		return -EINVAL;
+	r = read_new(st, RD_TARGET, arg);
+	if (r) {
+		r->table = t, r->target_h = h;
+		str_copy(r->key, key, sizeof(r->key));
+		str_copy(r->target.table, table, sizeof(r->target.table));
+		str_copy(r->target.key, key, sizeof(r->target.key));
+		str_copy(r->target.phone, phone, sizeof(r->target.phone));
+	}
 	return read_submit(r);
 }

@@ -13,10 +13,8 @@
  * - Write statements are prepared once per kind on the writer connection.
  */
 #define LOG_MODULE "sqlite"
-#include "store/store.h"
+#include "store/store_int.h"
 
-#include <pthread.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,19 +24,6 @@ struct migration {
 	const char *sql;
 };
 #include "migrations.h"
-
-#define MAX_READERS 64
-#define N_OPS	    (STORE_OP_CASE_SET + 1)
-
-struct sqlite_be {
-	sqlite3 *writer;
-	sqlite3_stmt *op_stmt[N_OPS][2]; /* up to two statements per op kind */
-	sqlite3 *readers[MAX_READERS];
-	bool busy[MAX_READERS];
-	int n_readers;
-	pthread_mutex_t mtx;
-	pthread_cond_t cond;
-};
 
 static const char *op_sql[N_OPS][2] = {
 	[STORE_OP_USER_INSERT] = {"INSERT INTO users(id,user_name,name,email,mobile_phone,"
@@ -107,6 +92,10 @@ static int conn_open(sqlite3 **dbp, const char *path, bool readonly)
 	}
 	sqlite3_busy_timeout(db, 5000);
 	sqlite3_exec(db, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;", NULL, NULL, NULL);
+	if (sqlrec_register(db)) {
+		sqlite3_close(db);
+		return CC_ESTORE;
+	}
 	*dbp = db;
 	return 0;
 }
@@ -228,7 +217,7 @@ static int be_open(void **bep, const char *path, int readers)
 	return 0;
 }
 
-static sqlite3 *reader_get(struct sqlite_be *be, int *slot)
+sqlite3 *sqlbe_reader_get(struct sqlite_be *be, int *slot)
 {
 	pthread_mutex_lock(&be->mtx);
 	for (;;) {
@@ -244,7 +233,7 @@ static sqlite3 *reader_get(struct sqlite_be *be, int *slot)
 	}
 }
 
-static void reader_put(struct sqlite_be *be, int slot)
+void sqlbe_reader_put(struct sqlite_be *be, int slot)
 {
 	pthread_mutex_lock(&be->mtx);
 	be->busy[slot] = false;
@@ -546,6 +535,9 @@ static void bind_op(sqlite3_stmt *st, const struct store_op *op)
 		break;
 	case STORE_OP_NUMBER_DELETE: bind_text(st, 1, op->u.number.did); break;
 	case STORE_OP_TRUNK_DELETE: bind_text(st, 1, op->u.trunk.name); break;
+	case STORE_OP_RECORD_INSERT:
+	case STORE_OP_RECORD_UPDATE:
+	case STORE_OP_RECORD_DELETE: break; /* store_records.c */
 	case STORE_OP_CASE_SET:
 		bind_text(st, 1, op->u.kase.number);
 		sqlite3_bind_int64(st, 2, op->u.kase.contact_user_id);
@@ -559,6 +551,8 @@ static void bind_op(sqlite3_stmt *st, const struct store_op *op)
 
 static int apply_one(struct sqlite_be *be, const struct store_op *op)
 {
+	if (op->kind >= STORE_OP_RECORD_INSERT)
+		return sqlrec_apply(be, op);
 	for (int j = 0; j < 2; j++) {
 		sqlite3_stmt *st = be->op_stmt[op->kind][j];
 		int rc;
@@ -648,10 +642,10 @@ static int be_ix_list(void *p, const struct store_ix_filter *f, struct store_ix_
 {
 	struct sqlite_be *be = p;
 	int slot, err;
-	sqlite3 *db = reader_get(be, &slot);
+	sqlite3 *db = sqlbe_reader_get(be, &slot);
 
 	err = ix_list_query(db, f, pg);
-	reader_put(be, slot);
+	sqlbe_reader_put(be, slot);
 	return err;
 }
 
@@ -695,10 +689,10 @@ static int be_ix_get(void *p, const char *number, struct store_ix_detail *d)
 {
 	struct sqlite_be *be = p;
 	int slot, err;
-	sqlite3 *db = reader_get(be, &slot);
+	sqlite3 *db = sqlbe_reader_get(be, &slot);
 
 	err = ix_get_query(db, number, d);
-	reader_put(be, slot);
+	sqlbe_reader_put(be, slot);
 	return err;
 }
 
@@ -706,10 +700,10 @@ static int be_count(void *p, int64_t *n)
 {
 	struct sqlite_be *be = p;
 	int slot;
-	sqlite3 *db = reader_get(be, &slot);
+	sqlite3 *db = sqlbe_reader_get(be, &slot);
 
 	*n = scalar_i64(db, "SELECT count(*) FROM interactions");
-	reader_put(be, slot);
+	sqlbe_reader_put(be, slot);
 	return 0;
 }
 
@@ -717,7 +711,7 @@ static int be_case_latest(void *p, int64_t customer, struct st_case *c, bool *fo
 {
 	struct sqlite_be *be = p;
 	int slot, rc;
-	sqlite3 *db = reader_get(be, &slot);
+	sqlite3 *db = sqlbe_reader_get(be, &slot);
 	sqlite3_stmt *st;
 
 	*found = false;
@@ -742,7 +736,7 @@ static int be_case_latest(void *p, int64_t customer, struct st_case *c, bool *fo
 		}
 		sqlite3_finalize(st);
 	}
-	reader_put(be, slot);
+	sqlbe_reader_put(be, slot);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : CC_ESTORE;
 }
 
@@ -757,4 +751,8 @@ const struct store_backend store_backend_sqlite = {
 	.ix_get = be_ix_get,
 	.count_interactions = be_count,
 	.case_latest = be_case_latest,
+	.rec_list = sqlrec_list,
+	.rec_get = sqlrec_get,
+	.party_by_phone = sqlrec_party_by_phone,
+	.case_latest_of = sqlrec_case_latest_of,
 };

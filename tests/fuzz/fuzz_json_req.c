@@ -12,7 +12,9 @@
  * - a success honours the rules: the decoded strings are terminated within
  *   their buffers, only Available/Away/Offline come through (with a reason
  *   exactly when Away), user names and phones pass their validators, and
- *   the role mask has only known bits.
+ *   the role mask has only known bits; a record body (contact, consumer,
+ *   case, incident, create and update) keeps to its table's fields, states
+ *   and phone rule, names at most one party, and never carries a number.
  * Seeds: tests/fuzz/corpus/json_req/.
  */
 #include "api/api_int.h"
@@ -168,8 +170,57 @@ static void check_trunk(const char *b, size_t n, char *err, size_t esz)
 	CHECK(r.username[0] || !r.password[0]);
 }
 
+static bool state_ok(enum st_table t, const char *s)
+{
+	const char *const *states = req_record_states(t);
+
+	for (size_t i = 0; states && states[i]; i++)
+		if (!strcmp(states[i], s))
+			return true;
+	return false;
+}
+
+static void check_record(const char *b, size_t n, enum st_table t, bool create, char *err,
+			 size_t esz)
+{
+	struct st_record_write w;
+	int rc = req_decode_record(b, n, t, create, &w, err, esz);
+	bool person = t == ST_T_CONTACT || t == ST_T_CONSUMER;
+
+	check_err(rc, err, esz);
+	if (rc) {
+		CHECK(zero(&w, sizeof(w)));
+		return;
+	}
+	CHECK(w.table == t && !w.number[0] && !w.out_number && !w.at);
+	TERMINATED(w.name);
+	TERMINATED(w.email);
+	TERMINATED(w.account);
+	TERMINATED(w.short_description);
+	TERMINATED(w.party_key);
+	CHECK(create || w.set);
+	CHECK(req_valid_phone(w.mobile_phone) && req_valid_phone(w.business_phone));
+	CHECK(email_ok(w.email));
+	if (person) {
+		CHECK(!create || w.name[0]);
+		CHECK(!w.short_description[0] && !w.state[0] && w.party_table == ST_T_NONE);
+		CHECK(t == ST_T_CONTACT || !w.account[0]);
+		return;
+	}
+	CHECK(!w.name[0] && !w.email[0] && !w.mobile_phone[0] && !w.business_phone[0]);
+	CHECK(!create || (w.short_description[0] && state_ok(t, w.state)));
+	CHECK(!(w.set & ST_F_STATE) || state_ok(t, w.state));
+	CHECK(t == ST_T_CASE ? w.party_table <= ST_T_CONSUMER
+			     : (w.party_table == ST_T_NONE || w.party_table == ST_T_USER));
+	CHECK((w.party_table == ST_T_NONE) == !w.party_key[0]);
+}
+
 static void run_all(const char *b, size_t n, char *err, size_t esz)
 {
+	for (int t = ST_T_CONTACT; t <= ST_T_INCIDENT; t++) {
+		check_record(b, n, (enum st_table)t, true, err, esz);
+		check_record(b, n, (enum st_table)t, false, err, esz);
+	}
 	check_number(b, n, err, esz);
 	check_trunk(b, n, err, esz);
 	check_login(b, n, err, esz);

@@ -14,7 +14,8 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
 // A '*' segment of the route table becomes the parameter named after the
 // segment before it (users/*, agents/*, roles/*, interactions/*).
 const PARAM_AFTER = { users: 'user_name', agents: 'user_name', roles: 'role', interactions: 'number',
-  numbers: 'did', trunks: 'name', flows: 'name' };
+  numbers: 'did', trunks: 'name', flows: 'name', contacts: 'number', consumers: 'number', cases: 'number',
+  incidents: 'number' };
 
 function templatePath(pattern) {
   const segs = pattern.split('/').filter(Boolean);

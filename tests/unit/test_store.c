@@ -1,6 +1,10 @@
 /*
  * test_store.c — the SQLite backend's reads that no other suite covers,
- * against a real file: which case the bot talks about (case_latest).
+ * against a real file: which case the bot talks about (case_latest), and
+ * the records (contacts, consumers, cases, incidents): numbering, partial
+ * updates, refused writes that change nothing, search by phone, a case's
+ * contact's phones, caller identification, and the asynchronous front's
+ * click-to-call target on a real loop.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,8 +32,9 @@ static int setup(void **state)
 	assert_non_null(mkdtemp(fx->dir));
 	snprintf(fx->path, sizeof(fx->path), "%s/sb.db", fx->dir);
 	assert_int_equal(store_backend_sqlite.open(&fx->be, fx->path, 1), 0);
-	dbfx_exec(fx->path, "INSERT INTO users(id,user_name,name,password_hash,created_at) "
-			    "VALUES (7,'amy','Amy','x',0),(8,'bob','Bob','x',0)");
+	dbfx_exec(fx->path, "INSERT INTO users(id,user_name,name,password_hash,created_at,"
+			    "mobile_phone,business_phone) VALUES (7,'amy','Amy','x',0,"
+			    "'+1 555 0199',''),(8,'bob','Bob','x',0,'','')");
 	*state = fx;
 	return 0;
 }
@@ -101,12 +106,365 @@ static void a_case_needs_an_existing_contact(void **state)
 	assert_int_equal(dbfx_int(fx->path, "SELECT count(*) FROM cases"), 0);
 }
 
+/* ---- records ---- */
+static int rec_put(struct fx *fx, enum store_op_kind kind, const struct st_record_write *w,
+		   char *number)
+{
+	struct store_op op = {.kind = kind};
+
+	op.u.rec = *w;
+	op.u.rec.out_number = number;
+	return store_backend_sqlite.apply(fx->be, &op, 1);
+}
+
+static void person(struct st_record_write *w, enum st_table t, const char *name, const char *mobile,
+		   const char *business)
+{
+	memset(w, 0, sizeof(*w));
+	w->table = t;
+	w->set = ~0u;
+	w->at = 1000;
+	str_copy(w->name, name, sizeof(w->name));
+	str_copy(w->mobile_phone, mobile, sizeof(w->mobile_phone));
+	str_copy(w->business_phone, business, sizeof(w->business_phone));
+}
+
+static void ticket(struct st_record_write *w, enum st_table t, const char *what,
+		   enum st_table party, const char *key)
+{
+	memset(w, 0, sizeof(*w));
+	w->table = t;
+	w->set = ~0u;
+	w->at = 2000;
+	str_copy(w->short_description, what, sizeof(w->short_description));
+	str_copy(w->state, "New", sizeof(w->state));
+	w->party_table = party;
+	str_copy(w->party_key, key, sizeof(w->party_key));
+}
+
+static void get_one(struct fx *fx, enum st_table t, const char *key, struct st_record *r)
+{
+	bool found = false;
+
+	assert_int_equal(store_backend_sqlite.rec_get(fx->be, t, key, r, &found), 0);
+	assert_true(found);
+}
+
+/* Numbers come from the table's highest; digits are stored for search. */
+static void records_are_numbered_by_the_store(void **state)
+{
+	struct fx *fx = *state;
+	struct st_record_write w;
+	char n1[ST_NUMBER] = "", n2[ST_NUMBER] = "", n3[ST_NUMBER] = "";
+
+	person(&w, ST_T_CONTACT, "Paula", "+1 (555) 0140", "");
+	assert_int_equal(rec_put(fx, STORE_OP_RECORD_INSERT, &w, n1), 0);
+	assert_string_equal(n1, "CON0001001");
+	assert_int_equal(rec_put(fx, STORE_OP_RECORD_INSERT, &w, n2), 0);
+	assert_string_equal(n2, "CON0001002");
+	assert_int_equal(dbfx_int(fx->path, "SELECT mobile_digits FROM contacts WHERE id=1"),
+			 15550140);
+	person(&w, ST_T_CONSUMER, "Connie", "", "0015550150");
+	assert_int_equal(rec_put(fx, STORE_OP_RECORD_INSERT, &w, n3), 0);
+	assert_string_equal(n3, "CSM0001001");
+	assert_int_equal(dbfx_int(fx->path, "SELECT business_digits FROM consumers"), 15550150);
+	/* cases continue from the highest number already there */
+	case_put(fx, "CS0001007", 7, "Closed", 1);
+	ticket(&w, ST_T_CASE, "Broken", ST_T_CONTACT, "CON0001001");
+	assert_int_equal(rec_put(fx, STORE_OP_RECORD_INSERT, &w, n1), 0);
+	assert_string_equal(n1, "CS0001008");
+	ticket(&w, ST_T_INCIDENT, "VPN", ST_T_USER, "amy");
+	assert_int_equal(rec_put(fx, STORE_OP_RECORD_INSERT, &w, n1), 0);
+	assert_string_equal(n1, "INC0001001");
+}
+
+/* A write naming a party that does not exist fails and writes nothing, not
+ * even the other ops of its transaction. */
+static void a_refused_record_write_changes_nothing(void **state)
+{
+	struct fx *fx = *state;
+	struct store_op ops[2] = {{.kind = STORE_OP_RECORD_INSERT},
+				  {.kind = STORE_OP_RECORD_INSERT}};
+	struct st_record_write w;
+
+	person(&ops[0].u.rec, ST_T_CONTACT, "Paula", "", "");
+	ticket(&ops[1].u.rec, ST_T_CASE, "x", ST_T_CONTACT, "CON0009999");
+	assert_int_equal(store_backend_sqlite.apply(fx->be, ops, 2), CC_ENOTFOUND);
+	assert_int_equal(dbfx_int(fx->path, "SELECT count(*) FROM contacts"), 0);
+	assert_int_equal(dbfx_int(fx->path, "SELECT count(*) FROM cases"), 0);
+	ticket(&w, ST_T_INCIDENT, "x", ST_T_USER, "ghost");
+	assert_int_equal(rec_put(fx, STORE_OP_RECORD_INSERT, &w, NULL), CC_ENOTFOUND);
+	/* an update of a number that does not exist */
+	person(&w, ST_T_CONTACT, "Nobody", "", "");
+	str_copy(w.number, "CON0001001", sizeof(w.number));
+	assert_int_equal(rec_put(fx, STORE_OP_RECORD_UPDATE, &w, NULL), CC_ENOTFOUND);
+	w.table = ST_T_CASE; /* cases cannot be deleted */
+	assert_int_equal(rec_put(fx, STORE_OP_RECORD_DELETE, &w, NULL), -EINVAL);
+	assert_int_equal(dbfx_int(fx->path, "SELECT count(*) FROM incidents"), 0);
+}
+
+/* Only the fields whose bit is set change; the party can be replaced. */
+static void a_record_update_is_partial(void **state)
+{
+	struct fx *fx = *state;
+	struct st_record_write w;
+	struct st_record r;
+	char con[ST_NUMBER], cs[ST_NUMBER];
+
+	person(&w, ST_T_CONTACT, "Paula", "+1 555 0140", "+1 555 0141");
+	str_copy(w.account, "Acme", sizeof(w.account));
+	assert_int_equal(rec_put(fx, STORE_OP_RECORD_INSERT, &w, con), 0);
+	memset(&w, 0, sizeof(w));
+	w.table = ST_T_CONTACT, w.set = ST_F_MOBILE, w.at = 5000;
+	str_copy(w.number, con, sizeof(w.number));
+	assert_int_equal(rec_put(fx, STORE_OP_RECORD_UPDATE, &w, NULL), 0);
+	get_one(fx, ST_T_CONTACT, con, &r);
+	assert_string_equal(r.name, "Paula");
+	assert_string_equal(r.account, "Acme");
+	assert_string_equal(r.mobile_phone, "");
+	assert_string_equal(r.business_phone, "+1 555 0141");
+	assert_int_equal(r.updated_at, 5000);
+	assert_int_equal(dbfx_int(fx->path, "SELECT length(mobile_digits) FROM contacts"), 0);
+
+	ticket(&w, ST_T_CASE, "Broken", ST_T_CONTACT, con);
+	assert_int_equal(rec_put(fx, STORE_OP_RECORD_INSERT, &w, cs), 0);
+	get_one(fx, ST_T_CASE, cs, &r);
+	assert_int_equal(r.party_table, ST_T_CONTACT);
+	assert_string_equal(r.party_key, con);
+	assert_string_equal(r.party_name, "Paula");
+	assert_string_equal(r.business_phone, "+1 555 0141"); /* the contact's */
+	memset(&w, 0, sizeof(w));
+	w.table = ST_T_CASE, w.set = ST_F_PARTY | ST_F_STATE, w.party_table = ST_T_USER;
+	str_copy(w.party_key, "amy", sizeof(w.party_key));
+	str_copy(w.state, "Resolved", sizeof(w.state));
+	str_copy(w.number, cs, sizeof(w.number));
+	assert_int_equal(rec_put(fx, STORE_OP_RECORD_UPDATE, &w, NULL), 0);
+	get_one(fx, ST_T_CASE, cs, &r);
+	assert_int_equal(r.party_table, ST_T_USER);
+	assert_string_equal(r.party_key, "amy");
+	assert_string_equal(r.mobile_phone, "+1 555 0199");
+	assert_string_equal(r.state, "Resolved");
+	assert_string_equal(r.short_description, "Broken");
+	assert_int_equal(dbfx_int(fx->path, "SELECT count(*) FROM cases WHERE contact_id IS NULL "
+					    "AND contact_user_id=7"),
+			 1);
+}
+
+/* A contact a case refers to cannot go; one nobody refers to can. */
+static void a_referenced_contact_is_not_deleted(void **state)
+{
+	struct fx *fx = *state;
+	struct st_record_write w;
+	char a[ST_NUMBER], b[ST_NUMBER];
+
+	person(&w, ST_T_CONTACT, "A", "", "");
+	assert_int_equal(rec_put(fx, STORE_OP_RECORD_INSERT, &w, a), 0);
+	assert_int_equal(rec_put(fx, STORE_OP_RECORD_INSERT, &w, b), 0);
+	ticket(&w, ST_T_CASE, "x", ST_T_CONTACT, a);
+	assert_int_equal(rec_put(fx, STORE_OP_RECORD_INSERT, &w, NULL), 0);
+	memset(&w, 0, sizeof(w));
+	w.table = ST_T_CONTACT;
+	str_copy(w.number, a, sizeof(w.number));
+	assert_int_equal(rec_put(fx, STORE_OP_RECORD_DELETE, &w, NULL), CC_ECONFLICT);
+	str_copy(w.number, b, sizeof(w.number));
+	assert_int_equal(rec_put(fx, STORE_OP_RECORD_DELETE, &w, NULL), 0);
+	assert_int_equal(rec_put(fx, STORE_OP_RECORD_DELETE, &w, NULL), CC_ENOTFOUND);
+	assert_int_equal(dbfx_int(fx->path, "SELECT count(*) FROM contacts"), 1);
+}
+
+static size_t list(struct fx *fx, struct store_rec_filter *f, char *out, size_t size)
+{
+	struct store_rec_page pg = {0};
+
+	out[0] = '\0';
+	assert_int_equal(store_backend_sqlite.rec_list(fx->be, f, &pg), 0);
+	for (size_t i = 0; i < pg.n; i++)
+		snprintf(out + strlen(out), size - strlen(out), "%s%s", i ? "," : "",
+			 pg.rows[i].number);
+	free(pg.rows);
+	return pg.n;
+}
+
+/* Search by phone: with or without the country code, on either phone. */
+static void phone_search_is_e164_aware(void **state)
+{
+	struct fx *fx = *state;
+	struct st_record_write w;
+	struct store_rec_filter f = {.table = ST_T_CONTACT, .limit = 10};
+	char out[256];
+	static const struct {
+		const char *query, *want;
+	} cases[] = {{"+1 555 0140", "CON0001001"},
+		     {"5550140", "CON0001001"},
+		     {"1-555-0140", "CON0001001"},
+		     {"4415550140", "CON0001001"},
+		     {"2079460958", "CON0001002"},
+		     {"+44 20 7946 0958", "CON0001002"},
+		     {"0140", ""},
+		     {"5550141", ""},
+		     {"999915550140", ""}};
+
+	person(&w, ST_T_CONTACT, "Paula", "+1 555 0140", "");
+	assert_int_equal(rec_put(fx, STORE_OP_RECORD_INSERT, &w, NULL), 0);
+	person(&w, ST_T_CONTACT, "Omar", "", "+44 20 7946 0958");
+	assert_int_equal(rec_put(fx, STORE_OP_RECORD_INSERT, &w, NULL), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		store_phone_digits(cases[i].query, f.phone, sizeof(f.phone));
+		list(fx, &f, out, sizeof(out));
+		if (strcmp(out, cases[i].want))
+			fail_msg("phone %s: got '%s', want '%s'", cases[i].query, out,
+				 cases[i].want);
+	}
+	/* and by number, name, keyset page */
+	memset(f.phone, 0, sizeof(f.phone));
+	str_copy(f.q, "OMA", sizeof(f.q));
+	list(fx, &f, out, sizeof(out));
+	assert_string_equal(out, "CON0001002");
+	f.q[0] = '\0';
+	f.limit = 1;
+	list(fx, &f, out, sizeof(out));
+	assert_string_equal(out, "CON0001002");
+	f.before_id = 2;
+	list(fx, &f, out, sizeof(out));
+	assert_string_equal(out, "CON0001001");
+	f.limit = 10, f.before_id = 0;
+	str_copy(f.number, "CON0001001", sizeof(f.number));
+	list(fx, &f, out, sizeof(out));
+	assert_string_equal(out, "CON0001001");
+}
+
+/* Caller identification: contacts first, then consumers; the latest case. */
+static void a_caller_is_found_among_contacts_then_consumers(void **state)
+{
+	struct fx *fx = *state;
+	struct st_record_write w;
+	struct st_record r;
+	struct st_case c;
+	bool found = true;
+	char digits[ST_PHONE];
+
+	person(&w, ST_T_CONSUMER, "Connie", "+1 555 0150", "");
+	assert_int_equal(rec_put(fx, STORE_OP_RECORD_INSERT, &w, NULL), 0);
+	store_phone_digits("5550150", digits, sizeof(digits));
+	assert_int_equal(store_backend_sqlite.party_by_phone(fx->be, digits, &r, &found), 0);
+	assert_true(found);
+	assert_int_equal(r.table, ST_T_CONSUMER);
+	assert_string_equal(r.name, "Connie");
+	person(&w, ST_T_CONTACT, "Carla", "", "15550150");
+	assert_int_equal(rec_put(fx, STORE_OP_RECORD_INSERT, &w, NULL), 0);
+	assert_int_equal(store_backend_sqlite.party_by_phone(fx->be, digits, &r, &found), 0);
+	assert_int_equal(r.table, ST_T_CONTACT);
+	assert_string_equal(r.number, "CON0001001");
+	assert_int_equal(store_backend_sqlite.party_by_phone(fx->be, "5550199", &r, &found), 0);
+	assert_false(found); /* amy is a user: the loop finds users */
+	assert_int_equal(
+		store_backend_sqlite.case_latest_of(fx->be, ST_T_CONTACT, r.id, &c, &found), 0);
+	assert_false(found);
+	ticket(&w, ST_T_CASE, "Old", ST_T_CONTACT, "CON0001001");
+	str_copy(w.state, "Closed", sizeof(w.state));
+	w.at = 9000;
+	assert_int_equal(rec_put(fx, STORE_OP_RECORD_INSERT, &w, NULL), 0);
+	ticket(&w, ST_T_CASE, "Open", ST_T_CONTACT, "CON0001001");
+	assert_int_equal(rec_put(fx, STORE_OP_RECORD_INSERT, &w, NULL), 0);
+	assert_int_equal(store_backend_sqlite.case_latest_of(fx->be, ST_T_CONTACT, 1, &c, &found),
+			 0);
+	assert_true(found);
+	assert_string_equal(c.short_description, "Open");
+	assert_int_equal(store_backend_sqlite.case_latest_of(fx->be, ST_T_CONSUMER, 1, &c, &found),
+			 0);
+	assert_false(found);
+}
+
+/* ---- the asynchronous front on a real loop: click-to-call targets ---- */
+struct target_seen {
+	int calls, err;
+	struct store_target t;
+};
+
+static void target_cb(int err, const struct store_target *t, void *arg)
+{
+	struct target_seen *s = arg;
+
+	s->calls++;
+	s->err = err;
+	s->t = *t;
+}
+
+static struct target_seen target(struct store *st, uv_loop_t *loop, const char *table,
+				 const char *key, const char *phone)
+{
+	struct target_seen s = {0};
+
+	assert_int_equal(store_call_target(st, table, key, phone, target_cb, &s), 0);
+	uv_run(loop, UV_RUN_DEFAULT);
+	assert_int_equal(s.calls, 1);
+	assert_int_equal(s.err, 0);
+	return s;
+}
+
+static void call_targets_resolve_to_a_number(void **state)
+{
+	struct fx *fx = *state;
+	struct st_record_write w;
+	struct config cfg;
+	struct store *st;
+	uv_loop_t loop;
+	struct target_seen s;
+
+	person(&w, ST_T_CONTACT, "Nora", "", "");
+	assert_int_equal(rec_put(fx, STORE_OP_RECORD_INSERT, &w, NULL), 0);
+	ticket(&w, ST_T_CASE, "x", ST_T_USER, "amy");
+	assert_int_equal(rec_put(fx, STORE_OP_RECORD_INSERT, &w, NULL), 0);
+	ticket(&w, ST_T_INCIDENT, "y", ST_T_USER, "bob");
+	assert_int_equal(rec_put(fx, STORE_OP_RECORD_INSERT, &w, NULL), 0);
+	store_backend_sqlite.close(fx->be);
+	fx->be = NULL;
+
+	config_defaults(&cfg);
+	str_copy(cfg.store_path, fx->path, sizeof(cfg.store_path));
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(store_open(&st, &loop, &cfg), 0);
+	s = target(st, &loop, "case", "CS0001001", "mobile");
+	assert_true(s.t.found && s.t.has_phone);
+	assert_string_equal(s.t.number, "+1 555 0199");
+	assert_string_equal(s.t.name, "Amy");
+	assert_string_equal(s.t.table, "case");
+	s = target(st, &loop, "case", "CS0001001", "business");
+	assert_true(s.t.found);
+	assert_false(s.t.has_phone);
+	s = target(st, &loop, "user", "amy", "mobile");
+	assert_string_equal(s.t.number, "+1 555 0199");
+	s = target(st, &loop, "incident", "INC0001001", "mobile");
+	assert_true(s.t.found);
+	assert_false(s.t.has_phone); /* bob has no phone */
+	s = target(st, &loop, "contact", "CON0001001", "mobile");
+	assert_true(s.t.found);
+	assert_false(s.t.has_phone);
+	s = target(st, &loop, "consumer", "CSM0001001", "mobile");
+	assert_false(s.t.found);
+	assert_int_equal(store_call_target(st, "account", "x", "mobile", target_cb, NULL), -EINVAL);
+	assert_int_equal(store_call_target(st, "case", "x", "fax", target_cb, NULL), -EINVAL);
+	store_close(st);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	assert_int_equal(store_backend_sqlite.open(&fx->be, fx->path, 1), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(the_latest_open_case_is_the_one_to_talk_about,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(a_case_needs_an_existing_contact, setup, teardown),
+		cmocka_unit_test_setup_teardown(records_are_numbered_by_the_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_refused_record_write_changes_nothing, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(a_record_update_is_partial, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_referenced_contact_is_not_deleted, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(phone_search_is_e164_aware, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_caller_is_found_among_contacts_then_consumers,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(call_targets_resolve_to_a_number, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
