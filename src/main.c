@@ -319,6 +319,10 @@ int main(int argc, char **argv)
 	static struct app app;
 	int rc;
 
+	/* libuv's pool (4 threads by default) runs the store, recordings, TTS
+	 * and up to two speech decoders (~30 ms each): 8 threads keep a burst of
+	 * recognitions from delaying commits and reads. Before any uv call. */
+	setenv("UV_THREADPOOL_SIZE", "8", 0);
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
