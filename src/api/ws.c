@@ -204,6 +204,24 @@ static json_t *event_json(struct api *a, const struct routing_event *ev)
 		json_object_set_new(o, "agent", who[0] ? json_string(who) : json_null());
 		json_object_set_new(o, "reason", json_string(ev->reason));
 		break;
+	case RT_EV_OFFER: /* the screen pop: who is calling */
+		o = json_pack("{s:s,s:s,s:s,s:{s:s,s:o,s:o}}", "type", "offer", "interaction",
+			      ev->interaction, "agent", who, "caller", "number",
+			      ev->caller_number ? ev->caller_number : "", "user_name",
+			      ev->caller_user && ev->caller_user[0] ? json_string(ev->caller_user)
+								    : json_null(),
+			      "name",
+			      ev->caller_name && ev->caller_name[0] ? json_string(ev->caller_name)
+								    : json_null());
+		json_object_set_new(o, "queue",
+				    ev->queue && ev->queue[0] ? json_string(ev->queue)
+							      : json_null());
+		break;
+	case RT_EV_CALL: /* click-to-call progress and call controls */
+		o = json_pack("{s:s,s:s,s:s,s:s}", "type", "call", "interaction", ev->interaction,
+			      "agent", who, "event", ev->to);
+		json_object_set_new(o, "detail", json_string(ev->reason));
+		break;
 	default:
 		o = json_pack("{s:s,s:s,s:s,s:s}", "type", "roles", "user_name", who, "change",
 			      ev->to, "role", ev->reason);

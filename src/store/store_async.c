@@ -237,6 +237,7 @@ static void read_after(uv_work_t *req, int status)
 		r->get_h(err, &r->detail, r->arg);
 	free(r->page.rows);
 	free(r->detail.activity);
+	free(r->detail.conversations);
 	free(r);
 }
 
