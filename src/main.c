@@ -195,7 +195,7 @@ static int voice_start(struct app *app, const struct st_snapshot *snap)
 
 static int app_start(struct app *app)
 {
-	struct st_snapshot snap;
+	struct st_snapshot snap = {0};
 	int err;
 
 	log_level_set(app->cfg.log_level);

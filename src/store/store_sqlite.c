@@ -94,7 +94,7 @@ static const char *op_sql[N_OPS][2] = {
 			       "short_description=?3,state=?4,updated_at=?6"},
 	[STORE_OP_CONVERSATION_INSERT] =
 		{"INSERT INTO conversations(id,number,interaction_id,"
-		 "linked_table,linked_number,agent_user_id,flag,created_at) "
+		 "source_table,source_number,agent_user_id,flag,created_at) "
 		 "VALUES(?1,?2,?3,?4,?5,?6,?7,?8)"},
 };
 
@@ -719,7 +719,7 @@ static int ix_get_query(sqlite3 *db, const char *number, struct store_ix_detail 
 	if (rc)
 		return rc;
 	snprintf(sql, sizeof(sql),
-		 "SELECT id,number,interaction_id,linked_table,linked_number,agent_user_id,flag,"
+		 "SELECT id,number,interaction_id,source_table,source_number,agent_user_id,flag,"
 		 "created_at FROM conversations WHERE interaction_id=%lld ORDER BY id",
 		 (long long)d->ix.id);
 	return load_rows(db, sql, (row_fill_h *)row_conversation, sizeof(*d->conversations),
