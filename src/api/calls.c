@@ -28,7 +28,7 @@
 static bool calls_on(struct api_req *q)
 {
 	if (!q->api->cc)
-		api_reply_error(q, 503, "no_telephony", "telephony is not running on this server");
+		api_reply_error(q, 503, "no_voice", "telephony is not running on this server");
 	return q->api->cc != NULL;
 }
 
