@@ -327,6 +327,8 @@ test('the inbound offer carries the caller\'s identity; reject moves it to the n
     assert.equal((await call).code, 0);
     const act = (await detail(offer.interaction)).activity;
     assert.ok(act.some((a) => /Offer to ned not answered \(rejected\)/.test(a.text)), JSON.stringify(act));
+    assert.ok(act.some((a) => a.kind === 'presence' && a.text === 'Agent ned: Available → Missed — rejected'), JSON.stringify(act));
+    assert.ok(act.some((a) => a.kind === 'presence' && a.text === 'Agent beth: Available → Busy — inbound call accepted'), JSON.stringify(act));
     await bethEvents.next((m) => m.type === 'presence' && m.to === 'AfterCallWork', 10000);
     assert.equal((await sb.api('POST', '/api/v1/agents/beth/clear', { token: bethTok })).status, 200);
     assert.equal((await sb.api('PUT', '/api/v1/agents/beth/presence', { token: bethTok, body: { status: 'Away', reason: 'Break' } })).status, 200);
