@@ -102,17 +102,19 @@ test('click-to-call: CallingCustomer → Busy → End call → AfterCallWork →
   assert.equal(x.agent, 'ned');
   assert.match(sb.log, /Call-Info|auto-answer/);
 
-  // Hold, resume, mute, unmute: the customer hears music, then the agent, then silence.
+  // Mute, then hold while muted, then resume and unmute. Muted, the customer
+  // hears silence; held, the hold music even though the agent is muted (the
+  // UAS echoes what it hears, so the customer channel of the recording shows it).
   const t0 = Date.parse(busy.at);
+  await sleep(1000);
+  const mutedAt = Date.now();
+  assert.equal((await control(nedTok, num, 'mute')).status, 200);
   await sleep(1500);
   const heldAt = Date.now();
   assert.equal((await control(nedTok, num, 'hold')).status, 200);
   assert.equal((await control(nedTok, num, 'hold')).status, 200, 'a repeat is a no-op');
-  await sleep(2500);
-  const resumedAt = Date.now();
+  await sleep(2000);
   assert.equal((await control(nedTok, num, 'resume')).status, 200);
-  assert.equal((await control(nedTok, num, 'mute')).status, 200);
-  await sleep(1000);
   assert.equal((await control(nedTok, num, 'unmute')).status, 200);
   const dt = await control(nedTok, num, 'dtmf', { digits: '12' });
   assert.equal(dt.status, 409, 'sipp\'s UAS offers no telephone-event');
@@ -147,11 +149,12 @@ test('click-to-call: CallingCustomer → Busy → End call → AfterCallWork →
   await until('the recording', async () => existsSync(wav) && wavInfo(wav).seconds > 4);
   assert.ok(wavInfo(wav, 1).rms > 0.01, `customer channel RMS ${wavInfo(wav, 1).rms}`);
   assert.ok(wavInfo(wav, 2).rms > 0.01, `agent channel RMS ${wavInfo(wav, 2).rms}`);
-  const held = windowRms(wav, 1, (heldAt - t0) / 1000 + 0.6, 1.5);
+  const muted = windowRms(wav, 1, (mutedAt - t0) / 1000 + 0.5, 0.7);
+  assert.ok(muted < 0.003, `customer channel while muted: RMS ${muted} (the customer hears silence)`);
+  const held = windowRms(wav, 1, (heldAt - t0) / 1000 + 0.6, 1.0);
   assert.ok(held > 0.01, `customer channel while held: RMS ${held} (the UAS echoes the hold music)`);
   const rec = await sb.api('GET', `/api/v1/interactions/${num}/recording`, { token: nedTok });
   assert.equal(rec.status, 200);
-  void resumedAt;
 });
 
 test('the customer is busy, does not answer, or cannot be reached: FailedConnectAgent → Available, Closed Complete (not_connected)', async () => {
@@ -243,6 +246,7 @@ test('no phone number: 422; bad input on every new route: 4xx JSON and nothing w
     [{ record: { table: 'user', key: 'mia' }, phone: 'mobile' }, 422, 'no_phone'], // business only
     [{ record: { table: 'user', key: 'nobody' } }, 404, 'not_found'],
     [{ record: { table: 'case', key: 'CS0001001' } }, 422, 'unsupported_table'],
+    [{ record: { table: 'queue', key: 'Support' } }, 400, 'invalid_body'],
     [{}, 400], [{ record: 'amy' }, 400], [{ record: { table: 'user' } }, 400],
     [{ record: { table: 'user', key: 'amy' }, phone: 'fax' }, 400],
     [{ record: { table: 'user', key: 'amy', x: 1 } }, 400], [{ record: { table: 'user', key: 'a/b' } }, 400],
