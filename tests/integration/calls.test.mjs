@@ -176,6 +176,15 @@ test('the customer is busy, does not answer, or cannot be reached: FailedConnect
     assert.ok(x.activity.some((a) => a.text === 'Agent ned: FailedConnectAgent → Available'), JSON.stringify(x.activity));
     if (far) assert.equal(await far.exited, 0, far.out());
   }
+  // End call while the customer still rings: cancelled, FailedConnectAgent.
+  const far = await farEnd('uas_noanswer.xml');
+  const r = await dial(nedTok, { record: { table: 'user', key: 'amy' } });
+  assert.equal(r.status, 202);
+  await nedEvents.next((m) => m.type === 'call' && m.interaction === r.body.interaction && m.event === 'customer_ringing', 10000);
+  assert.equal((await control(nedTok, r.body.interaction, 'end')).status, 202);
+  assert.equal((await presenceEvent('FailedConnectAgent', r.body.interaction)).reason, 'cancelled by the agent');
+  await presenceEvent('Available', r.body.interaction);
+  assert.equal(await far.exited, 0, far.out());
   assert.equal((await presenceOf('ned')).presence, 'Available');
 });
 
@@ -353,6 +362,20 @@ test('the inbound offer carries the caller\'s identity; reject moves it to the n
     assert.equal((await call2).code, 0);
     await presenceEvent('AfterCallWork', of.interaction);
     assert.equal((await sb.api('POST', '/api/v1/agents/ned/clear', { token: nedTok })).status, 200);
+
+    // Click-to-call when the agent's own phone refuses: FailedConnectAgent, nothing dialled.
+    await presenceEvent('Available', of.interaction);
+    const far = await farEnd();
+    const c = await dial(nedTok, { record: { table: 'user', key: 'amy' } });
+    assert.equal(c.status, 202);
+    await nedEvents.next((m) => m.type === 'call' && m.interaction === c.body.interaction && m.event === 'agent_ringing', 10000);
+    await sleep(300);
+    await ned.command('hangup');
+    assert.match((await presenceEvent('FailedConnectAgent', c.body.interaction)).reason, /the agent's phone refused|the agent hung up/);
+    await presenceEvent('Available', c.body.interaction);
+    assert.equal(far.messages(), '', 'the customer was never called');
+    far.proc.kill('SIGTERM');
+    await far.exited;
   } finally {
     bethEvents.close();
     await beth.stop();
