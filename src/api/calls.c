@@ -76,13 +76,15 @@ static void dial_refused(struct api_req *q, int err, const struct dial_job *j)
 	case CC_EFORBIDDEN: missing_roles(q, "placing a call"); break;
 	case -EPROTONOSUPPORT: /* a table of the records (they have a conversation flag) */
 		if (routing_conversation_flag(j->t.table))
-			api_reply_error(q, 422, "unsupported_table",
-					"records of table '%s' cannot be called yet (supported: user)",
-					j->t.table);
+			api_reply_error(
+				q, 422, "unsupported_table",
+				"records of table '%s' cannot be called yet (supported: user)",
+				j->t.table);
 		else
-			api_reply_error(q, 400, "invalid_body",
-					"no table '%.24s' (user, contact, consumer, case, incident)",
-					j->t.table);
+			api_reply_error(
+				q, 400, "invalid_body",
+				"no table '%.24s' (user, contact, consumer, case, incident)",
+				j->t.table);
 		break;
 	case CC_ENOTFOUND:
 		api_reply_error(q, 404, "not_found", "no %s '%s'", j->t.table, j->t.key);
