@@ -169,6 +169,7 @@ static int voice_start(struct app *app, const struct st_snapshot *snap)
 		.offer_timeout_ms = app->cfg.offer_timeout_s * 1000,
 		.wrapup_timeout_ms = app->cfg.wrapup_timeout_s * 1000,
 		.transfer_timeout_ms = app->cfg.transfer_timeout_s * 1000,
+		.dial_timeout_ms = app->cfg.dial_timeout_s * 1000,
 	};
 	int err;
 
@@ -194,7 +195,7 @@ static int voice_start(struct app *app, const struct st_snapshot *snap)
 
 static int app_start(struct app *app)
 {
-	struct st_snapshot snap;
+	struct st_snapshot snap = {0};
 	int err;
 
 	log_level_set(app->cfg.log_level);

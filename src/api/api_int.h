@@ -148,6 +148,24 @@ struct req_trunk {
 int req_decode_number(const char *b, size_t n, struct req_number *r, char *err, size_t esz);
 /* At least an address or a username (with a password of 8+ characters). */
 int req_decode_trunk(const char *b, size_t n, struct req_trunk *r, char *err, size_t esz);
+/* POST /api/v1/calls: {"record": {"table", "key"}, "phone": "mobile"|"business"} */
+struct req_dial {
+	char table[24];
+	char key[64];
+	char phone[16]; /* "" = the first the record has */
+};
+#define REQ_DTMF_MAX 16 /* digits per request (the media leg's queue) */
+struct req_dtmf {
+	char digits[REQ_DTMF_MAX + 1];
+};
+struct req_flag {
+	char value[8]; /* "true" | "false" */
+};
+int req_decode_dial(const char *b, size_t n, struct req_dial *r, char *err, size_t esz);
+int req_decode_dtmf(const char *b, size_t n, struct req_dtmf *r, char *err, size_t esz);
+int req_decode_flag(const char *b, size_t n, struct req_flag *r, char *err, size_t esz);
+/* An empty body, or {}. */
+int req_decode_none(const char *b, size_t n, char *err, size_t esz);
 /* A dialled number as a path segment: 1-31 of 0-9 A-Z a-z + * # . _ - */
 bool req_valid_did(const char *s);
 bool req_valid_phone(const char *s);
@@ -195,6 +213,12 @@ void api_route_flow_get(struct api_req *q);
 void api_route_flow_put(struct api_req *q);
 void api_route_flow_delete(struct api_req *q);
 void api_route_flows_reload(struct api_req *q);
+
+/* ---- calls.c: click-to-call, call controls, flags ---- */
+void api_route_call_create(struct api_req *q);
+void api_route_call_action(struct api_req *q);
+void api_route_flags_list(struct api_req *q);
+void api_route_flag_put(struct api_req *q);
 
 /* ---- ws.c ---- */
 void api_ws_event(const struct routing_event *ev, void *arg);

@@ -167,6 +167,20 @@ void api_route_interactions_list(struct api_req *q)
 	}
 }
 
+static json_t *conversations_json(const struct store_ix_detail *d)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < d->n_conversations; i++) {
+		const struct st_conversation *c = &d->conversations[i];
+		json_array_append_new(a, json_pack("{s:s,s:{s:s,s:s},s:s,s:o}", "number", c->number,
+						   "linked_record", "table", c->linked_table,
+						   "number", c->linked_number, "flag", c->flag,
+						   "created_at", view_time(c->created_at)));
+	}
+	return a;
+}
+
 static void get_done(int err, struct store_ix_detail *d, void *arg)
 {
 	struct api_req *q = arg;
@@ -189,6 +203,7 @@ static void get_done(int err, struct store_ix_detail *d, void *arg)
 							"actor", ac->actor, "text", ac->text));
 		}
 		json_object_set_new(o, "activity", acts);
+		json_object_set_new(o, "conversations", conversations_json(d));
 		api_reply_json(q, 200, o);
 	}
 	api_req_release(q);

@@ -64,6 +64,10 @@ static const char *const login_fields[] = {"user_name", "password", NULL};
 static const char *const presence_fields[] = {"status", "reason", NULL};
 static const char *const clear_fields[] = {"note", "wrap_up_code", NULL};
 static const char *const number_fields[] = {"queue", "flow", NULL};
+static const char *const dial_fields[] = {"record", "phone", NULL};
+static const char *const record_fields[] = {"table", "key", NULL};
+static const char *const dtmf_fields[] = {"digits", NULL};
+static const char *const flag_fields[] = {"value", NULL};
 static const char *const trunk_fields[] = {"address", "username", "password", NULL};
 static const char *const user_create_fields[] = {
 	"user_name", "name",	     "email", "mobile_phone", "business_phone",
@@ -343,6 +347,110 @@ int req_decode_clear(const char *b, size_t n, struct req_clear *r, char *err, si
 		rc = jr_str(&j, "note", 0, r->note, sizeof(r->note), NULL);
 	if (!rc)
 		rc = jr_str(&j, "wrap_up_code", 0, r->wrap_up_code, sizeof(r->wrap_up_code), NULL);
+	return jr_close(&j, rc, r, sizeof(*r));
+}
+
+/* ---- click-to-call, DTMF, flags ---- */
+
+/* A table name or a record key: 1.. of a-z 0-9 . _ - (keys also A-Z). */
+static bool ident_ok(const char *s, bool upper)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		char c = *s;
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == '-' || (upper && c >= 'A' && c <= 'Z')))
+			return false;
+	}
+	return true;
+}
+
+static int dial_record(struct jr *j, struct req_dial *r)
+{
+	json_t *v = json_object_get(j->o, "record");
+	struct jr sub = {.o = v, .err = j->err, .esz = j->esz};
+	int rc;
+
+	if (!v)
+		return jr_fail(j, "'record' is required: {\"table\": \"user\", \"key\": \"amy\"}");
+	if (!json_is_object(v))
+		return jr_fail(j, "'record' must be an object with 'table' and 'key'");
+	rc = jr_fields(&sub, record_fields);
+	if (!rc)
+		rc = jr_str(&sub, "table", JR_REQUIRED | JR_NONEMPTY, r->table, sizeof(r->table),
+			    NULL);
+	if (!rc)
+		rc = jr_str(&sub, "key", JR_REQUIRED | JR_NONEMPTY, r->key, sizeof(r->key), NULL);
+	if (!rc && !ident_ok(r->table, false))
+		rc = jr_fail(j, "'record.table' must be a table name such as user, contact, "
+				"consumer, case or incident");
+	if (!rc && !ident_ok(r->key, true))
+		rc = jr_fail(j, "'record.key' must be a record number or user name "
+				"(A-Z a-z 0-9 . _ -)");
+	return rc;
+}
+
+int req_decode_dial(const char *b, size_t n, struct req_dial *r, char *err, size_t esz)
+{
+	struct jr j = {.err = err, .esz = esz};
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = jr_open(&j, b, n, false);
+	if (!rc)
+		rc = jr_fields(&j, dial_fields);
+	if (!rc)
+		rc = dial_record(&j, r);
+	if (!rc)
+		rc = jr_str(&j, "phone", 0, r->phone, sizeof(r->phone), NULL);
+	if (!rc && r->phone[0] && strcmp(r->phone, "mobile") && strcmp(r->phone, "business"))
+		rc = jr_fail(&j, "'phone' must be mobile or business");
+	return jr_close(&j, rc, r, sizeof(*r));
+}
+
+int req_decode_dtmf(const char *b, size_t n, struct req_dtmf *r, char *err, size_t esz)
+{
+	struct jr j = {.err = err, .esz = esz};
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = jr_open(&j, b, n, false);
+	if (!rc)
+		rc = jr_fields(&j, dtmf_fields);
+	if (!rc)
+		rc = jr_str(&j, "digits", JR_REQUIRED | JR_NONEMPTY, r->digits, sizeof(r->digits),
+			    NULL);
+	if (!rc && strspn(r->digits, "0123456789*#ABCD") != strlen(r->digits))
+		rc = jr_fail(&j, "'digits' may hold only 0-9, *, # and A-D");
+	return jr_close(&j, rc, r, sizeof(*r));
+}
+
+int req_decode_none(const char *b, size_t n, char *err, size_t esz)
+{
+	struct jr j = {.err = err, .esz = esz};
+	char dummy;
+	int rc = jr_open(&j, b, n, true);
+
+	if (!rc && j.o && json_object_size(j.o))
+		rc = jr_fail(&j, "this call control takes no body (or {})");
+	return jr_close(&j, rc, &dummy, 0);
+}
+
+int req_decode_flag(const char *b, size_t n, struct req_flag *r, char *err, size_t esz)
+{
+	struct jr j = {.err = err, .esz = esz};
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = jr_open(&j, b, n, false);
+	if (!rc)
+		rc = jr_fields(&j, flag_fields);
+	if (!rc)
+		rc = jr_str(&j, "value", JR_REQUIRED, r->value, sizeof(r->value), NULL);
+	if (!rc && strcmp(r->value, "true") && strcmp(r->value, "false"))
+		rc = jr_fail(&j, "'value' must be the string \"true\" or \"false\"");
 	return jr_close(&j, rc, r, sizeof(*r));
 }
 

@@ -187,6 +187,26 @@ int api_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 }
 
 /* ---- events ---- */
+
+/* The screen pop's records: the caller's (user, contact or consumer) and
+ * the case the flow found, each with what the forms open it by. */
+static json_t *offer_records(const struct routing_event *ev)
+{
+	json_t *a = json_array();
+
+	if (ev->caller_table && ev->caller_key && ev->caller_key[0])
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s}", "table", ev->caller_table,
+						   "number", ev->caller_key, "name",
+						   ev->caller_name ? ev->caller_name : ""));
+	if (ev->case_number && ev->case_number[0])
+		json_array_append_new(
+			a, json_pack("{s:s,s:s,s:s,s:s}", "table", "case", "number",
+				     ev->case_number, "state", ev->case_state ? ev->case_state : "",
+				     "short_description",
+				     ev->case_description ? ev->case_description : ""));
+	return a;
+}
+
 static json_t *event_json(struct api *a, const struct routing_event *ev)
 {
 	const char *who = ev->user ? user_record(ev->user)->user_name : "";
@@ -203,6 +223,28 @@ static json_t *event_json(struct api *a, const struct routing_event *ev)
 			      "from", ev->from, "to", ev->to);
 		json_object_set_new(o, "agent", who[0] ? json_string(who) : json_null());
 		json_object_set_new(o, "reason", json_string(ev->reason));
+		break;
+	case RT_EV_OFFER: /* the screen pop: who is calling */
+		o = json_pack("{s:s,s:s,s:s,s:{s:s,s:o,s:o}}", "type", "offer", "interaction",
+			      ev->interaction, "agent", who, "caller", "number",
+			      ev->caller_number ? ev->caller_number : "", "user_name",
+			      ev->caller_user && ev->caller_user[0] ? json_string(ev->caller_user)
+								    : json_null(),
+			      "name",
+			      ev->caller_name && ev->caller_name[0] ? json_string(ev->caller_name)
+								    : json_null());
+		json_object_set_new(o, "queue",
+				    ev->queue && ev->queue[0] ? json_string(ev->queue)
+							      : json_null());
+		json_object_set_new(o, "records", offer_records(ev));
+		json_object_set_new(o, "intent",
+				    ev->intent && ev->intent[0] ? json_string(ev->intent)
+								: json_null());
+		break;
+	case RT_EV_CALL: /* click-to-call progress and call controls */
+		o = json_pack("{s:s,s:s,s:s,s:s}", "type", "call", "interaction", ev->interaction,
+			      "agent", who, "event", ev->to);
+		json_object_set_new(o, "detail", json_string(ev->reason));
 		break;
 	default:
 		o = json_pack("{s:s,s:s,s:s,s:s}", "type", "roles", "user_name", who, "change",

@@ -320,7 +320,7 @@ static void agent_leg_drop(struct callctl *cc, struct call *c)
 }
 
 /* The agent did not answer in time, or refused: next agent. */
-static void offer_failed(struct call *c, const char *why)
+void call_offer_failed(struct call *c, const char *why)
 {
 	struct callctl *cc = c->cc;
 	struct user *u = c->agent_user;
@@ -338,7 +338,32 @@ static void offer_timeout(uv_timer_t *t)
 	struct call *c = t->data;
 
 	if (c->state == CALL_OFFERING)
-		offer_failed(c, "no answer");
+		call_offer_failed(c, "no answer");
+}
+
+/* Calls the agent's contact on the agent leg (a fresh media leg and SIP
+ * leg); auto_answer asks the phone to answer at once (accept from the API). */
+int call_offer_ring(struct call *c, const char *contact, bool auto_answer)
+{
+	struct callctl *cc = c->cc;
+	char sdp[1024];
+	sip_leg_t leg;
+	int err;
+
+	if (mleg_alloc(&c->agent.m, cc->media, c->id * 2 + 1))
+		return -EADDRINUSE;
+	err = local_sdp(cc, c->agent.m, -1, sdp, sizeof(sdp));
+	if (!err)
+		err = (auto_answer ? sip_leg_invite_auto : sip_leg_invite)(
+			cc->ua, &leg, contact, c->caller_number,
+			c->out_name[0] ? c->out_name : c->caller_number, sdp);
+	if (err) {
+		leg_release(cc, &c->agent);
+		return -EIO;
+	}
+	leg_bind(cc, &c->agent, leg);
+	c->agent.ended = false;
+	return 0;
 }
 
 static int op_offer(void *arg, int64_t ix_id, struct user *u)
@@ -346,25 +371,19 @@ static int op_offer(void *arg, int64_t ix_id, struct user *u)
 	struct callctl *cc = arg;
 	struct call *c = call_by_ix(cc, ix_id);
 	const char *contact = callctl_agent_contact(cc, u);
-	char sdp[1024];
-	sip_leg_t leg;
+	int err;
 
 	if (!c || !contact || c->state != CALL_QUEUED)
 		return -ENOENT;
-	if (mleg_alloc(&c->agent.m, cc->media, c->id * 2 + 1))
-		return -EADDRINUSE;
-	if (local_sdp(cc, c->agent.m, -1, sdp, sizeof(sdp)) ||
-	    sip_leg_invite(cc->ua, &leg, contact, c->caller_number, c->caller_number, sdp)) {
-		leg_release(cc, &c->agent);
-		return -EIO;
-	}
-	leg_bind(cc, &c->agent, leg);
-	c->agent.ended = false;
+	err = call_offer_ring(c, contact, false);
+	if (err)
+		return err;
 	c->agent_user = u;
 	c->state = CALL_OFFERING;
 	call_timer_start(c, offer_timeout, cc->cfg.offer_timeout_ms);
 	log_info("call=%s agent=%s action=ringing contact=%s", c->ix_number,
 		 user_record(u)->user_name, contact);
+	outbound_offer_announce(cc, c, u); /* the screen pop */
 	return 0;
 }
 
@@ -419,12 +438,12 @@ static void on_agent_answered(struct callctl *cc, struct call *c, const struct s
 
 	call_timer_stop(c);
 	if (c->state != CALL_OFFERING || !u || remote_apply(c->agent.m, ev->sdp) < 0) {
-		offer_failed(c, "no usable answer");
+		call_offer_failed(c, "no usable answer");
 		return;
 	}
 	if (routing_offer_answered(cc->r, c->ix_id, u)) {
 		/* The agent changed state meanwhile (signed out…): not this one. */
-		offer_failed(c, "agent no longer available");
+		call_offer_failed(c, "agent no longer available");
 		return;
 	}
 	c->state = CALL_BRIDGED;
@@ -516,7 +535,7 @@ static void on_agent_gone(struct callctl *cc, struct call *c, const struct sip_e
 		snprintf(why, sizeof(why), ev->kind == SIP_EV_FAILED ? "rejected %d" : "ended",
 			 ev->status);
 		leg_release(cc, &c->agent);
-		offer_failed(c, why);
+		call_offer_failed(c, why);
 		return;
 	}
 	if (c->state == CALL_BRIDGED)
@@ -569,6 +588,8 @@ static void on_sip_event(const struct sip_event *ev, void *arg)
 	if (!l)
 		return;
 	if (l->is_agent && l->call->xfer && transfer_on_sip_event(cc, l->call, ev))
+		return;
+	if (l->call->outbound && outbound_on_sip_event(cc, l, ev))
 		return;
 	switch (ev->kind) {
 	case SIP_EV_ANSWERED:
@@ -691,6 +712,28 @@ size_t callctl_trunk_count(const struct callctl *cc)
 const struct st_trunk *callctl_trunk_at(const struct callctl *cc, size_t i)
 {
 	return i < cc->n_trunks ? &cc->trunks[i] : NULL;
+}
+
+/* ---- for outbound.c ---- */
+struct call *call_alloc(struct callctl *cc)
+{
+	return call_new(cc);
+}
+
+void call_add(struct callctl *cc, struct call *c)
+{
+	HASH_ADD(hh, cc->calls, ix_id, sizeof(c->ix_id), c);
+	cc->n_calls++;
+}
+
+struct call *call_find(struct callctl *cc, int64_t ix_id)
+{
+	return call_by_ix(cc, ix_id);
+}
+
+void call_hangup(struct call *c)
+{
+	call_end(c->cc, c);
 }
 
 /* ---- for transfer.c ---- */

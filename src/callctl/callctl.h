@@ -31,6 +31,7 @@ struct callctl_cfg {
 	char flows_dir[512];	 /* call flows: <name>.yaml files */
 	char outbound_uri[128];	 /* a flow's transfers: "sip:host[:port]", "" = none */
 	int transfer_timeout_ms; /* a transfer rings this long before its failed branch */
+	int dial_timeout_ms;	 /* click-to-call: the customer rings this long */
 };
 
 int callctl_alloc(struct callctl **ccp, uv_loop_t *loop, const struct callctl_cfg *cfg,
@@ -104,5 +105,74 @@ int callctl_flow_get(const struct callctl *cc, const char *name, struct callctl_
 
 /* Registered contact of an agent, or NULL. */
 const char *callctl_agent_contact(const struct callctl *cc, const struct user *u);
+
+/* ---- click-to-call and call controls (callctl/outbound.c) ---- */
+/* A record to call (SPEC.md §3): table "user" now (contact, consumer, case
+ * and incident come with the records), key its user_name; phone "mobile",
+ * "business", or "" for the first there is (mobile, then business). */
+struct callctl_target {
+	char table[24];
+	char key[64];
+	char phone[16];
+	/* for the records' tables (contact, consumer, case, incident), read from
+	 * the store by the caller first (store_call_target): the number to call
+	 * and whom it reaches */
+	char number[32];
+	char name[128];
+};
+struct callctl_resolved {
+	char number[32]; /* as stored on the record */
+	char name[128];	 /* the record's display name */
+	char linked[64]; /* the key written to the interaction */
+	const char *via; /* "registration" | "outbound_uri" | NULL: no route */
+	char uri[200];	 /* where the customer's phone is called */
+};
+/*
+ * Finds the number to call and the route to it: the target user's
+ * registered device when they have one, else calls.outbound_uri with the
+ * number's digits. A record of another table than user comes with its
+ * number (t->number) from the store, and reaches the registered device of
+ * the user who has that phone, if any. Errors: -EPROTONOSUPPORT (another
+ * table without t->number), CC_ENOTFOUND (no such user), -ENODATA (the
+ * user has no such phone).
+ * A record with a number but no route has via NULL.
+ */
+int callctl_target_resolve(struct callctl *cc, const struct callctl_target *t,
+			   struct callctl_resolved *out);
+/*
+ * The agent u clicks to call t: the checks (roles: CC_EFORBIDDEN; presence:
+ * CC_EILLEGAL; u's phone not registered: -ENODEV; no route: -ENETUNREACH;
+ * capacity: -EBUSY; and callctl_target_resolve's), the interaction
+ * (routing_outbound_open), then the agent's phone is called with
+ * auto-answer. Nothing is placed or written when it fails. ix_number
+ * (ST_NUMBER bytes) gets the interaction's number; done runs after the
+ * interaction is committed. The outcome follows as events.
+ */
+int callctl_dial(struct callctl *cc, struct user *u, const struct callctl_target *t,
+		 struct callctl_resolved *res, char *ix_number, routing_done_h *done, void *arg);
+
+enum callctl_action {
+	CALLCTL_ACCEPT, /* an offer: ask the phone to answer (re-rings it with auto-answer) */
+	CALLCTL_REJECT, /* an offer: the next agent; this one goes Missed */
+	CALLCTL_HOLD,	/* the customer hears hold music, the agent silence */
+	CALLCTL_RESUME,
+	CALLCTL_MUTE, /* the agent's audio is not sent to the customer */
+	CALLCTL_UNMUTE,
+	CALLCTL_END, /* End call: both legs hung up (click-to-call not yet connected: cancelled) */
+};
+const char *callctl_action_name(enum callctl_action a);
+int callctl_action_parse(const char *s, enum callctl_action *a);
+/* The agent of a live call (ringing them or on it), and whether it is an
+ * offer still ringing; NULL when there is no live call of that number. */
+struct user *callctl_call_agent(struct callctl *cc, const char *ix_number, bool *offering);
+/* CC_ENOTFOUND: no live call; CC_EILLEGAL: not in this state (hold while
+ * not connected, accept of an answered call …). A repeat (hold when held)
+ * is a no-op. */
+int callctl_call_action(struct callctl *cc, const char *ix_number, enum callctl_action a,
+			const char *actor);
+/* RFC 4733 digits to the customer (0-9 * # A-D, at most 32 queued): CC_EILLEGAL
+ * when not connected, -ENOTSUP when the customer's phone takes no
+ * telephone-event, -ENOBUFS when too many are queued. */
+int callctl_call_dtmf(struct callctl *cc, const char *ix_number, const char *digits);
 
 #endif

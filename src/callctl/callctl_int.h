@@ -11,13 +11,15 @@
 #include <uthash.h>
 
 enum call_state {
-	CALL_FLOW,     /* answered, in its call flow (flowctl.c) */
-	CALL_GREETING, /* answered, greeting plays; not yet queued */
-	CALL_QUEUED,   /* hold music; waiting for an agent */
-	CALL_OFFERING, /* an agent's phone rings */
-	CALL_BRIDGED,  /* caller and agent talk; recorded */
-	CALL_ENDING,   /* one side gone; waiting for the other leg to end */
-	CALL_TRANSFER, /* the flow transfers: the external number rings (transfer.c) */
+	CALL_FLOW,	   /* answered, in its call flow (flowctl.c) */
+	CALL_GREETING,	   /* answered, greeting plays; not yet queued */
+	CALL_QUEUED,	   /* hold music; waiting for an agent */
+	CALL_OFFERING,	   /* an agent's phone rings */
+	CALL_BRIDGED,	   /* caller and agent talk; recorded */
+	CALL_ENDING,	   /* one side gone; waiting for the other leg to end */
+	CALL_TRANSFER,	   /* the flow transfers: the external number rings (transfer.c) */
+	CALL_OUT_AGENT,	   /* click-to-call: the agent's own phone rings (outbound.c) */
+	CALL_OUT_CUSTOMER, /* click-to-call: the customer rings; the agent hears the notice */
 };
 
 struct call;
@@ -73,6 +75,14 @@ struct call {
 	bool xfer;
 	int xfer_failed; /* the block's failed branch, -1 = none */
 	char xfer_number[32];
+	/* click-to-call (outbound.c): the customer is the `caller` leg, the
+	 * agent's own phone the `agent` leg */
+	bool outbound;
+	char out_uri[200];  /* where the customer is dialled */
+	char out_name[128]; /* the customer's name, shown on the agent's phone */
+	int64_t out_t0_us;  /* the API call, for the setup-time log */
+	/* the API's call controls */
+	bool held, muted;
 	UT_hash_handle hh; /* by ix_id */
 };
 
@@ -148,6 +158,21 @@ int call_sdp_apply(struct mleg *m, const char *sdp); /* the codec, or -1 */
 void call_bridge_start(struct callctl *cc, struct call *c);
 void call_leg_bind(struct callctl *cc, struct cleg *l, sip_leg_t leg);
 void call_leg_release(struct callctl *cc, struct cleg *l);
+
+/* callctl.c, for outbound.c */
+struct call *call_alloc(struct callctl *cc); /* not yet in the table */
+void call_add(struct callctl *cc, struct call *c);
+struct call *call_find(struct callctl *cc, int64_t ix_id);
+void call_hangup(struct call *c); /* hang up what is up; settle; free when both ended */
+/* An offer not taken (rejected, timed out): the agent Missed, the next one. */
+void call_offer_failed(struct call *c, const char *why);
+/* The agent's leg of an offer (re-)rings with auto-answer: 0, or -errno. */
+int call_offer_ring(struct call *c, const char *contact, bool auto_answer);
+
+/* outbound.c: click-to-call and the API's call controls */
+bool outbound_on_sip_event(struct callctl *cc, struct cleg *l, const struct sip_event *ev);
+/* An offer rings an agent: the screen pop (an RT_EV_OFFER event). */
+void outbound_offer_announce(struct callctl *cc, struct call *c, const struct user *u);
 
 /* transfer.c: a flow's transfer block */
 int transfer_uri_check(const char *uri);

@@ -135,6 +135,7 @@ static const struct conf_key conf_calls_keys[] = {
 	KEY_STR("flows_dir", flows_dir, 0),
 	KEY_STR("outbound_uri", outbound_uri, 0), /* "" = no transfers out */
 	KEY_INT("transfer_timeout", transfer_timeout_s, 1, 300),
+	KEY_INT("dial_timeout", dial_timeout_s, 1, 300),
 };
 static const struct conf_section conf_sip = SECTION("sip", conf_sip_keys);
 static const struct conf_section conf_media = SECTION("media", conf_media_keys);
@@ -516,6 +517,7 @@ void config_defaults(struct config *cfg)
 	cfg->greeting_ms = 1500;
 	cfg->offer_timeout_s = 20;
 	cfg->transfer_timeout_s = 30;
+	cfg->dial_timeout_s = 30;
 	cfg->wrapup_timeout_s = 0;
 }
 

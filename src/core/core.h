@@ -109,6 +109,7 @@ struct config {
 	char flows_dir[CONF_PATH_MAX];	  /* call flows, "" = <data_dir>/flows */
 	char outbound_uri[128];		  /* external numbers: "sip:host[:port]", "" = none */
 	int transfer_timeout_s;		  /* a transfer rings this long, default 30 */
+	int dial_timeout_s; /* click-to-call: the customer rings this long, default 30 */
 };
 /* Fills cfg with the embedded defaults. */
 void config_defaults(struct config *cfg);

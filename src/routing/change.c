@@ -129,10 +129,10 @@ void presence_apply_about(struct change *c, struct user *u, enum presence to, co
 	str_copy(op->u.presence.from, e->from, sizeof(op->u.presence.from));
 	str_copy(op->u.presence.to, e->to, sizeof(op->u.presence.to));
 	str_copy(op->u.presence.reason, reason, sizeof(op->u.presence.reason));
-	if (x) {
+	if (x || about) { /* the interaction held, or the one offered (a missed offer) */
 		snprintf(text, sizeof(text), "Agent %s: %s → %s%s%s", u->rec.user_name, e->from,
 			 e->to, reason[0] ? " — " : "", reason);
-		change_activity(c, x, "presence", actor, text);
+		change_activity(c, x ? x : about, "presence", actor, text);
 	}
 }
 

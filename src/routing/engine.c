@@ -483,17 +483,19 @@ static void wrapup_fired(uv_timer_t *t)
 
 	if (u->presence == PRES_AFTER_CALL_WORK)
 		routing_agent_clear(r, u, "Wrap-up time ended", "system", NULL, NULL);
+	else if (u->presence == PRES_FAILED_CONNECT)
+		outbound_failed_done(r, u);
 }
 
-static void wrapup_arm(struct routing *r, struct user *u, bool on)
+/* The agent's one timer: AfterCallWork's wrap-up timeout, or how long
+ * FailedConnectAgent shows before Available (ms). */
+static void wrapup_arm(struct routing *r, struct user *u, int ms)
 {
-	if (!on) {
+	if (!ms) {
 		if (u->wrapup)
 			uv_timer_stop(u->wrapup);
 		return;
 	}
-	if (!r->wrapup_timeout_ms)
-		return;
 	if (!u->wrapup) {
 		u->wrapup = calloc(1, sizeof(*u->wrapup));
 		if (!u->wrapup)
@@ -502,7 +504,7 @@ static void wrapup_arm(struct routing *r, struct user *u, bool on)
 		u->wrapup->data = u;
 		u->wrapup_r = r;
 	}
-	uv_timer_start(u->wrapup, wrapup_fired, (uint64_t)r->wrapup_timeout_ms, 0);
+	uv_timer_start(u->wrapup, wrapup_fired, (uint64_t)ms, 0);
 }
 
 void engine_on_presence(struct routing *r, struct user *u, enum presence from)
@@ -511,7 +513,10 @@ void engine_on_presence(struct routing *r, struct user *u, enum presence from)
 		u->idle_since = time_now_ms();
 		routing_dispatch_soon(r);
 	}
-	wrapup_arm(r, u, u->presence == PRES_AFTER_CALL_WORK);
+	wrapup_arm(r, u,
+		   u->presence == PRES_AFTER_CALL_WORK	? r->wrapup_timeout_ms
+		   : u->presence == PRES_FAILED_CONNECT ? ROUTING_FAILED_SHOW_MS
+							: 0);
 	(void)from;
 }
 

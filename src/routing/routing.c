@@ -269,6 +269,7 @@ static int snapshot_apply(struct routing *r, const struct st_snapshot *s)
 			u->sessions++;
 	}
 	r->next_ix_id = s->max_interaction_id + 1;
+	r->next_conv_id = s->max_conversation_id + 1;
 	r->next_user_id = s->max_user_id + 1;
 	return err;
 }

@@ -115,7 +115,11 @@ struct queue_view {
 };
 
 /* A committed change, for the event stream. Strings live until the handler returns. */
-enum routing_event_kind { RT_EV_PRESENCE, RT_EV_INTERACTION, RT_EV_ROLES };
+/* RT_EV_OFFER and RT_EV_CALL are announced by call control (routing_announce),
+ * not stored: an offer ringing an agent (the screen pop) and the progress of
+ * a click-to-call (to = "agent_ringing", "agent_answered", "customer_ringing",
+ * "connected", "failed", "ended"; reason = details). */
+enum routing_event_kind { RT_EV_PRESENCE, RT_EV_INTERACTION, RT_EV_ROLES, RT_EV_OFFER, RT_EV_CALL };
 struct routing_event {
 	enum routing_event_kind kind;
 	const struct user *user; /* the agent concerned (NULL for none) */
@@ -124,6 +128,14 @@ struct routing_event {
 	const char *reason;
 	const char *interaction; /* number or "" */
 	const char *actor;
+	/* RT_EV_OFFER: the caller's number, the identified user's user_name and
+	 * display name ("" = not identified), the queue (NULL for other kinds) */
+	const char *caller_number, *caller_user, *caller_name, *queue;
+	/* RT_EV_OFFER: what the call flow found (NULL or "" = nothing): the
+	 * caller's record (table user|contact|consumer and its key), their case,
+	 * and the intent the bot heard */
+	const char *caller_table, *caller_key;
+	const char *case_number, *case_state, *case_description, *intent;
 };
 typedef void(routing_event_h)(const struct routing_event *ev, void *arg);
 typedef void(routing_done_h)(int err, void *arg);
@@ -277,7 +289,41 @@ struct user *routing_ix_agent(struct routing *r, int64_t ix_id);
 void routing_queue_today(const struct routing *r, size_t i, uint32_t *offered, uint32_t *answered,
 			 uint32_t *abandoned);
 
+/* Sends a call-control event (RT_EV_OFFER, RT_EV_CALL) to the handler now. */
+void routing_announce(struct routing *r, const struct routing_event *ev);
+
+/* ---- click-to-call (SPEC.md §3; routing/outbound.c) ---- */
+/*
+ * The agent u places a call to `number` from the record (table, key): checks
+ * the roles (CC_EFORBIDDEN) and the presence FSM (CC_EILLEGAL: only from
+ * Available, Away or Missed), then in one change: an interaction of type
+ * phone, direction outbound, in Work in Progress, assigned to u and linked to
+ * the record; u → CallingCustomer; a conversation when the flags say so
+ * (routing_conversation_flag). *ix_id is set on success; done runs after the
+ * commit.
+ */
+int routing_outbound_open(struct routing *r, struct user *u, const char *number, const char *table,
+			  const char *key, const char *actor, int64_t *ix_id, routing_done_h *done,
+			  void *arg);
+/* The customer answered: CallingCustomer → Busy. */
+int routing_outbound_connected(struct routing *r, int64_t ix_id);
+/* The call did not go through (why: "busy (SIP 486)"…): CallingCustomer →
+ * FailedConnectAgent; ROUTING_FAILED_SHOW_MS (2 s) later the interaction
+ * closes Closed Complete (reason not_connected) and the agent is Available. */
+int routing_outbound_failed(struct routing *r, int64_t ix_id, const char *why);
+/* Which flag makes a conversation for a call placed from `table`, besides
+ * createConversation (any form): the customer service application's for
+ * case, contact and consumer, IT service's for incident and user; NULL for
+ * another table. */
+const char *routing_conversation_flag(const char *table);
+
 /* flags (SPEC.md §3, §5) */
 const char *routing_flag_get(const struct routing *r, const char *name);
+bool routing_flag_true(const struct routing *r, const char *name);
+size_t routing_flag_count(const struct routing *r);
+const struct st_flag *routing_flag_at(const struct routing *r, size_t i);
+/* Sets a flag that exists (CC_ENOTFOUND otherwise); done after the commit. */
+int routing_flag_set(struct routing *r, const char *name, const char *value, const char *actor,
+		     routing_done_h *done, void *arg);
 
 #endif

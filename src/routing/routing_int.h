@@ -70,6 +70,7 @@ struct routing {
 	struct st_flag *flags;
 	size_t n_flags;
 	int64_t next_ix_id, next_user_id;
+	int64_t next_conv_id; /* conversations (outbound.c) */
 	routing_event_h *ev_h;
 	void *ev_arg;
 	const struct routing_ops *ops; /* call control (offers, devices) */
@@ -119,5 +120,8 @@ void ix_forget_if_closed(struct routing *r, struct ix *x);
 void engine_on_presence(struct routing *r, struct user *u, enum presence from);
 void engine_entry_remove(struct routing *r, struct ix *x);
 int user_add(struct routing *r, const struct st_user *rec, struct user **up);
+/* outbound.c: FailedConnectAgent has been shown (the per-agent timer). */
+#define ROUTING_FAILED_SHOW_MS 2000
+void outbound_failed_done(struct routing *r, struct user *u);
 
 #endif

@@ -114,6 +114,13 @@ int sip_leg_respond(struct sip_ua *ua, sip_leg_t leg, int status, const char *re
 /* Outbound INVITE to a URI (an agent's registered contact, or a trunk). */
 int sip_leg_invite(struct sip_ua *ua, sip_leg_t *legp, const char *to_uri, const char *from_user,
 		   const char *from_name, const char *sdp);
+/* The same, asking the device to answer at once (intercom style): adds
+ * `Call-Info: <sip:ADDR>;answer-after=0` (RFC 3261 Call-Info with the
+ * answer-after parameter, honoured by Polycom, Yealink, Snom, Grandstream,
+ * Cisco SPA …) and `Alert-Info: <http://ADDR/>;info=alert-autoanswer`.
+ * A device that ignores both just rings. */
+int sip_leg_invite_auto(struct sip_ua *ua, sip_leg_t *legp, const char *to_uri,
+			const char *from_user, const char *from_name, const char *sdp);
 /* Ends a leg: BYE when confirmed, CANCEL when outbound and early, 480 when
  * inbound and unanswered. SIP_EV_TERMINATED follows. */
 int sip_leg_hangup(struct sip_ua *ua, sip_leg_t leg);

@@ -38,7 +38,8 @@ struct sip_cmd {
 	char nonce[33];
 	char uri[256];
 	char from_user[64], from_name[64];
-	char *sdp; /* malloc'd, owned by the command */
+	bool auto_answer; /* CMD_INVITE: Call-Info answer-after=0 */
+	char *sdp;	  /* malloc'd, owned by the command */
 	struct sip_cmd *next;
 };
 

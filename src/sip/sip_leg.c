@@ -389,7 +389,7 @@ static void name_clean(char *dst, const char *src, size_t size)
 
 static void leg_invite_out(struct sip_ua *ua, struct sip_cmd *c)
 {
-	char user[64], name[64], from[256], to[300];
+	char user[64], name[64], from[256], to[300], info[128] = "", alert[160] = "";
 	bool v6 = strchr(ua->cfg.public_addr, ':') != NULL;
 	nua_handle_t *nh;
 	struct sleg *sl;
@@ -413,9 +413,17 @@ static void leg_invite_out(struct sip_ua *ua, struct sip_cmd *c)
 	}
 	sl->local_sdp = c->sdp;
 	c->sdp = NULL;
+	if (c->auto_answer) {
+		snprintf(info, sizeof(info), "<sip:%s%s%s>;answer-after=0", v6 ? "[" : "",
+			 ua->cfg.public_addr, v6 ? "]" : "");
+		snprintf(alert, sizeof(alert), "Alert-Info: <http://%s%s%s/>;info=alert-autoanswer",
+			 v6 ? "[" : "", ua->cfg.public_addr, v6 ? "]" : "");
+	}
 	nua_invite(nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-		   SIPTAG_PAYLOAD_STR(sl->local_sdp), TAG_END());
-	log_info("leg=%llu action=invite to=%s from=%s", LEGID(sl), c->uri, user);
+		   SIPTAG_PAYLOAD_STR(sl->local_sdp), TAG_IF(info[0], SIPTAG_CALL_INFO_STR(info)),
+		   TAG_IF(alert[0], SIPTAG_HEADER_STR(alert)), TAG_END());
+	log_info("leg=%llu action=invite to=%s from=%s%s", LEGID(sl), c->uri, user,
+		 c->auto_answer ? " auto-answer" : "");
 }
 
 void leg_cmd(struct sip_ua *ua, struct sip_cmd *c)

@@ -382,8 +382,8 @@ static int uri_clean(char *dst, const char *src, size_t size)
 	return 0;
 }
 
-int sip_leg_invite(struct sip_ua *ua, sip_leg_t *legp, const char *to_uri, const char *from_user,
-		   const char *from_name, const char *sdp)
+static int leg_invite(struct sip_ua *ua, sip_leg_t *legp, const char *to_uri, const char *from_user,
+		      const char *from_name, const char *sdp, bool autoans)
 {
 	struct sip_cmd *c;
 	int err;
@@ -399,6 +399,7 @@ int sip_leg_invite(struct sip_ua *ua, sip_leg_t *legp, const char *to_uri, const
 	}
 	text_clean(c->from_user, from_user, sizeof(c->from_user));
 	text_clean(c->from_name, from_name, sizeof(c->from_name));
+	c->auto_answer = autoans;
 	err = sdp_dup(c, sdp);
 	if (!err)
 		err = live_add(ua, c->leg);
@@ -409,6 +410,18 @@ int sip_leg_invite(struct sip_ua *ua, sip_leg_t *legp, const char *to_uri, const
 	*legp = c->leg;
 	cmd_push(ua, c);
 	return 0;
+}
+
+int sip_leg_invite(struct sip_ua *ua, sip_leg_t *legp, const char *to_uri, const char *from_user,
+		   const char *from_name, const char *sdp)
+{
+	return leg_invite(ua, legp, to_uri, from_user, from_name, sdp, false);
+}
+
+int sip_leg_invite_auto(struct sip_ua *ua, sip_leg_t *legp, const char *to_uri,
+			const char *from_user, const char *from_name, const char *sdp)
+{
+	return leg_invite(ua, legp, to_uri, from_user, from_name, sdp, true);
 }
 
 int sip_leg_hangup(struct sip_ua *ua, sip_leg_t leg)

@@ -73,7 +73,7 @@ struct st_interaction {
 	int64_t queue_id;
 	int64_t agent_user_id;
 	char linked_table[24];
-	char linked_number[ST_NUMBER];
+	char linked_number[ST_NAME]; /* a record's number, or a user's user_name */
 	int64_t opened_at;
 	int64_t closed_at;
 	char close_reason[32];
@@ -203,6 +203,19 @@ struct st_record_write {
  * "" when fewer than 4 (the rule of routing_user_by_phone). */
 void store_phone_digits(const char *in, char *out, size_t size);
 
+/* A conversation record (migration 007): made for an outgoing call when a
+ * flag of SPEC.md §3 says so (docs/DOMAIN.md, "Conversations"). */
+struct st_conversation {
+	int64_t id;
+	char number[ST_NUMBER]; /* CNV0001001 */
+	int64_t interaction_id;
+	char linked_table[24];
+	char linked_number[ST_NAME];
+	int64_t agent_user_id;
+	char flag[ST_NAME]; /* the flag that asked for it */
+	int64_t created_at;
+};
+
 struct st_flag {
 	char name[ST_NAME];
 	char value[ST_TEXT];
@@ -233,6 +246,7 @@ struct st_snapshot {
 	int64_t max_interaction_id;
 	int64_t max_user_id;
 	int64_t max_queue_id;
+	int64_t max_conversation_id;
 };
 void store_snapshot_free(struct st_snapshot *s);
 
@@ -260,6 +274,7 @@ enum store_op_kind {
 	STORE_OP_RECORD_INSERT, /* contact, consumer, case, incident */
 	STORE_OP_RECORD_UPDATE, /* by number */
 	STORE_OP_RECORD_DELETE, /* contact or consumer, by number */
+	STORE_OP_CONVERSATION_INSERT,
 };
 
 struct store_op {
@@ -279,6 +294,7 @@ struct store_op {
 		struct st_trunk trunk;
 		struct st_case kase;
 		struct st_record_write rec;
+		struct st_conversation conversation;
 	} u;
 };
 
@@ -304,6 +320,8 @@ struct store_ix_detail {
 	struct st_interaction ix;
 	struct st_activity *activity;
 	size_t n_activity;
+	struct st_conversation *conversations;
+	size_t n_conversations;
 };
 
 /* Lists of records: newest first, keyset-paginated like interactions. */

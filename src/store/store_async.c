@@ -294,6 +294,7 @@ static void read_after(uv_work_t *req, int status)
 	free(r->page.rows);
 	free(r->detail.activity);
 	free(r->rpage.rows);
+	free(r->detail.conversations);
 	free(r);
 }
 

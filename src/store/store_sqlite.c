@@ -77,6 +77,10 @@ static const char *op_sql[N_OPS][2] = {
 			       "opened_at,updated_at) VALUES(?1,NULLIF(?2,0),?3,?4,?5,?6) "
 			       "ON CONFLICT(number) DO UPDATE SET contact_user_id=NULLIF(?2,0),"
 			       "short_description=?3,state=?4,updated_at=?6"},
+	[STORE_OP_CONVERSATION_INSERT] =
+		{"INSERT INTO conversations(id,number,interaction_id,"
+		 "source_table,source_number,agent_user_id,flag,created_at) "
+		 "VALUES(?1,?2,?3,?4,?5,?6,?7,?8)"},
 };
 
 /* ---- connections and migrations ---- */
@@ -427,6 +431,7 @@ static int be_load(void *p, struct st_snapshot *s)
 	s->max_interaction_id = scalar_i64(db, "SELECT max(id) FROM interactions");
 	s->max_user_id = scalar_i64(db, "SELECT max(id) FROM users");
 	s->max_queue_id = scalar_i64(db, "SELECT max(id) FROM queues");
+	s->max_conversation_id = scalar_i64(db, "SELECT max(id) FROM conversations");
 	return err;
 }
 
@@ -546,13 +551,23 @@ static void bind_op(sqlite3_stmt *st, const struct store_op *op)
 		sqlite3_bind_int64(st, 5, op->u.kase.opened_at);
 		sqlite3_bind_int64(st, 6, op->u.kase.updated_at);
 		break;
+	case STORE_OP_CONVERSATION_INSERT:
+		sqlite3_bind_int64(st, 1, op->u.conversation.id);
+		bind_text(st, 2, op->u.conversation.number);
+		sqlite3_bind_int64(st, 3, op->u.conversation.interaction_id);
+		bind_text(st, 4, op->u.conversation.linked_table);
+		bind_text(st, 5, op->u.conversation.linked_number);
+		sqlite3_bind_int64(st, 6, op->u.conversation.agent_user_id);
+		bind_text(st, 7, op->u.conversation.flag);
+		sqlite3_bind_int64(st, 8, op->u.conversation.created_at);
+		break;
 	}
 }
 
 static int apply_one(struct sqlite_be *be, const struct store_op *op)
 {
-	if (op->kind >= STORE_OP_RECORD_INSERT)
-		return sqlrec_apply(be, op);
+	if (op->kind >= STORE_OP_RECORD_INSERT && op->kind <= STORE_OP_RECORD_DELETE)
+		return sqlrec_apply(be, op); /* store_records.c */
 	for (int j = 0; j < 2; j++) {
 		sqlite3_stmt *st = be->op_stmt[op->kind][j];
 		int rc;
@@ -659,10 +674,22 @@ static void row_activity(sqlite3_stmt *st, struct st_activity *a)
 	col_text(st, 5, a->text, sizeof(a->text));
 }
 
+static void row_conversation(sqlite3_stmt *st, struct st_conversation *c)
+{
+	c->id = sqlite3_column_int64(st, 0);
+	col_text(st, 1, c->number, sizeof(c->number));
+	c->interaction_id = sqlite3_column_int64(st, 2);
+	col_text(st, 3, c->linked_table, sizeof(c->linked_table));
+	col_text(st, 4, c->linked_number, sizeof(c->linked_number));
+	c->agent_user_id = sqlite3_column_int64(st, 5);
+	col_text(st, 6, c->flag, sizeof(c->flag));
+	c->created_at = sqlite3_column_int64(st, 7);
+}
+
 static int ix_get_query(sqlite3 *db, const char *number, struct store_ix_detail *d)
 {
 	sqlite3_stmt *st;
-	char sql[160];
+	char sql[256];
 	int rc;
 
 	if (sqlite3_prepare_v2(db, "SELECT " IX_COLS " FROM interactions WHERE number=?1", -1, &st,
@@ -681,8 +708,16 @@ static int ix_get_query(sqlite3 *db, const char *number, struct store_ix_detail 
 		 "SELECT id,interaction_id,at,kind,actor,text FROM activity "
 		 "WHERE interaction_id=%lld ORDER BY id",
 		 (long long)d->ix.id);
-	return load_rows(db, sql, (row_fill_h *)row_activity, sizeof(*d->activity),
-			 (void **)&d->activity, &d->n_activity);
+	rc = load_rows(db, sql, (row_fill_h *)row_activity, sizeof(*d->activity),
+		       (void **)&d->activity, &d->n_activity);
+	if (rc)
+		return rc;
+	snprintf(sql, sizeof(sql),
+		 "SELECT id,number,interaction_id,source_table,source_number,agent_user_id,flag,"
+		 "created_at FROM conversations WHERE interaction_id=%lld ORDER BY id",
+		 (long long)d->ix.id);
+	return load_rows(db, sql, (row_fill_h *)row_conversation, sizeof(*d->conversations),
+			 (void **)&d->conversations, &d->n_conversations);
 }
 
 static int be_ix_get(void *p, const char *number, struct store_ix_detail *d)

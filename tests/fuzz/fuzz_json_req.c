@@ -100,6 +100,51 @@ static void check_clear(const char *b, size_t n, char *err, size_t esz)
 	TERMINATED(r.wrap_up_code);
 }
 
+static bool ident(const char *s, const char *extra)
+{
+	return s[0] && strspn(s, extra) == strlen(s);
+}
+
+static void check_dial(const char *b, size_t n, char *err, size_t esz)
+{
+	struct req_dial r;
+	int rc = req_decode_dial(b, n, &r, err, esz);
+
+	check_err(rc, err, esz);
+	if (rc) {
+		CHECK(zero(&r, sizeof(r)));
+		return;
+	}
+	TERMINATED(r.table);
+	TERMINATED(r.key);
+	TERMINATED(r.phone);
+	CHECK(ident(r.table, "abcdefghijklmnopqrstuvwxyz0123456789._-"));
+	CHECK(ident(r.key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"));
+	CHECK(!r.phone[0] || !strcmp(r.phone, "mobile") || !strcmp(r.phone, "business"));
+}
+
+static void check_dtmf_flag(const char *b, size_t n, char *err, size_t esz)
+{
+	struct req_dtmf d;
+	struct req_flag f;
+	int rc = req_decode_dtmf(b, n, &d, err, esz);
+
+	check_err(rc, err, esz);
+	if (rc) {
+		CHECK(zero(&d, sizeof(d)));
+	} else {
+		TERMINATED(d.digits);
+		CHECK(d.digits[0] && strspn(d.digits, "0123456789*#ABCD") == strlen(d.digits));
+	}
+	check_err(req_decode_none(b, n, err, esz), err, esz);
+	rc = req_decode_flag(b, n, &f, err, esz);
+	check_err(rc, err, esz);
+	if (rc)
+		CHECK(zero(&f, sizeof(f)));
+	else
+		CHECK(!strcmp(f.value, "true") || !strcmp(f.value, "false"));
+}
+
 /* "" or one '@' with text on both sides */
 static bool email_ok(const char *e)
 {
@@ -226,6 +271,8 @@ static void run_all(const char *b, size_t n, char *err, size_t esz)
 	check_login(b, n, err, esz);
 	check_presence(b, n, err, esz);
 	check_clear(b, n, err, esz);
+	check_dial(b, n, err, esz);
+	check_dtmf_flag(b, n, err, esz);
 	check_user(b, n, true, err, esz);
 	check_user(b, n, false, err, esz);
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Server, tempDir, writeConfig } from './lib/server.mjs';
-import { Baresip, sipp, spokenUlaw, wavInfo } from './lib/peers.mjs';
+import { Baresip, sipp, spokenUlaw, waitRegistered, wavInfo } from './lib/peers.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let sb, tok;
@@ -137,5 +137,29 @@ test('a baresip caller hears the prompts and is answered by the bot', async () =
     assert.ok(wavInfo(wavs[0]).seconds > spokenSeconds(GREET_AMY) + spokenSeconds(ASK));
   } finally {
     await amy.stop();
+  }
+});
+
+test('the screen pop of a call from the flow carries the caller, their case and what they chose', async () => {
+  const ned = await new Baresip(sb, 'ned').start();
+  const nedTok = await sb.login('ned');
+  const events = await sb.events(nedTok);
+  try {
+    await waitRegistered(sb, tok, 'ned');
+    assert.equal((await sb.api('PUT', '/api/v1/agents/ned/presence', { token: nedTok, body: { status: 'Available' } })).status, 200);
+    // amy presses 1 (support) while the bot asks: her case was found at the start.
+    const call = sipp(sb, 'caller_dtmf.xml', { service: '5002', caller: '15550199', digit: '1',
+      waitMs: Math.round(spokenSeconds(GREET_AMY) * 1000) + 1500, pauseMs: 3000 });
+    const offer = await events.next((m) => m.type === 'offer', 30000);
+    assert.equal(offer.queue, 'Support');
+    assert.equal(offer.intent, 'support');
+    assert.deepEqual(offer.records, [
+      { table: 'user', number: 'amy', name: 'Amy Customer' },
+      { table: 'case', number: 'CS0001002', state: 'In Progress', short_description: 'Router keeps dropping the connection' },
+    ]);
+    assert.equal((await call).code, 0);
+  } finally {
+    events.close();
+    await ned.stop();
   }
 });

@@ -15,13 +15,13 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
 // segment before it (users/*, agents/*, roles/*, interactions/*).
 const PARAM_AFTER = { users: 'user_name', agents: 'user_name', roles: 'role', interactions: 'number',
   numbers: 'did', trunks: 'name', flows: 'name', contacts: 'number', consumers: 'number', cases: 'number',
-  incidents: 'number' };
+  incidents: 'number', calls: 'number', flags: 'name', 'calls/*': 'action' };
 
 function templatePath(pattern) {
   const segs = pattern.split('/').filter(Boolean);
   return '/' + segs.map((seg, i) => {
     if (seg !== '*') return seg;
-    const name = PARAM_AFTER[segs[i - 1]];
+    const name = segs[i - 1] === '*' ? PARAM_AFTER[`${segs[i - 2]}/*`] : PARAM_AFTER[segs[i - 1]];
     if (!name) throw new Error(`no parameter name for '*' after '${segs[i - 1]}' in ${pattern}: extend PARAM_AFTER`);
     return `{${name}}`;
   }).join('/');

@@ -587,7 +587,8 @@ static void a_missed_offer_goes_to_the_next_agent_and_the_first_becomes_missed(v
 	activity_of(fx, ix, buf, sizeof(buf));
 	assert_string_equal(buf, "state: Created: inbound phone call, New;"
 				 "state: State: New → New (enqueue) — Support;"
-				 "offer: Offer to ned not answered (no answer)");
+				 "offer: Offer to ned not answered (no answer);"
+				 "presence: Agent ned: Available → Missed — no answer");
 
 	/* beth rejects too: nobody else is Available, the caller waits */
 	assert_int_equal(routing_offer_missed(fx->r, ix, beth, "rejected 486"), 0);

@@ -434,7 +434,11 @@ static void presence_history_records_every_change_in_order(void **state)
 	assert_int_equal(agent_event(fx, u, AG_EV_OFFER_MISSED, "timeout"), 0);
 	assert_int_equal(agent_event(fx, u, AG_EV_DIAL, ""), 0);
 	assert_int_equal(agent_event(fx, u, AG_EV_OUTBOUND_FAILED, "busy"), 0);
-	assert_int_equal(agent_event(fx, u, AG_EV_FAILED_DONE, ""), 0);
+	/* FailedConnectAgent shows for ROUTING_FAILED_SHOW_MS, then Available by
+	 * itself (the loop ran the agent's timer while the change committed). */
+	user_agent_view(u, &v);
+	assert_int_equal(v.presence, PRES_AVAILABLE);
+	assert_int_equal(agent_event(fx, u, AG_EV_FAILED_DONE, ""), CC_EILLEGAL);
 	assert_int_equal(presence_set(fx, u, PRES_OFFLINE, "Signed out"), 0);
 
 	history_of(fx, u, hist, sizeof(hist));
@@ -979,6 +983,84 @@ static void stored_away_reason_is_kept_only_while_away(void **state)
  * but leaves the interaction Work in Progress for ever: nothing can clear it
  * (Clear contact needs AfterCallWork), and the agent keeps it as current, so
  * all their later presence changes land in its activity stream. */
+/* ---- click-to-call (routing/outbound.c) ---- */
+static int outbound_open(struct fx *fx, struct user *u, int64_t *ix)
+{
+	struct done d = {.fx = fx};
+	int err = routing_outbound_open(fx->r, u, "+1 555 0199", "user", "amy", "tester", ix,
+					on_done, &d);
+
+	if (err) {
+		assert_int_equal(d.calls, 0);
+		return err;
+	}
+	fx_run(fx);
+	assert_int_equal(d.calls, 1);
+	return d.err;
+}
+
+static void outbound_open_is_refused_without_roles_and_writes_nothing(void **state)
+{
+	struct fx *fx = *state;
+	struct user *u = user_make(fx, "olga", ROLE_BIT(ROLE_AWA_AGENT));
+	int64_t ix = 0, before = dbfx_int(fx->db, "SELECT count(*) FROM interactions");
+
+	assert_int_equal(outbound_open(fx, u, &ix), CC_EFORBIDDEN);
+	assert_int_equal(dbfx_int(fx->db, "SELECT count(*) FROM interactions"), before);
+	assert_int_equal(presence_of(u), PRES_OFFLINE);
+}
+
+static void outbound_call_is_linked_wip_and_fails_to_available_closed(void **state)
+{
+	struct fx *fx = *state;
+	struct user *u = user_make(fx, "omar", OF_PAIR);
+	int64_t ix = 0;
+	char sql[300];
+
+	assert_int_equal(presence_set(fx, u, PRES_AVAILABLE, ""), 0);
+	assert_int_equal(outbound_open(fx, u, &ix), 0);
+	assert_int_equal(presence_of(u), PRES_CALLING_CUSTOMER);
+	assert_int_equal(outbound_open(fx, u, &ix), CC_EILLEGAL); /* one call at a time */
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM interactions WHERE id=%lld AND direction='outbound' AND "
+		 "state='work_in_progress' AND linked_table='user' AND linked_number='amy' AND "
+		 "agent_user_id=%lld",
+		 (long long)ix, (long long)uid(u));
+	assert_int_equal(dbfx_int(fx->db, sql), 1);
+	/* createConversation is seeded true (migration 007) */
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM conversations WHERE interaction_id=%lld AND "
+		 "flag='createConversation' AND source_number='amy'",
+		 (long long)ix);
+	assert_int_equal(dbfx_int(fx->db, sql), 1);
+	assert_int_equal(routing_outbound_failed(fx->r, ix, "busy (SIP 486)"), 0);
+	fx_run(fx); /* the commit, then the 2 s FailedConnectAgent timer */
+	assert_int_equal(presence_of(u), PRES_AVAILABLE);
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM interactions WHERE id=%lld AND state='closed_complete' "
+		 "AND close_reason='not_connected'",
+		 (long long)ix);
+	assert_int_equal(dbfx_int(fx->db, sql), 1);
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM activity WHERE interaction_id=%lld AND kind='presence'",
+		 (long long)ix);
+	assert_int_equal(dbfx_int(fx->db, sql), 3); /* → CallingCustomer → Failed → Available */
+}
+
+static void conversation_flags_apply_to_their_applications_tables(void **state)
+{
+	(void)state;
+	assert_string_equal(routing_conversation_flag("case"), "sn_cti_csm_cnt.enable_ims_update");
+	assert_string_equal(routing_conversation_flag("contact"),
+			    "sn_cti_csm_cnt.enable_ims_update");
+	assert_string_equal(routing_conversation_flag("consumer"),
+			    "sn_cti_csm_cnt.enable_ims_update");
+	assert_string_equal(routing_conversation_flag("incident"),
+			    "sn_cti_itsm_cnt.enable_ims_update");
+	assert_string_equal(routing_conversation_flag("user"), "sn_cti_itsm_cnt.enable_ims_update");
+	assert_null(routing_conversation_flag("queue"));
+}
+
 static void recovery_closes_an_outbound_call_that_was_connecting(void **state)
 {
 	struct fx *fx = *state;
@@ -1070,6 +1152,9 @@ int main(void)
 		T(away_request_with_null_reason_while_away),
 		T(stored_away_reason_is_kept_only_while_away),
 		T(recovery_closes_an_outbound_call_that_was_connecting),
+		T(outbound_open_is_refused_without_roles_and_writes_nothing),
+		T(outbound_call_is_linked_wip_and_fails_to_available_closed),
+		T(conversation_flags_apply_to_their_applications_tables),
 		T(callers_are_identified_by_their_phone_numbers),
 #undef T
 	};

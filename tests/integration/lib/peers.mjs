@@ -85,8 +85,8 @@ export function agentPrompt() {
 export class Baresip {
   // audio: the WAV it sends as its microphone; register: false for a caller
   // that only dials out (through the server's loopback trunk).
-  constructor(server, user, { password = 'demo-pass', answer = 'auto', audio = null, register = true } = {}) {
-    Object.assign(this, { server, user, password, answer, audio, register, log: '' });
+  constructor(server, user, { password = 'demo-pass', answer = 'auto', audio = null, register = true, verbose = false } = {}) {
+    Object.assign(this, { server, user, password, answer, audio, register, verbose, log: '' });
   }
 
   async start() {
@@ -109,7 +109,7 @@ export class Baresip {
     ].join('\n'));
     writeFileSync(join(this.dir, 'accounts'),
       `<sip:${this.user}@127.0.0.1>;outbound="sip:127.0.0.1:${this.server.sipPort}";auth_pass=${this.password};answermode=${this.answer};regint=${this.register ? 600 : 0};audio_codecs=PCMU,PCMA\n`);
-    this.proc = spawn('baresip', ['-f', this.dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = spawn('baresip', ['-f', this.dir, ...(this.verbose ? ['-v'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc.stdout.on('data', (d) => { this.log += d; });
     this.proc.stderr.on('data', (d) => { this.log += d; });
     this.exited = new Promise((r) => this.proc.on('exit', r));
