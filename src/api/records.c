@@ -112,7 +112,7 @@ static int phone_param(struct api_req *q, struct store_rec_filter *f)
 	if (rc == -ENOENT)
 		return 0;
 	if (!rc && req_valid_phone(buf))
-		store_phone_digits(buf, f->phone, sizeof(f->phone));
+		phone_digits(buf, f->phone, sizeof(f->phone));
 	if (rc || !f->phone[0]) {
 		api_reply_error(q, 400, "invalid_parameter",
 				"'phone' must be a phone number of at least 4 digits (digits, "

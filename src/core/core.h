@@ -80,6 +80,12 @@ typedef void(work_h)(void *arg);
 /* Runs fn(arg) on a worker thread, then done(arg) on the loop thread. */
 int work_submit(uv_loop_t *loop, work_h *fn, work_h *done, void *arg);
 
+/* ---- phone numbers ----
+ * Only the digits of a phone number, without a leading international "00";
+ * "" when fewer than 4. The one rule behind caller identification, the
+ * records' search by phone and dialling (docs/DOMAIN.md). */
+void phone_digits(const char *in, char *out, size_t size);
+
 /* ---- configuration ---- */
 #define CONF_PATH_MAX 512
 struct config {

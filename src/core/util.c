@@ -296,3 +296,18 @@ int work_submit(uv_loop_t *loop, work_h *fn, work_h *done, void *arg)
 		free(w);
 	return err;
 }
+
+/* ---- phone numbers ---- */
+void phone_digits(const char *in, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (; in && *in && o + 1 < size; in++)
+		if (*in >= '0' && *in <= '9')
+			out[o++] = *in;
+	out[o] = '\0';
+	if (o >= 2 && out[0] == '0' && out[1] == '0')
+		memmove(out, out + 2, o - 1), o -= 2;
+	if (o < 4)
+		out[0] = '\0';
+}

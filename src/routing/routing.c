@@ -31,20 +31,6 @@ struct user *routing_user_find(struct routing *r, const char *user_name)
 	return u;
 }
 
-void phone_digits(const char *in, char *out, size_t size)
-{
-	size_t o = 0;
-
-	for (; in && *in && o + 1 < size; in++)
-		if (*in >= '0' && *in <= '9')
-			out[o++] = *in;
-	out[o] = '\0';
-	if (o >= 2 && out[0] == '0' && out[1] == '0')
-		memmove(out, out + 2, o - 1), o -= 2;
-	if (o < 4)
-		out[0] = '\0';
-}
-
 static bool phone_same(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);

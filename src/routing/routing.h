@@ -167,8 +167,6 @@ struct user *routing_user_find(struct routing *r, const char *user_name);
 struct user *routing_user_by_phone(struct routing *r, const char *number);
 /* The store routing writes through, for call control's reads of records. */
 struct store *routing_store(struct routing *r);
-/* The digits of a phone number, "00" prefix dropped; "" when fewer than 4. */
-void phone_digits(const char *in, char *out, size_t size);
 struct user *routing_user_by_id(struct routing *r, int64_t id);
 size_t routing_user_count(const struct routing *r);
 struct user *routing_user_at(struct routing *r, size_t i); /* by id order */

@@ -199,10 +199,6 @@ struct st_record_write {
 	char *out_number;
 };
 
-/* Only the digits of a phone number, without a leading international "00";
- * "" when fewer than 4 (the rule of routing_user_by_phone). */
-void store_phone_digits(const char *in, char *out, size_t size);
-
 /* A conversation record (migration 007): made for an outgoing call when a
  * flag of SPEC.md §3 says so (docs/DOMAIN.md, "Conversations"). */
 struct st_conversation {
@@ -328,7 +324,7 @@ struct store_ix_detail {
 struct store_rec_filter {
 	enum st_table table;	/* contact, consumer, case or incident */
 	char number[ST_NUMBER]; /* "" = any */
-	char phone[ST_PHONE];	/* digits (store_phone_digits), "" = any */
+	char phone[ST_PHONE];	/* digits (phone_digits), "" = any */
 	char q[ST_TEXT];	/* name (or short description) contains, "" = any */
 	int64_t before_id;	/* rows with id < before_id, 0 = from newest */
 	int limit;		/* 1..200 */

@@ -389,7 +389,7 @@ int store_party_by_phone(struct store *st, const char *number, store_rec_get_h *
 
 	if (r) {
 		r->rec_get_h = h;
-		store_phone_digits(number, r->key, sizeof(r->key));
+		phone_digits(number, r->key, sizeof(r->key));
 	}
 	return read_submit(r);
 }

@@ -27,7 +27,7 @@ sqlite3 *sqlbe_reader_get(struct sqlite_be *be, int *slot);
 void sqlbe_reader_put(struct sqlite_be *be, int slot);
 
 /* store_records.c */
-/* Adds sb_digits(x) (store_phone_digits) to a connection. */
+/* Adds sb_digits(x) (phone_digits) to a connection. */
 int sqlrec_register(sqlite3 *db);
 /* Applies one STORE_OP_RECORD_* on the writer, inside the open transaction. */
 int sqlrec_apply(struct sqlite_be *be, const struct store_op *op);

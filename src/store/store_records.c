@@ -57,26 +57,12 @@ int store_table_parse(const char *s, enum st_table *t)
 	return -EINVAL;
 }
 
-void store_phone_digits(const char *in, char *out, size_t size)
-{
-	size_t o = 0;
-
-	for (; in && *in && o + 1 < size; in++)
-		if (*in >= '0' && *in <= '9')
-			out[o++] = *in;
-	out[o] = '\0';
-	if (o >= 2 && out[0] == '0' && out[1] == '0')
-		memmove(out, out + 2, o - 1), o -= 2;
-	if (o < 4)
-		out[0] = '\0';
-}
-
 static void fn_digits(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	char out[ST_PHONE];
 
 	(void)argc;
-	store_phone_digits((const char *)sqlite3_value_text(argv[0]), out, sizeof(out));
+	phone_digits((const char *)sqlite3_value_text(argv[0]), out, sizeof(out));
 	sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
 }
 
@@ -186,8 +172,8 @@ static void bind_write(sqlite3_stmt *st, const struct st_record_write *w, const 
 {
 	char md[ST_PHONE], bd[ST_PHONE];
 
-	store_phone_digits(w->mobile_phone, md, sizeof(md));
-	store_phone_digits(w->business_phone, bd, sizeof(bd));
+	phone_digits(w->mobile_phone, md, sizeof(md));
+	phone_digits(w->business_phone, bd, sizeof(bd));
 	/* Parameters a statement lacks are refused with SQLITE_RANGE: harmless. */
 	sqlite3_bind_text(st, 1, number, -1, SQLITE_TRANSIENT);
 	bind_text(st, 2, w->name);

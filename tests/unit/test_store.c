@@ -309,7 +309,7 @@ static void phone_search_is_e164_aware(void **state)
 	person(&w, ST_T_CONTACT, "Omar", "", "+44 20 7946 0958");
 	assert_int_equal(rec_put(fx, STORE_OP_RECORD_INSERT, &w, NULL), 0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		store_phone_digits(cases[i].query, f.phone, sizeof(f.phone));
+		phone_digits(cases[i].query, f.phone, sizeof(f.phone));
 		list(fx, &f, out, sizeof(out));
 		if (strcmp(out, cases[i].want))
 			fail_msg("phone %s: got '%s', want '%s'", cases[i].query, out,
@@ -345,7 +345,7 @@ static void a_caller_is_found_among_contacts_then_consumers(void **state)
 
 	person(&w, ST_T_CONSUMER, "Connie", "+1 555 0150", "");
 	assert_int_equal(rec_put(fx, STORE_OP_RECORD_INSERT, &w, NULL), 0);
-	store_phone_digits("5550150", digits, sizeof(digits));
+	phone_digits("5550150", digits, sizeof(digits));
 	assert_int_equal(store_backend_sqlite.party_by_phone(fx->be, digits, &r, &found), 0);
 	assert_true(found);
 	assert_int_equal(r.table, ST_T_CONSUMER);
