@@ -88,6 +88,12 @@ void api_reply_err(struct api_req *q, int err, const char *what);
 bool api_reply_bad_body(struct api_req *q, int rc, const char *msg);
 /* Query argument by name ("state"); returns 0 and copies, -ENOENT, -E2BIG. */
 int api_query(struct api_req *q, const char *name, char *buf, size_t size);
+/* An integer query parameter from lo to hi into *out (left as it is when
+ * absent); replies 400 invalid_parameter and returns -EINVAL otherwise. */
+int api_query_int(struct api_req *q, const char *name, int64_t lo, int64_t hi, int64_t *out);
+/* Replies 200 with a keyset page: o gets "next_cursor" (the last row's id,
+ * or null when next_id is 0, the last page). Takes o. */
+void api_reply_page(struct api_req *q, json_t *o, int64_t next_id);
 /* Rejects query args not in allowed (NULL-terminated); 0 = ok (replied otherwise). */
 int api_query_check(struct api_req *q, const char *const *allowed);
 

@@ -210,6 +210,34 @@ out:
 }
 
 /* ---- query strings ---- */
+int api_query_int(struct api_req *q, const char *name, int64_t lo, int64_t hi, int64_t *out)
+{
+	char buf[32], *end;
+	int rc = api_query(q, name, buf, sizeof(buf));
+	long long v;
+
+	if (rc == -ENOENT)
+		return 0;
+	v = rc ? 0 : strtoll(buf, &end, 10);
+	if (rc || !buf[0] || *end || v < lo || v > hi) {
+		api_reply_error(q, 400, "invalid_parameter",
+				"'%s' must be an integer from %lld to %lld", name, (long long)lo,
+				(long long)hi);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+void api_reply_page(struct api_req *q, json_t *o, int64_t next_id)
+{
+	char cur[24];
+
+	snprintf(cur, sizeof(cur), "%lld", (long long)next_id);
+	json_object_set_new(o, "next_cursor", next_id ? json_string(cur) : json_null());
+	api_reply_json(q, 200, o);
+}
+
 int api_query(struct api_req *q, const char *name, char *buf, size_t size)
 {
 	char frag[512];

@@ -73,25 +73,6 @@ static bool may(struct api_req *q, enum rec_access a)
 }
 
 /* ---- list ---- */
-static int int_param(struct api_req *q, const char *name, int64_t lo, int64_t hi, int64_t *out)
-{
-	char buf[32], *end;
-	int rc = api_query(q, name, buf, sizeof(buf));
-	long long v;
-
-	if (rc == -ENOENT)
-		return 0;
-	v = rc ? 0 : strtoll(buf, &end, 10);
-	if (rc || !buf[0] || *end || v < lo || v > hi) {
-		api_reply_error(q, 400, "invalid_parameter",
-				"'%s' must be an integer from %lld to %lld", name, (long long)lo,
-				(long long)hi);
-		return -EINVAL;
-	}
-	*out = v;
-	return 0;
-}
-
 static int text_param(struct api_req *q, const char *name, char *buf, size_t size)
 {
 	int rc = api_query(q, name, buf, size);
@@ -131,7 +112,8 @@ static int parse_filter(struct api_req *q, struct store_rec_filter *f)
 	if (api_query_check(q, list_params) ||
 	    text_param(q, "number", f->number, sizeof(f->number)) ||
 	    text_param(q, "q", f->q, sizeof(f->q)) || phone_param(q, f) ||
-	    int_param(q, "limit", 1, 200, &limit) || int_param(q, "cursor", 1, INT64_MAX, &cursor))
+	    api_query_int(q, "limit", 1, 200, &limit) ||
+	    api_query_int(q, "cursor", 1, INT64_MAX, &cursor))
 		return -EINVAL;
 	f->limit = (int)limit;
 	f->before_id = cursor;
@@ -142,7 +124,6 @@ static void list_done(int err, struct store_rec_page *pg, void *arg)
 {
 	struct api_req *q = arg;
 	json_t *a, *o;
-	char cur[24];
 
 	if (err) {
 		api_reply_err(q, CC_ESTORE, "");
@@ -153,13 +134,7 @@ static void list_done(int err, struct store_rec_page *pg, void *arg)
 	for (size_t i = 0; i < pg->n; i++)
 		json_array_append_new(a, view_record(&pg->rows[i]));
 	o = json_pack("{s:o}", collection(path_table(q)), a);
-	if (pg->more && pg->n) {
-		snprintf(cur, sizeof(cur), "%lld", (long long)pg->rows[pg->n - 1].id);
-		json_object_set_new(o, "next_cursor", json_string(cur));
-	} else {
-		json_object_set_new(o, "next_cursor", json_null());
-	}
-	api_reply_json(q, 200, o);
+	api_reply_page(q, o, pg->more && pg->n ? pg->rows[pg->n - 1].id : 0);
 	api_req_release(q);
 }
 
