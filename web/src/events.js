@@ -33,6 +33,9 @@ function open() {
   sock.onmessage = (e) => {
     let m;
     try { m = JSON.parse(e.data); } catch { return; }
+    // Other scripts (and the end-to-end tests, which time the UI against
+    // it) may listen: each event as it arrives, before it is applied.
+    window.dispatchEvent(new CustomEvent('switchboard:event', { detail: m }));
     handle(m);
   };
   sock.onopen = () => {

@@ -1,10 +1,10 @@
 // Debian's Chromium, headless, driven by playwright-core (no browser
-// download: executablePath is the system one), with a fresh profile per
-// launch. Every page records console errors, uncaught exceptions and failed
+// download: executablePath is the system one). playwright starts it with a
+// fresh --user-data-dir of its own, and every page gets its own context
+// (its own localStorage: separate sign-ins). Every page records console errors, uncaught exceptions and failed
 // requests; expectClean() fails the test on any that the test did not
 // expect (e.g. the 401 of a wrong password, which Chromium logs itself).
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
@@ -13,21 +13,20 @@ export const SHOTS = resolve(new URL('../../../build/screenshots/', import.meta.
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
 export async function launch() {
-  const profile = mkdtempSync(join(tmpdir(), 'sb-chromium-'));
-  const ctx = await chromium.launchPersistentContext(profile, {
+  const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    viewport: { width: 1366, height: 768 },
-    locale: 'en-US',
-    timezoneId: 'UTC',
   });
-  ctx.setDefaultTimeout(8000);
   return {
-    ctx,
+    browser,
     async page() {
+      const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'en-US', timezoneId: 'UTC' });
+      ctx.setDefaultTimeout(8000);
       const page = await ctx.newPage();
+      const close = page.close.bind(page);
+      page.close = async () => { await close(); await ctx.close(); };
       page.problems = [];
       page.on('console', (m) => { if (m.type() === 'error') page.problems.push(`console: ${m.text()}`); });
       page.on('pageerror', (e) => page.problems.push(`exception: ${e.message}`));
@@ -40,8 +39,7 @@ export async function launch() {
       return page;
     },
     async close() {
-      await ctx.close();
-      rmSync(profile, { recursive: true, force: true });
+      await browser.close();
     },
   };
 }

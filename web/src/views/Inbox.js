@@ -85,7 +85,7 @@ function Records() {
         aria-controls="records-panel" tabindex=${tab === k ? 0 : -1} class="tab"
         onKeyDown=${(e) => onKey(e, i)} onClick=${() => setTab(k)}>${TABLES[k].plural}</button>`)}</div>
     <div id="records-panel" role="tabpanel" aria-labelledby=${`tab-${tab}`}>
-      ${loading && !data ? html`<${Loading} />` : error ? html`<${ErrorBox} error=${error} />`
+      ${error ? html`<${ErrorBox} error=${error} />` : !data?.[t.api] ? html`<${Loading} />`
         : data[t.api].length ? html`<${RecordRows} table=${tab} rows=${data[t.api]} />`
           : html`<${Empty}>No ${t.plural.toLowerCase()} match.</${Empty}>`}</div>
   </section>`;

@@ -62,7 +62,7 @@ export function PhoneLink({ record, target, compact }) {
     title=${canCall ? `Call ${record.name || ''} (${target.label})` : 'You do not hold the roles to place calls'}
     aria-label=${`Call ${record.name ? `${record.name}, ` : ''}${target.label.toLowerCase()} ${target.number}`}>
     <svg class="icon" viewBox="0 0 20 20" aria-hidden="true"><path d="M6.6 3.2c.6-.5 1.5-.4 2 .2l1.2 1.6c.5.6.4 1.5-.1 2l-.8.8c.7 1.4 1.8 2.5 3.2 3.2l.8-.8c.6-.6 1.4-.6 2-.1l1.6 1.2c.6.5.7 1.4.2 2l-.9 1c-.7.7-1.8 1-2.8.6-3.4-1.2-6.1-3.9-7.3-7.3-.3-1 0-2.1.7-2.8z"/></svg>
-    <span>${target.number}</span></a>`;
+    <span>${target.number}</span>${!compact && html`<span class="phone-kind">${target.label.replace(' phone', '')}</span>`}</a>`;
 }
 
 // Phones of a record, or the plain values when there is nothing to call.
