@@ -27,7 +27,11 @@ export async function screenPop(number, interaction) {
     } catch { /* a table we may not read: leave it out */ }
   }));
   const c = getState().call;
-  if (c.interaction === interaction || !c.interaction) patch({ records: found });
+  if (c.interaction !== interaction && c.interaction) return;
+  // Caller identification: the name on the first record that has one.
+  const party = found.map(({ table, rec }) => (table === 'case' ? rec.contact?.name
+    : table === 'incident' ? rec.caller?.name : rec.name)).find(Boolean);
+  patch({ records: found, name: c.name || party || null });
 }
 
 async function fillFromInteraction(number) {

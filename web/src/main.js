@@ -94,6 +94,7 @@ function App() {
     if (booting) return;
     if (!session && path !== '/signin') navigate('/signin', { replace: true });
     if (session && me && path === '/signin') navigate('/', { replace: true });
+    if (session && me && path === '/' && !isAgent(me) && isManager(me)) navigate('/manager', { replace: true });
   }, [booting, session, me, path]);
   useEffect(() => {
     const titles = { '/': 'Inbox', '/manager': 'Live', '/interactions': 'Interactions', '/signin': 'Sign in' };
