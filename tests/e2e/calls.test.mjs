@@ -58,8 +58,10 @@ test('an answered call in the softphone, Clear contact, and the interaction form
     const call = sipp(sb, 'caller.xml', { service: '5000', caller: '15550199', pauseMs: 6000 });
     const sp = agent.locator('.softphone');
     await agent.locator('.softphone[data-phase="connected"]').waitFor({ timeout: 10000 });
-    await sp.locator('[data-caller]', { hasText: '15550199' }).waitFor();
     await sp.getByRole('link', { name: /Case CS0001002/ }).waitFor(); // screen pop: amy's cases
+    // Caller identification: the name from her records, her number beside it.
+    await sp.locator('[data-caller]', { hasText: 'Amy Customer' }).waitFor();
+    await sp.locator('.sp-caller', { hasText: '15550199' }).waitFor();
     assert.match(await sp.textContent(), /Recording/);
     await sp.locator('[data-timer]', { hasText: /^0:0[1-9]$/ }).waitFor(); // the call timer runs
     for (const name of ['Mute', 'Hold', 'Keypad', 'End call']) {

@@ -61,7 +61,11 @@ test('presence from the menu, and from elsewhere, is shown live within 100 ms of
   // The keyboard: open the menu, pick an Away reason with Enter, close with Escape.
   await button.focus();
   await page.keyboard.press('Enter');
-  await page.getByRole('menuitem', { name: 'Away · Meeting' }).focus();
+  await page.getByRole('menuitem', { name: 'Available' }).waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.textContent.trim()), 'Available');
+  await page.keyboard.press('ArrowDown'); // Away · Break
+  await page.keyboard.press('ArrowDown'); // Away · Lunch
+  await page.keyboard.press('ArrowDown'); // Away · Meeting
   await page.keyboard.press('Enter');
   await page.locator('.presence-button', { hasText: 'Away · Meeting' }).waitFor();
   await button.click();

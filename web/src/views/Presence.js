@@ -21,6 +21,16 @@ export async function setPresence(me, status, reason) {
   }
 }
 
+// Arrow keys, Home and End move between the menu's items.
+function menuKeys(e) {
+  const items = [...e.currentTarget.querySelectorAll('[role=menuitem]')];
+  const i = items.indexOf(document.activeElement);
+  const to = { ArrowDown: i + 1, ArrowUp: i - 1, Home: 0, End: items.length - 1 }[e.key];
+  if (to === undefined) return;
+  e.preventDefault();
+  items[(to + items.length) % items.length].focus();
+}
+
 export function PresenceControl() {
   const { me, agent } = useAppState();
   const now = useNow();
@@ -32,6 +42,7 @@ export function PresenceControl() {
     const esc = (e) => { if (e.key === 'Escape') { setOpen(false); wrap.current?.querySelector('button')?.focus(); } };
     document.addEventListener('mousedown', close);
     document.addEventListener('keydown', esc);
+    wrap.current?.querySelector('[role=menuitem]')?.focus();
     return () => { document.removeEventListener('mousedown', close); document.removeEventListener('keydown', esc); };
   }, [open]);
   if (!agent) return null;
@@ -50,7 +61,7 @@ export function PresenceControl() {
       <span class="presence-time" aria-label="time in this status">${since(agent.since, now)}</span></span>
       <svg class="chev" viewBox="0 0 20 20" aria-hidden="true"><path d="M5 7l5 5 5-5"/></svg>
     </button>
-    ${open && html`<div class="menu" role="menu" aria-label="Set your presence">
+    ${open && html`<div class="menu" role="menu" aria-label="Set your presence" onKeyDown=${menuKeys}>
       <button role="menuitem" class="menu-item" onClick=${() => choose('Available')}>
         <span class="dot presence-available" aria-hidden="true"></span>Available</button>
       <div class="menu-group" role="group" aria-label="Away">
