@@ -7,6 +7,7 @@ import { connectEvents, disconnectEvents } from './events.js';
 import { getState, navigate, setState } from './state.js';
 
 const KEY = 'switchboard.session';
+let expiryTimer = null;
 
 function store(session) {
   if (session) localStorage.setItem(KEY, JSON.stringify(session));
@@ -14,6 +15,7 @@ function store(session) {
 }
 
 function clearLocal(flash) {
+  clearTimeout(expiryTimer);
   disconnectEvents();
   setToken(null);
   store(null);
@@ -32,9 +34,23 @@ export async function loadMe() {
   return me;
 }
 
+// At the token's expiry the next request would get a 401; ask at once so
+// the page says so instead of waiting for the agent's next click.
+function watchExpiry(session) {
+  clearTimeout(expiryTimer);
+  const left = Date.parse(session.expires_at) - Date.now();
+  if (!Number.isFinite(left)) return;
+  expiryTimer = setTimeout(() => {
+    if (getState().session !== session) return;
+    if (Date.parse(session.expires_at) <= Date.now()) get('/api/v1/me').catch(() => {});
+    else watchExpiry(session);
+  }, Math.min(Math.max(left + 500, 0), 2 ** 31 - 1));
+}
+
 async function start(session) {
   setToken(session.token);
   setState({ session, flash: null });
+  watchExpiry(session);
   const me = await loadMe();
   restoreFromAgent(me.agent);
   connectEvents(session.token);
