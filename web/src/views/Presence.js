@@ -39,11 +39,9 @@ export function PresenceControl() {
   useEffect(() => {
     if (!open) return undefined;
     const close = (e) => { if (!wrap.current?.contains(e.target)) setOpen(false); };
-    const esc = (e) => { if (e.key === 'Escape') { setOpen(false); wrap.current?.querySelector('button')?.focus(); } };
     document.addEventListener('mousedown', close);
-    document.addEventListener('keydown', esc);
     wrap.current?.querySelector('[role=menuitem]')?.focus();
-    return () => { document.removeEventListener('mousedown', close); document.removeEventListener('keydown', esc); };
+    return () => document.removeEventListener('mousedown', close);
   }, [open]);
   if (!agent) return null;
 
@@ -52,7 +50,13 @@ export function PresenceControl() {
     await setPresence(me, status, reason);
   };
   const p = agent.presence;
-  return html`<div class="presence-control" ref=${wrap}>
+  // Escape closes the menu from the button or any item (keydown bubbles here).
+  const onKey = (e) => {
+    if (e.key !== 'Escape' || !open) return;
+    setOpen(false);
+    wrap.current?.querySelector('button')?.focus();
+  };
+  return html`<div class="presence-control" ref=${wrap} onKeyDown=${onKey}>
     <button class="presence-button ${presenceClass(p)}" aria-haspopup="menu" aria-expanded=${open}
       onClick=${() => setOpen(!open)} data-presence=${p}>
       <span class="dot" aria-hidden="true"></span>
