@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian package Switchboard needs to build, run and test.
 # Used by both README commands and by .ci/run. Idempotent; needs root (or sudo).
+# chromium is Debian's, for the browser tests (tests/e2e: playwright-core drives
+# /usr/bin/chromium; nothing downloads a browser of its own).
 set -euo pipefail
 PKGS=(
 	build-essential pkg-config clang libclang-rt-14-dev
@@ -9,6 +11,7 @@ PKGS=(
 	libsofia-sip-ua-dev libsndfile1-dev libspandsp-dev libespeak-ng-dev libspeexdsp-dev
 	libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
 	sip-tester baresip espeak-ng sox
+	chromium
 )
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"

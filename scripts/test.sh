@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Sets everything up and runs every test: cmocka unit tests and the
-# integration tests against the real server, both under ASan+UBSan, then the
-# fuzz targets for a bounded time. Ends with one line "N passed, N failed".
+# Sets everything up and runs every test: cmocka unit tests, the
+# integration tests against the real server, and the browser tests (Debian's
+# Chromium on the web workspace the server serves), all under ASan+UBSan,
+# then the fuzz targets for a bounded time. Ends with one line
+# "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh || exit 1
@@ -43,6 +45,22 @@ SB_BIN="$PWD/build/asan/switchboard" node --test --test-concurrency=1 tests/inte
 p=$(grep -E '^# pass [0-9]+' build/logs/integration.log | awk '{print $3}')
 f=$(grep -E '^# fail [0-9]+' build/logs/integration.log | awk '{print $3}')
 pass=$((pass + ${p:-0})) fail=$((fail + ${f:-1}))
+
+step "web workspace build (web/dist)"
+if (cd web && npm ci --no-audit --no-fund --silent && npm run --silent build) >build/logs/web-build.log 2>&1; then
+	echo "web build ok"
+else
+	cat build/logs/web-build.log; fail=$((fail + 1))
+fi
+
+step "end-to-end tests (Chromium + playwright-core against build/asan/switchboard)"
+(cd tests/e2e && npm ci --no-audit --no-fund --silent) || fail=$((fail + 1))
+SB_BIN="$PWD/build/asan/switchboard" node --test --test-concurrency=1 tests/e2e/ \
+	2>&1 | tee build/logs/e2e.log
+p=$(grep -E '^# pass [0-9]+' build/logs/e2e.log | awk '{print $3}')
+f=$(grep -E '^# fail [0-9]+' build/logs/e2e.log | awk '{print $3}')
+pass=$((pass + ${p:-0})) fail=$((fail + ${f:-1}))
+echo "screenshots: build/screenshots/"
 
 step "fuzz targets (${FUZZ_SECONDS}s each)"
 if make -j"$(nproc)" fuzz >build/logs/fuzz-build.log 2>&1; then

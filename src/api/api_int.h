@@ -4,6 +4,7 @@
 
 #include "api/api.h"
 #include <jansson.h>
+#include <limits.h>
 #include <libwebsockets.h>
 #include <uthash.h>
 
@@ -43,6 +44,7 @@ struct api {
 	struct ws_client *clients;
 	size_t busy;
 	int64_t started_at;
+	char web_root[PATH_MAX]; /* resolved http.web_root, "" = none (static.c) */
 };
 
 enum api_method { M_GET, M_POST, M_PUT, M_PATCH, M_DELETE, M_OTHER };
@@ -53,6 +55,7 @@ struct api_req {
 	struct lws *wsi; /* NULL once the connection has closed */
 	enum api_method method;
 	char path[256];
+	bool path_too_long;	  /* the URI did not fit path[] */
 	char *segs[API_MAX_SEGS]; /* path split on '/', into segbuf */
 	int nsegs;
 	char segbuf[256];
@@ -66,8 +69,10 @@ struct api_req {
 	int status;
 	unsigned char *resp; /* LWS_PRE + body */
 	size_t resp_len;
-	char content_type[40];	/* "" = application/json */
-	char content_range[80]; /* 206 replies */
+	char content_type[40];	   /* "" = application/json */
+	char content_range[80];	   /* 206 replies */
+	const char *cache_control; /* static string, NULL = "no-store" */
+	bool is_static;		   /* a web workspace file (no accept-ranges) */
 	bool replied;
 };
 
@@ -103,6 +108,19 @@ void api_req_release(struct api_req *q);
 
 /* ---- routes.c ---- */
 void api_dispatch(struct api_req *q);
+
+/* ---- static.c: the web workspace (web/dist) ---- */
+/* True for /api and /api/…: the REST routes; anything else is a file. */
+bool api_path_is_api(const char *path);
+/* 0 when the path may be looked up; 400 malformed or "."/".." segments; 404 hidden. */
+int api_static_check(const char *path);
+/* Content-Type by the path's extension (application/octet-stream if unknown). */
+const char *api_static_mime(const char *path);
+/* Serves a GET of a non-API path from a->web_root (reads on the pool). */
+void api_static_serve(struct api_req *q);
+/* Resolves http.web_root ("" = <project>/web/dist beside the binary) into
+ * a->web_root; -ENOENT (and a warning) when there is no such folder. */
+int api_static_root(struct api *a, const char *configured);
 
 /* ---- auth.c ---- */
 int api_sessions_load(struct api *a, const struct st_snapshot *snap);

@@ -170,6 +170,7 @@ static int reply_write(struct lws *wsi, struct conn *c)
 	char clen[24];
 	size_t hdr_room = 512;
 	const char *ctype = q->content_type[0] ? q->content_type : "application/json";
+	const char *cache = q->cache_control ? q->cache_control : "no-store";
 	int rc = -1;
 
 	/* Headers and body go out in one write (one send(2) per reply): the
@@ -184,7 +185,7 @@ static int reply_write(struct lws *wsi, struct conn *c)
 	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
 					 (const unsigned char *)ctype, (int)strlen(ctype), &p,
 					 end) ||
-	    (q->content_type[0] &&
+	    (q->content_type[0] && !q->is_static &&
 	     lws_add_http_header_by_name(wsi, (const unsigned char *)"accept-ranges:",
 					 (const unsigned char *)"bytes", 5, &p, end)) ||
 	    (q->content_range[0] &&
@@ -193,8 +194,11 @@ static int reply_write(struct lws *wsi, struct conn *c)
 					 (int)strlen(q->content_range), &p, end)) ||
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"content-length:",
 					(const unsigned char *)clen, (int)strlen(clen), &p, end) ||
-	    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
-					(const unsigned char *)"no-store", 8, &p, end) ||
+	    lws_add_http_header_by_name(
+		    wsi, (const unsigned char *)"cache-control:", (const unsigned char *)cache,
+		    (int)strlen(cache), &p, end) ||
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
+					(const unsigned char *)"nosniff", 7, &p, end) ||
 	    lws_finalize_http_header(wsi, &p, end))
 		goto out;
 	memcpy(p, q->resp + LWS_PRE, q->resp_len);
@@ -332,6 +336,7 @@ static struct api_req *req_start(struct api *a, struct lws *wsi, struct conn *c)
 	q->method = method_of(m);
 	if (uri && ulen > 0)
 		snprintf(q->path, sizeof(q->path), "%.*s", ulen, uri);
+	q->path_too_long = ulen >= (int)sizeof(q->path);
 	req_split(q);
 	req_auth(q);
 	c->req = q;
@@ -390,7 +395,10 @@ static void req_run(struct api_req *q)
 				q->api->cfg->http_max_body);
 		return;
 	}
-	api_dispatch(q);
+	if (api_path_is_api(q->path))
+		api_dispatch(q);
+	else
+		api_static_serve(q);
 }
 
 static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -463,6 +471,7 @@ int api_alloc(struct api **ap, uv_loop_t *loop, const struct config *cfg, struct
 		return -ENOMEM;
 	a->loop = loop, a->cfg = cfg, a->r = r, a->st = st, a->cc = cc;
 	a->started_at = time_now_ms();
+	api_static_root(a, cfg->http_web_root); /* a missing folder only warns */
 	err = api_sessions_load(a, snap);
 	if (err) {
 		free(a);

@@ -97,9 +97,9 @@ static const struct conf_word conf_backends[] = {
 	}
 
 static const struct conf_key conf_http_keys[] = {
-	KEY_STR("address", http_address, 1),
-	KEY_INT("port", http_port, 1, 65535),
+	KEY_STR("address", http_address, 1), KEY_INT("port", http_port, 1, 65535),
 	KEY_INT("max_body", http_max_body, 1024, 16777216),
+	KEY_STR("web_root", http_web_root, 0), /* "" = <project>/web/dist */
 };
 static const struct conf_key conf_store_keys[] = {
 	KEY_WORD("backend", CONF_BACKEND, store_backend, conf_backends, "sqlite"),

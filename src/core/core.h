@@ -99,7 +99,9 @@ struct config {
 	bool awa_enabled;		/* routing engine on (default true) */
 	int session_ttl_s;		/* bearer token lifetime, default 28800 */
 	int http_max_body;		/* bytes, default 65536 */
-	enum log_level log_level;	/* default info */
+	/* the built web workspace; "" = <project>/web/dist */
+	char http_web_root[CONF_PATH_MAX];
+	enum log_level log_level; /* default info */
 	/* voice core */
 	char sip_address[64];		  /* default "127.0.0.1" */
 	int sip_port;			  /* UDP and TCP, default 5060 */

@@ -61,7 +61,8 @@ test('oversized bodies get 413 before they are read', async () => {
 
 test('unknown routes, methods and query parameters', async () => {
   assertError(await sb.api('GET', '/api/v1/nothing', { token: ned }), 404, 'not_found');
-  assertError(await sb.api('GET', '/', {}), 404, 'not_found');
+  assertError(await sb.api('GET', '/api', {}), 404, 'not_found'); // '/' is the web workspace (static.test.mjs)
+  assertError(await sb.api('GET', '/api/', {}), 404, 'not_found');
   assertError(await sb.api('DELETE', '/api/v1/queues', { token: ned }), 405, 'method_not_allowed');
   assertError(await sb.api('GET', '/api/v1/queues?x=1', { token: ned }), 400, 'unknown_parameter', /'x'/);
   assertError(await sb.api('GET', '/api/v1/interactions?limit=0', { token: ned }), 400, 'invalid_parameter', /limit/);

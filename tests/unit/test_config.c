@@ -340,7 +340,7 @@ static void load_file_reports_file_and_line(void **state)
 	config_defaults(&cfg);
 	assert_int_equal(config_load_file(&cfg, path, err, sizeof(err)), CC_EBADCONF);
 	snprintf(want, sizeof(want),
-		 "%s:3: unknown key 'prot' in section 'http' (expected: address, port, max_body)",
+		 "%s:3: unknown key 'prot' in section 'http' (expected: address, port, max_body, web_root)",
 		 path);
 	assert_string_equal(err, want);
 	assert_string_equal(cfg.file, ""); /* untouched on failure */
@@ -369,7 +369,7 @@ struct bad {
 
 static const struct bad bad_inputs[] = {
 	{"http:\n  address: 127.0.0.1\n  prot: 8080\n",
-	 "x.yaml:3: unknown key 'prot' in section 'http' (expected: address, port, max_body)"},
+	 "x.yaml:3: unknown key 'prot' in section 'http' (expected: address, port, max_body, web_root)"},
 	{"datadir: /srv\n",
 	 "x.yaml:1: unknown key 'datadir' at the top level "
 	 "(expected: data_dir, http, store, routing, auth, log, sip, media, calls)"},
@@ -422,7 +422,7 @@ static const struct bad bad_inputs[] = {
 	 "x.yaml:2: 'routing.awa_enabled' must be true or false, got '1'"},
 	{"log:\n  level: verbose\n",
 	 "x.yaml:2: 'log.level' must be debug, info, warn or error, got 'verbose'"},
-	{"http: 8080\n", "x.yaml:1: 'http' must be a mapping (keys: address, port, max_body)"},
+	{"http: 8080\n", "x.yaml:1: 'http' must be a mapping (keys: address, port, max_body, web_root)"},
 	{"log: [debug]\n", "x.yaml:1: 'log' must be a mapping (keys: level)"},
 	{"http:\n  port:\n    value: 1\n", "x.yaml:3: 'http.port' must be a single value, not a mapping"},
 	{"data_dir: [a, b]\n", "x.yaml:1: 'data_dir' must be a single value, not a list"},
@@ -477,7 +477,7 @@ static void long_bad_values_are_cut_in_messages(void **state)
 	load_bad(y, "x.yaml:2: 'http.port' must be an integer from 1 to 65535, got "
 		    "'7777777777777777777777777777777777777...'");
 	load_bad(k, "x.yaml:2: unknown key 'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk...' in section "
-		    "'http' (expected: address, port, max_body)");
+		    "'http' (expected: address, port, max_body, web_root)");
 	free(y);
 	free(k);
 }

@@ -1,0 +1,187 @@
+// The softphone's state machine, driven by the event stream and by the
+// agent's clicks. The audio is on the agent's SIP phone; this only controls
+// the call through the API (POST /api/v1/calls, /api/v1/calls/{n}/{action},
+// POST /api/v1/agents/{u}/clear) and shows what the server reports.
+//
+//   idle ─offer→ offer ─accept→ (phone answers) ─presence Busy→ connected
+//   idle ─click-to-call→ dialing ─call connected / presence Busy→ connected
+//   connected ─End call / hang-up→ wrapup (AfterCallWork) ─Clear contact→ idle
+//   dialing ─failed / FailedConnectAgent→ failed ─presence Available→ idle
+import { ApiError, get, post, query } from './api.js';
+import { getState, setState, toast } from './state.js';
+
+const patch = (p) => setState((s) => ({ call: { ...s.call, ...p } }));
+const reset = () => setState({ call: { phase: 'idle' } });
+
+function digits(n) { return String(n || '').replace(/\D/g, ''); }
+
+// Screen pop: the records whose phone is the caller's.
+export async function screenPop(number, interaction) {
+  if (digits(number).length < 4) { patch({ records: [] }); return; }
+  const tables = [['incident', 'incidents'], ['case', 'cases'], ['contact', 'contacts'], ['consumer', 'consumers']];
+  const found = [];
+  await Promise.all(tables.map(async ([table, api]) => {
+    try {
+      const r = await get(`/api/v1/${api}${query({ phone: digits(number), limit: 5 })}`);
+      for (const rec of r[api] || []) found.push({ table, rec });
+    } catch { /* a table we may not read: leave it out */ }
+  }));
+  const c = getState().call;
+  if (c.interaction !== interaction && c.interaction) return;
+  // Caller identification: the name on the first record that has one.
+  const party = found.map(({ table, rec }) => (table === 'case' ? rec.contact?.name
+    : table === 'incident' ? rec.caller?.name : rec.name)).find(Boolean);
+  patch({ records: found, name: c.name || party || null });
+}
+
+async function fillFromInteraction(number) {
+  try {
+    const ix = await get(`/api/v1/interactions/${number}`);
+    const c = getState().call;
+    if (c.interaction !== number) return;
+    patch({ direction: ix.direction, number: c.number || ix.caller_number, queue: c.queue || ix.queue });
+    if (!c.records) screenPop(c.number || ix.caller_number, number);
+  } catch { /* the panel still works without the details */ }
+}
+
+export function onOffer(m) {
+  setState({
+    call: {
+      phase: 'offer', interaction: m.interaction, direction: 'inbound', number: m.caller?.number,
+      name: m.caller?.name, user_name: m.caller?.user_name, queue: m.queue, records: null,
+    },
+  });
+  screenPop(m.caller?.number, m.interaction);
+}
+
+export function onPresence(m) {
+  const c = getState().call;
+  switch (m.to) {
+    case 'CallingCustomer':
+      patch({ phase: 'dialing', interaction: m.interaction || c.interaction, direction: 'outbound' });
+      break;
+    case 'Busy': {
+      const same = c.interaction && c.interaction === m.interaction;
+      setState({
+        call: {
+          ...(same || c.phase === 'offer' || c.phase === 'dialing' ? c : {}),
+          phase: 'connected', interaction: m.interaction || c.interaction,
+          startedAt: same && c.startedAt ? c.startedAt : Date.parse(m.at) || Date.now(),
+          direction: c.direction || 'inbound',
+        },
+      });
+      if (m.interaction && (!c.number || !same)) fillFromInteraction(m.interaction);
+      break;
+    }
+    case 'AfterCallWork':
+      patch({ phase: 'wrapup', endedAt: Date.parse(m.at) || Date.now(), held: false, muted: false, keypad: false });
+      break;
+    case 'FailedConnectAgent':
+      patch({ phase: 'failed', detail: c.detail || m.reason || 'The call did not go through.' });
+      break;
+    case 'Missed':
+      if (c.phase === 'offer') toast(`You missed a call from ${c.name || c.number || 'a caller'}.`, 'warning');
+      reset();
+      break;
+    default:
+      if (c.phase !== 'idle') reset();
+  }
+}
+
+const PROGRESS = {
+  agent_ringing: 'Ringing your phone…',
+  agent_answered: 'Your phone answered. Calling the customer…',
+  customer_ringing: 'The customer’s phone is ringing…',
+};
+
+export function onCallEvent(m) {
+  const c = getState().call;
+  if (c.interaction && m.interaction !== c.interaction && c.phase !== 'dialing') return;
+  switch (m.event) {
+    case 'agent_ringing': case 'agent_answered': case 'customer_ringing':
+      patch({ interaction: m.interaction, progress: PROGRESS[m.event] });
+      break;
+    case 'connected':
+      patch({ phase: 'connected', interaction: m.interaction, startedAt: c.startedAt || Date.parse(m.at) || Date.now() });
+      break;
+    case 'failed':
+      patch({ phase: 'failed', detail: m.detail || 'The call did not go through.' });
+      break;
+    case 'hold': patch({ held: true }); break;
+    case 'resume': patch({ held: false }); break;
+    case 'mute': patch({ muted: true }); break;
+    case 'unmute': patch({ muted: false }); break;
+    default: break;
+  }
+}
+
+// Click-to-call from a form: target = { table, key, phone, number, name }.
+export async function placeCall(target) {
+  const s = getState();
+  if (s.call.phase !== 'idle') {
+    toast('Finish the current call (and Clear contact) before placing another.', 'warning');
+    return;
+  }
+  setState({
+    call: {
+      phase: 'dialing', direction: 'outbound', number: target.number, name: target.name,
+      target, progress: 'Placing the call…', records: null,
+    },
+  });
+  try {
+    const r = await post('/api/v1/calls', { record: { table: target.table, key: target.key }, phone: target.phone });
+    const c = getState().call;
+    if (c.phase === 'dialing' && !c.interaction) patch({ interaction: r.interaction });
+  } catch (e) {
+    reset();
+    toast(e.status === 404 && e.code === 'not_found' && /no route/.test(e.message)
+      ? 'Click-to-call is not available on this server yet (no /api/v1/calls).'
+      : `The call could not be placed: ${e.message}`);
+  }
+}
+
+// A call control (accept, reject, hold, resume, mute, unmute, dtmf, end).
+export async function control(action, body) {
+  const c = getState().call;
+  if (!c.interaction) return;
+  patch({ busy: action });
+  try {
+    await post(`/api/v1/calls/${c.interaction}/${action}`, body);
+    if (action === 'hold' || action === 'resume') patch({ held: action === 'hold' });
+    if (action === 'mute' || action === 'unmute') patch({ muted: action === 'mute' });
+    if (action === 'reject') reset();
+  } catch (e) {
+    toast(e.code === 'not_found' && /no route/.test(e.message)
+      ? 'Call controls are not available on this server yet.'
+      : e.message);
+  } finally {
+    patch({ busy: null });
+  }
+}
+
+export async function clearContact(note, wrapUpCode) {
+  const me = getState().me;
+  try {
+    await post(`/api/v1/agents/${me.user_name}/clear`, { note, wrap_up_code: wrapUpCode });
+    reset();
+    return true;
+  } catch (e) {
+    toast(e instanceof ApiError ? e.message : String(e));
+    return false;
+  }
+}
+
+// After a reload: the softphone from the agent's presence.
+export function restoreFromAgent(agent) {
+  if (!agent) return;
+  const at = Date.parse(agent.since) || Date.now();
+  if (agent.presence === 'Busy' && agent.interaction) {
+    setState({ call: { phase: 'connected', interaction: agent.interaction, startedAt: at } });
+    fillFromInteraction(agent.interaction);
+  } else if (agent.presence === 'AfterCallWork') {
+    setState({ call: { phase: 'wrapup', interaction: agent.interaction, endedAt: at } });
+    if (agent.interaction) fillFromInteraction(agent.interaction);
+  } else if (agent.presence === 'CallingCustomer') {
+    setState({ call: { phase: 'dialing', interaction: agent.interaction, direction: 'outbound' } });
+  }
+}

@@ -1,0 +1,107 @@
+// The event stream (ws /api/v1/events): applied to the state as it arrives,
+// so presence and the softphone follow the server without polling. The
+// browser cannot set headers on a WebSocket, so the token goes in
+// access_token. A dropped stream reconnects with backoff; a refused one
+// (token no longer valid) ends in the API client's 401 handling.
+import { get } from './api.js';
+import { onCallEvent, onOffer, onPresence } from './calls.js';
+import { getState, setState } from './state.js';
+
+let ws = null;
+let wanted = null;   // the token we should be connected with
+let retry = 0;
+let pingTimer = null;
+let queueTimer = null;
+
+export function connectEvents(token) {
+  wanted = token;
+  open();
+}
+
+export function disconnectEvents() {
+  wanted = null;
+  clearInterval(pingTimer);
+  if (ws) { ws.onclose = null; ws.close(); ws = null; }
+}
+
+function open() {
+  if (!wanted) return;
+  const proto = location.protocol === 'https:' ? 'wss' : 'ws';
+  const sock = new WebSocket(`${proto}://${location.host}/api/v1/events?access_token=${wanted}`);
+  ws = sock;
+  setState({ live: 'connecting' });
+  sock.onmessage = (e) => {
+    let m;
+    try { m = JSON.parse(e.data); } catch { return; }
+    // Other scripts (and the end-to-end tests, which time the UI against
+    // it) may listen: each event as it arrives, before it is applied.
+    window.dispatchEvent(new CustomEvent('switchboard:event', { detail: m }));
+    handle(m);
+  };
+  sock.onopen = () => {
+    retry = 0;
+    clearInterval(pingTimer);
+    pingTimer = setInterval(() => sock.readyState === 1 && sock.send('{"type":"ping"}'), 25000);
+  };
+  sock.onclose = () => {
+    clearInterval(pingTimer);
+    if (ws !== sock || !wanted) return;
+    setState({ live: 'closed' });
+    // Ask the API whether the token still works: a 401 signs out.
+    get('/api/v1/me').then((me) => setState({ me }), () => {});
+    const delay = Math.min(10000, 500 * 2 ** retry++);
+    setTimeout(() => ws === sock && open(), delay);
+  };
+}
+
+// Queue figures change with interactions; several events in a burst cause
+// one read.
+export function refreshQueuesSoon(ms = 60) {
+  clearTimeout(queueTimer);
+  queueTimer = setTimeout(async () => {
+    try {
+      const r = await get('/api/v1/queues');
+      setState({ queues: r.queues, queuesAt: Date.now() });
+    } catch { /* shown by the next successful read */ }
+  }, ms);
+}
+
+function handle(m) {
+  const s = getState();
+  switch (m.type) {
+    case 'hello':
+      setState({ live: 'open', agent: m.agent || s.agent });
+      if (s.path === '/manager') refreshQueuesSoon(0);
+      break;
+    case 'presence': {
+      const a = s.agents[m.user_name];
+      const next = {
+        ...(a || { user_name: m.user_name, name: m.user_name }),
+        presence: m.to, away_reason: m.to === 'Away' ? m.reason : null, since: m.at,
+        seconds_in_state: 0, interaction: m.interaction || null,
+      };
+      setState({ agents: { ...s.agents, [m.user_name]: next } });
+      if (m.user_name === s.me?.user_name) {
+        setState({ agent: { ...(s.agent || {}), ...next, registered: s.agent?.registered } });
+        onPresence(m);
+      }
+      if (s.path === '/manager') refreshQueuesSoon();
+      break;
+    }
+    case 'interaction':
+      if (s.path === '/manager') refreshQueuesSoon();
+      setState({ inboxRev: s.inboxRev + 1 });
+      break;
+    case 'offer':
+      if (m.agent === s.me?.user_name) onOffer(m);
+      break;
+    case 'call':
+      if (m.agent === s.me?.user_name) onCallEvent(m);
+      break;
+    case 'roles':
+      if (m.user_name === s.me?.user_name) get('/api/v1/me').then((me) => setState({ me }), () => {});
+      break;
+    default:
+      break;
+  }
+}

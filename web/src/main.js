@@ -1,0 +1,109 @@
+// Switchboard's web workspace: sign-in, the agent's inbox and softphone,
+// the forms, the manager's live view and the interaction search. Preact
+// with htm (no JSX step); routes are paths, served by the binary's static
+// handler (index.html for any path of the app).
+import '@fontsource/inter/latin-400.css';
+import '@fontsource/inter/latin-500.css';
+import '@fontsource/inter/latin-600.css';
+import '@fontsource/inter/latin-700.css';
+import './styles.css';
+import { html } from 'htm/preact';
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { resume, signOut } from './session.js';
+import { dismissToast, isAgent, isManager, navigate, useAppState } from './state.js';
+import { Inbox } from './views/Inbox.js';
+import { InteractionForm } from './views/InteractionForm.js';
+import { Manager } from './views/Manager.js';
+import { PresenceControl } from './views/Presence.js';
+import { RecordForm } from './views/RecordForm.js';
+import { Search } from './views/Search.js';
+import { SignIn } from './views/SignIn.js';
+import { Softphone } from './views/Softphone.js';
+
+// Same-origin links navigate inside the app.
+document.addEventListener('click', (e) => {
+  const a = e.target.closest?.('a[href]');
+  if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+  if (a.target || a.hasAttribute('download')) return;
+  const url = new URL(a.href, location.href);
+  if (url.origin !== location.origin || url.pathname.startsWith('/api/')) return;
+  e.preventDefault();
+  navigate(url.pathname);
+});
+
+function route(path, me) {
+  let m;
+  if ((m = path.match(/^\/records\/([a-z]+)\/([^/]+)$/))) return html`<${RecordForm} table=${m[1]} recordKey=${decodeURIComponent(m[2])} />`;
+  if ((m = path.match(/^\/interactions\/([^/]+)$/))) return html`<${InteractionForm} number=${decodeURIComponent(m[1])} />`;
+  if (path === '/interactions') return html`<${Search} />`;
+  if (path === '/manager') {
+    return isManager(me) ? html`<${Manager} />`
+      : html`<div class="page"><div class="notice notice-error" role="alert"><strong>Managers only</strong>
+        <span>The live view needs the voice_manager role.</span></div></div>`;
+  }
+  if (path === '/') return isAgent(me) ? html`<${Inbox} />` : isManager(me) ? html`<${Manager} />` : html`<${NoRole} me=${me} />`;
+  return html`<div class="page"><h1>Page not found</h1><p><a href="/">Back to the workspace</a></p></div>`;
+}
+
+function NoRole({ me }) {
+  return html`<div class="page"><div class="card"><h1>Welcome, ${me.name}</h1>
+    <p>Your account holds no agent or manager role, so there is nothing to work on here yet.
+    An administrator can grant you the roles you need.</p></div></div>`;
+}
+
+function NavLink({ href, children, path }) {
+  const current = href === '/' ? path === '/' : path.startsWith(href);
+  return html`<a class="nav-link" href=${href} aria-current=${current ? 'page' : undefined}>${children}</a>`;
+}
+
+function Shell({ me, path }) {
+  const { toasts } = useAppState();
+  const agent = isAgent(me);
+  return html`<div class="shell ${agent ? 'with-phone' : ''}">
+    <a class="skip" href="#main">Skip to content</a>
+    <header class="topbar">
+      <a class="brand" href="/" aria-label="Switchboard home"><img src="/favicon.svg" alt="" width="28" height="28" /><span>Switchboard</span></a>
+      <nav aria-label="Main">
+        ${agent && html`<${NavLink} href="/" path=${path}>Inbox</${NavLink}>`}
+        ${isManager(me) && html`<${NavLink} href="/manager" path=${path}>Live</${NavLink}>`}
+        ${(agent || isManager(me)) && html`<${NavLink} href="/interactions" path=${path}>Interactions</${NavLink}>`}
+      </nav>
+      <div class="topbar-right">
+        <${PresenceControl} />
+        <div class="me"><span class="me-name">${me.name}</span><span class="me-role">${isManager(me) ? 'Manager' : agent ? 'Agent' : 'User'}</span></div>
+        <button class="btn btn-quiet" onClick=${signOut}>Sign out</button>
+      </div>
+    </header>
+    <div class="body">
+      <main id="main" tabindex="-1">${route(path, me)}</main>
+      ${agent && html`<${Softphone} />`}
+    </div>
+    <div class="toasts" role="region" aria-label="Messages" aria-live="polite">
+      ${toasts.map((t) => html`<div class="toast toast-${t.kind}" role=${t.kind === 'error' ? 'alert' : 'status'}>
+        <span>${t.text}</span><button class="toast-x" aria-label="Dismiss" onClick=${() => dismissToast(t.id)}>×</button></div>`)}
+    </div>
+  </div>`;
+}
+
+function App() {
+  const { session, me, path } = useAppState();
+  const [booting, setBooting] = useState(true);
+  useEffect(() => { resume().finally(() => setBooting(false)); }, []);
+  useEffect(() => {
+    if (booting) return;
+    if (!session && path !== '/signin') navigate('/signin', { replace: true });
+    if (session && me && path === '/signin') navigate('/', { replace: true });
+    if (session && me && path === '/' && !isAgent(me) && isManager(me)) navigate('/manager', { replace: true });
+  }, [booting, session, me, path]);
+  useEffect(() => {
+    const titles = { '/': 'Inbox', '/manager': 'Live', '/interactions': 'Interactions', '/signin': 'Sign in' };
+    const t = titles[path] || (path.startsWith('/interactions/') ? path.split('/')[2] : path.startsWith('/records/') ? decodeURIComponent(path.split('/')[3]) : '');
+    document.title = t ? `${t} · Switchboard` : 'Switchboard';
+  }, [path]);
+  if (booting) return html`<div class="boot" role="status">Loading Switchboard…</div>`;
+  if (!session || !me) return html`<${SignIn} />`;
+  return html`<${Shell} me=${me} path=${path} />`;
+}
+
+render(html`<${App} />`, document.getElementById('app'));

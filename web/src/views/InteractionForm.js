@@ -1,0 +1,76 @@
+// The interaction form: its fields, the recording with an audio player,
+// and the activity stream (status details, offers, recording, notes).
+import { html } from 'htm/preact';
+import { useEffect, useState } from 'preact/hooks';
+import { get, recordingUrl } from '../api.js';
+import { dateTime, recordPath, STATE_LABELS, timeOnly } from '../format.js';
+import { useAppState } from '../state.js';
+import { ErrorBox, Field, Loading, PageHeader, StateBadge, useLoad } from './common.js';
+
+const KIND_LABELS = {
+  state: 'Status', presence: 'Presence', note: 'Note', offer: 'Offer', recording: 'Recording', caller: 'Caller',
+  queue: 'Queue', transfer: 'Transfer', bot: 'Bot', call: 'Call', conversation: 'Conversation',
+};
+
+function Recording({ number }) {
+  const [st, setSt] = useState({ url: null, error: null, loading: true });
+  useEffect(() => {
+    let url = null;
+    let live = true;
+    recordingUrl(number).then((u) => { url = u; if (live) setSt({ url: u, error: null, loading: false }); },
+      (e) => live && setSt({ url: null, error: e, loading: false }));
+    return () => { live = false; if (url) URL.revokeObjectURL(url); };
+  }, [number]);
+  if (st.loading) return html`<${Loading} label="Loading the recording…" />`;
+  if (st.error) return html`<${ErrorBox} error=${st.error} title="The recording cannot be played" />`;
+  return html`<div class="recording">
+    <audio controls preload="metadata" src=${st.url} aria-label=${`Recording of ${number}`}></audio>
+    <a class="btn btn-quiet" href=${st.url} download=${`${number}.wav`}>Download</a>
+    <p class="hint">Stereo: the customer on the left channel, the agent on the right.</p></div>`;
+}
+
+function Activity({ items }) {
+  const list = [...items].reverse();
+  return html`<ol class="activity" aria-label="Activity stream, newest first">
+    ${list.map((a) => html`<li class="act act-${a.kind}" data-kind=${a.kind}>
+      <span class="act-kind">${KIND_LABELS[a.kind] || a.kind}</span>
+      <div class="act-body"><p class="act-text">${a.text}</p>
+        <p class="act-meta">${a.actor === 'system' ? 'System' : a.actor} · <time datetime=${a.at}>${dateTime(a.at)}</time></p></div>
+    </li>`)}</ol>`;
+}
+
+export function InteractionForm({ number }) {
+  const { inboxRev } = useAppState();
+  const { data: ix, error, loading } = useLoad(() => get(`/api/v1/interactions/${encodeURIComponent(number)}`), [number, inboxRev]);
+  if (loading && !ix) return html`<div class="page"><${Loading} /></div>`;
+  if (error) return html`<div class="page"><${PageHeader} kicker="Interaction" title=${number} />
+    <${ErrorBox} error=${error} title="This interaction cannot be shown" /></div>`;
+  const hasRecording = ix.activity.some((a) => a.kind === 'recording');
+  const lr = ix.linked_record;
+  return html`<div class="page">
+    <${PageHeader} kicker=${`Interaction · Phone · ${ix.direction === 'outbound' ? 'Outbound' : 'Inbound'}`} title=${ix.number}>
+      <${StateBadge} state=${ix.state} label=${ix.state_label || STATE_LABELS[ix.state]} /></${PageHeader}>
+    <div class="two-col">
+      <div class="col-main">
+        <section class="card form-card" aria-label="Interaction details" data-form="interaction">
+          <dl class="fields">
+            <${Field} label="Caller number">${ix.caller_number}</${Field}>
+            <${Field} label="Queue">${ix.queue}</${Field}>
+            <${Field} label="Assigned to">${ix.agent}</${Field}>
+            <${Field} label="Linked record">${lr && html`<a href=${recordPath(lr.table, lr.number)}>${lr.table} ${lr.number}</a>`}</${Field}>
+            <${Field} label="Opened">${dateTime(ix.opened_at)}</${Field}>
+            <${Field} label="Closed">${ix.closed_at && dateTime(ix.closed_at)}</${Field}>
+            ${ix.close_reason && html`<${Field} label="Close reason">${ix.close_reason}</${Field}>`}
+          </dl></section>
+        <section class="card" aria-labelledby="rec-h">
+          <header class="card-head"><h2 id="rec-h">Recording</h2></header>
+          ${hasRecording ? html`<${Recording} number=${ix.number} />` : html`<p class="empty">No recording: the call was not answered by an agent${ix.state === 'work_in_progress' ? ' yet' : ''}.</p>`}
+        </section>
+        ${ix.conversations?.length ? html`<section class="card"><header class="card-head"><h2>Conversations</h2></header>
+          <ul class="plain">${ix.conversations.map((c) => html`<li>${c.number} · ${c.flag} · ${timeOnly(c.created_at)}</li>`)}</ul></section>` : null}
+      </div>
+      <section class="card col-side" aria-labelledby="act-h">
+        <header class="card-head"><h2 id="act-h">Activity</h2><span class="count">${ix.activity.length}</span></header>
+        <${Activity} items=${ix.activity} /></section>
+    </div></div>`;
+}

@@ -1,0 +1,156 @@
+// The softphone panel: the offer with the caller and their records (screen
+// pop), Accept / Reject, the live call with Hold, Mute, Keypad and End call,
+// the recording notice of outbound calls, and wrap-up with Clear contact.
+import { html } from 'htm/preact';
+import { useState } from 'preact/hooks';
+import { clearContact, control } from '../calls.js';
+import { duration, interactionPath, presenceLabel, recordPath, TABLES } from '../format.js';
+import { useAppState, useNow } from '../state.js';
+
+const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
+const WRAP_CODES = ['Resolved', 'Follow-up needed', 'Transferred', 'Information given', 'Wrong number'];
+
+function recordTitle({ table, rec }) {
+  if (table === 'incident' || table === 'case') return rec.short_description;
+  return rec.name;
+}
+
+function ScreenPop({ records }) {
+  if (records === null || records === undefined) return html`<p class="sp-muted">Looking up the caller’s records…</p>`;
+  if (!records.length) return html`<p class="sp-muted">No records match this number.</p>`;
+  return html`<ul class="sp-records" aria-label="Matched records">
+    ${records.map((r) => html`<li><a href=${recordPath(r.table, r.rec.number)}>
+      <span class="sp-table">${TABLES[r.table].label} ${r.rec.number}</span>
+      <span class="sp-title">${recordTitle(r)}</span></a></li>`)}</ul>`;
+}
+
+function Caller({ call }) {
+  const title = call.name || call.number || 'Unknown caller';
+  return html`<div class="sp-caller">
+    <div class="avatar" aria-hidden="true">${(call.name || '#').slice(0, 1).toUpperCase()}</div>
+    <div><p class="sp-name" data-caller>${title}</p>
+      <p class="sp-sub">${[call.name && call.number, call.queue && `Queue ${call.queue}`,
+        call.direction === 'outbound' ? 'Outbound' : call.direction === 'inbound' ? 'Inbound' : null]
+        .filter(Boolean).join(' · ')}</p></div></div>`;
+}
+
+function Keypad() {
+  const [sent, setSent] = useState('');
+  const press = (k) => { setSent((s) => (s + k).slice(-16)); control('dtmf', { digits: k }); };
+  return html`<div class="keypad" role="group" aria-label="Keypad">
+    <output class="keypad-out" aria-live="polite">${sent || '\u00a0'}</output>
+    <div class="keypad-grid">${KEYS.map((k) => html`<button class="key" onClick=${() => press(k)}
+      aria-label=${`Send ${k === '*' ? 'star' : k === '#' ? 'pound' : k}`}>${k}</button>`)}</div></div>`;
+}
+
+function Connected({ call, now }) {
+  const t = call.startedAt ? duration((now - call.startedAt) / 1000) : '0:00';
+  return html`<div class="sp-body">
+    <div class="sp-status"><span class="live-dot" aria-hidden="true"></span>
+      <span>${call.held ? 'On hold' : 'Connected'}</span>
+      <span class="sp-timer" data-timer aria-label="call duration">${t}</span></div>
+    <${Caller} call=${call} />
+    <div class="chips">
+      <span class="chip chip-rec" title="Calls are recorded"><span class="rec-dot" aria-hidden="true"></span>Recording</span>
+      ${call.muted && html`<span class="chip chip-warn">Muted</span>`}
+      ${call.held && html`<span class="chip chip-warn">Customer on hold</span>`}
+    </div>
+    <div class="controls" role="group" aria-label="Call controls">
+      <button class="ctl" aria-pressed=${!!call.muted} disabled=${!!call.busy}
+        onClick=${() => control(call.muted ? 'unmute' : 'mute')}>${call.muted ? 'Unmute' : 'Mute'}</button>
+      <button class="ctl" aria-pressed=${!!call.held} disabled=${!!call.busy}
+        onClick=${() => control(call.held ? 'resume' : 'hold')}>${call.held ? 'Resume' : 'Hold'}</button>
+      <button class="ctl" aria-expanded=${!!call.keypad}
+        onClick=${() => call.setKeypad(!call.keypad)}>Keypad</button>
+      <button class="ctl ctl-end" onClick=${() => control('end')}>End call</button>
+    </div>
+    ${call.keypad && html`<${Keypad} />`}
+    <h3 class="sp-h">Caller’s records</h3>
+    <${ScreenPop} records=${call.records} />
+    ${call.interaction && html`<a class="sp-link" href=${interactionPath(call.interaction)}>Open interaction ${call.interaction}</a>`}
+  </div>`;
+}
+
+function Wrapup({ call, now }) {
+  const [code, setCode] = useState('');
+  const [note, setNote] = useState('');
+  const [busy, setBusy] = useState(false);
+  const submit = async (e) => {
+    e.preventDefault();
+    setBusy(true);
+    await clearContact(note.trim(), code);
+    setBusy(false);
+  };
+  return html`<form class="sp-body" onSubmit=${submit}>
+    <div class="sp-status sp-status-ended"><span>Call ended</span>
+      <span class="sp-timer">${call.endedAt ? `${duration((now - call.endedAt) / 1000)} in wrap-up` : ''}</span></div>
+    <${Caller} call=${call} />
+    <p class="sp-hint">Update the record, then clear the contact to take the next call.</p>
+    <label for="wrap-code">Wrap-up code</label>
+    <select id="wrap-code" value=${code} onChange=${(e) => setCode(e.target.value)}>
+      <option value="">None</option>${WRAP_CODES.map((c) => html`<option value=${c}>${c}</option>`)}</select>
+    <label for="wrap-note">Note for the activity stream</label>
+    <textarea id="wrap-note" rows="3" maxlength="255" value=${note} onInput=${(e) => setNote(e.target.value)}></textarea>
+    <button class="btn btn-primary btn-block" type="submit" disabled=${busy}>${busy ? 'Clearing…' : 'Clear contact'}</button>
+    ${call.interaction && html`<a class="sp-link" href=${interactionPath(call.interaction)}>Open interaction ${call.interaction}</a>`}
+  </form>`;
+}
+
+function Idle({ agent }) {
+  const p = agent?.presence;
+  const text = p === 'Available' ? 'Ready for calls'
+    : p === 'Away' ? `Away${agent.away_reason ? ` · ${agent.away_reason}` : ''}: calls are not routed to you`
+    : p === 'Missed' ? 'You missed a call. Set your presence to take calls again.'
+    : p === 'Offline' ? 'Offline: set yourself Available to take calls'
+    : presenceLabel(p);
+  return html`<div class="sp-body sp-idle">
+    <div class="sp-idle-icon" aria-hidden="true">
+      <svg viewBox="0 0 24 24"><path d="M8 3.8c.7-.6 1.8-.5 2.4.3l1.4 1.9c.6.8.5 1.8-.1 2.5l-1 1c.9 1.7 2.2 3 3.9 3.9l1-1c.7-.6 1.7-.7 2.5-.1l1.9 1.4c.8.6.9 1.7.3 2.4l-1.1 1.2c-.9.9-2.2 1.2-3.4.8-4.1-1.4-7.4-4.7-8.8-8.8-.4-1.2-.1-2.5.8-3.4z"/></svg></div>
+    <p class="sp-idle-text">${text}</p>
+    <p class="sp-hint">Calls ring your SIP phone; control them here. Click a phone number on any form to call.</p>
+  </div>`;
+}
+
+export function Softphone() {
+  const { call, agent, me, live } = useAppState();
+  const now = useNow(500);
+  const [keypad, setKeypad] = useState(false);
+  if (!me?.is_agent) return null;
+  const c = { ...call, keypad, setKeypad };
+  let body;
+  switch (call.phase) {
+    case 'offer':
+      body = html`<div class="sp-body">
+        <div class="sp-status sp-status-ring"><span class="ring" aria-hidden="true"></span><span>Incoming call</span></div>
+        <${Caller} call=${c} />
+        <div class="controls controls-2" role="group" aria-label="Answer">
+          <button class="btn btn-accept" onClick=${() => control('accept')} disabled=${!!call.busy}>Accept</button>
+          <button class="btn btn-reject" onClick=${() => control('reject')} disabled=${!!call.busy}>Reject</button>
+        </div>
+        <h3 class="sp-h">Caller’s records</h3><${ScreenPop} records=${call.records} /></div>`;
+      break;
+    case 'dialing':
+      body = html`<div class="sp-body">
+        <div class="sp-status sp-status-ring"><span class="ring" aria-hidden="true"></span><span>Calling</span></div>
+        <${Caller} call=${c} />
+        <div class="notice notice-info" role="status" data-recording-notice>This call will be recorded.</div>
+        <p class="sp-progress" aria-live="polite">${call.progress || 'Connecting…'}</p>
+        <button class="btn btn-reject btn-block" onClick=${() => control('end')} disabled=${!call.interaction}>End call</button></div>`;
+      break;
+    case 'connected': body = html`<${Connected} call=${c} now=${now} />`; break;
+    case 'wrapup': body = html`<${Wrapup} call=${c} now=${now} />`; break;
+    case 'failed':
+      body = html`<div class="sp-body"><div class="sp-status sp-status-ended"><span>Not connected</span></div>
+        <${Caller} call=${c} /><div class="notice notice-error" role="alert">${call.detail}</div>
+        <p class="sp-hint">You will be Available again in a moment.</p></div>`;
+      break;
+    default: body = html`<${Idle} agent=${agent} />`;
+  }
+  return html`<aside class="softphone" aria-label="Softphone" data-phase=${call.phase}>
+    <header class="sp-head"><h2>Softphone</h2>
+      <span class="sp-device ${agent?.registered ? 'ok' : 'warn'}" title="Your SIP phone">
+        ${agent?.registered ? 'Phone registered' : 'Phone not registered'}</span></header>
+    ${live === 'closed' && html`<div class="notice notice-warning sp-banner" role="status">Reconnecting to live updates…</div>`}
+    <div aria-live="polite">${body}</div>
+  </aside>`;
+}
