@@ -15,9 +15,10 @@ const reset = () => setState({ call: { phase: 'idle' } });
 
 function digits(n) { return String(n || '').replace(/\D/g, ''); }
 
-// Screen pop: the records whose phone is the caller's.
+// Screen pop: the records whose phone is the caller's, added to those the
+// panel already shows (the offer's).
 export async function screenPop(number, interaction) {
-  if (digits(number).length < 4) { patch({ records: [] }); return; }
+  if (digits(number).length < 4) { patch({ records: getState().call.records || [] }); return; }
   const tables = [['incident', 'incidents'], ['case', 'cases'], ['contact', 'contacts'], ['consumer', 'consumers']];
   const found = [];
   await Promise.all(tables.map(async ([table, api]) => {
@@ -28,10 +29,13 @@ export async function screenPop(number, interaction) {
   }));
   const c = getState().call;
   if (c.interaction !== interaction && c.interaction) return;
+  const have = c.records || [];
+  const known = new Set(have.map((r) => `${r.table}:${r.rec.number}`));
+  const records = [...have, ...found.filter((r) => !known.has(`${r.table}:${r.rec.number}`))];
   // Caller identification: the name on the first record that has one.
-  const party = found.map(({ table, rec }) => (table === 'case' ? rec.contact?.name
+  const party = records.map(({ table, rec }) => (table === 'case' ? rec.contact?.name
     : table === 'incident' ? rec.caller?.name : rec.name)).find(Boolean);
-  patch({ records: found, name: c.name || party || null });
+  patch({ records, name: c.name || party || null });
 }
 
 async function fillFromInteraction(number) {
@@ -44,14 +48,26 @@ async function fillFromInteraction(number) {
   } catch { /* the panel still works without the details */ }
 }
 
+// The offer's screen pop (EventOffer.records: the caller's user, contact or
+// consumer, and the case the flow found) in the panel's {table, rec} form.
+function offerRecords(records) {
+  return records.filter((r) => r && r.table && r.number).map(({ table, ...rec }) => ({ table, rec }));
+}
+
 export function onOffer(m) {
+  const fromOffer = Array.isArray(m.records);
   setState({
     call: {
       phase: 'offer', interaction: m.interaction, direction: 'inbound', number: m.caller?.number,
-      name: m.caller?.name, user_name: m.caller?.user_name, queue: m.queue, records: null,
+      name: m.caller?.name, user_name: m.caller?.user_name, queue: m.queue, intent: m.intent || null,
+      records: fromOffer ? offerRecords(m.records) : null,
     },
   });
-  screenPop(m.caller?.number, m.interaction);
+  const party = fromOffer && m.records.find((r) => r.table !== 'case' && r.name);
+  if (!m.caller?.name && party) patch({ name: party.name });
+  // When the flow found no case (or the offer carries no records), the
+  // caller's cases and incidents by their number.
+  if (!fromOffer || !m.records.some((r) => r.table === 'case')) screenPop(m.caller?.number, m.interaction);
 }
 
 export function onPresence(m) {
@@ -125,7 +141,9 @@ export async function placeCall(target) {
   setState({
     call: {
       phase: 'dialing', direction: 'outbound', number: target.number, name: target.name,
-      target, progress: 'Placing the call…', records: null,
+      target, progress: 'Placing the call…',
+      // The record the call is placed from (a case or incident: its title).
+      records: [{ table: target.table, rec: { number: target.key, name: target.title || target.name, short_description: target.title } }],
     },
   });
   try {
@@ -150,6 +168,9 @@ export async function control(action, body) {
     if (action === 'hold' || action === 'resume') patch({ held: action === 'hold' });
     if (action === 'mute' || action === 'unmute') patch({ muted: action === 'mute' });
     if (action === 'reject') reset();
+    // The server re-rings the phone with auto-answer; one that ignores it
+    // rings again and the agent answers there. Busy then shows the call.
+    if (action === 'accept' && getState().call.phase === 'offer') patch({ accepted: true });
   } catch (e) {
     toast(e.code === 'not_found' && /no route/.test(e.message)
       ? 'Call controls are not available on this server yet.'

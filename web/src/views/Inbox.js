@@ -55,7 +55,7 @@ function RecordRows({ table, rows }) {
         <td><a href=${recordPath(table, rec.number)}>${rec.number}</a></td>
         <td>${rec.short_description || rec.name}</td>
         <td>${p ? html`<a href=${recordPath(p.table, p.key)}>${p.name}</a>` : rec.email || html`<span class="muted">—</span>`}</td>
-        <td><${Phones} record=${{ table, key: rec.number, name }} targets=${rec.call_targets} /></td>
+        <td><${Phones} record=${{ table, key: rec.number, name, title: rec.short_description }} targets=${rec.call_targets} /></td>
         ${(table === 'case' || table === 'incident') && html`<td><${StateBadge} state=${rec.state} /></td>`}</tr>`;
     })}</tbody></table>`;
 }

@@ -29,14 +29,14 @@ function fields(table, r) {
       const prec = { ...(party || rec), name: party?.name };
       return html`<${Field} label="Short description" wide>${r.short_description}</${Field}>
         <${Field} label="Contact"><${PartyLink} party=${party} /></${Field}>
-        <${Field} label="Contact’s phones"><${Phones} record=${{ table, key: r.number, name: prec.name }} targets=${r.call_targets} /></${Field}>
+        <${Field} label="Contact’s phones"><${Phones} record=${{ table, key: r.number, name: prec.name, title: r.short_description }} targets=${r.call_targets} /></${Field}>
         <${Field} label="Opened">${dateTime(r.opened_at)}</${Field}><${Field} label="Updated">${dateTime(r.updated_at)}</${Field}>`;
     }
     case 'incident': {
       const party = r.caller && { table: 'user', key: r.caller.user_name, name: r.caller.name };
       return html`<${Field} label="Short description" wide>${r.short_description}</${Field}>
         <${Field} label="Caller"><${PartyLink} party=${party} /></${Field}>
-        <${Field} label="Caller’s phones"><${Phones} record=${{ table, key: r.number, name: party?.name }} targets=${r.call_targets} /></${Field}>
+        <${Field} label="Caller’s phones"><${Phones} record=${{ table, key: r.number, name: party?.name, title: r.short_description }} targets=${r.call_targets} /></${Field}>
         <${Field} label="Opened">${dateTime(r.opened_at)}</${Field}><${Field} label="Updated">${dateTime(r.updated_at)}</${Field}>`;
     }
     default: return null;

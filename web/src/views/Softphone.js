@@ -30,6 +30,7 @@ function Caller({ call }) {
     <div class="avatar" aria-hidden="true">${(call.name || '#').slice(0, 1).toUpperCase()}</div>
     <div><p class="sp-name" data-caller>${title}</p>
       <p class="sp-sub">${[call.name && call.number, call.queue && `Queue ${call.queue}`,
+        call.intent && `Chose ${call.intent}`,
         call.direction === 'outbound' ? 'Outbound' : call.direction === 'inbound' ? 'Inbound' : null]
         .filter(Boolean).join(' · ')}</p></div></div>`;
 }
@@ -46,7 +47,7 @@ function Keypad() {
 function Connected({ call, now }) {
   const t = call.startedAt ? duration((now - call.startedAt) / 1000) : '0:00';
   return html`<div class="sp-body">
-    <div class="sp-status"><span class="live-dot" aria-hidden="true"></span>
+    <div class="sp-status ${call.held ? 'sp-status-held' : ''}" data-held=${call.held ? 'true' : 'false'}><span class="live-dot" aria-hidden="true"></span>
       <span>${call.held ? 'On hold' : 'Connected'}</span>
       <span class="sp-timer" data-timer aria-label="call duration">${t}</span></div>
     <${Caller} call=${call} />
@@ -123,10 +124,13 @@ export function Softphone() {
       body = html`<div class="sp-body">
         <div class="sp-status sp-status-ring"><span class="ring" aria-hidden="true"></span><span>Incoming call</span></div>
         <${Caller} call=${c} />
-        <div class="controls controls-2" role="group" aria-label="Answer">
+        ${call.accepted
+          ? html`<p class="sp-progress" role="status" data-accepted>Answering on your phone… If it rings, pick it up.</p>
+            <button class="btn btn-reject btn-block" onClick=${() => control('reject')} disabled=${!!call.busy}>Reject</button>`
+          : html`<div class="controls controls-2" role="group" aria-label="Answer">
           <button class="btn btn-accept" onClick=${() => control('accept')} disabled=${!!call.busy}>Accept</button>
           <button class="btn btn-reject" onClick=${() => control('reject')} disabled=${!!call.busy}>Reject</button>
-        </div>
+        </div>`}
         <h3 class="sp-h">Caller’s records</h3><${ScreenPop} records=${call.records} /></div>`;
       break;
     case 'dialing':
