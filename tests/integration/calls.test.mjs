@@ -8,7 +8,7 @@ import { spawn, execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Server, tempDir, writeConfig } from './lib/server.mjs';
-import { Baresip, freeUdpPort, sipp, waitRegistered, wavInfo } from './lib/peers.mjs';
+import { Baresip, farEnd as sippFarEnd, freeUdpPort, sipp, waitRegistered, wavInfo } from './lib/peers.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const SIPP_DIR = new URL('./sipp/', import.meta.url).pathname;
@@ -25,25 +25,7 @@ async function until(what, fn, timeoutMs = 20000) {
 }
 
 // The customer behind calls.outbound_uri: sipp's UAS with RTP echo, or a scenario.
-async function farEnd(scenario) {
-  const dir = tempDir('sb-far-');
-  const args = ['-i', '127.0.0.1', '-p', String(farPort), '-m', '1', '-nostdin', '-trace_msg', '-timeout', '40s'];
-  if (scenario) {
-    copyFileSync(join(SIPP_DIR, scenario), join(dir, scenario));
-    args.push('-sf', scenario);
-  } else {
-    args.push('-sn', 'uas', '-mi', '127.0.0.1', '-rtp_echo', '-mp', String(await freeUdpPort()));
-  }
-  const p = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  p.stdout.on('data', (d) => { out += d; });
-  p.stderr.on('data', (d) => { out += d; });
-  const exited = new Promise((r) => p.on('exit', (code) => r(code)));
-  const messages = () => readdirSync(dir).filter((f) => f.endsWith('messages.log'))
-    .map((f) => execFileSync('cat', [join(dir, f)], { encoding: 'utf8' })).join('');
-  await sleep(300);
-  return { proc: p, exited, messages, out: () => out };
-}
+const farEnd = (scenario) => sippFarEnd(farPort, { scenario });
 
 const dial = (token, body) => sb.api('POST', '/api/v1/calls', { token, body });
 const control = (token, number, action, body) =>

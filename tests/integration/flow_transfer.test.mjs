@@ -8,7 +8,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Server, tempDir, writeConfig } from './lib/server.mjs';
-import { freeUdpPort, sipp, wavInfo } from './lib/peers.mjs';
+import { farEnd as sippFarEnd, freeUdpPort, sipp, wavInfo } from './lib/peers.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const SIPP_DIR = new URL('./sipp/', import.meta.url).pathname;
@@ -17,28 +17,7 @@ let sb, tok, farPort;
 const until = (server, what, fn, timeoutMs = 20000) => server.until(what, fn, timeoutMs);
 
 // The external party: sipp's built-in UAS with RTP echo, or a scenario file.
-function farEnd(port, scenario, pauseMs = 0) {
-  const dir = tempDir('sb-far-');
-  const args = ['-i', '127.0.0.1', '-p', String(port), '-m', '1', '-nostdin', '-trace_msg', '-timeout', '40s'];
-  if (scenario) {
-    copyFileSync(join(SIPP_DIR, scenario), join(dir, scenario));
-    args.push('-sf', scenario);
-    if (pauseMs) args.push('-d', String(pauseMs));
-  } else {
-    args.push('-sn', 'uas', '-mi', '127.0.0.1', '-rtp_echo');
-  }
-  return freeUdpPort().then((mp) => {
-    if (!scenario) args.push('-mp', String(mp));
-    const p = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { out += d; });
-    const exited = new Promise((r) => p.on('exit', (code) => r(code)));
-    const messages = () => readdirSync(dir).filter((f) => f.endsWith('messages.log'))
-      .map((f) => execFileSync('cat', [join(dir, f)], { encoding: 'utf8' })).join('');
-    return { proc: p, exited, messages, out: () => out };
-  });
-}
+const farEnd = (port, scenario, pauseMs = 0) => sippFarEnd(port, { scenario, pauseMs });
 
 async function putFlow(server, token, name, yaml) {
   const r = await fetch(`${server.url}/api/v1/flows/${name}`, {

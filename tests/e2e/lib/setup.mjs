@@ -19,20 +19,3 @@ export async function startServer(config = '') {
   return new Server({ args }).start();
 }
 
-// The customer behind calls.outbound_uri (as tests/integration/calls.test.mjs
-// does): sipp's UAS on port, answering one call and echoing its RTP.
-// messages() is what it received and sent so far.
-export async function farEnd(port) {
-  const dir = tempDir('sb-far-');
-  const args = ['-i', '127.0.0.1', '-p', String(port), '-m', '1', '-nostdin', '-trace_msg', '-timeout', '40s',
-    '-sn', 'uas', '-mi', '127.0.0.1', '-rtp_echo', '-mp', String(await freeUdpPort())];
-  const p = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  p.stdout.on('data', (d) => { out += d; });
-  p.stderr.on('data', (d) => { out += d; });
-  const exited = new Promise((r) => p.on('exit', (code) => r(code)));
-  const messages = () => readdirSync(dir).filter((f) => f.endsWith('messages.log'))
-    .map((f) => execFileSync('cat', [join(dir, f)], { encoding: 'utf8' })).join('');
-  await sleep(300);
-  return { proc: p, exited, messages, out: () => out };
-}

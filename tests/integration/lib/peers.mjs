@@ -36,6 +36,31 @@ function sippDir(scenario, vars) {
   return dir;
 }
 
+// A far end on `port` (a customer behind calls.outbound_uri, or a flow's
+// transfer target): sipp's built-in UAS answering one call and echoing its
+// RTP, or a scenario of tests/integration/sipp/ (with -d pauseMs). Resolves
+// once sipp has had time to bind; messages() is what it received and sent.
+export async function farEnd(port, { scenario = null, pauseMs = 0 } = {}) {
+  const dir = tempDir('sb-far-');
+  const args = ['-i', '127.0.0.1', '-p', String(port), '-m', '1', '-nostdin', '-trace_msg', '-timeout', '40s'];
+  if (scenario) {
+    copyFileSync(join(SIPP_DIR, scenario), join(dir, scenario));
+    args.push('-sf', scenario);
+    if (pauseMs) args.push('-d', String(pauseMs));
+  } else {
+    args.push('-sn', 'uas', '-mi', '127.0.0.1', '-rtp_echo', '-mp', String(await freeUdpPort()));
+  }
+  const p = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout.on('data', (d) => { out += d; });
+  p.stderr.on('data', (d) => { out += d; });
+  const exited = new Promise((r) => p.on('exit', (code) => r(code)));
+  const messages = () => readdirSync(dir).filter((f) => f.endsWith('messages.log'))
+    .map((f) => execFileSync('cat', [join(dir, f)], { encoding: 'utf8' })).join('');
+  await sleep(300);
+  return { proc: p, exited, messages, out: () => out };
+}
+
 // Runs one sipp call; resolves with { code, out } when sipp exits.
 export async function sipp(server, scenario, { service = '5000', caller = '15550199', expect = 200,
   user = '', password = '', expires = 120, pauseMs = 3000, transport = 'u1', timeoutS = 30, extra = [],
