@@ -68,7 +68,10 @@ export async function sipp(server, scenario, { service = '5000', caller = '15550
   const dir = sippDir(scenario, { caller, expect, user, expires, digit, wait_ms: waitMs, pause_ms: pauseMs });
   if (speech) copyFileSync(speech, join(dir, 'speech.ulaw'));
   const port = await freeUdpPort();
-  const mport = await freeUdpPort();
+  // sipp binds RTP on mport and the ports after it: never next to the SIP
+  // port (two probes may return the same free port; seen once in CI).
+  let mport = await freeUdpPort();
+  while (Math.abs(mport - port) < 4) mport = await freeUdpPort();
   const args = [`127.0.0.1:${server.sipPort}`, '-sf', scenario, '-s', service, '-m', '1',
     '-i', ip, '-p', String(port), '-mi', ip, '-mp', String(mport),
     '-d', String(pauseMs), '-t', transport, '-timeout', `${timeoutS}s`, '-nostdin',
