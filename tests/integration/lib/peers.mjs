@@ -147,6 +147,18 @@ export class Baresip {
   // Sends a command over ctrl_tcp (a JSON netstring), e.g. 'hold', 'resume';
   // resolves with baresip's JSON reply.
   async command(command, params = '') {
+    // ctrl_tcp listens a moment after baresip starts: retry a refused
+    // connection for up to 5 s.
+    for (let t0 = Date.now(); ; await sleep(100)) {
+      try {
+        return await this.commandOnce(command, params);
+      } catch (e) {
+        if (e.code !== 'ECONNREFUSED' || Date.now() - t0 > 5000) throw e;
+      }
+    }
+  }
+
+  async commandOnce(command, params) {
     const net = await import('node:net');
     const body = JSON.stringify({ command, params, token: String(Date.now()) });
     return new Promise((ok, fail) => {
