@@ -14,7 +14,7 @@ CC       ?= cc
 CSTD     := -std=c11 -D_GNU_SOURCE
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
 PKG_CFL  := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+PKG_LIBS := $(shell pkg-config --libs $(PKGS)) -lpthread -ldl -lm
 NOT_WIP  := $(foreach d,$(WIP),! -path 'src/$(d)/*')
 SRC      := $(shell find src -name '*.c' ! -name main.c $(NOT_WIP) | sort)
 HDRS     := $(shell find src -name '*.h')

@@ -18,6 +18,12 @@
 #define SIP_REQ_TTL_MS	 (40 * 1000) /* an unanswered REGISTER is dropped */
 #define SIP_SHUTDOWN_MS	 5000
 #define SIP_SDP_MAX	 8192 /* SDP we send */
+/* The largest SIP message we take, over UDP or TCP (headers and body): a
+ * datagram cannot be larger, and nothing we handle needs more. Larger ones
+ * are answered 413 (TCP) or 400 (UDP) by sofia and dropped. */
+#define SIP_MAX_MESSAGE 65536
+/* sip_sofia_fix.c: the fixes to sofia are in effect (logged at start). */
+bool sip_sofia_fix_active(void);
 
 /* ---- loop → SIP thread ---- */
 enum sip_cmd_kind {

@@ -23,6 +23,8 @@
 #define LOG_MODULE "sip"
 #include "sip/sip_nua.h"
 
+#include <sofia-sip/nta_tag.h>
+
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,9 +192,14 @@ static int nua_start(struct sip_ua *ua, su_root_t *root)
 			     NUTAG_MIN_SE(90), /* RFC 4028's floor: accept what peers ask */
 			     NUTAG_APPL_METHOD("REGISTER"), NUTAG_ALLOW("REGISTER"),
 			     NUTAG_ENABLEMESSAGE(0), SIPTAG_SUPPORTED_STR("timer"),
-			     SIPTAG_ACCEPT_STR("application/sdp"), TAG_END());
+			     SIPTAG_ACCEPT_STR("application/sdp"),
+			     NTATAG_MAXSIZE(SIP_MAX_MESSAGE), /* see sip_sofia_fix.c */
+			     TAG_END());
 	if (!ua->nua)
 		return -EADDRINUSE;
+	if (!sip_sofia_fix_active())
+		log_error("action=start sofia's parser does not use our fixes (sip_sofia_fix.c): "
+			  "oversized TCP messages and some methods are not handled safely");
 	/* Advertise only what we handle (the default adds MESSAGE, REFER…). */
 	nua_set_params(ua->nua,
 		       SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, REGISTER"),
