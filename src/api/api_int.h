@@ -74,7 +74,18 @@ struct api_req {
 	const char *cache_control; /* static string, NULL = "no-store" */
 	bool is_static;		   /* a web workspace file (no accept-ranges) */
 	bool replied;
+	bool close_after; /* framing in doubt (edge.c): close, never reuse */
 };
+
+/* ---- edge.c: what is refused before routing (see its DESIGN) ---- */
+/* true when q was refused (400, close_after set): framing, path bytes. */
+bool api_edge_refused(struct api_req *q, struct lws *wsi, const char *uri, int ulen);
+/* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: 0 lets a WebSocket upgrade go on;
+ * anything else is answered 400 in JSON and -1 closes. */
+int api_edge_upgrade(struct lws *wsi, const char *upgrade);
+bool api_text_is_utf8(const char *s, size_t n);
+/* Replaces each byte that is not part of valid UTF-8 with '?', in place. */
+void api_text_utf8_fix(char *s);
 
 /* ---- http.c ---- */
 void api_reply_json(struct api_req *q, int status, json_t *body); /* steals body */

@@ -99,6 +99,7 @@ static void reply_error_v(struct api_req *q, int status, const char *code, json_
 	json_t *o;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	api_text_utf8_fix(msg); /* jansson refuses invalid UTF-8: no empty bodies */
 	if (status >= 500)
 		log_warn("%s %s → %d %s: %s", q->method == M_GET ? "GET" : "write", q->path, status,
 			 code, msg);
@@ -171,6 +172,7 @@ static int reply_write(struct lws *wsi, struct conn *c)
 	size_t hdr_room = 512;
 	const char *ctype = q->content_type[0] ? q->content_type : "application/json";
 	const char *cache = q->cache_control ? q->cache_control : "no-store";
+	bool close_after = q->close_after;
 	int rc = -1;
 
 	/* Headers and body go out in one write (one send(2) per reply): the
@@ -199,6 +201,9 @@ static int reply_write(struct lws *wsi, struct conn *c)
 		    (int)strlen(cache), &p, end) ||
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
 					(const unsigned char *)"nosniff", 7, &p, end) ||
+	    (close_after &&
+	     lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close",
+					  5, &p, end)) ||
 	    lws_finalize_http_header(wsi, &p, end))
 		goto out;
 	memcpy(p, q->resp + LWS_PRE, q->resp_len);
@@ -208,8 +213,8 @@ static int reply_write(struct lws *wsi, struct conn *c)
 out:
 	free(buf);
 	conn_req_end(c);
-	if (rc)
-		return -1;
+	if (rc || close_after)
+		return -1; /* close_after: the bytes after this request are never read */
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
@@ -340,6 +345,7 @@ static struct api_req *req_start(struct api *a, struct lws *wsi, struct conn *c)
 	req_split(q);
 	req_auth(q);
 	c->req = q;
+	api_edge_refused(q, wsi, uri, ulen); /* replies 400 and closes when refused */
 	return q;
 }
 
@@ -414,6 +420,8 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		conn_req_end(c);
 		if (!req_start(a, wsi, c))
 			return -1;
+		if (c->req->replied)
+			return reply_write(wsi, c);
 		if (req_has_body(c->req, wsi))
 			return 0;
 		req_run(c->req);
@@ -434,6 +442,7 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 			return 0;
 		return reply_write(wsi, c);
 	case LWS_CALLBACK_CLOSED_HTTP: conn_req_end(c); return 0;
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return api_edge_upgrade(wsi, in);
 	default: break;
 	}
 	if (api_ws_callback(wsi, reason, user, in, len))
