@@ -109,7 +109,7 @@ static bool framing_refused(struct api_req *q, struct lws *wsi)
 				       : "Transfer-Encoding is not accepted: send the body with a "
 					 "Content-Length");
 	if (n_cl <= 0)
-		return false;
+		return false; /* none, or an empty value (lws keeps none): no body */
 	if (n_cl >= (int)sizeof(cl) ||
 	    lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) != n_cl ||
 	    !digits_only(cl))
