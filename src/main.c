@@ -165,6 +165,7 @@ static int voice_start(struct app *app, const struct st_snapshot *snap)
 		.rtp_min = app->cfg.rtp_min,
 		.rtp_max = app->cfg.rtp_max,
 		.max_calls = app->cfg.max_calls,
+		.ack_timeout_ms = app->cfg.sip_ack_timeout_ms,
 		.greeting_ms = app->cfg.greeting_ms,
 		.offer_timeout_ms = app->cfg.offer_timeout_s * 1000,
 		.wrapup_timeout_ms = app->cfg.wrapup_timeout_s * 1000,

@@ -819,6 +819,7 @@ int callctl_alloc(struct callctl **ccp, uv_loop_t *loop, const struct callctl_cf
 	str_copy(sc.address, cfg->sip_address, sizeof(sc.address));
 	str_copy(sc.realm, cfg->realm, sizeof(sc.realm));
 	str_copy(sc.public_addr, cfg->sip_address, sizeof(sc.public_addr));
+	sc.ack_timeout_ms = cfg->ack_timeout_ms;
 	err = tables_load(cc, snap);
 	if (!err)
 		err = prompts_load(cc);

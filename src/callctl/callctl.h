@@ -22,6 +22,7 @@ struct callctl_cfg {
 	int rtp_min, rtp_max;
 	char record_dir[512];
 	int max_calls;		 /* live calls before 503 */
+	int ack_timeout_ms;	 /* an answered inbound call with no ACK is dropped */
 	int greeting_ms;	 /* before the caller enters the queue */
 	int offer_timeout_ms;	 /* ring an agent this long */
 	int wrapup_timeout_ms;	 /* AfterCallWork before the system clears it; 0 = never */

@@ -120,6 +120,7 @@ static const struct conf_key conf_sip_keys[] = {
 	KEY_INT("port", sip_port, 1, 65535),
 	KEY_STR("realm", sip_realm, 1),
 	KEY_INT("max_calls", max_calls, 1, 100000),
+	KEY_INT("ack_timeout_ms", sip_ack_timeout_ms, 500, 32000),
 };
 static const struct conf_key conf_media_keys[] = {
 	KEY_STR("address", rtp_address, 1),
@@ -514,6 +515,7 @@ void config_defaults(struct config *cfg)
 	cfg->rtp_min = 20000;
 	cfg->rtp_max = 29999;
 	cfg->max_calls = 2000;
+	cfg->sip_ack_timeout_ms = 2000;
 	cfg->greeting_ms = 1500;
 	cfg->offer_timeout_s = 20;
 	cfg->transfer_timeout_s = 30;

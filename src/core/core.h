@@ -109,6 +109,7 @@ struct config {
 	char rtp_address[64];		  /* default "127.0.0.1" */
 	int rtp_min, rtp_max;		  /* default 20000..29999 */
 	int max_calls;			  /* live calls before 503, default 2000 */
+	int sip_ack_timeout_ms;		  /* an answered call with no ACK is dropped, 2000 */
 	int greeting_ms;		  /* before entering the queue, default 1500 */
 	int offer_timeout_s;		  /* ring an agent, default 20 */
 	int wrapup_timeout_s;		  /* AfterCallWork limit, default 0 = none */

@@ -57,6 +57,9 @@ struct sip_ua_cfg {
 	int port;	      /* UDP and TCP, default 5060 */
 	char realm[64];	      /* digest realm, default "switchboard" */
 	char public_addr[64]; /* address written in Contact/SDP, default = address */
+	int ack_timeout_ms;   /* our 2xx to an INVITE not ACKed in this time: the leg is
+				 dropped without a BYE (TERMINATED "timeout", 408);
+				 0 = RFC 3261's 32 s (Timer H) */
 };
 
 enum sip_event_kind {

@@ -17,6 +17,7 @@
 #define SIP_NONCE_MAX	 65536	     /* oldest dropped beyond this */
 #define SIP_REQ_TTL_MS	 (40 * 1000) /* an unanswered REGISTER is dropped */
 #define SIP_SHUTDOWN_MS	 5000
+#define SIP_ACK_CHECK_MS 100  /* how often overdue ACKs are looked for */
 #define SIP_SDP_MAX	 8192 /* SDP we send */
 /* The largest SIP message we take, over UDP or TCP (headers and body): a
  * datagram cannot be larger, and nothing we handle needs more. Larger ones
@@ -103,6 +104,10 @@ struct sip_ua {
 	struct sip_nonce *nonces;
 	size_t n_nonces;
 
+	/* SIP thread only: answered inbound legs waiting for their ACK, oldest
+	 * first (answer order), checked by ack_timer (sip_leg.c) */
+	struct sleg *ack_wait;
+
 	/* start-up handshake */
 	pthread_mutex_t start_lock;
 	pthread_cond_t start_cond;
@@ -119,6 +124,7 @@ struct sip_ua {
 	void *nua;	  /* nua_t */
 	void *sweep;	  /* su_timer_t: stale REGISTERs */
 	void *stop_timer; /* su_timer_t: shutdown deadline */
+	void *ack_timer;  /* su_timer_t: overdue ACKs, every SIP_ACK_CHECK_MS */
 	struct sleg *legs;
 	int n_inbound; /* live inbound legs */
 	struct sreq *reqs;

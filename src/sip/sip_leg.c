@@ -18,6 +18,13 @@
  * - nua_i_state/terminated is the single place a leg is freed, except an
  *   initial outbound INVITE that failed: nua may keep such a handle (401/407
  *   leave it "authenticating"), so we end and destroy it at once.
+ * - ACK deadline: an answered inbound leg waits in ua->ack_wait (oldest
+ *   first) until its ACK. One not ACKed within cfg.ack_timeout_ms (2 s by
+ *   default, RFC 3261 would wait 32 s) is dropped without a BYE and ends
+ *   TERMINATED "timeout" 408: a flood that never ACKs cannot hold the
+ *   site's capacity (max_calls) for 32 s after it stops (issue 17). A
+ *   caller's ACK crosses loopback or a LAN in milliseconds, and 2 s covers
+ *   two lost 2xx retransmissions (0.5 s and 1.5 s).
  * - Re-INVITE from the far end: answered 200 here with our current local
  *   SDP, version bumped and the direction mirrored (their sendonly → our
  *   recvonly), then SIP_EV_REINVITE carries their SDP to the loop.
@@ -32,8 +39,34 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <utlist.h>
 
-#define LEGID(sl) ((unsigned long long)(sl)->id)
+#define LEGID(sl)	       ((unsigned long long)(sl)->id)
+#define ACK_TIMEOUT_DEFAULT_MS (64 * 500) /* RFC 3261 Timer H */
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- the ACK wait list ---- */
+static void ack_wait_start(struct sip_ua *ua, struct sleg *sl)
+{
+	sl->answered_ms = mono_ms();
+	DL_APPEND2(ua->ack_wait, sl, ack_prev, ack_next);
+}
+
+static void ack_wait_stop(struct sip_ua *ua, struct sleg *sl)
+{
+	if (sl->answered_ms) {
+		DL_DELETE2(ua->ack_wait, sl, ack_prev, ack_next);
+		sl->answered_ms = 0;
+	}
+}
 
 /* ---- table ---- */
 static struct sleg *leg_find(struct sip_ua *ua, sip_leg_t id)
@@ -61,6 +94,7 @@ static struct sleg *leg_new(struct sip_ua *ua, sip_leg_t id, nua_handle_t *nh, b
 
 static void leg_release(struct sip_ua *ua, struct sleg *sl)
 {
+	ack_wait_stop(ua, sl);
 	HASH_DEL(ua->legs, sl);
 	ua->n_inbound -= sl->inbound;
 	nua_handle_bind(sl->nh, NULL);
@@ -253,6 +287,7 @@ void leg_on_state(NUA_CB_ARGS)
 	if (cs == nua_callstate_ready && sl->inbound && sl->answered && !sl->confirmed &&
 	    !sl->ended) {
 		sl->confirmed = true;
+		ack_wait_stop(ua, sl);
 		leg_emit(ua, sl, SIP_EV_CONFIRMED, 0, NULL);
 	}
 	if (cs == nua_callstate_terminated) {
@@ -319,6 +354,7 @@ static void leg_respond(struct sip_ua *ua, struct sleg *sl, struct sip_cmd *c)
 		c->sdp = NULL;
 		nua_respond(sl->nh, c->status, phrase, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
 			    SIPTAG_PAYLOAD_STR(sl->local_sdp), TAG_END());
+		ack_wait_start(ua, sl);
 		return;
 	}
 	sl->hangup = true;
@@ -445,5 +481,23 @@ void leg_cmd(struct sip_ua *ua, struct sip_cmd *c)
 	case CMD_HANGUP: leg_hangup(ua, sl); break;
 	case CMD_REINVITE: leg_reinvite(ua, sl, c); break;
 	default: break;
+	}
+}
+
+/* Drops the answered legs whose ACK is overdue (oldest first: the list is
+ * in answer order, so the walk stops at the first one still in time). */
+void leg_ack_check(struct sip_ua *ua)
+{
+	uint64_t now = mono_ms();
+	int limit = ua->cfg.ack_timeout_ms > 0 ? ua->cfg.ack_timeout_ms : ACK_TIMEOUT_DEFAULT_MS;
+	struct sleg *sl;
+
+	while ((sl = ua->ack_wait) && now - sl->answered_ms >= (uint64_t)limit) {
+		log_warn("leg=%llu action=no ACK for our 2xx within %d ms: dropped (no BYE)",
+			 LEGID(sl), limit);
+		if (!sl->reason)
+			sl->reason = "timeout";
+		leg_emit_end(ua, sl, SIP_EV_TERMINATED, 408);
+		leg_release(ua, sl);
 	}
 }

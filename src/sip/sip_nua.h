@@ -25,13 +25,15 @@ struct sleg {
 	sip_leg_t id;
 	nua_handle_t *nh;
 	bool inbound;
-	bool answered;	    /* 2xx sent (inbound) or received (outbound) */
-	bool confirmed;	    /* inbound: ACK seen, CONFIRMED raised */
-	bool hangup;	    /* we ended it (hangup or reject) */
-	bool ended;	    /* the terminal event was raised */
-	const char *reason; /* for TERMINATED: "bye", "cancel", "local", "timeout" */
-	char *local_sdp;    /* the SDP we last sent (malloc'd) */
-	UT_hash_handle hh;  /* ua->legs by id */
+	bool answered;			  /* 2xx sent (inbound) or received (outbound) */
+	bool confirmed;			  /* inbound: ACK seen, CONFIRMED raised */
+	bool hangup;			  /* we ended it (hangup or reject) */
+	bool ended;			  /* the terminal event was raised */
+	const char *reason;		  /* for TERMINATED: "bye", "cancel", "local", "timeout" */
+	char *local_sdp;		  /* the SDP we last sent (malloc'd) */
+	uint64_t answered_ms;		  /* inbound: when our 2xx went out */
+	struct sleg *ack_prev, *ack_next; /* in ua->ack_wait while unconfirmed */
+	UT_hash_handle hh;		  /* ua->legs by id */
 };
 
 /* One REGISTER waiting for sip_register_reply. */
@@ -58,6 +60,8 @@ void leg_on_state(NUA_CB_ARGS);
 void leg_on_r_invite(NUA_CB_ARGS);
 void leg_cmd(struct sip_ua *ua, struct sip_cmd *c);
 void leg_free_all(struct sip_ua *ua);
+/* Ends answered inbound legs whose ACK is overdue (cfg.ack_timeout_ms). */
+void leg_ack_check(struct sip_ua *ua);
 
 /* sip_reg.c */
 void reg_on_register(NUA_CB_ARGS);

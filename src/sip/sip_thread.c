@@ -173,6 +173,12 @@ static void sweep_cb(struct sip_ua *ua, su_timer_t *t, struct sip_ua *arg)
 	reg_sweep(ua, false);
 }
 
+static void ack_cb(struct sip_ua *ua, su_timer_t *t, struct sip_ua *arg)
+{
+	if (!ua->shutting_down)
+		leg_ack_check(ua);
+}
+
 /* ---- start ---- */
 static void listen_url(const struct sip_ua_cfg *cfg, char *buf, size_t size)
 {
@@ -248,9 +254,13 @@ static int root_start(struct sip_ua *ua, su_wait_t *w)
 		return -EIO;
 	ua->sweep = su_timer_create(su_root_task(root), 5000);
 	ua->stop_timer = su_timer_create(su_root_task(root), SIP_SHUTDOWN_MS);
-	if (!ua->sweep || !ua->stop_timer)
+	ua->ack_timer = su_timer_create(su_root_task(root), SIP_ACK_CHECK_MS);
+	if (!ua->sweep || !ua->stop_timer || !ua->ack_timer)
 		return -ENOMEM;
-	su_timer_set_interval(ua->sweep, sweep_cb, ua, 5000);
+	/* su_timer_run repeats at the timer's duration; su_timer_set_interval,
+	 * despite its name, fires once (the REGISTER sweep ran only once). */
+	su_timer_run(ua->sweep, sweep_cb, ua);
+	su_timer_run(ua->ack_timer, ack_cb, ua);
 	return nua_start(ua, root);
 }
 
@@ -274,7 +284,9 @@ static void root_stop(struct sip_ua *ua, su_wait_t *w)
 		su_timer_destroy(ua->sweep);
 	if (ua->stop_timer)
 		su_timer_destroy(ua->stop_timer);
-	ua->sweep = ua->stop_timer = NULL;
+	if (ua->ack_timer)
+		su_timer_destroy(ua->ack_timer);
+	ua->sweep = ua->stop_timer = ua->ack_timer = NULL;
 	if (ua->root) {
 		su_root_unregister(ua->root, w, wake_cb, ua);
 		su_root_destroy(ua->root);

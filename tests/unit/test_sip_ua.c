@@ -279,10 +279,11 @@ static void scenario_write(struct h *h, const char *name, const char *xml)
 #define SIPP_COMMON "-m", "1", "-timeout", "10s", "-nostdin", "-i", "127.0.0.1"
 
 /* ---- setup / teardown ---- */
-static int setup(void **state)
+static int setup_with(void **state, int ack_timeout_ms)
 {
 	struct h *h = calloc(1, sizeof(*h));
-	struct sip_ua_cfg cfg = {.address = "127.0.0.1", .realm = "switchboard"};
+	struct sip_ua_cfg cfg = {
+		.address = "127.0.0.1", .realm = "switchboard", .ack_timeout_ms = ack_timeout_ms};
 
 	assert_non_null(h);
 	uv_loop_init(&h->loop);
@@ -292,6 +293,16 @@ static int setup(void **state)
 	assert_int_equal(sip_ua_alloc(&h->ua, &h->loop, &cfg, on_event, h), 0);
 	*state = h;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_with(state, 0);
+}
+
+static int setup_ack_600(void **state)
+{
+	return setup_with(state, 600);
 }
 
 static int teardown(void **state)
@@ -498,6 +509,12 @@ static const char SC_WAIT_BYE[] = SC_HDR INVITE_SDP(
 		    "1") "<recv request=\"BYE\"/>\n"
 			 "<send><![CDATA[\nSIP/2.0 200 OK\n[last_Via:]\n[last_From:]\n[last_To:]\n"
 			 "[last_Call-ID:]\n[last_CSeq:]\nContent-Length: 0\n]]></send>\n" SC_END;
+
+/* A caller that never ACKs our 200 (a flood tool), then stays quiet. */
+static const char SC_NO_ACK[] =
+	SC_HDR INVITE_SDP("1", "", "") "<recv response=\"100\" optional=\"true\"/>\n"
+				       "<recv response=\"200\"/>\n"
+				       "<pause milliseconds=\"4000\"/>\n" SC_END;
 
 /* Answered, then our re-INVITE (hold) arrives and is answered by sipp. */
 static const char SC_OUR_REINVITE[] = SC_HDR INVITE_SDP(
@@ -767,6 +784,37 @@ static void we_hang_up_an_answered_inbound_call(void **state)
 	assert_int_equal(sipp_run(h, args), 0);
 	assert_true(run_until(h, terminated, 3000));
 	assert_string_equal(ev_find(h, SIP_EV_TERMINATED, 0)->reason, "local");
+	assert_int_equal(ev_count(h, SIP_EV_TERMINATED), 1);
+}
+
+static void answered_call_without_ack_is_dropped_after_the_deadline(void **state)
+{
+	struct h *h = *state;
+	const char *args[] = {target(h),
+			      "-sf",
+			      "noack.xml",
+			      "-s",
+			      "5551234",
+			      SIPP_COMMON,
+			      "-p",
+			      num(free_port()),
+			      "-default_behaviors",
+			      "none",
+			      NULL};
+	const struct sip_event *t;
+	uint64_t t0 = uv_now(&h->loop);
+
+	h->incoming_status = 200;
+	scenario_write(h, "noack.xml", SC_NO_ACK);
+	sipp_start(h, args);
+	assert_true(run_until(h, terminated, 3000));
+	/* 600 ms after the 200 (checked every 100 ms), never RFC 3261's 32 s */
+	assert_in_range(uv_now(&h->loop) - t0, 550, 2000);
+	t = ev_find(h, SIP_EV_TERMINATED, 0);
+	assert_non_null(t);
+	assert_string_equal(t->reason, "timeout");
+	assert_int_equal(t->status, 408);
+	assert_null(ev_find(h, SIP_EV_CONFIRMED, 0));
 	assert_int_equal(ev_count(h, SIP_EV_TERMINATED), 1);
 }
 
@@ -1129,6 +1177,9 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(we_hang_up_a_ringing_inbound_call_480, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			answered_call_without_ack_is_dropped_after_the_deadline, setup_ack_600,
+			teardown),
 		cmocka_unit_test_setup_teardown(we_send_a_reinvite_for_hold, setup, teardown),
 		cmocka_unit_test_setup_teardown(trunk_invite_is_challenged_407_then_answered, setup,
 						teardown),
