@@ -78,11 +78,10 @@ void api_text_utf8_fix(char *s)
 		}
 }
 
-/* 400 with the reason; the connection closes after the reply. */
-static bool refuse(struct api_req *q, const char *code, const char *msg)
+/* After a refusal the connection closes once the reply is written. */
+static bool refused(struct api_req *q)
 {
 	q->close_after = true;
-	api_reply_error(q, 400, code, "%s", msg);
 	return true;
 }
 
@@ -102,21 +101,28 @@ static bool framing_refused(struct api_req *q, struct lws *wsi)
 	int n_cl = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
 	bool bodied = q->method == M_POST || q->method == M_PUT || q->method == M_PATCH;
 
-	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
-		return refuse(q, "bad_framing",
-			      n_cl > 0 ? "a request with both Content-Length and Transfer-Encoding "
-					 "is refused (RFC 9112 section 6.3)"
-				       : "Transfer-Encoding is not accepted: send the body with a "
-					 "Content-Length");
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+		api_reply_error(
+			q, 400, "bad_framing", "%s",
+			n_cl > 0 ? "a request with both Content-Length and Transfer-Encoding "
+				   "is refused (RFC 9112 section 6.3)"
+				 : "Transfer-Encoding is not accepted: send the body with a "
+				   "Content-Length");
+		return refused(q);
+	}
 	if (n_cl <= 0)
 		return false; /* none, or an empty value (lws keeps none): no body */
 	if (n_cl >= (int)sizeof(cl) ||
 	    lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) != n_cl ||
-	    !digits_only(cl))
-		return refuse(q, "bad_framing",
-			      "Content-Length must be one decimal number of bytes");
-	if (!bodied && strspn(cl, "0") != strlen(cl))
-		return refuse(q, "bad_framing", "this method takes no request body");
+	    !digits_only(cl)) {
+		api_reply_error(q, 400, "bad_framing",
+				"Content-Length must be one decimal number of bytes");
+		return refused(q);
+	}
+	if (!bodied && strspn(cl, "0") != strlen(cl)) {
+		api_reply_error(q, 400, "bad_framing", "this method takes no request body");
+		return refused(q);
+	}
 	return false;
 }
 
@@ -124,13 +130,19 @@ static bool path_refused(struct api_req *q, const char *uri, int ulen)
 {
 	if (ulen <= 0)
 		return false;
+	const char *why = NULL;
+
 	if (memchr(uri, '\0', (size_t)ulen))
-		return refuse(q, "invalid_path", "the path contains a NUL byte (%00)");
-	for (int i = 0; i < ulen; i++)
+		why = "the path contains a NUL byte (%00)";
+	for (int i = 0; i < ulen && !why; i++)
 		if ((unsigned char)uri[i] < 0x20 || uri[i] == 0x7f)
-			return refuse(q, "invalid_path", "the path contains a control character");
-	if (!api_text_is_utf8(uri, (size_t)ulen))
-		return refuse(q, "invalid_path", "the path is not valid UTF-8");
+			why = "the path contains a control character";
+	if (!why && !api_text_is_utf8(uri, (size_t)ulen))
+		why = "the path is not valid UTF-8";
+	if (why) {
+		api_reply_error(q, 400, "invalid_path", "%s", why);
+		return refused(q);
+	}
 	/* lws keeps no count of a decoded NUL at the end ("/users/%00" reads as
 	 * "/users/"): no API path ends in '/', so neither is a route. */
 	if (ulen > 1 && uri[ulen - 1] == '/' && api_path_is_api(q->path)) {
@@ -157,59 +169,46 @@ static int clen_header(struct lws *wsi, int n, unsigned char **p, unsigned char 
 					    (const unsigned char *)v, len, p, end);
 }
 
-int api_edge_upgrade(struct lws *wsi, const char *upgrade)
+/* A JSON error written straight to the connection, for the replies that have
+ * no api_req (lws's own refusals, upgrades); 0 when it was all written. */
+static int edge_raw_error(struct lws *wsi, int status, const char *code, const char *msg)
 {
-	char buf[LWS_PRE + 512], body[160];
+	char buf[LWS_PRE + 768], body[256];
 	unsigned char *start = (unsigned char *)buf + LWS_PRE, *p = start;
 	unsigned char *end = (unsigned char *)buf + sizeof(buf) - 1;
-	int n;
+	int n = snprintf(body, sizeof(body), "{\"error\":\"%s\",\"message\":\"%s\"}", code, msg);
 
-	if (upgrade && !strcasecmp(upgrade, "websocket"))
-		return 0; /* ws.c authorises it */
-	n = snprintf(body, sizeof(body),
-		     "{\"error\":\"upgrade_refused\",\"message\":\"only a WebSocket upgrade on "
-		     "/api/v1/events is accepted\"}");
-	if (lws_add_http_header_status(wsi, 400, &p, end) ||
+	if (lws_add_http_header_status(wsi, (unsigned)status, &p, end) ||
 	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
 					 (const unsigned char *)"application/json", 16, &p, end) ||
 	    clen_header(wsi, n, &p, end) || lws_finalize_http_header(wsi, &p, end))
 		return -1;
 	memcpy(p, body, (size_t)n);
 	p += n;
-	lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP);
+	return lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP) == (int)(p - start) ? 0
+											      : -1;
+}
+
+int api_edge_upgrade(struct lws *wsi, const char *upgrade)
+{
+	if (upgrade && !strcasecmp(upgrade, "websocket"))
+		return 0; /* ws.c authorises it */
+	edge_raw_error(wsi, 400, "upgrade_refused",
+		       "only a WebSocket upgrade on /api/v1/events is accepted");
 	return -1; /* and close */
 }
 
-/* Replaces libwebsockets' function of the same name (see DESIGN). */
+/* Replaces libwebsockets' function of the same name (see DESIGN). lws uses
+ * it for 403 (a request it could not parse, or an upgrade it does not know),
+ * 404 and 401 (its own mounts, which we do not use). */
 int lws_return_http_status(struct lws *wsi, unsigned int code, const char *html_body)
 {
-	char buf[LWS_PRE + 768], body[256];
-	unsigned char *start = (unsigned char *)buf + LWS_PRE, *p = start;
-	unsigned char *end = (unsigned char *)buf + sizeof(buf) - 1;
-	const char *err = "http_error", *msg = "the request was refused";
-	int n, m;
-
 	if (!wsi || !lws_get_vhost(wsi))
 		return 1;
-	if (code == HTTP_STATUS_FORBIDDEN) {
-		code = 400;
-		err = "bad_request";
-		msg = "the request line or a header could not be parsed";
-	} else if (code == HTTP_STATUS_NOT_FOUND) {
-		err = "not_found";
-		msg = "no such path";
-	} else if (code == HTTP_STATUS_UNAUTHORIZED) {
-		err = "unauthorized";
-		msg = "sign in first";
-	}
-	n = snprintf(body, sizeof(body), "{\"error\":\"%s\",\"message\":\"%s\"}", err, msg);
-	if (lws_add_http_header_status(wsi, code, &p, end) ||
-	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
-					 (const unsigned char *)"application/json", 16, &p, end) ||
-	    clen_header(wsi, n, &p, end) || lws_finalize_http_header(wsi, &p, end))
-		return 1;
-	memcpy(p, body, (size_t)n);
-	p += n;
-	m = lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP);
-	return m != (int)(p - start);
+	if (code == HTTP_STATUS_NOT_FOUND)
+		return edge_raw_error(wsi, 404, "not_found", "no such path") ? 1 : 0;
+	return edge_raw_error(wsi, 400, "bad_request",
+			      "the request line or a header could not be parsed")
+		       ? 1
+		       : 0;
 }
