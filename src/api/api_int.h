@@ -75,6 +75,7 @@ struct api_req {
 	bool is_static;		   /* a web workspace file (no accept-ranges) */
 	bool replied;
 	bool close_after; /* framing in doubt (edge.c): close, never reuse */
+	bool head;	  /* a HEAD request: served as GET, the reply without its body */
 };
 
 /* ---- edge.c: what is refused before routing (see its DESIGN) ---- */

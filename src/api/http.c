@@ -206,8 +206,10 @@ static int reply_write(struct lws *wsi, struct conn *c)
 					  5, &p, end)) ||
 	    lws_finalize_http_header(wsi, &p, end))
 		goto out;
-	memcpy(p, q->resp + LWS_PRE, q->resp_len);
-	p += q->resp_len;
+	if (!q->head) { /* HEAD: the headers a GET would get, Content-Length included */
+		memcpy(p, q->resp + LWS_PRE, q->resp_len);
+		p += q->resp_len;
+	}
 	if (lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS) >= 0)
 		rc = 0;
 out:
@@ -297,7 +299,8 @@ int api_query_check(struct api_req *q, const char *const *allowed)
 static enum api_method method_of(int m)
 {
 	switch (m) {
-	case LWSHUMETH_GET: return M_GET;
+	case LWSHUMETH_GET:
+	case LWSHUMETH_HEAD: return M_GET; /* q->head: the body is not sent */
 	case LWSHUMETH_POST: return M_POST;
 	case LWSHUMETH_PUT: return M_PUT;
 	case LWSHUMETH_PATCH: return M_PATCH;
@@ -339,6 +342,7 @@ static struct api_req *req_start(struct api *a, struct lws *wsi, struct conn *c)
 	q->wsi = wsi;
 	m = lws_http_get_uri_and_method(wsi, &uri, &ulen);
 	q->method = method_of(m);
+	q->head = m == LWSHUMETH_HEAD;
 	if (uri && ulen > 0)
 		snprintf(q->path, sizeof(q->path), "%.*s", ulen, uri);
 	q->path_too_long = ulen >= (int)sizeof(q->path);
@@ -493,6 +497,10 @@ int api_alloc(struct api **ap, uv_loop_t *loop, const struct config *cfg, struct
 	info.protocols = protocols;
 	info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN |
 		       LWS_SERVER_OPTION_VALIDATE_UTF8;
+	/* lws binds an IPv6 socket on every address unless told the listen
+	 * address is IPv4: then http.address (127.0.0.1 by default) holds. */
+	if (info.iface && !strchr(info.iface, ':'))
+		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.foreign_loops = loops;
 	info.user = a;
 	info.timeout_secs = 30;

@@ -500,6 +500,14 @@ static int media_control(struct call *c, enum callctl_action a, const char *acto
 	return 0;
 }
 
+static void accepted_noanswer(uv_timer_t *t)
+{
+	struct call *c = t->data;
+
+	if (c->state == CALL_OFFERING)
+		call_offer_failed(c, "accepted, but the phone did not answer");
+}
+
 /* Accept from the API: cancel the ringing INVITE (its events are dropped
  * with its leg) and ring the phone again with auto-answer. */
 static int offer_accept(struct call *c)
@@ -515,6 +523,10 @@ static int offer_accept(struct call *c)
 		call_offer_failed(c, "the phone could not be asked to answer");
 		return 0;
 	}
+	/* The call is the agent's now: the ring window starts again for the
+	 * re-rung phone (it was still running from the first ring, so an Accept
+	 * late in the offer ended as Missed). */
+	ctimer_start(c, &c->timer, accepted_noanswer, c->cc->cfg.offer_timeout_ms);
 	log_info("call=%s agent=%s action=accept: re-ringing with auto-answer", c->ix_number,
 		 user_record(c->agent_user)->user_name);
 	return 0;

@@ -500,7 +500,7 @@ void config_defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	conf_copy(cfg->data_dir, "./data", sizeof(cfg->data_dir));
-	conf_copy(cfg->http_address, "0.0.0.0", sizeof(cfg->http_address));
+	conf_copy(cfg->http_address, "127.0.0.1", sizeof(cfg->http_address));
 	cfg->http_port = 8080;
 	conf_copy(cfg->store_backend, "sqlite", sizeof(cfg->store_backend));
 	cfg->store_readers = 4;

@@ -99,6 +99,30 @@ test('no path leads out of the web root', async () => {
   assert.equal((await rawGet(sb.port, '/')).status, 200);
 });
 
+test('HEAD answers like GET without the body (issue 10)', async () => {
+  for (const path of ['/', '/assets/app-1a2b.js', '/api/v1/health']) {
+    const get = await rawGet(sb.port, path);
+    const head = await rawGet(sb.port, path, 'HEAD');
+    assert.equal(head.status, get.status, path);
+    assert.equal(head.headers['content-type'], get.headers['content-type'], path);
+    assert.equal(head.headers['content-length'], String(Buffer.byteLength(get.body)), path);
+    assert.equal(head.body, '', path);
+  }
+  const missing = await rawGet(sb.port, '/api/v1/me', 'HEAD');
+  assert.equal(missing.status, 401);
+  assert.equal(missing.body, '');
+});
+
+test('the HTTP port listens on 127.0.0.1 only unless configured (issue 10)', async () => {
+  // 127.0.0.2 is this machine too, but not the address the server bound.
+  const other = await rawGet(sb.port, '/api/v1/health').then(() => new Promise((ok) => {
+    const r = request({ host: '127.0.0.2', port: sb.port, path: '/api/v1/health' }, () => ok('answered'));
+    r.on('error', (e) => ok(e.code));
+    r.end();
+  }));
+  assert.equal(other, 'ECONNREFUSED');
+});
+
 test('only GET is served; /api/ paths stay JSON routes', async () => {
   const post = await rawGet(sb.port, '/index.html', 'POST');
   assert.equal(post.status, 405);

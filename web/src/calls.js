@@ -99,6 +99,13 @@ export function onPresence(m) {
       if (c.phase === 'offer') toast(`You missed a call from ${c.name || c.number || 'a caller'}.`, 'warning');
       reset();
       break;
+    case 'Available':
+      // An offer goes only to an Available agent, and the server can send it
+      // before the Available change that made it possible (the routing engine
+      // offers at once; the presence event follows its commit). So Available
+      // never ends an offer: Busy, Missed, Away or Offline do.
+      if (c.phase !== 'idle' && c.phase !== 'offer') reset();
+      break;
     default:
       if (c.phase !== 'idle') reset();
   }

@@ -1,0 +1,63 @@
+// What an agent's shift needs (issue 10): Accept reserves the offered call
+// for the agent, so a late Accept is not lost to the first ring's timeout.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Server, tempDir, writeConfig } from './lib/server.mjs';
+import { Baresip, sipp, waitRegistered } from './lib/peers.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const OFFER_S = 4;
+let sb, admin, nedTok, nedEvents, ned;
+
+before(async () => {
+  const cfg = writeConfig(tempDir('sb-cfg-'), `calls:\n  greeting_ms: 300\n  offer_timeout: ${OFFER_S}\n`);
+  sb = await new Server({ args: ['--config', cfg] }).start();
+  admin = await sb.login('admin');
+  nedTok = await sb.login('ned');
+  nedEvents = await sb.events(nedTok);
+  ned = await new Baresip(sb, 'ned', { answer: 'manual' }).start();
+  await waitRegistered(sb, admin, 'ned');
+});
+after(async () => {
+  nedEvents?.close();
+  await ned?.stop();
+  await sb.stop();
+});
+
+const presenceEvent = (to, number) => nedEvents.next((m) => m.type === 'presence' && m.user_name === 'ned'
+  && m.to === to && (!number || m.interaction === number), 20000);
+
+test('Accept late in an offer: the phone gets a new ring window, the agent is not Missed', async () => {
+  assert.equal((await sb.api('PUT', '/api/v1/agents/ned/presence', { token: nedTok, body: { status: 'Available' } })).status, 200);
+  const call = sipp(sb, 'caller.xml', { service: '5000', caller: '15550177', pauseMs: 8000 });
+  const offer = await nedEvents.next((m) => m.type === 'offer', 15000);
+  const t0 = Date.now();
+  await sleep((OFFER_S - 1) * 1000); // three quarters into the ring
+  const ac = await sb.api('POST', `/api/v1/calls/${offer.interaction}/accept`, { token: nedTok });
+  assert.equal(ac.status, 202, JSON.stringify(ac.body));
+  // Past the first ring's deadline, the re-rung phone is answered on the device.
+  await sleep(OFFER_S * 1000 - (Date.now() - t0) + 1500);
+  assert.ok(!nedEvents.messages.some((m) => m.type === 'presence' && m.to === 'Missed'),
+    `ned went Missed after Accept:\n${sb.log.slice(-3000)}`);
+  await ned.command('accept');
+  await presenceEvent('Busy', offer.interaction);
+  assert.equal((await call).code, 0);
+  await presenceEvent('AfterCallWork', offer.interaction);
+  const act = (await sb.api('GET', `/api/v1/interactions/${offer.interaction}`, { token: admin })).body.activity;
+  assert.ok(!act.some((a) => /not answered/.test(a.text)), JSON.stringify(act));
+  assert.equal((await sb.api('POST', '/api/v1/agents/ned/clear', { token: nedTok })).status, 200);
+});
+
+test('an Accepted offer the phone never answers ends after its own ring window, with the reason', async () => {
+  await presenceEvent('Available');
+  const call = sipp(sb, 'caller.xml', { service: '5000', caller: '15550178', pauseMs: 14000, timeoutS: 40 });
+  const offer = await nedEvents.next((m) => m.type === 'offer' && m.caller?.number === '15550178', 15000);
+  await sleep(1000);
+  assert.equal((await sb.api('POST', `/api/v1/calls/${offer.interaction}/accept`, { token: nedTok })).status, 202);
+  const t = Date.now();
+  const missed = await presenceEvent('Missed');
+  const waited = Date.now() - t;
+  assert.ok(waited >= (OFFER_S - 0.5) * 1000, `Missed ${waited} ms after Accept: the window did not restart`);
+  assert.match(missed.reason, /accepted, but the phone did not answer/);
+  await call;
+});
