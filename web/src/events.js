@@ -85,6 +85,9 @@ function handle(m) {
         setState({ agent: { ...(s.agent || {}), ...next, registered: s.agent?.registered } });
         onPresence(m);
       }
+      // A presence change during a call is in that interaction's activity
+      // stream (and ends its recording): open forms read it again.
+      if (m.interaction) setState({ inboxRev: getState().inboxRev + 1 });
       if (s.path === '/manager') refreshQueuesSoon();
       break;
     }

@@ -1,7 +1,7 @@
 // The interaction form: its fields, the recording with an audio player,
 // and the activity stream (status details, offers, recording, notes).
 import { html } from 'htm/preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, recordingUrl } from '../api.js';
 import { dateTime, recordPath, STATE_LABELS, timeOnly } from '../format.js';
 import { useAppState } from '../state.js';
@@ -12,15 +12,29 @@ const KIND_LABELS = {
   queue: 'Queue', transfer: 'Transfer', bot: 'Bot', call: 'Call', conversation: 'Conversation',
 };
 
-function Recording({ number }) {
+// The recording grows while the call lasts (the server keeps it a valid WAV
+// after every second written), so the player is fetched again whenever the
+// interaction changes (`rev`: a new activity entry, a new state) and, while
+// the interaction is open, once more shortly after: the last second of audio
+// is written just after the call ends. A player loaded during the call no
+// longer shows the length it had then (issue 10).
+function Recording({ number, rev, open }) {
   const [st, setSt] = useState({ url: null, error: null, loading: true });
+  const shown = useRef(null);
+  useEffect(() => () => { if (shown.current) URL.revokeObjectURL(shown.current); }, []);
   useEffect(() => {
-    let url = null;
     let live = true;
-    recordingUrl(number).then((u) => { url = u; if (live) setSt({ url: u, error: null, loading: false }); },
-      (e) => live && setSt({ url: null, error: e, loading: false }));
-    return () => { live = false; if (url) URL.revokeObjectURL(url); };
-  }, [number]);
+    const load = () => recordingUrl(number).then((u) => {
+      if (!live) { URL.revokeObjectURL(u); return; }
+      const old = shown.current;
+      shown.current = u;
+      setSt({ url: u, error: null, loading: false });
+      if (old) setTimeout(() => URL.revokeObjectURL(old), 1000); // after the player let go of it
+    }, (e) => live && setSt((s) => (s.url ? s : { url: null, error: e, loading: false })));
+    load();
+    const again = open ? setTimeout(load, 2000) : null;
+    return () => { live = false; clearTimeout(again); };
+  }, [number, rev, open]);
   if (st.loading) return html`<${Loading} label="Loading the recording…" />`;
   if (st.error) return html`<${ErrorBox} error=${st.error} title="The recording cannot be played" />`;
   return html`<div class="recording">
@@ -64,7 +78,8 @@ export function InteractionForm({ number }) {
           </dl></section>
         <section class="card" aria-labelledby="rec-h">
           <header class="card-head"><h2 id="rec-h">Recording</h2></header>
-          ${hasRecording ? html`<${Recording} number=${ix.number} />` : html`<p class="empty">No recording: the call was not answered by an agent${ix.state === 'work_in_progress' ? ' yet' : ''}.</p>`}
+          ${hasRecording ? html`<${Recording} number=${ix.number} rev=${`${ix.state}:${ix.activity.length}`}
+            open=${ix.state === 'work_in_progress'} />` : html`<p class="empty">No recording: the call was not answered by an agent${ix.state === 'work_in_progress' ? ' yet' : ''}.</p>`}
         </section>
         ${ix.conversations?.length ? html`<section class="card"><header class="card-head"><h2>Conversations</h2></header>
           <ul class="plain">${ix.conversations.map((c) => html`<li>${c.number} · ${c.flag} · ${timeOnly(c.created_at)}</li>`)}</ul></section>` : null}

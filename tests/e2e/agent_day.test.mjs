@@ -1,0 +1,102 @@
+// An agent's day in the browser (issue 10): callers already waiting when the
+// agent comes back from a break pop up in the softphone (the offer was sent
+// before the Available event and the panel used to clear it), and the
+// recording player on an interaction opened during the call shows the whole
+// call once it ends, without a reload.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { launch, expectClean, shot, signIn } from './lib/browser.mjs';
+import { Baresip, sipp, startServer, waitRegistered, wavInfo } from './lib/setup.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let sb, browser, admin, phone;
+
+before(async () => {
+  sb = await startServer('calls:\n  greeting_ms: 0\n  offer_timeout: 20\n');
+  browser = await launch();
+  admin = await sb.login('admin');
+  phone = await new Baresip(sb, 'ned', { answer: 'manual' }).start();
+  await waitRegistered(sb, admin, 'ned');
+});
+after(async () => {
+  await phone?.stop();
+  await browser?.close();
+  await sb?.stop();
+});
+
+async function until(what, fn, timeoutMs = 15000) {
+  const t0 = Date.now();
+  for (;;) {
+    if (await fn()) return;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}\n${sb.log.slice(-4000)}`);
+    await sleep(100);
+  }
+}
+
+async function queuedCallers() {
+  const r = await sb.api('GET', '/api/v1/queues', { token: admin });
+  return r.body.queues.find((q) => q.name === 'Support')?.live.waiting || 0;
+}
+
+test('a caller waiting when the agent comes back from a break pops up; the player shows the whole call after it ends', async () => {
+  const page = await browser.page();
+  const viewer = await browser.page();
+  try {
+    await signIn(page, sb.url, 'ned');
+    await page.locator('.sp-device.ok', { hasText: 'Phone registered' }).waitFor();
+    await page.locator('.presence-button[data-presence="Away"]').waitFor();
+    // amy calls while ned is on his break: she waits in Support.
+    const call = sipp(sb, 'caller.xml', { service: '5000', caller: '15550199', pauseMs: 9000, timeoutS: 60 });
+    await until('amy waiting in Support', async () => (await queuedCallers()) === 1);
+    // Back from the break: the offer is sent at once, before the Available event.
+    await page.locator('.presence-button').click();
+    await page.getByRole('menuitem', { name: 'Available' }).click();
+    const sp = page.locator('.softphone');
+    await page.locator('.softphone[data-phase="offer"]').waitFor({ timeout: 10000 });
+    await sp.locator('[data-caller]', { hasText: 'Amy Customer' }).waitFor();
+    await sleep(1500); // every event of the change has arrived by now
+    assert.equal(await page.locator('.softphone[data-phase="offer"]').count(), 1, 'the offer is still shown');
+    assert.equal(await sp.getByText('Ready for calls').count(), 0);
+    await shot(page, 'agent-day-offer-after-break');
+
+    await sp.getByRole('button', { name: 'Accept' }).click();
+    await until('the auto-answer INVITE', async () => /action=accept: re-ringing with auto-answer/.test(sb.log));
+    await sleep(300);
+    await phone.command('accept');
+    await page.locator('.softphone[data-phase="connected"]').waitFor({ timeout: 10000 });
+    const number = (await sp.getByRole('link', { name: /Open interaction/ }).textContent()).match(/INT\d+/)[0];
+
+    // The interaction opened (by the agent, in another tab) two seconds into the call.
+    await sleep(2000);
+    await signIn(viewer, sb.url, 'ned');
+    await viewer.goto(`${sb.url}/interactions/${number}`);
+    await viewer.getByRole('heading', { name: number }).waitFor();
+    const duration = () => viewer.locator('audio').evaluate((a) => new Promise((ok) => {
+      if (a.readyState >= 1 && Number.isFinite(a.duration)) ok(a.duration);
+      a.addEventListener('loadedmetadata', () => ok(a.duration), { once: true });
+      setTimeout(() => ok(-1), 5000);
+    }));
+    const early = await duration();
+    assert.ok(early > 0 && early < 6, `during the call the player has what was recorded so far (${early} s)`);
+
+    await call; // amy hangs up after her pause
+    await page.locator('.softphone[data-phase="wrapup"]').waitFor({ timeout: 15000 });
+    const file = wavInfo(join(sb.dataDir, 'recordings', `${number}.wav`), 1).seconds;
+    let late = early;
+    const t0 = Date.now();
+    while (Math.abs(late - file) > 0.5 && Date.now() - t0 < 8000) {
+      await sleep(500);
+      late = await duration();
+    }
+    assert.ok(Math.abs(late - file) <= 0.5, `the player shows ${late} s of a ${file} s recording, without a reload`);
+    await shot(viewer, 'agent-day-recording-after-call');
+    await sp.getByRole('button', { name: 'Clear contact' }).click();
+    await page.locator('.softphone[data-phase="idle"]').waitFor();
+    expectClean(page);
+    expectClean(viewer);
+  } finally {
+    await viewer.close();
+    await page.close();
+  }
+});
