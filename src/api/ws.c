@@ -241,6 +241,10 @@ static json_t *event_json(struct api *a, const struct routing_event *ev)
 				    ev->intent && ev->intent[0] ? json_string(ev->intent)
 								: json_null());
 		break;
+	case RT_EV_DEVICE: /* the agent's phone registered or not */
+		o = json_pack("{s:s,s:s,s:b,s:s}", "type", "device", "user_name", who, "registered",
+			      !strcmp(ev->to, "registered"), "reason", ev->reason);
+		break;
 	case RT_EV_CALL: /* click-to-call progress and call controls */
 		o = json_pack("{s:s,s:s,s:s,s:s}", "type", "call", "interaction", ev->interaction,
 			      "agent", who, "event", ev->to);

@@ -822,6 +822,8 @@ int callctl_alloc(struct callctl **ccp, uv_loop_t *loop, const struct callctl_cf
 	sc.ack_timeout_ms = cfg->ack_timeout_ms;
 	err = tables_load(cc, snap);
 	if (!err)
+		err = registrar_start(cc, snap);
+	if (!err)
 		err = prompts_load(cc);
 	if (!err)
 		err = flows_load(cc);

@@ -131,6 +131,7 @@ struct callctl {
 	struct call *calls; /* by ix_id */
 	struct cleg *legs;  /* by SIP leg id */
 	struct binding *bindings;
+	uv_timer_t *reg_sweep; /* expired bindings (registrar.c) */
 	struct number *numbers;
 	struct st_trunk trunks[CALLCTL_MAX_TRUNKS];
 	size_t n_trunks;
@@ -213,5 +214,7 @@ void flowset_free(struct callctl *cc);
 void registrar_on_register(struct callctl *cc, const struct sip_event *ev);
 bool registrar_device_ready(void *arg, const struct user *u);
 void registrar_free(struct callctl *cc);
+/* Loads the stored, unexpired bindings and starts the expiry sweep. */
+int registrar_start(struct callctl *cc, const struct st_snapshot *snap);
 
 #endif

@@ -9,8 +9,13 @@
  * - Any REGISTER without valid credentials gets 401 with a fresh nonce, also
  *   for unknown users (no user enumeration); a stale or foreign nonce is
  *   challenged again. A user without a SIP password gets 403.
- * - Bindings live in memory: devices re-register within their expiry, so a
- *   restart loses at most one registration interval (docs/SIP.md).
+ * - Bindings live in memory for routing and in the store (sip_bindings,
+ *   with their expiry) so that a restart keeps every agent reachable: they
+ *   are loaded back at start, unexpired ones only (issue 10: agents stayed
+ *   Available with no phone after a restart).
+ * - Every change of an agent's device is announced (RT_EV_DEVICE → the
+ *   "device" event): registered, unregistered, or expired, found by a sweep
+ *   every REG_SWEEP_MS, so the softphone shows it live.
  */
 #define LOG_MODULE "registrar"
 #include "callctl/callctl_int.h"
@@ -21,6 +26,7 @@
 #define REG_MIN_EXPIRES	    60
 #define REG_MAX_EXPIRES	    3600
 #define REG_DEFAULT_EXPIRES 600
+#define REG_SWEEP_MS	    5000
 
 static struct binding *binding_find(const struct callctl *cc, int64_t uid)
 {
@@ -45,17 +51,64 @@ const char *callctl_agent_contact(const struct callctl *cc, const struct user *u
 	return b && b->expires_at > time_now_ms() ? b->contact : NULL;
 }
 
+static void device_announce(struct callctl *cc, const struct user *u, bool registered,
+			    const char *why, const char *actor)
+{
+	struct routing_event ev = {
+		.kind = RT_EV_DEVICE,
+		.user = u,
+		.at = time_now_ms(),
+		.from = "",
+		.to = registered ? "registered" : "unregistered",
+		.reason = why,
+		.interaction = "",
+		.actor = actor,
+	};
+
+	routing_announce(cc->r, &ev);
+}
+
+/* The binding as the store keeps it (set, or deleted when b is NULL). */
+static void binding_store(struct callctl *cc, int64_t uid, const struct binding *b)
+{
+	struct store_op op = {.kind = b ? STORE_OP_BINDING_SET : STORE_OP_BINDING_DELETE};
+
+	op.u.binding.user_id = uid;
+	if (b) {
+		str_copy(op.u.binding.contact, b->contact, sizeof(op.u.binding.contact));
+		op.u.binding.expires_at = b->expires_at;
+	}
+	if (store_write(routing_store(cc->r), &op, 1, NULL, NULL))
+		log_warn("user_id=%lld action=binding not stored (a restart would lose it)",
+			 (long long)uid);
+}
+
+static void binding_drop(struct callctl *cc, struct binding *b, const char *why)
+{
+	struct user *u = routing_user_by_id(cc->r, b->user_id);
+	int64_t uid = b->user_id;
+
+	HASH_DEL(cc->bindings, b);
+	free(b);
+	binding_store(cc, uid, NULL);
+	if (u) {
+		log_info("agent=%s action=%s", user_record(u)->user_name, why);
+		device_announce(cc, u, false, why,
+				strcmp(why, "expired") ? user_record(u)->user_name : "system");
+	}
+}
+
 static int binding_set(struct callctl *cc, struct user *u, const char *contact, int expires)
 {
 	int64_t uid = user_record(u)->id;
 	struct binding *b = binding_find(cc, uid);
+	bool fresh = !b || b->expires_at <= time_now_ms() || strcmp(b->contact, contact);
 
 	if (expires == 0) {
-		if (b) {
-			HASH_DEL(cc->bindings, b);
-			free(b);
-		}
-		log_info("agent=%s action=unregistered", user_record(u)->user_name);
+		if (b)
+			binding_drop(cc, b, "unregistered");
+		else
+			log_info("agent=%s action=unregistered", user_record(u)->user_name);
 		return 0;
 	}
 	if (!b) {
@@ -67,9 +120,55 @@ static int binding_set(struct callctl *cc, struct user *u, const char *contact, 
 	}
 	str_copy(b->contact, contact, sizeof(b->contact));
 	b->expires_at = time_now_ms() + (int64_t)expires * 1000;
+	binding_store(cc, uid, b);
 	log_info("agent=%s action=registered contact=%s expires=%d", user_record(u)->user_name,
 		 contact, expires);
+	if (fresh) /* a refresh of the same contact is not news */
+		device_announce(cc, u, true, "registered", user_record(u)->user_name);
 	routing_dispatch_soon(cc->r); /* a waiting caller may now reach this agent */
+	return 0;
+}
+
+static void sweep_cb(uv_timer_t *t)
+{
+	struct callctl *cc = t->data;
+	struct binding *b, *tmp;
+	int64_t now = time_now_ms();
+
+	HASH_ITER(hh, cc->bindings, b, tmp)
+	{
+		if (b->expires_at <= now)
+			binding_drop(cc, b, "expired");
+	}
+}
+
+int registrar_start(struct callctl *cc, const struct st_snapshot *snap)
+{
+	int64_t now = time_now_ms();
+
+	for (size_t i = 0; i < snap->n_bindings; i++) {
+		const struct st_binding *sb = &snap->bindings[i];
+		struct binding *b;
+		if (sb->expires_at <= now || !routing_user_by_id(cc->r, sb->user_id) ||
+		    binding_find(cc, sb->user_id))
+			continue;
+		b = calloc(1, sizeof(*b));
+		if (!b)
+			return -ENOMEM;
+		b->user_id = sb->user_id;
+		str_copy(b->contact, sb->contact, sizeof(b->contact));
+		b->expires_at = sb->expires_at;
+		HASH_ADD(hh, cc->bindings, user_id, sizeof(b->user_id), b);
+		log_info("agent=%s action=registration restored contact=%s expires_in=%llds",
+			 user_record(routing_user_by_id(cc->r, sb->user_id))->user_name, b->contact,
+			 (long long)((b->expires_at - now) / 1000));
+	}
+	cc->reg_sweep = calloc(1, sizeof(*cc->reg_sweep));
+	if (!cc->reg_sweep || uv_timer_init(cc->loop, cc->reg_sweep))
+		return -ENOMEM;
+	cc->reg_sweep->data = cc;
+	uv_timer_start(cc->reg_sweep, sweep_cb, REG_SWEEP_MS, REG_SWEEP_MS);
+	uv_unref((uv_handle_t *)cc->reg_sweep);
 	return 0;
 }
 
@@ -110,9 +209,20 @@ void registrar_on_register(struct callctl *cc, const struct sip_event *ev)
 	sip_register_reply(cc->ua, ev->req, 200, "OK", ev->contact[0] ? expires : 0);
 }
 
+static void sweep_closed(uv_handle_t *h)
+{
+	free(h);
+}
+
 void registrar_free(struct callctl *cc)
 {
 	struct binding *b, *tmp;
+
+	if (cc->reg_sweep) {
+		uv_timer_stop(cc->reg_sweep);
+		uv_close((uv_handle_t *)cc->reg_sweep, sweep_closed);
+		cc->reg_sweep = NULL;
+	}
 
 	HASH_ITER(hh, cc->bindings, b, tmp)
 	{

@@ -119,7 +119,17 @@ struct queue_view {
  * not stored: an offer ringing an agent (the screen pop) and the progress of
  * a click-to-call (to = "agent_ringing", "agent_answered", "customer_ringing",
  * "connected", "failed", "ended"; reason = details). */
-enum routing_event_kind { RT_EV_PRESENCE, RT_EV_INTERACTION, RT_EV_ROLES, RT_EV_OFFER, RT_EV_CALL };
+/* RT_EV_DEVICE: an agent's phone registered or not (callctl/registrar.c):
+ * to = "registered" | "unregistered", reason = what happened ("registered",
+ * "unregistered", "expired", "restored"). */
+enum routing_event_kind {
+	RT_EV_PRESENCE,
+	RT_EV_INTERACTION,
+	RT_EV_ROLES,
+	RT_EV_OFFER,
+	RT_EV_CALL,
+	RT_EV_DEVICE
+};
 struct routing_event {
 	enum routing_event_kind kind;
 	const struct user *user; /* the agent concerned (NULL for none) */

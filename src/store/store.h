@@ -117,6 +117,13 @@ struct st_trunk {
 	char sip_ha1[33];  /* MD5(username:realm:password) */
 };
 
+/* An agent's phone registration (callctl/registrar.c), kept across restarts. */
+struct st_binding {
+	int64_t user_id;
+	char contact[256];
+	int64_t expires_at; /* ms since the epoch */
+};
+
 /* A case (number CS…): what the bot reads back to its customer. */
 struct st_case {
 	int64_t id;
@@ -239,6 +246,8 @@ struct st_snapshot {
 	size_t n_numbers;
 	struct st_trunk *trunks;
 	size_t n_trunks;
+	struct st_binding *bindings; /* not expired when loaded */
+	size_t n_bindings;
 	int64_t max_interaction_id;
 	int64_t max_user_id;
 	int64_t max_queue_id;
@@ -271,6 +280,8 @@ enum store_op_kind {
 	STORE_OP_RECORD_UPDATE, /* by number */
 	STORE_OP_RECORD_DELETE, /* contact or consumer, by number */
 	STORE_OP_CONVERSATION_INSERT,
+	STORE_OP_BINDING_SET,	 /* by user_id */
+	STORE_OP_BINDING_DELETE, /* by user_id */
 };
 
 struct store_op {
@@ -291,6 +302,7 @@ struct store_op {
 		struct st_case kase;
 		struct st_record_write rec;
 		struct st_conversation conversation;
+		struct st_binding binding;
 	} u;
 };
 

@@ -104,6 +104,7 @@ void store_snapshot_free(struct st_snapshot *s)
 	free(s->flags);
 	free(s->numbers);
 	free(s->trunks);
+	free(s->bindings);
 	memset(s, 0, sizeof(*s));
 }
 

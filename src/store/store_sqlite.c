@@ -73,6 +73,10 @@ static const char *op_sql[N_OPS][2] = {
 				"address=?2,username=?3,sip_ha1=?4"},
 	[STORE_OP_NUMBER_DELETE] = {"DELETE FROM numbers WHERE did=?1"},
 	[STORE_OP_TRUNK_DELETE] = {"DELETE FROM trunks WHERE name=?1"},
+	[STORE_OP_BINDING_SET] = {"INSERT INTO sip_bindings(user_id,contact,expires_at) "
+				  "VALUES(?1,?2,?3) ON CONFLICT(user_id) DO UPDATE SET "
+				  "contact=?2,expires_at=?3"},
+	[STORE_OP_BINDING_DELETE] = {"DELETE FROM sip_bindings WHERE user_id=?1"},
 	[STORE_OP_CASE_SET] = {"INSERT INTO cases(number,contact_user_id,short_description,state,"
 			       "opened_at,updated_at) VALUES(?1,NULLIF(?2,0),?3,?4,?5,?6) "
 			       "ON CONFLICT(number) DO UPDATE SET contact_user_id=NULLIF(?2,0),"
@@ -350,6 +354,13 @@ static void row_number(sqlite3_stmt *st, struct st_number *n)
 	col_text(st, 2, n->flow, sizeof(n->flow));
 }
 
+static void row_binding(sqlite3_stmt *st, struct st_binding *b)
+{
+	b->user_id = sqlite3_column_int64(st, 0);
+	col_text(st, 1, b->contact, sizeof(b->contact));
+	b->expires_at = sqlite3_column_int64(st, 2);
+}
+
 static void row_trunk(sqlite3_stmt *st, struct st_trunk *t)
 {
 	col_text(st, 0, t->name, sizeof(t->name));
@@ -428,6 +439,9 @@ static int be_load(void *p, struct st_snapshot *s)
 	LOAD("SELECT name,value FROM flags", row_flag, flags);
 	LOAD("SELECT did,queue_id,flow FROM numbers", row_number, numbers);
 	LOAD("SELECT name,address,username,sip_ha1 FROM trunks", row_trunk, trunks);
+	LOAD("SELECT user_id,contact,expires_at FROM sip_bindings WHERE expires_at > "
+	     "CAST(strftime('%s','now') AS INTEGER) * 1000",
+	     row_binding, bindings);
 	s->max_interaction_id = scalar_i64(db, "SELECT max(id) FROM interactions");
 	s->max_user_id = scalar_i64(db, "SELECT max(id) FROM users");
 	s->max_queue_id = scalar_i64(db, "SELECT max(id) FROM queues");
@@ -540,6 +554,14 @@ static void bind_op(sqlite3_stmt *st, const struct store_op *op)
 		break;
 	case STORE_OP_NUMBER_DELETE: bind_text(st, 1, op->u.number.did); break;
 	case STORE_OP_TRUNK_DELETE: bind_text(st, 1, op->u.trunk.name); break;
+	case STORE_OP_BINDING_SET:
+	case STORE_OP_BINDING_DELETE:
+		sqlite3_bind_int64(st, 1, op->u.binding.user_id);
+		if (op->kind == STORE_OP_BINDING_SET) {
+			bind_text(st, 2, op->u.binding.contact);
+			sqlite3_bind_int64(st, 3, op->u.binding.expires_at);
+		}
+		break;
 	case STORE_OP_RECORD_INSERT:
 	case STORE_OP_RECORD_UPDATE:
 	case STORE_OP_RECORD_DELETE: break; /* store_records.c */

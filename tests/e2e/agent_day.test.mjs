@@ -2,7 +2,7 @@
 // agent comes back from a break pop up in the softphone (the offer was sent
 // before the Available event and the panel used to clear it), and the
 // recording player on an interaction opened during the call shows the whole
-// call once it ends, without a reload.
+// call once it ends, without a reload; the phone's registration is live.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -93,6 +93,18 @@ test('a caller waiting when the agent comes back from a break pops up; the playe
     await shot(viewer, 'agent-day-recording-after-call');
     await sp.getByRole('button', { name: 'Clear contact' }).click();
     await page.locator('.softphone[data-phase="idle"]').waitFor();
+    await page.locator('.presence-button[data-presence="Available"]').waitFor();
+
+    // The phone goes away (un-REGISTER): the panel says so at once, no reload,
+    // and plainly that no call can reach the agent; it comes back the same way.
+    await phone.stop();
+    phone = null;
+    await page.locator('.sp-device.warn', { hasText: 'Phone not registered' }).waitFor({ timeout: 10000 });
+    await sp.getByText(/no call can reach you: your SIP phone is not registered/).waitFor();
+    await shot(page, 'agent-day-no-phone');
+    phone = await new Baresip(sb, 'ned', { answer: 'manual' }).start();
+    await page.locator('.sp-device.ok', { hasText: 'Phone registered' }).waitFor({ timeout: 10000 });
+    await sp.getByText('Ready for calls').waitFor();
     expectClean(page);
     expectClean(viewer);
   } finally {

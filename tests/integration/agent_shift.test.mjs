@@ -61,3 +61,51 @@ test('an Accepted offer the phone never answers ends after its own ring window, 
   assert.match(missed.reason, /accepted, but the phone did not answer/);
   await call;
 });
+
+test('phone registration is pushed as it happens: device events on register and unregister', async () => {
+  const bethTok = await sb.login('beth');
+  const ev = await sb.events(bethTok);
+  try {
+    const beth = await new Baresip(sb, 'beth').start();
+    const on = await ev.next((m) => m.type === 'device' && m.user_name === 'beth', 10000);
+    assert.equal(on.registered, true);
+    assert.equal(on.reason, 'registered');
+    assert.equal((await sb.api('GET', '/api/v1/agents/beth/presence', { token: bethTok })).body.registered, true);
+    await beth.stop(); // baresip un-REGISTERs on exit
+    const off = await ev.next((m) => m.type === 'device' && m.user_name === 'beth' && !m.registered, 10000);
+    assert.equal(off.reason, 'unregistered');
+    assert.equal((await sb.api('GET', '/api/v1/agents/beth/presence', { token: bethTok })).body.registered, false);
+    // Another agent's device is not in beth's stream; a manager sees every one.
+    assert.ok(!ev.messages.some((m) => m.type === 'device' && m.user_name !== 'beth'));
+  } finally {
+    ev.close();
+  }
+});
+
+test('registrations survive a restart: the agent stays reachable without re-registering', async () => {
+  // ned's phone registered once (regint 600 s); the server restarts under it.
+  assert.equal((await sb.api('GET', '/api/v1/agents/ned/presence', { token: admin })).body.registered, true);
+  nedEvents.close();
+  const { dataDir, port, sipPort, args } = sb;
+  await sb.stop({ keep: true });
+  sb = new Server({ dataDir, args });
+  sb.port = port;
+  sb.sipPort = sipPort;
+  await sb.start();
+  assert.match(sb.log, /agent=ned action=registration restored/);
+  admin = await sb.login('admin');
+  nedTok = await sb.login('ned');
+  nedEvents = await sb.events(nedTok);
+  assert.equal((await sb.api('GET', '/api/v1/agents/ned/presence', { token: admin })).body.registered, true);
+  // And a call reaches that phone: it rings (offer), ned answers on the device.
+  if ((await sb.api('GET', '/api/v1/agents/ned/presence', { token: admin })).body.presence !== 'Available') {
+    await sb.api('POST', '/api/v1/agents/ned/clear', { token: nedTok });
+    await sb.api('PUT', '/api/v1/agents/ned/presence', { token: nedTok, body: { status: 'Available' } });
+  }
+  const call = sipp(sb, 'caller.xml', { service: '5000', caller: '15550179', pauseMs: 3000 });
+  const offer = await nedEvents.next((m) => m.type === 'offer', 15000);
+  await sleep(500);
+  await ned.command('accept');
+  await presenceEvent('Busy', offer.interaction);
+  assert.equal((await call).code, 0);
+});

@@ -72,7 +72,7 @@ static void defaults_are_the_embedded_values(void **state)
 	config_defaults(&cfg);
 	assert_string_equal(cfg.file, "");
 	assert_string_equal(cfg.data_dir, "./data");
-	assert_string_equal(cfg.http_address, "0.0.0.0");
+	assert_string_equal(cfg.http_address, "127.0.0.1");
 	assert_int_equal(cfg.http_port, 8080);
 	assert_string_equal(cfg.store_backend, "sqlite");
 	assert_string_equal(cfg.store_path, "");

@@ -101,6 +101,12 @@ function handle(m) {
     case 'call':
       if (m.agent === s.me?.user_name) onCallEvent(m);
       break;
+    case 'device': { // the agent's phone registered or not, live
+      const a = s.agents[m.user_name];
+      if (a) setState({ agents: { ...s.agents, [m.user_name]: { ...a, registered: m.registered } } });
+      if (m.user_name === s.me?.user_name) setState({ agent: { ...(getState().agent || {}), registered: m.registered } });
+      break;
+    }
     case 'roles':
       if (m.user_name === s.me?.user_name) get('/api/v1/me').then((me) => setState({ me }), () => {});
       break;

@@ -99,7 +99,10 @@ function Wrapup({ call, now }) {
 
 function Idle({ agent }) {
   const p = agent?.presence;
-  const text = p === 'Available' ? 'Ready for calls'
+  const noPhone = agent && agent.registered === false;
+  const text = p === 'Available' && noPhone
+    ? `Available, but no call can reach you: your SIP phone is not registered (register it as ${agent.user_name || 'your user name'})`
+    : p === 'Available' ? 'Ready for calls'
     : p === 'Away' ? `Away${agent.away_reason ? ` · ${agent.away_reason}` : ''}: calls are not routed to you`
     : p === 'Missed' ? 'You missed a call. Set your presence to take calls again.'
     : p === 'Offline' ? 'Offline: set yourself Available to take calls'
