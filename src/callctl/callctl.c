@@ -415,10 +415,47 @@ static void recording_done(int err, uint64_t frames, void *arg)
 		log_debug("recording closed: %llu frames", (unsigned long long)frames);
 }
 
+/* A bridged leg that sent no RTP at all within NO_AUDIO_MS is one-way audio
+ * (a phone that wrote an address we cannot reach in its SDP, a firewall):
+ * said once per call in the activity stream and to the agent's softphone
+ * (call event "no_audio", detail "agent" or "customer"), as well as in the
+ * log. A leg on hold may be silent: it is not checked. */
+#define NO_AUDIO_MS 4000
+
+static void audio_check(uv_timer_t *t)
+{
+	struct call *c = t->data;
+	struct media_stats a = {0}, b = {0};
+	char text[200];
+
+	if (c->state != CALL_BRIDGED || c->held || c->agent_hold)
+		return;
+	if (c->caller.m)
+		mleg_stats(c->caller.m, &a);
+	if (c->agent.m)
+		mleg_stats(c->agent.m, &b);
+	for (int i = 0; i < 2; i++) {
+		bool agent = i == 1;
+		if ((agent ? b : a).rx_packets || !(agent ? c->agent.m : c->caller.m))
+			continue;
+		snprintf(text, sizeof(text),
+			 "No audio from the %s for %d s: the other side hears nothing. %s",
+			 agent ? "agent's phone" : "customer", NO_AUDIO_MS / 1000,
+			 agent ? "Check the phone's network settings (its SDP may name an address "
+				 "this server cannot reach)."
+			       : "The customer's phone or network may be blocking audio.");
+		log_warn("call=%s action=no audio from the %s (rx=0 after %d ms)", c->ix_number,
+			 agent ? "agent" : "customer", NO_AUDIO_MS);
+		routing_ix_note(c->cc->r, c->ix_id, "call", text);
+		call_no_audio_announce(c, agent ? "agent" : "customer");
+	}
+}
+
 static void bridge_start(struct callctl *cc, struct call *c)
 {
 	char path[600];
 
+	ctimer_start(c, &c->audio_timer, audio_check, NO_AUDIO_MS);
 	call_queue_opts_end(c); /* no more announcements or overflow */
 	mleg_stop(c->caller.m);
 	media_bridge(c->caller.m, c->agent.m);
@@ -482,6 +519,7 @@ static void call_free(struct callctl *cc, struct call *c)
 	call_flow_free(c);
 	call_queue_opts_end(c);
 	call_timer_stop(c);
+	ctimer_stop(&c->audio_timer);
 	recording_stop(c);
 	leg_release(cc, &c->caller);
 	leg_release(cc, &c->agent);

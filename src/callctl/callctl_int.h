@@ -58,7 +58,8 @@ struct call {
 	enum call_state state;
 	struct cleg caller, agent;
 	struct user *agent_user;
-	uv_timer_t *timer; /* greeting end / offer timeout */
+	uv_timer_t *timer;	 /* greeting end / offer timeout */
+	uv_timer_t *audio_timer; /* the bridge's no-audio check (callctl.c) */
 	bool recording;
 	bool agent_hold; /* the agent's phone holds: the caller hears music */
 	/* in a call flow */
@@ -157,6 +158,8 @@ void call_caller_closes(struct call *c);
 int call_sdp_local(struct callctl *cc, struct mleg *m, int codec, char *buf, size_t size);
 int call_sdp_apply(struct mleg *m, const char *sdp); /* the codec, or -1 */
 void call_bridge_start(struct callctl *cc, struct call *c);
+/* outbound.c: the call event "no_audio" (detail: "agent" or "customer"). */
+void call_no_audio_announce(struct call *c, const char *side);
 void call_leg_bind(struct callctl *cc, struct cleg *l, sip_leg_t leg);
 void call_leg_release(struct callctl *cc, struct cleg *l);
 

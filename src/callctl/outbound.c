@@ -84,6 +84,11 @@ static void call_announce(struct call *c, const char *what, const char *detail)
 	routing_announce(c->cc->r, &ev);
 }
 
+void call_no_audio_announce(struct call *c, const char *side)
+{
+	call_announce(c, "no_audio", side);
+}
+
 /* An attribute the call's flow set, or NULL. */
 static const char *flow_attr(const struct call *c, const char *name)
 {

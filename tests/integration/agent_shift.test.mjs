@@ -1,16 +1,20 @@
 // What an agent's shift needs (issue 10): Accept reserves the offered call
-// for the agent, so a late Accept is not lost to the first ring's timeout.
+// for the agent, so a late Accept is not lost to the first ring's timeout;
+// the phone's registration is pushed live and survives a restart; a call
+// leg that sends no audio is reported instead of silently one-way.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Server, tempDir, writeConfig } from './lib/server.mjs';
-import { Baresip, sipp, waitRegistered } from './lib/peers.mjs';
+import { Baresip, farEnd, freeUdpPort, sipp, waitRegistered } from './lib/peers.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const OFFER_S = 4;
-let sb, admin, nedTok, nedEvents, ned;
+let sb, admin, nedTok, nedEvents, ned, farPort;
 
 before(async () => {
-  const cfg = writeConfig(tempDir('sb-cfg-'), `calls:\n  greeting_ms: 300\n  offer_timeout: ${OFFER_S}\n`);
+  farPort = await freeUdpPort();
+  const cfg = writeConfig(tempDir('sb-cfg-'), `calls:\n  greeting_ms: 300\n  offer_timeout: ${OFFER_S}\n`
+    + `  outbound_uri: "sip:127.0.0.1:${farPort}"\n  dial_timeout: 8\n`);
   sb = await new Server({ args: ['--config', cfg] }).start();
   admin = await sb.login('admin');
   nedTok = await sb.login('ned');
@@ -108,4 +112,29 @@ test('registrations survive a restart: the agent stays reachable without re-regi
   await ned.command('accept');
   await presenceEvent('Busy', offer.interaction);
   assert.equal((await call).code, 0);
+});
+
+test('a customer who sends no audio: the activity and the agent\'s softphone say so within seconds', async () => {
+  await presenceEvent('AfterCallWork');
+  assert.equal((await sb.api('POST', '/api/v1/agents/ned/clear', { token: nedTok })).status, 200);
+  await presenceEvent('Available');
+  // The far end answers and stays silent (no RTP) for 8 s, then hangs up.
+  const far = await farEnd(farPort, { scenario: 'uas_answer_bye.xml', pauseMs: 8000 });
+  const r = await sb.api('POST', '/api/v1/calls', { token: nedTok, body: { record: { table: 'user', key: 'amy' } } });
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  const num = r.body.interaction;
+  await nedEvents.next((m) => m.type === 'call' && m.interaction === num && m.event === 'agent_ringing', 10000);
+  await sleep(300);
+  await ned.command('accept'); // baresip 1.0 ignores the auto-answer header
+  await presenceEvent('Busy', num);
+  const t = Date.now();
+  const warn = await nedEvents.next((m) => m.type === 'call' && m.interaction === num && m.event === 'no_audio', 10000);
+  assert.equal(warn.detail, 'customer');
+  assert.ok(Date.now() - t < 7000, 'told within a few seconds of the answer');
+  const act = (await sb.api('GET', `/api/v1/interactions/${num}`, { token: admin })).body.activity;
+  assert.ok(act.some((a) => a.kind === 'call' && /No audio from the customer for 4 s/.test(a.text)), JSON.stringify(act));
+  assert.ok(!act.some((a) => /No audio from the agent/.test(a.text)), 'the agent\'s phone sends audio');
+  assert.match(sb.log, /action=no audio from the customer/);
+  await presenceEvent('AfterCallWork', num); // the far end hangs up
+  await far.exited;
 });

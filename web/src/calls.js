@@ -134,6 +134,7 @@ export function onCallEvent(m) {
     case 'resume': patch({ held: false }); break;
     case 'mute': patch({ muted: true }); break;
     case 'unmute': patch({ muted: false }); break;
+    case 'no_audio': patch({ noAudio: m.detail }); break; // "agent" or "customer"
     default: break;
   }
 }

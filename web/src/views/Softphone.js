@@ -51,6 +51,9 @@ function Connected({ call, now }) {
       <span>${call.held ? 'On hold' : 'Connected'}</span>
       <span class="sp-timer" data-timer aria-label="call duration">${t}</span></div>
     <${Caller} call=${call} />
+    ${call.noAudio && html`<div class="notice notice-warning" role="alert" data-no-audio=${call.noAudio}>${call.noAudio === 'agent'
+      ? 'No audio is arriving from your phone: the customer cannot hear you. Check your phone\u2019s network settings (for baresip: net_interface 127.0.0.1 on this demo).'
+      : 'No audio is arriving from the customer: you may not hear them. Their phone or network may be blocking audio.'}</div>`}
     <div class="chips">
       <span class="chip chip-rec" title="Calls are recorded"><span class="rec-dot" aria-hidden="true"></span>Recording</span>
       ${call.muted && html`<span class="chip chip-warn">Muted</span>`}
