@@ -180,6 +180,10 @@ static int voice_start(struct app *app, const struct st_snapshot *snap)
 	str_copy(vc.greeting_wav, app->cfg.greeting_wav, sizeof(vc.greeting_wav));
 	str_copy(vc.hold_wav, app->cfg.hold_wav, sizeof(vc.hold_wav));
 	str_copy(vc.outbound_uri, app->cfg.outbound_uri, sizeof(vc.outbound_uri));
+	/* The demo ships a customer who answers (callctl/democust.c) unless the
+	 * site says where outside numbers go. */
+	if (app->demo && !vc.outbound_uri[0])
+		vc.demo_customer_port = app->cfg.sip_port + 2;
 	if (app->cfg.flows_dir[0])
 		str_copy(vc.flows_dir, app->cfg.flows_dir, sizeof(vc.flows_dir));
 	else

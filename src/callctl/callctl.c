@@ -785,6 +785,11 @@ int call_sdp_apply(struct mleg *m, const char *sdp)
 	return remote_apply(m, sdp);
 }
 
+int call_local_sdp(struct callctl *cc, struct mleg *m, int codec, char *buf, size_t size)
+{
+	return local_sdp(cc, m, codec, buf, size);
+}
+
 void call_bridge_start(struct callctl *cc, struct call *c)
 {
 	bridge_start(cc, c);
@@ -874,6 +879,7 @@ int callctl_alloc(struct callctl **ccp, uv_loop_t *loop, const struct callctl_cf
 		return err;
 	}
 	sip_ua_set_max_inbound(cc->ua, cfg->max_calls);
+	democust_start(cc); /* demo only; never fatal */
 	routing_ops_set(r, &callctl_ops, cc);
 	routing_timeouts_set(r, cfg->offer_timeout_ms, cfg->wrapup_timeout_ms);
 	log_info("SIP on %s:%d (udp, tcp), RTP %s:%d-%d", cfg->sip_address, cfg->sip_port,
@@ -896,6 +902,7 @@ void callctl_free(struct callctl *cc)
 			routing_agent_call_ended(cc->r, c->agent_user);
 		call_free(cc, c);
 	}
+	democust_free(cc);
 	sip_ua_free(cc->ua);
 	media_free(cc->media);
 	registrar_free(cc);

@@ -33,6 +33,8 @@ struct callctl_cfg {
 	char outbound_uri[128];	 /* a flow's transfers: "sip:host[:port]", "" = none */
 	int transfer_timeout_ms; /* a transfer rings this long before its failed branch */
 	int dial_timeout_ms;	 /* click-to-call: the customer rings this long */
+	int demo_customer_port;	 /* demo: a built-in customer answers outbound calls on this
+				    port (from there on) when outbound_uri is "" (0 = none) */
 };
 
 int callctl_alloc(struct callctl **ccp, uv_loop_t *loop, const struct callctl_cfg *cfg,

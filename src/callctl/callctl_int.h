@@ -132,7 +132,8 @@ struct callctl {
 	struct call *calls; /* by ix_id */
 	struct cleg *legs;  /* by SIP leg id */
 	struct binding *bindings;
-	uv_timer_t *reg_sweep; /* expired bindings (registrar.c) */
+	uv_timer_t *reg_sweep;	   /* expired bindings (registrar.c) */
+	struct democust *democust; /* the demo's customers (democust.c), or NULL */
 	struct number *numbers;
 	struct st_trunk trunks[CALLCTL_MAX_TRUNKS];
 	size_t n_trunks;
@@ -158,6 +159,10 @@ void call_caller_closes(struct call *c);
 int call_sdp_local(struct callctl *cc, struct mleg *m, int codec, char *buf, size_t size);
 int call_sdp_apply(struct mleg *m, const char *sdp); /* the codec, or -1 */
 void call_bridge_start(struct callctl *cc, struct call *c);
+int call_local_sdp(struct callctl *cc, struct mleg *m, int codec, char *buf, size_t size);
+/* democust.c: the demo's built-in far end (cfg.demo_customer_port) */
+int democust_start(struct callctl *cc);
+void democust_free(struct callctl *cc);
 /* outbound.c: the call event "no_audio" (detail: "agent" or "customer"). */
 void call_no_audio_announce(struct call *c, const char *side);
 void call_leg_bind(struct callctl *cc, struct cleg *l, sip_leg_t leg);
