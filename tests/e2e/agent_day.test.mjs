@@ -112,3 +112,53 @@ test('a caller waiting when the agent comes back from a break pops up; the playe
     await page.close();
   }
 });
+
+test('keyboard first: Alt+A accepts, Alt+H holds and resumes, Alt+M mutes, Alt+E ends, Ctrl+Enter clears; ? lists them', async () => {
+  const page = await browser.page();
+  try {
+    await signIn(page, sb.url, 'ned');
+    await page.locator('.sp-device.ok', { hasText: 'Phone registered' }).waitFor({ timeout: 10000 });
+    // The softphone comes before the page's content in the tab order.
+    assert.equal(await page.evaluate(() => Boolean(document.querySelector('.softphone')
+      .compareDocumentPosition(document.querySelector('main')) & Node.DOCUMENT_POSITION_FOLLOWING)), true);
+    await page.locator('.presence-button').click();
+    await page.getByRole('menuitem', { name: 'Available' }).click();
+    await page.locator('.presence-button[data-presence="Available"]').waitFor();
+
+    await page.locator('body').click({ position: { x: 5, y: 300 } }); // focus nowhere in particular
+    await page.keyboard.press('?');
+    const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+    await help.waitFor();
+    for (const k of ['A', 'R', 'H', 'M', 'E', 'C']) await help.getByText(k, { exact: true }).first().waitFor();
+    await shot(page, 'agent-day-shortcuts');
+    await page.keyboard.press('Escape');
+    await help.waitFor({ state: 'detached' });
+
+    const call = sipp(sb, 'caller.xml', { service: '5000', caller: '15550199', pauseMs: 20000, timeoutS: 60 });
+    const sp = page.locator('.softphone');
+    await page.locator('.softphone[data-phase="offer"]').waitFor({ timeout: 15000 });
+    assert.match(await sp.getByRole('button', { name: 'Accept' }).getAttribute('title'), /\(Alt\+A\)/);
+    await page.keyboard.press('Alt+KeyA');
+    await sp.locator('[data-accepted]').waitFor();
+    await until('the auto-answer INVITE', async () => /action=accept: re-ringing with auto-answer/.test(sb.log));
+    await sleep(300);
+    await phone.command('accept');
+    await page.locator('.softphone[data-phase="connected"]').waitFor({ timeout: 10000 });
+    await page.keyboard.press('Alt+KeyH');
+    await sp.locator('.sp-status[data-held="true"]').waitFor();
+    await page.keyboard.press('Alt+KeyH');
+    await sp.locator('.sp-status[data-held="false"]').waitFor();
+    await page.keyboard.press('Alt+KeyM');
+    await sp.locator('.chip', { hasText: 'Muted' }).waitFor();
+    await page.keyboard.press('Alt+KeyE');
+    await page.locator('.softphone[data-phase="wrapup"]').waitFor({ timeout: 10000 });
+    await sp.locator('#wrap-note').fill('Sorted by keyboard.');
+    await page.keyboard.press('Control+Enter');
+    await page.locator('.softphone[data-phase="idle"]').waitFor({ timeout: 10000 });
+    await page.locator('.presence-button[data-presence="Available"]').waitFor();
+    await call;
+    expectClean(page);
+  } finally {
+    await page.close();
+  }
+});

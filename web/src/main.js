@@ -76,8 +76,8 @@ function Shell({ me, path }) {
       </div>
     </header>
     <div class="body">
-      <main id="main" tabindex="-1">${route(path, me)}</main>
       ${agent && html`<${Softphone} />`}
+      <main id="main" tabindex="-1">${route(path, me)}</main>
     </div>
     <div class="toasts" role="region" aria-label="Messages" aria-live="polite">
       ${toasts.map((t) => html`<div class="toast toast-${t.kind}" role=${t.kind === 'error' ? 'alert' : 'status'}>

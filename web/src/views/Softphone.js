@@ -2,12 +2,53 @@
 // pop), Accept / Reject, the live call with Hold, Mute, Keypad and End call,
 // the recording notice of outbound calls, and wrap-up with Clear contact.
 import { html } from 'htm/preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { clearContact, control } from '../calls.js';
 import { duration, interactionPath, presenceLabel, recordPath, TABLES } from '../format.js';
 import { useAppState, useNow } from '../state.js';
 
 const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
+
+// Keyboard first (issue 10): Alt + a letter presses the softphone's button
+// that carries it (data-key), whatever has the focus; "?" (outside a text
+// field) shows them all. Alt + letter, not Ctrl, so the browser's own
+// shortcuts (Ctrl+R, Ctrl+W …) stay as they are.
+export const SHORTCUTS = [
+  ['a', 'Accept an incoming call'], ['r', 'Reject an incoming call'], ['h', 'Hold or resume'],
+  ['m', 'Mute or unmute'], ['k', 'Show or hide the keypad'], ['e', 'End call'], ['c', 'Clear contact (submit the wrap-up)'],
+];
+const tip = (label, k) => ({ title: `${label} (Alt+${k.toUpperCase()})`, 'aria-keyshortcuts': `Alt+${k.toUpperCase()}`, 'data-key': k });
+
+function typing(el) {
+  return el && (el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName));
+}
+
+function useShortcuts(setHelp) {
+  useEffect(() => {
+    const onKey = (e) => {
+      if (e.altKey && !e.ctrlKey && !e.metaKey && /^Key[A-Z]$/.test(e.code)) {
+        const btn = document.querySelector(`.softphone [data-key="${e.code.slice(3).toLowerCase()}"]`);
+        if (btn && !btn.disabled) { e.preventDefault(); btn.click(); }
+      } else if (e.key === '?' && !typing(e.target) && !e.ctrlKey && !e.altKey) {
+        e.preventDefault();
+        setHelp((h) => !h);
+      } else if (e.key === 'Escape') {
+        setHelp(false);
+      }
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, []);
+}
+
+function ShortcutHelp({ close }) {
+  return html`<div class="sp-help" role="dialog" aria-modal="false" aria-labelledby="sp-help-h">
+    <h3 id="sp-help-h">Keyboard shortcuts</h3>
+    <dl>${SHORTCUTS.map(([k, what]) => html`<div class="sp-help-row"><dt><kbd>Alt</kbd>+<kbd>${k.toUpperCase()}</kbd></dt><dd>${what}</dd></div>`)}
+      <div class="sp-help-row"><dt><kbd>Ctrl</kbd>+<kbd>Enter</kbd></dt><dd>Submit the wrap-up (in the note)</dd></div>
+      <div class="sp-help-row"><dt><kbd>?</kbd></dt><dd>Show or hide this list</dd></div></dl>
+    <button class="btn btn-quiet" onClick=${close}>Close</button></div>`;
+}
 const WRAP_CODES = ['Resolved', 'Follow-up needed', 'Transferred', 'Information given', 'Wrong number'];
 
 function recordTitle({ table, rec }) {
@@ -60,13 +101,13 @@ function Connected({ call, now }) {
       ${call.held && html`<span class="chip chip-warn">Customer on hold</span>`}
     </div>
     <div class="controls" role="group" aria-label="Call controls">
-      <button class="ctl" aria-pressed=${!!call.muted} disabled=${!!call.busy}
+      <button class="ctl" aria-pressed=${!!call.muted} disabled=${!!call.busy} ...${tip(call.muted ? 'Unmute' : 'Mute', 'm')}
         onClick=${() => control(call.muted ? 'unmute' : 'mute')}>${call.muted ? 'Unmute' : 'Mute'}</button>
-      <button class="ctl" aria-pressed=${!!call.held} disabled=${!!call.busy}
+      <button class="ctl" aria-pressed=${!!call.held} disabled=${!!call.busy} ...${tip(call.held ? 'Resume' : 'Hold', 'h')}
         onClick=${() => control(call.held ? 'resume' : 'hold')}>${call.held ? 'Resume' : 'Hold'}</button>
-      <button class="ctl" aria-expanded=${!!call.keypad}
+      <button class="ctl" aria-expanded=${!!call.keypad} ...${tip('Keypad', 'k')}
         onClick=${() => call.setKeypad(!call.keypad)}>Keypad</button>
-      <button class="ctl ctl-end" onClick=${() => control('end')}>End call</button>
+      <button class="ctl ctl-end" ...${tip('End call', 'e')} onClick=${() => control('end')}>End call</button>
     </div>
     ${call.keypad && html`<${Keypad} />`}
     <h3 class="sp-h">Caller’s records</h3>
@@ -85,7 +126,9 @@ function Wrapup({ call, now }) {
     await clearContact(note.trim(), code);
     setBusy(false);
   };
-  return html`<form class="sp-body" onSubmit=${submit}>
+  // Ctrl+Enter (or Cmd+Enter) in the form submits it, as in a chat box.
+  const onKeyDown = (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) submit(e); };
+  return html`<form class="sp-body" onSubmit=${submit} onKeyDown=${onKeyDown}>
     <div class="sp-status sp-status-ended"><span>Call ended</span>
       <span class="sp-timer">${call.endedAt ? `${duration((now - call.endedAt) / 1000)} in wrap-up` : ''}</span></div>
     <${Caller} call=${call} />
@@ -95,7 +138,7 @@ function Wrapup({ call, now }) {
       <option value="">None</option>${WRAP_CODES.map((c) => html`<option value=${c}>${c}</option>`)}</select>
     <label for="wrap-note">Note for the activity stream</label>
     <textarea id="wrap-note" rows="3" maxlength="255" value=${note} onInput=${(e) => setNote(e.target.value)}></textarea>
-    <button class="btn btn-primary btn-block" type="submit" disabled=${busy}>${busy ? 'Clearing…' : 'Clear contact'}</button>
+    <button class="btn btn-primary btn-block" type="submit" disabled=${busy} ...${tip('Clear contact', 'c')}>${busy ? 'Clearing…' : 'Clear contact'}</button>
     ${call.interaction && html`<a class="sp-link" href=${interactionPath(call.interaction)}>Open interaction ${call.interaction}</a>`}
   </form>`;
 }
@@ -122,6 +165,8 @@ export function Softphone() {
   const { call, agent, me, live } = useAppState();
   const now = useNow(500);
   const [keypad, setKeypad] = useState(false);
+  const [help, setHelp] = useState(false);
+  useShortcuts(setHelp);
   if (!me?.is_agent) return null;
   const c = { ...call, keypad, setKeypad };
   let body;
@@ -132,10 +177,10 @@ export function Softphone() {
         <${Caller} call=${c} />
         ${call.accepted
           ? html`<p class="sp-progress" role="status" data-accepted>Answering on your phone… If it rings, pick it up.</p>
-            <button class="btn btn-reject btn-block" onClick=${() => control('reject')} disabled=${!!call.busy}>Reject</button>`
+            <button class="btn btn-reject btn-block" ...${tip('Reject', 'r')} onClick=${() => control('reject')} disabled=${!!call.busy}>Reject</button>`
           : html`<div class="controls controls-2" role="group" aria-label="Answer">
-          <button class="btn btn-accept" onClick=${() => control('accept')} disabled=${!!call.busy}>Accept</button>
-          <button class="btn btn-reject" onClick=${() => control('reject')} disabled=${!!call.busy}>Reject</button>
+          <button class="btn btn-accept" ...${tip('Accept', 'a')} onClick=${() => control('accept')} disabled=${!!call.busy}>Accept</button>
+          <button class="btn btn-reject" ...${tip('Reject', 'r')} onClick=${() => control('reject')} disabled=${!!call.busy}>Reject</button>
         </div>`}
         <h3 class="sp-h">Caller’s records</h3><${ScreenPop} records=${call.records} /></div>`;
       break;
@@ -158,9 +203,11 @@ export function Softphone() {
   }
   return html`<aside class="softphone" aria-label="Softphone" data-phase=${call.phase}>
     <header class="sp-head"><h2>Softphone</h2>
+      <button class="btn btn-quiet sp-keys" aria-expanded=${help} title="Keyboard shortcuts (?)" onClick=${() => setHelp(!help)}>Shortcuts</button>
       <span class="sp-device ${agent?.registered ? 'ok' : 'warn'}" title="Your SIP phone">
         ${agent?.registered ? 'Phone registered' : 'Phone not registered'}</span></header>
     ${live === 'closed' && html`<div class="notice notice-warning sp-banner" role="status">Reconnecting to live updates…</div>`}
+    ${help && html`<${ShortcutHelp} close=${() => setHelp(false)} />`}
     <div aria-live="polite">${body}</div>
   </aside>`;
 }
