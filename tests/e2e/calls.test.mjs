@@ -61,7 +61,7 @@ test('an answered call in the softphone, Clear contact, and the interaction form
     await sp.getByRole('link', { name: /Case CS0001002/ }).waitFor(); // screen pop: amy's cases
     // Caller identification: the name from her records, her number beside it.
     await sp.locator('[data-caller]', { hasText: 'Amy Customer' }).waitFor();
-    await sp.locator('.sp-caller', { hasText: '15550199' }).waitFor();
+    await sp.locator('.sp-caller', { hasText: '+1 555 0199' }).waitFor(); // shown as the records show it (issue 10)
     assert.match(await sp.textContent(), /Recording/);
     await sp.locator('[data-timer]', { hasText: /^0:0[1-9]$/ }).waitFor(); // the call timer runs
     for (const name of ['Mute', 'Hold', 'Keypad', 'End call']) {

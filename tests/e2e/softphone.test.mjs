@@ -66,7 +66,7 @@ test('an offer from the flow pops up with the caller and her case; Accept, Hold,
     await page.locator('.softphone[data-phase="offer"]').waitFor({ timeout: 30000 });
     await sp.getByText('Incoming call').waitFor();
     await sp.locator('[data-caller]', { hasText: 'Amy Customer' }).waitFor();
-    await sp.locator('.sp-caller', { hasText: '15550199' }).waitFor();
+    await sp.locator('.sp-caller', { hasText: '+1 555 0199' }).waitFor(); // shown as the records show it (issue 10)
     await sp.locator('.sp-caller', { hasText: 'Chose support' }).waitFor();
     // The screen pop is the offer's: her user record and the case the flow found.
     await sp.getByRole('link', { name: /Case CS0001002.*Router keeps dropping the connection/ }).waitFor();

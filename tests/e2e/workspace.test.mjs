@@ -53,7 +53,9 @@ test('presence from the menu, and from elsewhere, is shown live within 100 ms of
   const ms = await shown();
   assert.ok(ms < 100, `shown ${ms} ms after the event`);
   assert.match(await button.textContent(), /Available/);
-  assert.match(await page.locator('.softphone').textContent(), /Ready for calls/);
+  // No phone is registered for ned in this test: the panel says plainly that no
+  // call can reach him (issue 10; it used to say "Ready for calls").
+  assert.match(await page.locator('.softphone').textContent(), /Available, but no call can reach you: your SIP phone is not registered/);
   const token = await sb.login('ned');
   // Changed by another client (the agent's other tab, an API user): the page follows the event.
   const away = await timePresence(page, 'Away');

@@ -13,6 +13,21 @@ export function since(iso, now = Date.now()) {
 }
 
 const dtf = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+// With seconds: the activity stream, where events seconds apart must read apart.
+const dtsf = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+export const dateTimeSeconds = (iso) => (iso ? dtsf.format(new Date(iso)) : '—');
+
+// A phone number shown one way everywhere (issue 10): the records' style,
+// "+1 555 0199", whether it came from a record, a caller's From or a dialled
+// number. Short numbers (extensions, the site's own 5000) stay as they are.
+export function phoneDisplay(n) {
+  const s = String(n || '').trim();
+  const d = s.replace(/\D/g, '');
+  if (d.length < 7 || d.length > 15) return s;
+  if (d[0] === '1' && d.length === 8) return `+1 ${d.slice(1, 4)} ${d.slice(4)}`; // the demo's numbers
+  if (d[0] === '1' && d.length === 11) return `+1 ${d.slice(1, 4)} ${d.slice(4, 7)} ${d.slice(7)}`;
+  return `+${d.slice(0, d.length - 8)} ${d.slice(-8, -4)} ${d.slice(-4)}`.replace('+ ', '+');
+}
 const tf = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 export const dateTime = (iso) => (iso ? dtf.format(new Date(iso)) : '—');
 export const timeOnly = (iso) => (iso ? tf.format(new Date(iso)) : '');

@@ -3,7 +3,7 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { get, query } from '../api.js';
-import { dateTime, interactionPath, recordPath, STATE_LABELS, TABLES } from '../format.js';
+import { dateTime, interactionPath, phoneDisplay, recordPath, STATE_LABELS, TABLES } from '../format.js';
 import { useAppState } from '../state.js';
 import { Empty, ErrorBox, Loading, PageHeader, Phones, StateBadge, useLoad } from './common.js';
 
@@ -16,7 +16,7 @@ export function InteractionRows({ rows, showAgent = true }) {
       <td><a href=${interactionPath(ix.number)}>${ix.number}</a></td>
       <td>${dateTime(ix.opened_at)}</td>
       <td><span class="dir dir-${ix.direction}">${ix.direction === 'outbound' ? 'Outbound' : 'Inbound'}</span></td>
-      <td>${ix.caller_number || html`<span class="muted">—</span>`}</td>
+      <td>${ix.caller_number ? phoneDisplay(ix.caller_number) : html`<span class="muted">—</span>`}</td>
       <td>${ix.queue || html`<span class="muted">—</span>`}</td>
       ${showAgent && html`<td>${ix.agent || html`<span class="muted">—</span>`}</td>`}
       <td><${StateBadge} state=${ix.state} label=${ix.state_label || STATE_LABELS[ix.state]} /></td></tr>`)}

@@ -3,7 +3,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, recordingUrl } from '../api.js';
-import { dateTime, recordPath, STATE_LABELS, timeOnly } from '../format.js';
+import { dateTime, dateTimeSeconds, phoneDisplay, recordPath, STATE_LABELS, timeOnly } from '../format.js';
 import { useAppState } from '../state.js';
 import { ErrorBox, Field, Loading, PageHeader, StateBadge, useLoad } from './common.js';
 
@@ -49,7 +49,7 @@ function Activity({ items }) {
     ${list.map((a) => html`<li class="act act-${a.kind}" data-kind=${a.kind}>
       <span class="act-kind">${KIND_LABELS[a.kind] || a.kind}</span>
       <div class="act-body"><p class="act-text">${a.text}</p>
-        <p class="act-meta">${a.actor === 'system' ? 'System' : a.actor} · <time datetime=${a.at}>${dateTime(a.at)}</time></p></div>
+        <p class="act-meta">${a.actor === 'system' ? 'System' : a.actor} · <time datetime=${a.at}>${dateTimeSeconds(a.at)}</time></p></div>
     </li>`)}</ol>`;
 }
 
@@ -68,7 +68,7 @@ export function InteractionForm({ number }) {
       <div class="col-main">
         <section class="card form-card" aria-label="Interaction details" data-form="interaction">
           <dl class="fields">
-            <${Field} label="Caller number">${ix.caller_number}</${Field}>
+            <${Field} label=${ix.direction === 'outbound' ? 'Customer number' : 'Caller number'}>${ix.caller_number && phoneDisplay(ix.caller_number)}</${Field}>
             <${Field} label="Queue">${ix.queue}</${Field}>
             <${Field} label="Assigned to">${ix.agent}</${Field}>
             <${Field} label="Linked record">${lr && html`<a href=${recordPath(lr.table, lr.number)}>${lr.table} ${lr.number}</a>`}</${Field}>

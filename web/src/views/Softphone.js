@@ -4,7 +4,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { clearContact, control } from '../calls.js';
-import { duration, interactionPath, presenceLabel, recordPath, TABLES } from '../format.js';
+import { duration, interactionPath, phoneDisplay, presenceLabel, recordPath, TABLES } from '../format.js';
 import { useAppState, useNow } from '../state.js';
 
 const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
@@ -66,11 +66,11 @@ function ScreenPop({ records }) {
 }
 
 function Caller({ call }) {
-  const title = call.name || call.number || 'Unknown caller';
+  const title = call.name || (call.number && phoneDisplay(call.number)) || 'Unknown caller';
   return html`<div class="sp-caller">
     <div class="avatar" aria-hidden="true">${(call.name || '#').slice(0, 1).toUpperCase()}</div>
     <div><p class="sp-name" data-caller>${title}</p>
-      <p class="sp-sub">${[call.name && call.number, call.queue && `Queue ${call.queue}`,
+      <p class="sp-sub">${[call.name && call.number && phoneDisplay(call.number), call.queue && `Queue ${call.queue}`,
         call.intent && `Chose ${call.intent}`,
         call.direction === 'outbound' ? 'Outbound' : call.direction === 'inbound' ? 'Inbound' : null]
         .filter(Boolean).join(' · ')}</p></div></div>`;
