@@ -193,6 +193,7 @@ int ix_apply(struct change *c, struct ix *x, enum ix_event ev, const struct user
 	struct store_op *op;
 	struct change_event *e;
 	char text[256], url[96] = "";
+	const char *why;
 
 	if (ix_fsm_next(x->state, ev, &to))
 		return CC_EILLEGAL;
@@ -205,9 +206,10 @@ int ix_apply(struct change *c, struct ix *x, enum ix_event ev, const struct user
 	str_copy(e->reason, reason ? reason : "", sizeof(e->reason));
 	if (x->recorded)
 		routing_recording_url(x->rec.number, url, sizeof(url));
+	why = ix_reason_label(reason);
 	snprintf(text, sizeof(text), "State: %s → %s (%s)%s%s%s%s", ix_state_label(x->state),
-		 ix_state_label(to), ix_event_name(ev), reason && reason[0] ? " — " : "",
-		 reason ? reason : "", url[0] ? "; recording: " : "", url);
+		 ix_state_label(to), ix_event_label(ev), why[0] ? " — " : "", why,
+		 url[0] ? "; recording: " : "", url);
 	x->state = to;
 	x->rec.queued = x->rec.queued || to == IX_QUEUED; /* has entered a queue */
 	str_copy(x->rec.state, ix_state_name(to), sizeof(x->rec.state));

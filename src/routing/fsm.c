@@ -195,6 +195,38 @@ const char *ix_event_name(enum ix_event ev)
 	return (unsigned)ev < IX_EV__N ? ix_event_names[ev] : "?";
 }
 
+/* What the activity stream says (issue 10: people read it, not codes). */
+static const char *const ix_event_labels[IX_EV__N] = {
+	[IX_EV_ENQUEUE] = "queued",
+	[IX_EV_DEFLECT] = "solved by the bot",
+	[IX_EV_CALLER_HANGUP] = "the caller hung up",
+	[IX_EV_ASSIGN] = "assigned",
+	[IX_EV_REASSIGN] = "reassigned",
+	[IX_EV_CLEAR] = "contact cleared",
+	[IX_EV_SYSTEM_CLOSE] = "closed by the system",
+	[IX_EV_DEQUEUE] = "left the queue",
+};
+
+const char *ix_event_label(enum ix_event ev)
+{
+	return (unsigned)ev < IX_EV__N ? ix_event_labels[ev] : "?";
+}
+
+const char *ix_reason_label(const char *reason)
+{
+	static const char *const map[][2] = {
+		{"caller_hangup", ""}, /* the event's label says it */
+		{"max_wait", "the maximum wait passed"},
+		{"server_restart", "the server restarted"},
+		{"deflected", ""},
+	};
+
+	for (size_t i = 0; reason && i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(reason, map[i][0]))
+			return map[i][1];
+	return reason ? reason : "";
+}
+
 /* ---- roles ---- */
 static const char *const role_names[ROLE__N] = {
 	[ROLE_OPENFRAME_USER] = "sn_openframe.user",

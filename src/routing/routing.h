@@ -92,6 +92,10 @@ const char *ix_state_name(enum ix_state s);
 const char *ix_state_label(enum ix_state s);	      /* "Work in Progress" */
 int ix_state_parse(const char *s, enum ix_state *st); /* API value or internal "queued" */
 const char *ix_event_name(enum ix_event ev);
+/* For people: "contact cleared", "the caller hung up" …; a reason code as
+ * words ("" when the event's label already says it). */
+const char *ix_event_label(enum ix_event ev);
+const char *ix_reason_label(const char *reason);
 int ix_fsm_next(enum ix_state from, enum ix_event ev, enum ix_state *to);
 
 /* ---- the domain objects (opaque) and their read-only views ---- */

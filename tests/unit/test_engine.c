@@ -485,7 +485,7 @@ static void a_call_goes_to_the_longest_idle_available_agent(void **state)
 	assert_string_equal(buf, "new|1|2|0||0");
 	activity_of(fx, ix1, buf, sizeof(buf));
 	assert_string_equal(buf, "state: Created: inbound phone call, New;"
-				 "state: State: New → New (enqueue) — Support");
+				 "state: State: New → New (queued) — Support");
 	history_of(fx, U(fx, "dora"), buf, sizeof(buf));
 	assert_string_equal(buf, "Offline>Available|@0");
 
@@ -531,8 +531,8 @@ an_answered_offer_makes_the_agent_busy_and_the_interaction_work_in_progress(void
 	assert_string_equal(buf, want);
 	activity_of(fx, ix, buf, sizeof(buf));
 	assert_string_equal(buf, "state: Created: inbound phone call, New;"
-				 "state: State: New → New (enqueue) — Support;"
-				 "state: State: New → Work in Progress (assign) — ned;"
+				 "state: State: New → New (queued) — Support;"
+				 "state: State: New → Work in Progress (assigned) — ned;"
 				 "presence: Agent ned: Available → Busy — inbound call accepted");
 	history_of(fx, ned, buf, sizeof(buf));
 	assert_string_equal(buf, "Offline>Available|@0;Available>Busy|inbound call accepted@1");
@@ -586,7 +586,7 @@ static void a_missed_offer_goes_to_the_next_agent_and_the_first_becomes_missed(v
 	assert_string_equal(buf, "Missed@0");
 	activity_of(fx, ix, buf, sizeof(buf));
 	assert_string_equal(buf, "state: Created: inbound phone call, New;"
-				 "state: State: New → New (enqueue) — Support;"
+				 "state: State: New → New (queued) — Support;"
 				 "offer: Offer to ned not answered (no answer);"
 				 "presence: Agent ned: Available → Missed — no answer");
 
@@ -812,9 +812,8 @@ static void caller_hangs_up_while_queued_is_closed_abandoned(void **state)
 	assert_string_equal(buf, "closed_abandoned|1|2|0|caller_hangup|1");
 	activity_of(fx, ix1, buf, sizeof(buf));
 	assert_string_equal(buf, "state: Created: inbound phone call, New;"
-				 "state: State: New → New (enqueue) — Support;"
-				 "state: State: New → Closed Abandoned (caller_hangup) — "
-				 "caller_hangup");
+				 "state: State: New → New (queued) — Support;"
+				 "state: State: New → Closed Abandoned (the caller hung up)");
 	history_of(fx, ned, buf, sizeof(buf));
 	assert_string_equal(buf, "Offline>Available|@0"); /* ned was never touched */
 	assert_int_equal(routing_ix_caller_gone(fx->r, ix1), CC_ENOTFOUND);
@@ -856,8 +855,7 @@ static void caller_hangs_up_before_the_queue_is_closed_complete(void **state)
 	assert_string_equal(buf, "closed_complete|0|0|0|caller_hangup|1");
 	activity_of(fx, ix, buf, sizeof(buf));
 	assert_string_equal(buf, "state: Created: inbound phone call, New;"
-				 "state: State: New → Closed Complete (caller_hangup) — "
-				 "caller_hangup");
+				 "state: State: New → Closed Complete (the caller hung up)");
 	assert_string_equal(fx->offers, "");
 	assert_string_equal(fx->cancels, "");
 	today(fx, "Support", buf, sizeof(buf));
@@ -910,14 +908,15 @@ call_ended_puts_the_agent_in_after_call_work_and_the_wrapup_timeout_clears_it(vo
 	assert_int_equal(strncmp(buf, "closed_complete|1|2|1|", 22), 0);
 	assert_int_equal(buf[strlen(buf) - 1], '1');
 	activity_of(fx, ix, buf, sizeof(buf));
-	assert_string_equal(buf, "state: Created: inbound phone call, New;"
-				 "state: State: New → New (enqueue) — Support;"
-				 "state: State: New → Work in Progress (assign) — ned;"
-				 "presence: Agent ned: Available → Busy — inbound call accepted;"
-				 "presence: Agent ned: Busy → AfterCallWork — call ended;"
-				 "note: Wrap-up time ended;"
-				 "state: State: Work in Progress → Closed Complete (clear_contact);"
-				 "presence: Agent ned: AfterCallWork → Available");
+	assert_string_equal(buf,
+			    "state: Created: inbound phone call, New;"
+			    "state: State: New → New (queued) — Support;"
+			    "state: State: New → Work in Progress (assigned) — ned;"
+			    "presence: Agent ned: Available → Busy — inbound call accepted;"
+			    "presence: Agent ned: Busy → AfterCallWork — call ended;"
+			    "note: Wrap-up time ended;"
+			    "state: State: Work in Progress → Closed Complete (contact cleared);"
+			    "presence: Agent ned: AfterCallWork → Available");
 	history_of(fx, ned, buf, sizeof(buf));
 	assert_string_equal(buf, "Offline>Available|@0;Available>Busy|inbound call accepted@1;"
 				 "Busy>AfterCallWork|call ended@1;AfterCallWork>Available|@1");
@@ -1025,10 +1024,11 @@ static void a_caller_past_the_max_wait_leaves_the_queue_still_new(void **state)
 	ix_row(fx, ix, buf, sizeof(buf));
 	assert_string_equal(buf, "new|1|2|0||0");
 	activity_of(fx, ix, buf, sizeof(buf));
-	assert_string_equal(buf, "state: Created: inbound phone call, New;"
-				 "state: State: New → New (enqueue) — Support;"
-				 "queue: Left queue Support after 2 s: overflow;"
-				 "state: State: New → New (dequeue) — max_wait");
+	assert_string_equal(buf,
+			    "state: Created: inbound phone call, New;"
+			    "state: State: New → New (queued) — Support;"
+			    "queue: Left queue Support after 2 s: overflow;"
+			    "state: State: New → New (left the queue) — the maximum wait passed");
 	/* the overflow queue takes it, and ned (free again) is offered it there */
 	assert_int_equal(routing_ix_enqueue(fx->r, ix, routing_queue_id(fx->r, "Billing"), 0), 0);
 	fx_settle(fx);

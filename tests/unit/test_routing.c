@@ -727,11 +727,11 @@ static void recovery_closes_open_interactions_and_wraps_up_busy_agents(void **st
 	ix_row(fx, "INT0000004", buf, sizeof(buf));
 	assert_string_equal(buf, "closed_complete|earlier|1");
 	activity_of(fx, 1, buf, sizeof(buf));
-	assert_string_equal(buf,
-			    "state: State: New → Closed Complete (system_close) — server_restart");
+	assert_string_equal(buf, "state: State: New → Closed Complete (closed by the system) — the "
+				 "server restarted");
 	activity_of(fx, 2, buf, sizeof(buf));
-	assert_string_equal(buf,
-			    "state: State: New → Closed Abandoned (system_close) — server_restart");
+	assert_string_equal(buf, "state: State: New → Closed Abandoned (closed by the system) — "
+				 "the server restarted");
 
 	/* dave was on INT0000003: now wrapping it up */
 	assert_int_equal(presence_of(dave), PRES_AFTER_CALL_WORK);
@@ -802,10 +802,11 @@ static void clear_contact_after_recovery_closes_the_interaction(void **state)
 
 	/* the activity stream: state changes, the note and both presence changes */
 	activity_of(fx, 3, buf, sizeof(buf));
-	assert_string_equal(buf, "presence: Agent dave: Busy → AfterCallWork — server_restart;"
-				 "note: Called back after the outage;"
-				 "state: State: Work in Progress → Closed Complete (clear_contact);"
-				 "presence: Agent dave: AfterCallWork → Available");
+	assert_string_equal(buf,
+			    "presence: Agent dave: Busy → AfterCallWork — server_restart;"
+			    "note: Called back after the outage;"
+			    "state: State: Work in Progress → Closed Complete (contact cleared);"
+			    "presence: Agent dave: AfterCallWork → Available");
 	assert_int_equal(dbfx_int(fx->db,
 				  "SELECT count(*) FROM activity WHERE interaction_id=3 AND "
 				  "kind IN ('note','state') AND actor='dave'"),
