@@ -281,6 +281,7 @@ static void case_found(int err, const struct st_case *k, void *arg)
 		flow_call_set(c->fc, "case.state", k->state);
 		flow_call_set(c->fc, "case.short_description", k->short_description);
 		log_info("call=%s action=case found %s (%s)", c->ix_number, k->number, k->state);
+		routing_ix_link(r->cc->r, c->ix_id, "case", k->number);
 	} else if (c && err) {
 		log_warn("call=%s action=case lookup failed: %s", c->ix_number, cc_strerror(err));
 	}

@@ -267,6 +267,7 @@ static void caller_known(struct callctl *cc, struct call *c, const char *key, co
 	snprintf(text, sizeof(text), "Caller identified by number %.40s: %.60s (%s%s%.40s)",
 		 c->caller_number, name, what ? what : "", what ? " " : "", key);
 	routing_ix_note(cc->r, c->ix_id, "caller", text);
+	routing_ix_link(cc->r, c->ix_id, what ? what : "user", key);
 	log_info("call=%s action=caller identified %s=%s", c->ix_number, what ? what : "user", key);
 }
 

@@ -224,6 +224,35 @@ int ix_apply(struct change *c, struct ix *x, enum ix_event ev, const struct user
 	return 0;
 }
 
+/* Links an open interaction to the record a call flow found for its caller
+ * (issue 10): a case wins over the caller's own record, which only fills an
+ * empty link. Stored with the interaction; an activity entry says so. */
+int routing_ix_link(struct routing *r, int64_t ix_id, const char *table, const char *key)
+{
+	struct ix *x = routing_ix_by_id(r, ix_id);
+	bool is_case = !strcmp(table, "case");
+	struct store_op *op;
+	struct change *c;
+	char text[128];
+
+	if (!x || !key[0])
+		return CC_ENOTFOUND;
+	if (!strcmp(x->rec.linked_table, table) && !strcmp(x->rec.linked_number, key))
+		return 0;
+	if (x->rec.linked_table[0] && (!is_case || !strcmp(x->rec.linked_table, "case")))
+		return 0; /* the first case stays; a party never replaces a link */
+	c = change_new(r, NULL, NULL);
+	if (!c)
+		return -ENOMEM;
+	str_copy(x->rec.linked_table, table, sizeof(x->rec.linked_table));
+	str_copy(x->rec.linked_number, key, sizeof(x->rec.linked_number));
+	op = change_op(c, STORE_OP_INTERACTION_UPDATE);
+	op->u.interaction = x->rec;
+	snprintf(text, sizeof(text), "Linked to %s %s (found by the call flow)", table, key);
+	change_activity(c, x, "caller", "system", text);
+	return change_submit(c);
+}
+
 /* Removes a closed interaction from memory (history stays in the store). */
 void ix_forget_if_closed(struct routing *r, struct ix *x)
 {

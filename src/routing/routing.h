@@ -280,6 +280,9 @@ int routing_wait_estimate(int position, size_t agents, int aht_s);
 int routing_ix_caller_gone(struct routing *r, int64_t ix_id);
 /* Appends to the interaction's activity stream (notes). */
 int routing_ix_note(struct routing *r, int64_t ix_id, const char *kind, const char *text);
+/* Links an open interaction to a record (table user|contact|consumer|case,
+ * its key); a case replaces a party link, nothing replaces a case. */
+int routing_ix_link(struct routing *r, int64_t ix_id, const char *table, const char *key);
 /* The call is being recorded: its URL goes to the activity stream now and
  * with every later status change (SPEC.md §2). */
 int routing_ix_recorded(struct routing *r, int64_t ix_id);

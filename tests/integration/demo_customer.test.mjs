@@ -48,3 +48,14 @@ test('a click-to-call on a fresh demo is answered by the demo customer, who spea
   const list = (await sb.api('GET', '/api/v1/interactions?limit=10', { token: admin })).body.interactions;
   assert.equal(list.length, 1, JSON.stringify(list.map((i) => [i.number, i.direction])));
 });
+
+test('an inbound call is linked to the record the call flow found: her case (issue 10)', async () => {
+  const { sipp } = await import('./lib/peers.mjs');
+  const call = await sipp(sb, 'caller.xml', { service: '5002', caller: '15550199', pauseMs: 4000 });
+  assert.equal(call.code, 0, call.out);
+  const list = (await sb.api('GET', '/api/v1/interactions?limit=5&direction=inbound', { token: admin })).body.interactions;
+  const ix = (await sb.api('GET', `/api/v1/interactions/${list[0].number}`, { token: admin })).body;
+  assert.deepEqual({ table: ix.linked_record?.table, number: ix.linked_record?.number }, { table: 'case', number: 'CS0001002' },
+    JSON.stringify(ix.linked_record));
+  assert.ok(ix.activity.some((a) => a.text === 'Linked to case CS0001002 (found by the call flow)'), JSON.stringify(ix.activity));
+});
