@@ -154,7 +154,7 @@ struct req_presence {
 	char reason[ST_TEXT];
 };
 struct req_clear {
-	char note[256];
+	char note[ST_NOTE + 1];
 	char wrap_up_code[ST_NAME];
 };
 struct req_user {
@@ -168,6 +168,8 @@ struct req_user {
 int req_decode_login(const char *b, size_t n, struct req_login *r, char *err, size_t esz);
 int req_decode_presence(const char *b, size_t n, struct req_presence *r, char *err, size_t esz);
 int req_decode_clear(const char *b, size_t n, struct req_clear *r, char *err, size_t esz);
+/* {"text": 1..ST_NOTE bytes, not only spaces} */
+int req_decode_note(const char *b, size_t n, char text[ST_NOTE + 1], char *err, size_t esz);
 /* create: user_name, name and password required; update: user_name refused. */
 int req_decode_user(const char *b, size_t n, bool create, struct req_user *r, char *err,
 		    size_t esz);
@@ -231,6 +233,7 @@ json_t *view_record(const struct st_record *r);
 
 /* ---- recording.c ---- */
 void api_route_recording(struct api_req *q);
+void api_route_note_add(struct api_req *q); /* POST /interactions/{n}/notes */
 
 /* ---- telephony.c: dialled numbers and trunks (admins) ---- */
 void api_route_numbers_list(struct api_req *q);

@@ -195,3 +195,58 @@ void api_route_interaction_get(struct api_req *q)
 		api_reply_err(q, -ENOMEM, "");
 	}
 }
+
+/* ---- notes during the call (issue 10) ---- */
+struct note_req {
+	struct api_req *q;
+	char text[ST_NOTE + 1];
+	int64_t at;
+};
+
+static void note_saved(int err, void *arg)
+{
+	struct note_req *n = arg;
+
+	if (err)
+		api_reply_err(n->q, err, "the note was not stored");
+	else
+		api_reply_json(n->q, 201,
+			       json_pack("{s:o,s:s,s:s,s:s}", "at", view_time(n->at), "kind",
+					 "note", "actor", user_record(n->q->user)->user_name,
+					 "text", n->text));
+	api_req_release(n->q);
+	free(n);
+}
+
+void api_route_note_add(struct api_req *q)
+{
+	struct note_req *n = calloc(1, sizeof(*n));
+	char err[API_ERRSZ];
+	int rc;
+
+	if (!n) {
+		api_reply_err(q, -ENOMEM, "");
+		return;
+	}
+	if (api_reply_bad_body(q, req_decode_note(q->body, q->body_len, n->text, err, sizeof(err)),
+			       err)) {
+		free(n);
+		return;
+	}
+	n->q = api_req_hold(q);
+	n->at = time_now_ms();
+	rc = routing_ix_add_note(q->api->r, q->segs[3], q->user, api_is_manager(q->user), n->text,
+				 note_saved, n);
+	if (rc) {
+		api_req_release(q);
+		free(n);
+		if (rc == CC_ENOTFOUND)
+			api_reply_error(
+				q, 404, "not_found",
+				"no open interaction %.32s of yours: notes are added while it is "
+				"open (during the call or its wrap-up)",
+				q->segs[3]);
+		else
+			api_reply_err(q, rc, "the note was not stored");
+	}
+}

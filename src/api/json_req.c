@@ -63,6 +63,7 @@ struct jr {
 static const char *const login_fields[] = {"user_name", "password", NULL};
 static const char *const presence_fields[] = {"status", "reason", NULL};
 static const char *const clear_fields[] = {"note", "wrap_up_code", NULL};
+static const char *const note_fields[] = {"text", NULL};
 static const char *const number_fields[] = {"queue", "flow", NULL};
 static const char *const dial_fields[] = {"record", "phone", NULL};
 static const char *const record_fields[] = {"table", "key", NULL};
@@ -348,6 +349,22 @@ int req_decode_clear(const char *b, size_t n, struct req_clear *r, char *err, si
 	if (!rc)
 		rc = jr_str(&j, "wrap_up_code", 0, r->wrap_up_code, sizeof(r->wrap_up_code), NULL);
 	return jr_close(&j, rc, r, sizeof(*r));
+}
+
+int req_decode_note(const char *b, size_t n, char text[ST_NOTE + 1], char *err, size_t esz)
+{
+	struct jr j = {.err = err, .esz = esz};
+	int rc;
+
+	text[0] = '\0';
+	rc = jr_open(&j, b, n, false);
+	if (!rc)
+		rc = jr_fields(&j, note_fields);
+	if (!rc)
+		rc = jr_str(&j, "text", JR_REQUIRED | JR_NONEMPTY, text, ST_NOTE + 1, NULL);
+	if (!rc && strspn(text, " \t\r\n") == strlen(text))
+		rc = jr_fail(&j, "'text' must not be only spaces");
+	return jr_close(&j, rc, text, ST_NOTE + 1);
 }
 
 /* ---- click-to-call, DTMF, flags ---- */

@@ -406,7 +406,7 @@ static void h_clear(struct api_req *q)
 {
 	struct user *u = target_agent(q, true);
 	struct req_clear body;
-	char err[API_ERRSZ], note[400] = "";
+	char err[API_ERRSZ], note[ST_NOTE + ST_NAME + 20] = "";
 	struct agent_view v;
 	int rc;
 
@@ -469,6 +469,7 @@ static const struct route routes[] = {
 	{M_GET, "api/v1/interactions", ACC_SIGNED_IN, api_route_interactions_list},
 	{M_GET, "api/v1/interactions/*", ACC_SIGNED_IN, api_route_interaction_get},
 	{M_GET, "api/v1/interactions/*/recording", ACC_SIGNED_IN, api_route_recording},
+	{M_POST, "api/v1/interactions/*/notes", ACC_SIGNED_IN, api_route_note_add},
 	{M_GET, "api/v1/numbers", ACC_ADMIN, api_route_numbers_list},
 	{M_PUT, "api/v1/numbers/*", ACC_ADMIN, api_route_number_put},
 	{M_DELETE, "api/v1/numbers/*", ACC_ADMIN, api_route_number_delete},

@@ -253,6 +253,37 @@ int routing_ix_link(struct routing *r, int64_t ix_id, const char *table, const c
 	return change_submit(c);
 }
 
+/* An open interaction by its number ("INT0001234" = id 234), or NULL. */
+static struct ix *ix_by_number(struct routing *r, const char *number)
+{
+	char *end;
+	long long v;
+	struct ix *x;
+
+	if (strncmp(number, "INT", 3) || !number[3])
+		return NULL;
+	v = strtoll(number + 3, &end, 10);
+	if (*end || v < 1000)
+		return NULL;
+	x = routing_ix_by_id(r, (int64_t)(v - 1000));
+	return x && !strcmp(x->rec.number, number) ? x : NULL;
+}
+
+int routing_ix_add_note(struct routing *r, const char *number, const struct user *by,
+			bool any_agent, const char *text, routing_done_h *done, void *arg)
+{
+	struct ix *x = ix_by_number(r, number);
+	struct change *c;
+
+	if (!x || (!any_agent && x->rec.agent_user_id != by->rec.id))
+		return CC_ENOTFOUND;
+	c = change_new(r, done, arg);
+	if (!c)
+		return -ENOMEM;
+	change_activity(c, x, "note", by->rec.user_name, text);
+	return change_submit(c);
+}
+
 /* Removes a closed interaction from memory (history stays in the store). */
 void ix_forget_if_closed(struct routing *r, struct ix *x)
 {

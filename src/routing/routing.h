@@ -283,6 +283,11 @@ int routing_ix_note(struct routing *r, int64_t ix_id, const char *kind, const ch
 /* Links an open interaction to a record (table user|contact|consumer|case,
  * its key); a case replaces a party link, nothing replaces a case. */
 int routing_ix_link(struct routing *r, int64_t ix_id, const char *table, const char *key);
+/* A note by `by` on an open interaction (during its call or wrap-up): its
+ * agent's, or any with any_agent (managers). CC_ENOTFOUND when it is not
+ * open or not theirs; done runs when the note is stored. */
+int routing_ix_add_note(struct routing *r, const char *number, const struct user *by,
+			bool any_agent, const char *text, routing_done_h *done, void *arg);
 /* The call is being recorded: its URL goes to the activity stream now and
  * with every later status change (SPEC.md §2). */
 int routing_ix_recorded(struct routing *r, int64_t ix_id);

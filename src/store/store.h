@@ -16,8 +16,9 @@
 #include <uv.h>
 
 /* ---- records (fixed-size fields keep rows allocation-free) ---- */
-#define ST_NAME	  64  /* user_name, queue name, role name */
-#define ST_TEXT	  128 /* display name, email, reason */
+#define ST_NAME	  64   /* user_name, queue name, role name */
+#define ST_NOTE	  2000 /* longest note an agent writes, in bytes (UTF-8) */
+#define ST_TEXT	  128  /* display name, email, reason */
 #define ST_PHONE  32
 #define ST_NUMBER 16  /* INT0001001 */
 #define ST_HASH	  128 /* argon2id encoded hash */
@@ -85,7 +86,7 @@ struct st_activity {
 	int64_t at;
 	char kind[24]; /* state | presence | note | recording | ctr | transcript */
 	char actor[ST_NAME];
-	char text[256];
+	char text[ST_NOTE + ST_NAME + 20]; /* a note, or a wrap-up code and a note */
 };
 
 struct st_presence_change {

@@ -135,6 +135,30 @@ test('a customer who sends no audio: the activity and the agent\'s softphone say
   assert.ok(act.some((a) => a.kind === 'call' && /No audio from the customer for 4 s/.test(a.text)), JSON.stringify(act));
   assert.ok(!act.some((a) => /No audio from the agent/.test(a.text)), 'the agent\'s phone sends audio');
   assert.match(sb.log, /action=no audio from the customer/);
+
+  // Notes during the call (issue 10), longer than the old 255 characters.
+  const long = `The customer asked about the router again. ${'x'.repeat(700)} End.`;
+  const note = (token, body, n = num) => sb.api('POST', `/api/v1/interactions/${n}/notes`, { token, body });
+  const added = await note(nedTok, { text: long });
+  assert.equal(added.status, 201, JSON.stringify(added.body));
+  assert.equal(added.body.text, long);
+  assert.equal(added.body.actor, 'ned');
+  assert.equal((await note(nedTok, { text: '   ' })).status, 400);
+  assert.equal((await note(nedTok, { text: 'y'.repeat(2001) })).status, 400);
+  assert.equal((await note(nedTok, { text: 'hi', mood: 1 })).status, 400);
+  const bethTok = await sb.login('beth');
+  const notYours = await note(bethTok, { text: 'not my call' });
+  assert.equal(notYours.status, 404, 'another agent cannot write on ned\'s interaction');
+  assert.equal((await note(admin, { text: 'A manager was here.' })).status, 201);
+  assert.equal((await note(nedTok, { text: 'x' }, 'INT9999999')).status, 404);
+  const acts = (await sb.api('GET', `/api/v1/interactions/${num}`, { token: admin })).body.activity;
+  assert.ok(acts.some((a) => a.kind === 'note' && a.text === long && a.actor === 'ned'), 'the whole note is stored');
   await presenceEvent('AfterCallWork', num); // the far end hangs up
   await far.exited;
+  const wrap = `Wrap-up: ${'w'.repeat(1500)}`;
+  const cl = await sb.api('POST', '/api/v1/agents/ned/clear', { token: nedTok, body: { note: wrap, wrap_up_code: 'Resolved' } });
+  assert.equal(cl.status, 200, JSON.stringify(cl.body));
+  const after = (await sb.api('GET', `/api/v1/interactions/${num}`, { token: admin })).body.activity;
+  assert.ok(after.some((a) => a.kind === 'note' && a.text === `Wrap-up code: Resolved. ${wrap}`), 'a long wrap-up note is stored whole');
+  assert.equal((await note(nedTok, { text: 'too late' })).status, 404, 'closed: no more notes');
 });

@@ -1,5 +1,6 @@
 // The interaction form: its fields, the recording with an audio player,
 // and the activity stream (status details, offers, recording, notes).
+import { CallNote } from './Softphone.js';
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, recordingUrl } from '../api.js';
@@ -76,6 +77,7 @@ export function InteractionForm({ number }) {
             <${Field} label="Closed">${ix.closed_at && dateTime(ix.closed_at)}</${Field}>
             ${ix.close_reason && html`<${Field} label="Close reason">${ix.close_reason}</${Field}>`}
           </dl></section>
+        ${ix.state === 'work_in_progress' && html`<section class="card" aria-label="Add a note"><${CallNote} interaction=${ix.number} /></section>`}
         <section class="card" aria-labelledby="rec-h">
           <header class="card-head"><h2 id="rec-h">Recording</h2></header>
           ${hasRecording ? html`<${Recording} number=${ix.number} rev=${`${ix.state}:${ix.activity.length}`}

@@ -3,9 +3,37 @@
 // the recording notice of outbound calls, and wrap-up with Clear contact.
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
+import { post } from '../api.js';
 import { clearContact, control } from '../calls.js';
 import { duration, interactionPath, phoneDisplay, presenceLabel, recordPath, TABLES } from '../format.js';
-import { useAppState, useNow } from '../state.js';
+import { setState, toast, useAppState, useNow } from '../state.js';
+
+// A note on the interaction while the call goes on (issue 10): it goes to
+// the activity stream at once, with its time; up to 2,000 characters.
+export function CallNote({ interaction }) {
+  const [text, setText] = useState('');
+  const [busy, setBusy] = useState(false);
+  const add = async (e) => {
+    e.preventDefault();
+    if (!text.trim()) return;
+    setBusy(true);
+    try {
+      await post(`/api/v1/interactions/${encodeURIComponent(interaction)}/notes`, { text: text.trim() });
+      setText('');
+      toast('Note added to the interaction.', 'success', 3000);
+      setState((s) => ({ inboxRev: s.inboxRev + 1 }));
+    } catch (err) {
+      toast(`The note was not added: ${err.message}`);
+    }
+    setBusy(false);
+  };
+  const onKeyDown = (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) add(e); };
+  return html`<form class="sp-note" onSubmit=${add} onKeyDown=${onKeyDown}>
+    <label for="call-note">Note on the interaction</label>
+    <textarea id="call-note" rows="2" maxlength="2000" value=${text} onInput=${(e) => setText(e.target.value)}
+      placeholder="What the customer says, what you promised…"></textarea>
+    <button class="btn btn-quiet" type="submit" disabled=${busy || !text.trim()}>${busy ? 'Adding…' : 'Add note'}</button></form>`;
+}
 
 const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
 
@@ -110,6 +138,7 @@ function Connected({ call, now }) {
       <button class="ctl ctl-end" ...${tip('End call', 'e')} onClick=${() => control('end')}>End call</button>
     </div>
     ${call.keypad && html`<${Keypad} />`}
+    ${call.interaction && html`<${CallNote} interaction=${call.interaction} />`}
     <h3 class="sp-h">Caller’s records</h3>
     <${ScreenPop} records=${call.records} />
     ${call.interaction && html`<a class="sp-link" href=${interactionPath(call.interaction)}>Open interaction ${call.interaction}</a>`}
@@ -137,7 +166,7 @@ function Wrapup({ call, now }) {
     <select id="wrap-code" value=${code} onChange=${(e) => setCode(e.target.value)}>
       <option value="">None</option>${WRAP_CODES.map((c) => html`<option value=${c}>${c}</option>`)}</select>
     <label for="wrap-note">Note for the activity stream</label>
-    <textarea id="wrap-note" rows="3" maxlength="255" value=${note} onInput=${(e) => setNote(e.target.value)}></textarea>
+    <textarea id="wrap-note" rows="3" maxlength="2000" value=${note} onInput=${(e) => setNote(e.target.value)}></textarea>
     <button class="btn btn-primary btn-block" type="submit" disabled=${busy} ...${tip('Clear contact', 'c')}>${busy ? 'Clearing…' : 'Clear contact'}</button>
     ${call.interaction && html`<a class="sp-link" href=${interactionPath(call.interaction)}>Open interaction ${call.interaction}</a>`}
   </form>`;
