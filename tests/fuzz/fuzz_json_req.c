@@ -260,6 +260,22 @@ static void check_record(const char *b, size_t n, enum st_table t, bool create, 
 	CHECK((w.party_table == ST_T_NONE) == !w.party_key[0]);
 }
 
+/* A note (issue 10): decoded, or refused with the buffer zeroed; never
+ * empty or only spaces, always terminated. */
+static void check_note(const char *b, size_t n, char *err, size_t esz)
+{
+	char text[ST_NOTE + 1];
+	int rc = req_decode_note(b, n, text, err, esz);
+
+	check_err(rc, err, esz);
+	if (rc) {
+		CHECK(zero(text, sizeof(text)));
+		return;
+	}
+	TERMINATED(text);
+	CHECK(text[0] && strspn(text, " \t\r\n") < strlen(text));
+}
+
 static void run_all(const char *b, size_t n, char *err, size_t esz)
 {
 	for (int t = ST_T_CONTACT; t <= ST_T_INCIDENT; t++) {
@@ -271,6 +287,7 @@ static void run_all(const char *b, size_t n, char *err, size_t esz)
 	check_login(b, n, err, esz);
 	check_presence(b, n, err, esz);
 	check_clear(b, n, err, esz);
+	check_note(b, n, err, esz);
 	check_dial(b, n, err, esz);
 	check_dtmf_flag(b, n, err, esz);
 	check_user(b, n, true, err, esz);

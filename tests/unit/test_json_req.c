@@ -501,7 +501,7 @@ static const struct limit limits[] = {
 	{D_LOGIN, "user_name", ST_NAME - 1, 'u', ",\"password\":\"x\""},
 	{D_LOGIN, "password", 1023, 'p', ",\"user_name\":\"u\""},
 	{D_PRESENCE, "reason", ST_TEXT - 1, 'r', ",\"status\":\"Away\""},
-	{D_CLEAR, "note", 255, 'n', ""},
+	{D_CLEAR, "note", ST_NOTE, 'n', ""}, /* 255 before issue 10 */
 	{D_CLEAR, "wrap_up_code", ST_NAME - 1, 'w', ""},
 	{D_CREATE, "name", ST_TEXT - 1, 'n', ",\"user_name\":\"u\",\"password\":\"12345678\""},
 	{D_CREATE, "password", 1023, 'p', ",\"user_name\":\"u\",\"name\":\"U\""},
