@@ -434,16 +434,9 @@ int callctl_dial(struct callctl *cc, struct user *u, const struct callctl_target
 /* ---- controls ---- */
 static struct call *call_by_number(struct callctl *cc, const char *number)
 {
-	char *end;
-	long long v;
-	struct call *c;
+	int64_t id = routing_ix_id_of(number);
+	struct call *c = id ? call_find(cc, id) : NULL;
 
-	if (strncmp(number, "INT", 3) || !number[3])
-		return NULL;
-	v = strtoll(number + 3, &end, 10);
-	if (*end || v < 1000)
-		return NULL;
-	c = call_find(cc, (int64_t)(v - 1000));
 	return c && !strcmp(c->ix_number, number) ? c : NULL;
 }
 

@@ -253,19 +253,23 @@ int routing_ix_link(struct routing *r, int64_t ix_id, const char *table, const c
 	return change_submit(c);
 }
 
-/* An open interaction by its number ("INT0001234" = id 234), or NULL. */
-static struct ix *ix_by_number(struct routing *r, const char *number)
+int64_t routing_ix_id_of(const char *number)
 {
 	char *end;
 	long long v;
-	struct ix *x;
 
-	if (strncmp(number, "INT", 3) || !number[3])
-		return NULL;
+	if (strncmp(number, "INT", 3) || !number[3] || number[3] < '0' || number[3] > '9')
+		return 0;
 	v = strtoll(number + 3, &end, 10);
-	if (*end || v < 1000)
-		return NULL;
-	x = routing_ix_by_id(r, (int64_t)(v - 1000));
+	return *end || v < 1000 ? 0 : (int64_t)(v - 1000);
+}
+
+/* An open interaction by its number, or NULL. */
+static struct ix *ix_by_number(struct routing *r, const char *number)
+{
+	int64_t id = routing_ix_id_of(number);
+	struct ix *x = id ? routing_ix_by_id(r, id) : NULL;
+
 	return x && !strcmp(x->rec.number, number) ? x : NULL;
 }
 

@@ -283,6 +283,9 @@ int routing_ix_note(struct routing *r, int64_t ix_id, const char *kind, const ch
 /* Links an open interaction to a record (table user|contact|consumer|case,
  * its key); a case replaces a party link, nothing replaces a case. */
 int routing_ix_link(struct routing *r, int64_t ix_id, const char *table, const char *key);
+/* The id an interaction number stands for ("INT0001234" → 234), 0 when it
+ * is not one (numbers are INT + 7 digits, id + 1000). */
+int64_t routing_ix_id_of(const char *number);
 /* A note by `by` on an open interaction (during its call or wrap-up): its
  * agent's, or any with any_agent (managers). CC_ENOTFOUND when it is not
  * open or not theirs; done runs when the note is stored. */

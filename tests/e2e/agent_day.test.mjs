@@ -25,14 +25,7 @@ after(async () => {
   await sb?.stop();
 });
 
-async function until(what, fn, timeoutMs = 15000) {
-  const t0 = Date.now();
-  for (;;) {
-    if (await fn()) return;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}\n${sb.log.slice(-4000)}`);
-    await sleep(100);
-  }
-}
+const until = (what, fn, timeoutMs) => sb.until(what, fn, timeoutMs);
 
 async function queuedCallers() {
   const r = await sb.api('GET', '/api/v1/queues', { token: admin });
