@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const list_params[] = {"state", "agent", "queue",  "direction", "from",
-					  "to",	   "limit", "cursor", NULL};
+static const char *const list_params[] = {"state", "agent", "queue", "direction", "phone",
+					  "from",  "to",    "limit", "cursor",	  NULL};
 
 static int parse_time_param(struct api_req *q, const char *name, int64_t *out)
 {
@@ -69,6 +69,15 @@ static int parse_names(struct api_req *q, struct store_ix_filter *f)
 		f->queue_id = rc ? 0 : routing_queue_id(q->api->r, buf);
 		if (!f->queue_id) {
 			api_reply_error(q, 400, "invalid_parameter", "'queue' names no queue");
+			return -EINVAL;
+		}
+	}
+	if ((rc = api_query(q, "phone", buf, sizeof(buf))) != -ENOENT) {
+		if (!rc)
+			phone_digits(buf, f->phone, sizeof(f->phone));
+		if (rc || strlen(f->phone) < 4) {
+			api_reply_error(q, 400, "invalid_parameter",
+					"'phone' must be a phone number (at least 4 digits)");
 			return -EINVAL;
 		}
 	}
@@ -132,7 +141,10 @@ void api_route_interactions_list(struct api_req *q)
 					"an agent sees only their own interactions");
 			return;
 		}
-		f.agent_user_id = user_record(q->user)->id;
+		/* A customer's history (by their number) is every agent's to
+		 * read, as the screen pop shows it; otherwise one's own only. */
+		if (!f.phone[0])
+			f.agent_user_id = user_record(q->user)->id;
 	}
 	if (store_ix_list(q->api->st, &f, list_done, api_req_hold(q))) {
 		api_req_release(q);

@@ -116,6 +116,12 @@ json_t *view_interaction(const struct routing *r, const struct st_interaction *i
 	json_object_set_new(o, "opened_at", view_time(ix->opened_at));
 	json_object_set_new(o, "closed_at", view_time(ix->closed_at));
 	json_object_set_new(o, "close_reason", str_or_null(ix->close_reason));
+	if (ix->last_note[0]) { /* cut to fit by bytes: keep it valid UTF-8 */
+		char note[sizeof(ix->last_note)];
+		str_copy(note, ix->last_note, sizeof(note));
+		api_text_utf8_fix(note);
+		json_object_set_new(o, "last_note", json_string(note));
+	}
 	return o;
 }
 

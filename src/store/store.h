@@ -78,6 +78,7 @@ struct st_interaction {
 	int64_t opened_at;
 	int64_t closed_at;
 	char close_reason[32];
+	char last_note[160]; /* list reads only: its latest note, cut to fit ("" = none) */
 };
 
 struct st_activity {
@@ -313,6 +314,7 @@ struct store_ix_filter {
 	int64_t agent_user_id;	/* 0 = any */
 	int64_t queue_id;	/* 0 = any */
 	char direction[16];	/* "" = any */
+	char phone[ST_PHONE];	/* the caller's number as digits (phone_digits), "" = any */
 	int64_t from_ms, to_ms; /* opened_at range, 0 = open */
 	int64_t before_id;	/* keyset cursor: rows with id < before_id, 0 = from newest */
 	int limit;		/* 1..200 */

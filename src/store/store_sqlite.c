@@ -627,7 +627,11 @@ static int be_apply(void *p, const struct store_op *ops, size_t n)
 /* ---- reads ---- */
 static int ix_list_query(sqlite3 *db, const struct store_ix_filter *f, struct store_ix_page *pg)
 {
-	char sql[512] = "SELECT " IX_COLS " FROM interactions WHERE 1=1";
+	/* The latest note of each row (the customer's history shows it) and the
+	 * caller's number compared by its digits, as phone_digits writes them. */
+	char sql[1024] = "SELECT " IX_COLS ",(SELECT substr(a.text,1,159) FROM activity a WHERE "
+			 "a.interaction_id=interactions.id AND a.kind='note' ORDER BY a.id DESC "
+			 "LIMIT 1) FROM interactions WHERE 1=1";
 	sqlite3_stmt *st;
 	size_t cap = 0;
 	int rc, i = 1;
@@ -646,6 +650,10 @@ static int ix_list_query(sqlite3 *db, const struct store_ix_filter *f, struct st
 		strcat(sql, " AND opened_at<?6");
 	if (f->before_id)
 		strcat(sql, " AND id<?7");
+	if (f->phone[0])
+		strcat(sql,
+		       " AND replace(replace(replace(replace(replace(caller_number,'+',''),' ',''),"
+		       "'-',''),'(',''),')','')=?9");
 	strcat(sql, " ORDER BY id DESC LIMIT ?8");
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return CC_ESTORE;
@@ -658,6 +666,7 @@ static int ix_list_query(sqlite3 *db, const struct store_ix_filter *f, struct st
 	sqlite3_bind_int64(st, 6, f->to_ms);
 	sqlite3_bind_int64(st, 7, f->before_id);
 	sqlite3_bind_int(st, 8, f->limit + 1);
+	bind_text(st, 9, f->phone);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (pg->n == (size_t)f->limit) {
 			pg->more = true;
@@ -669,7 +678,9 @@ static int ix_list_query(sqlite3 *db, const struct store_ix_filter *f, struct st
 			break;
 		}
 		pg->rows = na;
-		row_interaction(st, &pg->rows[pg->n++]);
+		row_interaction(st, &pg->rows[pg->n]);
+		col_text(st, 14, pg->rows[pg->n].last_note, sizeof(pg->rows[pg->n].last_note));
+		pg->n++;
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : CC_ESTORE;

@@ -59,6 +59,10 @@ test('a caller waiting when the agent comes back from a break pops up; the playe
     await phone.command('accept');
     await page.locator('.softphone[data-phase="connected"]').waitFor({ timeout: 10000 });
     const number = (await sp.getByRole('link', { name: /Open interaction/ }).textContent()).match(/INT\d+/)[0];
+    // A note during the call (issue 10): in the activity stream at once.
+    await sp.locator('#call-note').fill('Amy asked about her router again.');
+    await sp.getByRole('button', { name: 'Add note' }).click();
+    await page.locator('.toast', { hasText: 'Note added' }).waitFor();
 
     // The interaction opened (by the agent, in another tab) two seconds into the call.
     await sleep(2000);
@@ -131,6 +135,10 @@ test('keyboard first: Alt+A accepts, Alt+H holds and resumes, Alt+M mutes, Alt+E
     const sp = page.locator('.softphone');
     await page.locator('.softphone[data-phase="offer"]').waitFor({ timeout: 15000 });
     assert.match(await sp.getByRole('button', { name: 'Accept' }).getAttribute('title'), /\(Alt\+A\)/);
+    // The screen pop has her history: the first test's call, its agent and its note.
+    const hist = sp.getByRole('list', { name: 'Earlier calls' });
+    await hist.locator('li', { hasText: 'ned' }).first().waitFor();
+    await hist.getByText('Amy asked about her router again.').waitFor();
     await page.keyboard.press('Alt+KeyA');
     await sp.locator('[data-accepted]').waitFor();
     await until('the auto-answer INVITE', async () => /action=accept: re-ringing with auto-answer/.test(sb.log));

@@ -162,3 +162,23 @@ test('a customer who sends no audio: the activity and the agent\'s softphone say
   assert.ok(after.some((a) => a.kind === 'note' && a.text === `Wrap-up code: Resolved. ${wrap}`), 'a long wrap-up note is stored whole');
   assert.equal((await note(nedTok, { text: 'too late' })).status, 404, 'closed: no more notes');
 });
+
+test('a customer\'s history by number: every agent sees it, with the latest note (issue 10)', async () => {
+  const bethTok = await sb.login('beth');
+  const h = await sb.api('GET', `/api/v1/interactions?phone=${encodeURIComponent('+1 555 0199')}`, { token: bethTok });
+  assert.equal(h.status, 200, JSON.stringify(h.body));
+  assert.ok(h.body.interactions.length >= 1, 'amy\'s call by ned is in her history');
+  const last = h.body.interactions[0];
+  assert.equal(last.agent, 'ned');
+  assert.equal(last.direction, 'outbound');
+  assert.match(last.last_note, /^Wrap-up code: Resolved\. Wrap-up: w+$/);
+  assert.equal([...last.last_note].length, 159, 'cut to 159 characters');
+  // The same digits written another way find the same calls; other numbers do not.
+  const digits = await sb.api('GET', '/api/v1/interactions?phone=15550199', { token: bethTok });
+  assert.deepEqual(digits.body.interactions.map((i) => i.number), h.body.interactions.map((i) => i.number));
+  const other = await sb.api('GET', '/api/v1/interactions?phone=15550177', { token: bethTok });
+  assert.ok(other.body.interactions.every((i) => i.caller_number.replace(/\D/g, '') === '15550177'));
+  // Without a number an agent still sees only their own; a bad number is 400.
+  assert.equal((await sb.api('GET', '/api/v1/interactions', { token: bethTok })).body.interactions.length, 0);
+  assert.equal((await sb.api('GET', '/api/v1/interactions?phone=ab', { token: bethTok })).status, 400);
+});

@@ -3,9 +3,9 @@
 // the recording notice of outbound calls, and wrap-up with Clear contact.
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { post } from '../api.js';
+import { get, post, query } from '../api.js';
 import { clearContact, control } from '../calls.js';
-import { duration, interactionPath, phoneDisplay, presenceLabel, recordPath, TABLES } from '../format.js';
+import { dateTime, duration, interactionPath, phoneDisplay, presenceLabel, recordPath, STATE_LABELS, TABLES } from '../format.js';
 import { setState, toast, useAppState, useNow } from '../state.js';
 
 // A note on the interaction while the call goes on (issue 10): it goes to
@@ -104,6 +104,28 @@ function Caller({ call }) {
         .filter(Boolean).join(' · ')}</p></div></div>`;
 }
 
+// The customer's history (issue 10): their earlier interactions by number,
+// with when, who, how it ended and the last note, newest first.
+export function History({ number, current }) {
+  const [rows, setRows] = useState(null);
+  useEffect(() => {
+    let live = true;
+    setRows(null);
+    if (String(number || '').replace(/\D/g, '').length < 4) { setRows([]); return undefined; }
+    get(`/api/v1/interactions${query({ phone: number, limit: 6 })}`)
+      .then((r) => live && setRows(r.interactions.filter((ix) => ix.number !== current).slice(0, 5)),
+        () => live && setRows([]));
+    return () => { live = false; };
+  }, [number, current]);
+  if (rows === null) return html`<p class="sp-muted">Looking up earlier calls…</p>`;
+  if (!rows.length) return html`<p class="sp-muted">No earlier calls from this number.</p>`;
+  return html`<ul class="sp-history" aria-label="Earlier calls">${rows.map((ix) => html`<li data-history=${ix.number}>
+    <a href=${interactionPath(ix.number)}>${dateTime(ix.opened_at)}</a>
+    <span class="sp-sub">${[ix.direction === 'outbound' ? 'Outbound' : 'Inbound', ix.agent || 'no agent',
+      ix.close_reason === 'caller_hangup' ? 'caller hung up' : STATE_LABELS[ix.state]].join(' · ')}</span>
+    ${ix.last_note && html`<span class="sp-note-text">“${ix.last_note}”</span>`}</li>`)}</ul>`;
+}
+
 function Keypad() {
   const [sent, setSent] = useState('');
   const press = (k) => { setSent((s) => (s + k).slice(-16)); control('dtmf', { digits: k }); };
@@ -141,6 +163,8 @@ function Connected({ call, now }) {
     ${call.interaction && html`<${CallNote} interaction=${call.interaction} />`}
     <h3 class="sp-h">Caller’s records</h3>
     <${ScreenPop} records=${call.records} />
+    <h3 class="sp-h">Earlier calls</h3>
+    <${History} number=${call.number} current=${call.interaction} />
     ${call.interaction && html`<a class="sp-link" href=${interactionPath(call.interaction)}>Open interaction ${call.interaction}</a>`}
   </div>`;
 }
@@ -211,7 +235,8 @@ export function Softphone() {
           <button class="btn btn-accept" ...${tip('Accept', 'a')} onClick=${() => control('accept')} disabled=${!!call.busy}>Accept</button>
           <button class="btn btn-reject" ...${tip('Reject', 'r')} onClick=${() => control('reject')} disabled=${!!call.busy}>Reject</button>
         </div>`}
-        <h3 class="sp-h">Caller’s records</h3><${ScreenPop} records=${call.records} /></div>`;
+        <h3 class="sp-h">Caller’s records</h3><${ScreenPop} records=${call.records} />
+        <h3 class="sp-h">Earlier calls</h3><${History} number=${call.number} current=${call.interaction} /></div>`;
       break;
     case 'dialing':
       body = html`<div class="sp-body">
