@@ -163,3 +163,19 @@ test('keyboard first: Alt+A accepts, Alt+H holds and resumes, Alt+M mutes, Alt+E
     await page.close();
   }
 });
+
+test('an agent without the call roles is told so plainly, not "Something went wrong"', async () => {
+  const page = await browser.page();
+  try {
+    await signIn(page, sb.url, 'carl'); // awa_agent only (README): may not take calls or read records
+    const sp = page.locator('.softphone');
+    await sp.locator('[data-no-roles]', { hasText: 'Your account cannot take or place calls yet.' }).waitFor();
+    await sp.getByText(/needs the roles sn_openframe\.user and interaction_agent/).waitFor();
+    await page.locator('[data-refused]', { hasText: 'Not available to your account' }).first().waitFor();
+    assert.equal(await page.getByText('Something went wrong').count(), 0);
+    await shot(page, 'agent-day-no-roles');
+    expectClean(page, [/403/]);
+  } finally {
+    await page.close();
+  }
+});

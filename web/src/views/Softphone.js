@@ -196,8 +196,13 @@ function Wrapup({ call, now }) {
   </form>`;
 }
 
-function Idle({ agent }) {
+function Idle({ agent, me }) {
   const p = agent?.presence;
+  if (me && me.can_handle_calls === false) {
+    return html`<div class="sp-body sp-idle"><p class="sp-idle-text" data-no-roles>Your account cannot take or place calls yet.</p>
+      <p class="sp-hint">Taking calls needs the roles sn_openframe.user and interaction_agent (or awa_agent and
+        awa_integration_user). Ask an administrator to grant them.</p></div>`;
+  }
   const noPhone = agent && agent.registered === false;
   const text = p === 'Available' && noPhone
     ? `Available, but no call can reach you: your SIP phone is not registered (register it as ${agent.user_name || 'your user name'})`
@@ -253,7 +258,7 @@ export function Softphone() {
         <${Caller} call=${c} /><div class="notice notice-error" role="alert">${call.detail}</div>
         <p class="sp-hint">You will be Available again in a moment.</p></div>`;
       break;
-    default: body = html`<${Idle} agent=${agent} />`;
+    default: body = html`<${Idle} agent=${agent} me=${me} />`;
   }
   return html`<aside class="softphone" aria-label="Softphone" data-phase=${call.phase}>
     <header class="sp-head"><h2>Softphone</h2>

@@ -20,8 +20,15 @@ export function useLoad(fn, deps) {
   return { ...st, reload: () => setRev((r) => r + 1) };
 }
 
+// A refusal for lack of roles is not an error of the page (issue 10): it says
+// so plainly, with the server's reason (which names the roles), and who can
+// help; anything else keeps the caller's title.
 export function ErrorBox({ error, title = 'Something went wrong' }) {
   if (!error) return null;
+  if (error.status === 403) {
+    return html`<div class="notice notice-info" role="status" data-refused>
+      <strong>Not available to your account</strong><span>${String(error.message || '').replace(/([^.])$/, '$1.')} Ask an administrator for the roles if you need this.</span></div>`;
+  }
   return html`<div class="notice notice-error" role="alert">
     <strong>${title}</strong><span>${error.message || String(error)}</span></div>`;
 }
