@@ -179,3 +179,31 @@ test('an agent without the call roles is told so plainly, not "Something went wr
     await page.close();
   }
 });
+
+test('the workspace uses a 1920-px screen and stays usable at 1000 px', async () => {
+  for (const [width, height] of [[1920, 1080], [1000, 800]]) {
+    const page = await browser.page();
+    try {
+      await page.setViewportSize({ width, height });
+      await signIn(page, sb.url, 'ned');
+      await page.locator('.softphone').waitFor();
+      await page.getByRole('tab', { name: 'Cases' }).waitFor();
+      const m = await page.evaluate(() => ({
+        overflow: document.documentElement.scrollWidth - window.innerWidth,
+        page: document.querySelector('.page').getBoundingClientRect().width,
+        phone: document.querySelector('.softphone').getBoundingClientRect().width,
+        // a card whose content is wider than it must scroll, not spill out
+        spill: [...document.querySelectorAll('.card')].filter((c) => c.scrollWidth > c.clientWidth + 1
+          && getComputedStyle(c).overflowX === 'visible').length,
+      }));
+      assert.equal(m.overflow, 0, `${width} px: the page scrolls sideways by ${m.overflow} px`);
+      assert.equal(m.spill, 0, `${width} px: a card's content runs out of it`);
+      if (width === 1920) assert.ok(m.page >= 1300, `1920 px: the page is only ${m.page} px wide`);
+      assert.ok(m.phone >= 280, `${width} px: the softphone is ${m.phone} px`);
+      await shot(page, `agent-day-layout-${width}`);
+      expectClean(page);
+    } finally {
+      await page.close();
+    }
+  }
+});
