@@ -161,7 +161,7 @@ export async function placeCall(target) {
   } catch (e) {
     reset();
     toast(e.status === 404 && e.code === 'not_found' && /no route/.test(e.message)
-      ? 'Click-to-call is not available on this server yet (no /api/v1/calls).'
+      ? 'Click-to-call is not available on this server yet.'
       : `The call could not be placed: ${e.message}`);
   }
 }
@@ -180,9 +180,11 @@ export async function control(action, body) {
     // rings again and the agent answers there. Busy then shows the call.
     if (action === 'accept' && getState().call.phase === 'offer') patch({ accepted: true });
   } catch (e) {
+    const LABEL = { accept: 'Accept', reject: 'Reject', hold: 'Hold', resume: 'Resume', mute: 'Mute',
+      unmute: 'Unmute', dtmf: 'The keypad', end: 'End call' };
     toast(e.code === 'not_found' && /no route/.test(e.message)
       ? 'Call controls are not available on this server yet.'
-      : e.message);
+      : `${LABEL[action] || 'That'} did not work: ${e.message}`);
   } finally {
     patch({ busy: null });
   }
