@@ -158,6 +158,11 @@ test('keyboard first: Alt+A accepts, Alt+H holds and resumes, Alt+M mutes, Alt+E
     await page.locator('.softphone[data-phase="idle"]').waitFor({ timeout: 10000 });
     await page.locator('.presence-button[data-presence="Available"]').waitFor();
     await call;
+    // Her case's form lists her calls too (issue 10: the customer history on the forms).
+    await page.goto(`${sb.url}/records/case/CS0001002`); // her case: its contact's phone is hers
+    const calls = page.getByRole('list', { name: 'Earlier calls' });
+    await calls.locator('li', { hasText: 'Sorted by keyboard.' }).waitFor();
+    assert.ok(await calls.locator('li').count() >= 2, 'both of her calls');
     expectClean(page);
   } finally {
     await page.close();

@@ -4,6 +4,7 @@ import { html } from 'htm/preact';
 import { get } from '../api.js';
 import { dateTime, recordPath, TABLES } from '../format.js';
 import { ErrorBox, Field, Loading, PageHeader, Phones, StateBadge, useLoad } from './common.js';
+import { History } from './Softphone.js';
 
 function PartyLink({ party }) {
   if (!party) return null;
@@ -54,6 +55,9 @@ export function RecordForm({ table, recordKey }) {
       ${data?.state && html`<${StateBadge} state=${data.state} />`}</${PageHeader}>
     ${loading ? html`<${Loading} />` : error ? html`<${ErrorBox} error=${error} title=${`This ${t?.label.toLowerCase() || 'record'} cannot be shown`} />`
       : html`<section class="card form-card" aria-label=${`${t.label} details`} data-form=${table}>
-          <dl class="fields">${fields(table, data)}</dl></section>`}
+          <dl class="fields">${fields(table, data)}</dl></section>
+        ${data?.call_targets?.length ? html`<section class="card" aria-labelledby="hist-h">
+          <header class="card-head"><h2 id="hist-h">Calls with this number</h2></header>
+          <${History} number=${data.call_targets[0].number} /></section>` : null}`}
   </div>`;
 }
