@@ -182,7 +182,7 @@ static int voice_start(struct app *app, const struct st_snapshot *snap)
 	str_copy(vc.outbound_uri, app->cfg.outbound_uri, sizeof(vc.outbound_uri));
 	/* The demo ships a customer who answers (callctl/democust.c) unless the
 	 * site says where outside numbers go. */
-	if (app->demo && !vc.outbound_uri[0])
+	if (app->demo && !vc.outbound_uri[0] && app->cfg.demo_customer)
 		vc.demo_customer_port = app->cfg.sip_port + 2;
 	if (app->cfg.flows_dir[0])
 		str_copy(vc.flows_dir, app->cfg.flows_dir, sizeof(vc.flows_dir));

@@ -137,6 +137,8 @@ static const struct conf_key conf_calls_keys[] = {
 	KEY_STR("outbound_uri", outbound_uri, 0), /* "" = no transfers out */
 	KEY_INT("transfer_timeout", transfer_timeout_s, 1, 300),
 	KEY_INT("dial_timeout", dial_timeout_s, 1, 300),
+	/* demo mode only: the built-in customer behind an empty outbound_uri */
+	KEY_WORD("demo_customer", CONF_BOOL, demo_customer, conf_bools, "true or false"),
 };
 static const struct conf_section conf_sip = SECTION("sip", conf_sip_keys);
 static const struct conf_section conf_media = SECTION("media", conf_media_keys);
@@ -505,6 +507,7 @@ void config_defaults(struct config *cfg)
 	conf_copy(cfg->store_backend, "sqlite", sizeof(cfg->store_backend));
 	cfg->store_readers = 4;
 	cfg->awa_enabled = true;
+	cfg->demo_customer = true;
 	cfg->session_ttl_s = 28800;
 	cfg->http_max_body = 65536;
 	cfg->log_level = LOG_INFO;

@@ -97,6 +97,7 @@ struct config {
 	char store_path[CONF_PATH_MAX]; /* default "<data_dir>/switchboard.db" */
 	int store_readers;		/* read connections, default 4 */
 	bool awa_enabled;		/* routing engine on (default true) */
+	bool demo_customer;		/* demo: a built-in customer answers outbound calls */
 	int session_ttl_s;		/* bearer token lifetime, default 28800 */
 	int http_max_body;		/* bytes, default 65536 */
 	/* the built web workspace; "" = <project>/web/dist */

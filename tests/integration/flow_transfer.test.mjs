@@ -139,7 +139,8 @@ test('nobody listening at the outbound route takes the failed branch too', async
 });
 
 test('without calls.outbound_uri a transfer takes the failed branch at once; a bad URI stops the start', async () => {
-  const plain = await new Server({ args: ['--config', writeConfig(tempDir('sb-cfg-'), 'calls:\n  greeting_ms: 300\n')] }).start();
+  // (demo_customer: false — the demo otherwise answers every outside number itself.)
+  const plain = await new Server({ args: ['--config', writeConfig(tempDir('sb-cfg-'), 'calls:\n  greeting_ms: 300\n  demo_customer: false\n')] }).start();
   try {
     const t = await plain.login('admin');
     await putFlow(plain, t, 't-xfer', TRANSFER_FLOW);
