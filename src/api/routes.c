@@ -12,7 +12,7 @@
  */
 #define LOG_MODULE "routes"
 #include "api/api_int.h"
-#include "sip/sip.h"
+#include "callctl/callctl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,8 +215,8 @@ static void user_hash_work(void *arg)
 	struct user_job *j = arg;
 
 	if (j->body.has_sip_password && j->body.sip_password[0])
-		sip_digest_ha1(j->body.rec.user_name, j->realm, j->body.sip_password,
-			       j->body.rec.sip_ha1);
+		callctl_sip_ha1(j->body.rec.user_name, j->realm, j->body.sip_password,
+				j->body.rec.sip_ha1);
 
 	if (j->body.has_password)
 		j->err = password_hash(j->body.password, j->body.rec.password_hash,

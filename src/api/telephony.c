@@ -14,7 +14,6 @@
 #define LOG_MODULE "api"
 #include "api/api_int.h"
 #include "callctl/callctl.h"
-#include "sip/sip.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -225,7 +224,7 @@ void api_route_trunk_put(struct api_req *q)
 	str_copy(t->address, body.address, sizeof(t->address));
 	str_copy(t->username, body.username, sizeof(t->username));
 	if (body.username[0])
-		sip_digest_ha1(body.username, q->api->cfg->sip_realm, body.password, t->sip_ha1);
+		callctl_sip_ha1(body.username, q->api->cfg->sip_realm, body.password, t->sip_ha1);
 	sodium_memzero(body.password, sizeof(body.password));
 	rc = callctl_trunk_set(q->api->cc, t);
 	if (rc) {

@@ -39,6 +39,9 @@ struct callctl_cfg {
 
 int callctl_alloc(struct callctl **ccp, uv_loop_t *loop, const struct callctl_cfg *cfg,
 		  struct routing *r, const struct st_snapshot *snap);
+/* HA1 = MD5(user:realm:password) for a SIP account (users' and trunks'),
+ * as the registrar checks it: the API stores it without reaching into sip/. */
+void callctl_sip_ha1(const char *user, const char *realm, const char *password, char ha1[33]);
 /* Hangs up every call and stops SIP and media; run the loop after it. */
 void callctl_free(struct callctl *cc);
 size_t callctl_calls(const struct callctl *cc);

@@ -230,3 +230,8 @@ void registrar_free(struct callctl *cc)
 		free(b);
 	}
 }
+
+void callctl_sip_ha1(const char *user, const char *realm, const char *password, char ha1[33])
+{
+	sip_digest_ha1(user, realm, password, ha1);
+}
