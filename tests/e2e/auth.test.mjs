@@ -74,7 +74,8 @@ test('a stored token the server no longer knows is dropped at load', async () =>
   await page.evaluate(() => localStorage.setItem('switchboard.session',
     JSON.stringify({ token: 'f'.repeat(64), user_name: 'ned' })));
   await page.goto(`${sb.url}/interactions`);
-  await page.locator('[data-flash]').filter({ hasText: 'session has expired' }).waitFor();
+  // (20 s: once, under a loaded CI machine, 8 s was not enough for the first page load.)
+  await page.locator('[data-flash]').filter({ hasText: 'session has expired' }).waitFor({ timeout: 20000 });
   assert.equal(new URL(page.url()).pathname, '/signin');
   assert.equal(await page.evaluate(() => localStorage.getItem('switchboard.session')), null);
   expectClean(page, [/status of 401/]);
