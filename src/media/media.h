@@ -117,4 +117,68 @@ int media_wav_load(const char *path, int16_t **pcm, size_t *n, char *err, size_t
 const int16_t *media_hold_music(size_t *n);
 const int16_t *media_beep(size_t *n);
 
+/* ---- the mixer: N-party conference (src/media/mixer.c) ----
+ * Up to MIXER_MAX participants (slots), 20 ms frames of 8 kHz linear PCM.
+ * Listener L hears speaker S iff S != L, L's `hears` mask has S and S's
+ * `heard_by` mask has L; the sum saturates to int16. Not bound to legs: the
+ * caller feeds each participant's decoded frame per tick (mixer_put), takes
+ * what each one hears (mixer_get), then calls mixer_tick. Owner: the caller
+ * (mem_deref). Thread: loop thread only. Errors: -EINVAL for a NULL mixer,
+ * a slot that is out of range or empty, or a bad argument; as listed below.
+ */
+#define MIXER_MAX	16
+#define MIXER_ALL	UINT32_MAX /* everyone, later joiners included */
+#define MIXER_BIT(slot) ((uint32_t)1 << (slot))
+struct mixer;
+enum mixer_mode {
+	MIXER_TALK,    /* hears all, heard by all (the default on mixer_add) */
+	MIXER_LISTEN,  /* hears all, heard by none (silent monitoring) */
+	MIXER_WHISPER, /* hears all, heard by `target` only (coaching) */
+	MIXER_BARGE,   /* hears all, heard by all (a supervisor joining in) */
+};
+/* An empty mixer; call_id is only for logs. -ENOMEM. */
+int mixer_alloc(struct mixer **mp, uint64_t call_id);
+/* A participant (id: its leg's, unique in the mixer) in talk mode, in the
+ * lowest free slot: *slotp. -ENOSPC when full, -EEXIST when id is there. */
+int mixer_add(struct mixer *m, uint64_t id, int *slotp);
+/* Frees the slot (its frame is dropped; it leaves every explicit mask and,
+ * if it was the customer, there is no customer any more). */
+int mixer_remove(struct mixer *m, int slot);
+/* The slot of participant id, or -ENOENT. */
+int mixer_find(const struct mixer *m, uint64_t id);
+size_t mixer_count(const struct mixer *m);
+/* Masks of MIXER_BIT(slot)s, or MIXER_ALL. An explicit mask names present
+ * participants only (empty slots' bits are dropped), so a later joiner is
+ * in MIXER_ALL but in no explicit mask. The own bit is ignored. */
+int mixer_set_hears(struct mixer *m, int slot, uint32_t mask);
+int mixer_set_heard_by(struct mixer *m, int slot, uint32_t mask);
+/* Sets both masks from a mode; target is for MIXER_WHISPER only (another
+ * present slot, else -EINVAL; if it leaves, the whisperer is heard by none). */
+int mixer_set_mode(struct mixer *m, int slot, enum mixer_mode mode, int target);
+/* Whether listener receives speaker (both masks agree, not itself). */
+bool mixer_hears(const struct mixer *m, int listener, int speaker);
+/* This participant's received audio for this tick: n <= MEDIA_FRAME samples
+ * (copied; a short frame is padded with silence). One frame per tick: a
+ * second one before mixer_tick is -EALREADY (the first stays). */
+int mixer_put(struct mixer *m, int slot, const int16_t *pcm, size_t n);
+/* What this participant hears this tick, MEDIA_FRAME samples into out:
+ * the saturated sum of the frames it receives (silence for those that sent
+ * none). Returns how many frames were mixed (0: out is silence). */
+int mixer_get(struct mixer *m, int slot, int16_t *out);
+/* Ends the tick: every participant's frame becomes silence until its next put. */
+void mixer_tick(struct mixer *m);
+/* True when exactly two participants remain and each hears the other: the
+ * caller may keep the two-party media_bridge (relay, no decode or mixing)
+ * instead of mixing; whether their codecs allow relay is the caller's
+ * concern. *a < *b are their slots (either pointer may be NULL). */
+bool mixer_relay_pair(const struct mixer *m, int *a, int *b);
+/* Designates the customer for the recording (-1: none). */
+int mixer_set_customer(struct mixer *m, int slot);
+int mixer_customer(const struct mixer *m);
+/* The two recorder channels for this tick, MEDIA_FRAME samples each:
+ * customer = the customer's own frame (what they say, heard or not);
+ * others = exactly what the customer hears (a supervisor on listen, or a
+ * whisper to the agent, is not in it; a barge is). -ENOENT: no customer. */
+int mixer_record(struct mixer *m, int16_t *customer, int16_t *others);
+
 #endif
