@@ -113,6 +113,20 @@ int api_query_int(struct api_req *q, const char *name, int64_t lo, int64_t hi, i
 void api_reply_page(struct api_req *q, json_t *o, int64_t next_id);
 /* Rejects query args not in allowed (NULL-terminated); 0 = ok (replied otherwise). */
 int api_query_check(struct api_req *q, const char *const *allowed);
+/* A time query parameter (ISO 8601, a date, or ms) into *out (left when
+ * absent); replies 400 invalid_parameter and returns -EINVAL otherwise. */
+int api_query_time(struct api_req *q, const char *name, int64_t *out);
+/* ---- the audit log (audit.c): who changed what, before → after ----
+ * before/after (stolen, may be NULL) are JSON objects of the changed fields.
+ * api_audit: the next routing change carries it (routing_audit_attach);
+ * api_audit_op: fills a store op, for changes written beside routing. */
+void api_audit(struct api_req *q, const char *action, const char *object, json_t *before,
+	       json_t *after);
+void api_audit_op(struct api_req *q, struct store_op *op, const char *action, const char *object,
+		  json_t *before, json_t *after);
+void api_route_audit_list(struct api_req *q);
+/* A user's audited fields (no password, only whether a SIP account exists). */
+json_t *api_audit_user(const struct st_user *rec, unsigned roles);
 
 /* Async work holds the request (ref + busy count) and releases it after. */
 struct api_req *api_req_hold(struct api_req *q);
@@ -184,6 +198,27 @@ struct req_trunk {
 	char password[128];
 };
 int req_decode_number(const char *b, size_t n, struct req_number *r, char *err, size_t esz);
+/* POST and PATCH /api/v1/queues: every field optional on PATCH (has_*). */
+#define REQ_QUEUE_MEMBERS 256
+#define REQ_WRAPUP_CODES  20
+struct req_queue {
+	char name[41];
+	int priority, sl_s, max_wait_s;
+	char overflow_queue[ST_NAME]; /* "" = none */
+	char hold_music[256];	      /* "" = the default music */
+	char strategy[16];
+	char wrap_up_codes[ST_WRAPUP_CODES]; /* one per line */
+	char members[REQ_QUEUE_MEMBERS][ST_NAME];
+	int member_prio[REQ_QUEUE_MEMBERS];
+	size_t n_members;
+	bool has_name, has_priority, has_sl, has_max_wait, has_overflow, has_hold_music;
+	bool has_strategy, has_codes, has_members;
+};
+int req_decode_queue(const char *b, size_t n, bool create, struct req_queue *r, char *err,
+		     size_t esz);
+/* PUT /api/v1/queues/{name}/members/{user}: {"priority": 1..9}, may be empty. */
+int req_decode_member(const char *b, size_t n, int *priority, char *err, size_t esz);
+bool req_valid_queue_name(const char *s);
 /* At least an address or a username (with a password of 8+ characters). */
 int req_decode_trunk(const char *b, size_t n, struct req_trunk *r, char *err, size_t esz);
 /* POST /api/v1/calls: {"record": {"table", "key"}, "phone": "mobile"|"business"} */
@@ -237,6 +272,12 @@ void api_route_note_add(struct api_req *q); /* POST /interactions/{n}/notes */
 
 /* ---- telephony.c: dialled numbers and trunks (admins) ---- */
 void api_route_numbers_list(struct api_req *q);
+void api_route_queues_list(struct api_req *q);
+void api_route_queue_get(struct api_req *q);
+void api_route_queue_create(struct api_req *q);
+void api_route_queue_update(struct api_req *q);
+void api_route_queue_delete(struct api_req *q);
+void api_route_queue_member(struct api_req *q);
 void api_route_number_put(struct api_req *q);
 void api_route_number_delete(struct api_req *q);
 void api_route_trunks_list(struct api_req *q);

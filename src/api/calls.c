@@ -333,8 +333,12 @@ void api_route_flag_put(struct api_req *q)
 	if (api_reply_bad_body(q, req_decode_flag(q->body, q->body_len, &body, err, sizeof(err)),
 			       err))
 		return;
+	api_audit(q, "flag.set", q->segs[3],
+		  json_pack("{s:s}", "value", routing_flag_get(q->api->r, q->segs[3])),
+		  json_pack("{s:s}", "value", body.value));
 	rc = routing_flag_set(q->api->r, q->segs[3], body.value, user_record(q->user)->user_name,
 			      flag_saved, api_req_hold(q));
+	routing_audit_attach(q->api->r, NULL);
 	if (rc) {
 		api_req_release(q);
 		api_reply_err(q, rc, "cannot set the flag");

@@ -124,11 +124,34 @@ static void flow_refused(struct api_req *q, int err, const struct callctl_flow_e
 	}
 }
 
+/* Flows live in files, not the store: the entry follows the change. */
+static void flow_audit(struct api_req *q)
+{
+	struct callctl_flow_info fi;
+	struct store_op op;
+	bool post = q->method == M_POST, del = q->method == M_DELETE;
+	json_t *after = NULL;
+
+	if (!post && !del && !callctl_flow_get(q->api->cc, q->segs[3], &fi))
+		after = json_pack("{s:I,s:I}", "bytes", (json_int_t)fi.source_len, "blocks",
+				  (json_int_t)fi.blocks);
+	api_audit_op(q, &op,
+		     post  ? "flow.reload"
+		     : del ? "flow.delete"
+			   : "flow.put",
+		     post ? "flows" : q->segs[3], NULL, after);
+	if (store_write(q->api->st, &op, 1, NULL, NULL))
+		log_error("audit: %s %s by %s not logged", op.u.audit.action, op.u.audit.object,
+			  op.u.audit.actor);
+}
+
 static void flow_changed(int err, const struct callctl_flow_err *fe, void *arg)
 {
 	struct api_req *q = arg;
 	struct callctl_flow_info fi;
 
+	if (!err)
+		flow_audit(q);
 	if (err) {
 		flow_refused(q, err, fe);
 	} else if (q->method == M_POST) {

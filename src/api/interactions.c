@@ -18,7 +18,7 @@
 static const char *const list_params[] = {"state", "agent", "queue", "direction", "phone",
 					  "from",  "to",    "limit", "cursor",	  NULL};
 
-static int parse_time_param(struct api_req *q, const char *name, int64_t *out)
+int api_query_time(struct api_req *q, const char *name, int64_t *out)
 {
 	char buf[64];
 	int rc = api_query(q, name, buf, sizeof(buf));
@@ -97,7 +97,7 @@ static int parse_filter(struct api_req *q, struct store_ix_filter *f)
 
 	memset(f, 0, sizeof(*f));
 	if (api_query_check(q, list_params) || parse_state(q, f) || parse_names(q, f) ||
-	    parse_time_param(q, "from", &f->from_ms) || parse_time_param(q, "to", &f->to_ms) ||
+	    api_query_time(q, "from", &f->from_ms) || api_query_time(q, "to", &f->to_ms) ||
 	    api_query_int(q, "limit", 1, 200, &limit) ||
 	    api_query_int(q, "cursor", 1, INT64_MAX, &cursor))
 		return -EINVAL;

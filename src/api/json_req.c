@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <arpa/inet.h>
 #include <string.h>
+#include <strings.h>
 
 #define QUOTE_MAX	 32 /* bytes of a client string echoed in a message */
 #define PASSWORD_MIN	 8  /* characters */
@@ -70,6 +71,11 @@ static const char *const record_fields[] = {"table", "key", NULL};
 static const char *const dtmf_fields[] = {"digits", NULL};
 static const char *const flag_fields[] = {"value", NULL};
 static const char *const trunk_fields[] = {"address", "username", "password", NULL};
+static const char *const queue_fields[] = {
+	"name",	      "priority", "service_level_seconds", "max_wait_seconds", "overflow_queue",
+	"hold_music", "strategy", "wrap_up_codes",	   "members",	       NULL};
+static const char *const member_fields[] = {"priority", NULL};
+static const char *const member_obj_fields[] = {"user_name", "priority", NULL};
 static const char *const user_create_fields[] = {
 	"user_name", "name",	     "email", "mobile_phone", "business_phone",
 	"password",  "sip_password", "roles", "active",	      NULL};
@@ -241,6 +247,20 @@ static int jr_bool(struct jr *j, const char *key, bool *dst, bool *has)
 	if (!json_is_boolean(v))
 		return jr_fail(j, "'%s' must be a boolean", key);
 	*dst = json_is_true(v);
+	return 0;
+}
+
+/* An integer field in [min, max]. */
+static int jr_int(struct jr *j, const char *key, int min, int max, int *dst, bool *has)
+{
+	json_t *v = json_object_get(j->o, key);
+
+	*has = v != NULL;
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+		return jr_fail(j, "'%s' must be a whole number from %d to %d", key, min, max);
+	*dst = (int)json_integer_value(v);
 	return 0;
 }
 
@@ -917,4 +937,173 @@ int req_decode_trunk(const char *b, size_t n, struct req_trunk *r, char *err, si
 		rc = jr_fail(&j,
 			     "a trunk needs an 'address', a 'username' and 'password', or both");
 	return jr_close(&j, rc, r, sizeof(*r));
+}
+
+/* ---- queues ---- */
+/* 1-40 of A-Z a-z 0-9, space, '_', '.', '-'; no space at either end. */
+bool req_valid_queue_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 40 || s[0] == ' ' || s[n - 1] == ' ')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == ' ' || c == '_' || c == '.' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* "wrap_up_codes": ["Resolved", ...] → one per line; no repeats (any case). */
+static int queue_codes(struct jr *j, struct req_queue *r)
+{
+	json_t *v = json_object_get(j->o, "wrap_up_codes"), *e;
+	size_t i, used = 0;
+
+	r->has_codes = v != NULL;
+	if (!v)
+		return 0;
+	if (!json_is_array(v))
+		return jr_fail(j, "'wrap_up_codes' must be an array of strings");
+	if (json_array_size(v) > REQ_WRAPUP_CODES)
+		return jr_fail(j, "'wrap_up_codes' holds at most %d codes", REQ_WRAPUP_CODES);
+	json_array_foreach(v, i, e)
+	{
+		const char *s = json_string_value(e);
+		size_t n = s ? strlen(s) : 0;
+		if (!s || n != json_string_length(e) || !n || n > 40 || strchr(s, '\n') ||
+		    strchr(s, '\r'))
+			return jr_fail(j,
+				       "wrap-up code %zu must be a string of 1 to 40 characters "
+				       "on one line",
+				       i + 1);
+		for (size_t k = 0; k < i; k++)
+			if (!strcasecmp(json_string_value(json_array_get(v, k)), s))
+				return jr_fail(j, "wrap-up code %zu repeats code %zu", i + 1,
+					       k + 1);
+		used += (size_t)snprintf(r->wrap_up_codes + used, sizeof(r->wrap_up_codes) - used,
+					 "%s%s", i ? "\n" : "", s);
+	}
+	return 0;
+}
+
+/* One member: "ned" or {"user_name": "ned", "priority": 2}. */
+static int queue_member(struct jr *j, json_t *e, size_t i, struct req_queue *r)
+{
+	json_t *o = j->o;
+	const char *s = json_string_value(e);
+	bool has;
+	int rc = 0;
+
+	r->member_prio[i] = 1;
+	if (json_is_object(e)) {
+		j->o = e;
+		rc = jr_fields(j, member_obj_fields);
+		if (!rc)
+			rc = jr_strval(j, "user_name", JR_REQUIRED | JR_NONEMPTY, &s);
+		if (!rc)
+			rc = jr_int(j, "priority", 1, 9, &r->member_prio[i], &has);
+		j->o = o;
+		if (rc)
+			return rc;
+	}
+	if (!s || strlen(s) >= ST_NAME || !req_valid_user_name(s))
+		return jr_fail(j,
+			       "member %zu must be a user_name, or {\"user_name\", \"priority\" "
+			       "1-9}",
+			       i + 1);
+	for (size_t k = 0; k < i; k++)
+		if (!strcmp(r->members[k], s))
+			return jr_fail(j, "member %zu repeats member %zu", i + 1, k + 1);
+	str_copy(r->members[i], s, sizeof(r->members[i]));
+	return 0;
+}
+
+static int queue_members(struct jr *j, struct req_queue *r)
+{
+	json_t *v = json_object_get(j->o, "members"), *e;
+	size_t i;
+	int rc = 0;
+
+	r->has_members = v != NULL;
+	if (!v)
+		return 0;
+	if (!json_is_array(v))
+		return jr_fail(j, "'members' must be an array of user_names or "
+				  "{\"user_name\", \"priority\"} objects");
+	if (json_array_size(v) > REQ_QUEUE_MEMBERS)
+		return jr_fail(j, "'members' holds at most %d agents", REQ_QUEUE_MEMBERS);
+	json_array_foreach(v, i, e)
+	{
+		rc = queue_member(j, e, i, r);
+		if (rc)
+			return rc;
+		r->n_members = i + 1;
+	}
+	return 0;
+}
+
+static int queue_fields_decode(struct jr *j, bool create, struct req_queue *r)
+{
+	int rc = jr_fields(j, queue_fields);
+
+	if (!rc)
+		rc = jr_str(j, "name", create ? JR_REQUIRED | JR_NONEMPTY : JR_NONEMPTY, r->name,
+			    sizeof(r->name), &r->has_name);
+	if (!rc && r->has_name && !req_valid_queue_name(r->name))
+		rc = jr_fail(j, "'name' must be 1-40 of A-Z, a-z, 0-9, space, '_', '.', '-' "
+				"(no space at either end)");
+	if (!rc)
+		rc = jr_int(j, "priority", -100, 100, &r->priority, &r->has_priority);
+	if (!rc)
+		rc = jr_int(j, "service_level_seconds", 1, 3600, &r->sl_s, &r->has_sl);
+	if (!rc)
+		rc = jr_int(j, "max_wait_seconds", 0, 86400, &r->max_wait_s, &r->has_max_wait);
+	if (!rc)
+		rc = jr_str(j, "overflow_queue", 0, r->overflow_queue, sizeof(r->overflow_queue),
+			    &r->has_overflow);
+	if (!rc)
+		rc = jr_str(j, "hold_music", 0, r->hold_music, sizeof(r->hold_music),
+			    &r->has_hold_music);
+	if (!rc)
+		rc = jr_str(j, "strategy", JR_NONEMPTY, r->strategy, sizeof(r->strategy),
+			    &r->has_strategy);
+	if (!rc && r->has_strategy && strcmp(r->strategy, "longest_idle"))
+		rc = jr_fail(j, "'strategy' must be \"longest_idle\" (the only one so far: the "
+				"member of the lowest priority number who has waited longest)");
+	if (!rc)
+		rc = queue_codes(j, r);
+	if (!rc)
+		rc = queue_members(j, r);
+	return rc;
+}
+
+int req_decode_queue(const char *b, size_t n, bool create, struct req_queue *r, char *err,
+		     size_t esz)
+{
+	struct jr j = {.err = err, .esz = esz};
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = jr_open(&j, b, n, false);
+	if (!rc)
+		rc = queue_fields_decode(&j, create, r);
+	return jr_close(&j, rc, r, sizeof(*r));
+}
+
+int req_decode_member(const char *b, size_t n, int *priority, char *err, size_t esz)
+{
+	struct jr j = {.err = err, .esz = esz};
+	bool has;
+	int rc;
+
+	*priority = 1;
+	rc = jr_open(&j, b, n, true);
+	if (!rc && j.o)
+		rc = jr_fields(&j, member_fields);
+	if (!rc && j.o)
+		rc = jr_int(&j, "priority", 1, 9, priority, &has);
+	return jr_close(&j, rc, priority, 0);
 }

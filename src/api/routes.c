@@ -163,8 +163,11 @@ static void user_create_hashed(void *arg)
 	if (j->err) {
 		api_reply_err(q, j->err, "cannot hash the password");
 	} else {
+		api_audit(q, "user.create", j->body.rec.user_name, NULL,
+			  api_audit_user(&j->body.rec, j->body.roles));
 		j->err = routing_user_create(q->api->r, &j->body.rec, j->body.roles, user_saved, j,
 					     &j->u);
+		routing_audit_attach(q->api->r, NULL); /* not used when refused */
 		if (!j->err)
 			return;
 		api_reply_err(q, j->err,
@@ -205,7 +208,17 @@ static void user_update_hashed(void *arg)
 	if (j->body.has_active)
 		rec.active = j->body.rec.active;
 	j->u = u;
+	{
+		json_t *before = api_audit_user(user_record(u), user_roles(u));
+		json_t *after = api_audit_user(&rec, user_roles(u));
+		if (j->body.has_password) /* the hash never goes in the log */
+			json_object_set_new(after, "password", json_string("(changed)"));
+		if (j->body.has_sip_password && j->body.sip_password[0])
+			json_object_set_new(after, "sip_password", json_string("(changed)"));
+		api_audit(q, "user.update", rec.user_name, before, after);
+	}
 	j->err = routing_user_update(q->api->r, u, &rec, user_saved, j);
+	routing_audit_attach(q->api->r, NULL);
 	if (j->err)
 		user_saved(j->err, j);
 }
@@ -291,8 +304,11 @@ static void role_change(struct api_req *q, bool grant)
 		api_reply_error(q, 409, "conflict", "an admin cannot revoke their own admin role");
 		return;
 	}
+	api_audit(q, grant ? "role.grant" : "role.revoke", user_record(u)->user_name, NULL,
+		  json_pack("{s:s}", "role", role_name(role)));
 	err = routing_role_set(q->api->r, u, role, grant, user_record(q->user)->user_name,
 			       role_saved, api_req_hold(q));
+	routing_audit_attach(q->api->r, NULL); /* a no-op grant commits nothing */
 	if (err) {
 		api_req_release(q);
 		api_reply_err(q, err, "cannot change the role");
@@ -406,7 +422,8 @@ static void h_clear(struct api_req *q)
 {
 	struct user *u = target_agent(q, true);
 	struct req_clear body;
-	char err[API_ERRSZ], note[ST_NOTE + ST_NAME + 20] = "";
+	char err[API_ERRSZ], note[ST_NOTE + ST_NAME + 20] = "", code[ST_NAME];
+	const char *codes;
 	struct agent_view v;
 	int rc;
 
@@ -416,12 +433,21 @@ static void h_clear(struct api_req *q)
 			       err)) {
 		return;
 	}
-	if (body.wrap_up_code[0] || body.note[0])
-		snprintf(note, sizeof(note), "%s%s%s%s",
-			 body.wrap_up_code[0] ? "Wrap-up code: " : "", body.wrap_up_code,
-			 body.wrap_up_code[0] && body.note[0] ? ". " : "", body.note);
-	rc = routing_agent_clear(q->api->r, u, note, user_record(q->user)->user_name, clear_saved,
-				 api_req_hold(q));
+	if (routing_wrapup_code_check(q->api->r, u, body.wrap_up_code, code, &codes)) {
+		char list[ST_WRAPUP_CODES];
+		str_copy(list, codes, sizeof(list));
+		for (char *p = list; (p = strchr(p, '\n'));)
+			*p = ',';
+		api_reply_error(q, 400, "invalid_body",
+				"'%.64s' is not a wrap-up code of this call's queue (%.600s)",
+				body.wrap_up_code, list);
+		return;
+	}
+	if (code[0] || body.note[0])
+		snprintf(note, sizeof(note), "%s%s%s%s", code[0] ? "Wrap-up code: " : "", code,
+			 code[0] && body.note[0] ? ". " : "", body.note);
+	rc = routing_agent_clear_code(q->api->r, u, code, note, user_record(q->user)->user_name,
+				      clear_saved, api_req_hold(q));
 	if (rc) {
 		api_req_release(q);
 		user_agent_view(u, &v);
@@ -429,16 +455,6 @@ static void h_clear(struct api_req *q)
 				"Clear contact needs AfterCallWork; %s is %s",
 				user_record(u)->user_name, presence_name(v.presence));
 	}
-}
-
-/* ---- queues ---- */
-static void h_queues(struct api_req *q)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < routing_queue_count(q->api->r); i++)
-		json_array_append_new(a, view_queue(q->api->r, i));
-	api_reply_json(q, 200, json_pack("{s:o}", "queues", a));
 }
 
 /* ---- the table ---- */
@@ -461,7 +477,14 @@ static const struct route routes[] = {
 	{M_GET, "api/v1/agents/*/presence", ACC_SIGNED_IN, h_presence_get},
 	{M_PUT, "api/v1/agents/*/presence", ACC_SIGNED_IN, h_presence_put},
 	{M_POST, "api/v1/agents/*/clear", ACC_SIGNED_IN, h_clear},
-	{M_GET, "api/v1/queues", ACC_SIGNED_IN, h_queues},
+	{M_GET, "api/v1/queues", ACC_SIGNED_IN, api_route_queues_list},
+	{M_POST, "api/v1/queues", ACC_ADMIN, api_route_queue_create},
+	{M_GET, "api/v1/queues/*", ACC_SIGNED_IN, api_route_queue_get},
+	{M_PATCH, "api/v1/queues/*", ACC_ADMIN, api_route_queue_update},
+	{M_DELETE, "api/v1/queues/*", ACC_ADMIN, api_route_queue_delete},
+	{M_PUT, "api/v1/queues/*/members/*", ACC_ADMIN, api_route_queue_member},
+	{M_DELETE, "api/v1/queues/*/members/*", ACC_ADMIN, api_route_queue_member},
+	{M_GET, "api/v1/audit", ACC_ADMIN, api_route_audit_list},
 	{M_POST, "api/v1/calls", ACC_SIGNED_IN, api_route_call_create},
 	{M_POST, "api/v1/calls/*/*", ACC_SIGNED_IN, api_route_call_action},
 	{M_GET, "api/v1/flags", ACC_SIGNED_IN, api_route_flags_list},
@@ -500,6 +523,13 @@ static const struct route routes[] = {
 	{M_GET, "api/v1/incidents/*", ACC_SIGNED_IN, api_route_record_get},
 	{M_PATCH, "api/v1/incidents/*", ACC_SIGNED_IN, api_route_record_update},
 };
+
+/* The GETs that read query parameters (each checks its own). */
+static bool takes_query(route_h *h)
+{
+	return h == api_route_interactions_list || h == api_route_records_list ||
+	       h == api_route_audit_list;
+}
 
 static bool route_match(const struct route *rt, const struct api_req *q)
 {
@@ -560,8 +590,7 @@ void api_dispatch(struct api_req *q)
 	}
 	if (!access_ok(q, found->access))
 		return;
-	if (found->method == M_GET && found->h != api_route_interactions_list &&
-	    found->h != api_route_records_list && api_query_check(q, no_params))
+	if (found->method == M_GET && !takes_query(found->h) && api_query_check(q, no_params))
 		return;
 	found->h(q);
 }

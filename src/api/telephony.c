@@ -38,19 +38,25 @@ static void tel_saved(int err, void *arg)
 	free(w);
 }
 
-/* Stores op; replies `ok` (stolen) after the commit. */
-static void tel_store(struct api_req *q, const struct store_op *op, json_t *ok)
+/* Stores op with its audit entry (before/after stolen); replies `ok`
+ * (stolen) after the commit. */
+static void tel_store(struct api_req *q, const struct store_op *op, json_t *ok, const char *action,
+		      json_t *before, json_t *after)
 {
 	struct tel_write *w = calloc(1, sizeof(*w));
+	struct store_op ops[2] = {*op};
 
 	if (!w) {
 		json_decref(ok);
+		json_decref(before);
+		json_decref(after);
 		api_reply_error(q, 503, "overloaded", "the server is out of memory; try again");
 		return;
 	}
 	w->q = api_req_hold(q);
 	w->ok = ok;
-	if (store_write(q->api->st, op, 1, tel_saved, w)) {
+	api_audit_op(q, &ops[1], action, q->segs[3], before, after);
+	if (store_write(q->api->st, ops, 2, tel_saved, w)) {
 		api_req_release(q);
 		json_decref(ok);
 		free(w);
@@ -81,18 +87,32 @@ static json_t *view_number(struct api_req *q, const char *did, int64_t queue_id,
 struct numbers_list {
 	struct api_req *q;
 	json_t *a;
+	const char *only; /* one number's view (its state before a change) */
 };
 
 static void number_add(const char *did, int64_t queue_id, const char *flow, void *arg)
 {
 	struct numbers_list *l = arg;
 
-	json_array_append_new(l->a, view_number(l->q, did, queue_id, flow));
+	if (!l->only || !strcmp(l->only, did))
+		json_array_append_new(l->a, view_number(l->q, did, queue_id, flow));
+}
+
+/* The number's view now, NULL when there is no such number. */
+static json_t *number_before(struct api_req *q, const char *did)
+{
+	struct numbers_list l = {q, json_array(), did};
+	json_t *v;
+
+	callctl_numbers_each(q->api->cc, number_add, &l);
+	v = json_incref(json_array_get(l.a, 0));
+	json_decref(l.a);
+	return v;
 }
 
 void api_route_numbers_list(struct api_req *q)
 {
-	struct numbers_list l = {q, json_array()};
+	struct numbers_list l = {q, json_array(), NULL};
 
 	if (!voice_on(q)) {
 		json_decref(l.a);
@@ -118,6 +138,7 @@ void api_route_number_put(struct api_req *q)
 	struct req_number body;
 	char err[API_ERRSZ];
 	int64_t qid;
+	json_t *before;
 
 	if (!voice_on(q) || !did_ok(q))
 		return;
@@ -125,6 +146,7 @@ void api_route_number_put(struct api_req *q)
 			       err)) {
 		return;
 	}
+	before = number_before(q, q->segs[3]);
 	if (body.flow[0]) {
 		int rc = callctl_number_set_flow(q->api->cc, q->segs[3], body.flow);
 		if (rc == -ENOENT) {
@@ -132,11 +154,13 @@ void api_route_number_put(struct api_req *q)
 					"no flow named '%.64s' (the flows are the .yaml files of "
 					"calls.flows_dir, or PUT /api/v1/flows/{name})",
 					body.flow);
+			json_decref(before);
 			return;
 		}
 		qid = callctl_number_queue(q->api->cc, q->segs[3]);
 		str_copy(op.u.number.flow, body.flow, sizeof(op.u.number.flow));
 		if (rc) {
+			json_decref(before);
 			api_reply_error(q, 503, "overloaded",
 					"the server is out of memory; try again");
 			return;
@@ -146,11 +170,13 @@ void api_route_number_put(struct api_req *q)
 		if (qid <= 0) {
 			api_reply_error(q, 400, "invalid_body", "no queue named '%.64s'",
 					body.queue);
+			json_decref(before);
 			return;
 		}
 		if (callctl_number_set(q->api->cc, q->segs[3], qid)) {
 			api_reply_error(q, 503, "overloaded",
 					"the server is out of memory; try again");
+			json_decref(before);
 			return;
 		}
 	}
@@ -158,22 +184,27 @@ void api_route_number_put(struct api_req *q)
 	op.u.number.queue_id = qid;
 	log_info("number=%s action=set queue=%s flow=%s actor=%s", q->segs[3], body.queue,
 		 body.flow, user_record(q->user)->user_name);
-	tel_store(q, &op, view_number(q, q->segs[3], qid, body.flow));
+	tel_store(q, &op, view_number(q, q->segs[3], qid, body.flow), "number.set", before,
+		  view_number(q, q->segs[3], qid, body.flow));
 }
 
 void api_route_number_delete(struct api_req *q)
 {
 	struct store_op op = {.kind = STORE_OP_NUMBER_DELETE};
+	json_t *before;
 
 	if (!voice_on(q) || !did_ok(q))
 		return;
+	before = number_before(q, q->segs[3]);
 	if (callctl_number_delete(q->api->cc, q->segs[3])) {
 		api_reply_error(q, 404, "not_found", "no dialled number '%.40s'", q->segs[3]);
+		json_decref(before);
 		return;
 	}
 	str_copy(op.u.number.did, q->segs[3], sizeof(op.u.number.did));
 	log_info("number=%s action=deleted actor=%s", q->segs[3], user_record(q->user)->user_name);
-	tel_store(q, &op, json_pack("{s:s,s:b}", "number", q->segs[3], "deleted", 1));
+	tel_store(q, &op, json_pack("{s:s,s:b}", "number", q->segs[3], "deleted", 1),
+		  "number.delete", before, NULL);
 }
 
 /* ---- trunks ---- */
@@ -195,6 +226,14 @@ void api_route_trunks_list(struct api_req *q)
 	api_reply_json(q, 200, json_pack("{s:o}", "trunks", a));
 }
 
+static json_t *trunk_before(struct api_req *q, const char *name)
+{
+	for (size_t i = 0; i < callctl_trunk_count(q->api->cc); i++)
+		if (!strcmp(callctl_trunk_at(q->api->cc, i)->name, name))
+			return view_trunk(callctl_trunk_at(q->api->cc, i));
+	return NULL;
+}
+
 static bool trunk_name_ok(struct api_req *q)
 {
 	bool ok = req_valid_user_name(q->segs[3]) && strlen(q->segs[3]) < ST_NAME;
@@ -212,6 +251,7 @@ void api_route_trunk_put(struct api_req *q)
 	struct st_trunk *t = &op.u.trunk;
 	struct req_trunk body;
 	char err[API_ERRSZ];
+	json_t *before;
 	int rc;
 
 	if (!voice_on(q) || !trunk_name_ok(q))
@@ -220,6 +260,7 @@ void api_route_trunk_put(struct api_req *q)
 			       err)) {
 		return;
 	}
+	before = trunk_before(q, q->segs[3]);
 	str_copy(t->name, q->segs[3], sizeof(t->name));
 	str_copy(t->address, body.address, sizeof(t->address));
 	str_copy(t->username, body.username, sizeof(t->username));
@@ -229,24 +270,29 @@ void api_route_trunk_put(struct api_req *q)
 	rc = callctl_trunk_set(q->api->cc, t);
 	if (rc) {
 		api_reply_error(q, 409, "conflict", "at most %d trunks; delete one first", 32);
+		json_decref(before);
 		return;
 	}
 	log_info("trunk=%s action=set address=%s username=%s actor=%s", t->name, t->address,
 		 t->username, user_record(q->user)->user_name);
-	tel_store(q, &op, view_trunk(t));
+	tel_store(q, &op, view_trunk(t), "trunk.set", before, view_trunk(t));
 }
 
 void api_route_trunk_delete(struct api_req *q)
 {
 	struct store_op op = {.kind = STORE_OP_TRUNK_DELETE};
+	json_t *before;
 
 	if (!voice_on(q) || !trunk_name_ok(q))
 		return;
+	before = trunk_before(q, q->segs[3]);
 	if (callctl_trunk_delete(q->api->cc, q->segs[3])) {
 		api_reply_error(q, 404, "not_found", "no trunk '%.40s'", q->segs[3]);
+		json_decref(before);
 		return;
 	}
 	str_copy(op.u.trunk.name, q->segs[3], sizeof(op.u.trunk.name));
 	log_info("trunk=%s action=deleted actor=%s", q->segs[3], user_record(q->user)->user_name);
-	tel_store(q, &op, json_pack("{s:s,s:b}", "name", q->segs[3], "deleted", 1));
+	tel_store(q, &op, json_pack("{s:s,s:b}", "name", q->segs[3], "deleted", 1), "trunk.delete",
+		  before, NULL);
 }

@@ -82,9 +82,28 @@ json_t *view_queue(const struct routing *r, size_t i)
 	n = routing_queue_members(r, i, members, 256);
 	for (size_t k = 0; k < n; k++)
 		json_array_append_new(m, json_string(user_record(members[k])->user_name));
+	json_t *prio = json_object(), *codes = json_array();
+	const char *over =
+		v.rec->overflow_queue_id ? routing_queue_name(r, v.rec->overflow_queue_id) : NULL;
+
+	for (size_t k = 0; k < n; k++)
+		json_object_set_new(prio, user_record(members[k])->user_name,
+				    json_integer(routing_queue_member_priority(r, i, members[k])));
+	for (const char *p = v.rec->wrap_up_codes; *p;) {
+		size_t len = strcspn(p, "\n");
+		json_array_append_new(codes, json_stringn(p, len));
+		p += len + (p[len] == '\n');
+	}
 	o = json_pack("{s:s,s:i,s:i,s:i}", "name", v.name, "priority", v.priority,
 		      "service_level_seconds", v.sl_threshold_s, "max_wait_seconds", v.max_wait_s);
+	json_object_set_new(o, "overflow_queue", str_or_null(over && over[0] ? over : NULL));
+	json_object_set_new(o, "strategy",
+			    json_string(v.rec->strategy[0] ? v.rec->strategy : "longest_idle"));
+	json_object_set_new(o, "hold_music",
+			    str_or_null(v.rec->hold_music[0] ? v.rec->hold_music : NULL));
+	json_object_set_new(o, "wrap_up_codes", codes);
 	json_object_set_new(o, "members", m);
+	json_object_set_new(o, "member_priority", prio);
 	json_object_set_new(o, "live",
 			    json_pack("{s:I,s:I,s:I,s:I,s:I}", "waiting", (json_int_t)v.waiting,
 				      "longest_wait_seconds",
@@ -107,6 +126,7 @@ json_t *view_interaction(const struct routing *r, const struct st_interaction *i
 		      ix->direction, "state", ix->state, "state_label", ix_state_label(st));
 	json_object_set_new(o, "caller_number", str_or_null(ix->caller_number));
 	json_object_set_new(o, "queue", str_or_null(routing_queue_name(r, ix->queue_id)));
+	json_object_set_new(o, "wrap_up_code", str_or_null(ix->wrap_up_code));
 	json_object_set_new(o, "agent",
 			    agent ? json_string(user_record(agent)->user_name) : json_null());
 	json_object_set_new(o, "linked_record",

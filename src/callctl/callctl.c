@@ -177,6 +177,7 @@ void call_enqueue(struct call *c, int64_t queue_id, int priority)
 {
 	c->state = CALL_QUEUED;
 	c->queue_id = queue_id;
+	call_queue_defaults(c, queue_id); /* music first: hold_music plays it */
 	hold_music(c);
 	if (routing_ix_enqueue(c->cc->r, c->ix_id, queue_id, priority))
 		log_error("call=%s action=enqueue failed", c->ix_number);

@@ -109,6 +109,15 @@ typedef void(callctl_flow_each_h)(const struct callctl_flow_info *fi, void *arg)
 void callctl_flows_each(const struct callctl *cc, callctl_flow_each_h *h, void *arg);
 int callctl_flow_get(const struct callctl *cc, const char *name, struct callctl_flow_info *fi);
 
+/* What stops a queue being deleted or renamed: a dialled number that leads
+ * to it (by id) or a flow's queue block that names it. true and a sentence
+ * in why ("number 5000 leads to it", "flow main (main.yaml:12) names it"). */
+bool callctl_queue_in_use(const struct callctl *cc, int64_t queue_id, const char *name,
+			  bool numbers_too, char *why, size_t size);
+/* Loads a hold music file (relative to calls.flows_dir) as queues play it;
+ * 0, or -errno with the reason in err. */
+int callctl_music_check(struct callctl *cc, const char *file, char *err, size_t size);
+
 /* Registered contact of an agent, or NULL. */
 const char *callctl_agent_contact(const struct callctl *cc, const struct user *u);
 

@@ -33,10 +33,11 @@ struct call_qopts {
 	char queue[64];	      /* the queue's name */
 	int16_t *music;	      /* a reference to shared samples, NULL: default */
 	size_t music_n;
-	int64_t since_ms;      /* entered the queue */
-	bool overflow_due;     /* max wait passed while an offer rang */
-	bool announcing;       /* an announcement plays (announce_timer: its end) */
-	unsigned announce_seq; /* a late TTS result is dropped */
+	int64_t since_ms;	   /* entered the queue */
+	bool overflow_due;	   /* max wait passed while an offer rang */
+	int64_t overflow_queue_id; /* the queue's own overflow (not the flow's), 0 = none */
+	bool announcing;	   /* an announcement plays (announce_timer: its end) */
+	unsigned announce_seq;	   /* a late TTS result is dropped */
 };
 
 /* One SIP leg with its media. */
@@ -202,6 +203,8 @@ const struct prompt_file *prompt_file_get(struct callctl *cc, const char *file, 
 void call_queue_opts_begin(struct call *c, const struct flow_block *b);
 void call_queue_opts_end(struct call *c);
 void call_queue_offer_failed(struct call *c);
+/* The queue's own settings for what the flow's block left unset (queueopts.c). */
+void call_queue_defaults(struct call *c, int64_t queue_id);
 
 /* botctl.c: the bot's listening and the caller's case */
 /* Compiles the grammar of every bot block with phrases; on error the

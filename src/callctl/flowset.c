@@ -640,3 +640,29 @@ int callctl_flow_get(const struct callctl *cc, const char *name, struct callctl_
 	info_fill(cc, e, fi);
 	return 0;
 }
+
+/* ---- what names a queue ---- */
+bool callctl_queue_in_use(const struct callctl *cc, int64_t queue_id, const char *name,
+			  bool numbers_too, char *why, size_t size)
+{
+	for (const struct number *n = cc->numbers; numbers_too && n; n = n->hh.next)
+		if (!n->flow[0] && n->queue_id == queue_id) {
+			snprintf(why, size, "number %s leads to it", n->did);
+			return true;
+		}
+	for (const struct flow_entry *e = cc->flows; e; e = e->hh.next)
+		for (size_t i = 0; i < e->f->n_blocks; i++) {
+			const struct flow_block *b = &e->f->blocks[i];
+			if (b->kind == FLOW_QUEUE && !strcmp(b->queue, name)) {
+				snprintf(why, size, "flow %s (%s:%d, block '%s') names it", e->name,
+					 e->f->file, b->line, b->name);
+				return true;
+			}
+		}
+	return false;
+}
+
+int callctl_music_check(struct callctl *cc, const char *file, char *err, size_t size)
+{
+	return prompt_file_get(cc, file, err, size) ? 0 : -EINVAL;
+}

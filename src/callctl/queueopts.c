@@ -19,6 +19,10 @@
  *   phone rings, the call overflows only if that offer fails (a caller is
  *   not pulled away from an agent who is picking up). The offer is bounded
  *   by the offer timeout, so the overflow is late by at most that much.
+ * - The queue's own settings (an administrator's, queues.c in routing) fill
+ *   in what the block left unset: its hold music, and its maximum wait with
+ *   an overflow queue. A queue's overflow moves the caller to that queue
+ *   (where that queue's settings apply in turn); a block's resumes the flow.
  * - Overflow: routing takes the caller out of the queue without closing
  *   the interaction (queued → New, an activity note), then the flow resumes
  *   (flow_call_resume). A hang-up from there is "before the queue": Closed
@@ -32,6 +36,7 @@
 #include <string.h>
 
 static void announce_arm(struct call *c);
+static void music_ref(struct call *c, const char *file);
 
 static struct call *queued_call(struct callctl *cc, int64_t ix_id)
 {
@@ -140,6 +145,12 @@ static void overflow(struct call *c)
 		 c->q.queue, c->q.max_wait_s, c->q.overflow_to);
 	if (routing_ix_dequeue(c->cc->r, c->ix_id, note))
 		log_error("call=%s action=dequeue failed", c->ix_number);
+	if (c->q.overflow_queue_id) { /* the queue's own overflow: the next queue */
+		int64_t to = c->q.overflow_queue_id;
+		call_queue_opts_end(c);
+		call_enqueue(c, to, 0);
+		return;
+	}
 	call_queue_opts_end(c);
 	if (c->caller.m)
 		mleg_stop(c->caller.m);
@@ -164,7 +175,7 @@ static void wait_fired(uv_timer_t *t)
 
 void call_queue_offer_failed(struct call *c)
 {
-	if (c->q.overflow_due && c->state == CALL_QUEUED && c->fc)
+	if (c->q.overflow_due && c->state == CALL_QUEUED && (c->fc || c->q.overflow_queue_id))
 		overflow(c);
 }
 
@@ -191,23 +202,50 @@ void call_queue_opts_begin(struct call *c, const struct flow_block *b)
 	c->q.max_wait_s = c->fc ? b->max_wait_s : 0; /* overflow resumes the flow */
 	c->q.announce_every_s = b->announce_every_s;
 	overflow_name(c, b);
-	if (b->hold_music) {
-		char err[700];
-		const struct prompt_file *p =
-			prompt_file_get(c->cc, b->hold_music, err, sizeof(err));
-		/* our own reference: a reload may drop the prompt cache meanwhile */
-		c->q.music = p ? mem_ref(p->pcm) : NULL;
-		c->q.music_n = p ? p->n : 0;
-		if (c->q.music)
-			log_info("call=%s queue=%s action=hold music file=%s", c->ix_number,
-				 b->queue, b->hold_music);
-		else
-			log_warn("call=%s queue=%s action=hold music %s: %s (the default plays)",
-				 c->ix_number, b->queue, b->hold_music, err);
-	}
+	if (b->hold_music)
+		music_ref(c, b->hold_music);
 	if (c->q.max_wait_s > 0)
 		ctimer_start(c, &c->wait_timer, wait_fired, c->q.max_wait_s * 1000);
 	announce_arm(c);
+}
+
+static void music_ref(struct call *c, const char *file)
+{
+	char err[700];
+	const struct prompt_file *p = prompt_file_get(c->cc, file, err, sizeof(err));
+
+	/* our own reference: a reload may drop the prompt cache meanwhile */
+	c->q.music = p ? mem_ref(p->pcm) : NULL;
+	c->q.music_n = p ? p->n : 0;
+	if (c->q.music)
+		log_info("call=%s queue=%s action=hold music file=%s", c->ix_number, c->q.queue,
+			 file);
+	else
+		log_warn("call=%s queue=%s action=hold music %s: %s (the default plays)",
+			 c->ix_number, c->q.queue, file, err);
+}
+
+void call_queue_defaults(struct call *c, int64_t queue_id)
+{
+	const struct st_queue *q = routing_queue_rec(c->cc->r, queue_id);
+	const struct st_queue *to;
+
+	if (!q)
+		return;
+	if (!c->q.queue[0]) { /* no flow block: the queue's settings alone */
+		str_copy(c->q.queue, q->name, sizeof(c->q.queue));
+		c->q.since_ms = time_now_ms();
+		c->q.overflow = -1;
+	}
+	if (!c->q.music && q->hold_music[0])
+		music_ref(c, q->hold_music);
+	to = q->overflow_queue_id ? routing_queue_rec(c->cc->r, q->overflow_queue_id) : NULL;
+	if (c->q.max_wait_s || q->max_wait_s <= 0 || !to || to->deleted || to->id == q->id)
+		return;
+	c->q.max_wait_s = q->max_wait_s;
+	c->q.overflow_queue_id = to->id;
+	snprintf(c->q.overflow_to, sizeof(c->q.overflow_to), "%.60s", to->name);
+	ctimer_start(c, &c->wait_timer, wait_fired, c->q.max_wait_s * 1000);
 }
 
 void call_queue_opts_end(struct call *c)

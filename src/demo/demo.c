@@ -48,12 +48,27 @@ static const struct demo_user demo_users[] = {
 struct demo_queue {
 	const char *name;
 	int priority, sl, max_wait;
+	int64_t overflow; /* queue id, with max_wait */
+	const char *codes;
 	const char *members[4];
 };
 
+/* Support overflows to Billing after 10 minutes; Billing has no maximum. */
 static const struct demo_queue demo_queues[] = {
-	{"Support", 1, 20, 600, {"ned", "beth"}},
-	{"Billing", 2, 30, 900, {"beth", "carl", "ned"}},
+	{"Support",
+	 1,
+	 20,
+	 600,
+	 2,
+	 "Resolved\nCallback needed\nEscalated\nWrong number",
+	 {"ned", "beth"}},
+	{"Billing",
+	 2,
+	 30,
+	 0,
+	 0,
+	 "Resolved\nRefund issued\nPayment taken\nEscalated",
+	 {"beth", "carl", "ned"}},
 };
 
 static void op_user(struct store_op *op, int64_t id, const struct demo_user *d, const char *hash)
@@ -117,8 +132,11 @@ static int queues_write(struct store *st)
 		op.u.queue = (struct st_queue){.id = (int64_t)i + 1,
 					       .priority = q->priority,
 					       .sl_threshold_s = q->sl,
-					       .max_wait_s = q->max_wait};
+					       .max_wait_s = q->max_wait,
+					       .overflow_queue_id = q->overflow};
 		str_copy(op.u.queue.name, q->name, sizeof(op.u.queue.name));
+		str_copy(op.u.queue.strategy, "longest_idle", sizeof(op.u.queue.strategy));
+		str_copy(op.u.queue.wrap_up_codes, q->codes, sizeof(op.u.queue.wrap_up_codes));
 		err = store_apply_now(st, &op, 1);
 		for (int k = 0; !err && k < 4 && q->members[k]; k++) {
 			memset(&op, 0, sizeof(op));

@@ -71,7 +71,15 @@ static void change_committed(int err, void *arg)
 
 int change_submit(struct change *c)
 {
-	int err = store_write(c->r->store, c->ops, c->n_ops, change_committed, c);
+	int err;
+
+	if (c->r->audit_next) { /* in the same transaction as the change */
+		struct store_op *op = change_op(c, STORE_OP_AUDIT_INSERT);
+		op->u.audit = *c->r->audit_next;
+		free(c->r->audit_next);
+		c->r->audit_next = NULL;
+	}
+	err = store_write(c->r->store, c->ops, c->n_ops, change_committed, c);
 
 	if (err)
 		free(c);
@@ -300,6 +308,12 @@ void ix_forget_if_closed(struct routing *r, struct ix *x)
 int routing_agent_clear(struct routing *r, struct user *u, const char *note, const char *actor,
 			routing_done_h *done, void *arg)
 {
+	return routing_agent_clear_code(r, u, "", note, actor, done, arg);
+}
+
+int routing_agent_clear_code(struct routing *r, struct user *u, const char *code, const char *note,
+			     const char *actor, routing_done_h *done, void *arg)
+{
 	struct ix *x = u->ix_id ? routing_ix_by_id(r, u->ix_id) : NULL;
 	enum presence to;
 	struct change *c;
@@ -311,6 +325,8 @@ int routing_agent_clear(struct routing *r, struct user *u, const char *note, con
 		return -ENOMEM;
 	if (x && note && note[0])
 		change_activity(c, x, "note", actor, note);
+	if (x && code && code[0])
+		str_copy(x->rec.wrap_up_code, code, sizeof(x->rec.wrap_up_code));
 	if (x && ix_apply(c, x, IX_EV_CLEAR, u, "", actor)) {
 		free(c);
 		return CC_EILLEGAL;

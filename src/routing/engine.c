@@ -72,14 +72,6 @@ void routing_dispatch_soon(struct routing *r)
 		uv_timer_start(r->dispatch_timer, dispatch_cb, 0, 0);
 }
 
-static struct queue *queue_by_id(struct routing *r, int64_t id)
-{
-	for (size_t i = 0; i < r->n_queues; i++)
-		if (r->queues[i].rec.id == id)
-			return &r->queues[i];
-	return NULL;
-}
-
 static void queue_day_roll(struct queue *q)
 {
 	int64_t day = time_now_ms() / 86400000;
@@ -540,11 +532,18 @@ static struct user *best_agent(struct routing *r, const struct qentry *en, bool 
 	const struct queue *q = en->q;
 	struct user *best = NULL;
 
+	int best_prio = 0;
+
+	/* The members of the lowest priority number first; the longest idle
+	 * among them (docs/DOMAIN.md). */
 	for (size_t k = 0; k < q->n_members; k++) {
 		struct user *u = routing_user_by_id(r, q->members[k]);
-		if (u && agent_eligible(r, u, en, again) &&
-		    (!best || u->idle_since < best->idle_since))
-			best = u;
+		int prio = q->member_prio[k];
+		if (!u || !agent_eligible(r, u, en, again))
+			continue;
+		if (!best || prio < best_prio ||
+		    (prio == best_prio && u->idle_since < best->idle_since))
+			best = u, best_prio = prio;
 	}
 	return best;
 }
@@ -589,7 +588,7 @@ static void dispatch(struct routing *r)
 	}
 	r->dispatching = true;
 	for (size_t i = 0; i < n; i++)
-		order[i] = &r->queues[i];
+		order[i] = r->queues[i];
 	qsort(order, n, sizeof(order[0]), queue_cmp);
 	for (int again = 0; again < 2; again++) {
 		for (size_t i = 0; i < n; i++) {
@@ -616,7 +615,7 @@ static void dispatch(struct routing *r)
 void routing_queue_today(const struct routing *r, size_t i, uint32_t *offered, uint32_t *answered,
 			 uint32_t *abandoned)
 {
-	struct queue *q = &r->queues[i];
+	struct queue *q = r->queues[i];
 
 	queue_day_roll(q);
 	*offered = q->offered, *answered = q->answered, *abandoned = q->abandoned;

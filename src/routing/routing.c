@@ -207,21 +207,18 @@ static void agent_load(struct routing *r, const struct st_agent *a)
 
 static int queues_load(struct routing *r, const struct st_snapshot *s)
 {
-	r->queues = calloc(s->n_queues ? s->n_queues : 1, sizeof(*r->queues));
-	if (!r->queues)
-		return -ENOMEM;
-	r->n_queues = s->n_queues;
-	for (size_t i = 0; i < s->n_queues; i++) {
-		struct queue *q = &r->queues[i];
-		q->rec = s->queues[i];
-		q->members = calloc(s->n_members ? s->n_members : 1, sizeof(*q->members));
-		if (!q->members)
-			return -ENOMEM;
-		for (size_t k = 0; k < s->n_members; k++)
+	int err = 0;
+
+	for (size_t i = 0; !err && i < s->n_queues; i++) {
+		struct queue *q;
+		err = queue_add(r, &s->queues[i], &q);
+		for (size_t k = 0; !err && k < s->n_members; k++)
 			if (s->members[k].queue_id == q->rec.id)
-				q->members[q->n_members++] = s->members[k].user_id;
+				err = queue_member_put(q, s->members[k].user_id,
+						       s->members[k].priority);
 	}
-	return 0;
+	r->next_queue_id = s->max_queue_id + 1;
+	return err;
 }
 
 static int snapshot_apply(struct routing *r, const struct st_snapshot *s)
@@ -319,8 +316,9 @@ void routing_free(struct routing *r)
 		free(x);
 	}
 	for (size_t i = 0; i < r->n_queues; i++)
-		free(r->queues[i].members);
+		queue_free(r->queues[i]);
 	free(r->queues);
+	free(r->audit_next);
 	free(r->flags);
 	free(r);
 }
@@ -333,7 +331,7 @@ size_t routing_queue_count(const struct routing *r)
 
 void routing_queue_view(const struct routing *r, size_t i, struct queue_view *v)
 {
-	const struct queue *q = &r->queues[i];
+	const struct queue *q = r->queues[i];
 	struct ix *x, *tmp;
 	int64_t now = time_now_ms();
 
@@ -343,6 +341,7 @@ void routing_queue_view(const struct routing *r, size_t i, struct queue_view *v)
 	v->priority = q->rec.priority;
 	v->sl_threshold_s = q->rec.sl_threshold_s;
 	v->max_wait_s = q->rec.max_wait_s;
+	v->rec = &q->rec;
 	v->members = q->n_members;
 	for (size_t k = 0; k < q->n_members; k++) {
 		struct user *u = routing_user_by_id((struct routing *)r, q->members[k]);
@@ -367,22 +366,21 @@ void routing_queue_view(const struct routing *r, size_t i, struct queue_view *v)
 int64_t routing_queue_id(const struct routing *r, const char *name)
 {
 	for (size_t i = 0; i < r->n_queues; i++)
-		if (!strcmp(r->queues[i].rec.name, name))
-			return r->queues[i].rec.id;
+		if (!r->queues[i]->rec.deleted && !strcmp(r->queues[i]->rec.name, name))
+			return r->queues[i]->rec.id;
 	return 0;
 }
 
 const char *routing_queue_name(const struct routing *r, int64_t id)
 {
-	for (size_t i = 0; i < r->n_queues; i++)
-		if (r->queues[i].rec.id == id)
-			return r->queues[i].rec.name;
-	return "";
+	const struct queue *q = queue_by_id((struct routing *)r, id);
+
+	return q ? q->rec.name : "";
 }
 
 size_t routing_queue_members(const struct routing *r, size_t i, const struct user **out, size_t max)
 {
-	const struct queue *q = &r->queues[i];
+	const struct queue *q = r->queues[i];
 	size_t n = 0;
 
 	for (size_t k = 0; k < q->n_members && n < max; k++) {

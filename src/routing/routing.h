@@ -113,6 +113,7 @@ struct queue_view {
 	int64_t id;
 	const char *name;
 	int priority, sl_threshold_s, max_wait_s;
+	const struct st_queue *rec;	    /* every setting (deleted ones too) */
 	size_t members, staffed, available; /* signed in / Available and allowed */
 	size_t waiting;
 	int64_t longest_wait_ms;
@@ -214,6 +215,9 @@ int routing_agent_event(struct routing *r, struct user *u, enum agent_event ev, 
  * with an optional wrap-up note in its activity stream. */
 int routing_agent_clear(struct routing *r, struct user *u, const char *note, const char *actor,
 			routing_done_h *done, void *arg);
+/* The same, with the wrap-up code stored on the interaction ("" = none). */
+int routing_agent_clear_code(struct routing *r, struct user *u, const char *code, const char *note,
+			     const char *actor, routing_done_h *done, void *arg);
 /* Sign-in/out bookkeeping: the first session moves Offline → Away ("Signed
  * in"); the last one to end moves Available/Away/Missed → Offline. */
 void routing_user_signed_in(struct routing *r, struct user *u);
@@ -228,6 +232,49 @@ const char *routing_queue_name(const struct routing *r, int64_t id);
 /* Members of queue i, for listing (user_name strings). */
 size_t routing_queue_members(const struct routing *r, size_t i, const struct user **out,
 			     size_t max);
+/* The priority of member k of queue i (as routing_queue_members lists them
+ * when none is missing). */
+int routing_queue_member_priority(const struct routing *r, size_t i, const struct user *u);
+/* The queue's settings by id, NULL when unknown. */
+const struct st_queue *routing_queue_rec(const struct routing *r, int64_t id);
+
+/* ---- queue administration (queues.c): each a change, applied in memory at
+ * once (the routing engine and call control see it on the next call) and
+ * committed with its audit entry; done runs after the commit. ----
+ * rec: every field (the id is assigned on create). CC_ECONFLICT: the name is
+ * taken. */
+struct queue_member_list {
+	struct user *const *users;
+	const int *priority; /* beside users, 1..9; NULL = all 1 */
+	size_t n;
+};
+/* m: the members (replacing any), NULL = leave them as they are. */
+int routing_queue_create(struct routing *r, const struct st_queue *rec,
+			 const struct queue_member_list *m, routing_done_h *done, void *arg,
+			 int64_t *id);
+int routing_queue_update(struct routing *r, int64_t id, const struct st_queue *rec,
+			 const struct queue_member_list *m, routing_done_h *done, void *arg);
+/* Refused while callers wait (CC_EBUSY); the row stays, renamed
+ * "<name> (deleted <id>)", without members, so history still names it. */
+int routing_queue_delete(struct routing *r, int64_t id, routing_done_h *done, void *arg);
+/* Adds a member or sets its priority (1..9); remove: CC_ENOTFOUND when not one. */
+int routing_queue_member_set(struct routing *r, int64_t id, struct user *u, int priority,
+			     routing_done_h *done, void *arg);
+int routing_queue_member_remove(struct routing *r, int64_t id, struct user *u, routing_done_h *done,
+				void *arg);
+/* How many callers wait in the queue now. */
+size_t routing_queue_waiting(const struct routing *r, int64_t id);
+/*
+ * The wrap-up code the agent may give their current interaction: its
+ * queue's codes (case-insensitive; *canon gets the code as the list writes
+ * it), or any code when the queue has none or the call had no queue.
+ * CC_ENOTFOUND: not one of the list, which *codes then points at.
+ */
+int routing_wrapup_code_check(struct routing *r, const struct user *u, const char *code,
+			      char canon[ST_NAME], const char **codes);
+/* The next change committed carries this audit entry (copied), in the same
+ * transaction; NULL drops one attached but not used (the change failed). */
+int routing_audit_attach(struct routing *r, const struct st_audit *a);
 
 /* ---- the routing engine (AWA): calls, queues, offers ---- */
 /* What call control provides: whether an agent's device can ring, and how

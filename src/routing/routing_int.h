@@ -48,8 +48,9 @@ struct qentry {
 
 struct queue {
 	struct st_queue rec;
-	int64_t *members;
-	size_t n_members;
+	int64_t *members; /* user ids */
+	int *member_prio; /* beside members: 1 first */
+	size_t n_members, cap_members;
 	struct qentry *head, *tail; /* waiting callers, priority then arrival */
 	size_t waiting;
 	uint32_t offered, answered, abandoned; /* today */
@@ -65,8 +66,10 @@ struct routing {
 	size_t n_users, cap_users;
 	struct user *by_name, *by_id;
 	struct ix *open;
-	struct queue *queues;
-	size_t n_queues;
+	struct queue **queues; /* by id order; a deleted queue stays (history names it) */
+	size_t n_queues, cap_queues;
+	int64_t next_queue_id;
+	struct st_audit *audit_next; /* routing_audit_attach: goes with the next change */
 	struct st_flag *flags;
 	size_t n_flags;
 	int64_t next_ix_id, next_user_id;
@@ -81,9 +84,14 @@ struct routing {
 };
 
 struct ix *routing_ix_by_id(struct routing *r, int64_t id);
+/* queues.c */
+struct queue *queue_by_id(struct routing *r, int64_t id);
+int queue_add(struct routing *r, const struct st_queue *rec, struct queue **qp);
+int queue_member_put(struct queue *q, int64_t user_id, int priority);
+void queue_free(struct queue *q);
 
 /* change.c: building and committing a change (see its DESIGN block) */
-#define CHANGE_MAX_OPS	  (2 + ROLE__N) /* user insert, agent upsert, a grant per role */
+#define CHANGE_MAX_OPS	  (3 + ROLE__N) /* user insert, agent upsert, a grant per role, audit */
 #define CHANGE_MAX_EVENTS 4
 struct change_event {
 	enum routing_event_kind kind;

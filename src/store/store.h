@@ -50,17 +50,37 @@ struct st_agent {
 	int64_t interaction_id; /* current interaction, 0 = none */
 };
 
+#define ST_WRAPUP_CODES 640 /* a queue's wrap-up codes, one per line */
 struct st_queue {
 	int64_t id;
 	char name[ST_NAME];
 	int priority;
 	int sl_threshold_s;
 	int max_wait_s;
+	char strategy[16];	   /* "longest_idle" */
+	int64_t overflow_queue_id; /* after max_wait_s, 0 = none */
+	char hold_music[256];	   /* a WAV under calls.flows_dir, "" = the default */
+	char wrap_up_codes[ST_WRAPUP_CODES];
+	bool deleted; /* kept for history; renamed "<name> (deleted <id>)" */
 };
 
 struct st_member {
 	int64_t queue_id;
 	int64_t user_id;
+	int priority; /* 1 first; longest idle within a priority */
+};
+
+/* One administrator's change (GET /api/v1/audit). before/after are short
+ * JSON texts of the changed fields, cut to fit. */
+#define ST_AUDIT_TEXT 1000
+struct st_audit {
+	int64_t id;
+	int64_t at;
+	char actor[ST_NAME];
+	char action[32]; /* "queue.create", "user.update", "role.grant", ... */
+	char object[ST_TEXT];
+	char before[ST_AUDIT_TEXT];
+	char after[ST_AUDIT_TEXT];
 };
 
 struct st_interaction {
@@ -78,7 +98,8 @@ struct st_interaction {
 	int64_t opened_at;
 	int64_t closed_at;
 	char close_reason[32];
-	char last_note[160]; /* list reads only: its latest note, cut to fit ("" = none) */
+	char wrap_up_code[ST_NAME]; /* set at Clear contact, "" = none */
+	char last_note[160];	    /* list reads only: its latest note, cut to fit ("" = none) */
 };
 
 struct st_activity {
@@ -266,7 +287,10 @@ enum store_op_kind {
 	STORE_OP_AGENT_UPSERT,
 	STORE_OP_PRESENCE_CHANGE,
 	STORE_OP_QUEUE_INSERT,
-	STORE_OP_MEMBER_ADD,
+	STORE_OP_MEMBER_ADD,	/* or its priority, when a member already */
+	STORE_OP_QUEUE_UPDATE,	/* by id: every field */
+	STORE_OP_MEMBER_DELETE, /* by queue_id, user_id (0: every member) */
+	STORE_OP_AUDIT_INSERT,
 	STORE_OP_INTERACTION_INSERT,
 	STORE_OP_INTERACTION_UPDATE,
 	STORE_OP_ACTIVITY_INSERT,
@@ -295,6 +319,7 @@ struct store_op {
 		struct st_presence_change presence;
 		struct st_queue queue;
 		struct st_member member;
+		struct st_audit audit;
 		struct st_interaction interaction;
 		struct st_activity activity;
 		struct st_session session;
@@ -351,6 +376,22 @@ struct store_rec_page {
 	bool more;
 };
 
+/* The audit log: newest first, keyset-paginated. */
+struct store_audit_filter {
+	char actor[ST_NAME];	/* "" = anyone */
+	char action[32];	/* prefix: "queue" matches "queue.create", "" = any */
+	char object[ST_TEXT];	/* contains, "" = any */
+	int64_t from_ms, to_ms; /* at range, 0 = open */
+	int64_t before_id;	/* rows with id < before_id, 0 = from newest */
+	int limit;		/* 1..200 */
+};
+
+struct store_audit_page {
+	struct st_audit *rows;
+	size_t n;
+	bool more;
+};
+
 /* What a click-to-call target resolves to (store_call_target). */
 struct store_target {
 	bool found;	/* the record exists */
@@ -363,7 +404,7 @@ struct store_target {
 };
 
 /* ---- the backend vtable ---- */
-#define STORE_BACKEND_VERSION 2
+#define STORE_BACKEND_VERSION 3
 struct store_backend {
 	int version; /* STORE_BACKEND_VERSION */
 	const char *name;
@@ -389,6 +430,9 @@ struct store_backend {
 	/* The latest case (not Closed first) of a contact or consumer. */
 	int (*case_latest_of)(void *be, enum st_table party, int64_t party_id, struct st_case *c,
 			      bool *found);
+	/* version 3: the administrators' audit log. */
+	int (*audit_list)(void *be, const struct store_audit_filter *f,
+			  struct store_audit_page *pg);
 };
 extern const struct store_backend store_backend_sqlite;
 
@@ -433,6 +477,9 @@ int store_rec_list(struct store *st, const struct store_rec_filter *f, store_rec
 		   void *arg);
 int store_rec_get(struct store *st, enum st_table t, const char *key, store_rec_get_h *h,
 		  void *arg);
+typedef void(store_audit_list_h)(int err, struct store_audit_page *pg, void *arg);
+int store_audit_list(struct store *st, const struct store_audit_filter *f, store_audit_list_h *h,
+		     void *arg);
 /* Caller identification: the contact, else the consumer, with that phone
  * (any format; with or without its country code); r NULL when none. */
 int store_party_by_phone(struct store *st, const char *number, store_rec_get_h *h, void *arg);

@@ -204,7 +204,8 @@ enum read_kind {
 	RD_REC_LIST,
 	RD_REC_GET,
 	RD_PARTY,
-	RD_TARGET
+	RD_TARGET,
+	RD_AUDIT
 };
 
 struct read_req {
@@ -230,6 +231,9 @@ struct read_req {
 	store_rec_list_h *rec_list_h;
 	store_rec_get_h *rec_get_h;
 	store_target_h *target_h;
+	struct store_audit_filter afilter;
+	struct store_audit_page apage;
+	store_audit_list_h *audit_h;
 	bool found;
 	void *arg;
 	int err;
@@ -274,6 +278,7 @@ static void read_work(uv_work_t *req)
 		r->err = st->be->party_by_phone(st->bectx, r->key, &r->rec, &r->found);
 		break;
 	case RD_TARGET: r->err = target_work(st, r); break;
+	case RD_AUDIT: r->err = st->be->audit_list(st->bectx, &r->afilter, &r->apage); break;
 	}
 }
 
@@ -291,7 +296,9 @@ static void read_after(uv_work_t *req, int status)
 	case RD_REC_GET:
 	case RD_PARTY: r->rec_get_h(err, !err && r->found ? &r->rec : NULL, r->arg); break;
 	case RD_TARGET: r->target_h(err, &r->target, r->arg); break;
+	case RD_AUDIT: r->audit_h(err, &r->apage, r->arg); break;
 	}
+	free(r->apage.rows);
 	free(r->page.rows);
 	free(r->detail.activity);
 	free(r->rpage.rows);
@@ -381,6 +388,16 @@ int store_rec_get(struct store *st, enum st_table t, const char *key, store_rec_
 		r->table = t, r->rec_get_h = h;
 		str_copy(r->key, key, sizeof(r->key));
 	}
+	return read_submit(r);
+}
+
+int store_audit_list(struct store *st, const struct store_audit_filter *f, store_audit_list_h *h,
+		     void *arg)
+{
+	struct read_req *r = read_new(st, RD_AUDIT, arg);
+
+	if (r)
+		r->afilter = *f, r->audit_h = h;
 	return read_submit(r);
 }
 

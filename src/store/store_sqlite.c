@@ -47,17 +47,28 @@ static const char *op_sql[N_OPS][2] = {
 		 "interaction_id=CASE WHEN ?4 IN ('CallingCustomer','Busy',"
 		 "'AfterCallWork','FailedConnectAgent') THEN ?6 ELSE 0 END "
 		 "WHERE user_id=?1"},
-	[STORE_OP_QUEUE_INSERT] = {"INSERT INTO queues(id,name,priority,sl_threshold_s,max_wait_s)"
-				   " VALUES(?1,?2,?3,?4,?5)"},
-	[STORE_OP_MEMBER_ADD] =
-		{"INSERT OR IGNORE INTO queue_members(queue_id,user_id) VALUES(?1,?2)"},
-	[STORE_OP_INTERACTION_INSERT] = {"INSERT INTO interactions(id,number,type,direction,state,"
-					 "queued,caller_number,queue_id,agent_user_id,linked_table,"
-					 "linked_number,opened_at,closed_at,close_reason) "
-					 "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"},
-	[STORE_OP_INTERACTION_UPDATE] = {"UPDATE interactions SET state=?5,queued=?6,queue_id=?8,"
-					 "agent_user_id=?9,linked_table=?10,linked_number=?11,"
-					 "closed_at=?13,close_reason=?14 WHERE id=?1"},
+	[STORE_OP_QUEUE_INSERT] = {"INSERT INTO queues(id,name,priority,sl_threshold_s,max_wait_s,"
+				   "strategy,overflow_queue_id,hold_music,wrap_up_codes,deleted)"
+				   " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"},
+	[STORE_OP_QUEUE_UPDATE] = {"UPDATE queues SET name=?2,priority=?3,sl_threshold_s=?4,"
+				   "max_wait_s=?5,strategy=?6,overflow_queue_id=?7,hold_music=?8,"
+				   "wrap_up_codes=?9,deleted=?10 WHERE id=?1"},
+	[STORE_OP_MEMBER_ADD] = {"INSERT INTO queue_members(queue_id,user_id,priority) "
+				 "VALUES(?1,?2,?3) ON CONFLICT(queue_id,user_id) "
+				 "DO UPDATE SET priority=?3"},
+	[STORE_OP_MEMBER_DELETE] = {"DELETE FROM queue_members WHERE queue_id=?1 "
+				    "AND (?2=0 OR user_id=?2)"},
+	[STORE_OP_AUDIT_INSERT] = {"INSERT INTO audit(at,actor,action,object,before,after) "
+				   "VALUES(?1,?2,?3,?4,?5,?6)"},
+	[STORE_OP_INTERACTION_INSERT] =
+		{"INSERT INTO interactions(id,number,type,direction,state,"
+		 "queued,caller_number,queue_id,agent_user_id,linked_table,"
+		 "linked_number,opened_at,closed_at,close_reason,wrap_up_code) "
+		 "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"},
+	[STORE_OP_INTERACTION_UPDATE] =
+		{"UPDATE interactions SET state=?5,queued=?6,queue_id=?8,"
+		 "agent_user_id=?9,linked_table=?10,linked_number=?11,"
+		 "closed_at=?13,close_reason=?14,wrap_up_code=?15 WHERE id=?1"},
 	[STORE_OP_ACTIVITY_INSERT] = {"INSERT INTO activity(interaction_id,at,kind,actor,text) "
 				      "VALUES(?1,?2,?3,?4,?5)"},
 	[STORE_OP_SESSION_INSERT] =
@@ -266,7 +277,7 @@ static void *grow(void *arr, size_t n, size_t *cap, size_t elem)
 
 #define IX_COLS                                                                                    \
 	"id,number,type,direction,state,queued,caller_number,queue_id,agent_user_id,"              \
-	"linked_table,linked_number,opened_at,closed_at,close_reason"
+	"linked_table,linked_number,opened_at,closed_at,close_reason,wrap_up_code"
 
 static void row_interaction(sqlite3_stmt *st, struct st_interaction *ix)
 {
@@ -285,6 +296,7 @@ static void row_interaction(sqlite3_stmt *st, struct st_interaction *ix)
 	ix->opened_at = sqlite3_column_int64(st, 11);
 	ix->closed_at = sqlite3_column_int64(st, 12);
 	col_text(st, 13, ix->close_reason, sizeof(ix->close_reason));
+	col_text(st, 14, ix->wrap_up_code, sizeof(ix->wrap_up_code));
 }
 
 static void row_user(sqlite3_stmt *st, struct st_user *u)
@@ -325,12 +337,18 @@ static void row_queue(sqlite3_stmt *st, struct st_queue *q)
 	q->priority = sqlite3_column_int(st, 2);
 	q->sl_threshold_s = sqlite3_column_int(st, 3);
 	q->max_wait_s = sqlite3_column_int(st, 4);
+	col_text(st, 5, q->strategy, sizeof(q->strategy));
+	q->overflow_queue_id = sqlite3_column_int64(st, 6);
+	col_text(st, 7, q->hold_music, sizeof(q->hold_music));
+	col_text(st, 8, q->wrap_up_codes, sizeof(q->wrap_up_codes));
+	q->deleted = sqlite3_column_int(st, 9);
 }
 
 static void row_member(sqlite3_stmt *st, struct st_member *m)
 {
 	m->queue_id = sqlite3_column_int64(st, 0);
 	m->user_id = sqlite3_column_int64(st, 1);
+	m->priority = sqlite3_column_int(st, 2);
 }
 
 static void row_session(sqlite3_stmt *st, struct st_session *s)
@@ -429,9 +447,10 @@ static int be_load(void *p, struct st_snapshot *s)
 	LOAD("SELECT user_id,presence,away_reason,presence_since,capacity,interaction_id "
 	     "FROM agents",
 	     row_agent, agents);
-	LOAD("SELECT id,name,priority,sl_threshold_s,max_wait_s FROM queues ORDER BY id", row_queue,
-	     queues);
-	LOAD("SELECT queue_id,user_id FROM queue_members", row_member, members);
+	LOAD("SELECT id,name,priority,sl_threshold_s,max_wait_s,strategy,overflow_queue_id,"
+	     "hold_music,wrap_up_codes,deleted FROM queues ORDER BY id",
+	     row_queue, queues);
+	LOAD("SELECT queue_id,user_id,priority FROM queue_members", row_member, members);
 	LOAD("SELECT " IX_COLS " FROM interactions WHERE state IN ('new','work_in_progress')",
 	     row_interaction, open);
 	LOAD("SELECT token_hash,user_id,created_at,expires_at FROM sessions", row_session,
@@ -496,15 +515,32 @@ static void bind_op(sqlite3_stmt *st, const struct store_op *op)
 		sqlite3_bind_int64(st, 6, op->u.presence.interaction_id);
 		break;
 	case STORE_OP_QUEUE_INSERT:
+	case STORE_OP_QUEUE_UPDATE:
 		sqlite3_bind_int64(st, 1, op->u.queue.id);
 		bind_text(st, 2, op->u.queue.name);
 		sqlite3_bind_int(st, 3, op->u.queue.priority);
 		sqlite3_bind_int(st, 4, op->u.queue.sl_threshold_s);
 		sqlite3_bind_int(st, 5, op->u.queue.max_wait_s);
+		bind_text(st, 6, op->u.queue.strategy[0] ? op->u.queue.strategy : "longest_idle");
+		sqlite3_bind_int64(st, 7, op->u.queue.overflow_queue_id);
+		bind_text(st, 8, op->u.queue.hold_music);
+		bind_text(st, 9, op->u.queue.wrap_up_codes);
+		sqlite3_bind_int(st, 10, op->u.queue.deleted);
 		break;
 	case STORE_OP_MEMBER_ADD:
+	case STORE_OP_MEMBER_DELETE:
 		sqlite3_bind_int64(st, 1, op->u.member.queue_id);
 		sqlite3_bind_int64(st, 2, op->u.member.user_id);
+		if (op->kind == STORE_OP_MEMBER_ADD)
+			sqlite3_bind_int(st, 3, op->u.member.priority ? op->u.member.priority : 1);
+		break;
+	case STORE_OP_AUDIT_INSERT:
+		sqlite3_bind_int64(st, 1, op->u.audit.at);
+		bind_text(st, 2, op->u.audit.actor);
+		bind_text(st, 3, op->u.audit.action);
+		bind_text(st, 4, op->u.audit.object);
+		bind_text(st, 5, op->u.audit.before);
+		bind_text(st, 6, op->u.audit.after);
 		break;
 	case STORE_OP_INTERACTION_INSERT:
 	case STORE_OP_INTERACTION_UPDATE:
@@ -522,6 +558,7 @@ static void bind_op(sqlite3_stmt *st, const struct store_op *op)
 		sqlite3_bind_int64(st, 12, ix->opened_at);
 		sqlite3_bind_int64(st, 13, ix->closed_at);
 		bind_text(st, 14, ix->close_reason);
+		bind_text(st, 15, ix->wrap_up_code);
 		break;
 	case STORE_OP_ACTIVITY_INSERT:
 		sqlite3_bind_int64(st, 1, op->u.activity.interaction_id);
@@ -679,7 +716,7 @@ static int ix_list_query(sqlite3 *db, const struct store_ix_filter *f, struct st
 		}
 		pg->rows = na;
 		row_interaction(st, &pg->rows[pg->n]);
-		col_text(st, 14, pg->rows[pg->n].last_note, sizeof(pg->rows[pg->n].last_note));
+		col_text(st, 15, pg->rows[pg->n].last_note, sizeof(pg->rows[pg->n].last_note));
 		pg->n++;
 	}
 	sqlite3_finalize(st);
@@ -808,6 +845,69 @@ static int be_case_latest(void *p, int64_t customer, struct st_case *c, bool *fo
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : CC_ESTORE;
 }
 
+/* ---- the audit log ---- */
+static void row_audit(sqlite3_stmt *st, struct st_audit *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->id = sqlite3_column_int64(st, 0);
+	a->at = sqlite3_column_int64(st, 1);
+	col_text(st, 2, a->actor, sizeof(a->actor));
+	col_text(st, 3, a->action, sizeof(a->action));
+	col_text(st, 4, a->object, sizeof(a->object));
+	col_text(st, 5, a->before, sizeof(a->before));
+	col_text(st, 6, a->after, sizeof(a->after));
+}
+
+static int audit_query(sqlite3 *db, const struct store_audit_filter *f, struct store_audit_page *pg)
+{
+	static const char sql[] =
+		"SELECT id,at,actor,action,object,before,after FROM audit WHERE "
+		"(?1='' OR actor=?1) AND (?2='' OR action=?2 OR "
+		"substr(action,1,length(?2)+1)=?2||'.')"
+		" AND (?3='' OR instr(object,?3)>0) AND (?4=0 OR at>=?4) AND (?5=0 OR at<?5)"
+		" AND (?6=0 OR id<?6) ORDER BY id DESC LIMIT ?7";
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return CC_ESTORE;
+	bind_text(st, 1, f->actor);
+	bind_text(st, 2, f->action);
+	bind_text(st, 3, f->object);
+	sqlite3_bind_int64(st, 4, f->from_ms);
+	sqlite3_bind_int64(st, 5, f->to_ms);
+	sqlite3_bind_int64(st, 6, f->before_id);
+	sqlite3_bind_int(st, 7, f->limit + 1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		void *na;
+		if (pg->n == (size_t)f->limit) {
+			pg->more = true;
+			continue;
+		}
+		na = grow(pg->rows, pg->n, &cap, sizeof(*pg->rows));
+		if (!na) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		pg->rows = na;
+		row_audit(st, &pg->rows[pg->n++]);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : CC_ESTORE;
+}
+
+static int be_audit_list(void *p, const struct store_audit_filter *f, struct store_audit_page *pg)
+{
+	struct sqlite_be *be = p;
+	int slot, err;
+	sqlite3 *db = sqlbe_reader_get(be, &slot);
+
+	err = audit_query(db, f, pg);
+	sqlbe_reader_put(be, slot);
+	return err;
+}
+
 const struct store_backend store_backend_sqlite = {
 	.version = STORE_BACKEND_VERSION,
 	.name = "sqlite",
@@ -823,4 +923,5 @@ const struct store_backend store_backend_sqlite = {
 	.rec_get = sqlrec_get,
 	.party_by_phone = sqlrec_party_by_phone,
 	.case_latest_of = sqlrec_case_latest_of,
+	.audit_list = be_audit_list,
 };

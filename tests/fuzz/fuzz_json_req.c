@@ -225,6 +225,33 @@ static bool state_ok(enum st_table t, const char *s)
 	return false;
 }
 
+/* A queue body: terminated strings, members resolved in order, ranges. */
+static void check_queue(const char *b, size_t n, bool create, char *err, size_t esz)
+{
+	static struct req_queue r; /* 17 KiB: off the stack */
+	int rc = req_decode_queue(b, n, create, &r, err, esz);
+
+	check_err(rc, err, esz);
+	if (rc) {
+		CHECK(zero(&r, sizeof(r)));
+		return;
+	}
+	TERMINATED(r.name);
+	TERMINATED(r.overflow_queue);
+	TERMINATED(r.hold_music);
+	TERMINATED(r.wrap_up_codes);
+	CHECK(!create || r.has_name);
+	CHECK(!r.has_name || req_valid_queue_name(r.name));
+	CHECK(!r.has_strategy || !strcmp(r.strategy, "longest_idle"));
+	CHECK(r.n_members <= REQ_QUEUE_MEMBERS);
+	for (size_t k = 0; k < r.n_members; k++) {
+		TERMINATED(r.members[k]);
+		CHECK(req_valid_user_name(r.members[k]));
+		CHECK(r.member_prio[k] >= 1 && r.member_prio[k] <= 9);
+	}
+	CHECK(r.max_wait_s >= 0 && r.max_wait_s <= 86400);
+}
+
 static void check_record(const char *b, size_t n, enum st_table t, bool create, char *err,
 			 size_t esz)
 {
@@ -284,6 +311,8 @@ static void run_all(const char *b, size_t n, char *err, size_t esz)
 	}
 	check_number(b, n, err, esz);
 	check_trunk(b, n, err, esz);
+	check_queue(b, n, true, err, esz);
+	check_queue(b, n, false, err, esz);
 	check_login(b, n, err, esz);
 	check_presence(b, n, err, esz);
 	check_clear(b, n, err, esz);

@@ -53,6 +53,10 @@ test('Clear contact: AfterCallWork → Available, the interaction Closed Complet
   const ned = await sb.login('ned');
   const mia = await sb.login('mia');
   const ev = await sb.events(mia);
+  // The wrap-up code comes from the call's queue's list (Support's, in the demo).
+  const bad = await sb.api('POST', '/api/v1/agents/ned/clear', { token: ned, body: { wrap_up_code: 'Sorted' } });
+  assert.equal(bad.status, 400, JSON.stringify(bad.body));
+  assert.match(bad.body.message, /'Sorted' is not a wrap-up code of this call's queue \(Resolved,Callback needed,Escalated,Wrong number\)/);
   const r = await sb.api('POST', '/api/v1/agents/ned/clear', { token: ned, body: { note: 'Reset the password', wrap_up_code: 'resolved' } });
   assert.equal(r.status, 200, JSON.stringify(r.body));
   assert.equal(r.body.presence, 'Available');
@@ -66,7 +70,8 @@ test('Clear contact: AfterCallWork → Available, the interaction Closed Complet
   const kinds = d.body.activity.map((x) => x.kind);
   assert.ok(kinds.includes('note'));
   assert.ok(kinds.includes('presence'));
-  assert.ok(d.body.activity.some((x) => /Wrap-up code: resolved\. Reset the password/.test(x.text)));
+  assert.ok(d.body.activity.some((x) => /Wrap-up code: Resolved\. Reset the password/.test(x.text)));
+  assert.equal(d.body.wrap_up_code, 'Resolved', 'the code as the queue\'s list writes it, as a field');
   assert.ok(d.body.activity.some((x) => /AfterCallWork → Available/.test(x.text)));
   const again = await sb.api('POST', '/api/v1/agents/ned/clear', { token: ned });
   assert.equal(again.status, 409, 'a closed interaction cannot be cleared twice');

@@ -15,7 +15,8 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
 // segment before it (users/*, agents/*, roles/*, interactions/*).
 const PARAM_AFTER = { users: 'user_name', agents: 'user_name', roles: 'role', interactions: 'number',
   numbers: 'did', trunks: 'name', flows: 'name', contacts: 'number', consumers: 'number', cases: 'number',
-  incidents: 'number', calls: 'number', flags: 'name', 'calls/*': 'action' };
+  incidents: 'number', calls: 'number', flags: 'name', 'calls/*': 'action', queues: 'queue',
+  members: 'user_name' };
 
 function templatePath(pattern) {
   const segs = pattern.split('/').filter(Boolean);

@@ -498,6 +498,64 @@ static void a_call_goes_to_the_longest_idle_available_agent(void **state)
 	assert_int_equal(dbfx_int(fx->db, "SELECT count(*) FROM presence_history"), 3);
 }
 
+/* ---- queue administration (issue 10) ---- */
+static void a_lower_member_priority_number_is_offered_first_then_longest_idle(void **state)
+{
+	struct fx *fx = *state;
+	struct done d = {0};
+	int64_t sup = routing_queue_id(fx->r, "Support");
+
+	/* ned idles longest, but is priority 2 in Support; dora and beth are 1 */
+	go_available(fx, "ned");
+	go_available(fx, "dora");
+	go_available(fx, "beth");
+	assert_int_equal(routing_queue_member_set(fx->r, sup, U(fx, "ned"), 2, on_done, &d), 0);
+	fx_settle(fx);
+	call_queue(fx, "Support", 0);
+	fx_settle(fx);
+	call_queue(fx, "Support", 0);
+	fx_settle(fx);
+	call_queue(fx, "Support", 0);
+	fx_settle(fx);
+	assert_string_equal(fx->offers, "1>dora;2>beth;3>ned");
+	assert_int_equal(dbfx_int(fx->db, "SELECT priority FROM queue_members WHERE queue_id=2 AND "
+					  "user_id=(SELECT id FROM users WHERE user_name='ned')"),
+			 2);
+}
+
+static void
+a_queue_created_by_an_admin_takes_calls_at_once_and_its_audit_commits_with_it(void **state)
+{
+	struct fx *fx = *state;
+	struct user *members[] = {U(fx, "eve")};
+	struct queue_member_list m = {members, NULL, 1};
+	struct st_queue rec = {.sl_threshold_s = 30};
+	struct st_audit a = {0};
+	struct done d = {0};
+	int64_t id = 0;
+
+	str_copy(rec.name, "Tier 2", sizeof(rec.name));
+	str_copy(a.actor, "admin", sizeof(a.actor));
+	str_copy(a.action, "queue.create", sizeof(a.action));
+	str_copy(a.object, "Tier 2", sizeof(a.object));
+	assert_int_equal(routing_audit_attach(fx->r, &a), 0);
+	assert_int_equal(routing_queue_create(fx->r, &rec, &m, on_done, &d, &id), 0);
+	assert_int_equal(routing_queue_create(fx->r, &rec, NULL, on_done, &d, &id), CC_ECONFLICT);
+	fx_settle(fx);
+	assert_int_equal(d.err, 0);
+	assert_true(id > 2);
+	assert_int_equal(dbfx_int(fx->db, "SELECT count(*) FROM audit WHERE action='queue.create'"),
+			 1);
+	go_available(fx, "eve");
+	call_queue(fx, "Tier 2", 0);
+	fx_settle(fx);
+	assert_string_equal(fx->offers, "1>eve");
+	/* waiting callers stop a delete; an empty queue goes, renamed */
+	assert_int_equal(routing_queue_delete(fx->r, id, on_done, &d), -EBUSY);
+	assert_int_equal(routing_queue_member_remove(fx->r, id, U(fx, "ned"), on_done, &d),
+			 CC_ENOTFOUND);
+}
+
 /* ---- answered ---- */
 static void
 an_answered_offer_makes_the_agent_busy_and_the_interaction_work_in_progress(void **state)
@@ -1279,6 +1337,8 @@ int main(void)
 		T(a_caller_who_left_the_queue_and_hangs_up_is_closed_complete),
 		T(the_expected_wait_is_position_times_handle_time_over_agents),
 		T(the_position_counts_priority_and_the_working_members),
+		T(a_lower_member_priority_number_is_offered_first_then_longest_idle),
+		T(a_queue_created_by_an_admin_takes_calls_at_once_and_its_audit_commits_with_it),
 	};
 	const struct CMUnitTest pending[] = {
 		T(an_offer_that_cannot_ring_skips_that_agent),

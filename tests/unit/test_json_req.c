@@ -204,6 +204,88 @@ static void clear_accepts_note_and_wrap_up_code(void **state)
 	assert_string_equal(o.clear.wrap_up_code, "R1");
 }
 
+/* ---- queues (issue 10) ---- */
+static struct req_queue qr; /* 17 KiB: off the stack */
+
+static void queue_decodes_members_codes_and_settings(void **state)
+{
+	static const char body[] =
+		"{\"name\":\"Tier 2\",\"priority\":-3,\"max_wait_seconds\":60,"
+		"\"overflow_queue\":\"Billing\",\"wrap_up_codes\":[\"Fixed\",\"Not fixed\"],"
+		"\"members\":[\"ned\",{\"user_name\":\"beth\",\"priority\":2}]}";
+	char err[API_ERRSZ];
+
+	assert_int_equal(req_decode_queue(body, strlen(body), true, &qr, err, sizeof(err)), 0);
+	assert_string_equal(qr.name, "Tier 2");
+	assert_int_equal(qr.priority, -3);
+	assert_true(qr.has_priority && qr.has_max_wait && qr.has_overflow && !qr.has_sl);
+	assert_string_equal(qr.wrap_up_codes, "Fixed\nNot fixed");
+	assert_int_equal(qr.n_members, 2);
+	assert_string_equal(qr.members[1], "beth");
+	assert_int_equal(qr.member_prio[0], 1);
+	assert_int_equal(qr.member_prio[1], 2);
+}
+
+static void queue_refuses_with_a_reason(void **state)
+{
+	static const struct {
+		bool create;
+		const char *body, *msg;
+	} cases[] = {
+		{true, "{}", "'name' is required"},
+		{false, "{\"name\":\"\"}", "'name' must not be empty"},
+		{true, "{\"name\":\" x\"}",
+		 "'name' must be 1-40 of A-Z, a-z, 0-9, space, '_', '.', '-' (no space at either "
+		 "end)"},
+		{true, "{\"name\":\"x\",\"priority\":101}",
+		 "'priority' must be a whole number from -100 to 100"},
+		{true, "{\"name\":\"x\",\"priority\":1.5}",
+		 "'priority' must be a whole number from -100 to 100"},
+		{true, "{\"name\":\"x\",\"strategy\":\"random\"}",
+		 "'strategy' must be \"longest_idle\" (the only one so far: the member of the "
+		 "lowest "
+		 "priority number who has waited longest)"},
+		{true, "{\"name\":\"x\",\"wrap_up_codes\":\"a\"}",
+		 "'wrap_up_codes' must be an array of strings"},
+		{true, "{\"name\":\"x\",\"wrap_up_codes\":[\"\"]}",
+		 "wrap-up code 1 must be a string of 1 to 40 characters on one line"},
+		{true, "{\"name\":\"x\",\"wrap_up_codes\":[\"a\",\"A\"]}",
+		 "wrap-up code 2 repeats code 1"},
+		{true, "{\"name\":\"x\",\"members\":{}}",
+		 "'members' must be an array of user_names or {\"user_name\", \"priority\"} "
+		 "objects"},
+		{true, "{\"name\":\"x\",\"members\":[\"Ned!\"]}",
+		 "member 1 must be a user_name, or {\"user_name\", \"priority\" 1-9}"},
+		{true, "{\"name\":\"x\",\"members\":[{\"user_name\":\"ned\",\"level\":1}]}",
+		 "unknown field 'level' (allowed: user_name, priority)"},
+		{true, "{\"name\":\"x\",\"members\":[\"ned\",{\"user_name\":\"ned\"}]}",
+		 "member 2 repeats member 1"},
+	};
+	char err[API_ERRSZ];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(req_decode_queue(cases[i].body, strlen(cases[i].body),
+						  cases[i].create, &qr, err, sizeof(err)),
+				 -EINVAL);
+		assert_string_equal(err, cases[i].msg);
+		assert_true(all_zero(&qr, sizeof(qr)));
+	}
+}
+
+static void member_priority_body_is_optional(void **state)
+{
+	char err[API_ERRSZ];
+	int prio = 0;
+
+	assert_int_equal(req_decode_member("", 0, &prio, err, sizeof(err)), 0);
+	assert_int_equal(prio, 1);
+	assert_int_equal(req_decode_member("{\"priority\":9}", 14, &prio, err, sizeof(err)), 0);
+	assert_int_equal(prio, 9);
+	assert_int_equal(req_decode_member("{\"priority\":0}", 14, &prio, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "'priority' must be a whole number from 1 to 9");
+}
+
 static void user_create_fills_every_field(void **state)
 {
 	static const char body[] =
@@ -976,6 +1058,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(clear_accepts_note_and_wrap_up_code, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(queue_decodes_members_codes_and_settings, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(queue_refuses_with_a_reason, setup, teardown),
+		cmocka_unit_test_setup_teardown(member_priority_body_is_optional, setup, teardown),
 		cmocka_unit_test_setup_teardown(user_create_fills_every_field, setup, teardown),
 		cmocka_unit_test_setup_teardown(user_create_defaults_active_and_flags_absent_fields,
 						setup, teardown),
