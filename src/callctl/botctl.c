@@ -42,20 +42,13 @@ struct bot_listen {
 	bool speaking;
 };
 
-struct bot_req {
-	struct callctl *cc;
-	int64_t ix_id;
-	unsigned seq;
-	uint64_t end_ns; /* when the caller stopped speaking: the endpointer's END
-			    less the silence it waited for */
-	const struct flow_block *b;
-};
-
-static struct call *call_of(struct callctl *cc, int64_t ix_id)
+/* A recognition or a case lookup holds a reference on the call
+ * (call_work): w->seq is the listen it is for, w->t0 when the caller
+ * stopped speaking (the endpointer's END less the silence it waited for). */
+static struct call *flow_call_of(const struct call_work *w)
 {
-	struct call *c = NULL;
+	struct call *c = call_work_call(w);
 
-	HASH_FIND(hh, cc->calls, &ix_id, sizeof(ix_id), c);
 	return c && c->fc ? c : NULL;
 }
 
@@ -141,17 +134,11 @@ static void heard_note(struct call *c, const struct asr_result *res, const char 
 
 static void recognised(int err, const struct asr_result *res, void *arg)
 {
-	struct bot_req *r = arg;
-	struct call *c;
+	struct call_work *r = arg;
+	struct call *c = err == -ECANCELED ? NULL : flow_call_of(r); /* shutting down */
 	const char *intent = NULL;
-	double ms;
+	double ms = (double)(uv_hrtime() - r->t0) / 1e6;
 
-	if (err == -ECANCELED) { /* shutting down: call control may be gone */
-		free(r);
-		return;
-	}
-	c = call_of(r->cc, r->ix_id);
-	ms = (double)(uv_hrtime() - r->end_ns) / 1e6;
 	if (c && c->listen_seq == r->seq && flow_call_listening(c->fc)) {
 		if (!err)
 			intent = intent_name(r->b, res->intent);
@@ -164,25 +151,25 @@ static void recognised(int err, const struct asr_result *res, void *arg)
 			heard_note(c, res, intent);
 		flow_call_intent(c->fc, intent, err ? 0 : res->confidence);
 	}
-	free(r);
+	call_work_free(r);
 }
 
 static void utterance_send(struct call *c, const struct flow_block *b)
 {
 	struct bot_listen *L = c->bot;
 	size_t from = L->start > BOT_PREROLL ? L->start - BOT_PREROLL : 0;
-	struct bot_req *r = calloc(1, sizeof(*r));
+	struct call_work *r = call_work_new(c, c->listen_seq);
 	int err = -ENOMEM;
 
 	if (r) {
 		uint64_t waited = L->ep.in_speech ? 0 : (uint64_t)L->ep.end_silence_ms * 1000000;
-		*r = (struct bot_req){c->cc, c->ix_id, c->listen_seq, uv_hrtime() - waited, b};
+		r->t0 = uv_hrtime() - waited, r->b = b;
 		err = asr_recognize(c->cc->asr, b->grammar, L->pcm + from, L->n - from, recognised,
 				    r);
 	}
 	listen_end(c);
 	if (err) {
-		free(r);
+		call_work_free(r);
 		log_warn("call=%s block=%s action=speech not recognised: %s", c->ix_number, b->name,
 			 cc_strerror(err));
 		flow_call_intent(c->fc, NULL, 0);
@@ -266,48 +253,37 @@ void bot_stop(struct call *c)
 }
 
 /* ---- the caller's case ---- */
-struct case_req {
-	struct callctl *cc;
-	int64_t ix_id;
-};
-
 static void case_found(int err, const struct st_case *k, void *arg)
 {
-	struct case_req *r = arg;
-	struct call *c = err == -ECANCELED ? NULL : call_of(r->cc, r->ix_id);
+	struct call_work *r = arg;
+	struct call *c = err == -ECANCELED ? NULL : flow_call_of(r);
 
 	if (c && k) {
 		flow_call_set(c->fc, "case.number", k->number);
 		flow_call_set(c->fc, "case.state", k->state);
 		flow_call_set(c->fc, "case.short_description", k->short_description);
 		log_info("call=%s action=case found %s (%s)", c->ix_number, k->number, k->state);
-		routing_ix_link(r->cc->r, c->ix_id, "case", k->number);
+		routing_ix_link(c->cc->r, c->ix_id, "case", k->number);
 	} else if (c && err) {
 		log_warn("call=%s action=case lookup failed: %s", c->ix_number, cc_strerror(err));
 	}
-	free(r);
+	call_work_free(r);
 }
 
 void bot_case_lookup(struct callctl *cc, struct call *c, int64_t user_id)
 {
-	struct case_req *r = calloc(1, sizeof(*r));
+	struct call_work *r = call_work_new(c, 0);
 
-	if (!r)
-		return;
-	*r = (struct case_req){cc, c->ix_id};
-	if (store_case_latest(routing_store(cc->r), user_id, case_found, r))
-		free(r);
+	if (r && store_case_latest(routing_store(cc->r), user_id, case_found, r))
+		call_work_free(r);
 }
 
 void bot_case_lookup_of(struct callctl *cc, struct call *c, enum st_table party, int64_t party_id)
 {
-	struct case_req *r = calloc(1, sizeof(*r));
+	struct call_work *r = call_work_new(c, 0);
 
-	if (!r)
-		return;
-	*r = (struct case_req){cc, c->ix_id};
-	if (store_case_latest_of(routing_store(cc->r), party, party_id, case_found, r))
-		free(r);
+	if (r && store_case_latest_of(routing_store(cc->r), party, party_id, case_found, r))
+		call_work_free(r);
 }
 
 void bot_free(struct callctl *cc)

@@ -29,7 +29,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static void call_end(struct callctl *cc, struct call *c);
+static void call_release(struct callctl *cc, struct call *c);
 
 /* ---- lookups ---- */
 static struct call *call_by_ix(struct callctl *cc, int64_t ix_id)
@@ -59,6 +59,7 @@ static void leg_release(struct callctl *cc, struct cleg *l)
 	if (l->leg)
 		HASH_DEL(cc->legs, l);
 	l->leg = 0;
+	cleg_state_set(l, LEG_IDLE);
 	if (l->m) {
 		media_unbridge(l->m);
 		mleg_free(l->m);
@@ -168,31 +169,40 @@ static void greeting_done(uv_timer_t *t)
 	struct call *c = t->data;
 
 	call_timer_stop(c);
-	if (c->state != CALL_GREETING)
-		return;
 	call_enqueue(c, c->queue_id, 0);
 }
 
 void call_enqueue(struct call *c, int64_t queue_id, int priority)
 {
-	c->state = CALL_QUEUED;
-	c->queue_id = queue_id;
-	call_queue_defaults(c, queue_id); /* music first: hold_music plays it */
-	hold_music(c);
-	if (routing_ix_enqueue(c->cc->r, c->ix_id, queue_id, priority))
-		log_error("call=%s action=enqueue failed", c->ix_number);
+	struct call_arg a = {.queue_id = queue_id, .priority = priority};
+
+	call_event(c, CEV_ENQUEUE, &a);
 }
 
+void act_enqueue(struct call *c, enum call_state from, struct call_arg *a)
+{
+	c->queue_id = a->queue_id;
+	call_queue_defaults(c, a->queue_id); /* music first: hold_music plays it */
+	hold_music(c);
+	if (routing_ix_enqueue(c->cc->r, c->ix_id, a->queue_id, a->priority))
+		log_error("call=%s action=enqueue failed", c->ix_number);
+	(void)from;
+}
+
+/* A call: refcounted (CONVENTIONS §5). call control's table holds the
+ * first reference until the call is released (act_release); async work
+ * (prompts, recognitions, store reads) holds its own while in flight. */
 static struct call *call_new(struct callctl *cc)
 {
-	struct call *c = calloc(1, sizeof(*c));
+	struct call *c = mem_zalloc(sizeof(*c), NULL);
 
 	if (!c)
 		return NULL;
 	c->cc = cc;
 	c->id = ++cc->next_call_id;
 	c->caller.call = c->agent.call = c;
-	c->agent.is_agent = true;
+	c->caller.role = LEG_CUSTOMER;
+	c->agent.role = LEG_AGENT;
 	return c;
 }
 
@@ -282,40 +292,52 @@ static void on_incoming(struct callctl *cc, const struct sip_event *ev)
 		sip_leg_respond(cc->ua, ev->leg, status ? status : 500,
 				status == 488 ? "No common codec" : "Server error", NULL);
 		leg_release(cc, &c->caller);
-		free(c);
+		mem_deref(c);
 		return;
 	}
+	cleg_state_set(&c->caller, LEG_UP);
 	str_copy(c->ix_number, routing_ix_number(cc->r, c->ix_id), sizeof(c->ix_number));
 	HASH_ADD(hh, cc->calls, ix_id, sizeof(c->ix_id), c);
 	cc->n_calls++;
 	if (num->fl) {
+		struct call_arg a = {.flow = num->fl};
 		log_info("call=%s action=answered from=%s did=%s flow=%s", c->ix_number,
 			 ev->from_user, ev->to_user, num->flow);
-		if (call_flow_start(cc, c, num->fl))
-			call_caller_closes(c);
+		call_event(c, CEV_FLOW, &a);
 		return;
-	}
-	c->state = CALL_GREETING;
-	{
-		size_t n = cc->greeting_n;
-		const int16_t *prompt = cc->greeting ? cc->greeting : media_beep(&n);
-		int prompt_ms = (int)(n * 1000 / MEDIA_RATE);
-
-		mleg_play(c->caller.m, prompt, n, false);
-		call_timer_start(c, greeting_done,
-				 cc->greeting && prompt_ms > cc->cfg.greeting_ms
-					 ? prompt_ms
-					 : cc->cfg.greeting_ms);
 	}
 	log_info("call=%s action=answered from=%s did=%s", c->ix_number, ev->from_user,
 		 ev->to_user);
+	call_event(c, CEV_GREET, NULL);
+}
+
+void act_greet(struct call *c, enum call_state from, struct call_arg *a)
+{
+	struct callctl *cc = c->cc;
+	size_t n = cc->greeting_n;
+	const int16_t *prompt = cc->greeting ? cc->greeting : media_beep(&n);
+	int prompt_ms = (int)(n * 1000 / MEDIA_RATE);
+
+	mleg_play(c->caller.m, prompt, n, false);
+	call_timer_start(c, greeting_done,
+			 cc->greeting && prompt_ms > cc->cfg.greeting_ms ? prompt_ms
+									 : cc->cfg.greeting_ms);
+	(void)from, (void)a;
 }
 
 /* ---- offers (routing_ops) ---- */
+/* Hangs up a leg that is still up or ringing. */
+void call_leg_hangup(struct callctl *cc, struct cleg *l)
+{
+	if (l->leg && !cleg_done(l)) {
+		sip_leg_hangup(cc->ua, l->leg);
+		cleg_state_set(l, LEG_ENDING);
+	}
+}
+
 static void agent_leg_drop(struct callctl *cc, struct call *c)
 {
-	if (c->agent.leg && !c->agent.ended)
-		sip_leg_hangup(cc->ua, c->agent.leg);
+	call_leg_hangup(cc, &c->agent);
 	leg_release(cc, &c->agent);
 	c->agent_user = NULL;
 }
@@ -323,23 +345,48 @@ static void agent_leg_drop(struct callctl *cc, struct call *c)
 /* The agent did not answer in time, or refused: next agent. */
 void call_offer_failed(struct call *c, const char *why)
 {
+	struct call_arg a = {.why = why};
+
+	call_event(c, CEV_OFFER_FAIL, &a);
+}
+
+/* Why the agent's leg ended while it rang. */
+static const char *offer_why(const struct call_arg *a, char *buf, size_t size)
+{
+	if (a->why)
+		return a->why;
+	if (!a->sip)
+		return "ended";
+	snprintf(buf, size, a->sip->kind == SIP_EV_FAILED ? "rejected %d" : "ended",
+		 a->sip->status);
+	return buf;
+}
+
+void act_offer_failed(struct call *c, enum call_state from, struct call_arg *a)
+{
 	struct callctl *cc = c->cc;
 	struct user *u = c->agent_user;
+	char buf[48];
+	const char *why = offer_why(a, buf, sizeof(buf));
 
 	call_timer_stop(c);
 	agent_leg_drop(cc, c);
-	c->state = CALL_QUEUED;
 	if (u)
 		routing_offer_missed(cc->r, c->ix_id, u, why);
 	call_queue_offer_failed(c); /* the max wait may have passed meanwhile */
+	(void)from;
+}
+
+void act_offer_cancelled(struct call *c, enum call_state from, struct call_arg *a)
+{
+	call_timer_stop(c);
+	agent_leg_drop(c->cc, c);
+	(void)from, (void)a;
 }
 
 static void offer_timeout(uv_timer_t *t)
 {
-	struct call *c = t->data;
-
-	if (c->state == CALL_OFFERING)
-		call_offer_failed(c, "no answer");
+	call_offer_failed(t->data, "no answer");
 }
 
 /* Calls the agent's contact on the agent leg (a fresh media leg and SIP
@@ -363,7 +410,7 @@ int call_offer_ring(struct call *c, const char *contact, bool auto_answer)
 		return -EIO;
 	}
 	leg_bind(cc, &c->agent, leg);
-	c->agent.ended = false;
+	cleg_state_set(&c->agent, LEG_DIALLING);
 	return 0;
 }
 
@@ -380,12 +427,17 @@ static int op_offer(void *arg, int64_t ix_id, struct user *u)
 	if (err)
 		return err;
 	c->agent_user = u;
-	c->state = CALL_OFFERING;
-	call_timer_start(c, offer_timeout, cc->cfg.offer_timeout_ms);
+	call_event(c, CEV_OFFER, NULL);
 	log_info("call=%s agent=%s action=ringing contact=%s", c->ix_number,
 		 user_record(u)->user_name, contact);
 	outbound_offer_announce(cc, c, u); /* the screen pop */
 	return 0;
+}
+
+void act_offer(struct call *c, enum call_state from, struct call_arg *a)
+{
+	call_timer_start(c, offer_timeout, c->cc->cfg.offer_timeout_ms);
+	(void)from, (void)a;
 }
 
 static void op_offer_cancel(void *arg, int64_t ix_id, struct user *u)
@@ -393,11 +445,8 @@ static void op_offer_cancel(void *arg, int64_t ix_id, struct user *u)
 	struct callctl *cc = arg;
 	struct call *c = call_by_ix(cc, ix_id);
 
-	if (c && c->state == CALL_OFFERING && c->agent_user == u) {
-		call_timer_stop(c);
-		agent_leg_drop(cc, c);
-		c->state = CALL_QUEUED;
-	}
+	if (c && c->agent_user == u)
+		call_event(c, CEV_OFFER_CANCEL, NULL);
 }
 
 static const struct routing_ops callctl_ops = {
@@ -429,7 +478,7 @@ static void audio_check(uv_timer_t *t)
 	struct media_stats a = {0}, b = {0};
 	char text[200];
 
-	if (c->state != CALL_BRIDGED || c->held || c->agent_hold)
+	if (c->state != CALL_BRIDGED || c->held || c->agent.state == LEG_HELD)
 		return;
 	if (c->caller.m)
 		mleg_stats(c->caller.m, &a);
@@ -470,12 +519,12 @@ static void bridge_start(struct callctl *cc, struct call *c)
 	}
 }
 
-static void on_agent_answered(struct callctl *cc, struct call *c, const struct sip_event *ev)
+/* The agent's phone answered an offer: theirs, or the next agent's. */
+static void on_offer_answered(struct callctl *cc, struct call *c, struct call_arg *a)
 {
 	struct user *u = c->agent_user;
 
-	call_timer_stop(c);
-	if (c->state != CALL_OFFERING || !u || remote_apply(c->agent.m, ev->sdp) < 0) {
+	if (!u || remote_apply(c->agent.m, a->sip->sdp) < 0) {
 		call_offer_failed(c, "no usable answer");
 		return;
 	}
@@ -484,9 +533,17 @@ static void on_agent_answered(struct callctl *cc, struct call *c, const struct s
 		call_offer_failed(c, "agent no longer available");
 		return;
 	}
-	c->state = CALL_BRIDGED;
-	bridge_start(cc, c);
-	log_info("call=%s agent=%s action=bridged", c->ix_number, user_record(u)->user_name);
+	call_event(c, CEV_AGENT_UP, a);
+}
+
+void act_bridge(struct call *c, enum call_state from, struct call_arg *a)
+{
+	call_timer_stop(c);
+	cleg_state_set(&c->agent, LEG_UP);
+	bridge_start(c->cc, c);
+	log_info("call=%s agent=%s action=bridged", c->ix_number,
+		 user_record(c->agent_user)->user_name);
+	(void)from, (void)a;
 }
 
 /* ---- endings ---- */
@@ -514,7 +571,9 @@ static void call_media_log(const struct call *c)
 		 (unsigned long long)b.rx_packets, (unsigned long long)b.rx_lost);
 }
 
-static void call_free(struct callctl *cc, struct call *c)
+/* Releases what the call holds (legs, media, timers, its flow) and takes
+ * it out of the table; the memory goes with the last reference. */
+static void call_release(struct callctl *cc, struct call *c)
 {
 	call_media_log(c);
 	call_flow_free(c);
@@ -526,60 +585,65 @@ static void call_free(struct callctl *cc, struct call *c)
 	leg_release(cc, &c->agent);
 	HASH_DEL(cc->calls, c);
 	cc->n_calls--;
-	free(c);
+	mem_deref(c); /* the table's reference */
 }
 
-/* Ends the call from our side: hang up what is still up, settle records. */
-static void call_end(struct callctl *cc, struct call *c)
+void act_release(struct call *c, enum call_state from, struct call_arg *a)
 {
-	recording_stop(c);
-	if (c->agent_user && c->state == CALL_BRIDGED)
-		routing_agent_call_ended(cc->r, c->agent_user);
-	c->state = CALL_ENDING;
-	if (c->caller.leg && !c->caller.ended)
-		sip_leg_hangup(cc->ua, c->caller.leg);
-	if (c->agent.leg && !c->agent.ended)
-		sip_leg_hangup(cc->ua, c->agent.leg);
-	if ((!c->caller.leg || c->caller.ended) && (!c->agent.leg || c->agent.ended))
-		call_free(cc, c);
+	call_release(c->cc, c);
+	(void)from, (void)a;
 }
 
-/* We end the call before any agent (the flow hung up, deflected…): the
- * interaction closes as if the caller had hung up (New → Closed Complete). */
+/* Ends the call from our side: the agent to wrap-up if they talked, hang
+ * up what is still up; released once every leg has ended. */
+static void end_legs(struct call *c, enum call_state from)
+{
+	struct callctl *cc = c->cc;
+
+	recording_stop(c);
+	if (c->agent_user && from == CALL_BRIDGED && c->agent.role == LEG_AGENT)
+		routing_agent_call_ended(cc->r, c->agent_user);
+	call_leg_hangup(cc, &c->caller);
+	call_leg_hangup(cc, &c->agent);
+	call_event(c, CEV_SETTLED, NULL);
+}
+
+void act_end(struct call *c, enum call_state from, struct call_arg *a)
+{
+	if (from == CALL_BRIDGED && a->leg == &c->agent)
+		log_info("call=%s action=agent hung up", c->ix_number);
+	end_legs(c, from);
+}
+
+/* We end the call before any agent (the flow hung up, deflected, the far
+ * end of a transfer hung up): the interaction closes as if the caller had
+ * hung up (New → Closed Complete). */
 void call_caller_closes(struct call *c)
 {
-	if (c->state == CALL_ENDING)
-		return;
+	call_event(c, CEV_HANGUP, NULL);
+}
+
+void act_caller_closes(struct call *c, enum call_state from, struct call_arg *a)
+{
+	if (a->leg && a->leg->role == LEG_EXTERNAL)
+		log_info("call=%s action=the far end of the transfer hung up", c->ix_number);
 	routing_ix_caller_gone(c->cc->r, c->ix_id);
-	call_end(c->cc, c);
+	end_legs(c, from);
 }
 
-static void on_caller_gone(struct callctl *cc, struct call *c)
+void act_customer_gone(struct call *c, enum call_state from, struct call_arg *a)
 {
-	c->caller.ended = true;
-	if (c->state != CALL_ENDING) {
-		log_info("call=%s action=caller hung up in state %d", c->ix_number, c->state);
-		routing_ix_caller_gone(cc->r, c->ix_id); /* also cancels a ringing offer */
-		if (c->state == CALL_OFFERING)
-			agent_leg_drop(cc, c);
-	}
-	call_end(cc, c);
+	log_info("call=%s action=caller hung up in state %s", c->ix_number, call_state_name(from));
+	routing_ix_caller_gone(c->cc->r, c->ix_id); /* also cancels a ringing offer */
+	if (from == CALL_OFFERING)
+		agent_leg_drop(c->cc, c);
+	end_legs(c, from);
+	(void)a;
 }
 
-static void on_agent_gone(struct callctl *cc, struct call *c, const struct sip_event *ev)
+void call_hangup_end(struct call *c)
 {
-	c->agent.ended = true;
-	if (c->state == CALL_OFFERING) {
-		char why[48];
-		snprintf(why, sizeof(why), ev->kind == SIP_EV_FAILED ? "rejected %d" : "ended",
-			 ev->status);
-		leg_release(cc, &c->agent);
-		call_offer_failed(c, why);
-		return;
-	}
-	if (c->state == CALL_BRIDGED)
-		log_info("call=%s action=agent hung up", c->ix_number);
-	call_end(cc, c);
+	call_event(c, CEV_END, NULL);
 }
 
 /* A re-INVITE from either side (already answered by the SIP thread): follow
@@ -597,9 +661,9 @@ static void on_reinvite(struct callctl *cc, struct cleg *l, const struct sip_eve
 	if (!hold && remote_apply(l->m, ev->sdp) < 0)
 		log_warn("call=%s action=re-INVITE with no usable media kept the old",
 			 c->ix_number);
-	if (!l->is_agent || c->state != CALL_BRIDGED || hold == c->agent_hold)
+	if (l->role != LEG_AGENT || c->state != CALL_BRIDGED || hold == (l->state == LEG_HELD))
 		return;
-	c->agent_hold = hold;
+	cleg_state_set(l, hold ? LEG_HELD : LEG_UP);
 	if (hold)
 		hold_music(c);
 	else
@@ -609,11 +673,57 @@ static void on_reinvite(struct callctl *cc, struct cleg *l, const struct sip_eve
 		 hold ? "hold" : "resume");
 }
 
-/* ---- SIP events ---- */
+/* ---- SIP events ----
+ * A leg's SIP event becomes the call's event by the leg's role; whether an
+ * answer counts (usable media, routing still gives the agent the call) is
+ * decided here, so the table sees facts. */
+static void on_answered(struct callctl *cc, struct cleg *l, struct call_arg *a)
+{
+	struct call *c = l->call;
+	bool usable;
+
+	if (l->role == LEG_AGENT && c->state == CALL_OFFERING) {
+		on_offer_answered(cc, c, a);
+		return;
+	}
+	usable = remote_apply(l->m, a->sip->sdp) >= 0;
+	switch (l->role) {
+	case LEG_CUSTOMER:
+		a->why = "the customer's phone answered without usable media";
+		call_event(c, usable ? CEV_CUSTOMER_UP : CEV_OUT_FAIL, a);
+		break;
+	case LEG_AGENT:
+		a->why = "the agent's phone answered without usable media";
+		call_event(c, usable ? CEV_AGENT_UP : CEV_OUT_FAIL, a);
+		break;
+	case LEG_EXTERNAL:
+		a->why = "no usable media in the answer";
+		call_event(c, usable ? CEV_EXTERNAL_UP : CEV_TRANSFER_FAIL, a);
+		break;
+	default: break;
+	}
+}
+
+static void on_leg_gone(struct callctl *cc, struct cleg *l, struct call_arg *a)
+{
+	static const enum call_ev gone[LEG_ROLE__N] = {
+		[LEG_CUSTOMER] = CEV_CUSTOMER_GONE, [LEG_AGENT] = CEV_AGENT_GONE,
+		[LEG_CONSULT] = CEV_AGENT_GONE,	    [LEG_SUPERVISOR] = CEV_AGENT_GONE,
+		[LEG_EXTERNAL] = CEV_EXTERNAL_GONE,
+	};
+	struct call *c = l->call;
+
+	cleg_state_set(l, LEG_GONE);
+	if (l->role == LEG_AGENT && c->state == CALL_OFFERING)
+		leg_release(cc, l); /* the next agent rings on a fresh leg */
+	call_event(c, gone[l->role], a);
+}
+
 static void on_sip_event(const struct sip_event *ev, void *arg)
 {
 	struct callctl *cc = arg;
 	struct cleg *l;
+	struct call_arg a = {.sip = ev};
 
 	if (ev->kind == SIP_EV_REGISTER) {
 		registrar_on_register(cc, ev);
@@ -626,23 +736,12 @@ static void on_sip_event(const struct sip_event *ev, void *arg)
 	l = leg_find(cc, ev->leg);
 	if (!l)
 		return;
-	if (l->is_agent && l->call->xfer && transfer_on_sip_event(cc, l->call, ev))
-		return;
-	if (l->call->outbound && outbound_on_sip_event(cc, l, ev))
-		return;
+	a.leg = l;
 	switch (ev->kind) {
-	case SIP_EV_ANSWERED:
-		if (l->is_agent)
-			on_agent_answered(cc, l->call, ev);
-		break;
+	case SIP_EV_ANSWERED: on_answered(cc, l, &a); break;
 	case SIP_EV_REINVITE: on_reinvite(cc, l, ev); break;
 	case SIP_EV_FAILED:
-	case SIP_EV_TERMINATED:
-		if (l->is_agent)
-			on_agent_gone(cc, l->call, ev);
-		else
-			on_caller_gone(cc, l->call);
-		break;
+	case SIP_EV_TERMINATED: on_leg_gone(cc, l, &a); break;
 	default: break;
 	}
 }
@@ -759,6 +858,13 @@ struct call *call_alloc(struct callctl *cc)
 	return call_new(cc);
 }
 
+void call_free_unadded(struct call *c)
+{
+	leg_release(c->cc, &c->caller);
+	leg_release(c->cc, &c->agent);
+	mem_deref(c);
+}
+
 void call_add(struct callctl *cc, struct call *c)
 {
 	HASH_ADD(hh, cc->calls, ix_id, sizeof(c->ix_id), c);
@@ -770,9 +876,9 @@ struct call *call_find(struct callctl *cc, int64_t ix_id)
 	return call_by_ix(cc, ix_id);
 }
 
-void call_hangup(struct call *c)
+void call_end_legs(struct call *c, enum call_state from)
 {
-	call_end(c->cc, c);
+	end_legs(c, from);
 }
 
 /* ---- for transfer.c ---- */
@@ -899,9 +1005,9 @@ void callctl_free(struct callctl *cc)
 	routing_ops_set(cc->r, NULL, NULL);
 	HASH_ITER(hh, cc->calls, c, tmp)
 	{
-		if (c->agent_user && c->state == CALL_BRIDGED)
+		if (c->agent_user && c->state == CALL_BRIDGED && c->agent.role == LEG_AGENT)
 			routing_agent_call_ended(cc->r, c->agent_user);
-		call_free(cc, c);
+		call_event(c, CEV_SHUTDOWN, NULL);
 	}
 	democust_free(cc);
 	sip_ua_free(cc->ua);

@@ -10,20 +10,64 @@
 #include "tts/tts.h"
 #include <uthash.h>
 
+/* ---- the call's phases and the events that move them (call.c) ---- */
 enum call_state {
+	CALL_NEW,	   /* created; nothing answered yet */
 	CALL_FLOW,	   /* answered, in its call flow (flowctl.c) */
 	CALL_GREETING,	   /* answered, greeting plays; not yet queued */
 	CALL_QUEUED,	   /* hold music; waiting for an agent */
 	CALL_OFFERING,	   /* an agent's phone rings */
-	CALL_BRIDGED,	   /* caller and agent talk; recorded */
-	CALL_ENDING,	   /* one side gone; waiting for the other leg to end */
+	CALL_BRIDGED,	   /* the customer and the agent (or external number) talk; recorded */
 	CALL_TRANSFER,	   /* the flow transfers: the external number rings (transfer.c) */
 	CALL_OUT_AGENT,	   /* click-to-call: the agent's own phone rings (outbound.c) */
 	CALL_OUT_CUSTOMER, /* click-to-call: the customer rings; the agent hears the notice */
+	CALL_ENDING,	   /* hung up; waiting for the other legs to end */
+	CALL_GONE,	   /* every leg ended; released (async work may still hold it) */
+	CALL__N
+};
+
+enum call_ev {
+	CEV_FLOW,	   /* the number runs a flow (arg: flow) */
+	CEV_GREET,	   /* the number leads straight to a queue: the greeting */
+	CEV_DIAL,	   /* click-to-call: ring the agent's own phone (arg: contact) */
+	CEV_ENQUEUE,	   /* into a queue (arg: queue_id, priority) */
+	CEV_OFFER,	   /* routing offers the call: the agent's phone rings */
+	CEV_OFFER_CANCEL,  /* routing takes the offer back */
+	CEV_OFFER_FAIL,	   /* not taken: rejected, no answer, unusable answer (arg: why) */
+	CEV_ACCEPT,	   /* Accept from the API: re-ring with auto-answer */
+	CEV_OVERFLOW,	   /* a flow's queue block waited its max: resume (arg: block) */
+	CEV_TRANSFER,	   /* a flow's transfer block (arg: flow block) */
+	CEV_TRANSFER_FAIL, /* the transfer did not connect (arg: why, NULL: no route) */
+	CEV_OUT_FAIL,	   /* click-to-call did not connect (arg: why) */
+	CEV_CUSTOMER_UP,   /* the customer's leg answered with usable media */
+	CEV_CUSTOMER_GONE, /* the customer's leg ended (BYE, CANCEL, failure) */
+	CEV_AGENT_UP,	   /* the agent's leg answered, usable, routing gave them the call */
+	CEV_AGENT_GONE,	   /* the agent's leg ended (arg: why) */
+	CEV_EXTERNAL_UP,   /* the transfer's far end answered with usable media */
+	CEV_EXTERNAL_GONE, /* the far end's leg ended (arg: why) */
+	CEV_HANGUP,	   /* we end it before any agent: as if the caller hung up */
+	CEV_END,	   /* we end it (End call): the agent goes to wrap-up */
+	CEV_SETTLED,	   /* hung up what was up: release when nothing remains */
+	CEV_SHUTDOWN,	   /* call control stops: released in any state */
+	CEV__N
+};
+
+/* ---- legs (call.c): a role and a small machine each ---- */
+enum leg_role { LEG_CUSTOMER, LEG_AGENT, LEG_CONSULT, LEG_SUPERVISOR, LEG_EXTERNAL, LEG_ROLE__N };
+enum leg_state {
+	LEG_IDLE,     /* no SIP leg (never had one, or released) */
+	LEG_DIALLING, /* we sent an INVITE: ringing */
+	LEG_UP,	      /* answered */
+	LEG_HELD,     /* the phone put us on hold (re-INVITE sendonly/inactive) */
+	LEG_ENDING,   /* we sent BYE/CANCEL: waiting for the end */
+	LEG_GONE,     /* ended */
+	LEG__N
 };
 
 struct call;
 struct prompt_file;
+struct flow_block;
+struct flow;
 
 /* What a flow's queue block asks of the wait (queueopts.c); zero = none. */
 struct call_qopts {
@@ -45,9 +89,31 @@ struct cleg {
 	sip_leg_t leg;
 	struct mleg *m;
 	struct call *call;
-	bool is_agent;
-	bool ended;
+	enum leg_role role;
+	enum leg_state state;
 	UT_hash_handle hh; /* by leg id */
+};
+
+/* What an event carries (call_event); unused fields zero. */
+struct call_arg {
+	struct cleg *leg;	     /* the leg the event is about */
+	const struct sip_event *sip; /* the SIP event, if any */
+	const char *why;	     /* a failure's reason */
+	const char *contact;	     /* CEV_DIAL: the agent's contact */
+	int64_t queue_id;	     /* CEV_ENQUEUE */
+	int priority;		     /* CEV_ENQUEUE */
+	int block;		     /* CEV_OVERFLOW: the flow block to resume at */
+	const struct flow_block *fb; /* CEV_TRANSFER */
+	const struct flow *flow;     /* CEV_FLOW */
+};
+typedef bool(call_guard_h)(const struct call *c, const struct call_arg *a);
+typedef void(call_action_h)(struct call *c, enum call_state from, struct call_arg *a);
+struct call_row {
+	enum call_state state;
+	enum call_ev event;
+	call_guard_h *guard; /* NULL: always */
+	enum call_state next;
+	call_action_h *action; /* NULL: none */
 };
 
 struct call {
@@ -56,13 +122,12 @@ struct call {
 	int64_t queue_id;
 	int64_t ix_id;
 	char ix_number[ST_NUMBER];
-	enum call_state state;
-	struct cleg caller, agent;
+	enum call_state state;	   /* written by call_event() only (call.c) */
+	struct cleg caller, agent; /* caller: the CUSTOMER leg; agent: the AGENT or EXTERNAL leg */
 	struct user *agent_user;
 	uv_timer_t *timer;	 /* greeting end / offer timeout */
 	uv_timer_t *audio_timer; /* the bridge's no-audio check (callctl.c) */
 	bool recording;
-	bool agent_hold; /* the agent's phone holds: the caller hears music */
 	/* in a call flow */
 	struct flow_call *fc;
 	uv_timer_t *prompt_timer, *flow_timer;
@@ -73,12 +138,11 @@ struct call {
 	/* waiting in a flow's queue block */
 	struct call_qopts q;
 	uv_timer_t *wait_timer, *announce_timer;
-	/* a flow's transfer (transfer.c): the far end is the `agent` leg */
-	bool xfer;
+	/* a flow's transfer (transfer.c): the far end is the EXTERNAL leg */
 	int xfer_failed; /* the block's failed branch, -1 = none */
 	char xfer_number[32];
 	/* click-to-call (outbound.c): the customer is the `caller` leg, the
-	 * agent's own phone the `agent` leg */
+	 * agent's own phone the `agent` leg; what the call is, not a phase */
 	bool outbound;
 	char out_uri[200];  /* where the customer is dialled */
 	char out_name[128]; /* the customer's name, shown on the agent's phone */
@@ -150,6 +214,33 @@ struct callctl {
 	struct asr *asr; /* when a flow has a bot with phrases */
 };
 
+/* call.c: the table */
+int call_event(struct call *c, enum call_ev ev, struct call_arg *a); /* 0 or CC_EILLEGAL */
+const char *call_state_name(enum call_state s);
+const char *call_event_name(enum call_ev e);
+const char *cleg_state_name(enum leg_state s);
+const char *cleg_role_name(enum leg_role r);
+const struct call_row *call_rows(size_t *n); /* for tests */
+void cleg_state_set(struct cleg *l, enum leg_state to);
+bool cleg_done(const struct cleg *l); /* idle or gone */
+/* Async work on a call holds a reference (call.c): */
+struct call_work {
+	struct call *c;
+	unsigned seq;		    /* which prompt / listen / announcement */
+	uint64_t t0;		    /* when it began (ns), for timing logs */
+	const struct flow_block *b; /* the block it is for */
+};
+struct call_work *call_work_new(struct call *c, unsigned seq); /* NULL: out of memory */
+struct call *call_work_call(const struct call_work *w);	       /* NULL once the call is gone */
+void call_work_free(struct call_work *w);
+
+/* the table's actions (each in the file of its feature) */
+call_action_h act_flow_start, act_greet, act_caller_closes, act_dial_agent, act_out_fail;
+call_action_h act_enqueue, act_customer_gone, act_transfer_start, act_offer;
+call_action_h act_overflow_resume, act_bridge, act_offer_failed, act_offer_cancelled;
+call_action_h act_accept, act_transfer_bridged, act_transfer_failed, act_customer_dial;
+call_action_h act_out_connected, act_end, act_release;
+
 /* callctl.c, for flowctl.c */
 void ctimer_start(struct call *c, uv_timer_t **slot, uv_timer_cb cb, int ms);
 void ctimer_stop(uv_timer_t **slot);
@@ -173,21 +264,24 @@ void call_leg_release(struct callctl *cc, struct cleg *l);
 struct call *call_alloc(struct callctl *cc); /* not yet in the table */
 void call_add(struct callctl *cc, struct call *c);
 struct call *call_find(struct callctl *cc, int64_t ix_id);
-void call_hangup(struct call *c); /* hang up what is up; settle; free when both ended */
+void call_free_unadded(struct call *c); /* one that never got into the table */
+/* Hangs up what is up (the agent to wrap-up when from == BRIDGED); the call
+ * is released once every leg has ended. For the table's actions. */
+void call_end_legs(struct call *c, enum call_state from);
+void call_hangup_end(struct call *c);			  /* End call (CEV_END) */
+void call_leg_hangup(struct callctl *cc, struct cleg *l); /* BYE/CANCEL if up or ringing */
 /* An offer not taken (rejected, timed out): the agent Missed, the next one. */
 void call_offer_failed(struct call *c, const char *why);
 /* The agent's leg of an offer (re-)rings with auto-answer: 0, or -errno. */
 int call_offer_ring(struct call *c, const char *contact, bool auto_answer);
 
 /* outbound.c: click-to-call and the API's call controls */
-bool outbound_on_sip_event(struct callctl *cc, struct cleg *l, const struct sip_event *ev);
 /* An offer rings an agent: the screen pop (an RT_EV_OFFER event). */
 void outbound_offer_announce(struct callctl *cc, struct call *c, const struct user *u);
 
 /* transfer.c: a flow's transfer block */
 int transfer_uri_check(const char *uri);
 void call_transfer_start(struct call *c, const struct flow_block *b);
-bool transfer_on_sip_event(struct callctl *cc, struct call *c, const struct sip_event *ev);
 
 /* flowctl.c: call flows on live calls */
 int flows_load(struct callctl *cc);

@@ -10,7 +10,7 @@
  *   the media leg plays without a completion callback; barge-in stops it.
  * - Text prompts render on the pool (tts.c); a result that arrives after
  *   the flow moved on (prompt_seq changed) or after the call ended is
- *   dropped. Callbacks carry the interaction id, never the call pointer.
+ *   dropped. Callbacks hold a reference on the call (call_work).
  * - A bot block listens through botctl.c (speech recognition on the pool)
  *   as well as to its keypad shortcuts.
  * - A transfer block dials out (transfer.c); on failure the flow resumes at
@@ -29,11 +29,11 @@
 
 #define TTS_CACHE_BYTES (32u << 20)
 
-static struct call *call_of(struct callctl *cc, int64_t ix_id)
+/* The call a completion is for, while it still runs its flow. */
+static struct call *flow_call_of(const struct call_work *w)
 {
-	struct call *c = NULL;
+	struct call *c = call_work_call(w);
 
-	HASH_FIND(hh, cc->calls, &ix_id, sizeof(ix_id), c);
 	return c && c->fc ? c : NULL;
 }
 
@@ -55,22 +55,10 @@ static void prompt_play(struct call *c, int16_t *pcm, size_t n)
 	ctimer_start(c, &c->prompt_timer, prompt_ended, (int)(n * 1000 / MEDIA_RATE) + 1);
 }
 
-struct tts_req {
-	struct callctl *cc;
-	int64_t ix_id;
-	unsigned seq;
-};
-
 static void tts_done(int err, const int16_t *pcm, size_t n, void *arg)
 {
-	struct tts_req *r = arg;
-	struct call *c;
-
-	if (err == -ECANCELED) { /* shutting down: call control may be gone */
-		free(r);
-		return;
-	}
-	c = call_of(r->cc, r->ix_id);
+	struct call_work *r = arg;
+	struct call *c = err == -ECANCELED ? NULL : flow_call_of(r); /* shutting down */
 
 	if (c && c->prompt_seq == r->seq) {
 		if (err) {
@@ -81,7 +69,7 @@ static void tts_done(int err, const int16_t *pcm, size_t n, void *arg)
 			prompt_play(c, (int16_t *)pcm, n); /* refcounted: shared */
 		}
 	}
-	free(r);
+	call_work_free(r);
 }
 
 const struct prompt_file *prompt_file_get(struct callctl *cc, const char *file, char *err,
@@ -127,7 +115,7 @@ static const struct prompt_file *prompt_file(struct callctl *cc, const char *fil
 static void op_play(void *arg, const char *text, const char *file)
 {
 	struct call *c = arg;
-	struct tts_req *r;
+	struct call_work *r;
 
 	c->prompt_seq++;
 	bot_stop(c);
@@ -139,14 +127,12 @@ static void op_play(void *arg, const char *text, const char *file)
 			flow_call_played(c->fc);
 		return;
 	}
-	r = calloc(1, sizeof(*r));
+	r = call_work_new(c, c->prompt_seq);
 	if (!r || tts_render(c->cc->tts, text, NULL, tts_done, r)) {
-		free(r);
+		call_work_free(r);
 		log_warn("call=%s action=prompt not rendered", c->ix_number);
 		flow_call_played(c->fc);
-		return;
 	}
-	r->cc = c->cc, r->ix_id = c->ix_id, r->seq = c->prompt_seq;
 }
 
 static void op_stop(void *arg)
@@ -289,41 +275,43 @@ static void flow_begin(struct call *c)
 	flow_call_start(c->fc);
 }
 
-struct party_req {
-	struct callctl *cc;
-	int64_t ix_id;
-};
-
 /* Second step, on the pool: contacts then consumers. A failure or no match
  * starts the flow unidentified; a call that ended meanwhile is gone. */
 static void party_found(int err, const struct st_record *p, void *arg)
 {
-	struct party_req *r = arg;
-	struct call *c = err == -ECANCELED ? NULL : call_of(r->cc, r->ix_id);
+	struct call_work *r = arg;
+	struct call *c = err == -ECANCELED ? NULL : flow_call_of(r);
 
 	if (c && p) {
-		caller_known(r->cc, c, p->number, p->name, store_table_name(p->table));
-		bot_case_lookup_of(r->cc, c, p->table, p->id);
+		caller_known(c->cc, c, p->number, p->name, store_table_name(p->table));
+		bot_case_lookup_of(c->cc, c, p->table, p->id);
 	} else if (c && err) {
 		log_warn("call=%s action=caller lookup failed: %s", c->ix_number, cc_strerror(err));
 	}
 	if (c)
 		flow_begin(c);
-	free(r);
+	call_work_free(r);
 }
 
 static bool caller_lookup(struct callctl *cc, struct call *c)
 {
-	struct party_req *r = calloc(1, sizeof(*r));
+	struct call_work *r = call_work_new(c, 0);
 
 	if (!r)
 		return false;
-	*r = (struct party_req){cc, c->ix_id};
 	if (store_party_by_phone(routing_store(cc->r), c->caller_number, party_found, r)) {
-		free(r);
+		call_work_free(r);
 		return false;
 	}
 	return true;
+}
+
+/* NEW → FLOW: the number's flow starts (a flow that cannot start hangs up). */
+void act_flow_start(struct call *c, enum call_state from, struct call_arg *a)
+{
+	if (call_flow_start(c->cc, c, a->flow))
+		call_caller_closes(c);
+	(void)from;
 }
 
 int call_flow_start(struct callctl *cc, struct call *c, const struct flow *f)
@@ -331,7 +319,6 @@ int call_flow_start(struct callctl *cc, struct call *c, const struct flow *f)
 	c->fc = flow_call_new(f, &flow_ops, c);
 	if (!c->fc)
 		return -ENOMEM;
-	c->state = CALL_FLOW;
 	flow_call_set(c->fc, "caller.number", c->caller_number);
 	if (!caller_identify(cc, c) && c->caller_number[0] && caller_lookup(cc, c))
 		return 0; /* the flow starts when the lookup is back (~1 ms) */

@@ -194,14 +194,9 @@ int callctl_target_resolve(struct callctl *cc, const struct callctl_target *t,
 /* ---- failing ---- */
 static void outbound_fail(struct call *c, const char *why)
 {
-	ctimer_stop(&c->timer);
-	if (c->state == CALL_ENDING)
-		return;
-	log_info("call=%s agent=%s action=outbound not connected: %s", c->ix_number,
-		 c->agent_user ? user_record(c->agent_user)->user_name : "-", why);
-	routing_outbound_failed(c->cc->r, c->ix_id, why);
-	call_announce(c, "failed", why);
-	call_hangup(c); /* may free c */
+	struct call_arg a = {.why = why};
+
+	call_event(c, CEV_OUT_FAIL, &a);
 }
 
 static void agent_noanswer(uv_timer_t *t)
@@ -218,6 +213,37 @@ static void customer_noanswer(uv_timer_t *t)
 
 	if (c->state == CALL_OUT_CUSTOMER)
 		outbound_fail(c, "no answer");
+}
+
+static const char *customer_why(const struct sip_event *ev, char *buf, size_t size);
+
+/* Why a click-to-call failed: given, or from the leg's SIP event. */
+static const char *out_why(const struct call_arg *a, char *buf, size_t size)
+{
+	if (a->why)
+		return a->why;
+	if (!a->sip || !a->leg)
+		return "failed";
+	if (a->leg->role == LEG_CUSTOMER)
+		return customer_why(a->sip, buf, size);
+	if (a->sip->kind == SIP_EV_FAILED)
+		snprintf(buf, size, "the agent's phone refused (SIP %d)", a->sip->status);
+	else
+		snprintf(buf, size, "the agent hung up");
+	return buf;
+}
+
+void act_out_fail(struct call *c, enum call_state from, struct call_arg *a)
+{
+	char buf[96];
+	const char *why = out_why(a, buf, sizeof(buf));
+
+	ctimer_stop(&c->timer);
+	log_info("call=%s agent=%s action=outbound not connected: %s", c->ix_number,
+		 c->agent_user ? user_record(c->agent_user)->user_name : "-", why);
+	routing_outbound_failed(c->cc->r, c->ix_id, why);
+	call_announce(c, "failed", why);
+	call_end_legs(c, from);
 }
 
 static const char *customer_why(const struct sip_event *ev, char *buf, size_t size)
@@ -238,35 +264,26 @@ static const char *customer_why(const struct sip_event *ev, char *buf, size_t si
 }
 
 /* ---- the steps ---- */
-struct notice_req {
-	struct callctl *cc;
-	int64_t ix_id;
-};
-
+/* The render holds a reference on the call (arg): a call that ended
+ * meanwhile is still there to look at, and is not played to. */
 static void notice_done(int err, const int16_t *pcm, size_t n, void *arg)
 {
-	struct notice_req *r = arg;
-	struct call *c = err == -ECANCELED ? NULL : call_find(r->cc, r->ix_id);
+	struct call *c = arg;
 
-	if (c && !err && c->agent.m &&
+	if (err != -ECANCELED && !err && c->agent.m &&
 	    (c->state == CALL_OUT_CUSTOMER || c->state == CALL_BRIDGED) && !c->held)
 		mleg_play_ref(c->agent.m, (int16_t *)pcm, n, false); /* refcounted: shared */
-	else if (c && err)
+	else if (err && err != -ECANCELED && c->state != CALL_GONE)
 		log_warn("call=%s action=recording notice not rendered: %s", c->ix_number,
 			 cc_strerror(err));
-	free(r);
+	mem_deref(c);
 }
 
 static void notice_play(struct call *c)
 {
-	struct notice_req *r = calloc(1, sizeof(*r));
-
-	if (!r)
-		return;
-	r->cc = c->cc, r->ix_id = c->ix_id;
-	if (tts_render(c->cc->tts, NOTICE, NULL, notice_done, r)) {
+	if (tts_render(c->cc->tts, NOTICE, NULL, notice_done, mem_ref(c))) {
 		log_warn("call=%s action=recording notice not rendered", c->ix_number);
-		free(r);
+		mem_deref(c);
 	}
 }
 
@@ -275,92 +292,51 @@ static int64_t since_us(const struct call *c)
 	return (int64_t)(uv_hrtime() / 1000) - c->out_t0_us;
 }
 
-static void customer_dial(struct call *c)
+/* The agent's phone answered (OUT_AGENT → OUT_CUSTOMER): the notice, and
+ * the customer is dialled. */
+void act_customer_dial(struct call *c, enum call_state from, struct call_arg *arg)
 {
 	struct callctl *cc = c->cc;
 	const struct st_user *a = user_record(c->agent_user);
-	char sdp[1024], from[64];
+	char sdp[1024], from_user[64];
 	sip_leg_t leg;
 
-	phone_digits(a->business_phone, from, sizeof(from));
-	if (call_sdp_local(cc, c->caller.m, -1, sdp, sizeof(sdp)) ||
-	    sip_leg_invite(cc->ua, &leg, c->out_uri, from[0] ? from : a->user_name, a->name, sdp)) {
-		outbound_fail(c, "the customer's phone could not be called");
-		return;
-	}
-	call_leg_bind(cc, &c->caller, leg);
-	c->caller.ended = false;
-	c->state = CALL_OUT_CUSTOMER;
-	ctimer_start(c, &c->timer, customer_noanswer, cc->cfg.dial_timeout_ms);
-	log_info("call=%s action=outbound dialling the customer %s setup_us=%lld", c->ix_number,
-		 c->out_uri, (long long)since_us(c));
-	call_announce(c, "customer_ringing", c->out_uri);
-}
-
-static void agent_answered(struct call *c, const struct sip_event *ev)
-{
 	ctimer_stop(&c->timer);
-	if (c->state != CALL_OUT_AGENT || call_sdp_apply(c->agent.m, ev->sdp) < 0) {
-		outbound_fail(c, "the agent's phone answered without usable media");
-		return;
-	}
+	cleg_state_set(&c->agent, LEG_UP);
 	log_info("call=%s action=outbound the agent's phone answered after_us=%lld", c->ix_number,
 		 (long long)since_us(c));
 	call_announce(c, "agent_answered", "");
 	notice_play(c);
-	customer_dial(c);
+	phone_digits(a->business_phone, from_user, sizeof(from_user));
+	if (call_sdp_local(cc, c->caller.m, -1, sdp, sizeof(sdp)) ||
+	    sip_leg_invite(cc->ua, &leg, c->out_uri, from_user[0] ? from_user : a->user_name,
+			   a->name, sdp)) {
+		outbound_fail(c, "the customer's phone could not be called");
+		return;
+	}
+	call_leg_bind(cc, &c->caller, leg);
+	cleg_state_set(&c->caller, LEG_DIALLING);
+	ctimer_start(c, &c->timer, customer_noanswer, cc->cfg.dial_timeout_ms);
+	log_info("call=%s action=outbound dialling the customer %s setup_us=%lld", c->ix_number,
+		 c->out_uri, (long long)since_us(c));
+	call_announce(c, "customer_ringing", c->out_uri);
+	(void)from, (void)arg;
 }
 
-static void customer_answered(struct call *c, const struct sip_event *ev)
+/* The customer answered (OUT_CUSTOMER → BRIDGED). */
+void act_out_connected(struct call *c, enum call_state from, struct call_arg *a)
 {
 	struct callctl *cc = c->cc;
 
 	ctimer_stop(&c->timer);
-	if (call_sdp_apply(c->caller.m, ev->sdp) < 0) {
-		outbound_fail(c, "the customer's phone answered without usable media");
-		return;
-	}
+	cleg_state_set(&c->caller, LEG_UP);
 	if (routing_outbound_connected(cc->r, c->ix_id))
 		log_warn("call=%s action=outbound connected but the agent moved on", c->ix_number);
-	c->state = CALL_BRIDGED;
 	call_bridge_start(cc, c);
 	log_info("call=%s agent=%s action=bridged (outbound)", c->ix_number,
 		 user_record(c->agent_user)->user_name);
 	call_announce(c, "connected", "");
-}
-
-/* SIP events of a click-to-call before it connects; false leaves the event
- * to callctl.c (re-INVITEs; every event once bridged or ending). */
-bool outbound_on_sip_event(struct callctl *cc, struct cleg *l, const struct sip_event *ev)
-{
-	struct call *c = l->call;
-	char why[96];
-
-	(void)cc;
-	if (c->state != CALL_OUT_AGENT && c->state != CALL_OUT_CUSTOMER)
-		return false;
-	switch (ev->kind) {
-	case SIP_EV_ANSWERED:
-		if (l->is_agent)
-			agent_answered(c, ev);
-		else
-			customer_answered(c, ev);
-		return true;
-	case SIP_EV_FAILED:
-	case SIP_EV_TERMINATED:
-		l->ended = true;
-		if (l->is_agent && ev->kind == SIP_EV_FAILED)
-			snprintf(why, sizeof(why), "the agent's phone refused (SIP %d)",
-				 ev->status);
-		else if (l->is_agent)
-			snprintf(why, sizeof(why), "the agent hung up");
-		else
-			customer_why(ev, why, sizeof(why));
-		outbound_fail(c, why);
-		return true;
-	case SIP_EV_REINVITE: return false;
-	default: return true;
-	}
+	(void)from, (void)a;
 }
 
 /* ---- dialling ---- */
@@ -396,15 +372,14 @@ int callctl_dial(struct callctl *cc, struct user *u, const struct callctl_target
 		return -ENOMEM;
 	c->out_t0_us = (int64_t)(uv_hrtime() / 1000);
 	if (mleg_alloc(&c->caller.m, cc->media, c->id * 2)) {
-		free(c);
+		call_free_unadded(c);
 		return -EBUSY;
 	}
 	str_copy(c->caller_number, res->number, sizeof(c->caller_number));
 	err = routing_outbound_open(cc->r, u, res->number, t->table, res->linked,
 				    user_record(u)->user_name, &c->ix_id, done, arg);
 	if (err) {
-		call_leg_release(cc, &c->caller);
-		free(c);
+		call_free_unadded(c);
 		return err;
 	}
 	/* From here the interaction exists: failures are outbound failures. */
@@ -415,20 +390,28 @@ int callctl_dial(struct callctl *cc, struct user *u, const struct callctl_target
 	str_copy(c->out_uri, res->uri, sizeof(c->out_uri));
 	str_copy(c->out_name, res->name, sizeof(c->out_name));
 	call_add(cc, c);
-	c->state = CALL_OUT_AGENT;
 	/* The agent's phone shows the customer: their number and name. */
 	str_copy(c->caller_number, res->number, sizeof(c->caller_number));
-	if (call_offer_ring(c, contact, true)) {
-		outbound_fail(c, "the agent's phone could not be called");
-		return 0;
-	}
-	ctimer_start(c, &c->timer, agent_noanswer, cc->cfg.offer_timeout_ms);
-	log_info("call=%s agent=%s action=outbound ringing the agent's phone %s for %s via %s "
-		 "setup_us=%lld",
-		 c->ix_number, user_record(u)->user_name, contact, res->uri, res->via,
-		 (long long)since_us(c));
-	call_announce(c, "agent_ringing", contact);
+	log_info("call=%s agent=%s action=outbound for %s via %s", c->ix_number,
+		 user_record(u)->user_name, res->uri, res->via);
+	call_event(c, CEV_DIAL, &(struct call_arg){.contact = contact});
 	return 0;
+}
+
+/* Click-to-call begins (NEW → OUT_AGENT): the agent's own phone rings
+ * with auto-answer. */
+void act_dial_agent(struct call *c, enum call_state from, struct call_arg *a)
+{
+	if (call_offer_ring(c, a->contact, true)) {
+		outbound_fail(c, "the agent's phone could not be called");
+		return;
+	}
+	ctimer_start(c, &c->timer, agent_noanswer, c->cc->cfg.offer_timeout_ms);
+	log_info("call=%s agent=%s action=outbound ringing the agent's phone %s setup_us=%lld",
+		 c->ix_number, user_record(c->agent_user)->user_name, a->contact,
+		 (long long)since_us(c));
+	call_announce(c, "agent_ringing", a->contact);
+	(void)from;
 }
 
 /* ---- controls ---- */
@@ -444,7 +427,7 @@ struct user *callctl_call_agent(struct callctl *cc, const char *ix_number, bool 
 {
 	struct call *c = call_by_number(cc, ix_number);
 
-	if (!c || c->state == CALL_ENDING || c->xfer)
+	if (!c || c->state >= CALL_ENDING || c->agent.role == LEG_EXTERNAL)
 		return NULL;
 	*offering = c->state == CALL_OFFERING;
 	return c->agent_user;
@@ -470,7 +453,7 @@ static void media_apply(struct call *c)
 		mleg_stop(c->agent.m);
 	if (c->muted)
 		silence_play(c->caller.m);
-	else if (c->caller.m && !c->agent_hold)
+	else if (c->caller.m && c->agent.state != LEG_HELD)
 		mleg_stop(c->caller.m);
 }
 
@@ -500,26 +483,28 @@ static int media_control(struct call *c, enum callctl_action a, const char *acto
 
 static void accepted_noanswer(uv_timer_t *t)
 {
-	struct call *c = t->data;
-
-	if (c->state == CALL_OFFERING)
-		call_offer_failed(c, "accepted, but the phone did not answer");
+	call_offer_failed(t->data, "accepted, but the phone did not answer");
 }
 
-/* Accept from the API: cancel the ringing INVITE (its events are dropped
- * with its leg) and ring the phone again with auto-answer. */
+/* Accept from the API (OFFERING → OFFERING): cancel the ringing INVITE (its
+ * events are dropped with its leg) and ring the phone again with
+ * auto-answer. */
 static int offer_accept(struct call *c)
+{
+	if (c->state != CALL_OFFERING || !callctl_agent_contact(c->cc, c->agent_user))
+		return CC_EILLEGAL;
+	return call_event(c, CEV_ACCEPT, NULL);
+}
+
+void act_accept(struct call *c, enum call_state from, struct call_arg *a)
 {
 	const char *contact = callctl_agent_contact(c->cc, c->agent_user);
 
-	if (!contact)
-		return CC_EILLEGAL;
-	if (c->agent.leg && !c->agent.ended)
-		sip_leg_hangup(c->cc->ua, c->agent.leg);
+	call_leg_hangup(c->cc, &c->agent);
 	call_leg_release(c->cc, &c->agent);
-	if (call_offer_ring(c, contact, true)) {
+	if (!contact || call_offer_ring(c, contact, true)) {
 		call_offer_failed(c, "the phone could not be asked to answer");
-		return 0;
+		return;
 	}
 	/* The call is the agent's now: the ring window starts again for the
 	 * re-rung phone (it was still running from the first ring, so an Accept
@@ -527,7 +512,7 @@ static int offer_accept(struct call *c)
 	ctimer_start(c, &c->timer, accepted_noanswer, c->cc->cfg.offer_timeout_ms);
 	log_info("call=%s agent=%s action=accept: re-ringing with auto-answer", c->ix_number,
 		 user_record(c->agent_user)->user_name);
-	return 0;
+	(void)from, (void)a;
 }
 
 int callctl_call_action(struct callctl *cc, const char *ix_number, enum callctl_action a,
@@ -535,28 +520,22 @@ int callctl_call_action(struct callctl *cc, const char *ix_number, enum callctl_
 {
 	struct call *c = call_by_number(cc, ix_number);
 
-	if (!c || c->state == CALL_ENDING || c->xfer)
+	if (!c || c->state >= CALL_ENDING || c->agent.role == LEG_EXTERNAL)
 		return CC_ENOTFOUND;
 	switch (a) {
 	case CALLCTL_ACCEPT:
 		if (c->state == CALL_BRIDGED && !c->outbound)
 			return 0; /* the phone answered already */
-		return c->state == CALL_OFFERING ? offer_accept(c) : CC_EILLEGAL;
+		return offer_accept(c);
 	case CALLCTL_REJECT:
-		if (c->state != CALL_OFFERING)
-			return CC_EILLEGAL;
-		call_offer_failed(c, "rejected");
-		return 0;
+		return call_event(c, CEV_OFFER_FAIL, &(struct call_arg){.why = "rejected"});
 	case CALLCTL_END:
 		if (c->state == CALL_OUT_AGENT || c->state == CALL_OUT_CUSTOMER)
-			outbound_fail(c, "cancelled by the agent");
-		else if (c->state == CALL_OFFERING)
-			call_offer_failed(c, "rejected");
-		else if (c->state == CALL_BRIDGED)
-			call_hangup(c); /* End call: AfterCallWork */
-		else
-			return CC_EILLEGAL;
-		return 0;
+			return call_event(c, CEV_OUT_FAIL,
+					  &(struct call_arg){.why = "cancelled by the agent"});
+		if (c->state == CALL_OFFERING)
+			return call_event(c, CEV_OFFER_FAIL, &(struct call_arg){.why = "rejected"});
+		return call_event(c, CEV_END, NULL); /* End call: AfterCallWork */
 	default: return media_control(c, a, actor);
 	}
 }
@@ -566,7 +545,7 @@ int callctl_call_dtmf(struct callctl *cc, const char *ix_number, const char *dig
 	struct call *c = call_by_number(cc, ix_number);
 	int err = 0;
 
-	if (!c || c->state == CALL_ENDING || c->xfer)
+	if (!c || c->state >= CALL_ENDING || c->agent.role == LEG_EXTERNAL)
 		return CC_ENOTFOUND;
 	if (c->state != CALL_BRIDGED || !c->caller.m)
 		return CC_EILLEGAL;

@@ -12,7 +12,7 @@
  * - Two timers per waiting call: the max wait, and the announcement (which
  *   also times the announcement's end). An announcement is rendered by TTS
  *   on the pool; the result is dropped if the call left the queue meanwhile
- *   (announce_seq, and callbacks carry the interaction id, not the call).
+ *   (announce_seq; the render holds a reference on the call).
  *   The next announcement is announce_every seconds after the last one
  *   ended, so a long sentence never stacks on the next.
  * - The max wait lets a ringing offer win: when it passes while an agent's
@@ -38,11 +38,11 @@
 static void announce_arm(struct call *c);
 static void music_ref(struct call *c, const char *file);
 
-static struct call *queued_call(struct callctl *cc, int64_t ix_id)
+/* The call an announcement is for, while it still waits in the queue. */
+static struct call *queued_call(const struct call_work *w)
 {
-	struct call *c = NULL;
+	struct call *c = call_work_call(w);
 
-	HASH_FIND(hh, cc->calls, &ix_id, sizeof(ix_id), c);
 	return c && (c->state == CALL_QUEUED || c->state == CALL_OFFERING) ? c : NULL;
 }
 
@@ -74,16 +74,10 @@ static void announce_over(uv_timer_t *t)
 	announce_arm(c);
 }
 
-struct announce_req {
-	struct callctl *cc;
-	int64_t ix_id;
-	unsigned seq;
-};
-
 static void announce_rendered(int err, const int16_t *pcm, size_t n, void *arg)
 {
-	struct announce_req *r = arg;
-	struct call *c = err == -ECANCELED ? NULL : queued_call(r->cc, r->ix_id);
+	struct call_work *r = arg;
+	struct call *c = err == -ECANCELED ? NULL : queued_call(r);
 
 	if (c && c->q.announce_seq == r->seq) {
 		if (err || !c->caller.m || mleg_play_ref(c->caller.m, (int16_t *)pcm, n, false)) {
@@ -96,13 +90,13 @@ static void announce_rendered(int err, const int16_t *pcm, size_t n, void *arg)
 				     (int)(n * 1000 / MEDIA_RATE) + 1);
 		}
 	}
-	free(r);
+	call_work_free(r);
 }
 
 static void announce_fired(uv_timer_t *t)
 {
 	struct call *c = t->data;
-	struct announce_req *r;
+	struct call_work *r;
 	struct queue_wait w;
 	char text[160];
 
@@ -116,14 +110,12 @@ static void announce_fired(uv_timer_t *t)
 		  "working=%zu waited_s=%d text=\"%s\"",
 		  c->ix_number, w.queue, w.position, w.estimate_s, w.aht_s, w.working, w.waited_s,
 		  text);
-	r = calloc(1, sizeof(*r));
+	r = call_work_new(c, ++c->q.announce_seq);
 	if (!r || tts_render(c->cc->tts, text, NULL, announce_rendered, r)) {
-		free(r);
+		call_work_free(r);
 		log_warn("call=%s action=announcement not rendered", c->ix_number);
 		announce_arm(c);
-		return;
 	}
-	r->cc = c->cc, r->ix_id = c->ix_id, r->seq = ++c->q.announce_seq;
 }
 
 static void announce_arm(struct call *c)
@@ -152,10 +144,16 @@ static void overflow(struct call *c)
 		return;
 	}
 	call_queue_opts_end(c);
+	call_event(c, CEV_OVERFLOW, &(struct call_arg){.block = target});
+}
+
+/* QUEUED → FLOW: the flow goes on at the block's overflow branch. */
+void act_overflow_resume(struct call *c, enum call_state from, struct call_arg *a)
+{
 	if (c->caller.m)
 		mleg_stop(c->caller.m);
-	c->state = CALL_FLOW;
-	flow_call_resume(c->fc, target); /* may end the call: c is not used after */
+	flow_call_resume(c->fc, a->block); /* may end the call */
+	(void)from;
 }
 
 static void wait_fired(uv_timer_t *t)

@@ -8,10 +8,10 @@
  *   provider's SBC or a PBX); the INVITE goes to sip:<number>@host:port
  *   with our SDP, the caller's number as From, like an offer to an agent.
  *   No route configured: logged, and the failed branch.
- * - The far end uses the call's second leg slot (c->agent) with c->xfer
- *   set, so the bridge, the recording, re-INVITEs (hold) and every ending
- *   are those of an agent call; only the SIP events of that leg while
- *   ringing or bridged come here first (transfer_on_sip_event).
+ * - The far end is an EXTERNAL leg in the call's second slot, so the
+ *   bridge, the recording and re-INVITEs are those of an agent call; the
+ *   call's table (call.c) sends its events to the actions here, and its
+ *   hang-up when bridged closes the interaction (act_caller_closes).
  * - While it rings the caller hears hold music. A final non-2xx, or no
  *   answer within calls.transfer_timeout (CANCEL), takes the failed branch
  *   through flow_call_resume, deferred to a 0 ms timer when it fails at
@@ -38,38 +38,42 @@ int transfer_uri_check(const char *uri)
 	return 0;
 }
 
-static void transfer_resume(struct call *c)
+/* TRANSFER → FLOW: drop the far end's leg, say why, then the failed branch. */
+void act_transfer_failed(struct call *c, enum call_state from, struct call_arg *a)
 {
-	int block = c->xfer_failed;
-
-	c->xfer = false;
-	c->state = CALL_FLOW;
-	if (c->caller.m)
-		mleg_stop(c->caller.m);
-	flow_call_resume(c->fc, block);
-}
-
-/* The far end did not take the call: drop its leg, then the failed branch. */
-static void transfer_failed(struct call *c, const char *why)
-{
-	char text[160];
+	char text[160], why[80];
+	const char *w = a->why;
 
 	ctimer_stop(&c->timer);
-	if (c->agent.leg && !c->agent.ended)
-		sip_leg_hangup(c->cc->ua, c->agent.leg);
+	call_leg_hangup(c->cc, &c->agent);
 	call_leg_release(c->cc, &c->agent);
-	log_info("call=%s action=transfer to %s failed: %s", c->ix_number, c->xfer_number, why);
-	snprintf(text, sizeof(text), "Transfer to %s failed: %s", c->xfer_number, why);
-	routing_ix_note(c->cc->r, c->ix_id, "transfer", text);
-	transfer_resume(c);
+	c->agent.role = LEG_AGENT; /* the slot is the agent's again */
+	if (!w && a->sip && a->sip->kind == SIP_EV_FAILED)
+		snprintf(why, sizeof(why), "SIP %d", a->sip->status), w = why;
+	else if (!w && a->sip)
+		snprintf(why, sizeof(why), "ended (%.60s)", a->sip->reason), w = why;
+	if (w) { /* no route: said when the transfer began */
+		log_info("call=%s action=transfer to %s failed: %s", c->ix_number, c->xfer_number,
+			 w);
+		snprintf(text, sizeof(text), "Transfer to %s failed: %s", c->xfer_number, w);
+		routing_ix_note(c->cc->r, c->ix_id, "transfer", text);
+	}
+	if (c->caller.m)
+		mleg_stop(c->caller.m);
+	flow_call_resume(c->fc, c->xfer_failed);
+	(void)from;
+}
+
+static void transfer_failed(struct call *c, const char *why)
+{
+	struct call_arg a = {.why = why};
+
+	call_event(c, CEV_TRANSFER_FAIL, &a);
 }
 
 static void transfer_timeout(uv_timer_t *t)
 {
-	struct call *c = t->data;
-
-	if (c->state == CALL_TRANSFER)
-		transfer_failed(c, "no answer");
+	transfer_failed(t->data, "no answer");
 }
 
 static void transfer_no_route(uv_timer_t *t)
@@ -77,8 +81,7 @@ static void transfer_no_route(uv_timer_t *t)
 	struct call *c = t->data;
 
 	ctimer_stop(&c->timer);
-	if (c->state == CALL_TRANSFER)
-		transfer_resume(c);
+	call_event(c, CEV_TRANSFER_FAIL, NULL);
 }
 
 static int transfer_dial(struct callctl *cc, struct call *c)
@@ -95,17 +98,23 @@ static int transfer_dial(struct callctl *cc, struct call *c)
 		return -EIO;
 	}
 	call_leg_bind(cc, &c->agent, leg);
-	c->agent.ended = false;
+	cleg_state_set(&c->agent, LEG_DIALLING);
 	log_info("call=%s action=transfer dialling %s", c->ix_number, uri);
 	return 0;
 }
 
 void call_transfer_start(struct call *c, const struct flow_block *b)
 {
-	struct callctl *cc = c->cc;
+	call_event(c, CEV_TRANSFER, &(struct call_arg){.fb = b});
+}
 
-	c->state = CALL_TRANSFER;
-	c->xfer = true;
+/* FLOW → TRANSFER: the far end is an EXTERNAL leg in the second slot. */
+void act_transfer_start(struct call *c, enum call_state from, struct call_arg *a)
+{
+	struct callctl *cc = c->cc;
+	const struct flow_block *b = a->fb;
+
+	c->agent.role = LEG_EXTERNAL;
 	c->xfer_failed = b->failed;
 	str_copy(c->xfer_number, b->number, sizeof(c->xfer_number));
 	if (!cc->cfg.outbound_uri[0] || transfer_dial(cc, c)) {
@@ -117,55 +126,25 @@ void call_transfer_start(struct call *c, const struct flow_block *b)
 				cc->cfg.outbound_uri[0]
 					? "Transfer failed: the call could not be placed"
 					: "Transfer failed: no outbound route");
+		/* deferred: the interpreter is not re-entered from its own end */
 		ctimer_start(c, &c->timer, transfer_no_route, 0);
 		return;
 	}
 	hold_music(c);
 	ctimer_start(c, &c->timer, transfer_timeout, cc->cfg.transfer_timeout_ms);
+	(void)from;
 }
 
-static void transfer_answered(struct callctl *cc, struct call *c, const struct sip_event *ev)
+/* TRANSFER → BRIDGED: the far end answered with usable media. */
+void act_transfer_bridged(struct call *c, enum call_state from, struct call_arg *a)
 {
 	char text[120];
 
 	ctimer_stop(&c->timer);
-	if (call_sdp_apply(c->agent.m, ev->sdp) < 0) {
-		transfer_failed(c, "no usable media in the answer");
-		return;
-	}
-	c->state = CALL_BRIDGED;
-	call_bridge_start(cc, c);
+	cleg_state_set(&c->agent, LEG_UP);
+	call_bridge_start(c->cc, c);
 	snprintf(text, sizeof(text), "Transferred to %s", c->xfer_number);
-	routing_ix_note(cc->r, c->ix_id, "transfer", text);
+	routing_ix_note(c->cc->r, c->ix_id, "transfer", text);
 	log_info("call=%s action=transferred to %s: bridged", c->ix_number, c->xfer_number);
-}
-
-/*
- * SIP events of the far end's leg. Returns true when handled here; false
- * leaves the event to callctl.c (re-INVITEs; the ending of a bridged call).
- */
-bool transfer_on_sip_event(struct callctl *cc, struct call *c, const struct sip_event *ev)
-{
-	char why[80];
-
-	if (c->state == CALL_TRANSFER) {
-		if (ev->kind == SIP_EV_ANSWERED) {
-			transfer_answered(cc, c, ev);
-		} else if (ev->kind == SIP_EV_FAILED || ev->kind == SIP_EV_TERMINATED) {
-			c->agent.ended = true;
-			if (ev->kind == SIP_EV_FAILED)
-				snprintf(why, sizeof(why), "SIP %d", ev->status);
-			else
-				snprintf(why, sizeof(why), "ended (%.60s)", ev->reason);
-			transfer_failed(c, why);
-		}
-		return ev->kind != SIP_EV_REINVITE;
-	}
-	if (c->state == CALL_BRIDGED && ev->kind == SIP_EV_TERMINATED) {
-		log_info("call=%s action=the far end of the transfer hung up", c->ix_number);
-		c->agent.ended = true;
-		call_caller_closes(c);
-		return true;
-	}
-	return false;
+	(void)from, (void)a;
 }
