@@ -11,7 +11,7 @@
  *   phrases) and hang off the block (flow_block.grammar), so they live and
  *   die with the flow; a word the recogniser does not know stops the load
  *   with file:line: block.
- * - Listening: the caller leg's received audio (mleg_set_audio_handler)
+ * - Listening: the caller leg's received audio (its ops' on_audio)
  *   goes into a buffer and through the endpointer (asr_ep). At the start of
  *   speech the no-input timer stops (flow_call_speech); at its end the
  *   speech part, with a little audio before it, goes to the recogniser, and
@@ -103,7 +103,7 @@ int bot_grammars_attach(struct callctl *cc, struct flow *f, char *msg, size_t si
 static void listen_end(struct call *c)
 {
 	if (c->caller.m)
-		mleg_set_audio_handler(c->caller.m, NULL, NULL);
+		c->caller.ops->on_audio(&c->caller, NULL, NULL);
 	if (c->bot) {
 		free(c->bot->pcm);
 		free(c->bot);
@@ -242,7 +242,7 @@ void bot_listen(struct call *c, const struct flow_block *b)
 	}
 	c->bot->cap = BOT_FIRST_CAP;
 	asr_ep_init(&c->bot->ep, 0);
-	mleg_set_audio_handler(c->caller.m, on_audio, c);
+	c->caller.ops->on_audio(&c->caller, on_audio, c);
 	log_debug("call=%s block=%s action=listen", c->ix_number, b->name);
 }
 

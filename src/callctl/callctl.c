@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 
 static void call_release(struct callctl *cc, struct call *c);
+static void on_sip_event(const struct sip_event *ev, void *arg);
 
 /* ---- lookups ---- */
 static struct call *call_by_ix(struct callctl *cc, int64_t ix_id)
@@ -60,11 +61,7 @@ static void leg_release(struct callctl *cc, struct cleg *l)
 		HASH_DEL(cc->legs, l);
 	l->leg = 0;
 	cleg_state_set(l, LEG_IDLE);
-	if (l->m) {
-		media_unbridge(l->m);
-		mleg_free(l->m);
-		l->m = NULL;
-	}
+	l->ops->release(l);
 }
 
 size_t callctl_calls(const struct callctl *cc)
@@ -80,38 +77,6 @@ int callctl_recording_path(const struct callctl *cc, const char *ix_number, char
 		return -EINVAL;
 	snprintf(path, size, "%s/%s.wav", cc->cfg.record_dir, ix_number);
 	return stat(path, &st) ? -ENOENT : 0;
-}
-
-/* ---- SDP ---- */
-static int local_sdp(struct callctl *cc, struct mleg *m, int codec, char *buf, size_t size)
-{
-	struct sdp_audio a = {
-		.port = mleg_port(m), .telephone_event_pt = 101, .dir = SDP_SENDRECV, .ptime = 20};
-
-	str_copy(a.addr, cc->cfg.rtp_address, sizeof(a.addr));
-	if (codec >= 0) {
-		a.fmts[a.n_fmts++] = codec;
-	} else {
-		a.fmts[a.n_fmts++] = MEDIA_PCMU;
-		a.fmts[a.n_fmts++] = MEDIA_PCMA;
-	}
-	return sdp_build(buf, size, &a, (uint64_t)time_now_ms(), 1) < 0 ? -ENOSPC : 0;
-}
-
-/* Applies the far end's SDP to a media leg; returns the codec or -1. */
-static int remote_apply(struct mleg *m, const char *sdp)
-{
-	struct sdp_audio a;
-	int codec;
-
-	if (sdp_audio_parse(sdp, strlen(sdp), &a) || a.port <= 0)
-		return -1;
-	codec = sdp_pick_codec(&a);
-	if (codec < 0)
-		return -1;
-	return mleg_set_remote(m, a.addr, a.port, (enum media_codec)codec, a.telephone_event_pt)
-		       ? -1
-		       : codec;
 }
 
 /* ---- timers ---- */
@@ -159,9 +124,9 @@ void hold_music(struct call *c)
 	if (!c->caller.m)
 		return;
 	if (c->q.music) /* the flow's queue block chose it (queueopts.c) */
-		mleg_play_ref(c->caller.m, c->q.music, c->q.music_n, true);
+		c->caller.ops->play_ref(&c->caller, c->q.music, c->q.music_n, true);
 	else
-		mleg_play(c->caller.m, pcm, n, true);
+		c->caller.ops->play(&c->caller, pcm, n, true);
 }
 
 static void greeting_done(uv_timer_t *t)
@@ -201,6 +166,7 @@ static struct call *call_new(struct callctl *cc)
 	c->cc = cc;
 	c->id = ++cc->next_call_id;
 	c->caller.call = c->agent.call = c;
+	c->caller.ops = c->agent.ops = cc->leg_ops;
 	c->caller.role = LEG_CUSTOMER;
 	c->agent.role = LEG_AGENT;
 	return c;
@@ -246,22 +212,6 @@ static const struct number *number_find(const struct callctl *cc, const char *di
 	return n;
 }
 
-/* Answers an inbound leg with media, or says why not. */
-static int caller_answer(struct callctl *cc, struct call *c, const char *offer)
-{
-	char sdp[1024];
-	int codec;
-
-	if (mleg_alloc(&c->caller.m, cc->media, c->id * 2))
-		return 503;
-	codec = remote_apply(c->caller.m, offer);
-	if (codec < 0)
-		return 488;
-	if (local_sdp(cc, c->caller.m, codec, sdp, sizeof(sdp)))
-		return 500;
-	return sip_leg_respond(cc->ua, c->caller.leg, 200, "OK", sdp) ? 500 : 0;
-}
-
 static void on_incoming(struct callctl *cc, const struct sip_event *ev)
 {
 	const struct number *num = number_find(cc, ev->to_user);
@@ -273,24 +223,24 @@ static void on_incoming(struct callctl *cc, const struct sip_event *ev)
 	if (status) {
 		log_info("call from=%s source=%s did=%s action=refused %d %s", ev->from_user,
 			 ev->source, ev->to_user, status, why);
-		sip_leg_respond(cc->ua, ev->leg, status, why, NULL);
+		cc->leg_ops->refuse(cc, ev->leg, status, why);
 		return;
 	}
 	if (!num || (!qid && !num->fl)) {
-		sip_leg_respond(cc->ua, ev->leg, 404, "No such number", NULL);
+		cc->leg_ops->refuse(cc, ev->leg, 404, "No such number");
 		return;
 	}
 	if (cc->n_calls >= (size_t)cc->cfg.max_calls || !(c = call_new(cc))) {
-		sip_leg_respond(cc->ua, ev->leg, 503, "Over capacity", NULL);
+		cc->leg_ops->refuse(cc, ev->leg, 503, "Over capacity");
 		return;
 	}
 	leg_bind(cc, &c->caller, ev->leg);
 	c->queue_id = qid;
 	str_copy(c->caller_number, ev->from_user, sizeof(c->caller_number));
-	status = caller_answer(cc, c, ev->sdp);
+	status = c->caller.ops->answer(&c->caller, ev->sdp);
 	if (status || routing_ix_open(cc->r, "inbound", ev->from_user, &c->ix_id)) {
-		sip_leg_respond(cc->ua, ev->leg, status ? status : 500,
-				status == 488 ? "No common codec" : "Server error", NULL);
+		cc->leg_ops->refuse(cc, ev->leg, status ? status : 500,
+				    status == 488 ? "No common codec" : "Server error");
 		leg_release(cc, &c->caller);
 		mem_deref(c);
 		return;
@@ -318,7 +268,7 @@ void act_greet(struct call *c, enum call_state from, struct call_arg *a)
 	const int16_t *prompt = cc->greeting ? cc->greeting : media_beep(&n);
 	int prompt_ms = (int)(n * 1000 / MEDIA_RATE);
 
-	mleg_play(c->caller.m, prompt, n, false);
+	c->caller.ops->play(&c->caller, prompt, n, false);
 	call_timer_start(c, greeting_done,
 			 cc->greeting && prompt_ms > cc->cfg.greeting_ms ? prompt_ms
 									 : cc->cfg.greeting_ms);
@@ -330,9 +280,10 @@ void act_greet(struct call *c, enum call_state from, struct call_arg *a)
 void call_leg_hangup(struct callctl *cc, struct cleg *l)
 {
 	if (l->leg && !cleg_done(l)) {
-		sip_leg_hangup(cc->ua, l->leg);
+		l->ops->hangup(l);
 		cleg_state_set(l, LEG_ENDING);
 	}
+	(void)cc;
 }
 
 static void agent_leg_drop(struct callctl *cc, struct call *c)
@@ -394,22 +345,13 @@ static void offer_timeout(uv_timer_t *t)
 int call_offer_ring(struct call *c, const char *contact, bool auto_answer)
 {
 	struct callctl *cc = c->cc;
-	char sdp[1024];
-	sip_leg_t leg;
-	int err;
+	int err = c->agent.ops->dial(&c->agent, contact, c->caller_number,
+				     c->out_name[0] ? c->out_name : c->caller_number, auto_answer);
 
-	if (mleg_alloc(&c->agent.m, cc->media, c->id * 2 + 1))
-		return -EADDRINUSE;
-	err = local_sdp(cc, c->agent.m, -1, sdp, sizeof(sdp));
-	if (!err)
-		err = (auto_answer ? sip_leg_invite_auto : sip_leg_invite)(
-			cc->ua, &leg, contact, c->caller_number,
-			c->out_name[0] ? c->out_name : c->caller_number, sdp);
 	if (err) {
 		leg_release(cc, &c->agent);
-		return -EIO;
+		return err == -EADDRINUSE ? err : -EIO;
 	}
-	leg_bind(cc, &c->agent, leg);
 	cleg_state_set(&c->agent, LEG_DIALLING);
 	return 0;
 }
@@ -480,10 +422,8 @@ static void audio_check(uv_timer_t *t)
 
 	if (c->state != CALL_BRIDGED || c->held || c->agent.state == LEG_HELD)
 		return;
-	if (c->caller.m)
-		mleg_stats(c->caller.m, &a);
-	if (c->agent.m)
-		mleg_stats(c->agent.m, &b);
+	c->caller.ops->stats(&c->caller, &a);
+	c->agent.ops->stats(&c->agent, &b);
 	for (int i = 0; i < 2; i++) {
 		bool agent = i == 1;
 		if ((agent ? b : a).rx_packets || !(agent ? c->agent.m : c->caller.m))
@@ -507,11 +447,11 @@ static void bridge_start(struct callctl *cc, struct call *c)
 
 	ctimer_start(c, &c->audio_timer, audio_check, NO_AUDIO_MS);
 	call_queue_opts_end(c); /* no more announcements or overflow */
-	mleg_stop(c->caller.m);
-	media_bridge(c->caller.m, c->agent.m);
+	c->caller.ops->stop(&c->caller);
+	c->caller.ops->bridge(&c->caller, &c->agent);
 	mkdir(cc->cfg.record_dir, 0750);
 	snprintf(path, sizeof(path), "%s/%s.wav", cc->cfg.record_dir, c->ix_number);
-	if (!media_record_start(c->caller.m, c->agent.m, path)) {
+	if (!c->caller.ops->record_start(&c->caller, &c->agent, path)) {
 		c->recording = true;
 		routing_ix_recorded(cc->r, c->ix_id);
 	} else {
@@ -524,7 +464,7 @@ static void on_offer_answered(struct callctl *cc, struct call *c, struct call_ar
 {
 	struct user *u = c->agent_user;
 
-	if (!u || remote_apply(c->agent.m, a->sip->sdp) < 0) {
+	if (!u || c->agent.ops->remote(&c->agent, a->sip->sdp)) {
 		call_offer_failed(c, "no usable answer");
 		return;
 	}
@@ -550,7 +490,7 @@ void act_bridge(struct call *c, enum call_state from, struct call_arg *a)
 static void recording_stop(struct call *c)
 {
 	if (c->recording && c->caller.m) {
-		media_record_stop(c->caller.m, recording_done, NULL);
+		c->caller.ops->record_stop(&c->caller, recording_done, NULL);
 		c->recording = false;
 	}
 }
@@ -561,10 +501,8 @@ static void call_media_log(const struct call *c)
 {
 	struct media_stats a = {0}, b = {0};
 
-	if (c->caller.m)
-		mleg_stats(c->caller.m, &a);
-	if (c->agent.m)
-		mleg_stats(c->agent.m, &b);
+	c->caller.ops->stats(&c->caller, &a);
+	c->agent.ops->stats(&c->agent, &b);
 	log_info("call=%s action=media caller_rx=%llu caller_lost=%llu agent_rx=%llu "
 		 "agent_lost=%llu",
 		 c->ix_number, (unsigned long long)a.rx_packets, (unsigned long long)a.rx_lost,
@@ -652,22 +590,17 @@ void call_hangup_end(struct call *c)
 static void on_reinvite(struct callctl *cc, struct cleg *l, const struct sip_event *ev)
 {
 	struct call *c = l->call;
-	struct sdp_audio a;
-	bool hold;
+	bool hold = false;
 
-	if (!l->m || sdp_audio_parse(ev->sdp, strlen(ev->sdp), &a))
+	if (l->ops->reoffer(l, ev->sdp, &hold))
 		return;
-	hold = a.dir == SDP_SENDONLY || a.dir == SDP_INACTIVE || !strcmp(a.addr, "0.0.0.0");
-	if (!hold && remote_apply(l->m, ev->sdp) < 0)
-		log_warn("call=%s action=re-INVITE with no usable media kept the old",
-			 c->ix_number);
 	if (l->role != LEG_AGENT || c->state != CALL_BRIDGED || hold == (l->state == LEG_HELD))
 		return;
 	cleg_state_set(l, hold ? LEG_HELD : LEG_UP);
 	if (hold)
 		hold_music(c);
 	else
-		mleg_stop(c->caller.m);
+		c->caller.ops->stop(&c->caller);
 	log_info("call=%s agent=%s action=%s", c->ix_number,
 		 c->agent_user ? user_record(c->agent_user)->user_name : "-",
 		 hold ? "hold" : "resume");
@@ -686,7 +619,7 @@ static void on_answered(struct callctl *cc, struct cleg *l, struct call_arg *a)
 		on_offer_answered(cc, c, a);
 		return;
 	}
-	usable = remote_apply(l->m, a->sip->sdp) >= 0;
+	usable = !l->ops->remote(l, a->sip->sdp);
 	switch (l->role) {
 	case LEG_CUSTOMER:
 		a->why = "the customer's phone answered without usable media";
@@ -717,6 +650,11 @@ static void on_leg_gone(struct callctl *cc, struct cleg *l, struct call_arg *a)
 	if (l->role == LEG_AGENT && c->state == CALL_OFFERING)
 		leg_release(cc, l); /* the next agent rings on a fresh leg */
 	call_event(c, gone[l->role], a);
+}
+
+void callctl_sip_event(const struct sip_event *ev, void *arg)
+{
+	on_sip_event(ev, arg);
 }
 
 static void on_sip_event(const struct sip_event *ev, void *arg)
@@ -882,21 +820,6 @@ void call_end_legs(struct call *c, enum call_state from)
 }
 
 /* ---- for transfer.c ---- */
-int call_sdp_local(struct callctl *cc, struct mleg *m, int codec, char *buf, size_t size)
-{
-	return local_sdp(cc, m, codec, buf, size);
-}
-
-int call_sdp_apply(struct mleg *m, const char *sdp)
-{
-	return remote_apply(m, sdp);
-}
-
-int call_local_sdp(struct callctl *cc, struct mleg *m, int codec, char *buf, size_t size)
-{
-	return local_sdp(cc, m, codec, buf, size);
-}
-
 void call_bridge_start(struct callctl *cc, struct call *c)
 {
 	bridge_start(cc, c);
@@ -948,7 +871,14 @@ static int prompts_load(struct callctl *cc)
 int callctl_alloc(struct callctl **ccp, uv_loop_t *loop, const struct callctl_cfg *cfg,
 		  struct routing *r, const struct st_snapshot *snap)
 {
+	return callctl_alloc_ops(ccp, loop, cfg, r, snap, &sip_leg_ops);
+}
+
+int callctl_alloc_ops(struct callctl **ccp, uv_loop_t *loop, const struct callctl_cfg *cfg,
+		      struct routing *r, const struct st_snapshot *snap, const struct leg_ops *ops)
+{
 	struct callctl *cc = calloc(1, sizeof(*cc));
+	bool sip = ops == &sip_leg_ops;
 	struct media_cfg mc = {.port_min = cfg->rtp_min, .port_max = cfg->rtp_max};
 	struct sip_ua_cfg sc = {.port = cfg->sip_port};
 	int err;
@@ -963,7 +893,7 @@ int callctl_alloc(struct callctl **ccp, uv_loop_t *loop, const struct callctl_cf
 		free(cc);
 		return -EINVAL;
 	}
-	cc->loop = loop, cc->cfg = *cfg, cc->r = r;
+	cc->loop = loop, cc->cfg = *cfg, cc->r = r, cc->leg_ops = ops;
 	str_copy(mc.address, cfg->rtp_address, sizeof(mc.address));
 	str_copy(mc.record_dir, cfg->record_dir, sizeof(mc.record_dir));
 	str_copy(sc.address, cfg->sip_address, sizeof(sc.address));
@@ -977,16 +907,18 @@ int callctl_alloc(struct callctl **ccp, uv_loop_t *loop, const struct callctl_cf
 		err = prompts_load(cc);
 	if (!err)
 		err = flows_load(cc);
-	if (!err)
+	if (!err && sip) /* the SIP + RTP endpoint's own context */
 		err = media_alloc(&cc->media, loop, &mc);
-	if (!err)
+	if (!err && sip)
 		err = sip_ua_alloc(&cc->ua, loop, &sc, on_sip_event, cc);
 	if (err) {
 		callctl_free(cc);
 		return err;
 	}
-	sip_ua_set_max_inbound(cc->ua, cfg->max_calls);
-	democust_start(cc); /* demo only; never fatal */
+	if (sip) {
+		sip_ua_set_max_inbound(cc->ua, cfg->max_calls);
+		democust_start(cc); /* demo only; never fatal */
+	}
 	routing_ops_set(r, &callctl_ops, cc);
 	routing_timeouts_set(r, cfg->offer_timeout_ms, cfg->wrapup_timeout_ms);
 	log_info("SIP on %s:%d (udp, tcp), RTP %s:%d-%d", cfg->sip_address, cfg->sip_port,

@@ -65,9 +65,54 @@ enum leg_state {
 };
 
 struct call;
+struct cleg;
+struct callctl;
 struct prompt_file;
 struct flow_block;
 struct flow;
+
+/*
+ * A leg's transport (endpoint.c: SIP signalling + RTP media). Call control
+ * uses nothing else of sip/ and media/ for a call's legs; tests put a
+ * recording fake here. Errors: 0, a SIP status (answer), or -errno.
+ */
+#define LEG_OPS_VERSION 1
+struct leg_ops {
+	int version;
+	const char *name;
+	/* an inbound leg refused before any call exists */
+	void (*refuse)(struct callctl *cc, sip_leg_t leg, int status, const char *reason);
+	int (*media)(struct cleg *l); /* media for l (if none yet) */
+	int (*answer)(struct cleg *l,
+		      const char *offer); /* media + 200 with our SDP; or a status */
+	/* media + INVITE with our offer; binds l->leg (call_leg_bind) */
+	int (*dial)(struct cleg *l, const char *uri, const char *from_user, const char *from_name,
+		    bool auto_answer);
+	int (*remote)(struct cleg *l, const char *sdp); /* the answer's SDP: 0, or -1 unusable */
+	int (*reoffer)(struct cleg *l, const char *sdp, bool *hold); /* a re-INVITE's SDP */
+	void (*hangup)(struct cleg *l);				     /* BYE or CANCEL */
+	void (*release)(struct cleg *l);			     /* unbridge; free the media */
+	int (*play)(struct cleg *l, const int16_t *pcm, size_t n, bool loop);
+	int (*play_ref)(struct cleg *l, int16_t *pcm, size_t n, bool loop); /* refcounted pcm */
+	void (*stop)(struct cleg *l);
+	void (*stats)(const struct cleg *l, struct media_stats *st);
+	int (*send_dtmf)(struct cleg *l, char digit);
+	void (*on_dtmf)(struct cleg *l, mleg_dtmf_h *h, void *arg);
+	void (*on_audio)(struct cleg *l, mleg_audio_h *h, void *arg);
+	int (*bridge)(struct cleg *a, struct cleg *b);
+	int (*record_start)(struct cleg *customer, struct cleg *other, const char *path);
+	int (*record_stop)(struct cleg *customer, media_record_done_h *done, void *arg);
+};
+extern const struct leg_ops sip_leg_ops;
+/* callctl_alloc with another transport (tests): no SIP UA, no RTP engine;
+ * SIP events come in through callctl_sip_event. */
+int callctl_alloc_ops(struct callctl **ccp, uv_loop_t *loop, const struct callctl_cfg *cfg,
+		      struct routing *r, const struct st_snapshot *snap, const struct leg_ops *ops);
+void callctl_sip_event(const struct sip_event *ev, void *cc);
+/* endpoint.c, for democust.c (a far end of its own): applies an offer to m
+ * and writes our answer; the codec, or -1. */
+int endpoint_sdp_answer(struct callctl *cc, struct mleg *m, const char *offer, char *buf,
+			size_t size);
 
 /* What a flow's queue block asks of the wait (queueopts.c); zero = none. */
 struct call_qopts {
@@ -84,10 +129,12 @@ struct call_qopts {
 	unsigned announce_seq;	   /* a late TTS result is dropped */
 };
 
-/* One SIP leg with its media. */
+/* One leg of a call: its transport behind ops (endpoint.c: SIP + RTP). */
+struct leg_ops;
 struct cleg {
-	sip_leg_t leg;
-	struct mleg *m;
+	const struct leg_ops *ops;
+	sip_leg_t leg;	/* the signalling leg's id, 0 = none */
+	struct mleg *m; /* the endpoint's media handle: call control only tests it for NULL */
 	struct call *call;
 	enum leg_role role;
 	enum leg_state state;
@@ -190,6 +237,7 @@ struct prompt_file {
 #define CALLCTL_MAX_TRUNKS 32
 struct callctl {
 	uv_loop_t *loop;
+	const struct leg_ops *leg_ops; /* every leg's transport (sip_leg_ops) */
 	struct callctl_cfg cfg;
 	struct routing *r;
 	struct sip_ua *ua;
@@ -221,6 +269,7 @@ const char *call_event_name(enum call_ev e);
 const char *cleg_state_name(enum leg_state s);
 const char *cleg_role_name(enum leg_role r);
 const struct call_row *call_rows(size_t *n); /* for tests */
+unsigned call_row_hits(size_t i);	     /* times row i was taken */
 void cleg_state_set(struct cleg *l, enum leg_state to);
 bool cleg_done(const struct cleg *l); /* idle or gone */
 /* Async work on a call holds a reference (call.c): */
@@ -248,10 +297,7 @@ void hold_music(struct call *c);
 void call_enqueue(struct call *c, int64_t queue_id, int priority);
 void call_caller_closes(struct call *c);
 /* callctl.c, for transfer.c */
-int call_sdp_local(struct callctl *cc, struct mleg *m, int codec, char *buf, size_t size);
-int call_sdp_apply(struct mleg *m, const char *sdp); /* the codec, or -1 */
 void call_bridge_start(struct callctl *cc, struct call *c);
-int call_local_sdp(struct callctl *cc, struct mleg *m, int codec, char *buf, size_t size);
 /* democust.c: the demo's built-in far end (cfg.demo_customer_port) */
 int democust_start(struct callctl *cc);
 void democust_free(struct callctl *cc);

@@ -98,8 +98,8 @@ static void on_incoming(struct democust *d, const struct sip_event *ev)
 		sip_leg_respond(d->ua, ev->leg, 503, "Demo customer busy", NULL);
 		return;
 	}
-	codec = call_sdp_apply(l->m, ev->sdp);
-	if (codec < 0 || call_local_sdp(d->cc, l->m, codec, sdp, sizeof(sdp))) {
+	codec = endpoint_sdp_answer(d->cc, l->m, ev->sdp, sdp, sizeof(sdp));
+	if (codec < 0) {
 		mleg_free(l->m);
 		free(l);
 		sip_leg_respond(d->ua, ev->leg, 488, "No common codec", NULL);

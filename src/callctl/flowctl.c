@@ -48,7 +48,7 @@ static void prompt_ended(uv_timer_t *t)
 
 static void prompt_play(struct call *c, int16_t *pcm, size_t n)
 {
-	if (!c->caller.m || mleg_play_ref(c->caller.m, pcm, n, false)) {
+	if (!c->caller.m || c->caller.ops->play_ref(&c->caller, pcm, n, false)) {
 		flow_call_played(c->fc);
 		return;
 	}
@@ -142,7 +142,7 @@ static void op_stop(void *arg)
 	c->prompt_seq++;
 	ctimer_stop(&c->prompt_timer);
 	if (c->caller.m)
-		mleg_stop(c->caller.m);
+		c->caller.ops->stop(&c->caller);
 }
 
 static void flow_timer_fired(uv_timer_t *t)
@@ -271,7 +271,7 @@ static bool caller_identify(struct callctl *cc, struct call *c)
 
 static void flow_begin(struct call *c)
 {
-	mleg_set_dtmf_handler(c->caller.m, on_dtmf, c);
+	c->caller.ops->on_dtmf(&c->caller, on_dtmf, c);
 	flow_call_start(c->fc);
 }
 
@@ -332,7 +332,7 @@ void call_flow_free(struct call *c)
 	ctimer_stop(&c->prompt_timer);
 	ctimer_stop(&c->flow_timer);
 	if (c->caller.m)
-		mleg_set_dtmf_handler(c->caller.m, NULL, NULL);
+		c->caller.ops->on_dtmf(&c->caller, NULL, NULL);
 	flow_call_free(c->fc);
 	c->fc = NULL;
 }

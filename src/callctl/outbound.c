@@ -272,7 +272,7 @@ static void notice_done(int err, const int16_t *pcm, size_t n, void *arg)
 
 	if (err != -ECANCELED && !err && c->agent.m &&
 	    (c->state == CALL_OUT_CUSTOMER || c->state == CALL_BRIDGED) && !c->held)
-		mleg_play_ref(c->agent.m, (int16_t *)pcm, n, false); /* refcounted: shared */
+		c->agent.ops->play_ref(&c->agent, (int16_t *)pcm, n, false); /* shared */
 	else if (err && err != -ECANCELED && c->state != CALL_GONE)
 		log_warn("call=%s action=recording notice not rendered: %s", c->ix_number,
 			 cc_strerror(err));
@@ -298,8 +298,7 @@ void act_customer_dial(struct call *c, enum call_state from, struct call_arg *ar
 {
 	struct callctl *cc = c->cc;
 	const struct st_user *a = user_record(c->agent_user);
-	char sdp[1024], from_user[64];
-	sip_leg_t leg;
+	char from_user[64];
 
 	ctimer_stop(&c->timer);
 	cleg_state_set(&c->agent, LEG_UP);
@@ -308,13 +307,11 @@ void act_customer_dial(struct call *c, enum call_state from, struct call_arg *ar
 	call_announce(c, "agent_answered", "");
 	notice_play(c);
 	phone_digits(a->business_phone, from_user, sizeof(from_user));
-	if (call_sdp_local(cc, c->caller.m, -1, sdp, sizeof(sdp)) ||
-	    sip_leg_invite(cc->ua, &leg, c->out_uri, from_user[0] ? from_user : a->user_name,
-			   a->name, sdp)) {
+	if (c->caller.ops->dial(&c->caller, c->out_uri, from_user[0] ? from_user : a->user_name,
+				a->name, false)) {
 		outbound_fail(c, "the customer's phone could not be called");
 		return;
 	}
-	call_leg_bind(cc, &c->caller, leg);
 	cleg_state_set(&c->caller, LEG_DIALLING);
 	ctimer_start(c, &c->timer, customer_noanswer, cc->cfg.dial_timeout_ms);
 	log_info("call=%s action=outbound dialling the customer %s setup_us=%lld", c->ix_number,
@@ -371,7 +368,7 @@ int callctl_dial(struct callctl *cc, struct user *u, const struct callctl_target
 	if (!c)
 		return -ENOMEM;
 	c->out_t0_us = (int64_t)(uv_hrtime() / 1000);
-	if (mleg_alloc(&c->caller.m, cc->media, c->id * 2)) {
+	if (c->caller.ops->media(&c->caller)) { /* an RTP port now, or refused */
 		call_free_unadded(c);
 		return -EBUSY;
 	}
@@ -433,12 +430,12 @@ struct user *callctl_call_agent(struct callctl *cc, const char *ix_number, bool 
 	return c->agent_user;
 }
 
-static void silence_play(struct mleg *m)
+static void silence_play(struct cleg *l)
 {
 	static const int16_t zeros[MEDIA_FRAME];
 
-	if (m)
-		mleg_play(m, zeros, MEDIA_FRAME, true);
+	if (l->m)
+		l->ops->play(l, zeros, MEDIA_FRAME, true);
 }
 
 /* What the customer hears now: hold music, silence (muted), or the agent. */
@@ -446,15 +443,15 @@ static void media_apply(struct call *c)
 {
 	if (c->held) {
 		hold_music(c);
-		silence_play(c->agent.m);
+		silence_play(&c->agent);
 		return;
 	}
 	if (c->agent.m)
-		mleg_stop(c->agent.m);
+		c->agent.ops->stop(&c->agent);
 	if (c->muted)
-		silence_play(c->caller.m);
+		silence_play(&c->caller);
 	else if (c->caller.m && c->agent.state != LEG_HELD)
-		mleg_stop(c->caller.m);
+		c->caller.ops->stop(&c->caller);
 }
 
 static int media_control(struct call *c, enum callctl_action a, const char *actor)
@@ -550,7 +547,7 @@ int callctl_call_dtmf(struct callctl *cc, const char *ix_number, const char *dig
 	if (c->state != CALL_BRIDGED || !c->caller.m)
 		return CC_EILLEGAL;
 	for (size_t i = 0; digits[i] && !err; i++)
-		err = mleg_send_dtmf(c->caller.m, digits[i]);
+		err = c->caller.ops->send_dtmf(&c->caller, digits[i]);
 	if (!err)
 		log_info("call=%s action=dtmf to the customer: %zu digits", c->ix_number,
 			 strlen(digits));

@@ -80,7 +80,8 @@ static void announce_rendered(int err, const int16_t *pcm, size_t n, void *arg)
 	struct call *c = err == -ECANCELED ? NULL : queued_call(r);
 
 	if (c && c->q.announce_seq == r->seq) {
-		if (err || !c->caller.m || mleg_play_ref(c->caller.m, (int16_t *)pcm, n, false)) {
+		if (err || !c->caller.m ||
+		    c->caller.ops->play_ref(&c->caller, (int16_t *)pcm, n, false)) {
 			log_warn("call=%s action=announcement not played: %s", c->ix_number,
 				 cc_strerror(err ? err : -EIO));
 			announce_arm(c);
@@ -151,7 +152,7 @@ static void overflow(struct call *c)
 void act_overflow_resume(struct call *c, enum call_state from, struct call_arg *a)
 {
 	if (c->caller.m)
-		mleg_stop(c->caller.m);
+		c->caller.ops->stop(&c->caller);
 	flow_call_resume(c->fc, a->block); /* may end the call */
 	(void)from;
 }

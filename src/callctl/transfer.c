@@ -59,7 +59,7 @@ void act_transfer_failed(struct call *c, enum call_state from, struct call_arg *
 		routing_ix_note(c->cc->r, c->ix_id, "transfer", text);
 	}
 	if (c->caller.m)
-		mleg_stop(c->caller.m);
+		c->caller.ops->stop(&c->caller);
 	flow_call_resume(c->fc, c->xfer_failed);
 	(void)from;
 }
@@ -86,18 +86,15 @@ static void transfer_no_route(uv_timer_t *t)
 
 static int transfer_dial(struct callctl *cc, struct call *c)
 {
-	char sdp[1024], uri[200];
-	sip_leg_t leg;
+	char uri[200];
+	int err;
 
 	snprintf(uri, sizeof(uri), "sip:%s@%s", c->xfer_number, cc->cfg.outbound_uri + 4);
-	if (mleg_alloc(&c->agent.m, cc->media, c->id * 2 + 1))
-		return -EADDRINUSE;
-	if (call_sdp_local(cc, c->agent.m, -1, sdp, sizeof(sdp)) ||
-	    sip_leg_invite(cc->ua, &leg, uri, c->caller_number, c->caller_number, sdp)) {
+	err = c->agent.ops->dial(&c->agent, uri, c->caller_number, c->caller_number, false);
+	if (err) {
 		call_leg_release(cc, &c->agent);
-		return -EIO;
+		return err;
 	}
-	call_leg_bind(cc, &c->agent, leg);
 	cleg_state_set(&c->agent, LEG_DIALLING);
 	log_info("call=%s action=transfer dialling %s", c->ix_number, uri);
 	return 0;

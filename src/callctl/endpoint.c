@@ -1,0 +1,224 @@
+/*
+ * endpoint.c — the SIP + RTP endpoint: what a leg's transport does, behind
+ * struct leg_ops, so call control never reaches into sofia or RTP details.
+ *
+ * DESIGN
+ * - One const vtable with a version (CONVENTIONS §12). A leg's ops are set
+ *   when the call is made (cc->leg_ops: this one in the server, a recording
+ *   fake in tests/unit/test_callctl.c); the browser's WebRTC leg is the
+ *   next kind.
+ * - Here a leg is a sofia leg id (signalling, on the SIP thread behind
+ *   sip.h) plus a media leg (struct mleg, RTP on the loop). Media legs are
+ *   numbered from the call's id: 2n for the customer, 2n+1 for the other.
+ * - SDP: our offer lists PCMU and PCMA (with RFC 4733 events); an answer
+ *   names the codec the far end offered first that we have. A far end's
+ *   SDP that does not parse, or names no codec we have, is unusable (-1).
+ *   A re-INVITE with sendonly, inactive or 0.0.0.0 is hold.
+ */
+#define LOG_MODULE "callctl"
+#include "callctl/callctl_int.h"
+
+#include <string.h>
+
+static struct callctl *cc_of(const struct cleg *l)
+{
+	return l->call->cc;
+}
+
+static int local_sdp(struct callctl *cc, struct mleg *m, int codec, char *buf, size_t size)
+{
+	struct sdp_audio a = {
+		.port = mleg_port(m), .telephone_event_pt = 101, .dir = SDP_SENDRECV, .ptime = 20};
+
+	str_copy(a.addr, cc->cfg.rtp_address, sizeof(a.addr));
+	if (codec >= 0) {
+		a.fmts[a.n_fmts++] = codec;
+	} else {
+		a.fmts[a.n_fmts++] = MEDIA_PCMU;
+		a.fmts[a.n_fmts++] = MEDIA_PCMA;
+	}
+	return sdp_build(buf, size, &a, (uint64_t)time_now_ms(), 1) < 0 ? -ENOSPC : 0;
+}
+
+/* Applies the far end's SDP to a media leg; returns the codec or -1. */
+static int remote_apply(struct mleg *m, const char *sdp)
+{
+	struct sdp_audio a;
+	int codec;
+
+	if (!m || !sdp || sdp_audio_parse(sdp, strlen(sdp), &a) || a.port <= 0)
+		return -1;
+	codec = sdp_pick_codec(&a);
+	if (codec < 0)
+		return -1;
+	return mleg_set_remote(m, a.addr, a.port, (enum media_codec)codec, a.telephone_event_pt)
+		       ? -1
+		       : codec;
+}
+
+int endpoint_sdp_answer(struct callctl *cc, struct mleg *m, const char *offer, char *buf,
+			size_t size)
+{
+	int codec = remote_apply(m, offer);
+
+	return codec < 0 || local_sdp(cc, m, codec, buf, size) ? -1 : codec;
+}
+
+/* ---- signalling ---- */
+static void ep_refuse(struct callctl *cc, sip_leg_t leg, int status, const char *reason)
+{
+	sip_leg_respond(cc->ua, leg, status, reason, NULL);
+}
+
+static int ep_media(struct cleg *l)
+{
+	uint64_t id = l->call->id * 2 + (l->role == LEG_CUSTOMER ? 0 : 1);
+
+	if (l->m)
+		return 0;
+	return mleg_alloc(&l->m, cc_of(l)->media, id) ? -EADDRINUSE : 0;
+}
+
+static int ep_answer(struct cleg *l, const char *offer)
+{
+	char sdp[1024];
+	int codec;
+
+	if (ep_media(l))
+		return 503;
+	codec = remote_apply(l->m, offer);
+	if (codec < 0)
+		return 488;
+	if (local_sdp(cc_of(l), l->m, codec, sdp, sizeof(sdp)))
+		return 500;
+	return sip_leg_respond(cc_of(l)->ua, l->leg, 200, "OK", sdp) ? 500 : 0;
+}
+
+static int ep_dial(struct cleg *l, const char *uri, const char *from_user, const char *from_name,
+		   bool auto_answer)
+{
+	struct callctl *cc = cc_of(l);
+	char sdp[1024];
+	sip_leg_t leg;
+	int err = ep_media(l);
+
+	if (err)
+		return err;
+	if (local_sdp(cc, l->m, -1, sdp, sizeof(sdp)) ||
+	    (auto_answer ? sip_leg_invite_auto : sip_leg_invite)(cc->ua, &leg, uri, from_user,
+								 from_name, sdp))
+		return -EIO;
+	call_leg_bind(cc, l, leg);
+	return 0;
+}
+
+static int ep_remote(struct cleg *l, const char *sdp)
+{
+	return remote_apply(l->m, sdp) < 0 ? -1 : 0;
+}
+
+static int ep_reoffer(struct cleg *l, const char *sdp, bool *hold)
+{
+	struct sdp_audio a;
+
+	if (!l->m || !sdp || sdp_audio_parse(sdp, strlen(sdp), &a))
+		return -1;
+	*hold = a.dir == SDP_SENDONLY || a.dir == SDP_INACTIVE || !strcmp(a.addr, "0.0.0.0");
+	if (!*hold && remote_apply(l->m, sdp) < 0)
+		log_warn("call=%s action=re-INVITE with no usable media kept the old",
+			 l->call->ix_number);
+	return 0;
+}
+
+static void ep_hangup(struct cleg *l)
+{
+	sip_leg_hangup(cc_of(l)->ua, l->leg);
+}
+
+static void ep_release(struct cleg *l)
+{
+	if (!l->m)
+		return;
+	media_unbridge(l->m);
+	mleg_free(l->m);
+	l->m = NULL;
+}
+
+/* ---- media ---- */
+static int ep_play(struct cleg *l, const int16_t *pcm, size_t n, bool loop)
+{
+	return l->m ? mleg_play(l->m, pcm, n, loop) : -ENODEV;
+}
+
+static int ep_play_ref(struct cleg *l, int16_t *pcm, size_t n, bool loop)
+{
+	return l->m ? mleg_play_ref(l->m, pcm, n, loop) : -ENODEV;
+}
+
+static void ep_stop(struct cleg *l)
+{
+	if (l->m)
+		mleg_stop(l->m);
+}
+
+static void ep_stats(const struct cleg *l, struct media_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (l->m)
+		mleg_stats(l->m, st);
+}
+
+static int ep_send_dtmf(struct cleg *l, char digit)
+{
+	return l->m ? mleg_send_dtmf(l->m, digit) : -ENODEV;
+}
+
+static void ep_on_dtmf(struct cleg *l, mleg_dtmf_h *h, void *arg)
+{
+	if (l->m)
+		mleg_set_dtmf_handler(l->m, h, arg);
+}
+
+static void ep_on_audio(struct cleg *l, mleg_audio_h *h, void *arg)
+{
+	if (l->m)
+		mleg_set_audio_handler(l->m, h, arg);
+}
+
+static int ep_bridge(struct cleg *a, struct cleg *b)
+{
+	return a->m && b->m ? media_bridge(a->m, b->m) : -ENODEV;
+}
+
+static int ep_record_start(struct cleg *a, struct cleg *b, const char *path)
+{
+	return a->m && b->m ? media_record_start(a->m, b->m, path) : -ENODEV;
+}
+
+static int ep_record_stop(struct cleg *a, media_record_done_h *done, void *arg)
+{
+	return a->m ? media_record_stop(a->m, done, arg) : -ENODEV;
+}
+
+const struct leg_ops sip_leg_ops = {
+	.version = LEG_OPS_VERSION,
+	.name = "sip",
+	.refuse = ep_refuse,
+	.media = ep_media,
+	.answer = ep_answer,
+	.dial = ep_dial,
+	.remote = ep_remote,
+	.reoffer = ep_reoffer,
+	.hangup = ep_hangup,
+	.release = ep_release,
+	.play = ep_play,
+	.play_ref = ep_play_ref,
+	.stop = ep_stop,
+	.stats = ep_stats,
+	.send_dtmf = ep_send_dtmf,
+	.on_dtmf = ep_on_dtmf,
+	.on_audio = ep_on_audio,
+	.bridge = ep_bridge,
+	.record_start = ep_record_start,
+	.record_stop = ep_record_stop,
+};
