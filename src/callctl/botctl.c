@@ -102,8 +102,8 @@ int bot_grammars_attach(struct callctl *cc, struct flow *f, char *msg, size_t si
 /* ---- listening ---- */
 static void listen_end(struct call *c)
 {
-	if (c->caller.m)
-		c->caller.ops->on_audio(&c->caller, NULL, NULL);
+	if (call_customer(c)->m)
+		call_customer(c)->ops->on_audio(call_customer(c), NULL, NULL);
 	if (c->bot) {
 		free(c->bot->pcm);
 		free(c->bot);
@@ -229,7 +229,7 @@ void bot_listen(struct call *c, const struct flow_block *b)
 {
 	listen_end(c);
 	c->listen_seq++;
-	if (!b->grammar || !c->caller.m || !c->cc->asr)
+	if (!b->grammar || !call_customer(c)->m || !c->cc->asr)
 		return; /* keypad shortcuts only: the timer gives no_input */
 	c->bot = calloc(1, sizeof(*c->bot));
 	if (c->bot)
@@ -242,7 +242,7 @@ void bot_listen(struct call *c, const struct flow_block *b)
 	}
 	c->bot->cap = BOT_FIRST_CAP;
 	asr_ep_init(&c->bot->ep, 0);
-	c->caller.ops->on_audio(&c->caller, on_audio, c);
+	call_customer(c)->ops->on_audio(call_customer(c), on_audio, c);
 	log_debug("call=%s block=%s action=listen", c->ix_number, b->name);
 }
 

@@ -105,7 +105,10 @@ const char *cleg_role_name(enum leg_role r)
 static bool g_all_gone(const struct call *c, const struct call_arg *a)
 {
 	(void)a;
-	return cleg_done(&c->caller) && cleg_done(&c->agent);
+	for (size_t i = 0; i < c->n_legs; i++)
+		if (!cleg_done(c->legs[i]))
+			return false;
+	return true;
 }
 
 /* ---- the table ----
@@ -225,6 +228,54 @@ int call_event(struct call *c, enum call_ev ev, struct call_arg *a)
 }
 
 /* ---- legs ---- */
+int call_leg_new(struct call *c, enum leg_role role, struct cleg **lp)
+{
+	struct cleg *l;
+
+	if (c->n_legs == CALL_MAX_LEGS)
+		return -ENOSPC;
+	l = mem_zalloc(sizeof(*l), NULL);
+	if (!l)
+		return -ENOMEM;
+	l->call = c, l->role = role, l->ops = c->cc->leg_ops;
+	c->legs[c->n_legs++] = l;
+	*lp = l;
+	return 0;
+}
+
+void call_leg_drop(struct call *c, struct cleg *l)
+{
+	for (size_t i = 0; i < c->n_legs; i++) {
+		if (c->legs[i] != l)
+			continue;
+		call_leg_release(c->cc, l);
+		memmove(&c->legs[i], &c->legs[i + 1], (c->n_legs - i - 1) * sizeof(c->legs[0]));
+		c->n_legs--;
+		mem_deref(l);
+		return;
+	}
+}
+
+struct cleg *call_leg(const struct call *c, enum leg_role role)
+{
+	for (size_t i = 0; i < c->n_legs; i++)
+		if (c->legs[i]->role == role)
+			return c->legs[i];
+	return NULL;
+}
+
+struct cleg *call_customer(const struct call *c)
+{
+	return c->n_legs && c->legs[0]->role == LEG_CUSTOMER ? c->legs[0] : NULL;
+}
+
+struct cleg *call_peer(const struct call *c)
+{
+	struct cleg *l = call_leg(c, LEG_AGENT);
+
+	return l ? l : call_leg(c, LEG_EXTERNAL);
+}
+
 bool cleg_done(const struct cleg *l)
 {
 	return l->state == LEG_IDLE || l->state == LEG_GONE;

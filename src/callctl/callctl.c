@@ -5,9 +5,12 @@
  *
  * DESIGN
  * - A call is created on SIP_EV_INCOMING and keyed by its interaction id;
- *   its two legs (caller, agent) are keyed by SIP leg id. The routing engine
- *   decides who rings (routing_ops.offer); call control rings them and
- *   reports answered / missed / ended back.
+ *   its legs (the customer's, then the agent's or an external number's) are
+ *   keyed by SIP leg id. Its phases are the rows of call.c's table: this
+ *   file turns SIP events into call events by the leg's role and holds the
+ *   inbound actions. The routing engine decides who rings
+ *   (routing_ops.offer); call control rings them and reports answered /
+ *   missed / ended back.
  * - The caller is answered at once (200 with our SDP) and hears a short
  *   greeting, then hold music while queued (the next issue puts the call
  *   flow here). Hanging up during the greeting closes the interaction
@@ -121,12 +124,14 @@ void hold_music(struct call *c)
 	size_t n = c->cc->hold_n;
 	const int16_t *pcm = c->cc->hold ? c->cc->hold : media_hold_music(&n);
 
-	if (!c->caller.m)
+	struct cleg *cu = call_customer(c);
+
+	if (!cu || !cu->m)
 		return;
 	if (c->q.music) /* the flow's queue block chose it (queueopts.c) */
-		c->caller.ops->play_ref(&c->caller, c->q.music, c->q.music_n, true);
+		cu->ops->play_ref(cu, c->q.music, c->q.music_n, true);
 	else
-		c->caller.ops->play(&c->caller, pcm, n, true);
+		cu->ops->play(cu, pcm, n, true);
 }
 
 static void greeting_done(uv_timer_t *t)
@@ -160,15 +165,16 @@ void act_enqueue(struct call *c, enum call_state from, struct call_arg *a)
 static struct call *call_new(struct callctl *cc)
 {
 	struct call *c = mem_zalloc(sizeof(*c), NULL);
+	struct cleg *cu;
 
 	if (!c)
 		return NULL;
 	c->cc = cc;
 	c->id = ++cc->next_call_id;
-	c->caller.call = c->agent.call = c;
-	c->caller.ops = c->agent.ops = cc->leg_ops;
-	c->caller.role = LEG_CUSTOMER;
-	c->agent.role = LEG_AGENT;
+	if (call_leg_new(c, LEG_CUSTOMER, &cu)) { /* every call has its customer */
+		mem_deref(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -234,18 +240,17 @@ static void on_incoming(struct callctl *cc, const struct sip_event *ev)
 		cc->leg_ops->refuse(cc, ev->leg, 503, "Over capacity");
 		return;
 	}
-	leg_bind(cc, &c->caller, ev->leg);
+	leg_bind(cc, call_customer(c), ev->leg);
 	c->queue_id = qid;
 	str_copy(c->caller_number, ev->from_user, sizeof(c->caller_number));
-	status = c->caller.ops->answer(&c->caller, ev->sdp);
+	status = call_customer(c)->ops->answer(call_customer(c), ev->sdp);
 	if (status || routing_ix_open(cc->r, "inbound", ev->from_user, &c->ix_id)) {
 		cc->leg_ops->refuse(cc, ev->leg, status ? status : 500,
 				    status == 488 ? "No common codec" : "Server error");
-		leg_release(cc, &c->caller);
-		mem_deref(c);
+		call_free_unadded(c);
 		return;
 	}
-	cleg_state_set(&c->caller, LEG_UP);
+	cleg_state_set(call_customer(c), LEG_UP);
 	str_copy(c->ix_number, routing_ix_number(cc->r, c->ix_id), sizeof(c->ix_number));
 	HASH_ADD(hh, cc->calls, ix_id, sizeof(c->ix_id), c);
 	cc->n_calls++;
@@ -268,7 +273,7 @@ void act_greet(struct call *c, enum call_state from, struct call_arg *a)
 	const int16_t *prompt = cc->greeting ? cc->greeting : media_beep(&n);
 	int prompt_ms = (int)(n * 1000 / MEDIA_RATE);
 
-	c->caller.ops->play(&c->caller, prompt, n, false);
+	call_customer(c)->ops->play(call_customer(c), prompt, n, false);
 	call_timer_start(c, greeting_done,
 			 cc->greeting && prompt_ms > cc->cfg.greeting_ms ? prompt_ms
 									 : cc->cfg.greeting_ms);
@@ -288,8 +293,12 @@ void call_leg_hangup(struct callctl *cc, struct cleg *l)
 
 static void agent_leg_drop(struct callctl *cc, struct call *c)
 {
-	call_leg_hangup(cc, &c->agent);
-	leg_release(cc, &c->agent);
+	struct cleg *ag = call_leg(c, LEG_AGENT);
+
+	if (ag) {
+		call_leg_hangup(cc, ag);
+		call_leg_drop(c, ag);
+	}
 	c->agent_user = NULL;
 }
 
@@ -344,15 +353,18 @@ static void offer_timeout(uv_timer_t *t)
  * leg); auto_answer asks the phone to answer at once (accept from the API). */
 int call_offer_ring(struct call *c, const char *contact, bool auto_answer)
 {
-	struct callctl *cc = c->cc;
-	int err = c->agent.ops->dial(&c->agent, contact, c->caller_number,
-				     c->out_name[0] ? c->out_name : c->caller_number, auto_answer);
+	struct cleg *ag = call_leg(c, LEG_AGENT);
+	int err = ag ? 0 : call_leg_new(c, LEG_AGENT, &ag);
 
+	if (!err)
+		err = ag->ops->dial(ag, contact, c->caller_number,
+				    c->out_name[0] ? c->out_name : c->caller_number, auto_answer);
 	if (err) {
-		leg_release(cc, &c->agent);
-		return err == -EADDRINUSE ? err : -EIO;
+		if (ag)
+			call_leg_drop(c, ag);
+		return err == -EADDRINUSE || err == -ENOMEM ? err : -EIO;
 	}
-	cleg_state_set(&c->agent, LEG_DIALLING);
+	cleg_state_set(ag, LEG_DIALLING);
 	return 0;
 }
 
@@ -418,15 +430,16 @@ static void audio_check(uv_timer_t *t)
 {
 	struct call *c = t->data;
 	struct media_stats a = {0}, b = {0};
+	struct cleg *cu = call_customer(c), *peer = call_peer(c);
 	char text[200];
 
-	if (c->state != CALL_BRIDGED || c->held || c->agent.state == LEG_HELD)
+	if (c->state != CALL_BRIDGED || c->held || !cu || !peer || peer->state == LEG_HELD)
 		return;
-	c->caller.ops->stats(&c->caller, &a);
-	c->agent.ops->stats(&c->agent, &b);
+	cu->ops->stats(cu, &a);
+	peer->ops->stats(peer, &b);
 	for (int i = 0; i < 2; i++) {
 		bool agent = i == 1;
-		if ((agent ? b : a).rx_packets || !(agent ? c->agent.m : c->caller.m))
+		if ((agent ? b : a).rx_packets || !(agent ? peer->m : cu->m))
 			continue;
 		snprintf(text, sizeof(text),
 			 "No audio from the %s for %d s: the other side hears nothing. %s",
@@ -446,12 +459,14 @@ static void bridge_start(struct callctl *cc, struct call *c)
 	char path[600];
 
 	ctimer_start(c, &c->audio_timer, audio_check, NO_AUDIO_MS);
+	struct cleg *cu = call_customer(c), *peer = call_peer(c);
+
 	call_queue_opts_end(c); /* no more announcements or overflow */
-	c->caller.ops->stop(&c->caller);
-	c->caller.ops->bridge(&c->caller, &c->agent);
+	cu->ops->stop(cu);
+	cu->ops->bridge(cu, peer);
 	mkdir(cc->cfg.record_dir, 0750);
 	snprintf(path, sizeof(path), "%s/%s.wav", cc->cfg.record_dir, c->ix_number);
-	if (!c->caller.ops->record_start(&c->caller, &c->agent, path)) {
+	if (!cu->ops->record_start(cu, peer, path)) {
 		c->recording = true;
 		routing_ix_recorded(cc->r, c->ix_id);
 	} else {
@@ -463,8 +478,9 @@ static void bridge_start(struct callctl *cc, struct call *c)
 static void on_offer_answered(struct callctl *cc, struct call *c, struct call_arg *a)
 {
 	struct user *u = c->agent_user;
+	struct cleg *ag = call_leg(c, LEG_AGENT);
 
-	if (!u || c->agent.ops->remote(&c->agent, a->sip->sdp)) {
+	if (!u || !ag || ag->ops->remote(ag, a->sip->sdp)) {
 		call_offer_failed(c, "no usable answer");
 		return;
 	}
@@ -479,7 +495,7 @@ static void on_offer_answered(struct callctl *cc, struct call *c, struct call_ar
 void act_bridge(struct call *c, enum call_state from, struct call_arg *a)
 {
 	call_timer_stop(c);
-	cleg_state_set(&c->agent, LEG_UP);
+	cleg_state_set(call_leg(c, LEG_AGENT), LEG_UP);
 	bridge_start(c->cc, c);
 	log_info("call=%s agent=%s action=bridged", c->ix_number,
 		 user_record(c->agent_user)->user_name);
@@ -489,8 +505,10 @@ void act_bridge(struct call *c, enum call_state from, struct call_arg *a)
 /* ---- endings ---- */
 static void recording_stop(struct call *c)
 {
-	if (c->recording && c->caller.m) {
-		c->caller.ops->record_stop(&c->caller, recording_done, NULL);
+	struct cleg *cu = call_customer(c);
+
+	if (c->recording && cu && cu->m) {
+		cu->ops->record_stop(cu, recording_done, NULL);
 		c->recording = false;
 	}
 }
@@ -500,9 +518,12 @@ static void recording_stop(struct call *c)
 static void call_media_log(const struct call *c)
 {
 	struct media_stats a = {0}, b = {0};
+	struct cleg *cu = call_customer(c), *peer = call_peer(c);
 
-	c->caller.ops->stats(&c->caller, &a);
-	c->agent.ops->stats(&c->agent, &b);
+	if (cu)
+		cu->ops->stats(cu, &a);
+	if (peer)
+		peer->ops->stats(peer, &b);
 	log_info("call=%s action=media caller_rx=%llu caller_lost=%llu agent_rx=%llu "
 		 "agent_lost=%llu",
 		 c->ix_number, (unsigned long long)a.rx_packets, (unsigned long long)a.rx_lost,
@@ -519,8 +540,8 @@ static void call_release(struct callctl *cc, struct call *c)
 	call_timer_stop(c);
 	ctimer_stop(&c->audio_timer);
 	recording_stop(c);
-	leg_release(cc, &c->caller);
-	leg_release(cc, &c->agent);
+	while (c->n_legs)
+		call_leg_drop(c, c->legs[c->n_legs - 1]);
 	HASH_DEL(cc->calls, c);
 	cc->n_calls--;
 	mem_deref(c); /* the table's reference */
@@ -539,16 +560,16 @@ static void end_legs(struct call *c, enum call_state from)
 	struct callctl *cc = c->cc;
 
 	recording_stop(c);
-	if (c->agent_user && from == CALL_BRIDGED && c->agent.role == LEG_AGENT)
+	if (c->agent_user && from == CALL_BRIDGED && call_leg(c, LEG_AGENT))
 		routing_agent_call_ended(cc->r, c->agent_user);
-	call_leg_hangup(cc, &c->caller);
-	call_leg_hangup(cc, &c->agent);
+	for (size_t i = 0; i < c->n_legs; i++)
+		call_leg_hangup(cc, c->legs[i]);
 	call_event(c, CEV_SETTLED, NULL);
 }
 
 void act_end(struct call *c, enum call_state from, struct call_arg *a)
 {
-	if (from == CALL_BRIDGED && a->leg == &c->agent)
+	if (from == CALL_BRIDGED && a->leg && a->leg->role == LEG_AGENT)
 		log_info("call=%s action=agent hung up", c->ix_number);
 	end_legs(c, from);
 }
@@ -600,7 +621,7 @@ static void on_reinvite(struct callctl *cc, struct cleg *l, const struct sip_eve
 	if (hold)
 		hold_music(c);
 	else
-		c->caller.ops->stop(&c->caller);
+		call_customer(c)->ops->stop(call_customer(c));
 	log_info("call=%s agent=%s action=%s", c->ix_number,
 		 c->agent_user ? user_record(c->agent_user)->user_name : "-",
 		 hold ? "hold" : "resume");
@@ -646,10 +667,9 @@ static void on_leg_gone(struct callctl *cc, struct cleg *l, struct call_arg *a)
 	};
 	struct call *c = l->call;
 
-	cleg_state_set(l, LEG_GONE);
-	if (l->role == LEG_AGENT && c->state == CALL_OFFERING)
-		leg_release(cc, l); /* the next agent rings on a fresh leg */
+	cleg_state_set(l, LEG_GONE); /* a ringing agent's leg is dropped by the offer's end */
 	call_event(c, gone[l->role], a);
+	(void)cc;
 }
 
 void callctl_sip_event(const struct sip_event *ev, void *arg)
@@ -674,7 +694,7 @@ static void on_sip_event(const struct sip_event *ev, void *arg)
 	l = leg_find(cc, ev->leg);
 	if (!l)
 		return;
-	a.leg = l;
+	a.leg = mem_ref(l); /* the event may drop the leg from its call */
 	switch (ev->kind) {
 	case SIP_EV_ANSWERED: on_answered(cc, l, &a); break;
 	case SIP_EV_REINVITE: on_reinvite(cc, l, ev); break;
@@ -682,6 +702,7 @@ static void on_sip_event(const struct sip_event *ev, void *arg)
 	case SIP_EV_TERMINATED: on_leg_gone(cc, l, &a); break;
 	default: break;
 	}
+	mem_deref(l);
 }
 
 /* ---- dialled numbers and trunks ---- */
@@ -798,8 +819,8 @@ struct call *call_alloc(struct callctl *cc)
 
 void call_free_unadded(struct call *c)
 {
-	leg_release(c->cc, &c->caller);
-	leg_release(c->cc, &c->agent);
+	while (c->n_legs)
+		call_leg_drop(c, c->legs[c->n_legs - 1]);
 	mem_deref(c);
 }
 
@@ -937,7 +958,7 @@ void callctl_free(struct callctl *cc)
 	routing_ops_set(cc->r, NULL, NULL);
 	HASH_ITER(hh, cc->calls, c, tmp)
 	{
-		if (c->agent_user && c->state == CALL_BRIDGED && c->agent.role == LEG_AGENT)
+		if (c->agent_user && c->state == CALL_BRIDGED && call_leg(c, LEG_AGENT))
 			routing_agent_call_ended(cc->r, c->agent_user);
 		call_event(c, CEV_SHUTDOWN, NULL);
 	}

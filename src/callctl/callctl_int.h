@@ -64,6 +64,7 @@ enum leg_state {
 	LEG__N
 };
 
+#define CALL_MAX_LEGS 4 /* customer, agent or external; consult, supervisor next */
 struct call;
 struct cleg;
 struct callctl;
@@ -169,8 +170,11 @@ struct call {
 	int64_t queue_id;
 	int64_t ix_id;
 	char ix_number[ST_NUMBER];
-	enum call_state state;	   /* written by call_event() only (call.c) */
-	struct cleg caller, agent; /* caller: the CUSTOMER leg; agent: the AGENT or EXTERNAL leg */
+	enum call_state state; /* written by call_event() only (call.c) */
+	/* the legs, each holding one reference: [0] the customer's while the
+	 * call lives, then the agent's or the external number's (call.c) */
+	struct cleg *legs[CALL_MAX_LEGS];
+	size_t n_legs;
 	struct user *agent_user;
 	uv_timer_t *timer;	 /* greeting end / offer timeout */
 	uv_timer_t *audio_timer; /* the bridge's no-audio check (callctl.c) */
@@ -271,7 +275,14 @@ const char *cleg_role_name(enum leg_role r);
 const struct call_row *call_rows(size_t *n); /* for tests */
 unsigned call_row_hits(size_t i);	     /* times row i was taken */
 void cleg_state_set(struct cleg *l, enum leg_state to);
-bool cleg_done(const struct cleg *l); /* idle or gone */
+/* The call's legs: a new one (refcounted, the call's list holds it; its
+ * transport cc->leg_ops), dropped (released, out of the list, deref'd). */
+int call_leg_new(struct call *c, enum leg_role role, struct cleg **lp);
+void call_leg_drop(struct call *c, struct cleg *l);
+struct cleg *call_leg(const struct call *c, enum leg_role role); /* the first, or NULL */
+struct cleg *call_customer(const struct call *c); /* NULL once the call is released */
+struct cleg *call_peer(const struct call *c);	  /* the agent's or external leg, or NULL */
+bool cleg_done(const struct cleg *l);		  /* idle or gone */
 /* Async work on a call holds a reference (call.c): */
 struct call_work {
 	struct call *c;

@@ -48,7 +48,8 @@ static void prompt_ended(uv_timer_t *t)
 
 static void prompt_play(struct call *c, int16_t *pcm, size_t n)
 {
-	if (!c->caller.m || c->caller.ops->play_ref(&c->caller, pcm, n, false)) {
+	if (!call_customer(c)->m ||
+	    call_customer(c)->ops->play_ref(call_customer(c), pcm, n, false)) {
 		flow_call_played(c->fc);
 		return;
 	}
@@ -141,8 +142,8 @@ static void op_stop(void *arg)
 
 	c->prompt_seq++;
 	ctimer_stop(&c->prompt_timer);
-	if (c->caller.m)
-		c->caller.ops->stop(&c->caller);
+	if (call_customer(c)->m)
+		call_customer(c)->ops->stop(call_customer(c));
 }
 
 static void flow_timer_fired(uv_timer_t *t)
@@ -271,7 +272,7 @@ static bool caller_identify(struct callctl *cc, struct call *c)
 
 static void flow_begin(struct call *c)
 {
-	c->caller.ops->on_dtmf(&c->caller, on_dtmf, c);
+	call_customer(c)->ops->on_dtmf(call_customer(c), on_dtmf, c);
 	flow_call_start(c->fc);
 }
 
@@ -331,8 +332,8 @@ void call_flow_free(struct call *c)
 	bot_stop(c);
 	ctimer_stop(&c->prompt_timer);
 	ctimer_stop(&c->flow_timer);
-	if (c->caller.m)
-		c->caller.ops->on_dtmf(&c->caller, NULL, NULL);
+	if (call_customer(c)->m)
+		call_customer(c)->ops->on_dtmf(call_customer(c), NULL, NULL);
 	flow_call_free(c->fc);
 	c->fc = NULL;
 }

@@ -269,10 +269,11 @@ static const char *customer_why(const struct sip_event *ev, char *buf, size_t si
 static void notice_done(int err, const int16_t *pcm, size_t n, void *arg)
 {
 	struct call *c = arg;
+	struct cleg *ag = c->state == CALL_GONE ? NULL : call_leg(c, LEG_AGENT);
 
-	if (err != -ECANCELED && !err && c->agent.m &&
+	if (err != -ECANCELED && !err && ag && ag->m &&
 	    (c->state == CALL_OUT_CUSTOMER || c->state == CALL_BRIDGED) && !c->held)
-		c->agent.ops->play_ref(&c->agent, (int16_t *)pcm, n, false); /* shared */
+		ag->ops->play_ref(ag, (int16_t *)pcm, n, false); /* shared */
 	else if (err && err != -ECANCELED && c->state != CALL_GONE)
 		log_warn("call=%s action=recording notice not rendered: %s", c->ix_number,
 			 cc_strerror(err));
@@ -301,18 +302,18 @@ void act_customer_dial(struct call *c, enum call_state from, struct call_arg *ar
 	char from_user[64];
 
 	ctimer_stop(&c->timer);
-	cleg_state_set(&c->agent, LEG_UP);
+	cleg_state_set(call_leg(c, LEG_AGENT), LEG_UP);
 	log_info("call=%s action=outbound the agent's phone answered after_us=%lld", c->ix_number,
 		 (long long)since_us(c));
 	call_announce(c, "agent_answered", "");
 	notice_play(c);
 	phone_digits(a->business_phone, from_user, sizeof(from_user));
-	if (c->caller.ops->dial(&c->caller, c->out_uri, from_user[0] ? from_user : a->user_name,
-				a->name, false)) {
+	if (call_customer(c)->ops->dial(call_customer(c), c->out_uri,
+					from_user[0] ? from_user : a->user_name, a->name, false)) {
 		outbound_fail(c, "the customer's phone could not be called");
 		return;
 	}
-	cleg_state_set(&c->caller, LEG_DIALLING);
+	cleg_state_set(call_customer(c), LEG_DIALLING);
 	ctimer_start(c, &c->timer, customer_noanswer, cc->cfg.dial_timeout_ms);
 	log_info("call=%s action=outbound dialling the customer %s setup_us=%lld", c->ix_number,
 		 c->out_uri, (long long)since_us(c));
@@ -326,7 +327,7 @@ void act_out_connected(struct call *c, enum call_state from, struct call_arg *a)
 	struct callctl *cc = c->cc;
 
 	ctimer_stop(&c->timer);
-	cleg_state_set(&c->caller, LEG_UP);
+	cleg_state_set(call_customer(c), LEG_UP);
 	if (routing_outbound_connected(cc->r, c->ix_id))
 		log_warn("call=%s action=outbound connected but the agent moved on", c->ix_number);
 	call_bridge_start(cc, c);
@@ -368,7 +369,7 @@ int callctl_dial(struct callctl *cc, struct user *u, const struct callctl_target
 	if (!c)
 		return -ENOMEM;
 	c->out_t0_us = (int64_t)(uv_hrtime() / 1000);
-	if (c->caller.ops->media(&c->caller)) { /* an RTP port now, or refused */
+	if (call_customer(c)->ops->media(call_customer(c))) { /* an RTP port now, or refused */
 		call_free_unadded(c);
 		return -EBUSY;
 	}
@@ -424,7 +425,7 @@ struct user *callctl_call_agent(struct callctl *cc, const char *ix_number, bool 
 {
 	struct call *c = call_by_number(cc, ix_number);
 
-	if (!c || c->state >= CALL_ENDING || c->agent.role == LEG_EXTERNAL)
+	if (!c || c->state >= CALL_ENDING || call_leg(c, LEG_EXTERNAL))
 		return NULL;
 	*offering = c->state == CALL_OFFERING;
 	return c->agent_user;
@@ -441,17 +442,20 @@ static void silence_play(struct cleg *l)
 /* What the customer hears now: hold music, silence (muted), or the agent. */
 static void media_apply(struct call *c)
 {
+	struct cleg *ag = call_leg(c, LEG_AGENT), *cu = call_customer(c);
+
 	if (c->held) {
 		hold_music(c);
-		silence_play(&c->agent);
+		if (ag)
+			silence_play(ag);
 		return;
 	}
-	if (c->agent.m)
-		c->agent.ops->stop(&c->agent);
+	if (ag && ag->m)
+		ag->ops->stop(ag);
 	if (c->muted)
-		silence_play(&c->caller);
-	else if (c->caller.m && c->agent.state != LEG_HELD)
-		c->caller.ops->stop(&c->caller);
+		silence_play(cu);
+	else if (cu->m && (!ag || ag->state != LEG_HELD))
+		cu->ops->stop(cu);
 }
 
 static int media_control(struct call *c, enum callctl_action a, const char *actor)
@@ -497,8 +501,12 @@ void act_accept(struct call *c, enum call_state from, struct call_arg *a)
 {
 	const char *contact = callctl_agent_contact(c->cc, c->agent_user);
 
-	call_leg_hangup(c->cc, &c->agent);
-	call_leg_release(c->cc, &c->agent);
+	struct cleg *ag = call_leg(c, LEG_AGENT);
+
+	if (ag) { /* a fresh leg for the new INVITE: the old one's events are dropped */
+		call_leg_hangup(c->cc, ag);
+		call_leg_drop(c, ag);
+	}
 	if (!contact || call_offer_ring(c, contact, true)) {
 		call_offer_failed(c, "the phone could not be asked to answer");
 		return;
@@ -517,7 +525,7 @@ int callctl_call_action(struct callctl *cc, const char *ix_number, enum callctl_
 {
 	struct call *c = call_by_number(cc, ix_number);
 
-	if (!c || c->state >= CALL_ENDING || c->agent.role == LEG_EXTERNAL)
+	if (!c || c->state >= CALL_ENDING || call_leg(c, LEG_EXTERNAL))
 		return CC_ENOTFOUND;
 	switch (a) {
 	case CALLCTL_ACCEPT:
@@ -542,12 +550,12 @@ int callctl_call_dtmf(struct callctl *cc, const char *ix_number, const char *dig
 	struct call *c = call_by_number(cc, ix_number);
 	int err = 0;
 
-	if (!c || c->state >= CALL_ENDING || c->agent.role == LEG_EXTERNAL)
+	if (!c || c->state >= CALL_ENDING || call_leg(c, LEG_EXTERNAL))
 		return CC_ENOTFOUND;
-	if (c->state != CALL_BRIDGED || !c->caller.m)
+	if (c->state != CALL_BRIDGED || !call_customer(c)->m)
 		return CC_EILLEGAL;
 	for (size_t i = 0; digits[i] && !err; i++)
-		err = c->caller.ops->send_dtmf(&c->caller, digits[i]);
+		err = call_customer(c)->ops->send_dtmf(call_customer(c), digits[i]);
 	if (!err)
 		log_info("call=%s action=dtmf to the customer: %zu digits", c->ix_number,
 			 strlen(digits));

@@ -80,8 +80,8 @@ static void announce_rendered(int err, const int16_t *pcm, size_t n, void *arg)
 	struct call *c = err == -ECANCELED ? NULL : queued_call(r);
 
 	if (c && c->q.announce_seq == r->seq) {
-		if (err || !c->caller.m ||
-		    c->caller.ops->play_ref(&c->caller, (int16_t *)pcm, n, false)) {
+		if (err || !call_customer(c)->m ||
+		    call_customer(c)->ops->play_ref(call_customer(c), (int16_t *)pcm, n, false)) {
 			log_warn("call=%s action=announcement not played: %s", c->ix_number,
 				 cc_strerror(err ? err : -EIO));
 			announce_arm(c);
@@ -151,8 +151,8 @@ static void overflow(struct call *c)
 /* QUEUED → FLOW: the flow goes on at the block's overflow branch. */
 void act_overflow_resume(struct call *c, enum call_state from, struct call_arg *a)
 {
-	if (c->caller.m)
-		c->caller.ops->stop(&c->caller);
+	if (call_customer(c)->m)
+		call_customer(c)->ops->stop(call_customer(c));
 	flow_call_resume(c->fc, a->block); /* may end the call */
 	(void)from;
 }

@@ -8,7 +8,7 @@
  *   provider's SBC or a PBX); the INVITE goes to sip:<number>@host:port
  *   with our SDP, the caller's number as From, like an offer to an agent.
  *   No route configured: logged, and the failed branch.
- * - The far end is an EXTERNAL leg in the call's second slot, so the
+ * - The far end is an EXTERNAL leg of the call, so the
  *   bridge, the recording and re-INVITEs are those of an agent call; the
  *   call's table (call.c) sends its events to the actions here, and its
  *   hang-up when bridged closes the interaction (act_caller_closes).
@@ -43,11 +43,13 @@ void act_transfer_failed(struct call *c, enum call_state from, struct call_arg *
 {
 	char text[160], why[80];
 	const char *w = a->why;
+	struct cleg *far = call_leg(c, LEG_EXTERNAL);
 
 	ctimer_stop(&c->timer);
-	call_leg_hangup(c->cc, &c->agent);
-	call_leg_release(c->cc, &c->agent);
-	c->agent.role = LEG_AGENT; /* the slot is the agent's again */
+	if (far) {
+		call_leg_hangup(c->cc, far);
+		call_leg_drop(c, far);
+	}
 	if (!w && a->sip && a->sip->kind == SIP_EV_FAILED)
 		snprintf(why, sizeof(why), "SIP %d", a->sip->status), w = why;
 	else if (!w && a->sip)
@@ -58,8 +60,8 @@ void act_transfer_failed(struct call *c, enum call_state from, struct call_arg *
 		snprintf(text, sizeof(text), "Transfer to %s failed: %s", c->xfer_number, w);
 		routing_ix_note(c->cc->r, c->ix_id, "transfer", text);
 	}
-	if (c->caller.m)
-		c->caller.ops->stop(&c->caller);
+	if (call_customer(c)->m)
+		call_customer(c)->ops->stop(call_customer(c));
 	flow_call_resume(c->fc, c->xfer_failed);
 	(void)from;
 }
@@ -87,15 +89,18 @@ static void transfer_no_route(uv_timer_t *t)
 static int transfer_dial(struct callctl *cc, struct call *c)
 {
 	char uri[200];
-	int err;
+	struct cleg *far;
+	int err = call_leg_new(c, LEG_EXTERNAL, &far);
 
+	if (err)
+		return err;
 	snprintf(uri, sizeof(uri), "sip:%s@%s", c->xfer_number, cc->cfg.outbound_uri + 4);
-	err = c->agent.ops->dial(&c->agent, uri, c->caller_number, c->caller_number, false);
+	err = far->ops->dial(far, uri, c->caller_number, c->caller_number, false);
 	if (err) {
-		call_leg_release(cc, &c->agent);
+		call_leg_drop(c, far);
 		return err;
 	}
-	cleg_state_set(&c->agent, LEG_DIALLING);
+	cleg_state_set(far, LEG_DIALLING);
 	log_info("call=%s action=transfer dialling %s", c->ix_number, uri);
 	return 0;
 }
@@ -111,7 +116,6 @@ void act_transfer_start(struct call *c, enum call_state from, struct call_arg *a
 	struct callctl *cc = c->cc;
 	const struct flow_block *b = a->fb;
 
-	c->agent.role = LEG_EXTERNAL;
 	c->xfer_failed = b->failed;
 	str_copy(c->xfer_number, b->number, sizeof(c->xfer_number));
 	if (!cc->cfg.outbound_uri[0] || transfer_dial(cc, c)) {
@@ -138,7 +142,7 @@ void act_transfer_bridged(struct call *c, enum call_state from, struct call_arg 
 	char text[120];
 
 	ctimer_stop(&c->timer);
-	cleg_state_set(&c->agent, LEG_UP);
+	cleg_state_set(call_leg(c, LEG_EXTERNAL), LEG_UP);
 	call_bridge_start(c->cc, c);
 	snprintf(text, sizeof(text), "Transferred to %s", c->xfer_number);
 	routing_ix_note(c->cc->r, c->ix_id, "transfer", text);

@@ -404,6 +404,13 @@ static int teardown(void **state)
 }
 
 /* ---- steps ---- */
+static sip_leg_t leg_of(const struct call *c, enum leg_role r)
+{
+	const struct cleg *l = call_leg(c, r);
+
+	return l ? l->leg : 0;
+}
+
 static struct call *only_call(struct fx *fx)
 {
 	assert_int_equal(callctl_calls(fx->cc), 1);
@@ -534,7 +541,7 @@ static struct call *bridged_call(struct fx *fx)
 {
 	struct call *c = offering_call(fx);
 
-	sip(fx, SIP_EV_ANSWERED, c->agent.leg, 200, "ok");
+	sip(fx, SIP_EV_ANSWERED, leg_of(c, LEG_AGENT), 200, "ok");
 	assert_int_equal(c->state, CALL_BRIDGED);
 	fx_settle(fx);
 	return c;
@@ -555,9 +562,9 @@ static void a_queued_call_is_offered_answered_bridged_and_recorded(void **state)
 	assert_int_equal(c->state, CALL_OFFERING);
 	refuses_the_rest(c);
 	log_clear();
-	sip(fx, SIP_EV_ANSWERED, c->agent.leg, 200, "ok");
+	sip(fx, SIP_EV_ANSWERED, leg_of(c, LEG_AGENT), 200, "ok");
 	assert_int_equal(c->state, CALL_BRIDGED);
-	assert_int_equal(c->agent.state, LEG_UP);
+	assert_int_equal(call_leg(c, LEG_AGENT)->state, LEG_UP);
 	refuses_the_rest(c);
 	expect_log("stop customer;bridge customer-agent;record");
 	fx_settle(fx);
@@ -566,7 +573,7 @@ static void a_queued_call_is_offered_answered_bridged_and_recorded(void **state)
 	assert_string_equal(ix_state(fx, number), "work_in_progress");
 	/* the agent hangs up: wrap-up; the customer's leg is hung up, then gone */
 	log_clear();
-	sip(fx, SIP_EV_TERMINATED, c->agent.leg, 0, NULL);
+	sip(fx, SIP_EV_TERMINATED, leg_of(c, LEG_AGENT), 0, NULL);
 	assert_int_equal(c->state, CALL_ENDING);
 	refuses_the_rest(c);
 	expect_log("record stop;hangup customer");
@@ -620,10 +627,10 @@ static void the_agents_phone_holds_and_resumes(void **state)
 
 	log_clear();
 	sip(fx, SIP_EV_REINVITE, 101, 0, "a=sendonly");
-	assert_int_equal(c->agent.state, LEG_HELD);
+	assert_int_equal(call_leg(c, LEG_AGENT)->state, LEG_HELD);
 	expect_log("play customer loop");
 	sip(fx, SIP_EV_REINVITE, 101, 0, "a=sendrecv");
-	assert_int_equal(c->agent.state, LEG_UP);
+	assert_int_equal(call_leg(c, LEG_AGENT)->state, LEG_UP);
 	expect_log("stop customer");
 	assert_int_equal(c->state, CALL_BRIDGED);
 }
@@ -638,7 +645,7 @@ static void a_missed_offer_goes_back_to_the_queue_and_the_agent_is_missed(void *
 	assert_int_equal(c->state, CALL_QUEUED);
 	expect_log("hangup agent");
 	assert_int_equal(presence(fx, "ned"), PRES_MISSED);
-	assert_int_equal(c->agent.state, LEG_IDLE);
+	assert_null(call_leg(c, LEG_AGENT)); /* dropped */
 }
 
 static void a_rejected_or_refused_offer_goes_to_the_next_agent(void **state)
@@ -692,7 +699,7 @@ static void an_offer_taken_back_by_routing_returns_the_call_to_the_queue(void **
 	assert_int_equal(routing_ix_dequeue(fx->r, c->ix_id, "test"), 0);
 	assert_int_equal(c->state, CALL_QUEUED);
 	expect_log("hangup agent");
-	assert_int_equal(c->agent.state, LEG_IDLE);
+	assert_null(call_leg(c, LEG_AGENT)); /* dropped */
 	fx_settle(fx);
 	assert_int_equal(presence(fx, "ned"), PRES_AVAILABLE); /* not Missed */
 }
@@ -848,7 +855,7 @@ static struct call *transferring_call(struct fx *fx)
 	for (int i = 0; i < 50 && c->state != CALL_TRANSFER; i++)
 		fx_wait(fx, 10);
 	assert_int_equal(c->state, CALL_TRANSFER);
-	assert_int_equal(c->agent.role, LEG_EXTERNAL);
+	assert_non_null(call_leg(c, LEG_EXTERNAL));
 	refuses_the_rest(c);
 	expect_log("dial external sip:15550123@127.0.0.1:5999");
 	return c;
@@ -881,7 +888,7 @@ static void a_failed_transfer_takes_the_failed_branch(void **state)
 
 	sip(fx, SIP_EV_FAILED, 101, 486, NULL);
 	fx_settle(fx);
-	assert_int_equal(c->agent.role, LEG_AGENT);
+	assert_null(call_leg(c, LEG_EXTERNAL)); /* dropped */
 	for (int i = 0; i < 50 && c->state != CALL_QUEUED; i++)
 		fx_wait(fx, 10);
 	assert_int_equal(c->state, CALL_QUEUED); /* failed: q */
@@ -938,19 +945,19 @@ static void click_to_call_rings_the_agent_then_the_customer_and_bridges(void **s
 {
 	struct fx *fx = *state;
 	struct call *c = dial_amy(fx);
-	sip_leg_t agent = c->agent.leg;
+	sip_leg_t agent = leg_of(c, LEG_AGENT);
 
 	log_clear();
 	sip(fx, SIP_EV_ANSWERED, agent, 200, "ok");
 	assert_int_equal(c->state, CALL_OUT_CUSTOMER);
 	refuses_the_rest(c);
 	expect_log("dial customer sip:+15550199@127.0.0.1:5999");
-	sip(fx, SIP_EV_ANSWERED, c->caller.leg, 200, "ok");
+	sip(fx, SIP_EV_ANSWERED, leg_of(c, LEG_CUSTOMER), 200, "ok");
 	assert_int_equal(c->state, CALL_BRIDGED);
 	expect_log("bridge customer-agent;record");
 	fx_settle(fx);
 	assert_int_equal(presence(fx, "ned"), PRES_BUSY);
-	sip(fx, SIP_EV_TERMINATED, c->caller.leg, 0, NULL);
+	sip(fx, SIP_EV_TERMINATED, leg_of(c, LEG_CUSTOMER), 0, NULL);
 	sip(fx, SIP_EV_TERMINATED, agent, 0, NULL);
 	assert_int_equal(callctl_calls(fx->cc), 0);
 	fx_settle(fx);
@@ -964,53 +971,53 @@ static void click_to_call_fails_every_way_before_it_connects(void **state)
 
 	/* the agent's phone refuses */
 	c = dial_amy(fx);
-	sip(fx, SIP_EV_FAILED, c->agent.leg, 603, NULL);
+	sip(fx, SIP_EV_FAILED, leg_of(c, LEG_AGENT), 603, NULL);
 	assert_int_equal(callctl_calls(fx->cc), 0);
 	fx_wait(fx, 2100); /* FailedConnectAgent shows 2 s */
 	/* the customer is busy */
 	c = dial_amy(fx);
-	sip(fx, SIP_EV_ANSWERED, c->agent.leg, 200, "ok");
+	sip(fx, SIP_EV_ANSWERED, leg_of(c, LEG_AGENT), 200, "ok");
 	log_clear();
-	sip(fx, SIP_EV_FAILED, c->caller.leg, 486, NULL);
+	sip(fx, SIP_EV_FAILED, leg_of(c, LEG_CUSTOMER), 486, NULL);
 	expect_log("hangup agent");
-	sip(fx, SIP_EV_TERMINATED, c->agent.leg, 0, NULL);
+	sip(fx, SIP_EV_TERMINATED, leg_of(c, LEG_AGENT), 0, NULL);
 	assert_int_equal(callctl_calls(fx->cc), 0);
 	fx_wait(fx, 2100);
 	/* End call while the customer rings; then the agent's phone answers
 	 * without usable media; then it never answers */
 	c = dial_amy(fx);
-	sip(fx, SIP_EV_ANSWERED, c->agent.leg, 200, "ok");
+	sip(fx, SIP_EV_ANSWERED, leg_of(c, LEG_AGENT), 200, "ok");
 	assert_int_equal(callctl_call_action(fx->cc, c->ix_number, CALLCTL_END, "ned"), 0);
 	assert_int_equal(c->state, CALL_ENDING);
-	sip(fx, SIP_EV_TERMINATED, c->agent.leg, 0, NULL);
-	sip(fx, SIP_EV_TERMINATED, c->caller.leg, 0, NULL);
+	sip(fx, SIP_EV_TERMINATED, leg_of(c, LEG_AGENT), 0, NULL);
+	sip(fx, SIP_EV_TERMINATED, leg_of(c, LEG_CUSTOMER), 0, NULL);
 	assert_int_equal(callctl_calls(fx->cc), 0);
 	fx_wait(fx, 2100);
 	c = dial_amy(fx);
-	sip(fx, SIP_EV_ANSWERED, c->agent.leg, 200, "bad");
+	sip(fx, SIP_EV_ANSWERED, leg_of(c, LEG_AGENT), 200, "bad");
 	assert_int_equal(c->state, CALL_ENDING);
-	sip(fx, SIP_EV_TERMINATED, c->agent.leg, 0, NULL);
+	sip(fx, SIP_EV_TERMINATED, leg_of(c, LEG_AGENT), 0, NULL);
 	assert_int_equal(callctl_calls(fx->cc), 0);
 	fx_wait(fx, 2100);
 	c = dial_amy(fx);
 	fx_wait(fx, 400); /* offer_timeout: the agent's phone did not answer */
 	assert_int_equal(c->state, CALL_ENDING);
-	sip(fx, SIP_EV_TERMINATED, c->agent.leg, 0, NULL);
+	sip(fx, SIP_EV_TERMINATED, leg_of(c, LEG_AGENT), 0, NULL);
 	assert_int_equal(callctl_calls(fx->cc), 0);
 	fx_wait(fx, 2100);
 	/* the agent hangs up while the customer rings; the customer never answers */
 	c = dial_amy(fx);
-	sip(fx, SIP_EV_ANSWERED, c->agent.leg, 200, "ok");
-	sip(fx, SIP_EV_TERMINATED, c->agent.leg, 0, NULL);
-	sip(fx, SIP_EV_TERMINATED, c->caller.leg, 0, NULL);
+	sip(fx, SIP_EV_ANSWERED, leg_of(c, LEG_AGENT), 200, "ok");
+	sip(fx, SIP_EV_TERMINATED, leg_of(c, LEG_AGENT), 0, NULL);
+	sip(fx, SIP_EV_TERMINATED, leg_of(c, LEG_CUSTOMER), 0, NULL);
 	assert_int_equal(callctl_calls(fx->cc), 0);
 	fx_wait(fx, 2100);
 	c = dial_amy(fx);
-	sip(fx, SIP_EV_ANSWERED, c->agent.leg, 200, "ok");
+	sip(fx, SIP_EV_ANSWERED, leg_of(c, LEG_AGENT), 200, "ok");
 	fx_wait(fx, 400); /* dial_timeout */
 	assert_int_equal(c->state, CALL_ENDING);
-	sip(fx, SIP_EV_TERMINATED, c->agent.leg, 0, NULL);
-	sip(fx, SIP_EV_TERMINATED, c->caller.leg, 0, NULL);
+	sip(fx, SIP_EV_TERMINATED, leg_of(c, LEG_AGENT), 0, NULL);
+	sip(fx, SIP_EV_TERMINATED, leg_of(c, LEG_CUSTOMER), 0, NULL);
 	assert_int_equal(callctl_calls(fx->cc), 0);
 }
 
@@ -1019,11 +1026,11 @@ static void a_customer_who_answers_unusably_or_a_dial_that_fails(void **state)
 	struct fx *fx = *state;
 	struct call *c = dial_amy(fx);
 
-	sip(fx, SIP_EV_ANSWERED, c->agent.leg, 200, "ok");
-	sip(fx, SIP_EV_ANSWERED, c->caller.leg, 200, "bad");
+	sip(fx, SIP_EV_ANSWERED, leg_of(c, LEG_AGENT), 200, "ok");
+	sip(fx, SIP_EV_ANSWERED, leg_of(c, LEG_CUSTOMER), 200, "bad");
 	assert_int_equal(c->state, CALL_ENDING);
-	sip(fx, SIP_EV_TERMINATED, c->agent.leg, 0, NULL);
-	sip(fx, SIP_EV_TERMINATED, c->caller.leg, 0, NULL);
+	sip(fx, SIP_EV_TERMINATED, leg_of(c, LEG_AGENT), 0, NULL);
+	sip(fx, SIP_EV_TERMINATED, leg_of(c, LEG_CUSTOMER), 0, NULL);
 	assert_int_equal(callctl_calls(fx->cc), 0);
 	fx_wait(fx, 2100);
 	/* the agent's phone cannot be called at all: OUT_FAIL from NEW's dial */
