@@ -91,6 +91,11 @@ static void h_me(struct api_req *q)
 
 	if (user_is_agent(q->user))
 		json_object_set_new(o, "agent", view_agent(q->api->r, q->user));
+	if (api_has_role(q->user, ROLE_ADMIN)) /* what an admin tells a new agent's phone */
+		json_object_set_new(o, "sip",
+				    json_pack("{s:s,s:s,s:i}", "realm", q->api->cfg->sip_realm,
+					      "address", q->api->cfg->sip_address, "port",
+					      q->api->cfg->sip_port));
 	api_reply_json(q, 200, o);
 }
 

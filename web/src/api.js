@@ -17,11 +17,20 @@ export function setToken(t) { token = t; }
 export function getToken() { return token; }
 export function onSessionExpired(fn) { onExpired = fn; }
 
+// A Text body (new Text(yaml, 'text/yaml')) is sent as it is, with its
+// content type; anything else as JSON.
+export class Text {
+  constructor(text, type = 'text/plain') { this.text = text; this.type = type; }
+}
+
 async function send(method, path, body, headers = {}) {
   const h = { ...headers };
   if (token) h.authorization = `Bearer ${token}`;
   let payload;
-  if (body !== undefined) {
+  if (body instanceof Text) {
+    payload = body.text;
+    h['content-type'] = body.type;
+  } else if (body !== undefined) {
     payload = JSON.stringify(body);
     h['content-type'] = 'application/json';
   }
@@ -36,7 +45,10 @@ async function errorOf(r) {
   let j = null;
   try { j = await r.json(); } catch { /* not JSON */ }
   const message = j?.message || `The server answered ${r.status} ${r.statusText || ''}`.trim();
-  return new ApiError(r.status, j?.error || 'http_error', message);
+  const e = new ApiError(r.status, j?.error || 'http_error', message);
+  // invalid_flow says where: file, line (from 1; 0 = the whole file), block.
+  if (j && typeof j.line === 'number') Object.assign(e, { file: j.file, line: j.line, block: j.block ?? null });
+  return e;
 }
 
 export async function api(method, path, body) {
@@ -55,6 +67,10 @@ export async function api(method, path, body) {
 export const get = (path) => api('GET', path);
 export const post = (path, body) => api('POST', path, body);
 export const put = (path, body) => api('PUT', path, body);
+export const patch = (path, body) => api('PATCH', path, body);
+export const del = (path) => api('DELETE', path);
+// A path segment: user names, queue names (spaces), numbers (+, #, *).
+export const seg = (s) => encodeURIComponent(s);
 
 // The query string of a filter object, leaving out empty values.
 export function query(params) {

@@ -1,7 +1,7 @@
 // Switchboard's web workspace: sign-in, the agent's inbox and softphone,
-// the forms, the manager's live view and the interaction search. Preact
-// with htm (no JSX step); routes are paths, served by the binary's static
-// handler (index.html for any path of the app).
+// the forms, the manager's live view, the interaction search and the admin
+// view. Preact with htm (no JSX step); routes are paths, served by the
+// binary's static handler (index.html for any path of the app).
 import '@fontsource/inter/latin-400.css';
 import '@fontsource/inter/latin-500.css';
 import '@fontsource/inter/latin-600.css';
@@ -11,7 +11,8 @@ import { html } from 'htm/preact';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { resume, signOut } from './session.js';
-import { dismissToast, isAgent, isManager, navigate, useAppState } from './state.js';
+import { dismissToast, hasRole, homeOf, isAdmin, isAgent, isManager, navigate, useAppState } from './state.js';
+import { Admin, ADMIN_SECTIONS } from './views/Admin.js';
 import { Inbox } from './views/Inbox.js';
 import { InteractionForm } from './views/InteractionForm.js';
 import { Manager } from './views/Manager.js';
@@ -42,7 +43,13 @@ function route(path, me) {
       : html`<div class="page"><div class="notice notice-error" role="alert"><strong>Managers only</strong>
         <span>The live view needs the voice_manager role.</span></div></div>`;
   }
-  if (path === '/') return isAgent(me) ? html`<${Inbox} />` : isManager(me) ? html`<${Manager} />` : html`<${NoRole} me=${me} />`;
+  if (path === '/admin' || path.startsWith('/admin/')) return html`<${Admin} me=${me} path=${path} />`;
+  if (path === '/') {
+    if (isAgent(me)) return html`<${Inbox} />`;
+    if (hasRole(me, 'voice_manager')) return html`<${Manager} />`;
+    if (isAdmin(me)) return html`<${Admin} me=${me} path="/admin/users" />`;
+    return html`<${NoRole} me=${me} />`;
+  }
   return html`<div class="page"><h1>Page not found</h1><p><a href="/">Back to the workspace</a></p></div>`;
 }
 
@@ -57,6 +64,12 @@ function NavLink({ href, children, path }) {
   return html`<a class="nav-link" href=${href} aria-current=${current ? 'page' : undefined}>${children}</a>`;
 }
 
+function roleLabel(me) {
+  if (hasRole(me, 'voice_manager')) return 'Manager';
+  if (isAgent(me)) return isAdmin(me) ? 'Agent · Admin' : 'Agent';
+  return isAdmin(me) ? 'Administrator' : 'User';
+}
+
 function Shell({ me, path }) {
   const { toasts } = useAppState();
   const agent = isAgent(me);
@@ -68,10 +81,11 @@ function Shell({ me, path }) {
         ${agent && html`<${NavLink} href="/" path=${path}>Inbox</${NavLink}>`}
         ${isManager(me) && html`<${NavLink} href="/manager" path=${path}>Live</${NavLink}>`}
         ${(agent || isManager(me)) && html`<${NavLink} href="/interactions" path=${path}>Interactions</${NavLink}>`}
+        ${isAdmin(me) && html`<${NavLink} href="/admin" path=${path}>Admin</${NavLink}>`}
       </nav>
       <div class="topbar-right">
         <${PresenceControl} />
-        <div class="me"><span class="me-name">${me.name}</span><span class="me-role">${isManager(me) ? 'Manager' : agent ? 'Agent' : 'User'}</span></div>
+        <div class="me"><span class="me-name">${me.name}</span><span class="me-role">${roleLabel(me)}</span></div>
         <button class="btn btn-quiet" onClick=${signOut}>Sign out</button>
       </div>
     </header>
@@ -93,12 +107,14 @@ function App() {
   useEffect(() => {
     if (booting) return;
     if (!session && path !== '/signin') navigate('/signin', { replace: true });
-    if (session && me && path === '/signin') navigate('/', { replace: true });
-    if (session && me && path === '/' && !isAgent(me) && isManager(me)) navigate('/manager', { replace: true });
+    if (session && me && path === '/signin') navigate(homeOf(me), { replace: true });
+    if (session && me && path === '/' && homeOf(me) !== '/') navigate(homeOf(me), { replace: true });
+    if (session && me && path === '/admin') navigate('/admin/users', { replace: true });
   }, [booting, session, me, path]);
   useEffect(() => {
     const titles = { '/': 'Inbox', '/manager': 'Live', '/interactions': 'Interactions', '/signin': 'Sign in' };
-    const t = titles[path] || (path.startsWith('/interactions/') ? path.split('/')[2] : path.startsWith('/records/') ? decodeURIComponent(path.split('/')[3]) : '');
+    const admin = path.startsWith('/admin/') && ADMIN_SECTIONS.find(([k]) => k === path.split('/')[2]);
+    const t = titles[path] || (admin ? `${admin[1]} · Admin` : path.startsWith('/interactions/') ? path.split('/')[2] : path.startsWith('/records/') ? decodeURIComponent(path.split('/')[3]) : '');
     document.title = t ? `${t} · Switchboard` : 'Switchboard';
   }, [path]);
   if (booting) return html`<div class="boot" role="status">Loading Switchboard…</div>`;

@@ -69,3 +69,12 @@ export function useNow(ms = 1000) {
 export const hasRole = (me, r) => !!me?.roles?.includes(r);
 export const isManager = (me) => hasRole(me, 'voice_manager') || hasRole(me, 'admin');
 export const isAgent = (me) => !!me?.is_agent;
+export const isAdmin = (me) => hasRole(me, 'admin');
+// Where a user lands after sign-in (issue 10): agents on the inbox,
+// managers on the live view, an administrator who is neither on the admin view.
+export function homeOf(me) {
+  if (isAgent(me)) return '/';
+  if (hasRole(me, 'voice_manager')) return '/manager';
+  if (isAdmin(me)) return '/admin/users';
+  return '/';
+}

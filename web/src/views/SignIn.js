@@ -48,6 +48,6 @@ export function SignIn() {
       <div class="form-error" role="alert" aria-live="assertive">${error}</div>
       <button class="btn btn-primary btn-block" type="submit" disabled=${busy}>${busy ? 'Signing in…' : 'Sign in'}</button>
     </form>
-    <p class="signin-foot">Agents take and place calls here; managers watch queues live.</p>
+    <p class="signin-foot">Agents take and place calls here; managers watch queues live; administrators set up the site.</p>
   </main>`;
 }
