@@ -81,6 +81,8 @@ test('an answered call in the softphone, Clear contact, and the interaction form
     await agent.locator('.softphone[data-phase="wrapup"]').waitFor({ timeout: 10000 });
     await agent.locator('.presence-button[data-presence="AfterCallWork"]').waitFor();
     await sp.getByLabel('Wrap-up code').selectOption('Resolved');
+    // the codes are the call's queue's (Support's list in the demo), not a fixed list
+    assert.ok(await sp.locator('#wrap-code option', { hasText: 'Callback needed' }).count() === 1);
     await sp.getByLabel('Note for the activity stream').fill('Amy asked about her router; sent a replacement.');
     await shot(agent, 'softphone-wrapup');
     const ixLink = sp.getByRole('link', { name: /Open interaction/ });
@@ -93,6 +95,7 @@ test('an answered call in the softphone, Clear contact, and the interaction form
     await agent.goto(`${sb.url}/interactions/${number}`);
     await agent.getByRole('heading', { name: number }).waitFor();
     await agent.locator('.badge', { hasText: 'Closed Complete' }).waitFor();
+    await agent.getByText('Wrap-up code', { exact: true }).waitFor(); // a field of the interaction
     const activity = agent.getByRole('list', { name: /Activity stream/ });
     await activity.locator('[data-kind="note"]', { hasText: 'sent a replacement' }).waitFor();
     await activity.locator('[data-kind="recording"]').first().waitFor();

@@ -76,6 +76,7 @@ export function InteractionForm({ number }) {
             <${Field} label="Opened">${dateTime(ix.opened_at)}</${Field}>
             <${Field} label="Closed">${ix.closed_at && dateTime(ix.closed_at)}</${Field}>
             ${ix.close_reason && html`<${Field} label="Close reason">${ix.close_reason}</${Field}>`}
+            ${ix.wrap_up_code && html`<${Field} label="Wrap-up code">${ix.wrap_up_code}</${Field}>`}
           </dl></section>
         ${ix.state === 'work_in_progress' && html`<section class="card" aria-label="Add a note"><${CallNote} interaction=${ix.number} /></section>`}
         <section class="card" aria-labelledby="rec-h">

@@ -3,7 +3,7 @@
 // the recording notice of outbound calls, and wrap-up with Clear contact.
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { get, post, query } from '../api.js';
+import { get, post, query, seg } from '../api.js';
 import { clearContact, control } from '../calls.js';
 import { dateTime, duration, interactionPath, phoneDisplay, presenceLabel, recordPath, STATE_LABELS, TABLES } from '../format.js';
 import { setState, toast, useAppState, useNow } from '../state.js';
@@ -77,7 +77,23 @@ function ShortcutHelp({ close }) {
       <div class="sp-help-row"><dt><kbd>?</kbd></dt><dd>Show or hide this list</dd></div></dl>
     <button class="btn btn-quiet" onClick=${close}>Close</button></div>`;
 }
-const WRAP_CODES = ['Resolved', 'Follow-up needed', 'Transferred', 'Information given', 'Wrong number'];
+// The wrap-up codes of the call's queue (an administrator's list); a call
+// with no queue, or a queue without codes, takes any code as typed.
+function useWrapCodes(queue) {
+  const [codes, setCodes] = useState(null);
+  useEffect(() => {
+    let live = true;
+    setCodes(null);
+    if (queue) {
+      get(`/api/v1/queues/${seg(queue)}`).then((q) => live && setCodes(q.wrap_up_codes || []))
+        .catch(() => live && setCodes([]));
+    } else {
+      setCodes([]);
+    }
+    return () => { live = false; };
+  }, [queue]);
+  return codes;
+}
 
 function recordTitle({ table, rec }) {
   if (table === 'incident' || table === 'case') return rec.short_description;
@@ -170,6 +186,7 @@ function Connected({ call, now }) {
 }
 
 function Wrapup({ call, now }) {
+  const codes = useWrapCodes(call.queue);
   const [code, setCode] = useState('');
   const [note, setNote] = useState('');
   const [busy, setBusy] = useState(false);
@@ -187,8 +204,12 @@ function Wrapup({ call, now }) {
     <${Caller} call=${call} />
     <p class="sp-hint">Update the record, then clear the contact to take the next call.</p>
     <label for="wrap-code">Wrap-up code</label>
-    <select id="wrap-code" value=${code} onChange=${(e) => setCode(e.target.value)}>
-      <option value="">None</option>${WRAP_CODES.map((c) => html`<option value=${c}>${c}</option>`)}</select>
+    ${codes === null || codes.length
+      ? html`<select id="wrap-code" value=${code} disabled=${codes === null} aria-busy=${codes === null}
+          onChange=${(e) => setCode(e.target.value)}>
+          <option value="">None</option>${(codes || []).map((c) => html`<option value=${c}>${c}</option>`)}</select>`
+      : html`<input id="wrap-code" maxlength="63" value=${code} onInput=${(e) => setCode(e.target.value)}
+          placeholder=${call.queue ? 'This queue has no list: any code' : 'Any code'} />`}
     <label for="wrap-note">Note for the activity stream</label>
     <textarea id="wrap-note" rows="3" maxlength="2000" value=${note} onInput=${(e) => setNote(e.target.value)}></textarea>
     <button class="btn btn-primary btn-block" type="submit" disabled=${busy} ...${tip('Clear contact', 'c')}>${busy ? 'Clearing…' : 'Clear contact'}</button>
