@@ -115,7 +115,7 @@ for i in range(1, n + 1):
     print(f"INSERT INTO user_roles SELECT {uid}, role FROM user_roles WHERE user_id = (SELECT id FROM users WHERE user_name = 'ned');")
     print(f"INSERT INTO agents(user_id, presence, presence_since) VALUES ({uid}, 'Available', {now - n + i});")
     print(f"INSERT INTO sessions VALUES ('{os.urandom(32).hex()}', {uid}, {now}, {now + 86400000});")
-    print(f"INSERT INTO queue_members VALUES (100, {uid});")
+    print(f"INSERT INTO queue_members(queue_id, user_id) VALUES (100, {uid});")
 print("COMMIT;")
 PY
 	sqlite3 "$W/data/switchboard.db" <"$W/seed.sql"
