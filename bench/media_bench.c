@@ -1,13 +1,25 @@
 /*
- * media_bench.c — N bridged + recorded G.711 calls through src/media on one
- * libuv loop, driven by a UDP sender thread at 50 packets/s per stream.
+ * media_bench.c — N bridged + recorded G.711 calls (or N conferences of K
+ * legs) through src/media on one libuv loop, driven by a UDP sender thread
+ * at 50 packets/s per stream.
  *
  * Build (release flags, from the repository root):
  *   gcc -std=c11 -D_GNU_SOURCE -O2 -g -Isrc -o build/media_bench bench/media_bench.c \
  *       src/media/?*.c src/core/util.c \
- *       $(pkg-config --cflags --libs libuv spandsp sndfile libsodium) -lpthread -lm
+ *       $(pkg-config --cflags --libs libuv spandsp sndfile libsodium speexdsp) -lpthread -lm
  * Run:
- *   build/media_bench N [seconds=20] [record_dir=/tmp/media_bench] [transcode=0] [record=1]
+ *   build/media_bench N [seconds=20] [record_dir=/tmp/media_bench] [transcode=0] [record=1] \
+ *       [conf=0]
+ *
+ * conf=0: N two-party calls through media_bridge / media_record_start.
+ * conf=K (K >= 2): N conferences of K legs through media_conf_add (talk);
+ * K = 2 is the relay fast path, K >= 3 mixes on the media clock; record=1
+ * records each with media_conf_record_start (leg 0 the customer). It then
+ * also prints the loop's CPU per participant (% of one core) and RSS per
+ * conference. E.g. 100 three-party conferences, no recording, and the same
+ * number of two-party bridges for comparison:
+ *   build/media_bench 100 20 /tmp/media_bench 0 0 3
+ *   build/media_bench 100 20 /tmp/media_bench 0 0 0
  *
  * What it does: allocates 2N legs (caller, agent) from 20000-29999, bridges
  * each pair and records it to <record_dir>/<i>.wav. The far ends are a few
@@ -18,7 +30,8 @@
  * sent to the server vs relayed back (lost = the difference, counted after
  * the sender stops and the pipes drain), the legs' own loss counters, and
  * RSS growth per call (VmRSS after warm-up minus VmRSS before the legs).
- * transcode=1 makes the agent legs PCMA (PCMU<->PCMA transcoding).
+ * transcode=1 makes the agent legs PCMA (PCMU<->PCMA transcoding); in a
+ * conference, leg 1 of each.
  */
 #include "media/media.h"
 
@@ -31,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,12 +54,14 @@
 
 struct bench {
 	int n, seconds, transcode, record;
+	int conf, k; /* conf: legs per conference (0 = media_bridge); k: legs per call */
+	struct mconf **confs;
 	uint64_t iter_max_ms, iter_last;
 	uv_check_t chk;
 	char dir[256];
 	uv_loop_t loop;
 	struct media *m;
-	struct mleg **legs; /* 2n: caller 2i, agent 2i+1 */
+	struct mleg **legs; /* k * n: leg j of call i is k * i + j (caller 0, agent 1) */
 	int far_fd[NFAR], far_port[NFAR];
 	int *leg_port;
 	pthread_t tid;
@@ -54,6 +70,8 @@ struct bench {
 	uint64_t sent_mark, recv_mark;
 	int recs_open;
 	double cpu0, wall0, rss_base, rss_calls, wait0, sender_cpu, proc0;
+	double t_start, run_s; /* since the legs were set up; for the tx rate */
+	double user0, sys0;    /* the loop thread's user / kernel CPU (getrusage) */
 	uv_timer_t t;
 	int phase;
 };
@@ -64,6 +82,16 @@ static double now_s(clockid_t id)
 
 	clock_gettime(id, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* This thread's user and system CPU seconds so far. */
+static void thread_rusage(double *user, double *sys)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	*user = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
+	*sys = (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
 /* Seconds this thread waited on a run queue (ready but not running). */
@@ -138,7 +166,7 @@ static void far_send_round(struct bench *b, uint16_t seq, uint32_t ts)
 	static struct sockaddr_in to[BATCH];
 	struct mmsghdr mh[BATCH];
 	struct iovec iov[BATCH];
-	int total = 2 * b->n;
+	int total = b->k * b->n;
 
 	for (int base = 0; base < total; base += BATCH) {
 		int k = total - base < BATCH ? total - base : BATCH;
@@ -146,7 +174,7 @@ static void far_send_round(struct bench *b, uint16_t seq, uint32_t ts)
 
 		for (int i = 0; i < k; i++) {
 			int leg = base + i;
-			struct rtp_hdr h = {.pt = (leg & 1) && b->transcode ? 8 : 0,
+			struct rtp_hdr h = {.pt = leg % b->k == 1 && b->transcode ? 8 : 0,
 					    .seq = seq,
 					    .ts = ts,
 					    .ssrc = 0x5000u + (unsigned)leg};
@@ -214,7 +242,7 @@ static void rec_done(int err, uint64_t frames, void *arg)
 static void stats_sum(struct bench *b, struct media_stats *sum)
 {
 	memset(sum, 0, sizeof(*sum));
-	for (int i = 0; i < 2 * b->n; i++) {
+	for (int i = 0; i < b->k * b->n; i++) {
 		struct media_stats st;
 
 		mleg_stats(b->legs[i], &st);
@@ -229,8 +257,18 @@ static void bench_report(struct bench *b, double cpu, double wall)
 	uint64_t sent = b->sent, recv = b->received;
 
 	stats_sum(b, &s);
-	printf("calls=%d transcode=%d record=%d seconds=%.1f longest_loop_iteration=%llu ms\n",
-	       b->n, b->transcode, b->record, wall, (unsigned long long)b->iter_max_ms);
+	printf("calls=%d legs_per_call=%d mode=%s transcode=%d record=%d seconds=%.1f "
+	       "longest_loop_iteration=%llu ms\n",
+	       b->n, b->k,
+	       !b->conf	     ? "media_bridge"
+	       : b->conf < 3 ? "conference (relay fast path)"
+			     : "conference (mixing)",
+	       b->transcode, b->record, wall, (unsigned long long)b->iter_max_ms);
+	printf("loop_cpu_per_participant=%.4f%% of one core (%d participants) "
+	       "rss_per_call=%.1f KB\n",
+	       100 * cpu / wall / (b->n * b->k), b->n * b->k, (b->rss_calls - b->rss_base) / b->n);
+	printf("loop_user=%.1f%% loop_sys=%.1f%% (getrusage)\n", 100 * b->user0 / wall,
+	       100 * b->sys0 / wall);
 	printf("loop_cpu=%.1f%% (of one core) loop_runqueue_wait=%.2f s process_cpu=%.0f%% "
 	       "(loop + generator + pool)\n",
 	       100 * cpu / wall, b->wait0, 100 * b->proc0 / wall);
@@ -238,11 +276,16 @@ static void bench_report(struct bench *b, double cpu, double wall)
 	printf("packets sent=%llu server_rx=%llu server_tx=%llu relayed_back=%llu\n",
 	       (unsigned long long)sent, (unsigned long long)s.rx_packets,
 	       (unsigned long long)s.tx_packets, (unsigned long long)recv);
-	printf("lost_end_to_end=%lld lost_in_server=%lld (not received %lld, not relayed %lld) "
-	       "server_seq_gaps=%llu rx_bad=%llu\n",
-	       (long long)(sent - recv), (long long)(sent - s.tx_packets),
-	       (long long)(sent - s.rx_packets), (long long)(s.rx_packets - s.tx_packets),
-	       (unsigned long long)s.rx_lost, (unsigned long long)s.rx_bad);
+	if (b->conf >= 3) /* mixing: every leg gets 50 packets/s whatever it sends */
+		printf("mixing: server_tx per leg = %.1f packets/s (50 expected); "
+		       "not received by the server %lld\n",
+		       s.tx_packets / b->run_s / (b->n * b->k), (long long)(sent - s.rx_packets));
+	else
+		printf("lost_end_to_end=%lld lost_in_server=%lld (not received %lld, not relayed "
+		       "%lld) server_seq_gaps=%llu rx_bad=%llu\n",
+		       (long long)(sent - recv), (long long)(sent - s.tx_packets),
+		       (long long)(sent - s.rx_packets), (long long)(s.rx_packets - s.tx_packets),
+		       (unsigned long long)s.rx_lost, (unsigned long long)s.rx_bad);
 	printf("rss_base=%.0f KB rss_with_calls=%.0f KB per_call=%.1f KB\n", b->rss_base,
 	       b->rss_calls, (b->rss_calls - b->rss_base) / b->n);
 }
@@ -254,6 +297,7 @@ static void bench_phase(uv_timer_t *t)
 	switch (b->phase++) {
 	case 0: /* warm-up over: start measuring */
 		b->cpu0 = now_s(CLOCK_THREAD_CPUTIME_ID);
+		thread_rusage(&b->user0, &b->sys0);
 		b->wait0 = runq_wait_s();
 		b->proc0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
 		b->wall0 = now_s(CLOCK_MONOTONIC);
@@ -261,7 +305,10 @@ static void bench_phase(uv_timer_t *t)
 		uv_timer_start(t, bench_phase, (uint64_t)b->seconds * 1000, 0);
 		break;
 	case 1: { /* window over: stop the sender, let the pipes drain */
-		double cpu = now_s(CLOCK_THREAD_CPUTIME_ID) - b->cpu0;
+		double cpu = now_s(CLOCK_THREAD_CPUTIME_ID) - b->cpu0, user, sys;
+
+		thread_rusage(&user, &sys);
+		b->user0 = user - b->user0, b->sys0 = sys - b->sys0;
 		double wall = now_s(CLOCK_MONOTONIC) - b->wall0;
 
 		b->rss_calls = b->rss_calls > rss_kb() ? b->rss_calls : rss_kb();
@@ -276,11 +323,17 @@ static void bench_phase(uv_timer_t *t)
 		b->stop = true;
 		pthread_join(b->tid, NULL);
 		far_drain(b);
+		b->run_s = now_s(CLOCK_MONOTONIC) - b->t_start;
 		bench_report(b, b->cpu0, b->wall0);
 		for (int i = 0; i < b->n; i++)
-			media_record_stop(b->legs[2 * i], rec_done, b);
-		for (int i = 0; i < 2 * b->n; i++)
+			if (b->conf)
+				media_conf_record_stop(b->confs[i], rec_done, b);
+			else
+				media_record_stop(b->legs[2 * i], rec_done, b);
+		for (int i = 0; i < b->k * b->n; i++)
 			mleg_free(b->legs[i]);
+		for (int i = 0; b->conf && i < b->n; i++)
+			mem_deref(b->confs[i]);
 		media_free(b->m);
 		uv_close((uv_handle_t *)t, NULL);
 		uv_close((uv_handle_t *)&b->chk, NULL);
@@ -299,6 +352,22 @@ static void iter_check(uv_check_t *c)
 	b->iter_last = now;
 }
 
+/* Conference i: legs k*i .. k*i+k-1, all talking; leg k*i the customer. */
+static void conf_setup(struct bench *b, int i)
+{
+	struct mleg **l = b->legs + b->k * i;
+	char path[512];
+
+	if (media_conf_alloc(&b->confs[i], b->m, (uint64_t)i))
+		abort();
+	for (int j = 0; j < b->k; j++)
+		if (media_conf_add(b->confs[i], l[j], MIXER_TALK, NULL))
+			abort();
+	snprintf(path, sizeof(path), "%s/conf%d.wav", b->dir, i);
+	if (b->record && !media_conf_record_start(b->confs[i], l[0], path))
+		b->recs_open++;
+}
+
 static void bench_setup(struct bench *b)
 {
 	struct media_cfg cfg = {.address = "127.0.0.1", .port_min = 20000, .port_max = 29999};
@@ -308,12 +377,13 @@ static void bench_setup(struct bench *b)
 		abort();
 	for (int f = 0; f < NFAR; f++)
 		b->far_fd[f] = far_open(&b->far_port[f]);
-	b->legs = calloc((size_t)(2 * b->n), sizeof(*b->legs));
-	b->leg_port = calloc((size_t)(2 * b->n), sizeof(int));
+	b->legs = calloc((size_t)(b->k * b->n), sizeof(*b->legs));
+	b->leg_port = calloc((size_t)(b->k * b->n), sizeof(int));
+	b->confs = calloc((size_t)b->n, sizeof(*b->confs));
 	b->rss_base = rss_kb();
-	for (int i = 0; i < 2 * b->n; i++) {
+	for (int i = 0; i < b->k * b->n; i++) {
 		int f = (i / BATCH) % NFAR; /* the far socket that sends to this leg */
-		enum media_codec c = (i & 1) && b->transcode ? MEDIA_PCMA : MEDIA_PCMU;
+		enum media_codec c = i % b->k == 1 && b->transcode ? MEDIA_PCMA : MEDIA_PCMU;
 
 		if (mleg_alloc(&b->legs[i], b->m, (uint64_t)i))
 			abort();
@@ -321,12 +391,15 @@ static void bench_setup(struct bench *b)
 		mleg_set_remote(b->legs[i], "127.0.0.1", b->far_port[f], c, 101);
 	}
 	mkdir(b->dir, 0755);
-	for (int i = 0; i < b->n; i++) {
+	for (int i = 0; i < b->n && !b->conf; i++) {
 		media_bridge(b->legs[2 * i], b->legs[2 * i + 1]);
 		snprintf(path, sizeof(path), "%s/%d.wav", b->dir, i);
 		if (b->record && !media_record_start(b->legs[2 * i], b->legs[2 * i + 1], path))
 			b->recs_open++;
 	}
+	for (int i = 0; i < b->n && b->conf; i++)
+		conf_setup(b, i);
+	b->t_start = now_s(CLOCK_MONOTONIC);
 }
 
 int main(int argc, char **argv)
@@ -338,6 +411,15 @@ int main(int argc, char **argv)
 	snprintf(b.dir, sizeof(b.dir), "%s", argc > 3 ? argv[3] : "/tmp/media_bench");
 	b.transcode = argc > 4 ? atoi(argv[4]) : 0;
 	b.record = argc > 5 ? atoi(argv[5]) : 1;
+	b.conf = argc > 6 ? atoi(argv[6]) : 0;
+	b.k = b.conf ? b.conf : 2;
+	if (b.n < 1 || b.k < 2 || b.k > MIXER_MAX) {
+		fprintf(stderr,
+			"usage: %s N [seconds] [record_dir] [transcode] [record] "
+			"[conf=0|2..%d]\n",
+			argv[0], MIXER_MAX);
+		return 2;
+	}
 	log_level_set(LOG_WARN);
 	uv_loop_init(&b.loop);
 	bench_setup(&b);

@@ -20,6 +20,9 @@
  *   A digit is reported on its first end packet; the two retransmitted end
  *   packets (same event timestamp) are recognised and ignored. The handler
  *   runs last, so it may free either leg.
+ * - A conference (conf.c) pairs its two legs here too while it relays; such
+ *   a pair belongs to the conference: media_bridge refuses its legs and
+ *   media_unbridge leaves them alone.
  */
 #define LOG_MODULE "media"
 #include "media/media_int.h"
@@ -91,8 +94,8 @@ static void mstream_stamp_relay(struct mstream *s, struct rtp_hdr *h, uint32_t s
 		s->ts = h->ts + samples;
 }
 
-/* True when b takes relayed packets now (not playing its own audio). */
-static bool leg_relay_open(const struct mleg *b)
+/* True when b takes relayed (or mixed) packets now (not playing its own audio). */
+bool mleg_takes_audio(const struct mleg *b)
 {
 	return b && !b->closing && !b->muted && b->has_remote && !b->play.active &&
 	       b->dtx.step < 0 && !b->dtx.count;
@@ -103,7 +106,7 @@ static void bridge_audio(struct mleg *a, struct mleg *b, const struct rtp_hdr *i
 	struct rtp_hdr out = *in;
 	uint8_t *pl = b->m->txbuf + MEDIA_HDR_LEN;
 
-	if (!leg_relay_open(b) || in->payload_len > MEDIA_PKT_MAX - MEDIA_HDR_LEN)
+	if (!mleg_takes_audio(b) || in->payload_len > MEDIA_PKT_MAX - MEDIA_HDR_LEN)
 		return;
 	g711_transcode_buf(a->codec, b->codec, in->payload, pl, in->payload_len);
 	out.payload = pl;
@@ -116,7 +119,7 @@ static void bridge_event(struct mleg *b, const struct rtp_hdr *in)
 {
 	struct rtp_hdr out = *in;
 
-	if (!leg_relay_open(b) || b->dtmf_pt < 0 || in->payload_len > 64)
+	if (!mleg_takes_audio(b) || b->dtmf_pt < 0 || in->payload_len > 64)
 		return;
 	out.pt = (uint8_t)b->dtmf_pt;
 	mstream_stamp_relay(&b->out, &out, 0);
@@ -152,25 +155,38 @@ void bridge_rx(struct mleg *l, const struct rtp_hdr *h)
 	/* anything else (comfort noise, other codecs) is ignored */
 }
 
-int media_bridge(struct mleg *a, struct mleg *b)
+void bridge_pair(struct mleg *a, struct mleg *b)
 {
-	if (!a || !b || a == b || a->closing || b->closing || a->m != b->m)
-		return -EINVAL;
-	media_unbridge(a);
-	media_unbridge(b);
+	bridge_unpair(a);
+	bridge_unpair(b);
 	a->peer = b, b->peer = a;
-	a->out.anchored = b->out.anchored = false;
+	a->out.anchored = b->out.anchored = false; /* the next relayed packet anchors, M set */
 	log_info("leg=%llu action=bridge peer=%llu mode=%s", (unsigned long long)a->id,
 		 (unsigned long long)b->id, a->codec == b->codec ? "relay" : "transcode");
-	return 0;
 }
 
-void media_unbridge(struct mleg *a)
+void bridge_unpair(struct mleg *a)
 {
-	if (!a || !a->peer)
+	if (!a->peer)
 		return;
 	log_info("leg=%llu action=unbridge peer=%llu", (unsigned long long)a->id,
 		 (unsigned long long)a->peer->id);
 	a->peer->peer = NULL;
 	a->peer = NULL;
+}
+
+int media_bridge(struct mleg *a, struct mleg *b)
+{
+	if (!a || !b || a == b || a->closing || b->closing || a->m != b->m)
+		return -EINVAL;
+	if (a->conf || b->conf)
+		return -EBUSY; /* the conference connects its legs */
+	bridge_pair(a, b);
+	return 0;
+}
+
+void media_unbridge(struct mleg *a)
+{
+	if (a && !a->conf)
+		bridge_unpair(a);
 }

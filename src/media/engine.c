@@ -10,15 +10,20 @@
  *   holds fails bind() and is skipped; when no pair can be bound,
  *   mleg_alloc returns -EADDRINUSE.
  * - The media clock is one repeating 20 ms uv_timer for the whole engine.
- *   It runs only while some leg plays / sends DTMF or some recording runs,
- *   and walks just those two intrusive lists. Each tick computes from
- *   uv_now() how many 20 ms frames are due since the clock started, so a
- *   late timer is caught up (at most 5 frames a tick; beyond that the
- *   frames are skipped rather than sent in a burst).
+ *   It runs only while some leg plays / sends DTMF, some recording runs or
+ *   some conference mixes (or records), and walks just those three
+ *   intrusive lists: conferences first, so a leg whose playback ends this
+ *   frame gets its mix from the next one (one packet a frame). Each tick
+ *   computes from uv_now() how many 20 ms frames are due since the clock
+ *   started, so a late timer is caught up (at most 5 frames a tick; beyond
+ *   that the frames are skipped rather than sent in a burst, but still
+ *   given to recordings).
  * - Lifetime: struct media is refcounted. The owner, every open leg (until
  *   its sockets' close callbacks), every recorder (until its file is
- *   closed) and the clock handle hold a reference, so media_free can
- *   return at once and memory goes when the last of them lets go.
+ *   closed), every conference and the clock handle hold a reference, so
+ *   media_free can return at once and memory goes when the last of them
+ *   lets go. media_free stops conference recordings (the legs leave their
+ *   conferences as they close).
  */
 #define LOG_MODULE "media"
 #include "media/media_int.h"
@@ -92,6 +97,10 @@ void media_clock_frame(struct media *m)
 {
 	struct mlist *n, *next;
 
+	for (n = m->confs.next; n != &m->confs; n = next) {
+		next = n->next;
+		conf_tick(conf_from_le(n), false);
+	}
 	for (n = m->players.next; n != &m->players; n = next) {
 		next = n->next; /* player_tick may unlink n */
 		player_tick(mlist_entry(n, struct mleg, ple));
@@ -104,7 +113,8 @@ void media_clock_frame(struct media *m)
 
 static bool media_clock_idle(const struct media *m)
 {
-	return m->players.next == &m->players && m->recs.next == &m->recs;
+	return m->players.next == &m->players && m->recs.next == &m->recs &&
+	       m->confs.next == &m->confs;
 }
 
 static void media_clock_cb(uv_timer_t *t)
@@ -125,6 +135,10 @@ static void media_clock_cb(uv_timer_t *t)
 			for (n = m->recs.next; n != &m->recs; n = next) {
 				next = n->next;
 				rec_tick(rec_from_le(n));
+			}
+			for (n = m->confs.next; n != &m->confs; n = next) {
+				next = n->next;
+				conf_tick(conf_from_le(n), true);
 			}
 		}
 		m->clock_done = due - MEDIA_CLOCK_MAXF;
@@ -195,6 +209,7 @@ int media_alloc(struct media **mp, uv_loop_t *loop, const struct media_cfg *cfg)
 		return -ENOMEM;
 	m->loop = loop;
 	mlist_init(&m->legs), mlist_init(&m->players), mlist_init(&m->recs);
+	mlist_init(&m->confs);
 	err = media_cfg_apply(m, cfg);
 	if (err)
 		goto out;
@@ -251,6 +266,10 @@ void media_free(struct media *m)
 	for (n = m->legs.next; n != &m->legs; n = next) {
 		next = n->next;
 		mleg_free(mlist_entry(n, struct mleg, le));
+	}
+	for (n = m->confs.next; n != &m->confs; n = next) {
+		next = n->next;
+		conf_engine_closing(conf_from_le(n));
 	}
 	uv_timer_stop(&m->clock);
 	uv_close((uv_handle_t *)&m->clock, media_clock_closed);

@@ -21,7 +21,8 @@
  *   remote is set) or is not RTP counts as rx_bad. Incoming RTCP is read
  *   and dropped; we send none yet (docs/MEDIA.md).
  * - Lifetime (CONVENTIONS.md §5, §8): mleg_free marks the leg closing,
- *   detaches it from bridge, player and recorder, and closes both handles;
+ *   detaches it from conference, bridge, player and recorder, and closes
+ *   both handles;
  *   the last close callback releases the port pair and frees the leg. A
  *   handler may therefore call mleg_free (on this leg or its peer) from
  *   inside a packet callback: memory stays valid until the loop's close
@@ -151,6 +152,8 @@ void mleg_rx(struct mleg *l, const uint8_t *p, size_t n, const struct sockaddr *
 	leg_seq_track(l, h.seq);
 	if (h.pt == (uint8_t)l->codec && l->rec)
 		rec_rx(l, &h);
+	if (h.pt == (uint8_t)l->codec && l->conf)
+		conf_rx(l, &h);
 	if (h.pt == (uint8_t)l->codec && l->audio_h)
 		leg_audio_deliver(l, &h);
 	bridge_rx(l, &h); /* may run the DTMF handler: l may be closing after */
@@ -323,7 +326,8 @@ void mleg_free(struct mleg *l)
 {
 	if (!l || l->closing)
 		return;
-	media_unbridge(l);
+	conf_leg_gone(l); /* first: the conference may re-pair its other legs */
+	bridge_unpair(l);
 	player_clear(l);
 	rec_leg_gone(l);
 	l->closing = true;

@@ -2,11 +2,13 @@
  * media.h — RTP media on the loop thread: legs (one RTP socket each, from a
  * port range), G.711 µ-law/A-law with transcoding, RFC 4733 DTMF, a jitter
  * buffer where the server consumes audio, pass-through relay where it only
- * bridges, playback (prompts, looping hold music), two-party bridges, and
- * stereo WAV recording (caller left, agent right) written off the loop.
+ * bridges, playback (prompts, looping hold music), two-party bridges,
+ * conferences of N legs through the mixer, and stereo WAV recording (caller
+ * left, agent right; or a conference's customer and what the customer
+ * hears) written off the loop.
  *
- * One media clock (a 20 ms uv_timer) walks every playing leg and every
- * recording; there is no timer per call. Thread: loop thread only (the
+ * One media clock (a 20 ms uv_timer) walks every playing leg, every
+ * recording and every mixing conference; there is no timer per call. Thread: loop thread only (the
  * recorder's file writes run on libuv's worker pool).
  */
 #ifndef SB_MEDIA_H
@@ -91,7 +93,10 @@ int mleg_send_dtmf(struct mleg *l, char digit);
 /* Holds: stop sending anything to the far end (and ignore what arrives). */
 void mleg_mute(struct mleg *l, bool mute);
 
-/* Two-way audio between a and b (transcoding when their codecs differ). */
+/* Two-way audio between a and b (transcoding when their codecs differ).
+ * -EINVAL (NULL, a == b, closing, other engines); -EBUSY when either leg is
+ * in a conference (the conference connects its legs). media_unbridge
+ * ignores conference legs (use media_conf_remove). */
 int media_bridge(struct mleg *a, struct mleg *b);
 void media_unbridge(struct mleg *a);
 
@@ -180,5 +185,61 @@ int mixer_customer(const struct mixer *m);
  * others = exactly what the customer hears (a supervisor on listen, or a
  * whisper to the agent, is not in it; a barge is). -ENOENT: no customer. */
 int mixer_record(struct mixer *m, int16_t *customer, int16_t *others);
+
+/* ---- conferences: N legs through the mixer (src/media/conf.c) ----
+ * Each member hears what its mode says (mixer_set_mode): talk (the default:
+ * hears all, heard by all, so three talkers each hear the other two),
+ * listen (hears all, heard by none), whisper (heard by `target` only),
+ * barge (heard by all). Every 20 ms clock frame each member's received RTP
+ * (G.711, each leg its own codec) goes through a 40 ms jitter buffer into
+ * the mixer; each member's mix is encoded in its codec and sent on its own
+ * outgoing stream (our SSRC, continuous seq/ts), silence included.
+ * Relay fast path: while exactly two members hear each other, they are a
+ * plain two-party bridge (relay, or byte-wise PCMU<->PCMA; no decode, no
+ * mixing, no clock); a third member switches to mixing and dropping back
+ * to two switches back, the far ends' streams staying continuous.
+ * While playing or sending DTMF (mleg_play, mleg_send_dtmf) a member gets
+ * that instead of its mix; RFC 4733 events are forwarded only while
+ * relaying (the DTMF handler runs in both modes).
+ * Owner: the caller of media_conf_alloc (mem_deref frees it: its members
+ * are detached, connected to nothing, and a recording is closed without a
+ * callback). mleg_free takes a leg out of its conference. The conference
+ * holds a reference on the engine; after media_free it has no members and
+ * no recording. Thread: loop thread only.
+ */
+struct mconf;
+/* An empty conference; id is for logs (the call's). -EINVAL, -ESHUTDOWN
+ * (engine closing), -ENOMEM. */
+int media_conf_alloc(struct mconf **cp, struct media *m, uint64_t id);
+/* Adds l in `mode` (target: the whisper's listener, another member; else
+ * ignored). A leg in a two-party bridge leaves it (its old peer hears
+ * nothing more from it until it joins too). Leg ids must differ within a
+ * conference. -EINVAL (NULL, closing, another engine, bad mode or target),
+ * -EEXIST (already in c, or its id is), -EBUSY (in another conference),
+ * -ENOSPC (MIXER_MAX members), -ENOMEM. */
+int media_conf_add(struct mconf *c, struct mleg *l, enum mixer_mode mode, struct mleg *target);
+/* Takes l out (it is connected to nothing afterwards); a whisper to it is
+ * heard by no one. -EINVAL (NULL), -ENOENT (not in c). */
+int media_conf_remove(struct mconf *c, struct mleg *l);
+/* Changes a member's mode. -EINVAL (NULL, bad mode or target), -ENOENT. */
+int media_conf_set_mode(struct mconf *c, struct mleg *l, enum mixer_mode mode, struct mleg *target);
+size_t media_conf_count(const struct mconf *c);
+/* True while the relay fast path is in use (two members, no mixer). */
+bool media_conf_relaying(const struct mconf *c);
+/*
+ * Records the conference into a stereo 16-bit 8 kHz WAV at path: left =
+ * what `customer` says, right = what the customer hears (everyone else the
+ * customer receives: a supervisor on listen or a whisper to the agent is
+ * not in it, a barge is). One frame per clock frame, through the jitter
+ * buffers, in relay mode too; written on the worker pool like
+ * media_record_start. If the customer leaves, both channels are silence.
+ * -EINVAL (NULL, empty or too long path), -ESHUTDOWN, -ENOENT (customer not
+ * a member), -EBUSY (already recording), -ENOMEM. The file is complete
+ * after media_conf_record_stop's done (on the loop; -EIO when it could not
+ * be written), which is not called when the conference is freed first.
+ */
+int media_conf_record_start(struct mconf *c, struct mleg *customer, const char *path);
+/* -EINVAL (NULL), -ENOENT (not recording). done may be NULL. */
+int media_conf_record_stop(struct mconf *c, media_record_done_h *done, void *arg);
 
 #endif

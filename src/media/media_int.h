@@ -7,7 +7,10 @@
  *                  recorder until its file is closed, the clock timer)
  *     ├─ legs     all open legs (intrusive list), each with two uv_udp_t
  *     ├─ players  legs that play or send DTMF (walked by the clock)
- *     └─ recs     running recordings (walked by the clock)
+ *     ├─ recs     running two-party recordings (walked by the clock)
+ *     └─ confs    conferences that mix or record (walked by the clock);
+ *                 a conference (mem_zalloc, its owner's) refs the engine and
+ *                 holds one member per leg; a leg points back at it
  */
 #ifndef SB_MEDIA_INT_H
 #define SB_MEDIA_INT_H
@@ -24,7 +27,7 @@
 #define MEDIA_REC_CATCHUP_MAX 3000 /* frames (60 s) a late clock writes to recordings */
 #define DTMF_QUEUE	      16   /* digits waiting to be sent on one leg */
 #define JB_SAMPLES	      2048 /* jitter ring per recorded side (256 ms), power of 2 */
-#define JB_DELAY	      320  /* 40 ms of playout delay for the recorder */
+#define JB_DELAY	      320  /* 40 ms of playout delay (recorder, mixer) */
 #define REC_CHUNK_FRAMES      25   /* 0.5 s of audio per pool write (16 KB) */
 #define RX_BATCH	      8	   /* datagrams read per socket wake-up (read budget) */
 
@@ -66,10 +69,12 @@ struct mdtmf_tx {
 	uint32_t ts; /* event timestamp */
 };
 
-/* One recorded side: samples keyed by RTP timestamp, zero = silence. */
+/* One consumed stream (a recorded side, a mixed leg): samples keyed by RTP
+ * timestamp, zero = silence (jbuf.c). */
 struct jbuf {
 	int16_t ring[JB_SAMPLES];
 	uint32_t read_ts; /* RTP ts of the next sample the clock takes */
+	uint32_t hi_ts;	  /* end of the newest packet written */
 	bool started;
 };
 
@@ -80,6 +85,7 @@ struct mrec_chunk {
 };
 
 struct mrec;
+struct mconf_member;
 
 struct mleg {
 	struct media *m;
@@ -97,10 +103,12 @@ struct mleg {
 	struct mleg *peer; /* bridge partner */
 	struct mplay play;
 	struct mdtmf_tx dtx;
-	struct mlist le;  /* in m->legs */
-	struct mlist ple; /* in m->players while playing or sending DTMF */
-	struct mrec *rec; /* recording this leg feeds, or NULL */
-	int rec_side;	  /* 0 left, 1 right */
+	struct mlist le;    /* in m->legs */
+	struct mlist ple;   /* in m->players while playing or sending DTMF */
+	struct mrec *rec;   /* recording this leg feeds, or NULL */
+	int rec_side;	    /* 0 left, 1 right */
+	struct mconf *conf; /* conference this leg is in, or NULL */
+	int conf_slot;	    /* its mixer slot there */
 	/* receive side */
 	bool rx_seen;
 	uint16_t rx_seq;
@@ -126,7 +134,7 @@ struct media {
 	uv_timer_t clock;
 	bool clock_on;
 	uint64_t clock_base, clock_done; /* ms origin, frames produced since */
-	struct mlist legs, players, recs;
+	struct mlist legs, players, recs, confs;
 	struct mrec_chunk *chunk_free; /* recycled recorder chunks */
 	size_t chunk_nfree;
 	/* one recvmmsg's worth of buffers, shared by every leg (loop thread) */
@@ -155,6 +163,13 @@ void mstream_stamp_own(struct mstream *s, struct rtp_hdr *h, uint32_t samples);
 
 /* bridge.c: one validated packet from l's far end */
 void bridge_rx(struct mleg *l, const struct rtp_hdr *h);
+/* Pairs a and b (each leaves any pair it was in) / leaves the pair: the
+ * two-party bridge without media_bridge's checks (conf.c uses it too). */
+void bridge_pair(struct mleg *a, struct mleg *b);
+void bridge_unpair(struct mleg *a);
+/* True when l takes audio from us now: open, not muted, a far end known, and
+ * not playing or sending DTMF (those replace bridged and mixed audio). */
+bool mleg_takes_audio(const struct mleg *l);
 
 /* player.c: one 20 ms frame for a playing / DTMF-sending leg */
 void player_tick(struct mleg *l);
@@ -162,11 +177,36 @@ void player_clear(struct mleg *l);
 char dtmf_event_char(unsigned ev);
 int dtmf_char_event(char c);
 
+/* jbuf.c: the jitter buffer */
+void jb_reset(struct jbuf *j);
+void jb_put(struct jbuf *j, uint32_t ts, enum media_codec c, const uint8_t *p, size_t n);
+/* The next 20 ms frame into out (silence where nothing arrived); false when
+ * it is certainly all silence (nothing arrived for it). */
+bool jb_take(struct jbuf *j, int16_t *out);
+
 /* recorder.c */
 void rec_rx(struct mleg *l, const struct rtp_hdr *h);
 void rec_tick(struct mrec *r);
 void rec_leg_gone(struct mleg *l);
 struct mrec *rec_from_le(struct mlist *n);
+/* A stereo WAV writer fed by its owner (not on m->recs, no legs): the file is
+ * opened on the pool now; -EINVAL for a bad path, -ENOMEM. */
+int rec_alloc(struct mrec **rp, struct media *m, uint64_t id, const char *path);
+/* Appends one 20 ms stereo frame (left, right: MEDIA_FRAME samples each). */
+void rec_frame(struct mrec *r, const int16_t *left, const int16_t *right);
+/* Flushes and closes on the pool, then done (may be NULL) on the loop; the
+ * recorder frees itself after. */
+void rec_close(struct mrec *r, media_record_done_h *done, void *arg);
+
+/* conf.c: conferences on the clock and in the receive path */
+void conf_rx(struct mleg *l, const struct rtp_hdr *h);
+/* One frame: decode into the mixer, send each leg its mix (unless `catchup`:
+ * then only the recording gets the frame), record, end the mixer's tick. */
+void conf_tick(struct mconf *c, bool catchup);
+struct mconf *conf_from_le(struct mlist *n);
+void conf_leg_gone(struct mleg *l);
+/* media_free: stop the recording silently and leave the clock. */
+void conf_engine_closing(struct mconf *c);
 
 /* g711.c: byte-wise transcoding; built-in audio */
 void media_audio_init(void);

@@ -2,7 +2,7 @@
  * mixer.c — an N-party audio mixer (a conference): up to MIXER_MAX
  * participants, each with a mask of whom it hears and a mask of who hears
  * it, mixed once per 20 ms tick in 8 kHz linear PCM with saturation.
- * Not wired into call control yet; it is the primitive the call model uses.
+ * It knows no legs: conf.c binds it to legs and the media clock.
  *
  * DESIGN
  * - A participant is a slot (0..MIXER_MAX-1) with two masks over slots:

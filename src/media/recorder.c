@@ -1,18 +1,17 @@
 /*
  * recorder.c — stereo call recording: caller (left) and agent (right) as
- * received, through a small jitter buffer per side, written off the loop.
+ * received, through a small jitter buffer per side, written off the loop;
+ * and the same writer fed frame by frame by a conference (conf.c).
  *
  * DESIGN
- * - Jitter buffer: a ring of 2,048 samples per side indexed by RTP
- *   timestamp (ts mod ring). A packet is decoded straight into its place,
- *   so reordering needs no sorting and a lost packet leaves the zeros that
- *   the reader left behind: silence. The read point starts 40 ms behind
- *   the first packet; samples older than it are dropped (too late), and a
- *   packet that lands outside the ring (SSRC change, a jump, drift over
- *   256 ms) resynchronises the side. A side that never sent stays silent.
+ * - Jitter buffer (jbuf.c): a ring of 2,048 samples per side indexed by RTP
+ *   timestamp, read 40 ms behind the first packet; a lost packet is
+ *   silence, and a side that never sent stays silent.
  * - Each media-clock tick takes 160 samples from each side and interleaves
  *   them into the current chunk, so the two channels stay aligned on our
- *   clock whatever the far ends' clocks do. A full chunk (1 s) is queued.
+ *   clock whatever the far ends' clocks do. A full chunk (0.5 s) is queued.
+ *   A conference recording has no legs and is not on m->recs: the
+ *   conference's own tick hands it the two channels (rec_frame).
  * - File I/O runs on the worker pool (work_submit) with at most one job per
  *   recording in flight, so chunks are appended in order without a lock:
  *   while a job runs the loop touches only the pending list, the worker
@@ -30,7 +29,6 @@
 #include <sndfile.h>
 #include <string.h>
 
-#define JB_MASK	 (JB_SAMPLES - 1)
 #define CHUNK_FR (REC_CHUNK_FRAMES * MEDIA_FRAME)
 
 struct mrec {
@@ -52,55 +50,6 @@ struct mrec {
 struct mrec *rec_from_le(struct mlist *n)
 {
 	return mlist_entry(n, struct mrec, le);
-}
-
-/* ---- jitter buffer ---- */
-static void jb_resync(struct jbuf *j, uint32_t ts)
-{
-	memset(j->ring, 0, sizeof(j->ring));
-	j->read_ts = ts - JB_DELAY;
-	j->started = true;
-}
-
-/* Decodes a packet of n G.711 bytes straight into its place in the ring. */
-static void jb_put(struct jbuf *j, uint32_t ts, enum media_codec c, const uint8_t *p, size_t n)
-{
-	int32_t d;
-	size_t skip, idx, seg;
-
-	if (n > JB_SAMPLES - JB_DELAY)
-		n = JB_SAMPLES - JB_DELAY;
-	if (!j->started)
-		jb_resync(j, ts);
-	d = (int32_t)(ts - j->read_ts);
-	if (d < -JB_SAMPLES || d + (int64_t)n > JB_SAMPLES) {
-		jb_resync(j, ts);
-		d = JB_DELAY;
-	}
-	skip = d < 0 ? (size_t)-d : 0; /* the late part is dropped */
-	if (skip >= n)
-		return;
-	idx = (ts + skip) & JB_MASK;
-	seg = n - skip < JB_SAMPLES - idx ? n - skip : JB_SAMPLES - idx;
-	media_g711_decode(c, p + skip, j->ring + idx, seg);
-	media_g711_decode(c, p + skip + seg, j->ring, n - skip - seg); /* the wrapped part */
-}
-
-static void jb_take(struct jbuf *j, int16_t *out)
-{
-	size_t idx = j->read_ts & JB_MASK;
-	size_t seg = MEDIA_FRAME < JB_SAMPLES - idx ? MEDIA_FRAME : JB_SAMPLES - idx;
-
-	if (!j->started) {
-		memset(out, 0, MEDIA_FRAME * sizeof(*out));
-		return;
-	}
-	/* what nobody writes again is silence: zero what we took */
-	memcpy(out, j->ring + idx, seg * sizeof(*out));
-	memset(j->ring + idx, 0, seg * sizeof(*out));
-	memcpy(out + seg, j->ring, (MEDIA_FRAME - seg) * sizeof(*out));
-	memset(j->ring, 0, (MEDIA_FRAME - seg) * sizeof(*out));
-	j->read_ts += MEDIA_FRAME;
 }
 
 void rec_rx(struct mleg *l, const struct rtp_hdr *h)
@@ -198,14 +147,12 @@ static void rec_chunk_queue(struct mrec *r)
 	r->cur = NULL;
 }
 
-void rec_tick(struct mrec *r)
+void rec_frame(struct mrec *r, const int16_t *a, const int16_t *b)
 {
-	int16_t a[MEDIA_FRAME], b[MEDIA_FRAME], *dst;
+	int16_t *dst;
 
 	if (!r->cur && !(r->cur = media_chunk_get(r->m)))
 		return; /* out of memory: this frame is lost */
-	jb_take(&r->side[0], a);
-	jb_take(&r->side[1], b);
 	dst = r->cur->pcm + 2 * r->cur->frames;
 	for (size_t k = 0; k < MEDIA_FRAME; k++) {
 		dst[2 * k] = a[k];
@@ -219,7 +166,16 @@ void rec_tick(struct mrec *r)
 	}
 }
 
-static void rec_stop(struct mrec *r, media_record_done_h *done, void *arg)
+void rec_tick(struct mrec *r)
+{
+	int16_t a[MEDIA_FRAME], b[MEDIA_FRAME];
+
+	jb_take(&r->side[0], a);
+	jb_take(&r->side[1], b);
+	rec_frame(r, a, b);
+}
+
+void rec_close(struct mrec *r, media_record_done_h *done, void *arg)
 {
 	for (int i = 0; i < 2; i++)
 		if (r->leg[i]) {
@@ -245,7 +201,7 @@ void rec_leg_gone(struct mleg *l)
 	r->leg[l->rec_side] = NULL;
 	l->rec = NULL;
 	if (!r->leg[0] && !r->leg[1])
-		rec_stop(r, NULL, NULL);
+		rec_close(r, NULL, NULL);
 }
 
 static void rec_destroy(void *data)
@@ -255,29 +211,45 @@ static void rec_destroy(void *data)
 	mem_deref(r->m);
 }
 
-int media_record_start(struct mleg *left, struct mleg *right, const char *path)
+int rec_alloc(struct mrec **rp, struct media *m, uint64_t id, const char *path)
 {
 	struct mrec *r;
 	size_t len = path ? strlen(path) : 0;
 
-	if (!left || !right || left == right || left->m != right->m || !len || len >= 1024)
+	if (!len || len >= 1024)
 		return -EINVAL;
-	if (left->closing || right->closing || left->m->closing)
-		return -EINVAL;
-	if (left->rec || right->rec)
-		return -EBUSY;
 	r = mem_zalloc(sizeof(*r) + len + 1, rec_destroy);
 	if (!r)
 		return -ENOMEM;
-	r->m = mem_ref(left->m);
+	r->m = mem_ref(m);
 	memcpy(r->path, path, len + 1);
-	r->id = left->id;
+	r->id = id;
+	rec_kick(r); /* opens the file on the pool now */
+	*rp = r;
+	return 0;
+}
+
+int media_record_start(struct mleg *left, struct mleg *right, const char *path)
+{
+	struct mrec *r;
+	int err;
+
+	if (!left || !right || left == right || left->m != right->m)
+		return -EINVAL;
+	if (left->closing || right->closing || left->m->closing)
+		return -EINVAL;
+	if (!path || !*path || strlen(path) >= 1024)
+		return -EINVAL;
+	if (left->rec || right->rec)
+		return -EBUSY;
+	err = rec_alloc(&r, left->m, left->id, path);
+	if (err)
+		return err;
 	r->leg[0] = left, r->leg[1] = right;
 	left->rec = r, left->rec_side = 0;
 	right->rec = r, right->rec_side = 1;
 	mlist_add(&r->m->recs, &r->le);
 	media_clock_kick(r->m);
-	rec_kick(r); /* opens the file on the pool now */
 	log_info("leg=%llu action=record start peer=%llu path=%s", (unsigned long long)left->id,
 		 (unsigned long long)right->id, path);
 	return 0;
@@ -288,6 +260,6 @@ int media_record_stop(struct mleg *l, media_record_done_h *done, void *arg)
 	if (!l || !l->rec)
 		return -ENOENT;
 	log_info("leg=%llu action=record stop", (unsigned long long)l->id);
-	rec_stop(l->rec, done, arg);
+	rec_close(l->rec, done, arg);
 	return 0;
 }
