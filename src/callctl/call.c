@@ -237,7 +237,7 @@ int call_leg_new(struct call *c, enum leg_role role, struct cleg **lp)
 	l = mem_zalloc(sizeof(*l), NULL);
 	if (!l)
 		return -ENOMEM;
-	l->call = c, l->role = role, l->ops = c->cc->leg_ops;
+	l->call = c, l->role = role, l->ops = c->cc->leg_ops, l->seq = c->legs_made++;
 	c->legs[c->n_legs++] = l;
 	*lp = l;
 	return 0;

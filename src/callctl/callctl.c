@@ -463,10 +463,11 @@ static void bridge_start(struct callctl *cc, struct call *c)
 
 	call_queue_opts_end(c); /* no more announcements or overflow */
 	cu->ops->stop(cu);
-	cu->ops->bridge(cu, peer);
+	if (cu->ops->join(cu, MIXER_TALK, NULL) || peer->ops->join(peer, MIXER_TALK, NULL))
+		log_error("call=%s action=the legs could not be joined", c->ix_number);
 	mkdir(cc->cfg.record_dir, 0750);
 	snprintf(path, sizeof(path), "%s/%s.wav", cc->cfg.record_dir, c->ix_number);
-	if (!cu->ops->record_start(cu, peer, path)) {
+	if (!cu->ops->record_start(cu, path)) {
 		c->recording = true;
 		routing_ix_recorded(cc->r, c->ix_id);
 	} else {
@@ -507,8 +508,8 @@ static void recording_stop(struct call *c)
 {
 	struct cleg *cu = call_customer(c);
 
-	if (c->recording && cu && cu->m) {
-		cu->ops->record_stop(cu, recording_done, NULL);
+	if (c->recording && cu) {
+		cu->ops->record_stop(c, recording_done, NULL);
 		c->recording = false;
 	}
 }
@@ -542,6 +543,7 @@ static void call_release(struct callctl *cc, struct call *c)
 	recording_stop(c);
 	while (c->n_legs)
 		call_leg_drop(c, c->legs[c->n_legs - 1]);
+	cc->leg_ops->conf_free(c);
 	HASH_DEL(cc->calls, c);
 	cc->n_calls--;
 	mem_deref(c); /* the table's reference */

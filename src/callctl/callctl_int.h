@@ -77,7 +77,7 @@ struct flow;
  * uses nothing else of sip/ and media/ for a call's legs; tests put a
  * recording fake here. Errors: 0, a SIP status (answer), or -errno.
  */
-#define LEG_OPS_VERSION 1
+#define LEG_OPS_VERSION 2
 struct leg_ops {
 	int version;
 	const char *name;
@@ -100,9 +100,15 @@ struct leg_ops {
 	int (*send_dtmf)(struct cleg *l, char digit);
 	void (*on_dtmf)(struct cleg *l, mleg_dtmf_h *h, void *arg);
 	void (*on_audio)(struct cleg *l, mleg_audio_h *h, void *arg);
-	int (*bridge)(struct cleg *a, struct cleg *b);
-	int (*record_start)(struct cleg *customer, struct cleg *other, const char *path);
-	int (*record_stop)(struct cleg *customer, media_record_done_h *done, void *arg);
+	/* The call's conference (made on the first join, c->conf): l joins in
+	 * a mode (target: a whisper's listener), changes mode, or leaves it.
+	 * Two members that hear each other are a plain bridge (relay). */
+	int (*join)(struct cleg *l, enum mixer_mode mode, struct cleg *target);
+	int (*leave)(struct cleg *l);
+	/* customer's channel, and what the customer hears */
+	int (*record_start)(struct cleg *customer, const char *path);
+	int (*record_stop)(struct call *c, media_record_done_h *done, void *arg);
+	void (*conf_free)(struct call *c); /* after the last leg is released */
 };
 extern const struct leg_ops sip_leg_ops;
 /* callctl_alloc with another transport (tests): no SIP UA, no RTP engine;
@@ -139,6 +145,7 @@ struct cleg {
 	struct call *call;
 	enum leg_role role;
 	enum leg_state state;
+	unsigned seq;	   /* the call's n-th leg (0: the first): media ids differ */
 	UT_hash_handle hh; /* by leg id */
 };
 
@@ -175,6 +182,8 @@ struct call {
 	 * call lives, then the agent's or the external number's (call.c) */
 	struct cleg *legs[CALL_MAX_LEGS];
 	size_t n_legs;
+	struct mconf *conf; /* the legs' conference: the endpoint's (call control tests NULL) */
+	unsigned legs_made; /* legs ever made, for cleg.seq */
 	struct user *agent_user;
 	uv_timer_t *timer;	 /* greeting end / offer timeout */
 	uv_timer_t *audio_timer; /* the bridge's no-audio check (callctl.c) */

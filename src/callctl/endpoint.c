@@ -9,7 +9,11 @@
  *   next kind.
  * - Here a leg is a sofia leg id (signalling, on the SIP thread behind
  *   sip.h) plus a media leg (struct mleg, RTP on the loop). Media legs are
- *   numbered from the call's id: 2n for the customer, 2n+1 for the other.
+ *   numbered from the call's id: 16n + the leg's sequence in the call.
+ * - The call's legs meet in one media conference (c->conf, media_conf_*),
+ *   made on the first join and freed with the call: two legs that hear
+ *   each other are relayed as a plain bridge; a third mixes; the recording
+ *   is the conference's (the customer, and what the customer hears).
  * - SDP: our offer lists PCMU and PCMA (with RFC 4733 events); an answer
  *   names the codec the far end offered first that we have. A far end's
  *   SDP that does not parse, or names no codec we have, is unusable (-1).
@@ -72,7 +76,8 @@ static void ep_refuse(struct callctl *cc, sip_leg_t leg, int status, const char 
 
 static int ep_media(struct cleg *l)
 {
-	uint64_t id = l->call->id * 2 + (l->role == LEG_CUSTOMER ? 0 : 1);
+	/* unique within the conference: at most CALL_MAX_LEGS live at once */
+	uint64_t id = l->call->id * 16 + l->seq % 16;
 
 	if (l->m)
 		return 0;
@@ -139,8 +144,7 @@ static void ep_release(struct cleg *l)
 {
 	if (!l->m)
 		return;
-	media_unbridge(l->m);
-	mleg_free(l->m);
+	mleg_free(l->m); /* out of the call's conference too */
 	l->m = NULL;
 }
 
@@ -185,19 +189,42 @@ static void ep_on_audio(struct cleg *l, mleg_audio_h *h, void *arg)
 		mleg_set_audio_handler(l->m, h, arg);
 }
 
-static int ep_bridge(struct cleg *a, struct cleg *b)
+/* ---- the call's conference ---- */
+static int ep_join(struct cleg *l, enum mixer_mode mode, struct cleg *target)
 {
-	return a->m && b->m ? media_bridge(a->m, b->m) : -ENODEV;
+	struct call *c = l->call;
+	int err;
+
+	if (!l->m || (target && !target->m))
+		return -ENODEV;
+	if (!c->conf && media_conf_alloc(&c->conf, cc_of(l)->media, c->id))
+		return -ENOMEM;
+	err = media_conf_add(c->conf, l->m, mode, target ? target->m : NULL);
+	if (err == -EEXIST)
+		err = media_conf_set_mode(c->conf, l->m, mode, target ? target->m : NULL);
+	return err;
 }
 
-static int ep_record_start(struct cleg *a, struct cleg *b, const char *path)
+static int ep_leave(struct cleg *l)
 {
-	return a->m && b->m ? media_record_start(a->m, b->m, path) : -ENODEV;
+	return l->m && l->call->conf ? media_conf_remove(l->call->conf, l->m) : -ENOENT;
 }
 
-static int ep_record_stop(struct cleg *a, media_record_done_h *done, void *arg)
+static int ep_record_start(struct cleg *customer, const char *path)
 {
-	return a->m ? media_record_stop(a->m, done, arg) : -ENODEV;
+	if (!customer->m || !customer->call->conf)
+		return -ENODEV;
+	return media_conf_record_start(customer->call->conf, customer->m, path);
+}
+
+static int ep_record_stop(struct call *c, media_record_done_h *done, void *arg)
+{
+	return c->conf ? media_conf_record_stop(c->conf, done, arg) : -ENODEV;
+}
+
+static void ep_conf_free(struct call *c)
+{
+	c->conf = mem_deref(c->conf);
 }
 
 const struct leg_ops sip_leg_ops = {
@@ -218,7 +245,9 @@ const struct leg_ops sip_leg_ops = {
 	.send_dtmf = ep_send_dtmf,
 	.on_dtmf = ep_on_dtmf,
 	.on_audio = ep_on_audio,
-	.bridge = ep_bridge,
+	.join = ep_join,
+	.leave = ep_leave,
 	.record_start = ep_record_start,
 	.record_stop = ep_record_stop,
+	.conf_free = ep_conf_free,
 };

@@ -154,13 +154,27 @@ static void fk_on_audio(struct cleg *l, mleg_audio_h *h, void *arg)
 {
 }
 
-static int fk_bridge(struct cleg *a, struct cleg *b)
+static const char *const fk_modes[] = {"talk", "listen", "whisper", "barge"};
+
+static int fk_join(struct cleg *l, enum mixer_mode mode, struct cleg *target)
 {
-	fk_log("bridge %s-%s", role(a), role(b));
+	if (!l->m)
+		return -ENODEV;
+	l->call->conf = (struct mconf *)&fk; /* a conference exists: conf_free must come */
+	if (target)
+		fk_log("join %s %s %s", role(l), fk_modes[mode], role(target));
+	else
+		fk_log("join %s %s", role(l), fk_modes[mode]);
 	return 0;
 }
 
-static int fk_record_start(struct cleg *a, struct cleg *b, const char *path)
+static int fk_leave(struct cleg *l)
+{
+	fk_log("leave %s", role(l));
+	return 0;
+}
+
+static int fk_record_start(struct cleg *customer, const char *path)
 {
 	if (fk.fail_record)
 		return -EIO;
@@ -168,11 +182,18 @@ static int fk_record_start(struct cleg *a, struct cleg *b, const char *path)
 	return 0;
 }
 
-static int fk_record_stop(struct cleg *a, media_record_done_h *done, void *arg)
+static int fk_record_stop(struct call *c, media_record_done_h *done, void *arg)
 {
 	fk_log("record stop");
 	done(0, 0, arg);
 	return 0;
+}
+
+static void fk_conf_free(struct call *c)
+{
+	if (c->conf)
+		fk_log("conf free");
+	c->conf = NULL;
 }
 
 static const struct leg_ops fake_ops = {
@@ -193,9 +214,11 @@ static const struct leg_ops fake_ops = {
 	.send_dtmf = fk_send_dtmf,
 	.on_dtmf = fk_on_dtmf,
 	.on_audio = fk_on_audio,
-	.bridge = fk_bridge,
+	.join = fk_join,
+	.leave = fk_leave,
 	.record_start = fk_record_start,
 	.record_stop = fk_record_stop,
+	.conf_free = fk_conf_free,
 };
 
 /* ---- the fixture ---- */
@@ -567,7 +590,7 @@ static void a_queued_call_is_offered_answered_bridged_and_recorded(void **state)
 	assert_int_equal(c->state, CALL_BRIDGED);
 	assert_int_equal(call_leg(c, LEG_AGENT)->state, LEG_UP);
 	refuses_the_rest(c);
-	expect_log("stop customer;bridge customer-agent;record");
+	expect_log("stop customer;join customer talk;join agent talk;record");
 	fx_settle(fx);
 	assert_int_equal(presence(fx, "ned"), PRES_BUSY);
 	str_copy(number, c->ix_number, sizeof(number));
@@ -580,6 +603,7 @@ static void a_queued_call_is_offered_answered_bridged_and_recorded(void **state)
 	expect_log("record stop;hangup customer");
 	sip(fx, SIP_EV_TERMINATED, 1, 0, NULL);
 	assert_int_equal(callctl_calls(fx->cc), 0);
+	expect_log("conf free"); /* the conference goes with the call */
 	fx_settle(fx);
 	assert_int_equal(presence(fx, "ned"), PRES_AFTER_CALL_WORK);
 }
@@ -956,7 +980,7 @@ static void click_to_call_rings_the_agent_then_the_customer_and_bridges(void **s
 	expect_log("dial customer sip:+15550199@127.0.0.1:5999");
 	sip(fx, SIP_EV_ANSWERED, leg_of(c, LEG_CUSTOMER), 200, "ok");
 	assert_int_equal(c->state, CALL_BRIDGED);
-	expect_log("bridge customer-agent;record");
+	expect_log("join customer talk;join agent talk;record");
 	fx_settle(fx);
 	assert_int_equal(presence(fx, "ned"), PRES_BUSY);
 	sip(fx, SIP_EV_TERMINATED, leg_of(c, LEG_CUSTOMER), 0, NULL);
