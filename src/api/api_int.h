@@ -236,6 +236,13 @@ struct req_flag {
 };
 int req_decode_dial(const char *b, size_t n, struct req_dial *r, char *err, size_t esz);
 int req_decode_dtmf(const char *b, size_t n, struct req_dtmf *r, char *err, size_t esz);
+/* {"to": {"agent"|"queue"|"number": ...}, "mode": "warm"|"blind", "note"} */
+struct req_transfer {
+	char agent[64], queue[64], number[32]; /* one of them */
+	char mode[16];			       /* warm (default) | blind */
+	char note[128];
+};
+int req_decode_transfer(const char *b, size_t n, struct req_transfer *r, char *err, size_t esz);
 int req_decode_flag(const char *b, size_t n, struct req_flag *r, char *err, size_t esz);
 /* An empty body, or {}. */
 int req_decode_none(const char *b, size_t n, char *err, size_t esz);

@@ -194,9 +194,9 @@ void api_route_call_create(struct api_req *q)
 /* ---- POST /api/v1/calls/{interaction}/{action} ---- */
 /* The caller may act on this call: its agent (still holding the roles), or
  * a manager ending it. Replies and returns false otherwise. */
-static bool action_allowed(struct api_req *q, const struct user *agent, bool end)
+static bool action_allowed(struct api_req *q, const struct callctl_parties *p, bool end)
 {
-	bool mine = agent == q->user;
+	bool mine = p->agent == q->user || (p->second && p->second == q->user);
 
 	if (!mine && !(end && api_is_manager(q->user))) {
 		api_reply_error(q, 403, "forbidden", "only the call's agent may do this%s",
@@ -252,30 +252,134 @@ static void call_dtmf(struct api_req *q)
 					 "dtmf", "digits", body.digits));
 }
 
+/* ---- transfers: transfer, join, leave, cancel_transfer ---- */
+static void transfer_refused(struct api_req *q, int rc, const char *why)
+{
+	switch (rc) {
+	case CC_ENOTFOUND: api_reply_error(q, 404, "not_found", "no live call %.32s", q->segs[3]); break;
+	case CC_EFORBIDDEN: api_reply_error(q, 403, "forbidden", "%s", why); break;
+	case CC_EILLEGAL: api_reply_error(q, 409, "illegal_state", "%s", why); break;
+	case -EINVAL: api_reply_error(q, 409, "transfer_to_self", "%s", why); break;
+	case CC_ECONFLICT: api_reply_error(q, 409, "agent_unavailable", "%s", why); break;
+	default: api_reply_err(q, rc, why[0] ? why : "the transfer failed"); break;
+	}
+}
+
+static json_t *parties_json(struct api_req *q)
+{
+	struct callctl_parties p;
+
+	if (callctl_call_parties(q->api->cc, q->segs[3], &p))
+		return json_pack("{s:s}", "phase", "ended");
+	return json_pack("{s:s,s:o,s:o}", "phase", p.phase, "agent",
+			 p.agent ? json_string(user_record(p.agent)->user_name) : json_null(),
+			 "second",
+			 p.second ? json_string(user_record(p.second)->user_name) : json_null());
+}
+
+static void call_transfer(struct api_req *q)
+{
+	struct req_transfer body;
+	char err[API_ERRSZ];
+	const char *why = "";
+	struct user *to;
+	int rc;
+
+	if (api_reply_bad_body(q, req_decode_transfer(q->body, q->body_len, &body, err,
+						      sizeof(err)),
+			       err))
+		return;
+	if (!body.agent[0]) {
+		api_reply_error(q, 501, "not_implemented",
+				"transfer to %s is not built yet: only to an agent ({\"agent\": "
+				"\"beth\"})",
+				body.queue[0] ? "a queue" : "an external number");
+		return;
+	}
+	to = routing_user_find(q->api->r, body.agent);
+	if (!to || !user_is_agent(to)) {
+		api_reply_error(q, 404, "not_found", "no agent '%.64s'", body.agent);
+		return;
+	}
+	rc = callctl_transfer(q->api->cc, q->segs[3], q->user, to,
+			      strcmp(body.mode, "blind") ? CALLCTL_XFER_WARM : CALLCTL_XFER_BLIND,
+			      body.note, &why);
+	if (rc) {
+		transfer_refused(q, rc, why);
+		return;
+	}
+	api_reply_json(q, 202,
+		       json_pack("{s:s,s:s,s:s,s:s,s:o}", "interaction", q->segs[3], "action",
+				 "transfer", "to", user_record(to)->user_name, "mode", body.mode,
+				 "call", parties_json(q)));
+}
+
+static void call_transfer_step(struct api_req *q, enum callctl_xfer_step step)
+{
+	static const char *const names[] = {
+		[CALLCTL_JOIN] = "join",
+		[CALLCTL_LEAVE] = "leave",
+		[CALLCTL_CANCEL_TRANSFER] = "cancel_transfer",
+	};
+	char err[API_ERRSZ];
+	const char *why = "";
+	int rc;
+
+	if (api_reply_bad_body(q, req_decode_none(q->body, q->body_len, err, sizeof(err)), err))
+		return;
+	rc = callctl_transfer_step(q->api->cc, q->segs[3], q->user, step, &why);
+	if (rc) {
+		transfer_refused(q, rc, why);
+		return;
+	}
+	api_reply_json(q, 200,
+		       json_pack("{s:s,s:s,s:o}", "interaction", q->segs[3], "action", names[step],
+				 "call", parties_json(q)));
+}
+
+/* The transfer verbs; false when name is none of them. */
+static bool transfer_route(struct api_req *q, const char *name)
+{
+	if (!strcmp(name, "transfer"))
+		call_transfer(q);
+	else if (!strcmp(name, "join"))
+		call_transfer_step(q, CALLCTL_JOIN);
+	else if (!strcmp(name, "leave"))
+		call_transfer_step(q, CALLCTL_LEAVE);
+	else if (!strcmp(name, "cancel_transfer"))
+		call_transfer_step(q, CALLCTL_CANCEL_TRANSFER);
+	else
+		return false;
+	return true;
+}
+
 void api_route_call_action(struct api_req *q)
 {
 	const char *name = q->segs[4];
 	enum callctl_action a = CALLCTL_END;
-	bool dtmf = !strcmp(name, "dtmf"), offering = false;
+	bool dtmf = !strcmp(name, "dtmf"), xfer;
 	char err[API_ERRSZ];
-	struct user *agent;
+	struct callctl_parties p;
 	int rc;
 
 	if (!calls_on(q))
 		return;
-	if (!dtmf && callctl_action_parse(name, &a)) {
+	xfer = !strcmp(name, "transfer") || !strcmp(name, "join") || !strcmp(name, "leave") ||
+	       !strcmp(name, "cancel_transfer");
+	if (!dtmf && !xfer && callctl_action_parse(name, &a)) {
 		api_reply_error(q, 404, "not_found",
 				"no call control '%.32s' (accept, reject, hold, resume, mute, "
-				"unmute, dtmf, end)",
+				"unmute, dtmf, end, transfer, join, leave, cancel_transfer)",
 				name);
 		return;
 	}
-	agent = callctl_call_agent(q->api->cc, q->segs[3], &offering);
-	if (!agent) {
+	if (callctl_call_parties(q->api->cc, q->segs[3], &p) || !p.agent) {
 		api_reply_error(q, 404, "not_found", "no live call %.32s", q->segs[3]);
 		return;
 	}
-	if (!action_allowed(q, agent, !dtmf && a == CALLCTL_END))
+	if (!action_allowed(q, &p, !dtmf && !xfer && a == CALLCTL_END))
+		return;
+	if (xfer && transfer_route(q, name))
 		return;
 	if (dtmf) {
 		call_dtmf(q);
@@ -291,7 +395,7 @@ void api_route_call_action(struct api_req *q)
 	api_reply_json(q,
 		       a == CALLCTL_ACCEPT || a == CALLCTL_REJECT || a == CALLCTL_END ? 202 : 200,
 		       json_pack("{s:s,s:s,s:s}", "interaction", q->segs[3], "action", name,
-				 "agent", user_record(agent)->user_name));
+				 "agent", user_record(p.agent)->user_name));
 }
 
 /* ---- flags ---- */

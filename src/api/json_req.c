@@ -69,6 +69,8 @@ static const char *const number_fields[] = {"queue", "flow", NULL};
 static const char *const dial_fields[] = {"record", "phone", NULL};
 static const char *const record_fields[] = {"table", "key", NULL};
 static const char *const dtmf_fields[] = {"digits", NULL};
+static const char *const transfer_fields[] = {"to", "mode", "note", NULL};
+static const char *const transfer_to_fields[] = {"agent", "queue", "number", NULL};
 static const char *const flag_fields[] = {"value", NULL};
 static const char *const trunk_fields[] = {"address", "username", "password", NULL};
 static const char *const queue_fields[] = {
@@ -461,6 +463,53 @@ int req_decode_dtmf(const char *b, size_t n, struct req_dtmf *r, char *err, size
 			    NULL);
 	if (!rc && strspn(r->digits, "0123456789*#ABCD") != strlen(r->digits))
 		rc = jr_fail(&j, "'digits' may hold only 0-9, *, # and A-D");
+	return jr_close(&j, rc, r, sizeof(*r));
+}
+
+static int transfer_to(struct jr *j, struct req_transfer *r)
+{
+	json_t *v = json_object_get(j->o, "to");
+	struct jr sub = {.o = v, .err = j->err, .esz = j->esz};
+	int rc;
+
+	if (!v)
+		return jr_fail(j, "'to' is required: {\"agent\": \"beth\"}, {\"queue\": "
+				  "\"Billing\"} or {\"number\": \"+15550100\"}");
+	if (!json_is_object(v) || json_object_size(v) != 1)
+		return jr_fail(j, "'to' must be an object with one of 'agent', 'queue' or 'number'");
+	rc = jr_fields(&sub, transfer_to_fields);
+	if (!rc)
+		rc = jr_str(&sub, "agent", JR_NONEMPTY, r->agent, sizeof(r->agent), NULL);
+	if (!rc)
+		rc = jr_str(&sub, "queue", JR_NONEMPTY, r->queue, sizeof(r->queue), NULL);
+	if (!rc)
+		rc = jr_str(&sub, "number", JR_NONEMPTY, r->number, sizeof(r->number), NULL);
+	if (!rc && r->agent[0] && !ident_ok(r->agent, true))
+		rc = jr_fail(j, "'to.agent' must be a user name (A-Z a-z 0-9 . _ -)");
+	if (!rc && r->number[0] && !req_valid_phone(r->number))
+		rc = jr_fail(j, "'to.number' must be a phone number");
+	return rc;
+}
+
+int req_decode_transfer(const char *b, size_t n, struct req_transfer *r, char *err, size_t esz)
+{
+	struct jr j = {.err = err, .esz = esz};
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = jr_open(&j, b, n, false);
+	if (!rc)
+		rc = jr_fields(&j, transfer_fields);
+	if (!rc)
+		rc = transfer_to(&j, r);
+	if (!rc)
+		rc = jr_str(&j, "mode", 0, r->mode, sizeof(r->mode), NULL);
+	if (!rc && !r->mode[0])
+		str_copy(r->mode, "warm", sizeof(r->mode));
+	if (!rc && strcmp(r->mode, "warm") && strcmp(r->mode, "blind"))
+		rc = jr_fail(&j, "'mode' must be warm or blind");
+	if (!rc)
+		rc = jr_str(&j, "note", 0, r->note, sizeof(r->note), NULL);
 	return jr_close(&j, rc, r, sizeof(*r));
 }
 

@@ -240,6 +240,12 @@ static json_t *event_json(struct api *a, const struct routing_event *ev)
 		json_object_set_new(o, "intent",
 				    ev->intent && ev->intent[0] ? json_string(ev->intent)
 								: json_null());
+		json_object_set_new(o, "transfer",
+				    ev->transfer_from
+					    ? json_pack("{s:s,s:s}", "from", ev->transfer_from,
+							"note",
+							ev->transfer_note ? ev->transfer_note : "")
+					    : json_null());
 		break;
 	case RT_EV_DEVICE: /* the agent's phone registered or not */
 		o = json_pack("{s:s,s:s,s:b,s:s}", "type", "device", "user_name", who, "registered",

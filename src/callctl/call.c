@@ -41,6 +41,9 @@ static const char *const state_names[CALL__N] = {
 	[CALL_TRANSFER] = "transfer",
 	[CALL_OUT_AGENT] = "out_agent",
 	[CALL_OUT_CUSTOMER] = "out_customer",
+	[CALL_XFER_RING] = "xfer_ring",
+	[CALL_CONSULT] = "consult",
+	[CALL_CONFERENCE] = "conference",
 	[CALL_ENDING] = "ending",
 	[CALL_GONE] = "gone",
 };
@@ -67,6 +70,13 @@ static const char *const event_names[CEV__N] = {
 	[CEV_HANGUP] = "hangup",
 	[CEV_END] = "end",
 	[CEV_SETTLED] = "settled",
+	[CEV_XFER] = "xfer",
+	[CEV_CONSULT_UP] = "consult_up",
+	[CEV_CONSULT_FAIL] = "consult_fail",
+	[CEV_CONSULT_GONE] = "consult_gone",
+	[CEV_XFER_CANCEL] = "xfer_cancel",
+	[CEV_JOIN] = "join",
+	[CEV_LEAVE] = "leave",
 	[CEV_SHUTDOWN] = "shutdown",
 };
 
@@ -109,6 +119,19 @@ static bool g_all_gone(const struct call *c, const struct call_arg *a)
 		if (!cleg_done(c->legs[i]))
 			return false;
 	return true;
+}
+
+/* The first agent is still on the call (a transfer's consult). */
+static bool g_has_agent(const struct call *c, const struct call_arg *a)
+{
+	(void)a;
+	return call_leg(c, LEG_AGENT) != NULL;
+}
+
+/* The leg that leaves is the first agent's (not the second's). */
+static bool g_first_leaves(const struct call *c, const struct call_arg *a)
+{
+	return a->leg ? a->leg->role == LEG_AGENT : g_has_agent(c, a);
 }
 
 /* ---- the table ----
@@ -161,14 +184,42 @@ static const struct call_row call_table[] = {
 	ROW(BRIDGED, AGENT_GONE, NULL, ENDING, act_end),
 	ROW(BRIDGED, EXTERNAL_GONE, NULL, ENDING, act_caller_closes),
 	ROW(BRIDGED, END, NULL, ENDING, act_end),
+	ROW(BRIDGED, XFER, NULL, XFER_RING, act_xfer_start),
+	/* a transfer to another agent (xfer.c): their phone rings, the
+	 * customer on hold; the first agent may leave, cancel, or wait */
+	ROW(XFER_RING, CONSULT_UP, g_has_agent, CONSULT, act_consult_up),
+	ROW(XFER_RING, CONSULT_UP, NULL, BRIDGED, act_xfer_complete), /* the first had left */
+	ROW(XFER_RING, CONSULT_FAIL, g_has_agent, BRIDGED, act_xfer_failed),
+	ROW(XFER_RING, CONSULT_FAIL, NULL, ENDING, act_xfer_orphaned),
+	ROW(XFER_RING, ACCEPT, NULL, XFER_RING, act_xfer_accept),
+	ROW(XFER_RING, XFER_CANCEL, NULL, BRIDGED, act_xfer_cancel),
+	ROW(XFER_RING, AGENT_GONE, NULL, XFER_RING, act_first_left),
+	ROW(XFER_RING, LEAVE, g_has_agent, XFER_RING, act_first_left),
+	ROW(XFER_RING, CUSTOMER_GONE, NULL, ENDING, act_customer_gone),
+	/* the consult: the two agents talk */
+	ROW(CONSULT, JOIN, NULL, CONFERENCE, act_join),
+	ROW(CONSULT, XFER_CANCEL, NULL, BRIDGED, act_xfer_cancel),
+	ROW(CONSULT, CONSULT_GONE, NULL, BRIDGED, act_consult_gone),
+	ROW(CONSULT, LEAVE, g_first_leaves, BRIDGED, act_first_left_complete),
+	ROW(CONSULT, LEAVE, NULL, BRIDGED, act_consult_gone),
+	ROW(CONSULT, AGENT_GONE, NULL, BRIDGED, act_first_left_complete),
+	ROW(CONSULT, CUSTOMER_GONE, NULL, ENDING, act_customer_gone),
+	/* three parties: either agent may leave */
+	ROW(CONFERENCE, LEAVE, g_first_leaves, BRIDGED, act_first_left_complete),
+	ROW(CONFERENCE, LEAVE, NULL, BRIDGED, act_consult_gone),
+	ROW(CONFERENCE, AGENT_GONE, NULL, BRIDGED, act_first_left_complete),
+	ROW(CONFERENCE, CONSULT_GONE, NULL, BRIDGED, act_consult_gone),
+	ROW(CONFERENCE, CUSTOMER_GONE, NULL, ENDING, act_customer_gone),
 	/* ending: the other legs' BYEs come back; gone once all have (an
 	 * external leg only ends last: its call has no third leg to wait for) */
 	ROW(ENDING, CUSTOMER_GONE, g_all_gone, GONE, act_release),
 	ROW(ENDING, AGENT_GONE, g_all_gone, GONE, act_release),
 	ROW(ENDING, EXTERNAL_GONE, g_all_gone, GONE, act_release),
 	ROW(ENDING, SETTLED, g_all_gone, GONE, act_release),
+	ROW(ENDING, CONSULT_GONE, g_all_gone, GONE, act_release),
 	ROW(ENDING, CUSTOMER_GONE, NULL, ENDING, NULL),
 	ROW(ENDING, AGENT_GONE, NULL, ENDING, NULL),
+	ROW(ENDING, CONSULT_GONE, NULL, ENDING, NULL),
 	ROW(ENDING, SETTLED, NULL, ENDING, NULL),
 	/* any state but gone (CALL__N: every state) */
 	ROW(_N, SHUTDOWN, NULL, GONE, act_release),

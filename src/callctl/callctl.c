@@ -562,8 +562,16 @@ static void end_legs(struct call *c, enum call_state from)
 	struct callctl *cc = c->cc;
 
 	recording_stop(c);
-	if (c->agent_user && from == CALL_BRIDGED && call_leg(c, LEG_AGENT))
+	/* the agent on it to wrap-up (during a transfer's ring they are Busy
+	 * even after their phone left: xfer.c); a second agent's part ends */
+	if (c->agent_user && (from == CALL_BRIDGED || from == CALL_CONSULT ||
+			      from == CALL_CONFERENCE || from == CALL_XFER_RING) &&
+	    (call_leg(c, LEG_AGENT) || from == CALL_XFER_RING))
 		routing_agent_call_ended(cc->r, c->agent_user);
+	if (c->xfer_user) {
+		routing_transfer_dropped(cc->r, c->ix_id, c->xfer_user, "system", NULL);
+		c->xfer_user = NULL;
+	}
 	for (size_t i = 0; i < c->n_legs; i++)
 		call_leg_hangup(cc, c->legs[i]);
 	call_event(c, CEV_SETTLED, NULL);
@@ -642,6 +650,10 @@ static void on_answered(struct callctl *cc, struct cleg *l, struct call_arg *a)
 		on_offer_answered(cc, c, a);
 		return;
 	}
+	if (l->role == LEG_CONSULT) {
+		xfer_answered(c, l, a);
+		return;
+	}
 	usable = !l->ops->remote(l, a->sip->sdp);
 	switch (l->role) {
 	case LEG_CUSTOMER:
@@ -664,13 +676,16 @@ static void on_leg_gone(struct callctl *cc, struct cleg *l, struct call_arg *a)
 {
 	static const enum call_ev gone[LEG_ROLE__N] = {
 		[LEG_CUSTOMER] = CEV_CUSTOMER_GONE, [LEG_AGENT] = CEV_AGENT_GONE,
-		[LEG_CONSULT] = CEV_AGENT_GONE,	    [LEG_SUPERVISOR] = CEV_AGENT_GONE,
+		[LEG_CONSULT] = CEV_CONSULT_GONE,   [LEG_SUPERVISOR] = CEV_AGENT_GONE,
 		[LEG_EXTERNAL] = CEV_EXTERNAL_GONE,
 	};
 	struct call *c = l->call;
 
 	cleg_state_set(l, LEG_GONE); /* a ringing agent's leg is dropped by the offer's end */
-	call_event(c, gone[l->role], a);
+	if (l->role == LEG_CONSULT && c->state == CALL_XFER_RING)
+		xfer_leg_failed(c, a); /* a transfer not taken */
+	else
+		call_event(c, gone[l->role], a);
 	(void)cc;
 }
 

@@ -185,6 +185,41 @@ struct user *callctl_call_agent(struct callctl *cc, const char *ix_number, bool 
  * is a no-op. */
 int callctl_call_action(struct callctl *cc, const char *ix_number, enum callctl_action a,
 			const char *actor);
+/* ---- transfers between agents (callctl/xfer.c; SPEC.md §6) ---- */
+/* Who is on a live call: its agent (assigned), the second agent of a
+ * transfer in progress (NULL: none) and the phase (the call table's state
+ * name). CC_ENOTFOUND: no live call of that number. */
+struct callctl_parties {
+	struct user *agent, *second;
+	bool offering;	     /* an offer rings the agent */
+	bool second_ringing; /* the transfer rings the second agent */
+	bool first_on;	     /* the agent's phone is on the call */
+	const char *phase;
+};
+int callctl_call_parties(struct callctl *cc, const char *ix_number, struct callctl_parties *p);
+enum callctl_xfer_mode { CALLCTL_XFER_WARM, CALLCTL_XFER_BLIND };
+/*
+ * The call's agent `by` transfers it to agent `to` (note: why, for the
+ * screen pop and the activity, may be ""): the customer is put on hold and
+ * to's phone rings; blind: by leaves at once. Errors, with *why in words:
+ * CC_ENOTFOUND (no live call), CC_EFORBIDDEN (not by's call), CC_EILLEGAL
+ * (not connected, or a transfer in progress), -EINVAL (to yourself),
+ * CC_ECONFLICT (to cannot take it: roles, not Available, on or offered
+ * another call, phone not registered), -EIO / -EADDRINUSE (the phone could
+ * not be called).
+ */
+int callctl_transfer(struct callctl *cc, const char *ix_number, struct user *by, struct user *to,
+		     enum callctl_xfer_mode mode, const char *note, const char **why);
+enum callctl_xfer_step {
+	CALLCTL_JOIN,		 /* the second agent brings the customer in */
+	CALLCTL_LEAVE,		 /* either agent leaves (the first: reassigned) */
+	CALLCTL_CANCEL_TRANSFER, /* the first agent, before the join */
+};
+/* CC_ENOTFOUND, CC_EFORBIDDEN (not by's to do), CC_EILLEGAL (not in this
+ * phase); *why says which. */
+int callctl_transfer_step(struct callctl *cc, const char *ix_number, struct user *by,
+			  enum callctl_xfer_step step, const char **why);
+
 /* RFC 4733 digits to the customer (0-9 * # A-D, at most 32 queued): CC_EILLEGAL
  * when not connected, -ENOTSUP when the customer's phone takes no
  * telephone-event, -ENOBUFS when too many are queued. */

@@ -21,6 +21,9 @@ enum call_state {
 	CALL_TRANSFER,	   /* the flow transfers: the external number rings (transfer.c) */
 	CALL_OUT_AGENT,	   /* click-to-call: the agent's own phone rings (outbound.c) */
 	CALL_OUT_CUSTOMER, /* click-to-call: the customer rings; the agent hears the notice */
+	CALL_XFER_RING,	   /* a transfer: the second agent's phone rings; the customer on hold */
+	CALL_CONSULT,	   /* the two agents talk; the customer on hold (xfer.c) */
+	CALL_CONFERENCE,   /* the second agent joined: three parties hear each other */
 	CALL_ENDING,	   /* hung up; waiting for the other legs to end */
 	CALL_GONE,	   /* every leg ended; released (async work may still hold it) */
 	CALL__N
@@ -48,6 +51,13 @@ enum call_ev {
 	CEV_HANGUP,	   /* we end it before any agent: as if the caller hung up */
 	CEV_END,	   /* we end it (End call): the agent goes to wrap-up */
 	CEV_SETTLED,	   /* hung up what was up: release when nothing remains */
+	CEV_XFER,	   /* the agent transfers to another agent (arg: user; xfer.c) */
+	CEV_CONSULT_UP,	   /* the second agent's leg answered with usable media */
+	CEV_CONSULT_FAIL,  /* ... did not (rejected, no answer, unusable: arg why) */
+	CEV_CONSULT_GONE,  /* the second agent's leg ended after it was up */
+	CEV_XFER_CANCEL,   /* the first agent cancels before the join */
+	CEV_JOIN,	   /* the second agent brings the customer in */
+	CEV_LEAVE,	   /* an agent leaves (arg: leg, theirs) */
 	CEV_SHUTDOWN,	   /* call control stops: released in any state */
 	CEV__N
 };
@@ -146,6 +156,7 @@ struct cleg {
 	enum leg_role role;
 	enum leg_state state;
 	unsigned seq;	   /* the call's n-th leg (0: the first): media ids differ */
+	struct user *user; /* an agent's or consult leg: whose phone */
 	UT_hash_handle hh; /* by leg id */
 };
 
@@ -160,6 +171,8 @@ struct call_arg {
 	int block;		     /* CEV_OVERFLOW: the flow block to resume at */
 	const struct flow_block *fb; /* CEV_TRANSFER */
 	const struct flow *flow;     /* CEV_FLOW */
+	struct user *user;	     /* CEV_XFER: the second agent */
+	const char *actor;	     /* who asked (API), for the records */
 };
 typedef bool(call_guard_h)(const struct call *c, const struct call_arg *a);
 typedef void(call_action_h)(struct call *c, enum call_state from, struct call_arg *a);
@@ -209,6 +222,10 @@ struct call {
 	int64_t out_t0_us;  /* the API call, for the setup-time log */
 	/* the API's call controls */
 	bool held, muted;
+	/* a transfer to another agent (xfer.c): the second agent, why */
+	struct user *xfer_user;
+	char xfer_note[128];
+	char xfer_by[64]; /* the first agent's user_name */
 	UT_hash_handle hh; /* by ix_id */
 };
 
@@ -309,6 +326,9 @@ call_action_h act_enqueue, act_customer_gone, act_transfer_start, act_offer;
 call_action_h act_overflow_resume, act_bridge, act_offer_failed, act_offer_cancelled;
 call_action_h act_accept, act_transfer_bridged, act_transfer_failed, act_customer_dial;
 call_action_h act_out_connected, act_end, act_release;
+call_action_h act_xfer_start, act_consult_up, act_xfer_complete, act_xfer_failed;
+call_action_h act_xfer_orphaned, act_xfer_cancel, act_first_left, act_first_left_complete;
+call_action_h act_join, act_consult_gone, act_xfer_accept;
 
 /* callctl.c, for flowctl.c */
 void ctimer_start(struct call *c, uv_timer_t **slot, uv_timer_cb cb, int ms);
@@ -340,6 +360,22 @@ void call_leg_hangup(struct callctl *cc, struct cleg *l); /* BYE/CANCEL if up or
 void call_offer_failed(struct call *c, const char *why);
 /* The agent's leg of an offer (re-)rings with auto-answer: 0, or -errno. */
 int call_offer_ring(struct call *c, const char *contact, bool auto_answer);
+
+/* xfer.c: transfers between agents */
+/* A consult leg's SIP ended while it rang (arg why from the status). */
+void xfer_leg_failed(struct call *c, struct call_arg *a);
+/* The consult leg answered: CEV_CONSULT_UP, or CEV_CONSULT_FAIL when its
+ * media is unusable or routing no longer lets the agent take it. */
+void xfer_answered(struct call *c, struct cleg *l, struct call_arg *a);
+/* End call / hang-up of user u in a transfer's phases: their leave. */
+int xfer_end_by(struct call *c, const struct user *u);
+/* What the customer hears now (outbound.c): hold music, silence, the agent. */
+void call_media_apply(struct call *c);
+/* RT_EV_CALL to u (NULL: the call's agent): what, detail. */
+void call_announce_to(struct call *c, const struct user *u, const char *what, const char *detail);
+/* An offer rings u: the screen pop, with who transfers and why (NULLs: none). */
+void call_offer_announce(struct callctl *cc, struct call *c, const struct user *u,
+			 const char *from, const char *note);
 
 /* outbound.c: click-to-call and the API's call controls */
 /* An offer rings an agent: the screen pop (an RT_EV_OFFER event). */

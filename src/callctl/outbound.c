@@ -68,11 +68,11 @@ int callctl_action_parse(const char *s, enum callctl_action *a)
 }
 
 /* ---- events ---- */
-static void call_announce(struct call *c, const char *what, const char *detail)
+void call_announce_to(struct call *c, const struct user *u, const char *what, const char *detail)
 {
 	struct routing_event ev = {
 		.kind = RT_EV_CALL,
-		.user = c->agent_user,
+		.user = u ? u : c->agent_user,
 		.at = time_now_ms(),
 		.from = "",
 		.to = what,
@@ -82,6 +82,11 @@ static void call_announce(struct call *c, const char *what, const char *detail)
 	};
 
 	routing_announce(c->cc->r, &ev);
+}
+
+static void call_announce(struct call *c, const char *what, const char *detail)
+{
+	call_announce_to(c, NULL, what, detail);
 }
 
 void call_no_audio_announce(struct call *c, const char *side)
@@ -96,6 +101,12 @@ static const char *flow_attr(const struct call *c, const char *name)
 }
 
 void outbound_offer_announce(struct callctl *cc, struct call *c, const struct user *u)
+{
+	call_offer_announce(cc, c, u, NULL, NULL);
+}
+
+void call_offer_announce(struct callctl *cc, struct call *c, const struct user *u,
+			 const char *from, const char *note)
 {
 	const struct user *who = routing_user_by_phone(cc->r, c->caller_number);
 	const char *contact = flow_attr(c, "caller.contact");
@@ -117,6 +128,8 @@ void outbound_offer_announce(struct callctl *cc, struct call *c, const struct us
 		.case_state = flow_attr(c, "case.state"),
 		.case_description = flow_attr(c, "case.short_description"),
 		.intent = flow_attr(c, "intent"),
+		.transfer_from = from,
+		.transfer_note = note,
 	};
 
 	if (who) {
@@ -440,7 +453,7 @@ static void silence_play(struct cleg *l)
 }
 
 /* What the customer hears now: hold music, silence (muted), or the agent. */
-static void media_apply(struct call *c)
+void call_media_apply(struct call *c)
 {
 	struct cleg *ag = call_leg(c, LEG_AGENT), *cu = call_customer(c);
 
@@ -469,7 +482,7 @@ static int media_control(struct call *c, enum callctl_action a, const char *acto
 	if (*flag == on)
 		return 0;
 	*flag = on;
-	media_apply(c);
+	call_media_apply(c);
 	snprintf(text, sizeof(text), "%s by %s",
 		 a == CALLCTL_HOLD     ? "Customer on hold"
 		 : a == CALLCTL_RESUME ? "Customer off hold"
@@ -525,8 +538,25 @@ int callctl_call_action(struct callctl *cc, const char *ix_number, enum callctl_
 {
 	struct call *c = call_by_number(cc, ix_number);
 
+	struct user *by = routing_user_find(cc->r, actor);
+	bool xfer;
+
 	if (!c || c->state >= CALL_ENDING || call_leg(c, LEG_EXTERNAL))
 		return CC_ENOTFOUND;
+	xfer = c->state == CALL_XFER_RING || c->state == CALL_CONSULT ||
+	       c->state == CALL_CONFERENCE;
+	if (xfer && by && by == c->xfer_user && c->state == CALL_XFER_RING &&
+	    (a == CALLCTL_ACCEPT || a == CALLCTL_REJECT)) /* the second agent's offer */
+		return a == CALLCTL_ACCEPT
+			       ? (callctl_agent_contact(cc, by) ? call_event(c, CEV_ACCEPT, NULL)
+								: CC_EILLEGAL)
+			       : call_event(c, CEV_CONSULT_FAIL,
+					    &(struct call_arg){.why = "rejected"});
+	if (xfer && a == CALLCTL_END)
+		return xfer_end_by(c, by); /* an agent's End call is their Leave */
+	if (xfer && c->state == CALL_CONSULT && by && by == c->xfer_user &&
+	    a == CALLCTL_ACCEPT)
+		return 0; /* answered already */
 	switch (a) {
 	case CALLCTL_ACCEPT:
 		if (c->state == CALL_BRIDGED && !c->outbound)

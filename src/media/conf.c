@@ -76,6 +76,7 @@ static const char *const mode_name[] = {
 	[MIXER_LISTEN] = "listen",
 	[MIXER_WHISPER] = "whisper",
 	[MIXER_BARGE] = "barge",
+	[MIXER_HOLD] = "hold",
 };
 
 struct mconf *conf_from_le(struct mlist *n)
@@ -231,7 +232,7 @@ void conf_tick(struct mconf *c, bool catchup)
 /* ---- membership ---- */
 static bool mode_ok(enum mixer_mode mode)
 {
-	return mode >= MIXER_TALK && mode <= MIXER_BARGE;
+	return mode >= MIXER_TALK && mode <= MIXER_HOLD;
 }
 
 /* The whisper target's slot (-1 when not whispering); -EINVAL when it is

@@ -140,6 +140,7 @@ enum mixer_mode {
 	MIXER_LISTEN,  /* hears all, heard by none (silent monitoring) */
 	MIXER_WHISPER, /* hears all, heard by `target` only (coaching) */
 	MIXER_BARGE,   /* hears all, heard by all (a supervisor joining in) */
+	MIXER_HOLD,    /* hears none, heard by none (a customer on hold in a transfer) */
 };
 /* An empty mixer; call_id is only for logs. -ENOMEM. */
 int mixer_alloc(struct mixer **mp, uint64_t call_id);

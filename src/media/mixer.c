@@ -220,11 +220,12 @@ static const char *const mode_name[] = {
 	[MIXER_LISTEN] = "listen",
 	[MIXER_WHISPER] = "whisper",
 	[MIXER_BARGE] = "barge",
+	[MIXER_HOLD] = "hold",
 };
 
 int mixer_set_mode(struct mixer *m, int slot, enum mixer_mode mode, int target)
 {
-	uint32_t heard_by;
+	uint32_t heard_by, hears = MIXER_ALL;
 
 	if (!slot_ok(m, slot))
 		return -EINVAL;
@@ -232,6 +233,7 @@ int mixer_set_mode(struct mixer *m, int slot, enum mixer_mode mode, int target)
 	case MIXER_TALK:
 	case MIXER_BARGE: heard_by = MIXER_ALL; break;
 	case MIXER_LISTEN: heard_by = 0; break;
+	case MIXER_HOLD: heard_by = 0, hears = 0; break;
 	case MIXER_WHISPER:
 		if (!slot_ok(m, target) || target == slot)
 			return -EINVAL;
@@ -239,7 +241,7 @@ int mixer_set_mode(struct mixer *m, int slot, enum mixer_mode mode, int target)
 		break;
 	default: return -EINVAL;
 	}
-	m->hears[slot] = MIXER_ALL;
+	m->hears[slot] = hears;
 	m->heard_by[slot] = heard_by;
 	mixer_update(m);
 	log_debug("call=%llu leg=%llu action=mixer %s slot=%d target=%d",

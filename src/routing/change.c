@@ -287,7 +287,7 @@ int routing_ix_add_note(struct routing *r, const char *number, const struct user
 	struct ix *x = ix_by_number(r, number);
 	struct change *c;
 
-	if (!x || (!any_agent && x->rec.agent_user_id != by->rec.id))
+	if (!x || (!any_agent && x->rec.agent_user_id != by->rec.id && by->ix_id != x->rec.id))
 		return CC_ENOTFOUND;
 	c = change_new(r, done, arg);
 	if (!c)
@@ -317,6 +317,7 @@ int routing_agent_clear_code(struct routing *r, struct user *u, const char *code
 	struct ix *x = u->ix_id ? routing_ix_by_id(r, u->ix_id) : NULL;
 	enum presence to;
 	struct change *c;
+	bool mine;
 
 	if (agent_fsm_next(u->presence, AG_EV_CLEAR, &to))
 		return CC_EILLEGAL;
@@ -325,9 +326,11 @@ int routing_agent_clear_code(struct routing *r, struct user *u, const char *code
 		return -ENOMEM;
 	if (x && note && note[0])
 		change_activity(c, x, "note", actor, note);
-	if (x && code && code[0])
+	/* after a transfer the interaction is closed by its assignee only */
+	mine = x && x->rec.agent_user_id == u->rec.id;
+	if (mine && code && code[0])
 		str_copy(x->rec.wrap_up_code, code, sizeof(x->rec.wrap_up_code));
-	if (x && ix_apply(c, x, IX_EV_CLEAR, u, "", actor)) {
+	if (mine && ix_apply(c, x, IX_EV_CLEAR, u, "", actor)) {
 		free(c);
 		return CC_EILLEGAL;
 	}

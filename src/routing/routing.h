@@ -151,6 +151,9 @@ struct routing_event {
 	 * and the intent the bot heard */
 	const char *caller_table, *caller_key;
 	const char *case_number, *case_state, *case_description, *intent;
+	/* RT_EV_OFFER of a transfer: the first agent's user_name and why (NULL:
+	 * not a transfer) */
+	const char *transfer_from, *transfer_note;
 };
 typedef void(routing_event_h)(const struct routing_event *ev, void *arg);
 typedef void(routing_done_h)(int err, void *arg);
@@ -358,6 +361,35 @@ struct user *routing_ix_agent(struct routing *r, int64_t ix_id);
 /* Today's counters for queue i. */
 void routing_queue_today(const struct routing *r, size_t i, uint32_t *offered, uint32_t *answered,
 			 uint32_t *abandoned);
+
+/* ---- transfers between agents (SPEC.md §6; routing/transfer.c) ----
+ * Whether `to` may receive a transfer from `from`: -EINVAL (themselves),
+ * CC_EFORBIDDEN (not both roles of a pair), CC_EILLEGAL (not Available, or
+ * being offered or on another call), -ENODEV (no registered phone); *why
+ * says it in words. */
+int routing_transfer_check(const struct routing *r, const struct user *from, const struct user *to,
+			   const char **why);
+/* The transfer of the (Work in Progress) interaction starts: `to` is
+ * reserved while their phone rings; `text` goes to the activity stream. */
+int routing_transfer_begin(struct routing *r, int64_t ix_id, struct user *from, struct user *to,
+			   const char *text);
+/* `to` answered: Available → Busy; the interaction is their current one
+ * (still assigned to the first agent). */
+int routing_transfer_accepted(struct routing *r, int64_t ix_id, struct user *to);
+/* `to` did not answer or rejected (why): → Missed, as a missed offer. */
+int routing_transfer_missed(struct routing *r, int64_t ix_id, struct user *to, const char *text,
+			    const char *why);
+/* The transfer to `to` ended without them taking the call (cancelled, the
+ * customer gone, they hung up): ringing → stays Available; accepted → Busy
+ * → AfterCallWork (their Clear contact does not close the interaction).
+ * text (NULL: none) goes to the activity stream. */
+int routing_transfer_dropped(struct routing *r, int64_t ix_id, struct user *to, const char *actor,
+			     const char *text);
+/* The first agent left: the interaction is reassigned to `to` ("X left",
+ * "Reassigned from X to Y"), `from` → AfterCallWork; counted once each. */
+int routing_transfer_reassign(struct routing *r, int64_t ix_id, struct user *from, struct user *to);
+/* Today's transfers the agent took (in) and gave (out). */
+void routing_agent_transfers(struct user *u, uint32_t *in, uint32_t *out);
 
 /* Sends a call-control event (RT_EV_OFFER, RT_EV_CALL) to the handler now. */
 void routing_announce(struct routing *r, const struct routing_event *ev);

@@ -15,7 +15,9 @@ struct user {
 	char ix_number[ST_NUMBER];
 	int sessions;	    /* signed-in sessions */
 	int64_t idle_since; /* became Available (longest-idle routing) */
-	int64_t offered_ix; /* an offer is ringing this agent, 0 = none */
+	int64_t offered_ix; /* an offer (or a transfer) is ringing this agent, 0 = none */
+	uint32_t xfer_in, xfer_out; /* transfers taken / given today (transfer.c) */
+	int64_t xfer_day;
 	uv_timer_t *wrapup; /* AfterCallWork timeout, NULL = none */
 	struct routing *wrapup_r;
 	UT_hash_handle hh_name, hh_id;

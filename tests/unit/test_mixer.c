@@ -130,6 +130,37 @@ static void barge_is_heard_by_all(void **state)
 	mem_deref(m);
 }
 
+/* A transfer's consult: the customer (on hold) hears no one and is heard
+ * by no one; the two agents hear each other; the recording's "what the
+ * customer hears" is silence. */
+static void a_held_customer_hears_and_is_heard_by_none(void **state)
+{
+	struct mixer *m;
+	int c, a, s;
+	int16_t cust[MEDIA_FRAME], others[MEDIA_FRAME];
+
+	three(&m, &c, &a, &s);
+	assert_int_equal(mixer_set_customer(m, c), 0);
+	assert_int_equal(mixer_set_mode(m, c, MIXER_HOLD, -1), 0);
+	put_three(m, c, a, s);
+	assert_int_equal(heard_level(m, c), 0);
+	assert_int_equal(heard_level(m, a), LV_SUP);
+	assert_int_equal(heard_level(m, s), LV_AGENT);
+	assert_false(mixer_hears(m, c, a));
+	assert_false(mixer_hears(m, a, c));
+	assert_int_equal(mixer_record(m, cust, others), 0);
+	assert_int_equal(cust[0], LV_CUST);
+	assert_int_equal(others[0], 0);
+	assert_false(mixer_relay_pair(m, NULL, NULL)); /* three members: the agents are mixed */
+	mixer_tick(m);
+	/* the join: everyone hears everyone */
+	assert_int_equal(mixer_set_mode(m, c, MIXER_TALK, -1), 0);
+	put_three(m, c, a, s);
+	assert_int_equal(heard_level(m, c), LV_AGENT + LV_SUP);
+	assert_int_equal(heard_level(m, a), LV_CUST + LV_SUP);
+	mem_deref(m);
+}
+
 static void explicit_masks_need_both_sides_to_agree(void **state)
 {
 	struct mixer *m;
@@ -618,6 +649,7 @@ int main(void)
 					  teardown),
 		cmocka_unit_test_teardown(whisper_is_heard_by_the_agent_only, teardown),
 		cmocka_unit_test_teardown(barge_is_heard_by_all, teardown),
+		cmocka_unit_test_teardown(a_held_customer_hears_and_is_heard_by_none, teardown),
 		cmocka_unit_test_teardown(explicit_masks_need_both_sides_to_agree, teardown),
 		cmocka_unit_test_teardown(mix_is_sample_exact_against_a_naive_sum, teardown),
 		cmocka_unit_test_teardown(loud_talkers_saturate_instead_of_wrapping, teardown),
