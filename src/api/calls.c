@@ -265,16 +265,54 @@ static void transfer_refused(struct api_req *q, int rc, const char *why)
 	}
 }
 
+static json_t *user_or_null(const struct user *u)
+{
+	return u ? json_string(user_record(u)->user_name) : json_null();
+}
+
+/* Who is on the call and in which phase (the softphone's roster). */
+static json_t *roster_json(const struct callctl_parties *p)
+{
+	json_t *legs = json_array();
+
+	for (size_t i = 0; i < p->n_legs; i++)
+		json_array_append_new(legs, json_pack("{s:s,s:o,s:s}", "role", p->legs[i].role,
+						      "user_name", user_or_null(p->legs[i].user),
+						      "state", p->legs[i].state));
+	return json_pack("{s:s,s:o,s:o,s:b,s:o,s:o}", "phase", p->phase, "agent",
+			 user_or_null(p->agent), "second", user_or_null(p->second),
+			 "customer_on_hold", p->customer_held, "queue",
+			 p->queue ? json_string(p->queue) : json_null(), "legs", legs);
+}
+
 static json_t *parties_json(struct api_req *q)
 {
 	struct callctl_parties p;
 
 	if (callctl_call_parties(q->api->cc, q->segs[3], &p))
 		return json_pack("{s:s}", "phase", "ended");
-	return json_pack("{s:s,s:o,s:o}", "phase", p.phase, "agent",
-			 p.agent ? json_string(user_record(p.agent)->user_name) : json_null(),
-			 "second",
-			 p.second ? json_string(user_record(p.second)->user_name) : json_null());
+	return roster_json(&p);
+}
+
+/* ---- GET /api/v1/calls/{interaction}: the live call's roster ---- */
+void api_route_call_get(struct api_req *q)
+{
+	struct callctl_parties p;
+	json_t *o;
+
+	if (!calls_on(q))
+		return;
+	if (callctl_call_parties(q->api->cc, q->segs[3], &p)) {
+		api_reply_error(q, 404, "not_found", "no live call %.32s", q->segs[3]);
+		return;
+	}
+	if (p.agent != q->user && p.second != q->user && !api_is_manager(q->user)) {
+		api_reply_error(q, 404, "not_found", "no live call %.32s", q->segs[3]);
+		return;
+	}
+	o = roster_json(&p);
+	json_object_set_new(o, "interaction", json_string(q->segs[3]));
+	api_reply_json(q, 200, o);
 }
 
 static void call_transfer(struct api_req *q)

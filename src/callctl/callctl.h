@@ -189,12 +189,22 @@ int callctl_call_action(struct callctl *cc, const char *ix_number, enum callctl_
 /* Who is on a live call: its agent (assigned), the second agent of a
  * transfer in progress (NULL: none) and the phase (the call table's state
  * name). CC_ENOTFOUND: no live call of that number. */
+#define CALLCTL_MAX_PARTIES 4
+struct callctl_party {
+	const char *role;  /* customer, agent, consult, supervisor, external */
+	struct user *user; /* an agent's or consult leg: whose phone; else NULL */
+	const char *state; /* the leg's: dialling, up, held, ending, ... */
+};
 struct callctl_parties {
 	struct user *agent, *second;
 	bool offering;	     /* an offer rings the agent */
 	bool second_ringing; /* the transfer rings the second agent */
 	bool first_on;	     /* the agent's phone is on the call */
+	bool customer_held;  /* the customer hears hold music (hold, or a transfer) */
 	const char *phase;
+	const char *queue; /* a transfer's queue while the customer waits in it, else NULL */
+	struct callctl_party legs[CALLCTL_MAX_PARTIES];
+	size_t n_legs;
 };
 int callctl_call_parties(struct callctl *cc, const char *ix_number, struct callctl_parties *p);
 enum callctl_xfer_mode { CALLCTL_XFER_WARM, CALLCTL_XFER_BLIND };

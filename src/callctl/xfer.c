@@ -122,6 +122,15 @@ int callctl_call_parties(struct callctl *cc, const char *ix_number, struct callc
 	p->second_ringing = c->state == CALL_XFER_RING && c->xfer_user;
 	p->first_on = call_leg(c, LEG_AGENT) != NULL;
 	p->phase = call_state_name(c->state);
+	p->customer_held = c->held || c->state == CALL_XFER_RING || c->state == CALL_CONSULT;
+	for (size_t i = 0; i < c->n_legs && i < CALLCTL_MAX_PARTIES; i++) {
+		const struct cleg *l = c->legs[i];
+		p->legs[p->n_legs++] = (struct callctl_party){
+			.role = cleg_role_name(l->role),
+			.user = l->role == LEG_AGENT ? c->agent_user : l->user,
+			.state = cleg_state_name(l->state),
+		};
+	}
 	return 0;
 }
 
