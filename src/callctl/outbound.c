@@ -164,6 +164,17 @@ static void route_pick(struct callctl *cc, const struct user *owner, const char 
 	}
 }
 
+int call_number_uri(struct callctl *cc, const char *number, char *uri, size_t size)
+{
+	struct callctl_resolved out = {0};
+
+	route_pick(cc, NULL, number, &out);
+	if (!out.via)
+		return -ENETUNREACH;
+	str_copy(uri, out.uri, size);
+	return 0;
+}
+
 /* The one place a record becomes a number: users from memory; the other
  * records (contact, consumer, case → its contact, incident → its caller)
  * with the number the store found, reaching the registered device of the
@@ -544,7 +555,7 @@ int callctl_call_action(struct callctl *cc, const char *ix_number, enum callctl_
 	if (!c || c->state >= CALL_ENDING || call_leg(c, LEG_EXTERNAL))
 		return CC_ENOTFOUND;
 	xfer = c->state == CALL_XFER_RING || c->state == CALL_CONSULT ||
-	       c->state == CALL_CONFERENCE;
+	       c->state == CALL_CONFERENCE || c->state == CALL_XFER_QUEUED;
 	if (xfer && by && by == c->xfer_user && c->state == CALL_XFER_RING &&
 	    (a == CALLCTL_ACCEPT || a == CALLCTL_REJECT)) /* the second agent's offer */
 		return a == CALLCTL_ACCEPT

@@ -238,6 +238,8 @@ static void ix_table_build(void)
 	ix_expected[IX_WIP][IX_EV_CLEAR] = IX_CLOSED_COMPLETE;
 	/* An outbound call still connecting when the server stopped. */
 	ix_expected[IX_WIP][IX_EV_SYSTEM_CLOSE] = IX_CLOSED_COMPLETE;
+	/* Transferred to a queue by an agent who then left: nobody assigned. */
+	ix_expected[IX_WIP][IX_EV_ABANDON] = IX_CLOSED_ABANDONED;
 	/* Closed Complete / Closed Abandoned: final. */
 }
 
