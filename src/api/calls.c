@@ -256,7 +256,9 @@ static void call_dtmf(struct api_req *q)
 static void transfer_refused(struct api_req *q, int rc, const char *why)
 {
 	switch (rc) {
-	case CC_ENOTFOUND: api_reply_error(q, 404, "not_found", "no live call %.32s", q->segs[3]); break;
+	case CC_ENOTFOUND:
+		api_reply_error(q, 404, "not_found", "no live call %.32s", q->segs[3]);
+		break;
 	case CC_EFORBIDDEN: api_reply_error(q, 403, "forbidden", "%s", why); break;
 	case CC_EILLEGAL: api_reply_error(q, 409, "illegal_state", "%s", why); break;
 	case -EINVAL: api_reply_error(q, 409, "transfer_to_self", "%s", why); break;
@@ -326,9 +328,8 @@ static void call_transfer(struct api_req *q)
 	char target[64];
 	int rc;
 
-	if (api_reply_bad_body(q, req_decode_transfer(q->body, q->body_len, &body, err,
-						      sizeof(err)),
-			       err))
+	if (api_reply_bad_body(
+		    q, req_decode_transfer(q->body, q->body_len, &body, err, sizeof(err)), err))
 		return;
 	if (body.agent[0]) {
 		to.agent = routing_user_find(q->api->r, body.agent);
@@ -357,8 +358,8 @@ static void call_transfer(struct api_req *q)
 	}
 	api_reply_json(q, 202,
 		       json_pack("{s:s,s:s,s:s,s:s,s:o}", "interaction", q->segs[3], "action",
-				 "transfer", "to", target, "mode", body.mode,
-				 "call", parties_json(q)));
+				 "transfer", "to", target, "mode", body.mode, "call",
+				 parties_json(q)));
 }
 
 static void call_transfer_step(struct api_req *q, enum callctl_xfer_step step)

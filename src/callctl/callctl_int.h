@@ -228,11 +228,11 @@ struct call {
 	/* a transfer to another agent (xfer.c): the second agent, why */
 	struct user *xfer_user;
 	char xfer_note[128];
-	char xfer_by[64]; /* the first agent's user_name */
-	int64_t xfer_queue_id;	 /* a transfer to a queue: the queue, 0 = to an agent */
-	char xfer_queue[64];	 /* its name */
-	char xfer_label[80];	 /* an external number's name ("Legal desk"), "" = none */
-	UT_hash_handle hh; /* by ix_id */
+	char xfer_by[64];      /* the first agent's user_name */
+	int64_t xfer_queue_id; /* a transfer to a queue: the queue, 0 = to an agent */
+	char xfer_queue[64];   /* its name */
+	char xfer_label[80];   /* an external number's name ("Legal desk"), "" = none */
+	UT_hash_handle hh;     /* by ix_id */
 };
 
 struct binding {
@@ -385,8 +385,8 @@ void call_media_apply(struct call *c);
 /* RT_EV_CALL to u (NULL: the call's agent): what, detail. */
 void call_announce_to(struct call *c, const struct user *u, const char *what, const char *detail);
 /* An offer rings u: the screen pop, with who transfers and why (NULLs: none). */
-void call_offer_announce(struct callctl *cc, struct call *c, const struct user *u,
-			 const char *from, const char *note);
+void call_offer_announce(struct callctl *cc, struct call *c, const struct user *u, const char *from,
+			 const char *note);
 
 /* outbound.c: click-to-call and the API's call controls */
 /* An offer rings an agent: the screen pop (an RT_EV_OFFER event). */

@@ -105,8 +105,8 @@ void outbound_offer_announce(struct callctl *cc, struct call *c, const struct us
 	call_offer_announce(cc, c, u, NULL, NULL);
 }
 
-void call_offer_announce(struct callctl *cc, struct call *c, const struct user *u,
-			 const char *from, const char *note)
+void call_offer_announce(struct callctl *cc, struct call *c, const struct user *u, const char *from,
+			 const char *note)
 {
 	const struct user *who = routing_user_by_phone(cc->r, c->caller_number);
 	const char *contact = flow_attr(c, "caller.contact");
@@ -565,8 +565,7 @@ int callctl_call_action(struct callctl *cc, const char *ix_number, enum callctl_
 					    &(struct call_arg){.why = "rejected"});
 	if (xfer && a == CALLCTL_END)
 		return xfer_end_by(c, by); /* an agent's End call is their Leave */
-	if (xfer && c->state == CALL_CONSULT && by && by == c->xfer_user &&
-	    a == CALLCTL_ACCEPT)
+	if (xfer && c->state == CALL_CONSULT && by && by == c->xfer_user && a == CALLCTL_ACCEPT)
 		return 0; /* answered already */
 	switch (a) {
 	case CALLCTL_ACCEPT:

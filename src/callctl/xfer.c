@@ -217,8 +217,9 @@ int callctl_transfer(struct callctl *cc, const char *ix_number, struct user *by,
 				 &(struct call_arg){.user = to->agent, .actor = uname(by)});
 	}
 	if (!err && mode == CALLCTL_XFER_BLIND)
-		err = call_event(c, CEV_LEAVE,
-				 &(struct call_arg){.leg = call_leg(c, LEG_AGENT), .actor = uname(by)});
+		err = call_event(
+			c, CEV_LEAVE,
+			&(struct call_arg){.leg = call_leg(c, LEG_AGENT), .actor = uname(by)});
 	return err;
 }
 
@@ -278,9 +279,9 @@ int xfer_end_by(struct call *c, const struct user *u)
 
 	if (u == c->xfer_user && c->state == CALL_XFER_RING)
 		return call_event(c, CEV_CONSULT_FAIL, &(struct call_arg){.why = "rejected"});
-	a.leg = u == c->agent_user ? call_leg(c, LEG_AGENT)
-	      : u == c->xfer_user  ? call_leg(c, LEG_CONSULT)
-				   : NULL;
+	a.leg = u == c->agent_user  ? call_leg(c, LEG_AGENT)
+		: u == c->xfer_user ? call_leg(c, LEG_CONSULT)
+				    : NULL;
 	return a.leg ? call_event(c, CEV_LEAVE, &a) : CC_EILLEGAL;
 }
 
@@ -375,8 +376,8 @@ void act_xferq_start(struct call *c, enum call_state from, struct call_arg *a)
 		log_error("call=%s action=transfer to queue %s: not enqueued", c->ix_number,
 			  c->xfer_queue);
 	call_announce_to(c, c->agent_user, "transfer_queued", c->xfer_queue);
-	log_info("call=%s agent=%s action=transfer to queue %s", c->ix_number,
-		 uname(c->agent_user), c->xfer_queue);
+	log_info("call=%s agent=%s action=transfer to queue %s", c->ix_number, uname(c->agent_user),
+		 c->xfer_queue);
 	(void)from;
 }
 
@@ -512,8 +513,7 @@ static void missed(struct call *c, const char *why, const char *then)
 	leg_end(c, call_leg(c, LEG_CONSULT));
 	snprintf(text, sizeof(text), "Transfer to %s failed: %s%s", dname(c->xfer_user),
 		 why ? why : "not answered", then);
-	routing_transfer_missed(c->cc->r, c->ix_id, c->xfer_user, text,
-				why ? why : "not answered");
+	routing_transfer_missed(c->cc->r, c->ix_id, c->xfer_user, text, why ? why : "not answered");
 	log_info("call=%s action=%s", c->ix_number, text);
 	snprintf(text, sizeof(text), "%s: %s", uname(c->xfer_user), why ? why : "not answered");
 	call_announce_to(c, c->agent_user, "transfer_failed", text);

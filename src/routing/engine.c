@@ -529,9 +529,8 @@ static bool agent_eligible(struct routing *r, struct user *u, const struct qentr
 	int64_t missed = entry_missed_at(en, u->rec.id);
 
 	return u->presence == PRES_AVAILABLE && user_can_handle_calls(r, u) && !u->offered_ix &&
-	       u->rec.id != en->xfer_from &&
-	       (!missed || (again && u->idle_since > missed)) && r->ops &&
-	       r->ops->device_ready(r->ops_arg, u);
+	       u->rec.id != en->xfer_from && (!missed || (again && u->idle_since > missed)) &&
+	       r->ops && r->ops->device_ready(r->ops_arg, u);
 }
 
 static struct user *best_agent(struct routing *r, const struct qentry *en, bool again)

@@ -238,7 +238,8 @@ int routing_transfer_unassign(struct routing *r, int64_t ix_id, struct user *fro
 		return CC_EILLEGAL;
 	}
 	if (from->presence == PRES_BUSY && !agent_fsm_next(from->presence, AG_EV_CALL_ENDED, &p))
-		presence_apply(c, from, p, "left the transferred call", user_record(from)->user_name);
+		presence_apply(c, from, p, "left the transferred call",
+			       user_record(from)->user_name);
 	day_roll(from);
 	from->xfer_out++;
 	return change_submit(c);
@@ -271,7 +272,8 @@ int routing_transfer_reassign(struct routing *r, int64_t ix_id, struct user *fro
 	change_activity(c, x, "transfer", "system", text);
 	if (!left_before && from->presence == PRES_BUSY &&
 	    !agent_fsm_next(from->presence, AG_EV_CALL_ENDED, &p))
-		presence_apply(c, from, p, "left the transferred call", user_record(from)->user_name);
+		presence_apply(c, from, p, "left the transferred call",
+			       user_record(from)->user_name);
 	day_roll(from), day_roll(to);
 	if (!left_before)
 		from->xfer_out++;
