@@ -269,7 +269,7 @@ static void interaction_every_pair_matches_the_spec_table(void **state)
 			}
 		}
 	}
-	assert_int_equal(legal, 14);
+	assert_int_equal(legal, 15);
 }
 
 static void deflect_or_hangup_before_queue_closes_complete(void **state)
