@@ -718,6 +718,7 @@ static void on_sip_event(const struct sip_event *ev, void *arg)
 	switch (ev->kind) {
 	case SIP_EV_ANSWERED: on_answered(cc, l, &a); break;
 	case SIP_EV_REINVITE: on_reinvite(cc, l, ev); break;
+	case SIP_EV_REFER: xfer_on_refer(l->call, l, ev); break;
 	case SIP_EV_FAILED:
 	case SIP_EV_TERMINATED: on_leg_gone(cc, l, &a); break;
 	default: break;

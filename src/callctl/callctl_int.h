@@ -90,7 +90,7 @@ struct flow;
  * uses nothing else of sip/ and media/ for a call's legs; tests put a
  * recording fake here. Errors: 0, a SIP status (answer), or -errno.
  */
-#define LEG_OPS_VERSION 2
+#define LEG_OPS_VERSION 3
 struct leg_ops {
 	int version;
 	const char *name;
@@ -105,7 +105,9 @@ struct leg_ops {
 	int (*remote)(struct cleg *l, const char *sdp); /* the answer's SDP: 0, or -1 unusable */
 	int (*reoffer)(struct cleg *l, const char *sdp, bool *hold); /* a re-INVITE's SDP */
 	void (*hangup)(struct cleg *l);				     /* BYE or CANCEL */
-	void (*release)(struct cleg *l);			     /* unbridge; free the media */
+	/* the answer to a REFER from the leg's phone (202, or a refusal) */
+	int (*refer_reply)(struct cleg *l, int status, const char *reason);
+	void (*release)(struct cleg *l); /* unbridge; free the media */
 	int (*play)(struct cleg *l, const int16_t *pcm, size_t n, bool loop);
 	int (*play_ref)(struct cleg *l, int16_t *pcm, size_t n, bool loop); /* refcounted pcm */
 	void (*stop)(struct cleg *l);
@@ -378,6 +380,10 @@ void xfer_answered(struct call *c, struct cleg *l, struct call_arg *a);
 /* routing offers a call waiting in a transfer's queue to u: their phone
  * rings on a CONSULT leg (0), or -errno (routing skips them). */
 int xfer_queue_offer(struct call *c, struct user *u);
+/* A REFER from a leg's phone (SIP_EV_REFER): the agent's blind transfer
+ * to an agent's user name, a number that leads to a queue, or an external
+ * number; NOTIFY with the outcome. */
+void xfer_on_refer(struct call *c, struct cleg *l, const struct sip_event *ev);
 /* End call / hang-up of user u in a transfer's phases: their leave. */
 int xfer_end_by(struct call *c, const struct user *u);
 /* What the customer hears now (outbound.c): hold music, silence, the agent. */

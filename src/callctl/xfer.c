@@ -223,6 +223,90 @@ int callctl_transfer(struct callctl *cc, const char *ix_number, struct user *by,
 	return err;
 }
 
+/* What a REFER's Refer-To names: an agent (user name), a number that
+ * leads to a queue, or an external number (digits, '+' first allowed). */
+static int refer_target(struct call *c, const char *user, struct callctl_xfer_to *to)
+{
+	struct number *n = NULL;
+	size_t digits = 0;
+
+	to->agent = routing_user_find(c->cc->r, user);
+	if (to->agent && user_is_agent(to->agent))
+		return 0;
+	to->agent = NULL;
+	HASH_FIND_STR(c->cc->numbers, user, n);
+	if (n && n->queue_id) {
+		to->queue_id = n->queue_id;
+		return 0;
+	}
+	for (const char *p = user; *p; p++) {
+		if (*p >= '0' && *p <= '9')
+			digits++;
+		else if (!(*p == '+' && p == user))
+			return CC_ENOTFOUND;
+	}
+	if (digits < 3)
+		return CC_ENOTFOUND;
+	to->number = user;
+	return 0;
+}
+
+/* The SIP status a refused transfer reads as in the phone's NOTIFY. */
+static int refer_status(int err)
+{
+	switch (err) {
+	case CC_ENOTFOUND:
+	case CC_EFORBIDDEN: return 403; /* not 404: it would end the dialog */
+	case CC_EILLEGAL: return 491;
+	case -EINVAL: return 400;
+	case CC_ECONFLICT: return 480;
+	case -ENETUNREACH: return 503;
+	default: return 500;
+	}
+}
+
+void xfer_on_refer(struct call *c, struct cleg *l, const struct sip_event *ev)
+{
+	struct callctl_xfer_to to = {0};
+	const char *why = "";
+	char reason[64];
+	int err;
+
+	if (!c || l->role != LEG_AGENT || !c->agent_user) {
+		l->ops->refer_reply(l, 403, "Only the call's agent transfers it");
+		return;
+	}
+	if (ev->replaces) {
+		l->ops->refer_reply(l, 501, "Attended transfer from a phone: use the softphone");
+		log_info("call=%s action=refer with Replaces refused: not supported", c->ix_number);
+		return;
+	}
+	err = refer_target(c, ev->to_user, &to);
+	if (err) { /* not 404: it ends the dialog (RFC 5057), and the call goes on */
+		snprintf(reason, sizeof(reason), "No agent, queue or number '%.32s'", ev->to_user);
+		l->ops->refer_reply(l, 403, reason);
+		log_info("call=%s action=refer to %s refused: unknown", c->ix_number, ev->to_user);
+		return;
+	}
+	mem_ref(l);
+	/* the answer before the BYE a blind transfer sends to this phone */
+	err = transfer_refused(c, c->agent_user, &why);
+	if (!err && to.agent) {
+		err = routing_transfer_check(c->cc->r, c->agent_user, to.agent, &why);
+		err = err && err != -EINVAL ? CC_ECONFLICT : err; /* they cannot take it */
+	}
+	if (!err)
+		l->ops->refer_reply(l, 202, "Accepted");
+	else
+		l->ops->refer_reply(l, refer_status(err), why);
+	if (!err)
+		err = callctl_transfer(c->cc, c->ix_number, c->agent_user, &to, CALLCTL_XFER_BLIND,
+				       "from the phone", &why);
+	log_info("call=%s action=refer to %s: %s", c->ix_number, ev->to_user,
+		 err ? why : "transferred");
+	mem_deref(l);
+}
+
 int xfer_queue_offer(struct call *c, struct user *u)
 {
 	int err;

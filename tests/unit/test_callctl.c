@@ -113,6 +113,12 @@ static void fk_hangup(struct cleg *l)
 	fk_log("hangup %s", role(l));
 }
 
+static int fk_refer_reply(struct cleg *l, int status, const char *reason)
+{
+	fk_log("refer reply %s %d", role(l), status);
+	return 0;
+}
+
 static void fk_release(struct cleg *l)
 {
 	l->m = NULL;
@@ -206,6 +212,7 @@ static const struct leg_ops fake_ops = {
 	.remote = fk_remote,
 	.reoffer = fk_reoffer,
 	.hangup = fk_hangup,
+	.refer_reply = fk_refer_reply,
 	.release = fk_release,
 	.play = fk_play,
 	.play_ref = fk_play_ref,
@@ -1445,6 +1452,61 @@ static void transfers_refused_and_to_an_external_number(void **state)
 	clear(fx, "ned");
 }
 
+/* A REFER from the agent's phone (what the SIP thread delivers). */
+static void refer(struct fx *fx, sip_leg_t leg, const char *to, bool replaces)
+{
+	static struct sip_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = SIP_EV_REFER, ev.leg = leg, ev.replaces = replaces;
+	str_copy(ev.to_user, to, sizeof(ev.to_user));
+	callctl_sip_event(&ev, fx->cc);
+	fx_turn(fx);
+}
+
+static void a_refer_from_the_agents_phone_is_a_blind_transfer(void **state)
+{
+	struct fx *fx = *state;
+	struct call *c = fresh_bridged(fx);
+
+	/* unknown, attended, from the customer, to an agent not Available:
+	 * refused with a NOTIFY, the call goes on */
+	log_clear();
+	refer(fx, leg_of(c, LEG_AGENT), "nobody", false);
+	expect_log("refer reply agent 403");
+	refer(fx, leg_of(c, LEG_AGENT), "beth", true);
+	expect_log("refer reply agent 501");
+	refer(fx, 1, "beth", false);
+	expect_log("refer reply customer 403");
+	refer(fx, leg_of(c, LEG_AGENT), "beth", false);
+	expect_log("refer reply agent 480");
+	assert_int_equal(c->state, CALL_BRIDGED);
+	/* to a number that leads to a queue: 200, ned leaves, it waits there */
+	log_clear();
+	refer(fx, leg_of(c, LEG_AGENT), "5001", false);
+	expect_log("refer reply agent 202;");
+	expect_log("hangup agent");
+	assert_int_equal(c->state, CALL_XFER_QUEUED);
+	all_hang_up(fx, c);
+	clear(fx, "ned");
+	/* to beth's user name: she is offered it, blind */
+	c = fresh_bridged(fx);
+	available(fx, "beth");
+	refer(fx, leg_of(c, LEG_AGENT), "beth", false);
+	assert_int_equal(c->state, CALL_XFER_RING);
+	assert_null(call_leg(c, LEG_AGENT));
+	all_hang_up(fx, c);
+	clear(fx, "ned");
+	/* to an external number */
+	c = fresh_bridged(fx);
+	log_clear();
+	refer(fx, leg_of(c, LEG_AGENT), "+15550150", false);
+	expect_log("refer reply agent 202");
+	assert_int_equal(c->state, CALL_TRANSFER);
+	all_hang_up(fx, c);
+	clear(fx, "ned");
+}
+
 /* ---- shutdown and memory ---- */
 static void shutdown_releases_calls_in_every_state(void **state)
 {
@@ -1525,6 +1587,7 @@ int main(void)
 		T(the_customer_hangs_up_during_each_transfer_phase),
 		T(a_transfer_to_a_queue_waits_offers_and_misses),
 		T(transfers_refused_and_to_an_external_number),
+		T(a_refer_from_the_agents_phone_is_a_blind_transfer),
 		T(shutdown_releases_calls_in_every_state),
 		T(out_of_memory_on_the_call_refuses_it_cleanly),
 		cmocka_unit_test(every_row_of_the_call_table_is_covered),
