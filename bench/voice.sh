@@ -306,7 +306,7 @@ transfers() { # $1 conf|xfer, $2 calls, $3 hold_s, $4 rate (calls/s, and leaves/
 		sleep 2
 		local t0=$(($(date +%s%3N)))
 		sleep 10
-		sdrop="$(sock_drops 20000 29999), the sipp callers' $(sock_drops 30000 30000)"
+		sdrop="$(sock_drops 20000 29999), the agents' sipp echo $(sock_drops 16000 16099), the sipp callers' $(sock_drops 30000 30000)"
 		roster=$(node bench/xfer_driver.mjs "$URL" "$W/tokens" "$calls" roster "$W/tokens.state.json")
 		w3=$(window "$t0" $((t0 + 10000)))
 	else
@@ -317,7 +317,7 @@ transfers() { # $1 conf|xfer, $2 calls, $3 hold_s, $4 rate (calls/s, and leaves/
 		roster=$(node bench/xfer_driver.mjs "$URL" "$W/tokens" "$calls" roster "$W/tokens.state.json")
 		local t2=$(($(date +%s%3N)))
 		sleep 8
-		sdrop="$(sock_drops 20000 29999), the sipp callers' $(sock_drops 30000 30000)"
+		sdrop="$(sock_drops 20000 29999), the agents' sipp echo $(sock_drops 16000 16099), the sipp callers' $(sock_drops 30000 30000)"
 	fi
 	read -r cpu3 rss3 _ <<<"$w3"
 	echo "$roster; $(load)"
