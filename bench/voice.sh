@@ -349,11 +349,11 @@ transfers() { # $1 conf|xfer, $2 calls, $3 hold_s, $4 rate (calls/s, and leaves/
 	echo "three parties (all $calls calls): server CPU $cpu3% of one core -> ${per3% *}% per call, ${per3#* }% per participant"
 	echo "memory per call with three parties: $(((rss3 - idle_rss) / calls)) KiB (RSS $idle_rss -> $rss3 KiB)"
 	if [ "$kind" = xfer ]; then
-		local fa wl w2 cpul rssl cpu2 rss2
+		local fa wl w2 cpul cpu2 rss2
 		fa=$(mark first_answered)
 		wl=$(window $((tj + conf_hold * 1000)) "$left")
 		w2=$(window "$t2" $((t2 + 8000)))
-		read -r cpul rssl _ <<<"$wl"
+		read -r cpul _ <<<"$wl"
 		read -r cpu2 rss2 _ <<<"$w2"
 		echo "the leaves ($calls at $rate/s, $(awk -v a="$tj" -v b="$left" -v h="$conf_hold" 'BEGIN {printf "%.1f", (b - a) / 1000 - h}') s): server CPU $cpul% of one core"
 		echo "whole transfer run (first answer -> last leave, $(awk -v a="$fa" -v b="$left" 'BEGIN {printf "%.1f", (b - a) / 1000}') s): server CPU $(window "$fa" "$left" | cut -d' ' -f1)% of one core"
