@@ -1474,8 +1474,8 @@ static void a_refer_from_the_agents_phone_is_a_blind_transfer(void **state)
 	log_clear();
 	refer(fx, leg_of(c, LEG_AGENT), "nobody", false);
 	expect_log("refer reply agent 403");
-	refer(fx, leg_of(c, LEG_AGENT), "beth", true);
-	expect_log("refer reply agent 501");
+	refer(fx, leg_of(c, LEG_AGENT), "beth", true); /* no consult call of the phone's */
+	expect_log("refer reply agent 403");
 	refer(fx, 1, "beth", false);
 	expect_log("refer reply customer 403");
 	refer(fx, leg_of(c, LEG_AGENT), "beth", false);
@@ -1505,6 +1505,87 @@ static void a_refer_from_the_agents_phone_is_a_blind_transfer(void **state)
 	assert_int_equal(c->state, CALL_TRANSFER);
 	all_hang_up(fx, c);
 	clear(fx, "ned");
+}
+
+
+/* An attended transfer from ned's desk phone: it holds the customer, calls
+ * beth through the server (its own consult call: the transferor leg, SIP
+ * leg 50), then REFERs the customer's call with Replaces. */
+static struct call *phone_consult(struct fx *fx)
+{
+	static struct sip_event ev;
+	struct call *c = fresh_bridged(fx);
+
+	available(fx, "beth");
+	sip(fx, SIP_EV_REINVITE, leg_of(c, LEG_AGENT), 0, "a=sendonly");
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = SIP_EV_INCOMING, ev.leg = 50;
+	str_copy(ev.sdp, "ok", sizeof(ev.sdp));
+	log_clear();
+	xfer_on_consult_invite(fx->cc, usr(fx, "ned"), usr(fx, "beth"), &ev);
+	assert_int_equal(c->state, CALL_XFER_RING);
+	assert_int_equal(call_leg(c, LEG_TRANSFEROR)->state, LEG_DIALLING);
+	expect_log("dial consult sip:beth@127.0.0.1:5992");
+	return c;
+}
+
+static void an_attended_transfer_from_a_desk_phone(void **state)
+{
+	struct fx *fx = *state;
+	struct call *c = phone_consult(fx);
+	static struct sip_event ev;
+
+	/* beth answers: so is ned's consult call; his first leg is on hold */
+	log_clear();
+	sip(fx, SIP_EV_ANSWERED, leg_of(c, LEG_CONSULT), 200, "ok");
+	assert_int_equal(c->state, CALL_CONSULT);
+	expect_log("answer transferor");
+	expect_log("join transferor talk;join agent hold");
+	/* a second consult call while one is in flight: refused */
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = SIP_EV_INCOMING, ev.leg = 51;
+	xfer_on_consult_invite(fx->cc, usr(fx, "ned"), usr(fx, "beth"), &ev);
+	expect_log("refuse 486");
+	/* REFER with Replaces on the customer's call: it completes */
+	log_clear();
+	refer(fx, leg_of(c, LEG_AGENT), "beth", true);
+	expect_log("refer reply agent 202");
+	expect_log("hangup transferor");
+	assert_int_equal(c->state, CALL_BRIDGED);
+	assert_ptr_equal(c->agent_user, usr(fx, "beth"));
+	assert_null(call_leg(c, LEG_TRANSFEROR));
+	all_hang_up(fx, c);
+	clear(fx, "ned");
+	clear(fx, "beth");
+	/* the phone hangs up its consult call instead: a cancel; ned resumes */
+	c = phone_consult(fx);
+	sip(fx, SIP_EV_ANSWERED, leg_of(c, LEG_CONSULT), 200, "ok");
+	log_clear();
+	sip(fx, SIP_EV_TERMINATED, 50, 0, NULL);
+	assert_int_equal(c->state, CALL_BRIDGED);
+	expect_log("hangup consult");
+	expect_log("join agent talk");
+	assert_null(call_leg(c, LEG_TRANSFEROR));
+	/* a REFER with Replaces without a consult call: refused */
+	refer(fx, leg_of(c, LEG_AGENT), "beth", true);
+	expect_log("refer reply agent 403");
+	all_hang_up(fx, c);
+	clear(fx, "ned");
+	clear(fx, "beth");
+	/* beth does not answer: ned's consult call is refused (480) */
+	c = phone_consult(fx);
+	log_clear();
+	fx_wait(fx, 400);
+	expect_log("refuse 480");
+	assert_int_equal(c->state, CALL_BRIDGED);
+	all_hang_up(fx, c);
+	clear(fx, "ned");
+	/* not on a call: refused */
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = SIP_EV_INCOMING, ev.leg = 52;
+	log_clear();
+	xfer_on_consult_invite(fx->cc, usr(fx, "ned"), usr(fx, "beth"), &ev);
+	expect_log("refuse 403");
 }
 
 /* ---- shutdown and memory ---- */
@@ -1588,6 +1669,7 @@ int main(void)
 		T(a_transfer_to_a_queue_waits_offers_and_misses),
 		T(transfers_refused_and_to_an_external_number),
 		T(a_refer_from_the_agents_phone_is_a_blind_transfer),
+		T(an_attended_transfer_from_a_desk_phone),
 		T(shutdown_releases_calls_in_every_state),
 		T(out_of_memory_on_the_call_refuses_it_cleanly),
 		cmocka_unit_test(every_row_of_the_call_table_is_covered),
