@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Server, tempDir, writeConfig } from './lib/server.mjs';
-import { Baresip, waitRegistered } from './lib/peers.mjs';
+import { Baresip, Linphone, waitRegistered } from './lib/peers.mjs';
 import { TONES, heard, readWav, rmsLevel, toneLevel, toneWav } from './lib/tones.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -62,7 +62,9 @@ async function phone(user, opts = {}) {
   return p;
 }
 async function hangUpAll() {
+  const had = phones.length;
   while (phones.length) await phones.pop().stop();
+  if (had) await sleep(1000); // a stopped phone's un-REGISTER must not cross the next REGISTER
 }
 // Agents back to Available for the next test (clear what is left).
 async function reset() {
@@ -490,4 +492,44 @@ test('a REFER from a desk phone: unknown → 403 with the reason; to an agent\'s
   await hangUpAll();
   await reset();
   void beth;
+});
+
+test('an attended transfer from a desk phone (linphonec): Ned\'s phone holds Amy, calls Beth through the server, then REFERs with Replaces', async () => {
+  const ned = await new Linphone(sb, 'ned').start();
+  phones.push(ned);
+  await waitRegistered(sb, tok.admin, 'ned');
+  await phone('beth');
+  await away('beth');
+  await available('ned');
+  const bethEv = await sb.events(tok.beth);
+  const { amy, ix } = await callNed(await newest());
+  phones.push(amy);
+  await sleep(1000);
+  await available('beth');
+  // Ned's phone calls Beth: the customer's call is held by the phone, and
+  // the server makes this call the transfer's consult.
+  ned.send('pause 1');
+  await until('Amy held by the phone', async () => (await roster('ned', ix.number)).legs.some((l) => l.role === 'agent' && l.state === 'held'));
+  ned.send(`call sip:beth@127.0.0.1:${sb.sipPort}`);
+  const pop = await bethEv.next((m) => m.type === 'offer' && m.interaction === ix.number, 15000);
+  assert.deepEqual(pop.transfer, { from: 'ned', note: 'from the phone' });
+  await until('the consult', async () => (await roster('ned', ix.number)).phase === 'consult');
+  const ro = await roster('ned', ix.number);
+  assert.deepEqual(ro.legs.map((l) => `${l.role}:${l.state}`).sort(), ['agent:held', 'consult:up', 'customer:up', 'transferor:up'].sort(), JSON.stringify(ro));
+  await sleep(1000);
+  // The attended transfer: Amy's call replaced by Ned's call to Beth.
+  ned.send('transfer 1 --to-call 2');
+  await until('reassigned to Beth', async () => (await detail(ix.number)).agent === 'beth');
+  await until('Ned in wrap-up', async () => (await presence('ned')) === 'AfterCallWork');
+  const r2 = await roster('beth', ix.number);
+  assert.equal(r2.phase, 'bridged');
+  assert.deepEqual(r2.legs.map((l) => `${l.role}:${l.user_name}`), ['customer:null', 'agent:beth']);
+  const texts = transferTexts(await detail(ix.number));
+  assert.ok(texts.some((t) => /^Transfer to Beth .* started: from the phone$/.test(t)), JSON.stringify(texts));
+  assert.ok(texts.some((t) => /^Reassigned from Ned .* to Beth/.test(t)), JSON.stringify(texts));
+  await amy.command('hangup');
+  await until('Beth in wrap-up', async () => (await presence('beth')) === 'AfterCallWork');
+  bethEv.close();
+  await hangUpAll();
+  await reset();
 });
