@@ -13,9 +13,9 @@ struct user {
 	int64_t presence_since;
 	int64_t ix_id; /* current interaction, 0 = none */
 	char ix_number[ST_NUMBER];
-	int sessions;	    /* signed-in sessions */
-	int64_t idle_since; /* became Available (longest-idle routing) */
-	int64_t offered_ix; /* an offer (or a transfer) is ringing this agent, 0 = none */
+	int sessions;		    /* signed-in sessions */
+	int64_t idle_since;	    /* became Available (longest-idle routing) */
+	int64_t offered_ix;	    /* an offer (or a transfer) is ringing this agent, 0 = none */
 	uint32_t xfer_in, xfer_out; /* transfers taken / given today (transfer.c) */
 	int64_t xfer_day;
 	uv_timer_t *wrapup; /* AfterCallWork timeout, NULL = none */
@@ -74,6 +74,9 @@ struct routing {
 	struct st_audit *audit_next; /* routing_audit_attach: goes with the next change */
 	struct st_flag *flags;
 	size_t n_flags;
+	struct st_quick_connect *quick; /* quick connects, by id (quickconn.c) */
+	size_t n_quick, cap_quick;
+	int64_t next_quick_id;
 	int64_t next_ix_id, next_user_id;
 	int64_t next_conv_id; /* conversations (outbound.c) */
 	routing_event_h *ev_h;
@@ -91,6 +94,9 @@ struct queue *queue_by_id(struct routing *r, int64_t id);
 int queue_add(struct routing *r, const struct st_queue *rec, struct queue **qp);
 int queue_member_put(struct queue *q, int64_t user_id, int priority);
 void queue_free(struct queue *q);
+
+/* quickconn.c: the quick connects of the snapshot */
+int quick_load(struct routing *r, const struct st_snapshot *s);
 
 /* change.c: building and committing a change (see its DESIGN block) */
 #define CHANGE_MAX_OPS	  (3 + ROLE__N) /* user insert, agent upsert, a grant per role, audit */
