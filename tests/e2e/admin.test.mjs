@@ -252,7 +252,7 @@ test('a refused delete shows the server’s reason: number 7400 leads to Escalat
   expectClean(page, REFUSALS);
 });
 
-test('an external quick connect added in the browser is in the agents’ list; a duplicate name is refused beside the form', async () => {
+test('an external quick connect added in the browser is in the agents’ list; a duplicate name is refused beside the form; edit and delete', async () => {
   await section('Quick connects', 'Quick connects');
   await page.locator('tr[data-quick-connect="Legal desk"]').waitFor(); // the demo's two
   await page.locator('tr[data-quick-connect="Field service"] [data-number]', { hasText: '+1 555 0171' }).waitFor();
@@ -276,8 +276,23 @@ test('an external quick connect added in the browser is in the agents’ list; a
   assert.equal(l.status, 200, JSON.stringify(l.body));
   assert.deepEqual(l.body.external.map((x) => [x.name, x.number]),
     [['Legal desk', '+1 555 0170'], ['Field service', '+1 555 0171'], ['Night line', '+44 20 7946 0018']]);
+
+  // Edit sends only what changed; Delete asks first.
+  await page.getByRole('button', { name: 'Edit Night line' }).click();
+  const edit = page.getByRole('form', { name: 'Edit quick connect' });
+  await edit.getByLabel('Number', { exact: true }).fill('+44 20 7946 0019');
+  await edit.getByRole('button', { name: 'Save quick connect' }).click();
+  await toast('Quick connect Night line saved.');
+  await page.locator('tr[data-quick-connect="Night line"] [data-number]', { hasText: '+44 20 7946 0019' }).waitFor();
+  await page.getByRole('button', { name: 'Delete Night line' }).click();
+  await page.getByRole('group', { name: 'Delete Night line' }).getByRole('button', { name: 'Yes, delete' }).click();
+  await toast('Quick connect Night line deleted.');
+  await page.locator('tr[data-quick-connect="Night line"]').waitFor({ state: 'detached' });
   const audit = await sb.api('GET', '/api/v1/audit?action=quick_connect', { token: admin });
-  assert.deepEqual(audit.body.entries.map((e) => [e.action, e.object, e.actor]), [['quick_connect.create', 'Night line', 'admin']]);
+  assert.deepEqual(audit.body.entries.map((e) => [e.action, e.object, e.after]), [
+    ['quick_connect.delete', 'Night line', null],
+    ['quick_connect.update', 'Night line', { number: '+44 20 7946 0019' }],
+    ['quick_connect.create', 'Night line', { name: 'Night line', number: '+44 20 7946 0018' }]]);
   expectClean(page, REFUSALS);
 });
 
