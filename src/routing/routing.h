@@ -402,7 +402,7 @@ int routing_transfer_enqueue(struct routing *r, int64_t ix_id, int64_t queue_id,
 int routing_transfer_unassign(struct routing *r, int64_t ix_id, struct user *from,
 			      const char *text);
 /* Today's transfers the agent took (in) and gave (out). */
-void routing_agent_transfers(struct user *u, uint32_t *in, uint32_t *out);
+void routing_agent_transfers(const struct user *u, uint32_t *in, uint32_t *out);
 
 /* Sends a call-control event (RT_EV_OFFER, RT_EV_CALL) to the handler now. */
 void routing_announce(struct routing *r, const struct routing_event *ev);

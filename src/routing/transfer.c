@@ -39,10 +39,11 @@ static void day_roll(struct user *u)
 		u->xfer_day = day, u->xfer_in = 0, u->xfer_out = 0;
 }
 
-void routing_agent_transfers(struct user *u, uint32_t *in, uint32_t *out)
+void routing_agent_transfers(const struct user *u, uint32_t *in, uint32_t *out)
 {
-	day_roll(u);
-	*in = u->xfer_in, *out = u->xfer_out;
+	bool today = u->xfer_day == time_now_ms() / 86400000;
+
+	*in = today ? u->xfer_in : 0, *out = today ? u->xfer_out : 0;
 }
 
 int routing_transfer_check(const struct routing *r, const struct user *from, const struct user *to,

@@ -180,6 +180,11 @@ test('warm transfer: Ned consults Beth while Amy hears music, Beth joins, Ned le
   let k = 0;
   for (const t of texts) if (k < want.length && want[k].test(t)) k++;
   assert.equal(k, want.length, `transfer activity: ${JSON.stringify(texts)}`);
+  // Counted once: a transferred-out for Ned, a transferred-in for Beth.
+  const agents = (await sb.api('GET', '/api/v1/agents', { token: tok.admin })).body.agents;
+  const xfers = (u) => agents.find((a) => a.user_name === u).transfers_today;
+  assert.deepEqual(xfers('ned'), { in: 0, out: 1 });
+  assert.deepEqual(xfers('beth'), { in: 1, out: 0 });
   // Ned's Clear contact keeps it open (it is Beth's); Beth's closes it.
   r = await clear('ned');
   assert.equal(r.status, 200, JSON.stringify(r.body));
@@ -244,6 +249,8 @@ test('warm transfer to a queue: Amy waits in Billing ahead of a later caller, Be
   await nedEv.next((m) => m.type === 'call' && m.event === 'transfer_queued' && m.detail === 'Billing');
   const q = await billing();
   assert.equal(q.waiting, 2, JSON.stringify(q));
+  const billingToday = async () => (await sb.api('GET', '/api/v1/queues', { token: tok.admin })).body.queues.find((x) => x.name === 'Billing').today;
+  const t0 = await billingToday();
   assert.equal(await presence('ned'), 'Busy');
   // Beth comes back: Amy's transfer is offered first (her call began before Zed's).
   await available('beth');
@@ -266,7 +273,10 @@ test('warm transfer to a queue: Amy waits in Billing ahead of a later caller, Be
   const texts = transferTexts(d);
   assert.ok(texts.some((t) => /^Transfer to queue Billing started: refund$/.test(t)), JSON.stringify(texts));
   assert.ok(texts.some((t) => /^Reassigned from Ned .* to Beth/.test(t)), JSON.stringify(texts));
-  // Zed still waits; the queue counted Amy's transfer as offered and answered.
+  // Zed still waits; the queue counted Amy's transfer as answered (offered when it arrived).
+  const t1 = await billingToday();
+  assert.equal(t1.answered, t0.answered + 1, JSON.stringify([t0, t1]));
+  assert.equal(t1.offered, t0.offered, 'offered once, when the transfer arrived');
   assert.equal((await detail(zedIx.number)).state, 'new');
   await amy.command('hangup');
   await until('Beth in wrap-up', async () => (await presence('beth')) === 'AfterCallWork');
