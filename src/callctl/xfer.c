@@ -670,8 +670,8 @@ void act_xfer_accept(struct call *c, enum call_state from, struct call_arg *a)
 	(void)from, (void)a;
 }
 
-/* XFER_RING → CONSULT: the second agent answered; the agents talk. */
-void act_consult_up(struct call *c, enum call_state from, struct call_arg *a)
+/* The second agent's phone answered: it talks in the conference. */
+static void second_up(struct call *c)
 {
 	struct cleg *l = call_leg(c, LEG_CONSULT);
 
@@ -679,6 +679,12 @@ void act_consult_up(struct call *c, enum call_state from, struct call_arg *a)
 	cleg_state_set(l, LEG_UP);
 	if (l->ops->join(l, MIXER_TALK, NULL))
 		log_error("call=%s action=the second agent could not be joined", c->ix_number);
+}
+
+/* XFER_RING → CONSULT: the second agent answered; the agents talk. */
+void act_consult_up(struct call *c, enum call_state from, struct call_arg *a)
+{
+	second_up(c);
 	transferor_answer(c);
 	call_announce_to(c, c->agent_user, "transfer_accepted", uname(c->xfer_user));
 	call_announce_to(c, c->xfer_user, "consult", uname(c->agent_user));
@@ -708,12 +714,7 @@ static void handover(struct call *c)
 /* XFER_RING → BRIDGED: the second agent answered after the first left. */
 void act_xfer_complete(struct call *c, enum call_state from, struct call_arg *a)
 {
-	struct cleg *l = call_leg(c, LEG_CONSULT);
-
-	ctimer_stop(&c->timer);
-	cleg_state_set(l, LEG_UP);
-	if (l->ops->join(l, MIXER_TALK, NULL))
-		log_error("call=%s action=the second agent could not be joined", c->ix_number);
+	second_up(c);
 	handover(c);
 	(void)from, (void)a;
 }

@@ -137,7 +137,9 @@ int ix_apply(struct change *c, struct ix *x, enum ix_event ev, const struct user
 void ix_forget_if_closed(struct routing *r, struct ix *x);
 void change_ix_store(struct change *c, const struct ix *x);
 /* engine.c, for transfer.c: a caller into / out of a queue's waiting list */
-void engine_entry_insert(struct queue *q, struct qentry *en);
+/* x waits in q on en (filled in: priority, transfer fields): inserted by
+ * priority then arrival (0 = now), counted offered today. */
+void engine_entry_enter(struct queue *q, struct ix *x, struct qentry *en, int64_t arrived);
 void engine_entry_add_missed(struct qentry *en, int64_t uid);
 void engine_queue_day_roll(struct queue *q);
 /* engine.c */
