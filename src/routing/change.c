@@ -461,8 +461,10 @@ void routing_user_signed_out(struct routing *r, struct user *u)
 /* ---- crash recovery ---- */
 static int recover_ix(struct routing *r, struct ix *x, struct change *c)
 {
-	if (x->state == IX_WIP)
+	if (x->state == IX_WIP && x->rec.agent_user_id)
 		return 0; /* its agent wraps it up (see recover_agent) */
+	/* Work in Progress with nobody assigned: it waited in a transfer's
+	 * queue when the server stopped; nobody would ever close it */
 	return ix_apply(c, x, IX_EV_SYSTEM_CLOSE, NULL, "server_restart", "system");
 }
 

@@ -647,7 +647,8 @@ static void sign_in_and_out_move_agents_between_offline_and_away(void **state)
  * Creates agents, then writes what a kill in the middle of calls leaves
  * behind: INT0000001 New in the flow, INT0000002 New and queued,
  * INT0000003 Work in Progress with dave Busy on it, INT0000004 closed long
- * ago; erin Available, gina CallingCustomer. Then restarts.
+ * ago, INT0000009 Work in Progress with nobody (waiting in a transfer's
+ * queue); erin Available, gina CallingCustomer. Then restarts.
  */
 static void crash_prepare(struct fx *fx, const char *dave_name)
 {
@@ -669,7 +670,8 @@ static void crash_prepare(struct fx *fx, const char *dave_name)
 		 "(3,'INT0000003','phone','inbound','work_in_progress',0,'+15550003',%lld,3000,0,''"
 		 "),"
 		 "(4,'INT0000004','phone','inbound','closed_complete',0,'+15550004',0,500,600,'"
-		 "earlier');"
+		 "earlier'),"
+		 "(9,'INT0000009','phone','inbound','work_in_progress',1,'+15550009',0,4000,0,'');"
 		 "UPDATE agents SET presence='Busy',interaction_id=3 WHERE user_id=%lld;"
 		 "UPDATE agents SET presence='CallingCustomer' WHERE user_id=%lld;",
 		 (long long)dave_id, (long long)dave_id, (long long)gina_id);
@@ -726,6 +728,8 @@ static void recovery_closes_open_interactions_and_wraps_up_busy_agents(void **st
 	assert_string_equal(buf, "work_in_progress||0");
 	ix_row(fx, "INT0000004", buf, sizeof(buf));
 	assert_string_equal(buf, "closed_complete|earlier|1");
+	ix_row(fx, "INT0000009", buf, sizeof(buf)); /* nobody would ever close it */
+	assert_string_equal(buf, "closed_complete|server_restart|1");
 	activity_of(fx, 1, buf, sizeof(buf));
 	assert_string_equal(buf, "state: State: New → Closed Complete (closed by the system) — the "
 				 "server restarted");
@@ -762,7 +766,7 @@ static void recovery_closes_open_interactions_and_wraps_up_busy_agents(void **st
 	rows = history_rows(fx);
 	assert_int_equal(routing_recover(fx->r), 0);
 	assert_int_equal(history_rows(fx), rows);
-	assert_int_equal(dbfx_int(fx->db, "SELECT count(*) FROM activity"), 3);
+	assert_int_equal(dbfx_int(fx->db, "SELECT count(*) FROM activity"), 4);
 }
 
 static void clear_contact_after_recovery_closes_the_interaction(void **state)
