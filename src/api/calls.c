@@ -256,11 +256,15 @@ static void call_dtmf(struct api_req *q)
 static void transfer_refused(struct api_req *q, int rc, const char *why)
 {
 	switch (rc) {
-	case CC_ENOTFOUND: api_reply_error(q, 404, "not_found", "no live call %.32s", q->segs[3]); break;
+	case CC_ENOTFOUND:
+		api_reply_error(q, 404, "not_found", "no live call %.32s", q->segs[3]);
+		break;
 	case CC_EFORBIDDEN: api_reply_error(q, 403, "forbidden", "%s", why); break;
 	case CC_EILLEGAL: api_reply_error(q, 409, "illegal_state", "%s", why); break;
 	case -EINVAL: api_reply_error(q, 409, "transfer_to_self", "%s", why); break;
 	case CC_ECONFLICT: api_reply_error(q, 409, "agent_unavailable", "%s", why); break;
+	case -ENOTSUP: api_reply_error(q, 501, "not_implemented", "%s", why); break;
+	case -ENETUNREACH: api_reply_error(q, 409, "no_route", "%s", why); break;
 	default: api_reply_err(q, rc, why[0] ? why : "the transfer failed"); break;
 	}
 }
@@ -320,26 +324,32 @@ static void call_transfer(struct api_req *q)
 	struct req_transfer body;
 	char err[API_ERRSZ];
 	const char *why = "";
-	struct user *to;
+	struct callctl_xfer_to to = {0};
+	char target[64];
 	int rc;
 
-	if (api_reply_bad_body(q, req_decode_transfer(q->body, q->body_len, &body, err,
-						      sizeof(err)),
-			       err))
+	if (api_reply_bad_body(
+		    q, req_decode_transfer(q->body, q->body_len, &body, err, sizeof(err)), err))
 		return;
-	if (!body.agent[0]) {
-		api_reply_error(q, 501, "not_implemented",
-				"transfer to %s is not built yet: only to an agent ({\"agent\": "
-				"\"beth\"})",
-				body.queue[0] ? "a queue" : "an external number");
-		return;
+	if (body.agent[0]) {
+		to.agent = routing_user_find(q->api->r, body.agent);
+		if (!to.agent || !user_is_agent(to.agent)) {
+			api_reply_error(q, 404, "not_found", "no agent '%.64s'", body.agent);
+			return;
+		}
+		str_copy(target, user_record(to.agent)->user_name, sizeof(target));
+	} else if (body.queue[0]) {
+		to.queue_id = routing_queue_id(q->api->r, body.queue);
+		if (!to.queue_id) {
+			api_reply_error(q, 404, "not_found", "no queue '%.64s'", body.queue);
+			return;
+		}
+		str_copy(target, body.queue, sizeof(target));
+	} else {
+		to.number = body.number;
+		str_copy(target, body.number, sizeof(target));
 	}
-	to = routing_user_find(q->api->r, body.agent);
-	if (!to || !user_is_agent(to)) {
-		api_reply_error(q, 404, "not_found", "no agent '%.64s'", body.agent);
-		return;
-	}
-	rc = callctl_transfer(q->api->cc, q->segs[3], q->user, to,
+	rc = callctl_transfer(q->api->cc, q->segs[3], q->user, &to,
 			      strcmp(body.mode, "blind") ? CALLCTL_XFER_WARM : CALLCTL_XFER_BLIND,
 			      body.note, &why);
 	if (rc) {
@@ -348,8 +358,8 @@ static void call_transfer(struct api_req *q)
 	}
 	api_reply_json(q, 202,
 		       json_pack("{s:s,s:s,s:s,s:s,s:o}", "interaction", q->segs[3], "action",
-				 "transfer", "to", user_record(to)->user_name, "mode", body.mode,
-				 "call", parties_json(q)));
+				 "transfer", "to", target, "mode", body.mode, "call",
+				 parties_json(q)));
 }
 
 static void call_transfer_step(struct api_req *q, enum callctl_xfer_step step)

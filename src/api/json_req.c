@@ -476,7 +476,8 @@ static int transfer_to(struct jr *j, struct req_transfer *r)
 		return jr_fail(j, "'to' is required: {\"agent\": \"beth\"}, {\"queue\": "
 				  "\"Billing\"} or {\"number\": \"+15550100\"}");
 	if (!json_is_object(v) || json_object_size(v) != 1)
-		return jr_fail(j, "'to' must be an object with one of 'agent', 'queue' or 'number'");
+		return jr_fail(j,
+			       "'to' must be an object with one of 'agent', 'queue' or 'number'");
 	rc = jr_fields(&sub, transfer_to_fields);
 	if (!rc)
 		rc = jr_str(&sub, "agent", JR_NONEMPTY, r->agent, sizeof(r->agent), NULL);

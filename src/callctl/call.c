@@ -41,6 +41,7 @@ static const char *const state_names[CALL__N] = {
 	[CALL_TRANSFER] = "transfer",
 	[CALL_OUT_AGENT] = "out_agent",
 	[CALL_OUT_CUSTOMER] = "out_customer",
+	[CALL_XFER_QUEUED] = "xfer_queued",
 	[CALL_XFER_RING] = "xfer_ring",
 	[CALL_CONSULT] = "consult",
 	[CALL_CONFERENCE] = "conference",
@@ -71,6 +72,8 @@ static const char *const event_names[CEV__N] = {
 	[CEV_END] = "end",
 	[CEV_SETTLED] = "settled",
 	[CEV_XFER] = "xfer",
+	[CEV_XFER_QUEUE] = "xfer_queue",
+	[CEV_XFER_EXTERNAL] = "xfer_external",
 	[CEV_CONSULT_UP] = "consult_up",
 	[CEV_CONSULT_FAIL] = "consult_fail",
 	[CEV_CONSULT_GONE] = "consult_gone",
@@ -134,6 +137,20 @@ static bool g_first_leaves(const struct call *c, const struct call_arg *a)
 	return a->leg ? a->leg->role == LEG_AGENT : g_has_agent(c, a);
 }
 
+/* The transfer is to a queue (the customer waits there between offers). */
+static bool g_to_queue(const struct call *c, const struct call_arg *a)
+{
+	(void)a;
+	return c->xfer_queue_id != 0;
+}
+
+/* An agent transferred the call (not a flow's transfer block). */
+static bool g_by_agent(const struct call *c, const struct call_arg *a)
+{
+	(void)a;
+	return c->agent_user != NULL;
+}
+
 /* ---- the table ----
  * Read it as: in state, on event, if guard (NULL: always), go to next and
  * run action (NULL: nothing more). Rows of a state are tried in order. */
@@ -168,6 +185,8 @@ static const struct call_row call_table[] = {
 	ROW(OFFERING, CUSTOMER_GONE, NULL, ENDING, act_customer_gone),
 	/* a flow's transfer: the external number rings */
 	ROW(TRANSFER, EXTERNAL_UP, NULL, BRIDGED, act_transfer_bridged),
+	ROW(TRANSFER, EXTERNAL_GONE, g_by_agent, ENDING, act_xfer_external_failed),
+	ROW(TRANSFER, TRANSFER_FAIL, g_by_agent, ENDING, act_xfer_external_failed),
 	ROW(TRANSFER, EXTERNAL_GONE, NULL, FLOW, act_transfer_failed),
 	ROW(TRANSFER, TRANSFER_FAIL, NULL, FLOW, act_transfer_failed),
 	ROW(TRANSFER, CUSTOMER_GONE, NULL, ENDING, act_customer_gone),
@@ -185,14 +204,24 @@ static const struct call_row call_table[] = {
 	ROW(BRIDGED, EXTERNAL_GONE, NULL, ENDING, act_caller_closes),
 	ROW(BRIDGED, END, NULL, ENDING, act_end),
 	ROW(BRIDGED, XFER, NULL, XFER_RING, act_xfer_start),
+	ROW(BRIDGED, XFER_QUEUE, NULL, XFER_QUEUED, act_xferq_start),
+	ROW(BRIDGED, XFER_EXTERNAL, NULL, TRANSFER, act_xfer_external),
+	/* a transfer to a queue: the customer waits there on hold; the queue
+	 * offers the next agent (then as a transfer to that agent) */
+	ROW(XFER_QUEUED, OFFER, NULL, XFER_RING, act_xferq_offer),
+	ROW(XFER_QUEUED, XFER_CANCEL, g_has_agent, BRIDGED, act_xfer_cancel),
+	ROW(XFER_QUEUED, LEAVE, g_has_agent, XFER_QUEUED, act_first_left),
+	ROW(XFER_QUEUED, AGENT_GONE, NULL, XFER_QUEUED, act_first_left),
+	ROW(XFER_QUEUED, CUSTOMER_GONE, NULL, ENDING, act_customer_gone),
 	/* a transfer to another agent (xfer.c): their phone rings, the
 	 * customer on hold; the first agent may leave, cancel, or wait */
 	ROW(XFER_RING, CONSULT_UP, g_has_agent, CONSULT, act_consult_up),
 	ROW(XFER_RING, CONSULT_UP, NULL, BRIDGED, act_xfer_complete), /* the first had left */
+	ROW(XFER_RING, CONSULT_FAIL, g_to_queue, XFER_QUEUED, act_xferq_missed),
 	ROW(XFER_RING, CONSULT_FAIL, g_has_agent, BRIDGED, act_xfer_failed),
 	ROW(XFER_RING, CONSULT_FAIL, NULL, ENDING, act_xfer_orphaned),
 	ROW(XFER_RING, ACCEPT, NULL, XFER_RING, act_xfer_accept),
-	ROW(XFER_RING, XFER_CANCEL, NULL, BRIDGED, act_xfer_cancel),
+	ROW(XFER_RING, XFER_CANCEL, g_has_agent, BRIDGED, act_xfer_cancel),
 	ROW(XFER_RING, AGENT_GONE, NULL, XFER_RING, act_first_left),
 	ROW(XFER_RING, LEAVE, g_has_agent, XFER_RING, act_first_left),
 	ROW(XFER_RING, CUSTOMER_GONE, NULL, ENDING, act_customer_gone),

@@ -375,6 +375,8 @@ static int op_offer(void *arg, int64_t ix_id, struct user *u)
 	const char *contact = callctl_agent_contact(cc, u);
 	int err;
 
+	if (c && contact && c->state == CALL_XFER_QUEUED)
+		return xfer_queue_offer(c, u); /* a transfer waits in the queue */
 	if (!c || !contact || c->state != CALL_QUEUED)
 		return -ENOENT;
 	err = call_offer_ring(c, contact, false);
@@ -564,9 +566,10 @@ static void end_legs(struct call *c, enum call_state from)
 	recording_stop(c);
 	/* the agent on it to wrap-up (during a transfer's ring they are Busy
 	 * even after their phone left: xfer.c); a second agent's part ends */
-	if (c->agent_user && (from == CALL_BRIDGED || from == CALL_CONSULT ||
-			      from == CALL_CONFERENCE || from == CALL_XFER_RING) &&
-	    (call_leg(c, LEG_AGENT) || from == CALL_XFER_RING))
+	if (c->agent_user &&
+	    (from == CALL_BRIDGED || from == CALL_CONSULT || from == CALL_CONFERENCE ||
+	     from == CALL_XFER_RING || from == CALL_XFER_QUEUED) &&
+	    (call_leg(c, LEG_AGENT) || (from == CALL_XFER_RING && !c->xfer_queue_id)))
 		routing_agent_call_ended(cc->r, c->agent_user);
 	if (c->xfer_user) {
 		routing_transfer_dropped(cc->r, c->ix_id, c->xfer_user, "system", NULL);

@@ -208,18 +208,29 @@ struct callctl_parties {
 };
 int callctl_call_parties(struct callctl *cc, const char *ix_number, struct callctl_parties *p);
 enum callctl_xfer_mode { CALLCTL_XFER_WARM, CALLCTL_XFER_BLIND };
+/* Where a transfer goes: one of agent, queue_id, number. */
+struct callctl_xfer_to {
+	struct user *agent;
+	int64_t queue_id;
+	const char *number; /* an external number (blind only) */
+	const char *label;  /* its name for the records ("Legal desk"), NULL = none */
+};
 /*
- * The call's agent `by` transfers it to agent `to` (note: why, for the
- * screen pop and the activity, may be ""): the customer is put on hold and
- * to's phone rings; blind: by leaves at once. Errors, with *why in words:
- * CC_ENOTFOUND (no live call), CC_EFORBIDDEN (not by's call), CC_EILLEGAL
- * (not connected, or a transfer in progress), -EINVAL (to yourself),
- * CC_ECONFLICT (to cannot take it: roles, not Available, on or offered
- * another call, phone not registered), -EIO / -EADDRINUSE (the phone could
- * not be called).
+ * The call's agent `by` transfers it (note: why, for the screen pop and the
+ * activity, may be ""): to an agent, the customer is put on hold and their
+ * phone rings; to a queue, the customer waits there on hold and the next
+ * agent there is offered it the same way; to an external number (blind
+ * only) it is dialled and `by` leaves. Blind: `by` leaves at once. Errors,
+ * with *why in words: CC_ENOTFOUND (no live call), CC_EFORBIDDEN (not by's
+ * call), CC_EILLEGAL (not connected, or a transfer in progress), -EINVAL
+ * (to yourself), CC_ECONFLICT (the agent cannot take it: roles, not
+ * Available, on or offered another call, phone not registered), -ENOTSUP
+ * (a warm transfer to an external number), -ENETUNREACH (no outbound
+ * route), -EIO / -EADDRINUSE (the phone could not be called).
  */
-int callctl_transfer(struct callctl *cc, const char *ix_number, struct user *by, struct user *to,
-		     enum callctl_xfer_mode mode, const char *note, const char **why);
+int callctl_transfer(struct callctl *cc, const char *ix_number, struct user *by,
+		     const struct callctl_xfer_to *to, enum callctl_xfer_mode mode,
+		     const char *note, const char **why);
 enum callctl_xfer_step {
 	CALLCTL_JOIN,		 /* the second agent brings the customer in */
 	CALLCTL_LEAVE,		 /* either agent leaves (the first: reassigned) */

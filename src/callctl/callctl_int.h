@@ -21,6 +21,7 @@ enum call_state {
 	CALL_TRANSFER,	   /* the flow transfers: the external number rings (transfer.c) */
 	CALL_OUT_AGENT,	   /* click-to-call: the agent's own phone rings (outbound.c) */
 	CALL_OUT_CUSTOMER, /* click-to-call: the customer rings; the agent hears the notice */
+	CALL_XFER_QUEUED,  /* a transfer to a queue: the customer waits there on hold */
 	CALL_XFER_RING,	   /* a transfer: the second agent's phone rings; the customer on hold */
 	CALL_CONSULT,	   /* the two agents talk; the customer on hold (xfer.c) */
 	CALL_CONFERENCE,   /* the second agent joined: three parties hear each other */
@@ -52,6 +53,8 @@ enum call_ev {
 	CEV_END,	   /* we end it (End call): the agent goes to wrap-up */
 	CEV_SETTLED,	   /* hung up what was up: release when nothing remains */
 	CEV_XFER,	   /* the agent transfers to another agent (arg: user; xfer.c) */
+	CEV_XFER_QUEUE,	   /* ... to a queue (arg: queue_id) */
+	CEV_XFER_EXTERNAL, /* ... to an external number, blind (c->xfer_number) */
 	CEV_CONSULT_UP,	   /* the second agent's leg answered with usable media */
 	CEV_CONSULT_FAIL,  /* ... did not (rejected, no answer, unusable: arg why) */
 	CEV_CONSULT_GONE,  /* the second agent's leg ended after it was up */
@@ -225,8 +228,11 @@ struct call {
 	/* a transfer to another agent (xfer.c): the second agent, why */
 	struct user *xfer_user;
 	char xfer_note[128];
-	char xfer_by[64]; /* the first agent's user_name */
-	UT_hash_handle hh; /* by ix_id */
+	char xfer_by[64];      /* the first agent's user_name */
+	int64_t xfer_queue_id; /* a transfer to a queue: the queue, 0 = to an agent */
+	char xfer_queue[64];   /* its name */
+	char xfer_label[80];   /* an external number's name ("Legal desk"), "" = none */
+	UT_hash_handle hh;     /* by ix_id */
 };
 
 struct binding {
@@ -329,6 +335,8 @@ call_action_h act_out_connected, act_end, act_release;
 call_action_h act_xfer_start, act_consult_up, act_xfer_complete, act_xfer_failed;
 call_action_h act_xfer_orphaned, act_xfer_cancel, act_first_left, act_first_left_complete;
 call_action_h act_join, act_consult_gone, act_xfer_accept;
+call_action_h act_xferq_start, act_xferq_offer, act_xferq_missed, act_xfer_external;
+call_action_h act_xfer_external_failed;
 
 /* callctl.c, for flowctl.c */
 void ctimer_start(struct call *c, uv_timer_t **slot, uv_timer_cb cb, int ms);
@@ -367,6 +375,9 @@ void xfer_leg_failed(struct call *c, struct call_arg *a);
 /* The consult leg answered: CEV_CONSULT_UP, or CEV_CONSULT_FAIL when its
  * media is unusable or routing no longer lets the agent take it. */
 void xfer_answered(struct call *c, struct cleg *l, struct call_arg *a);
+/* routing offers a call waiting in a transfer's queue to u: their phone
+ * rings on a CONSULT leg (0), or -errno (routing skips them). */
+int xfer_queue_offer(struct call *c, struct user *u);
 /* End call / hang-up of user u in a transfer's phases: their leave. */
 int xfer_end_by(struct call *c, const struct user *u);
 /* What the customer hears now (outbound.c): hold music, silence, the agent. */
@@ -374,12 +385,15 @@ void call_media_apply(struct call *c);
 /* RT_EV_CALL to u (NULL: the call's agent): what, detail. */
 void call_announce_to(struct call *c, const struct user *u, const char *what, const char *detail);
 /* An offer rings u: the screen pop, with who transfers and why (NULLs: none). */
-void call_offer_announce(struct callctl *cc, struct call *c, const struct user *u,
-			 const char *from, const char *note);
+void call_offer_announce(struct callctl *cc, struct call *c, const struct user *u, const char *from,
+			 const char *note);
 
 /* outbound.c: click-to-call and the API's call controls */
 /* An offer rings an agent: the screen pop (an RT_EV_OFFER event). */
 void outbound_offer_announce(struct callctl *cc, struct call *c, const struct user *u);
+/* Where an external number is called (calls.outbound_uri): 0, or
+ * -ENETUNREACH when there is no route. */
+int call_number_uri(struct callctl *cc, const char *number, char *uri, size_t size);
 
 /* transfer.c: a flow's transfer block */
 int transfer_uri_check(const char *uri);
@@ -401,6 +415,8 @@ void call_queue_opts_end(struct call *c);
 void call_queue_offer_failed(struct call *c);
 /* The queue's own settings for what the flow's block left unset (queueopts.c). */
 void call_queue_defaults(struct call *c, int64_t queue_id);
+/* The queue's own hold music (a transfer waits there), if it has one. */
+void call_queue_music(struct call *c, int64_t queue_id);
 
 /* botctl.c: the bot's listening and the caller's case */
 /* Compiles the grammar of every bot block with phrases; on error the

@@ -105,8 +105,8 @@ void outbound_offer_announce(struct callctl *cc, struct call *c, const struct us
 	call_offer_announce(cc, c, u, NULL, NULL);
 }
 
-void call_offer_announce(struct callctl *cc, struct call *c, const struct user *u,
-			 const char *from, const char *note)
+void call_offer_announce(struct callctl *cc, struct call *c, const struct user *u, const char *from,
+			 const char *note)
 {
 	const struct user *who = routing_user_by_phone(cc->r, c->caller_number);
 	const char *contact = flow_attr(c, "caller.contact");
@@ -162,6 +162,17 @@ static void route_pick(struct callctl *cc, const struct user *owner, const char 
 		snprintf(out->uri, sizeof(out->uri), "sip:%s%s@%s", number[0] == '+' ? "+" : "",
 			 digits, cc->cfg.outbound_uri + 4);
 	}
+}
+
+int call_number_uri(struct callctl *cc, const char *number, char *uri, size_t size)
+{
+	struct callctl_resolved out = {0};
+
+	route_pick(cc, NULL, number, &out);
+	if (!out.via)
+		return -ENETUNREACH;
+	str_copy(uri, out.uri, size);
+	return 0;
 }
 
 /* The one place a record becomes a number: users from memory; the other
@@ -544,7 +555,7 @@ int callctl_call_action(struct callctl *cc, const char *ix_number, enum callctl_
 	if (!c || c->state >= CALL_ENDING || call_leg(c, LEG_EXTERNAL))
 		return CC_ENOTFOUND;
 	xfer = c->state == CALL_XFER_RING || c->state == CALL_CONSULT ||
-	       c->state == CALL_CONFERENCE;
+	       c->state == CALL_CONFERENCE || c->state == CALL_XFER_QUEUED;
 	if (xfer && by && by == c->xfer_user && c->state == CALL_XFER_RING &&
 	    (a == CALLCTL_ACCEPT || a == CALLCTL_REJECT)) /* the second agent's offer */
 		return a == CALLCTL_ACCEPT
@@ -554,8 +565,7 @@ int callctl_call_action(struct callctl *cc, const char *ix_number, enum callctl_
 					    &(struct call_arg){.why = "rejected"});
 	if (xfer && a == CALLCTL_END)
 		return xfer_end_by(c, by); /* an agent's End call is their Leave */
-	if (xfer && c->state == CALL_CONSULT && by && by == c->xfer_user &&
-	    a == CALLCTL_ACCEPT)
+	if (xfer && c->state == CALL_CONSULT && by && by == c->xfer_user && a == CALLCTL_ACCEPT)
 		return 0; /* answered already */
 	switch (a) {
 	case CALLCTL_ACCEPT:

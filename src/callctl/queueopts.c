@@ -247,6 +247,18 @@ void call_queue_defaults(struct call *c, int64_t queue_id)
 	ctimer_start(c, &c->wait_timer, wait_fired, c->q.max_wait_s * 1000);
 }
 
+void call_queue_music(struct call *c, int64_t queue_id)
+{
+	const struct st_queue *q = routing_queue_rec(c->cc->r, queue_id);
+
+	call_queue_opts_end(c);
+	if (!q)
+		return;
+	str_copy(c->q.queue, q->name, sizeof(c->q.queue));
+	if (q->hold_music[0])
+		music_ref(c, q->hold_music);
+}
+
 void call_queue_opts_end(struct call *c)
 {
 	ctimer_stop(&c->wait_timer);

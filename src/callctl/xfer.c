@@ -72,9 +72,22 @@ static void customer_hold(struct call *c, bool hold)
 		call_media_apply(c);
 }
 
+/* Back to a two-party call with the first agent: no transfer in flight. */
+static void xfer_clear(struct call *c)
+{
+	c->xfer_user = NULL;
+	c->xfer_queue_id = 0;
+	c->xfer_queue[0] = '\0';
+}
+
 static void xfer_noanswer(uv_timer_t *t)
 {
 	call_event(t->data, CEV_CONSULT_FAIL, &(struct call_arg){.why = "no answer"});
+}
+
+static void xfer_external_noanswer(uv_timer_t *t)
+{
+	call_event(t->data, CEV_TRANSFER_FAIL, &(struct call_arg){.why = "no answer"});
 }
 
 /* Rings the second agent's phone on a new CONSULT leg. */
@@ -122,7 +135,9 @@ int callctl_call_parties(struct callctl *cc, const char *ix_number, struct callc
 	p->second_ringing = c->state == CALL_XFER_RING && c->xfer_user;
 	p->first_on = call_leg(c, LEG_AGENT) != NULL;
 	p->phase = call_state_name(c->state);
-	p->customer_held = c->held || c->state == CALL_XFER_RING || c->state == CALL_CONSULT;
+	p->customer_held = c->held || c->state == CALL_XFER_RING || c->state == CALL_CONSULT ||
+			   c->state == CALL_XFER_QUEUED;
+	p->queue = c->xfer_queue_id ? c->xfer_queue : NULL;
 	for (size_t i = 0; i < c->n_legs && i < CALLCTL_MAX_PARTIES; i++) {
 		const struct cleg *l = c->legs[i];
 		p->legs[p->n_legs++] = (struct callctl_party){
@@ -134,8 +149,45 @@ int callctl_call_parties(struct callctl *cc, const char *ix_number, struct callc
 	return 0;
 }
 
-int callctl_transfer(struct callctl *cc, const char *ix_number, struct user *by, struct user *to,
-		     enum callctl_xfer_mode mode, const char *note, const char **why)
+/* Why a transfer cannot start on c by `by`, or NULL. */
+static int transfer_refused(const struct call *c, const struct user *by, const char **why)
+{
+	if (c->agent_user != by || !call_leg(c, LEG_AGENT)) {
+		*why = "only the call's agent may transfer it";
+		return CC_EFORBIDDEN;
+	}
+	if (c->state != CALL_BRIDGED) {
+		*why = c->state == CALL_XFER_RING || c->state == CALL_CONSULT ||
+				       c->state == CALL_CONFERENCE || c->state == CALL_XFER_QUEUED
+			       ? "a transfer is already in progress"
+			       : "only a connected call can be transferred";
+		return CC_EILLEGAL;
+	}
+	return 0;
+}
+
+static int transfer_external(struct call *c, struct user *by, const struct callctl_xfer_to *to,
+			     enum callctl_xfer_mode mode, const char **why)
+{
+	char uri[200];
+
+	if (mode != CALLCTL_XFER_BLIND) {
+		*why = "a warm transfer to an external number is not built yet: use \"mode\": "
+		       "\"blind\"";
+		return -ENOTSUP;
+	}
+	if (call_number_uri(c->cc, to->number, uri, sizeof(uri))) {
+		*why = "no outbound route for external numbers (calls.outbound_uri)";
+		return -ENETUNREACH;
+	}
+	str_copy(c->xfer_number, to->number, sizeof(c->xfer_number));
+	str_copy(c->xfer_label, to->label ? to->label : "", sizeof(c->xfer_label));
+	return call_event(c, CEV_XFER_EXTERNAL, &(struct call_arg){.actor = uname(by)});
+}
+
+int callctl_transfer(struct callctl *cc, const char *ix_number, struct user *by,
+		     const struct callctl_xfer_to *to, enum callctl_xfer_mode mode,
+		     const char *note, const char **why)
 {
 	struct call *c = call_of(cc, ix_number);
 	int err;
@@ -143,32 +195,44 @@ int callctl_transfer(struct callctl *cc, const char *ix_number, struct user *by,
 	*why = "";
 	if (!c)
 		return CC_ENOTFOUND;
-	if (c->agent_user != by || !call_leg(c, LEG_AGENT)) {
-		*why = "only the call's agent may transfer it";
-		return CC_EFORBIDDEN;
-	}
-	if (c->state != CALL_BRIDGED) {
-		*why = c->state == CALL_XFER_RING || c->state == CALL_CONSULT ||
-				       c->state == CALL_CONFERENCE
-			       ? "a transfer is already in progress"
-			       : "only a connected call can be transferred";
-		return CC_EILLEGAL;
-	}
-	err = routing_transfer_check(cc->r, by, to, why);
+	err = transfer_refused(c, by, why);
 	if (err)
-		return err == -EINVAL ? err : CC_ECONFLICT; /* the second agent cannot take it */
-	err = consult_dial(c, to, false);
-	if (err) {
-		*why = "the second agent's phone could not be called";
 		return err;
-	}
 	str_copy(c->xfer_note, note ? note : "", sizeof(c->xfer_note));
 	str_copy(c->xfer_by, uname(by), sizeof(c->xfer_by));
-	err = call_event(c, CEV_XFER, &(struct call_arg){.user = to, .actor = uname(by)});
+	if (to->number)
+		return transfer_external(c, by, to, mode, why);
+	if (to->queue_id) {
+		err = call_event(c, CEV_XFER_QUEUE, &(struct call_arg){.queue_id = to->queue_id});
+	} else {
+		err = routing_transfer_check(cc->r, by, to->agent, why);
+		if (err)
+			return err == -EINVAL ? err : CC_ECONFLICT; /* they cannot take it */
+		err = consult_dial(c, to->agent, false);
+		if (err) {
+			*why = "the second agent's phone could not be called";
+			return err;
+		}
+		err = call_event(c, CEV_XFER,
+				 &(struct call_arg){.user = to->agent, .actor = uname(by)});
+	}
 	if (!err && mode == CALLCTL_XFER_BLIND)
-		err = call_event(c, CEV_LEAVE,
-				 &(struct call_arg){.leg = call_leg(c, LEG_AGENT), .actor = uname(by)});
+		err = call_event(
+			c, CEV_LEAVE,
+			&(struct call_arg){.leg = call_leg(c, LEG_AGENT), .actor = uname(by)});
 	return err;
+}
+
+int xfer_queue_offer(struct call *c, struct user *u)
+{
+	int err;
+
+	if (c->state != CALL_XFER_QUEUED)
+		return -ENOENT;
+	err = consult_dial(c, u, false);
+	if (err)
+		return err;
+	return call_event(c, CEV_OFFER, &(struct call_arg){.user = u});
 }
 
 int callctl_transfer_step(struct callctl *cc, const char *ix_number, struct user *by,
@@ -215,9 +279,9 @@ int xfer_end_by(struct call *c, const struct user *u)
 
 	if (u == c->xfer_user && c->state == CALL_XFER_RING)
 		return call_event(c, CEV_CONSULT_FAIL, &(struct call_arg){.why = "rejected"});
-	a.leg = u == c->agent_user ? call_leg(c, LEG_AGENT)
-	      : u == c->xfer_user  ? call_leg(c, LEG_CONSULT)
-				   : NULL;
+	a.leg = u == c->agent_user  ? call_leg(c, LEG_AGENT)
+		: u == c->xfer_user ? call_leg(c, LEG_CONSULT)
+				    : NULL;
 	return a.leg ? call_event(c, CEV_LEAVE, &a) : CC_EILLEGAL;
 }
 
@@ -259,26 +323,125 @@ void xfer_leg_failed(struct call *c, struct call_arg *a)
 }
 
 /* ---- the table's actions ---- */
+/* The customer on hold, the first agent hearing silence (or the consult). */
+static void hold_for_transfer(struct call *c)
+{
+	struct cleg *ag = call_leg(c, LEG_AGENT);
+
+	if (ag)
+		ag->ops->stop(ag);
+	c->held = false;
+	customer_hold(c, true);
+}
+
+/* A second agent's phone rings (xfer_ring): the ring timer, their screen
+ * pop with who transfers and why, INTERNAL-TRANSFER on the first's. */
+static void ring_second(struct call *c, struct user *to)
+{
+	c->xfer_user = to;
+	ctimer_start(c, &c->timer, xfer_noanswer, c->cc->cfg.offer_timeout_ms);
+	call_offer_announce(c->cc, c, to, c->xfer_by, c->xfer_note);
+	call_announce_to(c, c->agent_user, "transfer_ringing", uname(to));
+	log_info("call=%s agent=%s action=transfer to %s: ringing", c->ix_number,
+		 uname(c->agent_user), uname(to));
+}
+
 /* BRIDGED → XFER_RING: the consult leg rings (callctl_transfer dialled it). */
 void act_xfer_start(struct call *c, enum call_state from, struct call_arg *a)
 {
-	struct cleg *ag = call_leg(c, LEG_AGENT);
 	char text[300];
 
-	c->xfer_user = a->user;
 	snprintf(text, sizeof(text), "Transfer to %s started%s%s", dname(a->user),
 		 c->xfer_note[0] ? ": " : "", c->xfer_note);
 	routing_transfer_begin(c->cc->r, c->ix_id, c->agent_user, a->user, text);
-	if (ag)
-		ag->ops->stop(ag); /* the first agent hears the consult, not silence */
-	c->held = false;
-	customer_hold(c, true);
-	ctimer_start(c, &c->timer, xfer_noanswer, c->cc->cfg.offer_timeout_ms);
-	call_offer_announce(c->cc, c, a->user, c->xfer_by, c->xfer_note);
-	call_announce_to(c, c->agent_user, "transfer_ringing", uname(a->user));
-	log_info("call=%s agent=%s action=transfer to %s: ringing", c->ix_number,
-		 uname(c->agent_user), uname(a->user));
+	hold_for_transfer(c);
+	ring_second(c, a->user);
 	(void)from;
+}
+
+/* BRIDGED → XFER_QUEUED: the customer waits in the queue, on hold with its
+ * music; the first agent stays on (INTERNAL-TRANSFER) unless they leave. */
+void act_xferq_start(struct call *c, enum call_state from, struct call_arg *a)
+{
+	const char *name = routing_queue_name(c->cc->r, a->queue_id);
+	char text[300];
+
+	c->xfer_queue_id = a->queue_id;
+	str_copy(c->xfer_queue, name ? name : "?", sizeof(c->xfer_queue));
+	call_queue_music(c, a->queue_id);
+	hold_for_transfer(c);
+	snprintf(text, sizeof(text), "Transfer to queue %s started%s%s", c->xfer_queue,
+		 c->xfer_note[0] ? ": " : "", c->xfer_note);
+	if (routing_transfer_enqueue(c->cc->r, c->ix_id, a->queue_id, c->agent_user, text))
+		log_error("call=%s action=transfer to queue %s: not enqueued", c->ix_number,
+			  c->xfer_queue);
+	call_announce_to(c, c->agent_user, "transfer_queued", c->xfer_queue);
+	log_info("call=%s agent=%s action=transfer to queue %s", c->ix_number, uname(c->agent_user),
+		 c->xfer_queue);
+	(void)from;
+}
+
+/* XFER_QUEUED → XFER_RING: the queue offers the call to the next agent
+ * (xfer_queue_offer rang their phone). */
+void act_xferq_offer(struct call *c, enum call_state from, struct call_arg *a)
+{
+	ring_second(c, a->user);
+	(void)from;
+}
+
+/* BRIDGED → TRANSFER: a blind transfer to an external number: it rings as
+ * the call's EXTERNAL leg; the agent leaves at once and wraps up. */
+void act_xfer_external(struct call *c, enum call_state from, struct call_arg *a)
+{
+	struct callctl *cc = c->cc;
+	char uri[200], text[300];
+	struct cleg *far;
+	int err = call_number_uri(cc, c->xfer_number, uri, sizeof(uri));
+
+	snprintf(text, sizeof(text), "Transfer to %s%s%s%s started by %s%s%s", c->xfer_label,
+		 c->xfer_label[0] ? " (" : "", c->xfer_number, c->xfer_label[0] ? ")" : "",
+		 dname(c->agent_user), c->xfer_note[0] ? ": " : "", c->xfer_note);
+	routing_ix_note(cc->r, c->ix_id, "transfer", text);
+	leg_end(c, call_leg(c, LEG_AGENT));
+	routing_agent_call_ended(cc->r, c->agent_user);
+	call_announce_to(c, c->agent_user, "left", c->xfer_number);
+	if (!err)
+		err = call_leg_new(c, LEG_EXTERNAL, &far);
+	if (!err) {
+		err = far->ops->dial(far, uri, c->caller_number, c->caller_number, false);
+		if (err)
+			call_leg_drop(c, far);
+		else
+			cleg_state_set(far, LEG_DIALLING);
+	}
+	hold_music(c);
+	if (err) {
+		call_event(c, CEV_TRANSFER_FAIL,
+			   &(struct call_arg){.why = "the call could not be placed"});
+		return;
+	}
+	ctimer_start(c, &c->timer, xfer_external_noanswer, cc->cfg.transfer_timeout_ms);
+	log_info("call=%s action=transfer dialling %s", c->ix_number, uri);
+	(void)from, (void)a;
+}
+
+/* TRANSFER → ENDING: the external number did not answer; the agent had
+ * left, so the call ends (the interaction is theirs to wrap up). */
+void act_xfer_external_failed(struct call *c, enum call_state from, struct call_arg *a)
+{
+	char text[200], why[80];
+	const char *w = a->why;
+
+	ctimer_stop(&c->timer);
+	if (!w && a->sip && a->sip->kind == SIP_EV_FAILED)
+		snprintf(why, sizeof(why), "SIP %d", a->sip->status), w = why;
+	snprintf(text, sizeof(text), "Transfer to %s failed: %s; the call ended", c->xfer_number,
+		 w ? w : "the far end hung up");
+	routing_ix_note(c->cc->r, c->ix_id, "transfer", text);
+	log_info("call=%s action=%s", c->ix_number, text);
+	leg_end(c, call_leg(c, LEG_EXTERNAL));
+	routing_ix_caller_gone(c->cc->r, c->ix_id);
+	call_end_legs(c, from);
 }
 
 /* XFER_RING → XFER_RING: Accept from the second agent's softphone: ring
@@ -320,7 +483,7 @@ static void handover(struct call *c)
 	routing_transfer_reassign(c->cc->r, c->ix_id, from, to);
 	l->role = LEG_AGENT;
 	c->agent_user = to;
-	c->xfer_user = NULL;
+	xfer_clear(c);
 	c->held = false, c->muted = false;
 	customer_hold(c, false);
 	call_announce_to(c, from, "left", uname(to));
@@ -350,8 +513,7 @@ static void missed(struct call *c, const char *why, const char *then)
 	leg_end(c, call_leg(c, LEG_CONSULT));
 	snprintf(text, sizeof(text), "Transfer to %s failed: %s%s", dname(c->xfer_user),
 		 why ? why : "not answered", then);
-	routing_transfer_missed(c->cc->r, c->ix_id, c->xfer_user, text,
-				why ? why : "not answered");
+	routing_transfer_missed(c->cc->r, c->ix_id, c->xfer_user, text, why ? why : "not answered");
 	log_info("call=%s action=%s", c->ix_number, text);
 	snprintf(text, sizeof(text), "%s: %s", uname(c->xfer_user), why ? why : "not answered");
 	call_announce_to(c, c->agent_user, "transfer_failed", text);
@@ -368,6 +530,14 @@ void act_xfer_failed(struct call *c, enum call_state from, struct call_arg *a)
 	(void)from;
 }
 
+/* XFER_RING → XFER_QUEUED: not taken; the call waits in the queue for the
+ * next agent there (the first agent, if still on, is told). */
+void act_xferq_missed(struct call *c, enum call_state from, struct call_arg *a)
+{
+	missed(c, a->why, "; the call waits in the queue");
+	(void)from;
+}
+
 /* XFER_RING → ENDING: not taken, and the first agent had left. */
 void act_xfer_orphaned(struct call *c, enum call_state from, struct call_arg *a)
 {
@@ -375,7 +545,7 @@ void act_xfer_orphaned(struct call *c, enum call_state from, struct call_arg *a)
 	call_end_legs(c, from);
 }
 
-/* XFER_RING / CONSULT → BRIDGED: the first agent cancels. */
+/* XFER_QUEUED / XFER_RING / CONSULT → BRIDGED: the first agent cancels. */
 void act_xfer_cancel(struct call *c, enum call_state from, struct call_arg *a)
 {
 	char text[300];
@@ -383,29 +553,44 @@ void act_xfer_cancel(struct call *c, enum call_state from, struct call_arg *a)
 
 	ctimer_stop(&c->timer);
 	leg_end(c, call_leg(c, LEG_CONSULT));
-	snprintf(text, sizeof(text), "Transfer to %s cancelled by %s", dname(to),
-		 dname(c->agent_user));
+	if (c->xfer_queue_id && !to)
+		snprintf(text, sizeof(text), "Transfer to queue %s cancelled by %s", c->xfer_queue,
+			 dname(c->agent_user));
+	else
+		snprintf(text, sizeof(text), "Transfer to %s cancelled by %s", dname(to),
+			 dname(c->agent_user));
 	routing_transfer_dropped(c->cc->r, c->ix_id, to, uname(c->agent_user), text);
-	c->xfer_user = NULL;
+	xfer_clear(c);
 	c->held = false;
 	customer_hold(c, false);
-	call_announce_to(c, c->agent_user, "transfer_cancelled", uname(to));
-	call_announce_to(c, to, "transfer_cancelled", uname(c->agent_user));
+	call_announce_to(c, c->agent_user, "transfer_cancelled", to ? uname(to) : "");
+	if (to)
+		call_announce_to(c, to, "transfer_cancelled", uname(c->agent_user));
 	log_info("call=%s action=%s", c->ix_number, text);
 	(void)from, (void)a;
 }
 
-/* XFER_RING → XFER_RING: the first agent left (or hung up) while the
- * second's phone rings: the transfer goes on as a blind one. */
+/* XFER_RING / XFER_QUEUED: the first agent left (or hung up) before anyone
+ * took the call: the transfer goes on as a blind one. To an agent, the
+ * first stays Busy until the second answers or misses (a short ring); to a
+ * queue, where the wait may be long, they go to wrap-up now and the
+ * interaction waits unassigned for the agent who takes it. */
 void act_first_left(struct call *c, enum call_state from, struct call_arg *a)
 {
 	char text[300];
 
 	leg_end(c, call_leg(c, LEG_AGENT));
-	snprintf(text, sizeof(text), "%s left; the transfer to %s goes on", dname(c->agent_user),
-		 dname(c->xfer_user));
-	routing_ix_note(c->cc->r, c->ix_id, "transfer", text);
-	call_announce_to(c, c->agent_user, "left", uname(c->xfer_user));
+	if (c->xfer_queue_id) {
+		snprintf(text, sizeof(text), "%s left; the call waits in queue %s",
+			 dname(c->agent_user), c->xfer_queue);
+		routing_transfer_unassign(c->cc->r, c->ix_id, c->agent_user, text);
+	} else {
+		snprintf(text, sizeof(text), "%s left; the transfer to %s goes on",
+			 dname(c->agent_user), dname(c->xfer_user));
+		routing_ix_note(c->cc->r, c->ix_id, "transfer", text);
+	}
+	call_announce_to(c, c->agent_user, "left",
+			 c->xfer_user ? uname(c->xfer_user) : c->xfer_queue);
 	log_info("call=%s action=%s", c->ix_number, text);
 	(void)from, (void)a;
 }
@@ -443,7 +628,7 @@ void act_consult_gone(struct call *c, enum call_state from, struct call_arg *a)
 	leg_end(c, call_leg(c, LEG_CONSULT));
 	snprintf(text, sizeof(text), "%s left", dname(to));
 	routing_transfer_dropped(c->cc->r, c->ix_id, to, uname(to), text);
-	c->xfer_user = NULL;
+	xfer_clear(c);
 	c->held = from == CALL_CONSULT;
 	customer_hold(c, false);
 	call_announce_to(c, c->agent_user, "second_left", uname(to));

@@ -72,11 +72,8 @@ struct mconf {
 };
 
 static const char *const mode_name[] = {
-	[MIXER_TALK] = "talk",
-	[MIXER_LISTEN] = "listen",
-	[MIXER_WHISPER] = "whisper",
-	[MIXER_BARGE] = "barge",
-	[MIXER_HOLD] = "hold",
+	[MIXER_TALK] = "talk",	 [MIXER_LISTEN] = "listen", [MIXER_WHISPER] = "whisper",
+	[MIXER_BARGE] = "barge", [MIXER_HOLD] = "hold",
 };
 
 struct mconf *conf_from_le(struct mlist *n)

@@ -216,11 +216,8 @@ int mixer_set_heard_by(struct mixer *m, int slot, uint32_t mask)
 }
 
 static const char *const mode_name[] = {
-	[MIXER_TALK] = "talk",
-	[MIXER_LISTEN] = "listen",
-	[MIXER_WHISPER] = "whisper",
-	[MIXER_BARGE] = "barge",
-	[MIXER_HOLD] = "hold",
+	[MIXER_TALK] = "talk",	 [MIXER_LISTEN] = "listen", [MIXER_WHISPER] = "whisper",
+	[MIXER_BARGE] = "barge", [MIXER_HOLD] = "hold",
 };
 
 int mixer_set_mode(struct mixer *m, int slot, enum mixer_mode mode, int target)

@@ -194,6 +194,12 @@ int routing_presence_request(struct routing *r, struct user *u, enum presence to
 }
 
 /* ---- interactions ---- */
+/* The interaction's record as it is now, written with the change. */
+void change_ix_store(struct change *c, const struct ix *x)
+{
+	change_op(c, STORE_OP_INTERACTION_UPDATE)->u.interaction = x->rec;
+}
+
 int ix_apply(struct change *c, struct ix *x, enum ix_event ev, const struct user *agent,
 	     const char *reason, const char *actor)
 {

@@ -72,7 +72,7 @@ void routing_dispatch_soon(struct routing *r)
 		uv_timer_start(r->dispatch_timer, dispatch_cb, 0, 0);
 }
 
-static void queue_day_roll(struct queue *q)
+void engine_queue_day_roll(struct queue *q)
 {
 	int64_t day = time_now_ms() / 86400000;
 
@@ -163,12 +163,14 @@ int routing_ix_recorded(struct routing *r, int64_t ix_id)
 	return routing_ix_note(r, ix_id, "recording", text);
 }
 
-static void entry_insert(struct queue *q, struct qentry *en)
+void engine_entry_insert(struct queue *q, struct qentry *en)
 {
 	struct qentry *at = q->tail;
 
-	/* Higher priority ahead; equal priority keeps arrival order. */
-	while (at && at->priority < en->priority)
+	/* Higher priority ahead; equal priority keeps arrival order (a
+	 * transferred call arrived when its call began: docs/DOMAIN.md). */
+	while (at && (at->priority < en->priority ||
+		      (at->priority == en->priority && at->arrived > en->arrived)))
 		at = at->prev;
 	en->prev = at;
 	en->next = at ? at->next : q->head;
@@ -251,8 +253,9 @@ int routing_ix_enqueue(struct routing *r, int64_t ix_id, int64_t queue_id, int p
 	en->q = q, en->x = x, en->priority = priority;
 	x->entry = en;
 	x->queued_at = time_now_ms();
-	entry_insert(q, en);
-	queue_day_roll(q);
+	en->arrived = x->queued_at;
+	engine_entry_insert(q, en);
+	engine_queue_day_roll(q);
 	q->offered++;
 	routing_dispatch_soon(r);
 	return change_submit(c);
@@ -279,15 +282,18 @@ int routing_ix_caller_gone(struct routing *r, int64_t ix_id)
 		return CC_ENOTFOUND;
 	entry_offer_cancel(r, x);
 	if (x->entry) {
-		queue_day_roll(x->entry->q);
+		engine_queue_day_roll(x->entry->q);
 		x->entry->q->abandoned++;
 	}
 	engine_entry_remove(r, x);
 	c = change_new(r, NULL, NULL);
 	if (!c)
 		return -ENOMEM;
-	err = ix_apply(c, x, IX_EV_CALLER_HANGUP, routing_ix_agent(r, ix_id), "caller_hangup",
-		       "caller");
+	/* gone in a transfer's queue with no agent left on the call: abandoned */
+	err = ix_apply(c, x,
+		       x->state == IX_WIP && !x->rec.agent_user_id ? IX_EV_ABANDON
+								   : IX_EV_CALLER_HANGUP,
+		       routing_ix_agent(r, ix_id), "caller_hangup", "caller");
 	if (err) {
 		free(c);
 		return err;
@@ -374,7 +380,7 @@ int routing_offer_answered(struct routing *r, int64_t ix_id, struct user *u)
 	c = change_new(r, NULL, NULL);
 	if (!c)
 		return -ENOMEM;
-	queue_day_roll(x->entry->q);
+	engine_queue_day_roll(x->entry->q);
 	x->entry->q->answered++;
 	engine_entry_remove(r, x);
 	u->offered_ix = 0;
@@ -399,7 +405,7 @@ static int64_t entry_missed_at(const struct qentry *en, int64_t uid)
 	return 0;
 }
 
-static void entry_add_missed(struct qentry *en, int64_t uid)
+void engine_entry_add_missed(struct qentry *en, int64_t uid)
 {
 	size_t i;
 
@@ -430,7 +436,7 @@ int routing_offer_missed(struct routing *r, int64_t ix_id, struct user *u, const
 	if (!x || !x->entry || x->entry->offered_to != u->rec.id)
 		return CC_ENOTFOUND; /* not (or no longer) ringing u */
 	x->entry->offered_to = 0;
-	entry_add_missed(x->entry, u->rec.id);
+	engine_entry_add_missed(x->entry, u->rec.id);
 	c = change_new(r, NULL, NULL);
 	if (!c)
 		return -ENOMEM;
@@ -523,8 +529,8 @@ static bool agent_eligible(struct routing *r, struct user *u, const struct qentr
 	int64_t missed = entry_missed_at(en, u->rec.id);
 
 	return u->presence == PRES_AVAILABLE && user_can_handle_calls(r, u) && !u->offered_ix &&
-	       (!missed || (again && u->idle_since > missed)) && r->ops &&
-	       r->ops->device_ready(r->ops_arg, u);
+	       u->rec.id != en->xfer_from && (!missed || (again && u->idle_since > missed)) &&
+	       r->ops && r->ops->device_ready(r->ops_arg, u);
 }
 
 static struct user *best_agent(struct routing *r, const struct qentry *en, bool again)
@@ -559,7 +565,7 @@ static bool offer(struct routing *r, struct qentry *en, struct user *u)
 		/* The device could not be rung: skip this agent for this call. */
 		en->offered_to = 0;
 		u->offered_ix = 0;
-		entry_add_missed(en, u->rec.id);
+		engine_entry_add_missed(en, u->rec.id);
 		return false;
 	}
 	return true;
@@ -617,6 +623,6 @@ void routing_queue_today(const struct routing *r, size_t i, uint32_t *offered, u
 {
 	struct queue *q = r->queues[i];
 
-	queue_day_roll(q);
+	engine_queue_day_roll(q);
 	*offered = q->offered, *answered = q->answered, *abandoned = q->abandoned;
 }

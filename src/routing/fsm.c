@@ -126,6 +126,7 @@ static const struct ix_trans ix_table[] = {
 	{IX_WIP, IX_EV_REASSIGN, IX_WIP},
 	{IX_WIP, IX_EV_CLEAR, IX_CLOSED_COMPLETE},
 	{IX_WIP, IX_EV_SYSTEM_CLOSE, IX_CLOSED_COMPLETE}, /* an outbound call lost while dialling */
+	{IX_WIP, IX_EV_ABANDON, IX_CLOSED_ABANDONED},	  /* gone in a transfer's queue */
 };
 
 int ix_fsm_next(enum ix_state from, enum ix_event ev, enum ix_state *to)
@@ -188,6 +189,7 @@ static const char *const ix_event_names[IX_EV__N] = {
 	[IX_EV_CLEAR] = "clear_contact",
 	[IX_EV_SYSTEM_CLOSE] = "system_close",
 	[IX_EV_DEQUEUE] = "dequeue",
+	[IX_EV_ABANDON] = "abandon",
 };
 
 const char *ix_event_name(enum ix_event ev)
@@ -205,6 +207,7 @@ static const char *const ix_event_labels[IX_EV__N] = {
 	[IX_EV_CLEAR] = "contact cleared",
 	[IX_EV_SYSTEM_CLOSE] = "closed by the system",
 	[IX_EV_DEQUEUE] = "left the queue",
+	[IX_EV_ABANDON] = "the caller hung up waiting for the transfer",
 };
 
 const char *ix_event_label(enum ix_event ev)

@@ -332,7 +332,7 @@ size_t routing_queue_count(const struct routing *r)
 void routing_queue_view(const struct routing *r, size_t i, struct queue_view *v)
 {
 	const struct queue *q = r->queues[i];
-	struct ix *x, *tmp;
+
 	int64_t now = time_now_ms();
 
 	memset(v, 0, sizeof(*v));
@@ -351,15 +351,11 @@ void routing_queue_view(const struct routing *r, size_t i, struct queue_view *v)
 		if (u->presence == PRES_AVAILABLE && user_can_handle_calls(r, u))
 			v->available++;
 	}
-	/* Open interactions are few (live calls); a walk per view is fine here and
-	 * the routing engine (next issue) keeps per-queue lists. */
-	HASH_ITER(hh, r->open, x, tmp)
-	{
-		if (x->state != IX_QUEUED || x->rec.queue_id != q->rec.id)
-			continue;
+	/* The queue's waiting list: queued callers and transfers waiting there. */
+	for (const struct qentry *en = q->head; en; en = en->next) {
 		v->waiting++;
-		if (now - x->queued_at > v->longest_wait_ms)
-			v->longest_wait_ms = now - x->queued_at;
+		if (now - en->x->queued_at > v->longest_wait_ms)
+			v->longest_wait_ms = now - en->x->queued_at;
 	}
 }
 

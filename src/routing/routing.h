@@ -85,6 +85,7 @@ enum ix_event {
 	IX_EV_CLEAR,	     /* the agent cleared the contact */
 	IX_EV_SYSTEM_CLOSE,  /* the call was lost (server restart) */
 	IX_EV_DEQUEUE,	     /* left the queue without an agent (max wait: overflow) */
+	IX_EV_ABANDON,	     /* the caller hung up in a transfer's queue, no agent left on it */
 	IX_EV__N
 };
 /* API value: new | work_in_progress | closed_complete | closed_abandoned */
@@ -382,12 +383,24 @@ int routing_transfer_missed(struct routing *r, int64_t ix_id, struct user *to, c
 /* The transfer to `to` ended without them taking the call (cancelled, the
  * customer gone, they hung up): ringing → stays Available; accepted → Busy
  * → AfterCallWork (their Clear contact does not close the interaction).
- * text (NULL: none) goes to the activity stream. */
+ * The call leaves a transfer's queue. to NULL: nobody rang yet. text (NULL:
+ * none) goes to the activity stream. */
 int routing_transfer_dropped(struct routing *r, int64_t ix_id, struct user *to, const char *actor,
 			     const char *text);
 /* The first agent left: the interaction is reassigned to `to` ("X left",
  * "Reassigned from X to Y"), `from` → AfterCallWork; counted once each. */
 int routing_transfer_reassign(struct routing *r, int64_t ix_id, struct user *from, struct user *to);
+/* The (Work in Progress) interaction waits in queue_id for the next agent
+ * there, ahead of callers who arrived after its call began; `text` to the
+ * activity stream. The routing engine offers it through routing_ops.offer
+ * like any queued call; call control answers with routing_transfer_*. */
+int routing_transfer_enqueue(struct routing *r, int64_t ix_id, int64_t queue_id,
+			     const struct user *from, const char *text);
+/* The first agent left while the call waits in a transfer's queue: nobody
+ * is assigned until an agent there takes it (routing_transfer_reassign);
+ * `from` → AfterCallWork (their Clear contact does not close it). */
+int routing_transfer_unassign(struct routing *r, int64_t ix_id, struct user *from,
+			      const char *text);
 /* Today's transfers the agent took (in) and gave (out). */
 void routing_agent_transfers(struct user *u, uint32_t *in, uint32_t *out);
 

@@ -13,9 +13,9 @@ struct user {
 	int64_t presence_since;
 	int64_t ix_id; /* current interaction, 0 = none */
 	char ix_number[ST_NUMBER];
-	int sessions;	    /* signed-in sessions */
-	int64_t idle_since; /* became Available (longest-idle routing) */
-	int64_t offered_ix; /* an offer (or a transfer) is ringing this agent, 0 = none */
+	int sessions;		    /* signed-in sessions */
+	int64_t idle_since;	    /* became Available (longest-idle routing) */
+	int64_t offered_ix;	    /* an offer (or a transfer) is ringing this agent, 0 = none */
 	uint32_t xfer_in, xfer_out; /* transfers taken / given today (transfer.c) */
 	int64_t xfer_day;
 	uv_timer_t *wrapup; /* AfterCallWork timeout, NULL = none */
@@ -41,9 +41,12 @@ struct qentry {
 	struct qentry *prev, *next;
 	struct queue *q;
 	struct ix *x;
-	int priority;			      /* within the queue: higher first */
-	int64_t offered_to;		      /* user id ringing now, 0 = none */
-	int64_t missed[QENTRY_MAX_MISSED];    /* agents who missed this call */
+	int priority;			   /* within the queue: higher first */
+	int64_t arrived;		   /* ms: order within a priority (earliest first) */
+	bool xfer;			   /* a transfer waits here (transfer.c): WIP, not queued */
+	int64_t xfer_from;		   /* the agent who transferred it: never offered it back */
+	int64_t offered_to;		   /* user id ringing now, 0 = none */
+	int64_t missed[QENTRY_MAX_MISSED]; /* agents who missed this call */
 	int64_t missed_at[QENTRY_MAX_MISSED]; /* when (ms) */
 	size_t n_missed;
 };
@@ -126,6 +129,11 @@ void presence_apply(struct change *c, struct user *u, enum presence to, const ch
 int ix_apply(struct change *c, struct ix *x, enum ix_event ev, const struct user *agent,
 	     const char *reason, const char *actor);
 void ix_forget_if_closed(struct routing *r, struct ix *x);
+void change_ix_store(struct change *c, const struct ix *x);
+/* engine.c, for transfer.c: a caller into / out of a queue's waiting list */
+void engine_entry_insert(struct queue *q, struct qentry *en);
+void engine_entry_add_missed(struct qentry *en, int64_t uid);
+void engine_queue_day_roll(struct queue *q);
 /* engine.c */
 void engine_on_presence(struct routing *r, struct user *u, enum presence from);
 void engine_entry_remove(struct routing *r, struct ix *x);

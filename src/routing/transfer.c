@@ -109,6 +109,11 @@ int routing_transfer_accepted(struct routing *r, int64_t ix_id, struct user *to)
 	c = change_new(r, NULL, NULL);
 	if (!c)
 		return -ENOMEM;
+	if (x->entry && x->entry->xfer && x->entry->offered_to == to->rec.id) {
+		engine_queue_day_roll(x->entry->q); /* answered from the transfer's queue */
+		x->entry->q->answered++;
+		engine_entry_remove(r, x);
+	}
 	to->offered_ix = 0;
 	to->ix_id = x->rec.id;
 	str_copy(to->ix_number, x->rec.number, sizeof(to->ix_number));
@@ -131,11 +136,30 @@ int routing_transfer_missed(struct routing *r, int64_t ix_id, struct user *to, c
 	if (!c)
 		return -ENOMEM;
 	to->offered_ix = 0;
+	if (x->entry && x->entry->xfer && x->entry->offered_to == to->rec.id) {
+		x->entry->offered_to = 0; /* the queue offers the next agent */
+		engine_entry_add_missed(x->entry, to->rec.id);
+	}
 	change_activity(c, x, "transfer", "system", text);
 	if (!agent_fsm_next(to->presence, AG_EV_OFFER_MISSED, &p))
 		presence_apply_about(c, to, p, why, "system", x);
 	routing_dispatch_soon(r);
 	return change_submit(c);
+}
+
+/* Out of a transfer's queue (cancelled, the customer gone): the agent it
+ * rings, if any, is free again; call control drops their leg itself. */
+static void xfer_entry_remove(struct routing *r, struct ix *x)
+{
+	struct user *u;
+
+	if (!x->entry || !x->entry->xfer)
+		return;
+	u = x->entry->offered_to ? routing_user_by_id(r, x->entry->offered_to) : NULL;
+	if (u && u->offered_ix == x->rec.id)
+		u->offered_ix = 0;
+	engine_entry_remove(r, x);
+	routing_dispatch_soon(r);
 }
 
 int routing_transfer_dropped(struct routing *r, int64_t ix_id, struct user *to, const char *actor,
@@ -146,7 +170,9 @@ int routing_transfer_dropped(struct routing *r, int64_t ix_id, struct user *to, 
 
 	if (!x)
 		return CC_ENOTFOUND;
-	if (to->offered_ix == ix_id) { /* still ringing: they stay Available */
+	xfer_entry_remove(r, x);
+	if (!to) {
+	} else if (to->offered_ix == ix_id) { /* still ringing: they stay Available */
 		to->offered_ix = 0;
 		routing_dispatch_soon(r);
 	} else if (to->ix_id == ix_id && to->presence == PRES_BUSY) {
@@ -158,20 +184,84 @@ int routing_transfer_dropped(struct routing *r, int64_t ix_id, struct user *to, 
 	return text ? note(r, x, actor, text) : 0;
 }
 
-int routing_transfer_reassign(struct routing *r, int64_t ix_id, struct user *from, struct user *to)
+int routing_transfer_enqueue(struct routing *r, int64_t ix_id, int64_t queue_id,
+			     const struct user *from, const char *text)
+{
+	struct ix *x = routing_ix_by_id(r, ix_id);
+	struct queue *q = queue_by_id(r, queue_id);
+	struct qentry *en;
+	struct change *c;
+
+	if (!x || x->state != IX_WIP || x->entry)
+		return CC_ENOTFOUND;
+	if (!q || q->rec.deleted)
+		return CC_ENOTFOUND;
+	en = calloc(1, sizeof(*en));
+	c = change_new(r, NULL, NULL);
+	if (!en || !c) {
+		free(en);
+		free(c);
+		return -ENOMEM;
+	}
+	/* ahead of the callers who arrived after this call began */
+	en->q = q, en->x = x, en->xfer = true, en->arrived = x->rec.opened_at;
+	en->xfer_from = from ? from->rec.id : 0;
+	x->entry = en;
+	x->queued_at = time_now_ms();
+	x->rec.queue_id = q->rec.id; /* its wrap-up codes are the new queue's */
+	engine_entry_insert(q, en);
+	engine_queue_day_roll(q);
+	q->offered++;
+	change_activity(c, x, "transfer", from ? user_record(from)->user_name : "system", text);
+	change_ix_store(c, x);
+	log_info("interaction=%s queue=%s action=transfer to the queue", x->rec.number,
+		 q->rec.name);
+	routing_dispatch_soon(r);
+	return change_submit(c);
+}
+
+int routing_transfer_unassign(struct routing *r, int64_t ix_id, struct user *from, const char *text)
 {
 	struct ix *x = routing_ix_by_id(r, ix_id);
 	enum presence p;
 	struct change *c;
-	char text[300];
 
-	if (!x || x->rec.agent_user_id != from->rec.id || to->ix_id != ix_id)
+	if (!x || x->state != IX_WIP || x->rec.agent_user_id != from->rec.id)
 		return CC_ENOTFOUND;
 	c = change_new(r, NULL, NULL);
 	if (!c)
 		return -ENOMEM;
-	snprintf(text, sizeof(text), "%s left", user_record(from)->name);
 	change_activity(c, x, "transfer", user_record(from)->user_name, text);
+	x->rec.agent_user_id = 0;
+	if (ix_apply(c, x, IX_EV_REASSIGN, NULL, "transfer", user_record(from)->user_name)) {
+		free(c);
+		return CC_EILLEGAL;
+	}
+	if (from->presence == PRES_BUSY && !agent_fsm_next(from->presence, AG_EV_CALL_ENDED, &p))
+		presence_apply(c, from, p, "left the transferred call",
+			       user_record(from)->user_name);
+	day_roll(from);
+	from->xfer_out++;
+	return change_submit(c);
+}
+
+int routing_transfer_reassign(struct routing *r, int64_t ix_id, struct user *from, struct user *to)
+{
+	struct ix *x = routing_ix_by_id(r, ix_id);
+	bool left_before = x && !x->rec.agent_user_id; /* a blind transfer to a queue */
+	enum presence p;
+	struct change *c;
+	char text[300];
+
+	if (!x || (!left_before && x->rec.agent_user_id != from->rec.id) || to->ix_id != ix_id)
+		return CC_ENOTFOUND;
+	c = change_new(r, NULL, NULL);
+	if (!c)
+		return -ENOMEM;
+	if (!left_before) {
+		snprintf(text, sizeof(text), "%s left", user_record(from)->name);
+		change_activity(c, x, "transfer", user_record(from)->user_name, text);
+	}
 	x->rec.agent_user_id = to->rec.id;
 	if (ix_apply(c, x, IX_EV_REASSIGN, to, "transfer", user_record(from)->user_name)) {
 		free(c);
@@ -180,10 +270,14 @@ int routing_transfer_reassign(struct routing *r, int64_t ix_id, struct user *fro
 	snprintf(text, sizeof(text), "Reassigned from %s to %s", user_record(from)->name,
 		 user_record(to)->name);
 	change_activity(c, x, "transfer", "system", text);
-	if (from->presence == PRES_BUSY && !agent_fsm_next(from->presence, AG_EV_CALL_ENDED, &p))
-		presence_apply(c, from, p, "left the transferred call", user_record(from)->user_name);
+	if (!left_before && from->presence == PRES_BUSY &&
+	    !agent_fsm_next(from->presence, AG_EV_CALL_ENDED, &p))
+		presence_apply(c, from, p, "left the transferred call",
+			       user_record(from)->user_name);
 	day_roll(from), day_roll(to);
-	from->xfer_out++, to->xfer_in++;
+	if (!left_before)
+		from->xfer_out++;
+	to->xfer_in++;
 	log_info("interaction=%s action=reassigned from %s to %s", x->rec.number,
 		 user_record(from)->user_name, user_record(to)->user_name);
 	return change_submit(c);

@@ -202,3 +202,236 @@ test('warm transfer: Ned consults Beth while Amy hears music, Beth joins, Ned le
   await hangUpAll();
   await reset();
 });
+
+// Who is on the call now (the softphone's roster).
+const roster = async (user, number) => (await sb.api('GET', `/api/v1/calls/${number}`, { token: tok[user] })).body;
+const transferTexts = (d) => d.activity.filter((a) => a.kind === 'transfer').map((a) => a.text);
+async function away(user) {
+  await sb.api('PUT', `/api/v1/agents/${user}/presence`, { token: tok[user], body: { status: 'Away', reason: 'Break' } });
+}
+
+test('warm transfer to a queue: Amy waits in Billing ahead of a later caller, Beth is offered it as a transfer, Ned leaves after the consult', async () => {
+  const ned = await phone('ned');
+  const beth = await phone('beth');
+  await away('beth');
+  await available('ned');
+  const nedEv = await sb.events(tok.ned);
+  const bethEv = await sb.events(tok.beth);
+  const { amy, ix } = await callNed(await newest());
+  phones.push(amy);
+  await sleep(1000);
+  // Zed calls Billing after Amy's call began: he waits there (Beth is Away).
+  const zed = await new Baresip(sb, '15550177', { audio: toneWav(500), register: false }).start();
+  phones.push(zed);
+  await sleep(300);
+  await zed.command('dial', `sip:5001@127.0.0.1:${sb.sipPort}`);
+  const zedIx = await until('Zed waits in Billing', async () => {
+    const x = (await sb.api('GET', '/api/v1/interactions?limit=1', { token: tok.admin })).body.interactions[0];
+    return x && x.number !== ix.number && x.caller_number?.includes('0177') ? x : null;
+  });
+  const billing = async () => (await sb.api('GET', '/api/v1/queues', { token: tok.admin })).body.queues.find((x) => x.name === 'Billing').live;
+  await until('Zed queued', async () => (await billing()).waiting === 1);
+  let r = await act('ned', ix.number, 'transfer', { to: { queue: 'Nowhere' } });
+  assert.equal(r.status, 404, JSON.stringify(r.body));
+  assert.match(r.body.message, /no queue 'Nowhere'/);
+  r = await act('ned', ix.number, 'transfer', { to: { queue: 'Billing' }, note: 'refund' });
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  assert.equal(r.body.call.phase, 'xfer_queued');
+  assert.equal(r.body.call.queue, 'Billing');
+  assert.equal(r.body.call.customer_on_hold, true);
+  await nedEv.next((m) => m.type === 'call' && m.event === 'transfer_queued' && m.detail === 'Billing');
+  const q = await billing();
+  assert.equal(q.waiting, 2, JSON.stringify(q));
+  assert.equal(await presence('ned'), 'Busy');
+  // Beth comes back: Amy's transfer is offered first (her call began before Zed's).
+  await available('beth');
+  const pop = await bethEv.next((m) => m.type === 'offer', 8000);
+  assert.equal(pop.interaction, ix.number, 'the transfer is ahead of the later caller');
+  assert.deepEqual(pop.transfer, { from: 'ned', note: 'refund' });
+  await nedEv.next((m) => m.type === 'call' && m.event === 'transfer_ringing' && m.detail === 'beth');
+  await bethEv.next((m) => m.type === 'call' && m.event === 'consult', 8000);
+  const ro = await roster('beth', ix.number);
+  assert.equal(ro.phase, 'consult');
+  assert.deepEqual(ro.legs.map((l) => `${l.role}:${l.user_name}:${l.state}`), ['customer:null:up', 'agent:ned:up', 'consult:beth:up']);
+  r = await act('ned', ix.number, 'leave');
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.call.phase, 'bridged');
+  assert.equal(r.body.call.agent, 'beth');
+  assert.equal(r.body.call.customer_on_hold, false);
+  await until('Ned in wrap-up', async () => (await presence('ned')) === 'AfterCallWork');
+  const d = await detail(ix.number);
+  assert.equal(d.agent, 'beth');
+  const texts = transferTexts(d);
+  assert.ok(texts.some((t) => /^Transfer to queue Billing started: refund$/.test(t)), JSON.stringify(texts));
+  assert.ok(texts.some((t) => /^Reassigned from Ned .* to Beth/.test(t)), JSON.stringify(texts));
+  // Zed still waits; the queue counted Amy's transfer as offered and answered.
+  assert.equal((await detail(zedIx.number)).state, 'new');
+  await amy.command('hangup');
+  await until('Beth in wrap-up', async () => (await presence('beth')) === 'AfterCallWork');
+  nedEv.close(); bethEv.close();
+  await hangUpAll();
+  await reset();
+});
+
+test('blind transfers: to a queue Ned leaves at once and the call waits unassigned; to an agent the second answers it directly', async () => {
+  const ned = await phone('ned');
+  const beth = await phone('beth');
+  await away('beth');
+  await available('ned');
+  const { amy, ix } = await callNed(await newest());
+  phones.push(amy);
+  await sleep(1000);
+  let r = await act('ned', ix.number, 'transfer', { to: { queue: 'Billing' }, mode: 'blind' });
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  await until('Ned in wrap-up at once', async () => (await presence('ned')) === 'AfterCallWork');
+  let d = await detail(ix.number);
+  assert.equal(d.agent, null, 'nobody is assigned while the call waits');
+  assert.equal(d.state, 'work_in_progress');
+  // Ned's Clear contact adds his note; it does not close the call in transfer.
+  r = await clear('ned');
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal((await detail(ix.number)).state, 'work_in_progress');
+  await available('beth');
+  await until('Beth has the call', async () => (await presence('beth')) === 'Busy');
+  d = await detail(ix.number);
+  assert.equal(d.agent, 'beth');
+  assert.ok(transferTexts(d).some((t) => /^Reassigned from Ned .* to Beth/.test(t)), JSON.stringify(transferTexts(d)));
+  assert.equal((await roster('beth', ix.number)).phase, 'bridged');
+  // Beth transfers it on, blind, to Ned (Available again): he answers it directly.
+  await available('ned');
+  r = await act('beth', ix.number, 'transfer', { to: { agent: 'ned' }, mode: 'blind' });
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  await until('Ned has the call', async () => (await detail(ix.number)).agent === 'ned');
+  await until('Beth in wrap-up', async () => (await presence('beth')) === 'AfterCallWork');
+  assert.equal(await presence('ned'), 'Busy');
+  assert.equal((await roster('ned', ix.number)).phase, 'bridged');
+  await amy.command('hangup');
+  await until('Ned in wrap-up', async () => (await presence('ned')) === 'AfterCallWork');
+  r = await clear('beth');
+  assert.equal((await detail(ix.number)).state, 'work_in_progress');
+  r = await clear('ned');
+  assert.equal((await detail(ix.number)).state, 'closed_complete');
+  await hangUpAll();
+  await reset();
+});
+
+test('what goes wrong: Beth rejects (Ned resumes), the customer hangs up in the consult, Ned hangs up in the consult (the transfer completes), a cancel, and the customer hanging up in the transfer queue', async () => {
+  const ned = await phone('ned');
+  const beth = await phone('beth', { answer: 'manual' });
+  await available('ned');
+  await available('beth');
+  const nedEv = await sb.events(tok.ned);
+  let { amy, ix } = await callNed(await newest());
+  phones.push(amy);
+  await sleep(800);
+  // 1. Beth rejects from her softphone: Ned is told, Amy stays on hold, Ned resumes.
+  let r = await act('ned', ix.number, 'transfer', { to: { agent: 'beth' } });
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  r = await act('carl', ix.number, 'reject');
+  assert.equal(r.status, 403);
+  r = await act('beth', ix.number, 'reject');
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  const failed = await nedEv.next((m) => m.type === 'call' && m.event === 'transfer_failed');
+  assert.match(failed.detail, /^beth: rejected/);
+  let ro = await roster('ned', ix.number);
+  assert.equal(ro.phase, 'bridged');
+  assert.equal(ro.customer_on_hold, true);
+  assert.equal(await presence('beth'), 'Missed');
+  r = await act('ned', ix.number, 'resume');
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal((await roster('ned', ix.number)).customer_on_hold, false);
+  // 2. A cancel before anyone answers: Amy back with Ned, Beth free.
+  await available('beth');
+  r = await act('ned', ix.number, 'transfer', { to: { agent: 'beth' } });
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  r = await act('beth', ix.number, 'cancel_transfer');
+  assert.equal(r.status, 403, 'only the transferring agent cancels');
+  r = await act('ned', ix.number, 'cancel_transfer');
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.call.phase, 'bridged');
+  assert.equal(r.body.call.second, null);
+  assert.equal(await presence('beth'), 'Available');
+  r = await act('ned', ix.number, 'join');
+  assert.equal(r.status, 403);
+  // 3. Ned's phone hangs up during the consult: the transfer completes to Beth.
+  r = await act('ned', ix.number, 'transfer', { to: { agent: 'beth' } });
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  r = await act('beth', ix.number, 'accept');
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  await sleep(300);
+  await beth.command('accept'); // a phone that ignores auto-answer: answered by hand
+  await until('the consult', async () => (await roster('ned', ix.number)).phase === 'consult');
+  await ned.command('hangup');
+  await until('reassigned to Beth', async () => (await detail(ix.number)).agent === 'beth');
+  assert.equal((await roster('beth', ix.number)).phase, 'bridged');
+  await until('Ned in wrap-up', async () => (await presence('ned')) === 'AfterCallWork');
+  await amy.command('hangup');
+  await until('Beth in wrap-up', async () => (await presence('beth')) === 'AfterCallWork');
+  await clear('ned'); await clear('beth');
+  assert.equal((await detail(ix.number)).state, 'closed_complete');
+  await hangUpAll();
+
+  // 4. The customer hangs up during a consult: both agents wrap up; Ned closes it.
+  const ned2 = await phone('ned');
+  const beth2 = await phone('beth');
+  await available('ned'); await available('beth');
+  ({ amy, ix } = await callNed(ix.number));
+  phones.push(amy);
+  await sleep(800);
+  r = await act('ned', ix.number, 'transfer', { to: { agent: 'beth' } });
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  await until('the consult', async () => (await roster('ned', ix.number)).phase === 'consult');
+  await amy.command('hangup');
+  await until('both in wrap-up', async () => (await presence('ned')) === 'AfterCallWork' && (await presence('beth')) === 'AfterCallWork');
+  await clear('beth');
+  assert.equal((await detail(ix.number)).state, 'work_in_progress', 'Beth\'s clear does not close Ned\'s call');
+  await clear('ned');
+  assert.equal((await detail(ix.number)).state, 'closed_complete');
+  await hangUpAll();
+
+  // 5. Blind to a queue nobody answers, and the customer hangs up there: Closed Abandoned.
+  await phone('ned');
+  await available('ned');
+  await away('beth');
+  ({ amy, ix } = await callNed(ix.number));
+  phones.push(amy);
+  await sleep(800);
+  r = await act('ned', ix.number, 'transfer', { to: { queue: 'Billing' }, mode: 'blind' });
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  await until('Ned in wrap-up', async () => (await presence('ned')) === 'AfterCallWork');
+  await amy.command('hangup');
+  await until('abandoned in the transfer queue', async () => (await detail(ix.number)).state === 'closed_abandoned');
+  await clear('ned');
+  assert.equal(await presence('ned'), 'Available');
+  nedEv.close();
+  await hangUpAll();
+  await reset();
+  void ned2; void beth2; void beth;
+});
+
+test('blind transfer to an external number: the demo customer answers, Ned wraps up, the call goes on without him', async () => {
+  await phone('ned');
+  await available('ned');
+  const { amy, ix } = await callNed(await newest());
+  phones.push(amy);
+  await sleep(800);
+  let r = await act('ned', ix.number, 'transfer', { to: { number: '+15550150' } });
+  assert.equal(r.status, 501, JSON.stringify(r.body));
+  assert.match(r.body.message, /blind/);
+  r = await act('ned', ix.number, 'transfer', { to: { number: 'call me' }, mode: 'blind' });
+  assert.equal(r.status, 400);
+  r = await act('ned', ix.number, 'transfer', { to: { number: '+15550150' }, mode: 'blind', note: 'legal question' });
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  await until('Ned in wrap-up', async () => (await presence('ned')) === 'AfterCallWork');
+  await until('transferred', async () => transferTexts(await detail(ix.number)).some((t) => /^Transferred to \+15550150$/.test(t)));
+  const texts = transferTexts(await detail(ix.number));
+  assert.ok(texts.some((t) => /^Transfer to \+15550150 started by Ned .*: legal question$/.test(t)), JSON.stringify(texts));
+  await sleep(1500);
+  await amy.command('hangup');
+  await sleep(500);
+  assert.equal((await detail(ix.number)).state, 'work_in_progress', 'Ned wraps it up');
+  await clear('ned');
+  assert.equal((await detail(ix.number)).state, 'closed_complete');
+  await hangUpAll();
+  await reset();
+});

@@ -154,7 +154,7 @@ static void fk_on_audio(struct cleg *l, mleg_audio_h *h, void *arg)
 {
 }
 
-static const char *const fk_modes[] = {"talk", "listen", "whisper", "barge"};
+static const char *const fk_modes[] = {"talk", "listen", "whisper", "barge", "hold"};
 
 static int fk_join(struct cleg *l, enum mixer_mode mode, struct cleg *target)
 {
@@ -1073,6 +1073,378 @@ static void a_customer_who_answers_unusably_or_a_dial_that_fails(void **state)
 	fk.fail_dial = false;
 }
 
+/* ---- transfers between agents, to queues and out (xfer.c) ---- */
+static struct user *usr(struct fx *fx, const char *name)
+{
+	return routing_user_find(fx->r, name);
+}
+
+static int xfer_to(struct fx *fx, struct call *c, const char *by, const struct callctl_xfer_to *to,
+		   enum callctl_xfer_mode mode)
+{
+	const char *why;
+	int err = callctl_transfer(fx->cc, c->ix_number, usr(fx, by), to, mode, "why", &why);
+
+	fx_turn(fx);
+	return err;
+}
+
+static int step(struct fx *fx, struct call *c, const char *by, enum callctl_xfer_step st)
+{
+	const char *why;
+
+	return callctl_transfer_step(fx->cc, c->ix_number, usr(fx, by), st, &why);
+}
+
+/* beth takes no call from the queue (so ned's phone gets it). */
+static void away(struct fx *fx, const char *name)
+{
+	fx_settle(fx);
+	if (presence(fx, name) == PRES_AVAILABLE || presence(fx, name) == PRES_MISSED)
+		assert_int_equal(routing_presence_request(fx->r, usr(fx, name), PRES_AWAY, "Break",
+							  name, NULL, NULL),
+				 0);
+	fx_settle(fx);
+}
+
+/* ned's call with nobody else Available (the offer is his). */
+static struct call *fresh_bridged(struct fx *fx)
+{
+	away(fx, "ned");
+	away(fx, "beth");
+	return bridged_call(fx);
+}
+
+/* ned's call, then a warm transfer to beth: her phone rings. */
+static struct call *xfer_ringing(struct fx *fx)
+{
+	struct call *c;
+	struct callctl_xfer_to to;
+
+	c = fresh_bridged(fx);
+	to = (struct callctl_xfer_to){.agent = usr(fx, "beth")};
+
+	available(fx, "beth");
+	log_clear();
+	assert_int_equal(xfer_to(fx, c, "ned", &to, CALLCTL_XFER_WARM), 0);
+	assert_int_equal(c->state, CALL_XFER_RING);
+	expect_log("dial consult sip:beth@127.0.0.1:5992");
+	expect_log("join customer hold");
+	expect_log("play customer loop"); /* hold music */
+	refuses_the_rest(c);
+	return c;
+}
+
+/* ... and beth answers: the consult. */
+static struct call *consulting(struct fx *fx)
+{
+	struct call *c = xfer_ringing(fx);
+
+	sip(fx, SIP_EV_ANSWERED, leg_of(c, LEG_CONSULT), 200, "ok");
+	assert_int_equal(c->state, CALL_CONSULT);
+	expect_log("join consult talk");
+	refuses_the_rest(c);
+	fx_settle(fx);
+	assert_int_equal(presence(fx, "beth"), PRES_BUSY);
+	return c;
+}
+
+/* The call is gone once every leg's BYE came back. */
+static void all_hang_up(struct fx *fx, struct call *c)
+{
+	sip(fx, SIP_EV_TERMINATED, 1, 0, NULL);
+	while (callctl_calls(fx->cc) && c->n_legs) {
+		struct cleg *l = NULL;
+		for (size_t i = 0; i < c->n_legs && !l; i++)
+			if (!cleg_done(c->legs[i]))
+				l = c->legs[i];
+		if (!l)
+			break;
+		sip(fx, SIP_EV_TERMINATED, l->leg, 0, NULL);
+	}
+	assert_int_equal(callctl_calls(fx->cc), 0);
+	fx_settle(fx);
+}
+
+static void clear(struct fx *fx, const char *name)
+{
+	fx_settle(fx);
+	if (presence(fx, name) == PRES_AFTER_CALL_WORK)
+		assert_int_equal(routing_agent_clear(fx->r, usr(fx, name), "", name, NULL, NULL),
+				 0);
+	fx_settle(fx);
+}
+
+static void a_warm_transfer_consults_joins_and_the_first_agent_leaves(void **state)
+{
+	struct fx *fx = *state;
+	struct call *c = consulting(fx);
+	char number[ST_NUMBER];
+
+	str_copy(number, c->ix_number, sizeof(number));
+	/* only the second agent joins; not while it rings for anyone else */
+	assert_int_equal(step(fx, c, "ned", CALLCTL_JOIN), CC_EFORBIDDEN);
+	log_clear();
+	assert_int_equal(step(fx, c, "beth", CALLCTL_JOIN), 0);
+	assert_int_equal(c->state, CALL_CONFERENCE);
+	expect_log("join customer talk");
+	refuses_the_rest(c);
+	assert_int_equal(step(fx, c, "ned", CALLCTL_LEAVE), 0);
+	assert_int_equal(c->state, CALL_BRIDGED);
+	assert_ptr_equal(c->agent_user, usr(fx, "beth"));
+	assert_int_equal(call_leg(c, LEG_AGENT)->leg, 102); /* her leg is the agent's now */
+	fx_settle(fx);
+	assert_int_equal(presence(fx, "ned"), PRES_AFTER_CALL_WORK);
+	assert_ptr_equal(routing_ix_agent(fx->r, c->ix_id), usr(fx, "beth"));
+	all_hang_up(fx, c);
+	assert_int_equal(presence(fx, "beth"), PRES_AFTER_CALL_WORK);
+	assert_string_equal(ix_state(fx, number), "work_in_progress");
+}
+
+static void the_consult_ends_every_way_back_to_the_first_agent(void **state)
+{
+	struct fx *fx = *state;
+	struct call *c = xfer_ringing(fx);
+	struct callctl_xfer_to to = {.agent = usr(fx, "beth")};
+
+	/* Accept from beth's softphone re-rings with auto-answer; then no answer */
+	log_clear();
+	assert_int_equal(callctl_call_action(fx->cc, c->ix_number, CALLCTL_ACCEPT, "beth"), 0);
+	expect_log("hangup consult;dial consult sip:beth@127.0.0.1:5992 auto");
+	fx_wait(fx, 400);
+	assert_int_equal(c->state, CALL_BRIDGED);
+	assert_true(c->held); /* the customer stays on hold: ned resumes */
+	assert_null(call_leg(c, LEG_CONSULT));
+	assert_int_equal(presence(fx, "beth"), PRES_MISSED);
+	/* cancelled while it rings */
+	available(fx, "beth");
+	assert_int_equal(xfer_to(fx, c, "ned", &to, CALLCTL_XFER_WARM), 0);
+	assert_int_equal(step(fx, c, "beth", CALLCTL_CANCEL_TRANSFER), CC_EFORBIDDEN);
+	assert_int_equal(step(fx, c, "ned", CALLCTL_CANCEL_TRANSFER), 0);
+	assert_int_equal(c->state, CALL_BRIDGED);
+	assert_false(c->held);
+	fx_settle(fx);
+	assert_int_equal(presence(fx, "beth"), PRES_AVAILABLE);
+	/* cancelled in the consult: beth wraps up her part */
+	assert_int_equal(xfer_to(fx, c, "ned", &to, CALLCTL_XFER_WARM), 0);
+	sip(fx, SIP_EV_ANSWERED, leg_of(c, LEG_CONSULT), 200, "ok");
+	assert_int_equal(step(fx, c, "ned", CALLCTL_CANCEL_TRANSFER), 0);
+	assert_int_equal(c->state, CALL_BRIDGED);
+	clear(fx, "beth");
+	/* beth's phone hangs up in the consult */
+	assert_int_equal(xfer_to(fx, c, "ned", &to, CALLCTL_XFER_WARM), 0);
+	sip(fx, SIP_EV_ANSWERED, leg_of(c, LEG_CONSULT), 200, "ok");
+	sip(fx, SIP_EV_TERMINATED, leg_of(c, LEG_CONSULT), 0, NULL);
+	assert_int_equal(c->state, CALL_BRIDGED);
+	clear(fx, "beth");
+	/* beth leaves the consult */
+	assert_int_equal(xfer_to(fx, c, "ned", &to, CALLCTL_XFER_WARM), 0);
+	sip(fx, SIP_EV_ANSWERED, leg_of(c, LEG_CONSULT), 200, "ok");
+	assert_int_equal(step(fx, c, "beth", CALLCTL_LEAVE), 0);
+	assert_int_equal(c->state, CALL_BRIDGED);
+	clear(fx, "beth");
+	/* beth leaves the three-party call, then again her phone hangs up */
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(xfer_to(fx, c, "ned", &to, CALLCTL_XFER_WARM), 0);
+		sip(fx, SIP_EV_ANSWERED, leg_of(c, LEG_CONSULT), 200, "ok");
+		assert_int_equal(step(fx, c, "beth", CALLCTL_JOIN), 0);
+		if (i == 0)
+			assert_int_equal(step(fx, c, "beth", CALLCTL_LEAVE), 0);
+		else
+			sip(fx, SIP_EV_TERMINATED, leg_of(c, LEG_CONSULT), 0, NULL);
+		assert_int_equal(c->state, CALL_BRIDGED);
+		assert_ptr_equal(c->agent_user, usr(fx, "ned"));
+		clear(fx, "beth");
+	}
+	/* ned's phone hangs up in the three-party call: beth has it */
+	assert_int_equal(xfer_to(fx, c, "ned", &to, CALLCTL_XFER_WARM), 0);
+	sip(fx, SIP_EV_ANSWERED, leg_of(c, LEG_CONSULT), 200, "ok");
+	assert_int_equal(step(fx, c, "beth", CALLCTL_JOIN), 0);
+	sip(fx, SIP_EV_TERMINATED, leg_of(c, LEG_AGENT), 0, NULL);
+	assert_int_equal(c->state, CALL_BRIDGED);
+	assert_ptr_equal(c->agent_user, usr(fx, "beth"));
+	all_hang_up(fx, c);
+}
+
+static void the_first_agent_leaving_completes_or_orphans_the_transfer(void **state)
+{
+	struct fx *fx = *state;
+	struct call *c = xfer_ringing(fx);
+	struct callctl_xfer_to to = {.agent = usr(fx, "beth")};
+	char number[ST_NUMBER];
+
+	/* ned's phone hangs up while beth's rings; she answers: hers */
+	sip(fx, SIP_EV_TERMINATED, leg_of(c, LEG_AGENT), 0, NULL);
+	assert_int_equal(c->state, CALL_XFER_RING);
+	fx_settle(fx);
+	assert_int_equal(presence(fx, "ned"), PRES_BUSY); /* until she answers */
+	sip(fx, SIP_EV_ANSWERED, leg_of(c, LEG_CONSULT), 200, "ok");
+	assert_int_equal(c->state, CALL_BRIDGED);
+	assert_ptr_equal(c->agent_user, usr(fx, "beth"));
+	fx_settle(fx);
+	assert_int_equal(presence(fx, "ned"), PRES_AFTER_CALL_WORK);
+	all_hang_up(fx, c);
+	clear(fx, "ned");
+	clear(fx, "beth");
+	/* blind: ned leaves at once; beth never answers: the call ends */
+	c = fresh_bridged(fx);
+	str_copy(number, c->ix_number, sizeof(number));
+	available(fx, "beth");
+	assert_int_equal(xfer_to(fx, c, "ned", &to, CALLCTL_XFER_BLIND), 0);
+	assert_int_equal(c->state, CALL_XFER_RING);
+	assert_null(call_leg(c, LEG_AGENT));
+	log_clear();
+	fx_wait(fx, 400);
+	assert_int_equal(c->state, CALL_ENDING);
+	expect_log("hangup consult");
+	expect_log("hangup customer");
+	sip(fx, SIP_EV_TERMINATED, 1, 0, NULL);
+	assert_int_equal(callctl_calls(fx->cc), 0);
+	fx_settle(fx);
+	assert_int_equal(presence(fx, "ned"), PRES_AFTER_CALL_WORK);
+	clear(fx, "ned");
+	assert_string_equal(ix_state(fx, number), "closed_complete");
+	clear(fx, "beth");
+	available(fx, "beth");
+	/* in the consult: ned leaves, then (next call) his phone hangs up */
+	for (int i = 0; i < 2; i++) {
+		c = consulting(fx);
+		if (i == 0)
+			assert_int_equal(step(fx, c, "ned", CALLCTL_LEAVE), 0);
+		else
+			sip(fx, SIP_EV_TERMINATED, leg_of(c, LEG_AGENT), 0, NULL);
+		assert_int_equal(c->state, CALL_BRIDGED);
+		assert_ptr_equal(c->agent_user, usr(fx, "beth"));
+		all_hang_up(fx, c);
+		clear(fx, "ned");
+		clear(fx, "beth");
+	}
+}
+
+static void the_customer_hangs_up_during_each_transfer_phase(void **state)
+{
+	struct fx *fx = *state;
+	struct call *c;
+
+	/* while beth's phone rings: her offer ends, ned wraps up */
+	c = xfer_ringing(fx);
+	sip(fx, SIP_EV_TERMINATED, 1, 0, NULL);
+	assert_int_equal(c->state, CALL_ENDING);
+	sip(fx, SIP_EV_TERMINATED, leg_of(c, LEG_CONSULT), 0, NULL); /* not yet all */
+	sip(fx, SIP_EV_TERMINATED, leg_of(c, LEG_AGENT), 0, NULL);
+	assert_int_equal(callctl_calls(fx->cc), 0);
+	fx_settle(fx);
+	assert_int_equal(presence(fx, "beth"), PRES_AVAILABLE);
+	assert_int_equal(presence(fx, "ned"), PRES_AFTER_CALL_WORK);
+	clear(fx, "ned");
+	/* in the consult and in the three-party call: both wrap up */
+	for (int i = 0; i < 2; i++) {
+		c = consulting(fx);
+		if (i)
+			assert_int_equal(step(fx, c, "beth", CALLCTL_JOIN), 0);
+		sip_leg_t consult = leg_of(c, LEG_CONSULT);
+		sip(fx, SIP_EV_TERMINATED, 1, 0, NULL);
+		assert_int_equal(c->state, CALL_ENDING);
+		sip(fx, SIP_EV_TERMINATED, leg_of(c, LEG_AGENT), 0, NULL);
+		sip(fx, SIP_EV_TERMINATED, consult, 0, NULL); /* the consult's: the last */
+		assert_int_equal(callctl_calls(fx->cc), 0);
+		fx_settle(fx);
+		assert_int_equal(presence(fx, "beth"), PRES_AFTER_CALL_WORK);
+		assert_int_equal(presence(fx, "ned"), PRES_AFTER_CALL_WORK);
+		clear(fx, "ned");
+		clear(fx, "beth");
+	}
+}
+
+static void a_transfer_to_a_queue_waits_offers_and_misses(void **state)
+{
+	struct fx *fx = *state;
+	struct call *c = fresh_bridged(fx);
+	struct callctl_xfer_to to = {.queue_id = routing_queue_id(fx->r, "Billing")};
+	char number[ST_NUMBER];
+
+	str_copy(number, c->ix_number, sizeof(number));
+	assert_int_equal(xfer_to(fx, c, "ned", &to, CALLCTL_XFER_WARM), 0);
+	assert_int_equal(c->state, CALL_XFER_QUEUED);
+	refuses_the_rest(c);
+	assert_int_equal(routing_queue_waiting(fx->r, to.queue_id), 1);
+	/* beth comes: offered as a transfer; no answer: back in the queue */
+	available(fx, "beth");
+	fx_turn(fx);
+	assert_int_equal(c->state, CALL_XFER_RING);
+	assert_ptr_equal(c->xfer_user, usr(fx, "beth"));
+	fx_wait(fx, 400);
+	assert_int_equal(c->state, CALL_XFER_QUEUED);
+	assert_int_equal(presence(fx, "beth"), PRES_MISSED);
+	assert_int_equal(routing_queue_waiting(fx->r, to.queue_id), 1);
+	/* cancelled while it waits: back to ned */
+	assert_int_equal(step(fx, c, "ned", CALLCTL_CANCEL_TRANSFER), 0);
+	assert_int_equal(c->state, CALL_BRIDGED);
+	assert_int_equal(routing_queue_waiting(fx->r, to.queue_id), 0);
+	/* again; ned leaves (blind): unassigned, ned wraps up at once */
+	assert_int_equal(xfer_to(fx, c, "ned", &to, CALLCTL_XFER_BLIND), 0);
+	assert_int_equal(c->state, CALL_XFER_QUEUED);
+	assert_null(call_leg(c, LEG_AGENT));
+	fx_settle(fx);
+	assert_int_equal(presence(fx, "ned"), PRES_AFTER_CALL_WORK);
+	assert_null(routing_ix_agent(fx->r, c->ix_id));
+	/* beth answers now: reassigned to her */
+	available(fx, "beth");
+	fx_turn(fx);
+	assert_int_equal(c->state, CALL_XFER_RING);
+	sip(fx, SIP_EV_ANSWERED, leg_of(c, LEG_CONSULT), 200, "ok");
+	assert_int_equal(c->state, CALL_BRIDGED);
+	assert_ptr_equal(routing_ix_agent(fx->r, c->ix_id), usr(fx, "beth"));
+	all_hang_up(fx, c);
+	clear(fx, "ned");
+	clear(fx, "beth");
+	/* ned's phone hangs up while the call waits; the customer hangs up
+	 * there: Closed Abandoned */
+	c = fresh_bridged(fx);
+	str_copy(number, c->ix_number, sizeof(number));
+	assert_int_equal(xfer_to(fx, c, "ned", &to, CALLCTL_XFER_WARM), 0);
+	sip(fx, SIP_EV_TERMINATED, leg_of(c, LEG_AGENT), 0, NULL);
+	assert_int_equal(c->state, CALL_XFER_QUEUED);
+	sip(fx, SIP_EV_TERMINATED, 1, 0, NULL);
+	assert_int_equal(callctl_calls(fx->cc), 0);
+	assert_string_equal(ix_state(fx, number), "closed_abandoned");
+	clear(fx, "ned");
+}
+
+static void transfers_refused_and_to_an_external_number(void **state)
+{
+	struct fx *fx = *state;
+	struct call *c = fresh_bridged(fx);
+	struct callctl_xfer_to self = {.agent = usr(fx, "ned")}, ext = {.number = "+15550150"};
+	struct callctl_xfer_to beth = {.agent = usr(fx, "beth")};
+	char number[ST_NUMBER];
+
+	str_copy(number, c->ix_number, sizeof(number));
+	assert_int_equal(xfer_to(fx, c, "ned", &self, CALLCTL_XFER_WARM), -EINVAL);
+	assert_int_equal(xfer_to(fx, c, "beth", &beth, CALLCTL_XFER_WARM), CC_EFORBIDDEN);
+	assert_int_equal(xfer_to(fx, c, "ned", &beth, CALLCTL_XFER_WARM), CC_ECONFLICT);
+	assert_int_equal(xfer_to(fx, c, "ned", &ext, CALLCTL_XFER_WARM), -ENOTSUP);
+	assert_int_equal(c->state, CALL_BRIDGED);
+	/* blind out: ned wraps up; the far end refuses: the call ends */
+	log_clear();
+	assert_int_equal(xfer_to(fx, c, "ned", &ext, CALLCTL_XFER_BLIND), 0);
+	assert_int_equal(c->state, CALL_TRANSFER);
+	expect_log("hangup agent");
+	expect_log("dial external sip:+15550150@127.0.0.1:5999");
+	sip(fx, SIP_EV_FAILED, leg_of(c, LEG_EXTERNAL), 486, NULL);
+	assert_int_equal(c->state, CALL_ENDING);
+	all_hang_up(fx, c);
+	assert_int_equal(presence(fx, "ned"), PRES_AFTER_CALL_WORK);
+	clear(fx, "ned");
+	/* again; nobody answers there */
+	c = fresh_bridged(fx);
+	assert_int_equal(xfer_to(fx, c, "ned", &ext, CALLCTL_XFER_BLIND), 0);
+	fx_wait(fx, 400);
+	assert_int_equal(c->state, CALL_ENDING);
+	all_hang_up(fx, c);
+	clear(fx, "ned");
+}
+
 /* ---- shutdown and memory ---- */
 static void shutdown_releases_calls_in_every_state(void **state)
 {
@@ -1147,6 +1519,12 @@ int main(void)
 		T(click_to_call_rings_the_agent_then_the_customer_and_bridges),
 		T(click_to_call_fails_every_way_before_it_connects),
 		T(a_customer_who_answers_unusably_or_a_dial_that_fails),
+		T(a_warm_transfer_consults_joins_and_the_first_agent_leaves),
+		T(the_consult_ends_every_way_back_to_the_first_agent),
+		T(the_first_agent_leaving_completes_or_orphans_the_transfer),
+		T(the_customer_hangs_up_during_each_transfer_phase),
+		T(a_transfer_to_a_queue_waits_offers_and_misses),
+		T(transfers_refused_and_to_an_external_number),
 		T(shutdown_releases_calls_in_every_state),
 		T(out_of_memory_on_the_call_refuses_it_cleanly),
 		cmocka_unit_test(every_row_of_the_call_table_is_covered),
