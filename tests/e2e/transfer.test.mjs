@@ -331,3 +331,145 @@ test('Cancel transfer by keyboard (Alt+Q, arrows, Enter); a refusal in the serve
     }
   }
 });
+
+test('to the Billing queue, warm: Amy waits there on hold (INTERNAL-TRANSFER), Beth is offered it as a transfer, consults, Ned leaves', async () => {
+  const ned = await browser.page();
+  const beth = await browser.page();
+  let amy;
+  try {
+    await signIn(ned, sb.url, 'ned');
+    await signIn(beth, sb.url, 'beth');
+    await setPresence(beth, 'Away');
+    await setPresence(ned, 'Available');
+    const call = await amyCallsNed(ned);
+    amy = call.amy;
+    const { number } = call;
+    const nsp = ned.locator('.softphone');
+    const bsp = beth.locator('.softphone');
+
+    // Quick connects → "billing" → the Billing queue → warm, a note.
+    await nsp.getByRole('button', { name: 'Quick connects' }).click();
+    const qc = nsp.getByRole('dialog', { name: 'Quick connects' });
+    await qc.getByRole('combobox').waitFor();
+    await ned.keyboard.type('billing');
+    const list = qc.getByRole('listbox');
+    await list.getByRole('option', { name: /Billing/ }).waitFor();
+    assert.equal(await list.getByRole('option').count(), 1, 'only the Billing queue matches');
+    await list.locator('[data-key="queue:Billing"][aria-selected="true"]', { hasText: '0 waiting' }).waitFor();
+    await ned.keyboard.press('Enter');
+    await warmFocused(ned);
+    await qc.locator('[data-transfer-to]', { hasText: 'Billing' }).waitFor();
+    await qc.getByText(/The customer waits in the Billing queue on hold; you stay on/).waitFor();
+    await qc.getByLabel(/Note for the next agent/).fill('refund');
+    await ned.keyboard.press('Enter');
+
+    // Amy waits in Billing, on hold; Ned stays on, with INTERNAL-TRANSFER.
+    await nsp.locator('[data-xfer-phase="xfer_queued"] [data-internal-transfer]').waitFor();
+    await nsp.getByText(/The customer waits in Billing on hold/).waitFor();
+    await roster(ned).locator('[data-role="customer"][data-state="on_hold"]', { hasText: 'Amy Customer' }).waitFor();
+    await nsp.getByRole('button', { name: 'Cancel transfer' }).waitFor();
+    await shot(ned, 'transfer-queue-waiting');
+
+    // Beth comes back: the queue offers her the call as a transfer from Ned.
+    await setPresence(beth, 'Available');
+    await beth.locator('.softphone[data-phase="offer"]').waitFor({ timeout: 10000 });
+    await bsp.locator('[data-transfer-from="ned"]', { hasText: 'Transfer from Ned Agent' }).waitFor();
+    await bsp.locator('[data-transfer-note]', { hasText: 'refund' }).waitFor();
+    await bsp.locator('.sp-caller', { hasText: 'Amy Customer' }).waitFor();
+    await nsp.getByText(/Ringing Beth Agent in Billing/).waitFor();
+    await roster(ned).locator('[data-role="consult"][data-state="dialling"]', { hasText: 'Beth Agent' }).waitFor();
+    await shot(beth, 'transfer-queue-offer-to-beth');
+    await acceptOn(beth, phones.beth);
+    await bsp.locator('[data-xfer-phase="consult"]').waitFor({ timeout: 10000 });
+    await nsp.locator('[data-xfer-phase="consult"]').waitFor();
+
+    // Ned leaves after the consult: wrap-up; the call and the interaction are Beth's.
+    await nsp.getByRole('button', { name: 'Leave' }).click();
+    await ned.locator('.softphone[data-phase="wrapup"]').waitFor({ timeout: 10000 });
+    await nsp.locator('[data-handed-over]', { hasText: 'through Billing to Beth Agent' }).waitFor();
+    await bsp.locator('[data-xfer-notice]', { hasText: 'the call is yours now' }).waitFor();
+    await bsp.getByRole('link', { name: `Open interaction ${number}` }).click();
+    await beth.locator('.field', { hasText: 'Assigned to' }).getByText('Beth Agent (beth)').waitFor();
+    const activity = beth.getByRole('list', { name: /Activity stream/ });
+    await activity.locator('[data-kind="transfer"]', { hasText: 'Transfer to queue Billing started: refund' }).waitFor();
+    await activity.locator('[data-kind="transfer"]', { hasText: 'Reassigned from Ned Agent to Beth Agent' }).waitFor();
+    await shot(beth, 'transfer-queue-reassigned');
+
+    await nsp.getByRole('button', { name: 'Clear contact' }).click();
+    await ned.locator('.presence-button[data-presence="Available"]').waitFor();
+    await bsp.getByRole('button', { name: 'End call' }).click();
+    await beth.locator('.softphone[data-phase="wrapup"]').waitFor({ timeout: 10000 });
+    await bsp.getByRole('button', { name: 'Clear contact' }).click();
+    await beth.locator('.presence-button[data-presence="Available"]').waitFor();
+    expectClean(ned, [QC_404]);
+    expectClean(beth);
+  } catch (e) {
+    await shot(ned, 'transfer-failed-ned').catch(() => {});
+    await shot(beth, 'transfer-failed-beth').catch(() => {});
+    throw e;
+  } finally {
+    await amy?.stop();
+    await ned.close();
+    await beth.close();
+  }
+});
+
+test('to the Billing queue, blind, by keyboard: Ned wraps up at once; Beth, back from a break, gets the call as hers', async () => {
+  const ned = await browser.page();
+  const beth = await browser.page();
+  let amy;
+  try {
+    await signIn(ned, sb.url, 'ned');
+    await signIn(beth, sb.url, 'beth');
+    await setPresence(beth, 'Away');
+    await setPresence(ned, 'Available');
+    const call = await amyCallsNed(ned);
+    amy = call.amy;
+    const nsp = ned.locator('.softphone');
+    const bsp = beth.locator('.softphone');
+
+    await ned.keyboard.press('Alt+q');
+    const qc = nsp.getByRole('dialog', { name: 'Quick connects' });
+    const list = qc.getByRole('listbox');
+    await list.locator('[data-key="queue:Billing"]').waitFor();
+    // Beth is Away, Carl may not take calls, Ned is himself: the queues come first.
+    assert.equal(await list.locator('[aria-selected="true"]').getAttribute('data-key'), 'queue:Support');
+    await ned.keyboard.press('ArrowDown');
+    assert.equal(await list.locator('[aria-selected="true"]').getAttribute('data-key'), 'queue:Billing');
+    await ned.keyboard.press('Enter');
+    await warmFocused(ned);
+    await ned.keyboard.press('ArrowDown'); // the radio group: Blind
+    await ned.waitForFunction(() => document.activeElement?.value === 'blind' && document.activeElement.checked);
+    await qc.getByText(/The customer waits in the Billing queue; you leave the call now/).waitFor();
+    await shot(ned, 'transfer-queue-blind');
+    await ned.keyboard.press('Enter');
+
+    await ned.locator('.softphone[data-phase="wrapup"]').waitFor({ timeout: 10000 });
+    await nsp.locator('[data-handed-over]', { hasText: 'to the Billing queue: the agent there who takes it gets the interaction' }).waitFor();
+    await nsp.getByRole('button', { name: 'Clear contact' }).click();
+    await ned.locator('.presence-button[data-presence="Available"]').waitFor();
+
+    await setPresence(beth, 'Available');
+    await beth.locator('.softphone[data-phase="offer"]').waitFor({ timeout: 10000 });
+    await bsp.locator('[data-transfer-from="ned"]').waitFor();
+    await acceptOn(beth, phones.beth);
+    await beth.locator('.softphone[data-phase="connected"]').waitFor({ timeout: 10000 });
+    await bsp.locator('[data-xfer-notice]', { hasText: 'Ned Agent left: the call is yours now.' }).waitFor();
+    assert.equal(await bsp.locator('[data-internal-transfer]').count(), 0);
+    await shot(beth, 'transfer-queue-blind-beths');
+    await bsp.getByRole('button', { name: 'End call' }).click();
+    await beth.locator('.softphone[data-phase="wrapup"]').waitFor({ timeout: 10000 });
+    await bsp.getByRole('button', { name: 'Clear contact' }).click();
+    await beth.locator('.presence-button[data-presence="Available"]').waitFor();
+    expectClean(ned, [QC_404]);
+    expectClean(beth);
+  } catch (e) {
+    await shot(ned, 'transfer-failed-ned').catch(() => {});
+    await shot(beth, 'transfer-failed-beth').catch(() => {});
+    throw e;
+  } finally {
+    await amy?.stop();
+    await ned.close();
+    await beth.close();
+  }
+});

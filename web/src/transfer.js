@@ -10,8 +10,10 @@
 // drop it instead, since the server would answer 404.
 //
 //   first agent:  bridged ─transfer→ xfer_ring ─second answers→ consult ─join→ conference
-//                 xfer_ring / consult ─Cancel transfer→ bridged (customer back)
-//                 xfer_ring ─not taken→ bridged (customer still on hold)
+//                 bridged ─transfer to a queue→ xfer_queued ─the queue offers→ xfer_ring …
+//                 xfer_queued / xfer_ring / consult ─Cancel transfer→ bridged (customer back)
+//                 xfer_ring ─not taken→ bridged (customer still on hold), or back to
+//                   xfer_queued for a queue's
 //                 consult / conference ─Leave→ (the call is the second's) → AfterCallWork
 //   second agent: offer (transfer: from, note) ─Accept→ consult ─Join→ conference
 //                 ─the first leaves→ bridged, the call is theirs
@@ -19,9 +21,9 @@ import { get, post, query, seg } from './api.js';
 import { getState, setState, toast } from './state.js';
 
 // The phases of a call in which a transfer is in progress (the roster shows).
-// `xfer_queue`: a queue transfer waiting for an agent there (its name is the
-// roster's `queue`).
-export const XFER_PHASES = new Set(['xfer_ring', 'xfer_queue', 'consult', 'conference']);
+// `xfer_queued`: a transfer to a queue, waiting for an agent there (its name
+// is the roster's `queue`); the queue's next agent is offered it (xfer_ring).
+export const XFER_PHASES = new Set(['xfer_queued', 'xfer_ring', 'consult', 'conference']);
 
 const patchCall = (p) => setState((s) => ({ call: { ...s.call, ...p } }));
 
@@ -129,10 +131,11 @@ export function onTransferEvent(m) {
       } else {
         dropRoster(ix);
       }
-      patchCall({ left: true, xferNotice: null });
+      // detail: the agent the call goes to (or the queue it waits in, the number it rings)
+      patchCall({ left: true, leftTo: m.detail || null, xferNotice: null });
       return true;
     case 'transfer_cancelled':
-      if (r?.second === s.me?.user_name || c.transfer?.role === 'second') {
+      if (r?.second === s.me?.user_name || (c.transfer?.role === 'second' && r?.agent !== s.me?.user_name)) {
         dropRoster(ix);
         if (c.phase === 'offer') {
           setState({ call: { phase: 'idle' } });
@@ -140,7 +143,7 @@ export function onTransferEvent(m) {
         toast(`${firstName(m.detail) || 'The other agent'} cancelled the transfer.`, 'info', 6000);
         return true;
       }
-      patchCall({ xferNotice: { kind: 'info', text: `Transfer to ${nameOf(m.detail)} cancelled. You are back with the customer.` } });
+      patchCall({ xferNotice: { kind: 'info', text: `Transfer to ${m.detail ? nameOf(m.detail) : r?.queue ? `the ${r.queue} queue` : 'the next agent'} cancelled. You are back with the customer.` } });
       break;
     case 'transfer_failed': {
       // "beth: rejected" / "beth: no answer"
@@ -152,7 +155,10 @@ export function onTransferEvent(m) {
         toast(`${nameOf(who) || 'The agent'} did not take the transfer, so the call ended.`, 'warning');
         return true;
       }
-      patchCall({ xferNotice: { kind: 'warning', text: `${nameOf(who) || 'The agent'} ${FAIL_WORDS[reason.replace(/ \(SIP \d+\)$/, '')] || `did not take the transfer${reason ? ` (${reason})` : ''}`}. The customer is still on hold: resume the call or transfer again.` } });
+      const did = `${nameOf(who) || 'The agent'} ${FAIL_WORDS[reason.replace(/ \(SIP \d+\)$/, '')] || `did not take the transfer${reason ? ` (${reason})` : ''}`}`;
+      patchCall({ xferNotice: { kind: 'warning', text: r?.queue
+        ? `${did}. The call waits in ${r.queue} for the next agent there.`
+        : `${did}. The customer is still on hold: resume the call or transfer again.` } });
       break;
     }
     case 'second_left':

@@ -55,14 +55,17 @@ function Entry({ e, active, onPick }) {
 }
 
 // Step two: warm or blind, and a note; Enter transfers, Back returns.
+// A warm transfer to an external number is not built in the server yet (it
+// answers 501): for a number, blind is chosen and warm is unavailable.
 function Confirm({ entry, interaction, onBack, onDone }) {
-  const [mode, setMode] = useState('warm');
+  const external = entry.kind === 'external';
+  const [mode, setMode] = useState(external ? 'blind' : 'warm');
   const [note, setNote] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
   const first = useRef(null);
   // Focused as it appears (not after the paint): a key pressed at once lands here.
-  useLayoutEffect(() => { first.current?.focus(); }, []);
+  useLayoutEffect(() => { (external ? first.current?.form?.elements['qc-mode'][1] : first.current)?.focus(); }, []);
   const who = entry.kind === 'agent' ? entry.label.split(' ')[0] : entry.kind === 'queue' ? `the ${entry.label} queue` : entry.label;
   const submit = async (e) => {
     e?.preventDefault();
@@ -90,8 +93,8 @@ function Confirm({ entry, interaction, onBack, onDone }) {
   return html`<form class="qc-confirm" onSubmit=${submit} onKeyDown=${onKeyDown} aria-label=${`Transfer to ${entry.label}`}>
     <p class="qc-to">Transfer to <strong data-transfer-to>${entry.label}</strong>${entry.kind === 'queue' ? ' queue' : ''}</p>
     <fieldset class="qc-mode"><legend>How</legend>
-      <label><input type="radio" name="qc-mode" value="warm" ref=${first} checked=${mode === 'warm'}
-        onChange=${() => setMode('warm')} /> Warm <span class="qc-sub">talk first</span></label>
+      <label class=${external ? 'qc-off' : ''}><input type="radio" name="qc-mode" value="warm" ref=${first} checked=${mode === 'warm'}
+        disabled=${external} onChange=${() => setMode('warm')} /> Warm <span class="qc-sub">${external ? 'not available for external numbers yet' : 'talk first'}</span></label>
       <label><input type="radio" name="qc-mode" value="blind" checked=${mode === 'blind'}
         onChange=${() => setMode('blind')} /> Blind <span class="qc-sub">hand over and leave</span></label>
     </fieldset>

@@ -224,9 +224,12 @@ function Connected({ call, now }) {
 
 function Wrapup({ call, now }) {
   const codes = useWrapCodes(call.queue);
-  // After a transfer the interaction is the next agent's: the server shows
-  // it to them (and managers) only, so no link to it here.
-  const handedOver = call.left && call.transfer?.role === 'first';
+  // After a transfer to an agent or a queue the interaction is the next
+  // agent's (or waits in the queue for one): the server shows it to them
+  // (and managers) only, so no link to it here. After a blind transfer to
+  // an external number it stays this agent's.
+  const handedOver = call.left && call.transfer?.role === 'first' && !call.transfer.to?.number;
+  const handedTo = handedOver && (call.transfer.to?.agent || (call.leftTo && call.leftTo !== call.transfer.to?.queue ? call.leftTo : null));
   const [code, setCode] = useState('');
   const [note, setNote] = useState('');
   const [busy, setBusy] = useState(false);
@@ -243,7 +246,11 @@ function Wrapup({ call, now }) {
       <span class="sp-timer">${call.endedAt ? `${duration((now - call.endedAt) / 1000)} in wrap-up` : ''}</span></div>
     <${Caller} call=${call} />
     ${handedOver
-      ? html`<p class="sp-hint" data-handed-over>You transferred the call${call.transfer.to?.agent ? ` to ${nameOf(call.transfer.to.agent)}` : ''}: the interaction is theirs now. Clear contact adds your note to it; they close it.</p>`
+      ? html`<p class="sp-hint" data-handed-over>${handedTo
+        ? `You transferred the call${call.transfer.to?.queue ? ` through ${call.transfer.to.queue}` : ''} to ${nameOf(handedTo)}: the interaction is theirs now. Clear contact adds your note to it; they close it.`
+        : `You transferred the call to the ${call.transfer.to?.queue || ''} queue: the agent there who takes it gets the interaction. Clear contact adds your note to it.`}</p>`
+      : call.left && call.transfer?.to?.number
+      ? html`<p class="sp-hint" data-handed-over>You transferred the call to ${phoneDisplay(call.transfer.to.number)}. Wrap it up: the interaction stays yours.</p>`
       : html`<p class="sp-hint">Update the record, then clear the contact to take the next call.</p>`}
     <label for="wrap-code">Wrap-up code</label>
     ${codes === null || codes.length

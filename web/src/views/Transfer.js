@@ -54,8 +54,8 @@ function headline(x, call) {
   if (x.role === 'first') {
     const to = nameOf(r.second) || (r.queue ? `the ${r.queue} queue` : call.transfer?.to?.number ? phoneDisplay(call.transfer.to.number) : 'the next agent');
     if (call.left) return `You left the call. The transfer to ${to} goes on; your wrap-up starts when it is answered.`;
-    if (r.phase === 'xfer_queue') return `The customer waits in ${r.queue} for the next agent there. You can cancel until one accepts.`;
-    if (r.phase === 'xfer_ring') return `Ringing ${to}… The customer is on hold with music.`;
+    if (r.phase === 'xfer_queued') return `The customer waits in ${r.queue} on hold, first in line, for the next agent there. You stay on until one accepts, or cancel.`;
+    if (r.phase === 'xfer_ring') return `Ringing ${to}${r.queue ? ` in ${r.queue}` : ''}… The customer is on hold with music.`;
     if (r.phase === 'consult') return `${to} accepted. Talk, then ${firstName(r.second)} joins the customer in, or you cancel.`;
     return `Three-party call with ${to} and the customer. Leave to hand the call over.`;
   }
@@ -69,8 +69,9 @@ export function TransferPanel({ x, call, me, now }) {
   const t = call.startedAt ? duration((now - call.startedAt) / 1000) : '';
   const busy = !!call.busy;
   const first = x.role === 'first';
-  const canCancel = first && !call.left && (r.phase === 'xfer_ring' || r.phase === 'xfer_queue' || r.phase === 'consult');
-  const canLeave = !call.left && (r.phase === 'consult' || r.phase === 'conference' || (first && r.phase === 'xfer_ring'));
+  const canCancel = first && !call.left && (r.phase === 'xfer_ring' || r.phase === 'xfer_queued' || r.phase === 'consult');
+  const canLeave = !call.left && (r.phase === 'consult' || r.phase === 'conference'
+    || (first && (r.phase === 'xfer_ring' || r.phase === 'xfer_queued')));
   const canJoin = !first && r.phase === 'consult';
   const other = first ? firstName(r.second) : firstName(r.agent);
   return html`<div class="sp-xfer" data-xfer-phase=${r.phase} data-xfer-role=${x.role}>
@@ -79,13 +80,16 @@ export function TransferPanel({ x, call, me, now }) {
     <p class="sp-xfer-line" role="status">${headline(x, call)}</p>
     ${!first && call.transfer?.note && html`<p class="sp-xfer-note">“${call.transfer.note}”</p>`}
     <${Roster} x=${x} call=${call} me=${me} />
+    ${call.xferNotice && html`<div class="notice notice-warning" role="status" data-xfer-notice>${call.xferNotice.text}</div>`}
     <div class="controls" role="group" aria-label="Transfer controls">
       ${canJoin && html`<button class="ctl ctl-go" disabled=${busy} ...${tip('Join: bring the customer in', 'j')}
         onClick=${() => transferStep('join')}>Join</button>`}
       ${canCancel && html`<button class="ctl" disabled=${busy} ...${tip('Cancel transfer: back to the customer', 'x')}
         onClick=${() => transferStep('cancel_transfer')}>Cancel transfer</button>`}
       ${canLeave && html`<button class="ctl ctl-end" disabled=${busy}
-        ...${tip(first && r.phase === 'xfer_ring' ? `Leave: the transfer to ${other} goes on without you` : `Leave: ${first ? `the call is ${other}’s` : `${other} keeps the call`}`, 'l')}
+        ...${tip(r.phase === 'xfer_queued' ? `Leave: the call waits in ${r.queue} without you`
+    : first && r.phase === 'xfer_ring' ? `Leave: the transfer to ${other} goes on without you`
+    : `Leave: ${first ? `the call is ${other}’s` : `${other} keeps the call`}`, 'l')}
         onClick=${() => transferStep('leave')}>Leave</button>`}
     </div></div>`;
 }
