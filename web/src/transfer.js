@@ -231,13 +231,14 @@ export async function loadQuickConnects(q = '') {
   }
   const [a, qs] = await Promise.all([get('/api/v1/agents'), get('/api/v1/queues')]);
   addNames(a.agents);
+  // As the server lists them: the other agents who may take calls, with
+  // the reason a transfer to them could not start now, in its words.
   const me = getState().me?.user_name;
-  const why = (x) => (x.user_name === me ? 'you'
-    : !x.can_handle_calls ? 'may not take calls'
-    : x.presence !== 'Available' ? `${x.presence === 'AfterCallWork' ? 'After call work' : x.presence}`
-    : !x.registered ? 'phone not registered' : null);
+  const why = (x) => (x.presence !== 'Available' ? 'that agent is not Available'
+    : !x.registered ? 'that agent\'s phone is not registered' : null);
   return {
-    agents: a.agents.map((x) => ({ user_name: x.user_name, name: x.name, presence: x.presence, can_take_transfer: !why(x), reason: why(x) })),
+    agents: a.agents.filter((x) => x.user_name !== me && x.can_handle_calls)
+      .map((x) => ({ user_name: x.user_name, name: x.name, presence: x.presence, can_take_transfer: !why(x), reason: why(x) })),
     queues: qs.queues.map((x) => ({ name: x.name, waiting: x.live?.waiting || 0, longest_wait_s: x.live?.longest_wait_seconds || 0 })),
     external: [],
   };

@@ -40,7 +40,7 @@ function useQuickConnects(text) {
 function Entry({ e, active, onPick }) {
   const meta = e.kind === 'agent'
     ? html`<${PresenceBadge} presence=${e.item.presence} />${e.disabled && e.item.reason
-      ? html`<span class="qc-reason">${e.item.reason === 'you' ? 'you' : e.item.reason}</span>` : ''}`
+      ? html`<span class="qc-reason">${e.item.reason}</span>` : ''}`
     : e.kind === 'queue'
       ? html`<span class="qc-meta" data-waiting=${e.item.waiting}>${e.item.waiting} waiting${e.item.waiting
         ? ` · longest ${duration(e.item.longest_wait_s || 0)}` : ''}</span>`
