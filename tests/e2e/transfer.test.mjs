@@ -477,3 +477,54 @@ test('to the Billing queue, blind, by keyboard: Ned wraps up at once; Beth, back
     await beth.close();
   }
 });
+
+test('to an external number from Quick connects: blind (warm is not available), Ned wraps up, the interaction stays his', async (t) => {
+  // The external numbers are GET /api/v1/quick-connects' (an administrator's
+  // list; the demo defines Legal desk, +1 555 0170); a server without it has none.
+  const qcList = await sb.api('GET', '/api/v1/quick-connects?q=legal', { token: tok.ned });
+  if (qcList.status === 404) { t.skip('this server has no GET /api/v1/quick-connects, so no external numbers'); return; }
+  const legal = qcList.body.external.find((x) => /Legal/.test(x.name));
+  assert.ok(legal, JSON.stringify(qcList.body));
+  const ned = await browser.page();
+  let amy;
+  try {
+    await signIn(ned, sb.url, 'ned');
+    await setPresence(ned, 'Available');
+    const call = await amyCallsNed(ned);
+    amy = call.amy;
+    const { number } = call;
+    const nsp = ned.locator('.softphone');
+
+    await ned.keyboard.press('Alt+q');
+    const qc = nsp.getByRole('dialog', { name: 'Quick connects' });
+    await qc.getByRole('combobox').waitFor();
+    await ned.keyboard.type('legal');
+    const opt = qc.getByRole('listbox').getByRole('option', { name: new RegExp(legal.name) });
+    await opt.waitFor();
+    await opt.getByText('+1 555 0170').waitFor();
+    await ned.keyboard.press('Enter');
+    await ned.waitForFunction(() => document.activeElement?.value === 'blind' && document.activeElement.checked);
+    assert.equal(await qc.getByRole('radio', { name: /Warm/ }).isDisabled(), true);
+    await qc.getByText(/The call goes to Legal desk and you leave it now/).waitFor();
+    await ned.keyboard.press('Tab');
+    await ned.keyboard.type('contract');
+    await shot(ned, 'transfer-external');
+    await ned.keyboard.press('Enter');
+
+    await ned.locator('.softphone[data-phase="wrapup"]').waitFor({ timeout: 10000 });
+    await nsp.locator('[data-handed-over]', { hasText: 'You transferred the call to +1 555 0170. Wrap it up: the interaction stays yours.' }).waitFor();
+    await nsp.getByRole('link', { name: `Open interaction ${number}` }).click();
+    const activity = ned.getByRole('list', { name: /Activity stream/ });
+    await activity.locator('[data-kind="transfer"]', { hasText: /started by Ned Agent: contract/ }).waitFor();
+    await ned.locator('.field', { hasText: 'Assigned to' }).getByText('Ned Agent (ned)').waitFor();
+    await nsp.getByRole('button', { name: 'Clear contact' }).click();
+    await ned.locator('.presence-button[data-presence="Available"]').waitFor();
+    expectClean(ned);
+  } catch (e) {
+    await shot(ned, 'transfer-failed-ned').catch(() => {});
+    throw e;
+  } finally {
+    await amy?.stop();
+    await ned.close();
+  }
+});

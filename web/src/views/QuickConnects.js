@@ -99,7 +99,7 @@ function Confirm({ entry, interaction, onBack, onDone }) {
         onChange=${() => setMode('blind')} /> Blind <span class="qc-sub">hand over and leave</span></label>
     </fieldset>
     <p class="sp-hint qc-hint">${hint}</p>
-    <label for="qc-note">Note for ${entry.kind === 'agent' ? who : 'the next agent'} (optional)</label>
+    <label for="qc-note">${external ? 'Note for the activity stream' : `Note for ${entry.kind === 'agent' ? who : 'the next agent'}`} (optional)</label>
     <input id="qc-note" maxlength=${NOTE_MAX} value=${note} onInput=${(e) => setNote(e.target.value)}
       placeholder="Why you transfer" autocomplete="off" />
     ${error && html`<div class="notice notice-error" role="alert" data-transfer-error>${error}</div>`}
