@@ -229,6 +229,9 @@ function Wrapup({ call, now }) {
   // (and managers) only, so no link to it here. After a blind transfer to
   // an external number it stays this agent's.
   const handedOver = call.left && call.transfer?.role === 'first' && !call.transfer.to?.number;
+  // A second agent whose part ended before the call became theirs (they
+  // left, or the transfer was cancelled): the interaction is the first's.
+  const helped = call.transfer?.role === 'second';
   const handedTo = handedOver && (call.transfer.to?.agent || (call.leftTo && call.leftTo !== call.transfer.to?.queue ? call.leftTo : null));
   const [code, setCode] = useState('');
   const [note, setNote] = useState('');
@@ -249,6 +252,8 @@ function Wrapup({ call, now }) {
       ? html`<p class="sp-hint" data-handed-over>${handedTo
         ? `You transferred the call${call.transfer.to?.queue ? ` through ${call.transfer.to.queue}` : ''} to ${nameOf(handedTo)}: the interaction is theirs now. Clear contact adds your note to it; they close it.`
         : `You transferred the call to the ${call.transfer.to?.queue || ''} queue: the agent there who takes it gets the interaction. Clear contact adds your note to it.`}</p>`
+      : helped
+      ? html`<p class="sp-hint" data-helped>You were on ${nameOf(call.transfer.from) || 'another agent'}’s call: the interaction stays theirs. Clear contact adds your note to it.</p>`
       : call.left && call.transfer?.to?.number
       ? html`<p class="sp-hint" data-handed-over>You transferred the call to ${phoneDisplay(call.transfer.to.number)}. Wrap it up: the interaction stays yours.</p>`
       : html`<p class="sp-hint">Update the record, then clear the contact to take the next call.</p>`}
@@ -262,7 +267,7 @@ function Wrapup({ call, now }) {
     <label for="wrap-note">Note for the activity stream</label>
     <textarea id="wrap-note" rows="3" maxlength="2000" value=${note} onInput=${(e) => setNote(e.target.value)}></textarea>
     <button class="btn btn-primary btn-block" type="submit" disabled=${busy} ...${tip('Clear contact', 'c')}>${busy ? 'Clearing…' : 'Clear contact'}</button>
-    ${call.interaction && !handedOver && html`<a class="sp-link" href=${interactionPath(call.interaction)}>Open interaction ${call.interaction}</a>`}
+    ${call.interaction && !handedOver && !helped && html`<a class="sp-link" href=${interactionPath(call.interaction)}>Open interaction ${call.interaction}</a>`}
   </form>`;
 }
 
