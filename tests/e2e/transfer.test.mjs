@@ -183,7 +183,7 @@ test('warm transfer as in the seed: Quick connects → beth → warm; INTERNAL-T
     await ned.locator('.presence-button[data-presence="AfterCallWork"]').waitFor();
     await nsp.locator('[data-handed-over]', { hasText: 'to Beth Agent' }).waitFor();
     await bsp.locator('[data-xfer-notice]', { hasText: 'Ned Agent left: the call is yours now.' }).waitFor();
-    assert.equal(await bsp.locator('[data-internal-transfer]').count(), 0);
+    await bsp.locator('[data-internal-transfer]').waitFor({ state: 'detached' });
     await bsp.locator('.sp-status', { hasText: 'Connected' }).waitFor();
     await bsp.getByRole('button', { name: 'Hold', exact: true }).waitFor();
     assert.equal(await beth.locator('.presence-button').getAttribute('data-presence'), 'Busy');
@@ -289,7 +289,7 @@ test('Cancel transfer by keyboard (Alt+Q, arrows, Enter); a refusal in the serve
     await bsp.locator('[data-xfer-phase="consult"]').waitFor();
     await ned.keyboard.press('Alt+x'); // Cancel transfer
     await nsp.locator('[data-xfer-notice]', { hasText: 'Transfer to Beth Agent cancelled' }).waitFor();
-    assert.equal(await nsp.locator('[data-internal-transfer]').count(), 0);
+    await nsp.locator('[data-internal-transfer]').waitFor({ state: 'detached' });
     await nsp.locator('.sp-status', { hasText: 'Connected' }).waitFor(); // back with Amy, not on hold
     assert.equal(await nsp.locator('.sp-status').getAttribute('data-held'), 'false');
     await beth.locator('.softphone[data-phase="wrapup"]').waitFor({ timeout: 10000 });
@@ -462,8 +462,63 @@ test('to the Billing queue, blind, by keyboard: Ned wraps up at once; Beth, back
     await acceptOn(beth, phones.beth);
     await beth.locator('.softphone[data-phase="connected"]').waitFor({ timeout: 10000 });
     await bsp.locator('[data-xfer-notice]', { hasText: 'Ned Agent left: the call is yours now.' }).waitFor();
-    assert.equal(await bsp.locator('[data-internal-transfer]').count(), 0);
+    await bsp.locator('[data-internal-transfer]').waitFor({ state: 'detached' });
     await shot(beth, 'transfer-queue-blind-beths');
+    await bsp.getByRole('button', { name: 'End call' }).click();
+    await beth.locator('.softphone[data-phase="wrapup"]').waitFor({ timeout: 10000 });
+    await bsp.getByRole('button', { name: 'Clear contact' }).click();
+    await beth.locator('.presence-button[data-presence="Available"]').waitFor();
+    expectClean(ned, [QC_404]);
+    expectClean(beth);
+  } catch (e) {
+    await shot(ned, 'transfer-failed-ned').catch(() => {});
+    await shot(beth, 'transfer-failed-beth').catch(() => {});
+    throw e;
+  } finally {
+    await amy?.stop();
+    await ned.close();
+    await beth.close();
+  }
+});
+
+test('blind to an agent: Ned leaves at once and waits on the ring without controls; Beth answers, the call is hers, Ned wraps up', async () => {
+  const ned = await browser.page();
+  const beth = await browser.page();
+  let amy;
+  try {
+    await signIn(ned, sb.url, 'ned');
+    await signIn(beth, sb.url, 'beth');
+    await setPresence(beth, 'Away');
+    await setPresence(ned, 'Available');
+    const call = await amyCallsNed(ned);
+    amy = call.amy;
+    await setPresence(beth, 'Available');
+    const nsp = ned.locator('.softphone');
+    const bsp = beth.locator('.softphone');
+
+    await ned.keyboard.press('Alt+q');
+    const qc = nsp.getByRole('dialog', { name: 'Quick connects' });
+    await qc.getByRole('combobox').fill('beth');
+    await ned.keyboard.press('Enter');
+    await warmFocused(ned);
+    await ned.keyboard.press('ArrowDown');
+    await qc.getByText(/The call goes to Beth and you leave it now/).waitFor();
+    await ned.keyboard.press('Enter');
+
+    // Ned has left; he stays Busy until Beth answers (a short ring).
+    await nsp.getByText(/You left the call\. The transfer to Beth Agent goes on/).waitFor();
+    await roster(ned).locator('[data-role="consult"][data-state="dialling"]', { hasText: 'Beth Agent' }).waitFor();
+    assert.equal(await roster(ned).locator('[data-role="agent"]').count(), 0, 'Ned is no longer on it');
+    assert.equal(await nsp.locator('[data-xfer-phase] button').count(), 0, 'nothing left to press');
+    await shot(ned, 'transfer-blind-left');
+    await beth.locator('.softphone[data-phase="offer"]').waitFor({ timeout: 10000 });
+    await acceptOn(beth, phones.beth);
+    await bsp.locator('[data-xfer-notice]', { hasText: 'Ned Agent left: the call is yours now.' }).waitFor({ timeout: 10000 });
+    await bsp.locator('.sp-status', { hasText: 'Connected' }).waitFor();
+    await ned.locator('.softphone[data-phase="wrapup"]').waitFor({ timeout: 10000 });
+    await nsp.locator('[data-handed-over]', { hasText: 'to Beth Agent: the interaction is theirs now' }).waitFor();
+    await nsp.getByRole('button', { name: 'Clear contact' }).click();
+    await ned.locator('.presence-button[data-presence="Available"]').waitFor();
     await bsp.getByRole('button', { name: 'End call' }).click();
     await beth.locator('.softphone[data-phase="wrapup"]').waitFor({ timeout: 10000 });
     await bsp.getByRole('button', { name: 'Clear contact' }).click();

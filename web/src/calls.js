@@ -180,7 +180,7 @@ export async function control(action, body) {
   patch({ busy: action });
   try {
     await post(`/api/v1/calls/${c.interaction}/${action}`, body);
-    if (action === 'hold' || action === 'resume') patch({ held: action === 'hold' });
+    if (action === 'hold' || action === 'resume') patch({ held: action === 'hold', xferNotice: null });
     if (action === 'mute' || action === 'unmute') patch({ muted: action === 'mute' });
     if (action === 'reject') reset();
     // The server re-rings the phone with auto-answer; one that ignores it

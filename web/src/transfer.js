@@ -108,6 +108,17 @@ export function transferOf(state) {
 }
 
 // ---- events --------------------------------------------------------------
+// The transfer is over and the call is a plain one again with the first
+// agent: shown at once (the customer on hold or not, as the event says),
+// before the roster read that follows confirms it.
+function backToBridged(ix, held) {
+  const r = getState().calls[ix];
+  if (!r) return;
+  setState((s) => ({ calls: { ...s.calls, [ix]: { ...r, phase: 'bridged', second: null, queue: null,
+    customer_on_hold: held, legs: (r.legs || []).filter((l) => l.role !== 'consult') } } }));
+  applyHeld(ix);
+}
+
 const TRANSFER_EVENTS = new Set(['transfer_ringing', 'transfer_queued', 'transfer_accepted', 'consult', 'joined',
   'left', 'transferred', 'transfer_failed', 'transfer_cancelled', 'second_left']);
 
@@ -144,6 +155,7 @@ export function onTransferEvent(m) {
         return true;
       }
       patchCall({ xferNotice: { kind: 'info', text: `Transfer to ${m.detail ? nameOf(m.detail) : r?.queue ? `the ${r.queue} queue` : 'the next agent'} cancelled. You are back with the customer.` } });
+      backToBridged(ix, false);
       break;
     case 'transfer_failed': {
       // "beth: rejected" / "beth: no answer"
@@ -159,13 +171,20 @@ export function onTransferEvent(m) {
       patchCall({ xferNotice: { kind: 'warning', text: r?.queue
         ? `${did}. The call waits in ${r.queue} for the next agent there.`
         : `${did}. The customer is still on hold: resume the call or transfer again.` } });
+      if (!r?.queue) backToBridged(ix, true);
       break;
     }
     case 'second_left':
       patchCall({ xferNotice: { kind: 'info', text: `${nameOf(m.detail)} left the call.` } });
+      backToBridged(ix, r?.phase === 'consult'); // after a consult the customer is still on hold
       break;
     case 'transferred':
       patchCall({ transfer: null, xferNotice: { kind: 'success', text: `${nameOf(m.detail)} left: the call is yours now.` } });
+      if (r) { // ours at once; the read that follows confirms it
+        setState((st) => ({ calls: { ...st.calls, [ix]: { ...r, phase: 'bridged', agent: s.me?.user_name, second: null,
+          queue: null, customer_on_hold: false, legs: (r.legs || []).filter((l) => l.role !== 'agent')
+            .map((l) => (l.role === 'consult' ? { ...l, role: 'agent' } : l)) } } }));
+      }
       break;
     case 'consult':
       patchCall({ transfer: { ...(c.transfer || {}), role: 'second', from: c.transfer?.from || m.detail } });
@@ -187,10 +206,13 @@ export function onTransferEvent(m) {
 export async function startTransfer(interaction, to, mode, note) {
   const body = { to, mode };
   if (note) body.note = note;
+  const n = reads[interaction] || 0;
   const r = await post(`/api/v1/calls/${seg(interaction)}/transfer`, body);
   patchCall({ transfer: { role: 'first', to, mode, note: note || '' }, xferNotice: null, left: mode === 'blind' });
-  if (r?.call) setRoster(interaction, r.call);
-  else loadRoster(interaction);
+  // The reply's roster, unless an event has had it read since (newer). A
+  // blind transfer's reply is the call after our leaving, which the `left`
+  // event (maybe already here) cannot tell.
+  if (mode === 'blind' || (reads[interaction] || 0) === n) setRoster(interaction, r?.call);
   return r;
 }
 
@@ -201,10 +223,11 @@ export async function transferStep(action) {
   const c = getState().call;
   if (!c.interaction) return;
   patchCall({ busy: action });
+  const n = reads[c.interaction] || 0;
   try {
     const r = await post(`/api/v1/calls/${seg(c.interaction)}/${action}`);
     if (action === 'leave') patchCall({ left: true });
-    setRoster(c.interaction, r?.call);
+    if ((reads[c.interaction] || 0) === n || action === 'leave') setRoster(c.interaction, r?.call);
   } catch (e) {
     toast(`${STEP_LABEL[action]} did not work: ${e.message}`);
     loadRoster(c.interaction);
