@@ -7,6 +7,19 @@
 #       each is offered to an agent, bridged and recorded. While all are up:
 #       RSS and CPU of the server; after: failed calls, RTP loss counted by
 #       the server (sequence gaps on every leg), recordings written.
+#   bash bench/voice.sh conf [calls=100] [hold_s=30] [rate=20]
+#       three-party calls (issue 12): 2 x `calls` agents register; callers
+#       stream speech into "Bench", agent A answers, bench/xfer_driver.mjs
+#       transfers each call warm to agent B over the API (B's phone answers:
+#       consult) and B joins: three parties talking (both agents' phones
+#       echo what they hear). Measured over 10 s with every call in the
+#       conference: server CPU per participant, memory per call; failures
+#       (calls not reaching three parties), the roster of every call.
+#   bash bench/voice.sh xfer [calls=100] [hold_s=30] [rate=20]
+#       the same, then every A leaves (at `rate`/s) once all have joined:
+#       each call warm-transferred once, 3 legs per call at the peak.
+#       Failures (must be 0); CPU and memory at the peak, over the leaves
+#       and with the calls back to two parties (B's).
 #   bash bench/voice.sh cps [rate=500] [seconds=10] [hold_ms=1000]
 #       answer-and-queue: callers at `rate` calls/s into a queue nobody
 #       staffs, each hears hold music for hold_ms and hangs up. Failures must
@@ -97,25 +110,31 @@ udp_errors() { awk '/^Udp:/ && n++ {print "RcvbufErrors=" $6, "SndbufErrors=" $7
 machine() { echo "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"; }
 
 # Sites: agents b0001.. (the roles of ned), all Available with a live
-# session, members of "Bench" (number 7000); "Hold" (7001) has no members.
-seed() { # $1 agents
+# session, the first $1 members of "Bench" (number 7000), $2 more (default
+# none) in no queue: only a transfer reaches them. "Hold" (7001) has no
+# members. $W/tokens: "user token" per agent, for the API.
+seed() { # $1 agents in Bench, [$2 agents in no queue]
 	start
 	stop
-	python3 - "$1" >"$W/seed.sql" <<'PY'
+	python3 - "$1" "${2:-0}" "$W/tokens" >"$W/seed.sql" <<'PY'
 import hashlib, os, sys, time
-n = int(sys.argv[1]); now = int(time.time() * 1000)
+n, extra = int(sys.argv[1]), int(sys.argv[2]); now = int(time.time() * 1000)
+tokens = open(sys.argv[3], "w")
 print("BEGIN;")
 print("INSERT INTO queues(id, name, priority) VALUES (100, 'Bench', 1), (101, 'Hold', 1);")
 print("INSERT INTO numbers(did, queue_id) VALUES ('7000', 100), ('7001', 101);")
-for i in range(1, n + 1):
+for i in range(1, n + extra + 1):
     uid, name = 10000 + i, "b%04d" % i
     ha1 = hashlib.md5(f"{name}:switchboard:demo-pass".encode()).hexdigest()
+    tok = os.urandom(32).hex()  # the server keeps BLAKE2b-256 of the hex token
+    tokens.write(f"{name} {tok}\n")
     print(f"INSERT INTO users(id, user_name, name, password_hash, created_at, sip_ha1) "
           f"SELECT {uid}, '{name}', 'Bench {i}', password_hash, {now}, '{ha1}' FROM users WHERE user_name = 'ned';")
     print(f"INSERT INTO user_roles SELECT {uid}, role FROM user_roles WHERE user_id = (SELECT id FROM users WHERE user_name = 'ned');")
     print(f"INSERT INTO agents(user_id, presence, presence_since) VALUES ({uid}, 'Available', {now - n + i});")
-    print(f"INSERT INTO sessions VALUES ('{os.urandom(32).hex()}', {uid}, {now}, {now + 86400000});")
-    print(f"INSERT INTO queue_members(queue_id, user_id) VALUES (100, {uid});")
+    print(f"INSERT INTO sessions VALUES ('{hashlib.blake2b(tok.encode(), digest_size=32).hexdigest()}', {uid}, {now}, {now + 86400000});")
+    if i <= n:
+        print(f"INSERT INTO queue_members(queue_id, user_id) VALUES (100, {uid});")
 print("COMMIT;")
 PY
 	sqlite3 "$W/data/switchboard.db" <"$W/seed.sql"
@@ -129,33 +148,44 @@ speech() {
 # sipp's final screen: successful/failed call counters and one message's count.
 screen_val() { grep -m1 "$2" "$1" | awk -v c="$3" '{print $c}'; }
 
+# Agents b0001..b$1 register their phones (digest auth); UAS_N sipp UAS
+# play every phone: they answer each INVITE and echo the RTP they get.
+phones() { # $1 agents
+	local n=$1
+	for i in $(seq 1 "$n"); do
+		printf 'b%04d;[authentication username=b%04d password=demo-pass];%d\n' "$i" "$i" \
+			$((UAS + i % UAS_N))
+	done | (echo SEQUENTIAL && cat) >"$W/users.csv"
+	cp bench/sipp/register_many.xml "$W/register_many.xml"
+	(cd "$W" && exec nice -n 19 sipp "127.0.0.1:$SIP" -sf register_many.xml -inf users.csv -m "$n" -r 200 \
+		-i 127.0.0.1 -p 15290 -t u1 -nostdin -timeout 60s -trace_err -trace_screen -screen_file "$W/reg_screen.log" >"$W/reg.out" 2>&1) ||
+		{ echo "registration failed"; cat "$W"/*errors.log 2>/dev/null | head -60; exit 1; }
+	echo "$n agents registered"
+	cp bench/sipp/agent_uas.xml bench/sipp/caller_load.xml "$W/"
+	for k in $(seq 0 $((UAS_N - 1))); do
+		(cd "$W" && exec nice -n 19 sipp -sf agent_uas.xml -i 127.0.0.1 -p $((UAS + k)) -mi 127.0.0.1 \
+			-mp $((16000 + 10 * k)) -rtp_echo -t u1 -nostdin -trace_err >/dev/null 2>&1) &
+		PIDS+=($!)
+	done
+	sleep 1
+}
+
 bridged() {
 	local calls=${1:-1000} hold=${2:-40} rate=${3:-100}
 	config $((calls + 100)) 200
 	seed "$calls"
 	speech
 	start
-	echo "server up, $(rss_kb) KiB RSS idle"
-	local idle_rss
-	idle_rss=$(rss_kb)
+	echo "server up, $(rss_kb) KiB RSS at once"
 	local udp0
 	udp0=$(udp_errors)
-	for i in $(seq 1 "$calls"); do
-		printf 'b%04d;[authentication username=b%04d password=demo-pass];%d\n' "$i" "$i" \
-			$((UAS + i % UAS_N))
-	done | (echo SEQUENTIAL && cat) >"$W/users.csv"
-	cp bench/sipp/register_many.xml "$W/register_many.xml"
-	(cd "$W" && exec nice -n 19 sipp "127.0.0.1:$SIP" -sf register_many.xml -inf users.csv -m "$calls" -r 200 \
-		-i 127.0.0.1 -p 15290 -t u1 -nostdin -timeout 60s -trace_err -trace_screen -screen_file "$W/reg_screen.log" >"$W/reg.out" 2>&1) ||
-		{ echo "registration failed"; cat "$W"/*errors.log 2>/dev/null | head -60; exit 1; }
-	echo "$calls agents registered"
-	cp bench/sipp/agent_uas.xml bench/sipp/caller_load.xml "$W/"
-	for k in $(seq 0 $((UAS_N - 1))); do
-		(cd "$W" && exec nice -n 19 sipp -sf agent_uas.xml -i 127.0.0.1 -p $((UAS + k)) -mi 127.0.0.1 \
-			-mp $((16000 + 10 * k)) -rtp_echo -t u1 -nostdin >/dev/null 2>&1) &
-		PIDS+=($!)
-	done
-	sleep 1
+	phones "$calls"
+	# Idle RSS once the start-up work on the pool is done (the speech
+	# decoders load after the health check answers: ~35 MiB within 0.5 s),
+	# with the phones registered: what grows after this is the calls'.
+	local idle_rss
+	idle_rss=$(rss_kb)
+	echo "$idle_rss KiB RSS idle with $calls phones registered"
 	local hold_ms=$((hold * 1000)) ramp=$(((calls + rate - 1) / rate))
 	# (timeout: sipp once hung after all its calls had ended)
 	(cd "$W" && exec timeout $((hold + ramp + 90)) nice -n 19 sipp "127.0.0.1:$SIP" -sf caller_load.xml -s 7000 -m "$calls" -r "$rate" -l "$calls" \
@@ -202,6 +232,135 @@ bridged() {
 	echo "memory per call: $(((rss - idle_rss) / calls)) KiB (RSS $idle_rss -> $rss KiB)"
 	echo "CPU per call: $(awk -v p="$cpu_pct" -v n="$busy" 'BEGIN {if (n) printf "%.3f", p / n; else print "n/a"}')% of a core"
 	echo "machine: $(machine)"
+}
+
+# The server's CPU ticks and RSS every 0.5 s ("usec utime+stime rss_kb"),
+# in the background until the server stops, so windows between the
+# driver's marks can be measured afterwards.
+sampler() {
+	local st sm pg
+	pg=$(getconf PAGESIZE)
+	while [ -r "/proc/$PID/stat" ]; do
+		read -r -a st <"/proc/$PID/stat" || break
+		read -r -a sm <"/proc/$PID/statm" || break
+		echo "${EPOCHREALTIME/./} $((st[13] + st[14])) $((sm[1] * pg / 1024))"
+		sleep 0.5
+	done
+}
+# CPU (% of one core) and the last RSS between two times in ms (from the
+# samples): "cpu_pct rss_kb seconds".
+window() { # $1 from_ms $2 to_ms
+	awk -v a="$1" -v b="$2" -v hz="$(getconf CLK_TCK)" '
+		{ t = $1 / 1000 }
+		t >= a && !s { s = 1; t0 = t; c0 = $2 }
+		t <= b { t1 = t; c1 = $2; r = $3 }
+		END { if (s && t1 > t0) printf "%.1f %d %.1f\n", (c1 - c0) / hz / ((t1 - t0) / 1000) * 100, r, (t1 - t0) / 1000; else print "n/a n/a 0" }' "$W/samples"
+}
+# Datagrams dropped by full receive buffers on the UDP sockets bound to ports $1..$2 (ss -uam: d<n>).
+sock_drops() { ss -uamn "sport >= :$1 and sport <= :$2" | grep -o 'd[0-9]*)' | tr -d 'd)' | awk '{s += $1} END {print s + 0}'; }
+mark() { awk -v m="$1" '$1 == "MARK" && $2 == m {print $3}' "$W/driver.out"; }
+load() { echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"; }
+
+# Warm transfers (issue 12): callers reach agent A (b0001..), who transfers
+# each call warm to agent B (the agent `calls` further on, in no queue); B's
+# phone answers, B joins: three parties talking (the caller streams speech,
+# both agents' phones echo what they hear). conf: measured while every call
+# has three parties. xfer: then every A leaves; measured at the peak, over
+# the leaves, and with the calls back to two parties (B's).
+transfers() { # $1 conf|xfer, $2 calls, $3 hold_s, $4 rate (calls/s, and leaves/s)
+	local kind=$1 calls=${2:-100} hold=${3:-30} rate=${4:-20}
+	local ramp=$(((calls + rate - 1) / rate)) conf_hold=5
+	config $((calls + 100)) 200
+	seed "$calls" "$calls"
+	speech
+	start
+	phones $((2 * calls))
+	sleep 1
+	local idle_rss udp0
+	idle_rss=$(rss_kb)
+	udp0=$(udp_errors)
+	echo "server up with $((2 * calls)) phones registered: $idle_rss KiB RSS; $(load)"
+	sampler >"$W/samples" &
+	PIDS+=($!)
+	local ti
+	ti=$(date +%s%3N)
+	sleep 3
+	local cpu_idle
+	cpu_idle=$(window "$ti" $((ti + 3000)) | cut -d' ' -f1)
+	node bench/xfer_driver.mjs "$URL" "$W/tokens" "$calls" "$kind" "$rate" "$conf_hold" >"$W/driver.out" 2>&1 &
+	local drv=$!
+	PIDS+=("$drv")
+	(cd "$W" && exec timeout $((hold + ramp + 90)) nice -n 19 sipp "127.0.0.1:$SIP" -sf caller_load.xml -s 7000 -m "$calls" -r "$rate" -l "$calls" \
+		-d $((hold * 1000)) -i 127.0.0.1 -p 15280 -mi 127.0.0.1 -mp 30000 -t u1 -nostdin \
+		-timeout $((hold + ramp + 60))s -trace_screen -screen_file "$W/uac_screen.log" \
+		>/dev/null 2>&1) &
+	local uac=$!
+	PIDS+=("$uac")
+	local t_end=$((SECONDS + ramp + 60))
+	until [ -n "$(mark all_joined)" ] || [ $SECONDS -ge $t_end ]; do sleep 0.5; done
+	local tj roster="" w3 cpu3 rss3 left="" sdrop
+	tj=$(mark all_joined)
+	[ -n "$tj" ] || { echo "the driver did not finish the joins in time:"; cat "$W/driver.out"; exit 1; }
+	echo "all joined ($(grep -c '^FAIL' "$W/driver.out" || true) failed so far); $(load)"
+	if [ "$kind" = conf ]; then
+		sleep 2
+		local t0=$(($(date +%s%3N)))
+		sleep 10
+		sdrop="$(sock_drops 20000 29999), the agents' sipp echo $(sock_drops 16000 16099), the sipp callers' $(sock_drops 30000 30000)"
+		roster=$(node bench/xfer_driver.mjs "$URL" "$W/tokens" "$calls" roster "$W/tokens.state.json")
+		w3=$(window "$t0" $((t0 + 10000)))
+	else
+		wait "$drv" || true
+		w3=$(window $((tj + 1000)) $((tj + conf_hold * 1000)))
+		left=$(mark all_left)
+		sleep 1
+		roster=$(node bench/xfer_driver.mjs "$URL" "$W/tokens" "$calls" roster "$W/tokens.state.json")
+		local t2=$(($(date +%s%3N)))
+		sleep 8
+		sdrop="$(sock_drops 20000 29999), the agents' sipp echo $(sock_drops 16000 16099), the sipp callers' $(sock_drops 30000 30000)"
+	fi
+	read -r cpu3 rss3 _ <<<"$w3"
+	echo "$roster; $(load)"
+	wait "$uac" || true
+	wait "$drv" || true
+	sleep 3
+	local rss_end
+	rss_end=$(rss_kb)
+	stop
+	local log="$OUT/voice-$MODE-server.log"
+	cp "$W/uac_screen.log" "$OUT/voice-$MODE-uac.log" 2>/dev/null || true
+	cp "$W/driver.out" "$OUT/voice-$MODE-driver.log"
+	cp "$W/samples" "$OUT/voice-$MODE-samples.txt"
+	echo "--- $calls calls, hold $hold s, $rate/s"
+	grep -v '^MARK' "$W/driver.out"
+	echo "sipp callers: $(grep -E 'Successful call|Failed call' "$W/uac_screen.log" | tr -s ' ' | tr '\n' ' ')"
+	echo "agents' sipp UAS unexpected messages: $(cat "$W"/agent_uas_*_errors.log 2>/dev/null | grep -c 'Aborting call' || true)"
+	echo "server log: $(grep -c 'three parties' "$log" || true) joins (three parties), $(grep -c 'action=transferred from' "$log" || true) handovers, $(grep -c 'Transfer to .* failed' "$log" || true) failed transfers, media clock late $(grep -c 'clock late' "$log" || true) times, $(grep -c ' WARN ' "$log" || true) WARN and $(grep -c ' ERROR ' "$log" || true) ERROR lines"
+	echo "media $(grep -o 'action=totals.*' "$log" | tail -1 || true)"
+	awk '/action=media caller_rx/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] += kv[2] } }
+		END { printf "per call: caller legs rx %d lost %d; last agent legs rx %d lost %d\n",
+			v["caller_rx"], v["caller_lost"], v["agent_rx"], v["agent_lost"] }' "$log"
+	echo "kernel UDP drops: before $udp0, after $(udp_errors); socket drops before the calls ended (ss): the server's RTP sockets $sdrop (sipp's rtp_stream socket reads nothing)"
+	echo "recordings: $(find "$W/data/recordings" -name '*.wav' 2>/dev/null | wc -l) files"
+	echo "interactions: $(sqlite3 "$W/data/switchboard.db" "SELECT state, count(*) FROM interactions GROUP BY state" | tr '\n' ' ')"
+	echo "server CPU before the calls ($((2 * calls)) phones registered): $cpu_idle% of one core"
+	local per3
+	per3=$(awk -v p="$cpu3" -v n="$calls" 'BEGIN {printf "%.3f %.3f", p / n, p / (3 * n)}')
+	echo "three parties (all $calls calls): server CPU $cpu3% of one core -> ${per3% *}% per call, ${per3#* }% per participant"
+	echo "memory per call with three parties: $(((rss3 - idle_rss) / calls)) KiB (RSS $idle_rss -> $rss3 KiB)"
+	if [ "$kind" = xfer ]; then
+		local fa wl w2 cpul cpu2 rss2
+		fa=$(mark first_answered)
+		wl=$(window $((tj + conf_hold * 1000)) "$left")
+		w2=$(window "$t2" $((t2 + 8000)))
+		read -r cpul _ <<<"$wl"
+		read -r cpu2 rss2 _ <<<"$w2"
+		echo "the leaves ($calls at $rate/s, $(awk -v a="$tj" -v b="$left" -v h="$conf_hold" 'BEGIN {printf "%.1f", (b - a) / 1000 - h}') s): server CPU $cpul% of one core"
+		echo "whole transfer run (first answer -> last leave, $(awk -v a="$fa" -v b="$left" 'BEGIN {printf "%.1f", (b - a) / 1000}') s): server CPU $(window "$fa" "$left" | cut -d' ' -f1)% of one core"
+		echo "after the leaves (two parties, B's): server CPU $cpu2% of one core -> $(awk -v p="$cpu2" -v n="$calls" 'BEGIN {printf "%.3f", p / n}')% per call; memory per call $(((rss2 - idle_rss) / calls)) KiB (RSS $rss2 KiB)"
+	fi
+	echo "RSS after every call ended: $rss_end KiB ($((rss_end - idle_rss)) KiB above the start)"
+	echo "machine: $(machine); $(load)"
 }
 
 cps() {
@@ -361,12 +520,13 @@ YAML
 
 case "$MODE" in
 bridged) bridged "$@" ;;
+conf | xfer) transfers "$MODE" "$@" ;;
 bot) bot "$@" ;;
 cps) cps "$@" ;;
 overload) overload "$@" ;;
 flows) flows "$@" ;;
 *)
-	echo "usage: bash bench/voice.sh bridged|cps|overload|flows|bot [args]" >&2
+	echo "usage: bash bench/voice.sh bridged|conf|xfer|cps|overload|flows|bot [args]" >&2
 	exit 2
 	;;
 esac

@@ -218,13 +218,42 @@ static const struct number *number_find(const struct callctl *cc, const char *di
 	return n;
 }
 
+/* An INVITE from one agent's phone to another agent's user name: digest
+ * as the calling agent (their SIP password), then a consult (xfer.c). */
+static bool on_agent_invite(struct callctl *cc, const struct sip_event *ev)
+{
+	struct user *to = routing_user_find(cc->r, ev->to_user);
+	struct user *from = routing_user_find(cc->r, ev->from_user);
+	const struct st_user *rec = from ? user_record(from) : NULL;
+
+	if (!to || !user_is_agent(to) || !from || !user_is_agent(from))
+		return false;
+	if (!ev->has_auth || !sip_nonce_valid(cc->ua, ev->auth.nonce)) {
+		cc->leg_ops->refuse(cc, ev->leg, 407, "Proxy Authentication Required");
+		return true;
+	}
+	if (strcmp(ev->auth.username, rec->user_name) || strcmp(ev->auth.realm, cc->cfg.realm) ||
+	    !rec->sip_ha1[0] || sip_digest_verify(&ev->auth, "INVITE", rec->sip_ha1)) {
+		log_info("call from=%s did=%s action=refused 403 wrong agent credentials",
+			 ev->from_user, ev->to_user);
+		cc->leg_ops->refuse(cc, ev->leg, 403, "Wrong credentials");
+		return true;
+	}
+	xfer_on_consult_invite(cc, from, to, ev);
+	return true;
+}
+
 static void on_incoming(struct callctl *cc, const struct sip_event *ev)
 {
 	const struct number *num = number_find(cc, ev->to_user);
 	int64_t qid = num ? num->queue_id : 0;
 	const char *why = NULL;
 	struct call *c;
-	int status = trunk_check(cc, ev, &why);
+	int status;
+
+	if (!num && on_agent_invite(cc, ev))
+		return;
+	status = trunk_check(cc, ev, &why);
 
 	if (status) {
 		log_info("call from=%s source=%s did=%s action=refused %d %s", ev->from_user,
@@ -545,6 +574,8 @@ static void call_release(struct callctl *cc, struct call *c)
 	recording_stop(c);
 	while (c->n_legs)
 		call_leg_drop(c, c->legs[c->n_legs - 1]);
+	free(c->xfer_offer);
+	c->xfer_offer = NULL;
 	cc->leg_ops->conf_free(c);
 	HASH_DEL(cc->calls, c);
 	cc->n_calls--;
@@ -680,13 +711,15 @@ static void on_leg_gone(struct callctl *cc, struct cleg *l, struct call_arg *a)
 	static const enum call_ev gone[LEG_ROLE__N] = {
 		[LEG_CUSTOMER] = CEV_CUSTOMER_GONE, [LEG_AGENT] = CEV_AGENT_GONE,
 		[LEG_CONSULT] = CEV_CONSULT_GONE,   [LEG_SUPERVISOR] = CEV_AGENT_GONE,
-		[LEG_EXTERNAL] = CEV_EXTERNAL_GONE,
+		[LEG_EXTERNAL] = CEV_EXTERNAL_GONE, [LEG_TRANSFEROR] = CEV_SETTLED,
 	};
 	struct call *c = l->call;
 
 	cleg_state_set(l, LEG_GONE); /* a ringing agent's leg is dropped by the offer's end */
 	if (l->role == LEG_CONSULT && c->state == CALL_XFER_RING)
 		xfer_leg_failed(c, a); /* a transfer not taken */
+	else if (l->role == LEG_TRANSFEROR && c->state != CALL_ENDING)
+		xfer_transferor_gone(c, l, a); /* the phone hung up its consult call */
 	else
 		call_event(c, gone[l->role], a);
 	(void)cc;
@@ -718,6 +751,7 @@ static void on_sip_event(const struct sip_event *ev, void *arg)
 	switch (ev->kind) {
 	case SIP_EV_ANSWERED: on_answered(cc, l, &a); break;
 	case SIP_EV_REINVITE: on_reinvite(cc, l, ev); break;
+	case SIP_EV_REFER: xfer_on_refer(l->call, l, ev); break;
 	case SIP_EV_FAILED:
 	case SIP_EV_TERMINATED: on_leg_gone(cc, l, &a); break;
 	default: break;

@@ -66,7 +66,17 @@ enum call_ev {
 };
 
 /* ---- legs (call.c): a role and a small machine each ---- */
-enum leg_role { LEG_CUSTOMER, LEG_AGENT, LEG_CONSULT, LEG_SUPERVISOR, LEG_EXTERNAL, LEG_ROLE__N };
+/* LEG_TRANSFEROR: the first agent's phone's own consult call to the second
+ * agent (an attended transfer from a desk phone, xfer.c) */
+enum leg_role {
+	LEG_CUSTOMER,
+	LEG_AGENT,
+	LEG_CONSULT,
+	LEG_SUPERVISOR,
+	LEG_EXTERNAL,
+	LEG_TRANSFEROR,
+	LEG_ROLE__N
+};
 enum leg_state {
 	LEG_IDLE,     /* no SIP leg (never had one, or released) */
 	LEG_DIALLING, /* we sent an INVITE: ringing */
@@ -77,7 +87,7 @@ enum leg_state {
 	LEG__N
 };
 
-#define CALL_MAX_LEGS 4 /* customer, agent or external; consult, supervisor next */
+#define CALL_MAX_LEGS 6 /* customer, agent or external, consult, transferor; supervisor next */
 struct call;
 struct cleg;
 struct callctl;
@@ -90,7 +100,7 @@ struct flow;
  * uses nothing else of sip/ and media/ for a call's legs; tests put a
  * recording fake here. Errors: 0, a SIP status (answer), or -errno.
  */
-#define LEG_OPS_VERSION 2
+#define LEG_OPS_VERSION 3
 struct leg_ops {
 	int version;
 	const char *name;
@@ -105,7 +115,9 @@ struct leg_ops {
 	int (*remote)(struct cleg *l, const char *sdp); /* the answer's SDP: 0, or -1 unusable */
 	int (*reoffer)(struct cleg *l, const char *sdp, bool *hold); /* a re-INVITE's SDP */
 	void (*hangup)(struct cleg *l);				     /* BYE or CANCEL */
-	void (*release)(struct cleg *l);			     /* unbridge; free the media */
+	/* the answer to a REFER from the leg's phone (202, or a refusal) */
+	int (*refer_reply)(struct cleg *l, int status, const char *reason);
+	void (*release)(struct cleg *l); /* unbridge; free the media */
 	int (*play)(struct cleg *l, const int16_t *pcm, size_t n, bool loop);
 	int (*play_ref)(struct cleg *l, int16_t *pcm, size_t n, bool loop); /* refcounted pcm */
 	void (*stop)(struct cleg *l);
@@ -232,6 +244,7 @@ struct call {
 	int64_t xfer_queue_id; /* a transfer to a queue: the queue, 0 = to an agent */
 	char xfer_queue[64];   /* its name */
 	char xfer_label[80];   /* an external number's name ("Legal desk"), "" = none */
+	char *xfer_offer; /* the transferor leg's INVITE SDP, answered when the second agent is */
 	UT_hash_handle hh;     /* by ix_id */
 };
 
@@ -378,6 +391,17 @@ void xfer_answered(struct call *c, struct cleg *l, struct call_arg *a);
 /* routing offers a call waiting in a transfer's queue to u: their phone
  * rings on a CONSULT leg (0), or -errno (routing skips them). */
 int xfer_queue_offer(struct call *c, struct user *u);
+/* A REFER from a leg's phone (SIP_EV_REFER): the agent's blind transfer
+ * to an agent's user name, a number that leads to a queue, or an external
+ * number; NOTIFY with the outcome. */
+void xfer_on_refer(struct call *c, struct cleg *l, const struct sip_event *ev);
+/* An INVITE from an agent's phone to another agent's user name (already
+ * authenticated as `from`): their phone's consult call during a call, the
+ * first half of an attended transfer (then REFER with Replaces). */
+void xfer_on_consult_invite(struct callctl *cc, struct user *from, struct user *to,
+			    const struct sip_event *ev);
+/* The transferor leg ended (the phone hung up its consult call). */
+void xfer_transferor_gone(struct call *c, struct cleg *l, struct call_arg *a);
 /* End call / hang-up of user u in a transfer's phases: their leave. */
 int xfer_end_by(struct call *c, const struct user *u);
 /* What the customer hears now (outbound.c): hold music, silence, the agent. */

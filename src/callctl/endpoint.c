@@ -140,6 +140,11 @@ static void ep_hangup(struct cleg *l)
 	sip_leg_hangup(cc_of(l)->ua, l->leg);
 }
 
+static int ep_refer_reply(struct cleg *l, int status, const char *reason)
+{
+	return sip_leg_refer_reply(cc_of(l)->ua, l->leg, status, reason);
+}
+
 static void ep_release(struct cleg *l)
 {
 	if (!l->m)
@@ -237,6 +242,7 @@ const struct leg_ops sip_leg_ops = {
 	.remote = ep_remote,
 	.reoffer = ep_reoffer,
 	.hangup = ep_hangup,
+	.refer_reply = ep_refer_reply,
 	.release = ep_release,
 	.play = ep_play,
 	.play_ref = ep_play_ref,

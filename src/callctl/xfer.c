@@ -72,9 +72,31 @@ static void customer_hold(struct call *c, bool hold)
 		call_media_apply(c);
 }
 
+/* The first agent's phone's own consult call (an attended transfer from a
+ * desk phone) ends: refused while unanswered, else hung up. Their first
+ * leg talks in the conference again. */
+static void transferor_end(struct call *c, int status)
+{
+	struct cleg *t = call_leg(c, LEG_TRANSFEROR), *ag = call_leg(c, LEG_AGENT);
+
+	if (!t)
+		return;
+	if (t->state == LEG_DIALLING) { /* inbound, not answered: refused */
+		t->ops->refuse(c->cc, t->leg, status, status == 487 ? "Request Terminated" : NULL);
+		cleg_state_set(t, LEG_GONE);
+	}
+	call_leg_hangup(c->cc, t);
+	call_leg_drop(c, t);
+	free(c->xfer_offer);
+	c->xfer_offer = NULL;
+	if (ag && ag->m && ag->ops->join(ag, MIXER_TALK, NULL))
+		log_warn("call=%s action=the first agent's leg did not rejoin", c->ix_number);
+}
+
 /* Back to a two-party call with the first agent: no transfer in flight. */
 static void xfer_clear(struct call *c)
 {
+	transferor_end(c, 487);
 	c->xfer_user = NULL;
 	c->xfer_queue_id = 0;
 	c->xfer_queue[0] = '\0';
@@ -111,6 +133,101 @@ static int consult_dial(struct call *c, struct user *to, bool auto_answer)
 	}
 	cleg_state_set(l, LEG_DIALLING);
 	return 0;
+}
+
+/* The second agent answered: the first agent's phone's consult call is
+ * answered too, and talks to them in the conference (its first leg is on
+ * hold there: the phone held it). */
+static void transferor_answer(struct call *c)
+{
+	struct cleg *t = call_leg(c, LEG_TRANSFEROR), *ag = call_leg(c, LEG_AGENT);
+	int status;
+
+	if (!t || t->state != LEG_DIALLING)
+		return;
+	status = t->ops->answer(t, c->xfer_offer ? c->xfer_offer : "");
+	if (status) {
+		log_warn("call=%s action=the transferor's consult call not answered: %d",
+			 c->ix_number, status);
+		t->ops->refuse(c->cc, t->leg, status, NULL);
+		cleg_state_set(t, LEG_GONE);
+		call_leg_drop(c, t);
+		return;
+	}
+	cleg_state_set(t, LEG_UP);
+	if (t->ops->join(t, MIXER_TALK, NULL) || (ag && ag->ops->join(ag, MIXER_HOLD, NULL)))
+		log_error("call=%s action=the transferor's consult call not joined", c->ix_number);
+}
+
+/* ---- an attended transfer from a desk phone ---- */
+static struct call *call_of_agent(struct callctl *cc, const struct user *u)
+{
+	struct call *c, *tmp;
+
+	HASH_ITER(hh, cc->calls, c, tmp)
+	if (c->agent_user == u && call_leg(c, LEG_AGENT) && c->state < CALL_ENDING)
+		return c;
+	return NULL;
+}
+
+static int refer_status(int err);
+
+void xfer_on_consult_invite(struct callctl *cc, struct user *from, struct user *to,
+			    const struct sip_event *ev)
+{
+	struct call *c = call_of_agent(cc, from);
+	struct callctl_xfer_to x = {.agent = to};
+	const char *why = "";
+	struct cleg *t;
+	int err;
+
+	if (!c) { /* calls between agents are only a consult during a call */
+		cc->leg_ops->refuse(cc, ev->leg, 403, "Only a consult during a call");
+		log_info("call from=%s to=%s action=refused: not on a call", user_record(from)->user_name,
+			 user_record(to)->user_name);
+		return;
+	}
+	if (c->n_legs == CALL_MAX_LEGS || call_leg(c, LEG_TRANSFEROR)) {
+		cc->leg_ops->refuse(cc, ev->leg, 486, "A transfer is in progress");
+		return;
+	}
+	err = call_leg_new(c, LEG_TRANSFEROR, &t);
+	if (!err) {
+		call_leg_bind(cc, t, ev->leg);
+		t->user = from;
+		cleg_state_set(t, LEG_DIALLING); /* inbound, answered when the second agent is */
+		c->xfer_offer = strdup(ev->sdp);
+		err = c->xfer_offer ? 0 : -ENOMEM;
+	}
+	if (!err)
+		err = callctl_transfer(cc, c->ix_number, from, &x, CALLCTL_XFER_WARM, "from the phone",
+				       &why);
+	if (err) {
+		log_info("call=%s action=consult from the phone to %s refused: %s", c->ix_number,
+			 user_record(to)->user_name, why);
+		if ((t = call_leg(c, LEG_TRANSFEROR))) {
+			t->ops->refuse(cc, t->leg, refer_status(err), why[0] ? why : NULL);
+			cleg_state_set(t, LEG_GONE);
+			call_leg_drop(c, t);
+		} else {
+			cc->leg_ops->refuse(cc, ev->leg, 500, NULL);
+		}
+		free(c->xfer_offer);
+		c->xfer_offer = NULL;
+		return;
+	}
+	log_info("call=%s agent=%s action=consult from the phone to %s", c->ix_number,
+		 user_record(from)->user_name, user_record(to)->user_name);
+}
+
+void xfer_transferor_gone(struct call *c, struct cleg *l, struct call_arg *a)
+{
+	/* the phone hung up (or cancelled) its consult call: a cancel before
+	 * the join (xfer_clear drops the leg); after it, the leg goes alone */
+	a->leg = call_leg(c, LEG_AGENT);
+	if (call_event(c, CEV_XFER_CANCEL, a))
+		transferor_end(c, 487);
+	(void)l;
 }
 
 /* ---- the API ---- */
@@ -221,6 +338,100 @@ int callctl_transfer(struct callctl *cc, const char *ix_number, struct user *by,
 			c, CEV_LEAVE,
 			&(struct call_arg){.leg = call_leg(c, LEG_AGENT), .actor = uname(by)});
 	return err;
+}
+
+/* What a REFER's Refer-To names: an agent (user name), a number that
+ * leads to a queue, or an external number (digits, '+' first allowed). */
+static int refer_target(struct call *c, const char *user, struct callctl_xfer_to *to)
+{
+	struct number *n = NULL;
+	size_t digits = 0;
+
+	to->agent = routing_user_find(c->cc->r, user);
+	if (to->agent && user_is_agent(to->agent))
+		return 0;
+	to->agent = NULL;
+	HASH_FIND_STR(c->cc->numbers, user, n);
+	if (n && n->queue_id) {
+		to->queue_id = n->queue_id;
+		return 0;
+	}
+	for (const char *p = user; *p; p++) {
+		if (*p >= '0' && *p <= '9')
+			digits++;
+		else if (!(*p == '+' && p == user))
+			return CC_ENOTFOUND;
+	}
+	if (digits < 3)
+		return CC_ENOTFOUND;
+	to->number = user;
+	return 0;
+}
+
+/* The SIP status a refused transfer reads as in the phone's NOTIFY. */
+static int refer_status(int err)
+{
+	switch (err) {
+	case CC_ENOTFOUND:
+	case CC_EFORBIDDEN: return 403; /* not 404: it would end the dialog */
+	case CC_EILLEGAL: return 491;
+	case -EINVAL: return 400;
+	case CC_ECONFLICT: return 480;
+	case -ENETUNREACH: return 503;
+	default: return 500;
+	}
+}
+
+void xfer_on_refer(struct call *c, struct cleg *l, const struct sip_event *ev)
+{
+	struct callctl_xfer_to to = {0};
+	const char *why = "";
+	char reason[64];
+	int err;
+
+	if (!c || l->role != LEG_AGENT || !c->agent_user) {
+		l->ops->refer_reply(l, 403, "Only the call's agent transfers it");
+		return;
+	}
+	if (ev->replaces) { /* the phone's consult call replaces it: the transfer completes */
+		if (!call_leg(c, LEG_TRANSFEROR) ||
+		    (c->state != CALL_XFER_RING && c->state != CALL_CONSULT &&
+		     c->state != CALL_CONFERENCE)) {
+			l->ops->refer_reply(l, 403, "No consult call to transfer to");
+			return;
+		}
+		l->ops->refer_reply(l, 202, "Accepted");
+		mem_ref(l);
+		transferor_end(c, 487);
+		call_event(c, CEV_LEAVE, &(struct call_arg){.leg = l, .actor = uname(c->agent_user)});
+		log_info("call=%s action=attended transfer from the phone completed", c->ix_number);
+		mem_deref(l);
+		return;
+	}
+	err = refer_target(c, ev->to_user, &to);
+	if (err) { /* not 404: it ends the dialog (RFC 5057), and the call goes on */
+		snprintf(reason, sizeof(reason), "No agent, queue or number '%.32s'", ev->to_user);
+		l->ops->refer_reply(l, 403, reason);
+		log_info("call=%s action=refer to %s refused: unknown", c->ix_number, ev->to_user);
+		return;
+	}
+	mem_ref(l);
+	/* the answer before the BYE a blind transfer sends to this phone */
+	err = transfer_refused(c, c->agent_user, &why);
+	if (!err && to.agent) {
+		err = routing_transfer_check(c->cc->r, c->agent_user, to.agent, &why);
+		err = err && err != -EINVAL ? CC_ECONFLICT : err; /* they cannot take it */
+	}
+	if (!err)
+		l->ops->refer_reply(l, 202, "Accepted");
+	else
+		l->ops->refer_reply(l, refer_status(err), why);
+	if (!err)
+		err = callctl_transfer(c->cc, c->ix_number, c->agent_user, &to, CALLCTL_XFER_BLIND,
+				       "from the phone", &why);
+	log_info("call=%s action=refer to %s: %s", c->ix_number, ev->to_user,
+		 err ? why : "transferred");
+	mem_deref(l);
 }
 
 int xfer_queue_offer(struct call *c, struct user *u)
@@ -467,6 +678,7 @@ void act_consult_up(struct call *c, enum call_state from, struct call_arg *a)
 	cleg_state_set(l, LEG_UP);
 	if (l->ops->join(l, MIXER_TALK, NULL))
 		log_error("call=%s action=the second agent could not be joined", c->ix_number);
+	transferor_answer(c);
 	call_announce_to(c, c->agent_user, "transfer_accepted", uname(c->xfer_user));
 	call_announce_to(c, c->xfer_user, "consult", uname(c->agent_user));
 	log_info("call=%s agent=%s action=consult with %s", c->ix_number, uname(c->agent_user),
@@ -511,6 +723,7 @@ static void missed(struct call *c, const char *why, const char *then)
 
 	ctimer_stop(&c->timer);
 	leg_end(c, call_leg(c, LEG_CONSULT));
+	transferor_end(c, 480);
 	snprintf(text, sizeof(text), "Transfer to %s failed: %s%s", dname(c->xfer_user),
 		 why ? why : "not answered", then);
 	routing_transfer_missed(c->cc->r, c->ix_id, c->xfer_user, text, why ? why : "not answered");

@@ -73,6 +73,9 @@ enum sip_event_kind {
 	SIP_EV_REINVITE,   /* in-dialog INVITE with new sdp (hold/resume); answered already with
 			      the leg's current local SDP, direction mirrored */
 	SIP_EV_OPTIONS,	   /* informational: OPTIONS answered 200 by the SIP thread */
+	SIP_EV_REFER,	   /* in-dialog REFER: to_user = Refer-To's user part; replaces =
+			      it carries Replaces (an attended transfer). Answer with
+			      sip_leg_refer_reply */
 };
 
 struct sip_event {
@@ -89,6 +92,7 @@ struct sip_event {
 	bool has_auth;	    /* REGISTER/INCOMING: an Authorization header was sent */
 	struct sip_digest auth;
 	char reason[64]; /* TERMINATED: "bye", "cancel", "timeout", "local" */
+	bool replaces;	 /* REFER: Refer-To has a Replaces header */
 	char sdp[2048];	 /* INCOMING/ANSWERED/REINVITE body ("" = none) */
 };
 typedef void(sip_event_h)(const struct sip_event *ev, void *arg);
@@ -129,5 +133,10 @@ int sip_leg_invite_auto(struct sip_ua *ua, sip_leg_t *legp, const char *to_uri,
 int sip_leg_hangup(struct sip_ua *ua, sip_leg_t leg);
 /* In-dialog re-INVITE with new SDP (hold: a=sendonly; resume: sendrecv). */
 int sip_leg_reinvite(struct sip_ua *ua, sip_leg_t leg, const char *sdp);
+/* The answer to the leg's REFER (RFC 3515): 202 accepts it and reports its
+ * outcome at once, a NOTIFY "SIP/2.0 200 OK" that ends the implicit
+ * subscription (our transfers are blind: the referrer's part is done);
+ * any 4xx-6xx refuses it and the call goes on. */
+int sip_leg_refer_reply(struct sip_ua *ua, sip_leg_t leg, int status, const char *reason);
 
 #endif

@@ -28,11 +28,12 @@ bool sip_sofia_fix_active(void);
 
 /* ---- loop → SIP thread ---- */
 enum sip_cmd_kind {
-	CMD_RESPOND,   /* leg, status, reason, sdp, nonce (401/407) */
-	CMD_INVITE,    /* leg, uri, from_user, from_name, sdp */
-	CMD_HANGUP,    /* leg */
-	CMD_REINVITE,  /* leg, sdp */
-	CMD_REG_REPLY, /* req, status, reason, expires, nonce (401) */
+	CMD_RESPOND,	 /* leg, status, reason, sdp, nonce (401/407) */
+	CMD_INVITE,	 /* leg, uri, from_user, from_name, sdp */
+	CMD_HANGUP,	 /* leg */
+	CMD_REINVITE,	 /* leg, sdp */
+	CMD_REFER_REPLY, /* leg, status, reason: the answer to its REFER */
+	CMD_REG_REPLY,	 /* req, status, reason, expires, nonce (401) */
 	CMD_SHUTDOWN,
 };
 

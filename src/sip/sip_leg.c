@@ -97,6 +97,8 @@ static void leg_release(struct sip_ua *ua, struct sleg *sl)
 	ack_wait_stop(ua, sl);
 	HASH_DEL(ua->legs, sl);
 	ua->n_inbound -= sl->inbound;
+	if (sl->refer_pending)
+		nua_destroy_event(sl->refer);
 	nua_handle_bind(sl->nh, NULL);
 	nua_handle_destroy(sl->nh);
 	free(sl->local_sdp);
@@ -462,6 +464,52 @@ static void leg_invite_out(struct sip_ua *ua, struct sip_cmd *c)
 		 c->auto_answer ? " auto-answer" : "");
 }
 
+/* The loop's answer to the leg's REFER: 202 and at once the final NOTIFY
+ * of the implicit subscription (RFC 3515 §2.4.4: a sipfrag of the status
+ * line), or a refusal. */
+static void leg_refer_reply(struct sip_ua *ua, struct sleg *sl, struct sip_cmd *c)
+{
+	if (!sl->refer_pending) {
+		log_debug("leg=%llu action=refer reply without a REFER", LEGID(sl));
+		return;
+	}
+	nua_respond(sl->nh, c->status, sip_phrase(ua, c->reason, c->status),
+		    NUTAG_WITH_SAVED(sl->refer), TAG_END());
+	nua_destroy_event(sl->refer);
+	sl->refer_pending = false;
+	if (c->status == 202)
+		nua_notify(sl->nh, SIPTAG_EVENT_STR("refer"),
+			   NUTAG_SUBSTATE(nua_substate_terminated),
+			   SIPTAG_CONTENT_TYPE_STR("message/sipfrag;version=2.0"),
+			   SIPTAG_PAYLOAD_STR("SIP/2.0 200 OK\r\n"), TAG_END());
+	log_info("leg=%llu action=refer reply %d", LEGID(sl), c->status);
+}
+
+/* An in-dialog REFER (an application method: it waits for the loop). */
+void leg_on_refer(struct sip_ua *ua, nua_t *nua, struct sleg *sl, sip_t const *sip)
+{
+	struct sip_evnode *n;
+	const url_t *u = sip && sip->sip_refer_to ? sip->sip_refer_to->r_url : NULL;
+
+	if (!u || sl->refer_pending || sl->ended) {
+		nua_respond(sl->nh, u ? 491 : 400, u ? "Request Pending" : "No Refer-To",
+			    NUTAG_WITH_THIS(nua), TAG_END());
+		return;
+	}
+	n = sip_event_new(SIP_EV_REFER, sl->id);
+	if (!n) {
+		nua_respond(sl->nh, 500, "Out of memory", NUTAG_WITH_THIS(nua), TAG_END());
+		return;
+	}
+	nua_save_event(nua, sl->refer);
+	sl->refer_pending = true;
+	str_copy(n->ev.to_user, u->url_user ? u->url_user : "", sizeof(n->ev.to_user));
+	n->ev.replaces = u->url_headers && strcasestr(u->url_headers, "replaces=") != NULL;
+	log_info("leg=%llu action=refer to=%s%s", LEGID(sl), n->ev.to_user,
+		 n->ev.replaces ? " (with Replaces)" : "");
+	sip_event_push(ua, n);
+}
+
 void leg_cmd(struct sip_ua *ua, struct sip_cmd *c)
 {
 	struct sleg *sl;
@@ -480,6 +528,7 @@ void leg_cmd(struct sip_ua *ua, struct sip_cmd *c)
 	case CMD_RESPOND: leg_respond(ua, sl, c); break;
 	case CMD_HANGUP: leg_hangup(ua, sl); break;
 	case CMD_REINVITE: leg_reinvite(ua, sl, c); break;
+	case CMD_REFER_REPLY: leg_refer_reply(ua, sl, c); break;
 	default: break;
 	}
 }

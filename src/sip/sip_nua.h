@@ -33,7 +33,9 @@ struct sleg {
 	char *local_sdp;		  /* the SDP we last sent (malloc'd) */
 	uint64_t answered_ms;		  /* inbound: when our 2xx went out */
 	struct sleg *ack_prev, *ack_next; /* in ua->ack_wait while unconfirmed */
-	UT_hash_handle hh;		  /* ua->legs by id */
+	nua_saved_event_t refer[1];	  /* a REFER waiting for the loop's answer */
+	bool refer_pending;
+	UT_hash_handle hh; /* ua->legs by id */
 };
 
 /* One REGISTER waiting for sip_register_reply. */
@@ -59,6 +61,7 @@ void leg_on_invite(NUA_CB_ARGS);
 void leg_on_state(NUA_CB_ARGS);
 void leg_on_r_invite(NUA_CB_ARGS);
 void leg_cmd(struct sip_ua *ua, struct sip_cmd *c);
+void leg_on_refer(struct sip_ua *ua, nua_t *nua, struct sleg *sl, sip_t const *sip);
 void leg_free_all(struct sip_ua *ua);
 /* Ends answered inbound legs whose ACK is overdue (cfg.ack_timeout_ms). */
 void leg_ack_check(struct sip_ua *ua);

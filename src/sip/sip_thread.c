@@ -114,6 +114,15 @@ static void nua_cb(NUA_CB_ARGS)
 		reg_on_register(event, status, phrase, nua, ua, nh, sl, sip, tags);
 		break;
 	case nua_i_options: on_options(ua, nua, nh, sl, sip); break;
+	case nua_i_refer:
+		if (sl) {
+			leg_on_refer(ua, nua, sl, sip);
+		} else if (nh) { /* out of dialog: no call to transfer */
+			nua_respond(nh, 481, "No call to transfer", NUTAG_WITH_THIS(nua),
+				    TAG_END());
+			nua_handle_destroy(nh);
+		}
+		break;
 	case nua_r_shutdown:
 		log_debug("action=shutdown status=%d %s", status, phrase);
 		if (status >= 200)
@@ -196,9 +205,9 @@ static int nua_start(struct sip_ua *ua, su_root_t *root)
 			     NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1),
 			     NUTAG_AUTOALERT(0), NUTAG_ENABLEINVITE(1), NUTAG_SESSION_TIMER(0),
 			     NUTAG_MIN_SE(90), /* RFC 4028's floor: accept what peers ask */
-			     NUTAG_APPL_METHOD("REGISTER"), NUTAG_ALLOW("REGISTER"),
-			     NUTAG_ENABLEMESSAGE(0), SIPTAG_SUPPORTED_STR("timer"),
-			     SIPTAG_ACCEPT_STR("application/sdp"),
+			     NUTAG_APPL_METHOD("REGISTER"), NUTAG_APPL_METHOD("REFER"),
+			     NUTAG_ALLOW("REGISTER"), NUTAG_ALLOW("REFER"), NUTAG_ENABLEMESSAGE(0),
+			     SIPTAG_SUPPORTED_STR("timer"), SIPTAG_ACCEPT_STR("application/sdp"),
 			     NTATAG_MAXSIZE(SIP_MAX_MESSAGE), /* see sip_sofia_fix.c */
 			     TAG_END());
 	if (!ua->nua)
@@ -206,10 +215,12 @@ static int nua_start(struct sip_ua *ua, su_root_t *root)
 	if (!sip_sofia_fix_active())
 		log_error("action=start sofia's parser does not use our fixes (sip_sofia_fix.c): "
 			  "oversized TCP messages and some methods are not handled safely");
-	/* Advertise only what we handle (the default adds MESSAGE, REFER…). */
-	nua_set_params(ua->nua,
-		       SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, REGISTER"),
-		       TAG_END());
+	/* Advertise only what we handle (the default adds MESSAGE, SUBSCRIBE…);
+	 * REFER in a dialog is a transfer from a phone (leg_on_refer). */
+	nua_set_params(
+		ua->nua,
+		SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, REGISTER, REFER"),
+		TAG_END());
 	return 0;
 }
 

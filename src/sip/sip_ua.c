@@ -451,6 +451,23 @@ int sip_leg_reinvite(struct sip_ua *ua, sip_leg_t leg, const char *sdp)
 	return cmd_push_sdp(ua, c, sdp);
 }
 
+int sip_leg_refer_reply(struct sip_ua *ua, sip_leg_t leg, int status, const char *reason)
+{
+	struct sip_cmd *c;
+
+	if (status < 200 || status > 699 || (status < 300 && status != 202))
+		return -EINVAL;
+	if (!leg_live(ua, leg))
+		return -ENOENT;
+	c = cmd_new(CMD_REFER_REPLY, leg);
+	if (!c)
+		return -ENOMEM;
+	c->status = status;
+	text_clean(c->reason, reason, sizeof(c->reason));
+	cmd_push(ua, c);
+	return 0;
+}
+
 int sip_register_reply(struct sip_ua *ua, uint64_t req, int status, const char *reason, int expires)
 {
 	struct sip_cmd *c;

@@ -435,3 +435,59 @@ test('blind transfer to an external number: the demo customer answers, Ned wraps
   await hangUpAll();
   await reset();
 });
+
+test('a REFER from a desk phone: unknown → 403 with the reason; to an agent\'s name, blind, with the same records; to a queue\'s number', async () => {
+  const ned = await phone('ned');
+  const beth = await phone('beth');
+  await away('beth');
+  await available('ned');
+  let { amy, ix } = await callNed(await newest());
+  phones.push(amy);
+  await sleep(800);
+  const uri = (user) => `sip:${user}@127.0.0.1:${sb.sipPort}`;
+  // Unknown: the REFER is refused with the reason, which the phone shows.
+  // (baresip 1.0 then hangs up its own call after any failed transfer; the
+  // server keeps the call up until that BYE: test_callctl checks that.)
+  await ned.command('transfer', uri('nobody'));
+  await until('the refusal', async () => /action=refer reply 403/.test(sb.log));
+  await until('the phone told', async () => /transfer failed: 403 No agent, queue or number 'nobody'/.test(ned.log));
+  await until('Ned in wrap-up', async () => (await presence('ned')) === 'AfterCallWork');
+  await clear('ned');
+  await hangUpAll();
+  const nedB = await phone('ned');
+  await phone('beth');
+  await available('ned');
+  ({ amy, ix } = await callNed(ix.number));
+  phones.push(amy);
+  await sleep(800);
+  // Beth's user name, blind: she is offered it; reassigned when she answers.
+  await available('beth');
+  await nedB.command('transfer', uri('beth'));
+  await until('reassigned to Beth', async () => (await detail(ix.number)).agent === 'beth');
+  assert.equal((await roster('beth', ix.number)).phase, 'bridged');
+  await until('Ned in wrap-up', async () => (await presence('ned')) === 'AfterCallWork');
+  const texts = transferTexts(await detail(ix.number));
+  assert.ok(texts.some((t) => /^Transfer to Beth .* started: from the phone$/.test(t)), JSON.stringify(texts));
+  assert.ok(texts.some((t) => /^Reassigned from Ned .* to Beth/.test(t)), JSON.stringify(texts));
+  await amy.command('hangup');
+  await until('Beth in wrap-up', async () => (await presence('beth')) === 'AfterCallWork');
+  await clear('ned'); await clear('beth');
+  await hangUpAll();
+  // A queue's number (5001, Billing): the call waits there; nobody Available.
+  const ned2 = await phone('ned');
+  await available('ned');
+  await away('beth');
+  ({ amy, ix } = await callNed(ix.number));
+  phones.push(amy);
+  await sleep(800);
+  await ned2.command('transfer', uri('5001'));
+  await until('waiting in Billing', async () => (await roster('ned', ix.number).catch(() => ({}))).queue === 'Billing' || (await detail(ix.number)).agent === null);
+  await until('Ned in wrap-up', async () => (await presence('ned')) === 'AfterCallWork');
+  assert.equal((await detail(ix.number)).agent, null);
+  await amy.command('hangup');
+  await until('abandoned', async () => (await detail(ix.number)).state === 'closed_abandoned');
+  await clear('ned');
+  await hangUpAll();
+  await reset();
+  void beth;
+});

@@ -113,6 +113,12 @@ static void fk_hangup(struct cleg *l)
 	fk_log("hangup %s", role(l));
 }
 
+static int fk_refer_reply(struct cleg *l, int status, const char *reason)
+{
+	fk_log("refer reply %s %d", role(l), status);
+	return 0;
+}
+
 static void fk_release(struct cleg *l)
 {
 	l->m = NULL;
@@ -206,6 +212,7 @@ static const struct leg_ops fake_ops = {
 	.remote = fk_remote,
 	.reoffer = fk_reoffer,
 	.hangup = fk_hangup,
+	.refer_reply = fk_refer_reply,
 	.release = fk_release,
 	.play = fk_play,
 	.play_ref = fk_play_ref,
@@ -1445,6 +1452,142 @@ static void transfers_refused_and_to_an_external_number(void **state)
 	clear(fx, "ned");
 }
 
+/* A REFER from the agent's phone (what the SIP thread delivers). */
+static void refer(struct fx *fx, sip_leg_t leg, const char *to, bool replaces)
+{
+	static struct sip_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = SIP_EV_REFER, ev.leg = leg, ev.replaces = replaces;
+	str_copy(ev.to_user, to, sizeof(ev.to_user));
+	callctl_sip_event(&ev, fx->cc);
+	fx_turn(fx);
+}
+
+static void a_refer_from_the_agents_phone_is_a_blind_transfer(void **state)
+{
+	struct fx *fx = *state;
+	struct call *c = fresh_bridged(fx);
+
+	/* unknown, attended, from the customer, to an agent not Available:
+	 * refused with a NOTIFY, the call goes on */
+	log_clear();
+	refer(fx, leg_of(c, LEG_AGENT), "nobody", false);
+	expect_log("refer reply agent 403");
+	refer(fx, leg_of(c, LEG_AGENT), "beth", true); /* no consult call of the phone's */
+	expect_log("refer reply agent 403");
+	refer(fx, 1, "beth", false);
+	expect_log("refer reply customer 403");
+	refer(fx, leg_of(c, LEG_AGENT), "beth", false);
+	expect_log("refer reply agent 480");
+	assert_int_equal(c->state, CALL_BRIDGED);
+	/* to a number that leads to a queue: 200, ned leaves, it waits there */
+	log_clear();
+	refer(fx, leg_of(c, LEG_AGENT), "5001", false);
+	expect_log("refer reply agent 202;");
+	expect_log("hangup agent");
+	assert_int_equal(c->state, CALL_XFER_QUEUED);
+	all_hang_up(fx, c);
+	clear(fx, "ned");
+	/* to beth's user name: she is offered it, blind */
+	c = fresh_bridged(fx);
+	available(fx, "beth");
+	refer(fx, leg_of(c, LEG_AGENT), "beth", false);
+	assert_int_equal(c->state, CALL_XFER_RING);
+	assert_null(call_leg(c, LEG_AGENT));
+	all_hang_up(fx, c);
+	clear(fx, "ned");
+	/* to an external number */
+	c = fresh_bridged(fx);
+	log_clear();
+	refer(fx, leg_of(c, LEG_AGENT), "+15550150", false);
+	expect_log("refer reply agent 202");
+	assert_int_equal(c->state, CALL_TRANSFER);
+	all_hang_up(fx, c);
+	clear(fx, "ned");
+}
+
+
+/* An attended transfer from ned's desk phone: it holds the customer, calls
+ * beth through the server (its own consult call: the transferor leg, SIP
+ * leg 50), then REFERs the customer's call with Replaces. */
+static struct call *phone_consult(struct fx *fx)
+{
+	static struct sip_event ev;
+	struct call *c = fresh_bridged(fx);
+
+	available(fx, "beth");
+	sip(fx, SIP_EV_REINVITE, leg_of(c, LEG_AGENT), 0, "a=sendonly");
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = SIP_EV_INCOMING, ev.leg = 50;
+	str_copy(ev.sdp, "ok", sizeof(ev.sdp));
+	log_clear();
+	xfer_on_consult_invite(fx->cc, usr(fx, "ned"), usr(fx, "beth"), &ev);
+	assert_int_equal(c->state, CALL_XFER_RING);
+	assert_int_equal(call_leg(c, LEG_TRANSFEROR)->state, LEG_DIALLING);
+	expect_log("dial consult sip:beth@127.0.0.1:5992");
+	return c;
+}
+
+static void an_attended_transfer_from_a_desk_phone(void **state)
+{
+	struct fx *fx = *state;
+	struct call *c = phone_consult(fx);
+	static struct sip_event ev;
+
+	/* beth answers: so is ned's consult call; his first leg is on hold */
+	log_clear();
+	sip(fx, SIP_EV_ANSWERED, leg_of(c, LEG_CONSULT), 200, "ok");
+	assert_int_equal(c->state, CALL_CONSULT);
+	expect_log("answer transferor");
+	expect_log("join transferor talk;join agent hold");
+	/* a second consult call while one is in flight: refused */
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = SIP_EV_INCOMING, ev.leg = 51;
+	xfer_on_consult_invite(fx->cc, usr(fx, "ned"), usr(fx, "beth"), &ev);
+	expect_log("refuse 486");
+	/* REFER with Replaces on the customer's call: it completes */
+	log_clear();
+	refer(fx, leg_of(c, LEG_AGENT), "beth", true);
+	expect_log("refer reply agent 202");
+	expect_log("hangup transferor");
+	assert_int_equal(c->state, CALL_BRIDGED);
+	assert_ptr_equal(c->agent_user, usr(fx, "beth"));
+	assert_null(call_leg(c, LEG_TRANSFEROR));
+	all_hang_up(fx, c);
+	clear(fx, "ned");
+	clear(fx, "beth");
+	/* the phone hangs up its consult call instead: a cancel; ned resumes */
+	c = phone_consult(fx);
+	sip(fx, SIP_EV_ANSWERED, leg_of(c, LEG_CONSULT), 200, "ok");
+	log_clear();
+	sip(fx, SIP_EV_TERMINATED, 50, 0, NULL);
+	assert_int_equal(c->state, CALL_BRIDGED);
+	expect_log("hangup consult");
+	expect_log("join agent talk");
+	assert_null(call_leg(c, LEG_TRANSFEROR));
+	/* a REFER with Replaces without a consult call: refused */
+	refer(fx, leg_of(c, LEG_AGENT), "beth", true);
+	expect_log("refer reply agent 403");
+	all_hang_up(fx, c);
+	clear(fx, "ned");
+	clear(fx, "beth");
+	/* beth does not answer: ned's consult call is refused (480) */
+	c = phone_consult(fx);
+	log_clear();
+	fx_wait(fx, 400);
+	expect_log("refuse 480");
+	assert_int_equal(c->state, CALL_BRIDGED);
+	all_hang_up(fx, c);
+	clear(fx, "ned");
+	/* not on a call: refused */
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = SIP_EV_INCOMING, ev.leg = 52;
+	log_clear();
+	xfer_on_consult_invite(fx->cc, usr(fx, "ned"), usr(fx, "beth"), &ev);
+	expect_log("refuse 403");
+}
+
 /* ---- shutdown and memory ---- */
 static void shutdown_releases_calls_in_every_state(void **state)
 {
@@ -1525,6 +1668,8 @@ int main(void)
 		T(the_customer_hangs_up_during_each_transfer_phase),
 		T(a_transfer_to_a_queue_waits_offers_and_misses),
 		T(transfers_refused_and_to_an_external_number),
+		T(a_refer_from_the_agents_phone_is_a_blind_transfer),
+		T(an_attended_transfer_from_a_desk_phone),
 		T(shutdown_releases_calls_in_every_state),
 		T(out_of_memory_on_the_call_refuses_it_cleanly),
 		cmocka_unit_test(every_row_of_the_call_table_is_covered),
