@@ -26,11 +26,16 @@ function legLine(leg, x, call, me) {
   }
   const user = leg.user_name || (leg.role === 'agent' ? r.agent : r.second);
   const you = user === me;
-  const part = leg.role === 'agent' ? 'Transferring' : 'Receiving';
-  const doing = leg.state === 'dialling' ? 'Ringing…'
+  // transferor: the first agent's desk phone's own consult call (an
+  // attended transfer started on the phone), beside its held first call.
+  const part = { agent: 'Transferring', consult: 'Receiving', transferor: 'Consult call', supervisor: 'Supervisor' }[leg.role] || leg.role;
+  const doing = leg.state === 'dialling' && leg.role === 'transferor' ? `Calling ${firstName(r.second) || 'the agent'}…`
+    : leg.state === 'dialling' ? 'Ringing…'
     : leg.state === 'held' ? 'On hold'
     : leg.state === 'ending' ? 'Leaving'
-    : r.phase === 'consult' ? `Talking with ${you ? firstName(leg.role === 'agent' ? r.second : r.agent) : (leg.role === 'agent' ? firstName(r.second) : firstName(r.agent))}`
+    : r.phase === 'consult' && (leg.role === 'consult' || leg.role === 'transferor' || !(r.legs || []).some((l) => l.role === 'transferor'))
+      ? `Talking with ${firstName(leg.role === 'consult' ? r.agent : r.second)}`
+    : r.phase === 'consult' ? 'On hold on the phone'
     : 'On the call';
   return { who: `${nameOf(user) || 'Agent'}${you ? ' (you)' : ''}`, part, doing, you };
 }
