@@ -84,6 +84,16 @@ async function amyCallsNed(ned) {
 const warmFocused = (page) => page.waitForFunction(() => document.activeElement?.name === 'qc-mode'
   && document.activeElement.value === 'warm' && document.activeElement.checked);
 
+// At 1000 px the softphone is 300 px wide: the panel must fit it.
+async function fitsAt1000(page, name) {
+  await page.setViewportSize({ width: 1000, height: 768 });
+  await sleep(100);
+  const over = await page.locator('.softphone').evaluate((el) => el.scrollWidth - el.clientWidth);
+  assert.ok(over <= 0, `the softphone overflows by ${over} px at 1000 px`);
+  await shot(page, name);
+  await page.setViewportSize({ width: 1366, height: 768 });
+}
+
 const roster = (page) => page.locator('.softphone').getByRole('list', { name: 'On the call' });
 
 test('warm transfer as in the seed: Quick connects → beth → warm; INTERNAL-TRANSFER; Beth accepts and joins; Ned leaves; the interaction is Beth\'s', async () => {
@@ -116,6 +126,7 @@ test('warm transfer as in the seed: Quick connects → beth → warm; INTERNAL-T
     assert.equal(await list.getByRole('option', { name: /Ned Agent/ }).count(), 0);
     assert.equal(await list.getByRole('option', { name: /Carl Trainee/ }).count(), 0);
     await shot(ned, 'transfer-quick-connects');
+    await fitsAt1000(ned, 'transfer-quick-connects-1000');
     await ned.keyboard.type('beth');
     assert.equal(await list.getByRole('option').count(), 1, 'only Beth matches "beth"');
     assert.equal(await list.getByRole('option', { name: /Beth Agent/ }).getAttribute('aria-selected'), 'true');
@@ -175,6 +186,7 @@ test('warm transfer as in the seed: Quick connects → beth → warm; INTERNAL-T
     assert.equal(await nsp.getByRole('button', { name: 'Cancel transfer' }).count(), 0, 'no cancel after the join');
     assert.equal(await bsp.getByRole('button', { name: 'Join' }).count(), 0);
     await shot(ned, 'transfer-three-parties');
+    await fitsAt1000(ned, 'transfer-three-parties-1000');
     await sleep(1000);
 
     // Ned leaves: his softphone goes to wrap-up; the call is Beth's.

@@ -155,7 +155,7 @@ export function QuickConnects({ interaction, onClose }) {
         <input id="qc-search" ref=${search} type="search" role="combobox" autocomplete="off" spellcheck="false"
           aria-expanded="true" aria-controls="qc-list" aria-autocomplete="list"
           aria-activedescendant=${active ? `qc-${active.key.replace(/[^\w-]/g, '_')}` : undefined}
-          placeholder="Search agents, queues, numbers" value=${text}
+          placeholder="Agent, queue or number" value=${text}
           onInput=${(e) => { setText(e.target.value); setActiveKey(null); }} onKeyDown=${onSearchKey} /></div>
         ${error && html`<div class="notice notice-error" role="alert">Quick connects cannot be read: ${error.message}</div>`}
         ${!data && !error ? html`<p class="sp-muted" role="status">Loading…</p>`
