@@ -221,6 +221,17 @@ int req_decode_member(const char *b, size_t n, int *priority, char *err, size_t 
 bool req_valid_queue_name(const char *s);
 /* At least an address or a username (with a password of 8+ characters). */
 int req_decode_trunk(const char *b, size_t n, struct req_trunk *r, char *err, size_t esz);
+/* POST (name and number required) and PATCH (one of them at least)
+ * /api/v1/quick-connects: a name of 1 to REQ_QC_NAME_CHARS characters on
+ * one line, no space at either end; a phone number (req_valid_phone). */
+#define REQ_QC_NAME_CHARS 64
+struct req_quick_connect {
+	char name[ST_QC_NAME];
+	char number[ST_PHONE];
+	bool has_name, has_number;
+};
+int req_decode_quick_connect(const char *b, size_t n, bool create, struct req_quick_connect *r,
+			     char *err, size_t esz);
 /* POST /api/v1/calls: {"record": {"table", "key"}, "phone": "mobile"|"business"} */
 struct req_dial {
 	char table[24];
@@ -293,6 +304,12 @@ void api_route_trunk_delete(struct api_req *q);
 /* Parses "bytes=a-b", "bytes=a-", "bytes=-n" against a size: 0 and the
  * inclusive [first, last]; -ERANGE when unsatisfiable; -EINVAL malformed. */
 int api_range_parse(const char *h, uint64_t size, uint64_t *first, uint64_t *last);
+
+/* ---- quickconn.c: quick connects (agents, queues, external numbers) ---- */
+void api_route_quick_list(struct api_req *q);
+void api_route_quick_create(struct api_req *q);
+void api_route_quick_update(struct api_req *q);
+void api_route_quick_delete(struct api_req *q);
 
 /* ---- flows.c: call flows (managers read, admins change) ---- */
 void api_route_flows_list(struct api_req *q);

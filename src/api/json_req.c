@@ -1,6 +1,7 @@
 /*
  * json_req.c — decodes REST request bodies (login, presence, clear contact,
- * user create and update) into the fixed-size structs of api_int.h.
+ * users, records, queues, numbers, trunks, quick connects, call controls)
+ * into the fixed-size structs of api_int.h.
  *
  * DESIGN
  * - Parse once at the edge (CONVENTIONS.md, anti-pattern 3). Each decoder
@@ -21,9 +22,10 @@
  *   "'x' contains a NUL byte" instead of a jansson flag name. Every consumer
  *   treats these fields as C strings, so none may hold a NUL.
  * - A body with nothing but JSON whitespace counts as empty.
- * - Lengths are in bytes, as the store's fixed-size columns are. The one
- *   exception is the password minimum, which counts characters (UTF-8 code
- *   points). jansson has already checked the encoding.
+ * - Lengths are in bytes, as the store's fixed-size columns are. The
+ *   exceptions count characters (UTF-8 code points): the password minimum,
+ *   and a quick connect's name (1 to 64, its buffer sized for the longest
+ *   in bytes). jansson has already checked the encoding.
  * - Messages are always printable ASCII and always NUL-terminated within
  *   esz. They are formatted with vsnprintf, which truncates, and then every
  *   byte outside 0x20..0x7e becomes '?'. Client strings that are echoed back
@@ -73,6 +75,7 @@ static const char *const transfer_fields[] = {"to", "mode", "note", NULL};
 static const char *const transfer_to_fields[] = {"agent", "queue", "number", NULL};
 static const char *const flag_fields[] = {"value", NULL};
 static const char *const trunk_fields[] = {"address", "username", "password", NULL};
+static const char *const quick_connect_fields[] = {"name", "number", NULL};
 static const char *const queue_fields[] = {
 	"name",	      "priority", "service_level_seconds", "max_wait_seconds", "overflow_queue",
 	"hold_music", "strategy", "wrap_up_codes",	   "members",	       NULL};
@@ -986,6 +989,60 @@ int req_decode_trunk(const char *b, size_t n, struct req_trunk *r, char *err, si
 	if (!rc && !r->address[0] && !r->username[0])
 		rc = jr_fail(&j,
 			     "a trunk needs an 'address', a 'username' and 'password', or both");
+	return jr_close(&j, rc, r, sizeof(*r));
+}
+
+/* ---- quick connects ---- */
+/* A control character at s (C0, DEL or C1 in UTF-8): a name is one line. */
+static bool control_at(const unsigned char *s)
+{
+	return *s < 0x20 || *s == 0x7f || (*s == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f);
+}
+
+/* "name": 1 to REQ_QC_NAME_CHARS characters on one line, no space at
+ * either end. Characters, not bytes: it is what people read in a picker,
+ * and the buffer holds the longest in UTF-8. */
+static int quick_connect_name(struct jr *j, bool create, struct req_quick_connect *r)
+{
+	const char *s;
+	size_t n;
+	int rc = jr_strval(j, "name", (create ? JR_REQUIRED : 0) | JR_NONEMPTY, &s);
+
+	r->has_name = s != NULL;
+	if (rc || !s)
+		return rc;
+	n = strlen(s);
+	if (utf8_len(s) > REQ_QC_NAME_CHARS || n >= sizeof(r->name))
+		return jr_fail(j, "'name' must be 1 to %d characters", REQ_QC_NAME_CHARS);
+	for (size_t i = 0; i < n; i++)
+		if (control_at((const unsigned char *)s + i))
+			return jr_fail(j, "'name' must be one line, without control characters");
+	if (s[0] == ' ' || s[n - 1] == ' ')
+		return jr_fail(j, "'name' must not start or end with a space");
+	str_copy(r->name, s, sizeof(r->name));
+	return 0;
+}
+
+int req_decode_quick_connect(const char *b, size_t n, bool create, struct req_quick_connect *r,
+			     char *err, size_t esz)
+{
+	struct jr j = {.err = err, .esz = esz};
+	const char *why;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = jr_open(&j, b, n, false);
+	if (!rc)
+		rc = jr_fields(&j, quick_connect_fields);
+	if (!rc)
+		rc = quick_connect_name(&j, create, r);
+	if (!rc)
+		rc = jr_str(&j, "number", (create ? JR_REQUIRED : 0) | JR_NONEMPTY, r->number,
+			    sizeof(r->number), &r->has_number);
+	if (!rc && (why = phone_problem(r->number)) != NULL)
+		rc = jr_fail(&j, "'number' is not a phone number: %s", why);
+	if (!rc && !r->has_name && !r->has_number)
+		rc = jr_fail(&j, "nothing to update: give 'name', 'number' or both");
 	return jr_close(&j, rc, r, sizeof(*r));
 }
 

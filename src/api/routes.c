@@ -505,6 +505,10 @@ static const struct route routes[] = {
 	{M_GET, "api/v1/trunks", ACC_ADMIN, api_route_trunks_list},
 	{M_PUT, "api/v1/trunks/*", ACC_ADMIN, api_route_trunk_put},
 	{M_DELETE, "api/v1/trunks/*", ACC_ADMIN, api_route_trunk_delete},
+	{M_GET, "api/v1/quick-connects", ACC_SIGNED_IN, api_route_quick_list},
+	{M_POST, "api/v1/quick-connects", ACC_ADMIN, api_route_quick_create},
+	{M_PATCH, "api/v1/quick-connects/*", ACC_ADMIN, api_route_quick_update},
+	{M_DELETE, "api/v1/quick-connects/*", ACC_ADMIN, api_route_quick_delete},
 	{M_GET, "api/v1/flows", ACC_SIGNED_IN, api_route_flows_list},
 	{M_POST, "api/v1/flows/reload", ACC_ADMIN, api_route_flows_reload},
 	{M_GET, "api/v1/flows/*", ACC_SIGNED_IN, api_route_flow_get},
@@ -534,7 +538,7 @@ static const struct route routes[] = {
 static bool takes_query(route_h *h)
 {
 	return h == api_route_interactions_list || h == api_route_records_list ||
-	       h == api_route_audit_list;
+	       h == api_route_audit_list || h == api_route_quick_list;
 }
 
 static bool route_match(const struct route *rt, const struct api_req *q)

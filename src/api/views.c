@@ -53,6 +53,7 @@ json_t *view_user(const struct routing *r, const struct user *u, bool full)
 
 json_t *view_agent(const struct routing *r, const struct user *u)
 {
+	uint32_t in, out;
 	struct agent_view v;
 	int64_t now = time_now_ms();
 	json_t *o;
@@ -68,11 +69,15 @@ json_t *view_agent(const struct routing *r, const struct user *u)
 	json_object_set_new(o, "interaction", str_or_null(v.interaction));
 	json_object_set_new(o, "can_handle_calls", json_boolean(user_can_handle_calls(r, u)));
 	json_object_set_new(o, "registered", json_boolean(routing_agent_device_ready(r, u)));
+	routing_agent_transfers(u, &in, &out);
+	json_object_set_new(o, "transfers_today",
+			    json_pack("{s:I,s:I}", "in", (json_int_t)in, "out", (json_int_t)out));
 	return o;
 }
 
 json_t *view_queue(const struct routing *r, size_t i)
 {
+	uint32_t offered, answered, abandoned;
 	const struct user *members[256];
 	struct queue_view v;
 	size_t n;
@@ -110,6 +115,10 @@ json_t *view_queue(const struct routing *r, size_t i)
 				      (json_int_t)(v.longest_wait_ms / 1000), "agents_available",
 				      (json_int_t)v.available, "agents_signed_in",
 				      (json_int_t)v.staffed, "members", (json_int_t)v.members));
+	routing_queue_today(r, i, &offered, &answered, &abandoned);
+	json_object_set_new(o, "today",
+			    json_pack("{s:I,s:I,s:I}", "offered", (json_int_t)offered, "answered",
+				      (json_int_t)answered, "abandoned", (json_int_t)abandoned));
 	return o;
 }
 

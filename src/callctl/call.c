@@ -89,8 +89,9 @@ static const char *const leg_state_names[LEG__N] = {
 };
 
 static const char *const leg_role_names[LEG_ROLE__N] = {
-	[LEG_CUSTOMER] = "customer",	 [LEG_AGENT] = "agent",	      [LEG_CONSULT] = "consult",
-	[LEG_SUPERVISOR] = "supervisor", [LEG_EXTERNAL] = "external",	  [LEG_TRANSFEROR] = "transferor",
+	[LEG_CUSTOMER] = "customer", [LEG_AGENT] = "agent",
+	[LEG_CONSULT] = "consult",   [LEG_SUPERVISOR] = "supervisor",
+	[LEG_EXTERNAL] = "external", [LEG_TRANSFEROR] = "transferor",
 };
 
 const char *call_state_name(enum call_state s)

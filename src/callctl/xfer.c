@@ -183,8 +183,8 @@ void xfer_on_consult_invite(struct callctl *cc, struct user *from, struct user *
 
 	if (!c) { /* calls between agents are only a consult during a call */
 		cc->leg_ops->refuse(cc, ev->leg, 403, "Only a consult during a call");
-		log_info("call from=%s to=%s action=refused: not on a call", user_record(from)->user_name,
-			 user_record(to)->user_name);
+		log_info("call from=%s to=%s action=refused: not on a call",
+			 user_record(from)->user_name, user_record(to)->user_name);
 		return;
 	}
 	if (c->n_legs == CALL_MAX_LEGS || call_leg(c, LEG_TRANSFEROR)) {
@@ -200,8 +200,8 @@ void xfer_on_consult_invite(struct callctl *cc, struct user *from, struct user *
 		err = c->xfer_offer ? 0 : -ENOMEM;
 	}
 	if (!err)
-		err = callctl_transfer(cc, c->ix_number, from, &x, CALLCTL_XFER_WARM, "from the phone",
-				       &why);
+		err = callctl_transfer(cc, c->ix_number, from, &x, CALLCTL_XFER_WARM,
+				       "from the phone", &why);
 	if (err) {
 		log_info("call=%s action=consult from the phone to %s refused: %s", c->ix_number,
 			 user_record(to)->user_name, why);
@@ -403,7 +403,8 @@ void xfer_on_refer(struct call *c, struct cleg *l, const struct sip_event *ev)
 		l->ops->refer_reply(l, 202, "Accepted");
 		mem_ref(l);
 		transferor_end(c, 487);
-		call_event(c, CEV_LEAVE, &(struct call_arg){.leg = l, .actor = uname(c->agent_user)});
+		call_event(c, CEV_LEAVE,
+			   &(struct call_arg){.leg = l, .actor = uname(c->agent_user)});
 		log_info("call=%s action=attended transfer from the phone completed", c->ix_number);
 		mem_deref(l);
 		return;
@@ -669,8 +670,8 @@ void act_xfer_accept(struct call *c, enum call_state from, struct call_arg *a)
 	(void)from, (void)a;
 }
 
-/* XFER_RING → CONSULT: the second agent answered; the agents talk. */
-void act_consult_up(struct call *c, enum call_state from, struct call_arg *a)
+/* The second agent's phone answered: it talks in the conference. */
+static void second_up(struct call *c)
 {
 	struct cleg *l = call_leg(c, LEG_CONSULT);
 
@@ -678,6 +679,12 @@ void act_consult_up(struct call *c, enum call_state from, struct call_arg *a)
 	cleg_state_set(l, LEG_UP);
 	if (l->ops->join(l, MIXER_TALK, NULL))
 		log_error("call=%s action=the second agent could not be joined", c->ix_number);
+}
+
+/* XFER_RING → CONSULT: the second agent answered; the agents talk. */
+void act_consult_up(struct call *c, enum call_state from, struct call_arg *a)
+{
+	second_up(c);
 	transferor_answer(c);
 	call_announce_to(c, c->agent_user, "transfer_accepted", uname(c->xfer_user));
 	call_announce_to(c, c->xfer_user, "consult", uname(c->agent_user));
@@ -707,12 +714,7 @@ static void handover(struct call *c)
 /* XFER_RING → BRIDGED: the second agent answered after the first left. */
 void act_xfer_complete(struct call *c, enum call_state from, struct call_arg *a)
 {
-	struct cleg *l = call_leg(c, LEG_CONSULT);
-
-	ctimer_stop(&c->timer);
-	cleg_state_set(l, LEG_UP);
-	if (l->ops->join(l, MIXER_TALK, NULL))
-		log_error("call=%s action=the second agent could not be joined", c->ix_number);
+	second_up(c);
 	handover(c);
 	(void)from, (void)a;
 }

@@ -174,6 +174,26 @@ static int numbers_write(struct store *st, const char *realm)
 	return store_apply_now(st, ops, 5);
 }
 
+/* Two external quick connects (SPEC.md §6): numbers agents may transfer a
+ * call to. In demo mode calls.outbound_uri sends any number to the demo's
+ * built-in customer, so a transfer to either is answered. Not 0150/0151:
+ * those are demo consumers' phones, and caller lookup would name them. */
+static int quick_connects_write(struct store *st)
+{
+	static const char *const qc[][2] = {{"Legal desk", "+1 555 0170"},
+					    {"Field service", "+1 555 0171"}};
+	struct store_op ops[2];
+
+	for (size_t i = 0; i < 2; i++) {
+		memset(&ops[i], 0, sizeof(ops[i]));
+		ops[i].kind = STORE_OP_QUICK_CONNECT_SET;
+		ops[i].u.quick.id = (int64_t)i + 1;
+		str_copy(ops[i].u.quick.name, qc[i][0], sizeof(ops[i].u.quick.name));
+		str_copy(ops[i].u.quick.number, qc[i][1], sizeof(ops[i].u.quick.number));
+	}
+	return store_apply_now(st, ops, 2);
+}
+
 /* Amy's cases: the bot reads the open one back to her (docs/FLOWS.md). */
 static int cases_write(struct store *st)
 {
@@ -283,6 +303,8 @@ int demo_seed_site(struct store *st, const struct st_snapshot *snap, const char 
 	if (!err)
 		err = numbers_write(st, realm);
 	if (!err)
+		err = quick_connects_write(st);
+	if (!err)
 		err = cases_write(st);
 	if (!err)
 		err = records_write(st);
@@ -333,6 +355,7 @@ void demo_print_welcome(const struct config *cfg)
 		"          callers from %s dial 5000 (Support), 5001 (Billing) or 5002\n"
 		"          (the call flow: greeting, bot, menu); from elsewhere a trunk\n"
 		"          authenticates as carrier / %s.\n"
+		"  Quick connects: Legal desk (+1 555 0170), Field service (+1 555 0171).\n"
 		"  Example: curl -s localhost:%d/api/v1/login -d "
 		"'{\"user_name\":\"ned\",\"password\":\"%s\"}'\n\n",
 		cfg->http_port, DEMO_PASSWORD, cfg->store_path, cfg->sip_address, cfg->sip_port,

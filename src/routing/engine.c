@@ -163,7 +163,7 @@ int routing_ix_recorded(struct routing *r, int64_t ix_id)
 	return routing_ix_note(r, ix_id, "recording", text);
 }
 
-void engine_entry_insert(struct queue *q, struct qentry *en)
+static void entry_insert(struct queue *q, struct qentry *en)
 {
 	struct qentry *at = q->tail;
 
@@ -250,15 +250,22 @@ int routing_ix_enqueue(struct routing *r, int64_t ix_id, int64_t queue_id, int p
 		free(c);
 		return err;
 	}
-	en->q = q, en->x = x, en->priority = priority;
-	x->entry = en;
-	x->queued_at = time_now_ms();
-	en->arrived = x->queued_at;
-	engine_entry_insert(q, en);
-	engine_queue_day_roll(q);
-	q->offered++;
+	en->priority = priority;
+	engine_entry_enter(q, x, en, 0);
 	routing_dispatch_soon(r);
 	return change_submit(c);
+}
+
+void engine_entry_enter(struct queue *q, struct ix *x, struct qentry *en, int64_t arrived)
+{
+	en->q = q, en->x = x;
+	x->entry = en;
+	x->queued_at = time_now_ms();
+	x->rec.queue_id = q->rec.id;
+	en->arrived = arrived ? arrived : x->queued_at;
+	entry_insert(q, en);
+	engine_queue_day_roll(q);
+	q->offered++; /* counted when it enters the queue */
 }
 
 struct user *routing_ix_agent(struct routing *r, int64_t ix_id)

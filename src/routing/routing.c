@@ -11,6 +11,8 @@
  * - Users are found by name and by id through uthash tables (O(1)); the
  *   users array keeps id order for listing. Only open interactions are kept
  *   in memory; history is read from the store.
+ * - Quick connects (the external numbers agents transfer to) are kept
+ *   here too, beside the queues; their edits are in quickconn.c.
  * - Every presence change goes to presence_history; one that concerns an
  *   interaction goes to its activity stream too (SPEC.md §4).
  */
@@ -246,6 +248,8 @@ static int snapshot_apply(struct routing *r, const struct st_snapshot *s)
 			memcpy(r->flags, s->flags, s->n_flags * sizeof(*r->flags));
 		r->n_flags = s->n_flags;
 	}
+	if (!err)
+		err = quick_load(r, s);
 	for (size_t i = 0; i < s->n_sessions; i++) {
 		struct user *u = routing_user_by_id(r, s->sessions[i].user_id);
 		if (u && s->sessions[i].expires_at > time_now_ms())
@@ -320,6 +324,7 @@ void routing_free(struct routing *r)
 	free(r->queues);
 	free(r->audit_next);
 	free(r->flags);
+	free(r->quick);
 	free(r);
 }
 

@@ -402,7 +402,7 @@ int routing_transfer_enqueue(struct routing *r, int64_t ix_id, int64_t queue_id,
 int routing_transfer_unassign(struct routing *r, int64_t ix_id, struct user *from,
 			      const char *text);
 /* Today's transfers the agent took (in) and gave (out). */
-void routing_agent_transfers(struct user *u, uint32_t *in, uint32_t *out);
+void routing_agent_transfers(const struct user *u, uint32_t *in, uint32_t *out);
 
 /* Sends a call-control event (RT_EV_OFFER, RT_EV_CALL) to the handler now. */
 void routing_announce(struct routing *r, const struct routing_event *ev);
@@ -431,6 +431,29 @@ int routing_outbound_failed(struct routing *r, int64_t ix_id, const char *why);
  * case, contact and consumer, IT service's for incident and user; NULL for
  * another table. */
 const char *routing_conversation_flag(const char *table);
+
+/* ---- quick connects (SPEC.md §6; routing/quickconn.c): the external
+ * numbers an administrator defines, which agents pick to transfer a call
+ * to. Read from memory; each edit is one change, applied in memory at once
+ * and committed with the audit entry attached (routing_audit_attach) in
+ * the same transaction; done runs after the commit. Pointers returned stay
+ * valid until the next edit of a quick connect. ---- */
+#define ROUTING_QUICK_MAX 200
+size_t routing_quick_count(const struct routing *r);
+/* In id order (the order they were created); NULL past the end. */
+const struct st_quick_connect *routing_quick_at(const struct routing *r, size_t i);
+/* NULL when there is no such id. */
+const struct st_quick_connect *routing_quick_find(const struct routing *r, int64_t id);
+/* c: name and number (checked by the caller); the id is assigned (*id).
+ * CC_ECONFLICT: the name is taken in any ASCII case; -ENOSPC: there are
+ * ROUTING_QUICK_MAX already. */
+int routing_quick_create(struct routing *r, const struct st_quick_connect *c, routing_done_h *done,
+			 void *arg, int64_t *id);
+/* Replaces the name and number of c->id: CC_ENOTFOUND, CC_ECONFLICT. */
+int routing_quick_update(struct routing *r, const struct st_quick_connect *c, routing_done_h *done,
+			 void *arg);
+/* CC_ENOTFOUND when there is no such id. */
+int routing_quick_delete(struct routing *r, int64_t id, routing_done_h *done, void *arg);
 
 /* flags (SPEC.md §3, §5) */
 const char *routing_flag_get(const struct routing *r, const char *name);

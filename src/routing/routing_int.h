@@ -77,6 +77,9 @@ struct routing {
 	struct st_audit *audit_next; /* routing_audit_attach: goes with the next change */
 	struct st_flag *flags;
 	size_t n_flags;
+	struct st_quick_connect *quick; /* quick connects, by id (quickconn.c) */
+	size_t n_quick, cap_quick;
+	int64_t next_quick_id;
 	int64_t next_ix_id, next_user_id;
 	int64_t next_conv_id; /* conversations (outbound.c) */
 	routing_event_h *ev_h;
@@ -94,6 +97,9 @@ struct queue *queue_by_id(struct routing *r, int64_t id);
 int queue_add(struct routing *r, const struct st_queue *rec, struct queue **qp);
 int queue_member_put(struct queue *q, int64_t user_id, int priority);
 void queue_free(struct queue *q);
+
+/* quickconn.c: the quick connects of the snapshot */
+int quick_load(struct routing *r, const struct st_snapshot *s);
 
 /* change.c: building and committing a change (see its DESIGN block) */
 #define CHANGE_MAX_OPS	  (3 + ROLE__N) /* user insert, agent upsert, a grant per role, audit */
@@ -131,7 +137,9 @@ int ix_apply(struct change *c, struct ix *x, enum ix_event ev, const struct user
 void ix_forget_if_closed(struct routing *r, struct ix *x);
 void change_ix_store(struct change *c, const struct ix *x);
 /* engine.c, for transfer.c: a caller into / out of a queue's waiting list */
-void engine_entry_insert(struct queue *q, struct qentry *en);
+/* x waits in q on en (filled in: priority, transfer fields): inserted by
+ * priority then arrival (0 = now), counted offered today. */
+void engine_entry_enter(struct queue *q, struct ix *x, struct qentry *en, int64_t arrived);
 void engine_entry_add_missed(struct qentry *en, int64_t uid);
 void engine_queue_day_roll(struct queue *q);
 /* engine.c */

@@ -39,10 +39,11 @@ static void day_roll(struct user *u)
 		u->xfer_day = day, u->xfer_in = 0, u->xfer_out = 0;
 }
 
-void routing_agent_transfers(struct user *u, uint32_t *in, uint32_t *out)
+void routing_agent_transfers(const struct user *u, uint32_t *in, uint32_t *out)
 {
-	day_roll(u);
-	*in = u->xfer_in, *out = u->xfer_out;
+	bool today = u->xfer_day == time_now_ms() / 86400000;
+
+	*in = today ? u->xfer_in : 0, *out = today ? u->xfer_out : 0;
 }
 
 int routing_transfer_check(const struct routing *r, const struct user *from, const struct user *to,
@@ -203,15 +204,11 @@ int routing_transfer_enqueue(struct routing *r, int64_t ix_id, int64_t queue_id,
 		free(c);
 		return -ENOMEM;
 	}
-	/* ahead of the callers who arrived after this call began */
-	en->q = q, en->x = x, en->xfer = true, en->arrived = x->rec.opened_at;
+	en->xfer = true;
 	en->xfer_from = from ? from->rec.id : 0;
-	x->entry = en;
-	x->queued_at = time_now_ms();
-	x->rec.queue_id = q->rec.id; /* its wrap-up codes are the new queue's */
-	engine_entry_insert(q, en);
-	engine_queue_day_roll(q);
-	q->offered++;
+	/* ahead of the callers who arrived after this call began; the
+	 * interaction's queue (its wrap-up codes) is the new one */
+	engine_entry_enter(q, x, en, x->rec.opened_at);
 	change_activity(c, x, "transfer", from ? user_record(from)->user_name : "system", text);
 	change_ix_store(c, x);
 	log_info("interaction=%s queue=%s action=transfer to the queue", x->rec.number,

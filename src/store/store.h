@@ -247,6 +247,16 @@ struct st_flag {
 	char value[ST_TEXT];
 };
 
+/* An external number an administrator defines for Quick connects (SPEC.md
+ * §6, migration 010): agents pick it to transfer a call to. The name is
+ * unique in any ASCII case (the store's index and routing both check). */
+#define ST_QC_NAME 257 /* 64 characters of UTF-8 */
+struct st_quick_connect {
+	int64_t id;
+	char name[ST_QC_NAME];
+	char number[ST_PHONE];
+};
+
 /* Everything the loop keeps in memory, loaded once at start. */
 struct st_snapshot {
 	struct st_user *users;
@@ -271,10 +281,13 @@ struct st_snapshot {
 	size_t n_trunks;
 	struct st_binding *bindings; /* not expired when loaded */
 	size_t n_bindings;
+	struct st_quick_connect *quick_connects; /* by id */
+	size_t n_quick_connects;
 	int64_t max_interaction_id;
 	int64_t max_user_id;
 	int64_t max_queue_id;
 	int64_t max_conversation_id;
+	int64_t max_quick_connect_id; /* deleted ones included */
 };
 void store_snapshot_free(struct st_snapshot *s);
 
@@ -306,8 +319,10 @@ enum store_op_kind {
 	STORE_OP_RECORD_UPDATE, /* by number */
 	STORE_OP_RECORD_DELETE, /* contact or consumer, by number */
 	STORE_OP_CONVERSATION_INSERT,
-	STORE_OP_BINDING_SET,	 /* by user_id */
-	STORE_OP_BINDING_DELETE, /* by user_id */
+	STORE_OP_BINDING_SET,	       /* by user_id */
+	STORE_OP_BINDING_DELETE,       /* by user_id */
+	STORE_OP_QUICK_CONNECT_SET,    /* by id: inserted or replaced */
+	STORE_OP_QUICK_CONNECT_DELETE, /* by id */
 };
 
 struct store_op {
@@ -330,6 +345,7 @@ struct store_op {
 		struct st_record_write rec;
 		struct st_conversation conversation;
 		struct st_binding binding;
+		struct st_quick_connect quick;
 	} u;
 };
 

@@ -105,6 +105,7 @@ void store_snapshot_free(struct st_snapshot *s)
 	free(s->numbers);
 	free(s->trunks);
 	free(s->bindings);
+	free(s->quick_connects);
 	memset(s, 0, sizeof(*s));
 }
 

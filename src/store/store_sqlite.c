@@ -88,6 +88,10 @@ static const char *op_sql[N_OPS][2] = {
 				  "VALUES(?1,?2,?3) ON CONFLICT(user_id) DO UPDATE SET "
 				  "contact=?2,expires_at=?3"},
 	[STORE_OP_BINDING_DELETE] = {"DELETE FROM sip_bindings WHERE user_id=?1"},
+	[STORE_OP_QUICK_CONNECT_SET] = {"INSERT INTO quick_connects(id,name,number) "
+					"VALUES(?1,?2,?3) ON CONFLICT(id) DO UPDATE SET "
+					"name=?2,number=?3"},
+	[STORE_OP_QUICK_CONNECT_DELETE] = {"DELETE FROM quick_connects WHERE id=?1"},
 	[STORE_OP_CASE_SET] = {"INSERT INTO cases(number,contact_user_id,short_description,state,"
 			       "opened_at,updated_at) VALUES(?1,NULLIF(?2,0),?3,?4,?5,?6) "
 			       "ON CONFLICT(number) DO UPDATE SET contact_user_id=NULLIF(?2,0),"
@@ -387,6 +391,13 @@ static void row_trunk(sqlite3_stmt *st, struct st_trunk *t)
 	col_text(st, 3, t->sip_ha1, sizeof(t->sip_ha1));
 }
 
+static void row_quick_connect(sqlite3_stmt *st, struct st_quick_connect *c)
+{
+	c->id = sqlite3_column_int64(st, 0);
+	col_text(st, 1, c->name, sizeof(c->name));
+	col_text(st, 2, c->number, sizeof(c->number));
+}
+
 /* Runs sql and fills a growing array of elem-sized rows with fill(). */
 typedef void(row_fill_h)(sqlite3_stmt *st, void *row);
 static int load_rows(sqlite3 *db, const char *sql, row_fill_h *fill, size_t elem, void **arr,
@@ -461,10 +472,17 @@ static int be_load(void *p, struct st_snapshot *s)
 	LOAD("SELECT user_id,contact,expires_at FROM sip_bindings WHERE expires_at > "
 	     "CAST(strftime('%s','now') AS INTEGER) * 1000",
 	     row_binding, bindings);
+	LOAD("SELECT id,name,number FROM quick_connects ORDER BY id", row_quick_connect,
+	     quick_connects);
 	s->max_interaction_id = scalar_i64(db, "SELECT max(id) FROM interactions");
 	s->max_user_id = scalar_i64(db, "SELECT max(id) FROM users");
 	s->max_queue_id = scalar_i64(db, "SELECT max(id) FROM queues");
 	s->max_conversation_id = scalar_i64(db, "SELECT max(id) FROM conversations");
+	/* AUTOINCREMENT's high-water mark: a deleted row's id is never reused */
+	s->max_quick_connect_id =
+		scalar_i64(db, "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE "
+			       "name='quick_connects'),0),coalesce((SELECT max(id) FROM "
+			       "quick_connects),0))");
 	return err;
 }
 
@@ -597,6 +615,14 @@ static void bind_op(sqlite3_stmt *st, const struct store_op *op)
 		if (op->kind == STORE_OP_BINDING_SET) {
 			bind_text(st, 2, op->u.binding.contact);
 			sqlite3_bind_int64(st, 3, op->u.binding.expires_at);
+		}
+		break;
+	case STORE_OP_QUICK_CONNECT_SET:
+	case STORE_OP_QUICK_CONNECT_DELETE:
+		sqlite3_bind_int64(st, 1, op->u.quick.id);
+		if (op->kind == STORE_OP_QUICK_CONNECT_SET) {
+			bind_text(st, 2, op->u.quick.name);
+			bind_text(st, 3, op->u.quick.number);
 		}
 		break;
 	case STORE_OP_RECORD_INSERT:

@@ -3,7 +3,8 @@
 // set up in the browser, and a real call to that number reaches her
 // baresip phone, with no restart and no file edited. The audit log shows
 // the changes; a flow that does not load shows its file:line beside the
-// editor; a refused delete shows the server's reason.
+// editor; a refused delete shows the server's reason; an external quick
+// connect added in the browser is in the agents' list.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, expectClean, shot, signIn } from './lib/browser.mjs';
@@ -251,10 +252,54 @@ test('a refused delete shows the server’s reason: number 7400 leads to Escalat
   expectClean(page, REFUSALS);
 });
 
+test('an external quick connect added in the browser is in the agents’ list; a duplicate name is refused beside the form; edit and delete', async () => {
+  await section('Quick connects', 'Quick connects');
+  await page.locator('tr[data-quick-connect="Legal desk"]').waitFor(); // the demo's two
+  await page.locator('tr[data-quick-connect="Field service"] [data-number]', { hasText: '+1 555 0171' }).waitFor();
+  const form = page.getByRole('form', { name: 'Add a quick connect' });
+  await form.getByLabel('Name', { exact: true }).fill('legal DESK');
+  await form.getByLabel('Number', { exact: true }).fill('+1 555 0190');
+  await form.getByRole('button', { name: 'Add quick connect' }).click();
+  const refusal = form.locator('[data-form-error]');
+  await refusal.waitFor();
+  assert.match(await refusal.textContent(), /a quick connect named 'legal DESK' exists/);
+  await form.getByLabel('Name', { exact: true }).fill('Night line');
+  await form.getByLabel('Number', { exact: true }).fill('+44 20 7946 0018');
+  await form.getByRole('button', { name: 'Add quick connect' }).click();
+  await toast('Quick connect Night line added.');
+  await page.locator('tr[data-quick-connect="Night line"] [data-number]', { hasText: '+44 20 7946 0018' }).waitFor();
+  await shot(page, 'admin-quick-connects');
+
+  // What an agent's picker now lists (GET /api/v1/quick-connects as ned).
+  const ned = await sb.login('ned');
+  const l = await sb.api('GET', '/api/v1/quick-connects', { token: ned });
+  assert.equal(l.status, 200, JSON.stringify(l.body));
+  assert.deepEqual(l.body.external.map((x) => [x.name, x.number]),
+    [['Legal desk', '+1 555 0170'], ['Field service', '+1 555 0171'], ['Night line', '+44 20 7946 0018']]);
+
+  // Edit sends only what changed; Delete asks first.
+  await page.getByRole('button', { name: 'Edit Night line' }).click();
+  const edit = page.getByRole('form', { name: 'Edit quick connect' });
+  await edit.getByLabel('Number', { exact: true }).fill('+44 20 7946 0019');
+  await edit.getByRole('button', { name: 'Save quick connect' }).click();
+  await toast('Quick connect Night line saved.');
+  await page.locator('tr[data-quick-connect="Night line"] [data-number]', { hasText: '+44 20 7946 0019' }).waitFor();
+  await page.getByRole('button', { name: 'Delete Night line' }).click();
+  await page.getByRole('group', { name: 'Delete Night line' }).getByRole('button', { name: 'Yes, delete' }).click();
+  await toast('Quick connect Night line deleted.');
+  await page.locator('tr[data-quick-connect="Night line"]').waitFor({ state: 'detached' });
+  const audit = await sb.api('GET', '/api/v1/audit?action=quick_connect', { token: admin });
+  assert.deepEqual(audit.body.entries.map((e) => [e.action, e.object, e.after]), [
+    ['quick_connect.delete', 'Night line', null],
+    ['quick_connect.update', 'Night line', { number: '+44 20 7946 0019' }],
+    ['quick_connect.create', 'Night line', { name: 'Night line', number: '+44 20 7946 0018' }]]);
+  expectClean(page, REFUSALS);
+});
+
 test('the admin view uses a 1920-px screen and stays usable at 1000 px', async () => {
   for (const [width, height] of [[1920, 1080], [1000, 800]]) {
     await page.setViewportSize({ width, height });
-    for (const s of ['users', 'queues', 'audit']) {
+    for (const s of ['users', 'queues', 'quick-connects', 'audit']) {
       await page.goto(`${sb.url}/admin/${s}`);
       await page.locator('.admin-grid .card, .admin-audit .card').first().waitFor();
       await page.locator('.loading').waitFor({ state: 'detached' });

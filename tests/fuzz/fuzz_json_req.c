@@ -14,7 +14,9 @@
  *   exactly when Away), user names and phones pass their validators, and
  *   the role mask has only known bits; a record body (contact, consumer,
  *   case, incident, create and update) keeps to its table's fields, states
- *   and phone rule, names at most one party, and never carries a number.
+ *   and phone rule, names at most one party, and never carries a number;
+ *   a quick connect's name is 1 to 64 characters on one line with no
+ *   space at either end, and its number passes req_valid_phone.
  * Seeds: tests/fuzz/corpus/json_req/.
  */
 #include "api/api_int.h"
@@ -215,6 +217,36 @@ static void check_trunk(const char *b, size_t n, char *err, size_t esz)
 	CHECK(r.username[0] || !r.password[0]);
 }
 
+/* A quick connect (create and update): the name's rule, counted in
+ * characters; the number a phone number; create has both, update one. */
+static void check_quick_connect(const char *b, size_t n, bool create, char *err, size_t esz)
+{
+	struct req_quick_connect r;
+	int rc = req_decode_quick_connect(b, n, create, &r, err, esz);
+	size_t len, chars = 0;
+
+	check_err(rc, err, esz);
+	if (rc) {
+		CHECK(zero(&r, sizeof(r)));
+		return;
+	}
+	TERMINATED(r.name);
+	TERMINATED(r.number);
+	CHECK(create ? r.has_name && r.has_number : r.has_name || r.has_number);
+	CHECK(r.has_name == (r.name[0] != '\0') && r.has_number == (r.number[0] != '\0'));
+	CHECK(req_valid_phone(r.number));
+	len = strlen(r.name);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)r.name[i];
+		CHECK(c >= 0x20 && c != 0x7f);
+		CHECK(!(c == 0xc2 && (unsigned char)r.name[i + 1] >= 0x80 &&
+			(unsigned char)r.name[i + 1] <= 0x9f));
+		chars += (c & 0xc0) != 0x80;
+	}
+	CHECK(chars <= REQ_QC_NAME_CHARS);
+	CHECK(!len || (r.name[0] != ' ' && r.name[len - 1] != ' '));
+}
+
 static bool state_ok(enum st_table t, const char *s)
 {
 	const char *const *states = req_record_states(t);
@@ -311,6 +343,8 @@ static void run_all(const char *b, size_t n, char *err, size_t esz)
 	}
 	check_number(b, n, err, esz);
 	check_trunk(b, n, err, esz);
+	check_quick_connect(b, n, true, err, esz);
+	check_quick_connect(b, n, false, err, esz);
 	check_queue(b, n, true, err, esz);
 	check_queue(b, n, false, err, esz);
 	check_login(b, n, err, esz);

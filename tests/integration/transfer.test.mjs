@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Server, tempDir, writeConfig } from './lib/server.mjs';
-import { Baresip, waitRegistered } from './lib/peers.mjs';
+import { Baresip, Linphone, waitRegistered } from './lib/peers.mjs';
 import { TONES, heard, readWav, rmsLevel, toneLevel, toneWav } from './lib/tones.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -62,7 +62,9 @@ async function phone(user, opts = {}) {
   return p;
 }
 async function hangUpAll() {
+  const had = phones.length;
   while (phones.length) await phones.pop().stop();
+  if (had) await sleep(1000); // a stopped phone's un-REGISTER must not cross the next REGISTER
 }
 // Agents back to Available for the next test (clear what is left).
 async function reset() {
@@ -178,6 +180,11 @@ test('warm transfer: Ned consults Beth while Amy hears music, Beth joins, Ned le
   let k = 0;
   for (const t of texts) if (k < want.length && want[k].test(t)) k++;
   assert.equal(k, want.length, `transfer activity: ${JSON.stringify(texts)}`);
+  // Counted once: a transferred-out for Ned, a transferred-in for Beth.
+  const agents = (await sb.api('GET', '/api/v1/agents', { token: tok.admin })).body.agents;
+  const xfers = (u) => agents.find((a) => a.user_name === u).transfers_today;
+  assert.deepEqual(xfers('ned'), { in: 0, out: 1 });
+  assert.deepEqual(xfers('beth'), { in: 1, out: 0 });
   // Ned's Clear contact keeps it open (it is Beth's); Beth's closes it.
   r = await clear('ned');
   assert.equal(r.status, 200, JSON.stringify(r.body));
@@ -242,6 +249,8 @@ test('warm transfer to a queue: Amy waits in Billing ahead of a later caller, Be
   await nedEv.next((m) => m.type === 'call' && m.event === 'transfer_queued' && m.detail === 'Billing');
   const q = await billing();
   assert.equal(q.waiting, 2, JSON.stringify(q));
+  const billingToday = async () => (await sb.api('GET', '/api/v1/queues', { token: tok.admin })).body.queues.find((x) => x.name === 'Billing').today;
+  const t0 = await billingToday();
   assert.equal(await presence('ned'), 'Busy');
   // Beth comes back: Amy's transfer is offered first (her call began before Zed's).
   await available('beth');
@@ -264,7 +273,10 @@ test('warm transfer to a queue: Amy waits in Billing ahead of a later caller, Be
   const texts = transferTexts(d);
   assert.ok(texts.some((t) => /^Transfer to queue Billing started: refund$/.test(t)), JSON.stringify(texts));
   assert.ok(texts.some((t) => /^Reassigned from Ned .* to Beth/.test(t)), JSON.stringify(texts));
-  // Zed still waits; the queue counted Amy's transfer as offered and answered.
+  // Zed still waits; the queue counted Amy's transfer as answered (offered when it arrived).
+  const t1 = await billingToday();
+  assert.equal(t1.answered, t0.answered + 1, JSON.stringify([t0, t1]));
+  assert.equal(t1.offered, t0.offered, 'offered once, when the transfer arrived');
   assert.equal((await detail(zedIx.number)).state, 'new');
   await amy.command('hangup');
   await until('Beth in wrap-up', async () => (await presence('beth')) === 'AfterCallWork');
@@ -490,4 +502,44 @@ test('a REFER from a desk phone: unknown → 403 with the reason; to an agent\'s
   await hangUpAll();
   await reset();
   void beth;
+});
+
+test('an attended transfer from a desk phone (linphonec): Ned\'s phone holds Amy, calls Beth through the server, then REFERs with Replaces', async () => {
+  const ned = await new Linphone(sb, 'ned').start();
+  phones.push(ned);
+  await waitRegistered(sb, tok.admin, 'ned');
+  await phone('beth');
+  await away('beth');
+  await available('ned');
+  const bethEv = await sb.events(tok.beth);
+  const { amy, ix } = await callNed(await newest());
+  phones.push(amy);
+  await sleep(1000);
+  await available('beth');
+  // Ned's phone calls Beth: the customer's call is held by the phone, and
+  // the server makes this call the transfer's consult.
+  ned.send('pause 1');
+  await until('Amy held by the phone', async () => (await roster('ned', ix.number)).legs.some((l) => l.role === 'agent' && l.state === 'held'));
+  ned.send(`call sip:beth@127.0.0.1:${sb.sipPort}`);
+  const pop = await bethEv.next((m) => m.type === 'offer' && m.interaction === ix.number, 15000);
+  assert.deepEqual(pop.transfer, { from: 'ned', note: 'from the phone' });
+  await until('the consult', async () => (await roster('ned', ix.number)).phase === 'consult');
+  const ro = await roster('ned', ix.number);
+  assert.deepEqual(ro.legs.map((l) => `${l.role}:${l.state}`).sort(), ['agent:held', 'consult:up', 'customer:up', 'transferor:up'].sort(), JSON.stringify(ro));
+  await sleep(1000);
+  // The attended transfer: Amy's call replaced by Ned's call to Beth.
+  ned.send('transfer 1 --to-call 2');
+  await until('reassigned to Beth', async () => (await detail(ix.number)).agent === 'beth');
+  await until('Ned in wrap-up', async () => (await presence('ned')) === 'AfterCallWork');
+  const r2 = await roster('beth', ix.number);
+  assert.equal(r2.phase, 'bridged');
+  assert.deepEqual(r2.legs.map((l) => `${l.role}:${l.user_name}`), ['customer:null', 'agent:beth']);
+  const texts = transferTexts(await detail(ix.number));
+  assert.ok(texts.some((t) => /^Transfer to Beth .* started: from the phone$/.test(t)), JSON.stringify(texts));
+  assert.ok(texts.some((t) => /^Reassigned from Ned .* to Beth/.test(t)), JSON.stringify(texts));
+  await amy.command('hangup');
+  await until('Beth in wrap-up', async () => (await presence('beth')) === 'AfterCallWork');
+  bethEv.close();
+  await hangUpAll();
+  await reset();
 });

@@ -1507,7 +1507,6 @@ static void a_refer_from_the_agents_phone_is_a_blind_transfer(void **state)
 	clear(fx, "ned");
 }
 
-
 /* An attended transfer from ned's desk phone: it holds the customer, calls
  * beth through the server (its own consult call: the transferor leg, SIP
  * leg 50), then REFERs the customer's call with Replaces. */

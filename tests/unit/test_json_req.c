@@ -1045,6 +1045,158 @@ static void number_and_trunk_bodies_are_checked(void **state)
 	assert_false(req_valid_did("12345678901234567890123456789012"));
 }
 
+/* ---- quick connects ---- */
+static int qc(bool create, const char *body, struct req_quick_connect *r, char *err)
+{
+	return req_decode_quick_connect(body, strlen(body), create, r, err, API_ERRSZ);
+}
+
+static void quick_connect_bodies_decode(void **state)
+{
+	char err[API_ERRSZ] = "stale";
+	struct req_quick_connect r;
+
+	assert_int_equal(qc(true, "{\"name\":\"Legal desk\",\"number\":\"+1 555 0170\"}", &r, err),
+			 0);
+	assert_string_equal(err, "");
+	assert_string_equal(r.name, "Legal desk");
+	assert_string_equal(r.number, "+1 555 0170");
+	assert_true(r.has_name && r.has_number);
+	/* characters, not bytes: 64 of U+00E9 (128 bytes) and of U+1F4DE (256) */
+	char body[600], name[300];
+	for (int i = 0; i < 64; i++)
+		memcpy(name + 4 * i, "\xf0\x9f\x93\x9e", 4);
+	name[256] = '\0';
+	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"number\":\"123\"}", name);
+	assert_int_equal(qc(true, body, &r, err), 0);
+	assert_string_equal(r.name, name);
+	assert_int_equal(strlen(r.name), 256);
+	/* update: either field, or both */
+	assert_int_equal(qc(false, "{\"number\":\"(020) 7946 0018\"}", &r, err), 0);
+	assert_false(r.has_name);
+	assert_true(r.has_number);
+	assert_string_equal(r.number, "(020) 7946 0018");
+	assert_int_equal(qc(false, "{\"name\":\"Caf\\u00e9 line\"}", &r, err), 0);
+	assert_string_equal(r.name, "Caf\xc3\xa9 line");
+	assert_false(r.has_number);
+}
+
+static void quick_connect_bodies_refused_with_exact_messages(void **state)
+{
+	static const struct {
+		bool create;
+		const char *body, *msg;
+	} bad[] = {
+		{true, "{}", "'name' is required"},
+		{true, "{\"name\":\"X\"}", "'number' is required"},
+		{true, "{\"number\":\"123\"}", "'name' is required"},
+		{true, "{\"name\":\"\",\"number\":\"123\"}", "'name' must not be empty"},
+		{true, "{\"name\":\"X\",\"number\":\"\"}", "'number' must not be empty"},
+		{true, "{\"name\":\" X\",\"number\":\"123\"}",
+		 "'name' must not start or end with a space"},
+		{true, "{\"name\":\"X \",\"number\":\"123\"}",
+		 "'name' must not start or end with a space"},
+		{true, "{\"name\":\"   \",\"number\":\"123\"}",
+		 "'name' must not start or end with a space"},
+		{true, "{\"name\":\"a\\nb\",\"number\":\"123\"}",
+		 "'name' must be one line, without control characters"},
+		{true, "{\"name\":\"a\\tb\",\"number\":\"123\"}",
+		 "'name' must be one line, without control characters"},
+		{true, "{\"name\":\"a\\u0085b\",\"number\":\"123\"}",
+		 "'name' must be one line, without control characters"},
+		{true, "{\"name\":\"a\\u007fb\",\"number\":\"123\"}",
+		 "'name' must be one line, without control characters"},
+		{true, "{\"name\":\"a\\u0000b\",\"number\":\"123\"}", "'name' contains a NUL byte"},
+		{true, "{\"name\":7,\"number\":\"123\"}", "'name' must be a string"},
+		{true, "{\"name\":\"X\",\"number\":15550170}", "'number' must be a string"},
+		{true, "{\"name\":\"X\",\"number\":null}", "'number' must be a string"},
+		{true, "{\"name\":\"X\",\"number\":\"call legal\"}",
+		 "'number' is not a phone number: only digits, spaces and '+', '-', '(', ')', '.' "
+		 "are allowed"},
+		{true, "{\"name\":\"X\",\"number\":\"12\"}",
+		 "'number' is not a phone number: it must have 3 to 20 digits"},
+		{true, "{\"name\":\"X\",\"number\":\"1+2\"}",
+		 "'number' is not a phone number: '+' is only allowed at the start"},
+		{true, "{\"name\":\"X\",\"number\":\"1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7\"}",
+		 "'number' is longer than 31 characters"},
+		{true, "{\"name\":\"X\",\"number\":\"123\",\"id\":4}",
+		 "unknown field 'id' (allowed: name, number)"},
+		{false, "{}", "nothing to update: give 'name', 'number' or both"},
+		{false, "{\"name\":\"\"}", "'name' must not be empty"},
+		{false, "{\"number\":\"#1\"}",
+		 "'number' is not a phone number: only digits, spaces and '+', '-', '(', ')', '.' "
+		 "are allowed"},
+		{false, "", "the body is empty; expected a JSON object"},
+		{false, "[\"name\"]", "the body must be a JSON object"},
+		{false, "{\"name\":\"X\",\"name\":\"Y\"}",
+		 "invalid JSON at line 1, column 18: duplicate object key near '\"name\"'"},
+	};
+	char err[API_ERRSZ];
+	struct req_quick_connect r;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int rc = qc(bad[i].create, bad[i].body, &r, err);
+
+		if (rc != -EINVAL || strcmp(err, bad[i].msg))
+			fail_msg("%s: rc %d, got '%s', want '%s'", bad[i].body, rc, err,
+				 bad[i].msg);
+		assert_true(all_zero(&r, sizeof(r)));
+	}
+}
+
+static void quick_connect_name_of_64_characters_passes_and_65_fails(void **state)
+{
+	char err[API_ERRSZ], *b;
+	struct req_quick_connect r;
+
+	b = body_with_len("name", 64, 'n', ",\"number\":\"123\"");
+	assert_int_equal(qc(true, b, &r, err), 0);
+	assert_int_equal(strlen(r.name), 64);
+	free(b);
+	b = body_with_len("name", 65, 'n', ",\"number\":\"123\"");
+	assert_int_equal(qc(true, b, &r, err), -EINVAL);
+	assert_string_equal(err, "'name' must be 1 to 64 characters");
+	free(b);
+	/* 65 two-byte characters: 130 bytes, still refused by characters */
+	char body[400];
+	size_t k = (size_t)snprintf(body, sizeof(body), "{\"name\":\"");
+	for (int i = 0; i < 65; i++, k += 2)
+		memcpy(body + k, "\xc3\xa9", 2);
+	snprintf(body + k, sizeof(body) - k, "\",\"number\":\"123\"}");
+	assert_int_equal(qc(true, body, &r, err), -EINVAL);
+	assert_string_equal(err, "'name' must be 1 to 64 characters");
+	assert_true(all_zero(&r, sizeof(r)));
+	b = body_with_len("number", 31, '1', ",\"name\":\"X\"");
+	assert_int_equal(qc(true, b, &r, err), -EINVAL); /* 31 digits: too many */
+	assert_string_equal(err, "'number' is not a phone number: it must have 3 to 20 digits");
+	free(b);
+}
+
+static void quick_connect_out_of_memory_is_enomem_without_leaks(void **state)
+{
+	static const char body[] = "{\"name\":\"Field service desk\",\"number\":\"+1 555 0171\"}";
+	char err[API_ERRSZ];
+	struct req_quick_connect r;
+	int rc = -ENOMEM;
+	unsigned k, n_enomem = 0;
+
+	for (k = 1; k < 1000 && rc; k++) {
+		fail_at = k;
+		n_alloc = 0;
+		rc = req_decode_quick_connect(body, strlen(body), true, &r, err, sizeof(err));
+		assert_int_equal(live, 0);
+		if (rc == -ENOMEM)
+			n_enomem++;
+		else if (rc && (rc != -EINVAL || !err[0])) /* jansson's lexer: see above */
+			fail_msg("allocation %u failed: rc %d '%s'", k, rc, err);
+		if (rc)
+			assert_true(all_zero(&r, sizeof(r)));
+	}
+	fail_at = 0;
+	assert_int_equal(rc, 0);
+	assert_true(n_enomem > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1100,6 +1252,13 @@ int main(void)
 			record_decoder_out_of_memory_is_enomem_without_leaks, setup, teardown),
 		cmocka_unit_test_setup_teardown(out_of_memory_is_enomem_without_leaks, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(quick_connect_bodies_decode, setup, teardown),
+		cmocka_unit_test_setup_teardown(quick_connect_bodies_refused_with_exact_messages,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			quick_connect_name_of_64_characters_passes_and_65_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(quick_connect_out_of_memory_is_enomem_without_leaks,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

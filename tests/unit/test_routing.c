@@ -1126,6 +1126,84 @@ static void callers_are_identified_by_their_phone_numbers(void **state)
 	assert_null(routing_user_by_phone(fx->r, ""));
 }
 
+/* ---- quick connects (quickconn.c) ---- */
+static int64_t quick_make(struct fx *fx, const char *name, const char *number, bool audit)
+{
+	struct st_quick_connect c = {0};
+	struct st_audit a = {0};
+	struct done d = {.fx = fx};
+	int64_t id = 0;
+
+	str_copy(c.name, name, sizeof(c.name));
+	str_copy(c.number, number, sizeof(c.number));
+	str_copy(a.actor, "admin", sizeof(a.actor));
+	str_copy(a.action, "quick_connect.create", sizeof(a.action));
+	str_copy(a.object, name, sizeof(a.object));
+	if (audit)
+		assert_int_equal(routing_audit_attach(fx->r, &a), 0);
+	assert_int_equal(routing_quick_create(fx->r, &c, on_done, &d, &id), 0);
+	fx_run(fx);
+	assert_int_equal(d.calls, 1);
+	assert_int_equal(d.err, 0);
+	return id;
+}
+
+static void quick_connects_are_stored_with_their_audit_entry_and_survive_a_reopen(void **state)
+{
+	struct fx *fx = *state;
+	struct st_quick_connect c = {0};
+	struct done d = {.fx = fx};
+	char rows[400];
+	int64_t legal, field, id;
+
+	legal = quick_make(fx, "Legal desk", "+1 555 0170", true);
+	field = quick_make(fx, "Field service", "+1 555 0171", false);
+	assert_true(legal > 0 && field == legal + 1);
+	assert_int_equal(routing_quick_count(fx->r), 2);
+	assert_string_equal(routing_quick_at(fx->r, 1)->name, "Field service");
+	assert_null(routing_quick_at(fx->r, 2));
+	/* the audit entry went with the first write, in the same transaction */
+	assert_int_equal(dbfx_int(fx->db, "SELECT count(*) FROM audit WHERE object='Legal desk' "
+					  "AND action='quick_connect.create'"),
+			 1);
+	assert_int_equal(dbfx_int(fx->db, "SELECT count(*) FROM audit"), 1);
+
+	/* a name in another case is taken; nothing is applied or written */
+	str_copy(c.name, "LEGAL DESK", sizeof(c.name));
+	str_copy(c.number, "123", sizeof(c.number));
+	assert_int_equal(routing_quick_create(fx->r, &c, on_done, &d, &id), CC_ECONFLICT);
+	c.id = field;
+	assert_int_equal(routing_quick_update(fx->r, &c, on_done, &d), CC_ECONFLICT);
+	c.id = 999;
+	assert_int_equal(routing_quick_update(fx->r, &c, on_done, &d), CC_ENOTFOUND);
+	assert_int_equal(routing_quick_delete(fx->r, 999, on_done, &d), CC_ENOTFOUND);
+	assert_int_equal(d.calls, 0);
+	assert_int_equal(routing_quick_count(fx->r), 2);
+
+	/* its own name in another case is a rename */
+	c.id = legal;
+	str_copy(c.name, "legal Desk", sizeof(c.name));
+	assert_int_equal(routing_quick_update(fx->r, &c, on_done, &d), 0);
+	assert_string_equal(routing_quick_find(fx->r, legal)->number, "123");
+	fx_run(fx);
+	assert_int_equal(d.calls, 1);
+	assert_int_equal(routing_quick_delete(fx->r, field, on_done, &d), 0);
+	assert_null(routing_quick_find(fx->r, field));
+	fx_run(fx);
+	assert_int_equal(d.calls, 2);
+	dbfx_rows(fx->db, "SELECT id||'|'||name||'|'||number FROM quick_connects ORDER BY id", rows,
+		  sizeof(rows));
+	snprintf(c.name, sizeof(c.name), "%lld|legal Desk|123", (long long)legal);
+	assert_string_equal(rows, c.name);
+
+	/* after a restart: the same list, and the deleted (highest) id stays unused */
+	fx_reopen(fx, true);
+	assert_int_equal(routing_quick_count(fx->r), 1);
+	assert_string_equal(routing_quick_find(fx->r, legal)->name, "legal Desk");
+	id = quick_make(fx, "Field service", "+1 555 0171", false);
+	assert_int_equal(id, field + 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1157,6 +1235,7 @@ int main(void)
 		T(outbound_call_is_linked_wip_and_fails_to_available_closed),
 		T(conversation_flags_apply_to_their_applications_tables),
 		T(callers_are_identified_by_their_phone_numbers),
+		T(quick_connects_are_stored_with_their_audit_entry_and_survive_a_reopen),
 #undef T
 	};
 

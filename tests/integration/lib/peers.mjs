@@ -230,3 +230,41 @@ export async function sendRaw(port, payloads, transport = 'udp') {
     }
   }
 }
+
+// linphonec (Debian's linphone-cli) as an agent's desk phone, for what
+// baresip 1.0 cannot do: an attended transfer (`transfer 1 --to-call 2`).
+// Driven through its stdin; it auto-answers (-a) and plays `audio` as its
+// microphone. Its own HOME keeps its database away from others'.
+export class Linphone {
+  constructor(server, user, { password = 'demo-pass', audio = null } = {}) {
+    Object.assign(this, { server, user, password, audio, log: '' });
+  }
+
+  async start() {
+    this.dir = tempDir(`sb-linphone-${this.user}-`);
+    this.port = await freeUdpPort();
+    mkdirSync(join(this.dir, '.local/share/linphone'), { recursive: true });
+    writeFileSync(join(this.dir, 'rc'), `[sip]\nsip_port=${this.port}\nsip_tcp_port=-1\nbind_address=127.0.0.1\n[net]\nnat_policy_ref=\n[rtp]\naudio_rtp_port=${this.port + 1}\n`);
+    this.proc = spawn('linphonec', ['-c', join(this.dir, 'rc'), '-a', '-d', '0'],
+      { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, HOME: this.dir } });
+    this.proc.stdout.on('data', (d) => { this.log += d; });
+    this.proc.stderr.on('data', (d) => { this.log += d; });
+    this.exited = new Promise((r) => this.proc.on('exit', r));
+    this.send('soundcard use files');
+    if (this.audio) this.send(`play ${this.audio}`);
+    this.send(`record ${join(this.dir, 'rx.wav')}`);
+    this.send(`register sip:${this.user}@127.0.0.1 sip:127.0.0.1:${this.server.sipPort} ${this.password}`);
+    return this;
+  }
+
+  send(line) { this.proc.stdin.write(`${line}\n`); }
+
+  async stop() {
+    if (!this.proc || this.proc.exitCode !== null) return;
+    this.send('terminate all');
+    this.send('quit');
+    const t = setTimeout(() => this.proc.kill('SIGKILL'), 3000);
+    await this.exited;
+    clearTimeout(t);
+  }
+}

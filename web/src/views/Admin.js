@@ -7,6 +7,7 @@ import { PageHeader } from './common.js';
 import { AdminAudit } from './AdminAudit.js';
 import { AdminFlows } from './AdminFlows.js';
 import { AdminQueues } from './AdminQueues.js';
+import { AdminQuickConnects } from './AdminQuickConnects.js';
 import { AdminFlags, AdminNumbers, AdminTrunks } from './AdminTelephony.js';
 import { AdminUsers } from './AdminUsers.js';
 
@@ -15,6 +16,7 @@ export const ADMIN_SECTIONS = [
   ['queues', 'Queues', 'Queues'],
   ['numbers', 'Numbers', 'Numbers'],
   ['trunks', 'Trunks', 'Trunks'],
+  ['quick-connects', 'Quick connects', 'Quick connects'],
   ['flags', 'Flags', 'Flags'],
   ['flows', 'Flows', 'Call flows'],
   ['audit', 'Audit log', 'Audit log'],
@@ -39,6 +41,7 @@ export function Admin({ me, path }) {
     case 'queues': body = html`<${AdminQueues} />`; break;
     case 'numbers': body = html`<${AdminNumbers} />`; break;
     case 'trunks': body = html`<${AdminTrunks} />`; break;
+    case 'quick-connects': body = html`<${AdminQuickConnects} />`; break;
     case 'flags': body = html`<${AdminFlags} />`; break;
     case 'flows': body = html`<${AdminFlows} name=${rest} />`; break;
     case 'audit': body = html`<${AdminAudit} />`; break;

@@ -10,7 +10,8 @@ import { Empty, ErrorBox, Loading } from './common.js';
 const EMPTY = { actor: '', action: '', object: '', from: '', to: '' };
 const ACTIONS = ['user', 'user.create', 'user.update', 'role', 'role.grant', 'role.revoke', 'queue', 'queue.create',
   'queue.update', 'queue.delete', 'queue.member_set', 'queue.member_remove', 'number', 'number.set', 'number.delete',
-  'trunk', 'trunk.set', 'trunk.delete', 'flag', 'flag.set', 'flow', 'flow.put', 'flow.delete', 'flow.reload'];
+  'trunk', 'trunk.set', 'trunk.delete', 'flag', 'flag.set', 'flow', 'flow.put', 'flow.delete', 'flow.reload',
+  'quick_connect', 'quick_connect.create', 'quick_connect.update', 'quick_connect.delete'];
 
 function show(v) {
   if (v === null || v === undefined || v === '') return '—';

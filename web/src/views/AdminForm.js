@@ -1,9 +1,20 @@
-// Pieces the admin view's sections share: an action with its busy state and
-// the server's error (shown next to the form that caused it, never as a
-// generic alert), labelled inputs, and a delete button that asks first.
+// Pieces the admin view's sections share: a list read from the API, an
+// action with its busy state and the server's error (shown next to the form
+// that caused it, never as a generic alert), labelled inputs, and a delete
+// button that asks first.
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { get } from '../api.js';
 import { toast } from '../state.js';
+
+// GET path and keep r[key] as the rows; load() reads it again. A failed
+// re-read keeps the rows shown, with the error beside them.
+export function useList(path, key) {
+  const [st, setSt] = useState({ rows: null, error: null });
+  const load = () => get(path).then((r) => setSt({ rows: r[key], error: null }), (error) => setSt((s) => ({ rows: s.rows, error })));
+  useEffect(() => { load(); }, [path]);
+  return { ...st, load };
+}
 
 // run(fn, ok): runs fn(); on success a short toast (ok: text, or a function
 // of fn's result) and returns the result (true for an empty one); on

@@ -4,14 +4,7 @@ import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { del, get, put, seg } from '../api.js';
 import { Empty, ErrorBox, Loading } from './common.js';
-import { ConfirmDelete, FormError, Input, useAction, useReveal } from './AdminForm.js';
-
-function useList(path, key) {
-  const [st, setSt] = useState({ rows: null, error: null });
-  const load = () => get(path).then((r) => setSt({ rows: r[key], error: null }), (error) => setSt((s) => ({ rows: s.rows, error })));
-  useEffect(() => { load(); }, [path]);
-  return { ...st, load };
-}
+import { ConfirmDelete, FormError, Input, useAction, useList, useReveal } from './AdminForm.js';
 
 export function AdminNumbers() {
   const nums = useList('/api/v1/numbers', 'numbers');
