@@ -18,17 +18,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let sb, browser, admin, tok, phones;
 const until = (what, fn, timeoutMs) => sb.until(what, fn, timeoutMs);
 
-// A server without GET /api/v1/quick-connects: the panel falls back to
-// /api/v1/agents and /api/v1/queues after its 404, which Chromium logs as a
-// console error. Allowed only on such a server (set in before()).
-let QC_404 = /^$/;
 
 before(async () => {
   sb = await startServer('calls:\n  greeting_ms: 0\n  offer_timeout: 20\n');
   browser = await launch();
   admin = await sb.login('admin');
   tok = { ned: await sb.login('ned'), beth: await sb.login('beth') };
-  if ((await sb.api('GET', '/api/v1/quick-connects', { token: tok.ned })).status === 404) QC_404 = /status of 404/;
   phones = {
     ned: await new Baresip(sb, 'ned', { answer: 'manual', audio: toneWav(TONES.ned, 120) }).start(),
     beth: await new Baresip(sb, 'beth', { answer: 'manual', audio: toneWav(TONES.beth, 120) }).start(),
@@ -68,9 +63,17 @@ async function acceptOn(page, phone) {
 // Amy calls Support from baresip; Ned (the only one Available) is offered
 // the call, accepts it in the browser and answers on his phone.
 async function amyCallsNed(ned) {
-  const amy = await new Baresip(sb, '15550199', { audio: toneWav(TONES.amy, 120), register: false }).start();
+  let amy = await new Baresip(sb, '15550199', { audio: toneWav(TONES.amy, 120), register: false }).start();
   await sleep(300);
-  await amy.command('dial', `sip:5000@127.0.0.1:${sb.sipPort}`);
+  try {
+    await amy.command('dial', `sip:5000@127.0.0.1:${sb.sipPort}`);
+  } catch (e) { // once, on a loaded machine, her baresip never opened its control port: start another
+    console.log(`amy's baresip did not take the dial (${e.message}); exit ${amy.proc?.exitCode}\n${amy.log.slice(-1500)}`);
+    await amy.stop();
+    amy = await new Baresip(sb, '15550199', { audio: toneWav(TONES.amy, 120), register: false }).start();
+    await sleep(500);
+    await amy.command('dial', `sip:5000@127.0.0.1:${sb.sipPort}`);
+  }
   const sp = ned.locator('.softphone');
   await ned.locator('.softphone[data-phase="offer"]').waitFor({ timeout: 20000 });
   await sp.locator('[data-caller]', { hasText: 'Amy Customer' }).waitFor();
@@ -227,7 +230,7 @@ test('warm transfer as in the seed: Quick connects → beth → warm; INTERNAL-T
     await beth.locator('.presence-button[data-presence="Available"]').waitFor();
     await beth.locator('.badge', { hasText: 'Closed Complete' }).waitFor();
     await activity.locator('[data-kind="note"]', { hasText: 'Handed to Beth for billing.' }).waitFor();
-    expectClean(ned, [QC_404]);
+    expectClean(ned);
     expectClean(beth);
   } catch (e) { // what each softphone showed, for the failure's report
     await shot(ned, 'transfer-failed-ned').catch(() => {});
@@ -331,7 +334,7 @@ test('Cancel transfer by keyboard (Alt+Q, arrows, Enter); a refusal in the serve
     await ned.locator('.softphone[data-phase="wrapup"]').waitFor({ timeout: 10000 });
     await nsp.getByRole('button', { name: 'Clear contact' }).click();
     await ned.locator('.presence-button[data-presence="Available"]').waitFor();
-    expectClean(ned, [QC_404, /status of 409/]); // the refusal, on purpose
+    expectClean(ned, [/status of 409/]); // the refusal, on purpose
     expectClean(beth);
   } catch (e) { // what each softphone showed, for the failure's report
     await shot(ned, 'transfer-failed-ned').catch(() => {});
@@ -416,7 +419,7 @@ test('to the Billing queue, warm: Amy waits there on hold (INTERNAL-TRANSFER), B
     await beth.locator('.softphone[data-phase="wrapup"]').waitFor({ timeout: 10000 });
     await bsp.getByRole('button', { name: 'Clear contact' }).click();
     await beth.locator('.presence-button[data-presence="Available"]').waitFor();
-    expectClean(ned, [QC_404]);
+    expectClean(ned);
     expectClean(beth);
   } catch (e) {
     await shot(ned, 'transfer-failed-ned').catch(() => {});
@@ -480,7 +483,7 @@ test('to the Billing queue, blind, by keyboard: Ned wraps up at once; Beth, back
     await beth.locator('.softphone[data-phase="wrapup"]').waitFor({ timeout: 10000 });
     await bsp.getByRole('button', { name: 'Clear contact' }).click();
     await beth.locator('.presence-button[data-presence="Available"]').waitFor();
-    expectClean(ned, [QC_404]);
+    expectClean(ned);
     expectClean(beth);
   } catch (e) {
     await shot(ned, 'transfer-failed-ned').catch(() => {});
@@ -535,7 +538,7 @@ test('blind to an agent: Ned leaves at once and waits on the ring without contro
     await beth.locator('.softphone[data-phase="wrapup"]').waitFor({ timeout: 10000 });
     await bsp.getByRole('button', { name: 'Clear contact' }).click();
     await beth.locator('.presence-button[data-presence="Available"]').waitFor();
-    expectClean(ned, [QC_404]);
+    expectClean(ned);
     expectClean(beth);
   } catch (e) {
     await shot(ned, 'transfer-failed-ned').catch(() => {});
@@ -548,11 +551,9 @@ test('blind to an agent: Ned leaves at once and waits on the ring without contro
   }
 });
 
-test('to an external number from Quick connects: blind (warm is not available), Ned wraps up, the interaction stays his', async (t) => {
-  // The external numbers are GET /api/v1/quick-connects' (an administrator's
-  // list; the demo defines Legal desk, +1 555 0170); a server without it has none.
+test('to an external number from Quick connects: blind (warm is not available), Ned wraps up, the interaction stays his', async () => {
+  // The external numbers are an administrator's list (the demo defines Legal desk, +1 555 0170).
   const qcList = await sb.api('GET', '/api/v1/quick-connects?q=legal', { token: tok.ned });
-  if (qcList.status === 404) { t.skip('this server has no GET /api/v1/quick-connects, so no external numbers'); return; }
   const legal = qcList.body.external.find((x) => /Legal/.test(x.name));
   assert.ok(legal, JSON.stringify(qcList.body));
   const ned = await browser.page();

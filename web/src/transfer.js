@@ -237,34 +237,14 @@ export async function transferStep(action) {
 }
 
 // ---- Quick connects ------------------------------------------------------
-// GET /api/v1/quick-connects?q= → { agents, queues, external }. A server
-// without it (404 "no route") gets the same lists from /api/v1/agents and
-// /api/v1/queues, with the server's transfer rules applied here.
-let qcMissing = false;
+// GET /api/v1/quick-connects?q= → { agents, queues, external }: the other
+// agents who may take calls (can_take_transfer, and the reason in the
+// server's words when not), the queues (waiting, longest wait) and the
+// external numbers an administrator defined.
 export async function loadQuickConnects(q = '') {
-  if (!qcMissing) {
-    try {
-      const r = await get(`/api/v1/quick-connects${query({ q })}`);
-      addNames(r.agents);
-      return { agents: r.agents || [], queues: r.queues || [], external: r.external || [] };
-    } catch (e) {
-      if (!(e.status === 404 && /no route/.test(e.message))) throw e;
-      qcMissing = true;
-    }
-  }
-  const [a, qs] = await Promise.all([get('/api/v1/agents'), get('/api/v1/queues')]);
-  addNames(a.agents);
-  // As the server lists them: the other agents who may take calls, with
-  // the reason a transfer to them could not start now, in its words.
-  const me = getState().me?.user_name;
-  const why = (x) => (x.presence !== 'Available' ? 'that agent is not Available'
-    : !x.registered ? 'that agent\'s phone is not registered' : null);
-  return {
-    agents: a.agents.filter((x) => x.user_name !== me && x.can_handle_calls)
-      .map((x) => ({ user_name: x.user_name, name: x.name, presence: x.presence, can_take_transfer: !why(x), reason: why(x) })),
-    queues: qs.queues.map((x) => ({ name: x.name, waiting: x.live?.waiting || 0, longest_wait_s: x.live?.longest_wait_seconds || 0 })),
-    external: [],
-  };
+  const r = await get(`/api/v1/quick-connects${query({ q })}`);
+  addNames(r.agents);
+  return { agents: r.agents || [], queues: r.queues || [], external: r.external || [] };
 }
 
 // Quick connects' entries in one list, filtered by what the agent typed:
