@@ -9,9 +9,11 @@
 //   dialing ─failed / FailedConnectAgent→ failed ─presence Available→ idle
 import { ApiError, get, post, query } from './api.js';
 import { getState, setState, toast } from './state.js';
+import { learnNames, loadRoster, onTransferEvent } from './transfer.js';
 
 const patch = (p) => setState((s) => ({ call: { ...s.call, ...p } }));
-const reset = () => setState({ call: { phase: 'idle' } });
+// The call is over for this softphone: its roster goes with it.
+const reset = () => setState({ call: { phase: 'idle' }, calls: {} });
 
 function digits(n) { return String(n || '').replace(/\D/g, ''); }
 
@@ -61,8 +63,11 @@ export function onOffer(m) {
       phase: 'offer', interaction: m.interaction, direction: 'inbound', number: m.caller?.number,
       name: m.caller?.name, user_name: m.caller?.user_name, queue: m.queue, intent: m.intent || null,
       records: fromOffer ? offerRecords(m.records) : null,
+      // A transfer from another agent (issue 12): who transfers and why.
+      transfer: m.transfer ? { role: 'second', from: m.transfer.from, note: m.transfer.note || '' } : null,
     },
   });
+  if (m.transfer) learnNames([m.transfer.from]);
   const party = fromOffer && m.records.find((r) => r.table !== 'case' && r.name);
   if (!m.caller?.name && party) patch({ name: party.name });
   // When the flow found no case (or the offer carries no records), the
@@ -90,7 +95,8 @@ export function onPresence(m) {
       break;
     }
     case 'AfterCallWork':
-      patch({ phase: 'wrapup', endedAt: Date.parse(m.at) || Date.now(), held: false, muted: false, keypad: false });
+      patch({ phase: 'wrapup', endedAt: Date.parse(m.at) || Date.now(), held: false, muted: false, keypad: false, xferNotice: null });
+      setState({ calls: {} });
       break;
     case 'FailedConnectAgent':
       patch({ phase: 'failed', detail: c.detail || m.reason || 'The call did not go through.' });
@@ -120,6 +126,7 @@ const PROGRESS = {
 export function onCallEvent(m) {
   const c = getState().call;
   if (c.interaction && m.interaction !== c.interaction && c.phase !== 'dialing') return;
+  if (onTransferEvent(m)) return;
   switch (m.event) {
     case 'agent_ringing': case 'agent_answered': case 'customer_ringing':
       patch({ interaction: m.interaction, progress: PROGRESS[m.event] });
@@ -130,8 +137,8 @@ export function onCallEvent(m) {
     case 'failed':
       patch({ phase: 'failed', detail: m.detail || 'The call did not go through.' });
       break;
-    case 'hold': patch({ held: true }); break;
-    case 'resume': patch({ held: false }); break;
+    case 'hold': patch({ held: true, xferNotice: null }); break;
+    case 'resume': patch({ held: false, xferNotice: null }); break;
     case 'mute': patch({ muted: true }); break;
     case 'unmute': patch({ muted: false }); break;
     case 'no_audio': patch({ noAudio: m.detail }); break; // "agent" or "customer"
@@ -173,7 +180,7 @@ export async function control(action, body) {
   patch({ busy: action });
   try {
     await post(`/api/v1/calls/${c.interaction}/${action}`, body);
-    if (action === 'hold' || action === 'resume') patch({ held: action === 'hold' });
+    if (action === 'hold' || action === 'resume') patch({ held: action === 'hold', xferNotice: null });
     if (action === 'mute' || action === 'unmute') patch({ muted: action === 'mute' });
     if (action === 'reject') reset();
     // The server re-rings the phone with auto-answer; one that ignores it
@@ -209,6 +216,7 @@ export function restoreFromAgent(agent) {
   if (agent.presence === 'Busy' && agent.interaction) {
     setState({ call: { phase: 'connected', interaction: agent.interaction, startedAt: at } });
     fillFromInteraction(agent.interaction);
+    loadRoster(agent.interaction); // a transfer in progress shows again
   } else if (agent.presence === 'AfterCallWork') {
     setState({ call: { phase: 'wrapup', interaction: agent.interaction, endedAt: at } });
     if (agent.interaction) fillFromInteraction(agent.interaction);

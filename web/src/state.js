@@ -12,6 +12,9 @@ let state = {
   queues: [],      // GET /api/v1/queues, refreshed on interaction events
   queuesAt: 0,     // when queues was read (ms), for longest-wait ticking
   call: { phase: 'idle' }, // the softphone (calls.js)
+  calls: {},       // interaction → its live call's roster (GET /api/v1/calls/{n}: phase,
+                   // agent, second, customer_on_hold, queue, legs), while a transfer shows it
+  names: {},       // user_name → name of agents, for rosters (transfer.js)
   flash: null,     // a message for the sign-in page (session expired…)
   toasts: [],      // { id, kind, text }
   live: 'connecting', // the event stream: connecting | open | closed

@@ -6,6 +6,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, recordingUrl } from '../api.js';
 import { dateTime, dateTimeSeconds, phoneDisplay, recordPath, STATE_LABELS, timeOnly } from '../format.js';
 import { useAppState } from '../state.js';
+import { learnNames, nameOf } from '../transfer.js';
 import { ErrorBox, Field, Loading, PageHeader, StateBadge, useLoad } from './common.js';
 
 const KIND_LABELS = {
@@ -57,6 +58,8 @@ function Activity({ items }) {
 export function InteractionForm({ number }) {
   const { inboxRev } = useAppState();
   const { data: ix, error, loading } = useLoad(() => get(`/api/v1/interactions/${encodeURIComponent(number)}`), [number, inboxRev]);
+  // The assignee by name (a transferred call changes hands): "Beth Agent (beth)".
+  useEffect(() => { if (ix?.agent) learnNames([ix.agent]); }, [ix?.agent]);
   if (loading && !ix) return html`<div class="page"><${Loading} /></div>`;
   if (error) return html`<div class="page"><${PageHeader} kicker="Interaction" title=${number} />
     <${ErrorBox} error=${error} title="This interaction cannot be shown" /></div>`;
@@ -71,7 +74,7 @@ export function InteractionForm({ number }) {
           <dl class="fields">
             <${Field} label=${ix.direction === 'outbound' ? 'Customer number' : 'Caller number'}>${ix.caller_number && phoneDisplay(ix.caller_number)}</${Field}>
             <${Field} label="Queue">${ix.queue}</${Field}>
-            <${Field} label="Assigned to">${ix.agent}</${Field}>
+            <${Field} label="Assigned to">${ix.agent && (nameOf(ix.agent) !== ix.agent ? `${nameOf(ix.agent)} (${ix.agent})` : ix.agent)}</${Field}>
             <${Field} label="Linked record">${lr && html`<a href=${recordPath(lr.table, lr.number)}>${lr.table} ${lr.number}</a>`}</${Field}>
             <${Field} label="Opened">${dateTime(ix.opened_at)}</${Field}>
             <${Field} label="Closed">${ix.closed_at && dateTime(ix.closed_at)}</${Field}>

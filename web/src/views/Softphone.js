@@ -1,12 +1,18 @@
 // The softphone panel: the offer with the caller and their records (screen
 // pop), Accept / Reject, the live call with Hold, Mute, Keypad and End call,
 // the recording notice of outbound calls, and wrap-up with Clear contact.
+// Transfers (issue 12): Quick connects on a connected call, INTERNAL-TRANSFER
+// with the call's roster while one is in progress (Transfer.js), and the
+// second agent's offer saying from whom and why.
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { get, post, query, seg } from '../api.js';
 import { clearContact, control } from '../calls.js';
 import { dateTime, duration, interactionPath, phoneDisplay, presenceLabel, recordPath, STATE_LABELS, TABLES } from '../format.js';
 import { setState, toast, useAppState, useNow } from '../state.js';
+import { nameOf, transferOf } from '../transfer.js';
+import { QuickConnects } from './QuickConnects.js';
+import { TransferPanel } from './Transfer.js';
 
 // A note on the interaction while the call goes on (issue 10): it goes to
 // the activity stream at once, with its time; up to 2,000 characters.
@@ -44,6 +50,8 @@ const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
 export const SHORTCUTS = [
   ['a', 'Accept an incoming call'], ['r', 'Reject an incoming call'], ['h', 'Hold or resume'],
   ['m', 'Mute or unmute'], ['k', 'Show or hide the keypad'], ['e', 'End call'], ['c', 'Clear contact (submit the wrap-up)'],
+  ['q', 'Quick connects: transfer the call'], ['j', 'Join: bring the customer in (a transfer to you)'],
+  ['l', 'Leave a transfer or three-party call'], ['x', 'Cancel the transfer'],
 ];
 const tip = (label, k) => ({ title: `${label} (Alt+${k.toUpperCase()})`, 'aria-keyshortcuts': `Alt+${k.toUpperCase()}`, 'data-key': k });
 
@@ -74,6 +82,7 @@ function ShortcutHelp({ close }) {
     <h3 id="sp-help-h">Keyboard shortcuts</h3>
     <dl>${SHORTCUTS.map(([k, what]) => html`<div class="sp-help-row"><dt><kbd>Alt</kbd>+<kbd>${k.toUpperCase()}</kbd></dt><dd>${what}</dd></div>`)}
       <div class="sp-help-row"><dt><kbd>Ctrl</kbd>+<kbd>Enter</kbd></dt><dd>Submit the wrap-up (in the note)</dd></div>
+      <div class="sp-help-row"><dt><kbd>↑</kbd> <kbd>↓</kbd> <kbd>Enter</kbd></dt><dd>In Quick connects: move, pick (type to filter; <kbd>Esc</kbd> closes)</dd></div>
       <div class="sp-help-row"><dt><kbd>?</kbd></dt><dd>Show or hide this list</dd></div></dl>
     <button class="btn btn-quiet" onClick=${close}>Close</button></div>`;
 }
@@ -151,8 +160,32 @@ function Keypad() {
       aria-label=${`Send ${k === '*' ? 'star' : k === '#' ? 'pound' : k}`}>${k}</button>`)}</div></div>`;
 }
 
+// A transfer's outcome on the first agent's call (not taken, cancelled, the
+// second agent left) or the second agent's (the call is theirs now).
+function XferNotice({ n }) {
+  if (!n) return null;
+  return html`<div class="notice notice-${n.kind === 'warning' ? 'warning' : n.kind === 'success' ? 'success' : 'info'}" role="status" data-xfer-notice>${n.text}</div>`;
+}
+
+// The call while a transfer is in progress: the caller, INTERNAL-TRANSFER
+// with the roster and its buttons, the note box and the screen pop.
+function Transferring({ call, x, now, me }) {
+  return html`<div class="sp-body">
+    <${TransferPanel} x=${x} call=${call} me=${me} now=${now} />
+    <${Caller} call=${call} />
+    ${x.role === 'first' && call.interaction && html`<${CallNote} interaction=${call.interaction} />`}
+    <h3 class="sp-h">Caller’s records</h3>
+    <${ScreenPop} records=${call.records} />
+    ${x.role === 'first' && call.interaction && html`<a class="sp-link" href=${interactionPath(call.interaction)}>Open interaction ${call.interaction}</a>`}
+  </div>`;
+}
+
 function Connected({ call, now }) {
   const t = call.startedAt ? duration((now - call.startedAt) / 1000) : '0:00';
+  const closeQc = () => {
+    call.setQc(false);
+    setTimeout(() => document.querySelector('.softphone [data-key="q"]')?.focus(), 0);
+  };
   return html`<div class="sp-body">
     <div class="sp-status ${call.held ? 'sp-status-held' : ''}" data-held=${call.held ? 'true' : 'false'}><span class="live-dot" aria-hidden="true"></span>
       <span>${call.held ? 'On hold' : 'Connected'}</span>
@@ -166,16 +199,20 @@ function Connected({ call, now }) {
       ${call.muted && html`<span class="chip chip-warn">Muted</span>`}
       ${call.held && html`<span class="chip chip-warn">Customer on hold</span>`}
     </div>
-    <div class="controls" role="group" aria-label="Call controls">
+    ${call.qc ? html`<${QuickConnects} interaction=${call.interaction} onClose=${closeQc} />`
+      : html`<div class="controls" role="group" aria-label="Call controls">
       <button class="ctl" aria-pressed=${!!call.muted} disabled=${!!call.busy} ...${tip(call.muted ? 'Unmute' : 'Mute', 'm')}
         onClick=${() => control(call.muted ? 'unmute' : 'mute')}>${call.muted ? 'Unmute' : 'Mute'}</button>
       <button class="ctl" aria-pressed=${!!call.held} disabled=${!!call.busy} ...${tip(call.held ? 'Resume' : 'Hold', 'h')}
         onClick=${() => control(call.held ? 'resume' : 'hold')}>${call.held ? 'Resume' : 'Hold'}</button>
       <button class="ctl" aria-expanded=${!!call.keypad} ...${tip('Keypad', 'k')}
         onClick=${() => call.setKeypad(!call.keypad)}>Keypad</button>
+      <button class="ctl" aria-expanded=${!!call.qc} aria-haspopup="dialog" disabled=${!call.interaction} ...${tip('Quick connects: transfer the call', 'q')}
+        onClick=${() => (call.qc ? closeQc() : call.setQc(true))}>Quick connects</button>
       <button class="ctl ctl-end" ...${tip('End call', 'e')} onClick=${() => control('end')}>End call</button>
-    </div>
-    ${call.keypad && html`<${Keypad} />`}
+    </div>`}
+    <${XferNotice} n=${call.xferNotice} />
+    ${call.keypad && !call.qc && html`<${Keypad} />`}
     ${call.interaction && html`<${CallNote} interaction=${call.interaction} />`}
     <h3 class="sp-h">Caller’s records</h3>
     <${ScreenPop} records=${call.records} />
@@ -187,6 +224,15 @@ function Connected({ call, now }) {
 
 function Wrapup({ call, now }) {
   const codes = useWrapCodes(call.queue);
+  // After a transfer to an agent or a queue the interaction is the next
+  // agent's (or waits in the queue for one): the server shows it to them
+  // (and managers) only, so no link to it here. After a blind transfer to
+  // an external number it stays this agent's.
+  const handedOver = call.left && call.transfer?.role === 'first' && !call.transfer.to?.number;
+  // A second agent whose part ended before the call became theirs (they
+  // left, or the transfer was cancelled): the interaction is the first's.
+  const helped = call.transfer?.role === 'second';
+  const handedTo = handedOver && (call.transfer.to?.agent || (call.leftTo && call.leftTo !== call.transfer.to?.queue ? call.leftTo : null));
   const [code, setCode] = useState('');
   const [note, setNote] = useState('');
   const [busy, setBusy] = useState(false);
@@ -202,7 +248,15 @@ function Wrapup({ call, now }) {
     <div class="sp-status sp-status-ended"><span>Call ended</span>
       <span class="sp-timer">${call.endedAt ? `${duration((now - call.endedAt) / 1000)} in wrap-up` : ''}</span></div>
     <${Caller} call=${call} />
-    <p class="sp-hint">Update the record, then clear the contact to take the next call.</p>
+    ${handedOver
+      ? html`<p class="sp-hint" data-handed-over>${handedTo
+        ? `You transferred the call${call.transfer.to?.queue ? ` through ${call.transfer.to.queue}` : ''} to ${nameOf(handedTo)}: the interaction is theirs now. Clear contact adds your note to it; they close it.`
+        : `You transferred the call to the ${call.transfer.to?.queue || ''} queue: the agent there who takes it gets the interaction. Clear contact adds your note to it.`}</p>`
+      : helped
+      ? html`<p class="sp-hint" data-helped>You were on ${nameOf(call.transfer.from) || 'another agent'}’s call: the interaction stays theirs. Clear contact adds your note to it.</p>`
+      : call.left && call.transfer?.to?.number
+      ? html`<p class="sp-hint" data-handed-over>You transferred the call to ${phoneDisplay(call.transfer.to.number)}. Wrap it up: the interaction stays yours.</p>`
+      : html`<p class="sp-hint">Update the record, then clear the contact to take the next call.</p>`}
     <label for="wrap-code">Wrap-up code</label>
     ${codes === null || codes.length
       ? html`<select id="wrap-code" value=${code} disabled=${codes === null} aria-busy=${codes === null}
@@ -213,7 +267,7 @@ function Wrapup({ call, now }) {
     <label for="wrap-note">Note for the activity stream</label>
     <textarea id="wrap-note" rows="3" maxlength="2000" value=${note} onInput=${(e) => setNote(e.target.value)}></textarea>
     <button class="btn btn-primary btn-block" type="submit" disabled=${busy} ...${tip('Clear contact', 'c')}>${busy ? 'Clearing…' : 'Clear contact'}</button>
-    ${call.interaction && html`<a class="sp-link" href=${interactionPath(call.interaction)}>Open interaction ${call.interaction}</a>`}
+    ${call.interaction && !handedOver && !helped && html`<a class="sp-link" href=${interactionPath(call.interaction)}>Open interaction ${call.interaction}</a>`}
   </form>`;
 }
 
@@ -241,18 +295,28 @@ function Idle({ agent, me }) {
 }
 
 export function Softphone() {
-  const { call, agent, me, live } = useAppState();
+  const state = useAppState();
+  const { call, agent, me, live } = state;
   const now = useNow(500);
   const [keypad, setKeypad] = useState(false);
+  const [qc, setQc] = useState(false);
   const [help, setHelp] = useState(false);
   useShortcuts(setHelp);
+  const x = transferOf(state);
+  // Quick connects belongs to one connected call with no transfer going on.
+  const qcOpen = qc && call.phase === 'connected' && !x;
+  useEffect(() => { if (qc && !qcOpen) setQc(false); }, [qc, qcOpen]);
   if (!me?.is_agent) return null;
-  const c = { ...call, keypad, setKeypad };
+  const c = { ...call, keypad, setKeypad, qc: qcOpen, setQc };
   let body;
   switch (call.phase) {
     case 'offer':
       body = html`<div class="sp-body">
-        <div class="sp-status sp-status-ring"><span class="ring" aria-hidden="true"></span><span>Incoming call</span></div>
+        <div class="sp-status sp-status-ring"><span class="ring" aria-hidden="true"></span><span>${call.transfer ? 'Incoming transfer' : 'Incoming call'}</span></div>
+        ${call.transfer && html`<div class="sp-xfer-from" data-transfer-from=${call.transfer.from}>
+          <span class="xfer-tag">INTERNAL-TRANSFER</span>
+          <p>Transfer from <strong>${nameOf(call.transfer.from)}</strong></p>
+          ${call.transfer.note && html`<p class="sp-xfer-note" data-transfer-note>“${call.transfer.note}”</p>`}</div>`}
         <${Caller} call=${c} />
         ${call.accepted
           ? html`<p class="sp-progress" role="status" data-accepted>Answering on your phone… If it rings, pick it up.</p>
@@ -272,7 +336,9 @@ export function Softphone() {
         <p class="sp-progress" aria-live="polite">${call.progress || 'Connecting…'}</p>
         <button class="btn btn-reject btn-block" onClick=${() => control('end')} disabled=${!call.interaction}>End call</button></div>`;
       break;
-    case 'connected': body = html`<${Connected} call=${c} now=${now} />`; break;
+    case 'connected':
+      body = x ? html`<${Transferring} call=${c} x=${x} now=${now} me=${me.user_name} />` : html`<${Connected} call=${c} now=${now} />`;
+      break;
     case 'wrapup': body = html`<${Wrapup} call=${c} now=${now} />`; break;
     case 'failed':
       body = html`<div class="sp-body"><div class="sp-status sp-status-ended"><span>Not connected</span></div>
