@@ -488,8 +488,8 @@ static int transfer_to(struct jr *j, struct req_transfer *r)
 		rc = jr_str(&sub, "queue", JR_NONEMPTY, r->queue, sizeof(r->queue), NULL);
 	if (!rc)
 		rc = jr_str(&sub, "number", JR_NONEMPTY, r->number, sizeof(r->number), NULL);
-	if (!rc && r->agent[0] && !ident_ok(r->agent, true))
-		rc = jr_fail(j, "'to.agent' must be a user name (A-Z a-z 0-9 . _ -)");
+	if (!rc && r->agent[0] && !req_valid_user_name(r->agent))
+		rc = jr_fail(j, "'to.agent' must be a user name (a-z 0-9 . _ -)");
 	if (!rc && r->number[0] && !req_valid_phone(r->number))
 		rc = jr_fail(j, "'to.number' must be a phone number");
 	return rc;

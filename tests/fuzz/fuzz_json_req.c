@@ -147,6 +147,29 @@ static void check_dtmf_flag(const char *b, size_t n, char *err, size_t esz)
 		CHECK(!strcmp(f.value, "true") || !strcmp(f.value, "false"));
 }
 
+/* A transfer: exactly one target (an agent's user name, a queue, a
+ * phone number), mode warm or blind, terminated strings. */
+static void check_transfer(const char *b, size_t n, char *err, size_t esz)
+{
+	struct req_transfer t;
+	int rc = req_decode_transfer(b, n, &t, err, esz);
+
+	check_err(rc, err, esz);
+	if (rc) {
+		CHECK(zero(&t, sizeof(t)));
+		return;
+	}
+	TERMINATED(t.agent);
+	TERMINATED(t.queue);
+	TERMINATED(t.number);
+	TERMINATED(t.mode);
+	TERMINATED(t.note);
+	CHECK((t.agent[0] != '\0') + (t.queue[0] != '\0') + (t.number[0] != '\0') == 1);
+	CHECK(!t.agent[0] || req_valid_user_name(t.agent));
+	CHECK(!t.number[0] || req_valid_phone(t.number));
+	CHECK(!strcmp(t.mode, "warm") || !strcmp(t.mode, "blind"));
+}
+
 /* "" or one '@' with text on both sides */
 static bool email_ok(const char *e)
 {
@@ -353,6 +376,7 @@ static void run_all(const char *b, size_t n, char *err, size_t esz)
 	check_note(b, n, err, esz);
 	check_dial(b, n, err, esz);
 	check_dtmf_flag(b, n, err, esz);
+	check_transfer(b, n, err, esz);
 	check_user(b, n, true, err, esz);
 	check_user(b, n, false, err, esz);
 }
