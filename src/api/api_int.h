@@ -247,9 +247,10 @@ struct req_flag {
 };
 int req_decode_dial(const char *b, size_t n, struct req_dial *r, char *err, size_t esz);
 int req_decode_dtmf(const char *b, size_t n, struct req_dtmf *r, char *err, size_t esz);
-/* {"to": {"agent"|"queue"|"number": ...}, "mode": "warm"|"blind", "note"} */
+/* {"to": {"agent"|"queue"|"number"|"quick_connect": ...}, "mode": "warm"|"blind", "note"} */
 struct req_transfer {
-	char agent[64], queue[64], number[32]; /* one of them */
+	char agent[64], queue[64], number[32]; /* one of them, */
+	int quick_connect;		       /* or an external quick connect's id */
 	char mode[16];			       /* warm (default) | blind */
 	char note[128];
 };

@@ -345,6 +345,16 @@ static void call_transfer(struct api_req *q)
 			return;
 		}
 		str_copy(target, body.queue, sizeof(target));
+	} else if (body.quick_connect) { /* an external number by its name */
+		const struct st_quick_connect *qc =
+			routing_quick_find(q->api->r, body.quick_connect);
+		if (!qc) {
+			api_reply_error(q, 404, "not_found", "no quick connect %d",
+					body.quick_connect);
+			return;
+		}
+		to.number = qc->number, to.label = qc->name;
+		str_copy(target, qc->number, sizeof(target));
 	} else {
 		to.number = body.number;
 		str_copy(target, body.number, sizeof(target));

@@ -166,6 +166,25 @@ static json_t *conversations_json(const struct store_ix_detail *d)
 	return a;
 }
 
+/* Who may read an interaction: its assignee, managers, and an agent who
+ * took part in it through a transfer (named in a `transfer` activity
+ * entry, or on it now as a transfer's second agent). */
+static bool may_read(const struct api_req *q, const struct store_ix_detail *d)
+{
+	const char *me = user_record(q->user)->user_name;
+	struct agent_view v;
+
+	if (api_is_manager(q->user) || d->ix.agent_user_id == user_record(q->user)->id)
+		return true;
+	user_agent_view(q->user, &v);
+	if (v.interaction && !strcmp(v.interaction, d->ix.number))
+		return true;
+	for (size_t i = 0; i < d->n_activity; i++)
+		if (!strcmp(d->activity[i].kind, "transfer") && !strcmp(d->activity[i].actor, me))
+			return true;
+	return false;
+}
+
 static void get_done(int err, struct store_ix_detail *d, void *arg)
 {
 	struct api_req *q = arg;
@@ -173,8 +192,7 @@ static void get_done(int err, struct store_ix_detail *d, void *arg)
 
 	if (err)
 		api_reply_err(q, CC_ESTORE, "");
-	else if (!d->found ||
-		 (!api_is_manager(q->user) && d->ix.agent_user_id != user_record(q->user)->id))
+	else if (!d->found || !may_read(q, d))
 		/* Not yours: answer as if it did not exist (no record enumeration). */
 		api_reply_error(q, 404, "not_found", "no interaction %s", q->segs[3]);
 	else {

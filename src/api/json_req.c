@@ -72,7 +72,7 @@ static const char *const dial_fields[] = {"record", "phone", NULL};
 static const char *const record_fields[] = {"table", "key", NULL};
 static const char *const dtmf_fields[] = {"digits", NULL};
 static const char *const transfer_fields[] = {"to", "mode", "note", NULL};
-static const char *const transfer_to_fields[] = {"agent", "queue", "number", NULL};
+static const char *const transfer_to_fields[] = {"agent", "queue", "number", "quick_connect", NULL};
 static const char *const flag_fields[] = {"value", NULL};
 static const char *const trunk_fields[] = {"address", "username", "password", NULL};
 static const char *const quick_connect_fields[] = {"name", "number", NULL};
@@ -471,16 +471,19 @@ int req_decode_dtmf(const char *b, size_t n, struct req_dtmf *r, char *err, size
 
 static int transfer_to(struct jr *j, struct req_transfer *r)
 {
+	bool has_qc = false;
 	json_t *v = json_object_get(j->o, "to");
 	struct jr sub = {.o = v, .err = j->err, .esz = j->esz};
 	int rc;
 
 	if (!v)
-		return jr_fail(j, "'to' is required: {\"agent\": \"beth\"}, {\"queue\": "
-				  "\"Billing\"} or {\"number\": \"+15550100\"}");
+		return jr_fail(
+			j, "'to' is required: {\"agent\": \"beth\"}, {\"queue\": "
+			   "\"Billing\"}, {\"number\": \"+15550100\"} or {\"quick_connect\": 1}");
 	if (!json_is_object(v) || json_object_size(v) != 1)
 		return jr_fail(j,
-			       "'to' must be an object with one of 'agent', 'queue' or 'number'");
+			       "'to' must be an object with one of 'agent', 'queue', 'number' or "
+			       "'quick_connect'");
 	rc = jr_fields(&sub, transfer_to_fields);
 	if (!rc)
 		rc = jr_str(&sub, "agent", JR_NONEMPTY, r->agent, sizeof(r->agent), NULL);
@@ -488,6 +491,8 @@ static int transfer_to(struct jr *j, struct req_transfer *r)
 		rc = jr_str(&sub, "queue", JR_NONEMPTY, r->queue, sizeof(r->queue), NULL);
 	if (!rc)
 		rc = jr_str(&sub, "number", JR_NONEMPTY, r->number, sizeof(r->number), NULL);
+	if (!rc)
+		rc = jr_int(&sub, "quick_connect", 1, INT32_MAX, &r->quick_connect, &has_qc);
 	if (!rc && r->agent[0] && !req_valid_user_name(r->agent))
 		rc = jr_fail(j, "'to.agent' must be a user name (a-z 0-9 . _ -)");
 	if (!rc && r->number[0] && !req_valid_phone(r->number))

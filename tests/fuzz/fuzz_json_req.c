@@ -164,7 +164,10 @@ static void check_transfer(const char *b, size_t n, char *err, size_t esz)
 	TERMINATED(t.number);
 	TERMINATED(t.mode);
 	TERMINATED(t.note);
-	CHECK((t.agent[0] != '\0') + (t.queue[0] != '\0') + (t.number[0] != '\0') == 1);
+	CHECK((t.agent[0] != '\0') + (t.queue[0] != '\0') + (t.number[0] != '\0') +
+		      (t.quick_connect != 0) ==
+	      1);
+	CHECK(t.quick_connect >= 0);
 	CHECK(!t.agent[0] || req_valid_user_name(t.agent));
 	CHECK(!t.number[0] || req_valid_phone(t.number));
 	CHECK(!strcmp(t.mode, "warm") || !strcmp(t.mode, "blind"));

@@ -180,6 +180,10 @@ test('warm transfer: Ned consults Beth while Amy hears music, Beth joins, Ned le
   let k = 0;
   for (const t of texts) if (k < want.length && want[k].test(t)) k++;
   assert.equal(k, want.length, `transfer activity: ${JSON.stringify(texts)}`);
+  // Ned, no longer assigned, took part: he may still read it and add a note.
+  assert.equal((await sb.api('GET', `/api/v1/interactions/${ix.number}`, { token: tok.ned })).status, 200);
+  assert.equal((await sb.api('POST', `/api/v1/interactions/${ix.number}/notes`, { token: tok.ned, body: { text: 'handed to Beth' } })).status, 201);
+  assert.equal((await sb.api('GET', `/api/v1/interactions/${ix.number}`, { token: tok.carl })).status, 404);
   // Counted once: a transferred-out for Ned, a transferred-in for Beth.
   const agents = (await sb.api('GET', '/api/v1/agents', { token: tok.admin })).body.agents;
   const xfers = (u) => agents.find((a) => a.user_name === u).transfers_today;
@@ -432,12 +436,19 @@ test('blind transfer to an external number: the demo customer answers, Ned wraps
   assert.match(r.body.message, /blind/);
   r = await act('ned', ix.number, 'transfer', { to: { number: 'call me' }, mode: 'blind' });
   assert.equal(r.status, 400);
-  r = await act('ned', ix.number, 'transfer', { to: { number: '+15550150' }, mode: 'blind', note: 'legal question' });
+  r = await act('ned', ix.number, 'transfer', { to: { quick_connect: 999 }, mode: 'blind' });
+  assert.equal(r.status, 404, JSON.stringify(r.body));
+  // By the quick connect an administrator defined: its name goes to the records.
+  const qc = (await sb.api('GET', '/api/v1/quick-connects?q=legal', { token: tok.ned })).body.external[0];
+  assert.equal(qc.name, 'Legal desk');
+  r = await act('ned', ix.number, 'transfer', { to: { quick_connect: qc.id }, mode: 'blind', note: 'legal question' });
   assert.equal(r.status, 202, JSON.stringify(r.body));
   await until('Ned in wrap-up', async () => (await presence('ned')) === 'AfterCallWork');
-  await until('transferred', async () => transferTexts(await detail(ix.number)).some((t) => /^Transferred to \+15550150$/.test(t)));
+  await until('transferred', async () => transferTexts(await detail(ix.number)).some((t) => t === `Transferred to ${qc.number}`));
   const texts = transferTexts(await detail(ix.number));
-  assert.ok(texts.some((t) => /^Transfer to \+15550150 started by Ned .*: legal question$/.test(t)), JSON.stringify(texts));
+  assert.ok(texts.some((t) => t.startsWith(`Transfer to Legal desk (${qc.number}) started by Ned`) && t.endsWith(': legal question')), JSON.stringify(texts));
+  // Ned took part: he may still read the interaction (carl, who did not, may not).
+  assert.equal((await sb.api('GET', `/api/v1/interactions/${ix.number}`, { token: tok.carl })).status, 404);
   await sleep(1500);
   await amy.command('hangup');
   await sleep(500);

@@ -272,6 +272,47 @@ static void queue_refuses_with_a_reason(void **state)
 	}
 }
 
+static void transfer_decodes_each_target_and_refuses_with_a_reason(void **state)
+{
+	static const struct {
+		const char *body, *msg;
+	} bad[] = {
+		{"{}", "'to' is required: {\"agent\": \"beth\"}, {\"queue\": \"Billing\"}, "
+		       "{\"number\": \"+15550100\"} or {\"quick_connect\": 1}"},
+		{"{\"to\":{\"agent\":\"beth\",\"queue\":\"Billing\"}}",
+		 "'to' must be an object with one of 'agent', 'queue', 'number' or "
+		 "'quick_connect'"},
+		{"{\"to\":{\"agent\":\"Beth!\"}}",
+		 "'to.agent' must be a user name (a-z 0-9 . _ -)"},
+		{"{\"to\":{\"number\":\"call me\"}}", "'to.number' must be a phone number"},
+		{"{\"to\":{\"quick_connect\":0}}",
+		 "'quick_connect' must be a whole number from 1 to 2147483647"},
+		{"{\"to\":{\"agent\":\"beth\"},\"mode\":\"sideways\"}",
+		 "'mode' must be warm or blind"},
+		{"{\"to\":{\"agent\":\"beth\"},\"why\":\"x\"}",
+		 "unknown field 'why' (allowed: to, mode, note)"},
+	};
+	struct req_transfer t;
+	char err[API_ERRSZ];
+	const char *ok = "{\"to\":{\"quick_connect\":7},\"note\":\"legal\"}";
+
+	assert_int_equal(req_decode_transfer(ok, strlen(ok), &t, err, sizeof(err)), 0);
+	assert_int_equal(t.quick_connect, 7);
+	assert_string_equal(t.mode, "warm"); /* the default */
+	assert_string_equal(t.note, "legal");
+	ok = "{\"to\":{\"queue\":\"Billing\"},\"mode\":\"blind\"}";
+	assert_int_equal(req_decode_transfer(ok, strlen(ok), &t, err, sizeof(err)), 0);
+	assert_string_equal(t.queue, "Billing");
+	assert_string_equal(t.mode, "blind");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(
+			req_decode_transfer(bad[i].body, strlen(bad[i].body), &t, err, sizeof(err)),
+			-EINVAL);
+		assert_string_equal(err, bad[i].msg);
+		assert_true(all_zero(&t, sizeof(t)));
+	}
+}
+
 static void member_priority_body_is_optional(void **state)
 {
 	char err[API_ERRSZ];
@@ -1201,6 +1242,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(login_accepts_name_and_password, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			transfer_decodes_each_target_and_refuses_with_a_reason, setup, teardown),
 		cmocka_unit_test_setup_teardown(login_accepts_any_key_order_and_whitespace, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(presence_accepts_the_three_agent_statuses, setup,
