@@ -201,10 +201,11 @@ export function onTransferEvent(m) {
 }
 
 // ---- actions -------------------------------------------------------------
-// Starts a transfer: to = { agent } | { queue } | { number }. Throws the
+// Starts a transfer: to = { agent } | { queue } | { number, quick_connect }
+// (a quick connect goes by its id, so the records name it). Throws the
 // API's error (its message is shown in the Quick connects panel).
 export async function startTransfer(interaction, to, mode, note) {
-  const body = { to, mode };
+  const body = { to: to.quick_connect ? { quick_connect: to.quick_connect } : to, mode };
   if (note) body.note = note;
   const n = reads[interaction] || 0;
   const r = await post(`/api/v1/calls/${seg(interaction)}/transfer`, body);
@@ -266,7 +267,7 @@ export function quickConnectEntries(data, text) {
   }
   for (const x of data?.external || []) {
     if (has(x.name, x.number) || (digits.length >= 2 && String(x.number).replace(/\D/g, '').includes(digits))) {
-      out.push({ key: `external:${x.id ?? x.number}`, kind: 'external', to: { number: x.number }, label: x.name || x.number, item: x });
+      out.push({ key: `external:${x.id ?? x.number}`, kind: 'external', to: { number: x.number, quick_connect: x.id }, label: x.name || x.number, item: x });
     }
   }
   return out;

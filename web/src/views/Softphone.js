@@ -225,9 +225,9 @@ function Connected({ call, now }) {
 function Wrapup({ call, now }) {
   const codes = useWrapCodes(call.queue);
   // After a transfer to an agent or a queue the interaction is the next
-  // agent's (or waits in the queue for one): the server shows it to them
-  // (and managers) only, so no link to it here. After a blind transfer to
-  // an external number it stays this agent's.
+  // agent's (or waits in the queue for one); every agent who took part may
+  // still open it (the server's rule), so the link stays. After a blind
+  // transfer to an external number it stays this agent's.
   const handedOver = call.left && call.transfer?.role === 'first' && !call.transfer.to?.number;
   // A second agent whose part ended before the call became theirs (they
   // left, or the transfer was cancelled): the interaction is the first's.
@@ -267,7 +267,7 @@ function Wrapup({ call, now }) {
     <label for="wrap-note">Note for the activity stream</label>
     <textarea id="wrap-note" rows="3" maxlength="2000" value=${note} onInput=${(e) => setNote(e.target.value)}></textarea>
     <button class="btn btn-primary btn-block" type="submit" disabled=${busy} ...${tip('Clear contact', 'c')}>${busy ? 'Clearing…' : 'Clear contact'}</button>
-    ${call.interaction && !handedOver && !helped && html`<a class="sp-link" href=${interactionPath(call.interaction)}>Open interaction ${call.interaction}</a>`}
+    ${call.interaction && html`<a class="sp-link" href=${interactionPath(call.interaction)}>Open interaction ${call.interaction}</a>`}
   </form>`;
 }
 
