@@ -1,9 +1,11 @@
 /*
- * xfer.c — transfers between agents (SPEC.md §6, docs/DOMAIN.md
- * "Transfers"): the first agent transfers the call to a second agent, whose
- * phone is offered it while the customer is on hold; the second agent
- * accepts and consults with the first, then joins the customer in (three
- * parties) or the first agent leaves, and the interaction is reassigned.
+ * xfer.c — transfers (SPEC.md §6, docs/DOMAIN.md "Transfers and
+ * conferences"): the call's agent transfers it to a second agent, to a
+ * queue (whose next agent is then offered it the same way) or to an
+ * external number; the second agent consults with the first, joins the
+ * customer in (three parties), and the first agent stays or leaves, when
+ * the interaction is reassigned. From desk phones: a REFER (blind), or the
+ * phone's own consult call then a REFER with Replaces (attended).
  *
  * DESIGN
  * - The second agent's phone is a CONSULT leg of the same call, in the
@@ -14,18 +16,28 @@
  *   and the consult leg becomes the call's AGENT leg: two talkers again, so
  *   the conference falls back to the relay. The recording is the
  *   conference's and runs across the whole call.
- * - The phases are rows of the call's table (call.c): xfer_ring, consult,
- *   conference; the actions are here. The first agent's phone hanging up
- *   (or their Leave) during the ring or the consult completes the transfer
- *   as an attended transfer on hang-up does: during the ring the first
- *   agent stays Busy until the second answers (then the interaction is
- *   reassigned) or misses (then the call ends: there is no one to give the
- *   customer back to, and the interaction stays the first agent's to wrap
- *   up). End call by an agent in these phases is their Leave.
+ * - The phases are rows of the call's table (call.c): xfer_queued,
+ *   xfer_ring, consult, conference (and transfer, for an external number);
+ *   the actions are here. A queue transfer waits in routing's queue as a
+ *   transfer entry; routing offers it through routing_ops.offer, which
+ *   rings the CONSULT leg (xfer_queue_offer) and a miss puts it back.
+ * - The first agent's phone hanging up (or their Leave) during the consult
+ *   or the conference completes the transfer, as an attended transfer on
+ *   hang-up does. During the ring it goes on blind: to an agent the first
+ *   stays Busy until the second answers (reassigned) or misses (the call
+ *   ends: nobody to give the customer back to); to a queue, where the wait
+ *   may be long, they wrap up at once and the interaction waits unassigned.
+ *   End call by an agent in these phases is their Leave.
+ * - A desk phone's attended transfer: its consult call to another agent's
+ *   user name (callctl.c authenticates it) becomes a TRANSFEROR leg of the
+ *   customer's call and a warm transfer to that agent; it is answered when
+ *   the second agent answers and talks to them (the first leg is held by
+ *   the phone and put on MIXER_HOLD). REFER with Replaces completes it; the
+ *   phone hanging up that call cancels it.
  * - Presence and records are routing's (routing/transfer.c): each step
  *   writes one change with its activity entry; call control announces the
- *   softphones' events (RT_EV_CALL: transfer_ringing, transfer_accepted,
- *   consult, joined, left, transferred, transfer_failed,
+ *   softphones' events (RT_EV_CALL: transfer_ringing, transfer_queued,
+ *   transfer_accepted, consult, joined, left, transferred, transfer_failed,
  *   transfer_cancelled, second_left) and the second agent's offer
  *   (RT_EV_OFFER with who transfers and why).
  * - Whether a phone's answer counts (usable media, routing still lets the
