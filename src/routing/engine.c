@@ -234,13 +234,8 @@ int routing_ix_enqueue(struct routing *r, int64_t ix_id, int64_t queue_id, int p
 
 	if (!x || !q)
 		return CC_ENOTFOUND;
-	en = calloc(1, sizeof(*en));
-	c = change_new(r, NULL, NULL);
-	if (!en || !c) {
-		free(en);
-		free(c);
+	if (engine_entry_alloc(r, &en, &c))
 		return -ENOMEM;
-	}
 	entry_offer_cancel(r, x);  /* overflow: stops ringing, */
 	engine_entry_remove(r, x); /* leaves the old queue */
 	x->rec.queue_id = q->rec.id;
@@ -254,6 +249,17 @@ int routing_ix_enqueue(struct routing *r, int64_t ix_id, int64_t queue_id, int p
 	engine_entry_enter(q, x, en, 0);
 	routing_dispatch_soon(r);
 	return change_submit(c);
+}
+
+int engine_entry_alloc(struct routing *r, struct qentry **en, struct change **c)
+{
+	*en = calloc(1, sizeof(**en));
+	*c = change_new(r, NULL, NULL);
+	if (*en && *c)
+		return 0;
+	free(*en);
+	free(*c);
+	return -ENOMEM;
 }
 
 void engine_entry_enter(struct queue *q, struct ix *x, struct qentry *en, int64_t arrived)

@@ -137,6 +137,8 @@ int ix_apply(struct change *c, struct ix *x, enum ix_event ev, const struct user
 void ix_forget_if_closed(struct routing *r, struct ix *x);
 void change_ix_store(struct change *c, const struct ix *x);
 /* engine.c, for transfer.c: a caller into / out of a queue's waiting list */
+/* A waiting entry and the change that records its entering (-ENOMEM). */
+int engine_entry_alloc(struct routing *r, struct qentry **en, struct change **c);
 /* x waits in q on en (filled in: priority, transfer fields): inserted by
  * priority then arrival (0 = now), counted offered today. */
 void engine_entry_enter(struct queue *q, struct ix *x, struct qentry *en, int64_t arrived);

@@ -197,13 +197,8 @@ int routing_transfer_enqueue(struct routing *r, int64_t ix_id, int64_t queue_id,
 		return CC_ENOTFOUND;
 	if (!q || q->rec.deleted)
 		return CC_ENOTFOUND;
-	en = calloc(1, sizeof(*en));
-	c = change_new(r, NULL, NULL);
-	if (!en || !c) {
-		free(en);
-		free(c);
+	if (engine_entry_alloc(r, &en, &c))
 		return -ENOMEM;
-	}
 	en->xfer = true;
 	en->xfer_from = from ? from->rec.id : 0;
 	/* ahead of the callers who arrived after this call began; the
