@@ -24,9 +24,10 @@
  * - A tick: mixer_put copies each participant's received frame and marks it
  *   present; mixer_get mixes for one listener; mixer_tick forgets the
  *   frames (O(1): a bit mask). A participant without a frame this tick is
- *   silence and costs nothing. No allocation after mixer_alloc: the frames
- *   and the tick's total live in struct mixer (~6 KB), the accumulator on
- *   the stack.
+ *   silence and costs nothing. No allocation on the tick: the tick's total
+ *   lives in struct mixer, the accumulator on the stack, and the frames in
+ *   one block that mixer_add grows (room for 2 slots, then 4, 8, 16), so a
+ *   two-party call keeps 640 bytes of frames rather than 16 slots' 5 KB.
  * - Saturation: contributions are summed exactly in int32 (16 x 32768 is
  *   far from overflow) and clamped to int16 once, at the end, so loud
  *   talkers clip at 32767 / -32768 instead of wrapping, and the result is
@@ -75,7 +76,8 @@ struct mixer {
 	int customer;  /* slot, -1 = none */
 	bool total_ok; /* total[] holds the sum of the heard & have frames */
 	int32_t total[MEDIA_FRAME];
-	int16_t frame[MIXER_MAX][MEDIA_FRAME];
+	int cap;		       /* slots the frames have room for */
+	int16_t (*frame)[MEDIA_FRAME]; /* cap frames (refcounted block): grown by mixer_add */
 };
 
 static inline uint32_t bit(int slot)
@@ -121,13 +123,42 @@ static void mixer_update(struct mixer *m)
 	m->total_ok = false;
 }
 
+static void mixer_destroy(void *arg)
+{
+	struct mixer *m = arg;
+
+	mem_deref(m->frame);
+}
+
+/* Room for slot's frame: the frames grow 2, 4, 8, 16 (a two-party call,
+ * the common case, keeps 640 bytes of frames, not 16 slots' 5 KB). Only
+ * here, outside the tick: the tick never allocates. */
+static int frames_fit(struct mixer *m, int slot)
+{
+	int cap = m->cap ? m->cap : 2;
+	int16_t(*f)[MEDIA_FRAME];
+
+	if (slot < m->cap)
+		return 0;
+	while (cap <= slot)
+		cap *= 2;
+	f = mem_zalloc((size_t)cap * sizeof(*f), NULL);
+	if (!f)
+		return -ENOMEM;
+	if (m->frame)
+		memcpy(f, m->frame, (size_t)m->cap * sizeof(*f));
+	mem_deref(m->frame);
+	m->frame = f, m->cap = cap;
+	return 0;
+}
+
 int mixer_alloc(struct mixer **mp, uint64_t call_id)
 {
 	struct mixer *m;
 
 	if (!mp)
 		return -EINVAL;
-	m = mem_zalloc(sizeof(*m), NULL);
+	m = mem_zalloc(sizeof(*m), mixer_destroy);
 	if (!m)
 		return -ENOMEM;
 	m->call = call_id;
@@ -164,6 +195,8 @@ int mixer_add(struct mixer *m, uint64_t id, int *slotp)
 	if (!free_slots)
 		return -ENOSPC;
 	slot = lowest(free_slots);
+	if (frames_fit(m, slot))
+		return -ENOMEM;
 	m->used |= bit(slot);
 	m->have &= ~bit(slot);
 	m->id[slot] = id;

@@ -1038,8 +1038,9 @@ static void oom_in_alloc_add_and_record_unwinds_without_leaks(void **state)
 		break;
 	}
 	/* the conference, its mixer, three members with a jitter buffer each
-	 * (the first two get theirs twice: the relay frees them) and the recorder */
-	assert_int_equal(n, 12);
+	 * (the first two get theirs twice: the relay frees them), the mixer's
+	 * frames for 2 slots then 4, and the recorder */
+	assert_int_equal(n, 14);
 	unlink(path);
 	ctx_close(&c);
 }
