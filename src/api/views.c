@@ -168,7 +168,9 @@ json_t *view_interaction(const struct routing *r, const struct st_interaction *i
 /* ---- contact trace records (docs/CTR.md) ---- */
 static json_t *view_endpoint(const char *address)
 {
-	bool number = address[0] && strspn(address, "+0123456789") == strlen(address);
+	/* routing writes numbers as digits, "+" in front when it had one */
+	bool number = address[0] && strspn(address + (address[0] == '+'), "0123456789") ==
+					    strlen(address + (address[0] == '+'));
 
 	if (!address[0])
 		return json_null();

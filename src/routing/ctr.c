@@ -251,6 +251,20 @@ void ctr_summary(const struct st_ctr *c, char *buf, size_t size)
 #undef PUT
 }
 
+/* An endpoint's address: a phone number as its digits ("+" kept in front:
+ * "+1 555 0199" is "+15550199"), anything else (a SIP user) as it is. */
+static void ctr_address(char *dst, size_t size, const char *src)
+{
+	char digits[ST_PHONE];
+
+	phone_digits(src, digits, sizeof(digits));
+	if (!digits[0] || strspn(src, "+0123456789 -().") != strlen(src)) {
+		str_copy(dst, src, size);
+		return;
+	}
+	snprintf(dst, size, "%s%s", src[strspn(src, " ")] == '+' ? "+" : "", digits);
+}
+
 /* ---- routing's side ---- */
 /* The facts the interaction itself holds, copied in before each write. */
 static void ctr_sync(const struct ix *x, struct ctr_seg *s)
@@ -282,7 +296,8 @@ struct ctr_seg *ctr_of(struct routing *r, struct ix *x)
 		     : out   ? "outbound"
 			     : "inbound",
 		     seg > 1 ? time_now_ms() : x->rec.opened_at);
-	str_copy(s->rec.customer_endpoint, x->rec.caller_number, sizeof(s->rec.customer_endpoint));
+	ctr_address(s->rec.customer_endpoint, sizeof(s->rec.customer_endpoint),
+		    x->rec.caller_number);
 	if (!out || seg > 1) /* inbound calls are answered at once */
 		s->rec.connected_to_system_at = s->rec.initiation_at;
 	q = x->rec.queue_id ? queue_by_id(r, x->rec.queue_id) : NULL;
@@ -501,7 +516,7 @@ int routing_ctr_endpoint(struct routing *r, int64_t ix_id, const char *system)
 
 	if (!s)
 		return CC_ENOTFOUND;
-	str_copy(s->rec.system_endpoint, system, sizeof(s->rec.system_endpoint));
+	ctr_address(s->rec.system_endpoint, sizeof(s->rec.system_endpoint), system);
 	return 0;
 }
 
