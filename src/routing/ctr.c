@@ -340,6 +340,9 @@ void ctr_dequeue(struct routing *r, struct ix *x, int64_t now)
 	(void)r;
 	if (!s || !x->entry)
 		return;
+	/* a caller who hung up left the queue when they did (reported first) */
+	if (s->rec.disconnect_at && s->rec.disconnect_at < now)
+		now = s->rec.disconnect_at;
 	if (x->queued_at && now > x->queued_at)
 		s->rec.queue_ms += now - x->queued_at;
 	s->rec.dequeue_at = now;
