@@ -606,7 +606,7 @@ void act_xferq_offer(struct call *c, enum call_state from, struct call_arg *a)
 void act_xfer_external(struct call *c, enum call_state from, struct call_arg *a)
 {
 	struct callctl *cc = c->cc;
-	char uri[200], text[300];
+	char uri[200], text[512]; /* every part at its longest: never cut */
 	struct cleg *far;
 	int err = call_number_uri(cc, c->xfer_number, uri, sizeof(uri));
 
