@@ -255,7 +255,7 @@ void ctr_summary(const struct st_ctr *c, char *buf, size_t size)
  * "+1 555 0199" is "+15550199"), anything else (a SIP user) as it is. */
 static void ctr_address(char *dst, size_t size, const char *src)
 {
-	char digits[ST_PHONE];
+	char digits[ST_PHONE - 1]; /* room for a "+" in front */
 
 	phone_digits(src, digits, sizeof(digits));
 	if (!digits[0] || strspn(src, "+0123456789 -().") != strlen(src)) {
