@@ -337,6 +337,9 @@ json_t *view_user(const struct routing *r, const struct user *u, bool full);
 json_t *view_agent(const struct routing *r, const struct user *u);
 json_t *view_queue(const struct routing *r, size_t i);
 json_t *view_interaction(const struct routing *r, const struct st_interaction *ix);
+/* A contact trace record as GET /api/v1/interactions/{n}/ctr shows it (and
+ * as anything that forwards RT_EV_CTR should). */
+json_t *view_ctr(const struct st_ctr *c);
 json_t *view_time(int64_t ms);
 
 #endif

@@ -226,6 +226,43 @@ void api_route_interaction_get(struct api_req *q)
 	}
 }
 
+/* ---- contact trace records (docs/CTR.md) ---- */
+static void ctr_done(int err, struct store_ctr_list *l, void *arg)
+{
+	struct api_req *q = arg;
+	json_t *a;
+
+	if (err)
+		api_reply_err(q, CC_ESTORE, "");
+	else if (!l->found ||
+		 (!api_is_manager(q->user) && l->ix.agent_user_id != user_record(q->user)->id))
+		/* the same rule as the interaction itself */
+		api_reply_error(q, 404, "not_found", "no interaction %s", q->segs[3]);
+	else {
+		a = json_array();
+		for (size_t i = 0; i < l->n; i++)
+			json_array_append_new(a, view_ctr(&l->rows[i]));
+		api_reply_json(q, 200,
+			       json_pack("{s:s,s:s,s:o}", "interaction", l->ix.number, "state",
+					 l->ix.state, "segments", a));
+	}
+	api_req_release(q);
+}
+
+void api_route_interaction_ctr(struct api_req *q)
+{
+	const char *num = q->segs[3];
+
+	if (strlen(num) >= ST_NUMBER) {
+		api_reply_error(q, 404, "not_found", "no interaction %.32s", num);
+		return;
+	}
+	if (store_ctr_list(q->api->st, num, ctr_done, api_req_hold(q))) {
+		api_req_release(q);
+		api_reply_err(q, -ENOMEM, "");
+	}
+}
+
 /* ---- notes during the call (issue 10) ---- */
 struct note_req {
 	struct api_req *q;

@@ -122,6 +122,12 @@ json_t *view_queue(const struct routing *r, size_t i)
 	return o;
 }
 
+/* A duration in whole seconds (rounded). */
+static json_t *view_seconds(int64_t ms)
+{
+	return json_integer((json_int_t)((ms + 500) / 1000));
+}
+
 json_t *view_interaction(const struct routing *r, const struct st_interaction *ix)
 {
 	struct user *agent = ix->agent_user_id
@@ -145,12 +151,99 @@ json_t *view_interaction(const struct routing *r, const struct st_interaction *i
 	json_object_set_new(o, "opened_at", view_time(ix->opened_at));
 	json_object_set_new(o, "closed_at", view_time(ix->closed_at));
 	json_object_set_new(o, "close_reason", str_or_null(ix->close_reason));
+	/* the sums over its contact trace records (docs/CTR.md) */
+	json_object_set_new(o, "talk_seconds", view_seconds(ix->talk_ms));
+	json_object_set_new(o, "hold_seconds", view_seconds(ix->hold_ms));
+	json_object_set_new(o, "queue_wait_seconds", view_seconds(ix->queue_ms));
+	json_object_set_new(o, "after_call_work_seconds", view_seconds(ix->acw_ms));
 	if (ix->last_note[0]) { /* cut to fit by bytes: keep it valid UTF-8 */
 		char note[sizeof(ix->last_note)];
 		str_copy(note, ix->last_note, sizeof(note));
 		api_text_utf8_fix(note);
 		json_object_set_new(o, "last_note", json_string(note));
 	}
+	return o;
+}
+
+/* ---- contact trace records (docs/CTR.md) ---- */
+static json_t *view_endpoint(const char *address)
+{
+	/* routing writes numbers as digits, "+" in front when it had one */
+	bool number = address[0] && strspn(address + (address[0] == '+'), "0123456789") ==
+					    strlen(address + (address[0] == '+'));
+
+	if (!address[0])
+		return json_null();
+	return json_pack("{s:s,s:s}", "type", number ? "TELEPHONE_NUMBER" : "SIP_USER", "address",
+			 address);
+}
+
+static json_t *view_ctr_queue(const struct st_ctr *c)
+{
+	if (!c->queue[0])
+		return json_null();
+	return json_pack("{s:s,s:o,s:o,s:o}", "name", c->queue, "enqueue_timestamp",
+			 view_time(c->enqueue_at), "dequeue_timestamp", view_time(c->dequeue_at),
+			 "duration_seconds", view_seconds(c->queue_ms));
+}
+
+static json_t *view_ctr_agent(const struct st_ctr *c)
+{
+	json_t *o;
+
+	if (!c->agent[0])
+		return json_null();
+	o = json_pack("{s:s,s:s,s:o,s:o,s:o,s:i,s:o}", "user_name", c->agent, "name", c->agent_name,
+		      "connected_to_agent_timestamp", view_time(c->connected_to_agent_at),
+		      "interaction_duration_seconds", view_seconds(c->talk_ms),
+		      "customer_hold_duration_seconds", view_seconds(c->hold_ms), "number_of_holds",
+		      c->holds, "longest_hold_duration_seconds", view_seconds(c->longest_hold_ms));
+	json_object_set_new(o, "after_contact_work_start_timestamp", view_time(c->acw_start_at));
+	json_object_set_new(o, "after_contact_work_end_timestamp", view_time(c->acw_end_at));
+	json_object_set_new(o, "after_contact_work_duration_seconds",
+			    c->acw_end_at ? view_seconds(c->acw_ms) : json_null());
+	json_object_set_new(o, "wrap_up_code", str_or_null(c->wrap_up_code));
+	return o;
+}
+
+json_t *view_ctr(const struct st_ctr *c)
+{
+	json_error_t jerr;
+	json_t *attrs = json_loads(c->attributes, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *o = json_pack("{s:s,s:s}", "contact_id", c->contact_id, "initial_contact_id",
+			      c->initial_contact_id);
+
+	if (!json_is_object(attrs)) { /* routing writes valid JSON: never expected */
+		json_decref(attrs);
+		attrs = json_object();
+	}
+	json_object_set_new(o, "previous_contact_id", str_or_null(c->previous_contact_id));
+	json_object_set_new(o, "next_contact_id", str_or_null(c->next_contact_id));
+	json_object_set_new(o, "interaction", json_string(c->interaction));
+	json_object_set_new(o, "segment", json_integer(c->segment));
+	json_object_set_new(o, "channel", json_string(c->channel));
+	json_object_set_new(o, "initiation_method", json_string(c->initiation_method));
+	json_object_set_new(o, "customer_endpoint", view_endpoint(c->customer_endpoint));
+	json_object_set_new(o, "system_endpoint", view_endpoint(c->system_endpoint));
+	json_object_set_new(o, "transferred_to",
+			    c->transfer_type[0] ? json_pack("{s:s,s:s}", "type", c->transfer_type,
+							    "address", c->transferred_to)
+						: json_null());
+	json_object_set_new(o, "initiation_timestamp", view_time(c->initiation_at));
+	json_object_set_new(o, "connected_to_system_timestamp",
+			    view_time(c->connected_to_system_at));
+	json_object_set_new(o, "disconnect_timestamp", view_time(c->disconnect_at));
+	json_object_set_new(o, "last_update_timestamp", view_time(c->last_update_at));
+	json_object_set_new(o, "queue", view_ctr_queue(c));
+	json_object_set_new(o, "agent", view_ctr_agent(c));
+	json_object_set_new(o, "agent_connection_attempts", json_integer(c->connection_attempts));
+	json_object_set_new(o, "missed_offers", json_integer(c->missed_offers));
+	json_object_set_new(o, "attributes", attrs);
+	json_object_set_new(o, "intent", str_or_null(c->intent));
+	json_object_set_new(o, "recording",
+			    c->recording[0] ? json_pack("{s:s}", "location", c->recording)
+					    : json_null());
+	json_object_set_new(o, "disconnect_reason", str_or_null(c->disconnect_reason));
 	return o;
 }
 

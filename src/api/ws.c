@@ -274,7 +274,9 @@ void api_ws_event(const struct routing_event *ev, void *arg)
 	json_t *o;
 	char *s;
 
-	if (!a->clients)
+	/* RT_EV_CTR is a hook for other consumers (webhooks): the stream's
+	 * clients read records through GET .../ctr instead */
+	if (!a->clients || ev->kind == RT_EV_CTR)
 		return;
 	o = event_json(a, ev);
 	s = json_dumps(o, JSON_COMPACT);

@@ -280,6 +280,7 @@ static void on_incoming(struct callctl *cc, const struct sip_event *ev)
 		return;
 	}
 	cleg_state_set(call_customer(c), LEG_UP);
+	routing_ctr_endpoint(cc->r, c->ix_id, ev->to_user); /* the number dialled */
 	str_copy(c->ix_number, routing_ix_number(cc->r, c->ix_id), sizeof(c->ix_number));
 	HASH_ADD(hh, cc->calls, ix_id, sizeof(c->ix_id), c);
 	cc->n_calls++;
@@ -615,6 +616,7 @@ void act_end(struct call *c, enum call_state from, struct call_arg *a)
 {
 	if (from == CALL_BRIDGED && a->leg && a->leg->role == LEG_AGENT)
 		log_info("call=%s action=agent hung up", c->ix_number);
+	routing_ctr_disconnect(c->cc->r, c->ix_id, CTR_REASON_AGENT); /* or End call */
 	end_legs(c, from);
 }
 
@@ -628,8 +630,12 @@ void call_caller_closes(struct call *c)
 
 void act_caller_closes(struct call *c, enum call_state from, struct call_arg *a)
 {
-	if (a->leg && a->leg->role == LEG_EXTERNAL)
+	bool far = a->leg && a->leg->role == LEG_EXTERNAL;
+
+	if (far)
 		log_info("call=%s action=the far end of the transfer hung up", c->ix_number);
+	routing_ctr_disconnect(c->cc->r, c->ix_id,
+			       far ? CTR_REASON_THIRD_PARTY : CTR_REASON_SYSTEM);
 	routing_ix_caller_gone(c->cc->r, c->ix_id);
 	end_legs(c, from);
 }
@@ -637,6 +643,8 @@ void act_caller_closes(struct call *c, enum call_state from, struct call_arg *a)
 void act_customer_gone(struct call *c, enum call_state from, struct call_arg *a)
 {
 	log_info("call=%s action=caller hung up in state %s", c->ix_number, call_state_name(from));
+	call_ctr_flow(c); /* hung up in the flow: what it found so far */
+	routing_ctr_disconnect(c->cc->r, c->ix_id, CTR_REASON_CUSTOMER);
 	routing_ix_caller_gone(c->cc->r, c->ix_id); /* also cancels a ringing offer */
 	if (from == CALL_OFFERING)
 		agent_leg_drop(c->cc, c);
@@ -662,6 +670,7 @@ static void on_reinvite(struct callctl *cc, struct cleg *l, const struct sip_eve
 	if (l->role != LEG_AGENT || c->state != CALL_BRIDGED || hold == (l->state == LEG_HELD))
 		return;
 	cleg_state_set(l, hold ? LEG_HELD : LEG_UP);
+	routing_ctr_hold(cc->r, c->ix_id, hold); /* the agent's phone holds */
 	if (hold)
 		hold_music(c);
 	else
@@ -1012,6 +1021,7 @@ void callctl_free(struct callctl *cc)
 	routing_ops_set(cc->r, NULL, NULL);
 	HASH_ITER(hh, cc->calls, c, tmp)
 	{
+		routing_ctr_disconnect(cc->r, c->ix_id, CTR_REASON_SYSTEM);
 		if (c->agent_user && c->state == CALL_BRIDGED && call_leg(c, LEG_AGENT))
 			routing_agent_call_ended(cc->r, c->agent_user);
 		call_event(c, CEV_SHUTDOWN, NULL);

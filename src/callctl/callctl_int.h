@@ -428,6 +428,9 @@ int flows_load(struct callctl *cc);
 void flows_free(struct callctl *cc);
 int call_flow_start(struct callctl *cc, struct call *c, const struct flow *f);
 void call_flow_free(struct call *c);
+/* What the flow set (its attributes, the bot's intent) to the call's
+ * contact trace record (routing_ctr_flow); nothing without a flow. */
+void call_ctr_flow(struct call *c);
 /* A prompt file of the flows dir (or absolute), loaded once and shared
  * (pcm refcounted, for mleg_play_ref); NULL with the reason in err. */
 const struct prompt_file *prompt_file_get(struct callctl *cc, const char *file, char *err,

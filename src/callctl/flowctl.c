@@ -169,6 +169,18 @@ static void op_listen(void *arg, const struct flow_block *b)
 	bot_listen(arg, b);
 }
 
+void call_ctr_flow(struct call *c)
+{
+	struct routing_ctr_attr a[FLOW_MAX_ATTRS];
+	size_t n = 0;
+
+	if (!c->fc)
+		return;
+	while (n < FLOW_MAX_ATTRS && flow_call_attr_at(c->fc, n, &a[n].name, &a[n].value))
+		n++;
+	routing_ctr_flow(c->cc->r, c->ix_id, flow_call_get(c->fc, "intent"), a, n);
+}
+
 static void op_end(void *arg, enum flow_end how, const struct flow_block *b)
 {
 	struct call *c = arg;
@@ -177,6 +189,7 @@ static void op_end(void *arg, enum flow_end how, const struct flow_block *b)
 	ctimer_stop(&c->prompt_timer);
 	ctimer_stop(&c->flow_timer);
 	bot_stop(c);
+	call_ctr_flow(c); /* what the flow found goes with the contact */
 	switch (how) {
 	case FLOW_END_QUEUE:
 		qid = routing_queue_id(c->cc->r, b->queue);
@@ -203,6 +216,7 @@ static void op_end(void *arg, enum flow_end how, const struct flow_block *b)
 		log_info("call=%s block=%s action=flow hangs up", c->ix_number, b->name);
 		break;
 	}
+	routing_ctr_disconnect(c->cc->r, c->ix_id, CTR_REASON_SYSTEM); /* the flow ended it */
 	call_caller_closes(c);
 }
 

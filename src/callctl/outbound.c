@@ -257,12 +257,28 @@ static const char *out_why(const struct call_arg *a, char *buf, size_t size)
 	return buf;
 }
 
+/* Who a click-to-call that did not connect is put down to (docs/CTR.md):
+ * a SIP failure of a leg is its side's, unless the network's (5xx); the
+ * timers and the agent's cancel say it in words. */
+static enum ctr_reason out_reason(const struct call_arg *a, const char *why)
+{
+	if (a->sip && a->leg && !a->why) {
+		if (a->sip->kind == SIP_EV_FAILED && a->sip->status >= 500 && a->sip->status < 600)
+			return CTR_REASON_ERROR;
+		return a->leg->role == LEG_CUSTOMER ? CTR_REASON_CUSTOMER : CTR_REASON_AGENT;
+	}
+	if (strstr(why, "could not") || strstr(why, "usable"))
+		return CTR_REASON_ERROR;
+	return !strcmp(why, "no answer") ? CTR_REASON_CUSTOMER : CTR_REASON_AGENT;
+}
+
 void act_out_fail(struct call *c, enum call_state from, struct call_arg *a)
 {
 	char buf[96];
 	const char *why = out_why(a, buf, sizeof(buf));
 
 	ctimer_stop(&c->timer);
+	routing_ctr_disconnect(c->cc->r, c->ix_id, out_reason(a, why));
 	log_info("call=%s agent=%s action=outbound not connected: %s", c->ix_number,
 		 c->agent_user ? user_record(c->agent_user)->user_name : "-", why);
 	routing_outbound_failed(c->cc->r, c->ix_id, why);
@@ -332,6 +348,8 @@ void act_customer_dial(struct call *c, enum call_state from, struct call_arg *ar
 	call_announce(c, "agent_answered", "");
 	notice_play(c);
 	phone_digits(a->business_phone, from_user, sizeof(from_user));
+	/* what the customer's phone shows: the system endpoint */
+	routing_ctr_endpoint(cc->r, c->ix_id, from_user[0] ? from_user : a->user_name);
 	if (call_customer(c)->ops->dial(call_customer(c), c->out_uri,
 					from_user[0] ? from_user : a->user_name, a->name, false)) {
 		outbound_fail(c, "the customer's phone could not be called");
@@ -494,6 +512,8 @@ static int media_control(struct call *c, enum callctl_action a, const char *acto
 		return 0;
 	*flag = on;
 	call_media_apply(c);
+	if (flag == &c->held)
+		routing_ctr_hold(c->cc->r, c->ix_id, on);
 	snprintf(text, sizeof(text), "%s by %s",
 		 a == CALLCTL_HOLD     ? "Customer on hold"
 		 : a == CALLCTL_RESUME ? "Customer off hold"

@@ -146,6 +146,7 @@ void act_transfer_bridged(struct call *c, enum call_state from, struct call_arg 
 	call_bridge_start(c->cc, c);
 	snprintf(text, sizeof(text), "Transferred to %s", c->xfer_number);
 	routing_ix_note(c->cc->r, c->ix_id, "transfer", text);
+	routing_ctr_transferred(c->cc->r, c->ix_id, c->xfer_number); /* a flow's, or an agent's */
 	log_info("call=%s action=transferred to %s: bridged", c->ix_number, c->xfer_number);
 	(void)from, (void)a;
 }

@@ -618,7 +618,7 @@ void act_xferq_offer(struct call *c, enum call_state from, struct call_arg *a)
 void act_xfer_external(struct call *c, enum call_state from, struct call_arg *a)
 {
 	struct callctl *cc = c->cc;
-	char uri[200], text[512];
+	char uri[200], text[512]; /* every part at its longest: never cut */
 	struct cleg *far;
 	int err = call_number_uri(cc, c->xfer_number, uri, sizeof(uri));
 
@@ -627,6 +627,8 @@ void act_xfer_external(struct call *c, enum call_state from, struct call_arg *a)
 		 dname(c->agent_user), c->xfer_note[0] ? ": " : "", c->xfer_note);
 	routing_ix_note(cc->r, c->ix_id, "transfer", text);
 	leg_end(c, call_leg(c, LEG_AGENT));
+	routing_ctr_transferred(cc->r, c->ix_id, c->xfer_number); /* the agent's part ends */
+	routing_ctr_disconnect(cc->r, c->ix_id, CTR_REASON_TRANSFER);
 	routing_agent_call_ended(cc->r, c->agent_user);
 	call_announce_to(c, c->agent_user, "left", c->xfer_number);
 	if (!err)
@@ -769,6 +771,7 @@ void act_xferq_missed(struct call *c, enum call_state from, struct call_arg *a)
 void act_xfer_orphaned(struct call *c, enum call_state from, struct call_arg *a)
 {
 	missed(c, a->why, "; the transferring agent had left, so the call ended");
+	routing_ctr_disconnect(c->cc->r, c->ix_id, CTR_REASON_SYSTEM);
 	call_end_legs(c, from);
 }
 

@@ -174,6 +174,8 @@ void flow_call_free(struct flow_call *c);
 /* Attributes (caller.first_name, account …): set before start or by blocks. */
 int flow_call_set(struct flow_call *c, const char *name, const char *value);
 const char *flow_call_get(const struct flow_call *c, const char *name);
+/* The i-th attribute in the order they were first set; false past the end. */
+bool flow_call_attr_at(const struct flow_call *c, size_t i, const char **name, const char **value);
 void flow_call_start(struct flow_call *c);
 void flow_call_played(struct flow_call *c);
 void flow_call_dtmf(struct flow_call *c, char digit);

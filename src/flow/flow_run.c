@@ -82,6 +82,15 @@ const char *flow_call_get(const struct flow_call *c, const char *name)
 	return NULL;
 }
 
+bool flow_call_attr_at(const struct flow_call *c, size_t i, const char **name, const char **value)
+{
+	if (i >= c->n_attrs)
+		return false;
+	*name = c->attrs[i].name;
+	*value = c->attrs[i].value;
+	return true;
+}
+
 void flow_expand(const struct flow_call *c, const char *in, char *out, size_t size)
 {
 	size_t o = 0;

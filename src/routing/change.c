@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct store_op *change_op(struct change *c, enum store_op_kind kind)
+struct store_op *change_op(struct change *c, enum store_op_kind kind)
 {
 	struct store_op *op;
 
@@ -30,10 +30,13 @@ static struct store_op *change_op(struct change *c, enum store_op_kind kind)
 	return op;
 }
 
-static struct change_event *change_ev(struct change *c, enum routing_event_kind kind,
-				      const struct user *u, const char *actor)
+struct change_event *change_ev(struct change *c, enum routing_event_kind kind, const struct user *u,
+			       const char *actor)
 {
-	struct change_event *e = &c->ev[c->n_ev++];
+	struct change_event *e;
+
+	assert(c->n_ev < CHANGE_MAX_EVENTS);
+	e = &c->ev[c->n_ev++];
 
 	memset(e, 0, sizeof(*e));
 	e->kind = kind;
@@ -61,6 +64,7 @@ static void change_committed(int err, void *arg)
 			.reason = e->reason,
 			.interaction = e->interaction,
 			.actor = e->actor,
+			.ctr = e->ctr_op ? &c->ops[e->ctr_op - 1].u.ctr : NULL,
 		};
 		r->ev_h(&ev, r->ev_arg);
 	}
@@ -99,9 +103,15 @@ struct change *change_new(struct routing *r, routing_done_h *done, void *arg)
 void change_activity(struct change *c, const struct ix *x, const char *kind, const char *actor,
 		     const char *text)
 {
+	change_activity_id(c, x->rec.id, kind, actor, text);
+}
+
+void change_activity_id(struct change *c, int64_t ix_id, const char *kind, const char *actor,
+			const char *text)
+{
 	struct store_op *op = change_op(c, STORE_OP_ACTIVITY_INSERT);
 
-	op->u.activity.interaction_id = x->rec.id;
+	op->u.activity.interaction_id = ix_id;
 	op->u.activity.at = time_now_ms();
 	str_copy(op->u.activity.kind, kind, sizeof(op->u.activity.kind));
 	str_copy(op->u.activity.actor, actor ? actor : "system", sizeof(op->u.activity.actor));
@@ -235,6 +245,8 @@ int ix_apply(struct change *c, struct ix *x, enum ix_event ev, const struct user
 	op = change_op(c, STORE_OP_INTERACTION_UPDATE);
 	op->u.interaction = x->rec;
 	change_activity(c, x, "state", actor, text);
+	if (to == IX_CLOSED_COMPLETE || to == IX_CLOSED_ABANDONED)
+		ctr_closed(c, x, ev); /* its last segment's record is final */
 	return 0;
 }
 
@@ -307,6 +319,7 @@ void ix_forget_if_closed(struct routing *r, struct ix *x)
 {
 	if (x->state == IX_CLOSED_COMPLETE || x->state == IX_CLOSED_ABANDONED) {
 		HASH_DEL(r->open, x);
+		ctr_free(x);
 		free(x);
 	}
 }
@@ -340,6 +353,7 @@ int routing_agent_clear_code(struct routing *r, struct user *u, const char *code
 		free(c);
 		return CC_EILLEGAL;
 	}
+	ctr_user_acw_end(c, u, code); /* a segment they left by a transfer */
 	presence_apply(c, u, to, "", actor);
 	u->ix_id = 0;
 	u->ix_number[0] = '\0';
@@ -459,12 +473,33 @@ void routing_user_signed_out(struct routing *r, struct user *u)
 }
 
 /* ---- crash recovery ---- */
+/* A call left in progress: its segment's record is made from what the
+ * store kept and ends now (system); the agent's wrap-up begins now. */
+static void recover_ctr(struct routing *r, struct ix *x, struct change *c)
+{
+	struct ctr_seg *s = ctr_of(r, x);
+	struct user *u = x->rec.agent_user_id ? routing_user_by_id(r, x->rec.agent_user_id) : NULL;
+	int64_t now = time_now_ms();
+
+	if (!s || s->ended) /* a second recovery: written already */
+		return;
+	ctr_end(s, CTR_REASON_SYSTEM, now);
+	if (u && u->ix_id == x->rec.id &&
+	    (u->presence == PRES_BUSY || u->presence == PRES_AFTER_CALL_WORK))
+		s->rec.acw_start_at = now;
+	ctr_put(c, s, false, now);
+}
+
 static int recover_ix(struct routing *r, struct ix *x, struct change *c)
 {
-	if (x->state == IX_WIP && x->rec.agent_user_id)
-		return 0; /* its agent wraps it up (see recover_agent) */
+	if (x->state == IX_WIP && x->rec.agent_user_id) {
+		recover_ctr(r, x, c); /* its agent wraps it up (see recover_agent) */
+		return 0;
+	}
 	/* Work in Progress with nobody assigned: it waited in a transfer's
 	 * queue when the server stopped; nobody would ever close it */
+	if (x->state == IX_WIP)
+		recover_ctr(r, x, c);
 	return ix_apply(c, x, IX_EV_SYSTEM_CLOSE, NULL, "server_restart", "system");
 }
 

@@ -107,6 +107,7 @@ int routing_ix_open(struct routing *r, const char *direction, const char *caller
 	str_copy(x->rec.caller_number, caller_number, sizeof(x->rec.caller_number));
 	x->rec.opened_at = time_now_ms();
 	HASH_ADD(hh, r->open, rec.id, sizeof(x->rec.id), x);
+	ctr_of(r, x); /* its first contact segment begins */
 	c->ops[c->n_ops].kind = STORE_OP_INTERACTION_INSERT;
 	c->ops[c->n_ops++].u.interaction = x->rec;
 	change_activity(c, x, "state", "system",
@@ -202,9 +203,9 @@ void engine_entry_remove(struct routing *r, struct ix *x)
 	else
 		q->tail = en->prev;
 	q->waiting--;
+	ctr_dequeue(r, x, time_now_ms()); /* the time it waited */
 	x->entry = NULL;
 	free(en);
-	(void)r;
 }
 
 /* The call stops ringing the agent it was offered to, if any. */
@@ -247,6 +248,7 @@ int routing_ix_enqueue(struct routing *r, int64_t ix_id, int64_t queue_id, int p
 	}
 	en->priority = priority;
 	engine_entry_enter(q, x, en, 0);
+	ctr_enqueue(ctr_of(r, x), q, x->queued_at);
 	routing_dispatch_soon(r);
 	return change_submit(c);
 }
@@ -288,6 +290,7 @@ struct user *routing_ix_agent(struct routing *r, int64_t ix_id)
 int routing_ix_caller_gone(struct routing *r, int64_t ix_id)
 {
 	struct ix *x = routing_ix_by_id(r, ix_id);
+	struct ctr_seg *s;
 	struct change *c;
 	int err;
 
@@ -302,6 +305,9 @@ int routing_ix_caller_gone(struct routing *r, int64_t ix_id)
 	c = change_new(r, NULL, NULL);
 	if (!c)
 		return -ENOMEM;
+	ctr_next_drop(x); /* a transfer under way does not complete */
+	if ((s = ctr_of(r, x)))
+		ctr_end(s, CTR_REASON_CUSTOMER, time_now_ms());
 	/* gone in a transfer's queue with no agent left on the call: abandoned */
 	err = ix_apply(c, x,
 		       x->state == IX_WIP && !x->rec.agent_user_id ? IX_EV_ABANDON
@@ -404,6 +410,7 @@ int routing_offer_answered(struct routing *r, int64_t ix_id, struct user *u)
 	}
 	u->ix_id = x->rec.id;
 	x->answered_at = time_now_ms();
+	ctr_agent(ctr_of(r, x), u, x->answered_at);
 	str_copy(u->ix_number, x->rec.number, sizeof(u->ix_number));
 	presence_apply(c, u, to, "inbound call accepted", user_record(u)->user_name);
 	return change_submit(c);
@@ -440,6 +447,7 @@ void engine_entry_add_missed(struct qentry *en, int64_t uid)
 int routing_offer_missed(struct routing *r, int64_t ix_id, struct user *u, const char *why)
 {
 	struct ix *x = routing_ix_by_id(r, ix_id);
+	struct ctr_seg *s;
 	enum presence to;
 	struct change *c;
 	char text[160];
@@ -453,6 +461,8 @@ int routing_offer_missed(struct routing *r, int64_t ix_id, struct user *u, const
 	c = change_new(r, NULL, NULL);
 	if (!c)
 		return -ENOMEM;
+	if ((s = ctr_of(r, x)))
+		s->rec.missed_offers++;
 	snprintf(text, sizeof(text), "Offer to %s not answered (%s)", user_record(u)->user_name,
 		 why);
 	change_activity(c, x, "offer", "system", text);
@@ -482,8 +492,23 @@ static void handle_time_note(struct routing *r, struct user *u)
 
 int routing_agent_call_ended(struct routing *r, struct user *u)
 {
+	struct ix *x = u->ix_id ? routing_ix_by_id(r, u->ix_id) : NULL;
+	enum presence to;
+	struct change *c;
+
 	handle_time_note(r, u);
-	return routing_agent_event(r, u, AG_EV_CALL_ENDED, "call ended", "system", NULL, NULL);
+	if (agent_fsm_next(u->presence, AG_EV_CALL_ENDED, &to)) {
+		log_info("agent=%s action=presence rejected %s in %s", u->rec.user_name,
+			 agent_event_name(AG_EV_CALL_ENDED), presence_name(u->presence));
+		return CC_EILLEGAL;
+	}
+	c = change_new(r, NULL, NULL);
+	if (!c)
+		return -ENOMEM;
+	if (x) /* the contact ended; the record waits for the wrap-up */
+		ctr_call_ended(c, x, u, to == PRES_AFTER_CALL_WORK);
+	presence_apply(c, u, to, "call ended", "system");
+	return change_submit(c);
 }
 
 /* ---- wrap-up timeout ---- */
@@ -570,6 +595,8 @@ static struct user *best_agent(struct routing *r, const struct qentry *en, bool 
 /* Rings u; false when the device could not be rung. */
 static bool offer(struct routing *r, struct qentry *en, struct user *u)
 {
+	struct ctr_seg *s;
+
 	en->offered_to = u->rec.id;
 	u->offered_ix = en->x->rec.id;
 	log_info("interaction=%s agent=%s queue=%s action=offer", en->x->rec.number,
@@ -581,6 +608,9 @@ static bool offer(struct routing *r, struct qentry *en, struct user *u)
 		engine_entry_add_missed(en, u->rec.id);
 		return false;
 	}
+	s = en->xfer ? ctr_for_transfer(r, en->x) : ctr_of(r, en->x);
+	if (s)
+		s->rec.connection_attempts++;
 	return true;
 }
 

@@ -142,6 +142,7 @@ static struct ix *outbound_ix_new(struct routing *r, struct user *u, const char 
 	x->rec.agent_user_id = u->rec.id;
 	x->rec.opened_at = time_now_ms();
 	HASH_ADD(hh, r->open, rec.id, sizeof(x->rec.id), x);
+	ctr_of(r, x); /* its first contact segment: outbound, the agent's */
 	return x;
 }
 
@@ -204,10 +205,15 @@ int routing_outbound_connected(struct routing *r, int64_t ix_id)
 {
 	struct ix *x;
 	struct user *u = outbound_agent(r, ix_id, &x);
+	struct ctr_seg *s;
 
 	if (!u)
 		return CC_ENOTFOUND;
 	x->answered_at = time_now_ms();
+	if ((s = ctr_of(r, x))) { /* connected when the customer answers */
+		s->rec.connected_to_system_at = x->answered_at;
+		ctr_agent(s, u, x->answered_at);
+	}
 	return routing_agent_event(r, u, AG_EV_OUTBOUND_CONNECTED, "customer answered", "system",
 				   NULL, NULL);
 }
@@ -216,6 +222,7 @@ int routing_outbound_failed(struct routing *r, int64_t ix_id, const char *why)
 {
 	struct ix *x;
 	struct user *u = outbound_agent(r, ix_id, &x);
+	struct ctr_seg *s;
 	enum presence to;
 	struct change *c;
 	char text[256];
@@ -227,6 +234,8 @@ int routing_outbound_failed(struct routing *r, int64_t ix_id, const char *why)
 	c = change_new(r, NULL, NULL);
 	if (!c)
 		return -ENOMEM;
+	if ((s = ctr_of(r, x))) /* call control reported who, if it knew */
+		ctr_end(s, CTR_REASON_ERROR, time_now_ms());
 	snprintf(text, sizeof(text), "Not connected: %s", why);
 	change_activity(c, x, "call", "system", text);
 	presence_apply(c, u, to, why, "system"); /* arms the 2 s timer (engine.c) */

@@ -310,13 +310,16 @@ void routing_free(struct routing *r)
 		return;
 	HASH_CLEAR(hh_name, r->by_name);
 	HASH_CLEAR(hh_id, r->by_id);
-	for (size_t i = 0; i < r->n_users; i++)
+	for (size_t i = 0; i < r->n_users; i++) {
+		free(r->users[i]->ctr_acw);
 		free(r->users[i]);
+	}
 	free(r->users);
 	HASH_ITER(hh, r->open, x, tmp)
 	{
 		engine_entry_remove(r, x);
 		HASH_DEL(r->open, x);
+		ctr_free(x);
 		free(x);
 	}
 	for (size_t i = 0; i < r->n_queues; i++)

@@ -128,13 +128,18 @@ struct queue_view {
 /* RT_EV_DEVICE: an agent's phone registered or not (callctl/registrar.c):
  * to = "registered" | "unregistered", reason = what happened ("registered",
  * "unregistered", "expired", "restored"). */
+/* RT_EV_CTR: a contact trace record is final (committed; docs/CTR.md):
+ * ctr is the record, user its agent (NULL: none), interaction its number.
+ * The hook for pushing CTRs elsewhere (webhooks); the event stream does not
+ * show it. */
 enum routing_event_kind {
 	RT_EV_PRESENCE,
 	RT_EV_INTERACTION,
 	RT_EV_ROLES,
 	RT_EV_OFFER,
 	RT_EV_CALL,
-	RT_EV_DEVICE
+	RT_EV_DEVICE,
+	RT_EV_CTR
 };
 struct routing_event {
 	enum routing_event_kind kind;
@@ -155,6 +160,8 @@ struct routing_event {
 	/* RT_EV_OFFER of a transfer: the first agent's user_name and why (NULL:
 	 * not a transfer) */
 	const char *transfer_from, *transfer_note;
+	/* RT_EV_CTR: the record (NULL for other kinds) */
+	const struct st_ctr *ctr;
 };
 typedef void(routing_event_h)(const struct routing_event *ev, void *arg);
 typedef void(routing_done_h)(int err, void *arg);
@@ -406,6 +413,42 @@ void routing_agent_transfers(const struct user *u, uint32_t *in, uint32_t *out);
 
 /* Sends a call-control event (RT_EV_OFFER, RT_EV_CALL) to the handler now. */
 void routing_announce(struct routing *r, const struct routing_event *ev);
+
+/* ---- contact trace records (SPEC.md §7; routing/ctr.c, docs/CTR.md) ----
+ * Routing keeps one record per contact segment of an open interaction and
+ * writes it when the segment's contact ends and when its after-contact
+ * work ends. What routing cannot see, call control reports here; every
+ * call is a no-op (CC_ENOTFOUND) for an interaction that is not open. */
+enum ctr_reason {
+	CTR_REASON_NONE,
+	CTR_REASON_CUSTOMER,	/* the customer hung up, or never answered (outbound) */
+	CTR_REASON_AGENT,	/* the agent hung up or ended the call */
+	CTR_REASON_SYSTEM,	/* the flow ended it (deflected, disconnect), shutdown, restart */
+	CTR_REASON_TRANSFER,	/* the segment ended by a transfer */
+	CTR_REASON_THIRD_PARTY, /* the far end of a transfer to an external number hung up */
+	CTR_REASON_ERROR,	/* a technical failure (no usable media, could not be placed) */
+	CTR_REASON__N
+};
+const char *ctr_reason_name(enum ctr_reason r); /* "customer" ..., "" for NONE */
+/* The system endpoint: the number dialled (inbound) or the caller id the
+ * customer sees (outbound). */
+int routing_ctr_endpoint(struct routing *r, int64_t ix_id, const char *system);
+/* The agent put the customer on hold (the API's hold, or the agent's phone
+ * holding) or took them off it; a repeat is a no-op. */
+int routing_ctr_hold(struct routing *r, int64_t ix_id, bool on);
+/* What the call flow set: the bot's intent (NULL or "" = none) and the
+ * flow's attributes (replacing those reported before). */
+struct routing_ctr_attr {
+	const char *name, *value;
+};
+int routing_ctr_flow(struct routing *r, int64_t ix_id, const char *intent,
+		     const struct routing_ctr_attr *attrs, size_t n);
+/* Who or what ended the call, reported before the routing call that ends
+ * it (routing_ix_caller_gone, routing_agent_call_ended, ...); the first
+ * report of a segment counts, and its time is the disconnect time. */
+int routing_ctr_disconnect(struct routing *r, int64_t ix_id, enum ctr_reason why);
+/* The agent transferred the call to an external number (blind). */
+int routing_ctr_transferred(struct routing *r, int64_t ix_id, const char *number);
 
 /* ---- click-to-call (SPEC.md §3; routing/outbound.c) ---- */
 /*

@@ -20,18 +20,31 @@ struct user {
 	int64_t xfer_day;
 	uv_timer_t *wrapup; /* AfterCallWork timeout, NULL = none */
 	struct routing *wrapup_r;
+	/* the contact trace record of a segment this agent left by a transfer,
+	 * waiting for their after-contact work to end (ctr.c), NULL = none */
+	struct ctr_seg *ctr_acw;
 	UT_hash_handle hh_name, hh_id;
 };
 
 struct qentry;
 
+/* A contact segment's trace record while routing builds it (ctr.c). */
+struct ctr_seg {
+	struct st_ctr rec;
+	int64_t held_since; /* the customer is on hold since (ms), 0 = not */
+	bool ended;	    /* the contact ended (disconnect or transfer): talk is known */
+};
+
 struct ix {
 	struct st_interaction rec;
 	enum ix_state state;
 	int64_t queued_at;
-	int64_t answered_at;  /* an agent took it (ms), 0 = not yet: handle time */
-	struct qentry *entry; /* while waiting in a queue */
-	bool recorded;	      /* a recording exists: its URL goes with every status change */
+	int64_t answered_at;	  /* an agent took it (ms), 0 = not yet: handle time */
+	struct qentry *entry;	  /* while waiting in a queue */
+	bool recorded;		  /* a recording exists: its URL goes with every status change */
+	struct ctr_seg *ctr;	  /* the current segment's record (ctr.c), NULL until needed */
+	struct ctr_seg *ctr_next; /* the next one while a transfer is under way, or NULL */
+	int ctr_segs;		  /* segments begun (numbering) */
 	UT_hash_handle hh;
 };
 
@@ -102,8 +115,8 @@ void queue_free(struct queue *q);
 int quick_load(struct routing *r, const struct st_snapshot *s);
 
 /* change.c: building and committing a change (see its DESIGN block) */
-#define CHANGE_MAX_OPS	  (3 + ROLE__N) /* user insert, agent upsert, a grant per role, audit */
-#define CHANGE_MAX_EVENTS 4
+#define CHANGE_MAX_OPS	  (5 + ROLE__N) /* user insert, agent upsert, a grant per role, audit */
+#define CHANGE_MAX_EVENTS 6
 struct change_event {
 	enum routing_event_kind kind;
 	int64_t user_id;
@@ -112,6 +125,7 @@ struct change_event {
 	char reason[ST_TEXT];
 	char interaction[ST_NUMBER];
 	char actor[ST_NAME];
+	size_t ctr_op; /* RT_EV_CTR: 1 + the index of its STORE_OP_CTR_SET op */
 };
 struct change {
 	struct routing *r;
@@ -124,8 +138,14 @@ struct change {
 };
 struct change *change_new(struct routing *r, routing_done_h *done, void *arg);
 int change_submit(struct change *c);
+struct store_op *change_op(struct change *c, enum store_op_kind kind);
+struct change_event *change_ev(struct change *c, enum routing_event_kind kind, const struct user *u,
+			       const char *actor);
 void change_activity(struct change *c, const struct ix *x, const char *kind, const char *actor,
 		     const char *text);
+/* The same by id, for an interaction no longer in memory (closed). */
+void change_activity_id(struct change *c, int64_t ix_id, const char *kind, const char *actor,
+			const char *text);
 /* The same, about an interaction the agent is not assigned (a missed offer):
  * the history row and the event name it. */
 void presence_apply_about(struct change *c, struct user *u, enum presence to, const char *reason,
@@ -148,6 +168,64 @@ void engine_queue_day_roll(struct queue *q);
 void engine_on_presence(struct routing *r, struct user *u, enum presence from);
 void engine_entry_remove(struct routing *r, struct ix *x);
 int user_add(struct routing *r, const struct st_user *rec, struct user **up);
+/* ---- ctr.c: contact trace records (docs/CTR.md) ----
+ * Pure parts, on a record alone (tests/unit/test_ctr.c): */
+#define CTR_ATTR_VALUE_MAX 256 /* an attribute's value is cut to this (whole characters) */
+/* Numbers the record: ids "<number>-<segment>", the initial "-1", the
+ * previous "-<segment - 1>" (none for 1), channel VOICE, the method, the
+ * initiation time. Other fields zero. */
+void ctr_seg_init(struct ctr_seg *s, const char *number, int64_t ix_id, int segment,
+		  const char *method, int64_t at);
+/* The attributes as one JSON object in out: names and values escaped,
+ * bytes that are not UTF-8 as '?', values cut to CTR_ATTR_VALUE_MAX; pairs
+ * that do not fit are left out. Returns how many were left out. */
+size_t ctr_attrs_json(char *out, size_t size, const struct routing_ctr_attr *a, size_t n);
+/* Hold on (true) or off at now: counts holds, their total and the longest. */
+void ctr_hold(struct ctr_seg *s, bool on, int64_t now);
+/* The first report of who ended the contact (and when) counts. */
+void ctr_disconnect(struct ctr_seg *s, enum ctr_reason why, int64_t now);
+/* The contact ended (once): the disconnect (why, now) unless reported, an
+ * open hold closed, the agent's talk time from connected to disconnect less
+ * holds. */
+void ctr_end(struct ctr_seg *s, enum ctr_reason why, int64_t now);
+/* The agent's after-contact work ended (with their wrap-up code). */
+void ctr_acw_end(struct ctr_seg *s, const char *code, int64_t now);
+/* One line for the activity stream. */
+void ctr_summary(const struct st_ctr *c, char *buf, size_t size);
+/* Routing's side (routing state, changes): */
+/* The interaction's current segment; made from its record for one loaded
+ * at start (or NULL when out of memory). */
+struct ctr_seg *ctr_of(struct routing *r, struct ix *x);
+/* The segment a transfer's offer is for: the one being prepared, else the
+ * current (a blind transfer to a queue has begun it already). */
+struct ctr_seg *ctr_for_transfer(struct routing *r, struct ix *x);
+void ctr_enqueue(struct ctr_seg *s, const struct queue *q, int64_t now);
+/* The interaction left its queue entry (answered, abandoned, overflow ...). */
+void ctr_dequeue(struct routing *r, struct ix *x, int64_t now);
+void ctr_agent(struct ctr_seg *s, const struct user *u, int64_t now);
+/* A transfer begins: the next segment is prepared (method transfer or
+ * queue_transfer, the attributes carried over); dropped when the transfer
+ * does not complete. */
+struct ctr_seg *ctr_next_begin(struct routing *r, struct ix *x, const char *method);
+void ctr_next_drop(struct ix *x);
+/* The segment is written with c; final: with its activity entry and
+ * RT_EV_CTR. */
+void ctr_put(struct change *c, struct ctr_seg *s, bool final, int64_t now);
+/* The transfer completed: the current segment ends (transfer, to `type`
+ * `to`), `from` keeps it until their after-contact work ends (from_acw),
+ * and the next segment becomes the current one. */
+void ctr_promote(struct change *c, struct ix *x, struct user *from, bool from_acw, const char *type,
+		 const char *to);
+/* The agent's call ended: the contact ends, their after-contact work
+ * begins (acw), the record is written (not final). */
+void ctr_call_ended(struct change *c, struct ix *x, const struct user *u, bool acw);
+/* The interaction closes (ix_apply): the current segment is final. */
+void ctr_closed(struct change *c, struct ix *x, enum ix_event ev);
+/* The agent's after-contact work ended (Clear contact): the segment they
+ * left by a transfer is final (their code goes into it). */
+void ctr_user_acw_end(struct change *c, struct user *u, const char *code);
+void ctr_free(struct ix *x);
+
 /* outbound.c: FailedConnectAgent has been shown (the per-agent timer). */
 #define ROUTING_FAILED_SHOW_MS 2000
 void outbound_failed_done(struct routing *r, struct user *u);

@@ -69,6 +69,13 @@ int routing_transfer_check(const struct routing *r, const struct user *from, con
 	return 0;
 }
 
+/* The queue a transfer goes to: the next segment's, else the interaction's. */
+static const char *queue_name_of(const struct routing *r, const struct ix *x)
+{
+	return x->ctr_next && x->ctr_next->rec.queue[0] ? x->ctr_next->rec.queue
+							: routing_queue_name(r, x->rec.queue_id);
+}
+
 /* One activity entry on the interaction, as its own change. */
 static int note(struct routing *r, struct ix *x, const char *actor, const char *text)
 {
@@ -84,6 +91,7 @@ int routing_transfer_begin(struct routing *r, int64_t ix_id, struct user *from, 
 			   const char *text)
 {
 	struct ix *x = routing_ix_by_id(r, ix_id);
+	struct ctr_seg *s;
 	const char *why;
 
 	if (!x || x->state != IX_WIP)
@@ -91,6 +99,8 @@ int routing_transfer_begin(struct routing *r, int64_t ix_id, struct user *from, 
 	if (routing_transfer_check(r, from, to, &why))
 		return CC_EILLEGAL;
 	to->offered_ix = ix_id;
+	if ((s = ctr_next_begin(r, x, "transfer"))) /* the next segment, if it completes */
+		s->rec.connection_attempts = 1;
 	log_info("interaction=%s agent=%s action=transfer to %s", x->rec.number,
 		 user_record(from)->user_name, user_record(to)->user_name);
 	return note(r, x, user_record(from)->user_name, text);
@@ -117,6 +127,7 @@ int routing_transfer_accepted(struct routing *r, int64_t ix_id, struct user *to)
 	}
 	to->offered_ix = 0;
 	to->ix_id = x->rec.id;
+	ctr_agent(ctr_for_transfer(r, x), to, time_now_ms());
 	str_copy(to->ix_number, x->rec.number, sizeof(to->ix_number));
 	snprintf(text, sizeof(text), "%s accepted the transfer", user_record(to)->name);
 	change_activity(c, x, "transfer", user_record(to)->user_name, text);
@@ -128,6 +139,7 @@ int routing_transfer_missed(struct routing *r, int64_t ix_id, struct user *to, c
 			    const char *why)
 {
 	struct ix *x = routing_ix_by_id(r, ix_id);
+	struct ctr_seg *s;
 	enum presence p;
 	struct change *c;
 
@@ -137,10 +149,14 @@ int routing_transfer_missed(struct routing *r, int64_t ix_id, struct user *to, c
 	if (!c)
 		return -ENOMEM;
 	to->offered_ix = 0;
+	if ((s = ctr_for_transfer(r, x)))
+		s->rec.missed_offers++;
 	if (x->entry && x->entry->xfer && x->entry->offered_to == to->rec.id) {
 		x->entry->offered_to = 0; /* the queue offers the next agent */
 		engine_entry_add_missed(x->entry, to->rec.id);
 	}
+	if (!x->entry || !x->entry->xfer)
+		ctr_next_drop(x); /* a transfer to an agent ends with the miss */
 	change_activity(c, x, "transfer", "system", text);
 	if (!agent_fsm_next(to->presence, AG_EV_OFFER_MISSED, &p))
 		presence_apply_about(c, to, p, why, "system", x);
@@ -172,6 +188,7 @@ int routing_transfer_dropped(struct routing *r, int64_t ix_id, struct user *to, 
 	if (!x)
 		return CC_ENOTFOUND;
 	xfer_entry_remove(r, x);
+	ctr_next_drop(x); /* the transfer did not complete: no next segment */
 	if (!to) {
 	} else if (to->offered_ix == ix_id) { /* still ringing: they stay Available */
 		to->offered_ix = 0;
@@ -204,6 +221,7 @@ int routing_transfer_enqueue(struct routing *r, int64_t ix_id, int64_t queue_id,
 	/* ahead of the callers who arrived after this call began; the
 	 * interaction's queue (its wrap-up codes) is the new one */
 	engine_entry_enter(q, x, en, x->rec.opened_at);
+	ctr_enqueue(ctr_next_begin(r, x, "queue_transfer"), q, x->queued_at);
 	change_activity(c, x, "transfer", from ? user_record(from)->user_name : "system", text);
 	change_ix_store(c, x);
 	log_info("interaction=%s queue=%s action=transfer to the queue", x->rec.number,
@@ -229,6 +247,8 @@ int routing_transfer_unassign(struct routing *r, int64_t ix_id, struct user *fro
 		free(c);
 		return CC_EILLEGAL;
 	}
+	/* the first agent's segment ends here: the queue's begins */
+	ctr_promote(c, x, from, from->presence == PRES_BUSY, "queue", queue_name_of(r, x));
 	if (from->presence == PRES_BUSY && !agent_fsm_next(from->presence, AG_EV_CALL_ENDED, &p))
 		presence_apply(c, from, p, "left the transferred call",
 			       user_record(from)->user_name);
@@ -258,6 +278,16 @@ int routing_transfer_reassign(struct routing *r, int64_t ix_id, struct user *fro
 	if (ix_apply(c, x, IX_EV_REASSIGN, to, "transfer", user_record(from)->user_name)) {
 		free(c);
 		return CC_EILLEGAL;
+	}
+	if (left_before) { /* the queue's segment began when the first agent left */
+		struct ctr_seg *s = ctr_of(r, x);
+		if (s && s->rec.agent_user_id != to->rec.id)
+			ctr_agent(s, to, time_now_ms());
+	} else { /* the first agent's segment ends; the second's begins */
+		bool queue = x->ctr_next &&
+			     !strcmp(x->ctr_next->rec.initiation_method, "queue_transfer");
+		ctr_promote(c, x, from, from->presence == PRES_BUSY, queue ? "queue" : "agent",
+			    queue ? x->ctr_next->rec.queue : user_record(to)->user_name);
 	}
 	snprintf(text, sizeof(text), "Reassigned from %s to %s", user_record(from)->name,
 		 user_record(to)->name);

@@ -100,6 +100,10 @@ struct st_interaction {
 	char close_reason[32];
 	char wrap_up_code[ST_NAME]; /* set at Clear contact, "" = none */
 	char last_note[160];	    /* list reads only: its latest note, cut to fit ("" = none) */
+	/* the sums over its contact trace records (the store keeps them: every
+	 * CTR write recomputes them; reads only, interaction updates leave them) */
+	int64_t talk_ms, hold_ms, queue_ms, acw_ms;
+	int ctr_segments; /* snapshot loads: the highest CTR segment written, 0 = none */
 };
 
 struct st_activity {
@@ -257,6 +261,55 @@ struct st_quick_connect {
 	char number[ST_PHONE];
 };
 
+/*
+ * A contact trace record (SPEC.md §7, docs/CTR.md): one per contact segment
+ * of an interaction (a transferred call is a chain of segments, one per
+ * agent or queue leg), modelled on Amazon Connect's. Routing builds it and
+ * writes it (STORE_OP_CTR_SET, by contact_id: inserted or replaced) when
+ * the segment's contact ends and again when its after-contact work ends.
+ * Times are ms since 1970 (0 = none), durations ms. Strings are snapshots
+ * (a queue renamed later keeps its old name here).
+ */
+#define ST_CTR_ID    32	  /* "INT0001001-2" */
+#define ST_CTR_ATTRS 1536 /* the flow's attributes, a JSON object cut at whole pairs */
+struct st_ctr {
+	char contact_id[ST_CTR_ID];
+	char initial_contact_id[ST_CTR_ID];
+	char previous_contact_id[ST_CTR_ID]; /* "" = none */
+	char next_contact_id[ST_CTR_ID];     /* "" = none */
+	int64_t interaction_id;
+	char interaction[ST_NUMBER];
+	int segment;	 /* 1, 2, ... */
+	char channel[8]; /* VOICE */
+	char initiation_method
+		[16]; /* inbound | outbound | transfer | queue_transfer | callback | api */
+	char customer_endpoint[ST_PHONE];
+	char system_endpoint[ST_PHONE];
+	char transfer_type[8];	      /* agent | queue | number, "" = not transferred */
+	char transferred_to[ST_NAME]; /* user_name, queue name or number */
+	int64_t initiation_at, connected_to_system_at, disconnect_at, last_update_at;
+	/* queue: the last it waited in during the segment */
+	int64_t queue_id;
+	char queue[ST_NAME];
+	int64_t enqueue_at, dequeue_at, queue_ms;
+	/* agent: the one who had the contact in this segment */
+	int64_t agent_user_id;
+	char agent[ST_NAME];
+	char agent_name[ST_TEXT];
+	int64_t connected_to_agent_at;
+	int64_t talk_ms; /* agent interaction: connected to the end of their part, less holds */
+	int64_t hold_ms, longest_hold_ms;
+	int holds;
+	int64_t acw_start_at, acw_end_at, acw_ms;
+	char wrap_up_code[ST_NAME];
+	int connection_attempts;    /* offers that rang an agent's phone (answered or not) */
+	int missed_offers;	    /* of them, rejected or not answered */
+	char intent[ST_NAME];	    /* the bot's, "" = none */
+	char recording[96];	    /* the recording's URL, "" = none */
+	char disconnect_reason[16]; /* customer | agent | system | transfer | third_party | error */
+	char attributes[ST_CTR_ATTRS];
+};
+
 /* Everything the loop keeps in memory, loaded once at start. */
 struct st_snapshot {
 	struct st_user *users;
@@ -323,6 +376,8 @@ enum store_op_kind {
 	STORE_OP_BINDING_DELETE,       /* by user_id */
 	STORE_OP_QUICK_CONNECT_SET,    /* by id: inserted or replaced */
 	STORE_OP_QUICK_CONNECT_DELETE, /* by id */
+	STORE_OP_CTR_SET,	       /* by contact_id: inserted or replaced; the
+					  interaction's sums recomputed */
 };
 
 struct store_op {
@@ -346,6 +401,7 @@ struct store_op {
 		struct st_conversation conversation;
 		struct st_binding binding;
 		struct st_quick_connect quick;
+		struct st_ctr ctr;
 	} u;
 };
 
@@ -419,8 +475,16 @@ struct store_target {
 	char name[ST_TEXT];    /* whom: the person or the record's contact */
 };
 
+/* An interaction's contact trace records, by segment. */
+struct store_ctr_list {
+	bool found; /* the interaction exists */
+	struct st_interaction ix;
+	struct st_ctr *rows;
+	size_t n;
+};
+
 /* ---- the backend vtable ---- */
-#define STORE_BACKEND_VERSION 3
+#define STORE_BACKEND_VERSION 4
 struct store_backend {
 	int version; /* STORE_BACKEND_VERSION */
 	const char *name;
@@ -449,6 +513,8 @@ struct store_backend {
 	/* version 3: the administrators' audit log. */
 	int (*audit_list)(void *be, const struct store_audit_filter *f,
 			  struct store_audit_page *pg);
+	/* version 4: an interaction's contact trace records (by number). */
+	int (*ctr_list)(void *be, const char *number, struct store_ctr_list *l);
 };
 extern const struct store_backend store_backend_sqlite;
 
@@ -478,6 +544,9 @@ typedef void(store_ix_get_h)(int err, struct store_ix_detail *d, void *arg);
 /* Runs on the pool; the callback owns nothing: page/d are freed after it returns. */
 int store_ix_list(struct store *st, const struct store_ix_filter *f, store_ix_list_h *h, void *arg);
 int store_ix_get(struct store *st, const char *number, store_ix_get_h *h, void *arg);
+/* The interaction (l->found) and its contact trace records, by segment. */
+typedef void(store_ctr_list_h)(int err, struct store_ctr_list *l, void *arg);
+int store_ctr_list(struct store *st, const char *number, store_ctr_list_h *h, void *arg);
 /* c is NULL when the customer has no case. */
 typedef void(store_case_h)(int err, const struct st_case *c, void *arg);
 int store_case_latest(struct store *st, int64_t contact_user_id, store_case_h *h, void *arg);

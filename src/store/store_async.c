@@ -206,7 +206,8 @@ enum read_kind {
 	RD_REC_GET,
 	RD_PARTY,
 	RD_TARGET,
-	RD_AUDIT
+	RD_AUDIT,
+	RD_CTR
 };
 
 struct read_req {
@@ -235,6 +236,8 @@ struct read_req {
 	struct store_audit_filter afilter;
 	struct store_audit_page apage;
 	store_audit_list_h *audit_h;
+	struct store_ctr_list ctrs;
+	store_ctr_list_h *ctr_h;
 	bool found;
 	void *arg;
 	int err;
@@ -280,6 +283,7 @@ static void read_work(uv_work_t *req)
 		break;
 	case RD_TARGET: r->err = target_work(st, r); break;
 	case RD_AUDIT: r->err = st->be->audit_list(st->bectx, &r->afilter, &r->apage); break;
+	case RD_CTR: r->err = st->be->ctr_list(st->bectx, r->number, &r->ctrs); break;
 	}
 }
 
@@ -298,7 +302,9 @@ static void read_after(uv_work_t *req, int status)
 	case RD_PARTY: r->rec_get_h(err, !err && r->found ? &r->rec : NULL, r->arg); break;
 	case RD_TARGET: r->target_h(err, &r->target, r->arg); break;
 	case RD_AUDIT: r->audit_h(err, &r->apage, r->arg); break;
+	case RD_CTR: r->ctr_h(err, &r->ctrs, r->arg); break;
 	}
+	free(r->ctrs.rows);
 	free(r->apage.rows);
 	free(r->page.rows);
 	free(r->detail.activity);
@@ -344,6 +350,17 @@ int store_ix_get(struct store *st, const char *number, store_ix_get_h *h, void *
 
 	if (r) {
 		r->get_h = h;
+		str_copy(r->number, number, sizeof(r->number));
+	}
+	return read_submit(r);
+}
+
+int store_ctr_list(struct store *st, const char *number, store_ctr_list_h *h, void *arg)
+{
+	struct read_req *r = read_new(st, RD_CTR, arg);
+
+	if (r) {
+		r->ctr_h = h;
 		str_copy(r->number, number, sizeof(r->number));
 	}
 	return read_submit(r);

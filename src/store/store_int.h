@@ -10,7 +10,7 @@
 #include <sqlite3.h>
 
 #define MAX_READERS 64
-#define N_OPS	    (STORE_OP_QUICK_CONNECT_DELETE + 1)
+#define N_OPS	    (STORE_OP_CTR_SET + 1)
 
 struct sqlite_be {
 	sqlite3 *writer;

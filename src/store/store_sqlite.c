@@ -25,6 +25,19 @@ struct migration {
 };
 #include "migrations.h"
 
+/* A contact trace record's columns, in the order STORE_OP_CTR_SET binds
+ * them (?1..?39) and row_ctr reads them. */
+#define CTR_COLS                                                                                   \
+	"contact_id,interaction_id,segment,initial_contact_id,"                                    \
+	"previous_contact_id,next_contact_id,channel,initiation_method,"                           \
+	"customer_endpoint,system_endpoint,transfer_type,transferred_to,"                          \
+	"initiation_at,connected_to_system_at,disconnect_at,last_update_at,"                       \
+	"queue_id,queue,enqueue_at,dequeue_at,queue_ms,agent_user_id,agent,"                       \
+	"agent_name,connected_to_agent_at,talk_ms,hold_ms,holds,"                                  \
+	"longest_hold_ms,acw_start_at,acw_end_at,acw_ms,wrap_up_code,"                             \
+	"connection_attempts,missed_offers,intent,recording,disconnect_reason,"                    \
+	"attributes"
+
 static const char *op_sql[N_OPS][2] = {
 	[STORE_OP_USER_INSERT] = {"INSERT INTO users(id,user_name,name,email,mobile_phone,"
 				  "business_phone,password_hash,active,created_at,sip_ha1) "
@@ -92,6 +105,18 @@ static const char *op_sql[N_OPS][2] = {
 					"VALUES(?1,?2,?3) ON CONFLICT(id) DO UPDATE SET "
 					"name=?2,number=?3"},
 	[STORE_OP_QUICK_CONNECT_DELETE] = {"DELETE FROM quick_connects WHERE id=?1"},
+	/* the second statement takes ?2 only (the other bindings are out of
+	 * its range, which sqlite3_bind_* reports and ignores) */
+	[STORE_OP_CTR_SET] =
+		{"INSERT OR REPLACE INTO ctr(" CTR_COLS ") VALUES(?1,?2,?3,?4,?5,?6,"
+		 "?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,"
+		 "?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37,?38,?39)",
+		 "UPDATE interactions SET "
+		 "talk_ms=(SELECT coalesce(sum(talk_ms),0) FROM ctr WHERE interaction_id=?2),"
+		 "hold_ms=(SELECT coalesce(sum(hold_ms),0) FROM ctr WHERE interaction_id=?2),"
+		 "queue_ms=(SELECT coalesce(sum(queue_ms),0) FROM ctr WHERE interaction_id=?2),"
+		 "acw_ms=(SELECT coalesce(sum(acw_ms),0) FROM ctr WHERE interaction_id=?2) "
+		 "WHERE id=?2"},
 	[STORE_OP_CASE_SET] = {"INSERT INTO cases(number,contact_user_id,short_description,state,"
 			       "opened_at,updated_at) VALUES(?1,NULLIF(?2,0),?3,?4,?5,?6) "
 			       "ON CONFLICT(number) DO UPDATE SET contact_user_id=NULLIF(?2,0),"
@@ -281,7 +306,9 @@ static void *grow(void *arr, size_t n, size_t *cap, size_t elem)
 
 #define IX_COLS                                                                                    \
 	"id,number,type,direction,state,queued,caller_number,queue_id,agent_user_id,"              \
-	"linked_table,linked_number,opened_at,closed_at,close_reason,wrap_up_code"
+	"linked_table,linked_number,opened_at,closed_at,close_reason,wrap_up_code,"                \
+	"talk_ms,hold_ms,queue_ms,acw_ms"
+#define IX_NCOLS 19
 
 static void row_interaction(sqlite3_stmt *st, struct st_interaction *ix)
 {
@@ -301,6 +328,17 @@ static void row_interaction(sqlite3_stmt *st, struct st_interaction *ix)
 	ix->closed_at = sqlite3_column_int64(st, 12);
 	col_text(st, 13, ix->close_reason, sizeof(ix->close_reason));
 	col_text(st, 14, ix->wrap_up_code, sizeof(ix->wrap_up_code));
+	ix->talk_ms = sqlite3_column_int64(st, 15);
+	ix->hold_ms = sqlite3_column_int64(st, 16);
+	ix->queue_ms = sqlite3_column_int64(st, 17);
+	ix->acw_ms = sqlite3_column_int64(st, 18);
+}
+
+/* An open interaction at load, with the highest CTR segment written. */
+static void row_open_interaction(sqlite3_stmt *st, struct st_interaction *ix)
+{
+	row_interaction(st, ix);
+	ix->ctr_segments = sqlite3_column_int(st, IX_NCOLS);
 }
 
 static void row_user(sqlite3_stmt *st, struct st_user *u)
@@ -462,8 +500,10 @@ static int be_load(void *p, struct st_snapshot *s)
 	     "hold_music,wrap_up_codes,deleted FROM queues ORDER BY id",
 	     row_queue, queues);
 	LOAD("SELECT queue_id,user_id,priority FROM queue_members", row_member, members);
-	LOAD("SELECT " IX_COLS " FROM interactions WHERE state IN ('new','work_in_progress')",
-	     row_interaction, open);
+	LOAD("SELECT " IX_COLS ",(SELECT coalesce(max(segment),0) FROM ctr WHERE "
+	     "interaction_id=interactions.id) FROM interactions WHERE state IN "
+	     "('new','work_in_progress')",
+	     row_open_interaction, open);
 	LOAD("SELECT token_hash,user_id,created_at,expires_at FROM sessions", row_session,
 	     sessions);
 	LOAD("SELECT name,value FROM flags", row_flag, flags);
@@ -490,6 +530,51 @@ static int be_load(void *p, struct st_snapshot *s)
 static void bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+/* ?1..?39 in CTR_COLS order. */
+static void ctr_bind(sqlite3_stmt *st, const struct st_ctr *c)
+{
+	const char *text[] = {
+		[1] = c->contact_id,
+		[4] = c->initial_contact_id,
+		[5] = c->previous_contact_id,
+		[6] = c->next_contact_id,
+		[7] = c->channel,
+		[8] = c->initiation_method,
+		[9] = c->customer_endpoint,
+		[10] = c->system_endpoint,
+		[11] = c->transfer_type,
+		[12] = c->transferred_to,
+		[18] = c->queue,
+		[23] = c->agent,
+		[24] = c->agent_name,
+		[33] = c->wrap_up_code,
+		[36] = c->intent,
+		[37] = c->recording,
+		[38] = c->disconnect_reason,
+		[39] = c->attributes,
+	};
+	const int64_t num[] = {
+		[2] = c->interaction_id, [3] = c->segment,
+		[13] = c->initiation_at, [14] = c->connected_to_system_at,
+		[15] = c->disconnect_at, [16] = c->last_update_at,
+		[17] = c->queue_id,	 [19] = c->enqueue_at,
+		[20] = c->dequeue_at,	 [21] = c->queue_ms,
+		[22] = c->agent_user_id, [25] = c->connected_to_agent_at,
+		[26] = c->talk_ms,	 [27] = c->hold_ms,
+		[28] = c->holds,	 [29] = c->longest_hold_ms,
+		[30] = c->acw_start_at,	 [31] = c->acw_end_at,
+		[32] = c->acw_ms,	 [34] = c->connection_attempts,
+		[35] = c->missed_offers,
+	};
+
+	for (int i = 1; i < (int)(sizeof(text) / sizeof(text[0])); i++) {
+		if (text[i])
+			bind_text(st, i, text[i]);
+		else if (i < (int)(sizeof(num) / sizeof(num[0])))
+			sqlite3_bind_int64(st, i, num[i]);
+	}
 }
 
 static void bind_op(sqlite3_stmt *st, const struct store_op *op)
@@ -625,6 +710,7 @@ static void bind_op(sqlite3_stmt *st, const struct store_op *op)
 			bind_text(st, 3, op->u.quick.number);
 		}
 		break;
+	case STORE_OP_CTR_SET: ctr_bind(st, &op->u.ctr); break;
 	case STORE_OP_RECORD_INSERT:
 	case STORE_OP_RECORD_UPDATE:
 	case STORE_OP_RECORD_DELETE: break; /* store_records.c */
@@ -742,7 +828,8 @@ static int ix_list_query(sqlite3 *db, const struct store_ix_filter *f, struct st
 		}
 		pg->rows = na;
 		row_interaction(st, &pg->rows[pg->n]);
-		col_text(st, 15, pg->rows[pg->n].last_note, sizeof(pg->rows[pg->n].last_note));
+		col_text(st, IX_NCOLS, pg->rows[pg->n].last_note,
+			 sizeof(pg->rows[pg->n].last_note));
 		pg->n++;
 	}
 	sqlite3_finalize(st);
@@ -871,6 +958,103 @@ static int be_case_latest(void *p, int64_t customer, struct st_case *c, bool *fo
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : CC_ESTORE;
 }
 
+/* ---- contact trace records ---- */
+static void row_ctr(sqlite3_stmt *st, struct st_ctr *c)
+{
+	struct {
+		char *dst;
+		size_t size;
+	} text[] = {
+		[0] = {c->contact_id, sizeof(c->contact_id)},
+		[3] = {c->initial_contact_id, sizeof(c->initial_contact_id)},
+		[4] = {c->previous_contact_id, sizeof(c->previous_contact_id)},
+		[5] = {c->next_contact_id, sizeof(c->next_contact_id)},
+		[6] = {c->channel, sizeof(c->channel)},
+		[7] = {c->initiation_method, sizeof(c->initiation_method)},
+		[8] = {c->customer_endpoint, sizeof(c->customer_endpoint)},
+		[9] = {c->system_endpoint, sizeof(c->system_endpoint)},
+		[10] = {c->transfer_type, sizeof(c->transfer_type)},
+		[11] = {c->transferred_to, sizeof(c->transferred_to)},
+		[17] = {c->queue, sizeof(c->queue)},
+		[22] = {c->agent, sizeof(c->agent)},
+		[23] = {c->agent_name, sizeof(c->agent_name)},
+		[32] = {c->wrap_up_code, sizeof(c->wrap_up_code)},
+		[35] = {c->intent, sizeof(c->intent)},
+		[36] = {c->recording, sizeof(c->recording)},
+		[37] = {c->disconnect_reason, sizeof(c->disconnect_reason)},
+		[38] = {c->attributes, sizeof(c->attributes)},
+	};
+	int64_t *num[] = {
+		[1] = &c->interaction_id,
+		[12] = &c->initiation_at,
+		[13] = &c->connected_to_system_at,
+		[14] = &c->disconnect_at,
+		[15] = &c->last_update_at,
+		[16] = &c->queue_id,
+		[18] = &c->enqueue_at,
+		[19] = &c->dequeue_at,
+		[20] = &c->queue_ms,
+		[21] = &c->agent_user_id,
+		[24] = &c->connected_to_agent_at,
+		[25] = &c->talk_ms,
+		[26] = &c->hold_ms,
+		[28] = &c->longest_hold_ms,
+		[29] = &c->acw_start_at,
+		[30] = &c->acw_end_at,
+		[31] = &c->acw_ms,
+	};
+
+	memset(c, 0, sizeof(*c));
+	for (int i = 0; i < (int)(sizeof(text) / sizeof(text[0])); i++) {
+		if (text[i].dst)
+			col_text(st, i, text[i].dst, text[i].size);
+		else if (i < (int)(sizeof(num) / sizeof(num[0])) && num[i])
+			*num[i] = sqlite3_column_int64(st, i);
+	}
+	c->segment = sqlite3_column_int(st, 2);
+	c->holds = sqlite3_column_int(st, 27);
+	c->connection_attempts = sqlite3_column_int(st, 33);
+	c->missed_offers = sqlite3_column_int(st, 34);
+}
+
+static int ctr_list_query(sqlite3 *db, const char *number, struct store_ctr_list *l)
+{
+	sqlite3_stmt *st;
+	char sql[600];
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT " IX_COLS " FROM interactions WHERE number=?1", -1, &st,
+			       NULL) != SQLITE_OK)
+		return CC_ESTORE;
+	bind_text(st, 1, number);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		l->found = true;
+		row_interaction(st, &l->ix);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 0 : CC_ESTORE;
+	snprintf(sql, sizeof(sql),
+		 "SELECT " CTR_COLS " FROM ctr WHERE interaction_id=%lld ORDER BY segment",
+		 (long long)l->ix.id);
+	rc = load_rows(db, sql, (row_fill_h *)row_ctr, sizeof(*l->rows), (void **)&l->rows, &l->n);
+	for (size_t i = 0; i < l->n; i++)
+		str_copy(l->rows[i].interaction, l->ix.number, sizeof(l->rows[i].interaction));
+	return rc;
+}
+
+static int be_ctr_list(void *p, const char *number, struct store_ctr_list *l)
+{
+	struct sqlite_be *be = p;
+	int slot, err;
+	sqlite3 *db = sqlbe_reader_get(be, &slot);
+
+	err = ctr_list_query(db, number, l);
+	sqlbe_reader_put(be, slot);
+	return err;
+}
+
 /* ---- the audit log ---- */
 static void row_audit(sqlite3_stmt *st, struct st_audit *a)
 {
@@ -950,4 +1134,5 @@ const struct store_backend store_backend_sqlite = {
 	.party_by_phone = sqlrec_party_by_phone,
 	.case_latest_of = sqlrec_case_latest_of,
 	.audit_list = be_audit_list,
+	.ctr_list = be_ctr_list,
 };

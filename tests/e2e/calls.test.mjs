@@ -96,7 +96,15 @@ test('an answered call in the softphone, Clear contact, and the interaction form
     await agent.getByRole('heading', { name: number }).waitFor();
     await agent.locator('.badge', { hasText: 'Closed Complete' }).waitFor();
     await agent.getByText('Wrap-up code', { exact: true }).waitFor(); // a field of the interaction
+    // its durations, from its contact trace record (docs/CTR.md): Amy talked about 6 s
+    const fieldValue = (label) => agent.locator('.field', { has: agent.getByText(label, { exact: true }) }).locator('dd');
+    assert.match(await fieldValue('Talk time').textContent(), /^0:0[3-9]$/);
+    assert.equal(await fieldValue('Hold time').textContent(), '0:00');
+    assert.match(await fieldValue('Queue wait').textContent(), /^0:0\d$/);
+    assert.match(await fieldValue('After-call work').textContent(), /^0:\d\d$/);
     const activity = agent.getByRole('list', { name: /Activity stream/ });
+    await activity.locator('[data-kind="ctr"]', { hasText: `Contact trace record ${number}-1 (inbound)` }).waitFor();
+    assert.equal(await activity.locator('[data-kind="ctr"] .act-kind').textContent(), 'Trace record');
     await activity.locator('[data-kind="note"]', { hasText: 'sent a replacement' }).waitFor();
     await activity.locator('[data-kind="recording"]').first().waitFor();
     assert.ok(await activity.locator('[data-kind="presence"]').count() > 0);

@@ -871,7 +871,9 @@ static void caller_hangs_up_while_queued_is_closed_abandoned(void **state)
 	activity_of(fx, ix1, buf, sizeof(buf));
 	assert_string_equal(buf, "state: Created: inbound phone call, New;"
 				 "state: State: New → New (queued) — Support;"
-				 "state: State: New → Closed Abandoned (the caller hung up)");
+				 "state: State: New → Closed Abandoned (the caller hung up);"
+				 "ctr: Contact trace record INT0001001-1 (inbound): queue Support, "
+				 "waited 0 s; disconnect: customer");
 	history_of(fx, ned, buf, sizeof(buf));
 	assert_string_equal(buf, "Offline>Available|@0"); /* ned was never touched */
 	assert_int_equal(routing_ix_caller_gone(fx->r, ix1), CC_ENOTFOUND);
@@ -913,7 +915,8 @@ static void caller_hangs_up_before_the_queue_is_closed_complete(void **state)
 	assert_string_equal(buf, "closed_complete|0|0|0|caller_hangup|1");
 	activity_of(fx, ix, buf, sizeof(buf));
 	assert_string_equal(buf, "state: Created: inbound phone call, New;"
-				 "state: State: New → Closed Complete (the caller hung up)");
+				 "state: State: New → Closed Complete (the caller hung up);"
+				 "ctr: Contact trace record INT0001001-1 (inbound); disconnect: customer");
 	assert_string_equal(fx->offers, "");
 	assert_string_equal(fx->cancels, "");
 	today(fx, "Support", buf, sizeof(buf));
@@ -974,6 +977,9 @@ call_ended_puts_the_agent_in_after_call_work_and_the_wrapup_timeout_clears_it(vo
 			    "presence: Agent ned: Busy → AfterCallWork — call ended;"
 			    "note: Wrap-up time ended;"
 			    "state: State: Work in Progress → Closed Complete (contact cleared);"
+			    "ctr: Contact trace record INT0001001-1 (inbound): queue Support, waited "
+			    "0 s; agent ned, talk 0 s, hold 0 s (0), after-call work 0 s; disconnect: "
+			    "agent;"
 			    "presence: Agent ned: AfterCallWork → Available");
 	history_of(fx, ned, buf, sizeof(buf));
 	assert_string_equal(buf, "Offline>Available|@0;Available>Busy|inbound call accepted@1;"

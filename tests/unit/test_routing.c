@@ -731,11 +731,15 @@ static void recovery_closes_open_interactions_and_wraps_up_busy_agents(void **st
 	ix_row(fx, "INT0000009", buf, sizeof(buf)); /* nobody would ever close it */
 	assert_string_equal(buf, "closed_complete|server_restart|1");
 	activity_of(fx, 1, buf, sizeof(buf));
-	assert_string_equal(buf, "state: State: New → Closed Complete (closed by the system) — the "
-				 "server restarted");
+	assert_string_equal(buf,
+			    "state: State: New → Closed Complete (closed by the system) — the "
+			    "server restarted;"
+			    "ctr: Contact trace record INT0000001-1 (inbound); disconnect: system");
 	activity_of(fx, 2, buf, sizeof(buf));
-	assert_string_equal(buf, "state: State: New → Closed Abandoned (closed by the system) — "
-				 "the server restarted");
+	assert_string_equal(buf,
+			    "state: State: New → Closed Abandoned (closed by the system) — "
+			    "the server restarted;"
+			    "ctr: Contact trace record INT0000002-1 (inbound); disconnect: system");
 
 	/* dave was on INT0000003: now wrapping it up */
 	assert_int_equal(presence_of(dave), PRES_AFTER_CALL_WORK);
@@ -766,7 +770,9 @@ static void recovery_closes_open_interactions_and_wraps_up_busy_agents(void **st
 	rows = history_rows(fx);
 	assert_int_equal(routing_recover(fx->r), 0);
 	assert_int_equal(history_rows(fx), rows);
-	assert_int_equal(dbfx_int(fx->db, "SELECT count(*) FROM activity"), 4);
+	/* three state entries (INT0000009's too), the presence entry and the
+	 * closed interactions' contact trace records */
+	assert_int_equal(dbfx_int(fx->db, "SELECT count(*) FROM activity"), 7);
 }
 
 static void clear_contact_after_recovery_closes_the_interaction(void **state)
@@ -806,27 +812,32 @@ static void clear_contact_after_recovery_closes_the_interaction(void **state)
 
 	/* the activity stream: state changes, the note and both presence changes */
 	activity_of(fx, 3, buf, sizeof(buf));
-	assert_string_equal(buf,
-			    "presence: Agent dave: Busy → AfterCallWork — server_restart;"
-			    "note: Called back after the outage;"
-			    "state: State: Work in Progress → Closed Complete (contact cleared);"
-			    "presence: Agent dave: AfterCallWork → Available");
+	assert_string_equal(
+		buf, "presence: Agent dave: Busy → AfterCallWork — server_restart;"
+		     "note: Called back after the outage;"
+		     "state: State: Work in Progress → Closed Complete (contact cleared);"
+		     "ctr: Contact trace record INT0000003-1 (inbound): agent dave, talk 0 s, "
+		     "hold 0 s (0), after-call work 0 s; disconnect: system;"
+		     "presence: Agent dave: AfterCallWork → Available");
 	assert_int_equal(dbfx_int(fx->db,
 				  "SELECT count(*) FROM activity WHERE interaction_id=3 AND "
 				  "kind IN ('note','state') AND actor='dave'"),
 			 2);
 
-	/* announced: the interaction first, then the presence */
-	assert_int_equal(fx->n_ev, 2);
+	/* announced: the interaction first, its record, then the presence */
+	assert_int_equal(fx->n_ev, 3);
 	assert_int_equal(fx->ev[0].kind, RT_EV_INTERACTION);
 	assert_string_equal(fx->ev[0].from, "work_in_progress");
 	assert_string_equal(fx->ev[0].to, "closed_complete");
 	assert_string_equal(fx->ev[0].interaction, "INT0000003");
 	assert_string_equal(fx->ev[0].user, "dave");
-	assert_int_equal(fx->ev[1].kind, RT_EV_PRESENCE);
-	assert_string_equal(fx->ev[1].from, "AfterCallWork");
-	assert_string_equal(fx->ev[1].to, "Available");
+	assert_int_equal(fx->ev[1].kind, RT_EV_CTR);
 	assert_string_equal(fx->ev[1].interaction, "INT0000003");
+	assert_string_equal(fx->ev[1].user, "dave");
+	assert_int_equal(fx->ev[2].kind, RT_EV_PRESENCE);
+	assert_string_equal(fx->ev[2].from, "AfterCallWork");
+	assert_string_equal(fx->ev[2].to, "Available");
+	assert_string_equal(fx->ev[2].interaction, "INT0000003");
 
 	/* a second clear is illegal: dave is Available */
 	assert_int_equal(routing_agent_clear(fx->r, dave, "", "dave", on_done, &d), CC_EILLEGAL);

@@ -3,8 +3,9 @@
  * against a real file: which case the bot talks about (case_latest), and
  * the records (contacts, consumers, cases, incidents): numbering, partial
  * updates, refused writes that change nothing, search by phone, a case's
- * contact's phones, caller identification, and the asynchronous front's
- * click-to-call target on a real loop.
+ * contact's phones, caller identification, the asynchronous front's
+ * click-to-call target on a real loop, and contact trace records (every
+ * field round-trips; the interaction's sums follow every write).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -61,6 +62,110 @@ static void case_put(struct fx *fx, const char *number, int64_t contact, const c
 	op.u.kase.opened_at = 1;
 	op.u.kase.updated_at = updated;
 	assert_int_equal(store_backend_sqlite.apply(fx->be, &op, 1), 0);
+}
+
+/* ---- contact trace records (STORE_OP_CTR_SET, ctr_list) ---- */
+/* A record with every field set to something of its own. */
+static void ctr_make(struct st_ctr *c, int segment, int64_t base)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->contact_id, sizeof(c->contact_id), "INT0001001-%d", segment);
+	str_copy(c->initial_contact_id, "INT0001001-1", sizeof(c->initial_contact_id));
+	if (segment > 1)
+		snprintf(c->previous_contact_id, sizeof(c->previous_contact_id), "INT0001001-%d",
+			 segment - 1);
+	snprintf(c->next_contact_id, sizeof(c->next_contact_id), "next-%d", segment);
+	c->interaction_id = 1;
+	str_copy(c->interaction, "INT0001001", sizeof(c->interaction));
+	c->segment = segment;
+	str_copy(c->channel, "VOICE", sizeof(c->channel));
+	str_copy(c->initiation_method, segment > 1 ? "transfer" : "inbound",
+		 sizeof(c->initiation_method));
+	str_copy(c->customer_endpoint, "+15550199", sizeof(c->customer_endpoint));
+	str_copy(c->system_endpoint, "5000", sizeof(c->system_endpoint));
+	str_copy(c->transfer_type, "agent", sizeof(c->transfer_type));
+	str_copy(c->transferred_to, "beth", sizeof(c->transferred_to));
+	c->initiation_at = base + 1, c->connected_to_system_at = base + 2;
+	c->disconnect_at = base + 3, c->last_update_at = base + 4;
+	c->queue_id = 2;
+	str_copy(c->queue, "Support", sizeof(c->queue));
+	c->enqueue_at = base + 5, c->dequeue_at = base + 6, c->queue_ms = base + 7;
+	c->agent_user_id = 7;
+	str_copy(c->agent, "amy", sizeof(c->agent));
+	str_copy(c->agent_name, "Amy", sizeof(c->agent_name));
+	c->connected_to_agent_at = base + 8, c->talk_ms = base + 9, c->hold_ms = base + 10;
+	c->longest_hold_ms = base + 11, c->holds = 3;
+	c->acw_start_at = base + 12, c->acw_end_at = base + 13, c->acw_ms = base + 14;
+	str_copy(c->wrap_up_code, "Resolved", sizeof(c->wrap_up_code));
+	c->connection_attempts = 4, c->missed_offers = 2;
+	str_copy(c->intent, "status", sizeof(c->intent));
+	str_copy(c->recording, "/api/v1/interactions/INT0001001/recording", sizeof(c->recording));
+	str_copy(c->disconnect_reason, "customer", sizeof(c->disconnect_reason));
+	str_copy(c->attributes, "{\"caller.name\":\"Amy\"}", sizeof(c->attributes));
+}
+
+static void ctr_put(struct fx *fx, const struct st_ctr *c)
+{
+	struct store_op op = {.kind = STORE_OP_CTR_SET};
+
+	op.u.ctr = *c;
+	assert_int_equal(store_backend_sqlite.apply(fx->be, &op, 1), 0);
+}
+
+static void contact_trace_records_round_trip_and_sum_into_the_interaction(void **state)
+{
+	struct fx *fx = *state;
+	struct store_ctr_list l = {0};
+	struct store_ix_detail d = {0};
+	struct st_ctr c[2];
+
+	dbfx_exec(fx->path, "INSERT INTO interactions(id,number,type,direction,state,opened_at) "
+			    "VALUES (1,'INT0001001','phone','inbound','work_in_progress',1)");
+	ctr_make(&c[1], 2, 2000); /* written out of order: read by segment */
+	ctr_put(fx, &c[1]);
+	ctr_make(&c[0], 1, 1000);
+	c[0].acw_end_at = 0; /* written at the reassignment, */
+	ctr_put(fx, &c[0]);
+	ctr_make(&c[0], 1, 1000); /* then replaced when final */
+	ctr_put(fx, &c[0]);
+	assert_int_equal(store_backend_sqlite.ctr_list(fx->be, "INT0001001", &l), 0);
+	assert_true(l.found);
+	assert_string_equal(l.ix.number, "INT0001001");
+	assert_int_equal(l.n, 2);
+	/* every field, byte for byte */
+	assert_memory_equal(&l.rows[0], &c[0], sizeof(c[0]));
+	assert_memory_equal(&l.rows[1], &c[1], sizeof(c[1]));
+	/* the interaction's sums: recomputed by every write, read with it */
+	assert_int_equal(l.ix.talk_ms, 1009 + 2009);
+	assert_int_equal(l.ix.hold_ms, 1010 + 2010);
+	assert_int_equal(l.ix.queue_ms, 1007 + 2007);
+	assert_int_equal(l.ix.acw_ms, 1014 + 2014);
+	free(l.rows);
+	assert_int_equal(store_backend_sqlite.ix_get(fx->be, "INT0001001", &d), 0);
+	assert_int_equal(d.ix.talk_ms, 3018);
+	free(d.activity);
+	free(d.conversations);
+	/* an interaction update leaves them alone */
+	{
+		struct store_op op = {.kind = STORE_OP_INTERACTION_UPDATE};
+		op.u.interaction = d.ix;
+		op.u.interaction.talk_ms = 0;
+		str_copy(op.u.interaction.state, "closed_complete", sizeof(op.u.interaction.state));
+		assert_int_equal(store_backend_sqlite.apply(fx->be, &op, 1), 0);
+	}
+	assert_int_equal(dbfx_int(fx->path, "SELECT talk_ms FROM interactions WHERE id=1"), 3018);
+	/* an interaction without records; none at all */
+	dbfx_exec(fx->path, "INSERT INTO interactions(id,number,type,direction,state,opened_at) "
+			    "VALUES (2,'INT0001002','phone','inbound','new',1)");
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(store_backend_sqlite.ctr_list(fx->be, "INT0001002", &l), 0);
+	assert_true(l.found);
+	assert_int_equal(l.n, 0);
+	free(l.rows);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(store_backend_sqlite.ctr_list(fx->be, "INT9999999", &l), 0);
+	assert_false(l.found);
+	assert_int_equal(l.n, 0);
 }
 
 /* The open case updated last wins; a Closed one only when nothing is open. */
@@ -465,6 +570,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_caller_is_found_among_contacts_then_consumers,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(call_targets_resolve_to_a_number, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			contact_trace_records_round_trip_and_sum_into_the_interaction, setup,
+			teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

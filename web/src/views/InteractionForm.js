@@ -4,14 +4,14 @@ import { CallNote } from './Softphone.js';
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, recordingUrl } from '../api.js';
-import { dateTime, dateTimeSeconds, phoneDisplay, recordPath, STATE_LABELS, timeOnly } from '../format.js';
+import { dateTime, dateTimeSeconds, duration, phoneDisplay, recordPath, STATE_LABELS, timeOnly } from '../format.js';
 import { useAppState } from '../state.js';
 import { learnNames, nameOf } from '../transfer.js';
 import { ErrorBox, Field, Loading, PageHeader, StateBadge, useLoad } from './common.js';
 
 const KIND_LABELS = {
   state: 'Status', presence: 'Presence', note: 'Note', offer: 'Offer', recording: 'Recording', caller: 'Caller',
-  queue: 'Queue', transfer: 'Transfer', bot: 'Bot', call: 'Call', conversation: 'Conversation',
+  queue: 'Queue', transfer: 'Transfer', bot: 'Bot', call: 'Call', conversation: 'Conversation', ctr: 'Trace record',
 };
 
 // The recording grows while the call lasts (the server keeps it a valid WAV
@@ -80,6 +80,12 @@ export function InteractionForm({ number }) {
             <${Field} label="Closed">${ix.closed_at && dateTime(ix.closed_at)}</${Field}>
             ${ix.close_reason && html`<${Field} label="Close reason">${ix.close_reason}</${Field}>`}
             ${ix.wrap_up_code && html`<${Field} label="Wrap-up code">${ix.wrap_up_code}</${Field}>`}
+            ${/* the sums over its contact trace records (docs/CTR.md), once there are any */
+              ix.closed_at || ix.talk_seconds > 0 || ix.queue_wait_seconds > 0 ? html`
+              <${Field} label="Queue wait">${duration(ix.queue_wait_seconds || 0)}</${Field}>
+              <${Field} label="Talk time">${duration(ix.talk_seconds || 0)}</${Field}>
+              <${Field} label="Hold time">${duration(ix.hold_seconds || 0)}</${Field}>
+              <${Field} label="After-call work">${duration(ix.after_call_work_seconds || 0)}</${Field}>` : null}
           </dl></section>
         ${ix.state === 'work_in_progress' && html`<section class="card" aria-label="Add a note"><${CallNote} interaction=${ix.number} /></section>`}
         <section class="card" aria-labelledby="rec-h">
