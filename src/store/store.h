@@ -257,6 +257,66 @@ struct st_quick_connect {
 	char number[ST_PHONE];
 };
 
+/* ---- webhooks (migration 012; hook/, docs/WEBHOOKS.md) ---- */
+#define ST_URL	       1024 /* a webhook's URL, in bytes */
+#define ST_SECRET      257  /* a webhook's signing secret: up to 256 bytes */
+#define ST_HOOK_EVENTS 64   /* "ctr,interaction,presence" */
+#define ST_EVENT_ID    40   /* an event id: 32 hex digits */
+#define ST_DELIVERY_ID 64   /* "<event id>-<webhook id>" */
+struct st_webhook {
+	int64_t id;
+	char url[ST_URL];
+	char secret[ST_SECRET];
+	char events[ST_HOOK_EVENTS]; /* the event types it takes, comma-separated */
+	bool active;
+	int64_t created_at, updated_at;
+};
+
+/*
+ * An event into the outbox (STORE_OP_OUTBOX_INSERT): one delivery row for
+ * each active webhook whose events list holds `type`, pending, in the same
+ * transaction as the ops before it; none when no webhook takes it. The
+ * delivery ids are "<event_id>-<webhook id>". body is a NUL-terminated heap
+ * string: store_write copies it (the caller still frees its own).
+ */
+struct st_outbox_event {
+	char event_id[ST_EVENT_ID];
+	char type[16];
+	int64_t at;
+	char *body;
+};
+
+/* The outcome of one delivery attempt (STORE_OP_OUTBOX_RESULT), by seq:
+ * delivered (delivered_at), given up (expired_at) or to retry. */
+struct st_outbox_result {
+	int64_t seq;
+	int attempts;
+	int64_t next_attempt_at;
+	int64_t delivered_at; /* 0 = not delivered */
+	int64_t expired_at;   /* 0 = not given up */
+	int last_status;      /* the HTTP status, 0 = no answer */
+	char last_error[ST_TEXT];
+};
+
+/* One pending delivery, as store_outbox_fetch reads it. */
+struct st_outbox_row {
+	int64_t seq; /* commit order */
+	char id[ST_DELIVERY_ID];
+	int64_t webhook_id;
+	char type[16];
+	int64_t created_at;
+	int attempts;
+	int64_t next_attempt_at;
+	char *body; /* heap; see store_outbox_fetch */
+};
+
+/* A webhook's pending deliveries (store_outbox_counts). */
+struct st_outbox_count {
+	int64_t webhook_id;
+	int64_t pending;
+	int64_t oldest_at; /* the oldest pending row's created_at */
+};
+
 /* Everything the loop keeps in memory, loaded once at start. */
 struct st_snapshot {
 	struct st_user *users;
@@ -288,6 +348,9 @@ struct st_snapshot {
 	int64_t max_queue_id;
 	int64_t max_conversation_id;
 	int64_t max_quick_connect_id; /* deleted ones included */
+	struct st_webhook *webhooks;  /* by id */
+	size_t n_webhooks;
+	int64_t max_webhook_id; /* deleted ones included */
 };
 void store_snapshot_free(struct st_snapshot *s);
 
@@ -323,6 +386,11 @@ enum store_op_kind {
 	STORE_OP_BINDING_DELETE,       /* by user_id */
 	STORE_OP_QUICK_CONNECT_SET,    /* by id: inserted or replaced */
 	STORE_OP_QUICK_CONNECT_DELETE, /* by id */
+	STORE_OP_WEBHOOK_SET,	       /* by id: inserted or replaced */
+	STORE_OP_WEBHOOK_DELETE,       /* by id, with its outbox rows */
+	STORE_OP_OUTBOX_INSERT,	       /* an event, fanned out to its webhooks */
+	STORE_OP_OUTBOX_RESULT,	       /* by seq */
+	STORE_OP_OUTBOX_PURGE,	       /* rows delivered or given up before u.before */
 };
 
 struct store_op {
@@ -346,6 +414,10 @@ struct store_op {
 		struct st_conversation conversation;
 		struct st_binding binding;
 		struct st_quick_connect quick;
+		struct st_webhook webhook;
+		struct st_outbox_event outbox;
+		struct st_outbox_result result;
+		int64_t before;
 	} u;
 };
 
@@ -419,8 +491,18 @@ struct store_target {
 	char name[ST_TEXT];    /* whom: the person or the record's contact */
 };
 
+/* Pending outbox rows read at once (store_outbox_fetch). */
+struct store_outbox_page {
+	struct st_outbox_row *rows;
+	size_t n;
+};
+struct store_outbox_counts {
+	struct st_outbox_count *rows; /* webhooks with pending rows, by id */
+	size_t n;
+};
+
 /* ---- the backend vtable ---- */
-#define STORE_BACKEND_VERSION 3
+#define STORE_BACKEND_VERSION 4
 struct store_backend {
 	int version; /* STORE_BACKEND_VERSION */
 	const char *name;
@@ -449,6 +531,11 @@ struct store_backend {
 	/* version 3: the administrators' audit log. */
 	int (*audit_list)(void *be, const struct store_audit_filter *f,
 			  struct store_audit_page *pg);
+	/* version 4: the webhooks' outbox. Up to limit pending rows of a
+	 * webhook with seq > after_seq, in seq order; bodies are malloc'd. */
+	int (*outbox_fetch)(void *be, int64_t webhook_id, int64_t after_seq, int limit,
+			    struct store_outbox_page *pg);
+	int (*outbox_counts)(void *be, struct store_outbox_counts *c);
 };
 extern const struct store_backend store_backend_sqlite;
 
@@ -465,8 +552,9 @@ int store_load(struct store *st, struct st_snapshot *snap);
 int store_apply_now(struct store *st, const struct store_op *ops, size_t n);
 
 /*
- * Queues n ops (copied) to be committed in one transaction with whatever else
- * is queued; done (may be NULL) runs on the loop after the commit.
+ * Queues n ops (copied, an outbox event's body too) to be committed in one
+ * transaction with whatever else is queued; done (may be NULL) runs on the
+ * loop after the commit.
  */
 int store_write(struct store *st, const struct store_op *ops, size_t n, store_done_h *done,
 		void *arg);
@@ -496,6 +584,20 @@ int store_rec_get(struct store *st, enum st_table t, const char *key, store_rec_
 typedef void(store_audit_list_h)(int err, struct store_audit_page *pg, void *arg);
 int store_audit_list(struct store *st, const struct store_audit_filter *f, store_audit_list_h *h,
 		     void *arg);
+/*
+ * The webhooks' outbox (docs/WEBHOOKS.md): up to limit (1..256) pending rows
+ * of a webhook after after_seq, oldest first. The callback may keep a row's
+ * body by setting pg->rows[i].body to NULL (it then frees it with free());
+ * everything else is freed after it returns.
+ */
+typedef void(store_outbox_fetch_h)(int err, struct store_outbox_page *pg, void *arg);
+int store_outbox_fetch(struct store *st, int64_t webhook_id, int64_t after_seq, int limit,
+		       store_outbox_fetch_h *h, void *arg);
+/* Frees a page's rows and their bodies (for the backend's direct callers). */
+void store_outbox_page_free(struct store_outbox_page *pg);
+/* How many deliveries each webhook has pending; c is freed after the callback. */
+typedef void(store_outbox_counts_h)(int err, const struct store_outbox_counts *c, void *arg);
+int store_outbox_counts(struct store *st, store_outbox_counts_h *h, void *arg);
 /* Caller identification: the contact, else the consumer, with that phone
  * (any format; with or without its country code); r NULL when none. */
 int store_party_by_phone(struct store *st, const char *number, store_rec_get_h *h, void *arg);

@@ -92,6 +92,20 @@ static const char *op_sql[N_OPS][2] = {
 					"VALUES(?1,?2,?3) ON CONFLICT(id) DO UPDATE SET "
 					"name=?2,number=?3"},
 	[STORE_OP_QUICK_CONNECT_DELETE] = {"DELETE FROM quick_connects WHERE id=?1"},
+	[STORE_OP_WEBHOOK_SET] = {"INSERT INTO webhooks(id,url,secret,events,active,created_at,"
+				  "updated_at) VALUES(?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(id) DO "
+				  "UPDATE SET url=?2,secret=?3,events=?4,active=?5,updated_at=?7"},
+	[STORE_OP_WEBHOOK_DELETE] = {"DELETE FROM webhooks WHERE id=?1"},
+	/* the fan-out: one row per active webhook that takes the event's type */
+	[STORE_OP_OUTBOX_INSERT] = {"INSERT INTO webhook_outbox(id,webhook_id,event_id,event,body,"
+				    "created_at,next_attempt_at) SELECT ?1||'-'||id,id,?1,?2,?3,"
+				    "?4,?4 FROM webhooks WHERE active=1 AND "
+				    "instr(','||events||',',','||?2||',')>0 ORDER BY id"},
+	[STORE_OP_OUTBOX_RESULT] = {"UPDATE webhook_outbox SET attempts=?2,next_attempt_at=?3,"
+				    "delivered_at=NULLIF(?4,0),expired_at=NULLIF(?5,0),"
+				    "last_status=?6,last_error=?7 WHERE seq=?1"},
+	[STORE_OP_OUTBOX_PURGE] = {"DELETE FROM webhook_outbox WHERE "
+				   "coalesce(delivered_at,expired_at)<?1"},
 	[STORE_OP_CASE_SET] = {"INSERT INTO cases(number,contact_user_id,short_description,state,"
 			       "opened_at,updated_at) VALUES(?1,NULLIF(?2,0),?3,?4,?5,?6) "
 			       "ON CONFLICT(number) DO UPDATE SET contact_user_id=NULLIF(?2,0),"
@@ -398,6 +412,17 @@ static void row_quick_connect(sqlite3_stmt *st, struct st_quick_connect *c)
 	col_text(st, 2, c->number, sizeof(c->number));
 }
 
+static void row_webhook(sqlite3_stmt *st, struct st_webhook *w)
+{
+	w->id = sqlite3_column_int64(st, 0);
+	col_text(st, 1, w->url, sizeof(w->url));
+	col_text(st, 2, w->secret, sizeof(w->secret));
+	col_text(st, 3, w->events, sizeof(w->events));
+	w->active = sqlite3_column_int(st, 4);
+	w->created_at = sqlite3_column_int64(st, 5);
+	w->updated_at = sqlite3_column_int64(st, 6);
+}
+
 /* Runs sql and fills a growing array of elem-sized rows with fill(). */
 typedef void(row_fill_h)(sqlite3_stmt *st, void *row);
 static int load_rows(sqlite3 *db, const char *sql, row_fill_h *fill, size_t elem, void **arr,
@@ -483,6 +508,11 @@ static int be_load(void *p, struct st_snapshot *s)
 		scalar_i64(db, "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE "
 			       "name='quick_connects'),0),coalesce((SELECT max(id) FROM "
 			       "quick_connects),0))");
+	LOAD("SELECT id,url,secret,events,active,created_at,updated_at FROM webhooks ORDER BY id",
+	     row_webhook, webhooks);
+	s->max_webhook_id =
+		scalar_i64(db, "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE "
+			       "name='webhooks'),0),coalesce((SELECT max(id) FROM webhooks),0))");
 	return err;
 }
 
@@ -625,6 +655,34 @@ static void bind_op(sqlite3_stmt *st, const struct store_op *op)
 			bind_text(st, 3, op->u.quick.number);
 		}
 		break;
+	case STORE_OP_WEBHOOK_SET:
+	case STORE_OP_WEBHOOK_DELETE:
+		sqlite3_bind_int64(st, 1, op->u.webhook.id);
+		if (op->kind == STORE_OP_WEBHOOK_DELETE)
+			break;
+		bind_text(st, 2, op->u.webhook.url);
+		bind_text(st, 3, op->u.webhook.secret);
+		bind_text(st, 4, op->u.webhook.events);
+		sqlite3_bind_int(st, 5, op->u.webhook.active);
+		sqlite3_bind_int64(st, 6, op->u.webhook.created_at);
+		sqlite3_bind_int64(st, 7, op->u.webhook.updated_at);
+		break;
+	case STORE_OP_OUTBOX_INSERT:
+		bind_text(st, 1, op->u.outbox.event_id);
+		bind_text(st, 2, op->u.outbox.type);
+		bind_text(st, 3, op->u.outbox.body ? op->u.outbox.body : "");
+		sqlite3_bind_int64(st, 4, op->u.outbox.at);
+		break;
+	case STORE_OP_OUTBOX_RESULT:
+		sqlite3_bind_int64(st, 1, op->u.result.seq);
+		sqlite3_bind_int(st, 2, op->u.result.attempts);
+		sqlite3_bind_int64(st, 3, op->u.result.next_attempt_at);
+		sqlite3_bind_int64(st, 4, op->u.result.delivered_at);
+		sqlite3_bind_int64(st, 5, op->u.result.expired_at);
+		sqlite3_bind_int(st, 6, op->u.result.last_status);
+		bind_text(st, 7, op->u.result.last_error);
+		break;
+	case STORE_OP_OUTBOX_PURGE: sqlite3_bind_int64(st, 1, op->u.before); break;
 	case STORE_OP_RECORD_INSERT:
 	case STORE_OP_RECORD_UPDATE:
 	case STORE_OP_RECORD_DELETE: break; /* store_records.c */
@@ -950,4 +1008,6 @@ const struct store_backend store_backend_sqlite = {
 	.party_by_phone = sqlrec_party_by_phone,
 	.case_latest_of = sqlrec_case_latest_of,
 	.audit_list = be_audit_list,
+	.outbox_fetch = sqlhook_outbox_fetch,
+	.outbox_counts = sqlhook_outbox_counts,
 };
