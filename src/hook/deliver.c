@@ -274,30 +274,33 @@ static size_t discard(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/* Appends one header line; false (and the list freed) when out of memory. */
+static bool header_add(struct curl_slist **l, const char *line)
+{
+	struct curl_slist *n = curl_slist_append(*l, line);
+
+	if (!n) {
+		curl_slist_free_all(*l);
+		*l = NULL;
+		return false;
+	}
+	*l = n;
+	return true;
+}
+
 static struct curl_slist *headers_make(const struct hook_wh *w, const struct hook_row *row)
 {
-	char sig[HOOK_SIG_SIZE], line[ST_DELIVERY_ID + HOOK_SIG_SIZE + 40];
-	struct curl_slist *l = NULL, *n;
-	const char *fixed[] = {"Content-Type: application/json",
-			       "Expect:", "User-Agent: " HOOK_USER_AGENT};
+	char sig[HOOK_SIG_SIZE], id[ST_DELIVERY_ID + 24], ev[48], sg[HOOK_SIG_SIZE + 32];
+	struct curl_slist *l = NULL;
 
 	hook_sign(w->rec.secret, row->body, strlen(row->body), sig);
-	for (size_t i = 0; i < 6; i++) {
-		if (i < 3)
-			str_copy(line, fixed[i], sizeof(line));
-		else if (i == 3)
-			snprintf(line, sizeof(line), "X-Switchboard-Id: %s", row->id);
-		else if (i == 4)
-			snprintf(line, sizeof(line), "X-Switchboard-Event: %s", row->type);
-		else
-			snprintf(line, sizeof(line), "X-Switchboard-Signature: %s", sig);
-		n = curl_slist_append(l, line);
-		if (!n) {
-			curl_slist_free_all(l);
-			return NULL;
-		}
-		l = n;
-	}
+	snprintf(id, sizeof(id), "X-Switchboard-Id: %s", row->id);
+	snprintf(ev, sizeof(ev), "X-Switchboard-Event: %s", row->type);
+	snprintf(sg, sizeof(sg), "X-Switchboard-Signature: %s", sig);
+	/* "Expect:" drops curl's 100-continue round trip on bodies over 1 KiB */
+	if (header_add(&l, "Content-Type: application/json") && header_add(&l, "Expect:") &&
+	    header_add(&l, HOOK_USER_AGENT) && header_add(&l, id) && header_add(&l, ev))
+		header_add(&l, sg);
 	return l;
 }
 

@@ -11,7 +11,7 @@
 #define HOOK_BODY_MAX	65536	/* bytes of one event's body */
 #define HOOK_PURGE_MS	3600000 /* the outbox purge, hourly */
 #define HOOK_ERR_SIZE	128	/* last_error */
-#define HOOK_USER_AGENT "Switchboard-Webhook/1"
+#define HOOK_USER_AGENT "User-Agent: Switchboard-Webhook/1"
 
 /* One pending delivery read ahead from the outbox. */
 struct hook_row {
