@@ -7,6 +7,7 @@ set -euo pipefail
 PKGS=(
 	build-essential pkg-config clang libclang-rt-14-dev
 	libuv1-dev libwebsockets-dev libjansson-dev libsqlite3-dev libsodium-dev libyaml-dev
+	libcurl4-openssl-dev
 	uthash-dev libcmocka-dev sqlite3 wrk curl jq
 	libsofia-sip-ua-dev libsndfile1-dev libspandsp-dev libespeak-ng-dev libspeexdsp-dev
 	libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us

@@ -7,8 +7,9 @@
  * - The loop thread owns routing and the API; blocking work runs on libuv's
  *   worker pool (store, password hashing). There are no other globals: the
  *   root object `struct app` is built here and passed down.
- * - Shutdown: stop taking signals, wait (up to 10 s) until no request is
- *   waiting on the store and no write is queued, then destroy the HTTP
+ * - Shutdown: stop taking signals and webhook deliveries (what was not
+ *   delivered goes after the next start), wait (up to 10 s) until no request
+ *   is waiting on the store and no write is queued, then destroy the HTTP
  *   context, let the loop close its handles, and close the store (which
  *   checkpoints the WAL).
  * - SIGHUP: call control reloads every flow file of calls.flows_dir, all or
@@ -20,6 +21,7 @@
 #include "callctl/callctl.h"
 #include "core/core.h"
 #include "demo/demo.h"
+#include "hook/hook.h"
 #include "routing/routing.h"
 #include "store/store.h"
 
@@ -38,6 +40,7 @@ struct app {
 	struct routing *r;
 	struct api *api;
 	struct callctl *cc;
+	struct hook *hook;
 	uv_signal_t sigint, sigterm, sighup;
 	uv_timer_t drain;
 	int64_t drain_deadline;
@@ -210,16 +213,22 @@ static int app_start(struct app *app)
 	err = store_start(app, &snap);
 	if (!err)
 		err = routing_alloc(&app->r, &app->loop, app->st, app->cfg.awa_enabled, &snap);
+	/* webhooks before recovery: its closing events reach the outbox too */
+	if (!err && (err = hook_alloc(&app->hook, &app->loop, &app->cfg, app->st, app->r, &snap)))
+		log_error("cannot start webhooks: %s", cc_strerror(err));
 	if (!err)
 		err = routing_recover(app->r);
 	if (!err)
 		err = voice_start(app, &snap);
 	if (!err) {
-		err = api_alloc(&app->api, &app->loop, &app->cfg, app->r, app->st, app->cc, &snap);
+		err = api_alloc(&app->api, &app->loop, &app->cfg, app->r, app->st, app->cc,
+				app->hook, &snap);
 		if (err)
 			log_error("cannot listen on %s:%d", app->cfg.http_address,
 				  app->cfg.http_port);
 	}
+	if (!err)
+		hook_start(app->hook);
 	store_snapshot_free(&snap);
 	return err;
 }
@@ -249,6 +258,7 @@ static void on_signal(uv_signal_t *s, int signum)
 	struct app *app = s->data;
 
 	log_info("signal %d: finishing in-flight requests, then stopping", signum);
+	hook_stop(app->hook); /* what is not delivered goes after the next start */
 	uv_close((uv_handle_t *)&app->sigint, NULL);
 	uv_close((uv_handle_t *)&app->sigterm, NULL);
 	uv_close((uv_handle_t *)&app->sighup, NULL);
@@ -282,11 +292,13 @@ static void app_stop(struct app *app)
 {
 	callctl_free(app->cc);
 	api_free(app->api);
+	hook_stop(app->hook);
 	routing_close(app->r);
 	/* Let lws and libuv finish closing their handles. */
 	uv_run(&app->loop, UV_RUN_DEFAULT);
 	uv_walk(&app->loop, close_walk, NULL);
 	uv_run(&app->loop, UV_RUN_DEFAULT);
+	hook_free(app->hook);
 	routing_free(app->r);
 	store_close(app->st);
 	if (uv_loop_close(&app->loop))

@@ -16,7 +16,8 @@ allowed() {
 	routing) echo "core store" ;;
 	demo) echo "core store sip" ;;
 	callctl) echo "core store routing sip media flow tts asr" ;;
-	api) echo "core store routing callctl" ;;
+	hook) echo "core store routing" ;;
+	api) echo "core store routing callctl hook" ;;
 	*) echo "?" ;; # a new folder must get its row here
 	esac
 }

@@ -14,9 +14,12 @@
 
 struct api;
 struct callctl;
-/* cc: call control for the numbers and trunks routes (NULL: they answer 503). */
+struct hook;
+/* cc: call control for the numbers and trunks routes; hook: the webhooks
+ * (either NULL: their routes answer 503). */
 int api_alloc(struct api **ap, uv_loop_t *loop, const struct config *cfg, struct routing *r,
-	      struct store *st, struct callctl *cc, const struct st_snapshot *snap);
+	      struct store *st, struct callctl *cc, struct hook *hook,
+	      const struct st_snapshot *snap);
 /* Requests waiting for the store or a worker. */
 size_t api_busy(const struct api *a);
 /* Stops listening and closes every connection; the loop must then run until

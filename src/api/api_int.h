@@ -3,6 +3,7 @@
 #define SB_API_INT_H
 
 #include "api/api.h"
+#include "hook/hook.h"
 #include <jansson.h>
 #include <limits.h>
 #include <libwebsockets.h>
@@ -39,6 +40,7 @@ struct api {
 	struct routing *r;
 	struct store *st;
 	struct callctl *cc; /* dialled numbers and trunks (live) */
+	struct hook *hook;  /* webhooks (NULL: their routes answer 503) */
 	struct lws_context *ctx;
 	struct session *sessions;
 	struct ws_client *clients;
@@ -124,6 +126,8 @@ void api_audit(struct api_req *q, const char *action, const char *object, json_t
 	       json_t *after);
 void api_audit_op(struct api_req *q, struct store_op *op, const char *action, const char *object,
 		  json_t *before, json_t *after);
+/* Drops the fields equal in both (api_audit does it itself). */
+void api_audit_strip_equal(json_t *before, json_t *after);
 void api_route_audit_list(struct api_req *q);
 /* A user's audited fields (no password, only whether a SIP account exists). */
 json_t *api_audit_user(const struct st_user *rec, unsigned roles);
@@ -232,6 +236,23 @@ struct req_quick_connect {
 };
 int req_decode_quick_connect(const char *b, size_t n, bool create, struct req_quick_connect *r,
 			     char *err, size_t esz);
+/* POST (url, secret and events required; active defaults to true) and PATCH
+ * (one field at least) /api/v1/webhooks: an http(s) URL (RFC 3986
+ * characters, a host, no credentials, no fragment), a secret of
+ * REQ_SECRET_MIN to 256 printable ASCII characters, 1 to 3 distinct event
+ * types (a HOOK_EV_BIT mask). */
+#define REQ_SECRET_MIN 16
+struct req_webhook {
+	char url[ST_URL];
+	char secret[ST_SECRET];
+	unsigned events;
+	bool active;
+	bool has_url, has_secret, has_events, has_active;
+};
+int req_decode_webhook(const char *b, size_t n, bool create, struct req_webhook *r, char *err,
+		       size_t esz);
+/* Why s is not a webhook URL, or NULL when it is one. */
+const char *req_webhook_url_problem(const char *s);
 /* POST /api/v1/calls: {"record": {"table", "key"}, "phone": "mobile"|"business"} */
 struct req_dial {
 	char table[24];
@@ -311,6 +332,13 @@ void api_route_quick_list(struct api_req *q);
 void api_route_quick_create(struct api_req *q);
 void api_route_quick_update(struct api_req *q);
 void api_route_quick_delete(struct api_req *q);
+
+/* ---- webhooks.c: the administrators' webhooks (docs/WEBHOOKS.md) ---- */
+void api_route_webhooks_list(struct api_req *q);
+void api_route_webhook_create(struct api_req *q);
+void api_route_webhook_get(struct api_req *q);
+void api_route_webhook_update(struct api_req *q);
+void api_route_webhook_delete(struct api_req *q);
 
 /* ---- flows.c: call flows (managers read, admins change) ---- */
 void api_route_flows_list(struct api_req *q);

@@ -48,7 +48,7 @@ static void audit_fill(struct st_audit *a, struct api_req *q, const char *action
 }
 
 /* Drops the fields that did not change, so an entry shows only the change. */
-static void strip_equal(json_t *before, json_t *after)
+void api_audit_strip_equal(json_t *before, json_t *after)
 {
 	const char *key;
 	json_t *v;
@@ -70,7 +70,7 @@ void api_audit(struct api_req *q, const char *action, const char *object, json_t
 {
 	struct st_audit a;
 
-	strip_equal(before, after);
+	api_audit_strip_equal(before, after);
 	audit_fill(&a, q, action, object, before, after);
 	if (routing_audit_attach(q->api->r, &a))
 		log_error("audit: out of memory: %s %s by %s not logged", action, object, a.actor);

@@ -473,7 +473,8 @@ static void lws_log(int level, const char *line)
 }
 
 int api_alloc(struct api **ap, uv_loop_t *loop, const struct config *cfg, struct routing *r,
-	      struct store *st, struct callctl *cc, const struct st_snapshot *snap)
+	      struct store *st, struct callctl *cc, struct hook *hook,
+	      const struct st_snapshot *snap)
 {
 	struct lws_context_creation_info info;
 	struct api *a = calloc(1, sizeof(*a));
@@ -482,7 +483,7 @@ int api_alloc(struct api **ap, uv_loop_t *loop, const struct config *cfg, struct
 
 	if (!a)
 		return -ENOMEM;
-	a->loop = loop, a->cfg = cfg, a->r = r, a->st = st, a->cc = cc;
+	a->loop = loop, a->cfg = cfg, a->r = r, a->st = st, a->cc = cc, a->hook = hook;
 	a->started_at = time_now_ms();
 	api_static_root(a, cfg->http_web_root); /* a missing folder only warns */
 	err = api_sessions_load(a, snap);

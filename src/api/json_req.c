@@ -1,7 +1,7 @@
 /*
  * json_req.c — decodes REST request bodies (login, presence, clear contact,
- * users, records, queues, numbers, trunks, quick connects, call controls)
- * into the fixed-size structs of api_int.h.
+ * users, records, queues, numbers, trunks, quick connects, webhooks, call
+ * controls) into the fixed-size structs of api_int.h.
  *
  * DESIGN
  * - Parse once at the edge (CONVENTIONS.md, anti-pattern 3). Each decoder
@@ -76,6 +76,7 @@ static const char *const transfer_to_fields[] = {"agent", "queue", "number", "qu
 static const char *const flag_fields[] = {"value", NULL};
 static const char *const trunk_fields[] = {"address", "username", "password", NULL};
 static const char *const quick_connect_fields[] = {"name", "number", NULL};
+static const char *const webhook_fields[] = {"url", "secret", "events", "active", NULL};
 static const char *const queue_fields[] = {
 	"name",	      "priority", "service_level_seconds", "max_wait_seconds", "overflow_queue",
 	"hold_music", "strategy", "wrap_up_codes",	   "members",	       NULL};
@@ -1048,6 +1049,161 @@ int req_decode_quick_connect(const char *b, size_t n, bool create, struct req_qu
 		rc = jr_fail(&j, "'number' is not a phone number: %s", why);
 	if (!rc && !r->has_name && !r->has_number)
 		rc = jr_fail(&j, "nothing to update: give 'name', 'number' or both");
+	return jr_close(&j, rc, r, sizeof(*r));
+}
+
+/* ---- webhooks ---- */
+/* The characters RFC 3986 allows in a URI, less '#' (no fragment). */
+static bool url_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("-._~:/?[]@!$&'()*+,;=%", c));
+}
+
+/* The port after ':' (p up to end): 1-65535. */
+static bool url_port_ok(const char *p, const char *end)
+{
+	long port = 0;
+
+	if (p == end || end - p > 5)
+		return false;
+	for (; p < end; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		port = port * 10 + (*p - '0');
+	}
+	return port >= 1 && port <= 65535;
+}
+
+/* host[:port] of an http(s) URL (a[0..n)): a name or IPv4 (A-Z a-z 0-9 .
+ * -) or an [IPv6] literal. Why not, or NULL. */
+static const char *url_authority(const char *a, size_t n)
+{
+	const char *end = a + n, *colon;
+
+	if (memchr(a, '@', n))
+		return "it must not hold a user name or password (user@host): the secret signs "
+		       "each delivery";
+	if (n && a[0] == '[') {
+		const char *rb = memchr(a, ']', n);
+		if (!rb || rb == a + 1 ||
+		    strspn(a + 1, "0123456789abcdefABCDEF:.") < (size_t)(rb - a - 1) ||
+		    (rb + 1 < end && rb[1] != ':'))
+			return "its [IPv6] host is malformed";
+		colon = rb + 1 < end ? rb + 1 : NULL;
+	} else {
+		colon = memchr(a, ':', n);
+		if (colon == a || !n ||
+		    strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") <
+			    (size_t)((colon ? colon : end) - a))
+			return "it needs a host name or address (A-Z a-z 0-9 . -)";
+	}
+	if (colon && !url_port_ok(colon + 1, end))
+		return "its port must be a number from 1 to 65535";
+	return NULL;
+}
+
+const char *req_webhook_url_problem(const char *s)
+{
+	size_t skip, n;
+
+	if (!strncmp(s, "http://", 7))
+		skip = 7;
+	else if (!strncmp(s, "https://", 8))
+		skip = 8;
+	else
+		return "it must start with http:// or https://";
+	for (const char *p = s; *p; p++) {
+		if (*p == '#')
+			return "it must not have a #fragment";
+		if (!url_char(*p))
+			return "it may hold only the characters of RFC 3986 (percent-encode the "
+			       "rest)";
+	}
+	n = strcspn(s + skip, "/?");
+	return url_authority(s + skip, n);
+}
+
+/* "events": ["presence", ...]: 1 to 3 distinct event types, as a mask. */
+static int webhook_events(struct jr *j, struct req_webhook *r)
+{
+	json_t *v = json_object_get(j->o, "events"), *e;
+	char q[QUOTE_MAX + 4];
+	enum hook_event ev;
+	size_t i;
+
+	r->has_events = v != NULL;
+	if (!v)
+		return 0;
+	if (!json_is_array(v))
+		return jr_fail(j, "'events' must be an array of event types (ctr, interaction, "
+				  "presence)");
+	if (!json_array_size(v))
+		return jr_fail(j, "'events' must name at least one event type (ctr, "
+				  "interaction, presence)");
+	json_array_foreach(v, i, e)
+	{
+		const char *s = json_string_value(e);
+
+		if (!s || strlen(s) != json_string_length(e))
+			return jr_fail(j, "event type %zu must be a string", i + 1);
+		if (hook_event_parse(s, &ev))
+			return jr_fail(
+				j, "unknown event type '%s' (one of ctr, interaction, presence)",
+				quote(q, s));
+		if (r->events & HOOK_EV_BIT(ev))
+			return jr_fail(j, "'events' names '%s' twice", s);
+		r->events |= HOOK_EV_BIT(ev);
+	}
+	return 0;
+}
+
+/* "secret": REQ_SECRET_MIN to 256 printable ASCII characters, no spaces. */
+static int webhook_secret(struct jr *j, bool create, struct req_webhook *r)
+{
+	int rc = jr_str(j, "secret", create ? JR_REQUIRED : 0, r->secret, sizeof(r->secret),
+			&r->has_secret);
+	size_t n = strlen(r->secret);
+
+	if (rc || !r->has_secret)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		if (r->secret[i] <= ' ' || r->secret[i] > '~')
+			return jr_fail(j, "'secret' must be printable ASCII without spaces");
+	if (n < REQ_SECRET_MIN)
+		return jr_fail(j, "'secret' must be at least %d characters", REQ_SECRET_MIN);
+	return 0;
+}
+
+int req_decode_webhook(const char *b, size_t n, bool create, struct req_webhook *r, char *err,
+		       size_t esz)
+{
+	struct jr j = {.err = err, .esz = esz};
+	const char *why;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = jr_open(&j, b, n, false);
+	if (!rc)
+		rc = jr_fields(&j, webhook_fields);
+	if (!rc)
+		rc = jr_str(&j, "url", (create ? JR_REQUIRED : 0) | JR_NONEMPTY, r->url,
+			    sizeof(r->url), &r->has_url);
+	if (!rc && r->has_url && (why = req_webhook_url_problem(r->url)) != NULL)
+		rc = jr_fail(&j, "'url' is not an http(s) URL: %s", why);
+	if (!rc)
+		rc = webhook_secret(&j, create, r);
+	if (!rc)
+		rc = webhook_events(&j, r);
+	if (!rc && create && !r->has_events)
+		rc = jr_fail(&j, "'events' is required: a subset of [\"ctr\", \"interaction\", "
+				 "\"presence\"]");
+	if (!rc)
+		rc = jr_bool(&j, "active", &r->active, &r->has_active);
+	if (!rc && create && !r->has_active)
+		r->active = true;
+	if (!rc && !create && !r->has_url && !r->has_secret && !r->has_events && !r->has_active)
+		rc = jr_fail(&j, "nothing to update: give 'url', 'secret', 'events' or 'active'");
 	return jr_close(&j, rc, r, sizeof(*r));
 }
 

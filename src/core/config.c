@@ -140,6 +140,12 @@ static const struct conf_key conf_calls_keys[] = {
 	/* demo mode only: the built-in customer behind an empty outbound_uri */
 	KEY_WORD("demo_customer", CONF_BOOL, demo_customer, conf_bools, "true or false"),
 };
+static const struct conf_key conf_webhooks_keys[] = {
+	KEY_INT("timeout_ms", webhook_timeout_ms, 100, 120000),
+	KEY_INT("backoff_min_ms", webhook_backoff_min_ms, 10, 3600000),
+	KEY_INT("backoff_max_ms", webhook_backoff_max_ms, 10, 86400000),
+	KEY_INT("retention_hours", webhook_retention_h, 1, 8760),
+};
 static const struct conf_section conf_sip = SECTION("sip", conf_sip_keys);
 static const struct conf_section conf_media = SECTION("media", conf_media_keys);
 static const struct conf_section conf_calls = SECTION("calls", conf_calls_keys);
@@ -148,6 +154,7 @@ static const struct conf_section conf_store = SECTION("store", conf_store_keys);
 static const struct conf_section conf_routing = SECTION("routing", conf_routing_keys);
 static const struct conf_section conf_auth = SECTION("auth", conf_auth_keys);
 static const struct conf_section conf_log = SECTION("log", conf_log_keys);
+static const struct conf_section conf_webhooks = SECTION("webhooks", conf_webhooks_keys);
 static const struct conf_key conf_top_keys[] = {
 	/* Capped so that "<data_dir>/switchboard.db" always fits store_path. */
 	{.name = "data_dir",
@@ -163,6 +170,7 @@ static const struct conf_key conf_top_keys[] = {
 	KEY_SECTION("sip", conf_sip),
 	KEY_SECTION("media", conf_media),
 	KEY_SECTION("calls", conf_calls),
+	KEY_SECTION("webhooks", conf_webhooks),
 };
 static const struct conf_section conf_top = SECTION("", conf_top_keys);
 
@@ -524,6 +532,10 @@ void config_defaults(struct config *cfg)
 	cfg->transfer_timeout_s = 30;
 	cfg->dial_timeout_s = 30;
 	cfg->wrapup_timeout_s = 0;
+	cfg->webhook_timeout_ms = 5000;
+	cfg->webhook_backoff_min_ms = 1000;
+	cfg->webhook_backoff_max_ms = 300000;
+	cfg->webhook_retention_h = 168;
 }
 
 int config_load_buf(struct config *cfg, const char *name, const char *buf, size_t len, char *err,

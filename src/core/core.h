@@ -120,6 +120,11 @@ struct config {
 	char outbound_uri[128];		  /* external numbers: "sip:host[:port]", "" = none */
 	int transfer_timeout_s;		  /* a transfer rings this long, default 30 */
 	int dial_timeout_s; /* click-to-call: the customer rings this long, default 30 */
+	/* webhooks (docs/WEBHOOKS.md) */
+	int webhook_timeout_ms;	    /* one delivery attempt, default 5000 */
+	int webhook_backoff_min_ms; /* the first retry's wait, default 1000 */
+	int webhook_backoff_max_ms; /* the longest wait between attempts, default 300000 */
+	int webhook_retention_h;    /* undelivered rows given up, delivered ones purged: 168 */
 };
 /* Fills cfg with the embedded defaults. */
 void config_defaults(struct config *cfg);

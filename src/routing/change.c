@@ -9,6 +9,10 @@
  *   If the commit fails the caller gets the error (the API answers 5xx) and
  *   the log says so; memory keeps the new state, which the next successful
  *   write persists (presence rows are upserts).
+ * - The outbox (routing_outbox_set: webhooks) sees each event before the
+ *   write and may add one op per event, last, to the same ops: the events
+ *   of a committed change are in the outbox by the same commit, and a
+ *   change that is not stored leaves none there.
  */
 #define LOG_MODULE "routing"
 #include "routing/routing.h"
@@ -23,7 +27,7 @@ struct store_op *change_op(struct change *c, enum store_op_kind kind)
 {
 	struct store_op *op;
 
-	assert(c->n_ops < CHANGE_MAX_OPS);
+	assert(c->n_ops < CHANGE_MAX_BASE_OPS);
 	op = &c->ops[c->n_ops++];
 	memset(op, 0, sizeof(*op));
 	op->kind = kind;
@@ -46,28 +50,73 @@ struct change_event *change_ev(struct change *c, enum routing_event_kind kind, c
 	return e;
 }
 
+/* The event as the handler sees it; its strings live as long as e. */
+static void change_event_view(const struct change *c, const struct change_event *e,
+			      struct routing_event *ev)
+{
+	struct routing *r = c->r;
+
+	*ev = (struct routing_event){
+		.kind = e->kind,
+		.user = routing_user_by_id(r, e->user_id),
+		.at = e->at,
+		.from = e->from,
+		.to = e->to,
+		.reason = e->reason,
+		.interaction = e->interaction,
+		.actor = e->actor,
+		.ctr = e->ctr_op ? &c->ops[e->ctr_op - 1].u.ctr : NULL,
+	};
+}
+
+/* Adds the outbox's op for each event that has one, after every other op. */
+static void change_outbox_add(struct change *c)
+{
+	struct routing *r = c->r;
+	struct routing_event ev;
+
+	for (size_t i = 0; r->outbox && i < c->n_ev; i++) {
+		struct store_op *op = &c->ops[c->n_ops];
+		int rc;
+
+		assert(c->n_ops < CHANGE_MAX_OPS);
+		memset(op, 0, sizeof(*op));
+		change_event_view(c, &c->ev[i], &ev);
+		rc = r->outbox->event_op(r->outbox_arg, &ev, op);
+		if (rc > 0) {
+			c->n_ops++, c->n_outbox++;
+		} else if (rc < 0) {
+			log_error("interaction=%s action=outbox event not queued for webhooks: %s",
+				  ev.interaction, cc_strerror(rc));
+		}
+	}
+}
+
+/* Frees the outbox ops' bodies (store_write has copied them). */
+static void change_outbox_release(struct change *c)
+{
+	for (size_t i = 0; i < c->n_ops; i++) {
+		if (c->ops[i].kind == STORE_OP_OUTBOX_INSERT) {
+			free(c->ops[i].u.outbox.body);
+			c->ops[i].u.outbox.body = NULL;
+		}
+	}
+}
+
 static void change_committed(int err, void *arg)
 {
 	struct change *c = arg;
 	struct routing *r = c->r;
+	struct routing_event ev;
 
 	if (err)
 		log_error("a change of %zu ops was not stored: %s", c->n_ops, cc_strerror(err));
 	for (size_t i = 0; !err && r->ev_h && i < c->n_ev; i++) {
-		struct change_event *e = &c->ev[i];
-		struct routing_event ev = {
-			.kind = e->kind,
-			.user = routing_user_by_id(r, e->user_id),
-			.at = e->at,
-			.from = e->from,
-			.to = e->to,
-			.reason = e->reason,
-			.interaction = e->interaction,
-			.actor = e->actor,
-			.ctr = e->ctr_op ? &c->ops[e->ctr_op - 1].u.ctr : NULL,
-		};
+		change_event_view(c, &c->ev[i], &ev);
 		r->ev_h(&ev, r->ev_arg);
 	}
+	if (!err && c->n_outbox && r->outbox && r->outbox->committed)
+		r->outbox->committed(r->outbox_arg);
 	if (c->done)
 		c->done(err ? CC_ESTORE : 0, c->arg);
 	free(c);
@@ -83,8 +132,9 @@ int change_submit(struct change *c)
 		free(c->r->audit_next);
 		c->r->audit_next = NULL;
 	}
+	change_outbox_add(c);
 	err = store_write(c->r->store, c->ops, c->n_ops, change_committed, c);
-
+	change_outbox_release(c);
 	if (err)
 		free(c);
 	return err;
@@ -551,8 +601,11 @@ static int recover_outbound(struct routing *r, struct user *u, struct change *c)
 
 static int recover_flush(struct routing *r, struct change *c)
 {
-	int err = c->n_ops ? store_apply_now(r->store, c->ops, c->n_ops) : 0;
+	int err;
 
+	change_outbox_add(c);
+	err = c->n_ops ? store_apply_now(r->store, c->ops, c->n_ops) : 0;
+	change_outbox_release(c);
 	memset(c, 0, sizeof(*c));
 	c->r = r;
 	return err;

@@ -140,6 +140,12 @@ void routing_event_handler_set(struct routing *r, routing_event_h *h, void *arg)
 	r->ev_arg = arg;
 }
 
+void routing_outbox_set(struct routing *r, const struct routing_outbox *ob, void *arg)
+{
+	r->outbox = ob;
+	r->outbox_arg = arg;
+}
+
 const char *routing_flag_get(const struct routing *r, const char *name)
 {
 	for (size_t i = 0; i < r->n_flags; i++)

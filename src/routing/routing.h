@@ -166,6 +166,25 @@ struct routing_event {
 typedef void(routing_event_h)(const struct routing_event *ev, void *arg);
 typedef void(routing_done_h)(int err, void *arg);
 
+/*
+ * A durable outbox (hook/ delivers it to webhooks; docs/WEBHOOKS.md). Each
+ * event of a change, as the event handler will see it once committed, is
+ * shown to event_op() before the change is written: it may fill *op (zeroed;
+ * an STORE_OP_OUTBOX_INSERT with a heap body, which routing frees once
+ * store_write has copied it) and return 1, so the op goes into the change's
+ * own transaction: the event is in the outbox exactly when the change is
+ * stored. 0: nothing for this event; a negative errno: logged, and the
+ * change is stored without it. committed() runs on the loop after a change
+ * that carried such an op has been committed. Crash recovery's changes
+ * (routing_recover) carry them too. Thread: loop (and start-up).
+ */
+struct routing_outbox {
+	int (*event_op)(void *arg, const struct routing_event *ev, struct store_op *op);
+	void (*committed)(void *arg);
+};
+/* ob: NULL removes it; it must outlive routing or its removal. */
+void routing_outbox_set(struct routing *r, const struct routing_outbox *ob, void *arg);
+
 int routing_alloc(struct routing **rp, uv_loop_t *loop, struct store *st, bool awa_enabled,
 		  const struct st_snapshot *snap);
 /* Closes the routing engine's timers; run the loop once more, then free. */

@@ -97,6 +97,8 @@ struct routing {
 	int64_t next_conv_id; /* conversations (outbound.c) */
 	routing_event_h *ev_h;
 	void *ev_arg;
+	const struct routing_outbox *outbox; /* routing_outbox_set (hook/), NULL = none */
+	void *outbox_arg;
 	const struct routing_ops *ops; /* call control (offers, devices) */
 	void *ops_arg;
 	int offer_timeout_ms, wrapup_timeout_ms;
@@ -115,8 +117,11 @@ void queue_free(struct queue *q);
 int quick_load(struct routing *r, const struct st_snapshot *s);
 
 /* change.c: building and committing a change (see its DESIGN block) */
-#define CHANGE_MAX_OPS	  (5 + ROLE__N) /* user insert, agent upsert, a grant per role, audit */
 #define CHANGE_MAX_EVENTS 6
+/* user insert, agent upsert, a grant per role, audit, a contact trace
+ * record; then an outbox op per event (change_submit adds them last) */
+#define CHANGE_MAX_BASE_OPS (5 + ROLE__N)
+#define CHANGE_MAX_OPS	    (CHANGE_MAX_BASE_OPS + CHANGE_MAX_EVENTS)
 struct change_event {
 	enum routing_event_kind kind;
 	int64_t user_id;
@@ -133,6 +138,7 @@ struct change {
 	size_t n_ops;
 	struct change_event ev[CHANGE_MAX_EVENTS];
 	size_t n_ev;
+	size_t n_outbox; /* outbox ops among ops (routing_outbox_set) */
 	routing_done_h *done;
 	void *arg;
 };

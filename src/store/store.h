@@ -310,6 +310,66 @@ struct st_ctr {
 	char attributes[ST_CTR_ATTRS];
 };
 
+/* ---- webhooks (migration 012; hook/, docs/WEBHOOKS.md) ---- */
+#define ST_URL	       1024 /* a webhook's URL, in bytes */
+#define ST_SECRET      257  /* a webhook's signing secret: up to 256 bytes */
+#define ST_HOOK_EVENTS 64   /* "ctr,interaction,presence" */
+#define ST_EVENT_ID    40   /* an event id: 32 hex digits */
+#define ST_DELIVERY_ID 64   /* "<event id>-<webhook id>" */
+struct st_webhook {
+	int64_t id;
+	char url[ST_URL];
+	char secret[ST_SECRET];
+	char events[ST_HOOK_EVENTS]; /* the event types it takes, comma-separated */
+	bool active;
+	int64_t created_at, updated_at;
+};
+
+/*
+ * An event into the outbox (STORE_OP_OUTBOX_INSERT): one delivery row for
+ * each active webhook whose events list holds `type`, pending, in the same
+ * transaction as the ops before it; none when no webhook takes it. The
+ * delivery ids are "<event_id>-<webhook id>". body is a NUL-terminated heap
+ * string: store_write copies it (the caller still frees its own).
+ */
+struct st_outbox_event {
+	char event_id[ST_EVENT_ID];
+	char type[16];
+	int64_t at;
+	char *body;
+};
+
+/* The outcome of one delivery attempt (STORE_OP_OUTBOX_RESULT), by seq:
+ * delivered (delivered_at), given up (expired_at) or to retry. */
+struct st_outbox_result {
+	int64_t seq;
+	int attempts;
+	int64_t next_attempt_at;
+	int64_t delivered_at; /* 0 = not delivered */
+	int64_t expired_at;   /* 0 = not given up */
+	int last_status;      /* the HTTP status, 0 = no answer */
+	char last_error[ST_TEXT];
+};
+
+/* One pending delivery, as store_outbox_fetch reads it. */
+struct st_outbox_row {
+	int64_t seq; /* commit order */
+	char id[ST_DELIVERY_ID];
+	int64_t webhook_id;
+	char type[16];
+	int64_t created_at;
+	int attempts;
+	int64_t next_attempt_at;
+	char *body; /* heap; see store_outbox_fetch */
+};
+
+/* A webhook's pending deliveries (store_outbox_counts). */
+struct st_outbox_count {
+	int64_t webhook_id;
+	int64_t pending;
+	int64_t oldest_at; /* the oldest pending row's created_at */
+};
+
 /* Everything the loop keeps in memory, loaded once at start. */
 struct st_snapshot {
 	struct st_user *users;
@@ -341,6 +401,9 @@ struct st_snapshot {
 	int64_t max_queue_id;
 	int64_t max_conversation_id;
 	int64_t max_quick_connect_id; /* deleted ones included */
+	struct st_webhook *webhooks;  /* by id */
+	size_t n_webhooks;
+	int64_t max_webhook_id; /* deleted ones included */
 };
 void store_snapshot_free(struct st_snapshot *s);
 
@@ -378,6 +441,11 @@ enum store_op_kind {
 	STORE_OP_QUICK_CONNECT_DELETE, /* by id */
 	STORE_OP_CTR_SET,	       /* by contact_id: inserted or replaced; the
 					  interaction's sums recomputed */
+	STORE_OP_WEBHOOK_SET,	       /* by id: inserted or replaced */
+	STORE_OP_WEBHOOK_DELETE,       /* by id, with its outbox rows */
+	STORE_OP_OUTBOX_INSERT,	       /* an event, fanned out to its webhooks */
+	STORE_OP_OUTBOX_RESULT,	       /* by seq */
+	STORE_OP_OUTBOX_PURGE,	       /* rows delivered or given up before u.before */
 };
 
 struct store_op {
@@ -402,6 +470,10 @@ struct store_op {
 		struct st_binding binding;
 		struct st_quick_connect quick;
 		struct st_ctr ctr;
+		struct st_webhook webhook;
+		struct st_outbox_event outbox;
+		struct st_outbox_result result;
+		int64_t before;
 	} u;
 };
 
@@ -483,8 +555,18 @@ struct store_ctr_list {
 	size_t n;
 };
 
+/* Pending outbox rows read at once (store_outbox_fetch). */
+struct store_outbox_page {
+	struct st_outbox_row *rows;
+	size_t n;
+};
+struct store_outbox_counts {
+	struct st_outbox_count *rows; /* webhooks with pending rows, by id */
+	size_t n;
+};
+
 /* ---- the backend vtable ---- */
-#define STORE_BACKEND_VERSION 4
+#define STORE_BACKEND_VERSION 5
 struct store_backend {
 	int version; /* STORE_BACKEND_VERSION */
 	const char *name;
@@ -515,6 +597,11 @@ struct store_backend {
 			  struct store_audit_page *pg);
 	/* version 4: an interaction's contact trace records (by number). */
 	int (*ctr_list)(void *be, const char *number, struct store_ctr_list *l);
+	/* version 5: the webhooks' outbox. Up to limit pending rows of a
+	 * webhook with seq > after_seq, in seq order; bodies are malloc'd. */
+	int (*outbox_fetch)(void *be, int64_t webhook_id, int64_t after_seq, int limit,
+			    struct store_outbox_page *pg);
+	int (*outbox_counts)(void *be, struct store_outbox_counts *c);
 };
 extern const struct store_backend store_backend_sqlite;
 
@@ -531,8 +618,9 @@ int store_load(struct store *st, struct st_snapshot *snap);
 int store_apply_now(struct store *st, const struct store_op *ops, size_t n);
 
 /*
- * Queues n ops (copied) to be committed in one transaction with whatever else
- * is queued; done (may be NULL) runs on the loop after the commit.
+ * Queues n ops (copied, an outbox event's body too) to be committed in one
+ * transaction with whatever else is queued; done (may be NULL) runs on the
+ * loop after the commit.
  */
 int store_write(struct store *st, const struct store_op *ops, size_t n, store_done_h *done,
 		void *arg);
@@ -547,6 +635,20 @@ int store_ix_get(struct store *st, const char *number, store_ix_get_h *h, void *
 /* The interaction (l->found) and its contact trace records, by segment. */
 typedef void(store_ctr_list_h)(int err, struct store_ctr_list *l, void *arg);
 int store_ctr_list(struct store *st, const char *number, store_ctr_list_h *h, void *arg);
+/*
+ * The webhooks' outbox (docs/WEBHOOKS.md): up to limit (1..256) pending rows
+ * of a webhook after after_seq, oldest first. The callback may keep a row's
+ * body by setting pg->rows[i].body to NULL (it then frees it with free());
+ * everything else is freed after it returns.
+ */
+typedef void(store_outbox_fetch_h)(int err, struct store_outbox_page *pg, void *arg);
+int store_outbox_fetch(struct store *st, int64_t webhook_id, int64_t after_seq, int limit,
+		       store_outbox_fetch_h *h, void *arg);
+/* Frees a page's rows and their bodies (for the backend's direct callers). */
+void store_outbox_page_free(struct store_outbox_page *pg);
+/* How many deliveries each webhook has pending; c is freed after the callback. */
+typedef void(store_outbox_counts_h)(int err, const struct store_outbox_counts *c, void *arg);
+int store_outbox_counts(struct store *st, store_outbox_counts_h *h, void *arg);
 /* c is NULL when the customer has no case. */
 typedef void(store_case_h)(int err, const struct st_case *c, void *arg);
 int store_case_latest(struct store *st, int64_t contact_user_id, store_case_h *h, void *arg);

@@ -8,6 +8,9 @@
  *   submission order, and under load many small writes cost one commit.
  *   If the batch fails, the worker retries entry by entry so one bad entry
  *   (say a constraint) fails alone and the others still commit.
+ * - An op owns no memory but one: an outbox event's body (a heap string).
+ *   store_write copies it with the ops and frees it with the entry, so the
+ *   caller's ops stay the caller's, as for every other op.
  * - Reads run on the pool, any number at once, each on a reader connection.
  * - Completion callbacks run on the loop thread (uv_queue_work's after_cb).
  */
@@ -59,8 +62,35 @@ int store_open(struct store **stp, uv_loop_t *loop, const struct config *cfg)
 	return 0;
 }
 
+/* Frees the outbox bodies of ops[0..n) (the entry's own copies). */
+static void ops_bodies_free(struct store_op *ops, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ops[i].kind == STORE_OP_OUTBOX_INSERT)
+			free(ops[i].u.outbox.body);
+}
+
+/* Replaces each outbox body in ops (a copy of the caller's) with its own copy. */
+static int ops_bodies_copy(struct store_op *ops, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *b;
+
+		if (ops[i].kind != STORE_OP_OUTBOX_INSERT)
+			continue;
+		b = strdup(ops[i].u.outbox.body ? ops[i].u.outbox.body : "");
+		if (!b) {
+			ops_bodies_free(ops, i);
+			return -ENOMEM;
+		}
+		ops[i].u.outbox.body = b;
+	}
+	return 0;
+}
+
 static void entry_free(struct write_entry *e)
 {
+	ops_bodies_free(e->ops, e->n);
 	free(e->ops);
 	free(e);
 }
@@ -106,6 +136,7 @@ void store_snapshot_free(struct st_snapshot *s)
 	free(s->trunks);
 	free(s->bindings);
 	free(s->quick_connects);
+	free(s->webhooks);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -185,6 +216,11 @@ int store_write(struct store *st, const struct store_op *ops, size_t n, store_do
 		return -ENOMEM;
 	}
 	memcpy(e->ops, ops, n * sizeof(*ops));
+	if (ops_bodies_copy(e->ops, n)) {
+		free(e->ops);
+		free(e);
+		return -ENOMEM;
+	}
 	e->n = n, e->done = done, e->arg = arg;
 	if (st->tail)
 		st->tail->next = e;
@@ -207,7 +243,9 @@ enum read_kind {
 	RD_PARTY,
 	RD_TARGET,
 	RD_AUDIT,
-	RD_CTR
+	RD_CTR,
+	RD_OUTBOX_FETCH,
+	RD_OUTBOX_COUNTS
 };
 
 struct read_req {
@@ -238,6 +276,12 @@ struct read_req {
 	store_audit_list_h *audit_h;
 	struct store_ctr_list ctrs;
 	store_ctr_list_h *ctr_h;
+	int64_t after_seq; /* outbox fetch: customer holds the webhook id */
+	int limit;
+	struct store_outbox_page opage;
+	struct store_outbox_counts ocounts;
+	store_outbox_fetch_h *ofetch_h;
+	store_outbox_counts_h *ocounts_h;
 	bool found;
 	void *arg;
 	int err;
@@ -284,6 +328,11 @@ static void read_work(uv_work_t *req)
 	case RD_TARGET: r->err = target_work(st, r); break;
 	case RD_AUDIT: r->err = st->be->audit_list(st->bectx, &r->afilter, &r->apage); break;
 	case RD_CTR: r->err = st->be->ctr_list(st->bectx, r->number, &r->ctrs); break;
+	case RD_OUTBOX_FETCH:
+		r->err = st->be->outbox_fetch(st->bectx, r->customer, r->after_seq, r->limit,
+					      &r->opage);
+		break;
+	case RD_OUTBOX_COUNTS: r->err = st->be->outbox_counts(st->bectx, &r->ocounts); break;
 	}
 }
 
@@ -303,8 +352,12 @@ static void read_after(uv_work_t *req, int status)
 	case RD_TARGET: r->target_h(err, &r->target, r->arg); break;
 	case RD_AUDIT: r->audit_h(err, &r->apage, r->arg); break;
 	case RD_CTR: r->ctr_h(err, &r->ctrs, r->arg); break;
+	case RD_OUTBOX_FETCH: r->ofetch_h(err, &r->opage, r->arg); break;
+	case RD_OUTBOX_COUNTS: r->ocounts_h(err, &r->ocounts, r->arg); break;
 	}
 	free(r->ctrs.rows);
+	store_outbox_page_free(&r->opage);
+	free(r->ocounts.rows);
 	free(r->apage.rows);
 	free(r->page.rows);
 	free(r->detail.activity);
@@ -416,6 +469,34 @@ int store_audit_list(struct store *st, const struct store_audit_filter *f, store
 
 	if (r)
 		r->afilter = *f, r->audit_h = h;
+	return read_submit(r);
+}
+
+void store_outbox_page_free(struct store_outbox_page *pg)
+{
+	for (size_t i = 0; pg->rows && i < pg->n; i++)
+		free(pg->rows[i].body);
+	free(pg->rows);
+	pg->rows = NULL, pg->n = 0;
+}
+
+int store_outbox_fetch(struct store *st, int64_t webhook_id, int64_t after_seq, int limit,
+		       store_outbox_fetch_h *h, void *arg)
+{
+	struct read_req *r = read_new(st, RD_OUTBOX_FETCH, arg);
+
+	if (r)
+		r->customer = webhook_id, r->after_seq = after_seq, r->limit = limit,
+		r->ofetch_h = h;
+	return read_submit(r);
+}
+
+int store_outbox_counts(struct store *st, store_outbox_counts_h *h, void *arg)
+{
+	struct read_req *r = read_new(st, RD_OUTBOX_COUNTS, arg);
+
+	if (r)
+		r->ocounts_h = h;
 	return read_submit(r);
 }
 

@@ -1,6 +1,7 @@
 /* store_int.h — the SQLite backend's private parts, shared by store_sqlite.c
- * (connections, migrations, the typed ops) and store_records.c (contacts,
- * consumers, cases and incidents). */
+ * (connections, migrations, the typed ops), store_records.c (contacts,
+ * consumers, cases and incidents) and store_outbox.c (the webhooks' outbox
+ * reads). */
 #ifndef SB_STORE_INT_H
 #define SB_STORE_INT_H
 
@@ -10,7 +11,7 @@
 #include <sqlite3.h>
 
 #define MAX_READERS 64
-#define N_OPS	    (STORE_OP_CTR_SET + 1)
+#define N_OPS	    (STORE_OP_OUTBOX_PURGE + 1)
 
 struct sqlite_be {
 	sqlite3 *writer;
@@ -36,5 +37,10 @@ int sqlrec_get(void *be, enum st_table t, const char *key, struct st_record *r, 
 int sqlrec_party_by_phone(void *be, const char *digits, struct st_record *r, bool *found);
 int sqlrec_case_latest_of(void *be, enum st_table party, int64_t party_id, struct st_case *c,
 			  bool *found);
+
+/* store_outbox.c */
+int sqlhook_outbox_fetch(void *be, int64_t webhook_id, int64_t after_seq, int limit,
+			 struct store_outbox_page *pg);
+int sqlhook_outbox_counts(void *be, struct store_outbox_counts *c);
 
 #endif

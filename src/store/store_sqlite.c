@@ -117,6 +117,20 @@ static const char *op_sql[N_OPS][2] = {
 		 "queue_ms=(SELECT coalesce(sum(queue_ms),0) FROM ctr WHERE interaction_id=?2),"
 		 "acw_ms=(SELECT coalesce(sum(acw_ms),0) FROM ctr WHERE interaction_id=?2) "
 		 "WHERE id=?2"},
+	[STORE_OP_WEBHOOK_SET] = {"INSERT INTO webhooks(id,url,secret,events,active,created_at,"
+				  "updated_at) VALUES(?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(id) DO "
+				  "UPDATE SET url=?2,secret=?3,events=?4,active=?5,updated_at=?7"},
+	[STORE_OP_WEBHOOK_DELETE] = {"DELETE FROM webhooks WHERE id=?1"},
+	/* the fan-out: one row per active webhook that takes the event's type */
+	[STORE_OP_OUTBOX_INSERT] = {"INSERT INTO webhook_outbox(id,webhook_id,event_id,event,body,"
+				    "created_at,next_attempt_at) SELECT ?1||'-'||id,id,?1,?2,?3,"
+				    "?4,?4 FROM webhooks WHERE active=1 AND "
+				    "instr(','||events||',',','||?2||',')>0 ORDER BY id"},
+	[STORE_OP_OUTBOX_RESULT] = {"UPDATE webhook_outbox SET attempts=?2,next_attempt_at=?3,"
+				    "delivered_at=NULLIF(?4,0),expired_at=NULLIF(?5,0),"
+				    "last_status=?6,last_error=?7 WHERE seq=?1"},
+	[STORE_OP_OUTBOX_PURGE] = {"DELETE FROM webhook_outbox WHERE "
+				   "coalesce(delivered_at,expired_at)<?1"},
 	[STORE_OP_CASE_SET] = {"INSERT INTO cases(number,contact_user_id,short_description,state,"
 			       "opened_at,updated_at) VALUES(?1,NULLIF(?2,0),?3,?4,?5,?6) "
 			       "ON CONFLICT(number) DO UPDATE SET contact_user_id=NULLIF(?2,0),"
@@ -436,6 +450,17 @@ static void row_quick_connect(sqlite3_stmt *st, struct st_quick_connect *c)
 	col_text(st, 2, c->number, sizeof(c->number));
 }
 
+static void row_webhook(sqlite3_stmt *st, struct st_webhook *w)
+{
+	w->id = sqlite3_column_int64(st, 0);
+	col_text(st, 1, w->url, sizeof(w->url));
+	col_text(st, 2, w->secret, sizeof(w->secret));
+	col_text(st, 3, w->events, sizeof(w->events));
+	w->active = sqlite3_column_int(st, 4);
+	w->created_at = sqlite3_column_int64(st, 5);
+	w->updated_at = sqlite3_column_int64(st, 6);
+}
+
 /* Runs sql and fills a growing array of elem-sized rows with fill(). */
 typedef void(row_fill_h)(sqlite3_stmt *st, void *row);
 static int load_rows(sqlite3 *db, const char *sql, row_fill_h *fill, size_t elem, void **arr,
@@ -523,6 +548,11 @@ static int be_load(void *p, struct st_snapshot *s)
 		scalar_i64(db, "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE "
 			       "name='quick_connects'),0),coalesce((SELECT max(id) FROM "
 			       "quick_connects),0))");
+	LOAD("SELECT id,url,secret,events,active,created_at,updated_at FROM webhooks ORDER BY id",
+	     row_webhook, webhooks);
+	s->max_webhook_id =
+		scalar_i64(db, "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE "
+			       "name='webhooks'),0),coalesce((SELECT max(id) FROM webhooks),0))");
 	return err;
 }
 
@@ -711,6 +741,34 @@ static void bind_op(sqlite3_stmt *st, const struct store_op *op)
 		}
 		break;
 	case STORE_OP_CTR_SET: ctr_bind(st, &op->u.ctr); break;
+	case STORE_OP_WEBHOOK_SET:
+	case STORE_OP_WEBHOOK_DELETE:
+		sqlite3_bind_int64(st, 1, op->u.webhook.id);
+		if (op->kind == STORE_OP_WEBHOOK_DELETE)
+			break;
+		bind_text(st, 2, op->u.webhook.url);
+		bind_text(st, 3, op->u.webhook.secret);
+		bind_text(st, 4, op->u.webhook.events);
+		sqlite3_bind_int(st, 5, op->u.webhook.active);
+		sqlite3_bind_int64(st, 6, op->u.webhook.created_at);
+		sqlite3_bind_int64(st, 7, op->u.webhook.updated_at);
+		break;
+	case STORE_OP_OUTBOX_INSERT:
+		bind_text(st, 1, op->u.outbox.event_id);
+		bind_text(st, 2, op->u.outbox.type);
+		bind_text(st, 3, op->u.outbox.body ? op->u.outbox.body : "");
+		sqlite3_bind_int64(st, 4, op->u.outbox.at);
+		break;
+	case STORE_OP_OUTBOX_RESULT:
+		sqlite3_bind_int64(st, 1, op->u.result.seq);
+		sqlite3_bind_int(st, 2, op->u.result.attempts);
+		sqlite3_bind_int64(st, 3, op->u.result.next_attempt_at);
+		sqlite3_bind_int64(st, 4, op->u.result.delivered_at);
+		sqlite3_bind_int64(st, 5, op->u.result.expired_at);
+		sqlite3_bind_int(st, 6, op->u.result.last_status);
+		bind_text(st, 7, op->u.result.last_error);
+		break;
+	case STORE_OP_OUTBOX_PURGE: sqlite3_bind_int64(st, 1, op->u.before); break;
 	case STORE_OP_RECORD_INSERT:
 	case STORE_OP_RECORD_UPDATE:
 	case STORE_OP_RECORD_DELETE: break; /* store_records.c */
@@ -1135,4 +1193,6 @@ const struct store_backend store_backend_sqlite = {
 	.case_latest_of = sqlrec_case_latest_of,
 	.audit_list = be_audit_list,
 	.ctr_list = be_ctr_list,
+	.outbox_fetch = sqlhook_outbox_fetch,
+	.outbox_counts = sqlhook_outbox_counts,
 };

@@ -16,7 +16,10 @@
  *   case, incident, create and update) keeps to its table's fields, states
  *   and phone rule, names at most one party, and never carries a number;
  *   a quick connect's name is 1 to 64 characters on one line with no
- *   space at either end, and its number passes req_valid_phone.
+ *   space at either end, and its number passes req_valid_phone; a
+ *   webhook's URL passes req_webhook_url_problem, its secret is 16 to 256
+ *   printable ASCII characters, its events a non-empty known mask, create
+ *   has url, secret and events, update at least one field.
  * Seeds: tests/fuzz/corpus/json_req/.
  */
 #include "api/api_int.h"
@@ -273,6 +276,35 @@ static void check_quick_connect(const char *b, size_t n, bool create, char *err,
 	CHECK(!len || (r.name[0] != ' ' && r.name[len - 1] != ' '));
 }
 
+/* A webhook (create and update): the URL rule, the secret rule, the mask. */
+static void check_webhook(const char *b, size_t n, bool create, char *err, size_t esz)
+{
+	static struct req_webhook r; /* 1.3 KiB */
+	int rc = req_decode_webhook(b, n, create, &r, err, esz);
+	size_t len;
+
+	check_err(rc, err, esz);
+	if (rc) {
+		CHECK(zero(&r, sizeof(r)));
+		return;
+	}
+	TERMINATED(r.url);
+	TERMINATED(r.secret);
+	CHECK(create ? r.has_url && r.has_secret && r.has_events
+		     : r.has_url || r.has_secret || r.has_events || r.has_active);
+	CHECK(r.has_url == (r.url[0] != '\0') && r.has_secret == (r.secret[0] != '\0'));
+	CHECK(!r.has_url || req_webhook_url_problem(r.url) == NULL);
+	CHECK(!r.has_url || !strncmp(r.url, "http://", 7) || !strncmp(r.url, "https://", 8));
+	CHECK(!strchr(r.url, '#') && !strchr(r.url, ' '));
+	len = strlen(r.secret);
+	CHECK(!r.has_secret || (len >= REQ_SECRET_MIN && len < ST_SECRET));
+	for (size_t i = 0; i < len; i++)
+		CHECK(r.secret[i] > ' ' && r.secret[i] <= '~');
+	CHECK((r.events & ~HOOK_EV_ALL) == 0);
+	CHECK(r.has_events == (r.events != 0));
+	CHECK(r.has_active || r.active == create);
+}
+
 static bool state_ok(enum st_table t, const char *s)
 {
 	const char *const *states = req_record_states(t);
@@ -371,6 +403,8 @@ static void run_all(const char *b, size_t n, char *err, size_t esz)
 	check_trunk(b, n, err, esz);
 	check_quick_connect(b, n, true, err, esz);
 	check_quick_connect(b, n, false, err, esz);
+	check_webhook(b, n, true, err, esz);
+	check_webhook(b, n, false, err, esz);
 	check_queue(b, n, true, err, esz);
 	check_queue(b, n, false, err, esz);
 	check_login(b, n, err, esz);

@@ -1238,6 +1238,215 @@ static void quick_connect_out_of_memory_is_enomem_without_leaks(void **state)
 	assert_true(n_enomem > 0);
 }
 
+/* ---- webhooks ---- */
+#define WH_OK ",\"secret\":\"0123456789abcdef\",\"events\":[\"presence\"]"
+
+static int wh(bool create, const char *body, struct req_webhook *r, char *err)
+{
+	return req_decode_webhook(body, strlen(body), create, r, err, API_ERRSZ);
+}
+
+static void webhook_bodies_decode(void **state)
+{
+	char err[API_ERRSZ] = "stale";
+	struct req_webhook r;
+
+	assert_int_equal(wh(true,
+			    "{\"url\":\"https://hooks.example.com:8443/in?src=sb&x=%20\","
+			    "\"secret\":\"s3cr3t-!#$%&'()*+,-./:;<=>?@[]^_`{|}~\","
+			    "\"events\":[\"presence\",\"ctr\",\"interaction\"]}",
+			    &r, err),
+			 0);
+	assert_string_equal(err, "");
+	assert_string_equal(r.url, "https://hooks.example.com:8443/in?src=sb&x=%20");
+	assert_string_equal(r.secret, "s3cr3t-!#$%&'()*+,-./:;<=>?@[]^_`{|}~");
+	assert_int_equal(r.events, HOOK_EV_ALL);
+	assert_true(r.active && r.has_url && r.has_secret && r.has_events && !r.has_active);
+	assert_int_equal(
+		wh(true, "{\"url\":\"http://127.0.0.1:9000\"" WH_OK ",\"active\":false}", &r, err),
+		0);
+	assert_false(r.active);
+	assert_true(r.has_active);
+	assert_int_equal(r.events, HOOK_EV_BIT(HOOK_EV_PRESENCE));
+	assert_int_equal(wh(true, "{\"url\":\"http://[::1]:8080/h\"" WH_OK "}", &r, err), 0);
+	assert_int_equal(wh(true, "{\"url\":\"http://[fe80::1%25eth0]/h\"" WH_OK "}", &r, err),
+			 -EINVAL); /* a zone id is not accepted */
+	/* update: any one field */
+	assert_int_equal(wh(false, "{\"active\":true}", &r, err), 0);
+	assert_true(r.has_active && r.active && !r.has_url && !r.has_secret && !r.has_events);
+	assert_int_equal(wh(false, "{\"events\":[\"interaction\"]}", &r, err), 0);
+	assert_int_equal(r.events, HOOK_EV_BIT(HOOK_EV_INTERACTION));
+	assert_false(r.active);
+	assert_int_equal(
+		wh(false, "{\"url\":\"http://h\",\"secret\":\"abcdefghijklmnop\"}", &r, err), 0);
+	assert_string_equal(r.url, "http://h");
+}
+
+static void webhook_bodies_refused_with_exact_messages(void **state)
+{
+	static const struct {
+		bool create;
+		const char *body, *msg;
+	} bad[] = {
+		{true, "{}", "'url' is required"},
+		{true, "{\"url\":\"http://h\"}", "'secret' is required"},
+		{true, "{\"url\":\"http://h\",\"secret\":\"0123456789abcdef\"}",
+		 "'events' is required: a subset of [\"ctr\", \"interaction\", \"presence\"]"},
+		{true, "{\"url\":\"\"" WH_OK "}", "'url' must not be empty"},
+		{true, "{\"url\":\"ftp://h/x\"" WH_OK "}",
+		 "'url' is not an http(s) URL: it must start with http:// or https://"},
+		{true, "{\"url\":\"HTTP://h/x\"" WH_OK "}",
+		 "'url' is not an http(s) URL: it must start with http:// or https://"},
+		{true, "{\"url\":\"http://\"" WH_OK "}",
+		 "'url' is not an http(s) URL: it needs a host name or address (A-Z a-z 0-9 . -)"},
+		{true, "{\"url\":\"http:///path\"" WH_OK "}",
+		 "'url' is not an http(s) URL: it needs a host name or address (A-Z a-z 0-9 . -)"},
+		{true, "{\"url\":\"http://:80/\"" WH_OK "}",
+		 "'url' is not an http(s) URL: it needs a host name or address (A-Z a-z 0-9 . -)"},
+		{true, "{\"url\":\"http://h_x/\"" WH_OK "}",
+		 "'url' is not an http(s) URL: it needs a host name or address (A-Z a-z 0-9 . -)"},
+		{true, "{\"url\":\"http://h:0/\"" WH_OK "}",
+		 "'url' is not an http(s) URL: its port must be a number from 1 to 65535"},
+		{true, "{\"url\":\"http://h:65536/\"" WH_OK "}",
+		 "'url' is not an http(s) URL: its port must be a number from 1 to 65535"},
+		{true, "{\"url\":\"http://h:/\"" WH_OK "}",
+		 "'url' is not an http(s) URL: its port must be a number from 1 to 65535"},
+		{true, "{\"url\":\"http://h:8x/\"" WH_OK "}",
+		 "'url' is not an http(s) URL: its port must be a number from 1 to 65535"},
+		{true, "{\"url\":\"http://[::1/\"" WH_OK "}",
+		 "'url' is not an http(s) URL: its [IPv6] host is malformed"},
+		{true, "{\"url\":\"http://[]/\"" WH_OK "}",
+		 "'url' is not an http(s) URL: its [IPv6] host is malformed"},
+		{true, "{\"url\":\"http://[::1]x/\"" WH_OK "}",
+		 "'url' is not an http(s) URL: its [IPv6] host is malformed"},
+		{true, "{\"url\":\"http://user:pw@h/\"" WH_OK "}",
+		 "'url' is not an http(s) URL: it must not hold a user name or password "
+		 "(user@host): the secret signs each delivery"},
+		{true, "{\"url\":\"http://h/a b\"" WH_OK "}",
+		 "'url' is not an http(s) URL: it may hold only the characters of RFC 3986 "
+		 "(percent-encode the rest)"},
+		{true, "{\"url\":\"http://h/\\u00e9\"" WH_OK "}",
+		 "'url' is not an http(s) URL: it may hold only the characters of RFC 3986 "
+		 "(percent-encode the rest)"},
+		{true, "{\"url\":\"http://h/\\\\x\"" WH_OK "}",
+		 "'url' is not an http(s) URL: it may hold only the characters of RFC 3986 "
+		 "(percent-encode the rest)"},
+		{true, "{\"url\":\"http://h/x#frag\"" WH_OK "}",
+		 "'url' is not an http(s) URL: it must not have a #fragment"},
+		{true, "{\"url\":7" WH_OK "}", "'url' must be a string"},
+		{true, "{\"url\":\"http://h\",\"secret\":\"short\",\"events\":[\"ctr\"]}",
+		 "'secret' must be at least 16 characters"},
+		{true,
+		 "{\"url\":\"http://h\",\"secret\":\"with a space in it\",\"events\":[\"ctr\"]}",
+		 "'secret' must be printable ASCII without spaces"},
+		{true,
+		 "{\"url\":\"http://h\",\"secret\":\"caf\\u00e9caf\\u00e9caf\\u00e9caf\\u00e9\","
+		 "\"events\":[\"ctr\"]}",
+		 "'secret' must be printable ASCII without spaces"},
+		{true, "{\"url\":\"http://h\",\"secret\":null,\"events\":[\"ctr\"]}",
+		 "'secret' must be a string"},
+		{true, "{\"url\":\"http://h\",\"secret\":\"0123456789abcdef\",\"events\":[]}",
+		 "'events' must name at least one event type (ctr, interaction, presence)"},
+		{true,
+		 "{\"url\":\"http://h\",\"secret\":\"0123456789abcdef\",\"events\":\"presence\"}",
+		 "'events' must be an array of event types (ctr, interaction, presence)"},
+		{true, "{\"url\":\"http://h\",\"secret\":\"0123456789abcdef\",\"events\":[1]}",
+		 "event type 1 must be a string"},
+		{true,
+		 "{\"url\":\"http://h\",\"secret\":\"0123456789abcdef\",\"events\":"
+		 "[\"presence\",\"Presence\"]}",
+		 "unknown event type 'Presence' (one of ctr, interaction, presence)"},
+		{true,
+		 "{\"url\":\"http://h\",\"secret\":\"0123456789abcdef\",\"events\":"
+		 "[\"presence\",\"ctr\",\"presence\"]}",
+		 "'events' names 'presence' twice"},
+		{true, "{\"url\":\"http://h\"" WH_OK ",\"active\":\"yes\"}",
+		 "'active' must be a boolean"},
+		{true, "{\"url\":\"http://h\"" WH_OK ",\"id\":3}",
+		 "unknown field 'id' (allowed: url, secret, events, active)"},
+		{false, "{}", "nothing to update: give 'url', 'secret', 'events' or 'active'"},
+		{false, "{\"url\":\"\"}", "'url' must not be empty"},
+		{false, "{\"secret\":\"\"}", "'secret' must be at least 16 characters"},
+		{false, "", "the body is empty; expected a JSON object"},
+		{false, "[]", "the body must be a JSON object"},
+	};
+	char err[API_ERRSZ];
+	struct req_webhook r;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int rc = wh(bad[i].create, bad[i].body, &r, err);
+
+		if (rc != -EINVAL || strcmp(err, bad[i].msg))
+			fail_msg("%s: rc %d, got '%s', want '%s'", bad[i].body, rc, err,
+				 bad[i].msg);
+		assert_true(all_zero(&r, sizeof(r)));
+	}
+}
+
+static void webhook_fields_at_their_limit_pass_and_one_more_fails(void **state)
+{
+	char err[API_ERRSZ], *b, *url;
+	struct req_webhook r;
+	size_t n = ST_URL - 1 - strlen("http://h/");
+
+	/* a URL of 1023 bytes passes, 1024 is too long */
+	url = malloc(ST_URL + 8);
+	snprintf(url, ST_URL + 8, "http://h/%0*d", (int)n, 0);
+	b = malloc(ST_URL + 128);
+	snprintf(b, ST_URL + 128, "{\"url\":\"%s\"" WH_OK "}", url);
+	assert_int_equal(wh(true, b, &r, err), 0);
+	assert_int_equal(strlen(r.url), ST_URL - 1);
+	snprintf(b, ST_URL + 128, "{\"url\":\"%s0\"" WH_OK "}", url);
+	assert_int_equal(wh(true, b, &r, err), -EINVAL);
+	assert_string_equal(err, "'url' is longer than 1023 characters");
+	free(b);
+	free(url);
+	/* a secret of 256 passes, 257 fails; 16 passes, 15 fails */
+	b = body_with_len("secret", 256, 'k', ",\"url\":\"http://h\",\"events\":[\"ctr\"]");
+	assert_int_equal(wh(true, b, &r, err), 0);
+	assert_int_equal(strlen(r.secret), 256);
+	free(b);
+	b = body_with_len("secret", 257, 'k', ",\"url\":\"http://h\",\"events\":[\"ctr\"]");
+	assert_int_equal(wh(true, b, &r, err), -EINVAL);
+	assert_string_equal(err, "'secret' is longer than 256 characters");
+	free(b);
+	b = body_with_len("secret", 16, 'k', "");
+	assert_int_equal(wh(false, b, &r, err), 0);
+	free(b);
+	b = body_with_len("secret", 15, 'k', "");
+	assert_int_equal(wh(false, b, &r, err), -EINVAL);
+	free(b);
+	assert_null(req_webhook_url_problem("http://h:65535"));
+	assert_null(req_webhook_url_problem("https://a.b-c.d:1/?q=1&r=[x]"));
+}
+
+static void webhook_out_of_memory_is_enomem_without_leaks(void **state)
+{
+	static const char body[] = "{\"url\":\"http://127.0.0.1:9000/hook\",\"secret\":"
+				   "\"0123456789abcdef\",\"events\":[\"presence\","
+				   "\"interaction\"],\"active\":true}";
+	char err[API_ERRSZ];
+	struct req_webhook r;
+	int rc = -ENOMEM;
+	unsigned k, n_enomem = 0;
+
+	for (k = 1; k < 1000 && rc; k++) {
+		fail_at = k;
+		n_alloc = 0;
+		rc = req_decode_webhook(body, strlen(body), true, &r, err, sizeof(err));
+		assert_int_equal(live, 0);
+		if (rc == -ENOMEM)
+			n_enomem++;
+		else if (rc && (rc != -EINVAL || !err[0])) /* jansson's lexer: see above */
+			fail_msg("allocation %u failed: rc %d '%s'", k, rc, err);
+		if (rc)
+			assert_true(all_zero(&r, sizeof(r)));
+	}
+	fail_at = 0;
+	assert_int_equal(rc, 0);
+	assert_true(n_enomem > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1301,6 +1510,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			quick_connect_name_of_64_characters_passes_and_65_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(quick_connect_out_of_memory_is_enomem_without_leaks,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(webhook_bodies_decode, setup, teardown),
+		cmocka_unit_test_setup_teardown(webhook_bodies_refused_with_exact_messages, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			webhook_fields_at_their_limit_pass_and_one_more_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(webhook_out_of_memory_is_enomem_without_leaks,
 						setup, teardown),
 	};
 

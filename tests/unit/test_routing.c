@@ -11,7 +11,9 @@
  * Checked: roles gate Available (SPEC.md §5); every presence change is
  * written to presence_history in order (§4); no-op and illegal requests
  * write nothing; done callbacks and events run after the commit; crash
- * recovery closes what a kill left open (§10) and Clear contact wraps up.
+ * recovery closes what a kill left open (§10) and Clear contact wraps up;
+ * the outbox (routing_outbox_set, for webhooks): each event's op goes into
+ * its change's own transaction, recovery's too, and committed() follows.
  *
  * Tests named * pin down defects found while writing this file (see
  * the report of the change that added it). They are skipped unless the
@@ -1219,6 +1221,141 @@ static void quick_connects_are_stored_with_their_audit_entry_and_survive_a_reope
 	assert_int_equal(id, field + 1);
 }
 
+/* ---- the outbox (routing_outbox_set) ---- */
+struct fake_outbox {
+	struct fx *fx;
+	int seq;
+	int committed;
+	int fail;	     /* event_op returns -ENOMEM this many times */
+	int64_t rows_at_evt; /* outbox rows committed when the last event arrived */
+};
+
+/* Presence and interaction events become outbox ops; the body says what. */
+static int fake_event_op(void *arg, const struct routing_event *ev, struct store_op *op)
+{
+	struct fake_outbox *o = arg;
+	char body[160];
+
+	if (ev->kind != RT_EV_PRESENCE && ev->kind != RT_EV_INTERACTION)
+		return 0;
+	if (o->fail) {
+		o->fail--;
+		return -ENOMEM;
+	}
+	op->kind = STORE_OP_OUTBOX_INSERT;
+	snprintf(op->u.outbox.event_id, sizeof(op->u.outbox.event_id), "ev%d", ++o->seq);
+	str_copy(op->u.outbox.type, ev->kind == RT_EV_PRESENCE ? "presence" : "interaction",
+		 sizeof(op->u.outbox.type));
+	op->u.outbox.at = ev->at;
+	snprintf(body, sizeof(body), "%s:%s>%s|%s",
+		 ev->user ? user_record(ev->user)->user_name : ev->interaction, ev->from, ev->to,
+		 ev->reason);
+	op->u.outbox.body = strdup(body);
+	return op->u.outbox.body ? 1 : -ENOMEM;
+}
+
+static void fake_committed(void *arg)
+{
+	struct fake_outbox *o = arg;
+
+	o->committed++;
+}
+
+static const struct routing_outbox fake_outbox_ops = {fake_event_op, fake_committed};
+
+static int64_t outbox_rows(const struct fx *fx)
+{
+	return dbfx_int(fx->db, "SELECT count(*) FROM webhook_outbox");
+}
+
+/* One webhook that takes both types, so every outbox op fans out to a row. */
+static void outbox_prepare(struct fx *fx, struct fake_outbox *o)
+{
+	dbfx_exec(fx->db, "INSERT INTO webhooks(id,url,secret,events,active,created_at,updated_at) "
+			  "VALUES(1,'http://h','s','interaction,presence',1,0,0)");
+	memset(o, 0, sizeof(*o));
+	o->fx = fx;
+	routing_outbox_set(fx->r, &fake_outbox_ops, o);
+}
+
+/* The outbox row is committed with its change: present when the event
+ * handler hears of it, written in the change's order; committed() runs
+ * once per change that carried an op, and not for one that did not. */
+static void outbox_ops_are_committed_with_their_change(void **state)
+{
+	struct fx *fx = *state;
+	struct fake_outbox o;
+	struct user *u;
+	char rows[512];
+
+	u = user_make(fx, "olga", OF_PAIR);
+	outbox_prepare(fx, &o);
+	assert_int_equal(presence_set(fx, u, PRES_AVAILABLE, ""), 0);
+	assert_int_equal(presence_set(fx, u, PRES_AWAY, "Lunch"), 0);
+	assert_int_equal(o.committed, 2);
+	assert_int_equal(role_set(fx, u, ROLE_ADMIN, true), 0); /* roles: no op */
+	assert_int_equal(o.committed, 2);
+	dbfx_rows(fx->db, "SELECT id||' '||event||' '||body FROM webhook_outbox ORDER BY seq", rows,
+		  sizeof(rows));
+	assert_string_equal(rows, "ev1-1 presence olga:Offline>Available|;"
+				  "ev2-1 presence olga:Available>Away|Lunch");
+	/* history and outbox rows went in the same commits */
+	assert_int_equal(history_rows(fx), outbox_rows(fx));
+	routing_outbox_set(fx->r, NULL, NULL);
+	assert_int_equal(presence_set(fx, u, PRES_AVAILABLE, ""), 0);
+	assert_int_equal(outbox_rows(fx), 2);
+}
+
+/* All or nothing: when the outbox row cannot be written, neither is the
+ * change; a handler that fails (out of memory) loses only its own op. */
+static void a_change_and_its_outbox_row_are_stored_together_or_not_at_all(void **state)
+{
+	struct fx *fx = *state;
+	struct fake_outbox o;
+	struct done d = {.fx = fx};
+	struct user *u;
+
+	u = user_make(fx, "olga", OF_PAIR);
+	outbox_prepare(fx, &o);
+	o.fail = 1;
+	assert_int_equal(presence_set(fx, u, PRES_AVAILABLE, ""), 0);
+	assert_int_equal(history_rows(fx), 1);
+	assert_int_equal(outbox_rows(fx), 0);
+	assert_int_equal(o.committed, 0);
+	dbfx_exec(fx->db, "DROP TABLE webhook_outbox");
+	assert_int_equal(
+		routing_presence_request(fx->r, u, PRES_AWAY, "Break", "olga", on_done, &d), 0);
+	fx_run(fx);
+	assert_int_equal(d.calls, 1);
+	assert_int_equal(d.err, CC_ESTORE);
+	assert_int_equal(history_rows(fx), 1); /* the change was not stored either */
+	assert_int_equal(o.committed, 0);
+}
+
+/* Recovery's closing changes carry their events to the outbox too. */
+static void recovery_writes_its_events_to_the_outbox(void **state)
+{
+	struct fx *fx = *state;
+	struct fake_outbox o;
+	char rows[1024];
+
+	crash_prepare(fx, "dave");
+	outbox_prepare(fx, &o);
+	assert_int_equal(routing_recover(fx->r), 0);
+	dbfx_rows(fx->db, "SELECT body FROM webhook_outbox WHERE event='interaction' ORDER BY seq",
+		  rows, sizeof(rows));
+	assert_string_equal(rows, "INT0000001:new>closed_complete|server_restart;"
+				  "INT0000002:new>closed_abandoned|server_restart");
+	assert_int_equal(dbfx_int(fx->db, "SELECT count(*) FROM webhook_outbox WHERE "
+					  "body LIKE 'dave:Busy>AfterCallWork|server_restart'"),
+			 1);
+	/* dave 1, erin 1, gina 3: one per presence change recovery made */
+	assert_int_equal(dbfx_int(fx->db, "SELECT count(*) FROM webhook_outbox WHERE "
+					  "event='presence'"),
+			 5);
+	assert_int_equal(history_rows(fx), 1 + 5); /* erin's Available before the crash */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1251,6 +1388,9 @@ int main(void)
 		T(conversation_flags_apply_to_their_applications_tables),
 		T(callers_are_identified_by_their_phone_numbers),
 		T(quick_connects_are_stored_with_their_audit_entry_and_survive_a_reopen),
+		T(outbox_ops_are_committed_with_their_change),
+		T(a_change_and_its_outbox_row_are_stored_together_or_not_at_all),
+		T(recovery_writes_its_events_to_the_outbox),
 #undef T
 	};
 

@@ -4,8 +4,12 @@
  * the records (contacts, consumers, cases, incidents): numbering, partial
  * updates, refused writes that change nothing, search by phone, a case's
  * contact's phones, caller identification, the asynchronous front's
- * click-to-call target on a real loop, and contact trace records (every
- * field round-trips; the interaction's sums follow every write).
+ * click-to-call target on a real loop, contact trace records (every field
+ * round-trips; the interaction's sums follow every write); the webhooks'
+ * outbox (migration 012):
+ * the fan-out to active webhooks that take the type, in the writer's order,
+ * fetching after a cursor, outcomes, the purge, a delete's cascade, the
+ * snapshot, and store_write's own copy of an event's body.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -554,6 +558,265 @@ static void call_targets_resolve_to_a_number(void **state)
 	assert_int_equal(store_backend_sqlite.open(&fx->be, fx->path, 1), 0);
 }
 
+/* ---- the webhooks' outbox ---- */
+static void webhook_put(struct fx *fx, int64_t id, const char *events, bool active)
+{
+	struct store_op op = {.kind = STORE_OP_WEBHOOK_SET};
+
+	op.u.webhook.id = id;
+	snprintf(op.u.webhook.url, sizeof(op.u.webhook.url), "http://127.0.0.1:9/h%lld",
+		 (long long)id);
+	str_copy(op.u.webhook.secret, "0123456789abcdef", sizeof(op.u.webhook.secret));
+	str_copy(op.u.webhook.events, events, sizeof(op.u.webhook.events));
+	op.u.webhook.active = active;
+	op.u.webhook.created_at = op.u.webhook.updated_at = 1000 + id;
+	assert_int_equal(store_backend_sqlite.apply(fx->be, &op, 1), 0);
+}
+
+static void event_op(struct store_op *op, const char *id, const char *type, char *body)
+{
+	memset(op, 0, sizeof(*op));
+	op->kind = STORE_OP_OUTBOX_INSERT;
+	str_copy(op->u.outbox.event_id, id, sizeof(op->u.outbox.event_id));
+	str_copy(op->u.outbox.type, type, sizeof(op->u.outbox.type));
+	op->u.outbox.at = 5000;
+	op->u.outbox.body = body;
+}
+
+static void event_put(struct fx *fx, const char *id, const char *type)
+{
+	struct store_op op;
+	char body[64];
+
+	snprintf(body, sizeof(body), "{\"id\":\"%s\"}", id);
+	event_op(&op, id, type, body);
+	assert_int_equal(store_backend_sqlite.apply(fx->be, &op, 1), 0);
+}
+
+/* An event goes to each active webhook that takes its type, once each,
+ * with "<event id>-<webhook id>" as the delivery id; none to the others. */
+static void an_event_fans_out_to_the_active_webhooks_that_take_it(void **state)
+{
+	struct fx *fx = *state;
+	char rows[512];
+
+	webhook_put(fx, 1, "interaction,presence", true);
+	webhook_put(fx, 2, "presence", true);
+	webhook_put(fx, 3, "ctr,interaction", true);
+	webhook_put(fx, 4, "presence", false);
+	event_put(fx, "e1", "presence");
+	event_put(fx, "e2", "interaction");
+	event_put(fx, "e3", "ctr");
+	event_put(fx, "e4", "bogus");
+	dbfx_rows(fx->path,
+		  "SELECT id||' '||webhook_id||' '||event||' '||body||' '||attempts||' '||"
+		  "next_attempt_at||' '||created_at||' '||ifnull(delivered_at,'-') FROM "
+		  "webhook_outbox ORDER BY seq",
+		  rows, sizeof(rows));
+	assert_string_equal(rows, "e1-1 1 presence {\"id\":\"e1\"} 0 5000 5000 -;"
+				  "e1-2 2 presence {\"id\":\"e1\"} 0 5000 5000 -;"
+				  "e2-1 1 interaction {\"id\":\"e2\"} 0 5000 5000 -;"
+				  "e2-3 3 interaction {\"id\":\"e2\"} 0 5000 5000 -;"
+				  "e3-3 3 ctr {\"id\":\"e3\"} 0 5000 5000 -");
+	/* a webhook made inactive takes nothing new; its rows stay */
+	webhook_put(fx, 1, "interaction,presence", false);
+	event_put(fx, "e5", "presence");
+	assert_int_equal(dbfx_int(fx->path, "SELECT count(*) FROM webhook_outbox WHERE "
+					    "event_id='e5'"),
+			 1);
+	assert_int_equal(dbfx_int(fx->path, "SELECT count(*) FROM webhook_outbox WHERE "
+					    "webhook_id=1"),
+			 2);
+}
+
+/* The webhook and its events in one transaction, in order: an event sees
+ * the webhook created before it in the same batch, not one created after. */
+static void the_fan_out_follows_the_writers_order(void **state)
+{
+	struct fx *fx = *state;
+	struct store_op ops[3];
+	char b1[] = "{}", b2[] = "{}";
+
+	event_op(&ops[0], "before", "presence", b1);
+	memset(&ops[1], 0, sizeof(ops[1]));
+	ops[1].kind = STORE_OP_WEBHOOK_SET;
+	ops[1].u.webhook.id = 9;
+	str_copy(ops[1].u.webhook.url, "http://h", sizeof(ops[1].u.webhook.url));
+	str_copy(ops[1].u.webhook.events, "presence", sizeof(ops[1].u.webhook.events));
+	ops[1].u.webhook.active = true;
+	event_op(&ops[2], "after", "presence", b2);
+	assert_int_equal(store_backend_sqlite.apply(fx->be, ops, 3), 0);
+	assert_int_equal(dbfx_int(fx->path, "SELECT count(*) FROM webhook_outbox"), 1);
+	assert_int_equal(dbfx_int(fx->path, "SELECT count(*) FROM webhook_outbox WHERE "
+					    "id='after-9'"),
+			 1);
+}
+
+static void fetch(struct fx *fx, int64_t wh, int64_t after, int limit, struct store_outbox_page *pg)
+{
+	memset(pg, 0, sizeof(*pg));
+	assert_int_equal(store_backend_sqlite.outbox_fetch(fx->be, wh, after, limit, pg), 0);
+}
+
+static void result_put(struct fx *fx, int64_t seq, int attempts, int64_t next, int64_t delivered,
+		       int64_t expired)
+{
+	struct store_op op = {.kind = STORE_OP_OUTBOX_RESULT};
+
+	op.u.result = (struct st_outbox_result){.seq = seq,
+						.attempts = attempts,
+						.next_attempt_at = next,
+						.delivered_at = delivered,
+						.expired_at = expired,
+						.last_status = delivered ? 204 : 503};
+	str_copy(op.u.result.last_error, delivered ? "" : "HTTP 503",
+		 sizeof(op.u.result.last_error));
+	assert_int_equal(store_backend_sqlite.apply(fx->be, &op, 1), 0);
+}
+
+/* Pending rows come in seq order after the cursor, a page at a time; a
+ * delivered or given-up row is not pending; a retry keeps its schedule. */
+static void pending_rows_are_fetched_in_order_after_a_cursor(void **state)
+{
+	struct fx *fx = *state;
+	struct store_outbox_page pg;
+	struct store_outbox_counts c = {0};
+	char id[16];
+
+	webhook_put(fx, 1, "presence", true);
+	webhook_put(fx, 2, "presence", true);
+	for (int i = 1; i <= 5; i++) {
+		snprintf(id, sizeof(id), "p%d", i);
+		event_put(fx, id, "presence");
+	}
+	fetch(fx, 1, 0, 3, &pg);
+	assert_int_equal(pg.n, 3);
+	assert_string_equal(pg.rows[0].id, "p1-1");
+	assert_string_equal(pg.rows[2].id, "p3-1");
+	assert_string_equal(pg.rows[0].type, "presence");
+	assert_string_equal(pg.rows[0].body, "{\"id\":\"p1\"}");
+	assert_int_equal(pg.rows[0].webhook_id, 1);
+	assert_true(pg.rows[0].seq < pg.rows[1].seq && pg.rows[1].seq < pg.rows[2].seq);
+	result_put(fx, pg.rows[0].seq, 1, 0, 7000, 0);	  /* delivered */
+	result_put(fx, pg.rows[1].seq, 2, 9000, 0, 0);	  /* to retry */
+	result_put(fx, pg.rows[2].seq, 9, 9000, 0, 8000); /* given up */
+	int64_t cursor = pg.rows[2].seq, retry_seq = pg.rows[1].seq;
+	store_outbox_page_free(&pg);
+	fetch(fx, 1, cursor, 3, &pg);
+	assert_int_equal(pg.n, 2);
+	assert_string_equal(pg.rows[0].id, "p4-1");
+	assert_string_equal(pg.rows[1].id, "p5-1");
+	store_outbox_page_free(&pg);
+	fetch(fx, 1, 0, 10, &pg); /* from the start: the retry first, with its schedule */
+	assert_int_equal(pg.n, 3);
+	assert_int_equal(pg.rows[0].seq, retry_seq);
+	assert_int_equal(pg.rows[0].attempts, 2);
+	assert_int_equal(pg.rows[0].next_attempt_at, 9000);
+	store_outbox_page_free(&pg);
+	assert_int_equal(store_backend_sqlite.outbox_counts(fx->be, &c), 0);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.rows[0].webhook_id, 1);
+	assert_int_equal(c.rows[0].pending, 3);
+	assert_int_equal(c.rows[1].pending, 5);
+	assert_int_equal(c.rows[1].oldest_at, 5000);
+	free(c.rows);
+	assert_int_equal(store_backend_sqlite.outbox_fetch(fx->be, 1, 0, 0, &pg), -EINVAL);
+	free(pg.rows);
+}
+
+/* The purge drops what was delivered or given up before the cutoff; a
+ * deleted webhook takes its rows with it. */
+static void purge_and_delete_remove_rows(void **state)
+{
+	struct fx *fx = *state;
+	struct store_op op = {.kind = STORE_OP_OUTBOX_PURGE};
+
+	webhook_put(fx, 1, "presence", true);
+	webhook_put(fx, 2, "presence", true);
+	event_put(fx, "a", "presence");
+	event_put(fx, "b", "presence");
+	event_put(fx, "c", "presence");
+	result_put(fx, 1, 1, 0, 100, 0); /* a-1 delivered at 100 */
+	result_put(fx, 3, 1, 0, 300, 0); /* b-1 delivered at 300 */
+	result_put(fx, 5, 7, 0, 0, 150); /* c-1 given up at 150 */
+	op.u.before = 200;
+	assert_int_equal(store_backend_sqlite.apply(fx->be, &op, 1), 0);
+	assert_int_equal(dbfx_int(fx->path, "SELECT count(*) FROM webhook_outbox"), 4);
+	assert_int_equal(dbfx_int(fx->path, "SELECT count(*) FROM webhook_outbox WHERE seq IN "
+					    "(1,5)"),
+			 0);
+	memset(&op, 0, sizeof(op));
+	op.kind = STORE_OP_WEBHOOK_DELETE;
+	op.u.webhook.id = 2;
+	assert_int_equal(store_backend_sqlite.apply(fx->be, &op, 1), 0);
+	assert_int_equal(dbfx_int(fx->path, "SELECT count(*) FROM webhook_outbox"), 1);
+	assert_int_equal(dbfx_int(fx->path, "SELECT count(*) FROM webhooks"), 1);
+}
+
+/* The snapshot has the webhooks by id and the highest id ever given. */
+static void the_snapshot_holds_webhooks_and_their_high_water_mark(void **state)
+{
+	struct fx *fx = *state;
+	struct store_op op = {.kind = STORE_OP_WEBHOOK_DELETE};
+	struct st_snapshot snap;
+
+	webhook_put(fx, 1, "presence", true);
+	webhook_put(fx, 2, "ctr,interaction", false);
+	op.u.webhook.id = 2;
+	assert_int_equal(store_backend_sqlite.apply(fx->be, &op, 1), 0);
+	webhook_put(fx, 3, "interaction", true);
+	op.u.webhook.id = 3;
+	assert_int_equal(store_backend_sqlite.apply(fx->be, &op, 1), 0);
+	assert_int_equal(store_backend_sqlite.load(fx->be, &snap), 0);
+	assert_int_equal(snap.n_webhooks, 1);
+	assert_int_equal(snap.webhooks[0].id, 1);
+	assert_string_equal(snap.webhooks[0].url, "http://127.0.0.1:9/h1");
+	assert_string_equal(snap.webhooks[0].secret, "0123456789abcdef");
+	assert_string_equal(snap.webhooks[0].events, "presence");
+	assert_true(snap.webhooks[0].active);
+	assert_int_equal(snap.webhooks[0].created_at, 1001);
+	assert_int_equal(snap.max_webhook_id, 3);
+	store_snapshot_free(&snap);
+}
+
+static void wrote(int err, void *arg)
+{
+	*(int *)arg = err + 1;
+}
+
+/* store_write keeps its own copy of an event's body: the caller's buffer
+ * may change or go before the commit. */
+static void store_write_copies_an_events_body(void **state)
+{
+	struct fx *fx = *state;
+	struct config cfg;
+	struct store *st;
+	uv_loop_t loop;
+	struct store_op op;
+	char *body = strdup("{\"n\":1}");
+	int done = 0;
+
+	webhook_put(fx, 1, "presence", true);
+	store_backend_sqlite.close(fx->be);
+	fx->be = NULL;
+	config_defaults(&cfg);
+	str_copy(cfg.store_path, fx->path, sizeof(cfg.store_path));
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(store_open(&st, &loop, &cfg), 0);
+	event_op(&op, "k", "presence", body);
+	assert_int_equal(store_write(st, &op, 1, wrote, &done), 0);
+	memset(body, 'x', strlen(body));
+	free(body);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(done, 1);
+	store_close(st);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	assert_int_equal(dbfx_int(fx->path, "SELECT count(*) FROM webhook_outbox WHERE "
+					    "body='{\"n\":1}'"),
+			 1);
+	assert_int_equal(store_backend_sqlite.open(&fx->be, fx->path, 1), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -573,6 +836,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			contact_trace_records_round_trip_and_sum_into_the_interaction, setup,
 			teardown),
+			an_event_fans_out_to_the_active_webhooks_that_take_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(the_fan_out_follows_the_writers_order, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(pending_rows_are_fetched_in_order_after_a_cursor,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(purge_and_delete_remove_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			the_snapshot_holds_webhooks_and_their_high_water_mark, setup, teardown),
+		cmocka_unit_test_setup_teardown(store_write_copies_an_events_body, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
