@@ -1345,7 +1345,8 @@ static void recovery_writes_its_events_to_the_outbox(void **state)
 	dbfx_rows(fx->db, "SELECT body FROM webhook_outbox WHERE event='interaction' ORDER BY seq",
 		  rows, sizeof(rows));
 	assert_string_equal(rows, "INT0000001:new>closed_complete|server_restart;"
-				  "INT0000002:new>closed_abandoned|server_restart");
+				  "INT0000002:new>closed_abandoned|server_restart;"
+				  "INT0000009:work_in_progress>closed_complete|server_restart");
 	assert_int_equal(dbfx_int(fx->db, "SELECT count(*) FROM webhook_outbox WHERE "
 					  "body LIKE 'dave:Busy>AfterCallWork|server_restart'"),
 			 1);

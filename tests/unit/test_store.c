@@ -836,6 +836,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			contact_trace_records_round_trip_and_sum_into_the_interaction, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
 			an_event_fans_out_to_the_active_webhooks_that_take_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(the_fan_out_follows_the_writers_order, setup,
 						teardown),
