@@ -214,6 +214,7 @@ static int app_start(struct app *app)
 	if (!err)
 		err = routing_alloc(&app->r, &app->loop, app->st, app->cfg.awa_enabled, &snap);
 	/* webhooks before recovery: its closing events reach the outbox too */
+	hook_ctr_view_set(api_ctr_view); /* before recovery: its records are events too */
 	if (!err && (err = hook_alloc(&app->hook, &app->loop, &app->cfg, app->st, app->r, &snap)))
 		log_error("cannot start webhooks: %s", cc_strerror(err));
 	if (!err)

@@ -26,4 +26,7 @@ size_t api_busy(const struct api *a);
  * lws has closed its handles. */
 void api_free(struct api *a);
 
+/* A contact trace record as the API shows it (GET …/ctr), for webhooks. */
+struct json_t *api_ctr_view(const struct st_ctr *c);
+
 #endif

@@ -299,3 +299,8 @@ json_t *view_record(const struct st_record *r)
 		json_object_set_new(o, "call_targets", ct);
 	return o;
 }
+
+json_t *api_ctr_view(const struct st_ctr *c)
+{
+	return view_ctr(c);
+}

@@ -6,9 +6,8 @@
  * - One table maps a routing event kind to a webhook event type and the
  *   function that renders its "data". A kind with no row is not a webhook
  *   event (offers, call progress, roles and devices are not stored changes,
- *   or not asked for). A new kind — the contact trace record of a finished
- *   call, once routing reports one — is one more row: {RT_EV_…, HOOK_EV_CTR,
- *   its data function}; "ctr" is already a type a webhook may take.
+ *   or not asked for). A final contact trace record (RT_EV_CTR) is rendered
+ *   by the API's view of it (hook_ctr_view_set: hook/ may not include api/).
  * - The body is rendered once, when the change is written, and stored in
  *   the outbox: every attempt sends the same bytes with the same ids.
  *   {"id": event id, "type", "at": ISO 8601, "data": the WebSocket event's
@@ -118,6 +117,19 @@ static json_t *interaction_data(const struct routing_event *ev)
 			 "actor", jstr(ev->actor));
 }
 
+static hook_ctr_view_h *ctr_view;
+
+void hook_ctr_view_set(hook_ctr_view_h *h)
+{
+	ctr_view = h;
+}
+
+/* A final contact trace record (RT_EV_CTR): the record as the API shows it. */
+static json_t *ctr_data(const struct routing_event *ev)
+{
+	return ev->ctr && ctr_view ? ctr_view(ev->ctr) : NULL;
+}
+
 static const struct {
 	enum routing_event_kind kind;
 	enum hook_event type;
@@ -125,6 +137,7 @@ static const struct {
 } kinds[] = {
 	{RT_EV_PRESENCE, HOOK_EV_PRESENCE, presence_data},
 	{RT_EV_INTERACTION, HOOK_EV_INTERACTION, interaction_data},
+	{RT_EV_CTR, HOOK_EV_CTR, ctr_data},
 };
 
 int hook_event_of_kind(enum routing_event_kind kind, enum hook_event *e)

@@ -37,6 +37,11 @@ unsigned hook_events_mask(const char *text);
 /* The webhook event type of a routing event kind: 0 and *e, or -ENOENT
  * for kinds webhooks do not carry (offers, call progress, roles, devices). */
 int hook_event_of_kind(enum routing_event_kind kind, enum hook_event *e);
+/* How a contact trace record reads as JSON (the API's view, the same as
+ * GET /api/v1/interactions/{n}/ctr); set once at start, before recovery
+ * (main.c). Until it is, "ctr" events have no body and are not queued. */
+typedef struct json_t *(hook_ctr_view_h)(const struct st_ctr *c);
+void hook_ctr_view_set(hook_ctr_view_h *h);
 
 struct hook;
 

@@ -286,3 +286,28 @@ test('nothing lost: every recorded change arrived, in commit order, once per id'
   const firstSeen = [...new Set(rx.reqs.map((q) => q.id))];
   assert.deepEqual(firstSeen, ids);
 });
+
+test('contact trace records: a webhook that takes "ctr" gets each final record, as GET …/ctr shows it', async () => {
+  const rx2 = await new Receiver(SECRET).start();
+  try {
+    const r = await api('POST', '/api/v1/webhooks', { url: `http://127.0.0.1:${rx2.port}/ctr`, secret: SECRET, events: ['ctr'] });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    // A caller waits in Support (nobody takes it) and hangs up: the contact ends, its record is final.
+    const call = await sipp(sb, 'caller.xml', { service: '5000', pauseMs: 1500 });
+    assert.equal(call.code, 0, call.out);
+    await sb.until('the record delivered', async () => rx2.reqs.some((q) => q.ok && q.event === 'ctr'), 15000);
+    const q = rx2.reqs.find((x) => x.ok && x.event === 'ctr');
+    assert.ok(q.signed);
+    assert.equal(rx2.reqs.filter((x) => x.event !== 'ctr').length, 0, 'only what it takes');
+    const rec = q.json.data;
+    assert.equal(rec.contact_id, `${rec.interaction}-1`);
+    assert.equal(rec.disconnect_reason, 'customer');
+    const stored = await api('GET', `/api/v1/interactions/${rec.interaction}/ctr`);
+    assert.equal(stored.status, 200, JSON.stringify(stored.body));
+    const seg = stored.body.segments[0];
+    assert.deepEqual(rec, seg);
+    await api('DELETE', `/api/v1/webhooks/${r.body.id}`);
+  } finally {
+    await rx2.close();
+  }
+});
