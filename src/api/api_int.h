@@ -277,6 +277,11 @@ struct req_transfer {
 };
 int req_decode_transfer(const char *b, size_t n, struct req_transfer *r, char *err, size_t esz);
 int req_decode_flag(const char *b, size_t n, struct req_flag *r, char *err, size_t esz);
+/* {"mode": "listen"|"whisper"|"barge"|"stop"} */
+struct req_monitor {
+	char mode[16];
+};
+int req_decode_monitor(const char *b, size_t n, struct req_monitor *r, char *err, size_t esz);
 /* An empty body, or {}. */
 int req_decode_none(const char *b, size_t n, char *err, size_t esz);
 /* A dialled number as a path segment: 1-31 of 0-9 A-Z a-z + * # . _ - */

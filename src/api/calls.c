@@ -395,6 +395,43 @@ static void call_transfer_step(struct api_req *q, enum callctl_xfer_step step)
 				 "call", parties_json(q)));
 }
 
+/* ---- POST /api/v1/calls/{n}/monitor: a manager listens, whispers, barges ---- */
+static void call_monitor(struct api_req *q)
+{
+	struct req_monitor body;
+	enum callctl_monitor_mode mode = CALLCTL_MONITOR_LISTEN;
+	char err[API_ERRSZ];
+	const char *why = "";
+	bool stop;
+	int rc;
+
+	if (!api_is_manager(q->user)) {
+		api_reply_error(q, 403, "forbidden", "only a voice_manager or admin monitors calls");
+		return;
+	}
+	if (api_reply_bad_body(q, req_decode_monitor(q->body, q->body_len, &body, err, sizeof(err)),
+			       err))
+		return;
+	stop = !strcmp(body.mode, "stop");
+	if (!stop)
+		callctl_monitor_mode_parse(body.mode, &mode);
+	api_audit(q, stop ? "monitor.stop" : "monitor.start", q->segs[3], json_object(),
+		  json_pack("{s:s}", "mode", body.mode));
+	rc = stop ? callctl_monitor_stop(q->api->cc, q->segs[3], q->user, &why)
+		  : callctl_monitor(q->api->cc, q->segs[3], q->user, mode, &why);
+	routing_audit_attach(q->api->r, NULL); /* written with the note, or dropped */
+	if (rc) {
+		if (rc == -ENODEV)
+			api_reply_error(q, 409, "no_device", "%s", why);
+		else
+			transfer_refused(q, rc, why);
+		return;
+	}
+	api_reply_json(q, 200,
+		       json_pack("{s:s,s:s,s:s,s:o}", "interaction", q->segs[3], "action",
+				 "monitor", "mode", body.mode, "call", parties_json(q)));
+}
+
 /* The transfer verbs; false when name is none of them. */
 static bool transfer_route(struct api_req *q, const char *name)
 {
@@ -422,12 +459,16 @@ void api_route_call_action(struct api_req *q)
 
 	if (!calls_on(q))
 		return;
+	if (!strcmp(name, "monitor")) { /* managers, not the call's agents */
+		call_monitor(q);
+		return;
+	}
 	xfer = !strcmp(name, "transfer") || !strcmp(name, "join") || !strcmp(name, "leave") ||
 	       !strcmp(name, "cancel_transfer");
 	if (!dtmf && !xfer && callctl_action_parse(name, &a)) {
 		api_reply_error(q, 404, "not_found",
 				"no call control '%.32s' (accept, reject, hold, resume, mute, "
-				"unmute, dtmf, end, transfer, join, leave, cancel_transfer)",
+				"unmute, dtmf, end, transfer, join, leave, cancel_transfer, monitor)",
 				name);
 		return;
 	}

@@ -74,6 +74,7 @@ static const char *const dtmf_fields[] = {"digits", NULL};
 static const char *const transfer_fields[] = {"to", "mode", "note", NULL};
 static const char *const transfer_to_fields[] = {"agent", "queue", "number", "quick_connect", NULL};
 static const char *const flag_fields[] = {"value", NULL};
+static const char *const monitor_fields[] = {"mode", NULL};
 static const char *const trunk_fields[] = {"address", "username", "password", NULL};
 static const char *const quick_connect_fields[] = {"name", "number", NULL};
 static const char *const webhook_fields[] = {"url", "secret", "events", "active", NULL};
@@ -520,6 +521,25 @@ int req_decode_transfer(const char *b, size_t n, struct req_transfer *r, char *e
 		rc = jr_fail(&j, "'mode' must be warm or blind");
 	if (!rc)
 		rc = jr_str(&j, "note", 0, r->note, sizeof(r->note), NULL);
+	return jr_close(&j, rc, r, sizeof(*r));
+}
+
+int req_decode_monitor(const char *b, size_t n, struct req_monitor *r, char *err, size_t esz)
+{
+	struct jr j = {.err = err, .esz = esz};
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = jr_open(&j, b, n, false);
+	if (!rc)
+		rc = jr_fields(&j, monitor_fields);
+	if (!rc)
+		rc = jr_str(&j, "mode", JR_NONEMPTY, r->mode, sizeof(r->mode), NULL);
+	if (!rc && !r->mode[0])
+		rc = jr_fail(&j, "'mode' is required: listen, whisper, barge or stop");
+	if (!rc && strcmp(r->mode, "listen") && strcmp(r->mode, "whisper") &&
+	    strcmp(r->mode, "barge") && strcmp(r->mode, "stop"))
+		rc = jr_fail(&j, "'mode' must be listen, whisper, barge or stop");
 	return jr_close(&j, rc, r, sizeof(*r));
 }
 

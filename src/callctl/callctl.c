@@ -697,6 +697,10 @@ static void on_answered(struct callctl *cc, struct cleg *l, struct call_arg *a)
 		xfer_answered(c, l, a);
 		return;
 	}
+	if (l->role == LEG_SUPERVISOR) {
+		monitor_answered(c, l, a);
+		return;
+	}
 	usable = !l->ops->remote(l, a->sip->sdp);
 	switch (l->role) {
 	case LEG_CUSTOMER:
@@ -719,7 +723,7 @@ static void on_leg_gone(struct callctl *cc, struct cleg *l, struct call_arg *a)
 {
 	static const enum call_ev gone[LEG_ROLE__N] = {
 		[LEG_CUSTOMER] = CEV_CUSTOMER_GONE, [LEG_AGENT] = CEV_AGENT_GONE,
-		[LEG_CONSULT] = CEV_CONSULT_GONE,   [LEG_SUPERVISOR] = CEV_AGENT_GONE,
+		[LEG_CONSULT] = CEV_CONSULT_GONE,   [LEG_SUPERVISOR] = CEV_SETTLED,
 		[LEG_EXTERNAL] = CEV_EXTERNAL_GONE, [LEG_TRANSFEROR] = CEV_SETTLED,
 	};
 	struct call *c = l->call;
@@ -729,6 +733,8 @@ static void on_leg_gone(struct callctl *cc, struct cleg *l, struct call_arg *a)
 		xfer_leg_failed(c, a); /* a transfer not taken */
 	else if (l->role == LEG_TRANSFEROR && c->state != CALL_ENDING)
 		xfer_transferor_gone(c, l, a); /* the phone hung up its consult call */
+	else if (l->role == LEG_SUPERVISOR && c->state != CALL_ENDING)
+		monitor_gone(c, l); /* never ends the call */
 	else
 		call_event(c, gone[l->role], a);
 	(void)cc;

@@ -241,6 +241,27 @@ enum callctl_xfer_step {
 int callctl_transfer_step(struct callctl *cc, const char *ix_number, struct user *by,
 			  enum callctl_xfer_step step, const char **why);
 
+/* ---- monitoring (callctl/monitor.c; SPEC.md §8) ---- */
+enum callctl_monitor_mode { CALLCTL_MONITOR_LISTEN, CALLCTL_MONITOR_WHISPER, CALLCTL_MONITOR_BARGE };
+/* "listen" | "whisper" | "barge": 0, or -EINVAL. */
+int callctl_monitor_mode_parse(const char *s, enum callctl_monitor_mode *m);
+/*
+ * Manager `by` monitors the call: their registered phone is rung (auto-answer)
+ * and joins the call's conference in the mode; on a session of theirs
+ * already running, the mode changes (no new ring). Errors, *why in words:
+ * CC_ENOTFOUND (no live call), CC_EILLEGAL (not connected; whisper with no
+ * agent), CC_ECONFLICT (another manager monitors it), -ENODEV (by's phone not
+ * registered), -EIO (it could not be called), -ENOSPC (too many legs).
+ */
+int callctl_monitor(struct callctl *cc, const char *ix_number, struct user *by,
+		    enum callctl_monitor_mode mode, const char **why);
+/* Ends by's session: CC_ENOTFOUND, CC_EILLEGAL (not theirs, or none). */
+int callctl_monitor_stop(struct callctl *cc, const char *ix_number, struct user *by,
+			 const char **why);
+/* The session on a call, if any: who, the mode, their leg's state. */
+int callctl_monitor_state(struct callctl *cc, const char *ix_number, const struct user **by,
+			  const char **mode, const char **leg_state);
+
 /* RFC 4733 digits to the customer (0-9 * # A-D, at most 32 queued): CC_EILLEGAL
  * when not connected, -ENOTSUP when the customer's phone takes no
  * telephone-event, -ENOBUFS when too many are queued. */

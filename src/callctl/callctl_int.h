@@ -245,6 +245,7 @@ struct call {
 	char xfer_queue[64];   /* its name */
 	char xfer_label[80];   /* an external number's name ("Legal desk"), "" = none */
 	char *xfer_offer;  /* the transferor leg's INVITE SDP, answered when the second agent is */
+	enum callctl_monitor_mode mon_mode; /* the SUPERVISOR leg's mode (monitor.c) */
 	UT_hash_handle hh; /* by ix_id */
 };
 
@@ -381,6 +382,10 @@ void call_leg_hangup(struct callctl *cc, struct cleg *l); /* BYE/CANCEL if up or
 void call_offer_failed(struct call *c, const char *why);
 /* The agent's leg of an offer (re-)rings with auto-answer: 0, or -errno. */
 int call_offer_ring(struct call *c, const char *contact, bool auto_answer);
+
+/* monitor.c: a manager's SUPERVISOR leg answered / ended (never the call) */
+void monitor_answered(struct call *c, struct cleg *l, struct call_arg *a);
+void monitor_gone(struct call *c, struct cleg *l);
 
 /* xfer.c: transfers between agents */
 /* A consult leg's SIP ended while it rang (arg why from the status). */

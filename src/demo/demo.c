@@ -86,7 +86,8 @@ static void op_user(struct store_op *op, int64_t id, const struct demo_user *d, 
 	op->u.user.created_at = time_now_ms();
 }
 
-/* Writes one user with its agent row and roles; agents get a SIP account. */
+/* Writes one user with its agent row and roles; agents and managers get a
+ * SIP account (a manager monitors calls from their own phone). */
 static int user_write(struct store *st, int64_t id, const struct demo_user *d, const char *hash,
 		      const char *realm)
 {
@@ -94,8 +95,7 @@ static int user_write(struct store *st, int64_t id, const struct demo_user *d, c
 	size_t n = 1;
 
 	op_user(&ops[0], id, d, hash);
-	if (realm && d->roles[0] && strcmp(d->roles[0], "admin") &&
-	    strcmp(d->roles[0], "voice_manager"))
+	if (realm && d->roles[0] && strcmp(d->roles[0], "admin"))
 		sip_digest_ha1(d->user_name, realm, DEMO_PASSWORD, ops[0].u.user.sip_ha1);
 	memset(&ops[n], 0, sizeof(ops[n]));
 	ops[n].kind = STORE_OP_AGENT_UPSERT;

@@ -340,6 +340,7 @@ static int group_setup(void **state)
 	assert_int_equal(store_load(st, &snap), 0);
 	op_binding(st, user_id_in(&snap, "ned"), "sip:ned@127.0.0.1:5991");
 	op_binding(st, user_id_in(&snap, "beth"), "sip:beth@127.0.0.1:5992");
+	op_binding(st, user_id_in(&snap, "mia"), "sip:mia@127.0.0.1:5993");
 	store_snapshot_free(&snap);
 	store_close(st);
 	uv_run(&loop, UV_RUN_DEFAULT);
@@ -1587,6 +1588,63 @@ static void an_attended_transfer_from_a_desk_phone(void **state)
 	expect_log("refuse 403");
 }
 
+/* ---- monitoring (monitor.c) ---- */
+static void a_manager_listens_whispers_barges_and_never_ends_the_call(void **state)
+{
+	struct fx *fx = *state;
+	struct call *c = fresh_bridged(fx);
+	const char *why;
+	sip_leg_t sup;
+
+	/* an agent's call control is not a manager's: the API checks roles;
+	 * here: no live call, a bad state, another's session */
+	assert_int_equal(
+		callctl_monitor(fx->cc, "INT0009999", usr(fx, "mia"), CALLCTL_MONITOR_LISTEN, &why),
+		CC_ENOTFOUND);
+	assert_int_equal(callctl_monitor_stop(fx->cc, c->ix_number, usr(fx, "mia"), &why),
+			 CC_EILLEGAL);
+	log_clear();
+	assert_int_equal(
+		callctl_monitor(fx->cc, c->ix_number, usr(fx, "mia"), CALLCTL_MONITOR_LISTEN, &why),
+		0);
+	expect_log("dial supervisor sip:mia@127.0.0.1:5993 auto");
+	sup = leg_of(c, LEG_SUPERVISOR);
+	assert_int_equal(
+		callctl_monitor(fx->cc, c->ix_number, usr(fx, "ned"), CALLCTL_MONITOR_LISTEN, &why),
+		CC_ECONFLICT);
+	sip(fx, SIP_EV_ANSWERED, sup, 200, "ok");
+	expect_log("join supervisor listen");
+	assert_int_equal(c->state, CALL_BRIDGED); /* no phase of its own */
+	log_clear();
+	assert_int_equal(callctl_monitor(fx->cc, c->ix_number, usr(fx, "mia"),
+					 CALLCTL_MONITOR_WHISPER, &why),
+			 0);
+	expect_log("join supervisor whisper agent");
+	assert_int_equal(
+		callctl_monitor(fx->cc, c->ix_number, usr(fx, "mia"), CALLCTL_MONITOR_BARGE, &why),
+		0);
+	expect_log("join supervisor barge");
+	assert_null(strstr(fk.log, "dial supervisor")); /* no new ring */
+	/* stop, then again; the manager's phone hangs up: the call goes on */
+	assert_int_equal(callctl_monitor_stop(fx->cc, c->ix_number, usr(fx, "mia"), &why), 0);
+	expect_log("hangup supervisor");
+	assert_null(call_leg(c, LEG_SUPERVISOR));
+	assert_int_equal(
+		callctl_monitor(fx->cc, c->ix_number, usr(fx, "mia"), CALLCTL_MONITOR_LISTEN, &why),
+		0);
+	sup = leg_of(c, LEG_SUPERVISOR);
+	sip(fx, SIP_EV_ANSWERED, sup, 200, "ok");
+	sip(fx, SIP_EV_TERMINATED, sup, 0, NULL);
+	assert_int_equal(c->state, CALL_BRIDGED);
+	assert_null(call_leg(c, LEG_SUPERVISOR));
+	/* a session running when the call ends: hung up with the rest */
+	assert_int_equal(
+		callctl_monitor(fx->cc, c->ix_number, usr(fx, "mia"), CALLCTL_MONITOR_LISTEN, &why),
+		0);
+	all_hang_up(fx, c);
+	clear(fx, "ned");
+}
+
 /* ---- shutdown and memory ---- */
 static void shutdown_releases_calls_in_every_state(void **state)
 {
@@ -1669,6 +1727,7 @@ int main(void)
 		T(transfers_refused_and_to_an_external_number),
 		T(a_refer_from_the_agents_phone_is_a_blind_transfer),
 		T(an_attended_transfer_from_a_desk_phone),
+		T(a_manager_listens_whispers_barges_and_never_ends_the_call),
 		T(shutdown_releases_calls_in_every_state),
 		T(out_of_memory_on_the_call_refuses_it_cleanly),
 		cmocka_unit_test(every_row_of_the_call_table_is_covered),
