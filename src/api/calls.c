@@ -406,7 +406,8 @@ static void call_monitor(struct api_req *q)
 	int rc;
 
 	if (!api_is_manager(q->user)) {
-		api_reply_error(q, 403, "forbidden", "only a voice_manager or admin monitors calls");
+		api_reply_error(q, 403, "forbidden",
+				"only a voice_manager or admin monitors calls");
 		return;
 	}
 	if (api_reply_bad_body(q, req_decode_monitor(q->body, q->body_len, &body, err, sizeof(err)),
@@ -466,10 +467,11 @@ void api_route_call_action(struct api_req *q)
 	xfer = !strcmp(name, "transfer") || !strcmp(name, "join") || !strcmp(name, "leave") ||
 	       !strcmp(name, "cancel_transfer");
 	if (!dtmf && !xfer && callctl_action_parse(name, &a)) {
-		api_reply_error(q, 404, "not_found",
-				"no call control '%.32s' (accept, reject, hold, resume, mute, "
-				"unmute, dtmf, end, transfer, join, leave, cancel_transfer, monitor)",
-				name);
+		api_reply_error(
+			q, 404, "not_found",
+			"no call control '%.32s' (accept, reject, hold, resume, mute, "
+			"unmute, dtmf, end, transfer, join, leave, cancel_transfer, monitor)",
+			name);
 		return;
 	}
 	if (callctl_call_parties(q->api->cc, q->segs[3], &p) || !p.agent) {

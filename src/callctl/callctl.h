@@ -242,7 +242,11 @@ int callctl_transfer_step(struct callctl *cc, const char *ix_number, struct user
 			  enum callctl_xfer_step step, const char **why);
 
 /* ---- monitoring (callctl/monitor.c; SPEC.md §8) ---- */
-enum callctl_monitor_mode { CALLCTL_MONITOR_LISTEN, CALLCTL_MONITOR_WHISPER, CALLCTL_MONITOR_BARGE };
+enum callctl_monitor_mode {
+	CALLCTL_MONITOR_LISTEN,
+	CALLCTL_MONITOR_WHISPER,
+	CALLCTL_MONITOR_BARGE
+};
 /* "listen" | "whisper" | "barge": 0, or -EINVAL. */
 int callctl_monitor_mode_parse(const char *s, enum callctl_monitor_mode *m);
 /*

@@ -244,9 +244,9 @@ struct call {
 	int64_t xfer_queue_id; /* a transfer to a queue: the queue, 0 = to an agent */
 	char xfer_queue[64];   /* its name */
 	char xfer_label[80];   /* an external number's name ("Legal desk"), "" = none */
-	char *xfer_offer;  /* the transferor leg's INVITE SDP, answered when the second agent is */
+	char *xfer_offer; /* the transferor leg's INVITE SDP, answered when the second agent is */
 	enum callctl_monitor_mode mon_mode; /* the SUPERVISOR leg's mode (monitor.c) */
-	UT_hash_handle hh; /* by ix_id */
+	UT_hash_handle hh;		    /* by ix_id */
 };
 
 struct binding {
