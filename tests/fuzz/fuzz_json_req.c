@@ -176,6 +176,22 @@ static void check_transfer(const char *b, size_t n, char *err, size_t esz)
 	CHECK(!strcmp(t.mode, "warm") || !strcmp(t.mode, "blind"));
 }
 
+/* A monitoring body: one of the four modes. */
+static void check_monitor(const char *b, size_t n, char *err, size_t esz)
+{
+	struct req_monitor m;
+	int rc = req_decode_monitor(b, n, &m, err, esz);
+
+	check_err(rc, err, esz);
+	if (rc) {
+		CHECK(zero(&m, sizeof(m)));
+		return;
+	}
+	TERMINATED(m.mode);
+	CHECK(!strcmp(m.mode, "listen") || !strcmp(m.mode, "whisper") || !strcmp(m.mode, "barge") ||
+	      !strcmp(m.mode, "stop"));
+}
+
 /* "" or one '@' with text on both sides */
 static bool email_ok(const char *e)
 {
@@ -414,6 +430,7 @@ static void run_all(const char *b, size_t n, char *err, size_t esz)
 	check_dial(b, n, err, esz);
 	check_dtmf_flag(b, n, err, esz);
 	check_transfer(b, n, err, esz);
+	check_monitor(b, n, err, esz);
 	check_user(b, n, true, err, esz);
 	check_user(b, n, false, err, esz);
 }

@@ -313,6 +313,25 @@ static void transfer_decodes_each_target_and_refuses_with_a_reason(void **state)
 	}
 }
 
+static void monitor_takes_the_four_modes_only(void **state)
+{
+	static const char *const ok[] = {"listen", "whisper", "barge", "stop"};
+	struct req_monitor m;
+	char err[API_ERRSZ], body[64];
+
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(body, sizeof(body), "{\"mode\":\"%s\"}", ok[i]);
+		assert_int_equal(req_decode_monitor(body, strlen(body), &m, err, sizeof(err)), 0);
+		assert_string_equal(m.mode, ok[i]);
+	}
+	assert_int_equal(req_decode_monitor("{}", 2, &m, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "'mode' is required: listen, whisper, barge or stop");
+	assert_int_equal(req_decode_monitor("{\"mode\":\"spy\"}", 14, &m, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "'mode' must be listen, whisper, barge or stop");
+	assert_true(all_zero(&m, sizeof(m)));
+}
+
 static void member_priority_body_is_optional(void **state)
 {
 	char err[API_ERRSZ];
@@ -1451,6 +1470,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(login_accepts_name_and_password, setup, teardown),
+		cmocka_unit_test_setup_teardown(monitor_takes_the_four_modes_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			transfer_decodes_each_target_and_refuses_with_a_reason, setup, teardown),
 		cmocka_unit_test_setup_teardown(login_accepts_any_key_order_and_whitespace, setup,
