@@ -355,6 +355,7 @@ void api_route_flows_reload(struct api_req *q);
 /* ---- calls.c: click-to-call, call controls, flags ---- */
 void api_route_call_create(struct api_req *q);
 void api_route_call_get(struct api_req *q);
+void api_route_calls_list(struct api_req *q);
 void api_route_call_action(struct api_req *q);
 void api_route_flags_list(struct api_req *q);
 void api_route_flag_put(struct api_req *q);

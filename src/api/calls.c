@@ -298,6 +298,42 @@ static json_t *parties_json(struct api_req *q)
 	return roster_json(&p);
 }
 
+/* ---- GET /api/v1/calls: every live call, for managers (the wallboard) ---- */
+void api_route_calls_list(struct api_req *q)
+{
+	static struct callctl_live live[4096];
+	int64_t now = time_now_ms();
+	json_t *a;
+	size_t n;
+
+	if (!calls_on(q))
+		return;
+	if (!api_is_manager(q->user)) {
+		api_reply_error(q, 403, "forbidden",
+				"only a voice_manager or admin sees every call");
+		return;
+	}
+	n = callctl_live_calls(q->api->cc, live, sizeof(live) / sizeof(live[0]));
+	a = json_array();
+	for (size_t i = 0; i < n; i++) {
+		const struct callctl_live *l = &live[i];
+		json_t *o = json_pack(
+			"{s:s,s:s,s:I,s:s,s:b}", "interaction", l->interaction, "phase", l->phase,
+			"seconds_in_phase",
+			(json_int_t)(now > l->phase_since ? (now - l->phase_since) / 1000 : 0),
+			"caller", l->caller, "outbound", l->outbound);
+		json_object_set_new(o, "queue", l->queue ? json_string(l->queue) : json_null());
+		json_object_set_new(o, "agent", user_or_null(l->agent));
+		json_object_set_new(o, "second", user_or_null(l->second));
+		json_object_set_new(o, "monitored_by", user_or_null(l->monitor));
+		json_object_set_new(o, "intent",
+				    l->intent && l->intent[0] ? json_string(l->intent)
+							      : json_null());
+		json_array_append_new(a, o);
+	}
+	api_reply_json(q, 200, json_pack("{s:o,s:I}", "calls", a, "count", (json_int_t)n));
+}
+
 /* ---- GET /api/v1/calls/{interaction}: the live call's roster ---- */
 void api_route_call_get(struct api_req *q)
 {

@@ -295,6 +295,8 @@ int call_event(struct call *c, enum call_ev ev, struct call_arg *a)
 			  call_event_name(ev), call_state_name(from));
 		return CC_EILLEGAL;
 	}
+	if (c->state != row->next)
+		c->state_since = time_now_ms();
 	c->state = row->next;
 	row_hits[row - call_table]++;
 	log_debug("call=%llu ix=%s leg=%s action=%s: %s→%s", (unsigned long long)c->id,

@@ -241,6 +241,20 @@ enum callctl_xfer_step {
 int callctl_transfer_step(struct callctl *cc, const char *ix_number, struct user *by,
 			  enum callctl_xfer_step step, const char **why);
 
+/* ---- live calls, for managers (monitor.c) ---- */
+struct callctl_live {
+	const char *interaction; /* its number */
+	const char *phase;	 /* the call table's state */
+	int64_t phase_since;	 /* ms */
+	const char *caller;	 /* the customer's number */
+	const char *queue;	 /* the queue it waits in or came from, NULL = none */
+	const struct user *agent, *second, *monitor;
+	const char *intent; /* the bot's last intent, NULL = none */
+	bool outbound;
+};
+/* Up to max live calls (not yet ending), in no particular order; the count. */
+size_t callctl_live_calls(struct callctl *cc, struct callctl_live *out, size_t max);
+
 /* ---- monitoring (callctl/monitor.c; SPEC.md §8) ---- */
 enum callctl_monitor_mode {
 	CALLCTL_MONITOR_LISTEN,

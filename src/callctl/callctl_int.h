@@ -206,6 +206,7 @@ struct call {
 	int64_t ix_id;
 	char ix_number[ST_NUMBER];
 	enum call_state state; /* written by call_event() only (call.c) */
+	int64_t state_since;   /* ms: when it entered it */
 	/* the legs, each holding one reference: [0] the customer's while the
 	 * call lives, then the agent's or the external number's (call.c) */
 	struct cleg *legs[CALL_MAX_LEGS];

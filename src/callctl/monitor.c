@@ -200,3 +200,33 @@ int callctl_monitor_state(struct callctl *cc, const char *ix_number, const struc
 	*leg_state = cleg_state_name(l->state);
 	return 0;
 }
+
+size_t callctl_live_calls(struct callctl *cc, struct callctl_live *out, size_t max)
+{
+	struct call *c, *tmp;
+	size_t n = 0;
+
+	HASH_ITER(hh, cc->calls, c, tmp)
+	{
+		struct cleg *sup = call_leg(c, LEG_SUPERVISOR);
+		int64_t qid = c->xfer_queue_id ? c->xfer_queue_id : c->queue_id;
+
+		if (n == max)
+			break;
+		if (c->state >= CALL_ENDING)
+			continue;
+		out[n++] = (struct callctl_live){
+			.interaction = c->ix_number,
+			.phase = call_state_name(c->state),
+			.phase_since = c->state_since,
+			.caller = c->caller_number,
+			.queue = qid ? routing_queue_name(cc->r, qid) : NULL,
+			.agent = c->agent_user,
+			.second = c->xfer_user,
+			.monitor = sup ? sup->user : NULL,
+			.intent = c->fc ? flow_call_get(c->fc, "intent") : NULL,
+			.outbound = c->outbound,
+		};
+	}
+	return n;
+}

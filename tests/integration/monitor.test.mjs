@@ -71,6 +71,17 @@ test('listen, whisper, barge on one session: who hears whom, the records, and th
   assert.equal(r.status, 200, JSON.stringify(r.body));
   await sb.until('Mia on the call', async () => (await sb.api('GET', `/api/v1/calls/${ix.number}`, { token: tok.mia })).body.legs
     .some((l) => l.role === 'supervisor' && l.user_name === 'mia' && l.state === 'up'));
+  // The live calls (the wallboard's list): this one, its agent and who monitors it.
+  const live = await sb.api('GET', '/api/v1/calls', { token: tok.mia });
+  assert.equal(live.status, 200, JSON.stringify(live.body));
+  const mine = live.body.calls.find((x) => x.interaction === ix.number);
+  assert.equal(mine.phase, 'bridged');
+  assert.equal(mine.agent, 'ned');
+  assert.equal(mine.queue, 'Support');
+  assert.equal(mine.monitored_by, 'mia');
+  assert.equal(mine.caller, amy.user);
+  assert.ok(mine.seconds_in_phase >= 0);
+  assert.equal((await sb.api('GET', '/api/v1/calls', { token: tok.ned })).status, 403);
   const tListen = at();
   await sleep(3000);
   const tWhisper = at();
