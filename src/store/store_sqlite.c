@@ -927,10 +927,10 @@ static void row_conversation(sqlite3_stmt *st, struct st_conversation *c)
 	c->created_at = sqlite3_column_int64(st, 7);
 }
 
-static int ix_get_query(sqlite3 *db, const char *number, struct store_ix_detail *d)
+/* The interaction of a number: 0 (and *found), or CC_ESTORE. */
+static int ix_by_number(sqlite3 *db, const char *number, struct st_interaction *ix, bool *found)
 {
 	sqlite3_stmt *st;
-	char sql[256];
 	int rc;
 
 	if (sqlite3_prepare_v2(db, "SELECT " IX_COLS " FROM interactions WHERE number=?1", -1, &st,
@@ -939,12 +939,20 @@ static int ix_get_query(sqlite3 *db, const char *number, struct store_ix_detail 
 	bind_text(st, 1, number);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		d->found = true;
-		row_interaction(st, &d->ix);
+		*found = true;
+		row_interaction(st, ix);
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? 0 : CC_ESTORE;
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : CC_ESTORE;
+}
+
+static int ix_get_query(sqlite3 *db, const char *number, struct store_ix_detail *d)
+{
+	char sql[256];
+	int rc = ix_by_number(db, number, &d->ix, &d->found);
+
+	if (rc || !d->found)
+		return rc;
 	snprintf(sql, sizeof(sql),
 		 "SELECT id,interaction_id,at,kind,actor,text FROM activity "
 		 "WHERE interaction_id=%lld ORDER BY id",
@@ -1077,22 +1085,11 @@ static void row_ctr(sqlite3_stmt *st, struct st_ctr *c)
 
 static int ctr_list_query(sqlite3 *db, const char *number, struct store_ctr_list *l)
 {
-	sqlite3_stmt *st;
 	char sql[600];
-	int rc;
+	int rc = ix_by_number(db, number, &l->ix, &l->found);
 
-	if (sqlite3_prepare_v2(db, "SELECT " IX_COLS " FROM interactions WHERE number=?1", -1, &st,
-			       NULL) != SQLITE_OK)
-		return CC_ESTORE;
-	bind_text(st, 1, number);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		l->found = true;
-		row_interaction(st, &l->ix);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? 0 : CC_ESTORE;
+	if (rc || !l->found)
+		return rc;
 	snprintf(sql, sizeof(sql),
 		 "SELECT " CTR_COLS " FROM ctr WHERE interaction_id=%lld ORDER BY segment",
 		 (long long)l->ix.id);
