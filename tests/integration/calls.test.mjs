@@ -293,7 +293,7 @@ test('no phone number: 422; bad input on every new route: 4xx JSON and nothing w
     assert.equal(r.status, 400, raw);
   }
   assert.equal((await sb.api('POST', '/api/v1/calls', { body: {} })).status, 401);
-  assert.equal((await sb.api('GET', '/api/v1/calls', { token: nedTok })).status, 405);
+  assert.equal((await sb.api('GET', '/api/v1/calls', { token: nedTok })).status, 403); // the live calls: managers only
   assert.equal((await control(nedTok, 'INT9999999', 'hold')).status, 404);
   assert.equal((await control(nedTok, 'INT0001001', 'explode')).status, 404);
   assert.equal((await control(nedTok, 'garbage', 'end')).status, 404);
