@@ -300,6 +300,8 @@ test('blind transfers: to a queue Ned leaves at once and the call waits unassign
   let r = await act('ned', ix.number, 'transfer', { to: { queue: 'Billing' }, mode: 'blind' });
   assert.equal(r.status, 202, JSON.stringify(r.body));
   await until('Ned in wrap-up at once', async () => (await presence('ned')) === 'AfterCallWork');
+  // presence is read from memory, the interaction from the store: wait for its commit
+  await until('nobody assigned', async () => (await detail(ix.number)).agent === null);
   let d = await detail(ix.number);
   assert.equal(d.agent, null, 'nobody is assigned while the call waits');
   assert.equal(d.state, 'work_in_progress');
@@ -506,7 +508,7 @@ test('a REFER from a desk phone: unknown → 403 with the reason; to an agent\'s
   await ned2.command('transfer', uri('5001'));
   await until('waiting in Billing', async () => (await roster('ned', ix.number).catch(() => ({}))).queue === 'Billing' || (await detail(ix.number)).agent === null);
   await until('Ned in wrap-up', async () => (await presence('ned')) === 'AfterCallWork');
-  assert.equal((await detail(ix.number)).agent, null);
+  await until('nobody assigned', async () => (await detail(ix.number)).agent === null);
   await amy.command('hangup');
   await until('abandoned', async () => (await detail(ix.number)).state === 'closed_abandoned');
   await clear('ned');
