@@ -117,7 +117,25 @@ export class Baresip {
     Object.assign(this, { server, user, password, answer, audio, register, verbose, log: '' });
   }
 
+  // Ports are probed free, then bound by baresip a moment later: another
+  // peer (in this file or a parallel one) may take one in between, and
+  // baresip then exits at once ("Address already in use"). Such a start is
+  // retried on fresh ports; any other failure to come up is reported with
+  // baresip's own output.
   async start() {
+    for (let attempt = 1; ; attempt++) {
+      await this.startOnce();
+      const t0 = Date.now();
+      while (!this.log.includes('baresip is ready') && this.proc.exitCode === null && Date.now() - t0 < 10000) await sleep(50);
+      if (this.log.includes('baresip is ready') && this.proc.exitCode === null) return this;
+      const why = this.log;
+      await this.stop();
+      if (attempt >= 3 || !/already in use/i.test(why)) throw new Error(`baresip ${this.user} did not start:\n${why}`);
+      this.log = '';
+    }
+  }
+
+  async startOnce() {
     this.dir = tempDir(`sb-baresip-${this.user}-`);
     this.port = await freeUdpPort();
     this.ctrl = await freePort();
@@ -141,7 +159,6 @@ export class Baresip {
     this.proc.stdout.on('data', (d) => { this.log += d; });
     this.proc.stderr.on('data', (d) => { this.log += d; });
     this.exited = new Promise((r) => this.proc.on('exit', r));
-    return this;
   }
 
   // Sends a command over ctrl_tcp (a JSON netstring), e.g. 'hold', 'resume';

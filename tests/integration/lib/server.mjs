@@ -12,12 +12,18 @@ import WebSocket from 'ws';
 export const BIN = process.env.SB_BIN || resolve('build/asan/switchboard');
 export const DEMO_PASSWORD = 'demo-pass';
 
+// A port the OS calls free now; never one this process handed out before
+// (the peer it went to may not have bound it yet).
+const givenPorts = new Set();
 export async function freePort() {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); });
-    s.on('error', fail);
-  });
+  for (;;) {
+    const port = await new Promise((ok, fail) => {
+      const s = createServer();
+      s.listen(0, '127.0.0.1', () => { const { port: p } = s.address(); s.close(() => ok(p)); });
+      s.on('error', fail);
+    });
+    if (!givenPorts.has(port)) { givenPorts.add(port); return port; }
+  }
 }
 
 export function tempDir(prefix = 'sb-test-') {
