@@ -8,7 +8,7 @@ PKGS=(
 	build-essential pkg-config clang libclang-rt-14-dev
 	libuv1-dev libwebsockets-dev libjansson-dev libsqlite3-dev libsodium-dev libyaml-dev
 	libcurl4-openssl-dev
-	uthash-dev libcmocka-dev sqlite3 wrk curl jq
+	uthash-dev libcmocka-dev sqlite3 wrk curl jq gdb
 	libsofia-sip-ua-dev libsndfile1-dev libspandsp-dev libespeak-ng-dev libspeexdsp-dev
 	libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
 	sip-tester baresip linphone-cli espeak-ng sox

@@ -11,6 +11,11 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+# Nothing may hang the run: a suite still running after SUITE_TIMEOUT
+# seconds is stopped and counted failed (node's --test-timeout would also
+# apply to each whole file); a server that ignores SIGTERM fails its test
+# with its threads' stacks (tests/integration/lib/server.mjs).
+SUITE_TIMEOUT=${SUITE_TIMEOUT:-1800}
 mkdir -p build/logs
 pass=0 fail=0
 
@@ -33,7 +38,7 @@ if sh tools/check_includes_test.sh; then pass=$((pass + 1)); else fail=$((fail +
 make -s format-check && echo "format ok" || { echo "clang-format: run clang-format -i on the files above"; fail=$((fail + 1)); }
 
 step "unit tests (cmocka)"
-make -j"$(nproc)" MODE=asan unit 2>&1 | tee build/logs/unit.log
+timeout -k 30 1200 make -j"$(nproc)" MODE=asan unit 2>&1 | tee build/logs/unit.log
 unit_rc=${PIPESTATUS[0]}
 p=$(grep -o '\[  PASSED  \] [0-9]*' build/logs/unit.log | awk '{s+=$4} END {print s+0}')
 f=$(grep -o '\[  FAILED  \] [0-9]*' build/logs/unit.log | awk '{s+=$4} END {print s+0}')
@@ -42,7 +47,8 @@ pass=$((pass + p)) fail=$((fail + f))
 
 step "integration tests (node:test against build/asan/switchboard)"
 (cd tests/integration && npm ci --no-audit --no-fund --silent) || fail=$((fail + 1))
-SB_BIN="$PWD/build/asan/switchboard" node --test --test-concurrency=1 tests/integration/ \
+SB_BIN="$PWD/build/asan/switchboard" timeout -k 60 "$SUITE_TIMEOUT" \
+	node --test --test-concurrency=1 tests/integration/ \
 	2>&1 | tee build/logs/integration.log
 p=$(grep -E '^# pass [0-9]+' build/logs/integration.log | awk '{print $3}')
 f=$(grep -E '^# fail [0-9]+' build/logs/integration.log | awk '{print $3}')
@@ -57,7 +63,8 @@ fi
 
 step "end-to-end tests (Chromium + playwright-core against build/asan/switchboard)"
 (cd tests/e2e && npm ci --no-audit --no-fund --silent) || fail=$((fail + 1))
-SB_BIN="$PWD/build/asan/switchboard" node --test --test-concurrency=1 tests/e2e/ \
+SB_BIN="$PWD/build/asan/switchboard" timeout -k 60 "$SUITE_TIMEOUT" \
+	node --test --test-concurrency=1 tests/e2e/ \
 	2>&1 | tee build/logs/e2e.log
 p=$(grep -E '^# pass [0-9]+' build/logs/e2e.log | awk '{print $3}')
 f=$(grep -E '^# fail [0-9]+' build/logs/e2e.log | awk '{print $3}')
@@ -71,7 +78,7 @@ fuzz_one() {
 	local fz=$1 name corpus work rc
 	name=$(basename "$fz"); corpus="tests/fuzz/corpus/${name#fuzz_}"
 	work=$(mktemp -d); [ -d "$corpus" ] && cp -r "$corpus/." "$work/"
-	"$fz" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 "$work" >"build/logs/$name.log" 2>&1
+	timeout -k 10 $((FUZZ_SECONDS + 120)) "$fz" -max_total_time="$FUZZ_SECONDS" -timeout=30 -print_final_stats=1 "$work" >"build/logs/$name.log" 2>&1
 	rc=$?; rm -rf "$work"; return $rc
 }
 if make -j"$(nproc)" fuzz >build/logs/fuzz-build.log 2>&1; then

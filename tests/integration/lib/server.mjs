@@ -65,6 +65,17 @@ export class Server {
   async stop({ keep = false } = {}) {
     if (!this.proc) return;
     this.proc.kill('SIGTERM');
+    // A server that does not exit on SIGTERM is a bug to report, not a test
+    // run to hang: after 30 s its threads' stacks go into the failure.
+    let hung = '';
+    const done = await Promise.race([this.exited, sleep(30000).then(() => null)]);
+    if (!done) {
+      try {
+        hung = execFileSync('gdb', ['-p', String(this.proc.pid), '-batch', '-ex', 'thread apply all bt'],
+          { encoding: 'utf8', timeout: 60000, stdio: ['ignore', 'pipe', 'pipe'] });
+      } catch (e) { hung = `(gdb: ${e.message})`; }
+      this.proc.kill('SIGKILL');
+    }
     const { code, sig } = await this.exited;
     this.proc = null;
     if (process.env.SB_LOG_DIR) {
@@ -72,6 +83,7 @@ export class Server {
     }
     const bad = /AddressSanitizer|LeakSanitizer|runtime error:|UndefinedBehaviorSanitizer/.test(this.log);
     if (!keep) rmSync(this.dataDir, { recursive: true, force: true });
+    if (hung) throw new Error(`server did not exit within 30 s of SIGTERM; threads:\n${hung}\nlog:\n${this.log.slice(-6000)}`);
     if (code !== 0 || bad) {
       throw new Error(`server exit code=${code} signal=${sig}; log:\n${this.log.slice(-6000)}`);
     }
