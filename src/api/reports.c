@@ -175,18 +175,65 @@ static void ob_printf(struct obuf *b, const char *fmt, ...)
 	}
 }
 
+/* len bytes of s, as they are. */
+static void ob_put(struct obuf *b, const char *s, size_t len)
+{
+	if (b->oom)
+		return;
+	if (b->n + len + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 65536;
+		char *np;
+		while (cap < b->n + len + 1)
+			cap *= 2;
+		np = realloc(b->p, cap);
+		if (!np) {
+			b->oom = true;
+			return;
+		}
+		b->p = np, b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, len);
+	b->n += len;
+	b->p[b->n] = '\0';
+}
+
+static void ob_str(struct obuf *b, const char *s)
+{
+	ob_put(b, s, strlen(s));
+}
+
+/* n as decimal digits, with a point before the last `decimals` of them
+ * (by hand: a month of rows is a few hundred thousand numbers). */
+static void ob_fixed(struct obuf *b, int64_t n, int decimals)
+{
+	char tmp[32], *p = tmp + sizeof(tmp);
+	bool neg = n < 0;
+	uint64_t u = neg ? (uint64_t)0 - (uint64_t)n : (uint64_t)n;
+	int d = 0;
+
+	do {
+		if (decimals && d == decimals)
+			*--p = '.';
+		*--p = (char)('0' + u % 10);
+		u /= 10, d++;
+	} while (u || d <= decimals);
+	if (neg)
+		*--p = '-';
+	ob_put(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
 /* A value as its unit shows it: counts whole, seconds to 0.1, rates to
  * 0.0001; an undefined one as null (JSON) or empty (CSV). */
 static void ob_value(struct obuf *b, const struct col *c, double v, bool csv)
 {
 	if (isnan(v))
-		ob_printf(b, "%s", csv ? "" : "null");
+		ob_str(b, csv ? "" : "null");
 	else if (c->unit == U_COUNT)
-		ob_printf(b, "%.0f", v);
+		ob_fixed(b, llround(v), 0);
 	else if (c->unit == U_SECONDS)
-		ob_printf(b, "%.1f", round(v / 100.0) / 10.0);
+		ob_fixed(b, llround(v / 100.0), 1);
 	else
-		ob_printf(b, "%.4f", round(v * 10000.0) / 10000.0);
+		ob_fixed(b, llround(v * 10000.0), 4);
 }
 
 /* A JSON string (jansson escapes it). */
@@ -316,32 +363,41 @@ static void json_cols(struct obuf *b, enum rep_kind k, const struct st_rep_row *
 	for (size_t c = 0; c < N_COLS; c++) {
 		if (!(cols[c].kinds & (1u << k)))
 			continue;
-		ob_printf(b, ",\"%s\":", cols[c].name);
+		ob_put(b, ",\"", 2);
+		ob_str(b, cols[c].name);
+		ob_put(b, "\":", 2);
 		ob_value(b, &cols[c], cols[c].val(r), false);
 	}
 }
 
-static void json_entity(struct obuf *b, struct api_req *q, enum rep_kind k, int64_t id)
-{
-	const char *full;
-	char buf[40];
-	const char *name = row_name(q, k, id, &full, buf, sizeof(buf));
+/* {"queue": name (or "agent": user_name, "agent_name": name); the JSON of
+ * the names is made once per id (rows come by id). */
+struct ent_cache {
+	int64_t id;
+	struct obuf text;
+};
 
-	ob_printf(b, "{\"%s\":", entity(k));
-	ob_jstr(b, name);
-	if (k == REP_AGENT) {
-		ob_printf(b, ",\"agent_name\":");
-		ob_jstr(b, full ? full : "");
-	} else {
-		const struct st_queue *qr = routing_queue_rec(q->api->r, id);
-		ob_printf(b, ",\"service_level_threshold_seconds\":%d",
-			  qr ? qr->sl_threshold_s : 0);
+static void json_entity(struct obuf *b, struct api_req *q, enum rep_kind k, int64_t id,
+			struct ent_cache *ec)
+{
+	if (!ec->text.p || ec->id != id) {
+		const char *full;
+		char buf[40];
+		const char *name = row_name(q, k, id, &full, buf, sizeof(buf));
+		ec->text.n = 0, ec->id = id;
+		ob_printf(&ec->text, "{\"%s\":", entity(k));
+		ob_jstr(&ec->text, name);
+		if (k == REP_AGENT) {
+			ob_printf(&ec->text, ",\"agent_name\":");
+			ob_jstr(&ec->text, full ? full : "");
+		}
 	}
+	ob_put(b, ec->text.p ? ec->text.p : "{", ec->text.p ? ec->text.n : 1);
 }
 
 /* The totals per queue or agent over the period: the rows (by id) summed. */
 static size_t json_totals(struct obuf *b, struct rep_req *j, const struct store_rep_result *r,
-			  struct st_rep_row *all)
+			  struct st_rep_row *all, struct ent_cache *ec)
 {
 	bool first = true;
 	size_t n = 0;
@@ -354,7 +410,12 @@ static size_t json_totals(struct obuf *b, struct rep_req *j, const struct store_
 		rep_row_add(all, &t);
 		ob_printf(b, "%s", first ? "" : ",");
 		first = false;
-		json_entity(b, j->q, j->sq.kind, t.id);
+		json_entity(b, j->q, j->sq.kind, t.id, ec);
+		if (j->sq.kind == REP_QUEUE) {
+			const struct st_queue *qr = routing_queue_rec(j->q->api->r, t.id);
+			ob_printf(b, ",\"service_level_threshold_seconds\":%d",
+				  qr ? qr->sl_threshold_s : 0);
+		}
 		json_cols(b, j->sq.kind, &t);
 		ob_printf(b, "}");
 		n++;
@@ -366,6 +427,7 @@ static void reply_json(struct rep_req *j, const struct store_rep_result *r, stru
 {
 	char from[40], to[40], at[40];
 	struct st_rep_row all = {0};
+	struct ent_cache ec = {0};
 
 	time_iso8601(j->sq.from, from, sizeof(from));
 	time_iso8601(j->sq.to, to, sizeof(to));
@@ -375,16 +437,20 @@ static void reply_json(struct rep_req *j, const struct store_rep_result *r, stru
 		  entity(j->sq.kind), rep_interval_name(j->sq.iv), from, to, j->sq.tz_min);
 	for (size_t i = 0; i < r->n; i++) {
 		ob_printf(b, "%s", i ? "," : "");
-		json_entity(b, j->q, j->sq.kind, r->rows[i].id);
+		json_entity(b, j->q, j->sq.kind, r->rows[i].id, &ec);
 		time_iso8601(r->rows[i].start, at, sizeof(at));
-		ob_printf(b, ",\"interval_start\":\"%s\"", at);
+		ob_put(b, ",\"interval_start\":\"", 19);
+		ob_str(b, at);
+		ob_put(b, "\"", 1);
 		json_cols(b, j->sq.kind, &r->rows[i]);
 		ob_printf(b, "}");
 	}
-	size_t n_ids = json_totals(b, j, r, &all);
+	size_t n_ids = json_totals(b, j, r, &all, &ec);
 	ob_printf(b, "],\"total\":{\"%ss\":%zu", entity(j->sq.kind), n_ids);
 	json_cols(b, j->sq.kind, &all);
 	ob_printf(b, "}}");
+	free(ec.text.p);
+	b->oom = b->oom || ec.text.oom;
 }
 
 static void reply_csv(struct rep_req *j, const struct store_rep_result *r, struct obuf *b)

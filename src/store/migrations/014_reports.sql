@@ -1,11 +1,14 @@
 -- 014: report aggregates (issue 14 points 5-6, docs/REPORTS.md). One row per
--- (kind, queue or agent, 15-minute interval): sums and counts that a report
--- adds up and rolls into hours, days and weeks. Kept by the store in the
--- same transaction as each contact trace record write (the record's old
--- contribution out, its new one in) and each presence change. Times are
--- ms since 1970; bucket is the interval's start (a multiple of 900000).
+-- (kind, queue or agent, interval): sums and counts that a report adds up
+-- and rolls into longer intervals. Kept by the store in the same
+-- transaction as each contact trace record write (the record's old
+-- contribution out, its new one in) and each presence change, at two
+-- grains: 15 minutes (kinds 1, 2) and the UTC hour (kinds 11, 12: the
+-- 15-minute rows already rolled up, so that a month by hour or day reads
+-- a quarter of the rows). Times are ms since 1970; bucket is the interval's
+-- start.
 CREATE TABLE rep_agg (
-	kind INTEGER NOT NULL,		-- 1 queue, 2 agent
+	kind INTEGER NOT NULL,		-- 1 queue, 2 agent; +10: by hour
 	id INTEGER NOT NULL,		-- queue id or agent's user id
 	bucket INTEGER NOT NULL,
 	offered INTEGER NOT NULL DEFAULT 0,
