@@ -24,7 +24,7 @@ import { Baresip, sipp, waitRegistered } from './lib/peers.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const SL = 4; // Support's threshold for this test, s
-let sb, tok, tStart;
+let sb, tok, tStart, nedEv;
 const phones = {};
 const marks = {}; // per call: when the script made it answerable, and when answered
 const until = (what, fn, timeoutMs = 20000) => sb.until(what, fn, timeoutMs);
@@ -43,6 +43,11 @@ const ixOf = async (caller) => until(`the call from ${caller}`, async () => {
   const r = await sb.api('GET', `/api/v1/interactions?limit=20&from=${tStart}`, { token: tok.mia });
   return r.body.interactions.find((x) => x.caller_number === caller) || null;
 });
+// Ned's phone rings with the caller's call: he answers it on the phone.
+async function nedAnswers(caller) {
+  await nedEv.next((m) => m.type === 'offer' && m.caller?.number === caller, 15000);
+  await phones.ned.command('accept');
+}
 const assigned = async (caller, agent) => until(`${caller} with ${agent}`, async () => {
   const x = await ixOf(caller);
   return x.agent === agent ? x : null;
@@ -58,14 +63,18 @@ before(async () => {
   for (const u of ['admin', 'mia', 'ned', 'beth']) tok[u] = await sb.login(u);
   const r = await sb.api('PATCH', '/api/v1/queues/Support', { token: tok.admin, body: { service_level_seconds: SL } });
   assert.equal(r.status, 200, JSON.stringify(r.body));
+  // Ned answers by hand (each offer below), so that his phone is still
+  // ringing when he rejects E; Beth's phone answers by itself.
   for (const u of ['ned', 'beth']) {
-    phones[u] = await new Baresip(sb, u).start();
+    phones[u] = await new Baresip(sb, u, { answer: u === 'ned' ? 'manual' : 'auto' }).start();
     await waitRegistered(sb, tok.admin, u);
     await set(u, 'Away');
   }
+  nedEv = await sb.events(tok.ned);
   tStart = Date.now() - 1000;
 });
 after(async () => {
+  nedEv?.close();
   for (const p of Object.values(phones)) await p?.stop();
   await sb.stop();
 });
@@ -74,6 +83,7 @@ test('the scripted day of calls', async () => {
   // A: answered at once by Ned
   await set('ned', 'Available');
   let call = dial('15550601', 2500);
+  await nedAnswers('15550601');
   await assigned('15550601', 'ned');
   assert.equal((await call).code, 0);
   await clear('ned');
@@ -85,6 +95,7 @@ test('the scripted day of calls', async () => {
   const b0 = Date.now();
   await sleep(6000);
   await set('ned', 'Available');
+  await nedAnswers('15550602');
   await assigned('15550602', 'ned');
   marks.B = Date.now() - b0;
   assert.equal((await call).code, 0);
@@ -99,10 +110,8 @@ test('the scripted day of calls', async () => {
   await set('ned', 'Available');
   await sleep(50);
   await set('beth', 'Available');
-  const nedEv = await sb.events(tok.ned);
   call = dial('15550605', 5000);
   const offer = await nedEv.next((m) => m.type === 'offer' && m.caller?.number === '15550605', 10000);
-  nedEv.close();
   marks.missed0 = Date.now();
   const rj = await sb.api('POST', `/api/v1/calls/${offer.interaction}/reject`, { token: tok.ned });
   assert.equal(rj.status, 202, JSON.stringify(rj.body));
@@ -117,6 +126,7 @@ test('the scripted day of calls', async () => {
   // F: Ned answers, transfers to Billing (blind); Beth takes it there
   await set('ned', 'Available');
   call = dial('15550606', 6000);
+  await nedAnswers('15550606');
   const f = await assigned('15550606', 'ned');
   await sleep(1000);
   await set('beth', 'Available');
