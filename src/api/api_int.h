@@ -71,10 +71,11 @@ struct api_req {
 	int status;
 	unsigned char *resp; /* LWS_PRE + body */
 	size_t resp_len;
-	char content_type[40];	   /* "" = application/json */
-	char content_range[80];	   /* 206 replies */
-	const char *cache_control; /* static string, NULL = "no-store" */
-	bool is_static;		   /* a web workspace file (no accept-ranges) */
+	char content_type[40];	      /* "" = application/json */
+	char content_range[80];	      /* 206 replies */
+	char content_disposition[96]; /* "" = none (a CSV download: reports.c) */
+	const char *cache_control;    /* static string, NULL = "no-store" */
+	bool is_static;		      /* a web workspace file (no accept-ranges) */
 	bool replied;
 	bool close_after; /* framing in doubt (edge.c): close, never reuse */
 	bool head;	  /* a HEAD request: served as GET, the reply without its body */
@@ -359,6 +360,12 @@ void api_route_calls_list(struct api_req *q);
 void api_route_call_action(struct api_req *q);
 void api_route_flags_list(struct api_req *q);
 void api_route_flag_put(struct api_req *q);
+
+/* ---- reports.c: historical reports (docs/REPORTS.md) ---- */
+void api_route_report_queues(struct api_req *q);
+void api_route_report_agents(struct api_req *q);
+void api_route_report_queue_segments(struct api_req *q);
+void api_route_report_agent_segments(struct api_req *q);
 
 /* ---- ws.c ---- */
 void api_ws_event(const struct routing_event *ev, void *arg);

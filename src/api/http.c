@@ -187,13 +187,17 @@ static int reply_write(struct lws *wsi, struct conn *c)
 	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
 					 (const unsigned char *)ctype, (int)strlen(ctype), &p,
 					 end) ||
-	    (q->content_type[0] && !q->is_static &&
+	    (q->content_type[0] && !q->is_static && !q->content_disposition[0] &&
 	     lws_add_http_header_by_name(wsi, (const unsigned char *)"accept-ranges:",
 					 (const unsigned char *)"bytes", 5, &p, end)) ||
 	    (q->content_range[0] &&
 	     lws_add_http_header_by_name(wsi, (const unsigned char *)"content-range:",
 					 (const unsigned char *)q->content_range,
 					 (int)strlen(q->content_range), &p, end)) ||
+	    (q->content_disposition[0] &&
+	     lws_add_http_header_by_name(wsi, (const unsigned char *)"content-disposition:",
+					 (const unsigned char *)q->content_disposition,
+					 (int)strlen(q->content_disposition), &p, end)) ||
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"content-length:",
 					(const unsigned char *)clen, (int)strlen(clen), &p, end) ||
 	    lws_add_http_header_by_name(

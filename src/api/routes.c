@@ -491,6 +491,12 @@ static const struct route routes[] = {
 	{M_PUT, "api/v1/queues/*/members/*", ACC_ADMIN, api_route_queue_member},
 	{M_DELETE, "api/v1/queues/*/members/*", ACC_ADMIN, api_route_queue_member},
 	{M_GET, "api/v1/audit", ACC_ADMIN, api_route_audit_list},
+	{M_GET, "api/v1/reports/queues", ACC_SIGNED_IN, api_route_report_queues},
+	{M_GET, "api/v1/reports/agents", ACC_SIGNED_IN, api_route_report_agents},
+	{M_GET, "api/v1/reports/queues/interactions", ACC_SIGNED_IN,
+	 api_route_report_queue_segments},
+	{M_GET, "api/v1/reports/agents/interactions", ACC_SIGNED_IN,
+	 api_route_report_agent_segments},
 	{M_GET, "api/v1/calls", ACC_SIGNED_IN, api_route_calls_list},
 	{M_POST, "api/v1/calls", ACC_SIGNED_IN, api_route_call_create},
 	{M_GET, "api/v1/calls/*", ACC_SIGNED_IN, api_route_call_get},
@@ -546,7 +552,9 @@ static const struct route routes[] = {
 static bool takes_query(route_h *h)
 {
 	return h == api_route_interactions_list || h == api_route_records_list ||
-	       h == api_route_audit_list || h == api_route_quick_list;
+	       h == api_route_audit_list || h == api_route_quick_list ||
+	       h == api_route_report_queues || h == api_route_report_agents ||
+	       h == api_route_report_queue_segments || h == api_route_report_agent_segments;
 }
 
 static bool route_match(const struct route *rt, const struct api_req *q)

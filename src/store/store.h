@@ -310,6 +310,93 @@ struct st_ctr {
 	char attributes[ST_CTR_ATTRS];
 };
 
+/*
+ * ---- reports (migration 014, docs/REPORTS.md) ----
+ * Aggregates per queue and per agent and 15-minute interval, kept by the
+ * store as contact trace records and presence changes are written (each
+ * CTR write takes the record's previous contribution out and puts the new
+ * one in, in the same transaction), and rolled up into hours, days and
+ * weeks when read. The pure parts (what a record contributes, the interval
+ * arithmetic, the roll-up) are here for the API and the unit tests.
+ */
+#define REP_BUCKET_MS 900000LL /* 15 minutes */
+enum rep_kind { REP_QUEUE = 1, REP_AGENT = 2 };
+enum rep_interval { REP_I15, REP_HOUR, REP_DAY, REP_WEEK };
+/* The presence states an agent's time is reported in (Offline is not). */
+enum rep_presence {
+	REP_P_AVAILABLE,
+	REP_P_AWAY,
+	REP_P_CALLING,
+	REP_P_BUSY,
+	REP_P_ACW,
+	REP_P_FAILED,
+	REP_P_MISSED,
+	REP_P__N
+};
+struct st_rep_row {
+	enum rep_kind kind;
+	int64_t id;    /* queue id or user id */
+	int64_t start; /* the interval's start, ms */
+	int64_t offered, answered, answered_in_sl, abandoned, abandoned_in_sl;
+	int64_t answer_wait_ms, abandon_wait_ms;
+	int64_t handled, outbound;
+	int64_t talk_ms, hold_ms, holds, acw_ms, acw_count;
+	int64_t transfers_in, transfers_out, missed_offers;
+	int64_t presence_ms[REP_P__N];
+};
+/* "15min" "hour" "day" "week" → 0 and *iv, else -EINVAL. */
+int rep_interval_parse(const char *s, enum rep_interval *iv);
+const char *rep_interval_name(enum rep_interval iv);
+/* The start of the interval holding t, for a site tz_min minutes east of
+ * UTC (a multiple of 15); weeks start on Monday. */
+int64_t rep_interval_start(int64_t t, enum rep_interval iv, int tz_min);
+/* The start of the next interval after the one starting at start. */
+int64_t rep_interval_next(int64_t start, enum rep_interval iv, int tz_min);
+/* The state's index, or -1 (Offline, unknown). */
+int rep_presence_index(const char *state);
+const char *rep_presence_name(enum rep_presence p);
+/* Walks a span [*from, to) by 15-minute intervals: returns the interval
+ * holding *from, sets *ms to the span's part in it and moves *from to the
+ * next interval (or to). Call while *from < to. */
+int64_t rep_span_piece(int64_t *from, int64_t to, int64_t *ms);
+/* What one contact trace record adds to the aggregates: up to two rows
+ * (its queue's at the enqueue's interval, its agent's at the connection's),
+ * id and start set; sl_ms is the queue's service-level threshold. */
+size_t rep_ctr_rows(const struct st_ctr *c, int64_t sl_ms, struct st_rep_row out[2]);
+/* a += b (sums; id and start are a's). */
+void rep_row_add(struct st_rep_row *a, const struct st_rep_row *b);
+/* Rolls rows sorted by (id, start) of 15-minute intervals into intervals
+ * iv in place; returns the new count. */
+size_t rep_rollup(struct st_rep_row *rows, size_t n, enum rep_interval iv, int tz_min);
+
+/* A report read: kind's rows in [from, to) (15-minute aligned), one id or
+ * all (0), rolled up to iv; by (id, start). */
+struct store_rep_query {
+	enum rep_kind kind;
+	int64_t id; /* 0 = every queue / agent */
+	int64_t from, to;
+	enum rep_interval iv;
+	int tz_min;
+};
+struct store_rep_result {
+	struct st_rep_row *rows;
+	size_t n;
+};
+/* The segments behind a report's row (the drill-down), newest first. */
+struct store_rep_drill {
+	enum rep_kind kind;
+	int64_t id; /* queue id or user id */
+	int64_t from, to;
+	int64_t before_seq; /* keyset cursor, 0 = from the newest */
+	int limit;	    /* 1..500 */
+};
+struct store_rep_segments {
+	struct st_ctr *rows;
+	int64_t *seq; /* each row's cursor */
+	size_t n;
+	bool more;
+};
+
 /* ---- webhooks (migration 012; hook/, docs/WEBHOOKS.md) ---- */
 #define ST_URL	       1024 /* a webhook's URL, in bytes */
 #define ST_SECRET      257  /* a webhook's signing secret: up to 256 bytes */
@@ -566,7 +653,7 @@ struct store_outbox_counts {
 };
 
 /* ---- the backend vtable ---- */
-#define STORE_BACKEND_VERSION 5
+#define STORE_BACKEND_VERSION 6
 struct store_backend {
 	int version; /* STORE_BACKEND_VERSION */
 	const char *name;
@@ -602,6 +689,10 @@ struct store_backend {
 	int (*outbox_fetch)(void *be, int64_t webhook_id, int64_t after_seq, int limit,
 			    struct store_outbox_page *pg);
 	int (*outbox_counts)(void *be, struct store_outbox_counts *c);
+	/* version 6: reports (migration 014). */
+	int (*rep_query)(void *be, const struct store_rep_query *q, struct store_rep_result *r);
+	int (*rep_segments)(void *be, const struct store_rep_drill *d,
+			    struct store_rep_segments *s);
 };
 extern const struct store_backend store_backend_sqlite;
 
@@ -649,6 +740,12 @@ void store_outbox_page_free(struct store_outbox_page *pg);
 /* How many deliveries each webhook has pending; c is freed after the callback. */
 typedef void(store_outbox_counts_h)(int err, const struct store_outbox_counts *c, void *arg);
 int store_outbox_counts(struct store *st, store_outbox_counts_h *h, void *arg);
+/* Reports (docs/REPORTS.md): pool reads; r / s are freed after the callback. */
+typedef void(store_rep_h)(int err, struct store_rep_result *r, void *arg);
+int store_rep_query(struct store *st, const struct store_rep_query *q, store_rep_h *h, void *arg);
+typedef void(store_rep_segments_h)(int err, struct store_rep_segments *s, void *arg);
+int store_rep_segments(struct store *st, const struct store_rep_drill *d, store_rep_segments_h *h,
+		       void *arg);
 /* c is NULL when the customer has no case. */
 typedef void(store_case_h)(int err, const struct st_case *c, void *arg);
 int store_case_latest(struct store *st, int64_t contact_user_id, store_case_h *h, void *arg);

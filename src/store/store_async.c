@@ -245,7 +245,9 @@ enum read_kind {
 	RD_AUDIT,
 	RD_CTR,
 	RD_OUTBOX_FETCH,
-	RD_OUTBOX_COUNTS
+	RD_OUTBOX_COUNTS,
+	RD_REP,
+	RD_REP_SEGMENTS
 };
 
 struct read_req {
@@ -282,6 +284,12 @@ struct read_req {
 	struct store_outbox_counts ocounts;
 	store_outbox_fetch_h *ofetch_h;
 	store_outbox_counts_h *ocounts_h;
+	struct store_rep_query repq;
+	struct store_rep_result repr;
+	store_rep_h *rep_h;
+	struct store_rep_drill drill;
+	struct store_rep_segments segs;
+	store_rep_segments_h *segs_h;
 	bool found;
 	void *arg;
 	int err;
@@ -333,6 +341,8 @@ static void read_work(uv_work_t *req)
 					      &r->opage);
 		break;
 	case RD_OUTBOX_COUNTS: r->err = st->be->outbox_counts(st->bectx, &r->ocounts); break;
+	case RD_REP: r->err = st->be->rep_query(st->bectx, &r->repq, &r->repr); break;
+	case RD_REP_SEGMENTS: r->err = st->be->rep_segments(st->bectx, &r->drill, &r->segs); break;
 	}
 }
 
@@ -354,7 +364,12 @@ static void read_after(uv_work_t *req, int status)
 	case RD_CTR: r->ctr_h(err, &r->ctrs, r->arg); break;
 	case RD_OUTBOX_FETCH: r->ofetch_h(err, &r->opage, r->arg); break;
 	case RD_OUTBOX_COUNTS: r->ocounts_h(err, &r->ocounts, r->arg); break;
+	case RD_REP: r->rep_h(err, &r->repr, r->arg); break;
+	case RD_REP_SEGMENTS: r->segs_h(err, &r->segs, r->arg); break;
 	}
+	free(r->repr.rows);
+	free(r->segs.rows);
+	free(r->segs.seq);
 	free(r->ctrs.rows);
 	store_outbox_page_free(&r->opage);
 	free(r->ocounts.rows);
@@ -416,6 +431,25 @@ int store_ctr_list(struct store *st, const char *number, store_ctr_list_h *h, vo
 		r->ctr_h = h;
 		str_copy(r->number, number, sizeof(r->number));
 	}
+	return read_submit(r);
+}
+
+int store_rep_query(struct store *st, const struct store_rep_query *q, store_rep_h *h, void *arg)
+{
+	struct read_req *r = read_new(st, RD_REP, arg);
+
+	if (r)
+		r->repq = *q, r->rep_h = h;
+	return read_submit(r);
+}
+
+int store_rep_segments(struct store *st, const struct store_rep_drill *d, store_rep_segments_h *h,
+		       void *arg)
+{
+	struct read_req *r = read_new(st, RD_REP_SEGMENTS, arg);
+
+	if (r)
+		r->drill = *d, r->segs_h = h;
 	return read_submit(r);
 }
 

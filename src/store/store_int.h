@@ -1,7 +1,7 @@
 /* store_int.h — the SQLite backend's private parts, shared by store_sqlite.c
  * (connections, migrations, the typed ops), store_records.c (contacts,
- * consumers, cases and incidents) and store_outbox.c (the webhooks' outbox
- * reads). */
+ * consumers, cases and incidents), store_outbox.c (the webhooks' outbox
+ * reads) and store_reports.c (the report aggregates). */
 #ifndef SB_STORE_INT_H
 #define SB_STORE_INT_H
 
@@ -9,6 +9,19 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+
+/* A contact trace record's columns, in the order STORE_OP_CTR_SET binds
+ * them (?1..?39) and row_ctr reads them. */
+#define CTR_COLS                                                                                   \
+	"contact_id,interaction_id,segment,initial_contact_id,"                                    \
+	"previous_contact_id,next_contact_id,channel,initiation_method,"                           \
+	"customer_endpoint,system_endpoint,transfer_type,transferred_to,"                          \
+	"initiation_at,connected_to_system_at,disconnect_at,last_update_at,"                       \
+	"queue_id,queue,enqueue_at,dequeue_at,queue_ms,agent_user_id,agent,"                       \
+	"agent_name,connected_to_agent_at,talk_ms,hold_ms,holds,"                                  \
+	"longest_hold_ms,acw_start_at,acw_end_at,acw_ms,wrap_up_code,"                             \
+	"connection_attempts,missed_offers,intent,recording,disconnect_reason,"                    \
+	"attributes"
 
 #define MAX_READERS 64
 #define N_OPS	    (STORE_OP_OUTBOX_PURGE + 1)
@@ -21,11 +34,25 @@ struct sqlite_be {
 	int n_readers;
 	pthread_mutex_t mtx;
 	pthread_cond_t cond;
+	struct sqlrep *rep; /* store_reports.c: its statements on the writer */
 };
 
 /* store_sqlite.c: borrows a reader connection (blocks until one is free). */
 sqlite3 *sqlbe_reader_get(struct sqlite_be *be, int *slot);
 void sqlbe_reader_put(struct sqlite_be *be, int slot);
+
+/* store_sqlite.c: a ctr row selected as CTR_COLS. */
+void sqlbe_row_ctr(sqlite3_stmt *st, struct st_ctr *c);
+
+/* store_reports.c (docs/REPORTS.md): prepares its statements and, when
+ * rep_state says so, builds the aggregates from the stored records. */
+int sqlrep_open(struct sqlite_be *be);
+void sqlrep_close(struct sqlite_be *be);
+/* Inside the writer's open transaction, before the op's own statements. */
+int sqlrep_ctr(struct sqlite_be *be, const struct st_ctr *c);
+int sqlrep_presence(struct sqlite_be *be, const struct st_presence_change *p);
+int sqlrep_query(void *be, const struct store_rep_query *q, struct store_rep_result *r);
+int sqlrep_segments(void *be, const struct store_rep_drill *d, struct store_rep_segments *s);
 
 /* store_records.c */
 /* Adds sb_digits(x) (phone_digits) to a connection. */

@@ -25,19 +25,6 @@ struct migration {
 };
 #include "migrations.h"
 
-/* A contact trace record's columns, in the order STORE_OP_CTR_SET binds
- * them (?1..?39) and row_ctr reads them. */
-#define CTR_COLS                                                                                   \
-	"contact_id,interaction_id,segment,initial_contact_id,"                                    \
-	"previous_contact_id,next_contact_id,channel,initiation_method,"                           \
-	"customer_endpoint,system_endpoint,transfer_type,transferred_to,"                          \
-	"initiation_at,connected_to_system_at,disconnect_at,last_update_at,"                       \
-	"queue_id,queue,enqueue_at,dequeue_at,queue_ms,agent_user_id,agent,"                       \
-	"agent_name,connected_to_agent_at,talk_ms,hold_ms,holds,"                                  \
-	"longest_hold_ms,acw_start_at,acw_end_at,acw_ms,wrap_up_code,"                             \
-	"connection_attempts,missed_offers,intent,recording,disconnect_reason,"                    \
-	"attributes"
-
 static const char *op_sql[N_OPS][2] = {
 	[STORE_OP_USER_INSERT] = {"INSERT INTO users(id,user_name,name,email,mobile_phone,"
 				  "business_phone,password_hash,active,created_at,sip_ha1) "
@@ -222,6 +209,7 @@ static void be_close(void *p)
 	for (int k = 0; k < N_OPS; k++)
 		for (int j = 0; j < 2; j++)
 			sqlite3_finalize(be->op_stmt[k][j]);
+	sqlrep_close(be);
 	for (int i = 0; i < be->n_readers; i++)
 		sqlite3_close(be->readers[i]);
 	if (be->writer) {
@@ -266,6 +254,8 @@ static int be_open(void **bep, const char *path, int readers)
 		err = migrate(be->writer);
 	if (!err)
 		err = prepare_ops(be);
+	if (!err)
+		err = sqlrep_open(be); /* builds the aggregates if migration 014 asks */
 	for (int i = 0; !err && i < readers && i < MAX_READERS; i++) {
 		err = conn_open(&be->readers[i], path, true);
 		if (!err)
@@ -795,8 +785,16 @@ static void bind_op(sqlite3_stmt *st, const struct store_op *op)
 
 static int apply_one(struct sqlite_be *be, const struct store_op *op)
 {
+	int err;
+
 	if (op->kind >= STORE_OP_RECORD_INSERT && op->kind <= STORE_OP_RECORD_DELETE)
 		return sqlrec_apply(be, op); /* store_records.c */
+	/* the report aggregates move with the record (store_reports.c) */
+	err = op->kind == STORE_OP_CTR_SET	     ? sqlrep_ctr(be, &op->u.ctr)
+	      : op->kind == STORE_OP_PRESENCE_CHANGE ? sqlrep_presence(be, &op->u.presence)
+						     : 0;
+	if (err)
+		return err;
 	for (int j = 0; j < 2; j++) {
 		sqlite3_stmt *st = be->op_stmt[op->kind][j];
 		int rc;
@@ -1083,6 +1081,11 @@ static void row_ctr(sqlite3_stmt *st, struct st_ctr *c)
 	c->missed_offers = sqlite3_column_int(st, 34);
 }
 
+void sqlbe_row_ctr(sqlite3_stmt *st, struct st_ctr *c)
+{
+	row_ctr(st, c);
+}
+
 static int ctr_list_query(sqlite3 *db, const char *number, struct store_ctr_list *l)
 {
 	char sql[600];
@@ -1192,4 +1195,6 @@ const struct store_backend store_backend_sqlite = {
 	.ctr_list = be_ctr_list,
 	.outbox_fetch = sqlhook_outbox_fetch,
 	.outbox_counts = sqlhook_outbox_counts,
+	.rep_query = sqlrep_query,
+	.rep_segments = sqlrep_segments,
 };

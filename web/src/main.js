@@ -1,6 +1,6 @@
 // Switchboard's web workspace: sign-in, the agent's inbox and softphone,
-// the forms, the manager's live view, the interaction search and the admin
-// view. Preact with htm (no JSX step); routes are paths, served by the
+// the forms, the manager's live view and reports, the interaction search and
+// the admin view. Preact with htm (no JSX step); routes are paths, served by the
 // binary's static handler (index.html for any path of the app).
 import '@fontsource/inter/latin-400.css';
 import '@fontsource/inter/latin-500.css';
@@ -18,6 +18,7 @@ import { InteractionForm } from './views/InteractionForm.js';
 import { Manager } from './views/Manager.js';
 import { PresenceControl } from './views/Presence.js';
 import { RecordForm } from './views/RecordForm.js';
+import { Reports } from './views/Reports.js';
 import { Search } from './views/Search.js';
 import { SignIn } from './views/SignIn.js';
 import { Softphone } from './views/Softphone.js';
@@ -42,6 +43,11 @@ function route(path, me) {
     return isManager(me) ? html`<${Manager} />`
       : html`<div class="page"><div class="notice notice-error" role="alert"><strong>Managers only</strong>
         <span>The live view needs the voice_manager role.</span></div></div>`;
+  }
+  if (path === '/reports') {
+    return isManager(me) ? html`<${Reports} />`
+      : html`<div class="page"><div class="notice notice-error" role="alert"><strong>Managers only</strong>
+        <span>Reports need the voice_manager or admin role.</span></div></div>`;
   }
   if (path === '/admin' || path.startsWith('/admin/')) return html`<${Admin} me=${me} path=${path} />`;
   if (path === '/') {
@@ -80,6 +86,7 @@ function Shell({ me, path }) {
       <nav aria-label="Main">
         ${agent && html`<${NavLink} href="/" path=${path}>Inbox</${NavLink}>`}
         ${isManager(me) && html`<${NavLink} href="/manager" path=${path}>Live</${NavLink}>`}
+        ${isManager(me) && html`<${NavLink} href="/reports" path=${path}>Reports</${NavLink}>`}
         ${(agent || isManager(me)) && html`<${NavLink} href="/interactions" path=${path}>Interactions</${NavLink}>`}
         ${isAdmin(me) && html`<${NavLink} href="/admin" path=${path}>Admin</${NavLink}>`}
       </nav>
@@ -112,7 +119,7 @@ function App() {
     if (session && me && path === '/admin') navigate('/admin/users', { replace: true });
   }, [booting, session, me, path]);
   useEffect(() => {
-    const titles = { '/': 'Inbox', '/manager': 'Live', '/interactions': 'Interactions', '/signin': 'Sign in' };
+    const titles = { '/': 'Inbox', '/manager': 'Live', '/interactions': 'Interactions', '/reports': 'Reports', '/signin': 'Sign in' };
     const admin = path.startsWith('/admin/') && ADMIN_SECTIONS.find(([k]) => k === path.split('/')[2]);
     const t = titles[path] || (admin ? `${admin[1]} · Admin` : path.startsWith('/interactions/') ? path.split('/')[2] : path.startsWith('/records/') ? decodeURIComponent(path.split('/')[3]) : '');
     document.title = t ? `${t} · Switchboard` : 'Switchboard';
