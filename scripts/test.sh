@@ -48,7 +48,7 @@ pass=$((pass + p)) fail=$((fail + f))
 step "integration tests (node:test against build/asan/switchboard)"
 (cd tests/integration && npm ci --no-audit --no-fund --silent) || fail=$((fail + 1))
 SB_BIN="$PWD/build/asan/switchboard" timeout -k 60 "$SUITE_TIMEOUT" \
-	node --test --test-concurrency=1 tests/integration/ \
+	node --test --test-concurrency=1 --test-force-exit tests/integration/ \
 	2>&1 | tee build/logs/integration.log
 p=$(grep -E '^# pass [0-9]+' build/logs/integration.log | awk '{print $3}')
 f=$(grep -E '^# fail [0-9]+' build/logs/integration.log | awk '{print $3}')
@@ -64,7 +64,7 @@ fi
 step "end-to-end tests (Chromium + playwright-core against build/asan/switchboard)"
 (cd tests/e2e && npm ci --no-audit --no-fund --silent) || fail=$((fail + 1))
 SB_BIN="$PWD/build/asan/switchboard" timeout -k 60 "$SUITE_TIMEOUT" \
-	node --test --test-concurrency=1 tests/e2e/ \
+	node --test --test-concurrency=1 --test-force-exit tests/e2e/ \
 	2>&1 | tee build/logs/e2e.log
 p=$(grep -E '^# pass [0-9]+' build/logs/e2e.log | awk '{print $3}')
 f=$(grep -E '^# fail [0-9]+' build/logs/e2e.log | awk '{print $3}')

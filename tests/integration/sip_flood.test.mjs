@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { copyFileSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Server, tempDir, writeConfig } from './lib/server.mjs';
+import { Server, tempDir, track, writeConfig } from './lib/server.mjs';
 import { freeUdpPort, spokenUlaw } from './lib/peers.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -39,12 +39,12 @@ async function flood() {
   copyFileSync(new URL('../../bench/sipp/caller_load.xml', import.meta.url).pathname, join(dir, 'caller_load.xml'));
   copyFileSync(spokenUlaw('I would like to talk to someone about my order please'), join(dir, 'speech.ulaw'));
   const port = await freeUdpPort();
-  let mport = await freeUdpPort();
-  while (Math.abs(mport - port) < 4) mport = await freeUdpPort();
+  let mport = await freeUdpPort(4);
+  while (Math.abs(mport - port) < 4) mport = await freeUdpPort(4);
   const args = [`127.0.0.1:${sb.sipPort}`, '-sf', 'caller_load.xml', '-s', '5000', '-m', String(RATE * SECONDS),
     '-r', String(RATE), '-l', String(RATE * SECONDS), '-d', String(HOLD_MS), '-i', '127.0.0.1', '-p', String(port),
     '-mi', '127.0.0.1', '-mp', String(mport), '-nostdin', '-timeout', '60s', '-trace_screen', '-max_socket', '2000'];
-  const p = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = track(spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }));
   const t0 = Date.now();
   const code = await new Promise((r) => p.on('exit', (c) => r(c)));
   const screen = readdirSync(dir).filter((f) => f.endsWith('_screen.log')).map((f) => readFileSync(join(dir, f), 'utf8')).join('');

@@ -5,20 +5,28 @@ import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSocket } from 'node:dgram';
-import { freePort, tempDir } from './server.mjs';
+import { claimPorts, freePort, tempDir, track } from './server.mjs';
 
 const SIPP_DIR = new URL('../sipp/', import.meta.url).pathname;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-export async function freeUdpPort() {
+// A UDP port free now (and `span` - 1 after it: sipp binds RTP on mport and
+// the three after it, audio and video with their RTCP), none handed out
+// before by this process.
+export async function freeUdpPort(span = 1) {
   for (;;) {
     const p = await freePort();
-    const ok = await new Promise((r) => {
+    if (p + span > 65535) continue;
+    const ports = Array.from({ length: span }, (_, i) => p + i);
+    const socks = [];
+    const ok = (await Promise.all(ports.map((port) => new Promise((r) => {
       const s = createSocket('udp4');
+      socks.push(s);
       s.on('error', () => r(false));
-      s.bind(p, '127.0.0.1', () => s.close(() => r(true)));
-    });
-    if (ok) return p;
+      s.bind(port, '127.0.0.1', () => r(true));
+    })))).every(Boolean);
+    await Promise.all(socks.map((s) => new Promise((r) => { try { s.close(() => r()); } catch { r(); } })));
+    if (ok && claimPorts(ports.slice(1))) return p;
   }
 }
 
@@ -48,9 +56,9 @@ export async function farEnd(port, { scenario = null, pauseMs = 0 } = {}) {
     args.push('-sf', scenario);
     if (pauseMs) args.push('-d', String(pauseMs));
   } else {
-    args.push('-sn', 'uas', '-mi', '127.0.0.1', '-rtp_echo', '-mp', String(await freeUdpPort()));
+    args.push('-sn', 'uas', '-mi', '127.0.0.1', '-rtp_echo', '-mp', String(await freeUdpPort(4)));
   }
-  const p = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = track(spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }));
   let out = '';
   p.stdout.on('data', (d) => { out += d; });
   p.stderr.on('data', (d) => { out += d; });
@@ -70,14 +78,14 @@ export async function sipp(server, scenario, { service = '5000', caller = '15550
   const port = await freeUdpPort();
   // sipp binds RTP on mport and the ports after it: never next to the SIP
   // port (two probes may return the same free port; seen once in CI).
-  let mport = await freeUdpPort();
-  while (Math.abs(mport - port) < 4) mport = await freeUdpPort();
+  let mport = await freeUdpPort(4);
+  while (Math.abs(mport - port) < 4) mport = await freeUdpPort(4);
   const args = [`127.0.0.1:${server.sipPort}`, '-sf', scenario, '-s', service, '-m', '1',
     '-i', ip, '-p', String(port), '-mi', ip, '-mp', String(mport),
     '-d', String(pauseMs), '-t', transport, '-timeout', `${timeoutS}s`, '-nostdin',
     '-trace_err', '-trace_msg', ...extra];
   if (user) args.push('-au', user, '-ap', password);
-  const p = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = track(spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }));
   let out = '';
   p.stdout.on('data', (d) => { out += d; });
   p.stderr.on('data', (d) => { out += d; });
@@ -155,7 +163,7 @@ export class Baresip {
     ].join('\n'));
     writeFileSync(join(this.dir, 'accounts'),
       `<sip:${this.user}@127.0.0.1>;outbound="sip:127.0.0.1:${this.server.sipPort}";auth_pass=${this.password};answermode=${this.answer};regint=${this.register ? 600 : 0};audio_codecs=PCMU,PCMA\n`);
-    this.proc = spawn('baresip', ['-f', this.dir, ...(this.verbose ? ['-v'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = track(spawn('baresip', ['-f', this.dir, ...(this.verbose ? ['-v'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] }));
     this.proc.stdout.on('data', (d) => { this.log += d; });
     this.proc.stderr.on('data', (d) => { this.log += d; });
     this.exited = new Promise((r) => this.proc.on('exit', r));
@@ -259,11 +267,11 @@ export class Linphone {
 
   async start() {
     this.dir = tempDir(`sb-linphone-${this.user}-`);
-    this.port = await freeUdpPort();
+    this.port = await freeUdpPort(3); // SIP, then RTP and RTCP after it
     mkdirSync(join(this.dir, '.local/share/linphone'), { recursive: true });
     writeFileSync(join(this.dir, 'rc'), `[sip]\nsip_port=${this.port}\nsip_tcp_port=-1\nbind_address=127.0.0.1\n[net]\nnat_policy_ref=\n[rtp]\naudio_rtp_port=${this.port + 1}\n`);
-    this.proc = spawn('linphonec', ['-c', join(this.dir, 'rc'), '-a', '-d', '0'],
-      { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, HOME: this.dir } });
+    this.proc = track(spawn('linphonec', ['-c', join(this.dir, 'rc'), '-a', '-d', '0'],
+      { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, HOME: this.dir } }));
     this.proc.stdout.on('data', (d) => { this.log += d; });
     this.proc.stderr.on('data', (d) => { this.log += d; });
     this.exited = new Promise((r) => this.proc.on('exit', r));

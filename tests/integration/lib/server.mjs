@@ -26,6 +26,24 @@ export async function freePort() {
   }
 }
 
+// Marks ports as handed out (ports a peer binds beyond the one asked for);
+// false when one of them was handed out already.
+export function claimPorts(ports) {
+  if (ports.some((p) => givenPorts.has(p))) return false;
+  for (const p of ports) givenPorts.add(p);
+  return true;
+}
+
+// Every process a test starts is killed when the test file's process exits
+// (node --test-force-exit ends a file whose failed test left a peer running).
+const children = new Set();
+export function track(proc) {
+  children.add(proc);
+  proc.on('exit', () => children.delete(proc));
+  return proc;
+}
+process.on('exit', () => { for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } } });
+
 export function tempDir(prefix = 'sb-test-') {
   return mkdtempSync(join(tmpdir(), prefix));
 }
@@ -46,8 +64,8 @@ export class Server {
     const argv = [this.mode, '--http-port', String(this.port), '--sip-port', String(this.sipPort),
       '--data-dir', this.dataDir, ...this.args];
     const lsan = `suppressions=${resolve(new URL('../../lsan.supp', import.meta.url).pathname)}:print_suppressions=0`;
-    this.proc = spawn(BIN, argv, { env: { LSAN_OPTIONS: lsan, ...process.env, ...this.env },
-      stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = track(spawn(BIN, argv, { env: { LSAN_OPTIONS: lsan, ...process.env, ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'] }));
     this.proc.stdout.on('data', (d) => { this.log += d; });
     this.proc.stderr.on('data', (d) => { this.log += d; });
     this.exited = new Promise((r) => this.proc.on('exit', (code, sig) => r({ code, sig })));
