@@ -366,6 +366,14 @@ int api_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		    size_t len);
 void api_ws_close_all(struct api *a);
 
+/* ---- wallboard.c: the wallboard's JSON (docs/WALLBOARD.md) ---- */
+json_t *view_queue_stats(const struct routing_queue_stats *s);
+json_t *view_alert(const struct routing_alert *a);
+json_t *view_live_call(const struct routing_live_call *l);
+/* {"type":"wallboard", day_start, queues, calls, alerts, at} */
+json_t *api_wallboard_snapshot(struct api *a);
+void api_route_wallboard(struct api_req *q);
+
 /* ---- views.c: JSON of domain objects ---- */
 json_t *view_user(const struct routing *r, const struct user *u, bool full);
 json_t *view_agent(const struct routing *r, const struct user *u);

@@ -492,6 +492,7 @@ static const struct route routes[] = {
 	{M_DELETE, "api/v1/queues/*/members/*", ACC_ADMIN, api_route_queue_member},
 	{M_GET, "api/v1/audit", ACC_ADMIN, api_route_audit_list},
 	{M_GET, "api/v1/calls", ACC_SIGNED_IN, api_route_calls_list},
+	{M_GET, "api/v1/wallboard", ACC_SIGNED_IN, api_route_wallboard},
 	{M_POST, "api/v1/calls", ACC_SIGNED_IN, api_route_call_create},
 	{M_GET, "api/v1/calls/*", ACC_SIGNED_IN, api_route_call_get},
 	{M_POST, "api/v1/calls/*/*", ACC_SIGNED_IN, api_route_call_action},

@@ -101,6 +101,9 @@ static void ws_established(struct api *a, struct lws *wsi, struct ws_client *c)
 	if (user_is_agent(c->user))
 		json_object_set_new(hello, "agent", view_agent(a->r, c->user));
 	ws_send_json(c, hello);
+	/* managers start from the wallboard's snapshot; pushed changes follow */
+	if (c->all)
+		ws_send_json(c, api_wallboard_snapshot(a));
 }
 
 static void ws_closed(struct api *a, struct ws_client *c)
@@ -256,6 +259,25 @@ static json_t *event_json(struct api *a, const struct routing_event *ev)
 			      "agent", who, "event", ev->to);
 		json_object_set_new(o, "detail", json_string(ev->reason));
 		break;
+	case RT_EV_QUEUE: /* a caller in a queue (the wallboard) */
+		o = json_pack("{s:s,s:s,s:s,s:s}", "type", "queue", "event", ev->to, "queue",
+			      ev->queue ? ev->queue : "", "interaction", ev->interaction);
+		json_object_set_new(o, "agent", who[0] ? json_string(who) : json_null());
+		json_object_set_new(o, "wait_ms", json_integer((json_int_t)ev->wait_ms));
+		json_object_set_new(o, "reason", json_string(ev->reason));
+		break;
+	case RT_EV_QUEUE_STATS:
+		o = view_queue_stats(ev->qstats);
+		json_object_set_new(o, "type", json_string("queue_stats"));
+		break;
+	case RT_EV_ALERT:
+		o = view_alert(ev->alert);
+		json_object_set_new(o, "type", json_string("alert"));
+		break;
+	case RT_EV_LIVE:
+		o = view_live_call(ev->live);
+		json_object_set_new(o, "type", json_string("live_call"));
+		break;
 	default:
 		o = json_pack("{s:s,s:s,s:s,s:s}", "type", "roles", "user_name", who, "change",
 			      ev->to, "role", ev->reason);
@@ -268,6 +290,14 @@ static json_t *event_json(struct api *a, const struct routing_event *ev)
 	return o;
 }
 
+static bool ws_has_manager(const struct api *a)
+{
+	for (const struct ws_client *c = a->clients; c; c = c->next)
+		if (c->all)
+			return true;
+	return false;
+}
+
 void api_ws_event(const struct routing_event *ev, void *arg)
 {
 	struct api *a = arg;
@@ -278,13 +308,17 @@ void api_ws_event(const struct routing_event *ev, void *arg)
 	 * clients read records through GET .../ctr instead */
 	if (!a->clients || ev->kind == RT_EV_CTR)
 		return;
+	if (ev->kind >= RT_EV_QUEUE && !ws_has_manager(a))
+		return; /* nobody to render it for */
 	o = event_json(a, ev);
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (!s)
 		return;
+	/* the wallboard's kinds go to managers only (checked at subscribe) */
+	bool managers = ev->kind >= RT_EV_QUEUE;
 	for (struct ws_client *c = a->clients; c; c = c->next)
-		if (c->all || (ev->user && c->user == ev->user))
+		if (c->all || (!managers && ev->user && c->user == ev->user))
 			ws_queue(c, s, strlen(s));
 	free(s);
 }

@@ -1192,4 +1192,5 @@ const struct store_backend store_backend_sqlite = {
 	.ctr_list = be_ctr_list,
 	.outbox_fetch = sqlhook_outbox_fetch,
 	.outbox_counts = sqlhook_outbox_counts,
+	.queue_day = sqlday_queue_day,
 };
