@@ -35,7 +35,8 @@ static json_t *name_or_null(const struct user *u)
 
 json_t *view_queue_stats(const struct routing_queue_stats *s)
 {
-	double sl = routing_wb_service_level(s->answered_in_sl + s->abandoned_in_sl, s->offered);
+	double sl = routing_wb_service_level(s->answered_in_sl + s->abandoned_in_sl,
+					     s->offered - s->pending_in_sl);
 	json_t *o = json_pack("{s:s,s:i,s:I}", "queue", s->queue, "service_level_seconds",
 			      s->threshold_s, "waiting", (json_int_t)s->waiting);
 
@@ -48,12 +49,13 @@ json_t *view_queue_stats(const struct routing_queue_stats *s)
 				      (json_int_t)s->on_call, "after_call_work", (json_int_t)s->acw,
 				      "away", (json_int_t)s->away));
 	json_t *t = json_pack(
-		"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "offered", (json_int_t)s->offered,
-		"answered", (json_int_t)s->answered, "abandoned", (json_int_t)s->abandoned,
-		"transferred", (json_int_t)s->transferred, "answered_in_threshold",
-		(json_int_t)s->answered_in_sl, "abandoned_in_threshold",
-		(json_int_t)s->abandoned_in_sl, "handled", (json_int_t)s->handled, "answer_wait_ms",
-		(json_int_t)s->answer_ms, "handle_ms", (json_int_t)s->handle_ms);
+		"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "offered", (json_int_t)s->offered,
+		"waiting_within_threshold", (json_int_t)s->pending_in_sl, "answered",
+		(json_int_t)s->answered, "abandoned", (json_int_t)s->abandoned, "transferred",
+		(json_int_t)s->transferred, "answered_in_threshold", (json_int_t)s->answered_in_sl,
+		"abandoned_in_threshold", (json_int_t)s->abandoned_in_sl, "handled",
+		(json_int_t)s->handled, "answer_wait_ms", (json_int_t)s->answer_ms, "handle_ms",
+		(json_int_t)s->handle_ms);
 	json_object_set_new(t, "service_level",
 			    sl < 0 ? json_null() : json_real((double)(long)(sl * 10 + 0.5) / 10));
 	json_object_set_new(t, "average_speed_of_answer_seconds",

@@ -437,6 +437,7 @@ struct routing_queue_stats {
 	/* today (since routing_wallboard_day_start) */
 	uint32_t offered, answered, abandoned, transferred;
 	uint32_t answered_in_sl, abandoned_in_sl, handled;
+	uint32_t pending_in_sl;	      /* offered today, still waiting, within the threshold */
 	int64_t answer_ms, handle_ms; /* sums: waits of the answered, handle times */
 	/* the last 15 minutes */
 	uint32_t arrivals_15m, handled_15m;
@@ -448,7 +449,9 @@ struct routing_queue_stats {
 /* Queue i's figures now (deleted queues too: members 0). */
 void routing_queue_stats(struct routing *r, size_t i, struct routing_queue_stats *s);
 /* Pure figures (tests/unit/test_wallboard.c): */
-/* (answered + abandoned within the threshold) ÷ offered × 100; -1 = none offered */
+/* (answered + abandoned within the threshold) ÷ decided × 100, where
+ * decided = offered less the callers still waiting within the threshold
+ * (they may yet meet it); -1 = none decided */
 double routing_wb_service_level(uint32_t in_sl, uint32_t offered);
 /* sum ÷ n in whole seconds (rounded); -1 when n is 0 */
 int routing_wb_average_s(int64_t sum_ms, uint32_t n);

@@ -384,9 +384,12 @@ void routing_queue_stats(struct routing *r, size_t i, struct routing_queue_stats
 	memset(s, 0, sizeof(*s));
 	s->queue_id = q->rec.id, s->queue = q->rec.name, s->threshold_s = q->rec.sl_threshold_s;
 	s->waiting = q->waiting;
-	for (const struct qentry *en = q->head; en; en = en->next)
+	for (const struct qentry *en = q->head; en; en = en->next) {
 		if (!s->oldest_at || en->x->queued_at < s->oldest_at)
 			s->oldest_at = en->x->queued_at;
+		s->pending_in_sl += r->wb && en->x->queued_at >= r->wb->day_start &&
+				    now - en->x->queued_at <= (int64_t)s->threshold_s * 1000;
+	}
 	members_count(r, q, s, &free_agents);
 	s->offered = w->offered, s->answered = w->answered, s->abandoned = w->abandoned;
 	s->transferred = w->transferred, s->handled = w->handled;
@@ -416,14 +419,14 @@ void routing_queue_stats(struct routing *r, size_t i, struct routing_queue_stats
 static void stats_key(const struct routing_queue_stats *s, char *buf, size_t size)
 {
 	snprintf(buf, size,
-		 "%s|%d|%zu|%lld|%zu %zu %zu %zu %zu %zu|%u %u %u %u %u %u %u|%lld %lld|%u %u %d "
-		 "%d %d "
-		 "%d",
+		 "%s|%d|%zu|%lld|%zu %zu %zu %zu %zu %zu|%u %u %u %u %u %u %u %u|%lld %lld|%u %u "
+		 "%d %d %d %d",
 		 s->queue, s->threshold_s, s->waiting, (long long)s->oldest_at, s->members,
 		 s->signed_in, s->available, s->on_call, s->acw, s->away, s->offered, s->answered,
 		 s->abandoned, s->transferred, s->answered_in_sl, s->abandoned_in_sl, s->handled,
-		 (long long)s->answer_ms, (long long)s->handle_ms, s->arrivals_15m, s->handled_15m,
-		 s->aht_s, s->expected_wait_s, s->forecast_wait_s, s->sl_at_risk);
+		 s->pending_in_sl, (long long)s->answer_ms, (long long)s->handle_ms,
+		 s->arrivals_15m, s->handled_15m, s->aht_s, s->expected_wait_s, s->forecast_wait_s,
+		 s->sl_at_risk);
 }
 
 static void flush(struct routing *r)
@@ -487,8 +490,12 @@ static void tick_cb(uv_timer_t *t)
 		wb->minute = now / 60000;
 		for (size_t i = 0; i < r->n_queues; i++)
 			r->queues[i]->wb.dirty = true;
-		schedule(r);
 	}
+	/* a waiting caller may pass the threshold: the service level changes
+	 * (pushed only if a figure did) */
+	for (size_t i = 0; i < r->n_queues; i++)
+		r->queues[i]->wb.dirty |= r->queues[i]->waiting > 0;
+	schedule(r);
 	tick_agents(r, now);
 }
 

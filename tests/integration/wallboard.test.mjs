@@ -52,7 +52,7 @@ test('a manager\'s stream starts with the snapshot; an agent\'s has none, and th
   assert.equal(support.waiting, 0);
   assert.equal(support.oldest_wait_since, null);
   assert.deepEqual(support.today, {
-    offered: 0, answered: 0, abandoned: 0, transferred: 0, answered_in_threshold: 0, abandoned_in_threshold: 0,
+    offered: 0, waiting_within_threshold: 0, answered: 0, abandoned: 0, transferred: 0, answered_in_threshold: 0, abandoned_in_threshold: 0,
     handled: 0, answer_wait_ms: 0, handle_ms: 0, service_level: null, average_speed_of_answer_seconds: null,
     average_handle_time_seconds: null,
   });
@@ -79,6 +79,8 @@ test('a caller joins and abandons: queue events, the live call, and the counters
   const waiting = await supportWhere((m) => m.waiting === 1, 'one waiting');
   assert.ok(Math.abs(Date.parse(waiting.oldest_wait_since) - Date.parse(joined.at)) < 100, 'the oldest arrival, to tick locally');
   assert.equal(waiting.today.offered, 1);
+  assert.equal(waiting.today.waiting_within_threshold, 1);
+  assert.equal(waiting.today.service_level, null, 'a caller within the threshold is not decided yet');
   assert.equal(waiting.agents.away, 1);
   assert.equal(waiting.expected_wait_seconds, null, 'nobody takes calls');
   assert.equal(waiting.service_level_at_risk, true);
