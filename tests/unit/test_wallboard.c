@@ -5,6 +5,10 @@
  * (a) The pure maths against values computed by hand (each test says how):
  *     service level, averages (ASA, AHT), the expected wait of a new caller,
  *     Erlang C and the forecast wait from the last 15 minutes.
+ * (c) Routing with a real store and loop: 200 callers join at once, then
+ *     50 hang up — the queue events go out one per caller, the figures are
+ *     coalesced (a push at most every push_ms), the alert is raised once,
+ *     and after a restart the seed gives the decided calls back.
  * (b) The seed of "today" from contact trace records on a real SQLite file
  *     (what a restart starts from): a scripted day of segments — answered
  *     within and outside the threshold, abandoned early and late, an
@@ -251,6 +255,162 @@ static void seed_of_a_scripted_day_matches_hand_computed_figures(void **state)
 	free(rows);
 }
 
+/* ---- (c) routing: coalesced pushes and the seed after a restart ---- */
+struct rfx {
+	char dir[64], db[128];
+	uv_loop_t loop;
+	struct store *st;
+	struct routing *r;
+	int joined, abandoned, stats, alerts_on, alerts_off;
+	struct routing_queue_stats last; /* the last pushed figures */
+	int64_t first_push, last_push;
+};
+
+static void r_event(const struct routing_event *ev, void *arg)
+{
+	struct rfx *fx = arg;
+
+	if (ev->kind == RT_EV_QUEUE) {
+		fx->joined += !strcmp(ev->to, "joined");
+		fx->abandoned += !strcmp(ev->to, "abandoned");
+	} else if (ev->kind == RT_EV_QUEUE_STATS) {
+		fx->stats++;
+		fx->last = *ev->qstats;
+		fx->last.queue = NULL; /* not kept past the event */
+		if (!fx->first_push)
+			fx->first_push = time_now_ms();
+		fx->last_push = time_now_ms();
+	} else if (ev->kind == RT_EV_ALERT) {
+		assert_string_equal(ev->alert->kind, "sl_at_risk");
+		fx->alerts_on += ev->alert->active;
+		fx->alerts_off += !ev->alert->active;
+	}
+}
+
+static void stop_cb(uv_timer_t *t)
+{
+	uv_stop(t->loop);
+}
+
+/* Runs the loop for ms (the wallboard's clock repeats: stopped by a timer). */
+static void r_run(struct rfx *fx, int ms)
+{
+	uv_timer_t t;
+
+	uv_timer_init(&fx->loop, &t);
+	uv_timer_start(&t, stop_cb, (uint64_t)ms, 0);
+	uv_run(&fx->loop, UV_RUN_DEFAULT);
+	uv_close((uv_handle_t *)&t, NULL);
+	uv_run(&fx->loop, UV_RUN_NOWAIT);
+}
+
+static void r_open(struct rfx *fx)
+{
+	struct st_snapshot snap = {0};
+	struct config cfg;
+	const struct routing_wb_cfg wb = {
+		.push_ms = 200, .acw_alert_s = 120, .hold_alert_s = 90, .missed_alert = 3};
+
+	config_defaults(&cfg);
+	str_copy(cfg.store_path, fx->db, sizeof(cfg.store_path));
+	cfg.store_readers = 1;
+	assert_int_equal(store_open(&fx->st, &fx->loop, &cfg), 0);
+	assert_int_equal(store_load(fx->st, &snap), 0);
+	if (!snap.n_queues) { /* first open: Support, threshold 20 s */
+		struct store_op op = {.kind = STORE_OP_QUEUE_INSERT};
+		op.u.queue = (struct st_queue){.id = 1, .priority = 1, .sl_threshold_s = 20};
+		str_copy(op.u.queue.name, "Support", sizeof(op.u.queue.name));
+		assert_int_equal(store_apply_now(fx->st, &op, 1), 0);
+		store_snapshot_free(&snap);
+		assert_int_equal(store_load(fx->st, &snap), 0);
+	}
+	assert_int_equal(routing_alloc(&fx->r, &fx->loop, fx->st, true, &snap), 0);
+	store_snapshot_free(&snap);
+	assert_int_equal(routing_recover(fx->r), 0);
+	assert_int_equal(routing_wallboard_seed(fx->r), 0);
+	routing_event_handler_set(fx->r, r_event, fx);
+	routing_wallboard_start(fx->r, &wb);
+}
+
+static void r_close(struct rfx *fx)
+{
+	r_run(fx, 50);
+	routing_close(fx->r);
+	uv_run(&fx->loop, UV_RUN_DEFAULT);
+	routing_free(fx->r);
+	store_close(fx->st);
+	fx->r = NULL, fx->st = NULL;
+}
+
+static void figures_are_pushed_coalesced_and_survive_a_restart(void **state)
+{
+	struct rfx *fx = calloc(1, sizeof(*fx));
+	int64_t ix[200], t0;
+	struct routing_queue_stats s;
+
+	assert_non_null(fx);
+	str_copy(fx->dir, "/tmp/sb_test_wb.XXXXXX", sizeof(fx->dir));
+	assert_non_null(mkdtemp(fx->dir));
+	snprintf(fx->db, sizeof(fx->db), "%s/switchboard.db", fx->dir);
+	assert_int_equal(uv_loop_init(&fx->loop), 0);
+	r_open(fx);
+	r_run(fx, 300); /* the start's push */
+	fx->stats = 0, fx->first_push = 0;
+
+	/* 200 callers join at once: 200 queue events, the figures coalesced */
+	t0 = time_now_ms();
+	for (int i = 0; i < 200; i++) {
+		assert_int_equal(routing_ix_open(fx->r, "inbound", "+15550100", &ix[i]), 0);
+		assert_int_equal(routing_ix_enqueue(fx->r, ix[i], 1, 0), 0);
+	}
+	assert_int_equal(fx->joined, 200);
+	r_run(fx, 700);
+	/* one push within push_ms of the burst, then nothing (no change):
+	 * at most 1 + 700/200 even if the clock marked it again */
+	assert_true(fx->stats >= 1 && fx->stats <= 4);
+	assert_true(fx->first_push - t0 <= 200 + 400); /* a loaded machine: slack */
+	assert_int_equal(fx->last.waiting, 200);
+	assert_int_equal(fx->last.offered, 200);
+	assert_int_equal(fx->last.pending_in_sl, 200);
+	assert_int_equal(fx->last.arrivals_15m, 200);
+	assert_int_equal(fx->last.expected_wait_s, -1); /* nobody takes calls */
+	assert_true(fx->last.sl_at_risk);
+	assert_int_equal(fx->alerts_on, 1);
+
+	/* 50 hang up within the threshold */
+	fx->stats = 0;
+	for (int i = 0; i < 50; i++)
+		assert_int_equal(routing_ix_caller_gone(fx->r, ix[i]), 0);
+	assert_int_equal(fx->abandoned, 50);
+	r_run(fx, 500);
+	assert_true(fx->stats >= 1 && fx->stats <= 3);
+	assert_int_equal(fx->last.waiting, 150);
+	assert_int_equal(fx->last.abandoned, 50);
+	assert_int_equal(fx->last.abandoned_in_sl, 50);
+	/* decided: 200 offered - 150 still within the threshold = 50, all met */
+	assert_true(
+		fabs(routing_wb_service_level(fx->last.answered_in_sl + fx->last.abandoned_in_sl,
+					      fx->last.offered - fx->last.pending_in_sl) -
+		     100.0) < 1e-9);
+	r_close(fx);
+
+	/* a restart: recovery closes the 150 still waiting (server_restart,
+	 * not abandoned: their records never reached a queue entry); the seed
+	 * gives the rest of today back from the records */
+	memset(&fx->last, 0, sizeof(fx->last));
+	r_open(fx);
+	routing_queue_stats(fx->r, 0, &s);
+	assert_int_equal(s.offered, 50); /* those waiting at the stop are not (WALLBOARD.md) */
+	assert_int_equal(s.abandoned, 50);
+	assert_int_equal(s.abandoned_in_sl, 50);
+	assert_int_equal(s.answered, 0);
+	assert_int_equal(s.waiting, 0);
+	r_close(fx);
+	uv_loop_close(&fx->loop);
+	dbfx_remove(fx->dir, fx->db);
+	free(fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +421,7 @@ int main(void)
 		cmocka_unit_test(forecast_wait_from_arrivals_and_handle_times),
 		cmocka_unit_test_setup_teardown(
 			seed_of_a_scripted_day_matches_hand_computed_figures, setup, teardown),
+		cmocka_unit_test(figures_are_pushed_coalesced_and_survive_a_restart),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
