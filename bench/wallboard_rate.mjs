@@ -23,10 +23,14 @@ const t0 = Date.now();
 const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/api/v1/events?access_token=${token}`);
 const byType = {};
 const statsPerQueueSecond = {}; // queue -> {second -> pushes}
-let bytes = 0, snapshot = null, counting = false, start = 0;
+let bytes = 0, snapshot = null, counting = false, start = 0, closed = null;
 
+const lags = []; // ms from the event's time (the server's clock, the same machine) to its arrival
+let received = 0;
 ws.on('message', (d) => {
   const m = JSON.parse(d.toString());
+  received++;
+  if (m.at) lags.push(Date.now() - Date.parse(m.at));
   if (m.type === 'wallboard' && !snapshot) {
     snapshot = { ms: Date.now() - t0, bytes: d.length, calls: m.calls.length,
       waiting: m.queues.reduce((n, q) => n + q.waiting, 0) };
@@ -45,17 +49,28 @@ ws.on('message', (d) => {
   }
 });
 ws.on('error', (e) => { console.error(e.message); process.exit(1); });
-ws.on('close', (code) => { if (counting) { console.error(`stream closed early: ${code}`); process.exit(1); } });
+ws.on('close', (code, why) => { closed = `${code} ${why}`.trim(); if (counting || !snapshot) done(); });
+
+function pct(a) {
+  const v = [...a].sort((x, y) => x - y);
+  const q = (p) => v[Math.min(v.length - 1, Math.floor(v.length * p))];
+  return v.length ? { p50: q(0.5), p99: q(0.99), max: v[v.length - 1] } : null;
+}
 
 function done() {
+  if (!counting && !closed) return;
+  if (!snapshot) {
+    console.log(JSON.stringify({ closed_by_server: closed, before_the_snapshot: true, received, ms: Date.now() - t0 }));
+    process.exit(1);
+  }
   counting = false;
   const el = (Date.now() - start) / 1000;
   const total = Object.values(byType).reduce((a, b) => a + b, 0);
   const perType = Object.fromEntries(Object.entries(byType).map(([k, v]) => [k, +(v / el).toFixed(1)]));
   const maxStats = Object.fromEntries(Object.entries(statsPerQueueSecond)
     .map(([q, s]) => [q, Math.max(...Object.values(s))]));
-  console.log(JSON.stringify({ seconds: +el.toFixed(1), snapshot, messages_per_s: +(total / el).toFixed(1),
-    kib_per_s: +(bytes / 1024 / el).toFixed(1), per_type_per_s: perType, max_queue_stats_per_s: maxStats }));
+  console.log(JSON.stringify({ seconds: +el.toFixed(1), closed_by_server: closed, snapshot, messages_per_s: +(total / el).toFixed(1),
+    kib_per_s: +(bytes / 1024 / el).toFixed(1), delay_ms: pct(lags), per_type_per_s: perType, max_queue_stats_per_s: maxStats }));
   ws.close();
   process.exit(0);
 }
