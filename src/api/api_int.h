@@ -21,6 +21,7 @@ struct session {
 
 struct ws_msg {
 	struct ws_msg *next;
+	int64_t at; /* queued (ms) */
 	size_t len;
 	unsigned char buf[]; /* LWS_PRE headroom + payload */
 };
@@ -31,7 +32,10 @@ struct ws_client {
 	struct user *user;
 	bool all; /* sees every event (manager/admin) */
 	struct ws_msg *head, *tail;
-	size_t queued;
+	size_t queued, bytes;		 /* messages and payload bytes not written yet */
+	bool overflow;			 /* past WS_MAX_BYTES: closed at the next write */
+	bool closing;			 /* too slow: closed at the next write, or killed */
+	uint64_t sent, writable, choked; /* messages written, callbacks, socket full */
 };
 
 struct api {
@@ -211,12 +215,13 @@ struct req_queue {
 	char overflow_queue[ST_NAME]; /* "" = none */
 	char hold_music[256];	      /* "" = the default music */
 	char strategy[16];
+	char sl_abandons[12];		     /* "met", "excluded", "missed" */
 	char wrap_up_codes[ST_WRAPUP_CODES]; /* one per line */
 	char members[REQ_QUEUE_MEMBERS][ST_NAME];
 	int member_prio[REQ_QUEUE_MEMBERS];
 	size_t n_members;
 	bool has_name, has_priority, has_sl, has_max_wait, has_overflow, has_hold_music;
-	bool has_strategy, has_codes, has_members;
+	bool has_strategy, has_codes, has_members, has_sl_abandons;
 };
 int req_decode_queue(const char *b, size_t n, bool create, struct req_queue *r, char *err,
 		     size_t esz);

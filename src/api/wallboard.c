@@ -35,10 +35,10 @@ static json_t *name_or_null(const struct user *u)
 
 json_t *view_queue_stats(const struct routing_queue_stats *s)
 {
-	double sl = routing_wb_service_level(s->answered_in_sl + s->abandoned_in_sl,
-					     s->offered - s->pending_in_sl);
-	json_t *o = json_pack("{s:s,s:i,s:I}", "queue", s->queue, "service_level_seconds",
-			      s->threshold_s, "waiting", (json_int_t)s->waiting);
+	double sl = routing_wb_queue_service_level(s);
+	json_t *o = json_pack("{s:s,s:i,s:s,s:I}", "queue", s->queue, "service_level_seconds",
+			      s->threshold_s, "service_level_abandons", s->sl_abandons, "waiting",
+			      (json_int_t)s->waiting);
 
 	json_object_set_new(o, "oldest_wait_since",
 			    s->oldest_at ? view_time(s->oldest_at) : json_null());

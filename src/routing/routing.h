@@ -429,7 +429,8 @@ int64_t routing_wallboard_day_start(const struct routing *r);
 struct routing_queue_stats {
 	int64_t queue_id;
 	const char *queue;
-	int threshold_s; /* the service-level threshold */
+	int threshold_s;	 /* the service-level threshold */
+	const char *sl_abandons; /* "met", "excluded" or "missed" (the queue's) */
 	/* now */
 	size_t waiting;
 	int64_t oldest_at; /* when the longest-waiting caller entered (ms), 0 = none */
@@ -453,6 +454,12 @@ void routing_queue_stats(struct routing *r, size_t i, struct routing_queue_stats
  * decided = offered less the callers still waiting within the threshold
  * (they may yet meet it); -1 = none decided */
 double routing_wb_service_level(uint32_t in_sl, uint32_t offered);
+/* The queue's service level under its rule for the callers who hang up
+ * within the threshold (sl_abandons): "met" counts them as met (Amazon
+ * Connect), "excluded" leaves them out of both sides, "missed" counts them
+ * against; abandons past the threshold are missed under every rule. -1 =
+ * none decided. */
+double routing_wb_queue_service_level(const struct routing_queue_stats *s);
 /* sum ÷ n in whole seconds (rounded); -1 when n is 0 */
 int routing_wb_average_s(int64_t sum_ms, uint32_t n);
 /* A caller arriving now: (waiting + 1 - free) × aht ÷ working, rounded, 0

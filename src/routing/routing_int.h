@@ -196,6 +196,7 @@ void engine_entry_enter(struct queue *q, struct ix *x, struct qentry *en, int64_
 void engine_entry_add_missed(struct qentry *en, int64_t uid);
 /* ---- wallboard.c: what routing tells the wallboard (docs/WALLBOARD.md) ---- */
 void wb_joined(struct routing *r, struct queue *q, const struct ix *x);
+void wb_queue_changed(struct routing *r, struct queue *q);
 /* x left q (answered: u; abandoned; else why: overflow, transfer …). */
 void wb_answered(struct routing *r, struct queue *q, const struct ix *x, const struct user *u);
 void wb_abandoned(struct routing *r, struct queue *q, const struct ix *x);

@@ -55,6 +55,20 @@ double routing_wb_service_level(uint32_t in_sl, uint32_t offered)
 	return offered ? 100.0 * in_sl / offered : -1.0;
 }
 
+double routing_wb_queue_service_level(const struct routing_queue_stats *s)
+{
+	uint32_t decided = s->offered - s->pending_in_sl;
+	const char *rule = s->sl_abandons ? s->sl_abandons : "met";
+
+	if (!strcmp(rule, "excluded"))
+		return routing_wb_service_level(
+			s->answered_in_sl,
+			decided > s->abandoned_in_sl ? decided - s->abandoned_in_sl : 0);
+	if (!strcmp(rule, "missed"))
+		return routing_wb_service_level(s->answered_in_sl, decided);
+	return routing_wb_service_level(s->answered_in_sl + s->abandoned_in_sl, decided);
+}
+
 int routing_wb_average_s(int64_t sum_ms, uint32_t n)
 {
 	return n ? (int)((sum_ms / n + 500) / 1000) : -1;
@@ -383,6 +397,7 @@ void routing_queue_stats(struct routing *r, size_t i, struct routing_queue_stats
 	wb_get(r); /* rolls the day */
 	memset(s, 0, sizeof(*s));
 	s->queue_id = q->rec.id, s->queue = q->rec.name, s->threshold_s = q->rec.sl_threshold_s;
+	s->sl_abandons = q->rec.sl_abandons[0] ? q->rec.sl_abandons : "met";
 	s->waiting = q->waiting;
 	for (const struct qentry *en = q->head; en; en = en->next) {
 		if (!s->oldest_at || en->x->queued_at < s->oldest_at)
@@ -418,15 +433,16 @@ void routing_queue_stats(struct routing *r, size_t i, struct routing_queue_stats
 /* What a push compares: every figure, as text. */
 static void stats_key(const struct routing_queue_stats *s, char *buf, size_t size)
 {
-	snprintf(buf, size,
-		 "%s|%d|%zu|%lld|%zu %zu %zu %zu %zu %zu|%u %u %u %u %u %u %u %u|%lld %lld|%u %u "
-		 "%d %d %d %d",
-		 s->queue, s->threshold_s, s->waiting, (long long)s->oldest_at, s->members,
-		 s->signed_in, s->available, s->on_call, s->acw, s->away, s->offered, s->answered,
-		 s->abandoned, s->transferred, s->answered_in_sl, s->abandoned_in_sl, s->handled,
-		 s->pending_in_sl, (long long)s->answer_ms, (long long)s->handle_ms,
-		 s->arrivals_15m, s->handled_15m, s->aht_s, s->expected_wait_s, s->forecast_wait_s,
-		 s->sl_at_risk);
+	snprintf(
+		buf, size,
+		"%s|%d %s|%zu|%lld|%zu %zu %zu %zu %zu %zu|%u %u %u %u %u %u %u %u|%lld %lld|%u %u "
+		"%d %d %d %d",
+		s->queue, s->threshold_s, s->sl_abandons, s->waiting, (long long)s->oldest_at,
+		s->members, s->signed_in, s->available, s->on_call, s->acw, s->away, s->offered,
+		s->answered, s->abandoned, s->transferred, s->answered_in_sl, s->abandoned_in_sl,
+		s->handled, s->pending_in_sl, (long long)s->answer_ms, (long long)s->handle_ms,
+		s->arrivals_15m, s->handled_15m, s->aht_s, s->expected_wait_s, s->forecast_wait_s,
+		s->sl_at_risk);
 }
 
 static void flush(struct routing *r)
@@ -585,6 +601,14 @@ int routing_wallboard_seed(struct routing *r)
 }
 
 /* ---- what routing tells the wallboard ---- */
+/* A queue created or its settings changed (the threshold, the rule, the
+ * members): its figures are pushed again. */
+void wb_queue_changed(struct routing *r, struct queue *q)
+{
+	if (r->wb)
+		dirty(r, q);
+}
+
 void wb_joined(struct routing *r, struct queue *q, const struct ix *x)
 {
 	if (today(r, x->queued_at))

@@ -61,7 +61,9 @@ struct st_queue {
 	int64_t overflow_queue_id; /* after max_wait_s, 0 = none */
 	char hold_music[256];	   /* a WAV under calls.flows_dir, "" = the default */
 	char wrap_up_codes[ST_WRAPUP_CODES];
-	bool deleted; /* kept for history; renamed "<name> (deleted <id>)" */
+	bool deleted;	      /* kept for history; renamed "<name> (deleted <id>)" */
+	char sl_abandons[12]; /* callers who hang up within the threshold: "met",
+			       * "excluded" or "missed" (docs/WALLBOARD.md) */
 };
 
 struct st_member {

@@ -58,7 +58,7 @@ test('the wallboard follows callers joining, abandoning and being answered, with
   await row.locator('[data-in-phase]', { hasText: /^0:0[1-9]$/ }).waitFor();
   await tile.locator('[data-at-risk]').waitFor();
   await page.locator('[data-alert="sl_at_risk"]', { hasText: 'nobody is taking calls and 1 wait' }).waitFor();
-  await shot(page, 'wallboard-waiting');
+  await shot(page, 'wallboard-waiting', { fullPage: true });
   // ... and abandons
   assert.equal((await first).code, 0);
   await tile.locator('[data-waiting]', { hasText: '0' }).waitFor({ timeout: 5000 });
@@ -82,7 +82,7 @@ test('the wallboard follows callers joining, abandoning and being answered, with
   assert.match(await tile.locator('[data-asa]').textContent(), /^0:0\d$/);
   await page.locator('[data-agent="ned"] .badge', { hasText: 'Busy' }).waitFor();
   for (const m of ['listen', 'whisper', 'barge']) assert.equal(await talking.locator(`[data-monitor="${m}"]`).count(), 1, m);
-  await shot(page, 'wallboard');
+  await shot(page, 'wallboard', { fullPage: true });
 
   // Mia ends the call from the view (two steps): Ned wraps up.
   await talking.locator('[data-end]').click();

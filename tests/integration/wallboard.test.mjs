@@ -4,12 +4,15 @@
 // being offered, answered and abandoning (queue events), the queue's figures
 // (queue_stats) and the live calls (live_call); the alerts for missed offers
 // and a long wrap-up are raised and cleared; today's figures survive a
-// restart; an agent's stream carries none of it and GET /api/v1/wallboard is
-// for managers only.
+// restart; a caller talking to the bot shows as a live call in the flow with
+// the bot's intent; an agent's stream carries none of it and
+// GET /api/v1/wallboard is for managers only.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Server, tempDir, writeConfig } from './lib/server.mjs';
-import { Baresip, sipp, waitRegistered } from './lib/peers.mjs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Baresip, sipp, spokenUlaw, waitRegistered, wavInfo } from './lib/peers.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let sb, tok, ned, mia;
@@ -106,6 +109,20 @@ test('a caller joins and abandons: queue events, the live call, and the counters
   await mia.next((m) => m.type === 'live_call' && m.interaction === joined.interaction && m.ended);
   // still at risk: callers came in the last 15 minutes and nobody takes calls
   assert.equal(after.service_level_at_risk, true);
+  // the queue defines how that abandon counts: as missed, or left out
+  const rule = async (v) => {
+    const from = mia.messages.length; // a push after the change
+    const r = await sb.api('PATCH', '/api/v1/queues/Support', { token: tok.admin, body: { service_level_abandons: v } });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.service_level_abandons, v);
+    return supportWhere((m) => m.service_level_abandons === v && mia.messages.indexOf(m) >= from, `the rule ${v} pushed`);
+  };
+  assert.equal((await rule('missed')).today.service_level, 0);
+  assert.equal((await rule('excluded')).today.service_level, null, 'nothing left to judge');
+  assert.equal((await rule('met')).today.service_level, 100);
+  const bad = await sb.api('PATCH', '/api/v1/queues/Support', { token: tok.admin, body: { service_level_abandons: 'ignored' } });
+  assert.equal(bad.status, 400);
+  assert.match(bad.body.message, /'service_level_abandons' must be "met", "excluded" or "missed"/);
   await sleep(500);
   assert.ok(!agent.messages.some((m) => ['queue', 'queue_stats', 'live_call', 'alert', 'wallboard'].includes(m.type)),
     `an agent's stream carries none of the wallboard's events: ${JSON.stringify(agent.messages.map((m) => m.type))}`);
@@ -189,4 +206,35 @@ test('today\'s figures survive a restart (seeded from the contact trace records)
     'average_handle_time_seconds']) assert.equal(t[k], before[k], k);
   assert.ok(Math.abs(t.answer_wait_ms - before.answer_wait_ms) <= 5);
   assert.ok(Math.abs(t.handle_ms - before.handle_ms) <= 5);
+});
+
+// How long espeak-ng speaks a text (the server renders prompts with the same voice).
+function spokenSeconds(text) {
+  const w = join(tempDir('sb-len-'), 'x.wav');
+  execFileSync('espeak-ng', ['-v', 'en-us', '-w', w, text]);
+  return wavInfo(w).seconds;
+}
+
+test('a caller talking to the bot is a live call in the flow, then queued with the bot\'s intent', async () => {
+  await setPresence('ned', 'Away', 'Break');
+  // the demo flow on 5002 greets, asks how it can help and listens (docs/FLOWS.md)
+  const waitMs = 300 + Math.round((spokenSeconds('Hello there, thank you for calling Switchboard.') +
+    spokenSeconds('In a few words, how can I help you? For support, press 1. For billing, press 2.')) * 1000) + 700;
+  const call = sipp(sb, 'caller_speech.xml', { service: '5002', caller: '15550123', speech: spokenUlaw('i want to talk to an agent'),
+    waitMs, pauseMs: 3000, timeoutS: 45 });
+  const inFlow = await mia.next((m) => m.type === 'live_call' && m.phase === 'flow', 10000);
+  assert.equal(inFlow.caller, '15550123');
+  assert.equal(inFlow.intent, null, 'nothing heard yet');
+  const n = inFlow.interaction;
+  const heard = await mia.next((m) => m.type === 'live_call' && m.interaction === n && m.intent, 30000);
+  assert.equal(heard.intent, 'agent');
+  const queued = await mia.next((m) => m.type === 'live_call' && m.interaction === n && m.phase === 'queued', 10000);
+  assert.equal(queued.queue, 'Support');
+  assert.equal(queued.intent, 'agent', 'the bot\'s last intent stays with the call');
+  const g = await sb.api('GET', '/api/v1/wallboard', { token: tok.mia });
+  const listed = g.body.calls.find((c) => c.interaction === n);
+  assert.ok(listed, JSON.stringify(g.body.calls));
+  assert.equal(listed.intent, 'agent');
+  assert.equal((await call).code, 0);
+  await mia.next((m) => m.type === 'live_call' && m.interaction === n && m.ended, 10000);
 });

@@ -40,6 +40,30 @@ static void service_level_counts_what_left_within_the_threshold_over_offered(voi
 	assert_true(routing_wb_service_level(0, 0) < 0);
 }
 
+static void abandons_within_the_threshold_count_as_the_queue_defines(void **state)
+{
+	/* 10 offered today, 1 still waiting within the threshold: 9 decided;
+	 * 5 answered within, 2 abandoned within, 2 missed it (answered or
+	 * abandoned later) */
+	struct routing_queue_stats s = {
+		.offered = 10, .pending_in_sl = 1, .answered_in_sl = 5, .abandoned_in_sl = 2};
+
+	s.sl_abandons = "met"; /* (5 + 2) / 9 */
+	assert_true(fabs(routing_wb_queue_service_level(&s) - 700.0 / 9) < 1e-9);
+	s.sl_abandons = NULL; /* the default */
+	assert_true(fabs(routing_wb_queue_service_level(&s) - 700.0 / 9) < 1e-9);
+	s.sl_abandons = "excluded"; /* 5 / (9 - 2) */
+	assert_true(fabs(routing_wb_queue_service_level(&s) - 500.0 / 7) < 1e-9);
+	s.sl_abandons = "missed"; /* 5 / 9 */
+	assert_true(fabs(routing_wb_queue_service_level(&s) - 500.0 / 9) < 1e-9);
+	/* every decided caller abandoned within: none left to judge when excluded */
+	s = (struct routing_queue_stats){
+		.offered = 2, .abandoned_in_sl = 2, .sl_abandons = "excluded"};
+	assert_true(routing_wb_queue_service_level(&s) < 0);
+	s.sl_abandons = "missed";
+	assert_true(fabs(routing_wb_queue_service_level(&s) - 0.0) < 1e-9);
+}
+
 static void averages_are_rounded_seconds(void **state)
 {
 	/* ASA of waits 10 s, 20 s, 30 s, 35 s = 95 s / 4 = 23.75 s → 24 */
@@ -415,6 +439,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(service_level_counts_what_left_within_the_threshold_over_offered),
+		cmocka_unit_test(abandons_within_the_threshold_count_as_the_queue_defines),
 		cmocka_unit_test(averages_are_rounded_seconds),
 		cmocka_unit_test(expected_wait_of_a_new_caller),
 		cmocka_unit_test(erlang_c_matches_hand_computed_values),

@@ -5,7 +5,7 @@
 // (token no longer valid) ends in the API client's 401 handling.
 import { get } from './api.js';
 import { onCallEvent, onOffer, onPresence } from './calls.js';
-import { getState, setState } from './state.js';
+import { getState, setState, setStateSoon } from './state.js';
 import { onWallboardEvent } from './wallboard.js';
 
 let ws = null;
@@ -69,7 +69,8 @@ function handle(m) {
         presence: m.to, away_reason: m.to === 'Away' ? m.reason : null, since: m.at,
         seconds_in_state: 0, interaction: m.interaction || null,
       };
-      setState({ agents: { ...s.agents, [m.user_name]: next } });
+      // everyone's (a manager's table): rendered soon; one's own at once below
+      setStateSoon({ agents: { ...s.agents, [m.user_name]: next } });
       if (m.user_name === s.me?.user_name) {
         setState({ agent: { ...(s.agent || {}), ...next, registered: s.agent?.registered } });
         onPresence(m);

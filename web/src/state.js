@@ -30,6 +30,16 @@ export function setState(patch) {
   for (const f of subs) f();
 }
 
+// The same, with the views told at most once per `ms`: a manager's stream
+// at 1,000 calls carries hundreds of messages a second, and each render of
+// the wallboard is a table of every live call (docs/WALLBOARD.md).
+let soon = null;
+export function setStateSoon(patch, ms = 200) {
+  const p = typeof patch === 'function' ? patch(state) : patch;
+  state = { ...state, ...p };
+  if (!soon) soon = setTimeout(() => { soon = null; for (const f of subs) f(); }, ms);
+}
+
 export function useAppState() {
   const [, force] = useReducer((x) => x + 1, 0);
   useEffect(() => {

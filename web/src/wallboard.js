@@ -3,9 +3,10 @@
 // (queues' figures, live calls, alerts) and then pushes `queue_stats`,
 // `live_call`, `alert` and `queue` events. Nothing here polls: waits and
 // times in a state are ticked in the browser from the timestamps the
-// server sends (oldest_wait_since, phase_since, since).
+// server sends (oldest_wait_since, phase_since, since). The pushed changes
+// re-render the view at most every 200 ms (setStateSoon).
 import { get } from './api.js';
-import { getState, setState } from './state.js';
+import { getState, setState, setStateSoon } from './state.js';
 
 const FEED_MAX = 30; // the queue events shown, newest first
 
@@ -39,25 +40,25 @@ export function onWallboardEvent(m) {
       return true;
     case 'queue_stats': {
       const { type, at, actor, ...q } = m;
-      setState({ wallboard: { ...wb, queues: { ...wb.queues, [q.queue]: q } } });
+      setStateSoon({ wallboard: { ...wb, queues: { ...wb.queues, [q.queue]: q } } });
       return true;
     }
     case 'live_call': {
       const calls = { ...wb.calls };
       if (m.ended) delete calls[m.interaction];
       else calls[m.interaction] = m;
-      setState({ wallboard: { ...wb, calls } });
+      setStateSoon({ wallboard: { ...wb, calls } });
       return true;
     }
     case 'alert': {
       const alerts = { ...wb.alerts };
       if (m.active) alerts[alertKey(m)] = m;
       else delete alerts[alertKey(m)];
-      setState({ wallboard: { ...wb, alerts } });
+      setStateSoon({ wallboard: { ...wb, alerts } });
       return true;
     }
     case 'queue':
-      setState({ wallboard: { ...wb, feed: [m, ...wb.feed].slice(0, FEED_MAX) } });
+      setStateSoon({ wallboard: { ...wb, feed: [m, ...wb.feed].slice(0, FEED_MAX) } });
       return true;
     default:
       return false;

@@ -20,6 +20,12 @@ const PHASES = {
 const CONNECTED = new Set(['bridged', 'consult', 'conference']);
 const ALERTS = { sl_at_risk: 'Service level at risk', long_acw: 'Long after-call work', long_hold: 'Long hold', missed_offers: 'Missed offers' };
 
+// what the service level counts, by the queue's rule for callers who hang up within the threshold
+const SL_TITLE = {
+  met: (s) => `Answered or abandoned within ${s} s, over offered (today; callers still waiting within it are not counted yet)`,
+  excluded: (s) => `Answered within ${s} s, over offered less those who hung up within it (today; callers still waiting within it are not counted yet)`,
+  missed: (s) => `Answered within ${s} s, over offered (today; callers still waiting within it are not counted yet)`,
+};
 const secs = (v) => (v === null || v === undefined ? '—' : duration(v));
 const pct = (v) => (v === null || v === undefined ? '—' : `${Math.round(v)}%`);
 
@@ -38,7 +44,7 @@ function QueueTile({ q, now }) {
       <div class="q-stat"><span class="q-num ${over ? 'q-over' : ''}" data-longest>${duration(longest)}</span>
         <span class="q-label">longest wait</span></div>
       <div class="q-stat"><span class="q-num wb-sl ${t.service_level !== null && t.service_level < 80 ? 'q-over' : ''}" data-sl>${pct(t.service_level)}</span>
-        <span class="q-label" title=${`Answered or abandoned within ${q.service_level_seconds} s, over offered (today; callers still waiting within it are not counted yet)`}>service level</span></div>
+        <span class="q-label" title=${SL_TITLE[q.service_level_abandons || 'met'](q.service_level_seconds)}>service level</span></div>
     </div>
     <dl class="q-grid wb-grid">
       <div><dt>Available</dt><dd data-available>${q.agents.available}</dd></div>
