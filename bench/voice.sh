@@ -33,6 +33,14 @@
 #       at once and recognises every utterance on the worker pool:
 #       recognitions, refusals when the pool is full, the time from the end
 #       of speech to the result, CPU and memory.
+#   bash bench/voice.sh wallboard [calls=1000] [agents=600] [hold_s=30] [rate=50] [seconds=20]
+#       the wallboard's event rate (issue 14, docs/WALLBOARD.md): `agents`
+#       agents in "Bench" (wrap-up cleared by the system after 2 s), callers
+#       at `rate`/s, at most `calls` at once, each staying hold_s: 1,000
+#       calls in the system, the rest of the callers waiting (and
+#       abandoning when their hold ends) — constant churn. A manager's
+#       stream (bench/wallboard_rate.mjs) counts the pushed messages by
+#       type for `seconds`; CPU of the server over the same window.
 #   bash bench/voice.sh overload [rate=1000] [seconds=10] [max_calls=300]
 #       more calls than max_calls: the excess must get 503, the rest must
 #       complete, and the API must stay responsive.
@@ -518,15 +526,47 @@ YAML
 	echo "machine: $(machine)"
 }
 
+wallboard() {
+	local calls=${1:-1000} agents=${2:-600} hold=${3:-30} rate=${4:-50} secs=${5:-20}
+	config $((calls + 100)) 200
+	sed -i 's/^calls:$/calls:\n  wrapup_timeout: 2/' "$W/sb.yaml"
+	seed "$agents"
+	speech
+	start
+	phones "$agents"
+	local ramp=$(((calls + rate - 1) / rate))
+	(cd "$W" && exec timeout $((hold * 4 + ramp + 120)) nice -n 19 sipp "127.0.0.1:$SIP" -sf caller_load.xml -s 7000 \
+		-m $((calls * 4)) -r "$rate" -l "$calls" -d $((hold * 1000)) -i 127.0.0.1 -p 15280 -mi 127.0.0.1 -mp 30000 \
+		-t u1 -nostdin -timeout $((hold * 4 + ramp + 100))s -trace_screen -screen_file "$W/uac_screen.log" \
+		>/dev/null 2>&1) &
+	local uac=$!
+	PIDS+=("$uac")
+	sleep $((ramp + 10))
+	local tok live t0 t1 res
+	tok=$(login mia)
+	live=$(curl -s -H "authorization: Bearer $tok" "$URL/api/v1/calls" | sed 's/.*"count":\([0-9]*\).*/\1/')
+	t0=$(cpu_ticks)
+	res=$(node bench/wallboard_rate.mjs "$URL" "$tok" "$secs" 2>&1) || true
+	t1=$(cpu_ticks)
+	echo "live calls when the count began: $live"
+	echo "manager's stream: $res"
+	echo "server CPU $(awk -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" -v s="$secs" 'BEGIN {printf "%.1f", (b - a) / hz / s * 100}')% of one core over the window (calls, media, recording and the wallboard)"
+	echo "queue events logged by the server: $(grep -c 'action=alert' "$OUT/voice-$MODE-server.log" || true) alerts"
+	kill "$uac" 2>/dev/null || true
+	stop
+	echo "machine: $(machine)"
+}
+
 case "$MODE" in
 bridged) bridged "$@" ;;
+wallboard) wallboard "$@" ;;
 conf | xfer) transfers "$MODE" "$@" ;;
 bot) bot "$@" ;;
 cps) cps "$@" ;;
 overload) overload "$@" ;;
 flows) flows "$@" ;;
 *)
-	echo "usage: bash bench/voice.sh bridged|conf|xfer|cps|overload|flows|bot [args]" >&2
+	echo "usage: bash bench/voice.sh bridged|conf|xfer|cps|overload|flows|bot|wallboard [args]" >&2
 	exit 2
 	;;
 esac

@@ -219,6 +219,9 @@ static int app_start(struct app *app)
 		log_error("cannot start webhooks: %s", cc_strerror(err));
 	if (!err)
 		err = routing_recover(app->r);
+	/* today's figures from the records, after recovery closed its calls */
+	if (!err && routing_wallboard_seed(app->r))
+		log_warn("the wallboard starts today's figures from zero");
 	if (!err)
 		err = voice_start(app, &snap);
 	if (!err) {
@@ -230,6 +233,14 @@ static int app_start(struct app *app)
 	}
 	if (!err)
 		hook_start(app->hook);
+	if (!err)
+		routing_wallboard_start(app->r,
+					&(struct routing_wb_cfg){
+						.push_ms = app->cfg.wallboard_push_ms,
+						.acw_alert_s = app->cfg.wallboard_acw_alert_s,
+						.hold_alert_s = app->cfg.wallboard_hold_alert_s,
+						.missed_alert = app->cfg.wallboard_missed_alert,
+					});
 	store_snapshot_free(&snap);
 	return err;
 }

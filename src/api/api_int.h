@@ -21,6 +21,7 @@ struct session {
 
 struct ws_msg {
 	struct ws_msg *next;
+	int64_t at; /* queued (ms) */
 	size_t len;
 	unsigned char buf[]; /* LWS_PRE headroom + payload */
 };
@@ -31,7 +32,10 @@ struct ws_client {
 	struct user *user;
 	bool all; /* sees every event (manager/admin) */
 	struct ws_msg *head, *tail;
-	size_t queued;
+	size_t queued, bytes;		 /* messages and payload bytes not written yet */
+	bool overflow;			 /* past WS_MAX_BYTES: closed at the next write */
+	bool closing;			 /* too slow: closed at the next write, or killed */
+	uint64_t sent, writable, choked; /* messages written, callbacks, socket full */
 };
 
 struct api {
@@ -212,12 +216,13 @@ struct req_queue {
 	char overflow_queue[ST_NAME]; /* "" = none */
 	char hold_music[256];	      /* "" = the default music */
 	char strategy[16];
+	char sl_abandons[12];		     /* "met", "excluded", "missed" */
 	char wrap_up_codes[ST_WRAPUP_CODES]; /* one per line */
 	char members[REQ_QUEUE_MEMBERS][ST_NAME];
 	int member_prio[REQ_QUEUE_MEMBERS];
 	size_t n_members;
 	bool has_name, has_priority, has_sl, has_max_wait, has_overflow, has_hold_music;
-	bool has_strategy, has_codes, has_members;
+	bool has_strategy, has_codes, has_members, has_sl_abandons;
 };
 int req_decode_queue(const char *b, size_t n, bool create, struct req_queue *r, char *err,
 		     size_t esz);
@@ -372,6 +377,14 @@ void api_ws_event(const struct routing_event *ev, void *arg);
 int api_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		    size_t len);
 void api_ws_close_all(struct api *a);
+
+/* ---- wallboard.c: the wallboard's JSON (docs/WALLBOARD.md) ---- */
+json_t *view_queue_stats(const struct routing_queue_stats *s);
+json_t *view_alert(const struct routing_alert *a);
+json_t *view_live_call(const struct routing_live_call *l);
+/* {"type":"wallboard", day_start, queues, calls, alerts, at} */
+json_t *api_wallboard_snapshot(struct api *a);
+void api_route_wallboard(struct api_req *q);
 
 /* ---- views.c: JSON of domain objects ---- */
 json_t *view_user(const struct routing *r, const struct user *u, bool full);

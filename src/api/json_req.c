@@ -78,9 +78,17 @@ static const char *const monitor_fields[] = {"mode", NULL};
 static const char *const trunk_fields[] = {"address", "username", "password", NULL};
 static const char *const quick_connect_fields[] = {"name", "number", NULL};
 static const char *const webhook_fields[] = {"url", "secret", "events", "active", NULL};
-static const char *const queue_fields[] = {
-	"name",	      "priority", "service_level_seconds", "max_wait_seconds", "overflow_queue",
-	"hold_music", "strategy", "wrap_up_codes",	   "members",	       NULL};
+static const char *const queue_fields[] = {"name",
+					   "priority",
+					   "service_level_seconds",
+					   "max_wait_seconds",
+					   "overflow_queue",
+					   "hold_music",
+					   "strategy",
+					   "wrap_up_codes",
+					   "members",
+					   "service_level_abandons",
+					   NULL};
 static const char *const member_fields[] = {"priority", NULL};
 static const char *const member_obj_fields[] = {"user_name", "priority", NULL};
 static const char *const user_create_fields[] = {
@@ -1361,6 +1369,14 @@ static int queue_fields_decode(struct jr *j, bool create, struct req_queue *r)
 	if (!rc && r->has_strategy && strcmp(r->strategy, "longest_idle"))
 		rc = jr_fail(j, "'strategy' must be \"longest_idle\" (the only one so far: the "
 				"member of the lowest priority number who has waited longest)");
+	if (!rc)
+		rc = jr_str(j, "service_level_abandons", JR_NONEMPTY, r->sl_abandons,
+			    sizeof(r->sl_abandons), &r->has_sl_abandons);
+	if (!rc && r->has_sl_abandons && strcmp(r->sl_abandons, "met") &&
+	    strcmp(r->sl_abandons, "excluded") && strcmp(r->sl_abandons, "missed"))
+		rc = jr_fail(j, "'service_level_abandons' must be \"met\", \"excluded\" or "
+				"\"missed\": how callers who hang up within the threshold count in "
+				"the service level");
 	if (!rc)
 		rc = queue_codes(j, r);
 	if (!rc)

@@ -158,6 +158,8 @@ static int settings_apply(struct api_req *q, const struct req_queue *b, int64_t 
 		rec->max_wait_s = b->max_wait_s;
 	if (b->has_strategy)
 		str_copy(rec->strategy, b->strategy, sizeof(rec->strategy));
+	if (b->has_sl_abandons)
+		str_copy(rec->sl_abandons, b->sl_abandons, sizeof(rec->sl_abandons));
 	if (b->has_codes)
 		str_copy(rec->wrap_up_codes, b->wrap_up_codes, sizeof(rec->wrap_up_codes));
 	if (b->has_overflow) {
@@ -200,8 +202,9 @@ static int settings_apply(struct api_req *q, const struct req_queue *b, int64_t 
 
 static json_t *settings_json(const struct st_queue *rec, const struct routing *r)
 {
-	return json_pack("{s:s,s:i,s:i,s:i,s:s,s:s,s:s}", "name", rec->name, "priority",
+	return json_pack("{s:s,s:i,s:i,s:s,s:i,s:s,s:s,s:s}", "name", rec->name, "priority",
 			 rec->priority, "service_level_seconds", rec->sl_threshold_s,
+			 "service_level_abandons", rec->sl_abandons[0] ? rec->sl_abandons : "met",
 			 "max_wait_seconds", rec->max_wait_s, "overflow_queue",
 			 rec->overflow_queue_id ? routing_queue_name(r, rec->overflow_queue_id)
 						: "",
@@ -242,6 +245,7 @@ void api_route_queue_create(struct api_req *q)
 		goto out;
 	}
 	str_copy(rec.strategy, "longest_idle", sizeof(rec.strategy));
+	str_copy(rec.sl_abandons, "met", sizeof(rec.sl_abandons));
 	if (body_decode(q, true, b) || members_resolve(q, b, users) ||
 	    settings_apply(q, b, 0, &rec))
 		goto out;

@@ -498,6 +498,7 @@ static const struct route routes[] = {
 	{M_GET, "api/v1/reports/agents/interactions", ACC_SIGNED_IN,
 	 api_route_report_agent_segments},
 	{M_GET, "api/v1/calls", ACC_SIGNED_IN, api_route_calls_list},
+	{M_GET, "api/v1/wallboard", ACC_SIGNED_IN, api_route_wallboard},
 	{M_POST, "api/v1/calls", ACC_SIGNED_IN, api_route_call_create},
 	{M_GET, "api/v1/calls/*", ACC_SIGNED_IN, api_route_call_get},
 	{M_POST, "api/v1/calls/*/*", ACC_SIGNED_IN, api_route_call_action},

@@ -104,6 +104,8 @@ json_t *view_queue(const struct routing *r, size_t i)
 	json_object_set_new(o, "overflow_queue", str_or_null(over && over[0] ? over : NULL));
 	json_object_set_new(o, "strategy",
 			    json_string(v.rec->strategy[0] ? v.rec->strategy : "longest_idle"));
+	json_object_set_new(o, "service_level_abandons",
+			    json_string(v.rec->sl_abandons[0] ? v.rec->sl_abandons : "met"));
 	json_object_set_new(o, "hold_music",
 			    str_or_null(v.rec->hold_music[0] ? v.rec->hold_music : NULL));
 	json_object_set_new(o, "wrap_up_codes", codes);

@@ -7,8 +7,15 @@
  *   set headers on a WebSocket); a bad one is refused before the upgrade.
  * - Each committed change (routing_event) is rendered once and queued to
  *   every client allowed to see it: agents see their own, voice_manager and
- *   admin see all. A client that falls 1,000 messages behind is closed
- *   rather than letting memory grow.
+ *   admin see all. A client is closed ("too slow") when the oldest message
+ *   it has not taken is WS_MAX_LAG_MS old, or its backlog passes
+ *   WS_MAX_BYTES, rather than letting memory grow. Not a count of
+ *   messages: at 1,000 calls one store commit can announce hundreds of
+ *   changes at once, a burst a manager's socket takes in milliseconds
+ *   (bench/voice.sh wallboard, docs/PERFORMANCE.md).
+ * - Each writable callback writes queued messages until the socket would
+ *   block (lws_send_pipe_choked) or WS_WRITE_BUDGET are out, so a busy
+ *   stream costs one callback per budget, not one per message.
  * - The first message is {"type":"hello"} with the user and, for an agent,
  *   the current presence, so a client knows where the stream starts.
  */
@@ -18,7 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WS_MAX_QUEUED 1000
+#define WS_MAX_LAG_MS	10000		   /* the oldest message not taken */
+#define WS_MAX_BYTES	(32 * 1024 * 1024) /* a client's backlog */
+#define WS_WRITE_BUDGET 256		   /* messages written per writable callback, at most */
 
 static int ws_token(struct lws *wsi, char *tok, size_t size)
 {
@@ -53,25 +62,40 @@ static struct user *ws_auth(struct api *a, struct lws *wsi)
 	return api_session_user(a, tok, hash);
 }
 
+static bool ws_too_slow(const struct ws_client *c)
+{
+	return c->overflow || (c->head && time_now_ms() - c->head->at > WS_MAX_LAG_MS);
+}
+
 static void ws_queue(struct ws_client *c, const char *s, size_t len)
 {
 	struct ws_msg *m;
 
-	if (c->queued >= WS_MAX_QUEUED)
+	if (c->overflow)
 		return;
-	m = malloc(sizeof(*m) + LWS_PRE + len);
-	if (!m)
-		return;
-	m->next = NULL;
-	m->len = len;
-	memcpy(m->buf + LWS_PRE, s, len);
-	if (c->tail)
-		c->tail->next = m;
-	else
-		c->head = m;
-	c->tail = m;
-	c->queued++;
+	m = c->bytes + len <= WS_MAX_BYTES ? malloc(sizeof(*m) + LWS_PRE + len) : NULL;
+	if (m) {
+		m->next = NULL;
+		m->at = time_now_ms();
+		m->len = len;
+		memcpy(m->buf + LWS_PRE, s, len);
+		if (c->tail)
+			c->tail->next = m;
+		else
+			c->head = m;
+		c->tail = m;
+		c->queued++;
+		c->bytes += len;
+	} else {
+		c->overflow = true; /* a gap in the stream: it must end */
+	}
 	lws_callback_on_writable(c->wsi);
+	/* closed with a reason at the next write; a client that stopped
+	 * reading gets no writable callback: killed 5 s later */
+	if (!c->closing && ws_too_slow(c)) {
+		c->closing = true;
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 5);
+	}
 }
 
 static void ws_send_json(struct ws_client *c, json_t *o)
@@ -101,6 +125,9 @@ static void ws_established(struct api *a, struct lws *wsi, struct ws_client *c)
 	if (user_is_agent(c->user))
 		json_object_set_new(hello, "agent", view_agent(a->r, c->user));
 	ws_send_json(c, hello);
+	/* managers start from the wallboard's snapshot; pushed changes follow */
+	if (c->all)
+		ws_send_json(c, api_wallboard_snapshot(a));
 }
 
 static void ws_closed(struct api *a, struct ws_client *c)
@@ -123,22 +150,38 @@ static void ws_closed(struct api *a, struct ws_client *c)
 
 static int ws_writeable(struct ws_client *c)
 {
-	struct ws_msg *m = c->head;
+	struct ws_msg *m;
 
-	if (!m)
-		return 0;
-	if (c->queued >= WS_MAX_QUEUED) {
+	if (ws_too_slow(c)) {
+		log_warn("user=%s action=event stream closed: %zu messages (%zu KiB) behind, "
+			 "the oldest %lld ms (too slow); %llu written in %llu callbacks, the "
+			 "socket full %llu times",
+			 user_record(c->user)->user_name, c->queued, c->bytes / 1024,
+			 c->head ? (long long)(time_now_ms() - c->head->at) : 0LL,
+			 (unsigned long long)c->sent, (unsigned long long)c->writable,
+			 (unsigned long long)c->choked);
 		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
 				 (unsigned char *)"too slow", 8);
 		return -1;
 	}
-	if (lws_write(c->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len)
-		return -1;
-	c->head = m->next;
-	if (!c->head)
-		c->tail = NULL;
-	c->queued--;
-	free(m);
+	/* as many as the socket takes now, up to a budget (one message per
+	 * callback fell behind a manager's stream at 1,000 calls) */
+	c->writable++;
+	for (int n = 0; (m = c->head) && n < WS_WRITE_BUDGET; n++) {
+		if (lws_write(c->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len)
+			return -1;
+		c->head = m->next;
+		if (!c->head)
+			c->tail = NULL;
+		c->queued--;
+		c->bytes -= m->len;
+		c->sent++;
+		free(m);
+		if (lws_send_pipe_choked(c->wsi)) {
+			c->choked++;
+			break;
+		}
+	}
 	if (c->head)
 		lws_callback_on_writable(c->wsi);
 	return 0;
@@ -256,6 +299,25 @@ static json_t *event_json(struct api *a, const struct routing_event *ev)
 			      "agent", who, "event", ev->to);
 		json_object_set_new(o, "detail", json_string(ev->reason));
 		break;
+	case RT_EV_QUEUE: /* a caller in a queue (the wallboard) */
+		o = json_pack("{s:s,s:s,s:s,s:s}", "type", "queue", "event", ev->to, "queue",
+			      ev->queue ? ev->queue : "", "interaction", ev->interaction);
+		json_object_set_new(o, "agent", who[0] ? json_string(who) : json_null());
+		json_object_set_new(o, "wait_ms", json_integer((json_int_t)ev->wait_ms));
+		json_object_set_new(o, "reason", json_string(ev->reason));
+		break;
+	case RT_EV_QUEUE_STATS:
+		o = view_queue_stats(ev->qstats);
+		json_object_set_new(o, "type", json_string("queue_stats"));
+		break;
+	case RT_EV_ALERT:
+		o = view_alert(ev->alert);
+		json_object_set_new(o, "type", json_string("alert"));
+		break;
+	case RT_EV_LIVE:
+		o = view_live_call(ev->live);
+		json_object_set_new(o, "type", json_string("live_call"));
+		break;
 	default:
 		o = json_pack("{s:s,s:s,s:s,s:s}", "type", "roles", "user_name", who, "change",
 			      ev->to, "role", ev->reason);
@@ -268,6 +330,14 @@ static json_t *event_json(struct api *a, const struct routing_event *ev)
 	return o;
 }
 
+static bool ws_has_manager(const struct api *a)
+{
+	for (const struct ws_client *c = a->clients; c; c = c->next)
+		if (c->all)
+			return true;
+	return false;
+}
+
 void api_ws_event(const struct routing_event *ev, void *arg)
 {
 	struct api *a = arg;
@@ -278,13 +348,17 @@ void api_ws_event(const struct routing_event *ev, void *arg)
 	 * clients read records through GET .../ctr instead */
 	if (!a->clients || ev->kind == RT_EV_CTR)
 		return;
+	if (ev->kind >= RT_EV_QUEUE && !ws_has_manager(a))
+		return; /* nobody to render it for */
 	o = event_json(a, ev);
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (!s)
 		return;
+	/* the wallboard's kinds go to managers only (checked at subscribe) */
+	bool managers = ev->kind >= RT_EV_QUEUE;
 	for (struct ws_client *c = a->clients; c; c = c->next)
-		if (c->all || (ev->user && c->user == ev->user))
+		if (c->all || (!managers && ev->user && c->user == ev->user))
 			ws_queue(c, s, strlen(s));
 	free(s);
 }

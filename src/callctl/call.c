@@ -302,11 +302,13 @@ int call_event(struct call *c, enum call_ev ev, struct call_arg *a)
 	log_debug("call=%llu ix=%s leg=%s action=%s: %s→%s", (unsigned long long)c->id,
 		  c->ix_number, leg_label(a), call_event_name(ev), call_state_name(from),
 		  call_state_name(row->next));
-	if (row->action) {
-		mem_ref(c); /* the action may release the call: keep it to return */
+	mem_ref(c); /* the action may release the call: keep it to return */
+	if (row->action)
 		row->action(c, from, a);
-		mem_deref(c);
-	}
+	/* the wallboard's live calls: once per phase, until it ends */
+	if (from != row->next && from < CALL_ENDING)
+		call_live_announce(c);
+	mem_deref(c);
 	return 0;
 }
 

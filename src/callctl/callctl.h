@@ -242,16 +242,8 @@ int callctl_transfer_step(struct callctl *cc, const char *ix_number, struct user
 			  enum callctl_xfer_step step, const char **why);
 
 /* ---- live calls, for managers (monitor.c) ---- */
-struct callctl_live {
-	const char *interaction; /* its number */
-	const char *phase;	 /* the call table's state */
-	int64_t phase_since;	 /* ms */
-	const char *caller;	 /* the customer's number */
-	const char *queue;	 /* the queue it waits in or came from, NULL = none */
-	const struct user *agent, *second, *monitor;
-	const char *intent; /* the bot's last intent, NULL = none */
-	bool outbound;
-};
+/* As routing_live_call (the wallboard's event carries the same). */
+#define callctl_live routing_live_call
 /* Up to max live calls (not yet ending), in no particular order; the count. */
 size_t callctl_live_calls(struct callctl *cc, struct callctl_live *out, size_t max);
 

@@ -315,6 +315,9 @@ struct callctl {
 
 /* call.c: the table */
 int call_event(struct call *c, enum call_ev ev, struct call_arg *a); /* 0 or CC_EILLEGAL */
+/* The call's phase, queue, agents or intent changed: RT_EV_LIVE to the
+ * wallboard (monitor.c); a call without an interaction yet is not shown. */
+void call_live_announce(struct call *c);
 const char *call_state_name(enum call_state s);
 const char *call_event_name(enum call_ev e);
 const char *cleg_state_name(enum leg_state s);

@@ -179,6 +179,7 @@ void call_ctr_flow(struct call *c)
 	while (n < FLOW_MAX_ATTRS && flow_call_attr_at(c->fc, n, &a[n].name, &a[n].value))
 		n++;
 	routing_ctr_flow(c->cc->r, c->ix_id, flow_call_get(c->fc, "intent"), a, n);
+	call_live_announce(c); /* the bot's intent, live */
 }
 
 static void op_end(void *arg, enum flow_end how, const struct flow_block *b)

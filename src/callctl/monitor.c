@@ -201,6 +201,27 @@ int callctl_monitor_state(struct callctl *cc, const char *ix_number, const struc
 	return 0;
 }
 
+/* The call as the wallboard shows it. */
+static void live_fill(struct callctl *cc, struct call *c, struct routing_live_call *l)
+{
+	struct cleg *sup = call_leg(c, LEG_SUPERVISOR);
+	int64_t qid = c->xfer_queue_id ? c->xfer_queue_id : c->queue_id;
+
+	*l = (struct routing_live_call){
+		.interaction = c->ix_number,
+		.phase = call_state_name(c->state),
+		.phase_since = c->state_since,
+		.caller = c->caller_number,
+		.queue = qid ? routing_queue_name(cc->r, qid) : NULL,
+		.agent = c->agent_user,
+		.second = c->xfer_user,
+		.monitor = sup ? sup->user : NULL,
+		.intent = c->fc ? flow_call_get(c->fc, "intent") : NULL,
+		.outbound = c->outbound,
+		.ended = c->state >= CALL_ENDING,
+	};
+}
+
 size_t callctl_live_calls(struct callctl *cc, struct callctl_live *out, size_t max)
 {
 	struct call *c, *tmp;
@@ -208,25 +229,28 @@ size_t callctl_live_calls(struct callctl *cc, struct callctl_live *out, size_t m
 
 	HASH_ITER(hh, cc->calls, c, tmp)
 	{
-		struct cleg *sup = call_leg(c, LEG_SUPERVISOR);
-		int64_t qid = c->xfer_queue_id ? c->xfer_queue_id : c->queue_id;
-
 		if (n == max)
 			break;
-		if (c->state >= CALL_ENDING)
+		if (c->state >= CALL_ENDING || !c->ix_number[0])
 			continue;
-		out[n++] = (struct callctl_live){
-			.interaction = c->ix_number,
-			.phase = call_state_name(c->state),
-			.phase_since = c->state_since,
-			.caller = c->caller_number,
-			.queue = qid ? routing_queue_name(cc->r, qid) : NULL,
-			.agent = c->agent_user,
-			.second = c->xfer_user,
-			.monitor = sup ? sup->user : NULL,
-			.intent = c->fc ? flow_call_get(c->fc, "intent") : NULL,
-			.outbound = c->outbound,
-		};
+		live_fill(cc, c, &out[n++]);
 	}
 	return n;
+}
+
+void call_live_announce(struct call *c)
+{
+	struct routing_live_call l;
+
+	if (!c->ix_number[0])
+		return;
+	live_fill(c->cc, c, &l);
+	routing_announce(c->cc->r, &(struct routing_event){.kind = RT_EV_LIVE,
+							   .at = time_now_ms(),
+							   .from = "",
+							   .to = l.phase,
+							   .reason = "",
+							   .interaction = c->ix_number,
+							   .actor = "system",
+							   .live = &l});
 }

@@ -146,6 +146,13 @@ static const struct conf_key conf_webhooks_keys[] = {
 	KEY_INT("backoff_max_ms", webhook_backoff_max_ms, 10, 86400000),
 	KEY_INT("retention_hours", webhook_retention_h, 1, 8760),
 };
+static const struct conf_key conf_wallboard_keys[] = {
+	KEY_INT("push_ms", wallboard_push_ms, 0, 10000),
+	KEY_INT("acw_alert", wallboard_acw_alert_s, 1, 86400),
+	KEY_INT("hold_alert", wallboard_hold_alert_s, 1, 86400),
+	KEY_INT("missed_offers_alert", wallboard_missed_alert, 1, 100),
+};
+static const struct conf_section conf_wallboard = SECTION("wallboard", conf_wallboard_keys);
 static const struct conf_section conf_sip = SECTION("sip", conf_sip_keys);
 static const struct conf_section conf_media = SECTION("media", conf_media_keys);
 static const struct conf_section conf_calls = SECTION("calls", conf_calls_keys);
@@ -171,6 +178,7 @@ static const struct conf_key conf_top_keys[] = {
 	KEY_SECTION("media", conf_media),
 	KEY_SECTION("calls", conf_calls),
 	KEY_SECTION("webhooks", conf_webhooks),
+	KEY_SECTION("wallboard", conf_wallboard),
 };
 static const struct conf_section conf_top = SECTION("", conf_top_keys);
 
@@ -536,6 +544,10 @@ void config_defaults(struct config *cfg)
 	cfg->webhook_backoff_min_ms = 1000;
 	cfg->webhook_backoff_max_ms = 300000;
 	cfg->webhook_retention_h = 168;
+	cfg->wallboard_push_ms = 250;
+	cfg->wallboard_acw_alert_s = 120;
+	cfg->wallboard_hold_alert_s = 90;
+	cfg->wallboard_missed_alert = 3;
 }
 
 int config_load_buf(struct config *cfg, const char *name, const char *buf, size_t len, char *err,

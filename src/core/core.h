@@ -125,6 +125,11 @@ struct config {
 	int webhook_backoff_min_ms; /* the first retry's wait, default 1000 */
 	int webhook_backoff_max_ms; /* the longest wait between attempts, default 300000 */
 	int webhook_retention_h;    /* undelivered rows given up, delivered ones purged: 168 */
+	/* the wallboard (docs/WALLBOARD.md) */
+	int wallboard_push_ms;	    /* a queue's figures at most once per, default 250 */
+	int wallboard_acw_alert_s;  /* after-call work longer raises an alert, default 120 */
+	int wallboard_hold_alert_s; /* a customer on hold longer, default 90 */
+	int wallboard_missed_alert; /* offers missed in a row, default 3 */
 };
 /* Fills cfg with the embedded defaults. */
 void config_defaults(struct config *cfg);

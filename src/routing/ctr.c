@@ -400,6 +400,7 @@ void ctr_put(struct change *c, struct ctr_seg *s, bool final, int64_t now)
 		 s->rec.agent[0] ? s->rec.agent : "-", s->rec.disconnect_reason);
 	if (!final)
 		return;
+	wb_ctr_final(c->r, &s->rec);
 	ctr_summary(&s->rec, text, sizeof(text));
 	change_activity_id(c, s->rec.interaction_id, "ctr", "system", text);
 	e = change_ev(c, RT_EV_CTR,
@@ -439,6 +440,10 @@ void ctr_promote(struct change *c, struct ix *x, struct user *from, bool from_ac
 		cur->rec.disconnect_reason[0] = '\0';
 	}
 	ctr_end(cur, CTR_REASON_TRANSFER, now);
+	if (!cur->rec.transfer_type[0]) { /* counted once (wallboard) */
+		str_copy(cur->rec.transferred_to, to, sizeof(cur->rec.transferred_to));
+		wb_transferred(c->r, &cur->rec);
+	}
 	str_copy(cur->rec.transfer_type, type, sizeof(cur->rec.transfer_type));
 	str_copy(cur->rec.transferred_to, to, sizeof(cur->rec.transferred_to));
 	if (next)
@@ -530,6 +535,7 @@ int routing_ctr_hold(struct routing *r, int64_t ix_id, bool on)
 	if (!s)
 		return CC_ENOTFOUND;
 	ctr_hold(s, on, time_now_ms());
+	wb_hold(r, routing_ix_by_id(r, ix_id), on);
 	return 0;
 }
 
@@ -565,7 +571,9 @@ int routing_ctr_transferred(struct routing *r, int64_t ix_id, const char *number
 
 	if (!s)
 		return CC_ENOTFOUND;
-	str_copy(s->rec.transfer_type, "number", sizeof(s->rec.transfer_type));
 	str_copy(s->rec.transferred_to, number, sizeof(s->rec.transferred_to));
+	if (!s->rec.transfer_type[0])
+		wb_transferred(r, &s->rec); /* counted once (wallboard) */
+	str_copy(s->rec.transfer_type, "number", sizeof(s->rec.transfer_type));
 	return 0;
 }

@@ -72,16 +72,6 @@ void routing_dispatch_soon(struct routing *r)
 		uv_timer_start(r->dispatch_timer, dispatch_cb, 0, 0);
 }
 
-void engine_queue_day_roll(struct queue *q)
-{
-	int64_t day = time_now_ms() / 86400000;
-
-	if (q->day != day) {
-		q->day = day;
-		q->offered = q->answered = q->abandoned = 0;
-	}
-}
-
 /* ---- interactions ---- */
 int routing_ix_open(struct routing *r, const char *direction, const char *caller_number,
 		    int64_t *ix_id)
@@ -237,7 +227,9 @@ int routing_ix_enqueue(struct routing *r, int64_t ix_id, int64_t queue_id, int p
 		return CC_ENOTFOUND;
 	if (engine_entry_alloc(r, &en, &c))
 		return -ENOMEM;
-	entry_offer_cancel(r, x);  /* overflow: stops ringing, */
+	entry_offer_cancel(r, x); /* overflow: stops ringing, */
+	if (x->entry)
+		wb_left(r, x->entry->q, x, "overflow");
 	engine_entry_remove(r, x); /* leaves the old queue */
 	x->rec.queue_id = q->rec.id;
 	err = ix_apply(c, x, IX_EV_ENQUEUE, NULL, q->rec.name, "system");
@@ -248,6 +240,7 @@ int routing_ix_enqueue(struct routing *r, int64_t ix_id, int64_t queue_id, int p
 	}
 	en->priority = priority;
 	engine_entry_enter(q, x, en, 0);
+	wb_joined(r, q, x);
 	ctr_enqueue(ctr_of(r, x), q, x->queued_at);
 	routing_dispatch_soon(r);
 	return change_submit(c);
@@ -271,9 +264,7 @@ void engine_entry_enter(struct queue *q, struct ix *x, struct qentry *en, int64_
 	x->queued_at = time_now_ms();
 	x->rec.queue_id = q->rec.id;
 	en->arrived = arrived ? arrived : x->queued_at;
-	entry_insert(q, en);
-	engine_queue_day_roll(q);
-	q->offered++; /* counted when it enters the queue */
+	entry_insert(q, en); /* counted offered by the caller (wb_joined) */
 }
 
 struct user *routing_ix_agent(struct routing *r, int64_t ix_id)
@@ -297,10 +288,8 @@ int routing_ix_caller_gone(struct routing *r, int64_t ix_id)
 	if (!x)
 		return CC_ENOTFOUND;
 	entry_offer_cancel(r, x);
-	if (x->entry) {
-		engine_queue_day_roll(x->entry->q);
-		x->entry->q->abandoned++;
-	}
+	if (x->entry)
+		wb_abandoned(r, x->entry->q, x);
 	engine_entry_remove(r, x);
 	c = change_new(r, NULL, NULL);
 	if (!c)
@@ -335,6 +324,7 @@ int routing_ix_dequeue(struct routing *r, int64_t ix_id, const char *note)
 	if (!c)
 		return -ENOMEM;
 	entry_offer_cancel(r, x);
+	wb_left(r, x->entry->q, x, "max_wait");
 	engine_entry_remove(r, x);
 	if (note && note[0])
 		change_activity(c, x, "queue", "system", note);
@@ -399,8 +389,7 @@ int routing_offer_answered(struct routing *r, int64_t ix_id, struct user *u)
 	c = change_new(r, NULL, NULL);
 	if (!c)
 		return -ENOMEM;
-	engine_queue_day_roll(x->entry->q);
-	x->entry->q->answered++;
+	wb_answered(r, x->entry->q, x, u);
 	engine_entry_remove(r, x);
 	u->offered_ix = 0;
 	x->rec.agent_user_id = u->rec.id;
@@ -458,6 +447,7 @@ int routing_offer_missed(struct routing *r, int64_t ix_id, struct user *u, const
 		return CC_ENOTFOUND; /* not (or no longer) ringing u */
 	x->entry->offered_to = 0;
 	engine_entry_add_missed(x->entry, u->rec.id);
+	wb_missed(r, x, u);
 	c = change_new(r, NULL, NULL);
 	if (!c)
 		return -ENOMEM;
@@ -553,6 +543,7 @@ void engine_on_presence(struct routing *r, struct user *u, enum presence from)
 		   u->presence == PRES_AFTER_CALL_WORK	? r->wrapup_timeout_ms
 		   : u->presence == PRES_FAILED_CONNECT ? ROUTING_FAILED_SHOW_MS
 							: 0);
+	wb_presence(r, u);
 	(void)from;
 }
 
@@ -611,6 +602,7 @@ static bool offer(struct routing *r, struct qentry *en, struct user *u)
 	s = en->xfer ? ctr_for_transfer(r, en->x) : ctr_of(r, en->x);
 	if (s)
 		s->rec.connection_attempts++;
+	wb_offered(r, en->q, en->x, u);
 	return true;
 }
 
@@ -664,8 +656,7 @@ static void dispatch(struct routing *r)
 void routing_queue_today(const struct routing *r, size_t i, uint32_t *offered, uint32_t *answered,
 			 uint32_t *abandoned)
 {
-	struct queue *q = r->queues[i];
+	const struct queue *q = r->queues[i];
 
-	engine_queue_day_roll(q);
-	*offered = q->offered, *answered = q->answered, *abandoned = q->abandoned;
+	*offered = q->wb.offered, *answered = q->wb.answered, *abandoned = q->wb.abandoned;
 }

@@ -212,6 +212,7 @@ int routing_queue_create(struct routing *r, const struct st_queue *rec,
 	*id = q->rec.id;
 	log_info("queue=%s id=%lld action=created members=%zu", q->rec.name, (long long)q->rec.id,
 		 q->n_members);
+	wb_queue_changed(r, q);
 	return queue_submit(r, ops, n, done, arg);
 }
 
@@ -236,6 +237,7 @@ int routing_queue_update(struct routing *r, int64_t id, const struct st_queue *r
 	if (m)
 		n += members_replace(q, m, &ops[n]);
 	log_info("queue=%s id=%lld action=updated", q->rec.name, (long long)id);
+	wb_queue_changed(r, q);
 	return queue_submit(r, ops, n, done, arg);
 }
 

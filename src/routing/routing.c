@@ -304,6 +304,7 @@ void routing_close(struct routing *r)
 	if (!r)
 		return;
 	timer_close(&r->dispatch_timer);
+	wb_free(r); /* closes its timers */
 	for (size_t i = 0; i < r->n_users; i++)
 		timer_close(&r->users[i]->wrapup);
 }
@@ -314,6 +315,7 @@ void routing_free(struct routing *r)
 
 	if (!r)
 		return;
+	wb_free(r); /* when routing_close did not run: no timer was started */
 	HASH_CLEAR(hh_name, r->by_name);
 	HASH_CLEAR(hh_id, r->by_id);
 	for (size_t i = 0; i < r->n_users; i++) {

@@ -132,6 +132,15 @@ struct queue_view {
  * ctr is the record, user its agent (NULL: none), interaction its number.
  * The hook for pushing CTRs elsewhere (webhooks); the event stream does not
  * show it. */
+/* The wallboard's events (routing/wallboard.c, docs/WALLBOARD.md), not
+ * stored, for managers only:
+ * RT_EV_QUEUE: a caller in a queue (to = joined | left | offered | missed |
+ * answered | abandoned | transferred; queue; user: the agent, if any;
+ * reason: why it left, or where it was transferred; wait_ms: the time in
+ * the queue so far).
+ * RT_EV_QUEUE_STATS: a queue's figures changed (qstats).
+ * RT_EV_ALERT: an alert was raised or cleared (alert).
+ * RT_EV_LIVE: a live call changed (live; announced by call control). */
 enum routing_event_kind {
 	RT_EV_PRESENCE,
 	RT_EV_INTERACTION,
@@ -139,8 +148,15 @@ enum routing_event_kind {
 	RT_EV_OFFER,
 	RT_EV_CALL,
 	RT_EV_DEVICE,
-	RT_EV_CTR
+	RT_EV_CTR,
+	RT_EV_QUEUE,
+	RT_EV_QUEUE_STATS,
+	RT_EV_ALERT,
+	RT_EV_LIVE
 };
+struct routing_queue_stats;
+struct routing_alert;
+struct routing_live_call;
 struct routing_event {
 	enum routing_event_kind kind;
 	const struct user *user; /* the agent concerned (NULL for none) */
@@ -162,6 +178,11 @@ struct routing_event {
 	const char *transfer_from, *transfer_note;
 	/* RT_EV_CTR: the record (NULL for other kinds) */
 	const struct st_ctr *ctr;
+	/* the wallboard's kinds (NULL for others) */
+	int64_t wait_ms;
+	const struct routing_queue_stats *qstats;
+	const struct routing_alert *alert;
+	const struct routing_live_call *live;
 };
 typedef void(routing_event_h)(const struct routing_event *ev, void *arg);
 typedef void(routing_done_h)(int err, void *arg);
@@ -385,9 +406,96 @@ bool routing_agent_device_ready(const struct routing *r, const struct user *u);
 void routing_dispatch_soon(struct routing *r);
 /* The agent being offered or on this interaction, or NULL. */
 struct user *routing_ix_agent(struct routing *r, int64_t ix_id);
-/* Today's counters for queue i. */
+/* Today's counters for queue i (the wallboard's, below). */
 void routing_queue_today(const struct routing *r, size_t i, uint32_t *offered, uint32_t *answered,
 			 uint32_t *abandoned);
+
+/* ---- the wallboard: queues' figures, pushed (routing/wallboard.c,
+ * docs/WALLBOARD.md) ---- */
+struct routing_wb_cfg {
+	int push_ms;	  /* a queue's figures are pushed at most once per push_ms (250) */
+	int acw_alert_s;  /* an agent in AfterCallWork longer raises an alert (120) */
+	int hold_alert_s; /* a customer on hold longer (90) */
+	int missed_alert; /* offers missed in a row (3) */
+};
+/* Sets the limits and starts the wallboard's clock (loop thread). */
+void routing_wallboard_start(struct routing *r, const struct routing_wb_cfg *cfg);
+/* Today's counters from the store's contact trace records (start-up,
+ * synchronous, after routing_recover). */
+int routing_wallboard_seed(struct routing *r);
+/* The local midnight that begins "today" (ms). */
+int64_t routing_wallboard_day_start(const struct routing *r);
+
+struct routing_queue_stats {
+	int64_t queue_id;
+	const char *queue;
+	int threshold_s;	 /* the service-level threshold */
+	const char *sl_abandons; /* "met", "excluded" or "missed" (the queue's) */
+	/* now */
+	size_t waiting;
+	int64_t oldest_at; /* when the longest-waiting caller entered (ms), 0 = none */
+	size_t members, signed_in, available, on_call, acw, away;
+	/* today (since routing_wallboard_day_start) */
+	uint32_t offered, answered, abandoned, transferred;
+	uint32_t answered_in_sl, abandoned_in_sl, handled;
+	uint32_t pending_in_sl;	      /* offered today, still waiting, within the threshold */
+	int64_t answer_ms, handle_ms; /* sums: waits of the answered, handle times */
+	/* the last 15 minutes */
+	uint32_t arrivals_15m, handled_15m;
+	int aht_s;	     /* the handle time the estimates use */
+	int expected_wait_s; /* a caller arriving now; -1 = nobody takes calls */
+	int forecast_wait_s; /* Erlang C from the last 15 minutes; -1 = overloaded */
+	bool sl_at_risk;
+};
+/* Queue i's figures now (deleted queues too: members 0). */
+void routing_queue_stats(struct routing *r, size_t i, struct routing_queue_stats *s);
+/* Pure figures (tests/unit/test_wallboard.c): */
+/* (answered + abandoned within the threshold) ÷ decided × 100, where
+ * decided = offered less the callers still waiting within the threshold
+ * (they may yet meet it); -1 = none decided */
+double routing_wb_service_level(uint32_t in_sl, uint32_t offered);
+/* The queue's service level under its rule for the callers who hang up
+ * within the threshold (sl_abandons): "met" counts them as met (Amazon
+ * Connect), "excluded" leaves them out of both sides, "missed" counts them
+ * against; abandons past the threshold are missed under every rule. -1 =
+ * none decided. */
+double routing_wb_queue_service_level(const struct routing_queue_stats *s);
+/* sum ÷ n in whole seconds (rounded); -1 when n is 0 */
+int routing_wb_average_s(int64_t sum_ms, uint32_t n);
+/* A caller arriving now: (waiting + 1 - free) × aht ÷ working, rounded, 0
+ * when a free agent is left for them, -1 when nobody takes calls. */
+int routing_wb_expected_wait(size_t waiting, size_t free_agents, size_t working, int aht_s);
+/* Erlang C: the probability that a caller waits, n agents, a Erlangs
+ * offered (a < n); and the average wait (s) of M/M/n with arrivals per
+ * second and aht, -1 when a ≥ n (the queue grows), 0 without arrivals. */
+double routing_wb_erlang_c(int n, double a);
+int routing_wb_forecast_wait(int n, double arrivals_per_s, int aht_s);
+
+#define ROUTING_ALERT_TEXT 200
+struct routing_alert {
+	const char *kind; /* sl_at_risk | long_acw | long_hold | missed_offers */
+	bool active;	  /* raised (true) or cleared */
+	const struct routing_queue_stats *qstats; /* sl_at_risk: its queue */
+	const struct user *user;		  /* the agent's alerts */
+	int64_t since;				  /* when it was raised (ms) */
+	char text[ROUTING_ALERT_TEXT];
+};
+typedef void(routing_alert_each_h)(const struct routing_alert *a, void *arg);
+/* Every alert raised now. */
+void routing_alerts_each(struct routing *r, routing_alert_each_h *h, void *arg);
+
+/* A live call as the wallboard shows it (call control fills it). */
+struct routing_live_call {
+	const char *interaction; /* its number */
+	const char *phase;	 /* the call table's state */
+	int64_t phase_since;	 /* ms */
+	const char *caller;	 /* the customer's number */
+	const char *queue;	 /* the queue it waits in or came from, NULL = none */
+	const struct user *agent, *second, *monitor;
+	const char *intent; /* the bot's last intent, NULL = none */
+	bool outbound;
+	bool ended; /* gone from the live calls */
+};
 
 /* ---- transfers between agents (SPEC.md §6; routing/transfer.c) ----
  * Whether `to` may receive a transfer from `from`: -EINVAL (themselves),

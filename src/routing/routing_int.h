@@ -5,8 +5,16 @@
 #include "routing/routing.h"
 #include <uthash.h>
 
+/* wallboard.c: an agent's alerts */
+struct wb_agent {
+	int missed_row;	    /* offers missed since the last one answered */
+	int64_t hold_since; /* their customer is on hold since (ms), 0 = not */
+	int64_t acw_alert, hold_alert, missed_alert; /* raised at (ms), 0 = not */
+};
+
 struct user {
 	struct st_user rec;
+	struct wb_agent wb;
 	unsigned roles;
 	enum presence presence;
 	char away_reason[ST_TEXT];
@@ -64,16 +72,32 @@ struct qentry {
 	size_t n_missed;
 };
 
+/* wallboard.c: a queue's figures of today and of the last 15 minutes */
+#define WB_MINUTES 15
+struct wb_minute {
+	int64_t minute; /* since 1970 */
+	uint32_t arrivals, handled;
+	int64_t handle_ms;
+};
+struct wb_queue {
+	uint32_t offered, answered, abandoned, transferred;
+	uint32_t answered_in_sl, abandoned_in_sl, handled;
+	int64_t answer_ms, handle_ms;
+	struct wb_minute recent[WB_MINUTES]; /* by minute % WB_MINUTES */
+	bool dirty;			     /* changed since the last push */
+	int64_t at_risk;		     /* the sl_at_risk alert raised at (ms), 0 = not */
+	char pushed[256];		     /* the last figures pushed, as compared */
+};
+
 struct queue {
 	struct st_queue rec;
+	struct wb_queue wb;
 	int64_t *members; /* user ids */
 	int *member_prio; /* beside members: 1 first */
 	size_t n_members, cap_members;
 	struct qentry *head, *tail; /* waiting callers, priority then arrival */
 	size_t waiting;
-	uint32_t offered, answered, abandoned; /* today */
-	int64_t day;			       /* the day the counters are for */
-	int aht_s;			       /* moving average handle time, 0 = none yet */
+	int aht_s; /* moving average handle time, 0 = none yet */
 };
 
 struct routing {
@@ -104,6 +128,7 @@ struct routing {
 	int offer_timeout_ms, wrapup_timeout_ms;
 	bool dispatching;
 	uv_timer_t *dispatch_timer; /* runs dispatch on the next loop turn */
+	struct wallboard *wb;	    /* wallboard.c, NULL until started */
 };
 
 struct ix *routing_ix_by_id(struct routing *r, int64_t id);
@@ -169,7 +194,22 @@ int engine_entry_alloc(struct routing *r, struct qentry **en, struct change **c)
  * priority then arrival (0 = now), counted offered today. */
 void engine_entry_enter(struct queue *q, struct ix *x, struct qentry *en, int64_t arrived);
 void engine_entry_add_missed(struct qentry *en, int64_t uid);
-void engine_queue_day_roll(struct queue *q);
+/* ---- wallboard.c: what routing tells the wallboard (docs/WALLBOARD.md) ---- */
+void wb_joined(struct routing *r, struct queue *q, const struct ix *x);
+void wb_queue_changed(struct routing *r, struct queue *q);
+/* x left q (answered: u; abandoned; else why: overflow, transfer …). */
+void wb_answered(struct routing *r, struct queue *q, const struct ix *x, const struct user *u);
+void wb_abandoned(struct routing *r, struct queue *q, const struct ix *x);
+void wb_left(struct routing *r, struct queue *q, const struct ix *x, const char *why);
+void wb_offered(struct routing *r, struct queue *q, const struct ix *x, const struct user *u);
+void wb_missed(struct routing *r, const struct ix *x, struct user *u);
+/* a segment answered from queue_id was transferred (type, to) */
+void wb_transferred(struct routing *r, const struct st_ctr *seg);
+/* a segment's record is final: its handle time counts */
+void wb_ctr_final(struct routing *r, const struct st_ctr *seg);
+void wb_hold(struct routing *r, const struct ix *x, bool on);
+void wb_presence(struct routing *r, struct user *u);
+void wb_free(struct routing *r);
 /* engine.c */
 void engine_on_presence(struct routing *r, struct user *u, enum presence from);
 void engine_entry_remove(struct routing *r, struct ix *x);

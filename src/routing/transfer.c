@@ -121,8 +121,7 @@ int routing_transfer_accepted(struct routing *r, int64_t ix_id, struct user *to)
 	if (!c)
 		return -ENOMEM;
 	if (x->entry && x->entry->xfer && x->entry->offered_to == to->rec.id) {
-		engine_queue_day_roll(x->entry->q); /* answered from the transfer's queue */
-		x->entry->q->answered++;
+		wb_answered(r, x->entry->q, x, to); /* answered from the transfer's queue */
 		engine_entry_remove(r, x);
 	}
 	to->offered_ix = 0;
@@ -155,6 +154,7 @@ int routing_transfer_missed(struct routing *r, int64_t ix_id, struct user *to, c
 		x->entry->offered_to = 0; /* the queue offers the next agent */
 		engine_entry_add_missed(x->entry, to->rec.id);
 	}
+	wb_missed(r, x, to);
 	if (!x->entry || !x->entry->xfer)
 		ctr_next_drop(x); /* a transfer to an agent ends with the miss */
 	change_activity(c, x, "transfer", "system", text);
@@ -175,6 +175,7 @@ static void xfer_entry_remove(struct routing *r, struct ix *x)
 	u = x->entry->offered_to ? routing_user_by_id(r, x->entry->offered_to) : NULL;
 	if (u && u->offered_ix == x->rec.id)
 		u->offered_ix = 0;
+	wb_left(r, x->entry->q, x, "transfer_ended");
 	engine_entry_remove(r, x);
 	routing_dispatch_soon(r);
 }
@@ -221,6 +222,7 @@ int routing_transfer_enqueue(struct routing *r, int64_t ix_id, int64_t queue_id,
 	/* ahead of the callers who arrived after this call began; the
 	 * interaction's queue (its wrap-up codes) is the new one */
 	engine_entry_enter(q, x, en, x->rec.opened_at);
+	wb_joined(r, q, x);
 	ctr_enqueue(ctr_next_begin(r, x, "queue_transfer"), q, x->queued_at);
 	change_activity(c, x, "transfer", from ? user_record(from)->user_name : "system", text);
 	change_ix_store(c, x);

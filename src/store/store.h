@@ -61,7 +61,9 @@ struct st_queue {
 	int64_t overflow_queue_id; /* after max_wait_s, 0 = none */
 	char hold_music[256];	   /* a WAV under calls.flows_dir, "" = the default */
 	char wrap_up_codes[ST_WRAPUP_CODES];
-	bool deleted; /* kept for history; renamed "<name> (deleted <id>)" */
+	bool deleted;	      /* kept for history; renamed "<name> (deleted <id>)" */
+	char sl_abandons[12]; /* callers who hang up within the threshold: "met",
+			       * "excluded" or "missed" (docs/WALLBOARD.md) */
 };
 
 struct st_member {
@@ -652,8 +654,23 @@ struct store_outbox_counts {
 	size_t n;
 };
 
+/* One queue's figures over a period, from its contact trace records
+ * (store_queue_day; the wallboard's "today" after a restart,
+ * docs/WALLBOARD.md). Segments count by their enqueue time. */
+struct st_queue_day {
+	int64_t queue_id;
+	int64_t offered;	    /* segments that waited in it */
+	int64_t answered;	    /* of them, connected to an agent */
+	int64_t abandoned;	    /* the customer hung up while waiting */
+	int64_t transferred;	    /* answered from it, then transferred */
+	int64_t answered_in_sl;	    /* answered within the queue's threshold */
+	int64_t abandoned_in_sl;    /* abandoned within it */
+	int64_t answer_ms;	    /* the waits of the answered, summed */
+	int64_t handled, handle_ms; /* final segments with an agent: talk + hold + ACW */
+};
+
 /* ---- the backend vtable ---- */
-#define STORE_BACKEND_VERSION 6
+#define STORE_BACKEND_VERSION 7
 struct store_backend {
 	int version; /* STORE_BACKEND_VERSION */
 	const char *name;
@@ -693,6 +710,10 @@ struct store_backend {
 	int (*rep_query)(void *be, const struct store_rep_query *q, struct store_rep_result *r);
 	int (*rep_segments)(void *be, const struct store_rep_drill *d,
 			    struct store_rep_segments *s);
+	/* version 7: the queues' figures of segments enqueued in [from, to),
+	 * one row per queue that has any (*rows malloc'd, the caller frees). */
+	int (*queue_day)(void *be, int64_t from_ms, int64_t to_ms, struct st_queue_day **rows,
+			 size_t *n);
 };
 extern const struct store_backend store_backend_sqlite;
 
@@ -705,6 +726,10 @@ int store_open(struct store **stp, uv_loop_t *loop, const struct config *cfg);
 /* Blocks until queued writes are committed, then closes. Main thread, loop stopped. */
 void store_close(struct store *st);
 int store_load(struct store *st, struct st_snapshot *snap);
+/* The queues' figures of [from, to) (struct st_queue_day), synchronously:
+ * for start-up only (before the loop runs). *rows malloc'd. */
+int store_queue_day_now(struct store *st, int64_t from_ms, int64_t to_ms,
+			struct st_queue_day **rows, size_t *n);
 /* Synchronous apply, for start-up only (before the loop runs). */
 int store_apply_now(struct store *st, const struct store_op *ops, size_t n);
 

@@ -117,6 +117,12 @@ int store_load(struct store *st, struct st_snapshot *snap)
 	return st->be->load(st->bectx, snap);
 }
 
+int store_queue_day_now(struct store *st, int64_t from_ms, int64_t to_ms,
+			struct st_queue_day **rows, size_t *n)
+{
+	return st->be->queue_day(st->bectx, from_ms, to_ms, rows, n);
+}
+
 int store_apply_now(struct store *st, const struct store_op *ops, size_t n)
 {
 	return st->be->apply(st->bectx, ops, n);

@@ -70,4 +70,8 @@ int sqlhook_outbox_fetch(void *be, int64_t webhook_id, int64_t after_seq, int li
 			 struct store_outbox_page *pg);
 int sqlhook_outbox_counts(void *be, struct store_outbox_counts *c);
 
+/* store_day.c */
+int sqlday_queue_day(void *be, int64_t from_ms, int64_t to_ms, struct st_queue_day **rows,
+		     size_t *n);
+
 #endif

@@ -48,11 +48,11 @@ static const char *op_sql[N_OPS][2] = {
 		 "'AfterCallWork','FailedConnectAgent') THEN ?6 ELSE 0 END "
 		 "WHERE user_id=?1"},
 	[STORE_OP_QUEUE_INSERT] = {"INSERT INTO queues(id,name,priority,sl_threshold_s,max_wait_s,"
-				   "strategy,overflow_queue_id,hold_music,wrap_up_codes,deleted)"
-				   " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"},
+				   "strategy,overflow_queue_id,hold_music,wrap_up_codes,deleted,"
+				   "sl_abandons) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"},
 	[STORE_OP_QUEUE_UPDATE] = {"UPDATE queues SET name=?2,priority=?3,sl_threshold_s=?4,"
 				   "max_wait_s=?5,strategy=?6,overflow_queue_id=?7,hold_music=?8,"
-				   "wrap_up_codes=?9,deleted=?10 WHERE id=?1"},
+				   "wrap_up_codes=?9,deleted=?10,sl_abandons=?11 WHERE id=?1"},
 	[STORE_OP_MEMBER_ADD] = {"INSERT INTO queue_members(queue_id,user_id,priority) "
 				 "VALUES(?1,?2,?3) ON CONFLICT(queue_id,user_id) "
 				 "DO UPDATE SET priority=?3"},
@@ -388,6 +388,7 @@ static void row_queue(sqlite3_stmt *st, struct st_queue *q)
 	col_text(st, 7, q->hold_music, sizeof(q->hold_music));
 	col_text(st, 8, q->wrap_up_codes, sizeof(q->wrap_up_codes));
 	q->deleted = sqlite3_column_int(st, 9);
+	col_text(st, 10, q->sl_abandons, sizeof(q->sl_abandons));
 }
 
 static void row_member(sqlite3_stmt *st, struct st_member *m)
@@ -512,7 +513,7 @@ static int be_load(void *p, struct st_snapshot *s)
 	     "FROM agents",
 	     row_agent, agents);
 	LOAD("SELECT id,name,priority,sl_threshold_s,max_wait_s,strategy,overflow_queue_id,"
-	     "hold_music,wrap_up_codes,deleted FROM queues ORDER BY id",
+	     "hold_music,wrap_up_codes,deleted,sl_abandons FROM queues ORDER BY id",
 	     row_queue, queues);
 	LOAD("SELECT queue_id,user_id,priority FROM queue_members", row_member, members);
 	LOAD("SELECT " IX_COLS ",(SELECT coalesce(max(segment),0) FROM ctr WHERE "
@@ -649,6 +650,7 @@ static void bind_op(sqlite3_stmt *st, const struct store_op *op)
 		bind_text(st, 8, op->u.queue.hold_music);
 		bind_text(st, 9, op->u.queue.wrap_up_codes);
 		sqlite3_bind_int(st, 10, op->u.queue.deleted);
+		bind_text(st, 11, op->u.queue.sl_abandons[0] ? op->u.queue.sl_abandons : "met");
 		break;
 	case STORE_OP_MEMBER_ADD:
 	case STORE_OP_MEMBER_DELETE:
@@ -1197,4 +1199,5 @@ const struct store_backend store_backend_sqlite = {
 	.outbox_counts = sqlhook_outbox_counts,
 	.rep_query = sqlrep_query,
 	.rep_segments = sqlrep_segments,
+	.queue_day = sqlday_queue_day,
 };

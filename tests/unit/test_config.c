@@ -184,8 +184,15 @@ static void flow_style_is_accepted(void **state)
 static void empty_inputs_mean_defaults(void **state)
 {
 	static const char *const inputs[] = {
-		"", "\n\n", "# only a comment\n", "---\n", "---\n...\n", "~\n", "http:\nstore: ~\nlog: null\n",
-		"{}", "\xef\xbb\xbf# BOM\n",
+		"",
+		"\n\n",
+		"# only a comment\n",
+		"---\n",
+		"---\n...\n",
+		"~\n",
+		"http:\nstore: ~\nlog: null\n",
+		"{}",
+		"\xef\xbb\xbf# BOM\n",
 	};
 	struct config cfg, def;
 	char err[ERRSZ];
@@ -285,6 +292,25 @@ static void override_session_ttl_bounds(void **state)
 	assert_int_equal(cfg.session_ttl_s, 2592000);
 }
 
+static void override_wallboard_limits(void **state)
+{
+	struct config cfg;
+
+	config_defaults(&cfg);
+	assert_int_equal(cfg.wallboard_push_ms, 250);
+	assert_int_equal(cfg.wallboard_acw_alert_s, 120);
+	assert_int_equal(cfg.wallboard_hold_alert_s, 90);
+	assert_int_equal(cfg.wallboard_missed_alert, 3);
+	load_ok(&cfg, "wallboard:\n  push_ms: 0\n  acw_alert: 30\n  hold_alert: 45\n"
+		      "  missed_offers_alert: 5\n");
+	assert_int_equal(cfg.wallboard_push_ms, 0);
+	assert_int_equal(cfg.wallboard_acw_alert_s, 30);
+	assert_int_equal(cfg.wallboard_hold_alert_s, 45);
+	assert_int_equal(cfg.wallboard_missed_alert, 5);
+	load_bad("wallboard:\n  acw_alert: 0\n",
+		 "x.yaml:2: 'wallboard.acw_alert' must be an integer from 1 to 86400, got '0'");
+}
+
 static void override_log_level_each(void **state)
 {
 	static const char *const names[] = {"debug", "info", "warn", "error"};
@@ -304,7 +330,8 @@ static void later_load_overrides_earlier(void **state)
 	char err[ERRSZ];
 
 	load_ok(&cfg, "http: {port: 1000}\n");
-	assert_int_equal(config_load_buf(&cfg, "b", "log: {level: error}", 19, err, sizeof(err)), 0);
+	assert_int_equal(config_load_buf(&cfg, "b", "log: {level: error}", 19, err, sizeof(err)),
+			 0);
 	assert_int_equal(cfg.http_port, 1000);
 	assert_int_equal(cfg.log_level, LOG_ERROR);
 }
@@ -340,7 +367,8 @@ static void load_file_reports_file_and_line(void **state)
 	config_defaults(&cfg);
 	assert_int_equal(config_load_file(&cfg, path, err, sizeof(err)), CC_EBADCONF);
 	snprintf(want, sizeof(want),
-		 "%s:3: unknown key 'prot' in section 'http' (expected: address, port, max_body, web_root)",
+		 "%s:3: unknown key 'prot' in section 'http' (expected: address, port, max_body, "
+		 "web_root)",
 		 path);
 	assert_string_equal(err, want);
 	assert_string_equal(cfg.file, ""); /* untouched on failure */
@@ -369,13 +397,14 @@ struct bad {
 
 static const struct bad bad_inputs[] = {
 	{"http:\n  address: 127.0.0.1\n  prot: 8080\n",
-	 "x.yaml:3: unknown key 'prot' in section 'http' (expected: address, port, max_body, web_root)"},
-	{"datadir: /srv\n",
-	 "x.yaml:1: unknown key 'datadir' at the top level "
-	 "(expected: data_dir, http, store, routing, auth, log, sip, media, calls, webhooks)"},
-	{"Data_dir: /srv\n",
-	 "x.yaml:1: unknown key 'Data_dir' at the top level "
-	 "(expected: data_dir, http, store, routing, auth, log, sip, media, calls, webhooks)"},
+	 "x.yaml:3: unknown key 'prot' in section 'http' (expected: address, port, max_body, "
+	 "web_root)"},
+	{"datadir: /srv\n", "x.yaml:1: unknown key 'datadir' at the top level "
+			    "(expected: data_dir, http, store, routing, auth, log, sip, media, "
+			    "calls, webhooks, wallboard)"},
+	{"Data_dir: /srv\n", "x.yaml:1: unknown key 'Data_dir' at the top level "
+			     "(expected: data_dir, http, store, routing, auth, log, sip, media, "
+			     "calls, webhooks, wallboard)"},
 	{"# c\n\nhttp:\n  address: 1.2.3.4\n  port: abc\n",
 	 "x.yaml:5: 'http.port' must be an integer from 1 to 65535, got 'abc'"},
 	{"http:\n  port: 0\n", "x.yaml:2: 'http.port' must be an integer from 1 to 65535, got '0'"},
@@ -387,8 +416,7 @@ static const struct bad bad_inputs[] = {
 	 "x.yaml:2: 'http.port' must be an integer from 1 to 65535, got '8080.0'"},
 	{"http:\n  port: 99999999999999999999\n",
 	 "x.yaml:2: 'http.port' must be an integer from 1 to 65535, got '99999999999999999999'"},
-	{"http:\n  port:\n",
-	 "x.yaml:2: 'http.port' must be an integer from 1 to 65535, got ''"},
+	{"http:\n  port:\n", "x.yaml:2: 'http.port' must be an integer from 1 to 65535, got ''"},
 	{"http:\n  max_body: 1023\n",
 	 "x.yaml:2: 'http.max_body' must be an integer from 1024 to 16777216, got '1023'"},
 	{"store:\n  readers: 65\n",
@@ -422,9 +450,11 @@ static const struct bad bad_inputs[] = {
 	 "x.yaml:2: 'routing.awa_enabled' must be true or false, got '1'"},
 	{"log:\n  level: verbose\n",
 	 "x.yaml:2: 'log.level' must be debug, info, warn or error, got 'verbose'"},
-	{"http: 8080\n", "x.yaml:1: 'http' must be a mapping (keys: address, port, max_body, web_root)"},
+	{"http: 8080\n",
+	 "x.yaml:1: 'http' must be a mapping (keys: address, port, max_body, web_root)"},
 	{"log: [debug]\n", "x.yaml:1: 'log' must be a mapping (keys: level)"},
-	{"http:\n  port:\n    value: 1\n", "x.yaml:3: 'http.port' must be a single value, not a mapping"},
+	{"http:\n  port:\n    value: 1\n",
+	 "x.yaml:3: 'http.port' must be a single value, not a mapping"},
 	{"data_dir: [a, b]\n", "x.yaml:1: 'data_dir' must be a single value, not a list"},
 	{"? [a]\n: 1\n", "x.yaml:1: a key must be a name, not a list"},
 	{"data_dir: ''\n", "x.yaml:1: 'data_dir' must not be empty"},
@@ -434,9 +464,9 @@ static const struct bad bad_inputs[] = {
 	{"http: &h\n  port: 1\n", "x.yaml:1: anchors (&h) are not supported"},
 	{"data_dir: *d\n", "x.yaml:1: aliases (*name) are not supported"},
 	{"log: {}\n---\nlog: {}\n", "x.yaml:2: only one YAML document is allowed"},
-	{"\"a\\tb\": 1\n",
-	 "x.yaml:1: unknown key 'a?b' at the top level "
-	 "(expected: data_dir, http, store, routing, auth, log, sip, media, calls, webhooks)"},
+	{"\"a\\tb\": 1\n", "x.yaml:1: unknown key 'a?b' at the top level "
+			   "(expected: data_dir, http, store, routing, auth, log, sip, media, "
+			   "calls, webhooks, wallboard)"},
 };
 
 static void broken_inputs_report_file_line_and_reason(void **state)
@@ -520,6 +550,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(defaults_are_the_embedded_values),
+		cmocka_unit_test(override_wallboard_limits),
 		cmocka_unit_test(finish_derives_store_path_from_data_dir),
 		cmocka_unit_test(finish_keeps_an_explicit_store_path),
 		cmocka_unit_test(finish_leaves_path_empty_when_data_dir_too_long),

@@ -5,13 +5,13 @@
 // (token no longer valid) ends in the API client's 401 handling.
 import { get } from './api.js';
 import { onCallEvent, onOffer, onPresence } from './calls.js';
-import { getState, setState } from './state.js';
+import { getState, setState, setStateSoon } from './state.js';
+import { onWallboardEvent } from './wallboard.js';
 
 let ws = null;
 let wanted = null;   // the token we should be connected with
 let retry = 0;
 let pingTimer = null;
-let queueTimer = null;
 
 export function connectEvents(token) {
   wanted = token;
@@ -54,24 +54,13 @@ function open() {
   };
 }
 
-// Queue figures change with interactions; several events in a burst cause
-// one read.
-export function refreshQueuesSoon(ms = 60) {
-  clearTimeout(queueTimer);
-  queueTimer = setTimeout(async () => {
-    try {
-      const r = await get('/api/v1/queues');
-      setState({ queues: r.queues, queuesAt: Date.now() });
-    } catch { /* shown by the next successful read */ }
-  }, ms);
-}
-
 function handle(m) {
   const s = getState();
+  // The wallboard's events (managers only): docs/WALLBOARD.md.
+  if (onWallboardEvent(m)) return;
   switch (m.type) {
     case 'hello':
       setState({ live: 'open', agent: m.agent || s.agent });
-      if (s.path === '/manager') refreshQueuesSoon(0);
       break;
     case 'presence': {
       const a = s.agents[m.user_name];
@@ -80,7 +69,8 @@ function handle(m) {
         presence: m.to, away_reason: m.to === 'Away' ? m.reason : null, since: m.at,
         seconds_in_state: 0, interaction: m.interaction || null,
       };
-      setState({ agents: { ...s.agents, [m.user_name]: next } });
+      // everyone's (a manager's table): rendered soon; one's own at once below
+      setStateSoon({ agents: { ...s.agents, [m.user_name]: next } });
       if (m.user_name === s.me?.user_name) {
         setState({ agent: { ...(s.agent || {}), ...next, registered: s.agent?.registered } });
         onPresence(m);
@@ -88,11 +78,9 @@ function handle(m) {
       // A presence change during a call is in that interaction's activity
       // stream (and ends its recording): open forms read it again.
       if (m.interaction) setState({ inboxRev: getState().inboxRev + 1 });
-      if (s.path === '/manager') refreshQueuesSoon();
       break;
     }
     case 'interaction':
-      if (s.path === '/manager') refreshQueuesSoon();
       setState({ inboxRev: s.inboxRev + 1 });
       break;
     case 'offer':

@@ -5,6 +5,7 @@ import { ApiError, get, onSessionExpired, post, setToken } from './api.js';
 import { restoreFromAgent } from './calls.js';
 import { connectEvents, disconnectEvents } from './events.js';
 import { getState, navigate, setState } from './state.js';
+import { emptyWallboard } from './wallboard.js';
 
 const KEY = 'switchboard.session';
 let expiryTimer = null;
@@ -19,7 +20,7 @@ function clearLocal(flash) {
   disconnectEvents();
   setToken(null);
   store(null);
-  setState({ session: null, me: null, agent: null, agents: {}, queues: [], call: { phase: 'idle' }, flash });
+  setState({ session: null, me: null, agent: null, agents: {}, wallboard: emptyWallboard(), call: { phase: 'idle' }, flash });
   if (getState().path !== '/signin') navigate('/signin', { replace: true });
 }
 

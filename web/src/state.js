@@ -9,8 +9,8 @@ let state = {
   me: null,        // GET /api/v1/me
   agent: null,     // the signed-in agent's presence (Agent), live
   agents: {},      // user_name → Agent (everyone, for managers), live
-  queues: [],      // GET /api/v1/queues, refreshed on interaction events
-  queuesAt: 0,     // when queues was read (ms), for longest-wait ticking
+  // the managers' live figures, from the event stream (wallboard.js)
+  wallboard: { ready: false, dayStart: null, queues: {}, calls: {}, alerts: {}, feed: [] },
   call: { phase: 'idle' }, // the softphone (calls.js)
   calls: {},       // interaction → its live call's roster (GET /api/v1/calls/{n}: phase,
                    // agent, second, customer_on_hold, queue, legs), while a transfer shows it
@@ -28,6 +28,16 @@ export function setState(patch) {
   const p = typeof patch === 'function' ? patch(state) : patch;
   state = { ...state, ...p };
   for (const f of subs) f();
+}
+
+// The same, with the views told at most once per `ms`: a manager's stream
+// at 1,000 calls carries hundreds of messages a second, and each render of
+// the wallboard is a table of every live call (docs/WALLBOARD.md).
+let soon = null;
+export function setStateSoon(patch, ms = 200) {
+  const p = typeof patch === 'function' ? patch(state) : patch;
+  state = { ...state, ...p };
+  if (!soon) soon = setTimeout(() => { soon = null; for (const f of subs) f(); }, ms);
 }
 
 export function useAppState() {

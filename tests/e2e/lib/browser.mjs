@@ -52,9 +52,9 @@ export function expectClean(page, allow = []) {
   assert.deepEqual(bad, [], 'the page reported errors');
 }
 
-export async function shot(page, name) {
+export async function shot(page, name, { fullPage = false } = {}) {
   mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
 }
 
 export async function signIn(page, url, user, password = 'demo-pass') {

@@ -15,6 +15,7 @@ const PRIORITIES = [1, 2, 3, 4, 5, 6, 7, 8, 9];
 
 const fromQueue = (q) => ({
   name: q?.name || '', priority: String(q?.priority ?? 0), service_level_seconds: String(q?.service_level_seconds ?? 20),
+  service_level_abandons: q?.service_level_abandons || 'met',
   max_wait_seconds: String(q?.max_wait_seconds ?? 0), overflow_queue: q?.overflow_queue || '',
   hold_music: q?.hold_music || '', wrap_up_codes: (q?.wrap_up_codes || []).join('\n'),
 });
@@ -35,6 +36,7 @@ function QueueSettings({ queue, queues, agents, onSaved, idp }) {
     setNote(null);
     const full = {
       name: f.name.trim(), priority: int(f.priority), service_level_seconds: int(f.service_level_seconds),
+      service_level_abandons: f.service_level_abandons,
       max_wait_seconds: int(f.max_wait_seconds), overflow_queue: f.overflow_queue, hold_music: f.hold_music.trim(),
       wrap_up_codes: codes(f.wrap_up_codes),
     };
@@ -74,6 +76,11 @@ function QueueSettings({ queue, queues, agents, onSaved, idp }) {
         onInput=${set('service_level_seconds')} hint="The target: answered within this long." />
       <${Input} id=${`${idp}-maxwait`} label="Maximum wait (seconds)" type="number" min="0" max="86400" value=${f.max_wait_seconds}
         onInput=${set('max_wait_seconds')} hint="0 = no maximum. After it the caller moves to the overflow queue." /></div>
+    <${Input} id=${`${idp}-slab`} as="select" label="Callers who hang up within the service level" value=${f.service_level_abandons}
+      onChange=${set('service_level_abandons')} hint="How the wallboard's service level counts them (docs/WALLBOARD.md).">
+      <option value="met">Count as met (Amazon Connect)</option>
+      <option value="excluded">Leave out of the service level</option>
+      <option value="missed">Count as missed</option></${Input}>
     <div class="fld-row">
       <${Input} id=${`${idp}-overflow`} as="select" label="Overflow queue" value=${f.overflow_queue} onChange=${set('overflow_queue')}
         hint="Needed with a maximum wait.">

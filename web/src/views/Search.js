@@ -11,7 +11,7 @@ import { InteractionRows } from './Inbox.js';
 const EMPTY = { state: '', agent: '', queue: '', direction: '', from: '', to: '' };
 
 export function Search() {
-  const { me, queues } = useAppState();
+  const { me } = useAppState();
   const manager = isManager(me);
   const [form, setForm] = useState({ ...EMPTY, agent: manager ? '' : me.user_name });
   const [rows, setRows] = useState(null);
@@ -19,7 +19,7 @@ export function Search() {
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const [agents, setAgents] = useState([]);
-  const [qnames, setQnames] = useState(queues.map((q) => q.name));
+  const [qnames, setQnames] = useState([]);
 
   useEffect(() => {
     get('/api/v1/agents').then((r) => setAgents(r.agents), () => {});
