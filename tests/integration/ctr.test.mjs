@@ -439,7 +439,8 @@ test('holds and a missed offer: Ned rejects, Beth answers and holds Amy twice fr
   assert.equal(s.agent.user_name, 'beth');
   assert.equal(s.agent.name, 'Beth Agent');
   const conn = within(s.agent.connected_to_agent_timestamp, deq, tAssigned, 'connected to Beth');
-  assert.equal(s.agent_connection_attempts, 2, 'Ned\'s phone, then Beth\'s');
+  // (CI once counted 3 here under load, not reproduced alone: the offers' log says whose)
+  assert.equal(s.agent_connection_attempts, 2, `Ned's phone, then Beth's; activity: ${JSON.stringify((await detail(num)).activity)}\n${sb.log.split('\n').filter((l) => l.includes(num) && /offer|bridged|agent=/.test(l)).join('\n')}`);
   assert.equal(s.missed_offers, 1, 'Ned rejected');
   // holds: two, as long as the test held them (each between its marks)
   assert.equal(s.agent.number_of_holds, 2);
