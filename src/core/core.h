@@ -125,6 +125,13 @@ struct config {
 	int webhook_backoff_min_ms; /* the first retry's wait, default 1000 */
 	int webhook_backoff_max_ms; /* the longest wait between attempts, default 300000 */
 	int webhook_retention_h;    /* undelivered rows given up, delivered ones purged: 168 */
+	/* transcripts (docs/TRANSCRIPTS.md) */
+	bool transcripts_enabled;  /* default true */
+	int transcript_decoders;   /* decoders of the transcription pool, default 1 */
+	int transcript_domain_pct; /* the domain model's weight in %, default 40 */
+	bool transcript_redact;	   /* PII redaction, default true */
+	char transcript_corpus
+		[CONF_PATH_MAX]; /* "" = <project>/share/transcripts/contact_center_corpus.txt */
 };
 /* Fills cfg with the embedded defaults. */
 void config_defaults(struct config *cfg);

@@ -310,6 +310,27 @@ struct st_ctr {
 	char attributes[ST_CTR_ATTRS];
 };
 
+/* ---- transcripts (migration 013; transcript/, docs/TRANSCRIPTS.md) ---- */
+struct st_transcript {
+	int64_t interaction_id;
+	char number[ST_NUMBER]; /* reads only: the interaction's number */
+	char status[12];	/* queued | running | done | failed */
+	char engine[32];
+	char reason[12];	    /* policy | on_demand */
+	char requested_by[ST_NAME]; /* a user_name, "" = the policy */
+	int redacted;		    /* items replaced by [redacted] */
+	/* heap strings, copied by store_write; NULL on a write = keep the
+	 * stored ones (a status change), on a read = not read */
+	char *utterances; /* JSON array */
+	char *text;	  /* the words, for the search */
+	char error[128];
+	int64_t audio_ms, decode_ms, created_at, updated_at;
+};
+struct st_transcript_policy {
+	int64_t queue_id; /* 0 = every queue without a row of its own */
+	int percent;	  /* 0..100 */
+};
+
 /* ---- webhooks (migration 012; hook/, docs/WEBHOOKS.md) ---- */
 #define ST_URL	       1024 /* a webhook's URL, in bytes */
 #define ST_SECRET      257  /* a webhook's signing secret: up to 256 bytes */
@@ -404,6 +425,11 @@ struct st_snapshot {
 	struct st_webhook *webhooks;  /* by id */
 	size_t n_webhooks;
 	int64_t max_webhook_id; /* deleted ones included */
+	/* transcription jobs queued or running (no text), oldest first */
+	struct st_transcript *transcripts;
+	size_t n_transcripts;
+	struct st_transcript_policy *transcript_policy;
+	size_t n_transcript_policy;
 };
 void store_snapshot_free(struct st_snapshot *s);
 
@@ -435,17 +461,19 @@ enum store_op_kind {
 	STORE_OP_RECORD_UPDATE, /* by number */
 	STORE_OP_RECORD_DELETE, /* contact or consumer, by number */
 	STORE_OP_CONVERSATION_INSERT,
-	STORE_OP_BINDING_SET,	       /* by user_id */
-	STORE_OP_BINDING_DELETE,       /* by user_id */
-	STORE_OP_QUICK_CONNECT_SET,    /* by id: inserted or replaced */
-	STORE_OP_QUICK_CONNECT_DELETE, /* by id */
-	STORE_OP_CTR_SET,	       /* by contact_id: inserted or replaced; the
+	STORE_OP_BINDING_SET,		/* by user_id */
+	STORE_OP_BINDING_DELETE,	/* by user_id */
+	STORE_OP_QUICK_CONNECT_SET,	/* by id: inserted or replaced */
+	STORE_OP_QUICK_CONNECT_DELETE,	/* by id */
+	STORE_OP_CTR_SET,		/* by contact_id: inserted or replaced; the
 					  interaction's sums recomputed */
-	STORE_OP_WEBHOOK_SET,	       /* by id: inserted or replaced */
-	STORE_OP_WEBHOOK_DELETE,       /* by id, with its outbox rows */
-	STORE_OP_OUTBOX_INSERT,	       /* an event, fanned out to its webhooks */
-	STORE_OP_OUTBOX_RESULT,	       /* by seq */
-	STORE_OP_OUTBOX_PURGE,	       /* rows delivered or given up before u.before */
+	STORE_OP_WEBHOOK_SET,		/* by id: inserted or replaced */
+	STORE_OP_WEBHOOK_DELETE,	/* by id, with its outbox rows */
+	STORE_OP_OUTBOX_INSERT,		/* an event, fanned out to its webhooks */
+	STORE_OP_OUTBOX_RESULT,		/* by seq */
+	STORE_OP_OUTBOX_PURGE,		/* rows delivered or given up before u.before */
+	STORE_OP_TRANSCRIPT_SET,	/* by interaction_id: inserted or updated */
+	STORE_OP_TRANSCRIPT_POLICY_SET, /* by queue_id; percent < 0 deletes the row */
 };
 
 struct store_op {
@@ -473,6 +501,8 @@ struct store_op {
 		struct st_webhook webhook;
 		struct st_outbox_event outbox;
 		struct st_outbox_result result;
+		struct st_transcript transcript;
+		struct st_transcript_policy tpolicy;
 		int64_t before;
 	} u;
 };
@@ -555,6 +585,14 @@ struct store_ctr_list {
 	size_t n;
 };
 
+/* An interaction and its transcript (store_transcript_get). */
+struct store_transcript {
+	bool found; /* the interaction exists */
+	struct st_interaction ix;
+	bool has;		/* it has a transcript row */
+	struct st_transcript t; /* utterances and text malloc'd (freed after the callback) */
+};
+
 /* Pending outbox rows read at once (store_outbox_fetch). */
 struct store_outbox_page {
 	struct st_outbox_row *rows;
@@ -566,7 +604,7 @@ struct store_outbox_counts {
 };
 
 /* ---- the backend vtable ---- */
-#define STORE_BACKEND_VERSION 5
+#define STORE_BACKEND_VERSION 6
 struct store_backend {
 	int version; /* STORE_BACKEND_VERSION */
 	const char *name;
@@ -602,6 +640,8 @@ struct store_backend {
 	int (*outbox_fetch)(void *be, int64_t webhook_id, int64_t after_seq, int limit,
 			    struct store_outbox_page *pg);
 	int (*outbox_counts)(void *be, struct store_outbox_counts *c);
+	/* version 6: an interaction's transcript (by number). */
+	int (*transcript_get)(void *be, const char *number, struct store_transcript *t);
 };
 extern const struct store_backend store_backend_sqlite;
 
@@ -635,6 +675,8 @@ int store_ix_get(struct store *st, const char *number, store_ix_get_h *h, void *
 /* The interaction (l->found) and its contact trace records, by segment. */
 typedef void(store_ctr_list_h)(int err, struct store_ctr_list *l, void *arg);
 int store_ctr_list(struct store *st, const char *number, store_ctr_list_h *h, void *arg);
+typedef void(store_transcript_h)(int err, struct store_transcript *t, void *arg);
+int store_transcript_get(struct store *st, const char *number, store_transcript_h *h, void *arg);
 /*
  * The webhooks' outbox (docs/WEBHOOKS.md): up to limit (1..256) pending rows
  * of a webhook after after_seq, oldest first. The callback may keep a row's

@@ -131,6 +131,20 @@ static const char *op_sql[N_OPS][2] = {
 				    "last_status=?6,last_error=?7 WHERE seq=?1"},
 	[STORE_OP_OUTBOX_PURGE] = {"DELETE FROM webhook_outbox WHERE "
 				   "coalesce(delivered_at,expired_at)<?1"},
+	/* NULL utterances/text (a status change) keep the stored ones */
+	[STORE_OP_TRANSCRIPT_SET] =
+		{"INSERT INTO transcripts(interaction_id,status,engine,reason,requested_by,"
+		 "redacted,utterances,text,error,audio_ms,decode_ms,created_at,updated_at) "
+		 "VALUES(?1,?2,?3,?4,?5,?6,coalesce(?7,'[]'),coalesce(?8,''),?9,?10,?11,?12,?13) "
+		 "ON CONFLICT(interaction_id) DO UPDATE SET status=?2,engine=?3,reason=?4,"
+		 "requested_by=?5,redacted=?6,utterances=coalesce(?7,utterances),"
+		 "text=coalesce(?8,text),error=?9,audio_ms=?10,decode_ms=?11,updated_at=?13"},
+	[STORE_OP_TRANSCRIPT_POLICY_SET] =
+		{"INSERT INTO transcript_policy(queue_id,percent) "
+		 "SELECT ?1,?2 WHERE ?2>=0 ON CONFLICT(queue_id) DO "
+		 "UPDATE SET percent=?2",
+		 "DELETE FROM transcript_policy WHERE ?2<0 AND queue_id=?1 "
+		 "AND queue_id<>0"},
 	[STORE_OP_CASE_SET] = {"INSERT INTO cases(number,contact_user_id,short_description,state,"
 			       "opened_at,updated_at) VALUES(?1,NULLIF(?2,0),?3,?4,?5,?6) "
 			       "ON CONFLICT(number) DO UPDATE SET contact_user_id=NULLIF(?2,0),"
@@ -553,7 +567,7 @@ static int be_load(void *p, struct st_snapshot *s)
 	s->max_webhook_id =
 		scalar_i64(db, "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE "
 			       "name='webhooks'),0),coalesce((SELECT max(id) FROM webhooks),0))");
-	return err;
+	return err ? err : sqltr_load(db, s);
 }
 
 /* ---- writes ---- */
@@ -769,6 +783,8 @@ static void bind_op(sqlite3_stmt *st, const struct store_op *op)
 		bind_text(st, 7, op->u.result.last_error);
 		break;
 	case STORE_OP_OUTBOX_PURGE: sqlite3_bind_int64(st, 1, op->u.before); break;
+	case STORE_OP_TRANSCRIPT_SET:
+	case STORE_OP_TRANSCRIPT_POLICY_SET: sqltr_bind(st, op); break; /* store_transcript.c */
 	case STORE_OP_RECORD_INSERT:
 	case STORE_OP_RECORD_UPDATE:
 	case STORE_OP_RECORD_DELETE: break; /* store_records.c */
@@ -928,7 +944,7 @@ static void row_conversation(sqlite3_stmt *st, struct st_conversation *c)
 }
 
 /* The interaction of a number: 0 (and *found), or CC_ESTORE. */
-static int ix_by_number(sqlite3 *db, const char *number, struct st_interaction *ix, bool *found)
+int sqltr_ix_by_number(sqlite3 *db, const char *number, struct st_interaction *ix, bool *found)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -945,6 +961,8 @@ static int ix_by_number(sqlite3 *db, const char *number, struct st_interaction *
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : CC_ESTORE;
 }
+
+#define ix_by_number sqltr_ix_by_number
 
 static int ix_get_query(sqlite3 *db, const char *number, struct store_ix_detail *d)
 {
@@ -1192,4 +1210,5 @@ const struct store_backend store_backend_sqlite = {
 	.ctr_list = be_ctr_list,
 	.outbox_fetch = sqlhook_outbox_fetch,
 	.outbox_counts = sqlhook_outbox_counts,
+	.transcript_get = sqltr_transcript_get,
 };
