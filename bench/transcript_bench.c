@@ -335,6 +335,8 @@ int main(int argc, char **argv)
 		  &synth);
 	synthetic(&loop, a, "flite rms", "flite -voice rms -t \"%s\" -o /tmp/tb.wav", verbose,
 		  &synth);
+	synthetic(&loop, a, "flite awb", "flite -voice awb -t \"%s\" -o /tmp/tb.wav", verbose,
+		  &synth);
 	synthetic(&loop, a, "espeak-ng en-us", "espeak-ng -v en-us -w /tmp/tb.wav \"%s\"", verbose,
 		  &synth);
 	report("synthetic (all)", &synth);

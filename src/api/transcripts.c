@@ -3,8 +3,8 @@
  *   GET  /api/v1/interactions/{number}/transcript   the transcript
  *   POST /api/v1/interactions/{number}/transcript   a manager asks for one
  *   GET  /api/v1/transcripts/policy                 which queues are transcribed
- *   PUT  /api/v1/transcripts/policy/{queue|default} {"percent": 0..100}
- *   DELETE /api/v1/transcripts/policy/{queue}       the queue follows the default
+ *   PUT  /api/v1/transcripts/policy/{queue name|default} {"percent": 0..100}
+ *   DELETE /api/v1/transcripts/policy/{queue name}  the queue follows the default
  *
  * DESIGN
  * - Who may read a transcript is who may fetch the recording (recording.c):
@@ -138,14 +138,20 @@ void api_route_transcript_request(struct api_req *q)
 }
 
 /* ---- the policy ---- */
+struct policy_list {
+	const struct routing *r;
+	json_t *a;
+};
+
+/* A queue deleted since keeps its row but is not listed. */
 static void policy_row(int64_t queue_id, int percent, void *arg)
 {
-	json_t *a = arg;
+	struct policy_list *l = arg;
+	const char *name = queue_id ? routing_queue_name(l->r, queue_id) : "default";
 
-	json_array_append_new(a,
-			      json_pack("{s:o,s:i}", "queue",
-					queue_id ? json_integer(queue_id) : json_string("default"),
-					"percent", percent));
+	if (name[0])
+		json_array_append_new(l->a,
+				      json_pack("{s:s,s:i}", "queue", name, "percent", percent));
 }
 
 static bool policy_ready(struct api_req *q)
@@ -159,29 +165,29 @@ static bool policy_ready(struct api_req *q)
 
 void api_route_transcript_policy(struct api_req *q)
 {
-	json_t *a;
+	struct policy_list l = {q->api->r, NULL};
 
 	if (!policy_ready(q))
 		return;
-	a = json_array();
-	transcript_policy_each(q->api->transcript, policy_row, a);
+	l.a = json_array();
+	transcript_policy_each(q->api->transcript, policy_row, &l);
 	api_reply_json(q, 200,
-		       json_pack("{s:o,s:b}", "queues", a, "redact",
+		       json_pack("{s:o,s:b}", "queues", l.a, "redact",
 				 transcript_redacting(q->api->transcript)));
 }
 
-/* "default" or a queue's id that exists; -1 after replying otherwise. */
+/* "default" or a queue's name; -1 after replying otherwise. */
 static int64_t policy_queue(struct api_req *q)
 {
 	const char *s = q->segs[4];
-	char *end;
-	long long id;
+	int64_t id;
 
 	if (!strcmp(s, "default"))
 		return 0;
-	id = strtoll(s, &end, 10);
-	if (*end || id <= 0 || !routing_queue_name(q->api->r, id)) {
-		api_reply_error(q, 404, "not_found", "no queue %.32s (a queue id or 'default')", s);
+	id = routing_queue_id(q->api->r, s);
+	if (id <= 0) {
+		api_reply_error(q, 404, "not_found",
+				"no queue '%.40s' (a queue's name or 'default')", s);
 		return -1;
 	}
 	return id;
