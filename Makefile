@@ -88,7 +88,7 @@ build/asr_bench: bench/asr_bench.c $(filter src/asr/% src/media/g711.c src/core/
 
 # The transcripts' recogniser benchmark: build/transcript_bench, see bench/transcript_bench.c.
 transcript-bench: build/transcript_bench
-build/transcript_bench: bench/transcript_bench.c $(filter src/asr/% src/media/g711.c src/core/util.c,$(SRC)) $(HDRS)
+build/transcript_bench: bench/transcript_bench.c $(filter src/asr/% src/media/g711.c src/core/util.c src/transcript/audio.c,$(SRC)) $(HDRS)
 	@mkdir -p build
 	$(CC) $(CSTD) $(WARN) -O2 -g -Isrc -o $@ $(filter %.c,$^) $(PKG_CFL) $(PKG_LIBS)
 

@@ -11,6 +11,11 @@
  * Build: `make transcript-bench` (release flags). Run from the repository root:
  *   build/transcript_bench [weight=0.4] [corpus=share/transcripts/contact_center_corpus.txt]
  *   build/transcript_bench 0 (the general model alone, no domain model)
+ *   build/transcript_bench capacity [calls=4] [decoders=1]
+ *     (whole stereo calls: 24 sentences, customer flite rms and agent flite
+ *     awb taking turns, cut by the server's endpointer (src/transcript/
+ *     audio.c) and decoded on `decoders` SCHED_IDLE threads: call-minutes
+ *     transcribed per hour of wall time and per CPU-hour)
  * The domain model is built from the corpus with asr_lm_build (as the
  * server does) into /tmp/transcript_bench.arpa. The test sentences are
  * not in the corpus: the bench counts exact lines in common and says so.
@@ -21,6 +26,7 @@
  */
 #include "asr/asr.h"
 #include "media/media.h"
+#include "transcript/transcript_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -301,8 +307,127 @@ static void overlap(const char *corpus)
 	printf("test sentences also in the corpus: %d\n", n);
 }
 
+/* ---- capacity: whole calls through the server's cut and the decoder pool ---- */
+/* A stereo call of the support sentences: customer (flite rms) and agent
+ * (flite awb) take turns, 0.7 s apart; returns its length in ms. */
+static uint32_t call_make(const char *path, int sentences)
+{
+	FILE *f = fopen("bench/speech/support_calls.txt", "r");
+	char line[512], cmd[2048];
+	int i = 0;
+
+	if (system("rm -f /tmp/tb_l.raw /tmp/tb_r.raw"))
+		return 0;
+	while (f && i < sentences && fgets(line, sizeof(line), f)) {
+		struct utt u = {0};
+		bool customer = !(i++ & 1);
+		FILE *l, *r;
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(cmd, sizeof(cmd), "flite -voice %s -t \"%s\" -o /tmp/tb.wav",
+			 customer ? "rms" : "awb", line);
+		if (audio_load(cmd, &u))
+			break;
+		l = fopen("/tmp/tb_l.raw", "ab"), r = fopen("/tmp/tb_r.raw", "ab");
+		for (size_t k = 0; k < u.n + 5600; k++) { /* the other side is silent */
+			int16_t v = k < u.n ? u.pcm[k] : 0, z = 0;
+			fwrite(customer ? &v : &z, 2, 1, l);
+			fwrite(customer ? &z : &v, 2, 1, r);
+		}
+		fclose(l);
+		fclose(r);
+		free(u.pcm);
+	}
+	if (f)
+		fclose(f);
+	snprintf(cmd, sizeof(cmd),
+		 "sox -M -r 8000 -e signed-integer -b 16 -c 1 -t raw /tmp/tb_l.raw -r 8000 -e "
+		 "signed-integer -b 16 -c 1 -t raw /tmp/tb_r.raw -b 16 %s",
+		 path);
+	return system(cmd) ? 0 : 1;
+}
+
+struct cap_seg {
+	int done;
+	struct asr_text t;
+};
+
+static void cap_done(int err, const struct asr_text *t, void *arg)
+{
+	struct cap_seg *s = arg;
+
+	s->done = 1;
+	if (t)
+		s->t = *t;
+	(void)err;
+}
+
+static int capacity(int calls, int decoders, const char *lm)
+{
+	struct asr_cfg cfg = {.decoders = decoders,
+			      .free_speech = true,
+			      .own_threads = true,
+			      .queue_max = 10000,
+			      .domain_weight = 0.4};
+	struct tr_audio au = {0};
+	char err[200];
+	uv_loop_t loop;
+	struct asr *a;
+	struct cap_seg *segs;
+	uint64_t t0, cpu = 0;
+	double call_s, wall_s;
+
+	if (!call_make("/tmp/tb_call.wav", 24))
+		return 1;
+	str_copy(au.path, "/tmp/tb_call.wav", sizeof(au.path));
+	tr_audio_load(&au);
+	if (au.err)
+		return 1;
+	call_s = (double)au.n / 8000.0;
+	str_copy(cfg.domain_lm, lm, sizeof(cfg.domain_lm));
+	uv_loop_init(&loop);
+	if (asr_alloc(&a, &loop, &cfg, err, sizeof(err)))
+		return 1;
+	asr_warm(a);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	segs = calloc(au.n_segs * (size_t)calls, sizeof(*segs));
+	t0 = uv_hrtime();
+	for (int c = 0; c < calls; c++) {
+		for (size_t i = 0; i < au.n_segs; i++) {
+			const struct tr_seg *s = &au.segs[i];
+			asr_transcribe(a, au.ch[s->ch] + s->s0, s->s1 - s->s0, cap_done,
+				       &segs[(size_t)c * au.n_segs + i]);
+		}
+	}
+	for (size_t i = 0; i < au.n_segs * (size_t)calls; i++) {
+		while (!segs[i].done && uv_run(&loop, UV_RUN_ONCE))
+			;
+		cpu += segs[i].t.cpu_us;
+	}
+	wall_s = (double)(uv_hrtime() - t0) / 1e9;
+	printf("capacity: %d calls of %.1f s (%zu utterances each), %d decoder(s) at SCHED_IDLE: "
+	       "wall %.1f s, CPU %.1f s -> %.0f call-minutes per hour (%.0f per CPU-hour)\n",
+	       calls, call_s, au.n_segs, decoders, wall_s, (double)cpu / 1e6,
+	       calls * call_s / 60.0 / (wall_s / 3600.0),
+	       calls * call_s / 60.0 / ((double)cpu / 1e6 / 3600.0));
+	asr_free(a);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+	free(segs);
+	free(au.ch[0]);
+	free(au.ch[1]);
+	free(au.segs);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "capacity")) {
+		int calls = argc > 2 ? atoi(argv[2]) : 4, dec = argc > 3 ? atoi(argv[3]) : 1;
+		if (lm_make("share/transcripts/contact_center_corpus.txt",
+			    "/tmp/transcript_bench.arpa"))
+			return 1;
+		return capacity(calls, dec, "/tmp/transcript_bench.arpa");
+	}
 	double weight = argc > 1 ? atof(argv[1]) : 0.4;
 	const char *corpus = argc > 2 ? argv[2] : "share/transcripts/contact_center_corpus.txt";
 	bool verbose = getenv("TB_VERBOSE") != NULL;

@@ -372,10 +372,12 @@ static const struct bad bad_inputs[] = {
 	 "x.yaml:3: unknown key 'prot' in section 'http' (expected: address, port, max_body, web_root)"},
 	{"datadir: /srv\n",
 	 "x.yaml:1: unknown key 'datadir' at the top level "
-	 "(expected: data_dir, http, store, routing, auth, log, sip, media, calls, webhooks)"},
+	 "(expected: data_dir, http, store, routing, auth, log, sip, media, calls, webhooks, "
+	 "transcripts)"},
 	{"Data_dir: /srv\n",
 	 "x.yaml:1: unknown key 'Data_dir' at the top level "
-	 "(expected: data_dir, http, store, routing, auth, log, sip, media, calls, webhooks)"},
+	 "(expected: data_dir, http, store, routing, auth, log, sip, media, calls, webhooks, "
+	 "transcripts)"},
 	{"# c\n\nhttp:\n  address: 1.2.3.4\n  port: abc\n",
 	 "x.yaml:5: 'http.port' must be an integer from 1 to 65535, got 'abc'"},
 	{"http:\n  port: 0\n", "x.yaml:2: 'http.port' must be an integer from 1 to 65535, got '0'"},
@@ -436,7 +438,8 @@ static const struct bad bad_inputs[] = {
 	{"log: {}\n---\nlog: {}\n", "x.yaml:2: only one YAML document is allowed"},
 	{"\"a\\tb\": 1\n",
 	 "x.yaml:1: unknown key 'a?b' at the top level "
-	 "(expected: data_dir, http, store, routing, auth, log, sip, media, calls, webhooks)"},
+	 "(expected: data_dir, http, store, routing, auth, log, sip, media, calls, webhooks, "
+	 "transcripts)"},
 };
 
 static void broken_inputs_report_file_line_and_reason(void **state)
