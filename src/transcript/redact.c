@@ -10,6 +10,10 @@
  *   "talk to an agent" stays). A numeral string counts one digit a char.
  * - Card numbers: a run of 13-19 digits that passes the Luhn check (the
  *   whole run: windows inside longer runs pass Luhn by chance too often).
+ *   And, because the recogniser drops or mishears digits in a long run
+ *   (sixteen spoken digits came back as thirteen through G.711, which no
+ *   longer pass Luhn), any run of 8 or more digits within the 6 words after
+ *   "card" ("my card number is", "credit card", "the card is").
  * - Card security codes: the first 3 or 4 digit words within the 6 words
  *   after "security code", "cvv" (or "c v v"), "verification code".
  * - National-id-like: a run of exactly 9 digits (a US social security
@@ -132,6 +136,11 @@ static bool after_words(const char *const *w, size_t at, const char *a, const ch
 	return false;
 }
 
+static bool card_context(const char *const *w, size_t at)
+{
+	return after_words(w, at, "card", NULL);
+}
+
 static bool cvv_context(const char *const *w, size_t at)
 {
 	return after_words(w, at, "security", "code") || after_words(w, at, "cvv", NULL) ||
@@ -188,6 +197,9 @@ size_t transcript_redact_mark(const char *const *w, size_t n, bool *red)
 			continue;
 		}
 		if (card_in(&r, red)) {
+			items++;
+		} else if (r.nd >= 8 && card_context(w, r.w0)) {
+			mark(red, r.w0, r.w1); /* a card number the recogniser got wrong */
 			items++;
 		} else if (r.nd == 9 || id_context(w, r.w0)) {
 			mark(red, r.w0, r.w1);
