@@ -514,6 +514,7 @@ struct store_ix_filter {
 	int64_t queue_id;	/* 0 = any */
 	char direction[16];	/* "" = any */
 	char phone[ST_PHONE];	/* the caller's number as digits (phone_digits), "" = any */
+	char words[640];	/* an FTS5 query over the transcripts' text, "" = any */
 	int64_t from_ms, to_ms; /* opened_at range, 0 = open */
 	int64_t before_id;	/* keyset cursor: rows with id < before_id, 0 = from newest */
 	int limit;		/* 1..200 */
@@ -528,6 +529,7 @@ struct store_ix_page {
 struct store_ix_detail {
 	bool found;
 	struct st_interaction ix;
+	char transcript[12]; /* its transcript's status (migration 013), "" = none */
 	struct st_activity *activity;
 	size_t n_activity;
 	struct st_conversation *conversations;

@@ -852,7 +852,7 @@ static int ix_list_query(sqlite3 *db, const struct store_ix_filter *f, struct st
 {
 	/* The latest note of each row (the customer's history shows it) and the
 	 * caller's number compared by its digits, as phone_digits writes them. */
-	char sql[1024] = "SELECT " IX_COLS ",(SELECT substr(a.text,1,159) FROM activity a WHERE "
+	char sql[2048] = "SELECT " IX_COLS ",(SELECT substr(a.text,1,159) FROM activity a WHERE "
 			 "a.interaction_id=interactions.id AND a.kind='note' ORDER BY a.id DESC "
 			 "LIMIT 1) FROM interactions WHERE 1=1";
 	sqlite3_stmt *st;
@@ -877,6 +877,9 @@ static int ix_list_query(sqlite3 *db, const struct store_ix_filter *f, struct st
 		strcat(sql,
 		       " AND replace(replace(replace(replace(replace(caller_number,'+',''),' ',''),"
 		       "'-',''),'(',''),')','')=?9");
+	if (f->words[0]) /* the transcripts' words (migration 013, FTS5) */
+		strcat(sql, " AND id IN (SELECT rowid FROM transcript_fts WHERE transcript_fts "
+			    "MATCH ?10)");
 	strcat(sql, " ORDER BY id DESC LIMIT ?8");
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return CC_ESTORE;
@@ -890,6 +893,7 @@ static int ix_list_query(sqlite3 *db, const struct store_ix_filter *f, struct st
 	sqlite3_bind_int64(st, 7, f->before_id);
 	sqlite3_bind_int(st, 8, f->limit + 1);
 	bind_text(st, 9, f->phone);
+	bind_text(st, 10, f->words);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (pg->n == (size_t)f->limit) {
 			pg->more = true;
@@ -966,6 +970,7 @@ int sqltr_ix_by_number(sqlite3 *db, const char *number, struct st_interaction *i
 
 static int ix_get_query(sqlite3 *db, const char *number, struct store_ix_detail *d)
 {
+	sqlite3_stmt *st;
 	char sql[256];
 	int rc = ix_by_number(db, number, &d->ix, &d->found);
 
@@ -979,6 +984,16 @@ static int ix_get_query(sqlite3 *db, const char *number, struct store_ix_detail 
 		       (void **)&d->activity, &d->n_activity);
 	if (rc)
 		return rc;
+	if (sqlite3_prepare_v2(db, "SELECT status FROM transcripts WHERE interaction_id=?1", -1,
+			       &st, NULL) != SQLITE_OK)
+		return CC_ESTORE;
+	sqlite3_bind_int64(st, 1, d->ix.id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		col_text(st, 0, d->transcript, sizeof(d->transcript));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return CC_ESTORE;
 	snprintf(sql, sizeof(sql),
 		 "SELECT id,number,interaction_id,source_table,source_number,agent_user_id,flag,"
 		 "created_at FROM conversations WHERE interaction_id=%lld ORDER BY id",
