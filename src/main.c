@@ -259,6 +259,15 @@ static int transcripts_start(struct app *app, const struct st_snapshot *snap)
 			 "site's flows only (transcripts.corpus names one)");
 	if (callctl_flow_text(app->cc, &text, &len))
 		log_warn("transcripts: the flows' text was not read");
+	/* ...and the records' short descriptions (the store's snapshot) */
+	if (snap->record_text_len) {
+		char *all = realloc(text, len + snap->record_text_len + 1);
+		if (all) {
+			memcpy(all + len, snap->record_text, snap->record_text_len + 1);
+			text = all, len += snap->record_text_len;
+		} else
+			log_warn("transcripts: the records' text was left out (no memory)");
+	}
 	tc.site_text = text, tc.site_text_len = len;
 	rc = transcript_alloc(&app->transcript, &app->loop, &tc, app->st, app->r, snap, err,
 			      sizeof(err));

@@ -430,6 +430,10 @@ struct st_snapshot {
 	size_t n_transcripts;
 	struct st_transcript_policy *transcript_policy;
 	size_t n_transcript_policy;
+	/* the records' short descriptions (cases, incidents; the newest 20,000),
+	 * one a line, for the transcripts' domain language model; NULL = none */
+	char *record_text;
+	size_t record_text_len;
 };
 void store_snapshot_free(struct st_snapshot *s);
 

@@ -164,6 +164,7 @@ void store_snapshot_free(struct st_snapshot *s)
 	free(s->quick_connects);
 	free(s->webhooks);
 	free(s->transcripts);
+	free(s->record_text);
 	free(s->transcript_policy);
 	memset(s, 0, sizeof(*s));
 }

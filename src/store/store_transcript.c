@@ -106,6 +106,45 @@ static int push(void **arr, size_t *n, size_t elem, const void *row)
 	return 0;
 }
 
+/* The records' short descriptions, newest first, one a line: the words a
+ * site's callers use (the transcripts' domain language model). */
+static int record_text_load(sqlite3 *db, struct st_snapshot *s)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc, err = 0;
+
+	if (sqlite3_prepare_v2(db,
+			       "SELECT short_description FROM (SELECT short_description,opened_at "
+			       "FROM cases UNION ALL SELECT short_description,opened_at FROM "
+			       "incidents) WHERE short_description<>'' ORDER BY opened_at DESC "
+			       "LIMIT 20000",
+			       -1, &st, NULL) != SQLITE_OK)
+		return CC_ESTORE;
+	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+		size_t n = (size_t)sqlite3_column_bytes(st, 0);
+		if (s->record_text_len + n + 2 > cap) {
+			size_t nc = cap ? cap * 2 : 8192;
+			char *nb;
+			while (nc < s->record_text_len + n + 2)
+				nc *= 2;
+			nb = realloc(s->record_text, nc);
+			if (!nb) {
+				err = -ENOMEM;
+				break;
+			}
+			s->record_text = nb, cap = nc;
+		}
+		memcpy(s->record_text + s->record_text_len, t, n);
+		s->record_text_len += n;
+		s->record_text[s->record_text_len++] = '\n';
+		s->record_text[s->record_text_len] = '\0';
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
 int sqltr_load(sqlite3 *db, struct st_snapshot *s)
 {
 	sqlite3_stmt *st;
@@ -134,7 +173,7 @@ int sqltr_load(sqlite3 *db, struct st_snapshot *s)
 		err = push((void **)&s->transcript_policy, &s->n_transcript_policy, sizeof(p), &p);
 	}
 	sqlite3_finalize(st);
-	return err;
+	return err ? err : record_text_load(db, s);
 }
 
 static int transcript_query(sqlite3 *db, const char *number, struct store_transcript *t)

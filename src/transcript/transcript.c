@@ -616,7 +616,9 @@ static int domain_build(const struct transcript_cfg *cfg, char *path, size_t siz
 		snprintf(err, errsz, "transcripts: the domain language model was not built (%s)",
 			 cc_strerror(rc));
 	else
-		log_info("action=transcripts domain model: %zu sentences -> %s", n, path);
+		log_info("action=transcripts domain model: %zu sentences (corpus %zu bytes, the "
+			 "site's flows and records %zu bytes) -> %s",
+			 n, clen, cfg->site_text_len, path);
 	return rc;
 }
 
