@@ -6,6 +6,7 @@
 #   make coverage   unit tests with gcov coverage
 #   make check-includes / format-check
 #   make asr-bench  build/asr_bench (speech recognition figures, docs/PERFORMANCE.md)
+#   make transcript-bench  build/transcript_bench (transcripts: WER, RTF, memory)
 PKGS     := libuv libwebsockets jansson sqlite3 libsodium yaml-0.1 sofia-sip-ua sndfile spandsp espeak-ng speexdsp pocketsphinx sphinxbase libcurl
 # Modules still being written are kept out of the build (and their tests and
 # fuzzers with them) until they are wired in: `make WIP= ...` builds all.
@@ -35,7 +36,7 @@ CFLAGS  := $(CSTD) $(WARN) $(OPT) -Isrc -I$(B)/gen $(PKG_CFL) $(EXTRA_CFLAGS)
 LDFLAGS := $(OPT) $(EXTRA_LDFLAGS)
 OBJ     := $(SRC:%.c=$(B)/%.o)
 
-.PHONY: all asan ubsan test unit fuzz coverage clean check-includes format-check bin asr-bench
+.PHONY: all asan ubsan test unit fuzz coverage clean check-includes format-check bin asr-bench transcript-bench
 all: bin
 bin: $(B)/switchboard
 
@@ -82,6 +83,12 @@ build/fuzz/%: tests/fuzz/%.c $(SRC) $(HDRS) build/fuzz/gen/migrations.h
 # The speech recogniser's benchmark (release flags): build/asr_bench, see bench/asr_bench.c.
 asr-bench: build/asr_bench
 build/asr_bench: bench/asr_bench.c $(filter src/asr/% src/media/g711.c src/core/util.c,$(SRC)) $(HDRS)
+	@mkdir -p build
+	$(CC) $(CSTD) $(WARN) -O2 -g -Isrc -o $@ $(filter %.c,$^) $(PKG_CFL) $(PKG_LIBS)
+
+# The transcripts' recogniser benchmark: build/transcript_bench, see bench/transcript_bench.c.
+transcript-bench: build/transcript_bench
+build/transcript_bench: bench/transcript_bench.c $(filter src/asr/% src/media/g711.c src/core/util.c src/transcript/audio.c,$(SRC)) $(HDRS)
 	@mkdir -p build
 	$(CC) $(CSTD) $(WARN) -O2 -g -Isrc -o $@ $(filter %.c,$^) $(PKG_CFL) $(PKG_LIBS)
 

@@ -11,7 +11,7 @@ PKGS=(
 	uthash-dev libcmocka-dev sqlite3 wrk curl jq gdb
 	libsofia-sip-ua-dev libsndfile1-dev libspandsp-dev libespeak-ng-dev libspeexdsp-dev
 	libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
-	sip-tester baresip linphone-cli espeak-ng sox
+	sip-tester baresip linphone-cli espeak-ng sox flite pocketsphinx-testdata
 	chromium
 )
 SUDO=""

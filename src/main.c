@@ -24,12 +24,14 @@
 #include "hook/hook.h"
 #include "routing/routing.h"
 #include "store/store.h"
+#include "transcript/transcript.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define SHUTDOWN_GRACE_MS 10000
 
@@ -41,6 +43,7 @@ struct app {
 	struct api *api;
 	struct callctl *cc;
 	struct hook *hook;
+	struct transcript *transcript; /* NULL: transcripts off */
 	uv_signal_t sigint, sigterm, sighup;
 	uv_timer_t drain;
 	int64_t drain_deadline;
@@ -201,6 +204,82 @@ static int voice_start(struct app *app, const struct st_snapshot *snap)
 	return err;
 }
 
+/* ---- transcripts ---- */
+/* A recording closed (callctl): the transcripts' policy decides. */
+static void on_recorded(int64_t ix_id, const char *number, int64_t queue_id, void *arg)
+{
+	struct app *app = arg;
+
+	if (app->transcript)
+		transcript_recorded(app->transcript, ix_id, number, queue_id);
+}
+
+/* The shipped corpus: <project>/share/transcripts/contact_center_corpus.txt beside
+ * <project>/build/<mode>/switchboard. */
+static void corpus_default(char *out, size_t size)
+{
+	char exe[CONF_PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	struct stat sb;
+
+	out[0] = '\0';
+	if (n <= 0)
+		return;
+	exe[n] = '\0';
+	for (int i = 0; i < 3; i++) {
+		char *slash = strrchr(exe, '/');
+		if (!slash)
+			return;
+		*slash = '\0';
+	}
+	snprintf(out, size, "%.400s/share/transcripts/contact_center_corpus.txt", exe);
+	if (stat(out, &sb))
+		out[0] = '\0';
+}
+
+static int transcripts_start(struct app *app, const struct st_snapshot *snap)
+{
+	struct transcript_cfg tc = {.decoders = app->cfg.transcript_decoders,
+				    .domain_pct = app->cfg.transcript_domain_pct,
+				    .redact = app->cfg.transcript_redact};
+	char *text = NULL, err[300] = "";
+	size_t len = 0;
+	int rc;
+
+	if (!app->cfg.transcripts_enabled || !app->cc)
+		return 0;
+	snprintf(tc.record_dir, sizeof(tc.record_dir), "%.480s/recordings", app->cfg.data_dir);
+	str_copy(tc.data_dir, app->cfg.data_dir, sizeof(tc.data_dir));
+	if (app->cfg.transcript_corpus[0])
+		str_copy(tc.corpus, app->cfg.transcript_corpus, sizeof(tc.corpus));
+	else
+		corpus_default(tc.corpus, sizeof(tc.corpus));
+	if (!tc.corpus[0])
+		log_warn("transcripts: no contact-center corpus found; the domain model is the "
+			 "site's flows only (transcripts.corpus names one)");
+	if (callctl_flow_text(app->cc, &text, &len))
+		log_warn("transcripts: the flows' text was not read");
+	/* ...and the records' short descriptions (the store's snapshot) */
+	if (snap->record_text_len) {
+		char *all = realloc(text, len + snap->record_text_len + 1);
+		if (all) {
+			memcpy(all + len, snap->record_text, snap->record_text_len + 1);
+			text = all, len += snap->record_text_len;
+		} else
+			log_warn("transcripts: the records' text was left out (no memory)");
+	}
+	tc.site_text = text, tc.site_text_len = len;
+	rc = transcript_alloc(&app->transcript, &app->loop, &tc, app->st, app->r, snap, err,
+			      sizeof(err));
+	free(text);
+	if (rc) {
+		log_error("cannot start transcripts: %s", err[0] ? err : cc_strerror(rc));
+		return rc;
+	}
+	callctl_recorded_handler_set(app->cc, on_recorded, app);
+	return 0;
+}
+
 static int app_start(struct app *app)
 {
 	struct st_snapshot snap = {0};
@@ -224,12 +303,16 @@ static int app_start(struct app *app)
 		log_warn("the wallboard starts today's figures from zero");
 	if (!err)
 		err = voice_start(app, &snap);
+	if (!err)
+		err = transcripts_start(app, &snap);
 	if (!err) {
 		err = api_alloc(&app->api, &app->loop, &app->cfg, app->r, app->st, app->cc,
 				app->hook, &snap);
 		if (err)
 			log_error("cannot listen on %s:%d", app->cfg.http_address,
 				  app->cfg.http_port);
+		else
+			api_transcript_set(app->api, app->transcript);
 	}
 	if (!err)
 		hook_start(app->hook);
@@ -260,6 +343,8 @@ static void drain_tick(uv_timer_t *t)
 	uv_close((uv_handle_t *)t, NULL);
 	callctl_free(app->cc);
 	app->cc = NULL;
+	transcript_free(app->transcript); /* after callctl: no new recordings */
+	app->transcript = NULL;
 	routing_close(app->r);
 	api_free(app->api);
 	app->api = NULL;
@@ -303,6 +388,9 @@ static void close_walk(uv_handle_t *h, void *arg)
 static void app_stop(struct app *app)
 {
 	callctl_free(app->cc);
+	app->cc = NULL;
+	transcript_free(app->transcript);
+	app->transcript = NULL;
 	api_free(app->api);
 	hook_stop(app->hook);
 	routing_close(app->r);

@@ -17,7 +17,8 @@ allowed() {
 	demo) echo "core store sip" ;;
 	callctl) echo "core store routing sip media flow tts asr" ;;
 	hook) echo "core store routing" ;;
-	api) echo "core store routing callctl hook" ;;
+	transcript) echo "core store routing asr" ;;
+	api) echo "core store routing callctl hook transcript" ;;
 	*) echo "?" ;; # a new folder must get its row here
 	esac
 }

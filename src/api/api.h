@@ -20,6 +20,9 @@ struct hook;
 int api_alloc(struct api **ap, uv_loop_t *loop, const struct config *cfg, struct routing *r,
 	      struct store *st, struct callctl *cc, struct hook *hook,
 	      const struct st_snapshot *snap);
+/* The transcripts (NULL: off, their routes answer 503); set after api_alloc. */
+struct transcript;
+void api_transcript_set(struct api *a, struct transcript *t);
 /* Requests waiting for the store or a worker. */
 size_t api_busy(const struct api *a);
 /* Stops listening and closes every connection; the loop must then run until

@@ -4,6 +4,7 @@
 
 #include "api/api.h"
 #include "hook/hook.h"
+#include "transcript/transcript.h"
 #include <jansson.h>
 #include <limits.h>
 #include <libwebsockets.h>
@@ -43,8 +44,9 @@ struct api {
 	const struct config *cfg;
 	struct routing *r;
 	struct store *st;
-	struct callctl *cc; /* dialled numbers and trunks (live) */
-	struct hook *hook;  /* webhooks (NULL: their routes answer 503) */
+	struct callctl *cc;	       /* dialled numbers and trunks (live) */
+	struct hook *hook;	       /* webhooks (NULL: their routes answer 503) */
+	struct transcript *transcript; /* NULL: transcripts off (their routes answer 503) */
 	struct lws_context *ctx;
 	struct session *sessions;
 	struct ws_client *clients;
@@ -257,6 +259,8 @@ struct req_webhook {
 };
 int req_decode_webhook(const char *b, size_t n, bool create, struct req_webhook *r, char *err,
 		       size_t esz);
+/* PUT /api/v1/transcripts/policy/{queue}: {"percent": 0..100} */
+int req_decode_transcript_policy(const char *b, size_t n, int *percent, char *err, size_t esz);
 /* Why s is not a webhook URL, or NULL when it is one. */
 const char *req_webhook_url_problem(const char *s);
 /* POST /api/v1/calls: {"record": {"table", "key"}, "phone": "mobile"|"business"} */

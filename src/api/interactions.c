@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const list_params[] = {"state", "agent", "queue", "direction", "phone",
-					  "from",  "to",    "limit", "cursor",	  NULL};
+static const char *const list_params[] = {"state", "agent", "queue",  "direction", "phone", "from",
+					  "to",	   "limit", "cursor", "text",	   NULL};
 
 int api_query_time(struct api_req *q, const char *name, int64_t *out)
 {
@@ -91,14 +91,61 @@ static int parse_names(struct api_req *q, struct store_ix_filter *f)
 	return 0;
 }
 
+/* `text`: words of the calls' transcripts, all of them (in any order,
+ * any case). Each word goes to FTS5 as a quoted string, so nothing the
+ * user types is FTS5 syntax: "refund AND NOT" is three words. A word is a
+ * run of letters, digits and apostrophes (and any non-ASCII byte). */
+static bool word_char(char ch)
+{
+	unsigned char c = (unsigned char)ch;
+
+	return c >= 0x80 || c == '\'' || (c >= '0' && c <= '9') ||
+	       ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+static int parse_words(struct api_req *q, struct store_ix_filter *f)
+{
+	char buf[200], *o = f->words, *end = f->words + sizeof(f->words) - 3;
+	int rc = api_query(q, "text", buf, sizeof(buf)), n = 0;
+
+	if (rc == -ENOENT)
+		return 0;
+	for (const char *p = buf; !rc && *p;) {
+		if (!word_char(*p)) {
+			p++;
+			continue;
+		}
+		if (o + 3 > end)
+			break;
+		if (n++)
+			*o++ = ' ';
+		*o++ = '"';
+		for (; o < end && *p; p++) {
+			if (!word_char(*p))
+				break;
+			*o++ = *p;
+		}
+		*o++ = '"';
+	}
+	*o = '\0';
+	if (rc || !n) {
+		api_reply_error(
+			q, 400, "invalid_parameter",
+			"'text' must hold at least one word (up to 199 characters): the words "
+			"of a call's transcript to find");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_filter(struct api_req *q, struct store_ix_filter *f)
 {
 	int64_t limit = 50, cursor = 0;
 
 	memset(f, 0, sizeof(*f));
 	if (api_query_check(q, list_params) || parse_state(q, f) || parse_names(q, f) ||
-	    api_query_time(q, "from", &f->from_ms) || api_query_time(q, "to", &f->to_ms) ||
-	    api_query_int(q, "limit", 1, 200, &limit) ||
+	    parse_words(q, f) || api_query_time(q, "from", &f->from_ms) ||
+	    api_query_time(q, "to", &f->to_ms) || api_query_int(q, "limit", 1, 200, &limit) ||
 	    api_query_int(q, "cursor", 1, INT64_MAX, &cursor))
 		return -EINVAL;
 	f->limit = (int)limit;
@@ -207,6 +254,10 @@ static void get_done(int err, struct store_ix_detail *d, void *arg)
 		}
 		json_object_set_new(o, "activity", acts);
 		json_object_set_new(o, "conversations", conversations_json(d));
+		/* its transcript's status, so the form asks for one only when there
+		 * is one (GET .../transcript; null = none) */
+		json_object_set_new(o, "transcript",
+				    d->transcript[0] ? json_string(d->transcript) : json_null());
 		api_reply_json(q, 200, o);
 	}
 	api_req_release(q);

@@ -1235,6 +1235,26 @@ int req_decode_webhook(const char *b, size_t n, bool create, struct req_webhook 
 	return jr_close(&j, rc, r, sizeof(*r));
 }
 
+/* ---- transcripts ---- */
+static const char *const tpolicy_fields[] = {"percent", NULL};
+
+int req_decode_transcript_policy(const char *b, size_t n, int *percent, char *err, size_t esz)
+{
+	struct jr j = {.err = err, .esz = esz};
+	bool has = false;
+	int rc = jr_open(&j, b, n, false);
+
+	*percent = 0;
+	if (!rc)
+		rc = jr_fields(&j, tpolicy_fields);
+	if (!rc)
+		rc = jr_int(&j, "percent", 0, 100, percent, &has);
+	if (!rc && !has)
+		rc = jr_fail(&j, "'percent' is required: the share of the queue's recorded calls "
+				 "to transcribe, 0 to 100");
+	return jr_close(&j, rc, percent, sizeof(*percent));
+}
+
 /* ---- queues ---- */
 /* 1-40 of A-Z a-z 0-9, space, '_', '.', '-'; no space at either end. */
 bool req_valid_queue_name(const char *s)

@@ -69,6 +69,7 @@ int api_range_parse(const char *h, uint64_t size, uint64_t *first, uint64_t *las
 struct rec_job {
 	struct api_req *q;
 	char path[600];
+	char redacted[620]; /* served instead when it exists, "" = the original */
 	char range[128];
 	bool has_range;
 	int err; /* 0, -ENOENT, -ERANGE, -EINVAL, -EIO */
@@ -81,8 +82,10 @@ static void rec_read(void *arg)
 	struct rec_job *j = arg;
 	struct stat st;
 	size_t n;
-	int fd = open(j->path, O_RDONLY | O_CLOEXEC);
+	int fd = j->redacted[0] ? open(j->redacted, O_RDONLY | O_CLOEXEC) : -1;
 
+	if (fd < 0)
+		fd = open(j->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st)) {
 		j->err = -ENOENT;
 		goto out;
@@ -144,6 +147,13 @@ static void rec_authorised(int err, struct store_ix_detail *d, void *arg)
 		free(j);
 		return;
 	}
+	/* With PII redaction on, only administrators hear the original
+	 * (docs/TRANSCRIPTS.md): the others get the redacted copy when the
+	 * transcript made one (none = nothing was redacted). */
+	if (q->api->transcript && transcript_redacting(q->api->transcript) &&
+	    !api_has_role(q->user, ROLE_ADMIN))
+		snprintf(j->redacted, sizeof(j->redacted), "%.*s.redacted.wav",
+			 (int)(strlen(j->path) - 4), j->path); /* path ends in ".wav" */
 	if (work_submit(q->api->loop, rec_read, rec_done, j)) {
 		api_reply_err(q, -ENOMEM, "");
 		api_req_release(q);

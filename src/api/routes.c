@@ -466,6 +466,10 @@ static void h_clear(struct api_req *q)
 void api_route_interactions_list(struct api_req *q);
 void api_route_interaction_get(struct api_req *q);
 void api_route_interaction_ctr(struct api_req *q);
+void api_route_transcript_get(struct api_req *q);
+void api_route_transcript_request(struct api_req *q);
+void api_route_transcript_policy(struct api_req *q);
+void api_route_transcript_policy_set(struct api_req *q);
 
 static const struct route routes[] = {
 	{M_GET, "api/v1/health", ACC_PUBLIC, h_health},
@@ -508,6 +512,11 @@ static const struct route routes[] = {
 	{M_GET, "api/v1/interactions/*", ACC_SIGNED_IN, api_route_interaction_get},
 	{M_GET, "api/v1/interactions/*/recording", ACC_SIGNED_IN, api_route_recording},
 	{M_GET, "api/v1/interactions/*/ctr", ACC_SIGNED_IN, api_route_interaction_ctr},
+	{M_GET, "api/v1/interactions/*/transcript", ACC_SIGNED_IN, api_route_transcript_get},
+	{M_POST, "api/v1/interactions/*/transcript", ACC_SIGNED_IN, api_route_transcript_request},
+	{M_GET, "api/v1/transcripts/policy", ACC_ADMIN, api_route_transcript_policy},
+	{M_PUT, "api/v1/transcripts/policy/*", ACC_ADMIN, api_route_transcript_policy_set},
+	{M_DELETE, "api/v1/transcripts/policy/*", ACC_ADMIN, api_route_transcript_policy_set},
 	{M_POST, "api/v1/interactions/*/notes", ACC_SIGNED_IN, api_route_note_add},
 	{M_GET, "api/v1/numbers", ACC_ADMIN, api_route_numbers_list},
 	{M_PUT, "api/v1/numbers/*", ACC_ADMIN, api_route_number_put},

@@ -23,20 +23,37 @@
 #include "asr/asr_int.h"
 
 #include <ctype.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct asr_job {
 	struct asr *a;	       /* a reference */
-	struct asr_grammar *g; /* a reference; NULL for a warm-up job */
+	struct asr_grammar *g; /* a reference; NULL for a warm-up or free-speech job */
 	int16_t *pcm;	       /* copy of the caller's samples */
 	size_t n;
 	asr_done_h *done;
+	asr_text_h *tdone;     /* a free-speech job (asr_transcribe) */
+	struct asr_text *text; /* its result */
 	void *arg;
 	int err;
 	struct asr_result res;
 	struct asr_job *next;
+};
+
+/* cfg->own_threads: the jobs' threads (at SCHED_IDLE) instead of libuv's
+ * pool; finished jobs come back to the loop through an async handle. */
+struct asr_threads {
+	pthread_t th[16];
+	unsigned n;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct asr_job *todo, *todo_tail, *done;
+	bool stop;
+	uv_async_t *async;
 };
 
 /* Loop thread only; the pool sees a job and the engine state, never this. */
@@ -50,7 +67,9 @@ struct asr {
 	unsigned next_gid;	     /* grammar ids: never reused, so a decoder's
 					record of a dead grammar cannot alias a new one */
 	struct asr_stats st;
-	bool closing; /* asr_free ran: nothing new, completions cancelled */
+	bool closing;		 /* asr_free ran: nothing new, completions cancelled */
+	struct asr_threads *thr; /* cfg->own_threads, else NULL */
+	bool free_speech;
 };
 
 static const struct asr_engine *const engines[] = {&asr_engine_ps};
@@ -71,8 +90,17 @@ static void job_free(struct asr_job *j)
 {
 	mem_deref(j->g);
 	free(j->pcm);
+	free(j->text);
 	mem_deref(j->a);
 	free(j);
+}
+
+static uint64_t thread_cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 /* Pool thread. */
@@ -80,12 +108,18 @@ static void job_work(void *arg)
 {
 	struct asr_job *j = arg;
 	struct asr *a = j->a;
-	uint64_t t0 = uv_hrtime();
+	uint64_t t0 = uv_hrtime(), c0 = thread_cpu_us();
 
-	if (!j->g)
+	if (j->tdone)
+		j->err = a->eng->transcribe(a->e, j->pcm, j->n, j->text);
+	else if (!j->g)
 		j->err = a->eng->warm(a->e);
 	else
 		j->err = a->eng->recognize(a->e, j->g, j->pcm, j->n, &j->res);
+	if (j->text) {
+		j->text->decode_us = (uv_hrtime() - t0) / 1000;
+		j->text->cpu_us = thread_cpu_us() - c0;
+	}
 	j->res.decode_us = (uv_hrtime() - t0) / 1000;
 }
 
@@ -93,6 +127,8 @@ static void queue_pump(struct asr *a);
 
 static void job_account(struct asr *a, struct asr_job *j)
 {
+	if (j->tdone && !j->err)
+		a->st.transcribed++;
 	if (!j->g)
 		return;
 	a->st.recognitions++;
@@ -113,7 +149,10 @@ static void job_done(void *arg)
 	job_account(a, j);
 	if (j->err && j->err != -ECANCELED)
 		log_warn("action=recognize failed: %s", cc_strerror(j->err));
-	if (j->done) {
+	if (j->tdone)
+		j->tdone(a->closing ? -ECANCELED : j->err, a->closing || j->err ? NULL : j->text,
+			 j->arg);
+	else if (j->done) {
 		if (a->closing)
 			j->done(-ECANCELED, NULL, j->arg);
 		else
@@ -123,6 +162,123 @@ static void job_done(void *arg)
 	if (!a->closing)
 		queue_pump(a);
 	job_free(j);
+}
+
+/* ---- own threads (cfg->own_threads) ---- */
+static void *thr_main(void *arg)
+{
+	struct asr_threads *t = arg;
+	struct sched_param sp = {0};
+
+	/* The lowest CPU priority there is: it runs when nothing else wants
+	 * the core (media, the bot, the store never wait for it). */
+	if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp))
+		log_warn("action=transcription thread: SCHED_IDLE refused, normal priority");
+	pthread_mutex_lock(&t->mu);
+	for (;;) {
+		struct asr_job *j;
+		while (!t->todo && !t->stop)
+			pthread_cond_wait(&t->cv, &t->mu);
+		if (t->stop)
+			break;
+		j = t->todo;
+		t->todo = j->next;
+		if (!t->todo)
+			t->todo_tail = NULL;
+		pthread_mutex_unlock(&t->mu);
+		job_work(j);
+		pthread_mutex_lock(&t->mu);
+		j->next = t->done;
+		t->done = j;
+		uv_async_send(t->async);
+	}
+	pthread_mutex_unlock(&t->mu);
+	return NULL;
+}
+
+/* Loop: the finished jobs, oldest first. */
+static void thr_async(uv_async_t *h)
+{
+	struct asr_threads *t = h->data;
+	struct asr_job *j, *rev = NULL;
+
+	pthread_mutex_lock(&t->mu);
+	j = t->done;
+	t->done = NULL;
+	pthread_mutex_unlock(&t->mu);
+	while (j) {
+		struct asr_job *next = j->next;
+		j->next = rev;
+		rev = j;
+		j = next;
+	}
+	while (rev) {
+		struct asr_job *next = rev->next;
+		rev->next = NULL;
+		job_done(rev);
+		rev = next;
+	}
+}
+
+static void thr_async_closed(uv_handle_t *h)
+{
+	free(h);
+}
+
+/* No job is queued or running (each holds a reference on the owner). */
+static void thr_stop(struct asr_threads *t)
+{
+	pthread_mutex_lock(&t->mu);
+	t->stop = true;
+	pthread_cond_broadcast(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+	for (unsigned i = 0; i < t->n; i++)
+		pthread_join(t->th[i], NULL);
+	pthread_mutex_destroy(&t->mu);
+	pthread_cond_destroy(&t->cv);
+	uv_close((uv_handle_t *)t->async, thr_async_closed);
+	free(t);
+}
+
+static int thr_start(struct asr *a)
+{
+	struct asr_threads *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	t->async = calloc(1, sizeof(*t->async));
+	if (!t->async || uv_async_init(a->loop, t->async, thr_async)) {
+		free(t->async);
+		free(t);
+		return -ENOMEM;
+	}
+	t->async->data = t;
+	pthread_mutex_init(&t->mu, NULL);
+	pthread_cond_init(&t->cv, NULL);
+	a->thr = t;
+	for (; t->n < a->decoders; t->n++) {
+		if (pthread_create(&t->th[t->n], NULL, thr_main, t))
+			return -EAGAIN;
+	}
+	return 0;
+}
+
+/* To the pool or to the own threads; done later on the loop. */
+static int job_submit(struct asr *a, struct asr_job *j)
+{
+	struct asr_threads *t = a->thr;
+
+	if (!t)
+		return work_submit(a->loop, job_work, job_done, j);
+	pthread_mutex_lock(&t->mu);
+	if (t->todo_tail)
+		t->todo_tail->next = j;
+	else
+		t->todo = j;
+	t->todo_tail = j;
+	pthread_cond_signal(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+	return 0;
 }
 
 /* Moves waiting jobs to the pool while a decoder is free. */
@@ -136,7 +292,7 @@ static void queue_pump(struct asr *a)
 		a->queued--;
 		j->next = NULL;
 		a->inflight++;
-		if (work_submit(a->loop, job_work, job_done, j)) {
+		if (job_submit(a, j)) {
 			j->err = -ENOMEM;
 			job_done(j); /* on the loop, later than asr_recognize */
 		}
@@ -151,7 +307,7 @@ static int job_enqueue(struct asr *a, struct asr_job *j)
 		return -EBUSY;
 	j->a = mem_ref(a);
 	if (a->inflight < a->decoders) {
-		if (work_submit(a->loop, job_work, job_done, j)) {
+		if (job_submit(a, j)) {
 			j->a = mem_deref(j->a);
 			return -ENOMEM;
 		}
@@ -199,6 +355,36 @@ int asr_recognize(struct asr *a, struct asr_grammar *g, const int16_t *pcm, size
 	return err;
 }
 
+int asr_transcribe(struct asr *a, const int16_t *pcm, size_t n, asr_text_h *done, void *arg)
+{
+	struct asr_job *j;
+	int err;
+
+	if (!a || !pcm || !n || n > (size_t)ASR_RATE * ASR_TEXT_SECONDS || !done || a->closing ||
+	    !a->free_speech || !a->eng->transcribe)
+		return -EINVAL;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	j->pcm = malloc(n * sizeof(*pcm));
+	j->text = calloc(1, sizeof(*j->text));
+	if (!j->pcm || !j->text) {
+		free(j->pcm);
+		free(j->text);
+		free(j);
+		return -ENOMEM;
+	}
+	memcpy(j->pcm, pcm, n * sizeof(*pcm));
+	j->n = n, j->tdone = done, j->arg = arg;
+	err = job_enqueue(a, j);
+	if (err) {
+		free(j->pcm);
+		free(j->text);
+		free(j);
+	}
+	return err;
+}
+
 /* One job without a grammar per decoder: each loads a fresh decoder. */
 int asr_warm(struct asr *a)
 {
@@ -223,6 +409,8 @@ static void asr_destroy(void *data)
 {
 	struct asr *a = data;
 
+	if (a->thr)
+		thr_stop(a->thr);
 	if (a->eng)
 		a->eng->free(a->e);
 }
@@ -276,6 +464,12 @@ int asr_alloc(struct asr **ap, uv_loop_t *loop, const struct asr_cfg *cfg, char 
 		return rc;
 	}
 	a->eng = eng;
+	a->free_speech = cfg->free_speech;
+	if (cfg->own_threads && (rc = thr_start(a))) {
+		snprintf(err, errsz, "the recogniser's threads did not start");
+		mem_deref(a);
+		return rc;
+	}
 	*ap = a;
 	return 0;
 }
@@ -292,7 +486,10 @@ void asr_free(struct asr *a)
 	a->queued = 0;
 	for (; j; j = next) {
 		next = j->next;
-		j->done(-ECANCELED, NULL, j->arg);
+		if (j->tdone)
+			j->tdone(-ECANCELED, NULL, j->arg);
+		else if (j->done)
+			j->done(-ECANCELED, NULL, j->arg);
 		job_free(j);
 	}
 	mem_deref(a);

@@ -20,6 +20,8 @@
 
 #include "core/core.h"
 
+#include <stdio.h>
+
 #define ASR_RATE	8000 /* input: 8 kHz mono 16-bit (decoded G.711) */
 #define ASR_MAX_SECONDS 15   /* longest utterance accepted */
 #define ASR_TEXT_MAX	256
@@ -52,7 +54,53 @@ struct asr_cfg {
 	char model_dir[256]; /* "" = the Debian model (/usr/share/pocketsphinx/model/en-us) */
 	int decoders;	     /* decoders kept (recognitions at once), default 2 */
 	int queue_max;	     /* waiting beyond the decoders, 0 = ASR_QUEUE_MAX */
+	/* Free speech (asr_transcribe, docs/TRANSCRIPTS.md): the decoders load
+	 * the model's general language model mixed with a domain model. */
+	bool free_speech;
+	char domain_lm[512];  /* an ARPA file (asr_lm_build), "" = the general model alone */
+	double domain_weight; /* the domain model's share of the mix, 0 = 0.4 */
+	/* Jobs run on threads of their own at the lowest CPU priority
+	 * (SCHED_IDLE) instead of libuv's pool: the transcripts' pool. */
+	bool own_threads;
 };
+
+struct asr;
+/* ---- free speech (transcripts) ---- */
+#define ASR_TEXT_SECONDS 40 /* longest utterance asr_transcribe accepts */
+#define ASR_WORDS_MAX	 192
+#define ASR_WORD_MAX	 32
+struct asr_word {
+	char w[ASR_WORD_MAX];
+	uint32_t start_ms, end_ms; /* within the utterance */
+};
+struct asr_text {
+	size_t n_words;
+	struct asr_word words[ASR_WORDS_MAX];
+	uint64_t decode_us; /* time on the decoder (wall clock) */
+	uint64_t cpu_us;    /* CPU time of the decoding thread meanwhile */
+};
+typedef void(asr_text_h)(int err, const struct asr_text *res, void *arg);
+/*
+ * Transcribes one utterance (8 kHz mono, copied) on a decoder made with
+ * cfg->free_speech; done runs on the loop. -EINVAL for n == 0, longer than
+ * ASR_TEXT_SECONDS or a recogniser without free_speech; -EBUSY when the
+ * queue is full.
+ */
+int asr_transcribe(struct asr *a, const int16_t *pcm, size_t n, asr_text_h *done, void *arg);
+
+/* A trigram language model in ARPA format from text (sentences: a line, or
+ * ended by . ? ! ;), words normalised as grammar phrases are; a word for
+ * which ok() is false ends its sentence (ok NULL: every word). -ENODATA
+ * when there is no sentence of two words. Any thread. */
+typedef bool(asr_word_ok_h)(const char *word, void *arg);
+int asr_lm_build(const char *text, size_t len, asr_word_ok_h *ok, void *ok_arg, FILE *out,
+		 size_t *sentences);
+/* The dictionary of a model directory ("" = Debian's), for asr_lm_build's
+ * ok: asr_dict_load then asr_dict_has(word, dict). */
+struct asr_dict;
+int asr_dict_load(struct asr_dict **dp, const char *model_dir);
+bool asr_dict_has(const char *word, void *dict);
+void asr_dict_free(struct asr_dict *d);
 
 struct asr;
 struct asr_grammar;
@@ -87,6 +135,7 @@ int asr_recognize(struct asr *a, struct asr_grammar *g, const int16_t *pcm, size
 
 struct asr_stats {
 	uint64_t recognitions, matched, failed, queued_max;
+	uint64_t transcribed; /* asr_transcribe jobs done */
 	uint64_t decode_us_total;
 };
 void asr_stats(const struct asr *a, struct asr_stats *st);

@@ -7,7 +7,7 @@
 
 #include "asr/asr.h"
 
-#define ASR_ENGINE_VERSION 1
+#define ASR_ENGINE_VERSION 2 /* 2: transcribe (free speech) */
 
 /* A grammar after normalisation: lower-case words separated by one space. */
 struct asr_phrase_set {
@@ -48,6 +48,10 @@ struct asr_engine {
 	/* Pool: one utterance at 8 kHz; fills res (intent, confidence, text). */
 	int (*recognize)(void *e, const struct asr_grammar *g, const int16_t *pcm, size_t n,
 			 struct asr_result *res);
+	/* version 2. Pool: one utterance at 8 kHz against the free-speech
+	 * model (cfg->free_speech); fills res's words with their times.
+	 * NULL: the engine has no free speech. */
+	int (*transcribe)(void *e, const int16_t *pcm, size_t n, struct asr_text *res);
 };
 
 extern const struct asr_engine asr_engine_ps;

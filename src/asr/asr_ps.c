@@ -46,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sphinxbase/err.h>
 #include <sphinxbase/jsgf.h>
 
@@ -58,6 +59,9 @@
 #define PS_CONF_MID   (-41.0) /* word score a frame at confidence 0.5 (coverage 1) */
 #define PS_CONF_SCALE 1.5
 #define PS_SIL_BOUND  (-25.0) /* a filler worse than this a frame is not silence */
+#ifndef PS_DOMAIN_WEIGHT
+#define PS_DOMAIN_WEIGHT 0.4f /* the domain model's share (docs/TRANSCRIPTS.md) */
+#endif
 
 struct ps_dec {
 	ps_decoder_t *ps;
@@ -75,10 +79,11 @@ struct ps_eng {
 	unsigned *dead;		/* released grammar ids (4 bytes each, kept: a decoder
 			   borrowed later may still hold the search) */
 	size_t n_dead, cap_dead;
-	/* the dictionary's words, loop thread only */
-	char *words_buf;
-	char **words;
-	size_t n_words;
+	struct asr_dict *dictw; /* the dictionary's words, loop thread only */
+	/* free speech: the general model, the domain model and its weight */
+	bool free_speech;
+	char lm[300], domain_lm[512];
+	float domain_weight;
 };
 
 static pthread_mutex_t ps_init_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -97,19 +102,25 @@ static int ids_add(unsigned **ids, size_t *n, size_t *cap, unsigned id)
 }
 
 /* ---- the dictionary, for word_check on the loop ---- */
+struct asr_dict {
+	char *buf;
+	char **words; /* sorted */
+	size_t n;
+};
+
 static int word_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int dict_index(struct ps_eng *pe, char *buf, size_t len)
+static int dict_index(struct asr_dict *d, char *buf, size_t len)
 {
 	size_t n = 0, cap = 1;
 
 	for (size_t i = 0; i < len; i++)
 		cap += buf[i] == '\n';
-	pe->words = calloc(cap, sizeof(*pe->words));
-	if (!pe->words)
+	d->words = calloc(cap, sizeof(*d->words));
+	if (!d->words)
 		return -ENOMEM;
 	for (char *p = buf, *nl; p < buf + len && n < cap; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(buf + len - p));
@@ -118,16 +129,16 @@ static int dict_index(struct ps_eng *pe, char *buf, size_t len)
 		*nl = '\0';
 		p[strcspn(p, " \t(")] = '\0'; /* "word(2) ..." is a variant of word */
 		if (*p)
-			pe->words[n++] = p;
+			d->words[n++] = p;
 	}
-	qsort(pe->words, n, sizeof(*pe->words), word_cmp);
-	pe->n_words = n;
+	qsort(d->words, n, sizeof(*d->words), word_cmp);
+	d->n = n;
 	return 0;
 }
 
-static int dict_load(struct ps_eng *pe)
+static int dict_read(struct asr_dict *d, const char *path)
 {
-	FILE *f = fopen(pe->dict, "rb");
+	FILE *f = fopen(path, "rb");
 	long len;
 	int rc = -EIO;
 
@@ -135,18 +146,56 @@ static int dict_load(struct ps_eng *pe)
 		return -ENOENT;
 	if (fseek(f, 0, SEEK_END) || (len = ftell(f)) <= 0 || fseek(f, 0, SEEK_SET))
 		goto out;
-	pe->words_buf = malloc((size_t)len + 1);
+	d->buf = malloc((size_t)len + 1);
 	rc = -ENOMEM;
-	if (!pe->words_buf)
+	if (!d->buf)
 		goto out;
 	rc = -EIO;
-	if (fread(pe->words_buf, 1, (size_t)len, f) != (size_t)len)
+	if (fread(d->buf, 1, (size_t)len, f) != (size_t)len)
 		goto out;
-	pe->words_buf[len] = '\0';
-	rc = dict_index(pe, pe->words_buf, (size_t)len);
+	d->buf[len] = '\0';
+	rc = dict_index(d, d->buf, (size_t)len);
 out:
 	fclose(f);
 	return rc;
+}
+
+void asr_dict_free(struct asr_dict *d)
+{
+	if (!d)
+		return;
+	free(d->words);
+	free(d->buf);
+	free(d);
+}
+
+static int dict_open(struct asr_dict **dp, const char *path)
+{
+	struct asr_dict *d = calloc(1, sizeof(*d));
+	int rc = d ? dict_read(d, path) : -ENOMEM;
+
+	if (rc) {
+		asr_dict_free(d);
+		return rc;
+	}
+	*dp = d;
+	return 0;
+}
+
+int asr_dict_load(struct asr_dict **dp, const char *model_dir)
+{
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/cmudict-en-us.dict",
+		 model_dir && model_dir[0] ? model_dir : PS_MODEL_DIR);
+	return dict_open(dp, path);
+}
+
+bool asr_dict_has(const char *word, void *dict)
+{
+	struct asr_dict *d = dict;
+
+	return bsearch(&word, d->words, d->n, sizeof(*d->words), word_cmp) != NULL;
 }
 
 static int ps_word_check(void *e, const char *word)
@@ -154,16 +203,12 @@ static int ps_word_check(void *e, const char *word)
 	struct ps_eng *pe = e;
 	int rc;
 
-	if (!pe->words) {
-		rc = dict_load(pe);
-		if (rc) {
-			free(pe->words);
-			free(pe->words_buf);
-			pe->words = NULL, pe->words_buf = NULL;
+	if (!pe->dictw) {
+		rc = dict_open(&pe->dictw, pe->dict);
+		if (rc)
 			return rc;
-		}
 	}
-	return bsearch(&word, pe->words, pe->n_words, sizeof(*pe->words), word_cmp) ? 0 : -ENOENT;
+	return asr_dict_has(word, pe->dictw) ? 0 : -ENOENT;
 }
 
 /* ---- grammars: JSGF ---- */
@@ -230,10 +275,42 @@ static void ps_grammar_release(void *e, struct asr_grammar *g)
 }
 
 /* ---- decoders ---- */
+/* Free speech: the general model mixed with the domain model (linear
+ * interpolation, ngram_model_set_init) as the search "free". The set owns
+ * the models; the search takes its own reference on the set. */
+static int dec_lm_set(struct ps_eng *pe, ps_decoder_t *ps)
+{
+	cmd_ln_t *c = ps_get_config(ps);
+	logmath_t *lmath = ps_get_logmath(ps);
+	ngram_model_t *m[2] = {NULL, NULL}, *set = NULL;
+	const char *names[2] = {"general", "domain"};
+	float32 w[2] = {1.0f - pe->domain_weight, pe->domain_weight};
+	int32 n = pe->domain_lm[0] ? 2 : 1;
+	int rc = -EIO;
+
+	m[0] = ngram_model_read(c, pe->lm, NGRAM_AUTO, lmath);
+	if (m[0] && n == 2)
+		m[1] = ngram_model_read(c, pe->domain_lm, NGRAM_ARPA, lmath);
+	if (!m[0] || (n == 2 && !m[1]))
+		goto out;
+	set = ngram_model_set_init(c, m, (char **)names, w, n);
+	if (!set)
+		goto out;
+	/* the set holds its own references to the models */
+	if (ps_set_lm(ps, "free", set) >= 0 && ps_set_search(ps, "free") >= 0)
+		rc = 0;
+out:
+	ngram_model_free(set);
+	ngram_model_free(m[0]);
+	ngram_model_free(m[1]);
+	return rc;
+}
+
 static int dec_create(struct ps_eng *pe, struct ps_dec **dp)
 {
 	struct ps_dec *d = calloc(1, sizeof(*d));
 	cmd_ln_t *c;
+	int rc = 0;
 
 	if (!d)
 		return -ENOMEM;
@@ -241,9 +318,13 @@ static int dec_create(struct ps_eng *pe, struct ps_dec **dp)
 	err_set_logfp(NULL); /* sphinxbase logs to stderr by default: silence */
 	c = cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", pe->hmm, "-dict", pe->dict, NULL);
 	d->ps = c ? ps_init(c) : NULL;
+	if (d->ps && pe->free_speech)
+		rc = dec_lm_set(pe, d->ps);
 	cmd_ln_free_r(c); /* the decoder holds its own reference */
 	pthread_mutex_unlock(&ps_init_lock);
-	if (!d->ps) {
+	if (!d->ps || rc) {
+		if (d->ps)
+			ps_free(d->ps);
 		free(d);
 		return -EIO;
 	}
@@ -417,7 +498,7 @@ out:
 	return rc;
 }
 
-static int audio_prepare(const int16_t *pcm, size_t n, int16_t **outp, size_t *on)
+static int audio_prepare(const int16_t *pcm, size_t n, bool noise, int16_t **outp, size_t *on)
 {
 	size_t cap = n * 2 + 64;
 	int16_t *out = malloc(cap * sizeof(*out));
@@ -427,7 +508,7 @@ static int audio_prepare(const int16_t *pcm, size_t n, int16_t **outp, size_t *o
 		return -ENOMEM;
 	*on = cap;
 	rc = upsample(pcm, n, out, on);
-	if (!rc)
+	if (!rc && noise)
 		rc = noise_add(out, *on);
 	if (rc) {
 		free(out);
@@ -516,7 +597,7 @@ static int ps_recognize(void *e, const struct asr_grammar *g, const int16_t *pcm
 	struct ps_dec *d;
 	int16_t *x;
 	size_t xn;
-	int rc = audio_prepare(pcm, n, &x, &xn);
+	int rc = audio_prepare(pcm, n, true, &x, &xn);
 
 	if (rc)
 		return rc;
@@ -527,6 +608,57 @@ static int ps_recognize(void *e, const struct asr_grammar *g, const int16_t *pcm
 			rc = decode(d->ps, x, xn);
 		if (!rc)
 			result_fill(d->ps, g, res);
+		dec_return(pe, d);
+	}
+	free(x);
+	return rc;
+}
+
+/* ---- free speech ---- */
+/* The best path's words (fillers and silences dropped, "word(2)" as
+ * "word") with their times; frames are 10 ms. */
+static void words_fill(ps_decoder_t *ps, struct asr_text *res)
+{
+	int32 score;
+
+	res->n_words = 0;
+	if (!ps_get_hyp(ps, &score))
+		return;
+	for (ps_seg_t *s = ps_seg_iter(ps); s && res->n_words < ASR_WORDS_MAX; s = ps_seg_next(s)) {
+		const char *w = ps_seg_word(s);
+		struct asr_word *o;
+		int sf, ef;
+		if (word_is_filler(w))
+			continue;
+		ps_seg_frames(s, &sf, &ef);
+		o = &res->words[res->n_words++];
+		str_copy(o->w, w, sizeof(o->w));
+		o->w[strcspn(o->w, "(")] = '\0';
+		o->start_ms = (uint32_t)(sf < 0 ? 0 : sf) * 10;
+		o->end_ms = (uint32_t)(ef < sf ? sf : ef + 1) * 10;
+	}
+}
+
+/* Free speech needs no noise (it hurts here: docs/TRANSCRIPTS.md); the
+ * 8 -> 16 kHz resample is the same filtered one. */
+static int ps_transcribe(void *e, const int16_t *pcm, size_t n, struct asr_text *res)
+{
+	struct ps_eng *pe = e;
+	struct ps_dec *d;
+	int16_t *x;
+	size_t xn;
+	int rc;
+
+	if (!pe->free_speech)
+		return -EINVAL;
+	rc = audio_prepare(pcm, n, false, &x, &xn);
+	if (rc)
+		return rc;
+	rc = dec_borrow(pe, false, &d);
+	if (!rc) {
+		rc = decode(d->ps, x, xn);
+		if (!rc)
+			words_fill(d->ps, res);
 		dec_return(pe, d);
 	}
 	free(x);
@@ -568,6 +700,18 @@ static int ps_alloc(void **ep, const struct asr_cfg *cfg, char *err, size_t errs
 	}
 	fclose(f);
 	pe->max = (unsigned)cfg->decoders;
+	pe->free_speech = cfg->free_speech;
+	snprintf(pe->lm, sizeof(pe->lm), "%s/en-us.lm.bin", dir);
+	str_copy(pe->domain_lm, cfg->domain_lm, sizeof(pe->domain_lm));
+	pe->domain_weight = cfg->domain_weight > 0 && cfg->domain_weight < 1
+				    ? (float)cfg->domain_weight
+				    : PS_DOMAIN_WEIGHT;
+	if (pe->free_speech && pe->domain_lm[0] && access(pe->domain_lm, R_OK)) {
+		snprintf(err, errsz, "the domain language model '%s' cannot be read",
+			 pe->domain_lm);
+		free(pe);
+		return -EINVAL;
+	}
 	pthread_mutex_init(&pe->lock, NULL);
 	*ep = pe;
 	return 0;
@@ -583,8 +727,7 @@ static void ps_eng_free(void *e)
 	}
 	pthread_mutex_destroy(&pe->lock);
 	free(pe->dead);
-	free(pe->words);
-	free(pe->words_buf);
+	asr_dict_free(pe->dictw);
 	free(pe);
 }
 
@@ -598,4 +741,5 @@ const struct asr_engine asr_engine_ps = {
 	.grammar_release = ps_grammar_release,
 	.warm = ps_warm,
 	.recognize = ps_recognize,
+	.transcribe = ps_transcribe,
 };

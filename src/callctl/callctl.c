@@ -442,13 +442,32 @@ static const struct routing_ops callctl_ops = {
 };
 
 /* ---- the agent answers: bridge and record ---- */
+/* What recording_done reports: the call may be gone when the file closes. */
+struct rec_closed {
+	callctl_recorded_h *h; /* copied: call control may be freed first */
+	void *h_arg;
+	int64_t ix_id, queue_id;
+	char ix_number[ST_NUMBER];
+};
+
+void callctl_recorded_handler_set(struct callctl *cc, callctl_recorded_h *h, void *arg)
+{
+	cc->recorded_h = h, cc->recorded_arg = arg;
+}
+
 static void recording_done(int err, uint64_t frames, void *arg)
 {
-	(void)arg;
+	struct rec_closed *rc = arg;
+
 	if (err)
-		log_error("a recording failed: %s", cc_strerror(err));
+		log_error("call=%s action=a recording failed: %s", rc ? rc->ix_number : "-",
+			  cc_strerror(err));
 	else
-		log_debug("recording closed: %llu frames", (unsigned long long)frames);
+		log_debug("call=%s action=recording closed: %llu frames", rc ? rc->ix_number : "-",
+			  (unsigned long long)frames);
+	if (rc && !err && frames && rc->h)
+		rc->h(rc->ix_id, rc->ix_number, rc->queue_id, rc->h_arg);
+	free(rc);
 }
 
 /* A bridged leg that sent no RTP at all within NO_AUDIO_MS is one-way audio
@@ -541,7 +560,14 @@ static void recording_stop(struct call *c)
 	struct cleg *cu = call_customer(c);
 
 	if (c->recording && cu) {
-		cu->ops->record_stop(c, recording_done, NULL);
+		struct rec_closed *rc = calloc(1, sizeof(*rc));
+		if (rc) {
+			rc->h = c->cc->recorded_h, rc->h_arg = c->cc->recorded_arg;
+			rc->ix_id = c->ix_id, rc->queue_id = c->queue_id;
+			str_copy(rc->ix_number, c->ix_number, sizeof(rc->ix_number));
+		}
+		if (cu->ops->record_stop(c, recording_done, rc))
+			free(rc);
 		c->recording = false;
 	}
 }

@@ -107,6 +107,14 @@ struct callctl_flow_info {
 };
 typedef void(callctl_flow_each_h)(const struct callctl_flow_info *fi, void *arg);
 void callctl_flows_each(const struct callctl *cc, callctl_flow_each_h *h, void *arg);
+/* The loaded flows' prompts, the bot's sample phrases and answers, one a
+ * line (*textp malloc'd, NULL when there is none): text the callers and
+ * the bot say, for the transcripts' domain language model. */
+int callctl_flow_text(const struct callctl *cc, char **textp, size_t *lenp);
+/* A recording closed (the call ended): its interaction and the queue it
+ * was taken from (0 = none). Loop thread; set once by main. */
+typedef void(callctl_recorded_h)(int64_t ix_id, const char *ix_number, int64_t queue_id, void *arg);
+void callctl_recorded_handler_set(struct callctl *cc, callctl_recorded_h *h, void *arg);
 int callctl_flow_get(const struct callctl *cc, const char *name, struct callctl_flow_info *fi);
 
 /* What stops a queue being deleted or renamed: a dialled number that leads

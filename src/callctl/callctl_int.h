@@ -288,6 +288,8 @@ struct prompt_file {
 #define CALLCTL_MAX_TRUNKS 32
 struct callctl {
 	uv_loop_t *loop;
+	callctl_recorded_h *recorded_h; /* a recording closed (main: transcripts) */
+	void *recorded_arg;
 	const struct leg_ops *leg_ops; /* every leg's transport (sip_leg_ops) */
 	struct callctl_cfg cfg;
 	struct routing *r;

@@ -666,3 +666,58 @@ int callctl_music_check(struct callctl *cc, const char *file, char *err, size_t 
 {
 	return prompt_file_get(cc, file, err, size) ? 0 : -EINVAL;
 }
+
+/* ---- the flows' words, for the transcripts' domain language model ---- */
+static int text_add(char **buf, size_t *len, size_t *cap, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (!n)
+		return 0;
+	if (*len + n + 2 > *cap) {
+		size_t nc = *cap ? *cap * 2 : 4096;
+		char *nb;
+		while (nc < *len + n + 2)
+			nc *= 2;
+		nb = realloc(*buf, nc);
+		if (!nb)
+			return -ENOMEM;
+		*buf = nb, *cap = nc;
+	}
+	memcpy(*buf + *len, s, n);
+	*len += n;
+	(*buf)[(*len)++] = '\n';
+	(*buf)[*len] = '\0';
+	return 0;
+}
+
+static int block_text(const struct flow_block *b, char **buf, size_t *len, size_t *cap)
+{
+	int rc = text_add(buf, len, cap, b->prompt.text);
+
+	for (size_t i = 0; !rc && i < b->n_intents; i++) {
+		for (size_t k = 0; !rc && k < b->intents[i].n_phrases; k++)
+			rc = text_add(buf, len, cap, b->intents[i].phrases[k]);
+		if (!rc)
+			rc = text_add(buf, len, cap, b->intents[i].answer);
+	}
+	return rc;
+}
+
+int callctl_flow_text(const struct callctl *cc, char **textp, size_t *lenp)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int rc = 0;
+
+	for (const struct flow_entry *e = cc->flows; e && !rc; e = e->hh.next) {
+		for (size_t i = 0; i < e->f->n_blocks && !rc; i++)
+			rc = block_text(&e->f->blocks[i], &buf, &len, &cap);
+	}
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	*textp = buf, *lenp = len;
+	return 0;
+}

@@ -153,6 +153,14 @@ static const struct conf_key conf_wallboard_keys[] = {
 	KEY_INT("missed_offers_alert", wallboard_missed_alert, 1, 100),
 };
 static const struct conf_section conf_wallboard = SECTION("wallboard", conf_wallboard_keys);
+static const struct conf_key conf_transcripts_keys[] = {
+	KEY_WORD("enabled", CONF_BOOL, transcripts_enabled, conf_bools, "true or false"),
+	KEY_INT("decoders", transcript_decoders, 1, 16),
+	KEY_INT("domain_weight_percent", transcript_domain_pct, 0, 90),
+	KEY_WORD("redact", CONF_BOOL, transcript_redact, conf_bools, "true or false"),
+	KEY_STR("corpus", transcript_corpus, 0),
+};
+static const struct conf_section conf_transcripts = SECTION("transcripts", conf_transcripts_keys);
 static const struct conf_section conf_sip = SECTION("sip", conf_sip_keys);
 static const struct conf_section conf_media = SECTION("media", conf_media_keys);
 static const struct conf_section conf_calls = SECTION("calls", conf_calls_keys);
@@ -179,6 +187,7 @@ static const struct conf_key conf_top_keys[] = {
 	KEY_SECTION("calls", conf_calls),
 	KEY_SECTION("webhooks", conf_webhooks),
 	KEY_SECTION("wallboard", conf_wallboard),
+	KEY_SECTION("transcripts", conf_transcripts),
 };
 static const struct conf_section conf_top = SECTION("", conf_top_keys);
 
@@ -548,6 +557,10 @@ void config_defaults(struct config *cfg)
 	cfg->wallboard_acw_alert_s = 120;
 	cfg->wallboard_hold_alert_s = 90;
 	cfg->wallboard_missed_alert = 3;
+	cfg->transcripts_enabled = true;
+	cfg->transcript_decoders = 1;
+	cfg->transcript_domain_pct = 40;
+	cfg->transcript_redact = true;
 }
 
 int config_load_buf(struct config *cfg, const char *name, const char *buf, size_t len, char *err,

@@ -130,6 +130,13 @@ struct config {
 	int wallboard_acw_alert_s;  /* after-call work longer raises an alert, default 120 */
 	int wallboard_hold_alert_s; /* a customer on hold longer, default 90 */
 	int wallboard_missed_alert; /* offers missed in a row, default 3 */
+	/* transcripts (docs/TRANSCRIPTS.md) */
+	bool transcripts_enabled;  /* default true */
+	int transcript_decoders;   /* decoders of the transcription pool, default 1 */
+	int transcript_domain_pct; /* the domain model's weight in %, default 40 */
+	bool transcript_redact;	   /* PII redaction, default true */
+	char transcript_corpus
+		[CONF_PATH_MAX]; /* "" = <project>/share/transcripts/contact_center_corpus.txt */
 };
 /* Fills cfg with the embedded defaults. */
 void config_defaults(struct config *cfg);

@@ -136,6 +136,19 @@ int routing_ix_note(struct routing *r, int64_t ix_id, const char *kind, const ch
 	return change_submit(c);
 }
 
+int routing_transcript_done(struct routing *r, const struct st_transcript *t, const char *text)
+{
+	struct change *c = change_new(r, NULL, NULL);
+	struct store_op *op;
+
+	if (!c)
+		return -ENOMEM;
+	op = change_op(c, STORE_OP_TRANSCRIPT_SET);
+	op->u.transcript = *t;
+	change_activity_id(c, t->interaction_id, "transcript", "system", text);
+	return change_submit(c);
+}
+
 void routing_recording_url(const char *number, char *buf, size_t size)
 {
 	snprintf(buf, size, "/api/v1/interactions/%s/recording", number);

@@ -392,6 +392,10 @@ int routing_ix_add_note(struct routing *r, const char *number, const struct user
 /* The call is being recorded: its URL goes to the activity stream now and
  * with every later status change (SPEC.md §2). */
 int routing_ix_recorded(struct routing *r, int64_t ix_id);
+/* A transcript's outcome (transcript/): the row (t's texts are copied) and
+ * an activity-stream entry of kind "transcript" with text, in one
+ * transaction. The interaction need not be open. */
+int routing_transcript_done(struct routing *r, const struct st_transcript *t, const char *text);
 /* The recording URL of an interaction number (the API serves it). */
 void routing_recording_url(const char *number, char *buf, size_t size);
 /* The agent's phone answered the offer: agent Busy, interaction WIP, assigned. */

@@ -399,6 +399,27 @@ struct store_rep_segments {
 	bool more;
 };
 
+/* ---- transcripts (migration 013; transcript/, docs/TRANSCRIPTS.md) ---- */
+struct st_transcript {
+	int64_t interaction_id;
+	char number[ST_NUMBER]; /* reads only: the interaction's number */
+	char status[12];	/* queued | running | done | failed */
+	char engine[32];
+	char reason[12];	    /* policy | on_demand */
+	char requested_by[ST_NAME]; /* a user_name, "" = the policy */
+	int redacted;		    /* items replaced by [redacted] */
+	/* heap strings, copied by store_write; NULL on a write = keep the
+	 * stored ones (a status change), on a read = not read */
+	char *utterances; /* JSON array */
+	char *text;	  /* the words, for the search */
+	char error[128];
+	int64_t audio_ms, decode_ms, created_at, updated_at;
+};
+struct st_transcript_policy {
+	int64_t queue_id; /* 0 = every queue without a row of its own */
+	int percent;	  /* 0..100 */
+};
+
 /* ---- webhooks (migration 012; hook/, docs/WEBHOOKS.md) ---- */
 #define ST_URL	       1024 /* a webhook's URL, in bytes */
 #define ST_SECRET      257  /* a webhook's signing secret: up to 256 bytes */
@@ -493,6 +514,15 @@ struct st_snapshot {
 	struct st_webhook *webhooks;  /* by id */
 	size_t n_webhooks;
 	int64_t max_webhook_id; /* deleted ones included */
+	/* transcription jobs queued or running (no text), oldest first */
+	struct st_transcript *transcripts;
+	size_t n_transcripts;
+	struct st_transcript_policy *transcript_policy;
+	size_t n_transcript_policy;
+	/* the records' short descriptions (cases, incidents; the newest 20,000),
+	 * one a line, for the transcripts' domain language model; NULL = none */
+	char *record_text;
+	size_t record_text_len;
 };
 void store_snapshot_free(struct st_snapshot *s);
 
@@ -524,17 +554,19 @@ enum store_op_kind {
 	STORE_OP_RECORD_UPDATE, /* by number */
 	STORE_OP_RECORD_DELETE, /* contact or consumer, by number */
 	STORE_OP_CONVERSATION_INSERT,
-	STORE_OP_BINDING_SET,	       /* by user_id */
-	STORE_OP_BINDING_DELETE,       /* by user_id */
-	STORE_OP_QUICK_CONNECT_SET,    /* by id: inserted or replaced */
-	STORE_OP_QUICK_CONNECT_DELETE, /* by id */
-	STORE_OP_CTR_SET,	       /* by contact_id: inserted or replaced; the
+	STORE_OP_BINDING_SET,		/* by user_id */
+	STORE_OP_BINDING_DELETE,	/* by user_id */
+	STORE_OP_QUICK_CONNECT_SET,	/* by id: inserted or replaced */
+	STORE_OP_QUICK_CONNECT_DELETE,	/* by id */
+	STORE_OP_CTR_SET,		/* by contact_id: inserted or replaced; the
 					  interaction's sums recomputed */
-	STORE_OP_WEBHOOK_SET,	       /* by id: inserted or replaced */
-	STORE_OP_WEBHOOK_DELETE,       /* by id, with its outbox rows */
-	STORE_OP_OUTBOX_INSERT,	       /* an event, fanned out to its webhooks */
-	STORE_OP_OUTBOX_RESULT,	       /* by seq */
-	STORE_OP_OUTBOX_PURGE,	       /* rows delivered or given up before u.before */
+	STORE_OP_WEBHOOK_SET,		/* by id: inserted or replaced */
+	STORE_OP_WEBHOOK_DELETE,	/* by id, with its outbox rows */
+	STORE_OP_OUTBOX_INSERT,		/* an event, fanned out to its webhooks */
+	STORE_OP_OUTBOX_RESULT,		/* by seq */
+	STORE_OP_OUTBOX_PURGE,		/* rows delivered or given up before u.before */
+	STORE_OP_TRANSCRIPT_SET,	/* by interaction_id: inserted or updated */
+	STORE_OP_TRANSCRIPT_POLICY_SET, /* by queue_id; percent < 0 deletes the row */
 };
 
 struct store_op {
@@ -562,6 +594,8 @@ struct store_op {
 		struct st_webhook webhook;
 		struct st_outbox_event outbox;
 		struct st_outbox_result result;
+		struct st_transcript transcript;
+		struct st_transcript_policy tpolicy;
 		int64_t before;
 	} u;
 };
@@ -573,6 +607,7 @@ struct store_ix_filter {
 	int64_t queue_id;	/* 0 = any */
 	char direction[16];	/* "" = any */
 	char phone[ST_PHONE];	/* the caller's number as digits (phone_digits), "" = any */
+	char words[640];	/* an FTS5 query over the transcripts' text, "" = any */
 	int64_t from_ms, to_ms; /* opened_at range, 0 = open */
 	int64_t before_id;	/* keyset cursor: rows with id < before_id, 0 = from newest */
 	int limit;		/* 1..200 */
@@ -587,6 +622,7 @@ struct store_ix_page {
 struct store_ix_detail {
 	bool found;
 	struct st_interaction ix;
+	char transcript[12]; /* its transcript's status (migration 013), "" = none */
 	struct st_activity *activity;
 	size_t n_activity;
 	struct st_conversation *conversations;
@@ -644,6 +680,14 @@ struct store_ctr_list {
 	size_t n;
 };
 
+/* An interaction and its transcript (store_transcript_get). */
+struct store_transcript {
+	bool found; /* the interaction exists */
+	struct st_interaction ix;
+	bool has;		/* it has a transcript row */
+	struct st_transcript t; /* utterances and text malloc'd (freed after the callback) */
+};
+
 /* Pending outbox rows read at once (store_outbox_fetch). */
 struct store_outbox_page {
 	struct st_outbox_row *rows;
@@ -670,7 +714,7 @@ struct st_queue_day {
 };
 
 /* ---- the backend vtable ---- */
-#define STORE_BACKEND_VERSION 7
+#define STORE_BACKEND_VERSION 8
 struct store_backend {
 	int version; /* STORE_BACKEND_VERSION */
 	const char *name;
@@ -714,6 +758,8 @@ struct store_backend {
 	 * one row per queue that has any (*rows malloc'd, the caller frees). */
 	int (*queue_day)(void *be, int64_t from_ms, int64_t to_ms, struct st_queue_day **rows,
 			 size_t *n);
+	/* version 8: an interaction's transcript (by number). */
+	int (*transcript_get)(void *be, const char *number, struct store_transcript *t);
 };
 extern const struct store_backend store_backend_sqlite;
 
@@ -751,6 +797,8 @@ int store_ix_get(struct store *st, const char *number, store_ix_get_h *h, void *
 /* The interaction (l->found) and its contact trace records, by segment. */
 typedef void(store_ctr_list_h)(int err, struct store_ctr_list *l, void *arg);
 int store_ctr_list(struct store *st, const char *number, store_ctr_list_h *h, void *arg);
+typedef void(store_transcript_h)(int err, struct store_transcript *t, void *arg);
+int store_transcript_get(struct store *st, const char *number, store_transcript_h *h, void *arg);
 /*
  * The webhooks' outbox (docs/WEBHOOKS.md): up to limit (1..256) pending rows
  * of a webhook after after_seq, oldest first. The callback may keep a row's

@@ -62,12 +62,33 @@ int store_open(struct store **stp, uv_loop_t *loop, const struct config *cfg)
 	return 0;
 }
 
-/* Frees the outbox bodies of ops[0..n) (the entry's own copies). */
+/* Frees the outbox bodies and transcripts' texts of ops[0..n) (the
+ * entry's own copies). */
 static void ops_bodies_free(struct store_op *ops, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if (ops[i].kind == STORE_OP_OUTBOX_INSERT)
 			free(ops[i].u.outbox.body);
+		if (ops[i].kind == STORE_OP_TRANSCRIPT_SET) {
+			free(ops[i].u.transcript.utterances);
+			free(ops[i].u.transcript.text);
+		}
+	}
+}
+
+/* A transcript's texts (NULL stays NULL: keep the stored ones). */
+static int transcript_copy(struct st_transcript *t)
+{
+	char *u = t->utterances ? strdup(t->utterances) : NULL;
+	char *x = t->text ? strdup(t->text) : NULL;
+
+	if ((t->utterances && !u) || (t->text && !x)) {
+		free(u);
+		free(x);
+		return -ENOMEM;
+	}
+	t->utterances = u, t->text = x;
+	return 0;
 }
 
 /* Replaces each outbox body in ops (a copy of the caller's) with its own copy. */
@@ -76,6 +97,11 @@ static int ops_bodies_copy(struct store_op *ops, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		char *b;
 
+		if (ops[i].kind == STORE_OP_TRANSCRIPT_SET &&
+		    transcript_copy(&ops[i].u.transcript)) {
+			ops_bodies_free(ops, i);
+			return -ENOMEM;
+		}
 		if (ops[i].kind != STORE_OP_OUTBOX_INSERT)
 			continue;
 		b = strdup(ops[i].u.outbox.body ? ops[i].u.outbox.body : "");
@@ -143,6 +169,9 @@ void store_snapshot_free(struct st_snapshot *s)
 	free(s->bindings);
 	free(s->quick_connects);
 	free(s->webhooks);
+	free(s->transcripts);
+	free(s->record_text);
+	free(s->transcript_policy);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -253,7 +282,8 @@ enum read_kind {
 	RD_OUTBOX_FETCH,
 	RD_OUTBOX_COUNTS,
 	RD_REP,
-	RD_REP_SEGMENTS
+	RD_REP_SEGMENTS,
+	RD_TRANSCRIPT
 };
 
 struct read_req {
@@ -284,6 +314,8 @@ struct read_req {
 	store_audit_list_h *audit_h;
 	struct store_ctr_list ctrs;
 	store_ctr_list_h *ctr_h;
+	struct store_transcript tr;
+	store_transcript_h *tr_h;
 	int64_t after_seq; /* outbox fetch: customer holds the webhook id */
 	int limit;
 	struct store_outbox_page opage;
@@ -349,6 +381,7 @@ static void read_work(uv_work_t *req)
 	case RD_OUTBOX_COUNTS: r->err = st->be->outbox_counts(st->bectx, &r->ocounts); break;
 	case RD_REP: r->err = st->be->rep_query(st->bectx, &r->repq, &r->repr); break;
 	case RD_REP_SEGMENTS: r->err = st->be->rep_segments(st->bectx, &r->drill, &r->segs); break;
+	case RD_TRANSCRIPT: r->err = st->be->transcript_get(st->bectx, r->number, &r->tr); break;
 	}
 }
 
@@ -372,10 +405,13 @@ static void read_after(uv_work_t *req, int status)
 	case RD_OUTBOX_COUNTS: r->ocounts_h(err, &r->ocounts, r->arg); break;
 	case RD_REP: r->rep_h(err, &r->repr, r->arg); break;
 	case RD_REP_SEGMENTS: r->segs_h(err, &r->segs, r->arg); break;
+	case RD_TRANSCRIPT: r->tr_h(err, &r->tr, r->arg); break;
 	}
 	free(r->repr.rows);
 	free(r->segs.rows);
 	free(r->segs.seq);
+	free(r->tr.t.utterances);
+	free(r->tr.t.text);
 	free(r->ctrs.rows);
 	store_outbox_page_free(&r->opage);
 	free(r->ocounts.rows);
@@ -456,6 +492,17 @@ int store_rep_segments(struct store *st, const struct store_rep_drill *d, store_
 
 	if (r)
 		r->drill = *d, r->segs_h = h;
+	return read_submit(r);
+}
+
+int store_transcript_get(struct store *st, const char *number, store_transcript_h *h, void *arg)
+{
+	struct read_req *r = read_new(st, RD_TRANSCRIPT, arg);
+
+	if (r) {
+		r->tr_h = h;
+		str_copy(r->number, number, sizeof(r->number));
+	}
 	return read_submit(r);
 }
 

@@ -24,7 +24,7 @@
 	"attributes"
 
 #define MAX_READERS 64
-#define N_OPS	    (STORE_OP_OUTBOX_PURGE + 1)
+#define N_OPS	    (STORE_OP_TRANSCRIPT_POLICY_SET + 1)
 
 struct sqlite_be {
 	sqlite3 *writer;
@@ -64,6 +64,12 @@ int sqlrec_get(void *be, enum st_table t, const char *key, struct st_record *r, 
 int sqlrec_party_by_phone(void *be, const char *digits, struct st_record *r, bool *found);
 int sqlrec_case_latest_of(void *be, enum st_table party, int64_t party_id, struct st_case *c,
 			  bool *found);
+
+/* store_transcript.c */
+int sqltr_transcript_get(void *be, const char *number, struct store_transcript *t);
+int sqltr_load(sqlite3 *db, struct st_snapshot *s);
+void sqltr_bind(sqlite3_stmt *st, const struct store_op *op);
+int sqltr_ix_by_number(sqlite3 *db, const char *number, struct st_interaction *ix, bool *found);
 
 /* store_outbox.c */
 int sqlhook_outbox_fetch(void *be, int64_t webhook_id, int64_t after_seq, int limit,

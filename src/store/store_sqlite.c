@@ -118,6 +118,20 @@ static const char *op_sql[N_OPS][2] = {
 				    "last_status=?6,last_error=?7 WHERE seq=?1"},
 	[STORE_OP_OUTBOX_PURGE] = {"DELETE FROM webhook_outbox WHERE "
 				   "coalesce(delivered_at,expired_at)<?1"},
+	/* NULL utterances/text (a status change) keep the stored ones */
+	[STORE_OP_TRANSCRIPT_SET] =
+		{"INSERT INTO transcripts(interaction_id,status,engine,reason,requested_by,"
+		 "redacted,utterances,text,error,audio_ms,decode_ms,created_at,updated_at) "
+		 "VALUES(?1,?2,?3,?4,?5,?6,coalesce(?7,'[]'),coalesce(?8,''),?9,?10,?11,?12,?13) "
+		 "ON CONFLICT(interaction_id) DO UPDATE SET status=?2,engine=?3,reason=?4,"
+		 "requested_by=?5,redacted=?6,utterances=coalesce(?7,utterances),"
+		 "text=coalesce(?8,text),error=?9,audio_ms=?10,decode_ms=?11,updated_at=?13"},
+	[STORE_OP_TRANSCRIPT_POLICY_SET] =
+		{"INSERT INTO transcript_policy(queue_id,percent) "
+		 "SELECT ?1,?2 WHERE ?2>=0 ON CONFLICT(queue_id) DO "
+		 "UPDATE SET percent=?2",
+		 "DELETE FROM transcript_policy WHERE ?2<0 AND queue_id=?1 "
+		 "AND queue_id<>0"},
 	[STORE_OP_CASE_SET] = {"INSERT INTO cases(number,contact_user_id,short_description,state,"
 			       "opened_at,updated_at) VALUES(?1,NULLIF(?2,0),?3,?4,?5,?6) "
 			       "ON CONFLICT(number) DO UPDATE SET contact_user_id=NULLIF(?2,0),"
@@ -544,7 +558,7 @@ static int be_load(void *p, struct st_snapshot *s)
 	s->max_webhook_id =
 		scalar_i64(db, "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE "
 			       "name='webhooks'),0),coalesce((SELECT max(id) FROM webhooks),0))");
-	return err;
+	return err ? err : sqltr_load(db, s);
 }
 
 /* ---- writes ---- */
@@ -761,6 +775,8 @@ static void bind_op(sqlite3_stmt *st, const struct store_op *op)
 		bind_text(st, 7, op->u.result.last_error);
 		break;
 	case STORE_OP_OUTBOX_PURGE: sqlite3_bind_int64(st, 1, op->u.before); break;
+	case STORE_OP_TRANSCRIPT_SET:
+	case STORE_OP_TRANSCRIPT_POLICY_SET: sqltr_bind(st, op); break; /* store_transcript.c */
 	case STORE_OP_RECORD_INSERT:
 	case STORE_OP_RECORD_UPDATE:
 	case STORE_OP_RECORD_DELETE: break; /* store_records.c */
@@ -836,7 +852,7 @@ static int ix_list_query(sqlite3 *db, const struct store_ix_filter *f, struct st
 {
 	/* The latest note of each row (the customer's history shows it) and the
 	 * caller's number compared by its digits, as phone_digits writes them. */
-	char sql[1024] = "SELECT " IX_COLS ",(SELECT substr(a.text,1,159) FROM activity a WHERE "
+	char sql[2048] = "SELECT " IX_COLS ",(SELECT substr(a.text,1,159) FROM activity a WHERE "
 			 "a.interaction_id=interactions.id AND a.kind='note' ORDER BY a.id DESC "
 			 "LIMIT 1) FROM interactions WHERE 1=1";
 	sqlite3_stmt *st;
@@ -861,6 +877,9 @@ static int ix_list_query(sqlite3 *db, const struct store_ix_filter *f, struct st
 		strcat(sql,
 		       " AND replace(replace(replace(replace(replace(caller_number,'+',''),' ',''),"
 		       "'-',''),'(',''),')','')=?9");
+	if (f->words[0]) /* the transcripts' words (migration 013, FTS5) */
+		strcat(sql, " AND id IN (SELECT rowid FROM transcript_fts WHERE transcript_fts "
+			    "MATCH ?10)");
 	strcat(sql, " ORDER BY id DESC LIMIT ?8");
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return CC_ESTORE;
@@ -874,6 +893,7 @@ static int ix_list_query(sqlite3 *db, const struct store_ix_filter *f, struct st
 	sqlite3_bind_int64(st, 7, f->before_id);
 	sqlite3_bind_int(st, 8, f->limit + 1);
 	bind_text(st, 9, f->phone);
+	bind_text(st, 10, f->words);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (pg->n == (size_t)f->limit) {
 			pg->more = true;
@@ -928,7 +948,7 @@ static void row_conversation(sqlite3_stmt *st, struct st_conversation *c)
 }
 
 /* The interaction of a number: 0 (and *found), or CC_ESTORE. */
-static int ix_by_number(sqlite3 *db, const char *number, struct st_interaction *ix, bool *found)
+int sqltr_ix_by_number(sqlite3 *db, const char *number, struct st_interaction *ix, bool *found)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -946,8 +966,11 @@ static int ix_by_number(sqlite3 *db, const char *number, struct st_interaction *
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : CC_ESTORE;
 }
 
+#define ix_by_number sqltr_ix_by_number
+
 static int ix_get_query(sqlite3 *db, const char *number, struct store_ix_detail *d)
 {
+	sqlite3_stmt *st;
 	char sql[256];
 	int rc = ix_by_number(db, number, &d->ix, &d->found);
 
@@ -961,6 +984,16 @@ static int ix_get_query(sqlite3 *db, const char *number, struct store_ix_detail 
 		       (void **)&d->activity, &d->n_activity);
 	if (rc)
 		return rc;
+	if (sqlite3_prepare_v2(db, "SELECT status FROM transcripts WHERE interaction_id=?1", -1,
+			       &st, NULL) != SQLITE_OK)
+		return CC_ESTORE;
+	sqlite3_bind_int64(st, 1, d->ix.id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		col_text(st, 0, d->transcript, sizeof(d->transcript));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return CC_ESTORE;
 	snprintf(sql, sizeof(sql),
 		 "SELECT id,number,interaction_id,source_table,source_number,agent_user_id,flag,"
 		 "created_at FROM conversations WHERE interaction_id=%lld ORDER BY id",
@@ -1200,4 +1233,5 @@ const struct store_backend store_backend_sqlite = {
 	.rep_query = sqlrep_query,
 	.rep_segments = sqlrep_segments,
 	.queue_day = sqlday_queue_day,
+	.transcript_get = sqltr_transcript_get,
 };

@@ -16,7 +16,7 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
 const PARAM_AFTER = { users: 'user_name', agents: 'user_name', roles: 'role', interactions: 'number',
   numbers: 'did', trunks: 'name', flows: 'name', contacts: 'number', consumers: 'number', cases: 'number',
   incidents: 'number', calls: 'number', flags: 'name', 'calls/*': 'action', queues: 'queue',
-  members: 'user_name', 'quick-connects': 'id', webhooks: 'id' };
+  members: 'user_name', 'quick-connects': 'id', webhooks: 'id', policy: 'queue' };
 
 function templatePath(pattern) {
   const segs = pattern.split('/').filter(Boolean);

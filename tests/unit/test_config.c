@@ -401,10 +401,10 @@ static const struct bad bad_inputs[] = {
 	 "web_root)"},
 	{"datadir: /srv\n", "x.yaml:1: unknown key 'datadir' at the top level "
 			    "(expected: data_dir, http, store, routing, auth, log, sip, media, "
-			    "calls, webhooks, wallboard)"},
+			    "calls, webhooks, wallboard, transcripts)"},
 	{"Data_dir: /srv\n", "x.yaml:1: unknown key 'Data_dir' at the top level "
 			     "(expected: data_dir, http, store, routing, auth, log, sip, media, "
-			     "calls, webhooks, wallboard)"},
+			     "calls, webhooks, wallboard, transcripts)"},
 	{"# c\n\nhttp:\n  address: 1.2.3.4\n  port: abc\n",
 	 "x.yaml:5: 'http.port' must be an integer from 1 to 65535, got 'abc'"},
 	{"http:\n  port: 0\n", "x.yaml:2: 'http.port' must be an integer from 1 to 65535, got '0'"},
@@ -466,7 +466,7 @@ static const struct bad bad_inputs[] = {
 	{"log: {}\n---\nlog: {}\n", "x.yaml:2: only one YAML document is allowed"},
 	{"\"a\\tb\": 1\n", "x.yaml:1: unknown key 'a?b' at the top level "
 			   "(expected: data_dir, http, store, routing, auth, log, sip, media, "
-			   "calls, webhooks, wallboard)"},
+			   "calls, webhooks, wallboard, transcripts)"},
 };
 
 static void broken_inputs_report_file_line_and_reason(void **state)

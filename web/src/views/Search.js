@@ -1,5 +1,6 @@
-// Interaction search: state, agent, queue, direction and a time range, with
-// keyset paging ("Load more" follows next_cursor).
+// Interaction search: state, agent, queue, direction, a time range and the
+// words said in the call (its transcript, FTS5 on the server), with keyset
+// paging ("Load more" follows next_cursor).
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { get, query } from '../api.js';
@@ -8,7 +9,7 @@ import { isManager, useAppState } from '../state.js';
 import { Empty, ErrorBox, Loading, PageHeader } from './common.js';
 import { InteractionRows } from './Inbox.js';
 
-const EMPTY = { state: '', agent: '', queue: '', direction: '', from: '', to: '' };
+const EMPTY = { state: '', agent: '', queue: '', direction: '', from: '', to: '', text: '' };
 
 export function Search() {
   const { me } = useAppState();
@@ -58,6 +59,8 @@ export function Search() {
       ${sel('f-dir', 'Direction', 'direction', [['', 'Both'], ['inbound', 'Inbound'], ['outbound', 'Outbound']])}
       <div class="filter"><label for="f-from">From</label><input id="f-from" type="date" value=${form.from} onChange=${set('from')} /></div>
       <div class="filter"><label for="f-to">To</label><input id="f-to" type="date" value=${form.to} onChange=${set('to')} /></div>
+      <div class="filter filter-text"><label for="f-text">Words said</label><input id="f-text" type="search" maxlength="199"
+        placeholder="In the call's transcript" value=${form.text} onInput=${set('text')} /></div>
       <div class="filter filter-actions">
         <button class="btn btn-primary" type="submit" disabled=${busy}>Search</button>
         <button class="btn btn-quiet" type="button" onClick=${() => setForm({ ...EMPTY, agent: manager ? '' : me.user_name })}>Reset</button></div>
@@ -65,7 +68,7 @@ export function Search() {
     <${ErrorBox} error=${error} title="The search failed" />
     <section class="card" aria-label="Results" aria-busy=${busy}>
       ${rows === null ? (busy ? html`<${Loading} />` : null)
-        : rows.length ? html`<${InteractionRows} rows=${rows} />` : html`<${Empty}>No interactions match these filters.</${Empty}>`}
+        : rows.length ? html`<${InteractionRows} rows=${rows} />` : html`<${Empty}>No interactions match these filters${form.text ? ' (words are found in transcribed calls only)' : ''}.</${Empty}>`}
       ${cursor && html`<div class="more"><button class="btn btn-quiet" onClick=${() => run(true)} disabled=${busy}>Load more</button></div>`}
     </section></div>`;
 }
