@@ -6,7 +6,7 @@
 #   make coverage   unit tests with gcov coverage
 #   make check-includes / format-check
 #   make asr-bench  build/asr_bench (speech recognition figures, docs/PERFORMANCE.md)
-PKGS     := libuv libwebsockets jansson sqlite3 libsodium yaml-0.1 sofia-sip-ua sndfile spandsp espeak-ng speexdsp pocketsphinx sphinxbase libcurl
+PKGS     := libuv libwebsockets jansson sqlite3 libsodium yaml-0.1 sofia-sip-ua sndfile spandsp espeak-ng speexdsp pocketsphinx sphinxbase libcurl openssl libsrtp2 opus
 # Modules still being written are kept out of the build (and their tests and
 # fuzzers with them) until they are wired in: `make WIP= ...` builds all.
 WIP      ?=

@@ -13,9 +13,10 @@ allowed() {
 	case "$1" in
 	core) echo "" ;;
 	store | sip | media | flow | tts | asr) echo "core" ;;
+	webrtc) echo "core media" ;;
 	routing) echo "core store" ;;
 	demo) echo "core store sip" ;;
-	callctl) echo "core store routing sip media flow tts asr" ;;
+	callctl) echo "core store routing sip media flow tts asr webrtc" ;;
 	hook) echo "core store routing" ;;
 	api) echo "core store routing callctl hook" ;;
 	*) echo "?" ;; # a new folder must get its row here
