@@ -109,7 +109,7 @@ int codec_decode(struct mleg *l, const uint8_t *p, size_t n, int16_t *pcm, size_
 		return -EBADMSG;
 	k = opus_decode(l->opus->dec, p, (opus_int32)n, pcm, (int)max, 0);
 	if (k < 0) {
-		l->st.rx_bad++; /* a packet libopus refuses is counted, not played */
+		l->st.rx_undecodable++; /* counted (it was RTP), not played */
 		return -EBADMSG;
 	}
 	return k;

@@ -246,6 +246,7 @@ void media_totals(const struct media *m, struct media_stats *st, uint64_t *legs)
 		st->rx_packets += l->st.rx_packets, st->tx_packets += l->st.tx_packets;
 		st->rx_bytes += l->st.rx_bytes, st->tx_bytes += l->st.tx_bytes;
 		st->rx_lost += l->st.rx_lost, st->rx_bad += l->st.rx_bad;
+		st->rx_undecodable += l->st.rx_undecodable;
 	}
 }
 

@@ -368,6 +368,7 @@ void mleg_free(struct mleg *l)
 	l->m->gone.tx_bytes += l->st.tx_bytes;
 	l->m->gone.rx_lost += l->st.rx_lost;
 	l->m->gone.rx_bad += l->st.rx_bad;
+	l->m->gone.rx_undecodable += l->st.rx_undecodable;
 	log_debug("leg=%llu action=free port=%d rx=%llu tx=%llu lost=%llu bad=%llu",
 		  (unsigned long long)l->id, l->port, (unsigned long long)l->st.rx_packets,
 		  (unsigned long long)l->st.tx_packets, (unsigned long long)l->st.rx_lost,

@@ -54,8 +54,9 @@ struct media;
 struct mleg;
 struct media_stats {
 	uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes;
-	uint64_t rx_lost; /* by sequence gaps */
-	uint64_t rx_bad;  /* not RTP / wrong source */
+	uint64_t rx_lost;	 /* by sequence gaps */
+	uint64_t rx_bad;	 /* not RTP / wrong source */
+	uint64_t rx_undecodable; /* RTP the codec refused (a broken Opus packet) */
 };
 typedef void(mleg_dtmf_h)(struct mleg *l, char digit, void *arg);
 /* Received audio of the leg's codec, decoded to 8 kHz samples, packet by
