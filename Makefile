@@ -6,6 +6,7 @@
 #   make coverage   unit tests with gcov coverage
 #   make check-includes / format-check
 #   make asr-bench  build/asr_bench (speech recognition figures, docs/PERFORMANCE.md)
+#   make webrtc-bench  build/webrtc_bench (WebRTC legs: CPU and memory per leg)
 PKGS     := libuv libwebsockets jansson sqlite3 libsodium yaml-0.1 sofia-sip-ua sndfile spandsp espeak-ng speexdsp pocketsphinx sphinxbase libcurl openssl libsrtp2 opus
 # Modules still being written are kept out of the build (and their tests and
 # fuzzers with them) until they are wired in: `make WIP= ...` builds all.
@@ -35,7 +36,7 @@ CFLAGS  := $(CSTD) $(WARN) $(OPT) -Isrc -I$(B)/gen $(PKG_CFL) $(EXTRA_CFLAGS)
 LDFLAGS := $(OPT) $(EXTRA_LDFLAGS)
 OBJ     := $(SRC:%.c=$(B)/%.o)
 
-.PHONY: all asan ubsan test unit fuzz coverage clean check-includes format-check bin asr-bench
+.PHONY: all asan ubsan test unit fuzz coverage clean check-includes format-check bin asr-bench webrtc-bench
 all: bin
 bin: $(B)/switchboard
 
@@ -93,3 +94,9 @@ format-check:
 
 clean:
 	rm -rf build
+
+# The WebRTC legs' benchmark (release flags): build/webrtc_bench, see bench/webrtc_bench.c.
+webrtc-bench: build/webrtc_bench
+build/webrtc_bench: bench/webrtc_bench.c $(filter src/webrtc/% src/media/% src/core/%,$(SRC)) $(HDRS)
+	@mkdir -p build
+	$(CC) $(CSTD) $(WARN) -O2 -g -Isrc $(PKG_CFL) -o $@ $< $(filter %.c,$(filter-out $<,$^)) $(PKG_LIBS)

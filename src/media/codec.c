@@ -45,7 +45,7 @@ static void opus_destroy(void *data)
 		opus_decoder_destroy(o->dec);
 }
 
-static int opus_state_alloc(struct mopus **op)
+static int opus_state_alloc(struct mopus **op, int complexity)
 {
 	struct mopus *o = mem_zalloc(sizeof(*o), opus_destroy);
 	int e1 = 0, e2 = 0;
@@ -58,9 +58,9 @@ static int opus_state_alloc(struct mopus **op)
 		mem_deref(o);
 		return -ENOMEM;
 	}
-	/* measured in bench/webrtc_bench.c: complexity 5 keeps a leg well
-	 * under its CPU budget with speech quality a listener cannot tell */
-	opus_encoder_ctl(o->enc, OPUS_SET_COMPLEXITY(5));
+	/* the encoder is most of an Opus leg's CPU: 1 by default (about a
+	 * third of 5's cost, docs/WEBRTC.md "Opus"); media_cfg may raise it */
+	opus_encoder_ctl(o->enc, OPUS_SET_COMPLEXITY(complexity));
 	opus_encoder_ctl(o->enc, OPUS_SET_BITRATE(24000));
 	opus_encoder_ctl(o->enc, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE));
 	*op = o;
@@ -70,7 +70,7 @@ static int opus_state_alloc(struct mopus **op)
 int codec_set(struct mleg *l, enum media_codec c)
 {
 	if (c == MEDIA_OPUS && !l->opus)
-		return opus_state_alloc(&l->opus);
+		return opus_state_alloc(&l->opus, l->m->cfg.opus_complexity);
 	if (c != MEDIA_OPUS)
 		l->opus = mem_deref(l->opus);
 	return 0;

@@ -172,6 +172,14 @@ static void conf_update(struct mconf *c)
 	conf_clock_update(c);
 }
 
+/* A member's codec changed (a WebRTC leg's is known once it connects):
+ * an Opus member cannot be relayed, a G.711 pair can again. */
+void conf_leg_codec(struct mleg *l)
+{
+	if (l->conf)
+		conf_update(l->conf);
+}
+
 /* ---- the receive path and the clock ---- */
 void conf_rx(struct mleg *l, const struct rtp_hdr *h)
 {

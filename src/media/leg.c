@@ -484,6 +484,7 @@ int mleg_set_peer(struct mleg *l, const struct sockaddr *to, enum media_codec co
 	l->has_remote = true;
 	log_info("leg=%llu action=peer codec=%s pt=%d dtmf_pt=%d", (unsigned long long)l->id,
 		 media_codec_name(codec), pt, l->dtmf_pt);
+	conf_leg_codec(l);
 	return 0;
 }
 

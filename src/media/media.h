@@ -49,6 +49,7 @@ struct media_cfg {
 	char address[64];	/* bind/SDP address, default 127.0.0.1 */
 	int port_min, port_max; /* even RTP ports (RTCP = +1), default 20000..29999 */
 	char record_dir[512];	/* where recordings go */
+	int opus_complexity;	/* Opus encoder, 1..10; 0: the default, 1 (docs/WEBRTC.md) */
 };
 struct media;
 struct mleg;

@@ -216,6 +216,7 @@ struct jbuf *conf_jb(struct mleg *l); /* while l's audio is consumed (mixing, re
 void conf_tick(struct mconf *c, bool catchup);
 struct mconf *conf_from_le(struct mlist *n);
 void conf_leg_gone(struct mleg *l);
+void conf_leg_codec(struct mleg *l); /* l's codec changed: relay or mix again */
 /* media_free: stop the recording silently and leave the clock. */
 void conf_engine_closing(struct mconf *c);
 

@@ -109,6 +109,9 @@ int dtls_ctx_init(struct dtls_ctx *d, bool no_gcm)
 	SSL_CTX_set_verify(d->ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_any);
 	SSL_CTX_set_options(d->ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET);
 	SSL_CTX_set_read_ahead(d->ctx, 1);
+	/* a connected leg's SSL idles (SRTP carries the media): its record
+	 * buffers are released between reads (docs/WEBRTC.md, memory) */
+	SSL_CTX_set_mode(d->ctx, SSL_MODE_RELEASE_BUFFERS);
 	/* SSL_CTX_set_tlsext_use_srtp returns 0 on success */
 	if (SSL_CTX_set_tlsext_use_srtp(d->ctx,
 					no_gcm ? "SRTP_AES128_CM_SHA1_80"

@@ -665,6 +665,86 @@ static void server_offer_client_answer_also_connects(void **state)
 	net_close(&n);
 }
 
+/* A plain G.711 far end on a raw socket: sends a tone, keeps what it gets. */
+struct g711_far {
+	int fd;
+	uint16_t seq;
+	int16_t got[REC_MAX];
+	size_t ngot;
+};
+
+static void g711_far_send(struct g711_far *f, int port, const int16_t *pcm, size_t frame)
+{
+	uint8_t pkt[12 + 160] = {0x80, 0};
+	struct sockaddr_in to;
+	uint32_t ts = f->seq * 160u;
+
+	pkt[2] = (uint8_t)(f->seq >> 8), pkt[3] = (uint8_t)f->seq;
+	pkt[4] = (uint8_t)(ts >> 24), pkt[5] = (uint8_t)(ts >> 16), pkt[6] = (uint8_t)(ts >> 8),
+	pkt[7] = (uint8_t)ts;
+	pkt[8] = 0x0d, pkt[11] = 0x01;
+	media_g711_encode(MEDIA_PCMU, pcm + frame * 160, pkt + 12, 160);
+	uv_ip4_addr("127.0.0.1", port, &to);
+	sendto(f->fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to));
+	f->seq++;
+}
+
+static void g711_far_drain(struct g711_far *f)
+{
+	uint8_t pkt[1500];
+	ssize_t n;
+
+	while ((n = recv(f->fd, pkt, sizeof(pkt), MSG_DONTWAIT)) > 12 && f->ngot + 160 <= REC_MAX) {
+		media_g711_decode(MEDIA_PCMU, pkt + 12, f->got + f->ngot, (size_t)n - 12);
+		f->ngot += (size_t)n - 12;
+	}
+}
+
+static void opus_leg_in_a_conference_with_a_g711_leg(void **state)
+{
+	struct net n;
+	struct mconf *c;
+	struct mleg *g;
+	struct g711_far *f = calloc(1, sizeof(*f));
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sa);
+	int16_t *a = tone(440, 8000), *b = tone(1000, 8000);
+	struct side heard = {0};
+
+	assert_non_null(f);
+	net_open(&n, NULL, NULL);
+	/* the browser leg joins before it connects: its codec is not known yet */
+	assert_int_equal(media_conf_alloc(&c, n.media, 7), 0);
+	assert_int_equal(media_conf_add(c, n.srv.m, MIXER_TALK, NULL), 0);
+	f->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	uv_ip4_addr("127.0.0.1", 0, &sa);
+	assert_int_equal(bind(f->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	getsockname(f->fd, (struct sockaddr *)&sa, &len);
+	assert_int_equal(mleg_alloc(&g, n.media, 3), 0);
+	assert_int_equal(mleg_set_remote(g, "127.0.0.1", ntohs(sa.sin_port), MEDIA_PCMU, -1), 0);
+	assert_int_equal(media_conf_add(c, g, MIXER_TALK, NULL), 0);
+	net_negotiate(&n, NULL);
+	net_run(&n, 5000, settled);
+	assert_true(both_connected(&n));
+	assert_false(media_conf_relaying(c)); /* Opus and G.711: mixed */
+	assert_int_equal(mleg_play(n.cli.m, a, 8000, true), 0);
+	for (int i = 0; i < 60; i++) { /* 1.2 s of the SIP side's tone, 20 ms apart */
+		g711_far_send(f, mleg_port(g), b, (size_t)i % 50);
+		net_run(&n, 20, NULL);
+		g711_far_drain(f);
+	}
+	heard.rec = f->got, heard.nrec = f->ngot;
+	print_message("    the SIP side:\n");
+	assert_heard(&heard, 440, 1000);
+	print_message("    the browser:\n");
+	assert_heard(&n.cli, 1000, 440);
+	mleg_free(g);
+	mem_deref(c);
+	close(f->fd);
+	free(f), free(a), free(b);
+	net_close(&n);
+}
+
 static void bad_arguments_are_refused(void **state)
 {
 	struct net n;
@@ -701,6 +781,7 @@ int main(void)
 		cmocka_unit_test_teardown(consent_expires_when_checks_stop, teardown),
 		cmocka_unit_test_teardown(consent_holds_while_checks_come, teardown),
 		cmocka_unit_test_teardown(server_offer_client_answer_also_connects, teardown),
+		cmocka_unit_test_teardown(opus_leg_in_a_conference_with_a_g711_leg, teardown),
 		cmocka_unit_test_teardown(bad_arguments_are_refused, teardown),
 	};
 
