@@ -2,7 +2,7 @@
  * dtls.c — DTLS-SRTP with OpenSSL (RFC 5763/5764): the process's
  * certificate, one SSL per leg driven by the media loop's socket, the
  * peer's certificate checked against the fingerprint of its SDP, and the
- * SRTP keys exported into libsrtp2 (srtp.c).
+ * SRTP keys exported into the SRTP sessions (srtp.c).
  *
  * DESIGN
  * - One self-signed ECDSA P-256 certificate per process, made at start

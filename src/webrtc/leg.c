@@ -488,11 +488,8 @@ void webrtc_leg_free(struct webrtc_leg *l)
 		return;
 	mleg_set_transport(l->m, NULL, NULL);
 	dtls_leg_free(l);
-	if (l->tx)
-		srtp_dealloc(l->tx);
-	if (l->rx)
-		srtp_dealloc(l->rx);
-	l->tx = l->rx = NULL;
+	l->tx = mem_deref(l->tx);
+	l->rx = mem_deref(l->rx);
 	stats_add(&l->w->gone, &l->st);
 	l->w->nlegs--;
 	l->timer_open = false;
@@ -658,9 +655,6 @@ int webrtc_alloc(struct webrtc **wp, uv_loop_t *loop, const struct webrtc_cfg *c
 
 	if (!wp || !loop)
 		return -EINVAL;
-	err = wsrtp_global_init();
-	if (err)
-		return err;
 	w = mem_zalloc(sizeof(*w), webrtc_destroy);
 	if (!w)
 		return -ENOMEM;

@@ -3,7 +3,8 @@
  * ICE-lite (STUN binding requests answered with MESSAGE-INTEGRITY and
  * FINGERPRINT, nomination, consent freshness), DTLS-SRTP (OpenSSL, the
  * peer's certificate checked against its SDP fingerprint), SRTP/SRTCP
- * with libsrtp2 over rtcp-mux, Opus or G.711 (the codec is the media
+ * on OpenSSL's ciphers over rtcp-mux (src/webrtc/srtp.c says why not
+ * libsrtp2), Opus or G.711 (the codec is the media
  * leg's, src/media/codec.c). docs/WEBRTC.md says what is implemented of
  * each and what is not.
  *

@@ -6,7 +6,7 @@
  *                  SSL_CTX, the counters of freed legs, the live legs
  *   struct webrtc_leg (mem_zalloc; the owner's): ICE credentials and state,
  *                  one SSL with a memory BIO in and a datagram BIO out,
- *                  two libsrtp2 sessions, one uv_timer; it refs the
+ *                  two SRTP sessions (srtp.c), one uv_timer; it refs the
  *                  webrtc and points at its media leg (not refcounted:
  *                  the owner frees the WebRTC leg first)
  */
@@ -17,7 +17,6 @@
 
 #include <netinet/in.h>
 #include <openssl/ssl.h>
-#include <srtp2/srtp.h>
 #include <sys/socket.h>
 
 #define STUN_MAGIC 0x2112A442u
@@ -67,16 +66,23 @@ void dtls_ctx_close(struct dtls_ctx *d);
 /* The SHA-256 of a certificate, 32 bytes. */
 int dtls_cert_sha256(X509 *cert, uint8_t out[32]);
 
-/* srtp.c: one direction's session */
+/* srtp.c: one direction's SRTP/SRTCP session (OpenSSL; DESIGN there) */
 enum wsrtp_profile { WSRTP_NONE, WSRTP_AES128_CM_SHA1_80, WSRTP_AEAD_AES_128_GCM };
-int wsrtp_global_init(void);
+#define WSRTP_TRAILER 16 /* room protect needs after a packet */
+struct wsrtp;
+/* A session from its master key (16) and salt (14 CM, 12 GCM); inbound:
+ * it unprotects, else protects. -EINVAL, -ENOMEM, -EIO. mem_deref frees. */
+int wsrtp_alloc(struct wsrtp **sp, enum wsrtp_profile prof, const uint8_t *key, const uint8_t *salt,
+		bool inbound);
+void wsrtp_free(struct wsrtp *s);
 /* Keys from the DTLS exporter into a tx and an rx session. */
-int wsrtp_sessions(srtp_t *tx, srtp_t *rx, enum wsrtp_profile prof, const uint8_t *km,
+int wsrtp_sessions(struct wsrtp **tx, struct wsrtp **rx, enum wsrtp_profile prof, const uint8_t *km,
 		   bool we_are_client);
-/* SRTP/SRTCP in place: the new length, or -EACCES (bad tag), -EALREADY
- * (replay), -EBADMSG. */
-int wsrtp_unprotect(srtp_t rx, uint8_t *p, size_t n, bool rtcp);
-int wsrtp_protect(srtp_t tx, uint8_t *p, size_t n, size_t cap);
+/* SRTP in place: the RTP length; SRTCP: 0 once authenticated (not
+ * decrypted). -EACCES (bad tag), -EALREADY (replay), -EBADMSG. */
+int wsrtp_unprotect(struct wsrtp *rx, uint8_t *p, size_t n, bool rtcp);
+/* RTP in place: the SRTP length, or -ENOSPC (room, a fifth SSRC), -EIO. */
+int wsrtp_protect(struct wsrtp *tx, uint8_t *p, size_t n, size_t cap);
 size_t wsrtp_km_len(enum wsrtp_profile prof);
 
 struct webrtc {
@@ -114,7 +120,7 @@ struct webrtc_leg {
 	bool dtls_client, dtls_started, dtls_done;
 	int64_t dtls_deadline_ms;
 	/* SRTP */
-	srtp_t tx, rx;
+	struct wsrtp *tx, *rx;
 	enum wsrtp_profile prof;
 	/* codecs */
 	enum media_codec pref[3];

@@ -24,6 +24,8 @@
 
 #include <arpa/inet.h>
 #include <math.h>
+#include <openssl/rand.h>
+#include <srtp2/srtp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +156,133 @@ static void stun_request_we_build_verifies(void **state)
 	assert_true(m.has_xaddr);
 	assert_memory_equal(&((struct sockaddr_in *)&m.xaddr)->sin_addr, &sa.sin_addr, 4);
 	assert_int_equal(stun_build_request(buf, 40, &r), -ENOSPC);
+}
+
+/* ---- SRTP against libsrtp2, the reference ---- */
+static void ref_session(srtp_t *s, bool gcm, const uint8_t *master, bool inbound)
+{
+	srtp_policy_t pol;
+
+	memset(&pol, 0, sizeof(pol));
+	if (gcm) {
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtp);
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtcp);
+	} else {
+		srtp_crypto_policy_set_rtp_default(&pol.rtp);
+		srtp_crypto_policy_set_rtcp_default(&pol.rtcp);
+	}
+	pol.key = (uint8_t *)master;
+	pol.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
+	pol.window_size = 128;
+	assert_int_equal(srtp_create(s, &pol), srtp_err_status_ok);
+}
+
+static size_t rtp_make(uint8_t *p, uint16_t seq, int i)
+{
+	static const uint8_t hdr[] = {
+		0x90, 111,  0,	  0,	0, 0, 0,    0,	  0xca, 0xfe,
+		0xba, 0xbe, 0xbe, 0xde, 0, 1, 0x10, 0x55, 0,	0}; /* one extension word */
+
+	memcpy(p, hdr, sizeof(hdr));
+	p[2] = (uint8_t)(seq >> 8), p[3] = (uint8_t)seq;
+	p[7] = (uint8_t)i;
+	for (int k = 0; k < 40 + i % 50; k++)
+		p[sizeof(hdr) + k] = (uint8_t)(k * 7 + i);
+	return sizeof(hdr) + 40 + (size_t)(i % 50);
+}
+
+/* 300 packets across a sequence number wrap (the rollover counter), each
+ * way between libsrtp2 and ours; then a replay, a bad tag, SRTCP. */
+static void srtp_matches_libsrtp2(bool gcm)
+{
+	enum wsrtp_profile prof = gcm ? WSRTP_AEAD_AES_128_GCM : WSRTP_AES128_CM_SHA1_80;
+	size_t sl = gcm ? 12 : 14;
+	uint8_t master[30], p[400], q[400];
+	srtp_t ref_tx, ref_rx;
+	struct wsrtp *our_tx, *our_rx;
+	int n, k;
+
+	static bool ref_ready; /* srtp_init may run once per process */
+
+	if (!ref_ready)
+		assert_int_equal(srtp_init(), srtp_err_status_ok);
+	ref_ready = true;
+	RAND_bytes(master, sizeof(master));
+	ref_session(&ref_tx, gcm, master, false);
+	ref_session(&ref_rx, gcm, master, true);
+	assert_int_equal(wsrtp_alloc(&our_tx, prof, master, master + 16, false), 0);
+	assert_int_equal(wsrtp_alloc(&our_rx, prof, master, master + 16, true), 0);
+	(void)sl;
+	for (int i = 0; i < 300; i++) {
+		uint16_t seq = (uint16_t)(65400 + i);
+		size_t len = rtp_make(p, seq, i);
+
+		/* libsrtp2 protects, we unprotect */
+		memcpy(q, p, len);
+		n = (int)len;
+		assert_int_equal(srtp_protect(ref_tx, q, &n), srtp_err_status_ok);
+		k = wsrtp_unprotect(our_rx, q, (size_t)n, false);
+		assert_int_equal(k, (int)len);
+		assert_memory_equal(q, p, len);
+		/* we protect, libsrtp2 unprotects */
+		memcpy(q, p, len);
+		n = wsrtp_protect(our_tx, q, len, sizeof(q));
+		assert_true(n > (int)len);
+		assert_int_equal(srtp_unprotect(ref_rx, q, &n), srtp_err_status_ok);
+		assert_int_equal(n, (int)len);
+		assert_memory_equal(q, p, len);
+	}
+	/* a replay, then a bad tag */
+	{
+		size_t len = rtp_make(p, 164, 1); /* the next after the loop */
+
+		n = (int)len;
+		assert_int_equal(srtp_protect(ref_tx, p, &n), srtp_err_status_ok);
+		memcpy(q, p, (size_t)n);
+		assert_true(wsrtp_unprotect(our_rx, q, (size_t)n, false) > 0);
+		memcpy(q, p, (size_t)n);
+		assert_int_equal(wsrtp_unprotect(our_rx, q, (size_t)n, false), -EALREADY);
+		len = rtp_make(p, 165, 2);
+		n = (int)len;
+		assert_int_equal(srtp_protect(ref_tx, p, &n), srtp_err_status_ok);
+		memcpy(q, p, (size_t)n);
+		q[n - 1] ^= 1;
+		assert_int_equal(wsrtp_unprotect(our_rx, q, (size_t)n, false), -EACCES);
+		/* the forgery did not burn the packet's index */
+		assert_int_equal(wsrtp_unprotect(our_rx, p, (size_t)n, false), (int)len);
+	}
+	/* SRTCP from libsrtp2: authenticated, replay refused, bad tag refused */
+	{
+		uint8_t r[] = {0x81, 201, 0,  7,  0xca, 0xfe, 0xba, 0xbe, 1, 2, 3, 4, 5, 6, 7, 8,
+			       9,    10,  11, 12, 13,	14,   0,    0,	  0, 0, 0, 0, 0, 0, 0, 0};
+
+		memcpy(p, r, sizeof(r));
+		n = (int)sizeof(r);
+		assert_int_equal(srtp_protect_rtcp(ref_tx, p, &n), srtp_err_status_ok);
+		memcpy(q, p, (size_t)n);
+		assert_int_equal(wsrtp_unprotect(our_rx, q, (size_t)n, true), 0);
+		memcpy(q, p, (size_t)n);
+		assert_int_equal(wsrtp_unprotect(our_rx, q, (size_t)n, true), -EALREADY);
+		memcpy(p, r, sizeof(r));
+		n = (int)sizeof(r);
+		assert_int_equal(srtp_protect_rtcp(ref_tx, p, &n), srtp_err_status_ok);
+		p[12] ^= 0x40;
+		assert_int_equal(wsrtp_unprotect(our_rx, p, (size_t)n, true), -EACCES);
+	}
+	srtp_dealloc(ref_tx);
+	srtp_dealloc(ref_rx);
+	wsrtp_free(our_tx);
+	wsrtp_free(our_rx);
+}
+
+static void srtp_cm_sha1_80_matches_libsrtp2(void **state)
+{
+	srtp_matches_libsrtp2(false);
+}
+
+static void srtp_aead_gcm_matches_libsrtp2(void **state)
+{
+	srtp_matches_libsrtp2(true);
 }
 
 /* ---- SDP ---- */
@@ -770,6 +899,8 @@ int main(void)
 		cmocka_unit_test_teardown(stun_rfc5769_vectors_verify, teardown),
 		cmocka_unit_test_teardown(stun_malformed_is_refused, teardown),
 		cmocka_unit_test_teardown(stun_request_we_build_verifies, teardown),
+		cmocka_unit_test_teardown(srtp_cm_sha1_80_matches_libsrtp2, teardown),
+		cmocka_unit_test_teardown(srtp_aead_gcm_matches_libsrtp2, teardown),
 		cmocka_unit_test_teardown(sdp_parses_a_browser_offer, teardown),
 		cmocka_unit_test_teardown(sdp_refuses_what_it_cannot_use, teardown),
 		cmocka_unit_test_teardown(opus_call_connects_and_audio_goes_both_ways, teardown),
