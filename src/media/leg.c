@@ -147,12 +147,12 @@ static int leg_xport_rx(struct mleg *l, uint8_t *p, size_t n, const struct socka
 	return k;
 }
 
-void mleg_rx(struct mleg *l, const uint8_t *p, size_t n, const struct sockaddr *from)
+void mleg_rx(struct mleg *l, uint8_t *p, size_t n, const struct sockaddr *from)
 {
 	struct rtp_hdr h;
 
 	if (l->xp) {
-		int k = leg_xport_rx(l, (uint8_t *)p, n, from); /* our own rx buffer */
+		int k = leg_xport_rx(l, p, n, from); /* unprotects in place */
 
 		if (k <= 0 || l->closing)
 			return;

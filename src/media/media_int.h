@@ -161,8 +161,9 @@ void media_chunk_put(struct media *m, struct mrec_chunk *c);
 
 /* leg.c */
 int mleg_send(struct mleg *l, const struct rtp_hdr *h);
-/* One datagram from `from` (the fuzzer calls it directly). */
-void mleg_rx(struct mleg *l, const uint8_t *p, size_t n, const struct sockaddr *from);
+/* One datagram from `from` (the fuzzer calls it directly); a transport
+ * may rewrite p in place (SRTP is unprotected there). */
+void mleg_rx(struct mleg *l, uint8_t *p, size_t n, const struct sockaddr *from);
 void mleg_active_update(struct mleg *l);
 
 /* stream: stamping our outgoing packets (bridge.c) */

@@ -292,7 +292,7 @@ void dtls_leg_rx(struct webrtc_leg *l, const uint8_t *p, size_t n)
 		int r = SSL_read(l->ssl, buf, sizeof(buf));
 
 		if (r <= 0 && SSL_get_error(l->ssl, r) == SSL_ERROR_ZERO_RETURN)
-			leg_fail(l, "dtls closed by peer");
+			l->closed_by_peer = true, leg_fail(l, "dtls closed by peer");
 		ERR_clear_error();
 	}
 	BIO_reset(l->rbio); /* one datagram at a time: nothing stale stays */

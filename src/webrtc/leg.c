@@ -139,7 +139,10 @@ void leg_fail(struct webrtc_leg *l, const char *why)
 {
 	if (l->state == WEBRTC_FAILED)
 		return;
-	log_warn("port=%d action=webrtc failed: %s", mleg_port(l->m), why);
+	if (l->closed_by_peer) /* a browser hanging up: not a fault */
+		log_info("port=%d action=webrtc ended: %s", mleg_port(l->m), why);
+	else
+		log_warn("port=%d action=webrtc failed: %s", mleg_port(l->m), why);
 	l->why = why;
 	l->st.failed++;
 	mleg_clear_peer(l->m); /* no media either way from now on */
@@ -210,8 +213,11 @@ static int stun_request(struct webrtc_leg *l, const uint8_t *p, size_t n, const 
 	}
 	stun_reply(l, m->tid, from, 0, NULL);
 	l->st.stun_ok++;
-	if (!l->has_peer || (m->use_candidate && !peer_is(l, from)))
-		peer_set(l, from); /* the first valid pair, or the nominated one */
+	if (!l->has_peer || (m->use_candidate && !peer_is(l, from))) {
+		peer_set(l, from);		  /* the first valid pair, or the nominated one */
+		if (l->state == WEBRTC_CONNECTED) /* media follows a new nomination */
+			mleg_set_peer(l->m, from, l->codec, l->pt, l->dtmf_pt);
+	}
 	if (peer_is(l, from))
 		l->last_check_ms = now_ms(l);
 	if (m->use_candidate && !l->nominated) {
@@ -469,6 +475,10 @@ int webrtc_leg_alloc(struct webrtc_leg **lp, struct webrtc *w, struct mleg *m,
 	l->timer_open = true;
 	l->st.legs = 1;
 	w->nlegs++;
+	l->next = w->legs;
+	if (w->legs)
+		w->legs->prev = l;
+	w->legs = l;
 	*lp = l;
 	return 0;
 }
@@ -492,6 +502,12 @@ void webrtc_leg_free(struct webrtc_leg *l)
 	l->rx = mem_deref(l->rx);
 	stats_add(&l->w->gone, &l->st);
 	l->w->nlegs--;
+	if (l->prev)
+		l->prev->next = l->next;
+	else
+		l->w->legs = l->next;
+	if (l->next)
+		l->next->prev = l->prev;
 	l->timer_open = false;
 	uv_close((uv_handle_t *)&l->timer, leg_closed); /* frees l */
 }
@@ -692,6 +708,9 @@ void webrtc_totals(const struct webrtc *w, struct webrtc_stats *st)
 	if (!st)
 		return;
 	memset(st, 0, sizeof(*st));
-	if (w)
-		*st = w->gone; /* live legs are added by their owners' reports */
+	if (!w)
+		return;
+	*st = w->gone;
+	for (const struct webrtc_leg *l = w->legs; l; l = l->next)
+		stats_add(st, &l->st);
 }

@@ -91,6 +91,7 @@ struct webrtc {
 	struct dtls_ctx dtls;
 	struct webrtc_stats gone; /* counters of freed legs */
 	size_t nlegs;
+	struct webrtc_leg *legs; /* live legs (for webrtc_totals) */
 };
 
 struct webrtc_leg {
@@ -118,6 +119,7 @@ struct webrtc_leg {
 	SSL *ssl;
 	BIO *rbio;
 	bool dtls_client, dtls_started, dtls_done;
+	bool closed_by_peer; /* its close_notify: a hang-up, logged as such */
 	int64_t dtls_deadline_ms;
 	/* SRTP */
 	struct wsrtp *tx, *rx;
@@ -129,6 +131,7 @@ struct webrtc_leg {
 	int pt, dtmf_pt;
 	uv_timer_t timer;
 	bool timer_open;
+	struct webrtc_leg *prev, *next; /* in w->legs */
 	struct webrtc_stats st;
 };
 

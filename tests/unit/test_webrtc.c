@@ -677,6 +677,9 @@ static void bad_srtp_tag_is_dropped_and_counted(void **state)
 	net_run(&n, 800, NULL);
 	webrtc_leg_stats(n.srv.l, &st);
 	assert_int_equal(st.srtp_auth, 5);
+	webrtc_totals(n.srv.w, &st); /* the process's counters include live legs */
+	assert_int_equal(st.srtp_auth, 5);
+	assert_int_equal(st.legs, 1);
 	assert_int_equal(n.srv.st, WEBRTC_CONNECTED);
 	assert_heard(&n.srv, 440, 1000); /* the real stream went on */
 	free(a);
