@@ -12,8 +12,11 @@
  * every leg is connected the server measures, after 2 s of warm-up, for
  * `seconds`: the loop thread's CPU (CLOCK_THREAD_CPUTIME_ID; user/kernel
  * from getrusage), the time it sat ready on a run queue (the machine is
- * shared), packets in and out (media_totals), what WebRTC dropped, and
- * VmRSS growth per leg (after warm-up minus before the legs).
+ * shared), packets in and out (media_totals), what WebRTC dropped, VmRSS
+ * growth per leg (after warm-up minus before the legs) and the heap in
+ * use per leg (mallinfo2: glibc keeps freed memory, so RSS also counts
+ * the handshakes' peak) at warm-up's end, while each leg's SSL lingers,
+ * and at the window's end, after it is released (dtls_linger_ms, 10 s).
  *
  * Each pair of server legs is a conference of two talkers: G.711 legs
  * are the relay fast path (SRTP unprotect, relay, protect), Opus legs are
@@ -25,6 +28,7 @@
  */
 #include "webrtc/webrtc.h"
 
+#include <malloc.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -79,6 +83,15 @@ static double rss_kb(void)
 	if (f)
 		fclose(f);
 	return kb;
+}
+
+/* Heap bytes in use (what the legs hold, not what the handshakes' peak left
+ * in the process: glibc keeps freed memory, so RSS counts that peak too). */
+static double heap_kb(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	return (double)(mi.uordblks + mi.hblkhd) / 1024.0;
 }
 
 static void die(const char *what, int err)
@@ -237,7 +250,7 @@ struct bench {
 	struct side s;
 	uv_timer_t t;
 	int phase, seconds, fd;
-	double rss0, rss1, cpu0, wall0, user0, sys0, wait0;
+	double rss0, rss1, heap0, heap1, cpu0, wall0, user0, sys0, wait0;
 	struct media_stats st0;
 	double t_conn;
 };
@@ -279,6 +292,20 @@ static void report(struct bench *b, double cpu, double wall, double user, double
 	       (unsigned long long)ws.srtp_replay, (unsigned long long)ws.stun_ok);
 	printf("rss_before=%.0f KB rss_after=%.0f KB per leg %.1f KB\n", b->rss0, b->rss1,
 	       (b->rss1 - b->rss0) / b->s.n);
+	/* the SSLs linger 10 s after connecting (webrtc_cfg.dtls_linger_ms):
+	 * held at warm-up's end, released by the window's if it ends later */
+	printf("heap in use per leg: %.1f KB 2 s after connecting (DTLS state held), %.1f KB "
+	       "%.0f s after (%s)\n",
+	       (b->heap1 - b->heap0) / b->s.n, (heap_kb() - b->heap0) / b->s.n, 2 + wall,
+	       2 + wall > 10.5 ? "released" : "still held");
+	{
+		double rate = (double)(st.rx_packets - b->st0.rx_packets + st.tx_packets -
+				       b->st0.tx_packets) /
+			      2 / wall / b->s.n;
+
+		printf("per leg at 50 packets/s each way (scaled from %.1f/s): %.4f%% of a core\n",
+		       rate, rate > 0 ? per * 50 / rate : 0);
+	}
 	fflush(stdout);
 }
 
@@ -299,6 +326,7 @@ static void phase_cb(uv_timer_t *t)
 		return;
 	case 1:
 		b->rss1 = rss_kb();
+		b->heap1 = heap_kb();
 		b->cpu0 = now_s(CLOCK_THREAD_CPUTIME_ID);
 		b->wall0 = now_s(CLOCK_MONOTONIC);
 		thread_rusage(&b->user0, &b->sys0);
@@ -326,6 +354,7 @@ static int server_main(int fd, int n, int seconds, enum media_codec c)
 
 	b.fd = fd, b.seconds = seconds;
 	b.rss0 = rss_kb();
+	b.heap0 = heap_kb();
 	side_init(&b.s, n, 43000, 44999, c);
 	for (int i = 0; i < n; i++) {
 		msg_read(fd, offer, sizeof(offer));

@@ -21,7 +21,15 @@
  *   handshake as soon as ICE has a valid pair.
  * - Retransmission: DTLSv1_get_timeout gives the handshake's next
  *   deadline; leg.c's one timer per leg fires it (DTLSv1_handle_timeout).
- *   The whole handshake must end within cfg.dtls_ms.
+ *   ICE and the whole handshake must end within cfg.connect_ms.
+ * - After the handshake the SSL lingers cfg.dtls_linger_ms (10 s: a lost
+ *   final flight is retransmitted by the client within that; a browser's
+ *   close_notify in that time ends the leg at once), then it is freed: it
+ *   held ~73 KB a leg, the rest of a G.711 leg ~14 KB (docs/WEBRTC.md).
+ *   DTLS from the peer after that is dropped and counted (an alert's
+ *   record header is not authenticated without the SSL, and signalling
+ *   or consent tell us of a hang-up anyway); so is a close_notify we can
+ *   no longer send: the browser sees the WebSocket's hang-up.
  * - The certificate is verified by fingerprint only: OpenSSL's chain check
  *   is told to accept (a self-signed certificate is the norm); after the
  *   handshake the peer's certificate's SHA-256 must equal the SDP's
@@ -277,7 +285,7 @@ static void dtls_step(struct webrtc_leg *l)
 
 void dtls_leg_rx(struct webrtc_leg *l, const uint8_t *p, size_t n)
 {
-	if (!l->ssl || l->state == WEBRTC_FAILED) {
+	if (!l->ssl || l->state == WEBRTC_FAILED) { /* incl. after the SSL was released */
 		l->st.dtls_bad++;
 		return;
 	}
@@ -315,6 +323,14 @@ void dtls_leg_timeout(struct webrtc_leg *l)
 		l->st.dtls_fail++;
 		leg_dtls_done(l, -ETIMEDOUT, "dtls timeout");
 	}
+}
+
+void dtls_leg_release(struct webrtc_leg *l)
+{
+	SSL_free(l->ssl);
+	l->ssl = NULL;
+	l->rbio = NULL;
+	ERR_clear_error();
 }
 
 void dtls_leg_free(struct webrtc_leg *l)

@@ -117,6 +117,8 @@ static void leg_arm(struct webrtc_leg *l)
 		due = earliest(due, l->dtls_deadline_ms);
 	if (l->has_peer && l->last_check_ms)
 		due = earliest(due, l->last_check_ms + l->w->cfg.consent_ms + 1);
+	if (l->ssl && l->ssl_free_ms)
+		due = earliest(due, l->ssl_free_ms);
 	if (!due) {
 		uv_timer_stop(&l->timer);
 		return;
@@ -330,6 +332,8 @@ static void leg_timer_cb(uv_timer_t *t)
 	    l->next_check_ms && now >= l->next_check_ms)
 		check_send(l);
 	leg_deadlines(l, now);
+	if (l->ssl && l->ssl_free_ms && now >= l->ssl_free_ms)
+		dtls_leg_release(l);
 	leg_arm(l);
 	if (l->report && l->reported != l->state) {
 		l->report = false;
@@ -354,6 +358,7 @@ void leg_dtls_done(struct webrtc_leg *l, int err, const char *why)
 		return;
 	}
 	l->st.connected++;
+	l->ssl_free_ms = now_ms(l) + l->w->cfg.dtls_linger_ms;
 	log_info("port=%d action=webrtc srtp=%s codec=%s", mleg_port(l->m), webrtc_leg_profile(l),
 		 media_codec_name(l->codec));
 	leg_state(l, WEBRTC_CONNECTED);
@@ -683,6 +688,8 @@ int webrtc_alloc(struct webrtc **wp, uv_loop_t *loop, const struct webrtc_cfg *c
 		w->cfg.keepalive_ms = 5000;
 	if (w->cfg.connect_ms <= 0)
 		w->cfg.connect_ms = 10000;
+	if (w->cfg.dtls_linger_ms <= 0)
+		w->cfg.dtls_linger_ms = 10000;
 	err = dtls_ctx_init(&w->dtls, w->cfg.no_gcm);
 	if (err) {
 		mem_deref(w);

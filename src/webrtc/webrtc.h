@@ -42,10 +42,11 @@ struct webrtc;
 struct webrtc_leg;
 
 struct webrtc_cfg {
-	int consent_ms;	  /* a leg whose peer sent no check for this long fails: 30000 */
-	int keepalive_ms; /* client: a consent check every this often: 5000 */
-	int connect_ms;	  /* ICE and DTLS must be done this long after the remote SDP: 10000 */
-	bool no_gcm;	  /* offer only SRTP_AES128_CM_SHA1_80 */
+	int consent_ms;	    /* a leg whose peer sent no check for this long fails: 30000 */
+	int keepalive_ms;   /* client: a consent check every this often: 5000 */
+	int connect_ms;	    /* ICE and DTLS must be done this long after the remote SDP: 10000 */
+	bool no_gcm;	    /* offer only SRTP_AES128_CM_SHA1_80 */
+	int dtls_linger_ms; /* the SSL is freed this long after connecting: 10000 */
 };
 
 /* Counters over every leg of the process (live and freed): what was

@@ -120,6 +120,7 @@ struct webrtc_leg {
 	BIO *rbio;
 	bool dtls_client, dtls_started, dtls_done;
 	bool closed_by_peer; /* its close_notify: a hang-up, logged as such */
+	int64_t ssl_free_ms; /* when the connected leg's SSL goes (0: not yet due) */
 	int64_t dtls_deadline_ms;
 	/* SRTP */
 	struct wsrtp *tx, *rx;
@@ -143,6 +144,8 @@ void dtls_leg_rx(struct webrtc_leg *l, const uint8_t *p, size_t n);
 int64_t dtls_leg_due(struct webrtc_leg *l, int64_t now);
 void dtls_leg_timeout(struct webrtc_leg *l);
 void dtls_leg_free(struct webrtc_leg *l);
+/* The handshake is long settled: the SSL goes (~73 KB a leg), quietly. */
+void dtls_leg_release(struct webrtc_leg *l);
 /* leg.c: DTLS connected (keys in) or failed */
 void leg_dtls_done(struct webrtc_leg *l, int err, const char *why);
 void leg_fail(struct webrtc_leg *l, const char *why);

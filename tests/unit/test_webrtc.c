@@ -768,7 +768,8 @@ static void consent_expires_when_checks_stop(void **state)
 static void consent_holds_while_checks_come(void **state)
 {
 	struct net n;
-	struct webrtc_cfg scfg = {.consent_ms = 400}, ccfg = {.keepalive_ms = 100};
+	struct webrtc_cfg scfg = {.consent_ms = 400, .dtls_linger_ms = 200},
+			  ccfg = {.keepalive_ms = 100};
 
 	net_open(&n, &scfg, &ccfg);
 	net_negotiate(&n, NULL);
@@ -776,6 +777,47 @@ static void consent_holds_while_checks_come(void **state)
 	assert_true(both_connected(&n));
 	net_run(&n, 1500, any_failed);
 	assert_int_equal(n.srv.st, WEBRTC_CONNECTED);
+	/* the server's SSL was released after 200 ms: media goes on */
+	assert_null(n.srv.l->ssl);
+	audio_both_ways(&n);
+	net_close(&n);
+}
+
+/* A browser that closes its RTCPeerConnection sends close_notify: while
+ * the server's SSL lingers that ends the leg at once, as a hang-up; once
+ * the SSL is released the alert is dropped and counted, and the leg is
+ * left to signalling or consent (docs/WEBRTC.md, DTLS). */
+static void peer_close_notify_ends_the_leg_while_the_ssl_lingers(void **state)
+{
+	struct net n;
+	struct webrtc_cfg scfg = {.dtls_linger_ms = 200};
+	struct webrtc_stats st;
+
+	net_open(&n, NULL, NULL);
+	net_negotiate(&n, NULL);
+	net_run(&n, 5000, settled);
+	assert_true(both_connected(&n));
+	webrtc_leg_free(n.cli.l); /* its close_notify goes out */
+	n.cli.l = NULL;
+	net_run(&n, 1000, any_failed);
+	assert_int_equal(n.srv.st, WEBRTC_FAILED);
+	assert_string_equal(n.srv.why, "dtls closed by peer");
+	webrtc_leg_stats(n.srv.l, &st);
+	assert_int_equal(st.consent_fail + st.dtls_fail + st.dtls_bad, 0);
+	net_close(&n);
+
+	net_open(&n, &scfg, NULL);
+	net_negotiate(&n, NULL);
+	net_run(&n, 5000, settled);
+	assert_true(both_connected(&n));
+	net_run(&n, 400, any_failed);
+	assert_null(n.srv.l->ssl);
+	webrtc_leg_free(n.cli.l);
+	n.cli.l = NULL;
+	net_run(&n, 300, any_failed);
+	assert_int_equal(n.srv.st, WEBRTC_CONNECTED);
+	webrtc_leg_stats(n.srv.l, &st);
+	assert_int_equal(st.dtls_bad, 1);
 	net_close(&n);
 }
 
@@ -914,6 +956,8 @@ int main(void)
 					  teardown),
 		cmocka_unit_test_teardown(consent_expires_when_checks_stop, teardown),
 		cmocka_unit_test_teardown(consent_holds_while_checks_come, teardown),
+		cmocka_unit_test_teardown(peer_close_notify_ends_the_leg_while_the_ssl_lingers,
+					  teardown),
 		cmocka_unit_test_teardown(server_offer_client_answer_also_connects, teardown),
 		cmocka_unit_test_teardown(opus_leg_in_a_conference_with_a_g711_leg, teardown),
 		cmocka_unit_test_teardown(bad_arguments_are_refused, teardown),
