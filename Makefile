@@ -7,7 +7,8 @@
 #   make check-includes / format-check
 #   make asr-bench  build/asr_bench (speech recognition figures, docs/PERFORMANCE.md)
 #   make transcript-bench  build/transcript_bench (transcripts: WER, RTF, memory)
-PKGS     := libuv libwebsockets jansson sqlite3 libsodium yaml-0.1 sofia-sip-ua sndfile spandsp espeak-ng speexdsp pocketsphinx sphinxbase libcurl
+#   make webrtc-bench  build/webrtc_bench (WebRTC legs: CPU and memory per leg)
+PKGS     := libuv libwebsockets jansson sqlite3 libsodium yaml-0.1 sofia-sip-ua sndfile spandsp espeak-ng speexdsp pocketsphinx sphinxbase libcurl openssl libsrtp2 opus
 # Modules still being written are kept out of the build (and their tests and
 # fuzzers with them) until they are wired in: `make WIP= ...` builds all.
 WIP      ?=
@@ -36,7 +37,7 @@ CFLAGS  := $(CSTD) $(WARN) $(OPT) -Isrc -I$(B)/gen $(PKG_CFL) $(EXTRA_CFLAGS)
 LDFLAGS := $(OPT) $(EXTRA_LDFLAGS)
 OBJ     := $(SRC:%.c=$(B)/%.o)
 
-.PHONY: all asan ubsan test unit fuzz coverage clean check-includes format-check bin asr-bench transcript-bench
+.PHONY: all asan ubsan test unit fuzz coverage clean check-includes format-check bin asr-bench transcript-bench webrtc-bench
 all: bin
 bin: $(B)/switchboard
 
@@ -100,3 +101,9 @@ format-check:
 
 clean:
 	rm -rf build
+
+# The WebRTC legs' benchmark (release flags): build/webrtc_bench, see bench/webrtc_bench.c.
+webrtc-bench: build/webrtc_bench
+build/webrtc_bench: bench/webrtc_bench.c $(filter src/webrtc/% src/media/% src/core/%,$(SRC)) $(HDRS)
+	@mkdir -p build
+	$(CC) $(CSTD) $(WARN) -O2 -g -Isrc $(PKG_CFL) -o $@ $< $(filter %.c,$(filter-out $<,$^)) $(PKG_LIBS)

@@ -11,6 +11,7 @@ PKGS=(
 	uthash-dev libcmocka-dev sqlite3 wrk curl jq gdb
 	libsofia-sip-ua-dev libsndfile1-dev libspandsp-dev libespeak-ng-dev libspeexdsp-dev
 	libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
+	libssl-dev libsrtp2-dev libopus-dev
 	sip-tester baresip linphone-cli espeak-ng sox flite pocketsphinx-testdata
 	chromium
 )

@@ -13,9 +13,10 @@ allowed() {
 	case "$1" in
 	core) echo "" ;;
 	store | sip | media | flow | tts | asr) echo "core" ;;
+	webrtc) echo "core media" ;;
 	routing) echo "core store" ;;
 	demo) echo "core store sip" ;;
-	callctl) echo "core store routing sip media flow tts asr" ;;
+	callctl) echo "core store routing sip media flow tts asr webrtc" ;;
 	hook) echo "core store routing" ;;
 	transcript) echo "core store routing asr" ;;
 	api) echo "core store routing callctl hook transcript" ;;

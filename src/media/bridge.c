@@ -106,8 +106,9 @@ static void bridge_audio(struct mleg *a, struct mleg *b, const struct rtp_hdr *i
 	struct rtp_hdr out = *in;
 	uint8_t *pl = b->m->txbuf + MEDIA_HDR_LEN;
 
-	if (!mleg_takes_audio(b) || in->payload_len > MEDIA_PKT_MAX - MEDIA_HDR_LEN)
-		return;
+	if (!mleg_takes_audio(b) || in->payload_len > MEDIA_PKT_MAX - MEDIA_HDR_LEN ||
+	    !codec_is_g711(a->codec) || !codec_is_g711(b->codec))
+		return; /* Opus legs are mixed (conf.c), never relayed */
 	g711_transcode_buf(a->codec, b->codec, in->payload, pl, in->payload_len);
 	out.payload = pl;
 	out.pt = (uint8_t)b->codec;
@@ -146,7 +147,7 @@ static void dtmf_rx(struct mleg *l, const struct rtp_hdr *h)
 
 void bridge_rx(struct mleg *l, const struct rtp_hdr *h)
 {
-	if (h->pt == (uint8_t)l->codec) {
+	if (h->pt == (uint8_t)l->pt) {
 		if (l->peer)
 			bridge_audio(l, l->peer, h);
 	} else if (l->dtmf_pt >= 0 && h->pt == (uint8_t)l->dtmf_pt) {

@@ -145,6 +145,10 @@ static void conf_update(struct mconf *c)
 	int a, b;
 	bool relay = mixer_relay_pair(c->mx, &a, &b);
 
+	/* the relay moves G.711 bytes: an Opus member is always mixed */
+	if (relay && (!codec_is_g711(c->mb[a]->l->codec) || !codec_is_g711(c->mb[b]->l->codec)))
+		relay = false;
+
 	if (relay && c->relaying && c->pair[0] == c->mb[a]->l && c->pair[1] == c->mb[b]->l)
 		return; /* the same pair still relays */
 	if (c->relaying) {
@@ -168,6 +172,14 @@ static void conf_update(struct mconf *c)
 	conf_clock_update(c);
 }
 
+/* A member's codec changed (a WebRTC leg's is known once it connects):
+ * an Opus member cannot be relayed, a G.711 pair can again. */
+void conf_leg_codec(struct mleg *l)
+{
+	if (l->conf)
+		conf_update(l->conf);
+}
+
 /* ---- the receive path and the clock ---- */
 void conf_rx(struct mleg *l, const struct rtp_hdr *h)
 {
@@ -180,19 +192,31 @@ void conf_rx(struct mleg *l, const struct rtp_hdr *h)
 	jb_put(jb, h->ts, l->codec, h->payload, h->payload_len);
 }
 
+struct jbuf *conf_jb(struct mleg *l)
+{
+	struct mconf *c = l->conf;
+	struct jbuf *jb = c ? c->mb[l->conf_slot]->jb : NULL;
+
+	return !jb || (c->relaying && !c->rec) ? NULL : jb;
+}
+
 /* Encodes what slot s hears in its leg's codec and sends it on its stream. */
 static void conf_send(struct mconf *c, int s)
 {
 	struct mleg *l = c->mb[s]->l;
 	int16_t pcm[MEDIA_FRAME];
 	uint8_t *pl = c->m->txbuf + MEDIA_HDR_LEN;
-	struct rtp_hdr h = {.pt = (uint8_t)l->codec, .payload = pl, .payload_len = MEDIA_FRAME};
+	struct rtp_hdr h = {.pt = (uint8_t)l->pt, .payload = pl};
+	int n;
 
 	if (!mleg_takes_audio(l))
 		return;
 	mixer_get(c->mx, s, pcm);
-	media_g711_encode(l->codec, pcm, pl, MEDIA_FRAME);
-	mstream_stamp_own(&l->out, &h, MEDIA_FRAME);
+	n = codec_encode(l, pcm, pl, MEDIA_PKT_MAX - MEDIA_HDR_LEN);
+	if (n < 0)
+		return;
+	h.payload_len = (size_t)n;
+	mstream_stamp_own(&l->out, &h, codec_ts_step(l));
 	mleg_send(l, &h);
 }
 

@@ -176,6 +176,10 @@ static int media_cfg_apply(struct media *m, const struct media_cfg *cfg)
 	min += min & 1;
 	if (min < 1 || max > 65535 || max < min + 1)
 		return -EINVAL;
+	if (cfg->opus_complexity < 0 || cfg->opus_complexity > 10)
+		return -EINVAL;
+	if (!m->cfg.opus_complexity)
+		m->cfg.opus_complexity = 1;
 	m->cfg.port_min = min, m->cfg.port_max = max;
 	m->npairs = (max - min + 1) / 2;
 	if (!uv_ip4_addr(m->cfg.address, 0, (struct sockaddr_in *)&m->bind_addr))
@@ -246,6 +250,7 @@ void media_totals(const struct media *m, struct media_stats *st, uint64_t *legs)
 		st->rx_packets += l->st.rx_packets, st->tx_packets += l->st.tx_packets;
 		st->rx_bytes += l->st.rx_bytes, st->tx_bytes += l->st.tx_bytes;
 		st->rx_lost += l->st.rx_lost, st->rx_bad += l->st.rx_bad;
+		st->rx_undecodable += l->st.rx_undecodable;
 	}
 }
 

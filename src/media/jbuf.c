@@ -38,30 +38,57 @@ void jb_reset(struct jbuf *j)
 	j->started = false;
 }
 
-/* Decodes a packet of n G.711 bytes straight into its place in the ring. */
-void jb_put(struct jbuf *j, uint32_t ts, enum media_codec c, const uint8_t *p, size_t n)
+/* Where n samples at ts go in the ring: the start index and how many of
+ * the first samples are too late (skipped); false when all of them are. */
+static bool jb_place(struct jbuf *j, uint32_t ts, size_t *n, size_t *skip, size_t *idx, size_t *seg)
 {
 	int32_t d;
-	size_t skip, idx, seg;
 
-	if (n > JB_SAMPLES - JB_DELAY)
-		n = JB_SAMPLES - JB_DELAY;
+	if (*n > JB_SAMPLES - JB_DELAY)
+		*n = JB_SAMPLES - JB_DELAY;
 	if (!j->started)
 		jb_resync(j, ts);
 	d = (int32_t)(ts - j->read_ts);
-	if (d < -JB_SAMPLES || d + (int64_t)n > JB_SAMPLES) {
+	if (d < -JB_SAMPLES || d + (int64_t)*n > JB_SAMPLES) {
 		jb_resync(j, ts);
 		d = JB_DELAY;
 	}
-	skip = d < 0 ? (size_t)-d : 0; /* the late part is dropped */
-	if (skip >= n)
-		return;
-	idx = (ts + skip) & JB_MASK;
-	seg = n - skip < JB_SAMPLES - idx ? n - skip : JB_SAMPLES - idx;
-	media_g711_decode(c, p + skip, j->ring + idx, seg);
-	media_g711_decode(c, p + skip + seg, j->ring, n - skip - seg); /* the wrapped part */
+	*skip = d < 0 ? (size_t)-d : 0; /* the late part is dropped */
+	if (*skip >= *n)
+		return false;
+	*idx = (ts + *skip) & JB_MASK;
+	*seg = *n - *skip < JB_SAMPLES - *idx ? *n - *skip : JB_SAMPLES - *idx;
+	return true;
+}
+
+static void jb_hi(struct jbuf *j, uint32_t ts, size_t n)
+{
 	if ((int32_t)(ts + (uint32_t)n - j->hi_ts) > 0)
 		j->hi_ts = ts + (uint32_t)n;
+}
+
+/* Decodes a packet of n G.711 bytes straight into its place in the ring. */
+void jb_put(struct jbuf *j, uint32_t ts, enum media_codec c, const uint8_t *p, size_t n)
+{
+	size_t skip, idx, seg;
+
+	if (!jb_place(j, ts, &n, &skip, &idx, &seg))
+		return;
+	media_g711_decode(c, p + skip, j->ring + idx, seg);
+	media_g711_decode(c, p + skip + seg, j->ring, n - skip - seg); /* the wrapped part */
+	jb_hi(j, ts, n);
+}
+
+/* The same for samples already decoded (an Opus leg's, codec.c). */
+void jb_put_pcm(struct jbuf *j, uint32_t ts, const int16_t *pcm, size_t n)
+{
+	size_t skip, idx, seg;
+
+	if (!jb_place(j, ts, &n, &skip, &idx, &seg))
+		return;
+	memcpy(j->ring + idx, pcm + skip, seg * sizeof(*pcm));
+	memcpy(j->ring, pcm + skip + seg, (n - skip - seg) * sizeof(*pcm));
+	jb_hi(j, ts, n);
 }
 
 bool jb_take(struct jbuf *j, int16_t *out)

@@ -127,35 +127,56 @@ static void leg_seq_track(struct mleg *l, uint16_t seq)
 	l->rx_seen = true;
 }
 
-/* Decodes one packet's G.711 payload for the listener. */
+/* Decodes one packet's payload for the listener. */
 static void leg_audio_deliver(struct mleg *l, const struct rtp_hdr *h)
 {
 	int16_t pcm[MEDIA_PKT_MAX];
-	size_t n = h->payload_len < MEDIA_PKT_MAX ? h->payload_len : MEDIA_PKT_MAX;
+	int n = codec_decode(l, h->payload, h->payload_len, pcm, MEDIA_PKT_MAX);
 
-	media_g711_decode(l->codec, h->payload, pcm, n);
-	l->audio_h(l, pcm, n, l->audio_arg);
+	if (n > 0)
+		l->audio_h(l, pcm, (size_t)n, l->audio_arg);
 }
 
-void mleg_rx(struct mleg *l, const uint8_t *p, size_t n, const struct sockaddr *from)
+/* A transport's datagram: STUN and DTLS stay there; SRTP comes back as RTP. */
+static int leg_xport_rx(struct mleg *l, uint8_t *p, size_t n, const struct sockaddr *from)
+{
+	int k = l->xp->rx(l->xp_arg, p, n, from);
+
+	if (k < 0)
+		l->st.rx_bad++;
+	return k;
+}
+
+void mleg_rx(struct mleg *l, uint8_t *p, size_t n, const struct sockaddr *from)
 {
 	struct rtp_hdr h;
 
+	if (l->xp) {
+		int k = leg_xport_rx(l, p, n, from); /* unprotects in place */
+
+		if (k <= 0 || l->closing)
+			return;
+		n = (size_t)k;
+	}
 	if (l->muted)
 		return;
-	if (!l->has_remote || !addr_same(from, &l->remote) || rtp_parse(p, n, &h)) {
+	if (!l->has_remote || (!l->xp && !addr_same(from, &l->remote)) || rtp_parse(p, n, &h)) {
 		l->st.rx_bad++;
 		return;
 	}
 	l->st.rx_packets++;
 	l->st.rx_bytes += n;
 	leg_seq_track(l, h.seq);
-	if (h.pt == (uint8_t)l->codec && l->rec)
-		rec_rx(l, &h);
-	if (h.pt == (uint8_t)l->codec && l->conf)
-		conf_rx(l, &h);
-	if (h.pt == (uint8_t)l->codec && l->audio_h)
-		leg_audio_deliver(l, &h);
+	if (h.pt == (uint8_t)l->pt && !codec_is_g711(l->codec))
+		codec_opus_rx(l, &h);
+	if (h.pt == (uint8_t)l->pt && codec_is_g711(l->codec)) {
+		if (l->rec)
+			rec_rx(l, &h);
+		if (l->conf)
+			conf_rx(l, &h);
+		if (l->audio_h)
+			leg_audio_deliver(l, &h);
+	}
 	bridge_rx(l, &h); /* may run the DTMF handler: l may be closing after */
 }
 
@@ -227,7 +248,15 @@ int mleg_send(struct mleg *l, const struct rtp_hdr *h)
 	n = rtp_build(m->txbuf, sizeof(m->txbuf), h);
 	if (n < 0)
 		return n;
-	w = send(l->fd[0], m->txbuf, (size_t)n, MSG_DONTWAIT); /* connected to remote */
+	if (l->xp) { /* SRTP, to the address ICE chose */
+		n = l->xp->tx(l->xp_arg, m->txbuf, (size_t)n, sizeof(m->txbuf));
+		if (n < 0)
+			return n;
+		w = sendto(l->fd[0], m->txbuf, (size_t)n, MSG_DONTWAIT,
+			   (const struct sockaddr *)&l->remote, l->remote_len);
+	} else {
+		w = send(l->fd[0], m->txbuf, (size_t)n, MSG_DONTWAIT); /* connected to remote */
+	}
 	if (w < 0)
 		return -errno; /* -EAGAIN: socket full, dropped; -ECONNREFUSED: ICMP */
 	l->st.tx_packets++;
@@ -248,6 +277,7 @@ static void leg_release(struct mleg *l)
 		m->nused--;
 	}
 	mlist_del(&l->le);
+	codec_free(l);
 	mem_deref(l);
 	mem_deref(m);
 }
@@ -338,6 +368,7 @@ void mleg_free(struct mleg *l)
 	l->m->gone.tx_bytes += l->st.tx_bytes;
 	l->m->gone.rx_lost += l->st.rx_lost;
 	l->m->gone.rx_bad += l->st.rx_bad;
+	l->m->gone.rx_undecodable += l->st.rx_undecodable;
 	log_debug("leg=%llu action=free port=%d rx=%llu tx=%llu lost=%llu bad=%llu",
 		  (unsigned long long)l->id, l->port, (unsigned long long)l->st.rx_packets,
 		  (unsigned long long)l->st.tx_packets, (unsigned long long)l->st.rx_lost,
@@ -368,7 +399,7 @@ int mleg_set_remote(struct mleg *l, const char *addr, int port, enum media_codec
 	struct sockaddr_storage sa;
 	socklen_t len;
 
-	if (!l || l->closing || (codec != MEDIA_PCMU && codec != MEDIA_PCMA))
+	if (!l || l->closing || l->xp || (codec != MEDIA_PCMU && codec != MEDIA_PCMA))
 		return -EINVAL;
 	if (dtmf_pt > 127 || dtmf_pt == (int)codec || remote_parse(addr, port, &sa))
 		return -EINVAL;
@@ -382,12 +413,92 @@ int mleg_set_remote(struct mleg *l, const char *addr, int port, enum media_codec
 		l->rx_seen = false, l->rx_end_valid = false; /* a new far end */
 	l->remote = sa;
 	l->remote_len = len;
+	codec_free(l);
 	l->codec = codec;
+	l->pt = (int)codec;
 	l->dtmf_pt = dtmf_pt < 0 ? -1 : dtmf_pt;
 	l->has_remote = true;
 	log_info("leg=%llu action=remote %s:%d codec=%s dtmf_pt=%d", (unsigned long long)l->id,
-		 addr, port, codec == MEDIA_PCMU ? "PCMU" : "PCMA", l->dtmf_pt);
+		 addr, port, media_codec_name(codec), l->dtmf_pt);
 	return 0;
+}
+
+/* ---- a transport under the leg (WebRTC) ---- */
+int mleg_set_transport(struct mleg *l, const struct mleg_xport *x, void *arg)
+{
+	if (!l || l->closing || (x && x->version != MLEG_XPORT_VERSION) ||
+	    (x && l->has_remote && !l->xp))
+		return -EINVAL;
+	l->xp = x;
+	l->xp_arg = x ? arg : NULL;
+	if (!x)
+		l->has_remote = false;
+	return 0;
+}
+
+int mleg_send_raw(struct mleg *l, const void *p, size_t n, const struct sockaddr *to)
+{
+	socklen_t len;
+
+	if (!l || l->closing)
+		return -ENOTCONN;
+	if (!p || !to || (to->sa_family != AF_INET && to->sa_family != AF_INET6))
+		return -EINVAL;
+	len = to->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	if (sendto(l->fd[0], p, n, MSG_DONTWAIT, to, len) < 0)
+		return -errno;
+	l->st.tx_bytes += n;
+	return 0;
+}
+
+static bool codec_pt_ok(enum media_codec codec, int pt, int dtmf_pt)
+{
+	if (codec != MEDIA_PCMU && codec != MEDIA_PCMA && codec != MEDIA_OPUS)
+		return false;
+	if (pt < 0 || pt > 127 || (codec != MEDIA_OPUS && pt != (int)codec))
+		return false;
+	return dtmf_pt <= 127 && dtmf_pt != pt;
+}
+
+int mleg_set_peer(struct mleg *l, const struct sockaddr *to, enum media_codec codec, int pt,
+		  int dtmf_pt)
+{
+	int err;
+
+	if (!l || l->closing || !l->xp || !to || !codec_pt_ok(codec, pt, dtmf_pt))
+		return -EINVAL;
+	if (to->sa_family != AF_INET && to->sa_family != AF_INET6)
+		return -EINVAL;
+	err = codec_set(l, codec);
+	if (err)
+		return err;
+	l->remote_len = to->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						  : sizeof(struct sockaddr_in);
+	memset(&l->remote, 0, sizeof(l->remote));
+	memcpy(&l->remote, to, l->remote_len);
+	if (!l->has_remote || l->codec != codec)
+		l->rx_seen = false, l->rx_end_valid = false;
+	l->codec = codec;
+	l->pt = pt;
+	l->dtmf_pt = dtmf_pt < 0 ? -1 : dtmf_pt;
+	l->has_remote = true;
+	log_info("leg=%llu action=peer codec=%s pt=%d dtmf_pt=%d", (unsigned long long)l->id,
+		 media_codec_name(codec), pt, l->dtmf_pt);
+	conf_leg_codec(l);
+	return 0;
+}
+
+void mleg_clear_peer(struct mleg *l)
+{
+	if (!l || !l->has_remote)
+		return;
+	l->has_remote = false;
+	log_info("leg=%llu action=peer cleared", (unsigned long long)l->id);
+}
+
+enum media_codec mleg_codec(const struct mleg *l)
+{
+	return l ? l->codec : MEDIA_PCMU;
 }
 
 void mleg_set_dtmf_handler(struct mleg *l, mleg_dtmf_h *h, void *arg)

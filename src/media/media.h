@@ -19,7 +19,10 @@
 #define MEDIA_RATE  8000
 #define MEDIA_FRAME 160 /* samples in 20 ms */
 
-enum media_codec { MEDIA_PCMU = 0, MEDIA_PCMA = 8 };
+/* The value is the codec's static payload type; Opus's (dynamic) is
+ * whatever its SDP says (mleg_set_peer), 111 by default. */
+enum media_codec { MEDIA_PCMU = 0, MEDIA_PCMA = 8, MEDIA_OPUS = 111 };
+const char *media_codec_name(enum media_codec c);
 
 /* ---- RTP (RFC 3550), parsed by hand: fuzzed ---- */
 struct rtp_hdr {
@@ -46,13 +49,15 @@ struct media_cfg {
 	char address[64];	/* bind/SDP address, default 127.0.0.1 */
 	int port_min, port_max; /* even RTP ports (RTCP = +1), default 20000..29999 */
 	char record_dir[512];	/* where recordings go */
+	int opus_complexity;	/* Opus encoder, 1..10; 0: the default, 1 (docs/WEBRTC.md) */
 };
 struct media;
 struct mleg;
 struct media_stats {
 	uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes;
-	uint64_t rx_lost; /* by sequence gaps */
-	uint64_t rx_bad;  /* not RTP / wrong source */
+	uint64_t rx_lost;	 /* by sequence gaps */
+	uint64_t rx_bad;	 /* not RTP / wrong source */
+	uint64_t rx_undecodable; /* RTP the codec refused (a broken Opus packet) */
 };
 typedef void(mleg_dtmf_h)(struct mleg *l, char digit, void *arg);
 /* Received audio of the leg's codec, decoded to 8 kHz samples, packet by
@@ -76,6 +81,44 @@ int mleg_port(const struct mleg *l);
 int mleg_set_remote(struct mleg *l, const char *addr, int port, enum media_codec codec,
 		    int dtmf_pt);
 void mleg_set_dtmf_handler(struct mleg *l, mleg_dtmf_h *h, void *arg);
+
+/*
+ * A secure transport under a leg: the WebRTC leg (src/webrtc) puts ICE,
+ * DTLS and SRTP here, so that everything above (conference, playback,
+ * recording, the bot's listener) treats the leg as any other. With a
+ * transport the leg's socket is not connected (ICE chooses the address):
+ *   rx  sees every datagram first. It returns the length of a plain RTP
+ *       packet it left in p (unprotected in place) for the normal receive
+ *       path, 0 when it consumed the datagram (STUN, DTLS, RTCP), or a
+ *       negative errno when it dropped it (counted in rx_bad). It must not
+ *       free the leg (defer such news to a timer).
+ *   tx  protects an RTP packet of n bytes in place (cap bytes of room):
+ *       the new length, or a negative errno (not sent).
+ * The transport's object must outlive the leg or be detached first
+ * (mleg_set_transport(l, NULL, NULL)). Thread: loop.
+ */
+#define MLEG_XPORT_VERSION 1
+struct sockaddr;
+struct mleg_xport {
+	int version;
+	int (*rx)(void *arg, uint8_t *p, size_t n, const struct sockaddr *from);
+	int (*tx)(void *arg, uint8_t *p, size_t n, size_t cap);
+};
+/* -EINVAL (NULL leg, closing, wrong version, a leg with an SDP remote). */
+int mleg_set_transport(struct mleg *l, const struct mleg_xport *x, void *arg);
+/* Sends a datagram as it is to `to` (STUN answers, DTLS records) on the
+ * leg's socket. -ENOTCONN closing; -errno from sendto. */
+int mleg_send_raw(struct mleg *l, const void *p, size_t n, const struct sockaddr *to);
+/* The far end of a leg with a transport: where its media goes (the
+ * nominated ICE address), the codec (PCMU, PCMA or Opus), the codec's
+ * payload type and telephone-event's (-1 none). Media flows from now on.
+ * -EINVAL, -ENOMEM (Opus state). */
+int mleg_set_peer(struct mleg *l, const struct sockaddr *to, enum media_codec codec, int pt,
+		  int dtmf_pt);
+/* Stops media towards the far end and from it (a failed transport). */
+void mleg_clear_peer(struct mleg *l);
+/* The codec in use (PCMU before any far end). */
+enum media_codec mleg_codec(const struct mleg *l);
 /* h NULL stops listening. */
 void mleg_set_audio_handler(struct mleg *l, mleg_audio_h *h, void *arg);
 void mleg_stats(const struct mleg *l, struct media_stats *st);

@@ -86,6 +86,7 @@ struct mrec_chunk {
 
 struct mrec;
 struct mconf_member;
+struct mopus;
 
 struct mleg {
 	struct media *m;
@@ -98,7 +99,14 @@ struct mleg {
 	struct sockaddr_storage remote;
 	socklen_t remote_len;
 	enum media_codec codec;
-	int dtmf_pt; /* far end's telephone-event pt, -1 none */
+	int pt;		    /* the codec's payload type (its enum value, or the SDP's for Opus) */
+	int dtmf_pt;	    /* far end's telephone-event pt, -1 none */
+	struct mopus *opus; /* Opus encoder and decoder (codec.c), NULL for G.711 */
+	/* a secure transport under the leg (WebRTC): sees every datagram
+	 * first, protects every RTP packet we send; remote then is where
+	 * sendto goes (the socket is not connected: ICE picks the address) */
+	const struct mleg_xport *xp;
+	void *xp_arg;
 	struct mstream out;
 	struct mleg *peer; /* bridge partner */
 	struct mplay play;
@@ -153,8 +161,9 @@ void media_chunk_put(struct media *m, struct mrec_chunk *c);
 
 /* leg.c */
 int mleg_send(struct mleg *l, const struct rtp_hdr *h);
-/* One datagram from `from` (the fuzzer calls it directly). */
-void mleg_rx(struct mleg *l, const uint8_t *p, size_t n, const struct sockaddr *from);
+/* One datagram from `from` (the fuzzer calls it directly); a transport
+ * may rewrite p in place (SRTP is unprotected there). */
+void mleg_rx(struct mleg *l, uint8_t *p, size_t n, const struct sockaddr *from);
 void mleg_active_update(struct mleg *l);
 
 /* stream: stamping our outgoing packets (bridge.c) */
@@ -180,6 +189,7 @@ int dtmf_char_event(char c);
 /* jbuf.c: the jitter buffer */
 void jb_reset(struct jbuf *j);
 void jb_put(struct jbuf *j, uint32_t ts, enum media_codec c, const uint8_t *p, size_t n);
+void jb_put_pcm(struct jbuf *j, uint32_t ts, const int16_t *pcm, size_t n);
 /* The next 20 ms frame into out (silence where nothing arrived); false when
  * it is certainly all silence (nothing arrived for it). */
 bool jb_take(struct jbuf *j, int16_t *out);
@@ -187,6 +197,7 @@ bool jb_take(struct jbuf *j, int16_t *out);
 /* recorder.c */
 void rec_rx(struct mleg *l, const struct rtp_hdr *h);
 void rec_tick(struct mrec *r);
+struct jbuf *rec_jb(struct mleg *l); /* l's side of its recording, or NULL */
 void rec_leg_gone(struct mleg *l);
 struct mrec *rec_from_le(struct mlist *n);
 /* A stereo WAV writer fed by its owner (not on m->recs, no legs): the file is
@@ -200,13 +211,29 @@ void rec_close(struct mrec *r, media_record_done_h *done, void *arg);
 
 /* conf.c: conferences on the clock and in the receive path */
 void conf_rx(struct mleg *l, const struct rtp_hdr *h);
+struct jbuf *conf_jb(struct mleg *l); /* while l's audio is consumed (mixing, recording), or NULL */
 /* One frame: decode into the mixer, send each leg its mix (unless `catchup`:
  * then only the recording gets the frame), record, end the mixer's tick. */
 void conf_tick(struct mconf *c, bool catchup);
 struct mconf *conf_from_le(struct mlist *n);
 void conf_leg_gone(struct mleg *l);
+void conf_leg_codec(struct mleg *l); /* l's codec changed: relay or mix again */
 /* media_free: stop the recording silently and leave the clock. */
 void conf_engine_closing(struct mconf *c);
+
+/* codec.c: G.711 or Opus per leg (DESIGN there) */
+int codec_set(struct mleg *l, enum media_codec c);
+void codec_free(struct mleg *l);
+bool codec_is_g711(enum media_codec c);
+uint32_t codec_ts_step(const struct mleg *l); /* RTP ticks per 20 ms frame */
+uint32_t codec_ts8(const struct mleg *l, uint32_t ts);
+/* One packet's payload to 8 kHz samples (at most max): the count, or
+ * -EBADMSG (counted in rx_bad for Opus). */
+int codec_decode(struct mleg *l, const uint8_t *p, size_t n, int16_t *pcm, size_t max);
+/* One 20 ms frame (MEDIA_FRAME samples) in the leg's codec: the bytes. */
+int codec_encode(struct mleg *l, const int16_t *pcm, uint8_t *out, size_t cap);
+/* A received Opus packet, decoded once for every consumer. */
+void codec_opus_rx(struct mleg *l, const struct rtp_hdr *h);
 
 /* g711.c: byte-wise transcoding; built-in audio */
 void media_audio_init(void);

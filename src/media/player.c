@@ -72,13 +72,15 @@ static bool play_frame(struct mplay *p, int16_t *f)
 static void play_tick(struct mleg *l)
 {
 	int16_t f[MEDIA_FRAME];
-	struct rtp_hdr h = {.pt = (uint8_t)l->codec, .payload_len = MEDIA_FRAME};
+	struct rtp_hdr h = {.pt = (uint8_t)l->pt};
 	bool more = play_frame(&l->play, f);
+	int n = codec_encode(l, f, l->m->txbuf + MEDIA_HDR_LEN, MEDIA_PKT_MAX - MEDIA_HDR_LEN);
 
-	media_g711_encode(l->codec, f, l->m->txbuf + MEDIA_HDR_LEN, MEDIA_FRAME);
 	h.payload = l->m->txbuf + MEDIA_HDR_LEN;
-	mstream_stamp_own(&l->out, &h, MEDIA_FRAME);
-	mleg_send(l, &h);
+	h.payload_len = n < 0 ? 0 : (size_t)n;
+	mstream_stamp_own(&l->out, &h, codec_ts_step(l));
+	if (n > 0)
+		mleg_send(l, &h);
 	if (!more) {
 		log_debug("leg=%llu action=playback ended", (unsigned long long)l->id);
 		play_release(l);
@@ -184,8 +186,8 @@ int mleg_send_dtmf(struct mleg *l, char digit)
 
 	if (!l || l->closing || dtmf_char_event(digit) < 0)
 		return -EINVAL;
-	if (l->dtmf_pt < 0)
-		return -ENOTSUP; /* the far end did not offer telephone-event */
+	if (l->dtmf_pt < 0 || !codec_is_g711(l->codec))
+		return -ENOTSUP; /* no telephone-event offered; an Opus leg's (48 kHz clock) is not done */
 	d = &l->dtx;
 	if (d->count >= DTMF_QUEUE)
 		return -ENOBUFS;

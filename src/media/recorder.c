@@ -52,6 +52,11 @@ struct mrec *rec_from_le(struct mlist *n)
 	return mlist_entry(n, struct mrec, le);
 }
 
+struct jbuf *rec_jb(struct mleg *l)
+{
+	return l->rec ? &l->rec->side[l->rec_side] : NULL;
+}
+
 void rec_rx(struct mleg *l, const struct rtp_hdr *h)
 {
 	jb_put(&l->rec->side[l->rec_side], h->ts, l->codec, h->payload, h->payload_len);

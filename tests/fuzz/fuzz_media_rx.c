@@ -82,7 +82,7 @@ static void datagram(struct mleg *l, const struct sockaddr_in *from, const uint8
 	if (!l->muted && !rtp_parse(p, n, &h) && h.pt == l->dtmf_pt && h.payload_len >= 4 &&
 	    h.payload[0] <= 15 && (h.payload[1] & 0x80))
 		ends_seen++;
-	mleg_rx(l, p, n, (const struct sockaddr *)from);
+	mleg_rx(l, (uint8_t *)p, n, (const struct sockaddr *)from); /* no transport: read only */
 	mleg_stats(l, &s1);
 	if (l->muted)
 		return;
