@@ -43,9 +43,14 @@
  * - Recording: the customer channel is the customer's own frame and the
  *   other channel what the customer hears (mixer_record), so a supervisor on
  *   listen or a whisper to the agent is not recorded and a barge is. The
- *   conference ticks while it records, in relay mode too (then the mixer is
- *   fed but sends nothing: the relay carries the audio). Frames go to
- *   recorder.c's writer (rec_frame: chunks, WAV written on the pool).
+ *   conference ticks while it records, in relay mode too: then the customer
+ *   hears exactly the other member of the pair, so each tick takes the two
+ *   members' buffers straight into the recorder's channels, as a two-party
+ *   recording does (no mixer put, mix or tick: a recorded bridged call
+ *   costs what media_record_start costs). The recording is one writer in
+ *   both modes, so a switch continues the same file on the same clock.
+ *   Frames go to recorder.c's writer (rec_frame: chunks, WAV written on the
+ *   pool), which then holds no jitter buffer of its own.
  * - Loop thread only. Callbacks: none run from here; a leg's DTMF handler
  *   (the end of its receive path) may free legs or the conference.
  */
@@ -116,11 +121,25 @@ static int conf_jb_ensure(struct mconf *c)
 	return 0;
 }
 
-/* A relay that records nothing needs no jitter buffer: a bridged call in a
- * conference costs a mixer more than a media_bridge, not 4 KB a leg. */
-static void conf_jb_trim(struct mconf *c)
+/* Jitter buffers and the mixer's frames, before anything may start mixing:
+ * -ENOMEM (what was made so far stays; conf_trim takes it back). */
+static int conf_mix_ensure(struct mconf *c)
 {
-	if (!c->relaying || c->rec)
+	int err = conf_jb_ensure(c);
+
+	return err ? err : mixer_reserve(c->mx);
+}
+
+/* A relay mixes nothing, so it needs no mixer frames, and unless it records
+ * no jitter buffer either: a bridged call in a conference costs the mixer's
+ * masks more than a media_bridge (~1 KB), and a recorded one the two
+ * buffers a two-party recording has too. */
+static void conf_trim(struct mconf *c)
+{
+	if (!c->relaying)
+		return;
+	mixer_release(c->mx);
+	if (c->rec)
 		return;
 	for (uint32_t set = c->used; set; set &= set - 1)
 		c->mb[lowest(set)]->jb = mem_deref(c->mb[lowest(set)]->jb);
@@ -156,10 +175,11 @@ static void conf_update(struct mconf *c)
 		c->pair[0] = c->mb[a]->l, c->pair[1] = c->mb[b]->l;
 		bridge_pair(c->pair[0], c->pair[1]);
 		c->relaying = true;
-		conf_jb_trim(c);
-	} else if (conf_jb_ensure(c)) {
+		conf_trim(c);
+	} else if (conf_mix_ensure(c)) {
 		/* only after a removal (the other paths ensure first): a member
-		 * left without a buffer is silence until the next change */
+		 * left without a buffer is silence, and without the mixer's
+		 * frames everyone is, until the next change */
 		log_warn("call=%llu leg=- action=conf mix: out of memory for a jitter buffer",
 			 (unsigned long long)c->id);
 	}
@@ -207,10 +227,42 @@ static void conf_record(struct mconf *c)
 	rec_frame(c->rec, cust, others);
 }
 
+/* The next frame of member slot s's buffer (silence without one). */
+static void conf_take(struct mconf *c, int s, int16_t *out)
+{
+	struct jbuf *jb = s >= 0 ? c->mb[s]->jb : NULL;
+
+	if (jb)
+		jb_take(jb, out); /* silence where nothing arrived */
+	else
+		memset(out, 0, MEDIA_FRAME * sizeof(*out));
+}
+
+/* Relaying and recording: the customer hears exactly the other member of
+ * the pair, so the two channels are the two buffers, as in a two-party
+ * recording: no mixer (DESIGN). */
+static void conf_relay_record(struct mconf *c)
+{
+	int16_t cust[MEDIA_FRAME], other[MEDIA_FRAME];
+	int s = mixer_customer(c->mx), o = -1; /* -1: the customer left, silence */
+
+	if (s >= 0)
+		o = (c->pair[0]->conf_slot == s ? c->pair[1] : c->pair[0])->conf_slot;
+	conf_take(c, s, cust);
+	conf_take(c, o, other);
+	rec_frame(c->rec, cust, other);
+}
+
 void conf_tick(struct mconf *c, bool catchup)
 {
 	int16_t f[MEDIA_FRAME];
 	bool feed = c->rec || !catchup; /* a skipped frame only moves the buffers on */
+
+	if (c->relaying) { /* on the clock only to record */
+		if (c->rec)
+			conf_relay_record(c);
+		return;
+	}
 
 	for (uint32_t set = c->used; set; set &= set - 1) {
 		int s = lowest(set);
@@ -282,7 +334,7 @@ int media_conf_add(struct mconf *c, struct mleg *l, enum mixer_mode mode, struct
 	if (!err && mode != MIXER_TALK && (err = mixer_set_mode(c->mx, slot, mode, tslot)))
 		mixer_remove(c->mx, slot);
 	if (err) {
-		conf_jb_trim(c);
+		conf_trim(c);
 		mem_deref(mb);
 		return err;
 	}
@@ -328,11 +380,11 @@ int media_conf_set_mode(struct mconf *c, struct mleg *l, enum mixer_mode mode, s
 	tslot = conf_target(c, l, mode, target);
 	if (tslot == -EINVAL)
 		return -EINVAL;
-	err = conf_jb_ensure(c); /* in case this ends a relay */
+	err = conf_mix_ensure(c); /* in case this ends a relay */
 	if (!err)
 		err = mixer_set_mode(c->mx, l->conf_slot, mode, tslot);
 	if (err) {
-		conf_jb_trim(c);
+		conf_trim(c);
 		return err;
 	}
 	log_info("call=%llu leg=%llu action=conf mode=%s target=%lld", (unsigned long long)c->id,
@@ -369,7 +421,7 @@ int media_conf_record_start(struct mconf *c, struct mleg *customer, const char *
 	if (!err)
 		err = rec_alloc(&c->rec, c->m, c->id, path);
 	if (err) {
-		conf_jb_trim(c);
+		conf_trim(c);
 		return err;
 	}
 	mixer_set_customer(c->mx, customer->conf_slot);
@@ -392,7 +444,7 @@ int media_conf_record_stop(struct mconf *c, media_record_done_h *done, void *arg
 	r = c->rec;
 	c->rec = NULL;
 	mixer_set_customer(c->mx, -1);
-	conf_jb_trim(c);
+	conf_trim(c);
 	conf_clock_update(c);
 	log_info("call=%llu leg=- action=conf record stop", (unsigned long long)c->id);
 	rec_close(r, done, arg);

@@ -6,7 +6,10 @@
  * DESIGN
  * - Jitter buffer (jbuf.c): a ring of 2,048 samples per side indexed by RTP
  *   timestamp, read 40 ms behind the first packet; a lost packet is
- *   silence, and a side that never sent stays silent.
+ *   silence, and a side that never sent stays silent. Only a two-party
+ *   recording has its own (media_record_start); a conference's recording
+ *   takes its frames from the members' buffers, so it carries none (8 KB
+ *   less per recorded call).
  * - Each media-clock tick takes 160 samples from each side and interleaves
  *   them into the current chunk, so the two channels stay aligned on our
  *   clock whatever the far ends' clocks do. A full chunk (0.5 s) is queued.
@@ -34,8 +37,8 @@
 struct mrec {
 	struct media *m;
 	struct mleg *leg[2];
-	struct jbuf side[2];
-	struct mlist le; /* in m->recs while running */
+	struct jbuf *side; /* two, fed by the legs; NULL when a conference feeds it */
+	struct mlist le;   /* in m->recs while running */
 	struct mrec_chunk *cur, *pend, *job;
 	bool busy, opened, stopping, job_close;
 	SNDFILE *sf; /* worker's while busy */
@@ -208,6 +211,7 @@ static void rec_destroy(void *data)
 {
 	struct mrec *r = data;
 
+	mem_deref(r->side);
 	mem_deref(r->m);
 }
 
@@ -231,6 +235,7 @@ int rec_alloc(struct mrec **rp, struct media *m, uint64_t id, const char *path)
 
 int media_record_start(struct mleg *left, struct mleg *right, const char *path)
 {
+	struct jbuf *side;
 	struct mrec *r;
 	int err;
 
@@ -242,9 +247,15 @@ int media_record_start(struct mleg *left, struct mleg *right, const char *path)
 		return -EINVAL;
 	if (left->rec || right->rec)
 		return -EBUSY;
+	side = mem_zalloc(2 * sizeof(*side), NULL);
+	if (!side)
+		return -ENOMEM;
 	err = rec_alloc(&r, left->m, left->id, path);
-	if (err)
+	if (err) {
+		mem_deref(side);
 		return err;
+	}
+	r->side = side;
 	r->leg[0] = left, r->leg[1] = right;
 	left->rec = r, left->rec_side = 0;
 	right->rec = r, right->rec_side = 1;
