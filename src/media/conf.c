@@ -35,11 +35,16 @@
  *   behind; on mix -> relay what was still buffered is dropped and relay
  *   goes on with the next packet. Either way a far end hears at most the
  *   jitter buffer's 40 ms of silence at the switch.
- * - The receive path (conf_rx) decodes into the member's jitter buffer only
- *   while mixing or recording: the relay alone decodes nothing and holds no
- *   jitter buffer (4 KB a leg). Whatever may end a relay (add, set_mode,
- *   record_start) first makes every member's buffer, so it fails with
- *   -ENOMEM before changing anything rather than mix a leg without one.
+ * - The receive path (leg.c) decodes into the member's jitter buffer,
+ *   which the leg points at (l->conf_jb) only while the conference mixes or
+ *   records: the relay alone decodes nothing and holds no jitter buffer (4
+ *   KB a leg) and no mixer frames (mixer_release). Whatever may end a relay
+ *   (add, set_mode) first makes every member's buffer and the mixer's
+ *   frames, and record_start the buffers, so each fails with -ENOMEM
+ *   before changing anything rather than mix a leg without one. The hot
+ *   paths chase no pointers through the conference: a packet goes from the
+ *   leg to its buffer, and a recording relay's tick reads its two buffers
+ *   from the conference (rec_jb), as a two-party recording does.
  * - Recording: the customer channel is the customer's own frame and the
  *   other channel what the customer hears (mixer_record), so a supervisor on
  *   listen or a whisper to the agent is not recorded and a barge is. The
@@ -74,6 +79,9 @@ struct mconf {
 	bool relaying;
 	struct mlist le;  /* in m->confs while mixing or recording */
 	struct mrec *rec; /* the recording, or NULL */
+	/* while relaying and recording: the customer's buffer and the other
+	 * member's, the two channels (conf_rec_route; NULL: silence) */
+	struct jbuf *rec_jb[2];
 };
 
 static const char *const mode_name[] = {
@@ -117,6 +125,7 @@ static int conf_jb_ensure(struct mconf *c)
 
 		if (!mb->jb && !(mb->jb = mem_zalloc(sizeof(*mb->jb), NULL)))
 			return -ENOMEM;
+		mb->l->conf_jb = mb->jb; /* the receive path feeds it now */
 	}
 	return 0;
 }
@@ -141,8 +150,27 @@ static void conf_trim(struct mconf *c)
 	mixer_release(c->mx);
 	if (c->rec)
 		return;
-	for (uint32_t set = c->used; set; set &= set - 1)
-		c->mb[lowest(set)]->jb = mem_deref(c->mb[lowest(set)]->jb);
+	for (uint32_t set = c->used; set; set &= set - 1) {
+		struct mconf_member *mb = c->mb[lowest(set)];
+
+		mb->jb = mem_deref(mb->jb);
+		mb->l->conf_jb = NULL;
+	}
+}
+
+/* Caches the relay's recording channels (the customer's buffer, the other
+ * member's) so the tick reads them from the conference alone. After every
+ * change of membership, mode or recording. */
+static void conf_rec_route(struct mconf *c)
+{
+	int s = mixer_customer(c->mx), o;
+
+	c->rec_jb[0] = c->rec_jb[1] = NULL;
+	if (!c->relaying || !c->rec || s < 0)
+		return; /* mixing (mixer_record), not recording, or the customer left */
+	o = (c->pair[0]->conf_slot == s ? c->pair[1] : c->pair[0])->conf_slot;
+	c->rec_jb[0] = c->mb[s]->jb;
+	c->rec_jb[1] = c->mb[o]->jb;
 }
 
 /* On the clock while mixing (some member) or recording. */
@@ -164,8 +192,11 @@ static void conf_update(struct mconf *c)
 	int a, b;
 	bool relay = mixer_relay_pair(c->mx, &a, &b);
 
-	if (relay && c->relaying && c->pair[0] == c->mb[a]->l && c->pair[1] == c->mb[b]->l)
-		return; /* the same pair still relays */
+	if (relay && c->relaying && c->pair[0] == c->mb[a]->l && c->pair[1] == c->mb[b]->l) {
+		conf_trim(c); /* the same pair still relays: what was made for a mix goes */
+		conf_rec_route(c);
+		return;
+	}
 	if (c->relaying) {
 		conf_relay_end(c);
 		conf_jb_reset(c); /* mixing starts: nothing stale in the buffers */
@@ -183,23 +214,13 @@ static void conf_update(struct mconf *c)
 		log_warn("call=%llu leg=- action=conf mix: out of memory for a jitter buffer",
 			 (unsigned long long)c->id);
 	}
+	conf_rec_route(c);
 	log_info("call=%llu leg=- action=conf %s n=%zu", (unsigned long long)c->id,
 		 relay ? "relay" : "mix", mixer_count(c->mx));
 	conf_clock_update(c);
 }
 
-/* ---- the receive path and the clock ---- */
-void conf_rx(struct mleg *l, const struct rtp_hdr *h)
-{
-	struct mconf *c = l->conf;
-
-	struct jbuf *jb = c->mb[l->conf_slot]->jb;
-
-	if (!jb || (c->relaying && !c->rec))
-		return; /* the relay carries it: nothing to decode */
-	jb_put(jb, h->ts, l->codec, h->payload, h->payload_len);
-}
-
+/* ---- the clock ---- */
 /* Encodes what slot s hears in its leg's codec and sends it on its stream. */
 static void conf_send(struct mconf *c, int s)
 {
@@ -227,13 +248,11 @@ static void conf_record(struct mconf *c)
 	rec_frame(c->rec, cust, others);
 }
 
-/* The next frame of member slot s's buffer (silence without one). */
-static void conf_take(struct mconf *c, int s, int16_t *out)
+/* The buffer's next frame (silence where nothing arrived, or without one). */
+static void conf_take(struct jbuf *jb, int16_t *out)
 {
-	struct jbuf *jb = s >= 0 ? c->mb[s]->jb : NULL;
-
 	if (jb)
-		jb_take(jb, out); /* silence where nothing arrived */
+		jb_take(jb, out);
 	else
 		memset(out, 0, MEDIA_FRAME * sizeof(*out));
 }
@@ -244,12 +263,9 @@ static void conf_take(struct mconf *c, int s, int16_t *out)
 static void conf_relay_record(struct mconf *c)
 {
 	int16_t cust[MEDIA_FRAME], other[MEDIA_FRAME];
-	int s = mixer_customer(c->mx), o = -1; /* -1: the customer left, silence */
 
-	if (s >= 0)
-		o = (c->pair[0]->conf_slot == s ? c->pair[1] : c->pair[0])->conf_slot;
-	conf_take(c, s, cust);
-	conf_take(c, o, other);
+	conf_take(c->rec_jb[0], cust);
+	conf_take(c->rec_jb[1], other);
 	rec_frame(c->rec, cust, other);
 }
 
@@ -312,6 +328,7 @@ static void conf_member_drop(struct mconf *c, struct mleg *l)
 	c->used &= ~MIXER_BIT(s);
 	l->conf = NULL;
 	l->conf_slot = -1;
+	l->conf_jb = NULL;
 }
 
 int media_conf_add(struct mconf *c, struct mleg *l, enum mixer_mode mode, struct mleg *target)
@@ -342,7 +359,7 @@ int media_conf_add(struct mconf *c, struct mleg *l, enum mixer_mode mode, struct
 	mb->l = l;
 	c->mb[slot] = mb;
 	c->used |= MIXER_BIT(slot);
-	l->conf = c, l->conf_slot = slot;
+	l->conf = c, l->conf_slot = slot, l->conf_jb = mb->jb;
 	log_info("call=%llu leg=%llu action=conf add slot=%d mode=%s n=%zu",
 		 (unsigned long long)c->id, (unsigned long long)l->id, slot, mode_name[mode],
 		 mixer_count(c->mx));
@@ -427,6 +444,7 @@ int media_conf_record_start(struct mconf *c, struct mleg *customer, const char *
 	mixer_set_customer(c->mx, customer->conf_slot);
 	if (c->relaying)
 		conf_jb_reset(c); /* not fed while relaying: start them afresh */
+	conf_rec_route(c);
 	conf_clock_update(c);
 	log_info("call=%llu leg=%llu action=conf record start path=%s", (unsigned long long)c->id,
 		 (unsigned long long)customer->id, path);
@@ -445,6 +463,7 @@ int media_conf_record_stop(struct mconf *c, media_record_done_h *done, void *arg
 	c->rec = NULL;
 	mixer_set_customer(c->mx, -1);
 	conf_trim(c);
+	conf_rec_route(c);
 	conf_clock_update(c);
 	log_info("call=%llu leg=- action=conf record stop", (unsigned long long)c->id);
 	rec_close(r, done, arg);
@@ -457,6 +476,7 @@ void conf_engine_closing(struct mconf *c)
 		rec_close(c->rec, NULL, NULL);
 		c->rec = NULL;
 	}
+	c->rec_jb[0] = c->rec_jb[1] = NULL;
 	mlist_del(&c->le);
 }
 
@@ -472,6 +492,7 @@ static void conf_destroy(void *data)
 
 		mb->l->conf = NULL;
 		mb->l->conf_slot = -1;
+		mb->l->conf_jb = NULL;
 		mem_deref(mb);
 	}
 	if (c->rec)

@@ -152,8 +152,8 @@ void mleg_rx(struct mleg *l, const uint8_t *p, size_t n, const struct sockaddr *
 	leg_seq_track(l, h.seq);
 	if (h.pt == (uint8_t)l->codec && l->rec)
 		rec_rx(l, &h);
-	if (h.pt == (uint8_t)l->codec && l->conf)
-		conf_rx(l, &h);
+	if (h.pt == (uint8_t)l->codec && l->conf_jb) /* its conference mixes or records */
+		jb_put(l->conf_jb, h.ts, l->codec, h.payload, h.payload_len);
 	if (h.pt == (uint8_t)l->codec && l->audio_h)
 		leg_audio_deliver(l, &h);
 	bridge_rx(l, &h); /* may run the DTMF handler: l may be closing after */

@@ -103,12 +103,16 @@ struct mleg {
 	struct mleg *peer; /* bridge partner */
 	struct mplay play;
 	struct mdtmf_tx dtx;
-	struct mlist le;    /* in m->legs */
-	struct mlist ple;   /* in m->players while playing or sending DTMF */
-	struct mrec *rec;   /* recording this leg feeds, or NULL */
-	int rec_side;	    /* 0 left, 1 right */
-	struct mconf *conf; /* conference this leg is in, or NULL */
-	int conf_slot;	    /* its mixer slot there */
+	struct mlist le;      /* in m->legs */
+	struct mlist ple;     /* in m->players while playing or sending DTMF */
+	struct mrec *rec;     /* recording this leg feeds, or NULL */
+	int rec_side;	      /* 0 left, 1 right */
+	struct mconf *conf;   /* conference this leg is in, or NULL */
+	int conf_slot;	      /* its mixer slot there */
+	struct jbuf *conf_jb; /* its member's jitter buffer, fed on receive:
+			       * set only while the conference mixes or
+			       * records (conf.c), so the receive path needs
+			       * no look at the conference */
 	/* receive side */
 	bool rx_seen;
 	uint16_t rx_seq;
@@ -198,8 +202,7 @@ void rec_frame(struct mrec *r, const int16_t *left, const int16_t *right);
  * recorder frees itself after. */
 void rec_close(struct mrec *r, media_record_done_h *done, void *arg);
 
-/* conf.c: conferences on the clock and in the receive path */
-void conf_rx(struct mleg *l, const struct rtp_hdr *h);
+/* conf.c: conferences on the clock (the receive path feeds l->conf_jb) */
 /* One frame: decode into the mixer, send each leg its mix (unless `catchup`:
  * then only the recording gets the frame), record, end the mixer's tick. */
 void conf_tick(struct mconf *c, bool catchup);
