@@ -43,19 +43,21 @@
  *   frames, and record_start the buffers, so each fails with -ENOMEM
  *   before changing anything rather than mix a leg without one. The hot
  *   paths chase no pointers through the conference: a packet goes from the
- *   leg to its buffer, and a recording relay's tick reads its two buffers
- *   from the conference (rec_jb), as a two-party recording does.
+ *   leg to its buffer, and a recording relay's tick goes from the recorder
+ *   to its two buffers, as a two-party recording's does.
  * - Recording: the customer channel is the customer's own frame and the
- *   other channel what the customer hears (mixer_record), so a supervisor on
- *   listen or a whisper to the agent is not recorded and a barge is. The
- *   conference ticks while it records, in relay mode too: then the customer
- *   hears exactly the other member of the pair, so each tick takes the two
- *   members' buffers straight into the recorder's channels, as a two-party
- *   recording does (no mixer put, mix or tick: a recorded bridged call
- *   costs what media_record_start costs). The recording is one writer in
- *   both modes, so a switch continues the same file on the same clock.
- *   Frames go to recorder.c's writer (rec_frame: chunks, WAV written on the
- *   pool), which then holds no jitter buffer of its own.
+ *   other channel what the customer hears, so a supervisor on listen or a
+ *   whisper to the agent is not recorded and a barge is. While mixing, the
+ *   conference's tick hands the recorder the mixer's two channels
+ *   (mixer_record, rec_frame). While relaying, the customer hears exactly
+ *   the other member of the pair, so the recorder itself goes on the clock
+ *   (rec_follow) and takes the customer's buffer and the other member's
+ *   each tick, as a two-party recording does: the conference is off the
+ *   clock, no mixer put, mix or tick, so a recorded bridged call costs what
+ *   media_record_start costs. One writer in both modes, switched between
+ *   ticks (conf_rec_route), so the file goes on on the same clock. The
+ *   writer (recorder.c: chunks, WAV written on the pool) holds no jitter
+ *   buffer of its own.
  * - Loop thread only. Callbacks: none run from here; a leg's DTMF handler
  *   (the end of its receive path) may free legs or the conference.
  */
@@ -79,9 +81,6 @@ struct mconf {
 	bool relaying;
 	struct mlist le;  /* in m->confs while mixing or recording */
 	struct mrec *rec; /* the recording, or NULL */
-	/* while relaying and recording: the customer's buffer and the other
-	 * member's, the two channels (conf_rec_route; NULL: silence) */
-	struct jbuf *rec_jb[2];
 };
 
 static const char *const mode_name[] = {
@@ -158,25 +157,32 @@ static void conf_trim(struct mconf *c)
 	}
 }
 
-/* Caches the relay's recording channels (the customer's buffer, the other
- * member's) so the tick reads them from the conference alone. After every
- * change of membership, mode or recording. */
+/* Who feeds the recording, after every change of membership, mode or
+ * recording: while relaying, the clock takes the customer's buffer and the
+ * other member's straight into it (a two-party recording: no conference,
+ * member or mixer on the way); while mixing, conf_tick hands it the
+ * mixer's channels. */
 static void conf_rec_route(struct mconf *c)
 {
 	int s = mixer_customer(c->mx), o;
 
-	c->rec_jb[0] = c->rec_jb[1] = NULL;
-	if (!c->relaying || !c->rec || s < 0)
-		return; /* mixing (mixer_record), not recording, or the customer left */
-	o = (c->pair[0]->conf_slot == s ? c->pair[1] : c->pair[0])->conf_slot;
-	c->rec_jb[0] = c->mb[s]->jb;
-	c->rec_jb[1] = c->mb[o]->jb;
+	if (!c->rec)
+		return;
+	if (!c->relaying) {
+		rec_unfollow(c->rec);
+	} else if (s < 0) {
+		rec_follow(c->rec, NULL, NULL); /* the customer left: silence */
+	} else {
+		o = (c->pair[0]->conf_slot == s ? c->pair[1] : c->pair[0])->conf_slot;
+		rec_follow(c->rec, c->mb[s]->jb, c->mb[o]->jb);
+	}
 }
 
-/* On the clock while mixing (some member) or recording. */
+/* On the clock while mixing (some member). */
 static void conf_clock_update(struct mconf *c)
 {
-	bool want = !c->m->closing && (c->rec || (!c->relaying && c->used));
+	bool want = !c->m->closing && !c->relaying && c->used; /* a relay's recording
+								   * is on the clock itself */
 
 	if (want && !mlist_linked(&c->le)) {
 		mlist_add(&c->m->confs, &c->le);
@@ -248,37 +254,13 @@ static void conf_record(struct mconf *c)
 	rec_frame(c->rec, cust, others);
 }
 
-/* The buffer's next frame (silence where nothing arrived, or without one). */
-static void conf_take(struct jbuf *jb, int16_t *out)
-{
-	if (jb)
-		jb_take(jb, out);
-	else
-		memset(out, 0, MEDIA_FRAME * sizeof(*out));
-}
-
-/* Relaying and recording: the customer hears exactly the other member of
- * the pair, so the two channels are the two buffers, as in a two-party
- * recording: no mixer (DESIGN). */
-static void conf_relay_record(struct mconf *c)
-{
-	int16_t cust[MEDIA_FRAME], other[MEDIA_FRAME];
-
-	conf_take(c->rec_jb[0], cust);
-	conf_take(c->rec_jb[1], other);
-	rec_frame(c->rec, cust, other);
-}
-
 void conf_tick(struct mconf *c, bool catchup)
 {
 	int16_t f[MEDIA_FRAME];
 	bool feed = c->rec || !catchup; /* a skipped frame only moves the buffers on */
 
-	if (c->relaying) { /* on the clock only to record */
-		if (c->rec)
-			conf_relay_record(c);
-		return;
-	}
+	if (c->relaying)
+		return; /* not on the clock (conf_clock_update) */
 
 	for (uint32_t set = c->used; set; set &= set - 1) {
 		int s = lowest(set);
@@ -460,6 +442,7 @@ int media_conf_record_stop(struct mconf *c, media_record_done_h *done, void *arg
 	if (!c->rec)
 		return -ENOENT;
 	r = c->rec;
+	rec_unfollow(r);
 	c->rec = NULL;
 	mixer_set_customer(c->mx, -1);
 	conf_trim(c);
@@ -476,7 +459,6 @@ void conf_engine_closing(struct mconf *c)
 		rec_close(c->rec, NULL, NULL);
 		c->rec = NULL;
 	}
-	c->rec_jb[0] = c->rec_jb[1] = NULL;
 	mlist_del(&c->le);
 }
 

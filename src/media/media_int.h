@@ -198,6 +198,11 @@ struct mrec *rec_from_le(struct mlist *n);
 int rec_alloc(struct mrec **rp, struct media *m, uint64_t id, const char *path);
 /* Appends one 20 ms stereo frame (left, right: MEDIA_FRAME samples each). */
 void rec_frame(struct mrec *r, const int16_t *left, const int16_t *right);
+/* On the media clock: each tick takes a frame from left and right (NULL:
+ * silence) / off it (the owner calls rec_frame). The buffers must outlive
+ * the following, or be replaced first. */
+void rec_follow(struct mrec *r, struct jbuf *left, struct jbuf *right);
+void rec_unfollow(struct mrec *r);
 /* Flushes and closes on the pool, then done (may be NULL) on the loop; the
  * recorder frees itself after. */
 void rec_close(struct mrec *r, media_record_done_h *done, void *arg);
