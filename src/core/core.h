@@ -52,6 +52,9 @@ void *mem_deref(void *data);
 void mem_fail_after(unsigned n);
 /* Number of live mem_zalloc blocks (tests assert zero leaks). */
 size_t mem_live(void);
+/* Their size as the allocator gives it (headers included): what a test
+ * can hold a structure's memory to. */
+size_t mem_live_bytes(void);
 
 /* ---- strings and time ---- */
 /* strlcpy semantics: always NUL-terminates when size > 0; returns strlen(src). */

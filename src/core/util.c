@@ -12,6 +12,7 @@
 #define LOG_MODULE "core"
 #include "core/core.h"
 
+#include <malloc.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -75,7 +76,7 @@ struct mem_hdr {
 	max_align_t align[]; /* user data starts suitably aligned */
 };
 
-static _Atomic size_t mem_nlive;
+static _Atomic size_t mem_nlive, mem_nbytes;
 static _Atomic unsigned mem_fail_n;
 
 void mem_fail_after(unsigned n)
@@ -86,6 +87,11 @@ void mem_fail_after(unsigned n)
 size_t mem_live(void)
 {
 	return mem_nlive;
+}
+
+size_t mem_live_bytes(void)
+{
+	return mem_nbytes;
 }
 
 void *mem_zalloc(size_t size, mem_destroy_h *dh)
@@ -100,6 +106,7 @@ void *mem_zalloc(size_t size, mem_destroy_h *dh)
 	h->refs = 1;
 	h->dh = dh;
 	mem_nlive++;
+	mem_nbytes += malloc_usable_size(h);
 	return h->align;
 }
 
@@ -125,6 +132,7 @@ void *mem_deref(void *data)
 	if (h->dh)
 		h->dh(data);
 	mem_nlive--;
+	mem_nbytes -= malloc_usable_size(h);
 	free(h);
 	return NULL;
 }

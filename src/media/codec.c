@@ -147,7 +147,7 @@ void codec_opus_rx(struct mleg *l, const struct rtp_hdr *h)
 		return;
 	if ((jb = rec_jb(l)))
 		jb_put_pcm(jb, codec_ts8(l, h->ts), pcm, (size_t)k);
-	if ((jb = conf_jb(l)))
+	if ((jb = l->conf_jb))
 		jb_put_pcm(jb, codec_ts8(l, h->ts), pcm, (size_t)k);
 	if (l->audio_h)
 		l->audio_h(l, pcm, (size_t)k, l->audio_arg);

@@ -35,17 +35,29 @@
  *   behind; on mix -> relay what was still buffered is dropped and relay
  *   goes on with the next packet. Either way a far end hears at most the
  *   jitter buffer's 40 ms of silence at the switch.
- * - The receive path (conf_rx) decodes into the member's jitter buffer only
- *   while mixing or recording: the relay alone decodes nothing and holds no
- *   jitter buffer (4 KB a leg). Whatever may end a relay (add, set_mode,
- *   record_start) first makes every member's buffer, so it fails with
- *   -ENOMEM before changing anything rather than mix a leg without one.
+ * - The receive path (leg.c) decodes into the member's jitter buffer,
+ *   which the leg points at (l->conf_jb) only while the conference mixes or
+ *   records: the relay alone decodes nothing and holds no jitter buffer (4
+ *   KB a leg) and no mixer frames (mixer_release). Whatever may end a relay
+ *   (add, set_mode) first makes every member's buffer and the mixer's
+ *   frames, and record_start the buffers, so each fails with -ENOMEM
+ *   before changing anything rather than mix a leg without one. The hot
+ *   paths chase no pointers through the conference: a packet goes from the
+ *   leg to its buffer, and a recording relay's tick goes from the recorder
+ *   to its two buffers, as a two-party recording's does.
  * - Recording: the customer channel is the customer's own frame and the
- *   other channel what the customer hears (mixer_record), so a supervisor on
- *   listen or a whisper to the agent is not recorded and a barge is. The
- *   conference ticks while it records, in relay mode too (then the mixer is
- *   fed but sends nothing: the relay carries the audio). Frames go to
- *   recorder.c's writer (rec_frame: chunks, WAV written on the pool).
+ *   other channel what the customer hears, so a supervisor on listen or a
+ *   whisper to the agent is not recorded and a barge is. While mixing, the
+ *   conference's tick hands the recorder the mixer's two channels
+ *   (mixer_record, rec_frame). While relaying, the customer hears exactly
+ *   the other member of the pair, so the recorder itself goes on the clock
+ *   (rec_follow) and takes the customer's buffer and the other member's
+ *   each tick, as a two-party recording does: the conference is off the
+ *   clock, no mixer put, mix or tick, so a recorded bridged call costs what
+ *   media_record_start costs. One writer in both modes, switched between
+ *   ticks (conf_rec_route), so the file goes on on the same clock. The
+ *   writer (recorder.c: chunks, WAV written on the pool) holds no jitter
+ *   buffer of its own.
  * - Loop thread only. Callbacks: none run from here; a leg's DTMF handler
  *   (the end of its receive path) may free legs or the conference.
  */
@@ -112,24 +124,65 @@ static int conf_jb_ensure(struct mconf *c)
 
 		if (!mb->jb && !(mb->jb = mem_zalloc(sizeof(*mb->jb), NULL)))
 			return -ENOMEM;
+		mb->l->conf_jb = mb->jb; /* the receive path feeds it now */
 	}
 	return 0;
 }
 
-/* A relay that records nothing needs no jitter buffer: a bridged call in a
- * conference costs a mixer more than a media_bridge, not 4 KB a leg. */
-static void conf_jb_trim(struct mconf *c)
+/* Jitter buffers and the mixer's frames, before anything may start mixing:
+ * -ENOMEM (what was made so far stays; conf_trim takes it back). */
+static int conf_mix_ensure(struct mconf *c)
 {
-	if (!c->relaying || c->rec)
-		return;
-	for (uint32_t set = c->used; set; set &= set - 1)
-		c->mb[lowest(set)]->jb = mem_deref(c->mb[lowest(set)]->jb);
+	int err = conf_jb_ensure(c);
+
+	return err ? err : mixer_reserve(c->mx);
 }
 
-/* On the clock while mixing (some member) or recording. */
+/* A relay mixes nothing, so it needs no mixer frames, and unless it records
+ * no jitter buffer either: a bridged call in a conference costs the mixer's
+ * masks more than a media_bridge (~1 KB), and a recorded one the two
+ * buffers a two-party recording has too. */
+static void conf_trim(struct mconf *c)
+{
+	if (!c->relaying)
+		return;
+	mixer_release(c->mx);
+	if (c->rec)
+		return;
+	for (uint32_t set = c->used; set; set &= set - 1) {
+		struct mconf_member *mb = c->mb[lowest(set)];
+
+		mb->jb = mem_deref(mb->jb);
+		mb->l->conf_jb = NULL;
+	}
+}
+
+/* Who feeds the recording, after every change of membership, mode or
+ * recording: while relaying, the clock takes the customer's buffer and the
+ * other member's straight into it (a two-party recording: no conference,
+ * member or mixer on the way); while mixing, conf_tick hands it the
+ * mixer's channels. */
+static void conf_rec_route(struct mconf *c)
+{
+	int s = mixer_customer(c->mx), o;
+
+	if (!c->rec)
+		return;
+	if (!c->relaying) {
+		rec_unfollow(c->rec);
+	} else if (s < 0) {
+		rec_follow(c->rec, NULL, NULL); /* the customer left: silence */
+	} else {
+		o = (c->pair[0]->conf_slot == s ? c->pair[1] : c->pair[0])->conf_slot;
+		rec_follow(c->rec, c->mb[s]->jb, c->mb[o]->jb);
+	}
+}
+
+/* On the clock while mixing (some member). */
 static void conf_clock_update(struct mconf *c)
 {
-	bool want = !c->m->closing && (c->rec || (!c->relaying && c->used));
+	bool want = !c->m->closing && !c->relaying && c->used; /* a relay's recording
+								   * is on the clock itself */
 
 	if (want && !mlist_linked(&c->le)) {
 		mlist_add(&c->m->confs, &c->le);
@@ -149,8 +202,11 @@ static void conf_update(struct mconf *c)
 	if (relay && (!codec_is_g711(c->mb[a]->l->codec) || !codec_is_g711(c->mb[b]->l->codec)))
 		relay = false;
 
-	if (relay && c->relaying && c->pair[0] == c->mb[a]->l && c->pair[1] == c->mb[b]->l)
-		return; /* the same pair still relays */
+	if (relay && c->relaying && c->pair[0] == c->mb[a]->l && c->pair[1] == c->mb[b]->l) {
+		conf_trim(c); /* the same pair still relays: what was made for a mix goes */
+		conf_rec_route(c);
+		return;
+	}
 	if (c->relaying) {
 		conf_relay_end(c);
 		conf_jb_reset(c); /* mixing starts: nothing stale in the buffers */
@@ -160,13 +216,15 @@ static void conf_update(struct mconf *c)
 		c->pair[0] = c->mb[a]->l, c->pair[1] = c->mb[b]->l;
 		bridge_pair(c->pair[0], c->pair[1]);
 		c->relaying = true;
-		conf_jb_trim(c);
-	} else if (conf_jb_ensure(c)) {
+		conf_trim(c);
+	} else if (conf_mix_ensure(c)) {
 		/* only after a removal (the other paths ensure first): a member
-		 * left without a buffer is silence until the next change */
+		 * left without a buffer is silence, and without the mixer's
+		 * frames everyone is, until the next change */
 		log_warn("call=%llu leg=- action=conf mix: out of memory for a jitter buffer",
 			 (unsigned long long)c->id);
 	}
+	conf_rec_route(c);
 	log_info("call=%llu leg=- action=conf %s n=%zu", (unsigned long long)c->id,
 		 relay ? "relay" : "mix", mixer_count(c->mx));
 	conf_clock_update(c);
@@ -180,26 +238,7 @@ void conf_leg_codec(struct mleg *l)
 		conf_update(l->conf);
 }
 
-/* ---- the receive path and the clock ---- */
-void conf_rx(struct mleg *l, const struct rtp_hdr *h)
-{
-	struct mconf *c = l->conf;
-
-	struct jbuf *jb = c->mb[l->conf_slot]->jb;
-
-	if (!jb || (c->relaying && !c->rec))
-		return; /* the relay carries it: nothing to decode */
-	jb_put(jb, h->ts, l->codec, h->payload, h->payload_len);
-}
-
-struct jbuf *conf_jb(struct mleg *l)
-{
-	struct mconf *c = l->conf;
-	struct jbuf *jb = c ? c->mb[l->conf_slot]->jb : NULL;
-
-	return !jb || (c->relaying && !c->rec) ? NULL : jb;
-}
-
+/* ---- the clock ---- */
 /* Encodes what slot s hears in its leg's codec and sends it on its stream. */
 static void conf_send(struct mconf *c, int s)
 {
@@ -235,6 +274,9 @@ void conf_tick(struct mconf *c, bool catchup)
 {
 	int16_t f[MEDIA_FRAME];
 	bool feed = c->rec || !catchup; /* a skipped frame only moves the buffers on */
+
+	if (c->relaying)
+		return; /* not on the clock (conf_clock_update) */
 
 	for (uint32_t set = c->used; set; set &= set - 1) {
 		int s = lowest(set);
@@ -284,6 +326,7 @@ static void conf_member_drop(struct mconf *c, struct mleg *l)
 	c->used &= ~MIXER_BIT(s);
 	l->conf = NULL;
 	l->conf_slot = -1;
+	l->conf_jb = NULL;
 }
 
 int media_conf_add(struct mconf *c, struct mleg *l, enum mixer_mode mode, struct mleg *target)
@@ -306,7 +349,7 @@ int media_conf_add(struct mconf *c, struct mleg *l, enum mixer_mode mode, struct
 	if (!err && mode != MIXER_TALK && (err = mixer_set_mode(c->mx, slot, mode, tslot)))
 		mixer_remove(c->mx, slot);
 	if (err) {
-		conf_jb_trim(c);
+		conf_trim(c);
 		mem_deref(mb);
 		return err;
 	}
@@ -314,7 +357,7 @@ int media_conf_add(struct mconf *c, struct mleg *l, enum mixer_mode mode, struct
 	mb->l = l;
 	c->mb[slot] = mb;
 	c->used |= MIXER_BIT(slot);
-	l->conf = c, l->conf_slot = slot;
+	l->conf = c, l->conf_slot = slot, l->conf_jb = mb->jb;
 	log_info("call=%llu leg=%llu action=conf add slot=%d mode=%s n=%zu",
 		 (unsigned long long)c->id, (unsigned long long)l->id, slot, mode_name[mode],
 		 mixer_count(c->mx));
@@ -352,11 +395,11 @@ int media_conf_set_mode(struct mconf *c, struct mleg *l, enum mixer_mode mode, s
 	tslot = conf_target(c, l, mode, target);
 	if (tslot == -EINVAL)
 		return -EINVAL;
-	err = conf_jb_ensure(c); /* in case this ends a relay */
+	err = conf_mix_ensure(c); /* in case this ends a relay */
 	if (!err)
 		err = mixer_set_mode(c->mx, l->conf_slot, mode, tslot);
 	if (err) {
-		conf_jb_trim(c);
+		conf_trim(c);
 		return err;
 	}
 	log_info("call=%llu leg=%llu action=conf mode=%s target=%lld", (unsigned long long)c->id,
@@ -393,12 +436,13 @@ int media_conf_record_start(struct mconf *c, struct mleg *customer, const char *
 	if (!err)
 		err = rec_alloc(&c->rec, c->m, c->id, path);
 	if (err) {
-		conf_jb_trim(c);
+		conf_trim(c);
 		return err;
 	}
 	mixer_set_customer(c->mx, customer->conf_slot);
 	if (c->relaying)
 		conf_jb_reset(c); /* not fed while relaying: start them afresh */
+	conf_rec_route(c);
 	conf_clock_update(c);
 	log_info("call=%llu leg=%llu action=conf record start path=%s", (unsigned long long)c->id,
 		 (unsigned long long)customer->id, path);
@@ -414,9 +458,11 @@ int media_conf_record_stop(struct mconf *c, media_record_done_h *done, void *arg
 	if (!c->rec)
 		return -ENOENT;
 	r = c->rec;
+	rec_unfollow(r);
 	c->rec = NULL;
 	mixer_set_customer(c->mx, -1);
-	conf_jb_trim(c);
+	conf_trim(c);
+	conf_rec_route(c);
 	conf_clock_update(c);
 	log_info("call=%llu leg=- action=conf record stop", (unsigned long long)c->id);
 	rec_close(r, done, arg);
@@ -444,6 +490,7 @@ static void conf_destroy(void *data)
 
 		mb->l->conf = NULL;
 		mb->l->conf_slot = -1;
+		mb->l->conf_jb = NULL;
 		mem_deref(mb);
 	}
 	if (c->rec)

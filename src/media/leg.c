@@ -172,8 +172,8 @@ void mleg_rx(struct mleg *l, uint8_t *p, size_t n, const struct sockaddr *from)
 	if (h.pt == (uint8_t)l->pt && codec_is_g711(l->codec)) {
 		if (l->rec)
 			rec_rx(l, &h);
-		if (l->conf)
-			conf_rx(l, &h);
+		if (l->conf_jb) /* its conference mixes or records */
+			jb_put(l->conf_jb, h.ts, l->codec, h.payload, h.payload_len);
 		if (l->audio_h)
 			leg_audio_deliver(l, &h);
 	}

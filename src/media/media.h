@@ -210,6 +210,11 @@ bool mixer_hears(const struct mixer *m, int listener, int speaker);
  * (copied; a short frame is padded with silence). One frame per tick: a
  * second one before mixer_tick is -EALREADY (the first stays). */
 int mixer_put(struct mixer *m, int slot, const int16_t *pcm, size_t n);
+/* Frees the per-tick frames while nobody mixes (between ticks; masks and
+ * participants stay): mixer_put is then -ENOBUFS until mixer_reserve (or a
+ * mixer_add) makes room for every participant again (-ENOMEM). */
+void mixer_release(struct mixer *m);
+int mixer_reserve(struct mixer *m);
 /* What this participant hears this tick, MEDIA_FRAME samples into out:
  * the saturated sum of the frames it receives (silence for those that sent
  * none). Returns how many frames were mixed (0: out is silence). */

@@ -111,12 +111,16 @@ struct mleg {
 	struct mleg *peer; /* bridge partner */
 	struct mplay play;
 	struct mdtmf_tx dtx;
-	struct mlist le;    /* in m->legs */
-	struct mlist ple;   /* in m->players while playing or sending DTMF */
-	struct mrec *rec;   /* recording this leg feeds, or NULL */
-	int rec_side;	    /* 0 left, 1 right */
-	struct mconf *conf; /* conference this leg is in, or NULL */
-	int conf_slot;	    /* its mixer slot there */
+	struct mlist le;      /* in m->legs */
+	struct mlist ple;     /* in m->players while playing or sending DTMF */
+	struct mrec *rec;     /* recording this leg feeds, or NULL */
+	int rec_side;	      /* 0 left, 1 right */
+	struct mconf *conf;   /* conference this leg is in, or NULL */
+	int conf_slot;	      /* its mixer slot there */
+	struct jbuf *conf_jb; /* its member's jitter buffer, fed on receive:
+			       * set only while the conference mixes or
+			       * records (conf.c), so the receive path needs
+			       * no look at the conference */
 	/* receive side */
 	bool rx_seen;
 	uint16_t rx_seq;
@@ -205,13 +209,16 @@ struct mrec *rec_from_le(struct mlist *n);
 int rec_alloc(struct mrec **rp, struct media *m, uint64_t id, const char *path);
 /* Appends one 20 ms stereo frame (left, right: MEDIA_FRAME samples each). */
 void rec_frame(struct mrec *r, const int16_t *left, const int16_t *right);
+/* On the media clock: each tick takes a frame from left and right (NULL:
+ * silence) / off it (the owner calls rec_frame). The buffers must outlive
+ * the following, or be replaced first. */
+void rec_follow(struct mrec *r, struct jbuf *left, struct jbuf *right);
+void rec_unfollow(struct mrec *r);
 /* Flushes and closes on the pool, then done (may be NULL) on the loop; the
  * recorder frees itself after. */
 void rec_close(struct mrec *r, media_record_done_h *done, void *arg);
 
-/* conf.c: conferences on the clock and in the receive path */
-void conf_rx(struct mleg *l, const struct rtp_hdr *h);
-struct jbuf *conf_jb(struct mleg *l); /* while l's audio is consumed (mixing, recording), or NULL */
+/* conf.c: conferences on the clock (the receive path feeds l->conf_jb) */
 /* One frame: decode into the mixer, send each leg its mix (unless `catchup`:
  * then only the recording gets the frame), record, end the mixer's tick. */
 void conf_tick(struct mconf *c, bool catchup);

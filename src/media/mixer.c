@@ -25,9 +25,12 @@
  *   present; mixer_get mixes for one listener; mixer_tick forgets the
  *   frames (O(1): a bit mask). A participant without a frame this tick is
  *   silence and costs nothing. No allocation on the tick: the tick's total
- *   lives in struct mixer, the accumulator on the stack, and the frames in
- *   one block that mixer_add grows (room for 2 slots, then 4, 8, 16), so a
- *   two-party call keeps 640 bytes of frames rather than 16 slots' 5 KB.
+ *   and the frames live in one block that mixer_add grows (room for 2
+ *   slots, then 4, 8, 16), so a two-party call keeps 640 bytes of frames
+ *   rather than 16 slots' 5 KB, and the accumulator is on the stack. An
+ *   owner that stops mixing for a while (conf.c's relay fast path) frees
+ *   the block with mixer_release (a mixer is then ~1 KB of masks) and gets
+ *   it back with mixer_reserve before the next put.
  * - Saturation: contributions are summed exactly in int32 (16 x 32768 is
  *   far from overflow) and clamped to int16 once, at the end, so loud
  *   talkers clip at 32767 / -32768 instead of wrapping, and the result is
@@ -64,6 +67,12 @@ _Static_assert(MIXER_MAX <= 32, "slot masks are uint32_t");
 
 #define SLOTS_ALL ((uint32_t)((1ull << MIXER_MAX) - 1))
 
+/* What a tick works on, in one block that exists only while mixing. */
+struct mixer_frames {
+	int32_t total[MEDIA_FRAME];
+	int16_t frame[][MEDIA_FRAME]; /* cap of them, by slot */
+};
+
 struct mixer {
 	uint64_t call;		   /* for logs */
 	uint32_t used;		   /* occupied slots */
@@ -73,11 +82,10 @@ struct mixer {
 	uint32_t heard_by[MIXER_MAX];
 	uint32_t eff[MIXER_MAX]; /* speakers each listener receives */
 	uint64_t id[MIXER_MAX];
-	int customer;  /* slot, -1 = none */
-	bool total_ok; /* total[] holds the sum of the heard & have frames */
-	int32_t total[MEDIA_FRAME];
-	int cap;		       /* slots the frames have room for */
-	int16_t (*frame)[MEDIA_FRAME]; /* cap frames (refcounted block): grown by mixer_add */
+	int customer;		 /* slot, -1 = none */
+	bool total_ok;		 /* fr->total holds the sum of the heard & have frames */
+	int cap;		 /* slots the frames have room for (0: none) */
+	struct mixer_frames *fr; /* refcounted block: grown by mixer_add */
 };
 
 static inline uint32_t bit(int slot)
@@ -127,29 +135,45 @@ static void mixer_destroy(void *arg)
 {
 	struct mixer *m = arg;
 
-	mem_deref(m->frame);
+	mem_deref(m->fr);
 }
 
-/* Room for slot's frame: the frames grow 2, 4, 8, 16 (a two-party call,
- * the common case, keeps 640 bytes of frames, not 16 slots' 5 KB). Only
+/* Room for the frames of every slot in `set`: the frames grow 2, 4, 8, 16
+ * (a two-party call keeps 640 bytes of frames, not 16 slots' 5 KB). Only
  * here, outside the tick: the tick never allocates. */
-static int frames_fit(struct mixer *m, int slot)
+static int frames_fit(struct mixer *m, uint32_t set)
 {
+	int hi = set ? 31 - __builtin_clz(set) : 0;
 	int cap = m->cap ? m->cap : 2;
-	int16_t(*f)[MEDIA_FRAME];
+	struct mixer_frames *f;
 
-	if (slot < m->cap)
+	if (hi < m->cap)
 		return 0;
-	while (cap <= slot)
+	while (cap <= hi)
 		cap *= 2;
-	f = mem_zalloc((size_t)cap * sizeof(*f), NULL);
+	f = mem_zalloc(sizeof(*f) + (size_t)cap * sizeof(f->frame[0]), NULL);
 	if (!f)
 		return -ENOMEM;
-	if (m->frame)
-		memcpy(f, m->frame, (size_t)m->cap * sizeof(*f));
-	mem_deref(m->frame);
-	m->frame = f, m->cap = cap;
+	if (m->fr) /* this tick's frames, if any */
+		memcpy(f, m->fr, sizeof(*f) + (size_t)m->cap * sizeof(f->frame[0]));
+	mem_deref(m->fr);
+	m->fr = f, m->cap = cap;
 	return 0;
+}
+
+int mixer_reserve(struct mixer *m)
+{
+	return m ? frames_fit(m, m->used) : -EINVAL;
+}
+
+void mixer_release(struct mixer *m)
+{
+	if (!m)
+		return;
+	m->fr = mem_deref(m->fr);
+	m->cap = 0;
+	m->have = 0; /* nothing put survives (between ticks there is nothing) */
+	m->total_ok = false;
 }
 
 int mixer_alloc(struct mixer **mp, uint64_t call_id)
@@ -195,7 +219,7 @@ int mixer_add(struct mixer *m, uint64_t id, int *slotp)
 	if (!free_slots)
 		return -ENOSPC;
 	slot = lowest(free_slots);
-	if (frames_fit(m, slot))
+	if (frames_fit(m, m->used | bit(slot)))
 		return -ENOMEM;
 	m->used |= bit(slot);
 	m->have &= ~bit(slot);
@@ -291,8 +315,10 @@ int mixer_put(struct mixer *m, int slot, const int16_t *pcm, size_t n)
 		return -EINVAL;
 	if (m->have & bit(slot))
 		return -EALREADY; /* one frame per tick; the first one stays */
-	memcpy(m->frame[slot], pcm, n * sizeof(*pcm));
-	memset(m->frame[slot] + n, 0, (MEDIA_FRAME - n) * sizeof(*pcm));
+	if (slot >= m->cap)
+		return -ENOBUFS; /* released (mixer_release) and not reserved again */
+	memcpy(m->fr->frame[slot], pcm, n * sizeof(*pcm));
+	memset(m->fr->frame[slot] + n, 0, (MEDIA_FRAME - n) * sizeof(*pcm));
 	m->have |= bit(slot);
 	if (m->heard & bit(slot))
 		m->total_ok = false;
@@ -317,12 +343,12 @@ static void acc_add(int32_t *acc, const int16_t *f)
 static const int32_t *mixer_total(struct mixer *m)
 {
 	if (!m->total_ok) {
-		memset(m->total, 0, sizeof(m->total));
+		memset(m->fr->total, 0, sizeof(m->fr->total));
 		for (uint32_t set = m->heard & m->have; set; set &= set - 1)
-			acc_add(m->total, m->frame[lowest(set)]);
+			acc_add(m->fr->total, m->fr->frame[lowest(set)]);
 		m->total_ok = true;
 	}
-	return m->total;
+	return m->fr->total;
 }
 
 /* out = sat(total - the extra frames): one pass when at most one is extra
@@ -338,7 +364,7 @@ static void mix_total_minus(struct mixer *m, uint32_t extra, int16_t *restrict o
 			out[i] = sat16(t[i]);
 		return;
 	}
-	f = m->frame[lowest(extra)];
+	f = m->fr->frame[lowest(extra)];
 	extra &= extra - 1;
 	if (!extra) {
 		for (int i = 0; i < MEDIA_FRAME; i++)
@@ -348,7 +374,7 @@ static void mix_total_minus(struct mixer *m, uint32_t extra, int16_t *restrict o
 	for (int i = 0; i < MEDIA_FRAME; i++)
 		acc[i] = t[i] - f[i];
 	for (; extra; extra &= extra - 1) {
-		f = m->frame[lowest(extra)];
+		f = m->fr->frame[lowest(extra)];
 		for (int i = 0; i < MEDIA_FRAME; i++)
 			acc[i] -= f[i];
 	}
@@ -360,11 +386,11 @@ static void mix_total_minus(struct mixer *m, uint32_t extra, int16_t *restrict o
  * three-party call). */
 static void mix_sum(struct mixer *m, uint32_t want, int16_t *restrict out)
 {
-	const int16_t *restrict a = m->frame[lowest(want)], *restrict b;
+	const int16_t *restrict a = m->fr->frame[lowest(want)], *restrict b;
 	int32_t acc[MEDIA_FRAME];
 
 	want &= want - 1;
-	b = m->frame[lowest(want)];
+	b = m->fr->frame[lowest(want)];
 	want &= want - 1;
 	if (!want) {
 		for (int i = 0; i < MEDIA_FRAME; i++)
@@ -374,7 +400,7 @@ static void mix_sum(struct mixer *m, uint32_t want, int16_t *restrict out)
 	for (int i = 0; i < MEDIA_FRAME; i++)
 		acc[i] = (int32_t)a[i] + b[i];
 	for (; want; want &= want - 1)
-		acc_add(acc, m->frame[lowest(want)]);
+		acc_add(acc, m->fr->frame[lowest(want)]);
 	for (int i = 0; i < MEDIA_FRAME; i++)
 		out[i] = sat16(acc[i]);
 }
@@ -392,7 +418,7 @@ int mixer_get(struct mixer *m, int slot, int16_t *out)
 	if (nwant == 0)
 		memset(out, 0, MEDIA_FRAME * sizeof(*out));
 	else if (nwant == 1)
-		memcpy(out, m->frame[lowest(want)], MEDIA_FRAME * sizeof(*out));
+		memcpy(out, m->fr->frame[lowest(want)], MEDIA_FRAME * sizeof(*out));
 	else if (__builtin_popcount(extra) + 1 < nwant) /* fewer passes (DESIGN) */
 		mix_total_minus(m, extra, out);
 	else
@@ -449,7 +475,7 @@ int mixer_record(struct mixer *m, int16_t *customer, int16_t *others)
 	if (c < 0)
 		return -ENOENT;
 	if (m->have & bit(c))
-		memcpy(customer, m->frame[c], MEDIA_FRAME * sizeof(*customer));
+		memcpy(customer, m->fr->frame[c], MEDIA_FRAME * sizeof(*customer));
 	else
 		memset(customer, 0, MEDIA_FRAME * sizeof(*customer));
 	n = mixer_get(m, c, others);

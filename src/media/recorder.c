@@ -6,7 +6,14 @@
  * DESIGN
  * - Jitter buffer (jbuf.c): a ring of 2,048 samples per side indexed by RTP
  *   timestamp, read 40 ms behind the first packet; a lost packet is
- *   silence, and a side that never sent stays silent.
+ *   silence, and a side that never sent stays silent. Only a two-party
+ *   recording has its own (media_record_start); a conference's recording
+ *   reads the members' buffers, so it carries none (8 KB less per call).
+ * - Two ways to be fed: on the clock (m->recs), each tick takes a frame
+ *   from each of two buffers (rec_follow: a two-party recording's own, or
+ *   a relaying conference's two members'); or by its owner (rec_frame: a
+ *   mixing conference hands over the mixer's channels). A conference
+ *   switches between the two at the tick boundary, so the file goes on.
  * - Each media-clock tick takes 160 samples from each side and interleaves
  *   them into the current chunk, so the two channels stay aligned on our
  *   clock whatever the far ends' clocks do. A full chunk (0.5 s) is queued.
@@ -34,8 +41,9 @@
 struct mrec {
 	struct media *m;
 	struct mleg *leg[2];
-	struct jbuf side[2];
-	struct mlist le; /* in m->recs while running */
+	struct jbuf *side;   /* a two-party recording's own two, fed by its legs */
+	struct jbuf *src[2]; /* what rec_tick takes each frame (on m->recs) */
+	struct mlist le;     /* in m->recs while running */
 	struct mrec_chunk *cur, *pend, *job;
 	bool busy, opened, stopping, job_close;
 	SNDFILE *sf; /* worker's while busy */
@@ -175,9 +183,27 @@ void rec_tick(struct mrec *r)
 {
 	int16_t a[MEDIA_FRAME], b[MEDIA_FRAME];
 
-	jb_take(&r->side[0], a);
-	jb_take(&r->side[1], b);
+	for (int i = 0; i < 2; i++)
+		if (r->src[i])
+			jb_take(r->src[i], i ? b : a);
+		else
+			memset(i ? b : a, 0, sizeof(a)); /* a side that is gone */
 	rec_frame(r, a, b);
+}
+
+void rec_follow(struct mrec *r, struct jbuf *left, struct jbuf *right)
+{
+	r->src[0] = left, r->src[1] = right;
+	if (!mlist_linked(&r->le)) {
+		mlist_add(&r->m->recs, &r->le);
+		media_clock_kick(r->m);
+	}
+}
+
+void rec_unfollow(struct mrec *r)
+{
+	r->src[0] = r->src[1] = NULL;
+	mlist_del(&r->le);
 }
 
 void rec_close(struct mrec *r, media_record_done_h *done, void *arg)
@@ -213,6 +239,7 @@ static void rec_destroy(void *data)
 {
 	struct mrec *r = data;
 
+	mem_deref(r->side);
 	mem_deref(r->m);
 }
 
@@ -236,6 +263,7 @@ int rec_alloc(struct mrec **rp, struct media *m, uint64_t id, const char *path)
 
 int media_record_start(struct mleg *left, struct mleg *right, const char *path)
 {
+	struct jbuf *side;
 	struct mrec *r;
 	int err;
 
@@ -247,14 +275,19 @@ int media_record_start(struct mleg *left, struct mleg *right, const char *path)
 		return -EINVAL;
 	if (left->rec || right->rec)
 		return -EBUSY;
+	side = mem_zalloc(2 * sizeof(*side), NULL);
+	if (!side)
+		return -ENOMEM;
 	err = rec_alloc(&r, left->m, left->id, path);
-	if (err)
+	if (err) {
+		mem_deref(side);
 		return err;
+	}
+	r->side = side;
+	rec_follow(r, &side[0], &side[1]);
 	r->leg[0] = left, r->leg[1] = right;
 	left->rec = r, left->rec_side = 0;
 	right->rec = r, right->rec_side = 1;
-	mlist_add(&r->m->recs, &r->le);
-	media_clock_kick(r->m);
 	log_info("leg=%llu action=record start peer=%llu path=%s", (unsigned long long)left->id,
 		 (unsigned long long)right->id, path);
 	return 0;

@@ -497,7 +497,7 @@ static void two_same_codec_legs_relay_byte_for_byte(void **state)
 	c.f[1].level = 0; /* far 1 says nothing */
 	ctx_add_all(&c);
 	assert_true(media_conf_relaying(c.conf));
-	live = mem_live(); /* no jitter buffer while relaying */
+	live = mem_live(); /* no jitter buffer or mixer frames while relaying */
 	ctx_run(&c, 500);
 	/* every packet relayed as it came, and nothing else: no mixer, no clock
 	 * (a mixing conference would send far 0 a silence frame every 20 ms) */
@@ -509,7 +509,7 @@ static void two_same_codec_legs_relay_byte_for_byte(void **state)
 	/* one of the two on listen: they no longer hear each other, so it mixes */
 	assert_int_equal(media_conf_set_mode(c.conf, c.l[1], MIXER_LISTEN, NULL), 0);
 	assert_false(media_conf_relaying(c.conf));
-	assert_int_equal(mem_live(), live + 2); /* one per leg while mixing */
+	assert_int_equal(mem_live(), live + 3); /* mixing: a buffer per leg, the mixer's frames */
 	ctx_mark(&c);
 	ctx_run(&c, 500);
 	n = c.f[1].nrx;
@@ -839,6 +839,140 @@ static void recording_spans_relay_and_mixing(void **state)
 	ctx_close(&c);
 }
 
+/* Frames k in [from, to) whose channels are exactly (left, right). */
+static int rec_count(const int16_t *pcm, size_t from, size_t to, int left, int right)
+{
+	int n = 0;
+
+	for (size_t k = from; k < to; k++)
+		n += rec_level(pcm, k, 0) == left && rec_level(pcm, k, 1) == right;
+	return n;
+}
+
+/* A jitter buffer's ring: 2,048 samples (media_int.h, JB_SAMPLES). */
+#define JB_BYTES (2048 * sizeof(int16_t))
+
+/*
+ * A recorded pair stays on the relay: the two members' buffers are the two
+ * channels, as in a two-party recording, with no mixer frames and no
+ * buffer of the recorder's own (it once held two more, 8 KB, unused).
+ */
+static void recording_while_relaying_takes_the_two_buffers_and_no_mixer(void **state)
+{
+	static const enum media_codec codecs[NLEG] = {MEDIA_PCMA, MEDIA_PCMU};
+	static const int lv[NLEG] = {LV0, LV1};
+	char path[] = "/tmp/test_media_conf5XXXXXX";
+	int fd = mkstemp(path);
+	size_t live, bytes, nf;
+	struct ctx c;
+	int16_t *pcm;
+
+	close(fd);
+	ctx_init(&c, 34500, 2, codecs, lv);
+	ctx_add_all(&c);
+	assert_true(media_conf_relaying(c.conf));
+	live = mem_live(), bytes = mem_live_bytes();
+	assert_int_equal(media_conf_record_start(c.conf, c.l[0], path), 0);
+	assert_true(media_conf_relaying(c.conf));
+	/* the recorder and a buffer per member: nothing else, and the
+	 * recorder holds no ring of its own */
+	assert_int_equal(mem_live(), live + 3);
+	assert_true(mem_live_bytes() - bytes >= 2 * JB_BYTES);
+	assert_true(mem_live_bytes() - bytes < 2 * JB_BYTES + 2048);
+	ctx_run(&c, 1000);
+	assert_true(media_conf_relaying(c.conf));
+	/* still the relay: each far end got exactly what the other sent */
+	assert_int_equal(c.f[1].nrx, c.f[0].sent);
+	assert_int_equal(c.f[0].nrx, c.f[1].sent);
+	ctx_silence(&c);
+	/* the relay alone keeps no buffer: both go at the stop (the recorder
+	 * itself lives until its file is closed on the pool) */
+	live = mem_live(), bytes = mem_live_bytes();
+	assert_int_equal(media_conf_record_stop(c.conf, on_recorded, &c), 0);
+	assert_true(mem_live() <= live - 2);
+	assert_true(bytes - mem_live_bytes() >= 2 * JB_BYTES);
+	for (int i = 0; i < 50 && !c.rec_done; i++)
+		ctx_run(&c, 20);
+	assert_true(c.rec_done);
+	assert_int_equal(c.rec_err, 0);
+	nf = rec_read(path, &pcm);
+	assert_int_equal(nf, c.rec_frames / MEDIA_FRAME);
+	assert_true(nf >= 45 && nf <= 56);
+	/* left: the customer (PCMA) decoded; right: the agent (PCMU), whom the
+	 * customer hears; silence only while the buffers fill (40 ms) and at
+	 * the end */
+	assert_true(rec_count(pcm, 0, nf, rec_of(&c, 0x1), rec_of(&c, 0x2)) >= (int)nf - 5);
+	for (size_t k = 0; k < nf; k++) {
+		int l = rec_level(pcm, k, 0), r = rec_level(pcm, k, 1);
+
+		assert_true(l == rec_of(&c, 0x1) || l == 0);
+		assert_true(r == rec_of(&c, 0x2) || r == 0);
+	}
+	free(pcm);
+	unlink(path);
+	ctx_close(&c);
+}
+
+/* relay (1-25), a supervisor barges in (26-50), leaves (51-75): the frames
+ * and the supervisor's member come and go, the members' buffers stay */
+static void barge_and_leave_counting_blocks(struct ctx *c)
+{
+	size_t n = mem_live();
+
+	if (c->ticks == 26) {
+		assert_int_equal(media_conf_add(c->conf, c->l[2], MIXER_BARGE, NULL), 0);
+		assert_false(media_conf_relaying(c->conf));
+		assert_int_equal(mem_live(), n + 3); /* member, its buffer, mixer frames */
+	}
+	if (c->ticks == 51) {
+		assert_int_equal(media_conf_remove(c->conf, c->l[2]), 0);
+		assert_true(media_conf_relaying(c->conf));
+		assert_int_equal(mem_live(), n - 3);
+	}
+}
+
+static void switching_to_mixing_and_back_keeps_one_continuous_recording(void **state)
+{
+	static const enum media_codec codecs[NLEG] = {MEDIA_PCMA, MEDIA_PCMU, MEDIA_PCMU};
+	char path[] = "/tmp/test_media_conf6XXXXXX";
+	int fd = mkstemp(path);
+	int cust, agent, both;
+	struct ctx c;
+	int16_t *pcm;
+	size_t nf;
+
+	close(fd);
+	ctx_init(&c, 34600, 3, codecs, levels4);
+	assert_int_equal(media_conf_add(c.conf, c.l[0], MIXER_TALK, NULL), 0);
+	assert_int_equal(media_conf_add(c.conf, c.l[1], MIXER_TALK, NULL), 0);
+	assert_int_equal(media_conf_record_start(c.conf, c.l[0], path), 0);
+	c.on_tick = barge_and_leave_counting_blocks;
+	ctx_run(&c, 1540);
+	assert_true(c.ticks >= 75); /* both switches happened, 25 frames apart */
+	ctx_silence(&c);
+	rec_stop_and_wait(&c);
+	nf = rec_read(path, &pcm);
+	/* one file on one clock: a frame per tick, none lost or doubled at
+	 * either switch (~77 ticks, plus the few until the stop) */
+	assert_int_equal(nf, c.rec_frames / MEDIA_FRAME);
+	assert_true(nf >= 74 && nf <= 84);
+	cust = rec_of(&c, 0x1), agent = rec_of(&c, 0x2), both = rec_of(&c, 0x6);
+	/* exact samples, phase by phase: the customer on the left throughout;
+	 * right = the agent (relay), agent + supervisor (mixing), the agent
+	 * (relay again). Silence: ≤ 3 frames at the start (the buffers fill)
+	 * and ≤ 3 at the switch to mixing (the buffers restart, DESIGN). */
+	assert_true(rec_count(pcm, 0, 25, cust, agent) >= 21);
+	assert_true(rec_count(pcm, 24, 51, cust, both) >= 21);
+	assert_true(rec_count(pcm, 50, 76, cust, agent) >= 23);
+	assert_int_equal(rec_count(pcm, 0, nf, cust, both) + rec_count(pcm, 0, nf, cust, agent) +
+				 rec_count(pcm, 0, nf, 0, 0) + rec_count(pcm, 0, nf, 0, agent) +
+				 rec_count(pcm, 0, nf, cust, 0) + rec_count(pcm, 0, nf, 0, both),
+			 nf);
+	free(pcm);
+	unlink(path);
+	ctx_close(&c);
+}
+
 /* ---- removal and lifetime ---- */
 static void on_digit_free_two(struct mleg *l, char digit, void *arg)
 {
@@ -1062,6 +1196,10 @@ int main(void)
 		cmocka_unit_test_teardown(recording_has_the_customer_and_what_the_customer_hears,
 					  teardown),
 		cmocka_unit_test_teardown(recording_spans_relay_and_mixing, teardown),
+		cmocka_unit_test_teardown(
+			recording_while_relaying_takes_the_two_buffers_and_no_mixer, teardown),
+		cmocka_unit_test_teardown(
+			switching_to_mixing_and_back_keeps_one_continuous_recording, teardown),
 		cmocka_unit_test_teardown(removed_and_freed_legs_leave_the_conference, teardown),
 		cmocka_unit_test_teardown(a_bridged_leg_joins_by_leaving_its_bridge, teardown),
 		cmocka_unit_test_teardown(bad_arguments_are_refused, teardown),

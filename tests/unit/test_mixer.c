@@ -469,6 +469,54 @@ static void relay_pair_only_for_exactly_two_mutual_listeners(void **state)
 	mem_deref(m);
 }
 
+/* Released frames (a relaying conference): masks and members stay, puts
+ * are refused until reserved again, which covers every slot in use. */
+static void released_frames_refuse_puts_until_reserved(void **state)
+{
+	struct mixer *m;
+	int c, a, s;
+	size_t live;
+
+	three(&m, &c, &a, &s);
+	assert_int_equal(mixer_remove(m, a), 0); /* slots 0 and 2 in use */
+	live = mem_live();
+	put_level(m, c, LV_CUST); /* mid-tick frames die with the release */
+	mixer_release(m);
+	assert_int_equal(mem_live(), live - 1);
+	assert_int_equal(heard_level(m, s), 0);
+	mixer_release(m); /* twice is harmless */
+	assert_int_equal(mixer_put(m, c, (int16_t[MEDIA_FRAME]){0}, MEDIA_FRAME), -ENOBUFS);
+	assert_int_equal(mixer_put(m, s, (int16_t[MEDIA_FRAME]){0}, MEDIA_FRAME), -ENOBUFS);
+	assert_true(mixer_relay_pair(m, NULL, NULL)); /* the masks are intact */
+	assert_int_equal(mixer_reserve(m), 0);
+	assert_int_equal(mem_live(), live);
+	assert_int_equal(mixer_reserve(m), 0); /* enough room already: no-op */
+	assert_int_equal(mem_live(), live);
+	put_level(m, c, LV_CUST);
+	put_level(m, s, LV_SUP);
+	assert_int_equal(heard_level(m, c), LV_SUP);
+	assert_int_equal(heard_level(m, s), LV_CUST);
+	mixer_tick(m);
+	/* released, then a join into a higher slot than the lowest free one
+	 * needs room for every slot in use, not just the new one */
+	mixer_release(m);
+	assert_int_equal(mixer_add(m, 200, &a), 0);
+	assert_int_equal(a, 1);
+	put_three(m, c, a, s);
+	assert_int_equal(heard_level(m, c), LV_AGENT + LV_SUP);
+	assert_int_equal(heard_level(m, s), LV_CUST + LV_AGENT);
+	mixer_tick(m);
+	/* out of memory: nothing changes, puts still refused */
+	mixer_release(m);
+	mem_fail_after(1);
+	assert_int_equal(mixer_reserve(m), -ENOMEM);
+	mem_fail_after(0);
+	assert_int_equal(mixer_put(m, c, (int16_t[MEDIA_FRAME]){0}, MEDIA_FRAME), -ENOBUFS);
+	assert_int_equal(mixer_reserve(NULL), -EINVAL);
+	mixer_release(NULL);
+	mem_deref(m);
+}
+
 /* ---- recorder channels ---- */
 static void record(struct mixer *m, int *cust, int *others)
 {
@@ -669,6 +717,7 @@ int main(void)
 		cmocka_unit_test_teardown(a_whisper_whose_target_leaves_is_heard_by_nobody,
 					  teardown),
 		cmocka_unit_test_teardown(explicit_masks_forget_a_participant_who_leaves, teardown),
+		cmocka_unit_test_teardown(released_frames_refuse_puts_until_reserved, teardown),
 		cmocka_unit_test_teardown(relay_pair_only_for_exactly_two_mutual_listeners,
 					  teardown),
 		cmocka_unit_test_teardown(recorder_channels_hold_what_the_customer_says_and_hears,
