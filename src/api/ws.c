@@ -10,12 +10,14 @@
  *   admin see all. A client is closed ("too slow") when the oldest message
  *   it has not taken is WS_MAX_LAG_MS old, or its backlog passes
  *   WS_MAX_BYTES, rather than letting memory grow. Not a count of
- *   messages: at 1,000 calls one store commit can announce hundreds of
- *   changes at once, a burst a manager's socket takes in milliseconds
- *   (bench/voice.sh wallboard, docs/PERFORMANCE.md).
+ *   messages: at 1,000 calls a manager's stream carries ~800 a second and
+ *   a busy loop turns a few times a second, so thousands queue between
+ *   two writes and go out in one (bench/voice.sh wallboard,
+ *   docs/PERFORMANCE.md).
  * - Each writable callback writes queued messages until the socket would
- *   block (lws_send_pipe_choked) or WS_WRITE_BUDGET are out, so a busy
- *   stream costs one callback per budget, not one per message.
+ *   block (lws_send_pipe_choked) or WS_WRITE_BUDGET (4,096, ~20 ms of
+ *   sends) are out: a busy stream costs one callback per backlog, not one
+ *   per message.
  * - The first message is {"type":"hello"} with the user and, for an agent,
  *   the current presence, so a client knows where the stream starts.
  */
@@ -27,7 +29,7 @@
 
 #define WS_MAX_LAG_MS	10000		   /* the oldest message not taken */
 #define WS_MAX_BYTES	(32 * 1024 * 1024) /* a client's backlog */
-#define WS_WRITE_BUDGET 256		   /* messages written per writable callback, at most */
+#define WS_WRITE_BUDGET 4096		   /* messages written per writable callback, at most */
 
 static int ws_token(struct lws *wsi, char *tok, size_t size)
 {
@@ -134,6 +136,10 @@ static void ws_closed(struct api *a, struct ws_client *c)
 {
 	struct ws_msg *m, *next;
 
+	log_info("user=%s action=event stream ended: %llu messages written in %llu callbacks, "
+		 "the socket full %llu times, %zu not sent",
+		 c->user ? user_record(c->user)->user_name : "", (unsigned long long)c->sent,
+		 (unsigned long long)c->writable, (unsigned long long)c->choked, c->queued);
 	for (m = c->head; m; m = next) {
 		next = m->next;
 		free(m);
@@ -164,8 +170,9 @@ static int ws_writeable(struct ws_client *c)
 				 (unsigned char *)"too slow", 8);
 		return -1;
 	}
-	/* as many as the socket takes now, up to a budget (one message per
-	 * callback fell behind a manager's stream at 1,000 calls) */
+	/* as many as the socket takes now, up to a budget: at 1,000 calls the
+	 * loop served a manager's socket ~3 times a second, so one message
+	 * (or 256) per callback fell behind (docs/PERFORMANCE.md) */
 	c->writable++;
 	for (int n = 0; (m = c->head) && n < WS_WRITE_BUDGET; n++) {
 		if (lws_write(c->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len)

@@ -4,7 +4,7 @@
 // polling — every figure comes from the event stream, so no request to
 // /api/v1/queues is made at all and no GET repeats — shows the live call
 // ticking in its state, raises the service-level alert, and lets Mia end a
-// call and set Ned Away from the view. Screenshots in build/screenshots/.
+// call, set Ned Away and sign him out from the view. Screenshots in build/screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, expectClean, shot, signIn } from './lib/browser.mjs';
@@ -99,6 +99,11 @@ test('the wallboard follows callers joining, abandoning and being answered, with
   await page.locator('[data-agent="ned"] .badge', { hasText: 'Away' }).waitFor();
   await tile.locator('[data-away]', { hasText: '1' }).waitFor();
   assert.equal((await sb.api('GET', '/api/v1/agents/ned/presence', { token: tok.admin })).body.presence, 'Away');
+  // ... and signs him out
+  await page.locator('[data-agent="ned"] [data-force-offline]').click();
+  await page.locator('[data-agent="ned"] .badge', { hasText: 'Offline' }).waitFor();
+  assert.equal(await page.locator('[data-agent="ned"] [data-force-offline]').count(), 0, 'nothing to do for an agent signed out');
+  assert.equal((await sb.api('GET', '/api/v1/agents/ned/presence', { token: tok.admin })).body.presence, 'Offline');
 
   // No reload, no polling: the same document, no /queues read at all, no GET twice.
   assert.equal(await page.evaluate(() => performance.timeOrigin), loadedAt, 'the page was not reloaded');

@@ -2,8 +2,8 @@
 // over a real WebSocket, with sipp callers and Ned's baresip phone: a
 // manager's stream starts with the snapshot, then follows callers joining,
 // being offered, answered and abandoning (queue events), the queue's figures
-// (queue_stats) and the live calls (live_call); the alerts for missed offers
-// and a long wrap-up are raised and cleared; today's figures survive a
+// (queue_stats) and the live calls (live_call); the alerts for missed offers,
+// a long hold and a long wrap-up are raised and cleared; today's figures survive a
 // restart; a caller talking to the bot shows as a live call in the flow with
 // the bot's intent; an agent's stream carries none of it and
 // GET /api/v1/wallboard is for managers only.
@@ -33,7 +33,7 @@ const supportWhere = (pred, what, ms = 15000) => mia.next((m) => m.type === 'que
 
 before(async () => {
   const cfg = writeConfig(tempDir('sb-cfg-'),
-    'calls:\n  greeting_ms: 300\n  offer_timeout: 20\nwallboard:\n  push_ms: 200\n  acw_alert: 1\n  missed_offers_alert: 2\n');
+    'calls:\n  greeting_ms: 300\n  offer_timeout: 20\nwallboard:\n  push_ms: 200\n  acw_alert: 1\n  hold_alert: 1\n  missed_offers_alert: 2\n');
   sb = await new Server({ args: ['--config', cfg] }).start();
   tok = {};
   for (const u of ['admin', 'mia', 'ned']) tok[u] = await sb.login(u);
@@ -174,6 +174,13 @@ test('missed offers raise an alert; a caller answered, the wrap-up alert, handle
   assert.equal(s.agents.on_call, 1);
   const bridged = await mia.next((m) => m.type === 'live_call' && m.interaction === number && m.phase === 'bridged');
   assert.equal(bridged.agent, 'ned');
+  // Ned puts the caller on hold past the limit (1 s here), then resumes
+  const hold = await sb.api('POST', `/api/v1/calls/${number}/hold`, { token: tok.ned });
+  assert.equal(hold.status, 200, JSON.stringify(hold.body));
+  const held = await mia.next((m) => m.type === 'alert' && m.alert === 'long_hold' && m.active, 5000);
+  assert.equal(held.agent, 'ned');
+  assert.equal((await sb.api('POST', `/api/v1/calls/${number}/resume`, { token: tok.ned })).status, 200);
+  await mia.next((m) => m.type === 'alert' && m.alert === 'long_hold' && !m.active && m.agent === 'ned', 5000);
 
   const r = await call; // the caller hangs up after 9 s
   assert.equal(r.code, 0, r.out);

@@ -77,11 +77,11 @@ function handle(m) {
       }
       // A presence change during a call is in that interaction's activity
       // stream (and ends its recording): open forms read it again.
-      if (m.interaction) setState({ inboxRev: getState().inboxRev + 1 });
+      if (m.interaction) setStateSoon((st) => ({ inboxRev: st.inboxRev + 1 }));
       break;
     }
-    case 'interaction':
-      setState({ inboxRev: s.inboxRev + 1 });
+    case 'interaction': // a manager's stream has every call's: re-read soon, not per event
+      setStateSoon((st) => ({ inboxRev: st.inboxRev + 1 }));
       break;
     case 'offer':
       if (m.agent === s.me?.user_name) onOffer(m);
