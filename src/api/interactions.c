@@ -115,17 +115,24 @@ static int parse_words(struct api_req *q, struct store_ix_filter *f)
 			p++;
 			continue;
 		}
+		char *w0 = o;
+		bool real = false; /* a letter or digit in it, not only apostrophes */
 		if (o + 3 > end)
 			break;
-		if (n++)
+		if (n)
 			*o++ = ' ';
 		*o++ = '"';
 		for (; o < end && *p; p++) {
 			if (!word_char(*p))
 				break;
+			real |= *p != '\'';
 			*o++ = *p;
 		}
 		*o++ = '"';
+		if (real)
+			n++;
+		else
+			o = w0;
 	}
 	*o = '\0';
 	if (rc || !n) {

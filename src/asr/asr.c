@@ -228,10 +228,16 @@ static void thr_async_closed(uv_handle_t *h)
 /* No job is queued or running (each holds a reference on the owner). */
 static void thr_stop(struct asr_threads *t)
 {
+	struct sched_param sp = {0};
+
 	pthread_mutex_lock(&t->mu);
 	t->stop = true;
 	pthread_cond_broadcast(&t->cv);
 	pthread_mutex_unlock(&t->mu);
+	/* The loop now waits for the utterance being decoded: let it finish
+	 * at normal priority, not only on idle CPU (best effort). */
+	for (unsigned i = 0; i < t->n; i++)
+		pthread_setschedparam(t->th[i], SCHED_OTHER, &sp);
 	for (unsigned i = 0; i < t->n; i++)
 		pthread_join(t->th[i], NULL);
 	pthread_mutex_destroy(&t->mu);

@@ -165,7 +165,7 @@ test('interaction search finds the call by words of its transcript (FTS5), for w
   assert.deepEqual(syntax.body.interactions, []);
   assert.deepEqual((await find(w1, tok.ned)).body.interactions.map((i) => i.number), [number], 'the agent of the call');
   assert.deepEqual((await find(w1, tok.beth)).body.interactions, [], 'another agent sees only their own');
-  const bad = await find('?! --');
+  const bad = await find("?! -- '");
   assert.equal(bad.status, 400);
   assert.equal(bad.body.error, 'invalid_parameter');
   assert.match(bad.body.message, /'text'/);

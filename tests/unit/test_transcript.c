@@ -261,6 +261,32 @@ static void decode(struct asr *a, uv_loop_t *loop, const int16_t *pcm, size_t n,
 	assert_int_equal(g->err, 0);
 }
 
+/* Says text (flite rms, G.711), decodes it, and checks that the redactor
+ * marks one item: the decoder's last word (a digit) but not `kept`. */
+static void spoken_marked(struct asr *a, uv_loop_t *loop, const char *text, const char *kept)
+{
+	const char *w[ASR_WORDS_MAX];
+	bool red[ASR_WORDS_MAX];
+	char heard[1024] = "";
+	size_t n, o = 0, k = ASR_WORDS_MAX;
+	int16_t *pcm = flite(text, &n);
+	struct got g;
+
+	decode(a, loop, pcm, n, &g);
+	for (size_t i = 0; i < g.t.n_words; i++) {
+		w[i] = g.t.words[i].w;
+		o += (size_t)snprintf(heard + o, sizeof(heard) - o, "%s%s", i ? " " : "", w[i]);
+		if (!strcmp(w[i], kept))
+			k = i;
+	}
+	print_message("heard: %s\n", heard);
+	assert_true(g.t.n_words > 0 && k < g.t.n_words);
+	assert_int_equal(transcript_redact_mark(w, g.t.n_words, red), 1);
+	assert_true(red[g.t.n_words - 1]);
+	assert_false(red[k]);
+	free(pcm);
+}
+
 static void free_speech_gives_words_with_times_and_spoken_digits_redact(void **state)
 {
 	struct asr_cfg cfg = {.decoders = 1, .free_speech = true, .own_threads = true};
@@ -300,10 +326,18 @@ static void free_speech_gives_words_with_times_and_spoken_digits_redact(void **s
 	assert_int_equal(asr_transcribe(a, pcm, 0, on_text, &g), -EINVAL);
 	assert_int_equal(asr_transcribe(a, pcm, (size_t)8000 * (ASR_TEXT_SECONDS + 1), on_text, &g),
 			 -EINVAL);
+	free(pcm);
+	/* a spoken security code and a spoken social security number: the
+	 * digits the decoder heard after their words are marked, not the
+	 * words before them */
+	spoken_marked(a, &loop, "and the security code is seven three one", "security");
+	spoken_marked(a, &loop,
+		      "my social security number is one two three four five six seven "
+		      "eight nine",
+		      "social");
 	asr_free(a);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&loop), 0);
-	free(pcm);
 }
 
 static void a_recogniser_without_free_speech_refuses_it(void **state)
