@@ -415,6 +415,7 @@ struct net {
 	struct media *media;
 	struct side srv, cli;
 	bool done;
+	size_t want_srv, want_cli; /* audio_both_ways: samples to have recorded */
 };
 
 static void on_state(struct webrtc_leg *l, enum webrtc_state st, const char *why, void *arg)
@@ -515,16 +516,16 @@ static void net_close(struct net *n)
 }
 
 /* The browser's way round: the client offers, the server answers. */
-static void net_negotiate(struct net *n, const char *tamper_offer_fp)
+static void net_negotiate(struct net *n, bool tamper_offer_fp)
 {
 	char offer[4096], answer[4096];
 
 	assert_int_equal(webrtc_leg_offer(n->cli.l, "127.0.0.1", offer, sizeof(offer)), 0);
-	if (tamper_offer_fp) {
+	if (tamper_offer_fp) { /* the first hex digit changed: never the same */
 		char *p = strstr(offer, "a=fingerprint:sha-256 ");
 
 		assert_non_null(p);
-		memcpy(p + 22, tamper_offer_fp, strlen(tamper_offer_fp));
+		p[22] = p[22] == 'A' ? 'B' : 'A';
 	}
 	assert_int_equal(webrtc_leg_answer(n->srv.l, offer, "127.0.0.1", answer, sizeof(answer)),
 			 0);
@@ -583,14 +584,22 @@ static void assert_heard(const struct side *s, double f, double g)
 	assert_true(pf > 100 * pg);
 }
 
-/* Two tones, one each way, for one second after the handshake. */
+static bool heard_enough(struct net *n)
+{
+	return n->srv.nrec >= n->want_srv && n->cli.nrec >= n->want_cli;
+}
+
+/* Two tones, one each way, until each side has recorded one second more
+ * (at most 5 s: a loaded machine's loop may be late, never the audio). */
 static void audio_both_ways(struct net *n)
 {
 	int16_t *a = tone(440, 8000), *b = tone(1000, 8000);
 
+	n->want_srv = n->srv.nrec + 8000, n->want_cli = n->cli.nrec + 8000;
+	assert_true(n->want_srv <= REC_MAX && n->want_cli <= REC_MAX);
 	assert_int_equal(mleg_play(n->cli.m, a, 8000, true), 0);
 	assert_int_equal(mleg_play(n->srv.m, b, 8000, true), 0);
-	net_run(n, 1200, NULL);
+	net_run(n, 5000, heard_enough);
 	assert_heard(&n->srv, 440, 1000);
 	assert_heard(&n->cli, 1000, 440);
 	free(a);
@@ -606,7 +615,7 @@ static void connect_and_talk(enum media_codec c, bool no_gcm, const char *profil
 
 	net_open(&n, NULL, &ccfg);
 	assert_int_equal(webrtc_leg_codecs(n.cli.l, &c, 1), 0);
-	net_negotiate(&n, NULL);
+	net_negotiate(&n, false);
 	net_run(&n, 5000, settled);
 	assert_int_equal(n.srv.st, WEBRTC_CONNECTED);
 	assert_int_equal(n.cli.st, WEBRTC_CONNECTED);
@@ -639,7 +648,7 @@ static void wrong_fingerprint_fails_the_leg(void **state)
 	struct webrtc_stats st;
 
 	net_open(&n, NULL, NULL);
-	net_negotiate(&n, "00"); /* the offer's fingerprint no longer the client's */
+	net_negotiate(&n, true); /* the offer's fingerprint no longer the client's */
 	net_run(&n, 5000, any_failed);
 	assert_int_equal(n.srv.st, WEBRTC_FAILED);
 	assert_string_equal(n.srv.why, "fingerprint mismatch");
@@ -662,7 +671,7 @@ static void bad_srtp_tag_is_dropped_and_counted(void **state)
 	int16_t *a = tone(440, 8000);
 
 	net_open(&n, NULL, NULL);
-	net_negotiate(&n, NULL);
+	net_negotiate(&n, false);
 	net_run(&n, 5000, settled);
 	assert_true(both_connected(&n));
 	assert_int_equal(mleg_play(n.cli.m, a, 8000, true), 0);
@@ -674,7 +683,9 @@ static void bad_srtp_tag_is_dropped_and_counted(void **state)
 		assert_int_equal(mleg_send_raw(n.cli.m, pkt, sizeof(pkt), (struct sockaddr *)&to),
 				 0);
 	}
-	net_run(&n, 800, NULL);
+	n.want_srv = n.srv.nrec + 6000, n.want_cli = 0; /* 0.75 s of the tone, at most 5 s */
+	assert_true(n.want_srv <= REC_MAX);
+	net_run(&n, 5000, heard_enough);
 	webrtc_leg_stats(n.srv.l, &st);
 	assert_int_equal(st.srtp_auth, 5);
 	webrtc_totals(n.srv.w, &st); /* the process's counters include live legs */
@@ -684,6 +695,20 @@ static void bad_srtp_tag_is_dropped_and_counted(void **state)
 	assert_heard(&n.srv, 440, 1000); /* the real stream went on */
 	free(a);
 	net_close(&n);
+}
+
+/* The loop runs until the server's reply reaches fd (at most 3 s). */
+static int recv_reply(struct net *n, int fd, uint8_t *buf, size_t size)
+{
+	for (int i = 0; i < 150; i++) {
+		ssize_t k;
+
+		net_run(n, 20, NULL);
+		k = recv(fd, buf, size, MSG_DONTWAIT);
+		if (k > 0)
+			return (int)k;
+	}
+	return -1;
 }
 
 static void bad_message_integrity_gets_401_and_changes_nothing(void **state)
@@ -703,7 +728,6 @@ static void bad_message_integrity_gets_401_and_changes_nothing(void **state)
 			     .tiebreak = 7};
 	struct stun_msg m;
 	int fd = socket(AF_INET, SOCK_DGRAM, 0), k;
-	struct timeval tv = {.tv_sec = 2};
 
 	net_open(&n, NULL, NULL);
 	assert_int_equal(webrtc_leg_offer(n.cli.l, "127.0.0.1", offer, sizeof(offer)), 0);
@@ -715,13 +739,11 @@ static void bad_message_integrity_gets_401_and_changes_nothing(void **state)
 	uv_ip4_addr("127.0.0.1", 0, &me);
 	assert_int_equal(bind(fd, (struct sockaddr *)&me, sizeof(me)), 0);
 	getsockname(fd, (struct sockaddr *)&me, &mlen);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	uv_ip4_addr("127.0.0.1", sa.cand_port, &to);
 	k = stun_build_request(buf, sizeof(buf), &r);
 	assert_true(k > 0);
 	assert_int_equal(sendto(fd, buf, (size_t)k, 0, (struct sockaddr *)&to, sizeof(to)), k);
-	net_run(&n, 100, NULL);
-	k = (int)recv(fd, buf, sizeof(buf), 0);
+	k = recv_reply(&n, fd, buf, sizeof(buf));
 	assert_true(k > 0);
 	assert_int_equal(stun_parse(buf, (size_t)k, &m), 0);
 	assert_int_equal(m.type, STUN_BINDING_ERR);
@@ -736,8 +758,7 @@ static void bad_message_integrity_gets_401_and_changes_nothing(void **state)
 	r.tid[0] = 10;
 	k = stun_build_request(buf, sizeof(buf), &r);
 	sendto(fd, buf, (size_t)k, 0, (struct sockaddr *)&to, sizeof(to));
-	net_run(&n, 100, NULL);
-	k = (int)recv(fd, buf, sizeof(buf), 0);
+	k = recv_reply(&n, fd, buf, sizeof(buf));
 	assert_true(k > 0);
 	assert_int_equal(stun_parse(buf, (size_t)k, &m), 0);
 	assert_int_equal(m.type, STUN_BINDING_OK);
@@ -750,14 +771,17 @@ static void bad_message_integrity_gets_401_and_changes_nothing(void **state)
 static void consent_expires_when_checks_stop(void **state)
 {
 	struct net n;
-	struct webrtc_cfg scfg = {.consent_ms = 400}, ccfg = {.keepalive_ms = 60000};
+	/* checks every 100 ms until connected (a loaded machine may take a
+	 * while to connect), then none: consent (1 s) must expire */
+	struct webrtc_cfg scfg = {.consent_ms = 1000}, ccfg = {.keepalive_ms = 100};
 	struct webrtc_stats st;
 
 	net_open(&n, &scfg, &ccfg);
-	net_negotiate(&n, NULL);
+	net_negotiate(&n, false);
 	net_run(&n, 5000, settled);
 	assert_true(both_connected(&n));
-	net_run(&n, 2000, any_failed);
+	n.cli.w->cfg.keepalive_ms = 3600000; /* after the one already due */
+	net_run(&n, 4000, any_failed);
 	assert_int_equal(n.srv.st, WEBRTC_FAILED);
 	assert_string_equal(n.srv.why, "consent expired");
 	webrtc_leg_stats(n.srv.l, &st);
@@ -768,14 +792,16 @@ static void consent_expires_when_checks_stop(void **state)
 static void consent_holds_while_checks_come(void **state)
 {
 	struct net n;
-	struct webrtc_cfg scfg = {.consent_ms = 400, .dtls_linger_ms = 200},
+	/* consent 1 s, a check every 100 ms: only a loop stalled for 0.9 s
+	 * (both legs share it) could fail it; run for two and a half windows */
+	struct webrtc_cfg scfg = {.consent_ms = 1000, .dtls_linger_ms = 200},
 			  ccfg = {.keepalive_ms = 100};
 
 	net_open(&n, &scfg, &ccfg);
-	net_negotiate(&n, NULL);
+	net_negotiate(&n, false);
 	net_run(&n, 5000, settled);
 	assert_true(both_connected(&n));
-	net_run(&n, 1500, any_failed);
+	net_run(&n, 2500, any_failed);
 	assert_int_equal(n.srv.st, WEBRTC_CONNECTED);
 	/* the server's SSL was released after 200 ms: media goes on */
 	assert_null(n.srv.l->ssl);
@@ -794,7 +820,7 @@ static void peer_close_notify_ends_the_leg_while_the_ssl_lingers(void **state)
 	struct webrtc_stats st;
 
 	net_open(&n, NULL, NULL);
-	net_negotiate(&n, NULL);
+	net_negotiate(&n, false);
 	net_run(&n, 5000, settled);
 	assert_true(both_connected(&n));
 	webrtc_leg_free(n.cli.l); /* its close_notify goes out */
@@ -807,7 +833,7 @@ static void peer_close_notify_ends_the_leg_while_the_ssl_lingers(void **state)
 	net_close(&n);
 
 	net_open(&n, &scfg, NULL);
-	net_negotiate(&n, NULL);
+	net_negotiate(&n, false);
 	net_run(&n, 5000, settled);
 	assert_true(both_connected(&n));
 	net_run(&n, 400, any_failed);
@@ -884,6 +910,8 @@ static void opus_leg_in_a_conference_with_a_g711_leg(void **state)
 	socklen_t len = sizeof(sa);
 	int16_t *a = tone(440, 8000), *b = tone(1000, 8000);
 	struct side heard = {0};
+	uint64_t t0, sent = 0;
+	size_t want;
 
 	assert_non_null(f);
 	net_open(&n, NULL, NULL);
@@ -897,15 +925,26 @@ static void opus_leg_in_a_conference_with_a_g711_leg(void **state)
 	assert_int_equal(mleg_alloc(&g, n.media, 3), 0);
 	assert_int_equal(mleg_set_remote(g, "127.0.0.1", ntohs(sa.sin_port), MEDIA_PCMU, -1), 0);
 	assert_int_equal(media_conf_add(c, g, MIXER_TALK, NULL), 0);
-	net_negotiate(&n, NULL);
+	net_negotiate(&n, false);
 	net_run(&n, 5000, settled);
 	assert_true(both_connected(&n));
 	assert_false(media_conf_relaying(c)); /* Opus and G.711: mixed */
 	assert_int_equal(mleg_play(n.cli.m, a, 8000, true), 0);
-	for (int i = 0; i < 60; i++) { /* 1.2 s of the SIP side's tone, 20 ms apart */
-		g711_far_send(f, mleg_port(g), b, (size_t)i % 50);
-		net_run(&n, 20, NULL);
+	/* the SIP side's tone, a packet every 20 ms by the clock (a loaded
+	 * machine's loop turns late: then the packets due go together), until
+	 * both ends have heard a second (at most 5 s) */
+	want = n.cli.nrec + 8000;
+	assert_true(want <= REC_MAX);
+	g711_far_drain(f); /* the mix's silence while the browser connected */
+	f->ngot = 0;
+	t0 = uv_now(&n.loop);
+	for (uint64_t now = t0; now < t0 + 5000 && (f->ngot < 8000 || n.cli.nrec < want);) {
+		for (; t0 + 20 * sent <= now; sent++)
+			g711_far_send(f, mleg_port(g), b, (size_t)(sent % 50));
+		net_run(&n, t0 + 20 * sent - now, NULL);
 		g711_far_drain(f);
+		uv_update_time(&n.loop);
+		now = uv_now(&n.loop);
 	}
 	heard.rec = f->got, heard.nrec = f->ngot;
 	print_message("    the SIP side:\n");
