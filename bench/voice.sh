@@ -194,10 +194,19 @@ bridged() {
 		>/dev/null 2>&1) &
 	local uac=$!
 	PIDS+=("$uac")
+	# The window starts once every call is up (a loaded machine sets them
+	# up slower than `rate`), but no later than 12 s before the first
+	# ones end: the figure is then of the calls that are up (printed).
+	local t_start=$SECONDS
 	sleep $((ramp + 5))
 	local tok busy
 	tok=$(login mia)
-	busy=$(curl -s -H "authorization: Bearer $tok" "$URL/api/v1/agents" | grep -o '"presence":"Busy"' | wc -l)
+	while :; do
+		busy=$(curl -s -H "authorization: Bearer $tok" "$URL/api/v1/agents" | grep -o '"presence":"Busy"' | wc -l)
+		[ "$busy" -ge "$calls" ] || [ $((SECONDS - t_start)) -ge $((hold - 12)) ] && break
+		sleep 1
+	done
+	echo "window starts $((SECONDS - t_start)) s after the first call"
 	local rss t0 t1
 	rss=$(rss_kb)
 	t0=$(cpu_ticks)
