@@ -70,9 +70,19 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 # ~25% at 1,000 calls in its socket buffer; the server's sockets had none).
 UAS_N=${BENCH_UAS:-4}
 
+# A sipp UAS once ignored SIGTERM and kept its port into the next run (a
+# quarter of that run's phones never answered): what is still alive 2 s
+# after SIGTERM gets SIGKILL.
 cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	[ -n "$PID" ] && kill "$PID" 2>/dev/null || true
+	for _ in $(seq 20); do
+		local alive=0
+		for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+		[ $alive = 0 ] && break
+		sleep 0.1
+	done
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
 	rm -rf "$W"
 }
 trap cleanup EXIT
@@ -171,6 +181,10 @@ phones() { # $1 agents
 	echo "$n agents registered"
 	cp bench/sipp/agent_uas.xml bench/sipp/caller_load.xml "$W/"
 	for k in $(seq 0 $((UAS_N - 1))); do
+		if [ -n "$(ss -Hnul "sport = :$((UAS + k))")" ]; then
+			echo "UDP port $((UAS + k)) (a phone UAS) is taken: another bench's sipp still running?"
+			exit 1
+		fi
 		(cd "$W" && exec nice -n 19 sipp -sf agent_uas.xml -i 127.0.0.1 -p $((UAS + k)) -mi 127.0.0.1 \
 			-mp $((16000 + 10 * k)) -rtp_echo -t u1 -nostdin -trace_err >/dev/null 2>&1) &
 		PIDS+=($!)
@@ -202,10 +216,19 @@ bridged() {
 		>/dev/null 2>&1) &
 	local uac=$!
 	PIDS+=("$uac")
+	# The window starts once every call is up (a loaded machine sets them
+	# up slower than `rate`), but no later than 12 s before the first
+	# ones end: the figure is then of the calls that are up (printed).
+	local t_start=$SECONDS
 	sleep $((ramp + 5))
 	local tok busy
 	tok=$(login mia)
-	busy=$(curl -s -H "authorization: Bearer $tok" "$URL/api/v1/agents" | grep -o '"presence":"Busy"' | wc -l)
+	while :; do
+		busy=$(curl -s -H "authorization: Bearer $tok" "$URL/api/v1/agents" | grep -o '"presence":"Busy"' | wc -l)
+		[ "$busy" -ge "$calls" ] || [ $((SECONDS - t_start)) -ge $((hold - 12)) ] && break
+		sleep 1
+	done
+	echo "window starts $((SECONDS - t_start)) s after the first call"
 	local rss t0 t1
 	rss=$(rss_kb)
 	t0=$(cpu_ticks)
