@@ -374,7 +374,7 @@ static int setup(void **state)
 	struct fx *fx = calloc(1, sizeof(*fx));
 	struct callctl_cfg vc = {
 		.max_calls = 10,
-		.greeting_ms = 20,
+		.greeting_ms = 120, /* long enough to see GREETING on a loaded machine */
 		.offer_timeout_ms = 300,
 		.transfer_timeout_ms = 300,
 		.dial_timeout_ms = 300,
@@ -552,7 +552,7 @@ static struct call *queued_call(struct fx *fx)
 	c = only_call(fx);
 	assert_int_equal(c->state, CALL_GREETING);
 	refuses_the_rest(c);
-	fx_wait(fx, 40); /* the greeting */
+	fx_wait(fx, 160); /* the greeting */
 	assert_int_equal(c->state, CALL_QUEUED);
 	return c;
 }
