@@ -37,6 +37,13 @@ struct sqlite_be {
 	struct sqlrep *rep; /* store_reports.c: its statements on the writer */
 };
 
+/* store_sqlite.c: column helpers of every backend file. sq_col_text copies
+ * column i (NULL as "") into dst; sq_col_dup returns it as a heap string
+ * (NULL when out of memory); sq_bind_text binds s, or NULL when s is. */
+void sq_col_text(sqlite3_stmt *st, int i, char *dst, size_t size);
+char *sq_col_dup(sqlite3_stmt *st, int i);
+void sq_bind_text(sqlite3_stmt *st, int i, const char *s);
+
 /* store_sqlite.c: borrows a reader connection (blocks until one is free). */
 sqlite3 *sqlbe_reader_get(struct sqlite_be *be, int *slot);
 void sqlbe_reader_put(struct sqlite_be *be, int slot);

@@ -21,28 +21,6 @@
 
 #define OUTBOX_FETCH_MAX 256
 
-static void col_copy(sqlite3_stmt *st, int i, char *dst, size_t size)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	str_copy(dst, t ? (const char *)t : "", size);
-}
-
-/* The row's body as a heap string; NULL when out of memory. */
-static char *col_dup(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-	size_t n = (size_t)sqlite3_column_bytes(st, i);
-	char *s = malloc(n + 1);
-
-	if (s) {
-		if (n)
-			memcpy(s, t, n);
-		s[n] = '\0';
-	}
-	return s;
-}
-
 static int fetch_rows(sqlite3 *db, int64_t webhook_id, int64_t after_seq, int limit,
 		      struct store_outbox_page *pg)
 {
@@ -65,13 +43,13 @@ static int fetch_rows(sqlite3 *db, int64_t webhook_id, int64_t after_seq, int li
 		struct st_outbox_row *r = &pg->rows[pg->n];
 
 		r->seq = sqlite3_column_int64(st, 0);
-		col_copy(st, 1, r->id, sizeof(r->id));
+		sq_col_text(st, 1, r->id, sizeof(r->id));
 		r->webhook_id = sqlite3_column_int64(st, 2);
-		col_copy(st, 3, r->type, sizeof(r->type));
+		sq_col_text(st, 3, r->type, sizeof(r->type));
 		r->created_at = sqlite3_column_int64(st, 4);
 		r->attempts = sqlite3_column_int(st, 5);
 		r->next_attempt_at = sqlite3_column_int64(st, 6);
-		r->body = col_dup(st, 7);
+		r->body = sq_col_dup(st, 7);
 		if (!r->body) {
 			rc = SQLITE_NOMEM;
 			break;

@@ -285,12 +285,6 @@ static const char *const select_sql[ST_T__N] = {
 			  "LEFT JOIN users u ON u.id=t.caller_user_id WHERE 1=1",
 };
 
-static void col_text(sqlite3_stmt *st, int i, char *dst, size_t size)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-	str_copy(dst, t ? (const char *)t : "", size);
-}
-
 static void row_record(sqlite3_stmt *st, enum st_table t, struct st_record *r)
 {
 	int pt;
@@ -298,18 +292,18 @@ static void row_record(sqlite3_stmt *st, enum st_table t, struct st_record *r)
 	memset(r, 0, sizeof(*r));
 	r->table = t;
 	r->id = sqlite3_column_int64(st, 0);
-	col_text(st, 1, r->number, sizeof(r->number));
-	col_text(st, 2, r->name, sizeof(r->name));
-	col_text(st, 3, r->email, sizeof(r->email));
-	col_text(st, 4, r->account, sizeof(r->account));
-	col_text(st, 5, r->short_description, sizeof(r->short_description));
-	col_text(st, 6, r->state, sizeof(r->state));
-	col_text(st, 7, r->mobile_phone, sizeof(r->mobile_phone));
-	col_text(st, 8, r->business_phone, sizeof(r->business_phone));
+	sq_col_text(st, 1, r->number, sizeof(r->number));
+	sq_col_text(st, 2, r->name, sizeof(r->name));
+	sq_col_text(st, 3, r->email, sizeof(r->email));
+	sq_col_text(st, 4, r->account, sizeof(r->account));
+	sq_col_text(st, 5, r->short_description, sizeof(r->short_description));
+	sq_col_text(st, 6, r->state, sizeof(r->state));
+	sq_col_text(st, 7, r->mobile_phone, sizeof(r->mobile_phone));
+	sq_col_text(st, 8, r->business_phone, sizeof(r->business_phone));
 	pt = sqlite3_column_int(st, 9);
 	r->party_table = pt >= ST_T_USER && pt <= ST_T_CONSUMER ? (enum st_table)pt : ST_T_NONE;
-	col_text(st, 10, r->party_key, sizeof(r->party_key));
-	col_text(st, 11, r->party_name, sizeof(r->party_name));
+	sq_col_text(st, 10, r->party_key, sizeof(r->party_key));
+	sq_col_text(st, 11, r->party_name, sizeof(r->party_name));
 	r->created_at = sqlite3_column_int64(st, 12);
 	r->updated_at = sqlite3_column_int64(st, 13);
 }
@@ -480,9 +474,9 @@ int sqlrec_case_latest_of(void *p, enum st_table party, int64_t party_id, struct
 			*found = true;
 			memset(c, 0, sizeof(*c));
 			c->id = sqlite3_column_int64(st, 0);
-			col_text(st, 1, c->number, sizeof(c->number));
-			col_text(st, 2, c->short_description, sizeof(c->short_description));
-			col_text(st, 3, c->state, sizeof(c->state));
+			sq_col_text(st, 1, c->number, sizeof(c->number));
+			sq_col_text(st, 2, c->short_description, sizeof(c->short_description));
+			sq_col_text(st, 3, c->state, sizeof(c->state));
 			c->opened_at = sqlite3_column_int64(st, 4);
 			c->updated_at = sqlite3_column_int64(st, 5);
 		}

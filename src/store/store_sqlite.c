@@ -308,10 +308,32 @@ void sqlbe_reader_put(struct sqlite_be *be, int slot)
 }
 
 /* ---- column helpers ---- */
-static void col_text(sqlite3_stmt *st, int i, char *dst, size_t size)
+void sq_col_text(sqlite3_stmt *st, int i, char *dst, size_t size)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
 	str_copy(dst, t ? (const char *)t : "", size);
+}
+
+char *sq_col_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	size_t n = (size_t)sqlite3_column_bytes(st, i);
+	char *s = malloc(n + 1);
+
+	if (s) {
+		if (n)
+			memcpy(s, t, n);
+		s[n] = '\0';
+	}
+	return s;
+}
+
+void sq_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
 }
 
 static void *grow(void *arr, size_t n, size_t *cap, size_t elem)
@@ -332,20 +354,20 @@ static void row_interaction(sqlite3_stmt *st, struct st_interaction *ix)
 {
 	memset(ix, 0, sizeof(*ix));
 	ix->id = sqlite3_column_int64(st, 0);
-	col_text(st, 1, ix->number, sizeof(ix->number));
-	col_text(st, 2, ix->type, sizeof(ix->type));
-	col_text(st, 3, ix->direction, sizeof(ix->direction));
-	col_text(st, 4, ix->state, sizeof(ix->state));
+	sq_col_text(st, 1, ix->number, sizeof(ix->number));
+	sq_col_text(st, 2, ix->type, sizeof(ix->type));
+	sq_col_text(st, 3, ix->direction, sizeof(ix->direction));
+	sq_col_text(st, 4, ix->state, sizeof(ix->state));
 	ix->queued = sqlite3_column_int(st, 5);
-	col_text(st, 6, ix->caller_number, sizeof(ix->caller_number));
+	sq_col_text(st, 6, ix->caller_number, sizeof(ix->caller_number));
 	ix->queue_id = sqlite3_column_int64(st, 7);
 	ix->agent_user_id = sqlite3_column_int64(st, 8);
-	col_text(st, 9, ix->linked_table, sizeof(ix->linked_table));
-	col_text(st, 10, ix->linked_number, sizeof(ix->linked_number));
+	sq_col_text(st, 9, ix->linked_table, sizeof(ix->linked_table));
+	sq_col_text(st, 10, ix->linked_number, sizeof(ix->linked_number));
 	ix->opened_at = sqlite3_column_int64(st, 11);
 	ix->closed_at = sqlite3_column_int64(st, 12);
-	col_text(st, 13, ix->close_reason, sizeof(ix->close_reason));
-	col_text(st, 14, ix->wrap_up_code, sizeof(ix->wrap_up_code));
+	sq_col_text(st, 13, ix->close_reason, sizeof(ix->close_reason));
+	sq_col_text(st, 14, ix->wrap_up_code, sizeof(ix->wrap_up_code));
 	ix->talk_ms = sqlite3_column_int64(st, 15);
 	ix->hold_ms = sqlite3_column_int64(st, 16);
 	ix->queue_ms = sqlite3_column_int64(st, 17);
@@ -363,28 +385,28 @@ static void row_user(sqlite3_stmt *st, struct st_user *u)
 {
 	memset(u, 0, sizeof(*u));
 	u->id = sqlite3_column_int64(st, 0);
-	col_text(st, 1, u->user_name, sizeof(u->user_name));
-	col_text(st, 2, u->name, sizeof(u->name));
-	col_text(st, 3, u->email, sizeof(u->email));
-	col_text(st, 4, u->mobile_phone, sizeof(u->mobile_phone));
-	col_text(st, 5, u->business_phone, sizeof(u->business_phone));
-	col_text(st, 6, u->password_hash, sizeof(u->password_hash));
+	sq_col_text(st, 1, u->user_name, sizeof(u->user_name));
+	sq_col_text(st, 2, u->name, sizeof(u->name));
+	sq_col_text(st, 3, u->email, sizeof(u->email));
+	sq_col_text(st, 4, u->mobile_phone, sizeof(u->mobile_phone));
+	sq_col_text(st, 5, u->business_phone, sizeof(u->business_phone));
+	sq_col_text(st, 6, u->password_hash, sizeof(u->password_hash));
 	u->active = sqlite3_column_int(st, 7);
 	u->created_at = sqlite3_column_int64(st, 8);
-	col_text(st, 9, u->sip_ha1, sizeof(u->sip_ha1));
+	sq_col_text(st, 9, u->sip_ha1, sizeof(u->sip_ha1));
 }
 
 static void row_user_role(sqlite3_stmt *st, struct st_user_role *r)
 {
 	r->user_id = sqlite3_column_int64(st, 0);
-	col_text(st, 1, r->role, sizeof(r->role));
+	sq_col_text(st, 1, r->role, sizeof(r->role));
 }
 
 static void row_agent(sqlite3_stmt *st, struct st_agent *a)
 {
 	a->user_id = sqlite3_column_int64(st, 0);
-	col_text(st, 1, a->presence, sizeof(a->presence));
-	col_text(st, 2, a->away_reason, sizeof(a->away_reason));
+	sq_col_text(st, 1, a->presence, sizeof(a->presence));
+	sq_col_text(st, 2, a->away_reason, sizeof(a->away_reason));
 	a->presence_since = sqlite3_column_int64(st, 3);
 	a->capacity = sqlite3_column_int(st, 4);
 	a->interaction_id = sqlite3_column_int64(st, 5);
@@ -393,16 +415,16 @@ static void row_agent(sqlite3_stmt *st, struct st_agent *a)
 static void row_queue(sqlite3_stmt *st, struct st_queue *q)
 {
 	q->id = sqlite3_column_int64(st, 0);
-	col_text(st, 1, q->name, sizeof(q->name));
+	sq_col_text(st, 1, q->name, sizeof(q->name));
 	q->priority = sqlite3_column_int(st, 2);
 	q->sl_threshold_s = sqlite3_column_int(st, 3);
 	q->max_wait_s = sqlite3_column_int(st, 4);
-	col_text(st, 5, q->strategy, sizeof(q->strategy));
+	sq_col_text(st, 5, q->strategy, sizeof(q->strategy));
 	q->overflow_queue_id = sqlite3_column_int64(st, 6);
-	col_text(st, 7, q->hold_music, sizeof(q->hold_music));
-	col_text(st, 8, q->wrap_up_codes, sizeof(q->wrap_up_codes));
+	sq_col_text(st, 7, q->hold_music, sizeof(q->hold_music));
+	sq_col_text(st, 8, q->wrap_up_codes, sizeof(q->wrap_up_codes));
 	q->deleted = sqlite3_column_int(st, 9);
-	col_text(st, 10, q->sl_abandons, sizeof(q->sl_abandons));
+	sq_col_text(st, 10, q->sl_abandons, sizeof(q->sl_abandons));
 }
 
 static void row_member(sqlite3_stmt *st, struct st_member *m)
@@ -414,7 +436,7 @@ static void row_member(sqlite3_stmt *st, struct st_member *m)
 
 static void row_session(sqlite3_stmt *st, struct st_session *s)
 {
-	col_text(st, 0, s->token_hash, sizeof(s->token_hash));
+	sq_col_text(st, 0, s->token_hash, sizeof(s->token_hash));
 	s->user_id = sqlite3_column_int64(st, 1);
 	s->created_at = sqlite3_column_int64(st, 2);
 	s->expires_at = sqlite3_column_int64(st, 3);
@@ -422,45 +444,45 @@ static void row_session(sqlite3_stmt *st, struct st_session *s)
 
 static void row_flag(sqlite3_stmt *st, struct st_flag *f)
 {
-	col_text(st, 0, f->name, sizeof(f->name));
-	col_text(st, 1, f->value, sizeof(f->value));
+	sq_col_text(st, 0, f->name, sizeof(f->name));
+	sq_col_text(st, 1, f->value, sizeof(f->value));
 }
 
 static void row_number(sqlite3_stmt *st, struct st_number *n)
 {
-	col_text(st, 0, n->did, sizeof(n->did));
+	sq_col_text(st, 0, n->did, sizeof(n->did));
 	n->queue_id = sqlite3_column_int64(st, 1);
-	col_text(st, 2, n->flow, sizeof(n->flow));
+	sq_col_text(st, 2, n->flow, sizeof(n->flow));
 }
 
 static void row_binding(sqlite3_stmt *st, struct st_binding *b)
 {
 	b->user_id = sqlite3_column_int64(st, 0);
-	col_text(st, 1, b->contact, sizeof(b->contact));
+	sq_col_text(st, 1, b->contact, sizeof(b->contact));
 	b->expires_at = sqlite3_column_int64(st, 2);
 }
 
 static void row_trunk(sqlite3_stmt *st, struct st_trunk *t)
 {
-	col_text(st, 0, t->name, sizeof(t->name));
-	col_text(st, 1, t->address, sizeof(t->address));
-	col_text(st, 2, t->username, sizeof(t->username));
-	col_text(st, 3, t->sip_ha1, sizeof(t->sip_ha1));
+	sq_col_text(st, 0, t->name, sizeof(t->name));
+	sq_col_text(st, 1, t->address, sizeof(t->address));
+	sq_col_text(st, 2, t->username, sizeof(t->username));
+	sq_col_text(st, 3, t->sip_ha1, sizeof(t->sip_ha1));
 }
 
 static void row_quick_connect(sqlite3_stmt *st, struct st_quick_connect *c)
 {
 	c->id = sqlite3_column_int64(st, 0);
-	col_text(st, 1, c->name, sizeof(c->name));
-	col_text(st, 2, c->number, sizeof(c->number));
+	sq_col_text(st, 1, c->name, sizeof(c->name));
+	sq_col_text(st, 2, c->number, sizeof(c->number));
 }
 
 static void row_webhook(sqlite3_stmt *st, struct st_webhook *w)
 {
 	w->id = sqlite3_column_int64(st, 0);
-	col_text(st, 1, w->url, sizeof(w->url));
-	col_text(st, 2, w->secret, sizeof(w->secret));
-	col_text(st, 3, w->events, sizeof(w->events));
+	sq_col_text(st, 1, w->url, sizeof(w->url));
+	sq_col_text(st, 2, w->secret, sizeof(w->secret));
+	sq_col_text(st, 3, w->events, sizeof(w->events));
 	w->active = sqlite3_column_int(st, 4);
 	w->created_at = sqlite3_column_int64(st, 5);
 	w->updated_at = sqlite3_column_int64(st, 6);
@@ -906,8 +928,8 @@ static int ix_list_query(sqlite3 *db, const struct store_ix_filter *f, struct st
 		}
 		pg->rows = na;
 		row_interaction(st, &pg->rows[pg->n]);
-		col_text(st, IX_NCOLS, pg->rows[pg->n].last_note,
-			 sizeof(pg->rows[pg->n].last_note));
+		sq_col_text(st, IX_NCOLS, pg->rows[pg->n].last_note,
+			    sizeof(pg->rows[pg->n].last_note));
 		pg->n++;
 	}
 	sqlite3_finalize(st);
@@ -930,20 +952,20 @@ static void row_activity(sqlite3_stmt *st, struct st_activity *a)
 	a->id = sqlite3_column_int64(st, 0);
 	a->interaction_id = sqlite3_column_int64(st, 1);
 	a->at = sqlite3_column_int64(st, 2);
-	col_text(st, 3, a->kind, sizeof(a->kind));
-	col_text(st, 4, a->actor, sizeof(a->actor));
-	col_text(st, 5, a->text, sizeof(a->text));
+	sq_col_text(st, 3, a->kind, sizeof(a->kind));
+	sq_col_text(st, 4, a->actor, sizeof(a->actor));
+	sq_col_text(st, 5, a->text, sizeof(a->text));
 }
 
 static void row_conversation(sqlite3_stmt *st, struct st_conversation *c)
 {
 	c->id = sqlite3_column_int64(st, 0);
-	col_text(st, 1, c->number, sizeof(c->number));
+	sq_col_text(st, 1, c->number, sizeof(c->number));
 	c->interaction_id = sqlite3_column_int64(st, 2);
-	col_text(st, 3, c->linked_table, sizeof(c->linked_table));
-	col_text(st, 4, c->linked_number, sizeof(c->linked_number));
+	sq_col_text(st, 3, c->linked_table, sizeof(c->linked_table));
+	sq_col_text(st, 4, c->linked_number, sizeof(c->linked_number));
 	c->agent_user_id = sqlite3_column_int64(st, 5);
-	col_text(st, 6, c->flag, sizeof(c->flag));
+	sq_col_text(st, 6, c->flag, sizeof(c->flag));
 	c->created_at = sqlite3_column_int64(st, 7);
 }
 
@@ -990,7 +1012,7 @@ static int ix_get_query(sqlite3 *db, const char *number, struct store_ix_detail 
 	sqlite3_bind_int64(st, 1, d->ix.id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		col_text(st, 0, d->transcript, sizeof(d->transcript));
+		sq_col_text(st, 0, d->transcript, sizeof(d->transcript));
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return CC_ESTORE;
@@ -1044,10 +1066,10 @@ static int be_case_latest(void *p, int64_t customer, struct st_case *c, bool *fo
 		if (rc == SQLITE_ROW) {
 			*found = true;
 			c->id = sqlite3_column_int64(st, 0);
-			col_text(st, 1, c->number, sizeof(c->number));
+			sq_col_text(st, 1, c->number, sizeof(c->number));
 			c->contact_user_id = sqlite3_column_int64(st, 2);
-			col_text(st, 3, c->short_description, sizeof(c->short_description));
-			col_text(st, 4, c->state, sizeof(c->state));
+			sq_col_text(st, 3, c->short_description, sizeof(c->short_description));
+			sq_col_text(st, 4, c->state, sizeof(c->state));
 			c->opened_at = sqlite3_column_int64(st, 5);
 			c->updated_at = sqlite3_column_int64(st, 6);
 		}
@@ -1106,7 +1128,7 @@ static void row_ctr(sqlite3_stmt *st, struct st_ctr *c)
 	memset(c, 0, sizeof(*c));
 	for (int i = 0; i < (int)(sizeof(text) / sizeof(text[0])); i++) {
 		if (text[i].dst)
-			col_text(st, i, text[i].dst, text[i].size);
+			sq_col_text(st, i, text[i].dst, text[i].size);
 		else if (i < (int)(sizeof(num) / sizeof(num[0])) && num[i])
 			*num[i] = sqlite3_column_int64(st, i);
 	}
@@ -1154,11 +1176,11 @@ static void row_audit(sqlite3_stmt *st, struct st_audit *a)
 	memset(a, 0, sizeof(*a));
 	a->id = sqlite3_column_int64(st, 0);
 	a->at = sqlite3_column_int64(st, 1);
-	col_text(st, 2, a->actor, sizeof(a->actor));
-	col_text(st, 3, a->action, sizeof(a->action));
-	col_text(st, 4, a->object, sizeof(a->object));
-	col_text(st, 5, a->before, sizeof(a->before));
-	col_text(st, 6, a->after, sizeof(a->after));
+	sq_col_text(st, 2, a->actor, sizeof(a->actor));
+	sq_col_text(st, 3, a->action, sizeof(a->action));
+	sq_col_text(st, 4, a->object, sizeof(a->object));
+	sq_col_text(st, 5, a->before, sizeof(a->before));
+	sq_col_text(st, 6, a->after, sizeof(a->after));
 }
 
 static int audit_query(sqlite3 *db, const struct store_audit_filter *f, struct store_audit_page *pg)

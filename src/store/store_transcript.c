@@ -18,35 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void col_copy(sqlite3_stmt *st, int i, char *dst, size_t size)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	str_copy(dst, t ? (const char *)t : "", size);
-}
-
-static char *col_dup(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-	size_t n = (size_t)sqlite3_column_bytes(st, i);
-	char *s = malloc(n + 1);
-
-	if (s) {
-		if (n)
-			memcpy(s, t, n);
-		s[n] = '\0';
-	}
-	return s;
-}
-
-static void bind_str(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s)
-		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, i);
-}
-
 void sqltr_bind(sqlite3_stmt *st, const struct store_op *op)
 {
 	const struct st_transcript *t = &op->u.transcript;
@@ -57,14 +28,14 @@ void sqltr_bind(sqlite3_stmt *st, const struct store_op *op)
 		return;
 	}
 	sqlite3_bind_int64(st, 1, t->interaction_id);
-	bind_str(st, 2, t->status);
-	bind_str(st, 3, t->engine);
-	bind_str(st, 4, t->reason);
-	bind_str(st, 5, t->requested_by);
+	sq_bind_text(st, 2, t->status);
+	sq_bind_text(st, 3, t->engine);
+	sq_bind_text(st, 4, t->reason);
+	sq_bind_text(st, 5, t->requested_by);
 	sqlite3_bind_int(st, 6, t->redacted);
-	bind_str(st, 7, t->utterances);
-	bind_str(st, 8, t->text);
-	bind_str(st, 9, t->error);
+	sq_bind_text(st, 7, t->utterances);
+	sq_bind_text(st, 8, t->text);
+	sq_bind_text(st, 9, t->error);
 	sqlite3_bind_int64(st, 10, t->audio_ms);
 	sqlite3_bind_int64(st, 11, t->decode_ms);
 	sqlite3_bind_int64(st, 12, t->created_at);
@@ -80,17 +51,17 @@ static void row_transcript(sqlite3_stmt *st, struct st_transcript *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->interaction_id = sqlite3_column_int64(st, 0);
-	col_copy(st, 1, t->status, sizeof(t->status));
-	col_copy(st, 2, t->engine, sizeof(t->engine));
-	col_copy(st, 3, t->reason, sizeof(t->reason));
-	col_copy(st, 4, t->requested_by, sizeof(t->requested_by));
+	sq_col_text(st, 1, t->status, sizeof(t->status));
+	sq_col_text(st, 2, t->engine, sizeof(t->engine));
+	sq_col_text(st, 3, t->reason, sizeof(t->reason));
+	sq_col_text(st, 4, t->requested_by, sizeof(t->requested_by));
 	t->redacted = sqlite3_column_int(st, 5);
-	col_copy(st, 6, t->error, sizeof(t->error));
+	sq_col_text(st, 6, t->error, sizeof(t->error));
 	t->audio_ms = sqlite3_column_int64(st, 7);
 	t->decode_ms = sqlite3_column_int64(st, 8);
 	t->created_at = sqlite3_column_int64(st, 9);
 	t->updated_at = sqlite3_column_int64(st, 10);
-	col_copy(st, 11, t->number, sizeof(t->number));
+	sq_col_text(st, 11, t->number, sizeof(t->number));
 }
 
 /* Appends one row to a malloc'd array. */
@@ -193,8 +164,8 @@ static int transcript_query(sqlite3 *db, const char *number, struct store_transc
 	if (rc == SQLITE_ROW) {
 		t->has = true;
 		row_transcript(st, &t->t);
-		t->t.utterances = col_dup(st, 12);
-		t->t.text = col_dup(st, 13);
+		t->t.utterances = sq_col_dup(st, 12);
+		t->t.text = sq_col_dup(st, 13);
 		if (!t->t.utterances || !t->t.text)
 			rc = SQLITE_NOMEM;
 	}
