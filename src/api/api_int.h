@@ -327,6 +327,7 @@ void api_route_note_add(struct api_req *q); /* POST /interactions/{n}/notes */
 
 /* ---- telephony.c: dialled numbers and trunks (admins) ---- */
 void api_route_numbers_list(struct api_req *q);
+void api_route_callable_numbers(struct api_req *q);
 void api_route_queues_list(struct api_req *q);
 void api_route_queue_get(struct api_req *q);
 void api_route_queue_create(struct api_req *q);

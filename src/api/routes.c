@@ -519,6 +519,7 @@ static const struct route routes[] = {
 	{M_DELETE, "api/v1/transcripts/policy/*", ACC_ADMIN, api_route_transcript_policy_set},
 	{M_POST, "api/v1/interactions/*/notes", ACC_SIGNED_IN, api_route_note_add},
 	{M_GET, "api/v1/numbers", ACC_ADMIN, api_route_numbers_list},
+	{M_GET, "api/v1/callable-numbers", ACC_SIGNED_IN, api_route_callable_numbers},
 	{M_PUT, "api/v1/numbers/*", ACC_ADMIN, api_route_number_put},
 	{M_DELETE, "api/v1/numbers/*", ACC_ADMIN, api_route_number_delete},
 	{M_GET, "api/v1/trunks", ACC_ADMIN, api_route_trunks_list},

@@ -1,6 +1,7 @@
 /*
  * telephony.c — the admin's dialled numbers and trunks:
  *   GET /api/v1/numbers, PUT|DELETE /api/v1/numbers/{did} {"queue"}
+ *   GET /api/v1/callable-numbers (any signed-in user: the browser caller's list)
  *   GET /api/v1/trunks,  PUT|DELETE /api/v1/trunks/{name}
  *       {"address", "username", "password"}
  *
@@ -120,6 +121,14 @@ void api_route_numbers_list(struct api_req *q)
 	}
 	callctl_numbers_each(q->api->cc, number_add, &l);
 	api_reply_json(q, 200, json_pack("{s:o}", "numbers", l.a));
+}
+
+/* The numbers a browser may call (issue 15, the "Call us" page): the same
+ * list, for any signed-in user — a customer like the demo's amy holds no
+ * role, and a site's numbers are what it gives its callers anyway. */
+void api_route_callable_numbers(struct api_req *q)
+{
+	api_route_numbers_list(q);
 }
 
 static bool did_ok(struct api_req *q)

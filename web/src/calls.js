@@ -1,6 +1,7 @@
 // The softphone's state machine, driven by the event stream and by the
-// agent's clicks. The audio is on the agent's SIP phone; this only controls
-// the call through the API (POST /api/v1/calls, /api/v1/calls/{n}/{action},
+// agent's clicks. The audio is on the agent's SIP phone, or in this browser
+// (rtc.js: Accept, Reject, Mute and End call then act on the browser's leg);
+// this controls the call through the API (POST /api/v1/calls, /api/v1/calls/{n}/{action},
 // POST /api/v1/agents/{u}/clear) and shows what the server reports.
 //
 //   idle ─offer→ offer ─accept→ (phone answers) ─presence Busy→ connected
@@ -8,6 +9,7 @@
 //   connected ─End call / hang-up→ wrapup (AfterCallWork) ─Clear contact→ idle
 //   dialing ─failed / FailedConnectAgent→ failed ─presence Available→ idle
 import { ApiError, get, post, query } from './api.js';
+import { acceptLeg, hangupLeg, legOfCall, muteLeg, rejectLeg } from './rtc.js';
 import { getState, setState, toast } from './state.js';
 import { learnNames, loadRoster, onTransferEvent } from './transfer.js';
 
@@ -173,8 +175,39 @@ export async function placeCall(target) {
   }
 }
 
+// What the browser's own leg does for a control (the browser is the
+// phone): Accept answers here, Reject declines, Mute silences the
+// microphone, End call hangs up as a SIP phone's BYE would. True when done.
+async function browserControl(action) {
+  const leg = legOfCall(getState());
+  if (!leg) return false;
+  switch (action) {
+    case 'accept':
+      if (leg.phase !== 'ringing') return true;
+      patch({ busy: action });
+      if (await acceptLeg(leg.leg)) patch({ accepted: 'browser' });
+      patch({ busy: null });
+      return true;
+    case 'reject':
+      rejectLeg(leg.leg);
+      reset();
+      return true;
+    case 'mute': case 'unmute':
+      muteLeg(leg.leg, action === 'mute');
+      patch({ muted: action === 'mute' });
+      return true;
+    case 'end':
+      if (leg.phase === 'ringing') return false;
+      hangupLeg(leg.leg);
+      return true;
+    default:
+      return false; // hold, resume, the keypad: the server's, as for a SIP phone
+  }
+}
+
 // A call control (accept, reject, hold, resume, mute, unmute, dtmf, end).
 export async function control(action, body) {
+  if (await browserControl(action)) return;
   const c = getState().call;
   if (!c.interaction) return;
   patch({ busy: action });

@@ -5,6 +5,7 @@
 // (token no longer valid) ends in the API client's 401 handling.
 import { get } from './api.js';
 import { onCallEvent, onOffer, onPresence } from './calls.js';
+import { onRtcMessage, onStreamClosed, onStreamOpen } from './rtc.js';
 import { getState, setState, setStateSoon } from './state.js';
 import { onWallboardEvent } from './wallboard.js';
 
@@ -16,6 +17,14 @@ let pingTimer = null;
 export function connectEvents(token) {
   wanted = token;
   open();
+}
+
+// A message to the server on the stream (the browser phone's rtc.*, RTC_PROTOCOL.md):
+// false when the stream is not open.
+export function sendEvent(msg) {
+  if (!ws || ws.readyState !== 1) return false;
+  ws.send(JSON.stringify(msg));
+  return true;
 }
 
 export function disconnectEvents() {
@@ -42,11 +51,13 @@ function open() {
     retry = 0;
     clearInterval(pingTimer);
     pingTimer = setInterval(() => sock.readyState === 1 && sock.send('{"type":"ping"}'), 25000);
+    onStreamOpen();
   };
   sock.onclose = () => {
     clearInterval(pingTimer);
     if (ws !== sock || !wanted) return;
     setState({ live: 'closed' });
+    onStreamClosed();
     // Ask the API whether the token still works: a 401 signs out.
     get('/api/v1/me').then((me) => setState({ me }), () => {});
     const delay = Math.min(10000, 500 * 2 ** retry++);
@@ -58,6 +69,7 @@ function handle(m) {
   const s = getState();
   // The wallboard's events (managers only): docs/WALLBOARD.md.
   if (onWallboardEvent(m)) return;
+  if (typeof m.type === 'string' && m.type.startsWith('rtc.')) { onRtcMessage(m); return; }
   switch (m.type) {
     case 'hello':
       setState({ live: 'open', agent: m.agent || s.agent });

@@ -13,6 +13,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { resume, signOut } from './session.js';
 import { dismissToast, hasRole, homeOf, isAdmin, isAgent, isManager, navigate, useAppState } from './state.js';
 import { Admin, ADMIN_SECTIONS } from './views/Admin.js';
+import { CallUs } from './views/CallUs.js';
 import { Inbox } from './views/Inbox.js';
 import { InteractionForm } from './views/InteractionForm.js';
 import { Manager } from './views/Manager.js';
@@ -39,6 +40,7 @@ function route(path, me) {
   if ((m = path.match(/^\/records\/([a-z]+)\/([^/]+)$/))) return html`<${RecordForm} table=${m[1]} recordKey=${decodeURIComponent(m[2])} />`;
   if ((m = path.match(/^\/interactions\/([^/]+)$/))) return html`<${InteractionForm} number=${decodeURIComponent(m[1])} />`;
   if (path === '/interactions') return html`<${Search} />`;
+  if (path === '/call') return html`<${CallUs} />`;
   if (path === '/manager') {
     return isManager(me) ? html`<${Manager} />`
       : html`<div class="page"><div class="notice notice-error" role="alert"><strong>Managers only</strong>
@@ -62,7 +64,8 @@ function route(path, me) {
 function NoRole({ me }) {
   return html`<div class="page"><div class="card"><h1>Welcome, ${me.name}</h1>
     <p>Your account holds no agent or manager role, so there is nothing to work on here yet.
-    An administrator can grant you the roles you need.</p></div></div>`;
+    An administrator can grant you the roles you need.</p>
+    <p><a class="btn btn-primary" href="/call">Call us from the browser</a></p></div></div>`;
 }
 
 function NavLink({ href, children, path }) {
@@ -89,6 +92,7 @@ function Shell({ me, path }) {
         ${isManager(me) && html`<${NavLink} href="/reports" path=${path}>Reports</${NavLink}>`}
         ${(agent || isManager(me)) && html`<${NavLink} href="/interactions" path=${path}>Interactions</${NavLink}>`}
         ${isAdmin(me) && html`<${NavLink} href="/admin" path=${path}>Admin</${NavLink}>`}
+        <${NavLink} href="/call" path=${path}>${agent || isManager(me) || isAdmin(me) ? 'Test call' : 'Call us'}</${NavLink}>
       </nav>
       <div class="topbar-right">
         <${PresenceControl} />
@@ -119,7 +123,7 @@ function App() {
     if (session && me && path === '/admin') navigate('/admin/users', { replace: true });
   }, [booting, session, me, path]);
   useEffect(() => {
-    const titles = { '/': 'Inbox', '/manager': 'Live', '/interactions': 'Interactions', '/reports': 'Reports', '/signin': 'Sign in' };
+    const titles = { '/call': 'Call us', '/': 'Inbox', '/manager': 'Live', '/interactions': 'Interactions', '/reports': 'Reports', '/signin': 'Sign in' };
     const admin = path.startsWith('/admin/') && ADMIN_SECTIONS.find(([k]) => k === path.split('/')[2]);
     const t = titles[path] || (admin ? `${admin[1]} · Admin` : path.startsWith('/interactions/') ? path.split('/')[2] : path.startsWith('/records/') ? decodeURIComponent(path.split('/')[3]) : '');
     document.title = t ? `${t} · Switchboard` : 'Switchboard';

@@ -4,6 +4,7 @@
 import { ApiError, get, onSessionExpired, post, setToken } from './api.js';
 import { restoreFromAgent } from './calls.js';
 import { connectEvents, disconnectEvents } from './events.js';
+import { resetRtc } from './rtc.js';
 import { getState, navigate, setState } from './state.js';
 import { emptyWallboard } from './wallboard.js';
 
@@ -18,6 +19,7 @@ function store(session) {
 function clearLocal(flash) {
   clearTimeout(expiryTimer);
   disconnectEvents();
+  resetRtc();
   setToken(null);
   store(null);
   setState({ session: null, me: null, agent: null, agents: {}, wallboard: emptyWallboard(), call: { phase: 'idle' }, flash });

@@ -3,6 +3,13 @@
 // reads what it needs from it directly.
 import { useEffect, useReducer } from 'preact/hooks';
 
+// The phone in the browser (rtc.js): the device the agent chose, whether
+// the server registered this browser, its calls.
+export function initialRtc() {
+  return { device: localStorage.getItem('switchboard.phone') === 'browser' ? 'browser' : 'sip', registered: false,
+    replaced: false, error: null, legs: {}, out: null };
+}
+
 let state = {
   path: location.pathname,
   session: null,   // { token, expires_at, user } from POST /api/v1/login
@@ -12,6 +19,7 @@ let state = {
   // the managers' live figures, from the event stream (wallboard.js)
   wallboard: { ready: false, dayStart: null, queues: {}, calls: {}, alerts: {}, feed: [] },
   call: { phase: 'idle' }, // the softphone (calls.js)
+  rtc: initialRtc(), // the browser as a phone (rtc.js)
   calls: {},       // interaction → its live call's roster (GET /api/v1/calls/{n}: phase,
                    // agent, second, customer_on_hold, queue, legs), while a transfer shows it
   names: {},       // user_name → name of agents, for rosters (transfer.js)

@@ -3,14 +3,18 @@
 // the recording notice of outbound calls, and wrap-up with Clear contact.
 // Transfers (issue 12): Quick connects on a connected call, INTERNAL-TRANSFER
 // with the call's roster while one is in progress (Transfer.js), and the
-// second agent's offer saying from whom and why.
+// second agent's offer saying from whom and why. The phone in the browser
+// (issue 15): the device choice in the header, Accept answering here, the
+// microphone's level, audio settings and the call quality (Phone.js).
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { get, post, query, seg } from '../api.js';
 import { clearContact, control } from '../calls.js';
 import { dateTime, duration, interactionPath, phoneDisplay, presenceLabel, recordPath, STATE_LABELS, TABLES } from '../format.js';
 import { setState, toast, useAppState, useNow } from '../state.js';
+import { acceptLeg, legOfCall, micOf, rejectLeg } from '../rtc.js';
 import { nameOf, transferOf } from '../transfer.js';
+import { AudioSettings, DeviceChoice, LevelMeter, MicError, QualityNotice } from './Phone.js';
 import { QuickConnects } from './QuickConnects.js';
 import { TransferPanel } from './Transfer.js';
 
@@ -211,6 +215,7 @@ function Connected({ call, now }) {
         onClick=${() => (call.qc ? closeQc() : call.setQc(true))}>Quick connects</button>
       <button class="ctl ctl-end" ...${tip('End call', 'e')} onClick=${() => control('end')}>End call</button>
     </div>`}
+    ${call.leg && html`<${BrowserAudio} leg=${call.leg} muted=${call.muted} />`}
     <${XferNotice} n=${call.xferNotice} />
     ${call.keypad && !call.qc && html`<${Keypad} />`}
     ${call.interaction && html`<${CallNote} interaction=${call.interaction} />`}
@@ -220,6 +225,18 @@ function Connected({ call, now }) {
     <${History} number=${call.number} current=${call.interaction} />
     ${call.interaction && html`<a class="sp-link" href=${interactionPath(call.interaction)}>Open interaction ${call.interaction}</a>`}
   </div>`;
+}
+
+// The call's audio in this browser: the microphone's level, the quality
+// when it is poor, and the microphone and speaker to use.
+function BrowserAudio({ leg, muted }) {
+  const [open, setOpen] = useState(false);
+  return html`<div class="sp-audio" data-browser-leg=${leg.phase}>
+    <div class="sp-audio-row"><${LevelMeter} stream=${micOf(leg.leg)} muted=${muted} />
+      <button class="btn btn-quiet btn-small" aria-expanded=${open} onClick=${() => setOpen(!open)}>Audio</button></div>
+    ${leg.phase === 'connecting' && html`<p class="sp-progress" role="status">Connecting the audio…</p>`}
+    <${QualityNotice} q=${leg.quality} failed=${leg.failed} />
+    ${open && html`<${AudioSettings} />`}</div>`;
 }
 
 function Wrapup({ call, now }) {
@@ -271,16 +288,18 @@ function Wrapup({ call, now }) {
   </form>`;
 }
 
-function Idle({ agent, me }) {
+function Idle({ agent, me, rtc }) {
   const p = agent?.presence;
   if (me && me.can_handle_calls === false) {
     return html`<div class="sp-body sp-idle"><p class="sp-idle-text" data-no-roles>Your account cannot take or place calls yet.</p>
       <p class="sp-hint">Taking calls needs the roles sn_openframe.user and interaction_agent (or awa_agent and
         awa_integration_user). Ask an administrator to grant them.</p></div>`;
   }
-  const noPhone = agent && agent.registered === false;
+  const browser = rtc.device === 'browser';
+  const noPhone = browser ? !rtc.registered : agent && agent.registered === false;
   const text = p === 'Available' && noPhone
-    ? `Available, but no call can reach you: your SIP phone is not registered (register it as ${agent.user_name || 'your user name'})`
+    ? (browser ? 'Available, but no call can reach you: this browser is not connected as your phone yet'
+      : `Available, but no call can reach you: your SIP phone is not registered (register it as ${agent.user_name || 'your user name'})`)
     : p === 'Available' ? 'Ready for calls'
     : p === 'Away' ? `Away${agent.away_reason ? ` · ${agent.away_reason}` : ''}: calls are not routed to you`
     : p === 'Missed' ? 'You missed a call. Set your presence to take calls again.'
@@ -290,7 +309,8 @@ function Idle({ agent, me }) {
     <div class="sp-idle-icon" aria-hidden="true">
       <svg viewBox="0 0 24 24"><path d="M8 3.8c.7-.6 1.8-.5 2.4.3l1.4 1.9c.6.8.5 1.8-.1 2.5l-1 1c.9 1.7 2.2 3 3.9 3.9l1-1c.7-.6 1.7-.7 2.5-.1l1.9 1.4c.8.6.9 1.7.3 2.4l-1.1 1.2c-.9.9-2.2 1.2-3.4.8-4.1-1.4-7.4-4.7-8.8-8.8-.4-1.2-.1-2.5.8-3.4z"/></svg></div>
     <p class="sp-idle-text">${text}</p>
-    <p class="sp-hint">Calls ring your SIP phone; control them here. Click a phone number on any form to call.</p>
+    <p class="sp-hint">${browser ? 'Calls ring in this browser tab: keep it open. You talk with your microphone and speaker or headset.'
+      : 'Calls ring your SIP phone; control them here.'} Click a phone number on any form to call.</p>
   </div>`;
 }
 
@@ -307,7 +327,8 @@ export function Softphone() {
   const qcOpen = qc && call.phase === 'connected' && !x;
   useEffect(() => { if (qc && !qcOpen) setQc(false); }, [qc, qcOpen]);
   if (!me?.is_agent) return null;
-  const c = { ...call, keypad, setKeypad, qc: qcOpen, setQc };
+  const leg = legOfCall(state);
+  const c = { ...call, keypad, setKeypad, qc: qcOpen, setQc, leg };
   let body;
   switch (call.phase) {
     case 'offer':
@@ -318,7 +339,10 @@ export function Softphone() {
           <p>Transfer from <strong>${nameOf(call.transfer.from)}</strong></p>
           ${call.transfer.note && html`<p class="sp-xfer-note" data-transfer-note>“${call.transfer.note}”</p>`}</div>`}
         <${Caller} call=${c} />
-        ${call.accepted
+        ${leg && leg.phase !== 'ringing'
+          ? html`<p class="sp-progress" role="status" data-accepted="browser">Answering in this browser… Connecting the audio.</p>
+            <${QualityNotice} failed=${leg.failed} />`
+          : call.accepted && !leg
           ? html`<p class="sp-progress" role="status" data-accepted>Answering on your phone… If it rings, pick it up.</p>
             <button class="btn btn-reject btn-block" ...${tip('Reject', 'r')} onClick=${() => control('reject')} disabled=${!!call.busy}>Reject</button>`
           : html`<div class="controls controls-2" role="group" aria-label="Answer">
@@ -345,13 +369,20 @@ export function Softphone() {
         <${Caller} call=${c} /><div class="notice notice-error" role="alert">${call.detail}</div>
         <p class="sp-hint">You will be Available again in a moment.</p></div>`;
       break;
-    default: body = html`<${Idle} agent=${agent} me=${me} />`;
+    default: body = html`<${Idle} agent=${agent} me=${me} rtc=${state.rtc} />`;
   }
+  // A ring in the browser with no offer on the panel (a manager's listen,
+  // whisper or barge to an agent who is one): answer or decline it here.
+  const stray = !leg && Object.values(state.rtc.legs).find((l) => l.phase === 'ringing');
   return html`<aside class="softphone" aria-label="Softphone" data-phase=${call.phase}>
     <header class="sp-head"><h2>Softphone</h2>
       <button class="btn btn-quiet sp-keys" aria-expanded=${help} title="Keyboard shortcuts (?)" onClick=${() => setHelp(!help)}>Shortcuts</button>
-      <span class="sp-device ${agent?.registered ? 'ok' : 'warn'}" title="Your SIP phone">
-        ${agent?.registered ? 'Phone registered' : 'Phone not registered'}</span></header>
+    </header>
+    <${DeviceChoice} rtc=${state.rtc} sipRegistered=${!!agent?.registered} />
+    <${MicError} text=${state.rtc.error} />
+    ${stray && html`<div class="notice notice-info sp-banner" role="status" data-stray-ring>Your browser phone is ringing.
+      <span class="controls controls-2"><button class="btn btn-accept" onClick=${() => acceptLeg(stray.leg)}>Answer</button>
+      <button class="btn btn-reject" onClick=${() => rejectLeg(stray.leg)}>Decline</button></span></div>`}
     ${live === 'closed' && html`<div class="notice notice-warning sp-banner" role="status">Reconnecting to live updates…</div>`}
     ${help && html`<${ShortcutHelp} close=${() => setHelp(false)} />`}
     <div aria-live="polite">${body}</div>
