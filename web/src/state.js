@@ -92,10 +92,11 @@ export const isManager = (me) => hasRole(me, 'voice_manager') || hasRole(me, 'ad
 export const isAgent = (me) => !!me?.is_agent;
 export const isAdmin = (me) => hasRole(me, 'admin');
 // Where a user lands after sign-in (issue 10): agents on the inbox,
-// managers on the live view, an administrator who is neither on the admin view.
+// managers on the live view, an administrator who is neither on the admin view,
+// anyone else (a customer like the demo's amy) on "Call us" (issue 15).
 export function homeOf(me) {
   if (isAgent(me)) return '/';
   if (hasRole(me, 'voice_manager')) return '/manager';
   if (isAdmin(me)) return '/admin/users';
-  return '/';
+  return '/call';
 }

@@ -12,12 +12,19 @@ import { chromium } from 'playwright-core';
 export const SHOTS = resolve(new URL('../../../build/screenshots/', import.meta.url).pathname);
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
-export async function launch() {
+// media (the phone in the browser, issue 15): { audio: a WAV } gives every
+// page fake microphones that play that file, and allows them without a
+// prompt; { audio, allow: false } has the devices but leaves the permission
+// prompt to playwright, which refuses it (the "microphone blocked" case).
+export async function launch({ media = null } = {}) {
+  const mediaArgs = media ? ['--use-fake-device-for-media-stream', '--autoplay-policy=no-user-gesture-required',
+    ...(media.allow === false ? [] : ['--use-fake-ui-for-media-stream']),
+    ...(media.audio ? [`--use-file-for-fake-audio-capture=${media.audio}`] : [])] : [];
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', ...mediaArgs],
   });
   return {
     browser,

@@ -1,0 +1,125 @@
+// The phone in the browser without a call (issue 15): who may read the
+// site's numbers (GET /api/v1/callable-numbers: any signed-in user), the
+// "Call us" page for amy (a customer with no roles) and the "Test call"
+// link for an agent, the device choice remembered across a reload, and a
+// refused microphone: a Chromium whose permission prompt is refused (no
+// --use-fake-ui-for-media-stream; playwright refuses prompts) shows the clear
+// message, both when an agent chooses "This browser" and when amy calls.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, expectClean, shot, signIn } from './lib/browser.mjs';
+import { startServer } from './lib/setup.mjs';
+
+let sb, browser, refusing;
+
+before(async () => {
+  sb = await startServer();
+  browser = await launch({ media: {} });
+  refusing = await launch({ media: { allow: false } });
+});
+after(async () => {
+  await browser?.close();
+  await refusing?.close();
+  await sb?.stop();
+});
+
+test('GET /api/v1/callable-numbers: any signed-in user reads the numbers; nobody else', async () => {
+  const anon = await sb.api('GET', '/api/v1/callable-numbers');
+  assert.equal(anon.status, 401);
+  const amy = await sb.login('amy');
+  const r = await sb.api('GET', '/api/v1/callable-numbers', { token: amy });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  const byNumber = Object.fromEntries(r.body.numbers.map((n) => [n.number, n]));
+  assert.equal(byNumber['5000']?.queue, 'Support');
+  assert.equal(byNumber['5002']?.flow, 'main');
+  // The admin list stays the admin's.
+  assert.equal((await sb.api('GET', '/api/v1/numbers', { token: amy })).status, 403);
+  // Same content as the admin's list.
+  const admin = await sb.login('admin');
+  assert.deepEqual((await sb.api('GET', '/api/v1/numbers', { token: admin })).body, r.body);
+});
+
+test('amy (no roles) lands on Call us with the site numbers; an agent has Test call', async () => {
+  const page = await browser.page();
+  try {
+    await signIn(page, sb.url, 'amy');
+    await page.waitForURL(/\/call$/);
+    await page.getByRole('heading', { name: 'Call us' }).waitFor();
+    const nums = page.getByRole('radiogroup', { name: 'Numbers' });
+    await nums.getByText('5002').waitFor();
+    await nums.getByText('Straight to the Support queue').waitFor();
+    await nums.getByText(/Call flow “main”/).waitFor();
+    assert.equal(await page.getByRole('link', { name: 'Call us' }).count(), 1);
+    await page.getByRole('radio', { name: /5002/ }).check();
+    await page.getByRole('button', { name: 'Call 5002' }).waitFor();
+    await page.getByRole('button', { name: 'Audio settings' }).click();
+    await page.getByLabel('Microphone').waitFor();
+    await shot(page, 'callus');
+    expectClean(page);
+  } finally {
+    await page.close();
+  }
+  const ned = await browser.page();
+  try {
+    await signIn(ned, sb.url, 'ned');
+    await ned.getByRole('link', { name: 'Test call' }).click();
+    await ned.getByRole('heading', { name: 'Call us' }).waitFor();
+    await ned.getByRole('radio', { name: /5000/ }).waitFor();
+    expectClean(ned);
+  } finally {
+    await ned.close();
+  }
+});
+
+test('a refused microphone: the agent choosing This browser and amy calling are told what to do', async () => {
+  const ned = await refusing.page();
+  try {
+    await signIn(ned, sb.url, 'ned');
+    const sp = ned.locator('.softphone');
+    await sp.getByRole('radio', { name: 'My SIP phone' }).waitFor();
+    assert.equal(await sp.getByRole('radio', { name: 'My SIP phone' }).getAttribute('aria-checked'), 'true', 'the SIP phone by default');
+    await sp.getByRole('radio', { name: 'This browser' }).click();
+    const err = sp.locator('[data-mic-error]');
+    await err.waitFor();
+    assert.match(await err.innerText(), /Microphone blocked: the browser refused Switchboard the microphone.*Allow it in the site settings/s);
+    // Still the SIP phone: a browser without a microphone is no phone.
+    assert.equal(await sp.getByRole('radio', { name: 'My SIP phone' }).getAttribute('aria-checked'), 'true');
+    expectClean(ned);
+  } finally {
+    await ned.close();
+  }
+  const amy = await refusing.page();
+  try {
+    await signIn(amy, sb.url, 'amy');
+    await amy.getByRole('radio', { name: /5000/ }).check();
+    await amy.getByRole('button', { name: 'Call 5000' }).click();
+    const err = amy.locator('[data-call-error]');
+    await err.waitFor();
+    assert.match(await err.innerText(), /Microphone blocked/);
+    await amy.getByRole('button', { name: 'New call' }).waitFor();
+    expectClean(amy);
+  } finally {
+    await amy.close();
+  }
+});
+
+test('the device choice is remembered in this browser', async () => {
+  const ned = await browser.page();
+  try {
+    await signIn(ned, sb.url, 'ned');
+    const sp = ned.locator('.softphone');
+    await sp.getByRole('radio', { name: 'This browser' }).click();
+    await sp.locator('[data-rtc-registered]').waitFor();
+    assert.equal(await ned.evaluate(() => localStorage.getItem('switchboard.phone')), 'browser');
+    await ned.reload();
+    await sp.getByRole('radio', { name: 'This browser', checked: true }).waitFor();
+    await sp.getByRole('radio', { name: 'My SIP phone' }).click();
+    await sp.locator('.sp-device', { hasText: 'Phone not registered' }).waitFor();
+    assert.equal(await ned.evaluate(() => localStorage.getItem('switchboard.phone')), 'sip');
+    // The server of this branch may not know rtc.register yet: its error is
+    // the one thing allowed here (the browser_phone tests need it).
+    expectClean(ned, [/rtc|server-to-client/]);
+  } finally {
+    await ned.close();
+  }
+});
