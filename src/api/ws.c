@@ -116,6 +116,7 @@ static void ws_established(struct api *a, struct lws *wsi, struct ws_client *c)
 
 	memset(c, 0, sizeof(*c));
 	c->wsi = wsi;
+	c->sock = ++a->next_sock;
 	c->user = ws_auth(a, wsi);
 	c->all = api_is_manager(c->user);
 	c->next = a->clients;
@@ -145,6 +146,8 @@ static void ws_closed(struct api *a, struct ws_client *c)
 		free(m);
 	}
 	c->head = c->tail = NULL;
+	if (a->cc) /* its browser phone and legs, if any */
+		callctl_rtc_closed(a->cc, c->sock);
 	if (c->prev)
 		c->prev->next = c->next;
 	else if (a->clients == c)
@@ -194,20 +197,107 @@ static int ws_writeable(struct ws_client *c)
 	return 0;
 }
 
+/* A string field of an rtc.* message: NULL when absent; false when it is
+ * there but not a string (or too long). */
+static bool rtc_field(json_t *o, const char *key, size_t max, const char **out)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return true;
+	if (!json_is_string(v) || json_string_length(v) > max ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return false;
+	*out = json_string_value(v);
+	return true;
+}
+
+/* rtc.* (the browser phone, docs/WEBRTC.md "Signalling"): decoded here
+ * with jansson, handed to call control; anything malformed is rtc.error
+ * "bad_request". */
+static void ws_rtc(struct api *a, struct ws_client *c, json_t *o)
+{
+	struct callctl_rtc_req rq = {0};
+	const char *ref = NULL;
+
+	if (!a->cc) {
+		ws_send_json(c, json_pack("{s:s,s:s,s:s}", "type", "rtc.error", "code",
+					  "unavailable", "message", "no call control"));
+		return;
+	}
+	if (!rtc_field(o, "ref", 64, &ref)) {
+		callctl_rtc_bad_request(a->cc, c->sock, NULL, "\"ref\" must be a short string");
+		return;
+	}
+	rq.ref = ref;
+	if (!rtc_field(o, "type", 32, &rq.type) || !rtc_field(o, "leg", 32, &rq.leg) ||
+	    !rtc_field(o, "sdp", 16384, &rq.sdp) || !rtc_field(o, "to", 32, &rq.to) ||
+	    !rtc_field(o, "digits", 32, &rq.digits)) {
+		callctl_rtc_bad_request(a->cc, c->sock, ref,
+					"type, leg, sdp, to and digits are strings (sdp at most "
+					"16 KiB, the others 32 characters)");
+		return;
+	}
+	callctl_rtc_request(a->cc, c->sock, c->user, &rq);
+}
+
 static void ws_receive(struct api *a, struct ws_client *c, const char *in, size_t len)
 {
 	json_error_t jerr;
-	json_t *o = json_loadb(in, len, 0, &jerr);
+	json_t *o = json_loadb(in, len, JSON_REJECT_DUPLICATES, &jerr);
 	const char *type = json_string_value(json_object_get(o, "type"));
 
 	if (type && !strcmp(type, "ping"))
 		ws_send_json(c, json_pack("{s:s}", "type", "pong"));
+	else if (type && !strncmp(type, "rtc.", 4) && json_is_object(o))
+		ws_rtc(a, c, o);
+	else if (!o || !json_is_object(o) || (type && !strncmp(type, "rtc", 3)) ||
+		 (json_is_object(o) && !json_object_get(o, "type")))
+		/* not JSON, or an rtc message we cannot read */
+		ws_send_json(c, json_pack("{s:s,s:s,s:s}", "type", "rtc.error", "code",
+					  "bad_request", "message",
+					  "a message is a JSON object with a \"type\""));
 	else
 		ws_send_json(c,
 			     json_pack("{s:s,s:s}", "type", "error", "message",
-				       "this stream is server-to-client; send {\"type\":\"ping\"} "
-				       "to check it"));
+				       "unknown message type; send {\"type\":\"ping\"} to check "
+				       "the stream, rtc.* for the browser phone"));
 	json_decref(o);
+}
+
+/* callctl's message to one socket (its non-NULL fields). */
+void api_ws_rtc_send(void *arg, uint64_t sock, const struct callctl_rtc_msg *m)
+{
+	struct api *a = arg;
+	struct ws_client *c;
+	json_t *o;
+
+	for (c = a->clients; c && c->sock != sock; c = c->next)
+		;
+	if (!c || !c->wsi)
+		return;
+	o = json_pack("{s:s}", "type", m->type);
+	if (!o)
+		return;
+#define RTC_SET(f)                                                                                 \
+	if (m->f)                                                                                  \
+	json_object_set_new(o, #f, json_string(m->f))
+	RTC_SET(ref);
+	RTC_SET(leg);
+	RTC_SET(code);
+	RTC_SET(message);
+	RTC_SET(state);
+	RTC_SET(why);
+	RTC_SET(reason);
+	RTC_SET(sdp);
+#undef RTC_SET
+	if (!strcmp(m->type, "rtc.offer")) {
+		json_object_set_new(o, "interaction",
+				    m->interaction ? json_string(m->interaction) : json_null());
+		json_object_set_new(o, "auto_answer", json_boolean(m->auto_answer));
+	}
+	ws_send_json(c, o);
 }
 
 int api_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -298,8 +388,9 @@ static json_t *event_json(struct api *a, const struct routing_event *ev)
 					    : json_null());
 		break;
 	case RT_EV_DEVICE: /* the agent's phone registered or not */
-		o = json_pack("{s:s,s:s,s:b,s:s}", "type", "device", "user_name", who, "registered",
-			      !strcmp(ev->to, "registered"), "reason", ev->reason);
+		o = json_pack("{s:s,s:s,s:b,s:s,s:s}", "type", "device", "user_name", who,
+			      "registered", !strcmp(ev->to, "registered"), "reason", ev->reason,
+			      "device", ev->device ? ev->device : "sip");
 		break;
 	case RT_EV_CALL: /* click-to-call progress and call controls */
 		o = json_pack("{s:s,s:s,s:s,s:s}", "type", "call", "interaction", ev->interaction,

@@ -130,7 +130,7 @@ int callctl_monitor(struct callctl *cc, const char *ix_number, struct user *by,
 	}
 	l->user = by;
 	c->mon_mode = mode;
-	err = l->ops->dial(l, contact, c->caller_number, "Monitoring", true);
+	err = call_leg_dial(l, contact, c->caller_number, "Monitoring", true);
 	if (err) {
 		call_leg_drop(c, l);
 		*why = "your phone could not be called";
