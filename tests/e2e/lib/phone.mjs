@@ -1,0 +1,59 @@
+// Helpers for the phone in the browser's tests (issue 15): a microphone
+// file for Chromium's fake capture, the page's RTCPeerConnections (recorded
+// as the page makes them, so a test can read their getStats()), and the
+// softphone's device choice and presence.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { tempDir } from './setup.mjs';
+
+// A 48 kHz mono WAV of a sine (Chromium's --use-file-for-fake-audio-capture
+// loops it): each party a tone of its own (tests/integration/lib/tones.mjs).
+export function toneWav48(hz, seconds = 60) {
+  const out = join(tempDir('sb-mic-'), `mic${hz}.wav`);
+  execFileSync('sox', ['-n', '-r', '48000', '-c', '1', '-b', '16', out, 'synth', String(seconds), 'sine', String(hz), 'vol', '0.3']);
+  return out;
+}
+
+// Before any script of the page: every RTCPeerConnection it makes is kept
+// in window.__pcs (the page's own objects, unchanged).
+export async function recordPeerConnections(page) {
+  await page.addInitScript(() => {
+    const P = window.RTCPeerConnection;
+    window.__pcs = [];
+    window.RTCPeerConnection = class extends P {
+      constructor(...a) { super(...a); window.__pcs.push(this); }
+    };
+  });
+}
+
+// The inbound audio of the page's newest connection: { energy, packets,
+// level } from getStats() (totalAudioEnergy grows with what is played).
+export async function inboundAudio(page) {
+  return page.evaluate(async () => {
+    const pc = window.__pcs[window.__pcs.length - 1];
+    if (!pc) return null;
+    const r = { energy: 0, packets: 0, bytes: 0, sent: 0, state: pc.connectionState };
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+        r.energy += s.totalAudioEnergy || 0;
+        r.packets += s.packetsReceived || 0;
+        r.bytes += s.bytesReceived || 0;
+      }
+      if (s.type === 'outbound-rtp' && s.kind === 'audio') r.sent += s.packetsSent || 0;
+    });
+    return r;
+  });
+}
+
+// The agent makes this browser their phone and waits for the server's yes.
+export async function useBrowserPhone(page) {
+  const sp = page.locator('.softphone');
+  await sp.getByRole('radio', { name: 'This browser' }).click();
+  await sp.locator('.sp-device.ok', { hasText: 'Browser phone ready' }).waitFor();
+}
+
+export async function goAvailable(page) {
+  await page.locator('.presence-button').click();
+  await page.getByRole('menuitem', { name: 'Available' }).click();
+  await page.locator('.softphone', { hasText: 'Ready for calls' }).waitFor();
+}
