@@ -13,19 +13,21 @@
 // - closing the agent's tab mid-offer sends the call to the next agent.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, expectClean, shot, signIn } from './lib/browser.mjs';
 import { goAvailable, inboundAudio, recordPeerConnections, toneWav48, useBrowserPhone } from './lib/phone.mjs';
-import { Baresip, startServer, wavInfo } from './lib/setup.mjs';
+import { Baresip, farEnd, freeUdpPort, startServer, tempDir, wavInfo } from './lib/setup.mjs';
 import { TONES, readWav, toneLevel, toneWav } from '../integration/lib/tones.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-let sb, admin, agents, customers;
+let sb, admin, agents, customers, farPort;
 const until = (what, fn, ms = 15000) => sb.until(what, fn, ms);
 
 before(async () => {
-  sb = await startServer('calls:\n  greeting_ms: 0\n  offer_timeout: 20\n');
+  farPort = await freeUdpPort();
+  sb = await startServer(`calls:\n  greeting_ms: 0\n  offer_timeout: 20\n  outbound_uri: "sip:127.0.0.1:${farPort}"\n  dial_timeout: 8\n`);
   admin = await sb.login('admin');
   // Two browsers: the agents' microphones play Ned's tone, the customers' Amy's.
   agents = await launch({ media: { audio: toneWav48(TONES.ned) } });
@@ -113,5 +115,206 @@ test('an agent answers a baresip caller in the browser: the ring, Accept, audio 
     await amy?.stop();
     await away('ned');
     await ned.close();
+  }
+});
+
+// How long espeak-ng speaks a text (the server renders its prompts with it).
+function spokenSeconds(text) {
+  const w = join(tempDir('sb-len-'), 'x.wav');
+  execFileSync('espeak-ng', ['-v', 'en-us', '-w', w, text]);
+  return wavInfo(w).seconds;
+}
+async function waiting(queue) {
+  const r = await sb.api('GET', '/api/v1/queues', { token: admin });
+  return r.body.queues.find((q) => q.name === queue)?.live.waiting || 0;
+}
+
+test('amy calls the demo flow from the browser, presses 2 for billing on the keypad, waits in Billing, Ned answers in his browser', async () => {
+  const amy = await customers.page();
+  await recordPeerConnections(amy);
+  const ned = await agentPage('ned');
+  try {
+    await signIn(amy, sb.url, 'amy');
+    await amy.waitForURL(/\/call$/);
+    await amy.getByRole('radio', { name: /5002/ }).check();
+    await amy.getByRole('button', { name: 'Call 5002' }).click();
+    const card = amy.getByLabel('Your call');
+    await amy.locator('[data-call-phase="connected"]').waitFor({ timeout: 15000 });
+    const t0 = Date.now();
+    await card.locator('[data-timer]', { hasText: /0:0[1-9]/ }).waitFor();
+    // The bot asks after the greeting; 2 (billing) while it does. Without
+    // a digit the flow would end in Support (no_input), so Billing says
+    // the digit arrived.
+    const greet = spokenSeconds('Hello Amy, thank you for calling Switchboard.');
+    await sleep(Math.max(0, greet * 1000 + 1500 - (Date.now() - t0)));
+    await card.getByRole('button', { name: 'Press 2' }).click();
+    await card.locator('[data-digits]', { hasText: '2' }).waitFor();
+    await shot(amy, 'callus-connected');
+    await until('amy waiting in Billing', async () => (await waiting('Billing')) === 1, 20000);
+    const heard = await inboundAudio(amy);
+    assert.ok(heard.energy > 0, `amy heard the greeting and the bot (${heard.energy})`);
+
+    // Ned comes back: the offer says Billing; he answers in his browser.
+    await goAvailable(ned, { ready: false });
+    const sp = ned.locator('.softphone');
+    await ned.locator('.softphone[data-phase="offer"]').waitFor({ timeout: 15000 });
+    await sp.locator('.sp-caller', { hasText: 'Queue Billing' }).waitFor();
+    await sp.locator('[data-caller]', { hasText: 'Amy Customer' }).waitFor();
+    await sp.getByRole('button', { name: 'Accept' }).click();
+    await sp.locator('[data-browser-leg="connected"]').waitFor({ timeout: 15000 });
+    const a0 = await inboundAudio(amy);
+    const n0 = await inboundAudio(ned);
+    await sleep(3000);
+    const a1 = await inboundAudio(amy);
+    const n1 = await inboundAudio(ned);
+    assert.ok(a1.energy > a0.energy, `amy hears ned (${a0.energy} → ${a1.energy})`);
+    assert.ok(n1.energy > n0.energy, `ned hears amy (${n0.energy} → ${n1.energy})`);
+    const number = await interactionOf(ned);
+
+    // amy hangs up: her page says so; Ned wraps up.
+    await card.getByRole('button', { name: 'Hang up' }).click();
+    await card.locator('[data-call-ended]', { hasText: 'You hung up.' }).waitFor();
+    await wrapUp(ned);
+    const wav = join(sb.dataDir, 'recordings', `${number}.wav`);
+    await until('the recording', async () => existsSync(wav) && wavInfo(wav).seconds > 2);
+    assert.ok(wavInfo(wav, 1).rms > 0.01, `customer channel RMS ${wavInfo(wav, 1).rms}`);
+    assert.ok(wavInfo(wav, 2).rms > 0.01, `agent channel RMS ${wavInfo(wav, 2).rms}`);
+    const ix = (await sb.api('GET', `/api/v1/interactions/${number}`, { token: admin })).body;
+    assert.equal(ix.queue, 'Billing');
+    expectClean(amy);
+    expectClean(ned);
+  } finally {
+    await away('ned');
+    await amy.close();
+    await ned.close();
+  }
+});
+
+test('click-to-call from a browser agent: the browser answers its own leg, the customer (a sipp UAS echoing) is called, audio flows', async () => {
+  const far = await farEnd(farPort);
+  const ned = await agentPage('ned');
+  try {
+    // A reload registers the browser again (the choice is remembered).
+    await ned.goto(`${sb.url}/records/incident/INC0001002`);
+    await ned.locator('[data-form="incident"]').waitFor();
+    await ned.locator('.sp-device.ok', { hasText: 'Browser phone ready' }).waitFor();
+    await ned.getByRole('link', { name: /^Call .*mobile phone \+1 555 0103/ }).click();
+    const sp = ned.locator('.softphone');
+    await ned.locator('.softphone[data-phase="connected"]').waitFor({ timeout: 20000 });
+    await sp.locator('[data-browser-leg="connected"]').waitFor({ timeout: 10000 });
+    assert.match(far.messages(), /INVITE sip:\+15550103@127\.0\.0\.1:\d+ SIP\/2\.0/);
+    await sp.locator('.sp-caller', { hasText: 'Outbound' }).waitFor();
+    const e0 = await inboundAudio(ned);
+    await sleep(3000);
+    const e1 = await inboundAudio(ned);
+    assert.ok(e1.energy > e0.energy, `the echo of Ned's microphone comes back (${e0.energy} → ${e1.energy})`);
+    await shot(ned, 'browser-phone-click-to-call');
+    await sp.getByRole('button', { name: 'End call' }).click();
+    await wrapUp(ned);
+    assert.equal(await far.exited, 0, far.out());
+    expectClean(ned);
+  } finally {
+    if (far.proc.exitCode === null) far.proc.kill('SIGTERM');
+    await away('ned');
+    await ned.close();
+  }
+});
+
+async function amyCalls(service = '5000') {
+  const amy = await new Baresip(sb, '15550199', { audio: toneWav(TONES.amy), register: false }).start();
+  await sleep(300);
+  await amy.command('dial', `sip:${service}@127.0.0.1:${sb.sipPort}`);
+  return amy;
+}
+
+test('a warm transfer with both agents on browsers: Ned to Beth, consult, Join, Ned leaves; Amy hears Beth', async () => {
+  const ned = await agentPage('ned');
+  const beth = await agentPage('beth');
+  let amy;
+  try {
+    await goAvailable(ned);
+    amy = await amyCalls();
+    const nsp = ned.locator('.softphone');
+    const bsp = beth.locator('.softphone');
+    await ned.locator('.softphone[data-phase="offer"]').waitFor({ timeout: 20000 });
+    await nsp.getByRole('button', { name: 'Accept' }).click();
+    await nsp.locator('[data-browser-leg="connected"]').waitFor({ timeout: 15000 });
+    await goAvailable(beth);
+    await nsp.getByRole('button', { name: 'Quick connects' }).click();
+    const qc = nsp.getByRole('dialog', { name: 'Quick connects' });
+    await qc.getByRole('listbox', { name: 'Quick connects' }).getByRole('option', { name: /Beth Agent/ }).waitFor();
+    await ned.keyboard.type('beth');
+    await ned.keyboard.press('Enter');
+    await qc.getByRole('radio', { name: /Warm/ }).waitFor();
+    await ned.keyboard.press('Enter');
+    await nsp.locator('[data-internal-transfer]').waitFor();
+
+    // Beth's browser rings with the transfer; she answers there.
+    await beth.locator('.softphone[data-phase="offer"]').waitFor({ timeout: 15000 });
+    await bsp.getByText('Incoming transfer').waitFor();
+    await beth.waitForFunction(() => document.title.startsWith('☎ Incoming call'));
+    await bsp.getByRole('button', { name: 'Accept' }).click();
+    await bsp.locator('[data-xfer-phase="consult"][data-xfer-role="second"]').waitFor({ timeout: 15000 });
+    await bsp.getByRole('button', { name: 'Join' }).click();
+    await nsp.locator('[data-xfer-phase="conference"]').waitFor();
+    await sleep(1000);
+    await nsp.getByRole('button', { name: 'Leave' }).click();
+    await wrapUp(ned);
+    await bsp.locator('[data-xfer-notice]', { hasText: 'the call is yours now' }).waitFor();
+    const b0 = await inboundAudio(beth);
+    const tLeft = Date.now();
+    await sleep(3000);
+    const b1 = await inboundAudio(beth);
+    assert.ok(b1.energy > b0.energy, `Beth hears Amy (${b0.energy} → ${b1.energy})`);
+    await amy.command('hangup');
+    await wrapUp(beth);
+    // What Amy received in the last seconds: the agents' tone (Beth's browser; Ned has left).
+    const rx = readWav(amy.receivedWavs()[0]);
+    const end = rx.samples.length / rx.rate;
+    const lvl = toneLevel(rx, TONES.ned, end - (Date.now() - tLeft) / 1000 + 0.5, end - 0.5);
+    assert.ok(lvl > 0.02, `Amy hears Beth after Ned left (${lvl})`);
+    expectClean(ned);
+    expectClean(beth);
+  } finally {
+    await amy?.stop();
+    await away('ned');
+    await away('beth');
+    await ned.close();
+    await beth.close();
+  }
+});
+
+test('closing the agent\'s tab mid-offer sends the call to the next agent', async () => {
+  const ned = await agentPage('ned');
+  const beth = await agentPage('beth');
+  let amy;
+  try {
+    await goAvailable(ned);
+    await goAvailable(beth);
+    amy = await amyCalls();
+    // Whoever is offered the call first closes the tab while it rings.
+    const first = await Promise.race([ned, beth].map((p) => p.locator('.softphone[data-phase="offer"]')
+      .waitFor({ timeout: 20000 }).then(() => p)));
+    const next = first === ned ? beth : ned;
+    const nextUser = first === ned ? 'beth' : 'ned';
+    await first.close();
+    const sp = next.locator('.softphone');
+    await next.locator('.softphone[data-phase="offer"]').waitFor({ timeout: 20000 });
+    await sp.getByRole('button', { name: 'Accept' }).click();
+    await sp.locator('[data-browser-leg="connected"]').waitFor({ timeout: 15000 });
+    const number = await interactionOf(next);
+    const ix = (await sb.api('GET', `/api/v1/interactions/${number}`, { token: admin })).body;
+    assert.equal(ix.agent, nextUser);
+    const e0 = await inboundAudio(next);
+    await sleep(2000);
+    assert.ok((await inboundAudio(next)).energy > e0.energy, `${nextUser} hears Amy`);
+    await amy.command('hangup');
+    await wrapUp(next);
+    expectClean(next);
+  } finally {
+    await amy?.stop();
+    await away('ned');
+    await away('beth');
+    for (const p of [ned, beth]) if (!p.isClosed()) await p.close();
   }
 });

@@ -52,8 +52,9 @@ export async function useBrowserPhone(page) {
   await sp.locator('.sp-device.ok', { hasText: 'Browser phone ready' }).waitFor();
 }
 
-export async function goAvailable(page) {
+// ready: false when a caller waits (the offer comes at once instead).
+export async function goAvailable(page, { ready = true } = {}) {
   await page.locator('.presence-button').click();
   await page.getByRole('menuitem', { name: 'Available' }).click();
-  await page.locator('.softphone', { hasText: 'Ready for calls' }).waitFor();
+  if (ready) await page.locator('.softphone', { hasText: 'Ready for calls' }).waitFor();
 }
