@@ -236,7 +236,14 @@ test('a browser closed while its offer rings: the call goes to the next agent\'s
   await available('ned');
   await available('beth');
   await caller();
-  const first = await Promise.race([ned, beth].map((p) => p.evaluate(() => P.next('rtc.offer', 20000).then(() => true)).then(() => p)));
+  // whichever browser rings first (routing's choice) closes its tab mid-offer
+  let first = null;
+  for (const t0 = Date.now(); !first && Date.now() - t0 < 20000; await sleep(100)) {
+    for (const p of [ned, beth]) {
+      if (!first && await p.evaluate(() => P.msgs.some((m) => m.type === 'rtc.offer'))) first = p;
+    }
+  }
+  assert.ok(first, 'a browser rang');
   const second = first === ned ? beth : ned;
   await first.close(); // the tab closes mid-offer
   const offer = await second.evaluate(() => P.next('rtc.offer', 20000));
@@ -248,6 +255,7 @@ test('a browser closed while its offer rings: the call goes to the next agent\'s
   assert.match(sb.log, new RegExp(`leg=\\d+ action=the browser's socket closed`));
   const d = (await sb.api('GET', `/api/v1/interactions/${x.number}`, { token: tok.admin })).body;
   assert.ok(d.activity.some((a) => a.text.includes(first.user)), 'the first agent missed it');
+  await sleep(1500);
   await second.evaluate((leg) => P.send({ type: 'rtc.hangup', leg }), offer.leg);
   await until('wrap-up', async () => (await sb.api('GET', `/api/v1/agents/${second.user}/presence`, { token: tok.admin })).body.presence === 'AfterCallWork');
   await away('ned');
