@@ -266,10 +266,9 @@ static void ws_receive(struct api *a, struct ws_client *c, const char *in, size_
 		/* not JSON, or an rtc message we cannot read */
 		rtc_bad(a, c, "a message is a JSON object with a \"type\"");
 	else
-		ws_send_json(c,
-			     json_pack("{s:s,s:s}", "type", "error", "message",
-				       "unknown message type; send {\"type\":\"ping\"} to check "
-				       "the stream, rtc.* for the browser phone"));
+		ws_send_json(c, json_pack("{s:s,s:s}", "type", "error", "message",
+					  "unknown message type; send {\"type\":\"ping\"} to check "
+					  "the stream, rtc.* for the browser phone"));
 	json_decref(o);
 }
 
