@@ -146,8 +146,6 @@ static void ws_closed(struct api *a, struct ws_client *c)
 		free(m);
 	}
 	c->head = c->tail = NULL;
-	if (a->cc) /* its browser phone and legs, if any */
-		callctl_rtc_closed(a->cc, c->sock);
 	if (c->prev)
 		c->prev->next = c->next;
 	else if (a->clients == c)
@@ -155,6 +153,8 @@ static void ws_closed(struct api *a, struct ws_client *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	c->wsi = NULL;
+	if (a->cc) /* its browser phone and legs, if any (once it is out of the list) */
+		callctl_rtc_closed(a->cc, c->sock);
 }
 
 static int ws_writeable(struct ws_client *c)
@@ -242,6 +242,15 @@ static void ws_rtc(struct api *a, struct ws_client *c, json_t *o)
 	callctl_rtc_request(a->cc, c->sock, c->user, &rq);
 }
 
+static void rtc_bad(struct api *a, struct ws_client *c, const char *why)
+{
+	if (a->cc)
+		callctl_rtc_bad_request(a->cc, c->sock, NULL, why);
+	else
+		ws_send_json(c, json_pack("{s:s,s:s,s:s}", "type", "rtc.error", "code",
+					  "bad_request", "message", why));
+}
+
 static void ws_receive(struct api *a, struct ws_client *c, const char *in, size_t len)
 {
 	json_error_t jerr;
@@ -253,16 +262,13 @@ static void ws_receive(struct api *a, struct ws_client *c, const char *in, size_
 	else if (type && !strncmp(type, "rtc.", 4) && json_is_object(o))
 		ws_rtc(a, c, o);
 	else if (!o || !json_is_object(o) || (type && !strncmp(type, "rtc", 3)) ||
-		 (json_is_object(o) && !json_object_get(o, "type")))
+		 !json_object_get(o, "type"))
 		/* not JSON, or an rtc message we cannot read */
-		ws_send_json(c, json_pack("{s:s,s:s,s:s}", "type", "rtc.error", "code",
-					  "bad_request", "message",
-					  "a message is a JSON object with a \"type\""));
+		rtc_bad(a, c, "a message is a JSON object with a \"type\"");
 	else
-		ws_send_json(c,
-			     json_pack("{s:s,s:s}", "type", "error", "message",
-				       "unknown message type; send {\"type\":\"ping\"} to check "
-				       "the stream, rtc.* for the browser phone"));
+		ws_send_json(c, json_pack("{s:s,s:s}", "type", "error", "message",
+					  "unknown message type; send {\"type\":\"ping\"} to check "
+					  "the stream, rtc.* for the browser phone"));
 	json_decref(o);
 }
 

@@ -45,14 +45,14 @@
 
 struct bleg {
 	sip_leg_t id;
-	char ids[24];	  /* id as the messages spell it */
-	uint64_t sock;	  /* the socket it belongs to */
-	int64_t user_id;  /* its user */
-	struct cleg *l;	  /* call control's leg (until release) */
+	char ids[24];	 /* id as the messages spell it */
+	uint64_t sock;	 /* the socket it belongs to */
+	int64_t user_id; /* its user */
+	struct cleg *l;	 /* call control's leg (until release) */
 	struct webrtc_leg *w;
-	bool ringing;	  /* we offered, no CONNECTED yet */
-	bool up;	  /* CONNECTED once */
-	bool ended;	  /* rtc.end said, or the browser ended it */
+	bool ringing; /* we offered, no CONNECTED yet */
+	bool up;      /* CONNECTED once */
+	bool ended;   /* rtc.end said, or the browser ended it */
 	mleg_dtmf_h *dtmf_h;
 	void *dtmf_arg;
 	UT_hash_handle hh; /* by id */
@@ -83,7 +83,7 @@ struct browser {
 	void *send_arg;
 	uv_timer_t *kick;
 	struct bev *head, *tail;
-	struct {		   /* the socket of an rtc.call being answered */
+	struct { /* the socket of an rtc.call being answered */
 		sip_leg_t id;
 		uint64_t sock;
 		int64_t user_id;
@@ -285,8 +285,8 @@ static int br_answer(struct cleg *l, const char *offer)
 	char *sdp;
 	int err;
 
-	if (b->pending.id != l->leg || bleg_new(b, l, l->leg, b->pending.sock, b->pending.user_id,
-						  &bl))
+	if (b->pending.id != l->leg ||
+	    bleg_new(b, l, l->leg, b->pending.sock, b->pending.user_id, &bl))
 		return 503;
 	sdp = malloc(BROWSER_SDP_MAX);
 	err = sdp ? webrtc_leg_answer(bl->w, offer, l->call->cc->cfg.rtp_address, sdp,
@@ -416,8 +416,7 @@ const char *browser_contact(const struct callctl *cc, const struct user *u)
 
 const struct leg_ops *browser_ops_for(const struct callctl *cc, const char *uri)
 {
-	return cc->browser && uri && !strncmp(uri, "browser:", 8) ? &cc->browser->ops
-								  : cc->leg_ops;
+	return cc->browser && uri && !strncmp(uri, "browser:", 8) ? &cc->browser->ops : cc->leg_ops;
 }
 
 static void reg_drop(struct browser *b, struct breg *r, const char *why, bool tell)
@@ -449,7 +448,8 @@ static void rtc_register(struct browser *b, uint64_t sock, struct user *u, const
 		b->forbidden++;
 		log_warn("user=%s action=rtc.register refused: not an agent",
 			 user_record(u)->user_name);
-		say_error(b, sock, ref, NULL, "forbidden", "only an agent's browser can be a phone");
+		say_error(b, sock, ref, NULL, "forbidden",
+			  "only an agent's browser can be a phone");
 		return;
 	}
 	if (r && r->sock != sock) {
@@ -482,7 +482,8 @@ static void rtc_call(struct browser *b, uint64_t sock, struct user *u,
 
 	if (!rq->to || !rq->to[0] || !rq->sdp) {
 		b->bad_request++;
-		say_error(b, sock, rq->ref, NULL, "bad_request", "rtc.call needs \"to\" and \"sdp\"");
+		say_error(b, sock, rq->ref, NULL, "bad_request",
+			  "rtc.call needs \"to\" and \"sdp\"");
 		return;
 	}
 	if (rec->mobile_phone[0] || rec->business_phone[0])
@@ -591,8 +592,9 @@ void callctl_rtc_request(struct callctl *cc, uint64_t sock, struct user *u,
 		if (r && r->sock == sock) {
 			reg_drop(b, r, "unregistered", true);
 		} else {
-			struct callctl_rtc_msg m = {
-				.type = "rtc.unregistered", .ref = rq->ref, .reason = "unregistered"};
+			struct callctl_rtc_msg m = {.type = "rtc.unregistered",
+						    .ref = rq->ref,
+						    .reason = "unregistered"};
 			say(b, sock, &m);
 		}
 	} else if (!strcmp(rq->type, "rtc.call")) {

@@ -312,7 +312,7 @@ struct callctl {
 	bool reload_pending;	   /* a SIGHUP came meanwhile */
 	struct prompt_file *prompts;
 	struct tts *tts;
-	struct asr *asr; /* when a flow has a bot with phrases */
+	struct asr *asr;	 /* when a flow has a bot with phrases */
 	struct browser *browser; /* the browser phones and their WebRTC legs (browser.c) */
 };
 

@@ -100,9 +100,9 @@ static void binding_drop(struct callctl *cc, struct binding *b, const char *why)
 	binding_store(cc, uid, NULL);
 	if (u) {
 		log_info("agent=%s action=%s", user_record(u)->user_name, why);
-		registrar_device_announce(cc, u, false, why,
-					  strcmp(why, "expired") ? user_record(u)->user_name : "system",
-					  "sip");
+		registrar_device_announce(
+			cc, u, false, why,
+			strcmp(why, "expired") ? user_record(u)->user_name : "system", "sip");
 	}
 }
 

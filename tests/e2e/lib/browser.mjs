@@ -16,7 +16,8 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 // page fake microphones that play that file, and allows them without a
 // prompt; { audio, allow: false } has the devices but leaves the permission
 // prompt to playwright, which refuses it (the "microphone blocked" case).
-export async function launch({ media = null } = {}) {
+// extraArgs: more Chromium flags.
+export async function launch({ media = null, extraArgs = [] } = {}) {
   const mediaArgs = media ? ['--use-fake-device-for-media-stream', '--autoplay-policy=no-user-gesture-required',
     ...(media.allow === false ? [] : ['--use-fake-ui-for-media-stream']),
     ...(media.audio ? [`--use-file-for-fake-audio-capture=${media.audio}`] : [])] : [];
@@ -24,7 +25,7 @@ export async function launch({ media = null } = {}) {
     executablePath: CHROMIUM,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', ...mediaArgs],
+      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', ...mediaArgs, ...extraArgs],
   });
   return {
     browser,
