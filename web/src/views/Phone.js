@@ -40,7 +40,7 @@ export function LevelMeter({ stream, muted }) {
   const pct = muted ? 0 : Math.round(level * 100);
   return html`<div class="meter" role="meter" aria-label="Microphone level" aria-valuemin="0" aria-valuemax="100"
     aria-valuenow=${pct} data-level=${pct}>
-    <span class="meter-icon" aria-hidden="true">🎙</span><span class="meter-track"><span class="meter-bar" style=${`width:${pct}%`}></span></span>
+    <svg class="meter-icon" viewBox="0 0 24 24" aria-hidden="true"><path d="M12 3a3 3 0 0 0-3 3v6a3 3 0 0 0 6 0V6a3 3 0 0 0-3-3zm-7 9a7 7 0 0 0 6 6.9V21h2v-2.1A7 7 0 0 0 19 12h-2a5 5 0 0 1-10 0z"/></svg><span class="meter-track"><span class="meter-bar" style=${`width:${pct}%`}></span></span>
     ${muted && html`<span class="meter-muted">Muted</span>`}</div>`;
 }
 
