@@ -91,6 +91,20 @@ test('an agent answers a baresip caller in the browser: the ring, Accept, audio 
     const level = Number(await sp.locator('[role="meter"]').getAttribute('data-level'));
     assert.ok(level > 0, `the microphone's level meter moves (${level})`);
     await shot(ned, 'browser-phone-connected');
+    // Audio: another microphone mid-call (Chromium's fake ones) replaces the
+    // track being sent; the speaker list is there (setSinkId).
+    await sp.getByRole('button', { name: 'Audio' }).click();
+    const mics = sp.getByLabel('Microphone');
+    const ids = await mics.locator('option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+    assert.ok(ids.length >= 1, 'the fake microphones are listed');
+    assert.ok(await sp.getByLabel('Speaker').count() === 1, 'a speaker picker (setSinkId)');
+    const sent0 = (await inboundAudio(ned)).sent;
+    await mics.selectOption(ids[ids.length - 1]);
+    assert.equal(await ned.evaluate(() => localStorage.getItem('switchboard.mic')), ids[ids.length - 1]);
+    await sleep(1500);
+    assert.ok((await inboundAudio(ned)).sent > sent0 + 40, 'still sending after the switch');
+    await sp.locator('[role="meter"]:not([data-level="0"])').waitFor();
+    await sp.getByRole('button', { name: 'Audio' }).click();
     // Mute silences the microphone's track (the meter drops to 0).
     await sp.getByRole('button', { name: 'Mute' }).click();
     await sp.locator('[role="meter"][data-level="0"]').waitFor();

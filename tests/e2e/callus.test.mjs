@@ -4,7 +4,9 @@
 // link for an agent, the device choice remembered across a reload, and a
 // refused microphone: a Chromium whose permission prompt is refused (no
 // --use-fake-ui-for-media-stream; playwright refuses prompts) shows the clear
-// message, both when an agent chooses "This browser" and when amy calls.
+// message, both when an agent chooses "This browser" and when amy calls; the
+// browser registers again by itself when the stream comes back after a
+// server restart.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, expectClean, shot, signIn } from './lib/browser.mjs';
@@ -109,16 +111,35 @@ test('the device choice is remembered in this browser', async () => {
     await signIn(ned, sb.url, 'ned');
     const sp = ned.locator('.softphone');
     await sp.getByRole('radio', { name: 'This browser' }).click();
-    await sp.locator('[data-rtc-registered]').waitFor();
+    await sp.locator('.sp-device.ok', { hasText: 'Browser phone ready' }).waitFor();
     assert.equal(await ned.evaluate(() => localStorage.getItem('switchboard.phone')), 'browser');
     await ned.reload();
     await sp.getByRole('radio', { name: 'This browser', checked: true }).waitFor();
     await sp.getByRole('radio', { name: 'My SIP phone' }).click();
     await sp.locator('.sp-device', { hasText: 'Phone not registered' }).waitFor();
     assert.equal(await ned.evaluate(() => localStorage.getItem('switchboard.phone')), 'sip');
-    // The server of this branch may not know rtc.register yet: its error is
-    // the one thing allowed here (the browser_phone tests need it).
-    expectClean(ned, [/rtc|server-to-client/]);
+    expectClean(ned);
+  } finally {
+    await ned.close();
+  }
+});
+
+test('the browser registers again when the event stream comes back (a server restart)', async () => {
+  const ned = await browser.page();
+  try {
+    await signIn(ned, sb.url, 'ned');
+    const sp = ned.locator('.softphone');
+    await sp.getByRole('radio', { name: 'This browser' }).click();
+    await sp.locator('.sp-device.ok', { hasText: 'Browser phone ready' }).waitFor();
+    await sb.stop({ keep: true });
+    await sp.locator('.sp-device.warn', { hasText: 'Browser phone connecting' }).waitFor();
+    await sp.getByText('Reconnecting to live updates').waitFor();
+    sb.log = '';
+    await sb.start();
+    await sp.locator('.sp-device.ok', { hasText: 'Browser phone ready' }).waitFor({ timeout: 20000 });
+    assert.match(sb.log, /agent=ned action=browser registered/);
+    // The page's requests and socket failed while the server was down: that is the test.
+    expectClean(ned, [/ERR_CONNECTION_REFUSED|WebSocket|Failed to load resource/]);
   } finally {
     await ned.close();
   }
