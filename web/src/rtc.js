@@ -43,7 +43,7 @@ export async function chooseDevice(device) {
     }
     localStorage.setItem(KEY_DEVICE, 'browser');
     rtcPatch({ device: 'browser', replaced: false, error: null });
-    if (!sendEvent({ type: 'rtc.register' })) rtcPatch({ error: null }); // sent again when the stream is back
+    sendEvent({ type: 'rtc.register' }); // or onStreamOpen sends it when the stream is back
     return true;
   }
   localStorage.setItem(KEY_DEVICE, 'sip');
