@@ -294,3 +294,63 @@ test('Amy calls the demo flow from her browser and presses 2 for billing', async
   });
   await page.close();
 });
+
+test('click-to-call and a warm transfer with both agents on browsers', async () => {
+  const ned = await browserPhone('ned');
+  const beth = await browserPhone('beth');
+  await register(ned);
+  await register(beth);
+  const presence = async (u) => (await sb.api('GET', `/api/v1/agents/${u}/presence`, { token: tok.admin })).body.presence;
+
+  // Click-to-call: Ned's browser rings first (auto-answer: he asked for the call), then the
+  // demo's built-in customer answers.
+  await available('ned');
+  let r = await sb.api('POST', '/api/v1/calls', { token: tok.ned, body: { record: { table: 'user', key: 'amy' } } });
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  const out = r.body.interaction;
+  let offer = await ned.evaluate(() => P.next('rtc.offer', 15000));
+  assert.equal(offer.auto_answer, true);
+  assert.equal(offer.interaction, out);
+  await ned.evaluate((o) => P.answer(o), offer);
+  await until('Ned talks to the customer', async () => (await presence('ned')) === 'Busy');
+  await sleep(2000);
+  const ctc = await ned.evaluate((leg) => P.inbound(leg), offer.leg);
+  assert.ok(ctc && ctc.packets > 50, `click-to-call: Ned's browser receives ${JSON.stringify(ctc)}`);
+  assert.equal((await sb.api('POST', `/api/v1/calls/${out}/end`, { token: tok.ned })).status, 202);
+  const end = await ned.evaluate(() => P.next('rtc.end', 10000));
+  assert.equal(end.leg, offer.leg);
+  await until('Ned in wrap-up', async () => (await presence('ned')) === 'AfterCallWork');
+  await sb.api('POST', '/api/v1/agents/ned/clear', { token: tok.ned, body: {} });
+
+  // A caller reaches Ned's browser; Ned consults Beth (her browser rings), she joins, he leaves.
+  await available('ned');
+  await caller();
+  offer = await ned.evaluate(() => P.next('rtc.offer', 20000));
+  await ned.evaluate((o) => P.answer(o), offer);
+  const ix = offer.interaction;
+  await until('Ned has the call', async () => (await presence('ned')) === 'Busy');
+  await available('beth');
+  r = await sb.api('POST', `/api/v1/calls/${ix}/transfer`, { token: tok.ned, body: { to: { agent: 'beth' }, note: 'billing' } });
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  const consult = await beth.evaluate(() => P.next('rtc.offer', 15000));
+  assert.equal(consult.interaction, ix);
+  await beth.evaluate((o) => P.answer(o), consult);
+  await sleep(1500);
+  r = await sb.api('POST', `/api/v1/calls/${ix}/join`, { token: tok.beth });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  r = await sb.api('POST', `/api/v1/calls/${ix}/leave`, { token: tok.ned });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.call.agent, 'beth');
+  assert.equal((await ned.evaluate(() => P.next('rtc.end', 10000))).leg, offer.leg);
+  await sleep(2000);
+  const st = await beth.evaluate((leg) => P.inbound(leg), consult.leg);
+  assert.ok(st && st.packets > 100 && st.energy > 0, `Beth's browser hears the caller: ${JSON.stringify(st)}`);
+  await beth.evaluate((leg) => P.send({ type: 'rtc.hangup', leg }), consult.leg);
+  await until('Beth in wrap-up', async () => (await presence('beth')) === 'AfterCallWork');
+  const d = (await sb.api('GET', `/api/v1/interactions/${ix}`, { token: tok.admin })).body;
+  assert.equal(d.agent, 'beth');
+  await away('ned');
+  await away('beth');
+  await ned.close();
+  await beth.close();
+});
