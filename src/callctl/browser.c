@@ -444,12 +444,14 @@ static void rtc_register(struct browser *b, uint64_t sock, struct user *u, const
 	struct breg *r = reg_find(b, uid);
 	struct callctl_rtc_msg m = {.type = "rtc.registered", .ref = ref};
 
-	if (!user_is_agent(u)) {
+	/* agents take calls; managers monitor them (a SUPERVISOR leg) */
+	if (!user_is_agent(u) &&
+	    !(user_roles(u) & (ROLE_BIT(ROLE_VOICE_MANAGER) | ROLE_BIT(ROLE_ADMIN)))) {
 		b->forbidden++;
-		log_warn("user=%s action=rtc.register refused: not an agent",
+		log_warn("user=%s action=rtc.register refused: not an agent or a manager",
 			 user_record(u)->user_name);
 		say_error(b, sock, ref, NULL, "forbidden",
-			  "only an agent's browser can be a phone");
+			  "only an agent's or a manager's browser can be a phone");
 		return;
 	}
 	if (r && r->sock != sock) {

@@ -145,7 +145,7 @@ before(async () => {
   const cfg = writeConfig(tempDir('sb-cfg-'), 'calls:\n  greeting_ms: 300\n  offer_timeout: 8\n');
   sb = await new Server({ args: ['--config', cfg] }).start();
   tok = {};
-  for (const u of ['admin', 'ned', 'beth', 'amy']) tok[u] = await sb.login(u);
+  for (const u of ['admin', 'ned', 'beth', 'amy', 'mia']) tok[u] = await sb.login(u);
   chromium = await launch({ extraArgs: ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
     `--use-file-for-fake-audio-capture=${micWav(TONES.ned)}`, '--autoplay-policy=no-user-gesture-required'] });
 });
@@ -295,7 +295,7 @@ test('Amy calls the demo flow from her browser and presses 2 for billing', async
   await page.close();
 });
 
-test('click-to-call and a warm transfer with both agents on browsers', async () => {
+test('click-to-call, a warm transfer with both agents on browsers, a manager listening in her browser', async () => {
   const ned = await browserPhone('ned');
   const beth = await browserPhone('beth');
   await register(ned);
@@ -345,6 +345,25 @@ test('click-to-call and a warm transfer with both agents on browsers', async () 
   await sleep(2000);
   const st = await beth.evaluate((leg) => P.inbound(leg), consult.leg);
   assert.ok(st && st.packets > 100 && st.energy > 0, `Beth's browser hears the caller: ${JSON.stringify(st)}`);
+
+  // Mia (a manager) listens in from her browser: the monitoring leg rings it with auto-answer.
+  const mia = await browserPhone('mia');
+  await register(mia);
+  r = await sb.api('POST', `/api/v1/calls/${ix}/monitor`, { token: tok.mia, body: { mode: 'listen' } });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  const mon = await mia.evaluate(() => P.next('rtc.offer', 15000));
+  assert.equal(mon.auto_answer, true);
+  await mia.evaluate((o) => P.answer(o), mon);
+  await until('Mia on the call', async () => (await sb.api('GET', `/api/v1/calls/${ix}`, { token: tok.mia })).body.legs
+    .some((l) => l.role === 'supervisor' && l.user_name === 'mia' && l.state === 'up'));
+  await sleep(2000);
+  const heardByMia = await mia.evaluate((leg) => P.inbound(leg), mon.leg);
+  assert.ok(heardByMia && heardByMia.energy > 0, `Mia hears the call: ${JSON.stringify(heardByMia)}`);
+  r = await sb.api('POST', `/api/v1/calls/${ix}/monitor`, { token: tok.mia, body: { mode: 'stop' } });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal((await mia.evaluate(() => P.next('rtc.end', 10000))).leg, mon.leg);
+  await mia.close();
+
   await beth.evaluate((leg) => P.send({ type: 'rtc.hangup', leg }), consult.leg);
   await until('Beth in wrap-up', async () => (await presence('beth')) === 'AfterCallWork');
   const d = (await sb.api('GET', `/api/v1/interactions/${ix}`, { token: tok.admin })).body;
