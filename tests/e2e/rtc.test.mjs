@@ -179,8 +179,10 @@ test('Ned answers a caller in his browser: audio both ways, the recording has bo
   // Malformed rtc messages: bad_request, never a crash.
   beth.ws.send('{"type":"rtc.answer","leg":5}');
   assert.equal((await beth.next((m) => m.type === 'rtc.error')).code, 'bad_request');
+  beth.ws.send(JSON.stringify({ type: 'rtc.call', ref: 'c', to: 5002, sdp: 'v=0' }));
+  assert.equal((await beth.next((m) => m.type === 'rtc.error' && m.ref === 'c')).code, 'bad_request');
   beth.ws.send('{not json');
-  assert.equal((await beth.next((m) => m.type === 'rtc.error')).code, 'bad_request');
+  assert.match((await beth.next((m) => m.type === 'error')).message, /server-to-client/);
   beth.ws.send(JSON.stringify({ type: 'rtc.dtmf', leg: offer.leg, digits: '1' }));
   assert.equal((await beth.next((m) => m.type === 'rtc.error')).code, 'forbidden');
   // Amy has no agent role: her browser cannot be a phone.
