@@ -188,6 +188,8 @@ static struct bleg *bleg_of(struct browser *b, const struct cleg *l)
 {
 	struct bleg *bl, *tmp;
 
+	if (!b) /* browser_free came first (shutdown) */
+		return NULL;
 	HASH_ITER(hh, b->legs, bl, tmp)
 	{
 		if (bl->l == l)
@@ -298,8 +300,10 @@ static int br_answer(struct cleg *l, const char *offer)
 		say(b, bl->sock, &m);
 	}
 	free(sdp);
-	if (err)
+	if (err) {
+		bl->ended = true; /* the browser hears of it as rtc.error, never of the leg */
 		log_info("leg=%s action=browser offer refused: %s", bl->ids, strerror(-err));
+	}
 	return err == -EBADMSG || err == -ENOTSUP ? 488 : err ? 500 : 0;
 }
 
