@@ -242,15 +242,6 @@ static void ws_rtc(struct api *a, struct ws_client *c, json_t *o)
 	callctl_rtc_request(a->cc, c->sock, c->user, &rq);
 }
 
-static void rtc_bad(struct api *a, struct ws_client *c, const char *why)
-{
-	if (a->cc)
-		callctl_rtc_bad_request(a->cc, c->sock, NULL, why);
-	else
-		ws_send_json(c, json_pack("{s:s,s:s,s:s}", "type", "rtc.error", "code",
-					  "bad_request", "message", why));
-}
-
 static void ws_receive(struct api *a, struct ws_client *c, const char *in, size_t len)
 {
 	json_error_t jerr;
@@ -261,14 +252,11 @@ static void ws_receive(struct api *a, struct ws_client *c, const char *in, size_
 		ws_send_json(c, json_pack("{s:s}", "type", "pong"));
 	else if (type && !strncmp(type, "rtc.", 4) && json_is_object(o))
 		ws_rtc(a, c, o);
-	else if (!o || !json_is_object(o) || (type && !strncmp(type, "rtc", 3)) ||
-		 !json_object_get(o, "type"))
-		/* not JSON, or an rtc message we cannot read */
-		rtc_bad(a, c, "a message is a JSON object with a \"type\"");
 	else
 		ws_send_json(c, json_pack("{s:s,s:s}", "type", "error", "message",
-					  "unknown message type; send {\"type\":\"ping\"} to check "
-					  "the stream, rtc.* for the browser phone"));
+					  "this stream is server-to-client, but for the browser "
+					  "phone's rtc.* messages; send {\"type\":\"ping\"} to "
+					  "check it"));
 	json_decref(o);
 }
 

@@ -188,6 +188,8 @@ static struct bleg *bleg_of(struct browser *b, const struct cleg *l)
 {
 	struct bleg *bl, *tmp;
 
+	if (!b) /* browser_free came first (shutdown) */
+		return NULL;
 	HASH_ITER(hh, b->legs, bl, tmp)
 	{
 		if (bl->l == l)
@@ -298,8 +300,10 @@ static int br_answer(struct cleg *l, const char *offer)
 		say(b, bl->sock, &m);
 	}
 	free(sdp);
-	if (err)
+	if (err) {
+		bl->ended = true; /* the browser hears of it as rtc.error, never of the leg */
 		log_info("leg=%s action=browser offer refused: %s", bl->ids, strerror(-err));
+	}
 	return err == -EBADMSG || err == -ENOTSUP ? 488 : err ? 500 : 0;
 }
 
@@ -444,12 +448,14 @@ static void rtc_register(struct browser *b, uint64_t sock, struct user *u, const
 	struct breg *r = reg_find(b, uid);
 	struct callctl_rtc_msg m = {.type = "rtc.registered", .ref = ref};
 
-	if (!user_is_agent(u)) {
+	/* agents take calls; managers monitor them (a SUPERVISOR leg) */
+	if (!user_is_agent(u) &&
+	    !(user_roles(u) & (ROLE_BIT(ROLE_VOICE_MANAGER) | ROLE_BIT(ROLE_ADMIN)))) {
 		b->forbidden++;
-		log_warn("user=%s action=rtc.register refused: not an agent",
+		log_warn("user=%s action=rtc.register refused: not an agent or a manager",
 			 user_record(u)->user_name);
 		say_error(b, sock, ref, NULL, "forbidden",
-			  "only an agent's browser can be a phone");
+			  "only an agent's or a manager's browser can be a phone");
 		return;
 	}
 	if (r && r->sock != sock) {

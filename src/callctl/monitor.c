@@ -120,7 +120,8 @@ int callctl_monitor(struct callctl *cc, const char *ix_number, struct user *by,
 	}
 	contact = callctl_agent_contact(cc, by);
 	if (!contact) {
-		*why = "your phone is not registered: register a SIP phone to monitor calls";
+		*why = "your phone is not registered: register a SIP phone, or this browser as "
+		       "your phone, to monitor calls";
 		return -ENODEV;
 	}
 	err = call_leg_new(c, LEG_SUPERVISOR, &l);

@@ -145,7 +145,7 @@ before(async () => {
   const cfg = writeConfig(tempDir('sb-cfg-'), 'calls:\n  greeting_ms: 300\n  offer_timeout: 8\n');
   sb = await new Server({ args: ['--config', cfg] }).start();
   tok = {};
-  for (const u of ['admin', 'ned', 'beth', 'amy']) tok[u] = await sb.login(u);
+  for (const u of ['admin', 'ned', 'beth', 'amy', 'mia']) tok[u] = await sb.login(u);
   chromium = await launch({ extraArgs: ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
     `--use-file-for-fake-audio-capture=${micWav(TONES.ned)}`, '--autoplay-policy=no-user-gesture-required'] });
 });
@@ -179,8 +179,10 @@ test('Ned answers a caller in his browser: audio both ways, the recording has bo
   // Malformed rtc messages: bad_request, never a crash.
   beth.ws.send('{"type":"rtc.answer","leg":5}');
   assert.equal((await beth.next((m) => m.type === 'rtc.error')).code, 'bad_request');
+  beth.ws.send(JSON.stringify({ type: 'rtc.call', ref: 'c', to: 5002, sdp: 'v=0' }));
+  assert.equal((await beth.next((m) => m.type === 'rtc.error' && m.ref === 'c')).code, 'bad_request');
   beth.ws.send('{not json');
-  assert.equal((await beth.next((m) => m.type === 'rtc.error')).code, 'bad_request');
+  assert.match((await beth.next((m) => m.type === 'error')).message, /server-to-client/);
   beth.ws.send(JSON.stringify({ type: 'rtc.dtmf', leg: offer.leg, digits: '1' }));
   assert.equal((await beth.next((m) => m.type === 'rtc.error')).code, 'forbidden');
   // Amy has no agent role: her browser cannot be a phone.
@@ -293,4 +295,83 @@ test('Amy calls the demo flow from her browser and presses 2 for billing', async
     return d.state !== 'new' && d.state !== 'queued' ? d : null;
   });
   await page.close();
+});
+
+test('click-to-call, a warm transfer with both agents on browsers, a manager listening in her browser', async () => {
+  const ned = await browserPhone('ned');
+  const beth = await browserPhone('beth');
+  await register(ned);
+  await register(beth);
+  const presence = async (u) => (await sb.api('GET', `/api/v1/agents/${u}/presence`, { token: tok.admin })).body.presence;
+
+  // Click-to-call: Ned's browser rings first (auto-answer: he asked for the call), then the
+  // demo's built-in customer answers.
+  await available('ned');
+  let r = await sb.api('POST', '/api/v1/calls', { token: tok.ned, body: { record: { table: 'user', key: 'amy' } } });
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  const out = r.body.interaction;
+  let offer = await ned.evaluate(() => P.next('rtc.offer', 15000));
+  assert.equal(offer.auto_answer, true);
+  assert.equal(offer.interaction, out);
+  await ned.evaluate((o) => P.answer(o), offer);
+  await until('Ned talks to the customer', async () => (await presence('ned')) === 'Busy');
+  await sleep(2000);
+  const ctc = await ned.evaluate((leg) => P.inbound(leg), offer.leg);
+  assert.ok(ctc && ctc.packets > 50, `click-to-call: Ned's browser receives ${JSON.stringify(ctc)}`);
+  assert.equal((await sb.api('POST', `/api/v1/calls/${out}/end`, { token: tok.ned })).status, 202);
+  const end = await ned.evaluate(() => P.next('rtc.end', 10000));
+  assert.equal(end.leg, offer.leg);
+  await until('Ned in wrap-up', async () => (await presence('ned')) === 'AfterCallWork');
+  await sb.api('POST', '/api/v1/agents/ned/clear', { token: tok.ned, body: {} });
+
+  // A caller reaches Ned's browser; Ned consults Beth (her browser rings), she joins, he leaves.
+  await available('ned');
+  await caller();
+  offer = await ned.evaluate(() => P.next('rtc.offer', 20000));
+  await ned.evaluate((o) => P.answer(o), offer);
+  const ix = offer.interaction;
+  await until('Ned has the call', async () => (await presence('ned')) === 'Busy');
+  await available('beth');
+  r = await sb.api('POST', `/api/v1/calls/${ix}/transfer`, { token: tok.ned, body: { to: { agent: 'beth' }, note: 'billing' } });
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  const consult = await beth.evaluate(() => P.next('rtc.offer', 15000));
+  assert.equal(consult.interaction, ix);
+  await beth.evaluate((o) => P.answer(o), consult);
+  await sleep(1500);
+  r = await sb.api('POST', `/api/v1/calls/${ix}/join`, { token: tok.beth });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  r = await sb.api('POST', `/api/v1/calls/${ix}/leave`, { token: tok.ned });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.call.agent, 'beth');
+  assert.equal((await ned.evaluate(() => P.next('rtc.end', 10000))).leg, offer.leg);
+  await sleep(2000);
+  const st = await beth.evaluate((leg) => P.inbound(leg), consult.leg);
+  assert.ok(st && st.packets > 100 && st.energy > 0, `Beth's browser hears the caller: ${JSON.stringify(st)}`);
+
+  // Mia (a manager) listens in from her browser: the monitoring leg rings it with auto-answer.
+  const mia = await browserPhone('mia');
+  await register(mia);
+  r = await sb.api('POST', `/api/v1/calls/${ix}/monitor`, { token: tok.mia, body: { mode: 'listen' } });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  const mon = await mia.evaluate(() => P.next('rtc.offer', 15000));
+  assert.equal(mon.auto_answer, true);
+  await mia.evaluate((o) => P.answer(o), mon);
+  await until('Mia on the call', async () => (await sb.api('GET', `/api/v1/calls/${ix}`, { token: tok.mia })).body.legs
+    .some((l) => l.role === 'supervisor' && l.user_name === 'mia' && l.state === 'up'));
+  await sleep(2000);
+  const heardByMia = await mia.evaluate((leg) => P.inbound(leg), mon.leg);
+  assert.ok(heardByMia && heardByMia.energy > 0, `Mia hears the call: ${JSON.stringify(heardByMia)}`);
+  r = await sb.api('POST', `/api/v1/calls/${ix}/monitor`, { token: tok.mia, body: { mode: 'stop' } });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal((await mia.evaluate(() => P.next('rtc.end', 10000))).leg, mon.leg);
+  await mia.close();
+
+  await beth.evaluate((leg) => P.send({ type: 'rtc.hangup', leg }), consult.leg);
+  await until('Beth in wrap-up', async () => (await presence('beth')) === 'AfterCallWork');
+  const d = (await sb.api('GET', `/api/v1/interactions/${ix}`, { token: tok.admin })).body;
+  assert.equal(d.agent, 'beth');
+  await away('ned');
+  await away('beth');
+  await ned.close();
+  await beth.close();
 });
