@@ -94,10 +94,11 @@ test('an agent answers a baresip caller in the browser: the ring, Accept, audio 
     // Audio: another microphone mid-call (Chromium's fake ones) replaces the
     // track being sent; the speaker list is there (setSinkId).
     await sp.getByRole('button', { name: 'Audio' }).click();
-    const mics = sp.getByLabel('Microphone');
+    const mics = sp.getByLabel('Microphone', { exact: true });
+    await mics.locator('option').nth(1).waitFor({ state: 'attached' }); // the list arrives a moment later
     const ids = await mics.locator('option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
     assert.ok(ids.length >= 1, 'the fake microphones are listed');
-    assert.ok(await sp.getByLabel('Speaker').count() === 1, 'a speaker picker (setSinkId)');
+    assert.equal(await sp.getByLabel('Speaker', { exact: true }).count(), 1, 'a speaker picker (setSinkId)');
     const sent0 = (await inboundAudio(ned)).sent;
     await mics.selectOption(ids[ids.length - 1]);
     assert.equal(await ned.evaluate(() => localStorage.getItem('switchboard.mic')), ids[ids.length - 1]);
