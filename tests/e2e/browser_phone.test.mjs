@@ -10,7 +10,8 @@
 //   second browser; both hear each other;
 // - click-to-call from a browser agent;
 // - a warm transfer with both agents on browsers;
-// - closing the agent's tab mid-offer sends the call to the next agent.
+// - closing the agent's tab mid-offer sends the call to the next agent;
+// - Reject in the browser declines: the next agent gets the call.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -331,5 +332,40 @@ test('closing the agent\'s tab mid-offer sends the call to the next agent', asyn
     await away('ned');
     await away('beth');
     for (const p of [ned, beth]) if (!p.isClosed()) await p.close();
+  }
+});
+
+test('Reject in the browser declines the offer (rtc.reject): Ned is Missed, the call goes to Beth, the ring stops', async () => {
+  const ned = await agentPage('ned');
+  const beth = await agentPage('beth');
+  let amy;
+  try {
+    await goAvailable(ned);
+    amy = await amyCalls();
+    const nsp = ned.locator('.softphone');
+    await ned.locator('.softphone[data-phase="offer"]').waitFor({ timeout: 20000 });
+    await ned.waitForFunction(() => document.title.startsWith('☎ Incoming call'));
+    await goAvailable(beth);
+    await nsp.getByRole('button', { name: 'Reject' }).click();
+    await ned.locator('.softphone[data-phase="idle"]').waitFor();
+    await ned.waitForFunction(() => !document.title.startsWith('☎'));
+    await until('ned Missed', async () => (await presence('ned')) === 'Missed');
+    assert.equal(await ned.evaluate(() => window.__pcs.length), 0, 'no connection was made for a rejected offer');
+    const bsp = beth.locator('.softphone');
+    await beth.locator('.softphone[data-phase="offer"]').waitFor({ timeout: 20000 });
+    await bsp.getByRole('button', { name: 'Accept' }).click();
+    await bsp.locator('[data-browser-leg="connected"]').waitFor({ timeout: 15000 });
+    assert.equal((await sb.api('GET', `/api/v1/interactions/${await interactionOf(beth)}`, { token: admin })).body.agent, 'beth');
+    await sleep(1000);
+    await amy.command('hangup');
+    await wrapUp(beth);
+    expectClean(ned);
+    expectClean(beth);
+  } finally {
+    await amy?.stop();
+    await away('ned');
+    await away('beth');
+    await ned.close();
+    await beth.close();
   }
 });
