@@ -341,6 +341,7 @@ static void drain_tick(uv_timer_t *t)
 			 api_busy(app->api), store_pending(app->st));
 	uv_timer_stop(t);
 	uv_close((uv_handle_t *)t, NULL);
+	api_callctl_detach(app->api); /* the browsers' sockets outlive call control */
 	callctl_free(app->cc);
 	app->cc = NULL;
 	transcript_free(app->transcript); /* after callctl: no new recordings */
@@ -387,6 +388,7 @@ static void close_walk(uv_handle_t *h, void *arg)
 
 static void app_stop(struct app *app)
 {
+	api_callctl_detach(app->api); /* the browsers' sockets outlive call control */
 	callctl_free(app->cc);
 	app->cc = NULL;
 	transcript_free(app->transcript);

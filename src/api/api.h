@@ -28,6 +28,8 @@ size_t api_busy(const struct api *a);
 /* Stops listening and closes every connection; the loop must then run until
  * lws has closed its handles. */
 void api_free(struct api *a);
+/* Call control is about to be freed: the API stops calling it. */
+void api_callctl_detach(struct api *a);
 
 /* A contact trace record as the API shows it (GET …/ctr), for webhooks. */
 struct json_t *api_ctr_view(const struct st_ctr *c);

@@ -3,6 +3,7 @@
 #define SB_API_INT_H
 
 #include "api/api.h"
+#include "callctl/callctl.h"
 #include "hook/hook.h"
 #include "transcript/transcript.h"
 #include <jansson.h>
@@ -37,6 +38,7 @@ struct ws_client {
 	bool overflow;			 /* past WS_MAX_BYTES: closed at the next write */
 	bool closing;			 /* too slow: closed at the next write, or killed */
 	uint64_t sent, writable, choked; /* messages written, callbacks, socket full */
+	uint64_t sock;			 /* the browser phone's socket id (callctl_rtc_*) */
 };
 
 struct api {
@@ -50,6 +52,7 @@ struct api {
 	struct lws_context *ctx;
 	struct session *sessions;
 	struct ws_client *clients;
+	uint64_t next_sock; /* ws_client.sock */
 	size_t busy;
 	int64_t started_at;
 	char web_root[PATH_MAX]; /* resolved http.web_root, "" = none (static.c) */
@@ -191,6 +194,16 @@ struct req_user {
 	bool has_sip_password;
 };
 int req_decode_login(const char *b, size_t n, struct req_login *r, char *err, size_t esz);
+/* A browser phone's rtc.* message on the event WebSocket (docs/WEBRTC.md):
+ * "type" rtc.<word> required; ref, leg, to, digits, sdp optional strings
+ * within their buffers; other fields are ignored (the contract may grow). */
+#define REQ_RTC_SDP_MAX 16384
+struct req_rtc {
+	char type[33], ref[65], leg[33], to[33], digits[33];
+	char sdp[REQ_RTC_SDP_MAX + 1];
+	bool has_ref, has_leg, has_to, has_digits, has_sdp;
+};
+int req_decode_rtc(const char *b, size_t n, struct req_rtc *r, char *err, size_t esz);
 int req_decode_presence(const char *b, size_t n, struct req_presence *r, char *err, size_t esz);
 int req_decode_clear(const char *b, size_t n, struct req_clear *r, char *err, size_t esz);
 /* {"text": 1..ST_NOTE bytes, not only spaces} */
@@ -378,6 +391,8 @@ void api_route_report_agent_segments(struct api_req *q);
 
 /* ---- ws.c ---- */
 void api_ws_event(const struct routing_event *ev, void *arg);
+/* callctl's messages to a browser's socket (callctl_rtc_sink_set) */
+void api_ws_rtc_send(void *arg, uint64_t sock, const struct callctl_rtc_msg *m);
 int api_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		    size_t len);
 void api_ws_close_all(struct api *a);

@@ -489,6 +489,7 @@ int api_alloc(struct api **ap, uv_loop_t *loop, const struct config *cfg, struct
 		return -ENOMEM;
 	a->loop = loop, a->cfg = cfg, a->r = r, a->st = st, a->cc = cc, a->hook = hook;
 	a->started_at = time_now_ms();
+	callctl_rtc_sink_set(cc, api_ws_rtc_send, a);
 	api_static_root(a, cfg->http_web_root); /* a missing folder only warns */
 	err = api_sessions_load(a, snap);
 	if (err) {
@@ -527,11 +528,18 @@ size_t api_busy(const struct api *a)
 	return a->busy;
 }
 
+void api_callctl_detach(struct api *a)
+{
+	if (a)
+		a->cc = NULL; /* callctl_free may still tell sockets their legs ended */
+}
+
 void api_free(struct api *a)
 {
 	if (!a)
 		return;
 	routing_event_handler_set(a->r, NULL, NULL);
+	callctl_rtc_sink_set(a->cc, NULL, NULL);
 	lws_context_destroy(a->ctx);
 	api_ws_close_all(a);
 	api_sessions_free(a);

@@ -76,13 +76,34 @@ static struct user *target_agent(struct api_req *q, bool manager_ok)
 static const char *const no_params[] = {NULL};
 
 /* ---- health, me, roles ---- */
+/* The browser phones' WebRTC legs and what their signalling refused. */
+static json_t *health_webrtc(const struct api *a)
+{
+	struct callctl_rtc_stats st;
+
+	callctl_rtc_stats(a->cc, &st);
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+			 "browsers", (json_int_t)st.browsers, "live_legs", (json_int_t)st.live,
+			 "legs", (json_int_t)st.legs, "connected", (json_int_t)st.connected,
+			 "failed", (json_int_t)st.failed, "stun_bad", (json_int_t)st.stun_bad,
+			 "stun_auth", (json_int_t)st.stun_auth, "dtls_bad", (json_int_t)st.dtls_bad,
+			 "dtls_fail", (json_int_t)st.dtls_fail, "fp_mismatch",
+			 (json_int_t)st.fp_mismatch, "srtp_auth", (json_int_t)st.srtp_auth,
+			 "srtp_replay", (json_int_t)st.srtp_replay, "srtp_bad",
+			 (json_int_t)st.srtp_bad, "demux_bad", (json_int_t)st.demux_bad,
+			 "consent_fail", (json_int_t)st.consent_fail, "forbidden",
+			 (json_int_t)st.forbidden, "bad_request", (json_int_t)st.bad_request);
+}
+
 static void h_health(struct api_req *q)
 {
-	api_reply_json(q, 200,
-		       json_pack("{s:s,s:s,s:I,s:I}", "status", "ok", "store",
-				 q->api->cfg->store_backend, "uptime_seconds",
-				 (json_int_t)((time_now_ms() - q->api->started_at) / 1000),
-				 "pending_writes", (json_int_t)store_pending(q->api->st)));
+	json_t *o = json_pack("{s:s,s:s,s:I,s:I}", "status", "ok", "store",
+			      q->api->cfg->store_backend, "uptime_seconds",
+			      (json_int_t)((time_now_ms() - q->api->started_at) / 1000),
+			      "pending_writes", (json_int_t)store_pending(q->api->st));
+
+	json_object_set_new(o, "webrtc", health_webrtc(q->api));
+	api_reply_json(q, 200, o);
 }
 
 static void h_me(struct api_req *q)

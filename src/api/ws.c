@@ -116,6 +116,7 @@ static void ws_established(struct api *a, struct lws *wsi, struct ws_client *c)
 
 	memset(c, 0, sizeof(*c));
 	c->wsi = wsi;
+	c->sock = ++a->next_sock;
 	c->user = ws_auth(a, wsi);
 	c->all = api_is_manager(c->user);
 	c->next = a->clients;
@@ -152,6 +153,8 @@ static void ws_closed(struct api *a, struct ws_client *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	c->wsi = NULL;
+	if (a->cc) /* its browser phone and legs, if any (once it is out of the list) */
+		callctl_rtc_closed(a->cc, c->sock);
 }
 
 static int ws_writeable(struct ws_client *c)
@@ -194,20 +197,88 @@ static int ws_writeable(struct ws_client *c)
 	return 0;
 }
 
+/* rtc.* (the browser phone, docs/WEBRTC.md "Signalling"): decoded by
+ * req_decode_rtc (json_req.c, fuzzed), handed to call control; a message
+ * that does not decode is rtc.error "bad_request" (with its ref if that
+ * much is readable). */
+static void ws_rtc(struct api *a, struct ws_client *c, json_t *o, const char *in, size_t len)
+{
+	struct req_rtc *r = malloc(sizeof(*r));
+	char err[API_ERRSZ];
+	const char *ref = json_string_value(json_object_get(o, "ref"));
+
+	if (ref && strlen(ref) > 64)
+		ref = NULL;
+	if (!a->cc || !r) {
+		ws_send_json(c, json_pack("{s:s,s:s,s:s}", "type", "rtc.error", "code",
+					  a->cc ? "server_error" : "unavailable", "message",
+					  a->cc ? "out of memory" : "no call control"));
+	} else if (req_decode_rtc(in, len, r, err, sizeof(err))) {
+		callctl_rtc_bad_request(a->cc, c->sock, ref, err);
+	} else {
+		struct callctl_rtc_req rq = {
+			.type = r->type,
+			.ref = r->has_ref ? r->ref : NULL,
+			.leg = r->has_leg ? r->leg : NULL,
+			.sdp = r->has_sdp ? r->sdp : NULL,
+			.to = r->has_to ? r->to : NULL,
+			.digits = r->has_digits ? r->digits : NULL,
+		};
+		callctl_rtc_request(a->cc, c->sock, c->user, &rq);
+	}
+	free(r);
+}
+
 static void ws_receive(struct api *a, struct ws_client *c, const char *in, size_t len)
 {
 	json_error_t jerr;
-	json_t *o = json_loadb(in, len, 0, &jerr);
+	json_t *o = json_loadb(in, len, JSON_REJECT_DUPLICATES, &jerr);
 	const char *type = json_string_value(json_object_get(o, "type"));
 
 	if (type && !strcmp(type, "ping"))
 		ws_send_json(c, json_pack("{s:s}", "type", "pong"));
+	else if (type && !strncmp(type, "rtc.", 4) && json_is_object(o))
+		ws_rtc(a, c, o, in, len);
 	else
-		ws_send_json(c,
-			     json_pack("{s:s,s:s}", "type", "error", "message",
-				       "this stream is server-to-client; send {\"type\":\"ping\"} "
-				       "to check it"));
+		ws_send_json(c, json_pack("{s:s,s:s}", "type", "error", "message",
+					  "this stream is server-to-client, but for the browser "
+					  "phone's rtc.* messages; send {\"type\":\"ping\"} to "
+					  "check it"));
 	json_decref(o);
+}
+
+/* callctl's message to one socket (its non-NULL fields). */
+void api_ws_rtc_send(void *arg, uint64_t sock, const struct callctl_rtc_msg *m)
+{
+	struct api *a = arg;
+	struct ws_client *c;
+	json_t *o;
+
+	for (c = a->clients; c && c->sock != sock; c = c->next)
+		;
+	if (!c || !c->wsi)
+		return;
+	o = json_pack("{s:s}", "type", m->type);
+	if (!o)
+		return;
+#define RTC_SET(f)                                                                                 \
+	if (m->f)                                                                                  \
+	json_object_set_new(o, #f, json_string(m->f))
+	RTC_SET(ref);
+	RTC_SET(leg);
+	RTC_SET(code);
+	RTC_SET(message);
+	RTC_SET(state);
+	RTC_SET(why);
+	RTC_SET(reason);
+	RTC_SET(sdp);
+#undef RTC_SET
+	if (!strcmp(m->type, "rtc.offer")) {
+		json_object_set_new(o, "interaction",
+				    m->interaction ? json_string(m->interaction) : json_null());
+		json_object_set_new(o, "auto_answer", json_boolean(m->auto_answer));
+	}
+	ws_send_json(c, o);
 }
 
 int api_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -298,8 +369,9 @@ static json_t *event_json(struct api *a, const struct routing_event *ev)
 					    : json_null());
 		break;
 	case RT_EV_DEVICE: /* the agent's phone registered or not */
-		o = json_pack("{s:s,s:s,s:b,s:s}", "type", "device", "user_name", who, "registered",
-			      !strcmp(ev->to, "registered"), "reason", ev->reason);
+		o = json_pack("{s:s,s:s,s:b,s:s,s:s}", "type", "device", "user_name", who,
+			      "registered", !strcmp(ev->to, "registered"), "reason", ev->reason,
+			      "device", ev->device ? ev->device : "sip");
 		break;
 	case RT_EV_CALL: /* click-to-call progress and call controls */
 		o = json_pack("{s:s,s:s,s:s,s:s}", "type", "call", "interaction", ev->interaction,

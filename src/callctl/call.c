@@ -328,6 +328,14 @@ int call_leg_new(struct call *c, enum leg_role role, struct cleg **lp)
 	return 0;
 }
 
+int call_leg_dial(struct cleg *l, const char *uri, const char *from_user, const char *from_name,
+		  bool auto_answer)
+{
+	/* both transports make their media alike: a leg's media stays */
+	l->ops = browser_ops_for(l->call->cc, uri);
+	return l->ops->dial(l, uri, from_user, from_name, auto_answer);
+}
+
 void call_leg_drop(struct call *c, struct cleg *l)
 {
 	for (size_t i = 0; i < c->n_legs; i++) {

@@ -246,9 +246,7 @@ static bool on_agent_invite(struct callctl *cc, const struct sip_event *ev)
 static void on_incoming(struct callctl *cc, const struct sip_event *ev)
 {
 	const struct number *num = number_find(cc, ev->to_user);
-	int64_t qid = num ? num->queue_id : 0;
 	const char *why = NULL;
-	struct call *c;
 	int status;
 
 	if (!num && on_agent_invite(cc, ev))
@@ -261,38 +259,50 @@ static void on_incoming(struct callctl *cc, const struct sip_event *ev)
 		cc->leg_ops->refuse(cc, ev->leg, status, why);
 		return;
 	}
+	call_inbound(cc, cc->leg_ops, ev->leg, ev->to_user, ev->from_user, ev->sdp);
+}
+
+void call_inbound(struct callctl *cc, const struct leg_ops *ops, sip_leg_t leg, const char *did,
+		  const char *from, const char *sdp)
+{
+	const struct number *num = number_find(cc, did);
+	int64_t qid = num ? num->queue_id : 0;
+	struct call *c;
+	int status;
+
 	if (!num || (!qid && !num->fl)) {
-		cc->leg_ops->refuse(cc, ev->leg, 404, "No such number");
+		ops->refuse(cc, leg, 404, "No such number");
 		return;
 	}
 	if (cc->n_calls >= (size_t)cc->cfg.max_calls || !(c = call_new(cc))) {
-		cc->leg_ops->refuse(cc, ev->leg, 503, "Over capacity");
+		ops->refuse(cc, leg, 503, "Over capacity");
 		return;
 	}
-	leg_bind(cc, call_customer(c), ev->leg);
+	call_customer(c)->ops = ops;
+	leg_bind(cc, call_customer(c), leg);
 	c->queue_id = qid;
-	str_copy(c->caller_number, ev->from_user, sizeof(c->caller_number));
-	status = call_customer(c)->ops->answer(call_customer(c), ev->sdp);
-	if (status || routing_ix_open(cc->r, "inbound", ev->from_user, &c->ix_id)) {
-		cc->leg_ops->refuse(cc, ev->leg, status ? status : 500,
-				    status == 488 ? "No common codec" : "Server error");
+	str_copy(c->caller_number, from, sizeof(c->caller_number));
+	status = call_customer(c)->ops->answer(call_customer(c), sdp);
+	if (status || routing_ix_open(cc->r, "inbound", from, &c->ix_id)) {
+		ops->refuse(cc, leg, status ? status : 500,
+			    status == 488 ? "No common codec" : "Server error");
 		call_free_unadded(c);
 		return;
 	}
 	cleg_state_set(call_customer(c), LEG_UP);
-	routing_ctr_endpoint(cc->r, c->ix_id, ev->to_user); /* the number dialled */
+	routing_ctr_endpoint(cc->r, c->ix_id, did); /* the number dialled */
 	str_copy(c->ix_number, routing_ix_number(cc->r, c->ix_id), sizeof(c->ix_number));
 	HASH_ADD(hh, cc->calls, ix_id, sizeof(c->ix_id), c);
 	cc->n_calls++;
 	if (num->fl) {
 		struct call_arg a = {.flow = num->fl};
-		log_info("call=%s action=answered from=%s did=%s flow=%s", c->ix_number,
-			 ev->from_user, ev->to_user, num->flow);
+		log_info("call=%s action=answered from=%s did=%s flow=%s via=%s", c->ix_number,
+			 from, did, num->flow, ops->name);
 		call_event(c, CEV_FLOW, &a);
 		return;
 	}
-	log_info("call=%s action=answered from=%s did=%s", c->ix_number, ev->from_user,
-		 ev->to_user);
+	log_info("call=%s action=answered from=%s did=%s via=%s", c->ix_number, from, did,
+		 ops->name);
 	call_event(c, CEV_GREET, NULL);
 }
 
@@ -387,7 +397,7 @@ int call_offer_ring(struct call *c, const char *contact, bool auto_answer)
 	int err = ag ? 0 : call_leg_new(c, LEG_AGENT, &ag);
 
 	if (!err)
-		err = ag->ops->dial(ag, contact, c->caller_number,
+		err = call_leg_dial(ag, contact, c->caller_number,
 				    c->out_name[0] ? c->out_name : c->caller_number, auto_answer);
 	if (err) {
 		if (ag)
@@ -1025,6 +1035,8 @@ int callctl_alloc_ops(struct callctl **ccp, uv_loop_t *loop, const struct callct
 		err = flows_load(cc);
 	if (!err && sip) /* the SIP + RTP endpoint's own context */
 		err = media_alloc(&cc->media, loop, &mc);
+	if (!err && sip) /* the browsers' WebRTC legs, next to the media engine */
+		err = browser_start(cc);
 	if (!err && sip)
 		err = sip_ua_alloc(&cc->ua, loop, &sc, on_sip_event, cc);
 	if (err) {
@@ -1060,6 +1072,7 @@ void callctl_free(struct callctl *cc)
 	}
 	democust_free(cc);
 	sip_ua_free(cc->ua);
+	browser_free(cc);
 	media_free(cc->media);
 	registrar_free(cc);
 	flows_free(cc);

@@ -285,4 +285,41 @@ int callctl_monitor_state(struct callctl *cc, const char *ix_number, const struc
  * telephone-event, -ENOBUFS when too many are queued. */
 int callctl_call_dtmf(struct callctl *cc, const char *ix_number, const char *digits);
 
+/*
+ * The browser phone (browser.c, issue 15; the contract is docs/WEBRTC.md
+ * "Signalling"): WebRTC legs signalled over the event WebSocket. The API
+ * hands each rtc.* message of a socket to callctl_rtc_request with the
+ * socket's id and signed-in user; what call control says to a socket goes
+ * out through the sink as a callctl_rtc_msg (the API renders it as JSON:
+ * the non-NULL fields, plus "registered"/"auto_answer" for the kinds that
+ * carry them). A closed socket: callctl_rtc_closed. Thread: loop.
+ */
+struct callctl_rtc_msg {
+	const char *type; /* "rtc.offer", "rtc.answer", "rtc.end", "rtc.error", ... */
+	const char *ref, *leg, *sdp, *interaction, *reason, *state, *why, *code, *message;
+	bool auto_answer; /* rtc.offer: the agent accepted already (API Accept, monitoring) */
+};
+typedef void(callctl_rtc_send_h)(void *arg, uint64_t sock, const struct callctl_rtc_msg *m);
+void callctl_rtc_sink_set(struct callctl *cc, callctl_rtc_send_h *h, void *arg);
+/* A client message (fields NULL when absent). */
+struct callctl_rtc_req {
+	const char *type, *ref, *leg, *sdp, *to, *digits;
+};
+void callctl_rtc_request(struct callctl *cc, uint64_t sock, struct user *u,
+			 const struct callctl_rtc_req *rq);
+/* An rtc.* message the API could not decode: rtc.error "bad_request". */
+void callctl_rtc_bad_request(struct callctl *cc, uint64_t sock, const char *ref,
+			     const char *message);
+void callctl_rtc_closed(struct callctl *cc, uint64_t sock);
+struct callctl_rtc_stats {
+	uint64_t legs, connected, failed; /* WebRTC legs of the process */
+	uint64_t stun_bad, stun_auth, dtls_bad, dtls_fail, fp_mismatch, srtp_auth, srtp_replay;
+	uint64_t srtp_bad, demux_bad, consent_fail;
+	uint64_t forbidden;   /* rtc.* messages about a leg that is not the socket's */
+	uint64_t bad_request; /* rtc.* messages that did not decode */
+	size_t browsers;      /* agents' browsers registered now */
+	size_t live;	      /* WebRTC legs live now */
+};
+void callctl_rtc_stats(const struct callctl *cc, struct callctl_rtc_stats *st);
+
 #endif

@@ -312,7 +312,8 @@ struct callctl {
 	bool reload_pending;	   /* a SIGHUP came meanwhile */
 	struct prompt_file *prompts;
 	struct tts *tts;
-	struct asr *asr; /* when a flow has a bot with phrases */
+	struct asr *asr;	 /* when a flow has a bot with phrases */
+	struct browser *browser; /* the browser phones and their WebRTC legs (browser.c) */
 };
 
 /* call.c: the table */
@@ -373,6 +374,24 @@ void democust_free(struct callctl *cc);
 void call_no_audio_announce(struct call *c, const char *side);
 void call_leg_bind(struct callctl *cc, struct cleg *l, sip_leg_t leg);
 void call_leg_release(struct callctl *cc, struct cleg *l);
+
+/* callctl.c: an inbound call to number did from `from` on leg (a SIP
+ * INVITE already checked, or a browser's rtc.call): the number's flow or
+ * queue, its customer leg on ops. Refused through ops->refuse. */
+void call_inbound(struct callctl *cc, const struct leg_ops *ops, sip_leg_t leg, const char *did,
+		  const char *from, const char *sdp);
+/* call.c: l rings uri on the transport uri names (a browser's "browser:"
+ * contact, else SIP): ops->dial. */
+int call_leg_dial(struct cleg *l, const char *uri, const char *from_user, const char *from_name,
+		  bool auto_answer);
+
+/* browser.c: agents' browsers as phones, WebRTC legs (struct leg_ops) */
+int browser_start(struct callctl *cc);
+void browser_free(struct callctl *cc);
+/* u's registered browser as a contact ("browser:<user id>"), or NULL */
+const char *browser_contact(const struct callctl *cc, const struct user *u);
+/* The transport for a contact: the browser's for "browser:...", else cc->leg_ops */
+const struct leg_ops *browser_ops_for(const struct callctl *cc, const char *uri);
 
 /* callctl.c, for outbound.c */
 struct call *call_alloc(struct callctl *cc); /* not yet in the table */
@@ -473,6 +492,11 @@ void flowset_free(struct callctl *cc);
 
 /* registrar.c */
 void registrar_on_register(struct callctl *cc, const struct sip_event *ev);
+/* RT_EV_DEVICE for u: device "sip" or "browser". */
+void registrar_device_announce(struct callctl *cc, const struct user *u, bool registered,
+			       const char *why, const char *actor, const char *device);
+/* u's SIP phone binding, unexpired: its contact, or NULL. */
+const char *registrar_sip_contact(const struct callctl *cc, const struct user *u);
 bool registrar_device_ready(void *arg, const struct user *u);
 void registrar_free(struct callctl *cc);
 /* Loads the stored, unexpired bindings and starts the expiry sweep. */

@@ -120,7 +120,8 @@ int callctl_monitor(struct callctl *cc, const char *ix_number, struct user *by,
 	}
 	contact = callctl_agent_contact(cc, by);
 	if (!contact) {
-		*why = "your phone is not registered: register a SIP phone to monitor calls";
+		*why = "your phone is not registered: register a SIP phone, or this browser as "
+		       "your phone, to monitor calls";
 		return -ENODEV;
 	}
 	err = call_leg_new(c, LEG_SUPERVISOR, &l);
@@ -130,7 +131,7 @@ int callctl_monitor(struct callctl *cc, const char *ix_number, struct user *by,
 	}
 	l->user = by;
 	c->mon_mode = mode;
-	err = l->ops->dial(l, contact, c->caller_number, "Monitoring", true);
+	err = call_leg_dial(l, contact, c->caller_number, "Monitoring", true);
 	if (err) {
 		call_leg_drop(c, l);
 		*why = "your phone could not be called";

@@ -350,8 +350,8 @@ void act_customer_dial(struct call *c, enum call_state from, struct call_arg *ar
 	phone_digits(a->business_phone, from_user, sizeof(from_user));
 	/* what the customer's phone shows: the system endpoint */
 	routing_ctr_endpoint(cc->r, c->ix_id, from_user[0] ? from_user : a->user_name);
-	if (call_customer(c)->ops->dial(call_customer(c), c->out_uri,
-					from_user[0] ? from_user : a->user_name, a->name, false)) {
+	if (call_leg_dial(call_customer(c), c->out_uri, from_user[0] ? from_user : a->user_name,
+			  a->name, false)) {
 		outbound_fail(c, "the customer's phone could not be called");
 		return;
 	}

@@ -36,23 +36,29 @@ static struct binding *binding_find(const struct callctl *cc, int64_t uid)
 	return b;
 }
 
+/* An agent's device: their registered browser (browser.c) before their
+ * SIP phone. */
 bool registrar_device_ready(void *arg, const struct user *u)
 {
-	struct callctl *cc = arg;
-	struct binding *b = binding_find(cc, user_record(u)->id);
-
-	return b && b->expires_at > time_now_ms();
+	return callctl_agent_contact(arg, u) != NULL;
 }
 
-const char *callctl_agent_contact(const struct callctl *cc, const struct user *u)
+const char *registrar_sip_contact(const struct callctl *cc, const struct user *u)
 {
 	struct binding *b = binding_find(cc, user_record(u)->id);
 
 	return b && b->expires_at > time_now_ms() ? b->contact : NULL;
 }
 
-static void device_announce(struct callctl *cc, const struct user *u, bool registered,
-			    const char *why, const char *actor)
+const char *callctl_agent_contact(const struct callctl *cc, const struct user *u)
+{
+	const char *browser = browser_contact(cc, u);
+
+	return browser ? browser : registrar_sip_contact(cc, u);
+}
+
+void registrar_device_announce(struct callctl *cc, const struct user *u, bool registered,
+			       const char *why, const char *actor, const char *device)
 {
 	struct routing_event ev = {
 		.kind = RT_EV_DEVICE,
@@ -63,6 +69,7 @@ static void device_announce(struct callctl *cc, const struct user *u, bool regis
 		.reason = why,
 		.interaction = "",
 		.actor = actor,
+		.device = device,
 	};
 
 	routing_announce(cc->r, &ev);
@@ -93,8 +100,9 @@ static void binding_drop(struct callctl *cc, struct binding *b, const char *why)
 	binding_store(cc, uid, NULL);
 	if (u) {
 		log_info("agent=%s action=%s", user_record(u)->user_name, why);
-		device_announce(cc, u, false, why,
-				strcmp(why, "expired") ? user_record(u)->user_name : "system");
+		registrar_device_announce(
+			cc, u, false, why,
+			strcmp(why, "expired") ? user_record(u)->user_name : "system", "sip");
 	}
 }
 
@@ -124,7 +132,8 @@ static int binding_set(struct callctl *cc, struct user *u, const char *contact, 
 	log_info("agent=%s action=registered contact=%s expires=%d", user_record(u)->user_name,
 		 contact, expires);
 	if (fresh) /* a refresh of the same contact is not news */
-		device_announce(cc, u, true, "registered", user_record(u)->user_name);
+		registrar_device_announce(cc, u, true, "registered", user_record(u)->user_name,
+					  "sip");
 	routing_dispatch_soon(cc->r); /* a waiting caller may now reach this agent */
 	return 0;
 }

@@ -137,8 +137,8 @@ static int consult_dial(struct call *c, struct user *to, bool auto_answer)
 	if (err)
 		return err;
 	l->user = to;
-	err = l->ops->dial(l, contact, c->caller_number,
-			   c->out_name[0] ? c->out_name : c->caller_number, auto_answer);
+	err = call_leg_dial(l, contact, c->caller_number,
+			    c->out_name[0] ? c->out_name : c->caller_number, auto_answer);
 	if (err) {
 		call_leg_drop(c, l);
 		return err == -EADDRINUSE || err == -ENOMEM ? err : -EIO;

@@ -183,6 +183,8 @@ struct routing_event {
 	const struct routing_queue_stats *qstats;
 	const struct routing_alert *alert;
 	const struct routing_live_call *live;
+	/* RT_EV_DEVICE: "sip" or "browser" (NULL for other kinds) */
+	const char *device;
 };
 typedef void(routing_event_h)(const struct routing_event *ev, void *arg);
 typedef void(routing_done_h)(int err, void *arg);

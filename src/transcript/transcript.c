@@ -293,7 +293,8 @@ static void job_finish(struct transcript *t)
 	struct tr_audio *au = t->au;
 	int rc = w && (w->res.utts = json_array()) ? 0 : -ENOMEM;
 
-	qsort(au->segs, au->n_segs, sizeof(*au->segs), seg_cmp);
+	if (au->n_segs) /* a recording with no voice has none (segs NULL) */
+		qsort(au->segs, au->n_segs, sizeof(*au->segs), seg_cmp);
 	for (size_t i = 0; i < au->n_segs && !rc; i++) {
 		if (au->segs[i].err)
 			continue; /* one utterance lost is not the whole call */

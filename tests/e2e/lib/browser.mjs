@@ -12,12 +12,13 @@ import { chromium } from 'playwright-core';
 export const SHOTS = resolve(new URL('../../../build/screenshots/', import.meta.url).pathname);
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
-export async function launch() {
+// extraArgs: more Chromium flags (fake media devices for the browser phone).
+export async function launch({ extraArgs = [] } = {}) {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', ...extraArgs],
   });
   return {
     browser,
