@@ -71,15 +71,24 @@ test:
 coverage:
 	$(MAKE) MODE=coverage unit
 
-# libFuzzer targets: clang, ASan+UBSan, the library sources compiled in.
-FZ_FLAGS := $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -Ibuild/fuzz/gen $(PKG_CFL)
+# libFuzzer targets: clang, ASan+UBSan. The library is compiled once with
+# coverage instrumentation (fuzzer-no-link) into build/fuzz-obj/libsb.a and
+# each target links what it uses from it (not the whole source per target).
+FZ_SAN   := -g -O1 -Isrc -Ibuild/fuzz/gen $(PKG_CFL)
+FZ_FLAGS := $(CSTD) -fsanitize=fuzzer,address,undefined $(FZ_SAN)
+FZ_OBJ   := $(SRC:%.c=build/fuzz-obj/%.o)
 fuzz: $(FUZZ:tests/fuzz/%.c=build/fuzz/%)
 build/fuzz/gen/migrations.h: $(MIGR) tools/embed_sql.sh
 	@mkdir -p $(dir $@)
 	sh tools/embed_sql.sh $(MIGR) > $@
-build/fuzz/%: tests/fuzz/%.c $(SRC) $(HDRS) build/fuzz/gen/migrations.h
+build/fuzz-obj/%.o: %.c $(HDRS) build/fuzz/gen/migrations.h
 	@mkdir -p $(dir $@)
-	clang $(FZ_FLAGS) -o $@ $< $(SRC) $(PKG_LIBS)
+	clang $(CSTD) -fsanitize=fuzzer-no-link,address,undefined $(FZ_SAN) -c $< -o $@
+build/fuzz-obj/libsb.a: $(FZ_OBJ) Makefile
+	rm -f $@ && ar rcs $@ $(FZ_OBJ)
+build/fuzz/%: tests/fuzz/%.c build/fuzz-obj/libsb.a
+	@mkdir -p $(dir $@)
+	clang $(FZ_FLAGS) -o $@ $< build/fuzz-obj/libsb.a $(PKG_LIBS)
 
 # The speech recogniser's benchmark (release flags): build/asr_bench, see bench/asr_bench.c.
 asr-bench: build/asr_bench

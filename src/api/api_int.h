@@ -194,6 +194,16 @@ struct req_user {
 	bool has_sip_password;
 };
 int req_decode_login(const char *b, size_t n, struct req_login *r, char *err, size_t esz);
+/* A browser phone's rtc.* message on the event WebSocket (docs/WEBRTC.md):
+ * "type" rtc.<word> required; ref, leg, to, digits, sdp optional strings
+ * within their buffers; other fields are ignored (the contract may grow). */
+#define REQ_RTC_SDP_MAX 16384
+struct req_rtc {
+	char type[33], ref[65], leg[33], to[33], digits[33];
+	char sdp[REQ_RTC_SDP_MAX + 1];
+	bool has_ref, has_leg, has_to, has_digits, has_sdp;
+};
+int req_decode_rtc(const char *b, size_t n, struct req_rtc *r, char *err, size_t esz);
 int req_decode_presence(const char *b, size_t n, struct req_presence *r, char *err, size_t esz);
 int req_decode_clear(const char *b, size_t n, struct req_clear *r, char *err, size_t esz);
 /* {"text": 1..ST_NOTE bytes, not only spaces} */

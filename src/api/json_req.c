@@ -307,6 +307,33 @@ static int jr_roles(struct jr *j, unsigned *mask, bool *has)
 	return 0;
 }
 
+/* ---- the browser phone's messages ---- */
+
+int req_decode_rtc(const char *b, size_t n, struct req_rtc *r, char *err, size_t esz)
+{
+	struct jr j = {.err = err, .esz = esz};
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = jr_open(&j, b, n, false);
+	if (!rc)
+		rc = jr_str(&j, "type", JR_REQUIRED | JR_NONEMPTY, r->type, sizeof(r->type), NULL);
+	if (!rc && (strncmp(r->type, "rtc.", 4) || !r->type[4]))
+		rc = jr_fail(&j, "'type' must be rtc.<message>");
+	if (!rc)
+		rc = jr_str(&j, "ref", 0, r->ref, sizeof(r->ref), &r->has_ref);
+	if (!rc)
+		rc = jr_str(&j, "leg", JR_NONEMPTY, r->leg, sizeof(r->leg), &r->has_leg);
+	if (!rc)
+		rc = jr_str(&j, "to", JR_NONEMPTY, r->to, sizeof(r->to), &r->has_to);
+	if (!rc)
+		rc = jr_str(&j, "digits", JR_NONEMPTY, r->digits, sizeof(r->digits),
+			    &r->has_digits);
+	if (!rc)
+		rc = jr_str(&j, "sdp", JR_NONEMPTY, r->sdp, sizeof(r->sdp), &r->has_sdp);
+	return jr_close(&j, rc, r, sizeof(*r));
+}
+
 /* ---- login ---- */
 
 int req_decode_login(const char *b, size_t n, struct req_login *r, char *err, size_t esz)

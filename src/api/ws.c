@@ -197,49 +197,36 @@ static int ws_writeable(struct ws_client *c)
 	return 0;
 }
 
-/* A string field of an rtc.* message: NULL when absent; false when it is
- * there but not a string (or too long). */
-static bool rtc_field(json_t *o, const char *key, size_t max, const char **out)
+/* rtc.* (the browser phone, docs/WEBRTC.md "Signalling"): decoded by
+ * req_decode_rtc (json_req.c, fuzzed), handed to call control; a message
+ * that does not decode is rtc.error "bad_request" (with its ref if that
+ * much is readable). */
+static void ws_rtc(struct api *a, struct ws_client *c, json_t *o, const char *in, size_t len)
 {
-	json_t *v = json_object_get(o, key);
+	struct req_rtc *r = malloc(sizeof(*r));
+	char err[API_ERRSZ];
+	const char *ref = json_string_value(json_object_get(o, "ref"));
 
-	*out = NULL;
-	if (!v || json_is_null(v))
-		return true;
-	if (!json_is_string(v) || json_string_length(v) > max ||
-	    strlen(json_string_value(v)) != json_string_length(v))
-		return false;
-	*out = json_string_value(v);
-	return true;
-}
-
-/* rtc.* (the browser phone, docs/WEBRTC.md "Signalling"): decoded here
- * with jansson, handed to call control; anything malformed is rtc.error
- * "bad_request". */
-static void ws_rtc(struct api *a, struct ws_client *c, json_t *o)
-{
-	struct callctl_rtc_req rq = {0};
-	const char *ref = NULL;
-
-	if (!a->cc) {
+	if (ref && strlen(ref) > 64)
+		ref = NULL;
+	if (!a->cc || !r) {
 		ws_send_json(c, json_pack("{s:s,s:s,s:s}", "type", "rtc.error", "code",
-					  "unavailable", "message", "no call control"));
-		return;
+					  a->cc ? "server_error" : "unavailable", "message",
+					  a->cc ? "out of memory" : "no call control"));
+	} else if (req_decode_rtc(in, len, r, err, sizeof(err))) {
+		callctl_rtc_bad_request(a->cc, c->sock, ref, err);
+	} else {
+		struct callctl_rtc_req rq = {
+			.type = r->type,
+			.ref = r->has_ref ? r->ref : NULL,
+			.leg = r->has_leg ? r->leg : NULL,
+			.sdp = r->has_sdp ? r->sdp : NULL,
+			.to = r->has_to ? r->to : NULL,
+			.digits = r->has_digits ? r->digits : NULL,
+		};
+		callctl_rtc_request(a->cc, c->sock, c->user, &rq);
 	}
-	if (!rtc_field(o, "ref", 64, &ref)) {
-		callctl_rtc_bad_request(a->cc, c->sock, NULL, "\"ref\" must be a short string");
-		return;
-	}
-	rq.ref = ref;
-	if (!rtc_field(o, "type", 32, &rq.type) || !rtc_field(o, "leg", 32, &rq.leg) ||
-	    !rtc_field(o, "sdp", 16384, &rq.sdp) || !rtc_field(o, "to", 32, &rq.to) ||
-	    !rtc_field(o, "digits", 32, &rq.digits)) {
-		callctl_rtc_bad_request(a->cc, c->sock, ref,
-					"type, leg, sdp, to and digits are strings (sdp at most "
-					"16 KiB, the others 32 characters)");
-		return;
-	}
-	callctl_rtc_request(a->cc, c->sock, c->user, &rq);
+	free(r);
 }
 
 static void ws_receive(struct api *a, struct ws_client *c, const char *in, size_t len)
@@ -251,7 +238,7 @@ static void ws_receive(struct api *a, struct ws_client *c, const char *in, size_
 	if (type && !strcmp(type, "ping"))
 		ws_send_json(c, json_pack("{s:s}", "type", "pong"));
 	else if (type && !strncmp(type, "rtc.", 4) && json_is_object(o))
-		ws_rtc(a, c, o);
+		ws_rtc(a, c, o, in, len);
 	else
 		ws_send_json(c, json_pack("{s:s,s:s}", "type", "error", "message",
 					  "this stream is server-to-client, but for the browser "

@@ -19,7 +19,9 @@
  *   space at either end, and its number passes req_valid_phone; a
  *   webhook's URL passes req_webhook_url_problem, its secret is 16 to 256
  *   printable ASCII characters, its events a non-empty known mask, create
- *   has url, secret and events, update at least one field.
+ *   has url, secret and events, update at least one field; a browser
+ *   phone's rtc.* message has a type rtc.<word>, and each optional field
+ *   is present exactly when it is non-empty.
  * Seeds: tests/fuzz/corpus/json_req/.
  */
 #include "api/api_int.h"
@@ -59,6 +61,31 @@ static void check_err(int rc, const char *err, size_t esz)
 	for (size_t i = 0; i < n; i++)
 		CHECK(err[i] >= 0x20 && err[i] <= 0x7e);
 	CHECK(rc ? (n > 0 || esz == 1) : n == 0);
+}
+
+static void check_rtc(const char *b, size_t n, char *err, size_t esz)
+{
+	struct req_rtc *r = malloc(sizeof(*r));
+	int rc;
+
+	if (!r)
+		return;
+	rc = req_decode_rtc(b, n, r, err, esz);
+	check_err(rc, err, esz);
+	if (rc) {
+		CHECK(zero(r, sizeof(*r)));
+	} else {
+		TERMINATED(r->type);
+		TERMINATED(r->ref);
+		TERMINATED(r->leg);
+		TERMINATED(r->to);
+		TERMINATED(r->digits);
+		TERMINATED(r->sdp);
+		CHECK(!strncmp(r->type, "rtc.", 4) && r->type[4]);
+		CHECK(r->has_leg == !!r->leg[0] && r->has_to == !!r->to[0]);
+		CHECK(r->has_digits == !!r->digits[0] && r->has_sdp == !!r->sdp[0]);
+	}
+	free(r);
 }
 
 static void check_login(const char *b, size_t n, char *err, size_t esz)
@@ -424,6 +451,7 @@ static void run_all(const char *b, size_t n, char *err, size_t esz)
 	check_queue(b, n, true, err, esz);
 	check_queue(b, n, false, err, esz);
 	check_login(b, n, err, esz);
+	check_rtc(b, n, err, esz);
 	check_presence(b, n, err, esz);
 	check_clear(b, n, err, esz);
 	check_note(b, n, err, esz);
