@@ -11,7 +11,8 @@
 // - click-to-call from a browser agent;
 // - a warm transfer with both agents on browsers;
 // - closing the agent's tab mid-offer sends the call to the next agent;
-// - Reject in the browser declines: the next agent gets the call.
+// - Reject in the browser declines: the next agent gets the call;
+// - a manager listens in from her browser (it answers the monitoring leg by itself).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -367,5 +368,45 @@ test('Reject in the browser declines the offer (rtc.reject): Ned is Missed, the 
     await away('beth');
     await ned.close();
     await beth.close();
+  }
+});
+
+test('a manager listens in from her browser: Mia picks This browser on the live view, Listen, her browser answers by itself and hears the call', async () => {
+  const ned = await agentPage('ned');
+  const mia = await agents.page();
+  await recordPeerConnections(mia);
+  let amy;
+  try {
+    await signIn(mia, sb.url, 'mia');
+    await mia.waitForURL(/\/manager$/);
+    const choice = mia.getByRole('radiogroup', { name: 'Listen in on' });
+    await choice.getByRole('radio', { name: 'This browser' }).click();
+    await mia.locator('.sp-device.ok', { hasText: 'Browser phone ready' }).waitFor();
+    await goAvailable(ned);
+    amy = await amyCalls();
+    const nsp = ned.locator('.softphone');
+    await ned.locator('.softphone[data-phase="offer"]').waitFor({ timeout: 20000 });
+    await nsp.getByRole('button', { name: 'Accept' }).click();
+    await nsp.locator('[data-browser-leg="connected"]').waitFor({ timeout: 15000 });
+    const talking = mia.locator('[data-calls] tr[data-phase="bridged"]');
+    await talking.waitFor({ timeout: 15000 });
+    await talking.locator('[data-monitor="listen"]').click();
+    await mia.waitForFunction(() => window.__pcs.length === 1 && window.__pcs[0].connectionState === 'connected', null, { timeout: 15000 });
+    assert.ok(!(await mia.title()).startsWith('☎'), 'a monitoring leg does not ring');
+    const m0 = await inboundAudio(mia);
+    await sleep(2500);
+    const m1 = await inboundAudio(mia);
+    assert.ok(m1.energy > m0.energy, `Mia hears the call (${m0.energy} → ${m1.energy})`);
+    await shot(mia, 'browser-phone-manager-listens');
+    await amy.command('hangup');
+    await wrapUp(ned);
+    await mia.waitForFunction(() => window.__pcs[0].connectionState === 'closed', null, { timeout: 10000 });
+    expectClean(ned);
+    expectClean(mia);
+  } finally {
+    await amy?.stop();
+    await away('ned');
+    await ned.close();
+    await mia.close();
   }
 });

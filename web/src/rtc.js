@@ -14,7 +14,7 @@
 // stay here, outside the state.
 import { audioContext, chooseMic, chooseSpeaker, canChooseSpeaker, keyTone, openMic, playRemote, startRing } from './audio.js';
 import { sendEvent } from './events.js';
-import { getState, initialRtc, setState, toast } from './state.js';
+import { getState, initialRtc, isManager, setState, toast } from './state.js';
 
 const KEY_DEVICE = 'switchboard.phone';
 const live = new Map(); // leg id (or an outgoing call's ref) → { pc, mic, audio, stats }
@@ -57,7 +57,8 @@ export async function chooseDevice(device) {
 // browser took over (then only the agent's click takes it back).
 export function onStreamOpen() {
   const { rtc, me } = getState();
-  if (rtc.device === 'browser' && !rtc.replaced && me?.is_agent) sendEvent({ type: 'rtc.register' });
+  // Agents, and managers for monitoring (their Listen / Whisper / Barge).
+  if (rtc.device === 'browser' && !rtc.replaced && (me?.is_agent || isManager(me))) sendEvent({ type: 'rtc.register' });
 }
 
 // The stream dropped: the server has unregistered this browser, and an
@@ -165,10 +166,12 @@ function stopRingingIfNone() {
 
 function incoming(m) {
   rtcPatch((r) => ({ legs: { ...r.legs, [m.leg]: { leg: m.leg, interaction: m.interaction || null, phase: 'ringing', sdp: m.sdp, muted: false } } }));
-  // Click-to-call rings the agent first: the agent has just asked for it,
-  // so the browser answers at once (a SIP phone gets auto-answer).
+  // The server says to answer at once (auto_answer: a manager's monitoring
+  // leg, or an offer already accepted). Click-to-call rings the agent first:
+  // the agent has just asked for it, so the browser answers at once too (a
+  // SIP phone gets auto-answer).
   const c = getState().call;
-  if (c.phase === 'dialing' && (!m.interaction || !c.interaction || c.interaction === m.interaction)) {
+  if (m.auto_answer || (c.phase === 'dialing' && (!m.interaction || !c.interaction || c.interaction === m.interaction))) {
     acceptLeg(m.leg);
     return;
   }

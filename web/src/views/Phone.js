@@ -8,7 +8,7 @@ import { chooseDevice, switchMic, switchSpeaker } from '../rtc.js';
 
 // "Calls ring: This browser | My SIP phone", and whether the server has this
 // browser as the agent's phone.
-export function DeviceChoice({ rtc, sipRegistered }) {
+export function DeviceChoice({ rtc, sipRegistered, label = 'Calls ring' }) {
   const [busy, setBusy] = useState(false);
   const pick = async (d) => {
     if (busy || (d === rtc.device && (d === 'sip' || rtc.registered))) return;
@@ -19,10 +19,11 @@ export function DeviceChoice({ rtc, sipRegistered }) {
   const status = rtc.device === 'browser'
     ? (rtc.registered ? ['ok', 'Browser phone ready'] : rtc.replaced ? ['warn', 'Another browser is your phone']
       : ['warn', busy ? 'Asking for the microphone…' : 'Browser phone connecting…'])
+    : sipRegistered === false && label !== 'Calls ring' ? ['', 'Your SIP phone rings']
     : (sipRegistered ? ['ok', 'Phone registered'] : ['warn', 'Phone not registered']);
   return html`<div class="sp-devices">
-    <div class="seg" role="radiogroup" aria-label="Calls ring">
-      <span class="seg-label" aria-hidden="true">Calls ring</span>
+    <div class="seg" role="radiogroup" aria-label=${label}>
+      <span class="seg-label" aria-hidden="true">${label}</span>
       ${[['browser', 'This browser'], ['sip', 'My SIP phone']].map(([d, label]) => html`
         <button role="radio" class="seg-opt" aria-checked=${rtc.device === d} disabled=${busy}
           data-device=${d} onClick=${() => pick(d)}>${label}</button>`)}

@@ -8,7 +8,7 @@ import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { post, put, seg } from '../api.js';
 import { duration, interactionPath, phoneDisplay, since } from '../format.js';
-import { toast, useAppState, useNow } from '../state.js';
+import { getState, toast, useAppState, useNow } from '../state.js';
 import { Empty, PresenceBadge } from './common.js';
 
 const PHASES = {
@@ -87,7 +87,8 @@ function CallRow({ c, now, me }) {
   const n = seg(c.interaction);
   const mine = c.monitored_by === me;
   const monitor = (mode) => run(mode, () => post(`/api/v1/calls/${n}/monitor`, { mode }),
-    mode === 'stop' ? 'Monitoring stopped' : `Your phone rings to ${mode}`);
+    mode === 'stop' ? 'Monitoring stopped'
+      : getState().rtc.registered ? `This browser joins the call to ${mode}` : `Your phone rings to ${mode}`);
   const end = () => { setConfirm(false); run('end', () => post(`/api/v1/calls/${n}/end`), `Call ${c.interaction} ended`); };
   const phase = PHASES[c.phase] || c.phase;
   return html`<tr data-call=${c.interaction} data-phase=${c.phase}>
