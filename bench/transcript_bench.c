@@ -17,7 +17,8 @@
  *     audio.c) and decoded on `decoders` SCHED_IDLE threads: call-minutes
  *     transcribed per hour of wall time and per CPU-hour)
  * The domain model is built from the corpus with asr_lm_build (as the
- * server does) into /tmp/transcript_bench.arpa. The test sentences are
+ * server does) into the run's own folder (/tmp/tb-XXXXXX, $TBW: two runs at
+ * once do not share files; removed at the end). The test sentences are
  * not in the corpus: the bench counts exact lines in common and says so.
  * Each sentence is one utterance, with 0.3 s of silence before and after
  * (what the endpointer's cut leaves around speech). WER = (substitutions +
@@ -40,6 +41,39 @@ struct utt {
 	size_t n;
 };
 
+/* The run's own folder (two benches at once must not share audio files:
+ * that once made figures vary from run to run); the commands see it as $TBW. */
+static char work_dir[64];
+
+static const char *wpath(const char *name)
+{
+	static char buf[4][128];
+	static unsigned i;
+	char *p = buf[i++ % 4];
+
+	snprintf(p, sizeof(buf[0]), "%s/%s", work_dir, name);
+	return p;
+}
+
+static int work_dir_make(void)
+{
+	str_copy(work_dir, "/tmp/tb-XXXXXX", sizeof(work_dir));
+	if (!mkdtemp(work_dir) || setenv("TBW", work_dir, 1)) {
+		perror("mkdtemp");
+		return -1;
+	}
+	return 0;
+}
+
+static void work_dir_remove(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", work_dir);
+	if (system(cmd))
+		fprintf(stderr, "could not remove %s\n", work_dir);
+}
+
 static double rss_mib(void)
 {
 	FILE *f = fopen("/proc/self/status", "r");
@@ -55,7 +89,7 @@ static double rss_mib(void)
 	return kb / 1024;
 }
 
-/* Runs cmd (which writes /tmp/tb.wav), then 8 kHz mono 16-bit, padded,
+/* Runs cmd (which writes $TBW/tb.wav), then 8 kHz mono 16-bit, padded,
  * through G.711 µ-law and back. */
 static int audio_load(const char *cmd, struct utt *u)
 {
@@ -65,12 +99,13 @@ static int audio_load(const char *cmd, struct utt *u)
 	uint8_t *mu;
 
 	snprintf(full, sizeof(full),
-		 "%s && sox /tmp/tb.wav -r 8000 -c 1 -b 16 -e signed-integer -t raw /tmp/tb.raw "
+		 "%s && sox -D \"$TBW/tb.wav\" -r 8000 -c 1 -b 16 -e signed-integer -t raw "
+		 "\"$TBW/tb.raw\" "
 		 "pad 0.3 0.3",
 		 cmd);
 	if (system(full))
 		return -1;
-	f = fopen("/tmp/tb.raw", "rb");
+	f = fopen(wpath("tb.raw"), "rb");
 	if (!f)
 		return -1;
 	fseek(f, 0, SEEK_END);
@@ -239,7 +274,7 @@ static void human(uv_loop_t *loop, struct asr *a, bool verbose)
 		*strstr(text, " </s>") = '\0';
 		id++;
 		id[strcspn(id, ")")] = '\0';
-		snprintf(cmd, sizeof(cmd), "cp %s/%s.wav /tmp/tb.wav", HUMAN_DIR, id);
+		snprintf(cmd, sizeof(cmd), "cp %s/%s.wav \"$TBW/tb.wav\"", HUMAN_DIR, id);
 		if (audio_load(cmd, &u))
 			continue;
 		score_one(loop, a, &u, text, &r, verbose);
@@ -316,18 +351,18 @@ static uint32_t call_make(const char *path, int sentences)
 	char line[512], cmd[2048];
 	int i = 0;
 
-	if (system("rm -f /tmp/tb_l.raw /tmp/tb_r.raw"))
+	if (system("rm -f \"$TBW/tb_l.raw\" \"$TBW/tb_r.raw\""))
 		return 0;
 	while (f && i < sentences && fgets(line, sizeof(line), f)) {
 		struct utt u = {0};
 		bool customer = !(i++ & 1);
 		FILE *l, *r;
 		line[strcspn(line, "\n")] = '\0';
-		snprintf(cmd, sizeof(cmd), "flite -voice %s -t \"%s\" -o /tmp/tb.wav",
+		snprintf(cmd, sizeof(cmd), "flite -voice %s -t \"%s\" -o \"$TBW/tb.wav\"",
 			 customer ? "rms" : "awb", line);
 		if (audio_load(cmd, &u))
 			break;
-		l = fopen("/tmp/tb_l.raw", "ab"), r = fopen("/tmp/tb_r.raw", "ab");
+		l = fopen(wpath("tb_l.raw"), "ab"), r = fopen(wpath("tb_r.raw"), "ab");
 		for (size_t k = 0; k < u.n + 5600; k++) { /* the other side is silent */
 			int16_t v = k < u.n ? u.pcm[k] : 0, z = 0;
 			fwrite(customer ? &v : &z, 2, 1, l);
@@ -340,8 +375,8 @@ static uint32_t call_make(const char *path, int sentences)
 	if (f)
 		fclose(f);
 	snprintf(cmd, sizeof(cmd),
-		 "sox -M -r 8000 -e signed-integer -b 16 -c 1 -t raw /tmp/tb_l.raw -r 8000 -e "
-		 "signed-integer -b 16 -c 1 -t raw /tmp/tb_r.raw -b 16 %s",
+		 "sox -M -r 8000 -e signed-integer -b 16 -c 1 -t raw \"$TBW/tb_l.raw\" -r 8000 -e "
+		 "signed-integer -b 16 -c 1 -t raw \"$TBW/tb_r.raw\" -b 16 %s",
 		 path);
 	return system(cmd) ? 0 : 1;
 }
@@ -376,9 +411,9 @@ static int capacity(int calls, int decoders, const char *lm)
 	uint64_t t0, cpu = 0;
 	double call_s, wall_s;
 
-	if (!call_make("/tmp/tb_call.wav", 24))
+	if (!call_make(wpath("tb_call.wav"), 24))
 		return 1;
-	str_copy(au.path, "/tmp/tb_call.wav", sizeof(au.path));
+	str_copy(au.path, wpath("tb_call.wav"), sizeof(au.path));
 	tr_audio_load(&au);
 	if (au.err)
 		return 1;
@@ -427,14 +462,14 @@ static int capacity(int calls, int decoders, const char *lm)
 	return 0;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "capacity")) {
 		int calls = argc > 2 ? atoi(argv[2]) : 4, dec = argc > 3 ? atoi(argv[3]) : 1;
 		if (lm_make("share/transcripts/contact_center_corpus.txt",
-			    "/tmp/transcript_bench.arpa"))
+			    wpath("transcript_bench.arpa")))
 			return 1;
-		return capacity(calls, dec, "/tmp/transcript_bench.arpa");
+		return capacity(calls, dec, wpath("transcript_bench.arpa"));
 	}
 	double weight = argc > 1 ? atof(argv[1]) : 0.4;
 	const char *corpus = argc > 2 ? argv[2] : "share/transcripts/contact_center_corpus.txt";
@@ -447,9 +482,9 @@ int main(int argc, char **argv)
 	double rss0 = rss_mib();
 
 	if (weight > 0) {
-		if (lm_make(corpus, "/tmp/transcript_bench.arpa"))
+		if (lm_make(corpus, wpath("transcript_bench.arpa")))
 			return 1;
-		str_copy(cfg.domain_lm, "/tmp/transcript_bench.arpa", sizeof(cfg.domain_lm));
+		str_copy(cfg.domain_lm, wpath("transcript_bench.arpa"), sizeof(cfg.domain_lm));
 		cfg.domain_weight = weight;
 		overlap(corpus);
 	}
@@ -464,15 +499,18 @@ int main(int argc, char **argv)
 	uv_run(&loop, UV_RUN_DEFAULT);
 	printf("memory: %.1f MiB for one loaded decoder (RSS %.1f -> %.1f MiB)\n", rss_mib() - rss0,
 	       rss0, rss_mib());
-	synthetic(&loop, a, "flite slt", "flite -voice slt -t \"%s\" -o /tmp/tb.wav", verbose,
+	if (getenv("TB_HUMAN")) /* the human speech only */
+		goto human;
+	synthetic(&loop, a, "flite slt", "flite -voice slt -t \"%s\" -o \"$TBW/tb.wav\"", verbose,
 		  &synth);
-	synthetic(&loop, a, "flite rms", "flite -voice rms -t \"%s\" -o /tmp/tb.wav", verbose,
+	synthetic(&loop, a, "flite rms", "flite -voice rms -t \"%s\" -o \"$TBW/tb.wav\"", verbose,
 		  &synth);
-	synthetic(&loop, a, "flite awb", "flite -voice awb -t \"%s\" -o /tmp/tb.wav", verbose,
+	synthetic(&loop, a, "flite awb", "flite -voice awb -t \"%s\" -o \"$TBW/tb.wav\"", verbose,
 		  &synth);
-	synthetic(&loop, a, "espeak-ng en-us", "espeak-ng -v en-us -w /tmp/tb.wav \"%s\"", verbose,
-		  &synth);
+	synthetic(&loop, a, "espeak-ng en-us", "espeak-ng -v en-us -w \"$TBW/tb.wav\" \"%s\"",
+		  verbose, &synth);
 	report("synthetic (all)", &synth);
+human:
 	if (!getenv("TB_SENTENCES"))
 		human(&loop, a, verbose);
 	printf("memory after: RSS %.1f MiB\n", rss_mib());
@@ -480,4 +518,15 @@ int main(int argc, char **argv)
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
 	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int rc;
+
+	if (work_dir_make())
+		return 1;
+	rc = run(argc, argv);
+	work_dir_remove();
+	return rc;
 }
