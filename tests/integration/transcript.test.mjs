@@ -7,7 +7,8 @@
 // the word error rate of each channel (computed here) under its bound. The
 // search by the transcript's words, who may read it, the redacted recording
 // for everyone but administrators, a manager's on-demand request run again
-// after a restart, and the policy that turns it off for a queue. Kept to
+// after a restart, the policy that turns it off for a queue, and a queue
+// sampled at a percent (predicted from the number's hash). Kept to
 // one short call per test (CI time: the decoders run at SCHED_IDLE).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -85,6 +86,11 @@ async function call(customerUlaw, holdMs) {
   assert.equal(r.code, 0, r.out);
   const ix = await latest();
   assert.notEqual(ix.number, before, 'a new interaction');
+  // ned wraps up, so that he is Available for the next call
+  await sb.until('ned in after-call work', async () =>
+    (await sb.api('GET', '/api/v1/agents/ned/presence', { token: tok.ned })).body.presence === 'AfterCallWork');
+  const c = await sb.api('POST', '/api/v1/agents/ned/clear', { token: tok.ned, body: { wrap_up_code: 'Resolved' } });
+  assert.equal(c.status, 200, JSON.stringify(c.body));
   return ix.number;
 }
 
@@ -210,6 +216,53 @@ test('the policy: a queue at 0 % is not transcribed; bad values are refused', as
   assert.ok(audit.body.entries.some((e) => e.object === 'transcripts.policy/Support'), JSON.stringify(audit.body));
   const del = await sb.api('DELETE', '/api/v1/transcripts/policy/Support', { token: tok.admin });
   assert.deepEqual(del.body.queues, [{ queue: 'default', percent: 100 }]);
+});
+
+// The sample's seam (src/transcript/transcript.c, number_hash): a call is
+// transcribed when FNV-1a of its interaction number, mod 100, is under its
+// queue's percent — reproducible, so the test predicts it.
+function sampleHash(number) {
+  let h = 2166136261;
+  for (const c of Buffer.from(number)) h = Math.imul(h ^ c, 16777619) >>> 0;
+  return h % 100;
+}
+const nextNumber = (number, k) => `INT${String(Number(number.slice(3)) + k).padStart(7, '0')}`;
+
+test('a queue sampled at p %: the calls whose number hashes under p are transcribed, the others not; on demand takes one the sample skipped', async () => {
+  // the next two calls' numbers, and a percent that takes one and skips the other
+  const last = (await latest()).number;
+  const [a, b] = [nextNumber(last, 1), nextNumber(last, 2)];
+  assert.notEqual(sampleHash(a), sampleHash(b), 'pick other numbers if this ever happens');
+  const pct = Math.max(sampleHash(a), sampleHash(b)); // 1..99: a sample, not all or none
+  const put = await sb.api('PUT', '/api/v1/transcripts/policy/Support', { token: tok.admin, body: { percent: pct } });
+  assert.equal(put.status, 200, JSON.stringify(put.body));
+  const got = {};
+  for (let i = 0; i < 2; i++) {
+    const n = await call(customerUlaw, 3000);
+    got[n] = sampleHash(n) < pct;
+  }
+  assert.deepEqual(Object.keys(got), [a, b], 'the numbers predicted');
+  const taken = Object.keys(got).filter((n) => got[n]), skipped = Object.keys(got).filter((n) => !got[n]);
+  assert.equal(taken.length, 1);
+  assert.equal(skipped.length, 1);
+  // the taken one is queued by the policy at once; the skipped one never is
+  const t = await sb.until('the sampled call queued', async () => {
+    const r = await transcript(taken[0]);
+    return r.status === 200 ? r.body : null;
+  }, 10000);
+  assert.equal(t.reason, 'policy');
+  await new Promise((r) => setTimeout(r, 2000));
+  const none = await transcript(skipped[0]);
+  assert.equal(none.status, 404, JSON.stringify(none.body));
+  assert.equal(none.body.error, 'no_transcript');
+  // a manager asks for the skipped one: it is transcribed all the same
+  const req = await sb.api('POST', `/api/v1/interactions/${skipped[0]}/transcript`, { token: tok.mia });
+  assert.equal(req.status, 202, JSON.stringify(req.body));
+  const done = await transcriptDone(skipped[0]);
+  assert.equal(done.reason, 'on_demand');
+  assert.equal(done.requested_by, 'mia');
+  assert.ok(done.utterances.some((u) => u.channel === 'customer' && /charged|order|month|card/.test(u.text)), JSON.stringify(done.utterances));
+  await sb.api('DELETE', '/api/v1/transcripts/policy/Support', { token: tok.admin });
 });
 
 test('a manager asks for a transcript again (agents may not; twice at once is 409); a job running when the server stops runs again after the restart', async () => {
