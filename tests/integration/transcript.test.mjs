@@ -161,6 +161,16 @@ test('interaction search finds the call by words of its transcript (FTS5), for w
   const hit = await find(`${w2.toUpperCase()}, ${w1}`);
   assert.equal(hit.status, 200, JSON.stringify(hit.body));
   assert.deepEqual(hit.body.interactions.map((i) => i.number), [number]);
+  // the matched words in context (FTS5 snippet): pieces in order, the words marked
+  const m = hit.body.interactions[0].transcript_match;
+  assert.ok(Array.isArray(m) && m.length >= 2, JSON.stringify(m));
+  const marked = m.filter((p) => p.match).map((p) => p.text.toLowerCase());
+  assert.ok(marked.length >= 1 && marked.every((x) => x === w1 || x === w2), JSON.stringify(m));
+  const ctx = m.map((p) => p.text).join('').replace(/^\.\.\.|\.\.\.$/g, '').trim();
+  const ctxWords = ctx.split(/\s+/);
+  assert.ok(ctxWords.length >= 2 && ctxWords.length <= 16, ctx);
+  assert.ok(ctxWords.every((x) => heard.split(' ').includes(x)), `${ctx} | ${heard}`);
+  assert.equal((await sb.api('GET', '/api/v1/interactions?limit=5', { token: tok.admin })).body.interactions[0].transcript_match, undefined, 'only a search by words has it');
   assert.deepEqual((await find(`${w1} zebra`)).body.interactions, [], 'every word must be said');
   // the text searched is the redacted one: the card's digits are not in it
   assert.deepEqual((await find('card')).body.interactions.map((i) => i.number), [number]);
