@@ -11,6 +11,9 @@
  * Build: `make transcript-bench` (release flags). Run from the repository root:
  *   build/transcript_bench [weight=0.4] [corpus=share/transcripts/contact_center_corpus.txt]
  *   build/transcript_bench 0 (the general model alone, no domain model)
+ *   TB_CMD='espeak-ng -s 140 -w /tmp/tb.wav "%s"' build/transcript_bench
+ *     (only that voice: a command writing /tmp/tb.wav from the sentence %s,
+ *     to try a voice or a filter before putting it in a test)
  *   build/transcript_bench capacity [calls=4] [decoders=1]
  *     (whole stereo calls: 24 sentences, customer flite rms and agent flite
  *     awb taking turns, cut by the server's endpointer (src/transcript/
@@ -464,6 +467,10 @@ int main(int argc, char **argv)
 	uv_run(&loop, UV_RUN_DEFAULT);
 	printf("memory: %.1f MiB for one loaded decoder (RSS %.1f -> %.1f MiB)\n", rss_mib() - rss0,
 	       rss0, rss_mib());
+	if (getenv("TB_CMD")) {
+		synthetic(&loop, a, getenv("TB_CMD"), getenv("TB_CMD"), verbose, &synth);
+		goto out;
+	}
 	synthetic(&loop, a, "flite slt", "flite -voice slt -t \"%s\" -o /tmp/tb.wav", verbose,
 		  &synth);
 	synthetic(&loop, a, "flite rms", "flite -voice rms -t \"%s\" -o /tmp/tb.wav", verbose,
@@ -475,6 +482,7 @@ int main(int argc, char **argv)
 	report("synthetic (all)", &synth);
 	if (!getenv("TB_SENTENCES"))
 		human(&loop, a, verbose);
+out:
 	printf("memory after: RSS %.1f MiB\n", rss_mib());
 	asr_free(a);
 	uv_run(&loop, UV_RUN_DEFAULT);

@@ -1,7 +1,8 @@
 // Call transcripts (issue 13, items 4-8; docs/TRANSCRIPTS.md) through the
 // real server: a sipp customer says two sentences (flite's rms voice, made
 // 8 kHz G.711 µ-law), one of them a card number, while the agent's baresip
-// says two others (flite's awb voice) into a recorded call; when the call
+// says two others (espeak-ng's en-us voice at 140 words a minute; baresip
+// sends G.711) into a recorded call; when the call
 // ends the transcript comes back with both channels, each utterance timed,
 // the card number replaced by [redacted], a `transcript` activity entry, and
 // the word error rate of each channel (computed here) under its bound. The
@@ -28,12 +29,17 @@ const AGENT = [
   'i can see the second charge and i will refund it now',
 ];
 
-// The sentences spoken by a flite voice, a second of silence after each, 8 kHz.
-function speech(voice, sentences, out, format) {
+// Two synthesisers: a flite voice, and espeak-ng (slower than its default
+// 175 words a minute: docs/TRANSCRIPTS.md has the figures).
+const flite = (voice) => (text, wav) => execFileSync('flite', ['-voice', voice, '-t', text, '-o', wav]);
+const espeak = (...args) => (text, wav) => execFileSync('espeak-ng', [...args, '-w', wav, text]);
+
+// The sentences spoken by `say`, a second of silence after each, 8 kHz.
+function speech(say, sentences, out, format) {
   const dir = tempDir('sb-tspeech-');
   const parts = sentences.map((s, i) => {
     const w = join(dir, `s${i}.wav`);
-    execFileSync('flite', ['-voice', voice, '-t', s, '-o', w]);
+    say(s, w);
     const p = join(dir, `p${i}.wav`);
     execFileSync('sox', [w, '-r', '8000', '-c', '1', '-b', '16', p, 'pad', '0', '1']);
     return p;
@@ -100,8 +106,8 @@ before(async () => {
   sb = await new Server({ args: ['--config', cfg] }).start();
   tok = {};
   for (const u of ['admin', 'ned', 'mia', 'beth']) tok[u] = await sb.login(u);
-  customerUlaw = speech('rms', CUSTOMER, 'customer.ulaw', ['-e', 'u-law', '-t', 'raw']);
-  const agentWav = speech('awb', AGENT, 'agent.wav', []);
+  customerUlaw = speech(flite('rms'), CUSTOMER, 'customer.ulaw', ['-e', 'u-law', '-t', 'raw']);
+  const agentWav = speech(espeak('-v', 'en-us', '-s', '140'), AGENT, 'agent.wav', []);
   execFileSync('sox', [agentWav, join(agentWav, '..', 'agent30.wav'), 'pad', '0', '30']);
   ned = await new Baresip(sb, 'ned', { audio: join(agentWav, '..', 'agent30.wav') }).start();
   await waitRegistered(sb, tok.admin, 'ned');
@@ -139,7 +145,9 @@ test('a recorded call ends with a transcript of both channels, timed, redacted, 
   const w = { customer: wer(refCustomer, heard('customer')), agent: wer(AGENT.join(' '), heard('agent')) };
   console.log(`customer: ${heard('customer')}\nagent: ${heard('agent')}\nWER customer ${(w.customer * 100).toFixed(1)}% agent ${(w.agent * 100).toFixed(1)}%`);
   assert.ok(w.customer <= 0.30, `customer WER ${w.customer}`);
-  assert.ok(w.agent <= 0.35, `agent WER ${w.agent}`);
+  // espeak-ng decodes far worse than flite (docs/TRANSCRIPTS.md: 70 % on the
+  // bench's 45 sentences; these two measured 41-50 % through the server)
+  assert.ok(w.agent <= 0.65, `agent (espeak-ng) WER ${w.agent}`);
   // PII: the card number is gone from the text, [redacted] stands there
   assert.match(heard('customer'), /\[redacted\]/);
   assert.doesNotMatch(heard('customer'), /one one one one one one/);
