@@ -11,6 +11,9 @@
  * Build: `make transcript-bench` (release flags). Run from the repository root:
  *   build/transcript_bench [weight=0.4] [corpus=share/transcripts/contact_center_corpus.txt]
  *   build/transcript_bench 0 (the general model alone, no domain model)
+ *   TB_CMD='espeak-ng -s 140 -w "$TBW/tb.wav" "%s"' build/transcript_bench
+ *     (only that voice: a command writing $TBW/tb.wav from the sentence %s,
+ *     to try a voice or a filter before putting it in a test)
  *   build/transcript_bench capacity [calls=4] [decoders=1]
  *     (whole stereo calls: 24 sentences, customer flite rms and agent flite
  *     awb taking turns, cut by the server's endpointer (src/transcript/
@@ -501,6 +504,10 @@ static int run(int argc, char **argv)
 	       rss0, rss_mib());
 	if (getenv("TB_HUMAN")) /* the human speech only */
 		goto human;
+	if (getenv("TB_CMD")) { /* one voice: a command writing "$TBW/tb.wav" */
+		synthetic(&loop, a, getenv("TB_CMD"), getenv("TB_CMD"), verbose, &synth);
+		goto out;
+	}
 	synthetic(&loop, a, "flite slt", "flite -voice slt -t \"%s\" -o \"$TBW/tb.wav\"", verbose,
 		  &synth);
 	synthetic(&loop, a, "flite rms", "flite -voice rms -t \"%s\" -o \"$TBW/tb.wav\"", verbose,
@@ -513,6 +520,7 @@ static int run(int argc, char **argv)
 human:
 	if (!getenv("TB_SENTENCES"))
 		human(&loop, a, verbose);
+out:
 	printf("memory after: RSS %.1f MiB\n", rss_mib());
 	asr_free(a);
 	uv_run(&loop, UV_RUN_DEFAULT);

@@ -118,6 +118,10 @@ static int args_parse(struct app *app, int argc, char **argv)
 		return 2;
 	}
 	config_finish(&app->cfg);
+	if (api_tls_check(&app->cfg, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
 	return 0;
 }
 
@@ -309,8 +313,8 @@ static int app_start(struct app *app)
 		err = api_alloc(&app->api, &app->loop, &app->cfg, app->r, app->st, app->cc,
 				app->hook, &snap);
 		if (err)
-			log_error("cannot listen on %s:%d", app->cfg.http_address,
-				  app->cfg.http_port);
+			log_error("cannot listen on %s:%d%s", app->cfg.http_address,
+				  app->cfg.http_port, app->cfg.http_tls_cert[0] ? " with TLS" : "");
 		else
 			api_transcript_set(app->api, app->transcript);
 	}
@@ -425,8 +429,8 @@ static int run(struct app *app)
 	uv_signal_start(&app->sigint, on_signal, SIGINT);
 	uv_signal_start(&app->sigterm, on_signal, SIGTERM);
 	uv_signal_start(&app->sighup, on_sighup, SIGHUP);
-	log_info("listening on http://%s:%d, store %s", app->cfg.http_address, app->cfg.http_port,
-		 app->cfg.store_path);
+	log_info("listening on %s://%s:%d, store %s", app->cfg.http_tls_cert[0] ? "https" : "http",
+		 app->cfg.http_address, app->cfg.http_port, app->cfg.store_path);
 	if (app->demo)
 		demo_print_welcome(&app->cfg);
 	uv_run(&app->loop, UV_RUN_DEFAULT);

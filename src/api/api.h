@@ -20,6 +20,10 @@ struct hook;
 int api_alloc(struct api **ap, uv_loop_t *loop, const struct config *cfg, struct routing *r,
 	      struct store *st, struct callctl *cc, struct hook *hook,
 	      const struct st_snapshot *snap);
+/* HTTPS: checks http.tls_cert and http.tls_key (readable, PEM, the key is
+ * the certificate's); 0 when TLS is off or the files are good, else
+ * CC_EBADCONF and "FILE:LINE: message" in err. Called before api_alloc. */
+int api_tls_check(const struct config *cfg, char *err, size_t errsz);
 /* The transcripts (NULL: off, their routes answer 503); set after api_alloc. */
 struct transcript;
 void api_transcript_set(struct api *a, struct transcript *t);

@@ -58,6 +58,13 @@ struct api {
 	char web_root[PATH_MAX]; /* resolved http.web_root, "" = none (static.c) */
 };
 
+/* tls.c: the TLS options of the listener when http.tls_cert is set. */
+void api_tls_listen(const struct config *cfg, struct lws_context_creation_info *info);
+/* A plain-HTTP connection on a TLS port: redirect it (a 308 to https://, the
+ * same path; returns the callback's result) or refuse its upgrade. */
+bool api_tls_plain(const struct api *a, struct lws *wsi);
+int api_tls_redirect(struct api *a, struct lws *wsi, const char *path);
+
 enum api_method { M_GET, M_POST, M_PUT, M_PATCH, M_DELETE, M_OTHER };
 
 /* One HTTP request; refcounted so async work can outlive the connection. */

@@ -425,6 +425,8 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 	case LWS_CALLBACK_HTTP:
 		if (!c)
 			return -1;
+		if (api_tls_plain(a, wsi))
+			return api_tls_redirect(a, wsi, in);
 		conn_req_end(c);
 		if (!req_start(a, wsi, c))
 			return -1;
@@ -450,7 +452,8 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 			return 0;
 		return reply_write(wsi, c);
 	case LWS_CALLBACK_CLOSED_HTTP: conn_req_end(c); return 0;
-	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return api_edge_upgrade(wsi, in);
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		return api_tls_plain(a, wsi) ? -1 : api_edge_upgrade(wsi, in);
 	default: break;
 	}
 	if (api_ws_callback(wsi, reason, user, in, len))
@@ -507,6 +510,7 @@ int api_alloc(struct api **ap, uv_loop_t *loop, const struct config *cfg, struct
 	 * address is IPv4: then http.address (127.0.0.1 by default) holds. */
 	if (info.iface && !strchr(info.iface, ':'))
 		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	api_tls_listen(cfg, &info); /* HTTPS when http.tls_cert is set (tls.c) */
 	info.foreign_loops = loops;
 	info.user = a;
 	info.timeout_secs = 30;

@@ -160,6 +160,32 @@ static int parse_filter(struct api_req *q, struct store_ix_filter *f)
 	return 0;
 }
 
+/* A search's matched words in context (store.h, ST_SNIPPET) as pieces:
+ * [{"text": "... i was "}, {"text": "charged", "match": true}, ...], so a
+ * client shows them without parsing markers. */
+static json_t *view_snippet(const char *s)
+{
+	json_t *a = json_array();
+	char piece[ST_SNIPPET];
+	bool on = false;
+
+	while (*s) {
+		size_t n = strcspn(s, (char[]){ST_SNIP_ON, ST_SNIP_OFF, '\0'});
+		if (n) {
+			memcpy(piece, s, n);
+			piece[n] = '\0';
+			api_text_utf8_fix(piece); /* cut to fit by bytes */
+			json_array_append_new(a,
+					      on ? json_pack("{s:s,s:b}", "text", piece, "match", 1)
+						 : json_pack("{s:s}", "text", piece));
+		}
+		s += n;
+		if (*s)
+			on = *s++ == ST_SNIP_ON;
+	}
+	return a;
+}
+
 static void list_done(int err, struct store_ix_page *pg, void *arg)
 {
 	struct api_req *q = arg;
@@ -171,8 +197,12 @@ static void list_done(int err, struct store_ix_page *pg, void *arg)
 		return;
 	}
 	a = json_array();
-	for (size_t i = 0; i < pg->n; i++)
-		json_array_append_new(a, view_interaction(q->api->r, &pg->rows[i]));
+	for (size_t i = 0; i < pg->n; i++) {
+		json_t *x = view_interaction(q->api->r, &pg->rows[i]);
+		if (pg->snippets) /* a search by transcript words */
+			json_object_set_new(x, "transcript_match", view_snippet(pg->snippets[i]));
+		json_array_append_new(a, x);
+	}
 	o = json_pack("{s:o}", "interactions", a);
 	api_reply_page(q, o, pg->more && pg->n ? pg->rows[pg->n - 1].id : 0);
 	api_req_release(q);

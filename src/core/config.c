@@ -52,6 +52,7 @@ struct conf_key {
 	const struct conf_word *words;	/* BOOL, LEVEL, BACKEND; NULL-ended */
 	const char *hint;		/* the words, for messages */
 	const struct conf_section *sub; /* SECTION */
+	size_t line_off;		/* != 0: an int field given the key's line */
 };
 
 struct conf_section {
@@ -79,6 +80,11 @@ static const struct conf_word conf_backends[] = {
 	{                                                                                          \
 		.name = nm, .type = CONF_STRING, FIELD(f), .min = least                            \
 	}
+/* A file path checked after loading (api_tls_check): its line is kept. */
+#define KEY_PATH(nm, f, lf)                                                                        \
+	{                                                                                          \
+		.name = nm, .type = CONF_STRING, FIELD(f), .line_off = offsetof(struct config, lf) \
+	}
 #define KEY_INT(nm, f, lo, hi)                                                                     \
 	{                                                                                          \
 		.name = nm, .type = CONF_INT, FIELD(f), .min = lo, .max = hi                       \
@@ -97,9 +103,12 @@ static const struct conf_word conf_backends[] = {
 	}
 
 static const struct conf_key conf_http_keys[] = {
-	KEY_STR("address", http_address, 1), KEY_INT("port", http_port, 1, 65535),
+	KEY_STR("address", http_address, 1),
+	KEY_INT("port", http_port, 1, 65535),
 	KEY_INT("max_body", http_max_body, 1024, 16777216),
 	KEY_STR("web_root", http_web_root, 0), /* "" = <project>/web/dist */
+	KEY_PATH("tls_cert", http_tls_cert, http_tls_cert_line),
+	KEY_PATH("tls_key", http_tls_key, http_tls_key_line),
 };
 static const struct conf_key conf_store_keys[] = {
 	KEY_WORD("backend", CONF_BACKEND, store_backend, conf_backends, "sqlite"),
@@ -366,6 +375,8 @@ static int conf_set_string(struct conf_parser *p, const struct conf_key *k, cons
 		return conf_fail(p, conf_line(&p->ev), "'%s' is longer than %zu characters", path,
 				 k->size - 1);
 	memcpy((char *)p->cfg + k->off, v, len + 1);
+	if (k->line_off)
+		*(int *)((char *)p->cfg + k->line_off) = (int)conf_line(&p->ev);
 	return 0;
 }
 
@@ -521,6 +532,23 @@ static int conf_parse_stream(struct conf_parser *p)
 	return 0;
 }
 
+/* A certificate needs its key and a key its certificate; whether the files
+ * hold them is api_tls_check's part (the loader reads only YAML). */
+static int conf_check_tls(struct conf_parser *p)
+{
+	const struct config *c = p->cfg;
+
+	if (c->http_tls_cert[0] && !c->http_tls_key[0])
+		return conf_fail(
+			p, (size_t)c->http_tls_cert_line,
+			"'http.tls_cert' needs 'http.tls_key' (the certificate's private key)");
+	if (c->http_tls_key[0] && !c->http_tls_cert[0])
+		return conf_fail(
+			p, (size_t)c->http_tls_key_line,
+			"'http.tls_key' needs 'http.tls_cert' (the certificate it belongs to)");
+	return 0;
+}
+
 /* ---- public ---- */
 
 void config_defaults(struct config *cfg)
@@ -583,6 +611,8 @@ int config_load_buf(struct config *cfg, const char *name, const char *buf, size_
 		return conf_fail_oom(&p);
 	yaml_parser_set_input_string(&p.yp, (const unsigned char *)p.buf, p.len);
 	rc = conf_parse_stream(&p);
+	if (!rc)
+		rc = conf_check_tls(&p);
 	if (p.has_ev)
 		yaml_event_delete(&p.ev);
 	yaml_parser_delete(&p.yp);

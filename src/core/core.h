@@ -105,6 +105,11 @@ struct config {
 	int http_max_body;		/* bytes, default 65536 */
 	/* the built web workspace; "" = <project>/web/dist */
 	char http_web_root[CONF_PATH_MAX];
+	/* HTTPS (docs/WEB.md): PEM certificate chain and key, "" = plain HTTP;
+	 * the lines they were set on, for api_tls_check's messages */
+	char http_tls_cert[CONF_PATH_MAX];
+	char http_tls_key[CONF_PATH_MAX];
+	int http_tls_cert_line, http_tls_key_line;
 	enum log_level log_level; /* default info */
 	/* voice core */
 	char sip_address[64];		  /* default "127.0.0.1" */

@@ -343,8 +343,10 @@ int demo_seed_admin(struct store *st, const struct st_snapshot *snap)
 
 void demo_print_welcome(const struct config *cfg)
 {
+	const char *scheme = cfg->http_tls_cert[0] ? "https" : "http";
+
 	fprintf(stderr,
-		"\n  Switchboard demo is running: http://127.0.0.1:%d/api/v1/health\n"
+		"\n  Switchboard demo is running: %s://127.0.0.1:%d/api/v1/health\n"
 		"  Sign in with POST /api/v1/login {\"user_name\":..., \"password\":\"%s\"}:\n"
 		"    admin  administrator          mia   manager (voice_manager)\n"
 		"    ned    agent (both role pairs) beth  agent (sn_openframe.user + "
@@ -356,11 +358,11 @@ void demo_print_welcome(const struct config *cfg)
 		"          (the call flow: greeting, bot, menu); from elsewhere a trunk\n"
 		"          authenticates as carrier / %s.\n"
 		"  Quick connects: Legal desk (+1 555 0170), Field service (+1 555 0171).\n"
-		"  Example: curl -s localhost:%d/api/v1/login -d "
+		"  Example: curl -s %s://localhost:%d/api/v1/login -d "
 		"'{\"user_name\":\"ned\",\"password\":\"%s\"}'\n\n",
-		cfg->http_port, DEMO_PASSWORD, cfg->store_path, cfg->sip_address, cfg->sip_port,
-		DEMO_PASSWORD, cfg->sip_address, DEMO_TRUNK_PASSWORD, cfg->http_port,
-		DEMO_PASSWORD);
+		scheme, cfg->http_port, DEMO_PASSWORD, cfg->store_path, cfg->sip_address,
+		cfg->sip_port, DEMO_PASSWORD, cfg->sip_address, DEMO_TRUNK_PASSWORD, scheme,
+		cfg->http_port, DEMO_PASSWORD);
 }
 
 static const char demo_flow[] =

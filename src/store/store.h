@@ -613,8 +613,15 @@ struct store_ix_filter {
 	int limit;		/* 1..200 */
 };
 
+/* A transcript search's matched words in context: FTS5's snippet() of the
+ * redacted text, up to 16 words, the matched words between ST_SNIP_ON and
+ * ST_SNIP_OFF (bytes the text never holds), "..." where it was cut. */
+#define ST_SNIPPET  256
+#define ST_SNIP_ON  '\x01'
+#define ST_SNIP_OFF '\x02'
 struct store_ix_page {
 	struct st_interaction *rows;
+	char (*snippets)[ST_SNIPPET]; /* with filter words: one a row; else NULL */
 	size_t n;
 	bool more; /* another page exists */
 };

@@ -417,6 +417,7 @@ static void read_after(uv_work_t *req, int status)
 	free(r->ocounts.rows);
 	free(r->apage.rows);
 	free(r->page.rows);
+	free(r->page.snippets);
 	free(r->detail.activity);
 	free(r->rpage.rows);
 	free(r->detail.conversations);

@@ -870,17 +870,47 @@ static int be_apply(void *p, const struct store_op *ops, size_t n)
 }
 
 /* ---- reads ---- */
+/* The latest note of each row (the customer's history shows it). */
+#define IX_LIST_SELECT                                                                             \
+	"SELECT " IX_COLS ",(SELECT substr(a.text,1,159) FROM activity a WHERE "                   \
+	"a.interaction_id=interactions.id AND a.kind='note' ORDER BY a.id DESC LIMIT 1)"
+/* With words: where the transcript says them (store.h, ST_SNIPPET). */
+#define IX_LIST_SNIPPET                                                                            \
+	",(SELECT snippet(transcript_fts,0,char(1),char(2),'...',16) FROM transcript_fts "         \
+	"WHERE transcript_fts MATCH ?10 AND rowid=interactions.id)"
+
+static int ix_list_row(sqlite3_stmt *st, const struct store_ix_filter *f, struct store_ix_page *pg,
+		       size_t *cap, size_t *scap)
+{
+	void *na = grow(pg->rows, pg->n, cap, sizeof(*pg->rows));
+
+	if (!na)
+		return SQLITE_NOMEM;
+	pg->rows = na;
+	if (f->words[0]) {
+		void *ns = grow(pg->snippets, pg->n, scap, sizeof(*pg->snippets));
+		if (!ns)
+			return SQLITE_NOMEM;
+		pg->snippets = ns;
+		sq_col_text(st, IX_NCOLS + 1, pg->snippets[pg->n], sizeof(pg->snippets[pg->n]));
+	}
+	row_interaction(st, &pg->rows[pg->n]);
+	sq_col_text(st, IX_NCOLS, pg->rows[pg->n].last_note, sizeof(pg->rows[pg->n].last_note));
+	pg->n++;
+	return SQLITE_ROW;
+}
+
 static int ix_list_query(sqlite3 *db, const struct store_ix_filter *f, struct store_ix_page *pg)
 {
-	/* The latest note of each row (the customer's history shows it) and the
-	 * caller's number compared by its digits, as phone_digits writes them. */
-	char sql[2048] = "SELECT " IX_COLS ",(SELECT substr(a.text,1,159) FROM activity a WHERE "
-			 "a.interaction_id=interactions.id AND a.kind='note' ORDER BY a.id DESC "
-			 "LIMIT 1) FROM interactions WHERE 1=1";
+	/* The caller's number compared by its digits, as phone_digits writes them. */
+	char sql[2048] = IX_LIST_SELECT;
 	sqlite3_stmt *st;
-	size_t cap = 0;
-	int rc, i = 1;
+	size_t cap = 0, scap = 0;
+	int rc;
 
+	if (f->words[0])
+		strcat(sql, IX_LIST_SNIPPET);
+	strcat(sql, " FROM interactions WHERE 1=1");
 	if (f->state[0])
 		strcat(sql, " AND state=?1");
 	if (f->agent_user_id)
@@ -905,7 +935,6 @@ static int ix_list_query(sqlite3 *db, const struct store_ix_filter *f, struct st
 	strcat(sql, " ORDER BY id DESC LIMIT ?8");
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return CC_ESTORE;
-	(void)i;
 	bind_text(st, 1, f->state);
 	sqlite3_bind_int64(st, 2, f->agent_user_id);
 	sqlite3_bind_int64(st, 3, f->queue_id);
@@ -921,16 +950,8 @@ static int ix_list_query(sqlite3 *db, const struct store_ix_filter *f, struct st
 			pg->more = true;
 			continue;
 		}
-		void *na = grow(pg->rows, pg->n, &cap, sizeof(*pg->rows));
-		if (!na) {
-			rc = SQLITE_NOMEM;
+		if ((rc = ix_list_row(st, f, pg, &cap, &scap)) != SQLITE_ROW)
 			break;
-		}
-		pg->rows = na;
-		row_interaction(st, &pg->rows[pg->n]);
-		sq_col_text(st, IX_NCOLS, pg->rows[pg->n].last_note,
-			    sizeof(pg->rows[pg->n].last_note));
-		pg->n++;
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : CC_ESTORE;

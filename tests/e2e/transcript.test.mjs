@@ -4,7 +4,7 @@
 // the interaction form shows the transcript beside the recording player as
 // a conversation (customer / agent, times), clicking an utterance seeks the
 // player there and highlights it, and the manager's interaction search finds
-// the call by words said in it.
+// the call by words said in it, showing them in context (FTS5 snippet).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -112,6 +112,13 @@ test('the interaction form shows the transcript as a conversation beside the pla
     await words.fill(said.join(' ').toUpperCase());
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByRole('link', { name: number }).waitFor();
+    // under the row, the words in context, the searched ones marked
+    const match = page.locator('tr.ix-match');
+    await match.waitFor();
+    assert.match(await match.innerText(), /^Said:/);
+    const marked = (await match.locator('mark').allInnerTexts()).map((x) => x.toLowerCase());
+    assert.ok(marked.length >= 1 && marked.every((x) => said.includes(x)), JSON.stringify(marked));
+    await shot(page, 'transcript-search');
     expectClean(page);
   } finally {
     await page.close();

@@ -1,13 +1,15 @@
 // Call transcripts (issue 13, items 4-8; docs/TRANSCRIPTS.md) through the
 // real server: a sipp customer says two sentences (flite's rms voice, made
 // 8 kHz G.711 µ-law), one of them a card number, while the agent's baresip
-// says two others (flite's awb voice) into a recorded call; when the call
+// says two others (espeak-ng's en-us voice at 140 words a minute; baresip
+// sends G.711) into a recorded call; when the call
 // ends the transcript comes back with both channels, each utterance timed,
 // the card number replaced by [redacted], a `transcript` activity entry, and
 // the word error rate of each channel (computed here) under its bound. The
 // search by the transcript's words, who may read it, the redacted recording
 // for everyone but administrators, a manager's on-demand request run again
-// after a restart, and the policy that turns it off for a queue. Kept to
+// after a restart, the policy that turns it off for a queue, and a queue
+// sampled at a percent (predicted from the number's hash). Kept to
 // one short call per test (CI time: the decoders run at SCHED_IDLE).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,12 +29,17 @@ const AGENT = [
   'i can see the second charge and i will refund it now',
 ];
 
-// The sentences spoken by a flite voice, a second of silence after each, 8 kHz.
-function speech(voice, sentences, out, format) {
+// Two synthesisers: a flite voice, and espeak-ng (slower than its default
+// 175 words a minute: docs/TRANSCRIPTS.md has the figures).
+const flite = (voice) => (text, wav) => execFileSync('flite', ['-voice', voice, '-t', text, '-o', wav]);
+const espeak = (...args) => (text, wav) => execFileSync('espeak-ng', [...args, '-w', wav, text]);
+
+// The sentences spoken by `say`, a second of silence after each, 8 kHz.
+function speech(say, sentences, out, format) {
   const dir = tempDir('sb-tspeech-');
   const parts = sentences.map((s, i) => {
     const w = join(dir, `s${i}.wav`);
-    execFileSync('flite', ['-voice', voice, '-t', s, '-o', w]);
+    say(s, w);
     const p = join(dir, `p${i}.wav`);
     execFileSync('sox', [w, '-r', '8000', '-c', '1', '-b', '16', p, 'pad', '0', '1']);
     return p;
@@ -85,6 +92,11 @@ async function call(customerUlaw, holdMs) {
   assert.equal(r.code, 0, r.out);
   const ix = await latest();
   assert.notEqual(ix.number, before, 'a new interaction');
+  // ned wraps up, so that he is Available for the next call
+  await sb.until('ned in after-call work', async () =>
+    (await sb.api('GET', '/api/v1/agents/ned/presence', { token: tok.ned })).body.presence === 'AfterCallWork');
+  const c = await sb.api('POST', '/api/v1/agents/ned/clear', { token: tok.ned, body: { wrap_up_code: 'Resolved' } });
+  assert.equal(c.status, 200, JSON.stringify(c.body));
   return ix.number;
 }
 
@@ -94,8 +106,8 @@ before(async () => {
   sb = await new Server({ args: ['--config', cfg] }).start();
   tok = {};
   for (const u of ['admin', 'ned', 'mia', 'beth']) tok[u] = await sb.login(u);
-  customerUlaw = speech('rms', CUSTOMER, 'customer.ulaw', ['-e', 'u-law', '-t', 'raw']);
-  const agentWav = speech('awb', AGENT, 'agent.wav', []);
+  customerUlaw = speech(flite('rms'), CUSTOMER, 'customer.ulaw', ['-e', 'u-law', '-t', 'raw']);
+  const agentWav = speech(espeak('-v', 'en-us', '-s', '140'), AGENT, 'agent.wav', []);
   execFileSync('sox', [agentWav, join(agentWav, '..', 'agent30.wav'), 'pad', '0', '30']);
   ned = await new Baresip(sb, 'ned', { audio: join(agentWav, '..', 'agent30.wav') }).start();
   await waitRegistered(sb, tok.admin, 'ned');
@@ -133,7 +145,9 @@ test('a recorded call ends with a transcript of both channels, timed, redacted, 
   const w = { customer: wer(refCustomer, heard('customer')), agent: wer(AGENT.join(' '), heard('agent')) };
   console.log(`customer: ${heard('customer')}\nagent: ${heard('agent')}\nWER customer ${(w.customer * 100).toFixed(1)}% agent ${(w.agent * 100).toFixed(1)}%`);
   assert.ok(w.customer <= 0.30, `customer WER ${w.customer}`);
-  assert.ok(w.agent <= 0.35, `agent WER ${w.agent}`);
+  // espeak-ng decodes far worse than flite (docs/TRANSCRIPTS.md: 70 % on the
+  // bench's 45 sentences; these two measured 41-50 % through the server)
+  assert.ok(w.agent <= 0.65, `agent (espeak-ng) WER ${w.agent}`);
   // PII: the card number is gone from the text, [redacted] stands there
   assert.match(heard('customer'), /\[redacted\]/);
   assert.doesNotMatch(heard('customer'), /one one one one one one/);
@@ -155,6 +169,16 @@ test('interaction search finds the call by words of its transcript (FTS5), for w
   const hit = await find(`${w2.toUpperCase()}, ${w1}`);
   assert.equal(hit.status, 200, JSON.stringify(hit.body));
   assert.deepEqual(hit.body.interactions.map((i) => i.number), [number]);
+  // the matched words in context (FTS5 snippet): pieces in order, the words marked
+  const m = hit.body.interactions[0].transcript_match;
+  assert.ok(Array.isArray(m) && m.length >= 2, JSON.stringify(m));
+  const marked = m.filter((p) => p.match).map((p) => p.text.toLowerCase());
+  assert.ok(marked.length >= 1 && marked.every((x) => x === w1 || x === w2), JSON.stringify(m));
+  const ctx = m.map((p) => p.text).join('').replace(/^\.\.\.|\.\.\.$/g, '').trim();
+  const ctxWords = ctx.split(/\s+/);
+  assert.ok(ctxWords.length >= 2 && ctxWords.length <= 16, ctx);
+  assert.ok(ctxWords.every((x) => heard.split(' ').includes(x)), `${ctx} | ${heard}`);
+  assert.equal((await sb.api('GET', '/api/v1/interactions?limit=5', { token: tok.admin })).body.interactions[0].transcript_match, undefined, 'only a search by words has it');
   assert.deepEqual((await find(`${w1} zebra`)).body.interactions, [], 'every word must be said');
   // the text searched is the redacted one: the card's digits are not in it
   assert.deepEqual((await find('card')).body.interactions.map((i) => i.number), [number]);
@@ -210,6 +234,53 @@ test('the policy: a queue at 0 % is not transcribed; bad values are refused', as
   assert.ok(audit.body.entries.some((e) => e.object === 'transcripts.policy/Support'), JSON.stringify(audit.body));
   const del = await sb.api('DELETE', '/api/v1/transcripts/policy/Support', { token: tok.admin });
   assert.deepEqual(del.body.queues, [{ queue: 'default', percent: 100 }]);
+});
+
+// The sample's seam (src/transcript/transcript.c, number_hash): a call is
+// transcribed when FNV-1a of its interaction number, mod 100, is under its
+// queue's percent — reproducible, so the test predicts it.
+function sampleHash(number) {
+  let h = 2166136261;
+  for (const c of Buffer.from(number)) h = Math.imul(h ^ c, 16777619) >>> 0;
+  return h % 100;
+}
+const nextNumber = (number, k) => `INT${String(Number(number.slice(3)) + k).padStart(7, '0')}`;
+
+test('a queue sampled at p %: the calls whose number hashes under p are transcribed, the others not; on demand takes one the sample skipped', async () => {
+  // the next two calls' numbers, and a percent that takes one and skips the other
+  const last = (await latest()).number;
+  const [a, b] = [nextNumber(last, 1), nextNumber(last, 2)];
+  assert.notEqual(sampleHash(a), sampleHash(b), 'pick other numbers if this ever happens');
+  const pct = Math.max(sampleHash(a), sampleHash(b)); // 1..99: a sample, not all or none
+  const put = await sb.api('PUT', '/api/v1/transcripts/policy/Support', { token: tok.admin, body: { percent: pct } });
+  assert.equal(put.status, 200, JSON.stringify(put.body));
+  const got = {};
+  for (let i = 0; i < 2; i++) {
+    const n = await call(customerUlaw, 3000);
+    got[n] = sampleHash(n) < pct;
+  }
+  assert.deepEqual(Object.keys(got), [a, b], 'the numbers predicted');
+  const taken = Object.keys(got).filter((n) => got[n]), skipped = Object.keys(got).filter((n) => !got[n]);
+  assert.equal(taken.length, 1);
+  assert.equal(skipped.length, 1);
+  // the taken one is queued by the policy at once; the skipped one never is
+  const t = await sb.until('the sampled call queued', async () => {
+    const r = await transcript(taken[0]);
+    return r.status === 200 ? r.body : null;
+  }, 10000);
+  assert.equal(t.reason, 'policy');
+  await new Promise((r) => setTimeout(r, 2000));
+  const none = await transcript(skipped[0]);
+  assert.equal(none.status, 404, JSON.stringify(none.body));
+  assert.equal(none.body.error, 'no_transcript');
+  // a manager asks for the skipped one: it is transcribed all the same
+  const req = await sb.api('POST', `/api/v1/interactions/${skipped[0]}/transcript`, { token: tok.mia });
+  assert.equal(req.status, 202, JSON.stringify(req.body));
+  const done = await transcriptDone(skipped[0]);
+  assert.equal(done.reason, 'on_demand');
+  assert.equal(done.requested_by, 'mia');
+  assert.ok(done.utterances.some((u) => u.channel === 'customer' && /charged|order|month|card/.test(u.text)), JSON.stringify(done.utterances));
+  await sb.api('DELETE', '/api/v1/transcripts/policy/Support', { token: tok.admin });
 });
 
 test('a manager asks for a transcript again (agents may not; twice at once is 409); a job running when the server stops runs again after the restart', async () => {

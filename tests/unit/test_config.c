@@ -324,6 +324,25 @@ static void override_log_level_each(void **state)
 	}
 }
 
+/* HTTPS: both files or neither; each keeps the line it was set on (the
+ * files themselves are checked by api_tls_check, tests/integration). */
+static void http_tls_pair_and_lines(void **state)
+{
+	struct config cfg;
+
+	load_ok(&cfg, "http:\n  port: 8443\n  tls_key: /k.pem\n  tls_cert: /c.pem\n");
+	assert_string_equal(cfg.http_tls_cert, "/c.pem");
+	assert_string_equal(cfg.http_tls_key, "/k.pem");
+	assert_int_equal(cfg.http_tls_cert_line, 4);
+	assert_int_equal(cfg.http_tls_key_line, 3);
+	load_ok(&cfg, "http:\n  port: 8443\n");
+	assert_string_equal(cfg.http_tls_cert, "");
+	load_bad("http:\n  tls_cert: /c.pem\n",
+		 "x.yaml:2: 'http.tls_cert' needs 'http.tls_key' (the certificate's private key)");
+	load_bad("http: {port: 1,\n  tls_key: /k.pem}\n",
+		 "x.yaml:2: 'http.tls_key' needs 'http.tls_cert' (the certificate it belongs to)");
+}
+
 static void later_load_overrides_earlier(void **state)
 {
 	struct config cfg;
@@ -368,7 +387,7 @@ static void load_file_reports_file_and_line(void **state)
 	assert_int_equal(config_load_file(&cfg, path, err, sizeof(err)), CC_EBADCONF);
 	snprintf(want, sizeof(want),
 		 "%s:3: unknown key 'prot' in section 'http' (expected: address, port, max_body, "
-		 "web_root)",
+		 "web_root, tls_cert, tls_key)",
 		 path);
 	assert_string_equal(err, want);
 	assert_string_equal(cfg.file, ""); /* untouched on failure */
@@ -398,7 +417,7 @@ struct bad {
 static const struct bad bad_inputs[] = {
 	{"http:\n  address: 127.0.0.1\n  prot: 8080\n",
 	 "x.yaml:3: unknown key 'prot' in section 'http' (expected: address, port, max_body, "
-	 "web_root)"},
+	 "web_root, tls_cert, tls_key)"},
 	{"datadir: /srv\n", "x.yaml:1: unknown key 'datadir' at the top level "
 			    "(expected: data_dir, http, store, routing, auth, log, sip, media, "
 			    "calls, webhooks, wallboard, transcripts)"},
@@ -450,8 +469,8 @@ static const struct bad bad_inputs[] = {
 	 "x.yaml:2: 'routing.awa_enabled' must be true or false, got '1'"},
 	{"log:\n  level: verbose\n",
 	 "x.yaml:2: 'log.level' must be debug, info, warn or error, got 'verbose'"},
-	{"http: 8080\n",
-	 "x.yaml:1: 'http' must be a mapping (keys: address, port, max_body, web_root)"},
+	{"http: 8080\n", "x.yaml:1: 'http' must be a mapping (keys: address, port, max_body, "
+			 "web_root, tls_cert, tls_key)"},
 	{"log: [debug]\n", "x.yaml:1: 'log' must be a mapping (keys: level)"},
 	{"http:\n  port:\n    value: 1\n",
 	 "x.yaml:3: 'http.port' must be a single value, not a mapping"},
@@ -507,7 +526,7 @@ static void long_bad_values_are_cut_in_messages(void **state)
 	load_bad(y, "x.yaml:2: 'http.port' must be an integer from 1 to 65535, got "
 		    "'7777777777777777777777777777777777777...'");
 	load_bad(k, "x.yaml:2: unknown key 'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk...' in section "
-		    "'http' (expected: address, port, max_body, web_root)");
+		    "'http' (expected: address, port, max_body, web_root, tls_cert, tls_key)");
 	free(y);
 	free(k);
 }
@@ -566,6 +585,7 @@ int main(void)
 		cmocka_unit_test(override_awa_enabled_spellings),
 		cmocka_unit_test(override_session_ttl_bounds),
 		cmocka_unit_test(override_log_level_each),
+		cmocka_unit_test(http_tls_pair_and_lines),
 		cmocka_unit_test(later_load_overrides_earlier),
 		cmocka_unit_test(load_file_reads_and_names_the_file),
 		cmocka_unit_test(load_file_reports_file_and_line),

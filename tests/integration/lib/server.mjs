@@ -1,9 +1,11 @@
 // Starts the real switchboard binary (SB_BIN, the ASan build by default) on a
 // free loopback port with a fresh data dir, and talks to it over HTTP and
-// WebSocket. stop() sends SIGTERM and fails the test if the process did not
+// WebSocket (HTTPS and wss:// when given tls: { ca }, the certificate to
+// trust; fetch() takes no CA, so those requests go through node:https). stop() sends SIGTERM and fails the test if the process did not
 // exit 0 or a sanitizer reported anything.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -50,13 +52,37 @@ export function tempDir(prefix = 'sb-test-') {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// fetch()'s answer shape (status, ok, headers, text()) from node:https,
+// trusting `ca`; redirects are not followed.
+export function httpsFetch(url, { method = 'GET', headers = {}, body, ca } = {}) {
+  return new Promise((ok, fail) => {
+    const req = httpsRequest(url, { method, headers, ca, agent: false }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        const h = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) h.set(k, [].concat(v).join(', '));
+        ok({ status: res.statusCode, ok: res.statusCode >= 200 && res.statusCode < 300, headers: h,
+          text: async () => text, json: async () => JSON.parse(text) });
+      });
+    });
+    req.on('error', fail);
+    req.end(body);
+  });
+}
+
 export class Server {
-  constructor({ mode = 'demo', dataDir = tempDir(), args = [], env = {} } = {}) {
-    Object.assign(this, { mode, dataDir, args, env, log: '' });
+  constructor({ mode = 'demo', dataDir = tempDir(), args = [], env = {}, tls = null } = {}) {
+    Object.assign(this, { mode, dataDir, args, env, tls, log: '' });
   }
 
   get dbPath() { return join(this.dataDir, 'switchboard.db'); }
-  get url() { return `http://127.0.0.1:${this.port}`; }
+  get url() { return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`; }
+
+  fetch(url, opts = {}) {
+    return this.tls ? httpsFetch(url, { ...opts, ca: this.tls.ca }) : fetch(url, opts);
+  }
 
   async start() {
     this.port = this.port || await freePort();
@@ -72,7 +98,7 @@ export class Server {
     for (let i = 0; i < 200; i++) {
       if (this.proc.exitCode !== null) break;
       try {
-        const r = await fetch(`${this.url}/api/v1/health`);
+        const r = await this.fetch(`${this.url}/api/v1/health`);
         if (r.ok) return this;
       } catch { /* not yet listening */ }
       await sleep(50);
@@ -86,7 +112,9 @@ export class Server {
     // A server that does not exit on SIGTERM is a bug to report, not a test
     // run to hang: after 30 s its threads' stacks go into the failure.
     let hung = '';
-    const done = await Promise.race([this.exited, sleep(30000).then(() => null)]);
+    let timer; // cleared, or it would keep node running 30 s after the last test
+    const done = await Promise.race([this.exited, new Promise((r) => { timer = setTimeout(() => r(null), 30000); })]);
+    clearTimeout(timer);
     if (!done) {
       try {
         hung = execFileSync('gdb', ['-p', String(this.proc.pid), '-batch', '-ex', 'thread apply all bt'],
@@ -138,7 +166,7 @@ export class Server {
     else if (body !== undefined) { payload = JSON.stringify(body); h['content-type'] = 'application/json'; }
     let r;
     try {
-      r = await fetch(`${this.url}${path}`, { method, headers: h, body: payload });
+      r = await this.fetch(`${this.url}${path}`, { method, headers: h, body: payload });
     } catch (e) {
       throw new Error(`${method} ${path}: ${e.message} (${e.cause?.code || ''}); server log:\n${this.log.slice(-4000)}`);
     }
@@ -156,7 +184,8 @@ export class Server {
 
   // Opens the event stream; resolves after the hello message.
   async events(token) {
-    const ws = new WebSocket(`ws://127.0.0.1:${this.port}/api/v1/events?access_token=${token}`);
+    const ws = new WebSocket(`${this.tls ? 'wss' : 'ws'}://127.0.0.1:${this.port}/api/v1/events?access_token=${token}`,
+      this.tls ? { ca: this.tls.ca } : {});
     const stream = new EventStream(ws);
     await stream.next((m) => m.type === 'hello');
     return stream;

@@ -7,6 +7,12 @@ import { dateTime, interactionPath, phoneDisplay, recordPath, STATE_LABELS, TABL
 import { useAppState } from '../state.js';
 import { Empty, ErrorBox, Loading, PageHeader, Phones, StateBadge, useLoad } from './common.js';
 
+// A search by words: where the transcript says them, the words marked.
+function TranscriptMatch({ pieces }) {
+  return html`<span class="ix-match-label">Said:</span> <q class="ix-match-text">${pieces.map((p) =>
+    p.match ? html`<mark>${p.text}</mark>` : p.text)}</q>`;
+}
+
 export function InteractionRows({ rows, showAgent = true }) {
   return html`<table class="table">
     <thead><tr><th scope="col">Number</th><th scope="col">Opened</th><th scope="col">Direction</th>
@@ -19,7 +25,9 @@ export function InteractionRows({ rows, showAgent = true }) {
       <td>${ix.caller_number ? phoneDisplay(ix.caller_number) : html`<span class="muted">—</span>`}</td>
       <td>${ix.queue || html`<span class="muted">—</span>`}</td>
       ${showAgent && html`<td>${ix.agent || html`<span class="muted">—</span>`}</td>`}
-      <td><${StateBadge} state=${ix.state} label=${ix.state_label || STATE_LABELS[ix.state]} /></td></tr>`)}
+      <td><${StateBadge} state=${ix.state} label=${ix.state_label || STATE_LABELS[ix.state]} /></td></tr>
+      ${ix.transcript_match && html`<tr class="ix-match"><td colspan=${showAgent ? 7 : 6}>
+        <${TranscriptMatch} pieces=${ix.transcript_match} /></td></tr>`}`)}
     </tbody></table>`;
 }
 
