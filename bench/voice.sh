@@ -53,8 +53,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE=${1:-bridged}
 shift || true
-make -s -j"$(nproc)" bin >/dev/null
-BIN=$PWD/build/release/switchboard
+# BENCH_BIN: another release binary (an older build to compare with, in
+# alternation); by default this tree's, built first.
+if [ -n "${BENCH_BIN:-}" ]; then
+	BIN=$BENCH_BIN
+else
+	make -s -j"$(nproc)" bin >/dev/null
+	BIN=$PWD/build/release/switchboard
+fi
 OUT=$PWD/bench/results
 mkdir -p "$OUT"
 W=$(mktemp -d /tmp/sb-bench-voice.XXXXXX)
