@@ -31,7 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHUNK_FREE_MAX 256
+#define CHUNK_FREE_MAX 64 /* recycled chunks kept (480 KB) */
 
 /* ---- intrusive list ---- */
 void mlist_init(struct mlist *h)

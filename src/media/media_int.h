@@ -28,7 +28,7 @@
 #define DTMF_QUEUE	      16   /* digits waiting to be sent on one leg */
 #define JB_SAMPLES	      2048 /* jitter ring per recorded side (256 ms), power of 2 */
 #define JB_DELAY	      320  /* 40 ms of playout delay (recorder, mixer) */
-#define REC_CHUNK_FRAMES      25   /* 0.5 s of audio per pool write (16 KB) */
+#define REC_CHUNK_FRAMES      12   /* 0.24 s of audio per pool write (7.5 KB) */
 #define RX_BATCH	      8	   /* datagrams read per socket wake-up (read budget) */
 
 /* Intrusive doubly linked list (libre/Linux style). */
