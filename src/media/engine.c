@@ -128,6 +128,8 @@ static void media_clock_cb(uv_timer_t *t)
 
 		log_warn("leg=- action=clock late by %llu frames, skipping playback",
 			 (unsigned long long)skip);
+		m->clock_st.late++;
+		m->clock_st.late_frames += skip;
 		/* Playback skips ahead (no burst to the far end), but a
 		 * recording keeps the call's length: its missed frames are
 		 * written now (silence where no audio was buffered). */
@@ -142,6 +144,8 @@ static void media_clock_cb(uv_timer_t *t)
 			}
 		}
 		m->clock_done = due - MEDIA_CLOCK_MAXF;
+	} else if (due > m->clock_done + 1) {
+		m->clock_st.catchup++;
 	}
 	while (m->clock_done < due) {
 		m->clock_done++;
@@ -239,6 +243,11 @@ out:
 static void media_clock_closed(uv_handle_t *h)
 {
 	mem_deref(h->data);
+}
+
+void media_clock_stats(const struct media *m, struct media_clock_stats *st)
+{
+	*st = m->clock_st;
 }
 
 void media_totals(const struct media *m, struct media_stats *st, uint64_t *legs)

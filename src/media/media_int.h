@@ -146,6 +146,7 @@ struct media {
 	uv_timer_t clock;
 	bool clock_on;
 	uint64_t clock_base, clock_done; /* ms origin, frames produced since */
+	struct media_clock_stats clock_st;
 	struct mlist legs, players, recs, confs;
 	struct mrec_chunk *chunk_free; /* recycled recorder chunks */
 	size_t chunk_nfree;
