@@ -198,6 +198,8 @@ void jb_put_pcm(struct jbuf *j, uint32_t ts, const int16_t *pcm, size_t n);
 /* The next 20 ms frame into out (silence where nothing arrived); false when
  * it is certainly all silence (nothing arrived for it). */
 bool jb_take(struct jbuf *j, int16_t *out);
+/* The same into out[0], out[stride], ... (a recording's interleaved chunk). */
+bool jb_take_into(struct jbuf *j, int16_t *out, size_t stride);
 
 /* recorder.c */
 void rec_rx(struct mleg *l, const struct rtp_hdr *h);

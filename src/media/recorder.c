@@ -217,17 +217,17 @@ static void rec_chunk_queue(struct mrec *r)
 	r->cur = NULL;
 }
 
-void rec_frame(struct mrec *r, const int16_t *a, const int16_t *b)
+/* The chunk's next frame (NULL: out of memory, the frame is lost) / it is
+ * written: queue the chunk once full. */
+static int16_t *rec_next(struct mrec *r)
 {
-	int16_t *dst;
-
 	if (!r->cur && !(r->cur = media_chunk_get(r->m)))
-		return; /* out of memory: this frame is lost */
-	dst = r->cur->pcm + 2 * r->cur->frames;
-	for (size_t k = 0; k < MEDIA_FRAME; k++) {
-		dst[2 * k] = a[k];
-		dst[2 * k + 1] = b[k];
-	}
+		return NULL;
+	return r->cur->pcm + 2 * r->cur->frames;
+}
+
+static void rec_wrote(struct mrec *r)
+{
 	r->cur->frames += MEDIA_FRAME;
 	r->frames += MEDIA_FRAME;
 	if (r->cur->frames >= CHUNK_FR) {
@@ -236,16 +236,35 @@ void rec_frame(struct mrec *r, const int16_t *a, const int16_t *b)
 	}
 }
 
+void rec_frame(struct mrec *r, const int16_t *a, const int16_t *b)
+{
+	int16_t *dst = rec_next(r);
+
+	if (!dst)
+		return;
+	for (size_t k = 0; k < MEDIA_FRAME; k++) {
+		dst[2 * k] = a[k];
+		dst[2 * k + 1] = b[k];
+	}
+	rec_wrote(r);
+}
+
+/* Each side's frame goes from its ring straight into the chunk, interleaved
+ * (no copy in between: this runs for every recorded call every 20 ms). */
 void rec_tick(struct mrec *r)
 {
-	int16_t a[MEDIA_FRAME], b[MEDIA_FRAME];
+	int16_t *dst = rec_next(r);
 
 	for (int i = 0; i < 2; i++)
-		if (r->src[i])
-			jb_take(r->src[i], i ? b : a);
-		else
-			memset(i ? b : a, 0, sizeof(a)); /* a side that is gone */
-	rec_frame(r, a, b);
+		if (r->src[i] && dst)
+			jb_take_into(r->src[i], dst + i, 2);
+		else if (r->src[i])
+			jb_take_into(r->src[i], (int16_t[MEDIA_FRAME]){0}, 1); /* keep time */
+		else if (dst)
+			for (size_t k = 0; k < MEDIA_FRAME; k++)
+				dst[2 * k + i] = 0; /* a side that is gone */
+	if (dst)
+		rec_wrote(r);
 }
 
 void rec_follow(struct mrec *r, struct jbuf *left, struct jbuf *right)
