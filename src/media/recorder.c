@@ -148,7 +148,7 @@ static void rec_work(void *arg)
 	}
 	if (wrote && !r->err) { /* the sizes, so the file is valid as it grows */
 		wav_header(h, r->bytes);
-		if (pwrite(r->fd, h + 4, 4, 4) != 4 || pwrite(r->fd, h + 40, 4, 40) != 4)
+		if (pwrite(r->fd, h, sizeof(h), 0) != (ssize_t)sizeof(h)) /* one call */
 			r->err = -EIO;
 	}
 	if (r->job_close && r->fd >= 0) {
