@@ -73,6 +73,8 @@ struct mrec_chunk *media_chunk_get(struct media *m)
 		c = mem_zalloc(sizeof(*c), NULL);
 		if (!c)
 			return NULL;
+		if (++m->chunk_live > m->chunk_peak)
+			m->chunk_peak = m->chunk_live;
 	}
 	c->next = NULL;
 	c->frames = 0;
@@ -85,6 +87,7 @@ void media_chunk_put(struct media *m, struct mrec_chunk *c)
 		return;
 	if (m->chunk_nfree >= CHUNK_FREE_MAX) {
 		mem_deref(c);
+		m->chunk_live--;
 		return;
 	}
 	c->next = m->chunk_free;
@@ -272,10 +275,12 @@ void media_free(struct media *m)
 	if (!m || m->closing)
 		return;
 	media_totals(m, &st, &legs);
-	log_info("leg=- action=totals legs=%llu rx=%llu tx=%llu lost=%llu bad=%llu",
+	log_info("leg=- action=totals legs=%llu rx=%llu tx=%llu lost=%llu bad=%llu "
+		 "rec_chunks_peak=%zu (%zu bytes each) clock_late=%llu catchup=%llu",
 		 (unsigned long long)legs, (unsigned long long)st.rx_packets,
 		 (unsigned long long)st.tx_packets, (unsigned long long)st.rx_lost,
-		 (unsigned long long)st.rx_bad);
+		 (unsigned long long)st.rx_bad, m->chunk_peak, sizeof(struct mrec_chunk),
+		 (unsigned long long)m->clock_st.late, (unsigned long long)m->clock_st.catchup);
 	m->closing = true;
 	for (n = m->legs.next; n != &m->legs; n = next) {
 		next = n->next;
