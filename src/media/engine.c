@@ -81,8 +81,21 @@ struct mrec_chunk *media_chunk_get(struct media *m)
 	return c;
 }
 
+struct mrec_chunk *media_chunk_silent(void)
+{
+	struct mrec_chunk *c = mem_zalloc(offsetof(struct mrec_chunk, pcm), NULL);
+
+	if (c)
+		c->silent = true;
+	return c;
+}
+
 void media_chunk_put(struct media *m, struct mrec_chunk *c)
 {
+	if (c && c->silent) {
+		mem_deref(c);
+		return;
+	}
 	if (!c)
 		return;
 	if (m->chunk_nfree >= CHUNK_FREE_MAX) {

@@ -91,6 +91,11 @@ void jb_put_pcm(struct jbuf *j, uint32_t ts, const int16_t *pcm, size_t n)
 	jb_hi(j, ts, n);
 }
 
+bool jb_has_audio(const struct jbuf *j)
+{
+	return j->started && (int32_t)(j->hi_ts - j->read_ts) > 0;
+}
+
 bool jb_take_into(struct jbuf *j, int16_t *out, size_t stride)
 {
 	size_t idx = j->read_ts & JB_MASK;

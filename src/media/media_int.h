@@ -81,6 +81,7 @@ struct jbuf {
 struct mrec_chunk {
 	struct mrec_chunk *next;
 	size_t frames; /* stereo frames used */
+	bool silent;   /* frames of silence on both sides: no pcm (allocated without it) */
 	int16_t pcm[REC_CHUNK_FRAMES * MEDIA_FRAME * 2];
 };
 
@@ -163,6 +164,7 @@ struct media {
 void media_clock_kick(struct media *m);
 void media_clock_frame(struct media *m); /* one 20 ms frame (fuzzer: direct) */
 struct mrec_chunk *media_chunk_get(struct media *m);
+struct mrec_chunk *media_chunk_silent(void); /* a chunk of silence: the header alone */
 void media_chunk_put(struct media *m, struct mrec_chunk *c);
 
 /* leg.c */
@@ -201,6 +203,8 @@ void jb_put_pcm(struct jbuf *j, uint32_t ts, const int16_t *pcm, size_t n);
 bool jb_take(struct jbuf *j, int16_t *out);
 /* The same into out[0], out[stride], ... (a recording's interleaved chunk). */
 bool jb_take_into(struct jbuf *j, int16_t *out, size_t stride);
+/* False when the next frame is certainly silence (jb_take would say so). */
+bool jb_has_audio(const struct jbuf *j);
 
 /* recorder.c */
 void rec_rx(struct mleg *l, const struct rtp_hdr *h);

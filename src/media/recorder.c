@@ -18,6 +18,10 @@
  *   them into the current chunk, so the two channels stay aligned on our
  *   clock whatever the far ends' clocks do. A full chunk (0.24 s, 7.5 KB: held by every
  *   recording while it fills, so its size is memory per call) is queued.
+ *   Frames where neither side has audio go to a chunk of silence instead
+ *   (a count, no samples; the worker writes the zeros): after a stall the
+ *   clock catches recordings up with up to 60 s of mostly silent frames,
+ *   which used to be whole chunks per call waiting for the pool.
  *   A conference recording has no legs and is not on m->recs: the
  *   conference's own tick hands it the two channels (rec_frame).
  * - File I/O runs on the worker pool (work_submit) with at most one job per
@@ -82,6 +86,8 @@ void rec_rx(struct mleg *l, const struct rtp_hdr *h)
 }
 
 /* ---- the worker side ---- */
+static const uint8_t zeros[4096];
+
 static void le32(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16),
@@ -142,8 +148,15 @@ static void rec_work(void *arg)
 	if (r->fd < 0 && !r->err)
 		r->err = rec_file_open(r);
 	for (struct mrec_chunk *c = r->job; c && r->fd >= 0 && !r->err; c = c->next) {
-		r->err = write_all(r->fd, c->pcm, c->frames * 2 * sizeof(c->pcm[0]));
-		r->bytes += c->frames * 2 * sizeof(c->pcm[0]);
+		size_t n = c->frames * 2 * sizeof(c->pcm[0]);
+
+		if (c->silent) /* zeros, from a static page at a time */
+			for (size_t k = 0; k < n && !r->err; k += sizeof(zeros))
+				r->err = write_all(r->fd, zeros,
+						   n - k < sizeof(zeros) ? n - k : sizeof(zeros));
+		else
+			r->err = write_all(r->fd, c->pcm, n);
+		r->bytes += n;
 		wrote = true;
 	}
 	if (wrote && !r->err) { /* the sizes, so the file is valid as it grows */
@@ -218,9 +231,14 @@ static void rec_chunk_queue(struct mrec *r)
 }
 
 /* The chunk's next frame (NULL: out of memory, the frame is lost) / it is
- * written: queue the chunk once full. */
+ * written: queue the chunk once full. A chunk of silence in progress is
+ * queued first: samples go to a chunk of their own. */
 static int16_t *rec_next(struct mrec *r)
 {
+	if (r->cur && r->cur->silent) {
+		rec_chunk_queue(r);
+		rec_kick(r);
+	}
 	if (!r->cur && !(r->cur = media_chunk_get(r->m)))
 		return NULL;
 	return r->cur->pcm + 2 * r->cur->frames;
@@ -234,6 +252,19 @@ static void rec_wrote(struct mrec *r)
 		rec_chunk_queue(r);
 		rec_kick(r);
 	}
+}
+
+/* A frame of silence on both sides: counted in a chunk of silence (no
+ * samples held) unless a chunk of samples is being filled. A long stall's
+ * catch-up (engine.c) is mostly this: it then costs no memory per call. */
+static bool rec_silence(struct mrec *r)
+{
+	if (r->cur && !r->cur->silent)
+		return false;
+	if (!r->cur && !(r->cur = media_chunk_silent()))
+		return false;
+	rec_wrote(r);
+	return true;
 }
 
 void rec_frame(struct mrec *r, const int16_t *a, const int16_t *b)
@@ -253,13 +284,24 @@ void rec_frame(struct mrec *r, const int16_t *a, const int16_t *b)
  * (no copy in between: this runs for every recorded call every 20 ms). */
 void rec_tick(struct mrec *r)
 {
-	int16_t *dst = rec_next(r);
+	int16_t *dst, skip[MEDIA_FRAME];
+	bool quiet = true;
 
+	for (int i = 0; i < 2; i++)
+		if (r->src[i] && jb_has_audio(r->src[i]))
+			quiet = false;
+	if (quiet && rec_silence(r)) {
+		for (int i = 0; i < 2; i++)
+			if (r->src[i])
+				jb_take_into(r->src[i], skip, 1); /* keeps time */
+		return;
+	}
+	dst = rec_next(r);
 	for (int i = 0; i < 2; i++)
 		if (r->src[i] && dst)
 			jb_take_into(r->src[i], dst + i, 2);
 		else if (r->src[i])
-			jb_take_into(r->src[i], (int16_t[MEDIA_FRAME]){0}, 1); /* keep time */
+			jb_take_into(r->src[i], skip, 1); /* keep time */
 		else if (dst)
 			for (size_t k = 0; k < MEDIA_FRAME; k++)
 				dst[2 * k + i] = 0; /* a side that is gone */
