@@ -121,5 +121,21 @@ bool jb_take_into(struct jbuf *j, int16_t *out, size_t stride)
 
 bool jb_take(struct jbuf *j, int16_t *out)
 {
-	return jb_take_into(j, out, 1);
+	size_t idx = j->read_ts & JB_MASK;
+	size_t seg = MEDIA_FRAME < JB_SAMPLES - idx ? MEDIA_FRAME : JB_SAMPLES - idx;
+
+	if (!jb_has_audio(j)) {
+		/* nothing was written at or after read_ts: the ring is zero there */
+		memset(out, 0, MEDIA_FRAME * sizeof(*out));
+		if (j->started)
+			j->read_ts += MEDIA_FRAME;
+		return false;
+	}
+	/* what nobody writes again is silence: zero what we took */
+	memcpy(out, j->ring + idx, seg * sizeof(*out));
+	memset(j->ring + idx, 0, seg * sizeof(*out));
+	memcpy(out + seg, j->ring, (MEDIA_FRAME - seg) * sizeof(*out));
+	memset(j->ring, 0, (MEDIA_FRAME - seg) * sizeof(*out));
+	j->read_ts += MEDIA_FRAME;
+	return true;
 }
