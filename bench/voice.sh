@@ -41,6 +41,13 @@
 #       abandoning when their hold ends) — constant churn. A manager's
 #       stream (bench/wallboard_rate.mjs) counts the pushed messages by
 #       type for `seconds`; CPU of the server over the same window.
+#   bash bench/voice.sh peer PID SIP_PORT [calls=200] [hold_s=40] [rate=50]
+#       the `bridged` load against another PBX already running as PID (used
+#       by bench/asterisk_side_by_side.sh): its number 7000 must answer,
+#       record and dial the agents' phones, which are the same sipp UAS
+#       echoes at 127.0.0.1:15270..15273 (BENCH_UAS_PORT, no registration).
+#       Prints that process's RSS, CPU and threads with the calls up, in the
+#       lines `bridged` prints.
 #   bash bench/voice.sh overload [rate=1000] [seconds=10] [max_calls=300]
 #       more calls than max_calls: the excess must get 503, the rest must
 #       complete, and the API must stay responsive.
@@ -53,8 +60,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE=${1:-bridged}
 shift || true
-make -s -j"$(nproc)" bin >/dev/null
-BIN=$PWD/build/release/switchboard
+# BENCH_BIN: another release binary (an older build to compare with, in
+# alternation); by default this tree's, built first (not for `peer`).
+if [ -n "${BENCH_BIN:-}" ] || [ "$MODE" = peer ]; then
+	BIN=${BENCH_BIN:-}
+else
+	make -s -j"$(nproc)" bin >/dev/null
+	BIN=$PWD/build/release/switchboard
+fi
 OUT=$PWD/bench/results
 mkdir -p "$OUT"
 W=$(mktemp -d /tmp/sb-bench-voice.XXXXXX)
@@ -63,6 +76,7 @@ SIP=${BENCH_SIP_PORT:-15260}
 UAS=${BENCH_UAS_PORT:-15270}
 URL="http://127.0.0.1:$HTTP"
 PID=
+EXTERNAL= # set: PID is another PBX's (peer), not ours to stop
 PIDS=()
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 # A sipp UAS echoes RTP with one socket and one thread: the agents' phones
@@ -75,7 +89,7 @@ UAS_N=${BENCH_UAS:-4}
 # after SIGTERM gets SIGKILL.
 cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null || true
+	[ -n "$PID" ] && [ -z "$EXTERNAL" ] && kill "$PID" 2>/dev/null || true
 	for _ in $(seq 20); do
 		local alive=0
 		for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
@@ -123,6 +137,7 @@ login() {
 		sed 's/.*"token":"\([0-9a-f]*\)".*/\1/'
 }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$PID/status"; }
+threads() { awk '/^Threads/ {print $2}' "/proc/$PID/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
 udp_errors() { awk '/^Udp:/ && n++ {print "RcvbufErrors=" $6, "SndbufErrors=" $7}' /proc/net/snmp; }
 machine() { echo "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"; }
@@ -179,6 +194,11 @@ phones() { # $1 agents
 		-i 127.0.0.1 -p 15290 -t u1 -nostdin -timeout 60s -trace_err -trace_screen -screen_file "$W/reg_screen.log" >"$W/reg.out" 2>&1) ||
 		{ echo "registration failed"; cat "$W"/*errors.log 2>/dev/null | head -60; exit 1; }
 	echo "$n agents registered"
+	echo_phones
+}
+
+# UAS_N sipp UAS at $UAS.. answer every INVITE and echo the RTP they get.
+echo_phones() {
 	cp bench/sipp/agent_uas.xml bench/sipp/caller_load.xml "$W/"
 	for k in $(seq 0 $((UAS_N - 1))); do
 		if [ -n "$(ss -Hnul "sport = :$((UAS + k))")" ]; then
@@ -190,6 +210,19 @@ phones() { # $1 agents
 		PIDS+=($!)
 	done
 	sleep 1
+}
+
+# sipp callers streaming speech to number 7000 at 127.0.0.1:$1, in the
+# background (UAC: its pid); their final screen in $W/uac_screen.log.
+callers() { # $1 sip port, $2 calls, $3 hold_s, $4 rate
+	local calls=$2 hold=$3 rate=$4 ramp=$((($2 + $4 - 1) / $4))
+	# (timeout: sipp once hung after all its calls had ended)
+	(cd "$W" && exec timeout $((hold + ramp + 90)) nice -n 19 sipp "127.0.0.1:$1" -sf caller_load.xml -s 7000 -m "$calls" -r "$rate" -l "$calls" \
+		-d $((hold * 1000)) -i 127.0.0.1 -p 15280 -mi 127.0.0.1 -mp 30000 -t u1 -nostdin \
+		-timeout $((hold + ramp + 60))s -trace_screen -screen_file "$W/uac_screen.log" \
+		>/dev/null 2>&1) &
+	UAC=$!
+	PIDS+=("$UAC")
 }
 
 bridged() {
@@ -208,14 +241,9 @@ bridged() {
 	local idle_rss
 	idle_rss=$(rss_kb)
 	echo "$idle_rss KiB RSS idle with $calls phones registered"
-	local hold_ms=$((hold * 1000)) ramp=$(((calls + rate - 1) / rate))
-	# (timeout: sipp once hung after all its calls had ended)
-	(cd "$W" && exec timeout $((hold + ramp + 90)) nice -n 19 sipp "127.0.0.1:$SIP" -sf caller_load.xml -s 7000 -m "$calls" -r "$rate" -l "$calls" \
-		-d "$hold_ms" -i 127.0.0.1 -p 15280 -mi 127.0.0.1 -mp 30000 -t u1 -nostdin \
-		-timeout $((hold + ramp + 60))s -trace_screen -screen_file "$W/uac_screen.log" \
-		>/dev/null 2>&1) &
-	local uac=$!
-	PIDS+=("$uac")
+	local ramp=$(((calls + rate - 1) / rate))
+	callers "$SIP" "$calls" "$hold" "$rate"
+	local uac=$UAC
 	# The window starts once every call is up (a loaded machine sets them
 	# up slower than `rate`), but no later than 12 s before the first
 	# ones end: the figure is then of the calls that are up (printed).
@@ -238,12 +266,15 @@ bridged() {
 	cpu_pct=$(awk -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", (b - a) / hz / 10 * 100}')
 	echo "kernel UDP drops since start: before $udp0, now $(udp_errors)"
 	echo "all up: $busy agents Busy; RSS $rss KiB; server CPU $cpu_pct% of one core over 10 s"
-	sleep $((hold - 20 > 0 ? hold - 20 : 0))
-	# Socket drops (ss -uam: d<n>) shortly before the calls end: the
-	# server's RTP ports, and the generator's echo sockets.
+	echo "threads: $(threads)"
+	# Socket drops (ss -uam: d<n>) shortly before the first calls end (the
+	# window may have started late): the server's RTP ports, and the
+	# generator's echo sockets.
+	local left=$((hold - (SECONDS - t_start) - 3))
+	[ "$left" -gt 0 ] && sleep "$left"
 	local sdrop edrop
-	sdrop=$(ss -uamn 'sport >= :20000 and sport <= :29999' | grep -o 'd[0-9]*)' | tr -d 'd)' | awk '{s += $1} END {print s + 0}')
-	edrop=$(ss -uamn 'sport >= :16000 and sport <= :16099' | grep -o 'd[0-9]*)' | tr -d 'd)' | awk '{s += $1} END {print s + 0}')
+	sdrop=$(sock_drops 20000 29999)
+	edrop=$(sock_drops 16000 16099)
 	wait "$uac" || true
 	sleep 2
 	stop
@@ -288,7 +319,8 @@ window() { # $1 from_ms $2 to_ms
 		END { if (s && t1 > t0) printf "%.1f %d %.1f\n", (c1 - c0) / hz / ((t1 - t0) / 1000) * 100, r, (t1 - t0) / 1000; else print "n/a n/a 0" }' "$W/samples"
 }
 # Datagrams dropped by full receive buffers on the UDP sockets bound to ports $1..$2 (ss -uam: d<n>).
-sock_drops() { ss -uamn "sport >= :$1 and sport <= :$2" | grep -o 'd[0-9]*)' | tr -d 'd)' | awk '{s += $1} END {print s + 0}'; }
+# (0 when none is open: grep finding nothing must not end the bench.)
+sock_drops() { ss -uamn "sport >= :$1 and sport <= :$2" | { grep -o 'd[0-9]*)' || true; } | tr -d 'd)' | awk '{s += $1} END {print s + 0}'; }
 mark() { awk -v m="$1" '$1 == "MARK" && $2 == m {print $3}' "$W/driver.out"; }
 load() { echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"; }
 
@@ -580,8 +612,44 @@ wallboard() {
 	echo "machine: $(machine)"
 }
 
+# The bridged load against another PBX (PID, listening on SIP_PORT): the
+# same callers and echoing phones; measured at ramp + 5 s (no API to ask
+# whether every call is up: sipp's screen says how many were answered).
+peer() {
+	PID=${1:?peer PID SIP_PORT [calls] [hold_s] [rate]}
+	EXTERNAL=1
+	local port=${2:?peer PID SIP_PORT [calls] [hold_s] [rate]} calls=${3:-200} hold=${4:-40} rate=${5:-50}
+	[ -r "/proc/$PID/status" ] || { echo "no process $PID"; exit 2; }
+	speech
+	echo_phones
+	local idle_rss ramp=$(((calls + rate - 1) / rate))
+	idle_rss=$(rss_kb)
+	echo "$idle_rss KiB RSS idle; $(threads) threads"
+	callers "$port" "$calls" "$hold" "$rate"
+	sleep $((ramp + 5))
+	local rss t0 t1 cpu_pct thr
+	rss=$(rss_kb)
+	thr=$(threads)
+	t0=$(cpu_ticks)
+	sleep 10
+	t1=$(cpu_ticks)
+	cpu_pct=$(awk -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", (b - a) / hz / 10 * 100}')
+	echo "all up: RSS $rss KiB; server CPU $cpu_pct% of one core over 10 s (window from $((ramp + 5)) s after the first call)"
+	echo "threads: $thr"
+	local edrop
+	edrop=$(sock_drops 16000 16099)
+	wait "$UAC" || true
+	cp "$W/uac_screen.log" "$OUT/voice-peer-uac.log" 2>/dev/null || true
+	echo "sipp callers: $(grep -E 'Successful call|Failed call' "$W/uac_screen.log" | tr -s ' ' | tr '\n' ' ')"
+	echo "socket drops near the end: sipp echo sockets $edrop"
+	echo "memory per call: $(((rss - idle_rss) / calls)) KiB (RSS $idle_rss -> $rss KiB)"
+	echo "CPU per call: $(awk -v p="$cpu_pct" -v n="$calls" 'BEGIN {printf "%.3f", p / n}')% of a core"
+	echo "machine: $(machine); $(load)"
+}
+
 case "$MODE" in
 bridged) bridged "$@" ;;
+peer) peer "$@" ;;
 wallboard) wallboard "$@" ;;
 conf | xfer) transfers "$MODE" "$@" ;;
 bot) bot "$@" ;;
@@ -589,7 +657,7 @@ cps) cps "$@" ;;
 overload) overload "$@" ;;
 flows) flows "$@" ;;
 *)
-	echo "usage: bash bench/voice.sh bridged|conf|xfer|cps|overload|flows|bot|wallboard [args]" >&2
+	echo "usage: bash bench/voice.sh bridged|peer|conf|xfer|cps|overload|flows|bot|wallboard [args]" >&2
 	exit 2
 	;;
 esac

@@ -31,7 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHUNK_FREE_MAX 256
+#define CHUNK_FREE_MAX 64 /* recycled chunks kept (480 KB) */
 
 /* ---- intrusive list ---- */
 void mlist_init(struct mlist *h)
@@ -73,18 +73,34 @@ struct mrec_chunk *media_chunk_get(struct media *m)
 		c = mem_zalloc(sizeof(*c), NULL);
 		if (!c)
 			return NULL;
+		if (++m->chunk_live > m->chunk_peak)
+			m->chunk_peak = m->chunk_live;
 	}
 	c->next = NULL;
 	c->frames = 0;
 	return c;
 }
 
+struct mrec_chunk *media_chunk_silent(void)
+{
+	struct mrec_chunk *c = mem_zalloc(offsetof(struct mrec_chunk, pcm), NULL);
+
+	if (c)
+		c->silent = true;
+	return c;
+}
+
 void media_chunk_put(struct media *m, struct mrec_chunk *c)
 {
+	if (c && c->silent) {
+		mem_deref(c);
+		return;
+	}
 	if (!c)
 		return;
 	if (m->chunk_nfree >= CHUNK_FREE_MAX) {
 		mem_deref(c);
+		m->chunk_live--;
 		return;
 	}
 	c->next = m->chunk_free;
@@ -128,6 +144,8 @@ static void media_clock_cb(uv_timer_t *t)
 
 		log_warn("leg=- action=clock late by %llu frames, skipping playback",
 			 (unsigned long long)skip);
+		m->clock_st.late++;
+		m->clock_st.late_frames += skip;
 		/* Playback skips ahead (no burst to the far end), but a
 		 * recording keeps the call's length: its missed frames are
 		 * written now (silence where no audio was buffered). */
@@ -142,6 +160,8 @@ static void media_clock_cb(uv_timer_t *t)
 			}
 		}
 		m->clock_done = due - MEDIA_CLOCK_MAXF;
+	} else if (due > m->clock_done + 1) {
+		m->clock_st.catchup++;
 	}
 	while (m->clock_done < due) {
 		m->clock_done++;
@@ -241,6 +261,11 @@ static void media_clock_closed(uv_handle_t *h)
 	mem_deref(h->data);
 }
 
+void media_clock_stats(const struct media *m, struct media_clock_stats *st)
+{
+	*st = m->clock_st;
+}
+
 void media_totals(const struct media *m, struct media_stats *st, uint64_t *legs)
 {
 	*st = m->gone;
@@ -263,10 +288,12 @@ void media_free(struct media *m)
 	if (!m || m->closing)
 		return;
 	media_totals(m, &st, &legs);
-	log_info("leg=- action=totals legs=%llu rx=%llu tx=%llu lost=%llu bad=%llu",
+	log_info("leg=- action=totals legs=%llu rx=%llu tx=%llu lost=%llu bad=%llu "
+		 "rec_chunks_peak=%zu (%zu bytes each) clock_late=%llu catchup=%llu",
 		 (unsigned long long)legs, (unsigned long long)st.rx_packets,
 		 (unsigned long long)st.tx_packets, (unsigned long long)st.rx_lost,
-		 (unsigned long long)st.rx_bad);
+		 (unsigned long long)st.rx_bad, m->chunk_peak, sizeof(struct mrec_chunk),
+		 (unsigned long long)m->clock_st.late, (unsigned long long)m->clock_st.catchup);
 	m->closing = true;
 	for (n = m->legs.next; n != &m->legs; n = next) {
 		next = n->next;

@@ -91,12 +91,40 @@ void jb_put_pcm(struct jbuf *j, uint32_t ts, const int16_t *pcm, size_t n)
 	jb_hi(j, ts, n);
 }
 
+bool jb_has_audio(const struct jbuf *j)
+{
+	return j->started && (int32_t)(j->hi_ts - j->read_ts) > 0;
+}
+
+bool jb_take_into(struct jbuf *j, int16_t *out, size_t stride)
+{
+	size_t idx = j->read_ts & JB_MASK;
+
+	if (!j->started || (int32_t)(j->hi_ts - j->read_ts) <= 0) {
+		/* nothing was written at or after read_ts: the ring is zero there */
+		for (size_t k = 0; k < MEDIA_FRAME; k++)
+			out[k * stride] = 0;
+		if (j->started)
+			j->read_ts += MEDIA_FRAME;
+		return false;
+	}
+	/* what nobody writes again is silence: zero what we took */
+	for (size_t k = 0; k < MEDIA_FRAME; k++) {
+		int16_t *p = &j->ring[(idx + k) & JB_MASK];
+
+		out[k * stride] = *p;
+		*p = 0;
+	}
+	j->read_ts += MEDIA_FRAME;
+	return true;
+}
+
 bool jb_take(struct jbuf *j, int16_t *out)
 {
 	size_t idx = j->read_ts & JB_MASK;
 	size_t seg = MEDIA_FRAME < JB_SAMPLES - idx ? MEDIA_FRAME : JB_SAMPLES - idx;
 
-	if (!j->started || (int32_t)(j->hi_ts - j->read_ts) <= 0) {
+	if (!jb_has_audio(j)) {
 		/* nothing was written at or after read_ts: the ring is zero there */
 		memset(out, 0, MEDIA_FRAME * sizeof(*out));
 		if (j->started)

@@ -73,6 +73,14 @@ void media_free(struct media *m);
 void media_totals(const struct media *m, struct media_stats *st, uint64_t *legs);
 size_t media_leg_count(const struct media *m);
 
+/* How the media clock kept time: ticks that were more than 5 frames late
+ * (playback skipped, logged as `clock late`), the frames skipped there, and
+ * ticks that caught up 2-5 frames at once (a short stall, sent as a burst). */
+struct media_clock_stats {
+	uint64_t late, late_frames, catchup;
+};
+void media_clock_stats(const struct media *m, struct media_clock_stats *st);
+
 /* A leg bound to the next free even port. Owner: the caller (mleg_free). */
 int mleg_alloc(struct mleg **lp, struct media *m, uint64_t id);
 void mleg_free(struct mleg *l);

@@ -28,7 +28,7 @@
 #define DTMF_QUEUE	      16   /* digits waiting to be sent on one leg */
 #define JB_SAMPLES	      2048 /* jitter ring per recorded side (256 ms), power of 2 */
 #define JB_DELAY	      320  /* 40 ms of playout delay (recorder, mixer) */
-#define REC_CHUNK_FRAMES      25   /* 0.5 s of audio per pool write (16 KB) */
+#define REC_CHUNK_FRAMES      12   /* 0.24 s of audio per pool write (7.5 KB) */
 #define RX_BATCH	      8	   /* datagrams read per socket wake-up (read budget) */
 
 /* Intrusive doubly linked list (libre/Linux style). */
@@ -81,6 +81,7 @@ struct jbuf {
 struct mrec_chunk {
 	struct mrec_chunk *next;
 	size_t frames; /* stereo frames used */
+	bool silent;   /* frames of silence on both sides: no pcm (allocated without it) */
 	int16_t pcm[REC_CHUNK_FRAMES * MEDIA_FRAME * 2];
 };
 
@@ -146,9 +147,11 @@ struct media {
 	uv_timer_t clock;
 	bool clock_on;
 	uint64_t clock_base, clock_done; /* ms origin, frames produced since */
+	struct media_clock_stats clock_st;
 	struct mlist legs, players, recs, confs;
 	struct mrec_chunk *chunk_free; /* recycled recorder chunks */
 	size_t chunk_nfree;
+	size_t chunk_live, chunk_peak; /* allocated (in use or free), the most at once */
 	/* one recvmmsg's worth of buffers, shared by every leg (loop thread) */
 	uint8_t rxbuf[RX_BATCH][MEDIA_PKT_MAX + 64];
 	struct sockaddr_storage rxaddr[RX_BATCH];
@@ -161,6 +164,7 @@ struct media {
 void media_clock_kick(struct media *m);
 void media_clock_frame(struct media *m); /* one 20 ms frame (fuzzer: direct) */
 struct mrec_chunk *media_chunk_get(struct media *m);
+struct mrec_chunk *media_chunk_silent(void); /* a chunk of silence: the header alone */
 void media_chunk_put(struct media *m, struct mrec_chunk *c);
 
 /* leg.c */
@@ -197,6 +201,10 @@ void jb_put_pcm(struct jbuf *j, uint32_t ts, const int16_t *pcm, size_t n);
 /* The next 20 ms frame into out (silence where nothing arrived); false when
  * it is certainly all silence (nothing arrived for it). */
 bool jb_take(struct jbuf *j, int16_t *out);
+/* The same into out[0], out[stride], ... (a recording's interleaved chunk). */
+bool jb_take_into(struct jbuf *j, int16_t *out, size_t stride);
+/* False when the next frame is certainly silence (jb_take would say so). */
+bool jb_has_audio(const struct jbuf *j);
 
 /* recorder.c */
 void rec_rx(struct mleg *l, const struct rtp_hdr *h);

@@ -16,16 +16,24 @@
  *   switches between the two at the tick boundary, so the file goes on.
  * - Each media-clock tick takes 160 samples from each side and interleaves
  *   them into the current chunk, so the two channels stay aligned on our
- *   clock whatever the far ends' clocks do. A full chunk (0.5 s) is queued.
+ *   clock whatever the far ends' clocks do. A full chunk (0.24 s, 7.5 KB: held by every
+ *   recording while it fills, so its size is memory per call) is queued.
+ *   Frames where neither side has audio go to a chunk of silence instead
+ *   (a count, no samples; the worker writes the zeros): after a stall the
+ *   clock catches recordings up with up to 60 s of mostly silent frames,
+ *   which used to be whole chunks per call waiting for the pool.
  *   A conference recording has no legs and is not on m->recs: the
  *   conference's own tick hands it the two channels (rec_frame).
  * - File I/O runs on the worker pool (work_submit) with at most one job per
  *   recording in flight, so chunks are appended in order without a lock:
  *   while a job runs the loop touches only the pending list, the worker
- *   only the list it was handed and the SNDFILE. The first job opens the
- *   WAV (libsndfile, PCM 16, 2 channels, 8 kHz; the header is rewritten
- *   after each write so a live recording is a valid file); the last closes
- *   it and the done callback runs on the loop with the frames written.
+ *   only the list it was handed and the file. The first job opens the
+ *   WAV (PCM 16, 2 channels, 8 kHz: a plain 44-byte header and the samples,
+ *   written here with write(2); the header's two sizes are rewritten after
+ *   each write so a live recording is a valid file); the last closes it
+ *   and the done callback runs on the loop with the frames written. No
+ *   libsndfile: its state is ~9 KB per open file, held for the whole call
+ *   (issue 16, docs/PERFORMANCE.md), for a header we can write ourselves.
  * - Stopping: media_record_stop (either leg), or mleg_free of both legs
  *   (then silently: no callback). Freeing one leg just silences its side.
  *   The recorder holds a reference on the engine until its file is closed.
@@ -33,10 +41,16 @@
 #define LOG_MODULE "media"
 #include "media/media_int.h"
 
-#include <sndfile.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CHUNK_FR (REC_CHUNK_FRAMES * MEDIA_FRAME)
+#define WAV_HDR	 44
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "recorder.c writes the samples as they are in memory: WAV needs little-endian"
+#endif
 
 struct mrec {
 	struct media *m;
@@ -46,8 +60,9 @@ struct mrec {
 	struct mlist le;     /* in m->recs while running */
 	struct mrec_chunk *cur, *pend, *job;
 	bool busy, opened, stopping, job_close;
-	SNDFILE *sf; /* worker's while busy */
-	int err;     /* set by the worker */
+	int fd;		/* the WAV, -1 closed (worker's while busy) */
+	uint64_t bytes; /* sample bytes in the file (worker's) */
+	int err;	/* set by the worker */
 	uint64_t frames;
 	media_record_done_h *done;
 	void *arg;
@@ -71,33 +86,88 @@ void rec_rx(struct mleg *l, const struct rtp_hdr *h)
 }
 
 /* ---- the worker side ---- */
+static const uint8_t zeros[4096];
+
+static void le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16),
+	p[3] = (uint8_t)(v >> 24);
+}
+
+/* The canonical header of a PCM 16, 2-channel, 8 kHz WAV holding `bytes`. */
+static void wav_header(uint8_t *h, uint64_t bytes)
+{
+	uint32_t data = bytes > UINT32_MAX - WAV_HDR ? UINT32_MAX - WAV_HDR : (uint32_t)bytes;
+
+	memcpy(h, "RIFF", 4);
+	le32(h + 4, 36 + data);
+	memcpy(h + 8, "WAVEfmt ", 8);
+	le32(h + 16, 16);
+	le32(h + 20, 1 | 2u << 16);	  /* PCM, 2 channels */
+	le32(h + 24, MEDIA_RATE);	  /* frames/s */
+	le32(h + 28, MEDIA_RATE * 2 * 2); /* bytes/s */
+	le32(h + 32, 2 * 2 | 16u << 16);  /* block align 4, 16 bits */
+	memcpy(h + 36, "data", 4);
+	le32(h + 40, data);
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	while (n) {
+		ssize_t w = write(fd, b, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -EIO;
+		b += w, n -= (size_t)w;
+	}
+	return 0;
+}
+
 static int rec_file_open(struct mrec *r)
 {
-	SF_INFO info = {.samplerate = MEDIA_RATE,
-			.channels = 2,
-			.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+	uint8_t h[WAV_HDR];
 
-	r->sf = sf_open(r->path, SFM_WRITE, &info);
-	if (!r->sf)
+	r->fd = open(r->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (r->fd < 0)
 		return -EIO;
-	sf_command(r->sf, SFC_SET_UPDATE_HEADER_AUTO, NULL, SF_TRUE);
-	return 0;
+	wav_header(h, 0);
+	return write_all(r->fd, h, sizeof(h));
 }
 
 /* Worker thread: appends the chunks it was handed, opens/closes the file. */
 static void rec_work(void *arg)
 {
 	struct mrec *r = arg;
+	uint8_t h[WAV_HDR];
+	bool wrote = false;
 
-	if (!r->sf && !r->err)
+	if (r->fd < 0 && !r->err)
 		r->err = rec_file_open(r);
-	for (struct mrec_chunk *c = r->job; c && r->sf && !r->err; c = c->next)
-		if (sf_writef_short(r->sf, c->pcm, (sf_count_t)c->frames) != (sf_count_t)c->frames)
+	for (struct mrec_chunk *c = r->job; c && r->fd >= 0 && !r->err; c = c->next) {
+		size_t n = c->frames * 2 * sizeof(c->pcm[0]);
+
+		if (c->silent) /* zeros, from a static page at a time */
+			for (size_t k = 0; k < n && !r->err; k += sizeof(zeros))
+				r->err = write_all(r->fd, zeros,
+						   n - k < sizeof(zeros) ? n - k : sizeof(zeros));
+		else
+			r->err = write_all(r->fd, c->pcm, n);
+		r->bytes += n;
+		wrote = true;
+	}
+	if (wrote && !r->err) { /* the sizes, so the file is valid as it grows */
+		wav_header(h, r->bytes);
+		if (pwrite(r->fd, h, sizeof(h), 0) != (ssize_t)sizeof(h)) /* one call */
 			r->err = -EIO;
-	if (r->job_close && r->sf) {
-		if (sf_close(r->sf) && !r->err)
+	}
+	if (r->job_close && r->fd >= 0) {
+		if (close(r->fd) && !r->err)
 			r->err = -EIO;
-		r->sf = NULL;
+		r->fd = -1;
 	}
 }
 
@@ -160,17 +230,22 @@ static void rec_chunk_queue(struct mrec *r)
 	r->cur = NULL;
 }
 
-void rec_frame(struct mrec *r, const int16_t *a, const int16_t *b)
+/* The chunk's next frame (NULL: out of memory, the frame is lost) / it is
+ * written: queue the chunk once full. A chunk of silence in progress is
+ * queued first: samples go to a chunk of their own. */
+static int16_t *rec_next(struct mrec *r)
 {
-	int16_t *dst;
-
-	if (!r->cur && !(r->cur = media_chunk_get(r->m)))
-		return; /* out of memory: this frame is lost */
-	dst = r->cur->pcm + 2 * r->cur->frames;
-	for (size_t k = 0; k < MEDIA_FRAME; k++) {
-		dst[2 * k] = a[k];
-		dst[2 * k + 1] = b[k];
+	if (r->cur && r->cur->silent) {
+		rec_chunk_queue(r);
+		rec_kick(r);
 	}
+	if (!r->cur && !(r->cur = media_chunk_get(r->m)))
+		return NULL;
+	return r->cur->pcm + 2 * r->cur->frames;
+}
+
+static void rec_wrote(struct mrec *r)
+{
 	r->cur->frames += MEDIA_FRAME;
 	r->frames += MEDIA_FRAME;
 	if (r->cur->frames >= CHUNK_FR) {
@@ -179,16 +254,59 @@ void rec_frame(struct mrec *r, const int16_t *a, const int16_t *b)
 	}
 }
 
+/* A frame of silence on both sides: counted in a chunk of silence (no
+ * samples held) unless a chunk of samples is being filled. A long stall's
+ * catch-up (engine.c) is mostly this: it then costs no memory per call. */
+static bool rec_silence(struct mrec *r)
+{
+	if (r->cur && !r->cur->silent)
+		return false;
+	if (!r->cur && !(r->cur = media_chunk_silent()))
+		return false;
+	rec_wrote(r);
+	return true;
+}
+
+void rec_frame(struct mrec *r, const int16_t *a, const int16_t *b)
+{
+	int16_t *dst = rec_next(r);
+
+	if (!dst)
+		return;
+	for (size_t k = 0; k < MEDIA_FRAME; k++) {
+		dst[2 * k] = a[k];
+		dst[2 * k + 1] = b[k];
+	}
+	rec_wrote(r);
+}
+
+/* Each side's frame goes from its ring straight into the chunk, interleaved
+ * (no copy in between: this runs for every recorded call every 20 ms). */
 void rec_tick(struct mrec *r)
 {
-	int16_t a[MEDIA_FRAME], b[MEDIA_FRAME];
+	int16_t *dst, skip[MEDIA_FRAME];
+	bool quiet = true;
 
 	for (int i = 0; i < 2; i++)
-		if (r->src[i])
-			jb_take(r->src[i], i ? b : a);
-		else
-			memset(i ? b : a, 0, sizeof(a)); /* a side that is gone */
-	rec_frame(r, a, b);
+		if (r->src[i] && jb_has_audio(r->src[i]))
+			quiet = false;
+	if (quiet && rec_silence(r)) {
+		for (int i = 0; i < 2; i++)
+			if (r->src[i])
+				jb_take_into(r->src[i], skip, 1); /* keeps time */
+		return;
+	}
+	dst = rec_next(r);
+	for (int i = 0; i < 2; i++)
+		if (r->src[i] && dst)
+			jb_take_into(r->src[i], dst + i, 2);
+		else if (r->src[i])
+			jb_take_into(r->src[i], skip, 1); /* keep time */
+		else if (dst)
+			for (size_t k = 0; k < MEDIA_FRAME; k++)
+				dst[2 * k + i] = 0; /* a side that is gone */
+	if (dst)
+		rec_wrote(r);
 }
 
 void rec_follow(struct mrec *r, struct jbuf *left, struct jbuf *right)
@@ -239,6 +357,8 @@ static void rec_destroy(void *data)
 {
 	struct mrec *r = data;
 
+	if (r->fd >= 0) /* not reached: the last job closes it */
+		close(r->fd);
 	mem_deref(r->side);
 	mem_deref(r->m);
 }
@@ -254,6 +374,7 @@ int rec_alloc(struct mrec **rp, struct media *m, uint64_t id, const char *path)
 	if (!r)
 		return -ENOMEM;
 	r->m = mem_ref(m);
+	r->fd = -1;
 	memcpy(r->path, path, len + 1);
 	r->id = id;
 	rec_kick(r); /* opens the file on the pool now */

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define RX_MAX 400
@@ -469,6 +470,7 @@ static void recording_is_stereo_with_silence_where_nobody_spoke(void **state)
 	char path[] = "/tmp/test_media_recXXXXXX";
 	SF_INFO info = {0};
 	SNDFILE *sf;
+	struct stat st;
 	int16_t *pcm;
 	int fd = mkstemp(path);
 
@@ -480,6 +482,17 @@ static void recording_is_stereo_with_silence_where_nobody_spoke(void **state)
 	assert_int_equal(media_record_start(c.a, c.b, path), -EBUSY);
 	c.on_tick = send_both_then_only_a;
 	ctx_run(&c, 1500);
+	/* while it runs, the file is a valid WAV of what was written so far:
+	 * the header's sizes follow every write (recorder.c writes it itself) */
+	sf = sf_open(path, SFM_READ, &info);
+	assert_non_null(sf);
+	assert_int_equal(info.channels, 2);
+	assert_true(info.frames >= 1920 &&
+		    info.frames % 160 == 0); /* whole frames, a chunk or more */
+	assert_true(stat(path, &st) == 0);
+	assert_int_equal(st.st_size, 44 + info.frames * 4);
+	sf_close(sf);
+	info = (SF_INFO){0};
 	assert_int_equal(media_record_stop(c.a, on_recorded, &c), 0);
 	assert_int_equal(media_record_stop(c.a, on_recorded, &c), -ENOENT);
 	ctx_run(&c, 100);
