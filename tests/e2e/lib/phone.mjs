@@ -57,6 +57,18 @@ export async function inboundAudio(page) {
   });
 }
 
+// Polls the page's inbound audio until it grows past `from` (an earlier
+// inboundAudio) by what ok says (by default: more energy, i.e. something
+// was heard): no fixed sleep, a failure after ms.
+export async function hearsMore(page, from, ok = (now) => now.energy > from.energy, ms = 10000) {
+  let now;
+  for (const t0 = Date.now(); Date.now() - t0 < ms; await new Promise((r) => setTimeout(r, 200))) {
+    now = await inboundAudio(page);
+    if (now && ok(now)) return now;
+  }
+  throw new Error(`the page's audio did not grow in ${ms} ms: ${JSON.stringify(from)} → ${JSON.stringify(now)}`);
+}
+
 // The agent makes this browser their phone and waits for the server's yes.
 export async function useBrowserPhone(page) {
   const sp = page.locator('.softphone');
