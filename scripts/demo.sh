@@ -8,5 +8,5 @@ bash scripts/install-deps.sh
 make -j"$(nproc)"
 # The web workspace (web/dist, served by the binary); npm packages only.
 (cd web && npm ci --no-audit --no-fund --silent && npm run --silent build) >/dev/null
-echo "workspace: http://127.0.0.1:8080/ (sign in as ned, beth or mia; password demo-pass)"
+echo "workspace: http://127.0.0.1:8080/ (sign in as ned or beth (agents), mia (manager), admin, or amy (a customer: she calls from the browser); password demo-pass)"
 exec ./build/release/switchboard demo "$@"

@@ -19,7 +19,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, expectClean, shot, signIn } from './lib/browser.mjs';
-import { goAvailable, inboundAudio, recordPeerConnections, toneWav48, useBrowserPhone } from './lib/phone.mjs';
+import { goAvailable, hearsMore, inboundAudio, recordPeerConnections, toneWav48, useBrowserPhone } from './lib/phone.mjs';
 import { Baresip, farEnd, freeUdpPort, startServer, tempDir, wavInfo } from './lib/setup.mjs';
 import { TONES, readWav, toneLevel, toneWav } from '../integration/lib/tones.mjs';
 
@@ -84,8 +84,7 @@ test('an agent answers a baresip caller in the browser: the ring, Accept, audio 
     await sp.locator('[data-browser-leg="connected"]').waitFor({ timeout: 10000 });
     assert.ok(!(await ned.title()).startsWith('☎'), 'the title is back once answered');
     const t0 = Date.now();
-    await sleep(4000);
-    const inb = await inboundAudio(ned);
+    const inb = await hearsMore(ned, null, (a) => a.packets > 100 && a.energy > 0 && a.sent > 100);
     assert.equal(inb.state, 'connected');
     assert.ok(inb.packets > 100, `packets received ${inb.packets}`);
     assert.ok(inb.energy > 0, `the page's inbound audio energy ${inb.energy}`);
@@ -104,8 +103,7 @@ test('an agent answers a baresip caller in the browser: the ring, Accept, audio 
     const sent0 = (await inboundAudio(ned)).sent;
     await mics.selectOption(ids[ids.length - 1]);
     assert.equal(await ned.evaluate(() => localStorage.getItem('switchboard.mic')), ids[ids.length - 1]);
-    await sleep(1500);
-    assert.ok((await inboundAudio(ned)).sent > sent0 + 40, 'still sending after the switch');
+    await hearsMore(ned, null, (a) => a.sent > sent0 + 40); // still sending after the switch
     await sp.locator('[role="meter"]:not([data-level="0"])').waitFor();
     await sp.getByRole('button', { name: 'Audio' }).click();
     // Mute silences the microphone's track (the meter drops to 0).
@@ -181,9 +179,10 @@ test('amy calls the demo flow from the browser, presses 2 for billing on the key
     await sp.locator('[data-browser-leg="connected"]').waitFor({ timeout: 15000 });
     const a0 = await inboundAudio(amy);
     const n0 = await inboundAudio(ned);
-    await sleep(3000);
-    const a1 = await inboundAudio(amy);
-    const n1 = await inboundAudio(ned);
+    const tb = Date.now();
+    const a1 = await hearsMore(amy, a0);
+    const n1 = await hearsMore(ned, n0);
+    await sleep(Math.max(0, 3000 - (Date.now() - tb))); // a recording of over 2 s (asserted below)
     assert.ok(a1.energy > a0.energy, `amy hears ned (${a0.energy} → ${a1.energy})`);
     assert.ok(n1.energy > n0.energy, `ned hears amy (${n0.energy} → ${n1.energy})`);
     const number = await interactionOf(ned);
@@ -222,8 +221,7 @@ test('click-to-call from a browser agent: the browser answers its own leg, the c
     assert.match(far.messages(), /INVITE sip:\+15550103@127\.0\.0\.1:\d+ SIP\/2\.0/);
     await sp.locator('.sp-caller', { hasText: 'Outbound' }).waitFor();
     const e0 = await inboundAudio(ned);
-    await sleep(3000);
-    const e1 = await inboundAudio(ned);
+    const e1 = await hearsMore(ned, e0);
     assert.ok(e1.energy > e0.energy, `the echo of Ned's microphone comes back (${e0.energy} → ${e1.energy})`);
     await shot(ned, 'browser-phone-click-to-call');
     await sp.getByRole('button', { name: 'End call' }).click();
@@ -323,8 +321,7 @@ test('closing the agent\'s tab mid-offer sends the call to the next agent', asyn
     const ix = (await sb.api('GET', `/api/v1/interactions/${number}`, { token: admin })).body;
     assert.equal(ix.agent, nextUser);
     const e0 = await inboundAudio(next);
-    await sleep(2000);
-    assert.ok((await inboundAudio(next)).energy > e0.energy, `${nextUser} hears Amy`);
+    await hearsMore(next, e0); // the next agent hears Amy
     await amy.command('hangup');
     await wrapUp(next);
     expectClean(next);
@@ -394,8 +391,7 @@ test('a manager listens in from her browser: Mia picks This browser on the live 
     await mia.waitForFunction(() => window.__pcs.length === 1 && window.__pcs[0].connectionState === 'connected', null, { timeout: 15000 });
     assert.ok(!(await mia.title()).startsWith('☎'), 'a monitoring leg does not ring');
     const m0 = await inboundAudio(mia);
-    await sleep(2500);
-    const m1 = await inboundAudio(mia);
+    const m1 = await hearsMore(mia, m0);
     assert.ok(m1.energy > m0.energy, `Mia hears the call (${m0.energy} → ${m1.energy})`);
     await shot(mia, 'browser-phone-manager-listens');
     await amy.command('hangup');

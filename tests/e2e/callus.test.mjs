@@ -6,22 +6,27 @@
 // --use-fake-ui-for-media-stream; playwright refuses prompts) shows the clear
 // message, both when an agent chooses "This browser" and when amy calls; the
 // browser registers again by itself when the stream comes back after a
-// server restart.
+// server restart. A fake microphone speaking a sentence to the demo's bot:
+// the bot hears the browser's Opus (decoded, resampled to 8 kHz for the
+// recogniser) and routes amy by what she said.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, expectClean, shot, signIn } from './lib/browser.mjs';
 import { startServer } from './lib/setup.mjs';
+import { speechWav48 } from './lib/phone.mjs';
 
-let sb, browser, refusing;
+let sb, browser, refusing, speaking;
 
 before(async () => {
   sb = await startServer();
   browser = await launch({ media: {} });
   refusing = await launch({ media: { allow: false } });
+  speaking = await launch({ media: { audio: speechWav48('I have a question about my bill') } });
 });
 after(async () => {
   await browser?.close();
   await refusing?.close();
+  await speaking?.close();
   await sb?.stop();
 });
 
@@ -142,5 +147,31 @@ test('the browser registers again when the event stream comes back (a server res
     expectClean(ned, [/ERR_CONNECTION_REFUSED|WebSocket|Failed to load resource/]);
   } finally {
     await ned.close();
+  }
+});
+
+test('amy tells the demo bot what she wants from her browser: the bot hears her and queues her in Billing', async () => {
+  const amy = await speaking.page();
+  try {
+    const admin = await sb.login('admin');
+    const waiting = async (queue) => (await sb.api('GET', '/api/v1/queues', { token: admin }))
+      .body.queues.find((q) => q.name === queue)?.live.waiting || 0;
+    await signIn(amy, sb.url, 'amy');
+    await amy.getByRole('radio', { name: /5002/ }).check();
+    await amy.getByRole('button', { name: 'Call 5002' }).click();
+    await amy.locator('[data-call-phase="connected"]').waitFor({ timeout: 15000 });
+    // No key is pressed: without the words the flow would end in Support
+    // (no_input), so Billing and the recogniser's line say the bot heard her.
+    await sb.until('the bot recognising amy', async () =>
+      /block=ask action=recognised intent=billing .*text="i have a question about my bill"/.test(sb.log), 30000);
+    await sb.until('amy waiting in Billing', async () => (await waiting('Billing')) === 1, 15000);
+    assert.equal(await waiting('Support'), 0);
+    const card = amy.getByLabel('Your call');
+    await card.getByRole('button', { name: 'Hang up' }).click();
+    await card.locator('[data-call-ended]', { hasText: 'You hung up.' }).waitFor();
+    await sb.until('Billing empty again', async () => (await waiting('Billing')) === 0);
+    expectClean(amy);
+  } finally {
+    await amy.close();
   }
 });

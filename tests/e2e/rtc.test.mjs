@@ -8,10 +8,10 @@
 // with a bad MESSAGE-INTEGRITY) are tests/unit/test_webrtc.c's.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch } from './lib/browser.mjs';
+import { toneWav48 as micWav } from './lib/phone.mjs'; // Chromium's fake microphone: Ned's tone
 import { Server, tempDir, Baresip, wavInfo } from './lib/setup.mjs';
 import { writeConfig } from '../integration/lib/server.mjs';
 import { TONES, readWav, toneLevel } from '../integration/lib/tones.mjs';
@@ -20,13 +20,6 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let sb, tok, chromium;
 const phones = [];
 const until = (what, fn, ms = 20000) => sb.until(what, fn, ms);
-
-// Chromium's fake microphone: Ned's tone, 48 kHz mono 16-bit.
-function micWav(hz) {
-  const out = join(tempDir('sb-mic-'), `mic${hz}.wav`);
-  execFileSync('sox', ['-n', '-r', '48000', '-c', '1', '-b', '16', out, 'synth', '120', 'sine', String(hz), 'vol', '0.25']);
-  return out;
-}
 
 // The page's side of the contract: a socket, its messages, a peer
 // connection per leg. Runs in the page (page.evaluate).

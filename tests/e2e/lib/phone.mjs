@@ -14,6 +14,18 @@ export function toneWav48(hz, seconds = 60) {
   return out;
 }
 
+// A sentence spoken by espeak-ng, 48 kHz mono, between silences (Chromium
+// loops the file: the sentence comes back every few seconds, so a bot that
+// was still speaking its prompt the first time hears the next one).
+export function speechWav48(text, { before = 2, after = 3 } = {}) {
+  const dir = tempDir('sb-mic-');
+  const raw = join(dir, 'espeak.wav');
+  const out = join(dir, 'speech48.wav');
+  execFileSync('espeak-ng', ['-v', 'en-us', '-w', raw, text]);
+  execFileSync('sox', [raw, '-r', '48000', '-c', '1', '-b', '16', out, 'pad', String(before), String(after)]);
+  return out;
+}
+
 // Before any script of the page: every RTCPeerConnection it makes is kept
 // in window.__pcs (the page's own objects, unchanged).
 export async function recordPeerConnections(page) {
@@ -43,6 +55,18 @@ export async function inboundAudio(page) {
     });
     return r;
   });
+}
+
+// Polls the page's inbound audio until it grows past `from` (an earlier
+// inboundAudio) by what ok says (by default: more energy, i.e. something
+// was heard): no fixed sleep, a failure after ms.
+export async function hearsMore(page, from, ok = (now) => now.energy > from.energy, ms = 10000) {
+  let now;
+  for (const t0 = Date.now(); Date.now() - t0 < ms; await new Promise((r) => setTimeout(r, 200))) {
+    now = await inboundAudio(page);
+    if (now && ok(now)) return now;
+  }
+  throw new Error(`the page's audio did not grow in ${ms} ms: ${JSON.stringify(from)} → ${JSON.stringify(now)}`);
 }
 
 // The agent makes this browser their phone and waits for the server's yes.

@@ -5,7 +5,7 @@ import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSocket } from 'node:dgram';
-import { claimPorts, freePort, tempDir, track } from './server.mjs';
+import { claimPorts, freePort, tempDir, track, within } from './server.mjs';
 
 const SIPP_DIR = new URL('../sipp/', import.meta.url).pathname;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -211,7 +211,7 @@ export class Baresip {
   async stop() {
     if (!this.proc) return;
     this.proc.kill('SIGTERM');
-    await Promise.race([this.exited, sleep(3000)]);
+    await within(this.exited, 3000);
     if (this.proc.exitCode === null) this.proc.kill('SIGKILL');
     this.proc = null;
   }

@@ -51,6 +51,17 @@ export function tempDir(prefix = 'sb-test-') {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// Resolves with what p gives, or null after ms; the timer is cleared once p
+// settles (a pending 30 s timer would keep the test file's process alive
+// that long after its last test: 30 s of wall time per file).
+export async function within(p, ms) {
+  let timer;
+  try {
+    return await Promise.race([p, new Promise((r) => { timer = setTimeout(() => r(null), ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 // fetch()'s answer shape (status, ok, headers, text()) from node:https,
 // trusting `ca`; redirects are not followed.
@@ -112,9 +123,7 @@ export class Server {
     // A server that does not exit on SIGTERM is a bug to report, not a test
     // run to hang: after 30 s its threads' stacks go into the failure.
     let hung = '';
-    let timer; // cleared, or it would keep node running 30 s after the last test
-    const done = await Promise.race([this.exited, new Promise((r) => { timer = setTimeout(() => r(null), 30000); })]);
-    clearTimeout(timer);
+    const done = await within(this.exited, 30000);
     if (!done) {
       try {
         hung = execFileSync('gdb', ['-p', String(this.proc.pid), '-batch', '-ex', 'thread apply all bt'],

@@ -24,7 +24,7 @@ const ENDS = {
 };
 
 function what(n) {
-  if (n.flow) return `Call flow “${n.flow}”: greeting, menus, the bot, then a queue`;
+  if (n.flow) return `Call flow “${n.flow}”: a greeting, a bot you can talk to (or the keypad), then a queue`;
   if (n.queue) return `Straight to the ${n.queue} queue`;
   return '';
 }
@@ -78,7 +78,7 @@ export function CallUs() {
   return html`<div class="page callus">
     <div class="page-header"><div><h1>Call us</h1>
       <p class="muted">Call one of this site’s numbers from your browser, as a customer would: you hear the greeting,
-        answer the menus with the keypad, wait in the queue and talk to an agent. Your microphone and speaker are the phone.</p></div></div>
+        tell the bot what you need or answer the menus with the keypad, wait in the queue and talk to an agent. Your microphone and speaker are the phone.</p></div></div>
     <${MicError} text=${out?.phase === 'failed' ? null : rtc.error} />
     <div class="callus-grid">
       <div class="card"><h2 class="card-title">Number to call</h2>

@@ -301,7 +301,7 @@ function Idle({ agent, me, rtc }) {
     ? (browser ? 'Available, but no call can reach you: this browser is not connected as your phone yet'
       : `Available, but no call can reach you: your SIP phone is not registered (register it as ${agent.user_name || 'your user name'})`)
     : p === 'Available' ? 'Ready for calls'
-    : p === 'Away' ? `Away${agent.away_reason ? ` · ${agent.away_reason}` : ''}: calls are not routed to you`
+    : p === 'Away' ? `Away${agent.away_reason ? ` · ${agent.away_reason}` : ''}: calls are not routed to you. Choose Available in the status menu (top right) to take calls.`
     : p === 'Missed' ? 'You missed a call. Set your presence to take calls again.'
     : p === 'Offline' ? 'Offline: set yourself Available to take calls'
     : presenceLabel(p);
