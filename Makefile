@@ -37,7 +37,7 @@ CFLAGS  := $(CSTD) $(WARN) $(OPT) -Isrc -I$(B)/gen $(PKG_CFL) $(EXTRA_CFLAGS)
 LDFLAGS := $(OPT) $(EXTRA_LDFLAGS)
 OBJ     := $(SRC:%.c=$(B)/%.o)
 
-.PHONY: all asan ubsan test unit fuzz coverage clean check-includes format-check bin asr-bench transcript-bench webrtc-bench
+.PHONY: all asan ubsan test unit unit-build unit-list fuzz coverage clean check-includes format-check bin asr-bench transcript-bench webrtc-bench
 all: bin
 bin: $(B)/switchboard
 
@@ -62,6 +62,9 @@ $(B)/tests/%: tests/unit/%.c $(B)/libsb.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(B)/libsb.a $(LDFLAGS) $(PKG_LIBS) -lcmocka
 
+unit-build: $(UNIT:tests/unit/%.c=$(B)/tests/%)
+unit-list:
+	@echo $(UNIT:tests/unit/%.c=$(B)/tests/%)
 unit: $(UNIT:tests/unit/%.c=$(B)/tests/%)
 	@set -e; for t in $^; do echo "== $$t"; $$t; done
 

@@ -5,30 +5,12 @@ import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSocket } from 'node:dgram';
-import { claimPorts, freePort, tempDir, track, within } from './server.mjs';
+import { freePort, freeUdpPort, tempDir, track, within } from './server.mjs';
 
 const SIPP_DIR = new URL('../sipp/', import.meta.url).pathname;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// A UDP port free now (and `span` - 1 after it: sipp binds RTP on mport and
-// the three after it, audio and video with their RTCP), none handed out
-// before by this process.
-export async function freeUdpPort(span = 1) {
-  for (;;) {
-    const p = await freePort();
-    if (p + span > 65535) continue;
-    const ports = Array.from({ length: span }, (_, i) => p + i);
-    const socks = [];
-    const ok = (await Promise.all(ports.map((port) => new Promise((r) => {
-      const s = createSocket('udp4');
-      socks.push(s);
-      s.on('error', () => r(false));
-      s.bind(port, '127.0.0.1', () => r(true));
-    })))).every(Boolean);
-    await Promise.all(socks.map((s) => new Promise((r) => { try { s.close(() => r()); } catch { r(); } })));
-    if (ok && claimPorts(ports.slice(1))) return p;
-  }
-}
+export { freeUdpPort } from './server.mjs';
 
 // A working dir for sipp with the pcap files it plays and the scenario with
 // [caller]/[user]/[expect] filled in (sipp keywords stay as they are).

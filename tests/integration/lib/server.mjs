@@ -6,6 +6,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
+import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -34,6 +35,26 @@ export function claimPorts(ports) {
   if (ports.some((p) => givenPorts.has(p))) return false;
   for (const p of ports) givenPorts.add(p);
   return true;
+}
+
+// A UDP port free now (and `span` - 1 after it: sipp binds RTP on mport and
+// the three after it, audio and video with their RTCP), none handed out
+// before by this process.
+export async function freeUdpPort(span = 1) {
+  for (;;) {
+    const p = await freePort();
+    if (p + span > 65535) continue;
+    const ports = Array.from({ length: span }, (_, i) => p + i);
+    const socks = [];
+    const ok = (await Promise.all(ports.map((port) => new Promise((r) => {
+      const s = createSocket('udp4');
+      socks.push(s);
+      s.on('error', () => r(false));
+      s.bind(port, '127.0.0.1', () => r(true));
+    })))).every(Boolean);
+    await Promise.all(socks.map((s) => new Promise((r) => { try { s.close(() => r()); } catch { r(); } })));
+    if (ok && claimPorts(ports.slice(1))) return p;
+  }
 }
 
 // Every process a test starts is killed when the test file's process exits
@@ -97,7 +118,7 @@ export class Server {
 
   async start() {
     this.port = this.port || await freePort();
-    this.sipPort = this.sipPort || await freePort();
+    this.sipPort = this.sipPort || await freeUdpPort(); // SIP listens on UDP and TCP
     const argv = [this.mode, '--http-port', String(this.port), '--sip-port', String(this.sipPort),
       '--data-dir', this.dataDir, ...this.args];
     const lsan = `suppressions=${resolve(new URL('../../lsan.supp', import.meta.url).pathname)}:print_suppressions=0`;
