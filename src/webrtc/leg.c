@@ -387,7 +387,7 @@ void leg_dtls_done(struct webrtc_leg *l, int err, const char *why)
 	l->st.connected++;
 	l->ssl_free_ms = now_ms(l) + l->w->cfg.dtls_linger_ms;
 	l->rtcp.clock = l->codec == MEDIA_OPUS ? 48000 : 8000;
-	l->rtcp.next_ms = rtcp_next(l);
+	l->rtcp.next_ms = now_ms(l) + 1000; /* then every cfg.rtcp_ms */
 	log_info("port=%d action=webrtc srtp=%s codec=%s", mleg_port(l->m), webrtc_leg_profile(l),
 		 media_codec_name(l->codec));
 	leg_state(l, WEBRTC_CONNECTED);
@@ -420,7 +420,10 @@ static int srtp_rx(struct webrtc_leg *l, uint8_t *p, size_t n, const struct sock
 			return -EBADMSG;
 		}
 		l->st.rtcp_in++;
-		rtcp_rx_report(&l->rtcp, &ri);
+		if (rtcp_rx_report(&l->rtcp, &ri) && l->rtcp.next_ms > now_ms(l) + 100) {
+			l->rtcp.next_ms = now_ms(l) + 100; /* its first SR: an RTT soon */
+			leg_arm(l);
+		}
 		return 0;
 	}
 	rtcp_rx_rtp(&l->rtcp, p, (size_t)k);

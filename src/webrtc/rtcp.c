@@ -10,7 +10,9 @@
  *   the interarrival jitter (A.8, the integer form scaled by 16) from one
  *   monotonic clock read. A packet of another SSRC than the first one seen
  *   is not counted (a browser sends one audio SSRC a leg).
- * - Every cfg.rtcp_ms (5 s, ±25 % so legs do not send in step), from the
+ * - The first report 1 s after connecting, one soon (100 ms) after the
+ *   browser's first SR (so it has an RTT within a second of sending it),
+ *   then every cfg.rtcp_ms (5 s, ±25 % so legs do not send in step), from the
  *   leg's one timer: an SR if we sent RTP since the last report, else an
  *   RR, with one report block for the browser's stream once it sent, and
  *   an SDES CNAME (RFC 3550 §6.1: a compound packet carries one); then
@@ -242,12 +244,14 @@ int rtcp_build(struct rtcp_state *r, uint8_t *p, size_t cap)
 }
 
 /* ---- the browser's report ---- */
-void rtcp_rx_report(struct rtcp_state *r, const struct rtcp_info *in)
+bool rtcp_rx_report(struct rtcp_state *r, const struct rtcp_info *in)
 {
 	uint32_t ssrc = r->tx_ssrc ? r->tx_ssrc : r->own_ssrc;
+	bool first = false;
 
 	r->received_reports++;
 	if (in->has_sr && (!r->rx_seen || in->sr_ssrc == r->rx_ssrc)) {
+		first = !r->lsr;
 		r->lsr = ntp_mid(in->sr_ntp);
 		r->lsr_at_us = mono_us();
 	}
@@ -266,6 +270,7 @@ void rtcp_rx_report(struct rtcp_state *r, const struct rtcp_info *in)
 				r->rtt_ms = (int32_t)((uint64_t)rtt * 1000 / 65536);
 		}
 	}
+	return first;
 }
 
 void rtcp_quality(const struct rtcp_state *r, struct webrtc_quality *q)

@@ -123,7 +123,8 @@ void rtcp_rx_rtp(struct rtcp_state *r, const uint8_t *p, size_t n);
 void rtcp_tx_rtp(struct rtcp_state *r, const uint8_t *p, size_t n);
 /* Our compound report into p: its length, -ENOSPC. */
 int rtcp_build(struct rtcp_state *r, uint8_t *p, size_t cap);
-void rtcp_rx_report(struct rtcp_state *r, const struct rtcp_info *in);
+/* true: the browser's first SR (answer it soon, for its RTT) */
+bool rtcp_rx_report(struct rtcp_state *r, const struct rtcp_info *in);
 void rtcp_quality(const struct rtcp_state *r, struct webrtc_quality *q);
 
 struct webrtc {
