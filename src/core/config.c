@@ -97,9 +97,11 @@ static const struct conf_word conf_backends[] = {
 	}
 
 static const struct conf_key conf_http_keys[] = {
-	KEY_STR("address", http_address, 1), KEY_INT("port", http_port, 1, 65535),
+	KEY_STR("address", http_address, 1),
+	KEY_INT("port", http_port, 1, 65535),
 	KEY_INT("max_body", http_max_body, 1024, 16777216),
 	KEY_STR("web_root", http_web_root, 0), /* "" = <project>/web/dist */
+	KEY_INT("ws_idle", http_ws_idle_s, 3, 600),
 };
 static const struct conf_key conf_store_keys[] = {
 	KEY_WORD("backend", CONF_BACKEND, store_backend, conf_backends, "sqlite"),
@@ -535,6 +537,7 @@ void config_defaults(struct config *cfg)
 	cfg->demo_customer = true;
 	cfg->session_ttl_s = 28800;
 	cfg->http_max_body = 65536;
+	cfg->http_ws_idle_s = 30;
 	cfg->log_level = LOG_INFO;
 	conf_copy(cfg->sip_address, "127.0.0.1", sizeof(cfg->sip_address));
 	cfg->sip_port = 5060;
