@@ -8,7 +8,8 @@
  *   the extended highest sequence number (RFC 3550 A.1, without the
  *   probation of a new source: a browser's SSRC is fixed for the call) and
  *   the interarrival jitter (A.8, the integer form scaled by 16) from one
- *   monotonic clock read. A packet of another SSRC than the first one seen
+ *   monotonic clock read (a transit jump of over a second, a timestamp
+ *   discontinuity, is left out). A packet of another SSRC than the first one seen
  *   is not counted (a browser sends one audio SSRC a leg).
  * - The first report 1 s after connecting, one soon (100 ms) after the
  *   browser's first SR (so it has an RTT within a second of sending it),
@@ -137,9 +138,9 @@ static uint32_t ntp_mid(uint64_t ntp)
 /* ---- per packet ---- */
 void rtcp_rx_rtp(struct rtcp_state *r, const uint8_t *p, size_t n)
 {
-	uint32_t ssrc, ts, arrival;
+	uint32_t ssrc, ts, arrival, transit, ad;
 	uint16_t seq, udelta;
-	int32_t transit, d;
+	int32_t d;
 
 	if (n < 12)
 		return;
@@ -148,7 +149,7 @@ void rtcp_rx_rtp(struct rtcp_state *r, const uint8_t *p, size_t n)
 	if (!r->rx_seen) {
 		r->rx_seen = true;
 		r->rx_ssrc = ssrc, r->base_seq = seq, r->max_seq = seq;
-		r->transit = (int32_t)(arrival - ts);
+		r->transit = arrival - ts;
 	} else if (ssrc != r->rx_ssrc) {
 		return;
 	}
@@ -159,12 +160,12 @@ void rtcp_rx_rtp(struct rtcp_state *r, const uint8_t *p, size_t n)
 		r->max_seq = seq;
 	}
 	r->received++;
-	transit = (int32_t)(arrival - ts);
-	d = transit - r->transit;
+	transit = arrival - ts; /* modulo 2^32, as the timestamps */
+	d = (int32_t)(transit - r->transit);
 	r->transit = transit;
-	if (d < 0)
-		d = -d;
-	r->jitter += (uint32_t)d - ((r->jitter + 8) >> 4);
+	ad = d < 0 ? 0u - (uint32_t)d : (uint32_t)d;
+	if (ad <= r->clock) /* a timestamp jump of over 1 s is no jitter */
+		r->jitter += ad - ((r->jitter + 8) >> 4);
 }
 
 void rtcp_tx_rtp(struct rtcp_state *r, const uint8_t *p, size_t n)

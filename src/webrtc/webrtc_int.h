@@ -101,8 +101,8 @@ struct rtcp_state {
 	uint16_t max_seq;
 	uint64_t received;
 	uint32_t expected_prior, received_prior;
-	int32_t transit;
-	uint32_t jitter; /* x16 */
+	uint32_t transit; /* arrival - timestamp, modulo 2^32 */
+	uint32_t jitter;  /* x16 */
 	int32_t my_lost;
 	uint8_t my_fraction;
 	uint32_t lsr; /* its last SR's NTP middle 32 bits, when it came */
