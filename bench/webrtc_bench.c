@@ -270,6 +270,7 @@ static void report(struct bench *b, double cpu, double wall, double user, double
 		webrtc_leg_stats(b->s.wl[i], &one);
 		ws.srtp_auth += one.srtp_auth, ws.srtp_bad += one.srtp_bad;
 		ws.srtp_replay += one.srtp_replay, ws.stun_ok += one.stun_ok;
+		ws.rtcp_out += one.rtcp_out, ws.rtcp_in += one.rtcp_in, ws.rtcp_bad += one.rtcp_bad;
 	}
 	printf("opus_complexity=%d ", complexity ? complexity : 1);
 	printf("legs=%d codec=%s srtp=%s connected=%d failed=%d (in %.2f s)\n", b->s.n,
@@ -290,6 +291,9 @@ static void report(struct bench *b, double cpu, double wall, double user, double
 	printf("srtp_auth_fail=%llu srtp_bad=%llu replay=%llu stun_checks=%llu\n",
 	       (unsigned long long)ws.srtp_auth, (unsigned long long)ws.srtp_bad,
 	       (unsigned long long)ws.srtp_replay, (unsigned long long)ws.stun_ok);
+	printf("rtcp_out=%llu rtcp_in=%llu rtcp_bad=%llu (reports since start, all legs)\n",
+	       (unsigned long long)ws.rtcp_out, (unsigned long long)ws.rtcp_in,
+	       (unsigned long long)ws.rtcp_bad);
 	printf("rss_before=%.0f KB rss_after=%.0f KB per leg %.1f KB\n", b->rss0, b->rss1,
 	       (b->rss1 - b->rss0) / b->s.n);
 	/* the SSLs linger 10 s after connecting (webrtc_cfg.dtls_linger_ms):

@@ -39,6 +39,9 @@ struct ws_client {
 	bool closing;			 /* too slow: closed at the next write, or killed */
 	uint64_t sent, writable, choked; /* messages written, callbacks, socket full */
 	uint64_t sock;			 /* the browser phone's socket id (callctl_rtc_*) */
+	bool rtc;			 /* it spoke rtc.*: pinged, closed when silent */
+	bool ping_due;			 /* a ping goes at the next writable callback */
+	int64_t last_rx_ms;		 /* anything (a frame, a pong) came */
 };
 
 struct api {

@@ -275,14 +275,35 @@ static json_t *user_or_null(const struct user *u)
 }
 
 /* Who is on the call and in which phase (the softphone's roster). */
+/* A browser leg's RTCP view (docs/WEBRTC.md "RTCP"). */
+static json_t *quality_json(const struct callctl_rtc_quality *q)
+{
+	json_t *o = json_pack("{s:I,s:I,s:f,s:f}", "rx_packets", (json_int_t)q->rx_packets,
+			      "rx_lost", (json_int_t)q->rx_lost, "rx_fraction_lost", q->rx_fraction,
+			      "rx_jitter_ms", q->rx_jitter_ms);
+
+	json_object_set_new(o, "rtt_ms", q->rtt_ms >= 0 ? json_integer(q->rtt_ms) : json_null());
+	json_object_set_new(o, "browser_view",
+			    q->has_remote
+				    ? json_pack("{s:I,s:f,s:f}", "lost", (json_int_t)q->remote_lost,
+						"fraction_lost", q->remote_fraction, "jitter_ms",
+						q->remote_jitter_ms)
+				    : json_null());
+	return o;
+}
+
 static json_t *roster_json(const struct callctl_parties *p)
 {
 	json_t *legs = json_array();
 
-	for (size_t i = 0; i < p->n_legs; i++)
-		json_array_append_new(legs, json_pack("{s:s,s:o,s:s}", "role", p->legs[i].role,
-						      "user_name", user_or_null(p->legs[i].user),
-						      "state", p->legs[i].state));
+	for (size_t i = 0; i < p->n_legs; i++) {
+		json_t *o = json_pack("{s:s,s:o,s:s}", "role", p->legs[i].role, "user_name",
+				      user_or_null(p->legs[i].user), "state", p->legs[i].state);
+
+		if (p->legs[i].has_rtc)
+			json_object_set_new(o, "quality", quality_json(&p->legs[i].rtc));
+		json_array_append_new(legs, o);
+	}
 	return json_pack("{s:s,s:o,s:o,s:b,s:o,s:o}", "phase", p->phase, "agent",
 			 user_or_null(p->agent), "second", user_or_null(p->second),
 			 "customer_on_hold", p->customer_held, "queue",

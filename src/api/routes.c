@@ -80,19 +80,25 @@ static const char *const no_params[] = {NULL};
 static json_t *health_webrtc(const struct api *a)
 {
 	struct callctl_rtc_stats st;
+	json_t *o;
 
 	callctl_rtc_stats(a->cc, &st);
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
-			 "browsers", (json_int_t)st.browsers, "live_legs", (json_int_t)st.live,
-			 "legs", (json_int_t)st.legs, "connected", (json_int_t)st.connected,
-			 "failed", (json_int_t)st.failed, "stun_bad", (json_int_t)st.stun_bad,
-			 "stun_auth", (json_int_t)st.stun_auth, "dtls_bad", (json_int_t)st.dtls_bad,
-			 "dtls_fail", (json_int_t)st.dtls_fail, "fp_mismatch",
-			 (json_int_t)st.fp_mismatch, "srtp_auth", (json_int_t)st.srtp_auth,
-			 "srtp_replay", (json_int_t)st.srtp_replay, "srtp_bad",
-			 (json_int_t)st.srtp_bad, "demux_bad", (json_int_t)st.demux_bad,
-			 "consent_fail", (json_int_t)st.consent_fail, "forbidden",
-			 (json_int_t)st.forbidden, "bad_request", (json_int_t)st.bad_request);
+	o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+		      "browsers", (json_int_t)st.browsers, "live_legs", (json_int_t)st.live, "legs",
+		      (json_int_t)st.legs, "connected", (json_int_t)st.connected, "failed",
+		      (json_int_t)st.failed, "stun_bad", (json_int_t)st.stun_bad, "stun_auth",
+		      (json_int_t)st.stun_auth, "dtls_bad", (json_int_t)st.dtls_bad, "dtls_fail",
+		      (json_int_t)st.dtls_fail, "fp_mismatch", (json_int_t)st.fp_mismatch,
+		      "srtp_auth", (json_int_t)st.srtp_auth, "srtp_replay",
+		      (json_int_t)st.srtp_replay, "srtp_bad", (json_int_t)st.srtp_bad, "demux_bad",
+		      (json_int_t)st.demux_bad, "consent_fail", (json_int_t)st.consent_fail,
+		      "forbidden", (json_int_t)st.forbidden, "bad_request",
+		      (json_int_t)st.bad_request);
+
+	json_object_set_new(o, "rtcp_in", json_integer((json_int_t)st.rtcp_in));
+	json_object_set_new(o, "rtcp_out", json_integer((json_int_t)st.rtcp_out));
+	json_object_set_new(o, "rtcp_bad", json_integer((json_int_t)st.rtcp_bad));
+	return o;
 }
 
 static void h_health(struct api_req *q)

@@ -20,6 +20,15 @@
  *   per message.
  * - The first message is {"type":"hello"} with the user and, for an agent,
  *   the current presence, so a client knows where the stream starts.
+ * - Liveness of a browser phone's socket (one that sent an rtc.* message):
+ *   a socket that dies without a TCP close (a sleeping laptop, a dropped
+ *   network) must not keep the agent "registered", so offers would ring
+ *   nobody. Its wsi gets an lws timer every http.ws_idle / 3 s (no uv
+ *   timer of ours, no list walk); when it fires a WebSocket ping goes at
+ *   the next writable callback, and when nothing at all (a frame, a pong:
+ *   browsers answer pings by themselves) came for http.ws_idle (30 s) the
+ *   socket is closed: LWS_CALLBACK_CLOSED unregisters its phone and ends
+ *   its legs as a closed tab does. Other event sockets are not pinged.
  */
 #define LOG_MODULE "ws"
 #include "api/api_int.h"
@@ -176,6 +185,17 @@ static int ws_writeable(struct ws_client *c)
 	/* as many as the socket takes now, up to a budget: at 1,000 calls the
 	 * loop served a manager's socket ~3 times a second, so one message
 	 * (or 256) per callback fell behind (docs/PERFORMANCE.md) */
+	if (c->ping_due) { /* alone in its callback, then the queue */
+		/* a payload: lws does not report an empty pong */
+		uint8_t ping[LWS_PRE + 4] = {[LWS_PRE] = 's', 'b', 'p', 'g'};
+
+		c->ping_due = false;
+		if (lws_write(c->wsi, ping + LWS_PRE, 4, LWS_WRITE_PING) < 4)
+			return -1;
+		if (c->head)
+			lws_callback_on_writable(c->wsi);
+		return 0;
+	}
 	c->writable++;
 	for (int n = 0; (m = c->head) && n < WS_WRITE_BUDGET; n++) {
 		if (lws_write(c->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len)
@@ -229,6 +249,37 @@ static void ws_rtc(struct api *a, struct ws_client *c, json_t *o, const char *in
 	free(r);
 }
 
+/* ---- a browser phone's socket: pinged, closed when silent ---- */
+static int64_t ws_ping_us(const struct api *a)
+{
+	return (int64_t)a->cfg->http_ws_idle_s * 1000000 / 3;
+}
+
+static void ws_rtc_watch(struct api *a, struct ws_client *c)
+{
+	if (c->rtc)
+		return;
+	c->rtc = true;
+	lws_set_timer_usecs(c->wsi, ws_ping_us(a));
+}
+
+static int ws_rtc_timer(struct api *a, struct ws_client *c)
+{
+	int64_t quiet = time_now_ms() - c->last_rx_ms;
+
+	if (quiet >= (int64_t)a->cfg->http_ws_idle_s * 1000) {
+		log_warn("user=%s action=event stream closed: a browser phone's socket silent for "
+			 "%lld ms (no pong)",
+			 user_record(c->user)->user_name, (long long)quiet);
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		return 0; /* LWS_CALLBACK_CLOSED follows: the phone is unregistered */
+	}
+	c->ping_due = true;
+	lws_callback_on_writable(c->wsi);
+	lws_set_timer_usecs(c->wsi, ws_ping_us(a));
+	return 0;
+}
+
 static void ws_receive(struct api *a, struct ws_client *c, const char *in, size_t len)
 {
 	json_error_t jerr;
@@ -238,7 +289,7 @@ static void ws_receive(struct api *a, struct ws_client *c, const char *in, size_
 	if (type && !strcmp(type, "ping"))
 		ws_send_json(c, json_pack("{s:s}", "type", "pong"));
 	else if (type && !strncmp(type, "rtc.", 4) && json_is_object(o))
-		ws_rtc(a, c, o, in, len);
+		ws_rtc_watch(a, c), ws_rtc(a, c, o, in, len);
 	else
 		ws_send_json(c, json_pack("{s:s,s:s}", "type", "error", "message",
 					  "this stream is server-to-client, but for the browser "
@@ -296,9 +347,16 @@ int api_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE: return c && c->wsi ? ws_writeable(c) : 0;
 	case LWS_CALLBACK_RECEIVE:
-		if (c && c->wsi)
+		if (c && c->wsi) {
+			c->last_rx_ms = time_now_ms();
 			ws_receive(a, c, in, len);
+		}
 		return 0;
+	case LWS_CALLBACK_RECEIVE_PONG:
+		if (c && c->wsi)
+			c->last_rx_ms = time_now_ms();
+		return 0;
+	case LWS_CALLBACK_TIMER: return c && c->wsi && c->rtc ? ws_rtc_timer(a, c) : 0;
 	case LWS_CALLBACK_CLOSED:
 		if (c && c->wsi)
 			ws_closed(a, c);

@@ -250,8 +250,46 @@ static int bleg_new(struct browser *b, struct cleg *l, sip_leg_t id, uint64_t so
 	return 0;
 }
 
+static void quality_of(const struct bleg *bl, struct callctl_rtc_quality *q)
+{
+	struct webrtc_quality w;
+
+	webrtc_leg_quality(bl->w, &w);
+	*q = (struct callctl_rtc_quality){
+		.rx_packets = w.rx_packets,
+		.rx_lost = w.rx_lost,
+		.rx_fraction = w.rx_fraction,
+		.rx_jitter_ms = w.rx_jitter_ms,
+		.has_remote = w.has_remote,
+		.remote_lost = w.remote_lost,
+		.remote_fraction = w.remote_fraction,
+		.remote_jitter_ms = w.remote_jitter_ms,
+		.rtt_ms = w.rtt_ms,
+	};
+}
+
+bool browser_leg_quality(const struct callctl *cc, const struct cleg *l,
+			 struct callctl_rtc_quality *q)
+{
+	struct bleg *bl = cc->browser ? bleg_of(cc->browser, l) : NULL;
+
+	if (!bl || !bl->up)
+		return false;
+	quality_of(bl, q);
+	return true;
+}
+
 static void bleg_free(struct browser *b, struct bleg *bl)
 {
+	if (bl->up) { /* the call's quality as RTCP saw it, at the leg's end */
+		struct callctl_rtc_quality q;
+
+		quality_of(bl, &q);
+		log_info("leg=%s action=rtcp at end: from browser %" PRIu64 " packets lost %" PRId64
+			 " jitter %.1f ms; browser saw lost %" PRId64 " jitter %.1f ms; rtt %d ms",
+			 bl->ids, q.rx_packets, q.rx_lost, q.rx_jitter_ms,
+			 q.has_remote ? q.remote_lost : 0, q.remote_jitter_ms, q.rtt_ms);
+	}
 	HASH_DEL(b->legs, bl);
 	webrtc_leg_free(bl->w);
 	free(bl);
@@ -674,6 +712,7 @@ void callctl_rtc_stats(const struct callctl *cc, struct callctl_rtc_stats *st)
 	st->dtls_fail = w.dtls_fail, st->fp_mismatch = w.fp_mismatch, st->srtp_auth = w.srtp_auth;
 	st->srtp_replay = w.srtp_replay, st->srtp_bad = w.srtp_bad, st->demux_bad = w.demux_bad;
 	st->consent_fail = w.consent_fail;
+	st->rtcp_in = w.rtcp_in, st->rtcp_out = w.rtcp_out, st->rtcp_bad = w.rtcp_bad;
 	st->forbidden = b->forbidden, st->bad_request = b->bad_request;
 	st->browsers = HASH_COUNT(b->regs);
 	st->live = HASH_COUNT(b->legs);

@@ -198,10 +198,24 @@ int callctl_call_action(struct callctl *cc, const char *ix_number, enum callctl_
  * transfer in progress (NULL: none) and the phase (the call table's state
  * name). CC_ENOTFOUND: no live call of that number. */
 #define CALLCTL_MAX_PARTIES 4
+/* A browser leg's call quality from RTCP (docs/WEBRTC.md "RTCP"): what the
+ * server measures of the browser's audio and what the browser's reports
+ * say of the server's. */
+struct callctl_rtc_quality {
+	uint64_t rx_packets;
+	int64_t rx_lost;
+	double rx_fraction, rx_jitter_ms;
+	bool has_remote; /* the browser has reported */
+	int64_t remote_lost;
+	double remote_fraction, remote_jitter_ms;
+	int32_t rtt_ms; /* -1: none yet */
+};
 struct callctl_party {
 	const char *role;  /* customer, agent, consult, supervisor, external */
 	struct user *user; /* an agent's or consult leg: whose phone; else NULL */
 	const char *state; /* the leg's: dialling, up, held, ending, ... */
+	bool has_rtc;	   /* a browser leg: rtc holds its quality */
+	struct callctl_rtc_quality rtc;
 };
 struct callctl_parties {
 	struct user *agent, *second;
@@ -315,6 +329,7 @@ struct callctl_rtc_stats {
 	uint64_t legs, connected, failed; /* WebRTC legs of the process */
 	uint64_t stun_bad, stun_auth, dtls_bad, dtls_fail, fp_mismatch, srtp_auth, srtp_replay;
 	uint64_t srtp_bad, demux_bad, consent_fail;
+	uint64_t rtcp_in, rtcp_out, rtcp_bad; /* SRTCP reports received / sent / malformed */
 	uint64_t forbidden;   /* rtc.* messages about a leg that is not the socket's */
 	uint64_t bad_request; /* rtc.* messages that did not decode */
 	size_t browsers;      /* agents' browsers registered now */

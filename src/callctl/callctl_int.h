@@ -390,6 +390,9 @@ int browser_start(struct callctl *cc);
 void browser_free(struct callctl *cc);
 /* u's registered browser as a contact ("browser:<user id>"), or NULL */
 const char *browser_contact(const struct callctl *cc, const struct user *u);
+/* l's RTCP quality when it is a browser leg (true), else false. */
+bool browser_leg_quality(const struct callctl *cc, const struct cleg *l,
+			 struct callctl_rtc_quality *q);
 /* The transport for a contact: the browser's for "browser:...", else cc->leg_ops */
 const struct leg_ops *browser_ops_for(const struct callctl *cc, const char *uri);
 

@@ -274,6 +274,8 @@ int callctl_call_parties(struct callctl *cc, const char *ix_number, struct callc
 			.user = l->role == LEG_AGENT ? c->agent_user : l->user,
 			.state = cleg_state_name(l->state),
 		};
+		p->legs[p->n_legs - 1].has_rtc =
+			browser_leg_quality(cc, l, &p->legs[p->n_legs - 1].rtc);
 	}
 	return 0;
 }

@@ -109,6 +109,7 @@ static const struct conf_key conf_http_keys[] = {
 	KEY_STR("web_root", http_web_root, 0), /* "" = <project>/web/dist */
 	KEY_PATH("tls_cert", http_tls_cert, http_tls_cert_line),
 	KEY_PATH("tls_key", http_tls_key, http_tls_key_line),
+	KEY_INT("ws_idle", http_ws_idle_s, 3, 600),
 };
 static const struct conf_key conf_store_keys[] = {
 	KEY_WORD("backend", CONF_BACKEND, store_backend, conf_backends, "sqlite"),
@@ -563,6 +564,7 @@ void config_defaults(struct config *cfg)
 	cfg->demo_customer = true;
 	cfg->session_ttl_s = 28800;
 	cfg->http_max_body = 65536;
+	cfg->http_ws_idle_s = 30;
 	cfg->log_level = LOG_INFO;
 	conf_copy(cfg->sip_address, "127.0.0.1", sizeof(cfg->sip_address));
 	cfg->sip_port = 5060;

@@ -103,6 +103,7 @@ struct config {
 	bool demo_customer;		/* demo: a built-in customer answers outbound calls */
 	int session_ttl_s;		/* bearer token lifetime, default 28800 */
 	int http_max_body;		/* bytes, default 65536 */
+	int http_ws_idle_s; /* a browser phone's silent event socket closes after, default 30 */
 	/* the built web workspace; "" = <project>/web/dist */
 	char http_web_root[CONF_PATH_MAX];
 	/* HTTPS (docs/WEB.md): PEM certificate chain and key, "" = plain HTTP;

@@ -29,8 +29,8 @@
  *   cfg.keepalive_ms; no valid response for consent_ms fails it.
  * - One uv_timer per leg (libuv keeps timers in a heap), armed for the
  *   earliest of: a state to report, the DTLS retransmission, the next
- *   check (client), the consent and connect deadlines. No per-leg periodic
- *   tick: a connected server leg wakes once per consent window.
+ *   check (client), the consent and connect deadlines, the next RTCP
+ *   report (rtcp.c): a connected server leg wakes about every 5 s.
  * - The owner hears of state changes from the timer, never from inside the
  *   receive path, so its handler may free the leg (CONVENTIONS §8).
  * - Freeing: detach from the media leg, free SSL and SRTP at once; the
@@ -119,6 +119,8 @@ static void leg_arm(struct webrtc_leg *l)
 		due = earliest(due, l->last_check_ms + l->w->cfg.consent_ms + 1);
 	if (l->ssl && l->ssl_free_ms)
 		due = earliest(due, l->ssl_free_ms);
+	if (l->state == WEBRTC_CONNECTED)
+		due = earliest(due, l->rtcp.next_ms);
 	if (!due) {
 		uv_timer_stop(&l->timer);
 		return;
@@ -304,6 +306,29 @@ static void check_send(struct webrtc_leg *l)
 }
 
 /* ---- the timer's work ---- */
+/* cfg.rtcp_ms ±25 % from now */
+static int64_t rtcp_next(const struct webrtc_leg *l)
+{
+	uint8_t r = 128;
+	int64_t iv = l->w->cfg.rtcp_ms;
+
+	RAND_bytes(&r, 1);
+	return now_ms(l) + iv * 3 / 4 + iv * r / 512;
+}
+
+/* Our report, over SRTCP to the nominated address. */
+static void rtcp_send(struct webrtc_leg *l)
+{
+	uint8_t buf[256];
+	int n = rtcp_build(&l->rtcp, buf, sizeof(buf) - WSRTCP_TRAILER);
+
+	l->rtcp.next_ms = rtcp_next(l);
+	if (n > 0)
+		n = wsrtp_protect_rtcp(l->tx, buf, (size_t)n, sizeof(buf));
+	if (n > 0 && !leg_send_raw(l, buf, (size_t)n))
+		l->st.rtcp_out++;
+}
+
 static void leg_deadlines(struct webrtc_leg *l, int64_t now)
 {
 	if (l->state == WEBRTC_FAILED)
@@ -334,6 +359,8 @@ static void leg_timer_cb(uv_timer_t *t)
 	leg_deadlines(l, now);
 	if (l->ssl && l->ssl_free_ms && now >= l->ssl_free_ms)
 		dtls_leg_release(l);
+	if (l->state == WEBRTC_CONNECTED && l->rtcp.next_ms && now >= l->rtcp.next_ms)
+		rtcp_send(l);
 	leg_arm(l);
 	if (l->report && l->reported != l->state) {
 		l->report = false;
@@ -359,6 +386,8 @@ void leg_dtls_done(struct webrtc_leg *l, int err, const char *why)
 	}
 	l->st.connected++;
 	l->ssl_free_ms = now_ms(l) + l->w->cfg.dtls_linger_ms;
+	l->rtcp.clock = l->codec == MEDIA_OPUS ? 48000 : 8000;
+	l->rtcp.next_ms = now_ms(l) + 1000; /* then every cfg.rtcp_ms */
 	log_info("port=%d action=webrtc srtp=%s codec=%s", mleg_port(l->m), webrtc_leg_profile(l),
 		 media_codec_name(l->codec));
 	leg_state(l, WEBRTC_CONNECTED);
@@ -384,9 +413,20 @@ static int srtp_rx(struct webrtc_leg *l, uint8_t *p, size_t n, const struct sock
 	if (k < 0)
 		return k;
 	if (rtcp) {
-		l->st.rtcp_in++; /* read; reports are not acted on yet */
+		struct rtcp_info ri;
+
+		if (rtcp_parse(p, (size_t)k, &ri)) {
+			l->st.rtcp_bad++;
+			return -EBADMSG;
+		}
+		l->st.rtcp_in++;
+		if (rtcp_rx_report(&l->rtcp, &ri) && l->rtcp.next_ms > now_ms(l) + 100) {
+			l->rtcp.next_ms = now_ms(l) + 100; /* its first SR: an RTT soon */
+			leg_arm(l);
+		}
 		return 0;
 	}
+	rtcp_rx_rtp(&l->rtcp, p, (size_t)k);
 	return k;
 }
 
@@ -418,8 +458,14 @@ static int leg_rx(void *arg, uint8_t *p, size_t n, const struct sockaddr *from)
 static int leg_tx(void *arg, uint8_t *p, size_t n, size_t cap)
 {
 	struct webrtc_leg *l = arg;
+	int k;
 
-	return l->state == WEBRTC_CONNECTED ? wsrtp_protect(l->tx, p, n, cap) : -ENOTCONN;
+	if (l->state != WEBRTC_CONNECTED)
+		return -ENOTCONN;
+	k = wsrtp_protect(l->tx, p, n, cap);
+	if (k > 0) /* the header is not encrypted */
+		rtcp_tx_rtp(&l->rtcp, p, n);
+	return k;
 }
 
 static const struct mleg_xport leg_xport = {
@@ -469,6 +515,9 @@ int webrtc_leg_alloc(struct webrtc_leg **lp, struct webrtc *w, struct mleg *m,
 	l->dtmf_pt = -1;
 	random_ice(l->ufrag, UFRAG_LEN);
 	random_ice(l->pwd, PWD_LEN);
+	random_ice(l->rtcp.cname, sizeof(l->rtcp.cname) - 1);
+	RAND_bytes((uint8_t *)&l->rtcp.own_ssrc, sizeof(l->rtcp.own_ssrc));
+	l->rtcp.rtt_ms = -1;
 	RAND_bytes((uint8_t *)&l->tiebreak, sizeof(l->tiebreak));
 	err = mleg_set_transport(m, &leg_xport, l);
 	if (err) {
@@ -652,6 +701,18 @@ void webrtc_leg_stats(const struct webrtc_leg *l, struct webrtc_stats *st)
 		*st = l ? l->st : (struct webrtc_stats){0};
 }
 
+void webrtc_leg_quality(const struct webrtc_leg *l, struct webrtc_quality *q)
+{
+	if (!q)
+		return;
+	if (!l) {
+		memset(q, 0, sizeof(*q));
+		q->rtt_ms = -1;
+		return;
+	}
+	rtcp_quality(&l->rtcp, q);
+}
+
 const char *webrtc_leg_profile(const struct webrtc_leg *l)
 {
 	if (!l)
@@ -690,6 +751,8 @@ int webrtc_alloc(struct webrtc **wp, uv_loop_t *loop, const struct webrtc_cfg *c
 		w->cfg.connect_ms = 10000;
 	if (w->cfg.dtls_linger_ms <= 0)
 		w->cfg.dtls_linger_ms = 10000;
+	if (w->cfg.rtcp_ms <= 0)
+		w->cfg.rtcp_ms = 5000;
 	err = dtls_ctx_init(&w->dtls, w->cfg.no_gcm);
 	if (err) {
 		mem_deref(w);

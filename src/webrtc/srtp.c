@@ -22,8 +22,10 @@
  *   Up to four SSRCs per direction (a browser sends one audio SSRC); a
  *   fifth is refused (-EBADMSG), so a peer cannot make us keep state for
  *   any number of streams.
- * - SRTCP is only authenticated and counted (its reports are not used
- *   yet), never sent.
+ * - SRTCP both ways (RFC 3711 §3.4, RFC 7714 §9): reports we send are
+ *   encrypted (E set) with a per-SSRC index from 0; reports received are
+ *   authenticated, replay-checked (a 64-report window) and decrypted for
+ *   rtcp.c.
  * - Everything is in place in the caller's buffer; protect needs
  *   WSRTP_TRAILER bytes of room after the packet.
  */
@@ -365,8 +367,12 @@ int wsrtp_protect(struct wsrtp *s, uint8_t *p, size_t n, size_t cap)
 	ssrc = rd32(p + 8), seq = rd16(p + 2);
 	if (!(st = state_of(s, ssrc, true)))
 		return -ENOSPC; /* we send one SSRC per leg */
-	if (!st->rtp)
-		*st = (struct sstate){.ssrc = ssrc, .used = true, .rtp = true, .s_l = seq};
+	if (!st->rtp)		/* rtcp_hi stays: an RR may have gone out on this SSRC */
+		*st = (struct sstate){.ssrc = ssrc,
+				      .used = true,
+				      .rtp = true,
+				      .s_l = seq,
+				      .rtcp_hi = st->rtcp_hi};
 	else if (seq < st->s_l && st->s_l - seq > 32768)
 		st->roc++; /* our sequence numbers wrapped */
 	st->s_l = seq;
@@ -420,7 +426,51 @@ int wsrtp_unprotect_rtp(struct wsrtp *s, uint8_t *p, size_t n)
 	return (int)body;
 }
 
-/* ---- SRTCP: authenticated (and replay-checked), not decrypted: unused ---- */
+/* ---- SRTCP ---- */
+static void rtcp_gcm_iv(const struct wsrtp *s, uint8_t iv[12], uint32_t ssrc, uint32_t idx)
+{
+	memset(iv, 0, 12);
+	wr32(iv + 2, ssrc);
+	wr32(iv + 8, idx);
+	for (int i = 0; i < 12; i++)
+		iv[i] ^= s->rtcp_salt[i];
+}
+
+int wsrtp_protect_rtcp(struct wsrtp *s, uint8_t *p, size_t n, size_t cap)
+{
+	uint32_t ssrc, idx;
+	struct sstate *st;
+	uint8_t iv[16], e[4];
+
+	if (!s || s->inbound)
+		return -ENOTCONN;
+	if (n < 8 || (p[0] >> 6) != 2)
+		return -EBADMSG;
+	if (n + WSRTCP_TRAILER > cap)
+		return -ENOSPC;
+	ssrc = rd32(p + 4);
+	if (!(st = state_of(s, ssrc, true)))
+		return -ENOSPC;
+	st->ssrc = ssrc, st->used = true;
+	idx = st->rtcp_hi++ & 0x7fffffff; /* sender: the next index */
+	wr32(e, 0x80000000u | idx);
+	if (s->prof == WSRTP_AEAD_AES_128_GCM) { /* ... | tag | E|index */
+		rtcp_gcm_iv(s, iv, ssrc, idx);
+		if (gcm_crypt(s->rtcp, iv, p, 8, n, e, 4, p + n, true))
+			return -EIO;
+		memcpy(p + n + GCM_TAG, e, 4);
+		return (int)(n + GCM_TAG + 4);
+	}
+	cm_iv(iv, s->rtcp_salt, ssrc, idx); /* ... | E|index | tag */
+	if (ctr_crypt(s->rtcp, iv, p + 8, n - 8))
+		return -EIO;
+	memcpy(p + n, e, 4);
+	if (cm_tag(s->rtcp_mac, p, n + 4, NULL, p + n + 4))
+		return -EIO;
+	return (int)(n + 4 + CM_TAG);
+}
+
+/* Authenticated, replay-checked, decrypted: the plain RTCP length. */
 int wsrtp_check_rtcp(struct wsrtp *s, uint8_t *p, size_t n)
 {
 	bool gcm = s->prof == WSRTP_AEAD_AES_128_GCM;
@@ -445,11 +495,7 @@ int wsrtp_check_rtcp(struct wsrtp *s, uint8_t *p, size_t n)
 		uint8_t e[4];
 
 		memcpy(e, p + n - 4, 4);
-		memset(iv, 0, sizeof(iv));
-		wr32(iv + 2, ssrc);
-		wr32(iv + 8, idx);
-		for (int i = 0; i < 12; i++)
-			iv[i] ^= s->rtcp_salt[i];
+		rtcp_gcm_iv(s, iv, ssrc, idx);
 		/* AAD: the first 8 bytes and E|index (unencrypted: 8 + all) */
 		err = gcm_crypt(s->rtcp, iv, p, eidx >> 31 ? 8 : n - 4 - tl, n - 4 - tl, e, 4,
 				p + n - 4 - tl, false);
@@ -460,6 +506,13 @@ int wsrtp_check_rtcp(struct wsrtp *s, uint8_t *p, size_t n)
 			return -EIO;
 		if (CRYPTO_memcmp(tag, p + n - tl, CM_TAG))
 			return -EACCES;
+		if (eidx >> 31) {
+			uint8_t civ[16];
+
+			cm_iv(civ, s->rtcp_salt, ssrc, idx);
+			if (ctr_crypt(s->rtcp, civ, p + 8, n - tl - 4 - 8))
+				return -EIO;
+		}
 	}
 	st->ssrc = ssrc, st->used = true;
 	if (idx + 1 > st->rtcp_hi) {
@@ -469,7 +522,7 @@ int wsrtp_check_rtcp(struct wsrtp *s, uint8_t *p, size_t n)
 		st->rtcp_hi = idx + 1;
 	}
 	st->rtcp_win |= (uint64_t)1 << (st->rtcp_hi - 1 - idx);
-	return 0;
+	return (int)(n - tl - 4);
 }
 
 int wsrtp_unprotect(struct wsrtp *s, uint8_t *p, size_t n, bool rtcp)

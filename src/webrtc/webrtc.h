@@ -47,6 +47,7 @@ struct webrtc_cfg {
 	int connect_ms;	    /* ICE and DTLS must be done this long after the remote SDP: 10000 */
 	bool no_gcm;	    /* offer only SRTP_AES128_CM_SHA1_80 */
 	int dtls_linger_ms; /* the SSL is freed this long after connecting: 10000 */
+	int rtcp_ms;	    /* an RTCP report every this often (±25 %): 5000 */
 };
 
 /* Counters over every leg of the process (live and freed): what was
@@ -62,7 +63,9 @@ struct webrtc_stats {
 	uint64_t srtp_auth;    /* SRTP/SRTCP with a bad authentication tag */
 	uint64_t srtp_replay;  /* replayed SRTP */
 	uint64_t srtp_bad;     /* SRTP otherwise unusable (before keys, from elsewhere) */
-	uint64_t rtcp_in;      /* SRTCP received (read, not acted on yet) */
+	uint64_t rtcp_in;      /* SRTCP received, decrypted and parsed */
+	uint64_t rtcp_bad;     /* SRTCP that decrypted to a malformed compound */
+	uint64_t rtcp_out;     /* our reports sent (SR or RR, over SRTCP) */
 	uint64_t demux_bad;    /* first byte no protocol of RFC 7983 */
 	uint64_t consent_fail; /* legs failed because consent expired */
 };
@@ -117,6 +120,24 @@ enum webrtc_state webrtc_leg_state(const struct webrtc_leg *l);
 struct mleg *webrtc_leg_media(const struct webrtc_leg *l);
 /* The leg's own counters (the same fields as webrtc_totals). */
 void webrtc_leg_stats(const struct webrtc_leg *l, struct webrtc_stats *st);
+/* Call quality from RTCP (rtcp.c): what we measure of the browser's
+ * stream and what its reports say of ours. rtt_ms -1 until the browser
+ * has echoed one of our SRs. */
+struct webrtc_quality {
+	uint32_t clock;	     /* RTP clock rate of the codec (48000, 8000) */
+	uint64_t rx_packets; /* RTP received from the browser */
+	int64_t rx_lost;     /* cumulative lost (expected - received) */
+	double rx_fraction;  /* lost in the last report interval, 0..1 */
+	double rx_jitter_ms; /* interarrival jitter (RFC 3550 A.8) */
+	uint64_t tx_packets, tx_octets;
+	uint64_t reports_sent, reports_received;
+	bool has_remote;	 /* the browser reported on our stream */
+	double remote_fraction;	 /* its fraction lost of ours, 0..1 */
+	int64_t remote_lost;	 /* its cumulative lost of ours */
+	double remote_jitter_ms; /* its jitter of ours */
+	int32_t rtt_ms;		 /* A - LSR - DLSR, -1 none yet */
+};
+void webrtc_leg_quality(const struct webrtc_leg *l, struct webrtc_quality *q);
 /* The SRTP profile negotiated ("SRTP_AES128_CM_SHA1_80", ...), or "". */
 const char *webrtc_leg_profile(const struct webrtc_leg *l);
 
@@ -167,5 +188,26 @@ int stun_parse(const uint8_t *p, size_t n, struct stun_msg *m);
 bool stun_fingerprint_ok(const uint8_t *p, size_t n, const struct stun_msg *m);
 /* MESSAGE-INTEGRITY present and right for key (the ICE password). */
 bool stun_integrity_ok(const uint8_t *p, size_t n, const struct stun_msg *m, const char *key);
+
+/* RTCP (RFC 3550 §6): the SR/RR parts of a compound packet (SDES, BYE and
+ * feedback are skipped by their lengths). -EBADMSG: a length beyond the
+ * packet, a version not 2, a report count beyond its length. */
+#define RTCP_BLOCKS_MAX 8
+struct rtcp_block {
+	uint32_t ssrc; /* the source reported on */
+	uint8_t fraction;
+	int32_t lost;
+	uint32_t hiseq, jitter, lsr, dlsr;
+};
+struct rtcp_info {
+	size_t npackets;
+	bool has_sr;
+	uint32_t sr_ssrc;
+	uint64_t sr_ntp;
+	uint32_t sr_rtp, sr_packets, sr_octets;
+	size_t nblocks; /* at most RTCP_BLOCKS_MAX kept */
+	struct rtcp_block blocks[RTCP_BLOCKS_MAX];
+};
+int rtcp_parse(const uint8_t *p, size_t n, struct rtcp_info *out);
 
 #endif

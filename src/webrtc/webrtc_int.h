@@ -78,12 +78,54 @@ void wsrtp_free(struct wsrtp *s);
 /* Keys from the DTLS exporter into a tx and an rx session. */
 int wsrtp_sessions(struct wsrtp **tx, struct wsrtp **rx, enum wsrtp_profile prof, const uint8_t *km,
 		   bool we_are_client);
-/* SRTP in place: the RTP length; SRTCP: 0 once authenticated (not
- * decrypted). -EACCES (bad tag), -EALREADY (replay), -EBADMSG. */
+/* SRTP or SRTCP in place: the plain RTP or RTCP length. -EACCES (bad
+ * tag), -EALREADY (replay), -EBADMSG. */
 int wsrtp_unprotect(struct wsrtp *rx, uint8_t *p, size_t n, bool rtcp);
 /* RTP in place: the SRTP length, or -ENOSPC (room, a fifth SSRC), -EIO. */
 int wsrtp_protect(struct wsrtp *tx, uint8_t *p, size_t n, size_t cap);
+/* RTCP in place (encrypted, E set): the SRTCP length; it needs
+ * WSRTCP_TRAILER bytes of room. -ENOSPC, -EBADMSG, -EIO. */
+#define WSRTCP_TRAILER 20
+int wsrtp_protect_rtcp(struct wsrtp *tx, uint8_t *p, size_t n, size_t cap);
 size_t wsrtp_km_len(enum wsrtp_profile prof);
+
+/* rtcp.c: one leg's RTCP (DESIGN there) */
+struct rtcp_state {
+	uint32_t clock; /* RTP clock rate */
+	char cname[17];
+	uint32_t own_ssrc; /* ours before we send RTP */
+	int64_t next_ms;   /* the next report (0: not connected) */
+	/* the browser's stream (RFC 3550 A.1, A.3, A.8) */
+	bool rx_seen;
+	uint32_t rx_ssrc, cycles, base_seq;
+	uint16_t max_seq;
+	uint64_t received;
+	uint32_t expected_prior, received_prior;
+	uint32_t transit; /* arrival - timestamp, modulo 2^32 */
+	uint32_t jitter;  /* x16 */
+	int32_t my_lost;
+	uint8_t my_fraction;
+	uint32_t lsr; /* its last SR's NTP middle 32 bits, when it came */
+	uint64_t lsr_at_us;
+	/* ours */
+	uint32_t tx_ssrc, tx_ts;
+	uint64_t tx_at_us, tx_packets, tx_octets;
+	bool tx_since; /* RTP sent since the last report: an SR */
+	/* its view of ours */
+	bool has_peer_view;
+	uint8_t peer_fraction;
+	int32_t peer_lost;
+	uint32_t peer_jitter;
+	int32_t rtt_ms;
+	uint64_t sent, received_reports;
+};
+void rtcp_rx_rtp(struct rtcp_state *r, const uint8_t *p, size_t n);
+void rtcp_tx_rtp(struct rtcp_state *r, const uint8_t *p, size_t n);
+/* Our compound report into p: its length, -ENOSPC. */
+int rtcp_build(struct rtcp_state *r, uint8_t *p, size_t cap);
+/* true: the browser's first SR (answer it soon, for its RTT) */
+bool rtcp_rx_report(struct rtcp_state *r, const struct rtcp_info *in);
+void rtcp_quality(const struct rtcp_state *r, struct webrtc_quality *q);
 
 struct webrtc {
 	uv_loop_t *loop;
@@ -134,6 +176,7 @@ struct webrtc_leg {
 	bool timer_open;
 	struct webrtc_leg *prev, *next; /* in w->legs */
 	struct webrtc_stats st;
+	struct rtcp_state rtcp;
 };
 
 /* leg.c <-> dtls.c */

@@ -91,6 +91,14 @@ function phoneScript({ host, token }) {
     await P.connected(pc);
     return reply;
   };
+  // what Chromium learnt from the server's RTCP about what it sends
+  P.remoteInbound = async (leg) => {
+    let out = null;
+    (await P.pcs[leg].getStats()).forEach((s) => {
+      if (s.type === 'remote-inbound-rtp' && s.kind === 'audio') out = { rtt: s.roundTripTime, measurements: s.roundTripTimeMeasurements, lost: s.packetsLost, fraction: s.fractionLost, jitter: s.jitter };
+    });
+    return out;
+  };
   P.inbound = async (leg) => {
     let out = null;
     (await P.pcs[leg].getStats()).forEach((s) => {
@@ -194,16 +202,32 @@ test('Ned answers a caller in his browser: audio both ways, the recording has bo
     const x = await newest();
     return x && x.number === offer.interaction && x.state === 'work_in_progress' && x.agent === 'ned' ? x : null;
   });
-  await sleep(4000);
+  await sleep(6000);
   const st = await page.evaluate((leg) => P.inbound(leg), offer.leg);
   assert.ok(st && st.packets > 100, `the page received ${JSON.stringify(st)}`);
   assert.ok(st.energy > 0, `inbound audio energy ${JSON.stringify(st)}`);
   assert.equal((await sb.api('GET', '/api/v1/health')).body.webrtc.live_legs, 1);
+  // RTCP: the server's reports reach Chromium (remote-inbound-rtp with a
+  // round-trip time from our LSR/DLSR), Chromium's reach the server.
+  const ri = await until('remote-inbound-rtp with an RTT', async () => {
+    const r = await page.evaluate((leg) => P.remoteInbound(leg), offer.leg);
+    return r && typeof r.rtt === 'number' ? r : null;
+  }, 8000);
+  assert.ok(ri.rtt >= 0 && ri.rtt < 0.5, `Chromium's RTT to the server ${JSON.stringify(ri)}`);
+  assert.equal(ri.lost, 0, JSON.stringify(ri));
+  const roster = (await sb.api('GET', `/api/v1/calls/${offer.interaction}`, { token: tok.admin })).body;
+  const q = roster.legs.find((l) => l.quality)?.quality;
+  assert.ok(q && q.rx_packets > 100 && q.rx_lost === 0, JSON.stringify(roster));
+  assert.ok(q.browser_view && q.browser_view.lost === 0, JSON.stringify(q));
+  assert.ok(q.rtt_ms !== null && q.rtt_ms >= 0 && q.rtt_ms < 500, JSON.stringify(q));
+  const wh = (await sb.api('GET', '/api/v1/health')).body.webrtc;
+  assert.ok(wh.rtcp_in >= 1 && wh.rtcp_out >= 1 && wh.rtcp_bad === 0, JSON.stringify(wh));
 
   // Ned hangs up in the browser: the call ends as on a SIP phone's BYE.
   await page.evaluate((leg) => P.send({ type: 'rtc.hangup', leg }), offer.leg);
   await until('wrap-up', async () => (await sb.api('GET', '/api/v1/agents/ned/presence', { token: tok.admin })).body.presence === 'AfterCallWork');
   await sleep(500);
+  assert.match(sb.log, /action=rtcp at end: from browser \d+ packets lost 0 /);
   const wavs = amy.receivedWavs();
   assert.equal(wavs.length, 1);
   const heardByAmy = readWav(wavs[0]);

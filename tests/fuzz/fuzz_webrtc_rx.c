@@ -13,12 +13,16 @@
  *   0  a datagram (2-byte length, bytes) from the peer's address, as is
  *   1  an RTP packet (2-byte length, bytes) protected with the client's
  *      real SRTP session first (sequence numbers renumbered so they are
- *      fresh, SSRC one of four), so fuzzed RTP reaches the decoder
+ *      fresh, SSRC one of four), so fuzzed RTP reaches the decoder; when
+ *      its second byte is 192-223 it is RTCP instead, protected as SRTCP
+ *      (a fresh index), so fuzzed reports reach rtcp_parse and the leg's
+ *      RTCP state (RTT, loss)
  *   2  a datagram from another address
  *   3  one media clock frame (mix, encode, protect, send)
  *   4  the loop runs once (timers: consent, DTLS)
  * Invariants: every datagram is counted once (rx or bad) by the media
- * leg; a protected packet never fails authentication; the leg stays
+ * leg; a protected packet never fails authentication; a protected RTCP
+ * packet is counted once (parsed, malformed, or a fifth SSRC); the leg stays
  * connected unless a datagram was DTLS or a failure was reported (then
  * the pair is made again). Seeds: tests/fuzz/corpus/webrtc_rx/.
  */
@@ -117,6 +121,23 @@ static void deliver(uint8_t *p, size_t n, const struct sockaddr *from)
 	check(b.rx_packets + b.rx_bad - a.rx_packets - a.rx_bad <= 1);
 }
 
+/* An RTCP compound as the client's SRTCP session protects it. */
+static void protected_rtcp(uint8_t *p, size_t n)
+{
+	struct webrtc_stats a, b;
+	int k;
+
+	p[4] = p[5] = p[6] = 0, p[7] &= 3; /* SSRC one of four */
+	k = wsrtp_protect_rtcp(lc->tx, p, n, MEDIA_PKT_MAX + 64);
+	if (k < 0)
+		return;
+	webrtc_leg_stats(ls, &a);
+	deliver(p, (size_t)k, (struct sockaddr *)&peer);
+	webrtc_leg_stats(ls, &b);
+	check(b.srtp_auth == a.srtp_auth);
+	check(b.rtcp_in + b.rtcp_bad + b.srtp_bad - a.rtcp_in - a.rtcp_bad - a.srtp_bad == 1);
+}
+
 static void protected_rtp(const uint8_t *in, size_t n)
 {
 	uint8_t p[MEDIA_PKT_MAX + 64];
@@ -127,8 +148,10 @@ static void protected_rtp(const uint8_t *in, size_t n)
 		return;
 	memcpy(p, in, n);
 	p[0] = (uint8_t)(0x80 | (p[0] & 0x3f)); /* RTP v2 */
-	if (p[1] >= 192 && p[1] <= 223)
-		p[1] &= 0x7f; /* not RTCP */
+	if (p[1] >= 192 && p[1] <= 223) {
+		protected_rtcp(p, n);
+		return;
+	}
 	seq++;
 	p[2] = (uint8_t)(seq >> 8), p[3] = (uint8_t)seq;
 	p[8] = p[9] = p[10] = 0, p[11] &= 3;

@@ -30,7 +30,7 @@ test('a config error names file and line', () => {
   const f = writeConfig(dir, 'http:\n  port: 8080\n  prot: 9\n');
   const r = run('serve', '--config', f, '--data-dir', dir);
   assert.equal(r.status, 2);
-  assert.equal(r.stderr.trim().split('\n').at(-1), `${f}:3: unknown key 'prot' in section 'http' (expected: address, port, max_body, web_root, tls_cert, tls_key)`);
+  assert.equal(r.stderr.trim().split('\n').at(-1), `${f}:3: unknown key 'prot' in section 'http' (expected: address, port, max_body, web_root, tls_cert, tls_key, ws_idle)`);
   const g = writeConfig(dir, 'http:\n  port: "8080\n');
   const r2 = run('serve', '--config', g, '--data-dir', dir);
   assert.equal(r2.status, 2);

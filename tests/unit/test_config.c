@@ -387,7 +387,7 @@ static void load_file_reports_file_and_line(void **state)
 	assert_int_equal(config_load_file(&cfg, path, err, sizeof(err)), CC_EBADCONF);
 	snprintf(want, sizeof(want),
 		 "%s:3: unknown key 'prot' in section 'http' (expected: address, port, max_body, "
-		 "web_root, tls_cert, tls_key)",
+		 "web_root, tls_cert, tls_key, ws_idle)",
 		 path);
 	assert_string_equal(err, want);
 	assert_string_equal(cfg.file, ""); /* untouched on failure */
@@ -417,7 +417,7 @@ struct bad {
 static const struct bad bad_inputs[] = {
 	{"http:\n  address: 127.0.0.1\n  prot: 8080\n",
 	 "x.yaml:3: unknown key 'prot' in section 'http' (expected: address, port, max_body, "
-	 "web_root, tls_cert, tls_key)"},
+	 "web_root, tls_cert, tls_key, ws_idle)"},
 	{"datadir: /srv\n", "x.yaml:1: unknown key 'datadir' at the top level "
 			    "(expected: data_dir, http, store, routing, auth, log, sip, media, "
 			    "calls, webhooks, wallboard, transcripts)"},
@@ -470,7 +470,7 @@ static const struct bad bad_inputs[] = {
 	{"log:\n  level: verbose\n",
 	 "x.yaml:2: 'log.level' must be debug, info, warn or error, got 'verbose'"},
 	{"http: 8080\n", "x.yaml:1: 'http' must be a mapping (keys: address, port, max_body, "
-			 "web_root, tls_cert, tls_key)"},
+			 "web_root, tls_cert, tls_key, ws_idle)"},
 	{"log: [debug]\n", "x.yaml:1: 'log' must be a mapping (keys: level)"},
 	{"http:\n  port:\n    value: 1\n",
 	 "x.yaml:3: 'http.port' must be a single value, not a mapping"},
@@ -525,8 +525,10 @@ static void long_bad_values_are_cut_in_messages(void **state)
 
 	load_bad(y, "x.yaml:2: 'http.port' must be an integer from 1 to 65535, got "
 		    "'7777777777777777777777777777777777777...'");
-	load_bad(k, "x.yaml:2: unknown key 'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk...' in section "
-		    "'http' (expected: address, port, max_body, web_root, tls_cert, tls_key)");
+	load_bad(
+		k,
+		"x.yaml:2: unknown key 'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk...' in section "
+		"'http' (expected: address, port, max_body, web_root, tls_cert, tls_key, ws_idle)");
 	free(y);
 	free(k);
 }

@@ -20,9 +20,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "media/media_int.h"
 #include "webrtc/webrtc_int.h"
 
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <math.h>
 #include <openssl/rand.h>
 #include <srtp2/srtp.h>
@@ -260,7 +262,8 @@ static void srtp_matches_libsrtp2(bool gcm)
 		n = (int)sizeof(r);
 		assert_int_equal(srtp_protect_rtcp(ref_tx, p, &n), srtp_err_status_ok);
 		memcpy(q, p, (size_t)n);
-		assert_int_equal(wsrtp_unprotect(our_rx, q, (size_t)n, true), 0);
+		assert_int_equal(wsrtp_unprotect(our_rx, q, (size_t)n, true), (int)sizeof(r));
+		assert_memory_equal(q, r, sizeof(r)); /* decrypted */
 		memcpy(q, p, (size_t)n);
 		assert_int_equal(wsrtp_unprotect(our_rx, q, (size_t)n, true), -EALREADY);
 		memcpy(p, r, sizeof(r));
@@ -268,6 +271,18 @@ static void srtp_matches_libsrtp2(bool gcm)
 		assert_int_equal(srtp_protect_rtcp(ref_tx, p, &n), srtp_err_status_ok);
 		p[12] ^= 0x40;
 		assert_int_equal(wsrtp_unprotect(our_rx, p, (size_t)n, true), -EACCES);
+		/* we protect SRTCP, libsrtp2 unprotects: three reports in a row */
+		for (int i = 0; i < 3; i++) {
+			memcpy(p, r, sizeof(r));
+			p[8] = (uint8_t)i;
+			memcpy(q, p, sizeof(r));
+			n = wsrtp_protect_rtcp(our_tx, q, sizeof(r), sizeof(q));
+			assert_int_equal(n, (int)sizeof(r) + (gcm ? 20 : 14));
+			assert_memory_not_equal(q + 8, p + 8, sizeof(r) - 8); /* encrypted */
+			assert_int_equal(srtp_unprotect_rtcp(ref_rx, q, &n), srtp_err_status_ok);
+			assert_int_equal(n, (int)sizeof(r));
+			assert_memory_equal(q, p, sizeof(r));
+		}
 	}
 	srtp_dealloc(ref_tx);
 	srtp_dealloc(ref_rx);
@@ -958,6 +973,117 @@ static void opus_leg_in_a_conference_with_a_g711_leg(void **state)
 	net_close(&n);
 }
 
+static bool reports_both_ways(struct net *n)
+{
+	struct webrtc_quality a, b;
+
+	webrtc_leg_quality(n->srv.l, &a);
+	webrtc_leg_quality(n->cli.l, &b);
+	return a.rtt_ms >= 0 && b.rtt_ms >= 0 && a.reports_received >= 3 && b.reports_received >= 3;
+}
+
+/* RTCP both ways over SRTCP: each side's SR echoed in the other's report
+ * block (RTT from LSR/DLSR), then 5 packets the client never sends (its
+ * sequence numbers skip) counted lost by the server and reported back to
+ * the client in the server's next report. */
+static void rtcp_reports_give_rtt_and_count_loss(bool no_gcm)
+{
+	struct net n;
+	struct webrtc_cfg cfg = {.rtcp_ms = 300, .no_gcm = no_gcm};
+	struct webrtc_quality s, c;
+	struct webrtc_stats st;
+	int16_t *a = tone(440, 8000), *b = tone(1000, 8000);
+	uint64_t sent;
+
+	net_open(&n, &cfg, &cfg);
+	net_negotiate(&n, false);
+	net_run(&n, 5000, settled);
+	assert_true(both_connected(&n));
+	assert_int_equal(mleg_play(n.cli.m, a, 8000, true), 0);
+	assert_int_equal(mleg_play(n.srv.m, b, 8000, true), 0);
+	net_run(&n, 5000, reports_both_ways);
+	webrtc_leg_quality(n.srv.l, &s);
+	webrtc_leg_quality(n.cli.l, &c);
+	print_message("    server: rtt %d ms, rx %" PRIu64 " lost %" PRId64
+		      " jitter %.2f ms; client: rtt %d ms, rx %" PRIu64 " jitter %.2f ms\n",
+		      s.rtt_ms, s.rx_packets, s.rx_lost, s.rx_jitter_ms, c.rtt_ms, c.rx_packets,
+		      c.rx_jitter_ms);
+	assert_true(s.rtt_ms >= 0 && s.rtt_ms < 500); /* loopback: a loaded loop at most */
+	assert_true(c.rtt_ms >= 0 && c.rtt_ms < 500);
+	assert_int_equal(s.clock, 48000);
+	assert_true(s.rx_packets >= 10 && c.rx_packets >= 10);
+	assert_int_equal(s.rx_lost, 0);
+	assert_true(s.has_remote && c.has_remote);
+	assert_int_equal(c.remote_lost, 0); /* the server saw none of the client's lost */
+	assert_true(s.rx_jitter_ms < 100);
+	/* five of the client's packets never go */
+	n.cli.m->out.seq = (uint16_t)(n.cli.m->out.seq + 5);
+	sent = s.reports_sent;
+	for (int i = 0; i < 40; i++) { /* two more reports from the server at least */
+		net_run(&n, 100, NULL);
+		webrtc_leg_quality(n.srv.l, &s);
+		webrtc_leg_quality(n.cli.l, &c);
+		if (s.reports_sent >= sent + 2 && c.remote_lost == 5)
+			break;
+	}
+	assert_int_equal(s.rx_lost, 5);
+	assert_int_equal(c.remote_lost, 5); /* the browser's view, from our report */
+	webrtc_leg_stats(n.srv.l, &st);
+	assert_true(st.rtcp_in >= 3 && st.rtcp_out >= 3);
+	assert_int_equal(st.rtcp_bad + st.srtp_auth + st.srtp_bad + st.srtp_replay, 0);
+	free(a);
+	free(b);
+	net_close(&n);
+}
+
+static void rtcp_over_srtcp_gcm_gives_rtt_and_counts_loss(void **state)
+{
+	rtcp_reports_give_rtt_and_count_loss(false);
+}
+
+static void rtcp_over_srtcp_cm_gives_rtt_and_counts_loss(void **state)
+{
+	rtcp_reports_give_rtt_and_count_loss(true);
+}
+
+/* The parser: real compounds parse; every truncation and a bad length,
+ * version or count is refused. */
+static void rtcp_parser_is_bounded(void **state)
+{
+	uint8_t sr[] = {0x81, 200, 0,	 12,  1,    2,	  3, 4, /* SR, one block */
+			0xe0, 0,   0,	 1,   0x80, 0,	  0, 0,	 0,    0, 3,	0xc0, 0,   0,
+			0,    50,  0,	 0,   0x1f, 0x40, 9, 9,	 9,    9, 0x10, 0,    0,   5,
+			0,    1,   0,	 7,   0,    0,	  0, 33, 0xe0, 0, 0x80, 0,    0,   1,
+			0,    0,   0x81, 202, 0,    2,	  1, 2,	 3,    4, 1,	1,    'x', 0};
+	struct rtcp_info ri;
+
+	assert_int_equal(rtcp_parse(sr, sizeof(sr), &ri), 0);
+	assert_int_equal(ri.npackets, 2);
+	assert_true(ri.has_sr);
+	assert_int_equal(ri.sr_ssrc, 0x01020304);
+	assert_int_equal(ri.sr_packets, 50);
+	assert_int_equal(ri.nblocks, 1);
+	assert_int_equal(ri.blocks[0].ssrc, 0x09090909);
+	assert_int_equal(ri.blocks[0].fraction, 0x10);
+	assert_int_equal(ri.blocks[0].lost, 5);
+	assert_int_equal(ri.blocks[0].jitter, 33);
+	assert_int_equal(ri.blocks[0].lsr, 0xe0008000);
+	assert_int_equal(ri.blocks[0].dlsr, 0x00010000);
+	for (size_t k = 0; k < sizeof(sr); k++) /* every truncation but the SR alone */
+		if (k != 52)
+			assert_int_equal(rtcp_parse(sr, k, &ri), -EBADMSG);
+	sr[0] = 0x41; /* version 1 */
+	assert_int_equal(rtcp_parse(sr, sizeof(sr), &ri), -EBADMSG);
+	sr[0] = 0x83; /* three blocks in the room of one */
+	assert_int_equal(rtcp_parse(sr, sizeof(sr), &ri), -EBADMSG);
+	sr[0] = 0x81, sr[3] = 40; /* longer than the datagram */
+	assert_int_equal(rtcp_parse(sr, sizeof(sr), &ri), -EBADMSG);
+	sr[3] = 12; /* a cumulative lost of -1 (24-bit signed) */
+	memset(sr + 33, 0xff, 3);
+	assert_int_equal(rtcp_parse(sr, sizeof(sr), &ri), 0);
+	assert_int_equal(ri.blocks[0].lost, -1);
+}
+
 static void bad_arguments_are_refused(void **state)
 {
 	struct net n;
@@ -999,6 +1125,9 @@ int main(void)
 					  teardown),
 		cmocka_unit_test_teardown(server_offer_client_answer_also_connects, teardown),
 		cmocka_unit_test_teardown(opus_leg_in_a_conference_with_a_g711_leg, teardown),
+		cmocka_unit_test_teardown(rtcp_over_srtcp_gcm_gives_rtt_and_counts_loss, teardown),
+		cmocka_unit_test_teardown(rtcp_over_srtcp_cm_gives_rtt_and_counts_loss, teardown),
+		cmocka_unit_test_teardown(rtcp_parser_is_bounded, teardown),
 		cmocka_unit_test_teardown(bad_arguments_are_refused, teardown),
 	};
 
