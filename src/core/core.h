@@ -66,6 +66,28 @@ void time_iso8601(int64_t ms, char *buf, size_t size);
 /* Parses ISO 8601 UTC ("YYYY-MM-DDTHH:MM:SS[.mmm]Z" or a date) or plain ms. */
 int time_parse(const char *s, int64_t *ms);
 
+/* ---- network byte order, for the wire formats (RTP, RTCP, STUN, SRTP) ---- */
+static inline uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8), p[1] = (uint8_t)v;
+}
+
+static inline void wr32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8),
+	p[3] = (uint8_t)v;
+}
+
 /* ---- random tokens (libsodium) ---- */
 /* Fills buf with 2*nbytes hex chars + NUL; size >= 2*nbytes+1. */
 int token_random_hex(char *buf, size_t size, size_t nbytes);

@@ -62,22 +62,6 @@ struct wsrtp {
 	struct sstate st[MAX_SSRC];
 };
 
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8),
-	p[3] = (uint8_t)v;
-}
-
 /* ---- keys ---- */
 /* The AES-CM PRF: n bytes of keystream for `label` (RFC 3711 §4.3.1). */
 static int kdf(const uint8_t *mkey, const uint8_t msalt[14], uint8_t label, uint8_t *out, size_t n)
