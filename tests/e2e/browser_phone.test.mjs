@@ -65,6 +65,13 @@ async function away(user) {
   await sb.api('PUT', `/api/v1/agents/${user}/presence`, { token: tok, body: { status: 'Away', reason: 'Break' } });
 }
 
+// A test's end: the caller stops, the agents go Away, their pages close.
+async function finish(amy, users, pages) {
+  await amy?.stop();
+  for (const u of users) await away(u);
+  for (const p of pages) if (!p.isClosed()) await p.close();
+}
+
 test('an agent answers a baresip caller in the browser: the ring, Accept, audio both ways, the recording', async () => {
   const ned = await agentPage('ned');
   let amy;
@@ -127,9 +134,7 @@ test('an agent answers a baresip caller in the browser: the ring, Accept, audio 
     assert.ok(wavInfo(wav, 2).rms > 0.01, `agent channel RMS ${wavInfo(wav, 2).rms}`);
     expectClean(ned);
   } finally {
-    await amy?.stop();
-    await away('ned');
-    await ned.close();
+    await finish(amy, ['ned'], [ned]);
   }
 });
 
@@ -291,11 +296,7 @@ test('a warm transfer with both agents on browsers: Ned to Beth, consult, Join, 
     expectClean(ned);
     expectClean(beth);
   } finally {
-    await amy?.stop();
-    await away('ned');
-    await away('beth');
-    await ned.close();
-    await beth.close();
+    await finish(amy, ['ned', 'beth'], [ned, beth]);
   }
 });
 
@@ -326,10 +327,7 @@ test('closing the agent\'s tab mid-offer sends the call to the next agent', asyn
     await wrapUp(next);
     expectClean(next);
   } finally {
-    await amy?.stop();
-    await away('ned');
-    await away('beth');
-    for (const p of [ned, beth]) if (!p.isClosed()) await p.close();
+    await finish(amy, ['ned', 'beth'], [ned, beth]);
   }
 });
 
@@ -360,11 +358,7 @@ test('Reject in the browser declines the offer (rtc.reject): Ned is Missed, the 
     expectClean(ned);
     expectClean(beth);
   } finally {
-    await amy?.stop();
-    await away('ned');
-    await away('beth');
-    await ned.close();
-    await beth.close();
+    await finish(amy, ['ned', 'beth'], [ned, beth]);
   }
 });
 
@@ -400,9 +394,6 @@ test('a manager listens in from her browser: Mia picks This browser on the live 
     expectClean(ned);
     expectClean(mia);
   } finally {
-    await amy?.stop();
-    await away('ned');
-    await ned.close();
-    await mia.close();
+    await finish(amy, ['ned'], [ned, mia]);
   }
 });

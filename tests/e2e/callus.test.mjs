@@ -110,13 +110,19 @@ test('a refused microphone: the agent choosing This browser and amy calling are 
   }
 });
 
+// Ned signs in and picks This browser; his softphone once it is ready.
+async function nedOnBrowser(ned) {
+  await signIn(ned, sb.url, 'ned');
+  const sp = ned.locator('.softphone');
+  await sp.getByRole('radio', { name: 'This browser' }).click();
+  await sp.locator('.sp-device.ok', { hasText: 'Browser phone ready' }).waitFor();
+  return sp;
+}
+
 test('the device choice is remembered in this browser', async () => {
   const ned = await browser.page();
   try {
-    await signIn(ned, sb.url, 'ned');
-    const sp = ned.locator('.softphone');
-    await sp.getByRole('radio', { name: 'This browser' }).click();
-    await sp.locator('.sp-device.ok', { hasText: 'Browser phone ready' }).waitFor();
+    const sp = await nedOnBrowser(ned);
     assert.equal(await ned.evaluate(() => localStorage.getItem('switchboard.phone')), 'browser');
     await ned.reload();
     await sp.getByRole('radio', { name: 'This browser', checked: true }).waitFor();
@@ -132,10 +138,7 @@ test('the device choice is remembered in this browser', async () => {
 test('the browser registers again when the event stream comes back (a server restart)', async () => {
   const ned = await browser.page();
   try {
-    await signIn(ned, sb.url, 'ned');
-    const sp = ned.locator('.softphone');
-    await sp.getByRole('radio', { name: 'This browser' }).click();
-    await sp.locator('.sp-device.ok', { hasText: 'Browser phone ready' }).waitFor();
+    const sp = await nedOnBrowser(ned);
     await sb.stop({ keep: true });
     await sp.locator('.sp-device.warn', { hasText: 'Browser phone connecting' }).waitFor();
     await sp.getByText('Reconnecting to live updates').waitFor();
