@@ -46,7 +46,7 @@ const ixOf = async (caller) => until(`the call from ${caller}`, async () => {
 // Ned's phone rings with the caller's call: he answers it on the phone.
 async function nedAnswers(caller) {
   await nedEv.next((m) => m.type === 'offer' && m.caller?.number === caller, 15000);
-  await phones.ned.command('accept');
+  await phones.ned.acceptFrom(caller);
 }
 const assigned = async (caller, agent) => until(`${caller} with ${agent}`, async () => {
   const x = await ixOf(caller);

@@ -184,6 +184,17 @@ export class Baresip {
     });
   }
 
+  // Answers the call from `caller` once baresip has it: an 'accept' sent
+  // before the INVITE arrived answers nothing (and baresip still says ok).
+  async acceptFrom(caller, timeoutMs = 10000) {
+    const seen = () => this.log.indexOf(`Incoming call from: ${caller}`, this.acceptedAt || 0);
+    for (const t0 = Date.now(); seen() < 0; await sleep(50)) {
+      if (Date.now() - t0 > timeoutMs) throw new Error(`baresip ${this.user}: no incoming call from ${caller}:\n${this.log.slice(-3000)}`);
+    }
+    this.acceptedAt = seen() + 1;
+    return this.command('accept');
+  }
+
   // What it received in its calls so far (sndfile's dump-*-dec.wav files).
   receivedWavs() {
     const snd = join(this.dir, 'snd');
