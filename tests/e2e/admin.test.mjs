@@ -286,6 +286,9 @@ test('an external quick connect added in the browser is in the agents’ list; a
   const newRow = page.locator('tr[data-quick-connect="Night line"] [data-number]', { hasText: '+44 20 7946 0019' });
   for (let attempt = 0; ; attempt++) {
     await page.getByRole('button', { name: 'Edit Night line' }).click();
+    // Edit moves the focus to the form's first field once the form has
+    // painted (useReveal's effect): typing before that lands in Name.
+    await page.waitForFunction(() => document.activeElement?.id === 'qc-name');
     const num = edit.getByLabel('Number', { exact: true });
     await num.fill('+44 20 7946 0019');
     for (let i = 0; i < 20 && (await num.inputValue()) !== '+44 20 7946 0019'; i++) await new Promise((r) => setTimeout(r, 100));

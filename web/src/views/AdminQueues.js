@@ -29,7 +29,7 @@ function QueueSettings({ queue, queues, agents, onSaved, idp }) {
   const [note, setNote] = useState(null);
   const act = useAction();
   useEffect(() => { setF(fromQueue(queue)); setNote(null); act.setError(null); }, [queue?.name]);
-  const set = (k) => (e) => setF({ ...f, [k]: e.target.value });
+  const set = (k) => (e) => { const v = e.target.value; setF((old) => ({ ...old, [k]: v })); };
   const creating = !queue;
   const submit = async (e) => {
     e.preventDefault();

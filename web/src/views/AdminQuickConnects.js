@@ -18,7 +18,7 @@ export function AdminQuickConnects() {
   const act = useAction();
   const [rev, setRev] = useState(0); // bumped by a row's Edit
   const side = useReveal(rev);
-  const set = (k) => (e) => setF({ ...f, [k]: e.target.value });
+  const set = (k) => (e) => { const v = e.target.value; setF((old) => ({ ...old, [k]: v })); };
   const editing = f.id !== null ? list.rows?.find((x) => x.id === f.id) : null;
   const reset = () => { setF(EMPTY); act.setError(null); };
   const submit = async (e) => {

@@ -75,7 +75,7 @@ export function AdminTrunks() {
   const act = useAction();
   const [rev, setRev] = useState(0); // bumped by a row's Edit
   const side = useReveal(rev);
-  const set = (k) => (e) => setF({ ...f, [k]: e.target.value });
+  const set = (k) => (e) => { const v = e.target.value; setF((old) => ({ ...old, [k]: v })); };
   const submit = async (e) => {
     e.preventDefault();
     if (!f.name.trim()) { act.setError({ message: 'Give the trunk a name.' }); return; }

@@ -56,7 +56,7 @@ const EMPTY = { user_name: '', name: '', email: '', mobile_phone: '', business_p
 function UserCreate({ roles, onCreated }) {
   const [f, setF] = useState(EMPTY);
   const act = useAction();
-  const set = (k) => (e) => setF({ ...f, [k]: e.target.value });
+  const set = (k) => (e) => { const v = e.target.value; setF((old) => ({ ...old, [k]: v })); };
   const submit = async (e) => {
     e.preventDefault();
     const body = clean({
@@ -95,7 +95,7 @@ function UserEdit({ user, roles, onSaved, onClose }) {
   const [note, setNote] = useState(null);
   const act = useAction();
   useEffect(() => { setF(init()); setNote(null); act.setError(null); }, [user.user_name]);
-  const set = (k) => (e) => setF({ ...f, [k]: e.target.value });
+  const set = (k) => (e) => { const v = e.target.value; setF((old) => ({ ...old, [k]: v })); };
   const u = seg(user.user_name);
   const submit = async (e) => {
     e.preventDefault();
