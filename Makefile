@@ -8,6 +8,7 @@
 #   make asr-bench  build/asr_bench (speech recognition figures, docs/PERFORMANCE.md)
 #   make transcript-bench  build/transcript_bench (transcripts: WER, RTF, memory)
 #   make webrtc-bench  build/webrtc_bench (WebRTC legs: CPU and memory per leg)
+#   make media-bench  build/media_bench (bridged + recorded calls on 1..N media workers)
 PKGS     := libuv libwebsockets jansson sqlite3 libsodium yaml-0.1 sofia-sip-ua sndfile spandsp espeak-ng speexdsp pocketsphinx sphinxbase libcurl openssl libsrtp2 opus
 # Modules still being written are kept out of the build (and their tests and
 # fuzzers with them) until they are wired in: `make WIP= ...` builds all.
@@ -37,7 +38,7 @@ CFLAGS  := $(CSTD) $(WARN) $(OPT) -Isrc -I$(B)/gen $(PKG_CFL) $(EXTRA_CFLAGS)
 LDFLAGS := $(OPT) $(EXTRA_LDFLAGS)
 OBJ     := $(SRC:%.c=$(B)/%.o)
 
-.PHONY: all asan ubsan test unit unit-build unit-list fuzz coverage clean check-includes format-check bin asr-bench transcript-bench webrtc-bench
+.PHONY: all asan ubsan test unit unit-build unit-list fuzz coverage clean check-includes format-check bin asr-bench transcript-bench webrtc-bench media-bench
 all: bin
 bin: $(B)/switchboard
 
@@ -113,6 +114,12 @@ format-check:
 
 clean:
 	rm -rf build
+
+# The media engine's benchmark (release flags): build/media_bench, see bench/media_bench.c.
+media-bench: build/media_bench
+build/media_bench: bench/media_bench.c $(filter src/media/% src/core/%,$(SRC)) $(HDRS)
+	@mkdir -p build
+	$(CC) $(CSTD) $(WARN) -O2 -g -Isrc $(PKG_CFL) -o $@ $< $(filter %.c,$(filter-out $<,$^)) $(PKG_LIBS)
 
 # The WebRTC legs' benchmark (release flags): build/webrtc_bench, see bench/webrtc_bench.c.
 webrtc-bench: build/webrtc_bench

@@ -3,13 +3,16 @@
  * legs) through src/media on one libuv loop, driven by a UDP sender thread
  * at 50 packets/s per stream.
  *
- * Build (release flags, from the repository root):
- *   gcc -std=c11 -D_GNU_SOURCE -O2 -g -Isrc -o build/media_bench bench/media_bench.c \
- *       src/media/?*.c src/core/util.c \
- *       $(pkg-config --cflags --libs libuv spandsp sndfile libsodium speexdsp) -lpthread -lm
+ * Build (release flags, from the repository root): make media-bench
  * Run:
  *   build/media_bench N [seconds=20] [record_dir=/tmp/media_bench] [transcode=0] [record=1] \
- *       [conf=0]
+ *       [conf=0] [workers=0]
+ *
+ * workers=W (W >= 1): the calls run on W media workers (src/media/worker.c)
+ * the way the server runs them: each call a conference of its legs on the
+ * worker with the fewest legs, recorded; CPU is then the workers' threads'
+ * (their schedstat), not this loop's. E.g. 2,000 calls on 2 workers:
+ *   build/media_bench 2000 20 /tmp/media_bench 0 1 2 2
  *
  * conf=0: N two-party calls through media_bridge / media_record_start.
  * conf=K (K >= 2): N conferences of K legs through media_conf_add (talk);
@@ -32,8 +35,8 @@
  * RSS growth per call (VmRSS after warm-up minus VmRSS before the legs),
  * the media clock's late and catch-up ticks over the window; a last line,
  * SUMMARY, gives CPU and memory per call and whether the N calls were held
- * with zero loss in the server and zero late ticks (issue 16). One loop
- * thread: media workers (issue 16 point 1) are not built yet.
+ * with zero loss in the server and zero late ticks (issue 16). workers=0
+ * is the engine alone on this loop; workers=W the media workers.
  * transcode=1 makes the agent legs PCMA (PCMU<->PCMA transcoding); in a
  * conference, leg 1 of each.
  */
@@ -50,6 +53,7 @@
 #include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -80,7 +84,67 @@ struct bench {
 		clk0; /* the clock's counters when the window opened, then over it */
 	uv_timer_t t;
 	int phase;
+	/* workers >= 1: the calls on media workers (media.h), as the server runs them */
+	int workers;
+	struct mw *mw;
+	struct mwleg **wl;
+	struct mwconf **wc;
+	double wcpu0; /* the workers' threads' CPU seconds when the window opened */
 };
+
+/* The media workers' threads' CPU seconds so far (their schedstat). */
+static double workers_cpu_s(void)
+{
+	char path[300], comm[64];
+	unsigned long long run, sum = 0;
+	struct dirent *d;
+	DIR *dir = opendir("/proc/self/task");
+
+	while (dir && (d = readdir(dir))) {
+		FILE *f;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%.200s/comm", d->d_name);
+		if (!(f = fopen(path, "r")))
+			continue;
+		if (!fgets(comm, sizeof(comm), f) || strncmp(comm, "sb-media-", 9)) {
+			fclose(f);
+			continue;
+		}
+		fclose(f);
+		snprintf(path, sizeof(path), "/proc/self/task/%.200s/schedstat", d->d_name);
+		if ((f = fopen(path, "r"))) {
+			if (fscanf(f, "%llu", &run) == 1)
+				sum += run;
+			fclose(f);
+		}
+	}
+	if (dir)
+		closedir(dir);
+	return sum / 1e9;
+}
+
+/* The workers' clocks, summed (as of their last push). */
+static void workers_clock(struct bench *b, struct media_clock_stats *clk)
+{
+	memset(clk, 0, sizeof(*clk));
+	for (int i = 0; i < b->workers; i++) {
+		struct mw_worker_stats ws;
+
+		mw_worker_stats(b->mw, i, &ws);
+		clk->late += ws.clock.late, clk->late_frames += ws.clock.late_frames;
+		clk->catchup += ws.clock.catchup;
+	}
+}
+
+static void clock_now(struct bench *b, struct media_clock_stats *clk)
+{
+	if (b->workers)
+		workers_clock(b, clk);
+	else
+		media_clock_stats(b->m, clk);
+}
 
 static double now_s(clockid_t id)
 {
@@ -251,7 +315,10 @@ static void stats_sum(struct bench *b, struct media_stats *sum)
 	for (int i = 0; i < b->k * b->n; i++) {
 		struct media_stats st;
 
-		mleg_stats(b->legs[i], &st);
+		if (b->workers)
+			mwleg_stats(b->wl[i], &st);
+		else
+			mleg_stats(b->legs[i], &st);
 		sum->rx_packets += st.rx_packets, sum->tx_packets += st.tx_packets;
 		sum->rx_lost += st.rx_lost, sum->rx_bad += st.rx_bad;
 	}
@@ -264,9 +331,11 @@ static void bench_report(struct bench *b, double cpu, double wall)
 	long long lost;
 
 	stats_sum(b, &s);
-	printf("calls=%d legs_per_call=%d mode=%s transcode=%d record=%d seconds=%.1f "
+	if (b->workers) /* the work is on the workers' threads, not this loop's */
+		cpu = b->wcpu0;
+	printf("calls=%d legs_per_call=%d workers=%d mode=%s transcode=%d record=%d seconds=%.1f "
 	       "longest_loop_iteration=%llu ms\n",
-	       b->n, b->k,
+	       b->n, b->k, b->workers,
 	       !b->conf	     ? "media_bridge"
 	       : b->conf < 3 ? "conference (relay fast path)"
 			     : "conference (mixing)",
@@ -310,6 +379,8 @@ static void bench_report(struct bench *b, double cpu, double wall)
 				      : "NOT held cleanly");
 }
 
+static void bench_workers_end(struct bench *b);
+
 static void bench_phase(uv_timer_t *t)
 {
 	struct bench *b = t->data;
@@ -320,16 +391,18 @@ static void bench_phase(uv_timer_t *t)
 		thread_rusage(&b->user0, &b->sys0);
 		b->wait0 = runq_wait_s();
 		b->proc0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+		b->wcpu0 = workers_cpu_s();
 		b->wall0 = now_s(CLOCK_MONOTONIC);
 		b->rss_calls = rss_kb();
-		media_clock_stats(b->m, &b->clk0);
+		clock_now(b, &b->clk0);
 		uv_timer_start(t, bench_phase, (uint64_t)b->seconds * 1000, 0);
 		break;
 	case 1: { /* window over: stop the sender, let the pipes drain */
 		double cpu = now_s(CLOCK_THREAD_CPUTIME_ID) - b->cpu0, user, sys;
 		struct media_clock_stats clk;
 
-		media_clock_stats(b->m, &clk);
+		clock_now(b, &clk);
+		b->wcpu0 = workers_cpu_s() - b->wcpu0;
 		b->clk0 = (struct media_clock_stats){clk.late - b->clk0.late,
 						     clk.late_frames - b->clk0.late_frames,
 						     clk.catchup - b->clk0.catchup};
@@ -343,7 +416,8 @@ static void bench_phase(uv_timer_t *t)
 		b->cpu0 = cpu, b->wall0 = wall;
 		b->wait0 = runq_wait_s() - b->wait0;
 		b->proc0 = now_s(CLOCK_PROCESS_CPUTIME_ID) - b->proc0;
-		uv_timer_start(t, bench_phase, 500, 0);
+		/* the workers push their legs' counters every 500 ms */
+		uv_timer_start(t, bench_phase, b->workers ? 1200 : 500, 0);
 		break;
 	}
 	case 2:
@@ -352,6 +426,10 @@ static void bench_phase(uv_timer_t *t)
 		far_drain(b);
 		b->run_s = now_s(CLOCK_MONOTONIC) - b->t_start;
 		bench_report(b, b->cpu0, b->wall0);
+		if (b->workers) {
+			bench_workers_end(b);
+			break;
+		}
 		for (int i = 0; i < b->n; i++)
 			if (b->conf)
 				media_conf_record_stop(b->confs[i], rec_done, b);
@@ -366,6 +444,46 @@ static void bench_phase(uv_timer_t *t)
 		uv_close((uv_handle_t *)&b->chk, NULL);
 		break;
 	}
+}
+
+static void bench_workers_end(struct bench *b)
+{
+	for (int i = 0; b->record && i < b->n; i++)
+		mwconf_record_stop(b->wc[i], rec_done, b);
+	for (int i = 0; i < b->k * b->n; i++)
+		mwleg_free(b->wl[i]);
+	for (int i = 0; i < b->n; i++)
+		mem_deref(b->wc[i]);
+	mw_free(b->mw); /* joins the workers: the recordings' ends run here */
+	media_free(b->m);
+	uv_close((uv_handle_t *)&b->t, NULL);
+	uv_close((uv_handle_t *)&b->chk, NULL);
+}
+
+/* Call i on the workers: k legs on one worker (the one with the fewest
+ * legs, as call control places a call), a conference, its recording. */
+static void workers_call_setup(struct bench *b, int i)
+{
+	int w = mw_place(b->mw);
+	char path[512];
+
+	for (int j = 0; j < b->k; j++) {
+		int x = b->k * i + j, f = (x / BATCH) % NFAR;
+		enum media_codec c = j == 1 && b->transcode ? MEDIA_PCMA : MEDIA_PCMU;
+
+		if (mwleg_alloc(&b->wl[x], b->mw, w, (uint64_t)x))
+			abort();
+		b->leg_port[x] = mwleg_port(b->wl[x]);
+		mwleg_set_remote(b->wl[x], "127.0.0.1", b->far_port[f], c, 101);
+	}
+	if (mwconf_alloc(&b->wc[i], b->mw, w, (uint64_t)i))
+		abort();
+	for (int j = 0; j < b->k; j++)
+		if (mwconf_join(b->wc[i], b->wl[b->k * i + j], MIXER_TALK, NULL))
+			abort();
+	snprintf(path, sizeof(path), "%s/w%d.wav", b->dir, i);
+	if (b->record && !mwconf_record_start(b->wc[i], b->wl[b->k * i], path))
+		b->recs_open++;
 }
 
 /* The longest loop iteration seen (a starved clock shows here first). */
@@ -407,6 +525,18 @@ static void bench_setup(struct bench *b)
 	b->legs = calloc((size_t)(b->k * b->n), sizeof(*b->legs));
 	b->leg_port = calloc((size_t)(b->k * b->n), sizeof(int));
 	b->confs = calloc((size_t)b->n, sizeof(*b->confs));
+	if (b->workers) {
+		if (mw_alloc(&b->mw, &b->loop, b->m, &cfg, b->workers))
+			abort();
+		b->wl = calloc((size_t)(b->k * b->n), sizeof(*b->wl));
+		b->wc = calloc((size_t)b->n, sizeof(*b->wc));
+		mkdir(b->dir, 0755);
+		b->rss_base = rss_kb();
+		for (int i = 0; i < b->n; i++)
+			workers_call_setup(b, i);
+		b->t_start = now_s(CLOCK_MONOTONIC);
+		return;
+	}
 	b->rss_base = rss_kb();
 	for (int i = 0; i < b->k * b->n; i++) {
 		int f = (i / BATCH) % NFAR; /* the far socket that sends to this leg */
@@ -439,12 +569,15 @@ int main(int argc, char **argv)
 	b.transcode = argc > 4 ? atoi(argv[4]) : 0;
 	b.record = argc > 5 ? atoi(argv[5]) : 1;
 	b.conf = argc > 6 ? atoi(argv[6]) : 0;
+	b.workers = argc > 7 ? atoi(argv[7]) : 0;
+	if (b.workers && !b.conf)
+		b.conf = 2; /* on workers a call is a conference, as in the server */
 	b.k = b.conf ? b.conf : 2;
-	if (b.n < 1 || b.k < 2 || b.k > MIXER_MAX) {
+	if (b.n < 1 || b.k < 2 || b.k > MIXER_MAX || b.workers < 0 || b.workers > MW_MAX) {
 		fprintf(stderr,
 			"usage: %s N [seconds] [record_dir] [transcode] [record] "
-			"[conf=0|2..%d]\n",
-			argv[0], MIXER_MAX);
+			"[conf=0|2..%d] [workers=0|1..%d]\n",
+			argv[0], MIXER_MAX, MW_MAX);
 		return 2;
 	}
 	log_level_set(LOG_WARN);

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Voice benchmarks (issue 3), sipp against the release build on loopback.
 #
+# MEDIA_WORKERS=W sets media.workers (default 0: the cores less one).
+#
 #   bash bench/voice.sh bridged [calls=1000] [hold_s=40] [rate=100]
 #       `calls` agents register (one sipp UAS plays every phone and echoes
 #       RTP), `calls` sipp callers stream PCMU speech into queue "Bench";
@@ -111,6 +113,7 @@ sip:
 media:
   rtp_min: 20000
   rtp_max: 29999
+  workers: ${MEDIA_WORKERS:-0}
 calls:
   greeting_ms: $2
   offer_timeout: 10

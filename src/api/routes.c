@@ -101,6 +101,24 @@ static json_t *health_webrtc(const struct api *a)
 	return o;
 }
 
+/* The media workers: each one's live legs, CPU and clock (docs/MEDIA.md). */
+static json_t *health_media(const struct api *a)
+{
+	struct callctl_worker_stats st[CALLCTL_WORKERS_MAX];
+	int n = callctl_media_workers(a->cc, st, CALLCTL_WORKERS_MAX);
+	json_t *arr = json_array();
+
+	for (int i = 0; i < n && i < CALLCTL_WORKERS_MAX; i++)
+		json_array_append_new(arr, json_pack("{s:i,s:I,s:I,s:f,s:I,s:I,s:I}", "worker", i,
+						     "legs", (json_int_t)st[i].legs, "legs_total",
+						     (json_int_t)st[i].legs_total, "cpu_seconds",
+						     st[i].cpu_ns / 1e9, "rx_packets",
+						     (json_int_t)st[i].rx_packets, "rx_lost",
+						     (json_int_t)st[i].rx_lost, "clock_late",
+						     (json_int_t)st[i].clock_late));
+	return json_pack("{s:o}", "workers", arr);
+}
+
 static void h_health(struct api_req *q)
 {
 	json_t *o = json_pack("{s:s,s:s,s:I,s:I}", "status", "ok", "store",
@@ -109,6 +127,7 @@ static void h_health(struct api_req *q)
 			      "pending_writes", (json_int_t)store_pending(q->api->st));
 
 	json_object_set_new(o, "webrtc", health_webrtc(q->api));
+	json_object_set_new(o, "media", health_media(q->api));
 	api_reply_json(q, 200, o);
 }
 

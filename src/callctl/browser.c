@@ -136,8 +136,8 @@ static void kick_cb(uv_timer_t *t)
 		callctl_sip_event(&e->ev, b->cc);
 	} else {
 		HASH_FIND(hh, b->legs, &e->ev.leg, sizeof(e->ev.leg), bl);
-		if (bl && bl->l && bl->l->m && bl->dtmf_h)
-			bl->dtmf_h(bl->l->m, e->digit, bl->dtmf_arg);
+		if (bl && bl->l && bl->l->lm && bl->dtmf_h)
+			bl->dtmf_h(bl->l->lm, e->digit, bl->dtmf_arg);
 	}
 	free(e);
 }
@@ -231,7 +231,7 @@ static int bleg_new(struct browser *b, struct cleg *l, sip_leg_t id, uint64_t so
 		    struct bleg **out)
 {
 	struct bleg *bl;
-	int err = b->ops.media(l);
+	int err = endpoint_media_local(l);
 
 	if (err)
 		return err;
@@ -240,7 +240,7 @@ static int bleg_new(struct browser *b, struct cleg *l, sip_leg_t id, uint64_t so
 		return -ENOMEM;
 	bl->id = id, bl->sock = sock, bl->user_id = uid, bl->l = l;
 	snprintf(bl->ids, sizeof(bl->ids), "%" PRIu64, id);
-	err = webrtc_leg_alloc(&bl->w, b->w, l->m, WEBRTC_SERVER, on_state, bl);
+	err = webrtc_leg_alloc(&bl->w, b->w, l->lm, WEBRTC_SERVER, on_state, bl);
 	if (err) {
 		free(bl);
 		return err;
@@ -730,6 +730,7 @@ int browser_start(struct callctl *cc)
 	b->next_id = BROWSER_LEG_BASE;
 	b->ops = sip_leg_ops; /* the media side is the SIP endpoint's, as it is */
 	b->ops.name = "browser";
+	b->ops.media = endpoint_media_local; /* the WebRTC transport's leg, and its stand-in */
 	b->ops.refuse = br_refuse;
 	b->ops.answer = br_answer;
 	b->ops.dial = br_dial;

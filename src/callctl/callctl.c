@@ -170,6 +170,7 @@ static struct call *call_new(struct callctl *cc)
 	if (!c)
 		return NULL;
 	c->cc = cc;
+	c->worker = -1;
 	c->id = ++cc->next_call_id;
 	if (call_leg_new(c, LEG_CUSTOMER, &cu)) { /* every call has its customer */
 		mem_deref(c);
@@ -1035,6 +1036,9 @@ int callctl_alloc_ops(struct callctl **ccp, uv_loop_t *loop, const struct callct
 		err = flows_load(cc);
 	if (!err && sip) /* the SIP + RTP endpoint's own context */
 		err = media_alloc(&cc->media, loop, &mc);
+	if (!err && sip) /* every call's media, one worker per call */
+		err = mw_alloc(&cc->mw, loop, cc->media, &mc,
+			       cfg->media_workers ? cfg->media_workers : mw_default_count());
 	if (!err && sip) /* the browsers' WebRTC legs, next to the media engine */
 		err = browser_start(cc);
 	if (!err && sip)
@@ -1055,6 +1059,26 @@ int callctl_alloc_ops(struct callctl **ccp, uv_loop_t *loop, const struct callct
 	return 0;
 }
 
+int callctl_media_workers(const struct callctl *cc, struct callctl_worker_stats *st, int max)
+{
+	int n = cc ? mw_count(cc->mw) : 0;
+
+	for (int i = 0; i < n && i < max; i++) {
+		struct mw_worker_stats w;
+
+		mw_worker_stats(cc->mw, i, &w);
+		st[i] = (struct callctl_worker_stats){
+			.legs = w.legs,
+			.legs_total = w.legs_total,
+			.cpu_ns = w.cpu_ns,
+			.rx_packets = w.st.rx_packets,
+			.rx_lost = w.st.rx_lost,
+			.clock_late = w.clock.late,
+		};
+	}
+	return n;
+}
+
 void callctl_free(struct callctl *cc)
 {
 	struct call *c, *tmp;
@@ -1073,6 +1097,8 @@ void callctl_free(struct callctl *cc)
 	democust_free(cc);
 	sip_ua_free(cc->ua);
 	browser_free(cc);
+	mw_free(cc->mw);
+	cc->mw = NULL;
 	media_free(cc->media);
 	registrar_free(cc);
 	flows_free(cc);

@@ -20,6 +20,7 @@ struct callctl_cfg {
 	char realm[64];
 	char rtp_address[64];
 	int rtp_min, rtp_max;
+	int media_workers; /* media threads (0: mw_default_count) */
 	char record_dir[512];
 	int max_calls;		 /* live calls before 503 */
 	int ack_timeout_ms;	 /* an answered inbound call with no ACK is dropped */
@@ -336,5 +337,14 @@ struct callctl_rtc_stats {
 	size_t live;	      /* WebRTC legs live now */
 };
 void callctl_rtc_stats(const struct callctl *cc, struct callctl_rtc_stats *st);
+
+/* The media workers' figures (as of their last push, at most 500 ms old):
+ * how many workers there are (0 without the voice core), at most max of
+ * them written to st. */
+#define CALLCTL_WORKERS_MAX 64
+struct callctl_worker_stats {
+	uint64_t legs, legs_total, cpu_ns, rx_packets, rx_lost, clock_late;
+};
+int callctl_media_workers(const struct callctl *cc, struct callctl_worker_stats *st, int max);
 
 #endif

@@ -145,6 +145,10 @@ void callctl_sip_event(const struct sip_event *ev, void *cc);
  * and writes our answer; the codec, or -1. */
 int endpoint_sdp_answer(struct callctl *cc, struct mleg *m, const char *offer, char *buf,
 			size_t size);
+/* endpoint.c, for browser.c: l's media as a leg of the main loop's engine
+ * (l->lm, for a WebRTC transport) with its stand-in on the call's worker
+ * (l->m). -EADDRINUSE. */
+int endpoint_media_local(struct cleg *l);
 
 /* What a flow's queue block asks of the wait (queueopts.c); zero = none. */
 struct call_qopts {
@@ -165,8 +169,10 @@ struct call_qopts {
 struct leg_ops;
 struct cleg {
 	const struct leg_ops *ops;
-	sip_leg_t leg;	/* the signalling leg's id, 0 = none */
-	struct mleg *m; /* the endpoint's media handle: call control only tests it for NULL */
+	sip_leg_t leg;	 /* the signalling leg's id, 0 = none */
+	struct mwleg *m; /* the endpoint's media handle: call control only tests it for NULL */
+	struct mleg *lm; /* a browser's leg on the main loop's engine (its WebRTC transport);
+			    m is then its stand-in on the call's worker */
 	struct call *call;
 	enum leg_role role;
 	enum leg_state state;
@@ -211,8 +217,9 @@ struct call {
 	 * call lives, then the agent's or the external number's (call.c) */
 	struct cleg *legs[CALL_MAX_LEGS];
 	size_t n_legs;
-	struct mconf *conf; /* the legs' conference: the endpoint's (call control tests NULL) */
-	unsigned legs_made; /* legs ever made, for cleg.seq */
+	struct mwconf *conf; /* the legs' conference: the endpoint's (call control tests NULL) */
+	int worker;	     /* the media worker of its legs and conference, -1 before the first */
+	unsigned legs_made;  /* legs ever made, for cleg.seq */
 	struct user *agent_user;
 	uv_timer_t *timer;	 /* greeting end / offer timeout */
 	uv_timer_t *audio_timer; /* the bridge's no-audio check (callctl.c) */
@@ -294,9 +301,10 @@ struct callctl {
 	struct callctl_cfg cfg;
 	struct routing *r;
 	struct sip_ua *ua;
-	struct media *media;
-	struct call *calls; /* by ix_id */
-	struct cleg *legs;  /* by SIP leg id */
+	struct media *media; /* the main loop's engine: browsers' legs, the ports */
+	struct mw *mw;	     /* the media workers: every call's legs and conference */
+	struct call *calls;  /* by ix_id */
+	struct cleg *legs;   /* by SIP leg id */
 	struct binding *bindings;
 	uv_timer_t *reg_sweep;	   /* expired bindings (registrar.c) */
 	struct democust *democust; /* the demo's customers (democust.c), or NULL */

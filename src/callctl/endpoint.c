@@ -8,9 +8,15 @@
  *   fake in tests/unit/test_callctl.c); the browser's WebRTC leg is the
  *   next kind.
  * - Here a leg is a sofia leg id (signalling, on the SIP thread behind
- *   sip.h) plus a media leg (struct mleg, RTP on the loop). Media legs are
- *   numbered from the call's id: 16n + the leg's sequence in the call.
- * - The call's legs meet in one media conference (c->conf, media_conf_*),
+ *   sip.h) plus a media leg on a media worker (struct mwleg: RTP on that
+ *   worker's loop, media.h "media workers"). Every leg of a call, and its
+ *   conference, is on one worker: the call's, chosen when it makes its
+ *   first leg (the one with the fewest legs). Media legs are numbered from
+ *   the call's id: 16n + the leg's sequence in the call.
+ * - A browser's leg (browser.c) is a leg of the main loop's engine (l->lm,
+ *   under its WebRTC transport) with a stand-in on the call's worker
+ *   (mwleg_attach): everything below works on the stand-in.
+ * - The call's legs meet in one media conference (c->conf, mwconf_*),
  *   made on the first join and freed with the call: two legs that hear
  *   each other are relayed as a plain bridge; a third mixes; the recording
  *   is the conference's (the customer, and what the customer hears).
@@ -29,10 +35,10 @@ static struct callctl *cc_of(const struct cleg *l)
 	return l->call->cc;
 }
 
-static int local_sdp(struct callctl *cc, struct mleg *m, int codec, char *buf, size_t size)
+static int local_sdp(struct callctl *cc, int port, int codec, char *buf, size_t size)
 {
 	struct sdp_audio a = {
-		.port = mleg_port(m), .telephone_event_pt = 101, .dir = SDP_SENDRECV, .ptime = 20};
+		.port = port, .telephone_event_pt = 101, .dir = SDP_SENDRECV, .ptime = 20};
 
 	str_copy(a.addr, cc->cfg.rtp_address, sizeof(a.addr));
 	if (codec >= 0) {
@@ -44,18 +50,23 @@ static int local_sdp(struct callctl *cc, struct mleg *m, int codec, char *buf, s
 	return sdp_build(buf, size, &a, (uint64_t)time_now_ms(), 1) < 0 ? -ENOSPC : 0;
 }
 
-/* Applies the far end's SDP to a media leg; returns the codec or -1. */
-static int remote_apply(struct mleg *m, const char *sdp)
+/* The far end's SDP: its audio and the codec we take (-1: unusable). */
+static int remote_parse(const char *sdp, struct sdp_audio *a)
+{
+	if (!sdp || sdp_audio_parse(sdp, strlen(sdp), a) || a->port <= 0)
+		return -1;
+	return sdp_pick_codec(a);
+}
+
+/* Applies the far end's SDP to a worker's leg; returns the codec or -1. */
+static int remote_apply(struct mwleg *m, const char *sdp)
 {
 	struct sdp_audio a;
-	int codec;
+	int codec = m ? remote_parse(sdp, &a) : -1;
 
-	if (!m || !sdp || sdp_audio_parse(sdp, strlen(sdp), &a) || a.port <= 0)
-		return -1;
-	codec = sdp_pick_codec(&a);
 	if (codec < 0)
 		return -1;
-	return mleg_set_remote(m, a.addr, a.port, (enum media_codec)codec, a.telephone_event_pt)
+	return mwleg_set_remote(m, a.addr, a.port, (enum media_codec)codec, a.telephone_event_pt)
 		       ? -1
 		       : codec;
 }
@@ -63,9 +74,13 @@ static int remote_apply(struct mleg *m, const char *sdp)
 int endpoint_sdp_answer(struct callctl *cc, struct mleg *m, const char *offer, char *buf,
 			size_t size)
 {
-	int codec = remote_apply(m, offer);
+	struct sdp_audio a;
+	int codec = remote_parse(offer, &a);
 
-	return codec < 0 || local_sdp(cc, m, codec, buf, size) ? -1 : codec;
+	if (codec < 0 ||
+	    mleg_set_remote(m, a.addr, a.port, (enum media_codec)codec, a.telephone_event_pt))
+		return -1;
+	return local_sdp(cc, mleg_port(m), codec, buf, size) ? -1 : codec;
 }
 
 /* ---- signalling ---- */
@@ -74,14 +89,42 @@ static void ep_refuse(struct callctl *cc, sip_leg_t leg, int status, const char 
 	sip_leg_respond(cc->ua, leg, status, reason, NULL);
 }
 
+/* unique within the conference: at most CALL_MAX_LEGS live at once */
+static uint64_t media_id(const struct cleg *l)
+{
+	return l->call->id * 16 + l->seq % 16;
+}
+
+/* The call's media worker: chosen when it makes its first leg. */
+static int call_worker(struct call *c)
+{
+	if (c->worker < 0)
+		c->worker = mw_place(c->cc->mw);
+	return c->worker;
+}
+
 static int ep_media(struct cleg *l)
 {
-	/* unique within the conference: at most CALL_MAX_LEGS live at once */
-	uint64_t id = l->call->id * 16 + l->seq % 16;
+	if (l->m)
+		return 0;
+	return mwleg_alloc(&l->m, cc_of(l)->mw, call_worker(l->call), media_id(l)) ? -EADDRINUSE
+										   : 0;
+}
+
+int endpoint_media_local(struct cleg *l)
+{
+	struct callctl *cc = cc_of(l);
 
 	if (l->m)
 		return 0;
-	return mleg_alloc(&l->m, cc_of(l)->media, id) ? -EADDRINUSE : 0;
+	if (mleg_alloc(&l->lm, cc->media, media_id(l)))
+		return -EADDRINUSE;
+	if (mwleg_attach(&l->m, cc->mw, call_worker(l->call), media_id(l), l->lm)) {
+		mleg_free(l->lm);
+		l->lm = NULL;
+		return -EADDRINUSE;
+	}
+	return 0;
 }
 
 static int ep_answer(struct cleg *l, const char *offer)
@@ -94,7 +137,7 @@ static int ep_answer(struct cleg *l, const char *offer)
 	codec = remote_apply(l->m, offer);
 	if (codec < 0)
 		return 488;
-	if (local_sdp(cc_of(l), l->m, codec, sdp, sizeof(sdp)))
+	if (local_sdp(cc_of(l), mwleg_port(l->m), codec, sdp, sizeof(sdp)))
 		return 500;
 	return sip_leg_respond(cc_of(l)->ua, l->leg, 200, "OK", sdp) ? 500 : 0;
 }
@@ -109,7 +152,7 @@ static int ep_dial(struct cleg *l, const char *uri, const char *from_user, const
 
 	if (err)
 		return err;
-	if (local_sdp(cc, l->m, -1, sdp, sizeof(sdp)) ||
+	if (local_sdp(cc, mwleg_port(l->m), -1, sdp, sizeof(sdp)) ||
 	    (auto_answer ? sip_leg_invite_auto : sip_leg_invite)(cc->ua, &leg, uri, from_user,
 								 from_name, sdp))
 		return -EIO;
@@ -149,82 +192,80 @@ static void ep_release(struct cleg *l)
 {
 	if (!l->m)
 		return;
-	mleg_free(l->m); /* out of the call's conference too */
+	mwleg_free(l->m); /* out of the call's conference too */
 	l->m = NULL;
+	mleg_free(l->lm); /* a browser's: its WebRTC leg was freed first */
+	l->lm = NULL;
 }
 
 /* ---- media ---- */
 static int ep_play(struct cleg *l, const int16_t *pcm, size_t n, bool loop)
 {
-	return l->m ? mleg_play(l->m, pcm, n, loop) : -ENODEV;
+	return l->m ? mwleg_play(l->m, pcm, n, loop) : -ENODEV;
 }
 
 static int ep_play_ref(struct cleg *l, int16_t *pcm, size_t n, bool loop)
 {
-	return l->m ? mleg_play_ref(l->m, pcm, n, loop) : -ENODEV;
+	return l->m ? mwleg_play_ref(l->m, pcm, n, loop) : -ENODEV;
 }
 
 static void ep_stop(struct cleg *l)
 {
 	if (l->m)
-		mleg_stop(l->m);
+		mwleg_stop(l->m);
 }
 
 static void ep_stats(const struct cleg *l, struct media_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	if (l->m)
-		mleg_stats(l->m, st);
+		mwleg_stats(l->m, st);
 }
 
 static int ep_send_dtmf(struct cleg *l, char digit)
 {
-	return l->m ? mleg_send_dtmf(l->m, digit) : -ENODEV;
+	return l->m ? mwleg_send_dtmf(l->m, digit) : -ENODEV;
 }
 
 static void ep_on_dtmf(struct cleg *l, mleg_dtmf_h *h, void *arg)
 {
 	if (l->m)
-		mleg_set_dtmf_handler(l->m, h, arg);
+		mwleg_set_dtmf_handler(l->m, h, arg);
 }
 
 static void ep_on_audio(struct cleg *l, mleg_audio_h *h, void *arg)
 {
 	if (l->m)
-		mleg_set_audio_handler(l->m, h, arg);
+		mwleg_set_audio_handler(l->m, h, arg);
 }
 
-/* ---- the call's conference ---- */
+/* ---- the call's conference, on the call's worker ---- */
 static int ep_join(struct cleg *l, enum mixer_mode mode, struct cleg *target)
 {
 	struct call *c = l->call;
-	int err;
 
 	if (!l->m || (target && !target->m))
 		return -ENODEV;
-	if (!c->conf && media_conf_alloc(&c->conf, cc_of(l)->media, c->id))
+	if (!c->conf && mwconf_alloc(&c->conf, cc_of(l)->mw, call_worker(c), c->id))
 		return -ENOMEM;
-	err = media_conf_add(c->conf, l->m, mode, target ? target->m : NULL);
-	if (err == -EEXIST)
-		err = media_conf_set_mode(c->conf, l->m, mode, target ? target->m : NULL);
-	return err;
+	return mwconf_join(c->conf, l->m, mode, target ? target->m : NULL);
 }
 
 static int ep_leave(struct cleg *l)
 {
-	return l->m && l->call->conf ? media_conf_remove(l->call->conf, l->m) : -ENOENT;
+	return l->m && l->call->conf ? mwconf_leave(l->call->conf, l->m) : -ENOENT;
 }
 
 static int ep_record_start(struct cleg *customer, const char *path)
 {
 	if (!customer->m || !customer->call->conf)
 		return -ENODEV;
-	return media_conf_record_start(customer->call->conf, customer->m, path);
+	return mwconf_record_start(customer->call->conf, customer->m, path);
 }
 
 static int ep_record_stop(struct call *c, media_record_done_h *done, void *arg)
 {
-	return c->conf ? media_conf_record_stop(c->conf, done, arg) : -ENODEV;
+	return c->conf ? mwconf_record_stop(c->conf, done, arg) : -ENODEV;
 }
 
 static void ep_conf_free(struct call *c)

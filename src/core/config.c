@@ -137,6 +137,8 @@ static const struct conf_key conf_media_keys[] = {
 	KEY_INT("rtp_min", rtp_min, 1024, 65534),
 	KEY_INT("rtp_max", rtp_max, 1025, 65535),
 	KEY_STR("hold_music", hold_wav, 0),
+	/* media threads; 0: the cores less one, at least 1 */
+	KEY_INT("workers", media_workers, 0, 64),
 };
 static const struct conf_key conf_calls_keys[] = {
 	KEY_INT("greeting_ms", greeting_ms, 0, 60000),

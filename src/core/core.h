@@ -140,6 +140,7 @@ struct config {
 	char sip_realm[64];		  /* digest realm, default "switchboard" */
 	char rtp_address[64];		  /* default "127.0.0.1" */
 	int rtp_min, rtp_max;		  /* default 20000..29999 */
+	int media_workers;		  /* media threads, 0 = the cores less one (at least 1) */
 	int max_calls;			  /* live calls before 503, default 2000 */
 	int sip_ack_timeout_ms;		  /* an answered call with no ACK is dropped, 2000 */
 	int greeting_ms;		  /* before entering the queue, default 1500 */

@@ -315,7 +315,8 @@ static int leg_handles_open(struct mleg *l)
 	return err ? err : uv_poll_start(&l->rtcp, UV_READABLE, leg_rtcp_readable);
 }
 
-int mleg_alloc(struct mleg **lp, struct media *m, uint64_t id)
+/* A leg on sockets bound here (fd NULL) or handed over (worker.c). */
+static int leg_new(struct mleg **lp, struct media *m, uint64_t id, const int fd[2], int port)
 {
 	struct mleg *l;
 	int err;
@@ -332,7 +333,12 @@ int mleg_alloc(struct mleg **lp, struct media *m, uint64_t id)
 	l->dtx.step = -1;
 	mstream_init(&l->out);
 	mlist_add(&m->legs, &l->le);
-	err = leg_ports_take(l, l->fd);
+	if (fd) {
+		l->fd[0] = fd[0], l->fd[1] = fd[1], l->port = port;
+		err = 0;
+	} else {
+		err = leg_ports_take(l, l->fd);
+	}
 	if (!err)
 		err = leg_handles_open(l);
 	if (err) {
@@ -350,6 +356,44 @@ int mleg_alloc(struct mleg **lp, struct media *m, uint64_t id)
 	log_debug("leg=%llu action=alloc port=%d", (unsigned long long)id, l->port);
 	*lp = l;
 	return 0;
+}
+
+int mleg_alloc(struct mleg **lp, struct media *m, uint64_t id)
+{
+	return leg_new(lp, m, id, NULL, 0);
+}
+
+int mleg_adopt(struct mleg **lp, struct media *m, uint64_t id, const int fd[2], int port)
+{
+	if (!fd || fd[0] < 0 || fd[1] < 0)
+		return -EINVAL;
+	return leg_new(lp, m, id, fd, port);
+}
+
+int media_port_take(struct media *m, int fd[2])
+{
+	struct mleg probe = {.m = m, .pair = -1};
+	int err;
+
+	if (!m || !fd)
+		return -EINVAL;
+	if (m->closing)
+		return -ESHUTDOWN;
+	err = leg_ports_take(&probe, fd);
+	return err ? err : probe.port;
+}
+
+void media_port_put(struct media *m, int port)
+{
+	int idx;
+
+	if (!m || port < m->cfg.port_min)
+		return;
+	idx = (port - m->cfg.port_min) / 2;
+	if (idx >= m->npairs || !m->ports[idx])
+		return;
+	m->ports[idx] = 0;
+	m->nused--;
 }
 
 void mleg_free(struct mleg *l)
@@ -394,15 +438,23 @@ static int remote_parse(const char *addr, int port, struct sockaddr_storage *sa)
 	return -EINVAL;
 }
 
+int media_remote_check(const char *addr, int port, enum media_codec codec, int dtmf_pt)
+{
+	struct sockaddr_storage sa;
+
+	if ((codec != MEDIA_PCMU && codec != MEDIA_PCMA) || dtmf_pt > 127 || dtmf_pt == (int)codec)
+		return -EINVAL;
+	return remote_parse(addr, port, &sa);
+}
+
 int mleg_set_remote(struct mleg *l, const char *addr, int port, enum media_codec codec, int dtmf_pt)
 {
 	struct sockaddr_storage sa;
 	socklen_t len;
 
-	if (!l || l->closing || l->xp || (codec != MEDIA_PCMU && codec != MEDIA_PCMA))
+	if (!l || l->closing || l->xp || media_remote_check(addr, port, codec, dtmf_pt))
 		return -EINVAL;
-	if (dtmf_pt > 127 || dtmf_pt == (int)codec || remote_parse(addr, port, &sa))
-		return -EINVAL;
+	remote_parse(addr, port, &sa);
 	len = sa.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 	if (connect(l->fd[0], (struct sockaddr *)&sa, len) < 0) {
 		log_warn("leg=%llu action=remote %s:%d: %s", (unsigned long long)l->id, addr, port,

@@ -83,6 +83,17 @@ void media_clock_stats(const struct media *m, struct media_clock_stats *st);
 
 /* A leg bound to the next free even port. Owner: the caller (mleg_free). */
 int mleg_alloc(struct mleg **lp, struct media *m, uint64_t id);
+/* A leg on two bound sockets (RTP, RTCP) handed over with their port: the
+ * leg closes them; the pair is not in this engine's pool (worker.c). */
+int mleg_adopt(struct mleg **lp, struct media *m, uint64_t id, const int fd[2], int port);
+/* Binds the next free pair of m's pool into fd[0] (RTP) and fd[1] (RTCP):
+ * the RTP port, or -EADDRINUSE / -ESHUTDOWN. media_port_put gives the pair
+ * back (its sockets are someone else's to close). */
+int media_port_take(struct media *m, int fd[2]);
+void media_port_put(struct media *m, int port);
+/* What mleg_set_remote refuses as -EINVAL: a bad address or port, a codec
+ * other than PCMU/PCMA, a bad telephone-event payload type. */
+int media_remote_check(const char *addr, int port, enum media_codec codec, int dtmf_pt);
 void mleg_free(struct mleg *l);
 int mleg_port(const struct mleg *l);
 /* Where to send and what to send: from the far end's SDP. */
@@ -298,5 +309,86 @@ bool media_conf_relaying(const struct mconf *c);
 int media_conf_record_start(struct mconf *c, struct mleg *customer, const char *path);
 /* -EINVAL (NULL), -ENOENT (not recording). done may be NULL. */
 int media_conf_record_stop(struct mconf *c, media_record_done_h *done, void *arg);
+
+/* ---- media workers: the engine on every core (src/media/worker.c) ----
+ * n threads, each a libuv loop with its own engine. The legs of one call
+ * and its conference live on one worker; the main loop (call control)
+ * holds handles and talks to the workers through queues of messages that
+ * carry numbers, never pointers (audio for playback is immutable and
+ * refcounted). Commands are posted, not waited for: what the main loop
+ * must know at once (a leg's port, whether a far end's SDP is usable) is
+ * decided on the main loop; a worker's own failure is logged there.
+ * Handlers (DTMF, received audio, a recording's end) run on the main loop;
+ * the mleg argument of a DTMF or audio handler is NULL for a worker's leg.
+ * A leg with a WebRTC transport stays on the main loop's engine (`local`);
+ * mwleg_attach gives it a stand-in on a worker, joined over loopback RTP.
+ * Thread: the main loop, except where said. Details: docs/MEDIA.md.
+ */
+struct mw;
+struct mwleg;
+struct mwconf;
+#define MW_MAX 64
+/* A worker's figures, pushed every 500 ms: its engine's totals, its clock,
+ * its thread's CPU time. */
+struct mw_worker_stats {
+	struct media_stats st;
+	uint64_t legs_total;
+	size_t legs;
+	struct media_clock_stats clock;
+	uint64_t cpu_ns;
+};
+/* n workers (1..MW_MAX); ports come from local's pool. -EINVAL, -ENOMEM,
+ * or a thread/loop error. */
+int mw_alloc(struct mw **wp, uv_loop_t *loop, struct media *local, const struct media_cfg *cfg,
+	     int n);
+/* Stops the workers (joins them: recordings are flushed first) and runs
+ * the handlers still due. Handles stay valid (and do nothing) until freed. */
+void mw_free(struct mw *w);
+int mw_count(const struct mw *w);
+/* The worker a new call should go to: the one with the fewest legs. */
+int mw_place(const struct mw *w);
+/* The last figures of worker i (-EINVAL out of range). */
+int mw_worker_stats(const struct mw *w, int i, struct mw_worker_stats *st);
+/* The default number of workers: the cores less one for the main loop, at least 1. */
+int mw_default_count(void);
+
+/* A leg on worker i (its RTP port is known at once). -EINVAL, -EADDRINUSE,
+ * -ENOMEM, -ESHUTDOWN. Owner: the caller (mwleg_free). */
+int mwleg_alloc(struct mwleg **hp, struct mw *w, int i, uint64_t id);
+/* A stand-in on worker i for `local`, a leg of the main loop's engine (a
+ * browser's): what arrives on local is sent to the stand-in and back,
+ * G.711 µ-law over loopback, through a two-member conference on the main
+ * engine (Opus is transcoded there). Join, leave and record the stand-in;
+ * play, DTMF, audio and stats stay on local. local must outlive it. */
+int mwleg_attach(struct mwleg **hp, struct mw *w, int i, uint64_t id, struct mleg *local);
+void mwleg_free(struct mwleg *h);
+int mwleg_port(const struct mwleg *h);
+int mwleg_worker(const struct mwleg *h);
+/* As mleg_set_remote: -EINVAL is decided here (media_remote_check). */
+int mwleg_set_remote(struct mwleg *h, const char *addr, int port, enum media_codec codec,
+		     int dtmf_pt);
+/* As mleg_play (copied), mleg_play_ref (shared: pcm from mem_zalloc, never
+ * written again), mleg_stop, mleg_send_dtmf (-ENOTSUP: the far end's SDP
+ * had no telephone-event; a full digit queue is the worker's to log). */
+int mwleg_play(struct mwleg *h, const int16_t *pcm, size_t n, bool loop);
+int mwleg_play_ref(struct mwleg *h, int16_t *pcm, size_t n, bool loop);
+void mwleg_stop(struct mwleg *h);
+int mwleg_send_dtmf(struct mwleg *h, char digit);
+void mwleg_set_dtmf_handler(struct mwleg *h, mleg_dtmf_h *fn, void *arg);
+void mwleg_set_audio_handler(struct mwleg *h, mleg_audio_h *fn, void *arg);
+/* The counters as of the worker's last push (at most 500 ms old). */
+void mwleg_stats(const struct mwleg *h, struct media_stats *st);
+
+/* A call's conference on worker i, made there on the first join; id is
+ * for logs. mem_deref frees it (on the worker). -EINVAL, -ENOMEM. */
+int mwconf_alloc(struct mwconf **cp, struct mw *w, int i, uint64_t id);
+/* As media_conf_add, or media_conf_set_mode for a member: l (and target)
+ * must be on the conference's worker (-EXDEV). */
+int mwconf_join(struct mwconf *c, struct mwleg *l, enum mixer_mode mode, struct mwleg *target);
+int mwconf_leave(struct mwconf *c, struct mwleg *l);
+int mwconf_record_start(struct mwconf *c, struct mwleg *customer, const char *path);
+/* done runs exactly once on the main loop after this returns 0 (with the
+ * worker's error if the recording could not be stopped or written). */
+int mwconf_record_stop(struct mwconf *c, media_record_done_h *done, void *arg);
 
 #endif

@@ -73,7 +73,7 @@ static void fk_refuse(struct callctl *cc, sip_leg_t leg, int status, const char 
 
 static int fk_media(struct cleg *l)
 {
-	l->m = (struct mleg *)media_marker;
+	l->m = (struct mwleg *)media_marker;
 	return 0;
 }
 
@@ -166,7 +166,7 @@ static int fk_join(struct cleg *l, enum mixer_mode mode, struct cleg *target)
 {
 	if (!l->m)
 		return -ENODEV;
-	l->call->conf = (struct mconf *)&fk; /* a conference exists: conf_free must come */
+	l->call->conf = (struct mwconf *)&fk; /* a conference exists: conf_free must come */
 	if (target)
 		fk_log("join %s %s %s", role(l), fk_modes[mode], role(target));
 	else
