@@ -103,6 +103,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The media engines' totals at shutdown (the main loop's and each media
+# worker's line), summed: legs, packets, loss, late clock ticks.
+media_totals() {
+	grep -o 'action=totals.*' "$1" | awk '{ n++; for (i = 2; i <= NF; i++) { split($i, kv, "=");
+		if (kv[2] ~ /^[0-9]+$/) v[kv[1]] += kv[2] } }
+		END { printf "engines=%d legs=%d rx=%d tx=%d lost=%d bad=%d clock_late=%d catchup=%d\n",
+			n, v["legs"], v["rx"], v["tx"], v["lost"], v["bad"], v["clock_late"], v["catchup"] }'
+}
+
 config() { # $1 max_calls, $2 greeting_ms
 	cat >"$W/sb.yaml" <<EOF
 http:
@@ -283,7 +292,7 @@ bridged() {
 	stop
 	cp "$W/uac_screen.log" "$OUT/voice-bridged-uac.log" 2>/dev/null || true
 	local totals recs sample
-	totals=$(grep -o 'action=totals.*' "$OUT/voice-$MODE-server.log" | tail -1 || true)
+	totals=$(media_totals "$OUT/voice-$MODE-server.log")
 	recs=$(find "$W/data/recordings" -name '*.wav' | wc -l)
 	sample=$(find "$W/data/recordings" -name '*.wav' -print -quit)
 	echo "sipp callers: $(grep -E 'Successful call|Failed call' "$W/uac_screen.log" | tr -s ' ' | tr '\n' ' ')"
@@ -402,7 +411,7 @@ transfers() { # $1 conf|xfer, $2 calls, $3 hold_s, $4 rate (calls/s, and leaves/
 	echo "sipp callers: $(grep -E 'Successful call|Failed call' "$W/uac_screen.log" | tr -s ' ' | tr '\n' ' ')"
 	echo "agents' sipp UAS unexpected messages: $(cat "$W"/agent_uas_*_errors.log 2>/dev/null | grep -c 'Aborting call' || true)"
 	echo "server log: $(grep -c 'three parties' "$log" || true) joins (three parties), $(grep -c 'action=transferred from' "$log" || true) handovers, $(grep -c 'Transfer to .* failed' "$log" || true) failed transfers, media clock late $(grep -c 'clock late' "$log" || true) times, $(grep -c ' WARN ' "$log" || true) WARN and $(grep -c ' ERROR ' "$log" || true) ERROR lines"
-	echo "media $(grep -o 'action=totals.*' "$log" | tail -1 || true)"
+	echo "media $(media_totals "$log")"
 	awk '/action=media caller_rx/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] += kv[2] } }
 		END { printf "per call: caller legs rx %d lost %d; last agent legs rx %d lost %d\n",
 			v["caller_rx"], v["caller_lost"], v["agent_rx"], v["agent_lost"] }' "$log"
@@ -539,7 +548,7 @@ YAML
 	echo "$in_flow callers answered into the flow; RSS $RSS KiB; server CPU $CPU_PCT% of one core over 10 s"
 	cp "$W/uac_screen.log" "$OUT/voice-flows-uac.log" 2>/dev/null || true
 	echo "sipp callers: $(grep -E 'Successful call|Failed call' "$W/uac_screen.log" | tr -s ' ' | tr '\n' ' ')"
-	echo "media $(grep -o 'action=totals.*' "$OUT/voice-$MODE-server.log" | tail -1 || true)"
+	echo "media $(media_totals "$OUT/voice-$MODE-server.log")"
 	echo "prompts rendered: $(grep -c 'action=render' "$OUT/voice-$MODE-server.log" || true) failures; media clock late: $(grep -c 'clock late' "$OUT/voice-$MODE-server.log" || true) times"
 	echo "flow closes (hung up in the flow): $(sqlite3 "$W/data/switchboard.db" "SELECT state, count(*) FROM interactions GROUP BY state" | tr '\n' ' ')"
 	echo "memory per caller: $(((RSS - IDLE_RSS) / calls)) KiB (RSS $IDLE_RSS -> $RSS KiB)"
