@@ -29,7 +29,7 @@
 
 #include <string.h>
 
-static uint64_t rng_state;
+static _Thread_local uint64_t rng_state; /* per engine thread (media workers) */
 
 static uint32_t rng_u32(void)
 {

@@ -315,19 +315,29 @@ static int leg_handles_open(struct mleg *l)
 	return err ? err : uv_poll_start(&l->rtcp, UV_READABLE, leg_rtcp_readable);
 }
 
-/* A leg on sockets bound here (fd NULL) or handed over (worker.c). */
+/* Closes handed-over sockets a leg could not take. */
+static int fds_refuse(const int fd[2], int err)
+{
+	for (int i = 0; fd && i < 2; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	return err;
+}
+
+/* A leg on sockets bound here (fd NULL) or handed over (worker.c: the leg
+ * owns them from here on, whatever happens). */
 static int leg_new(struct mleg **lp, struct media *m, uint64_t id, const int fd[2], int port)
 {
 	struct mleg *l;
 	int err;
 
 	if (!lp || !m)
-		return -EINVAL;
+		return fds_refuse(fd, -EINVAL);
 	if (m->closing)
-		return -ESHUTDOWN;
+		return fds_refuse(fd, -ESHUTDOWN);
 	l = mem_zalloc(sizeof(*l), NULL);
 	if (!l)
-		return -ENOMEM;
+		return fds_refuse(fd, -ENOMEM);
 	l->m = mem_ref(m), l->id = id, l->pair = -1, l->dtmf_pt = -1;
 	l->fd[0] = l->fd[1] = -1;
 	l->dtx.step = -1;
@@ -366,7 +376,7 @@ int mleg_alloc(struct mleg **lp, struct media *m, uint64_t id)
 int mleg_adopt(struct mleg **lp, struct media *m, uint64_t id, const int fd[2], int port)
 {
 	if (!fd || fd[0] < 0 || fd[1] < 0)
-		return -EINVAL;
+		return fds_refuse(fd, -EINVAL);
 	return leg_new(lp, m, id, fd, port);
 }
 
@@ -438,13 +448,17 @@ static int remote_parse(const char *addr, int port, struct sockaddr_storage *sa)
 	return -EINVAL;
 }
 
-int media_remote_check(const char *addr, int port, enum media_codec codec, int dtmf_pt)
+int media_remote_check(const struct media *m, const char *addr, int port, enum media_codec codec,
+		       int dtmf_pt)
 {
 	struct sockaddr_storage sa;
 
 	if ((codec != MEDIA_PCMU && codec != MEDIA_PCMA) || dtmf_pt > 127 || dtmf_pt == (int)codec)
 		return -EINVAL;
-	return remote_parse(addr, port, &sa);
+	if (remote_parse(addr, port, &sa))
+		return -EINVAL;
+	/* an IPv6 far end for our IPv4 sockets (or the reverse): connect() would fail */
+	return m && sa.ss_family != m->bind_addr.ss_family ? -EAFNOSUPPORT : 0;
 }
 
 int mleg_set_remote(struct mleg *l, const char *addr, int port, enum media_codec codec, int dtmf_pt)
@@ -452,7 +466,7 @@ int mleg_set_remote(struct mleg *l, const char *addr, int port, enum media_codec
 	struct sockaddr_storage sa;
 	socklen_t len;
 
-	if (!l || l->closing || l->xp || media_remote_check(addr, port, codec, dtmf_pt))
+	if (!l || l->closing || l->xp || media_remote_check(NULL, addr, port, codec, dtmf_pt))
 		return -EINVAL;
 	remote_parse(addr, port, &sa);
 	len = sa.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);

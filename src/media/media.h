@@ -91,9 +91,11 @@ int mleg_adopt(struct mleg **lp, struct media *m, uint64_t id, const int fd[2], 
  * back (its sockets are someone else's to close). */
 int media_port_take(struct media *m, int fd[2]);
 void media_port_put(struct media *m, int port);
-/* What mleg_set_remote refuses as -EINVAL: a bad address or port, a codec
- * other than PCMU/PCMA, a bad telephone-event payload type. */
-int media_remote_check(const char *addr, int port, enum media_codec codec, int dtmf_pt);
+/* What mleg_set_remote refuses: -EINVAL for a bad address or port, a codec
+ * other than PCMU/PCMA, a bad telephone-event payload type; with m, also
+ * -EAFNOSUPPORT for an address of another family than m's sockets'. */
+int media_remote_check(const struct media *m, const char *addr, int port, enum media_codec codec,
+		       int dtmf_pt);
 void mleg_free(struct mleg *l);
 int mleg_port(const struct mleg *l);
 /* Where to send and what to send: from the far end's SDP. */

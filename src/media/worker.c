@@ -52,8 +52,9 @@
 #include <unistd.h>
 #include <uthash.h>
 
-#define STATS_MS  500
-#define TRUNK_BIT (1ULL << 62) /* the trunk's id beside the browser leg's in their conference */
+#define STATS_MS      500
+#define DTMF_DIGIT_MS (7 * MEDIA_CLOCK_MS) /* an RFC 4733 digit: 7 packets (player.c) */
+#define TRUNK_BIT     (1ULL << 62) /* the trunk's id beside the browser leg's in their conference */
 
 enum wc_kind {
 	WC_LEG_NEW,
@@ -175,7 +176,8 @@ struct mwleg {
 	int worker;
 	uint64_t key, id;
 	int port;
-	int dtmf_pt; /* the far end's telephone-event (mwleg_set_remote), -1 none */
+	int dtmf_pt;	     /* the far end's telephone-event (mwleg_set_remote), -1 none */
+	uint64_t dtmf_until; /* when the digits sent so far are out (uv_now, ms) */
 	mleg_dtmf_h *dtmf_h;
 	void *dtmf_arg;
 	mleg_audio_h *audio_h;
@@ -331,7 +333,7 @@ static void wk_leg_new(struct mwk *k, struct wcmd *c)
 	int err = !wl ? -ENOMEM : !k->m ? -ESHUTDOWN : 0;
 
 	if (!err)
-		err = mleg_adopt(&wl->l, k->m, c->id, c->fd, c->port); /* owns the fds now */
+		err = mleg_adopt(&wl->l, k->m, c->id, c->fd, c->port); /* the fds are its now */
 	else
 		close(c->fd[0]), close(c->fd[1]);
 	if (err) {
@@ -845,9 +847,10 @@ int mwleg_attach(struct mwleg **hp, struct mw *w, int i, uint64_t id, struct mle
 		return err;
 	err = mleg_alloc(&h->trunk, w->local, id ^ TRUNK_BIT);
 	if (!err)
-		err = mleg_set_remote(h->trunk, w->cfg.address, h->port, MEDIA_PCMU, -1);
+		err = mleg_set_remote(h->trunk, w->local->cfg.address, h->port, MEDIA_PCMU, -1);
 	if (!err)
-		err = mwleg_set_remote(h, w->cfg.address, mleg_port(h->trunk), MEDIA_PCMU, -1);
+		err = mwleg_set_remote(h, w->local->cfg.address, mleg_port(h->trunk), MEDIA_PCMU,
+				       -1);
 	if (!err)
 		err = media_conf_alloc(&h->lconf, w->local, id);
 	if (!err)
@@ -878,8 +881,10 @@ int mwleg_set_remote(struct mwleg *h, const char *addr, int port, enum media_cod
 {
 	struct wcmd *c;
 
-	if (!h || media_remote_check(addr, port, codec, dtmf_pt))
-		return -EINVAL;
+	int err = h ? media_remote_check(h->w->local, addr, port, codec, dtmf_pt) : -EINVAL;
+
+	if (err)
+		return err;
 	c = cmd_new(WC_LEG_REMOTE, h->key);
 	if (!c)
 		return -ENOMEM;
@@ -940,6 +945,7 @@ void mwleg_stop(struct mwleg *h)
 int mwleg_send_dtmf(struct mwleg *h, char digit)
 {
 	struct wcmd *c;
+	uint64_t now;
 
 	if (!h || dtmf_char_event(digit) < 0)
 		return -EINVAL;
@@ -947,10 +953,18 @@ int mwleg_send_dtmf(struct mwleg *h, char digit)
 		return mleg_send_dtmf(h->local, digit);
 	if (h->dtmf_pt < 0)
 		return -ENOTSUP; /* the far end offered no telephone-event */
+	/* the worker's queue (DTMF_QUEUE digits) as seen from here: each digit
+	 * is sent for DTMF_DIGIT_MS after the one before */
+	now = uv_now(h->w->loop);
+	if (h->dtmf_until < now)
+		h->dtmf_until = now;
+	if (h->dtmf_until - now >= (uint64_t)DTMF_QUEUE * DTMF_DIGIT_MS)
+		return -ENOBUFS;
 	c = cmd_new(WC_LEG_DTMF, h->key);
 	if (!c)
 		return -ENOMEM;
 	c->digit = digit, c->id = h->id;
+	h->dtmf_until += DTMF_DIGIT_MS;
 	return cmd_post(h->w, h->worker, c);
 }
 
@@ -1060,7 +1074,7 @@ int mwconf_record_start(struct mwconf *c, struct mwleg *customer, const char *pa
 {
 	struct wcmd *cmd;
 
-	if (!c || !customer || !path || !*path || strlen(path) >= 512)
+	if (!c || !customer || !path || !*path || strlen(path) >= 1024)
 		return -EINVAL;
 	if (customer->worker != c->worker)
 		return -EXDEV;

@@ -379,8 +379,11 @@ static void test_refused_at_once(void **state)
 	assert_int_equal(mwleg_set_remote(a, "127.0.0.1", 70000, MEDIA_PCMU, 101), -EINVAL);
 	assert_int_equal(mwleg_send_dtmf(a, 'x'), -EINVAL);
 	assert_int_equal(mwleg_send_dtmf(a, '1'), -ENOTSUP); /* no telephone-event */
+	assert_int_equal(mwleg_set_remote(a, "::1", 4000, MEDIA_PCMU, 101), -EAFNOSUPPORT);
 	assert_int_equal(mwleg_set_remote(a, "127.0.0.1", 4000, MEDIA_PCMU, 101), 0);
-	assert_int_equal(mwleg_send_dtmf(a, '1'), 0);
+	for (int i = 0; i < 16; i++) /* the worker's queue: 16 digits */
+		assert_int_equal(mwleg_send_dtmf(a, '1'), 0);
+	assert_int_equal(mwleg_send_dtmf(a, '2'), -ENOBUFS);
 	assert_int_equal(mwconf_record_start(conf, a, ""), -EINVAL);
 	assert_int_not_equal(mwleg_port(a), mwleg_port(b));
 	mwleg_free(a), mwleg_free(b);
