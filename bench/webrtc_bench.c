@@ -26,7 +26,8 @@
  * browser caller would be.
  *
  *   make webrtc-bench
- *   build/webrtc_bench N [seconds=20] [opus|pcmu] [server's opus complexity 0..10, default 0]
+ *   build/webrtc_bench N [seconds=20] [opus|pcmu] [server's opus complexity 0..10, default 0;
+ *                      "silkC": the server's encoder SILK at complexity C, as before CELT]
  *                      [gcm|cm] [voice|half]
  */
 #include "webrtc/webrtc.h"
@@ -153,6 +154,7 @@ static void on_state(struct webrtc_leg *l, enum webrtc_state st, const char *why
 }
 
 static int complexity; /* argv[4]: the server's Opus encoder's */
+static bool srv_silk;  /* argv[4] "silkC": the server's encoder SILK (the old one) */
 static bool cm_only;   /* argv[5] "cm": SRTP_AES128_CM_SHA1_80 instead of GCM */
 static bool half;      /* argv[6] "half": the far ends are silent half the time */
 
@@ -162,7 +164,7 @@ static void side_init(struct side *s, int n, int pmin, int pmax, enum media_code
 			       .port_min = pmin,
 			       .port_max = pmax,
 			       .opus_complexity = browser ? 1 : complexity,
-			       .opus_silk = browser};
+			       .opus_silk = browser || srv_silk};
 	int err;
 
 	memset(s, 0, sizeof(*s));
@@ -287,7 +289,8 @@ static void report(struct bench *b, double cpu, double wall, double user, double
 		ws.srtp_replay += one.srtp_replay, ws.stun_ok += one.stun_ok;
 		ws.rtcp_out += one.rtcp_out, ws.rtcp_in += one.rtcp_in, ws.rtcp_bad += one.rtcp_bad;
 	}
-	printf("opus_complexity=%d far_ends=%s ", complexity, half ? "half-silent" : "voice");
+	printf("opus=%s complexity=%d far_ends=%s ", srv_silk ? "SILK" : "CELT", complexity,
+	       half ? "half-silent" : "voice");
 	printf("legs=%d codec=%s srtp=%s connected=%d failed=%d (in %.2f s)\n", b->s.n,
 	       media_codec_name(b->s.codec), webrtc_leg_profile(b->s.wl[0]), b->s.connected,
 	       b->s.failed, b->t_conn);
@@ -404,7 +407,8 @@ int main(int argc, char **argv)
 	int n = argc > 1 ? atoi(argv[1]) : 100, seconds = argc > 2 ? atoi(argv[2]) : 20;
 	enum media_codec c = argc > 3 && !strcmp(argv[3], "pcmu") ? MEDIA_PCMU : MEDIA_OPUS;
 
-	complexity = argc > 4 ? atoi(argv[4]) : 0;
+	srv_silk = argc > 4 && !strncmp(argv[4], "silk", 4);
+	complexity = argc > 4 ? atoi(argv[4] + (srv_silk ? 4 : 0)) : 0;
 	cm_only = argc > 5 && !strcmp(argv[5], "cm");
 	half = argc > 6 && !strcmp(argv[6], "half");
 	int sv[2], status;
