@@ -23,10 +23,11 @@
  * - Digital silence is not encoded again: once an all-zero frame has
  *   encoded to the same packet as the all-zero frame before it, the
  *   encoder sits at its silent fixed point (CELT's 3-byte silence packet)
- *   and further all-zero frames reuse that packet without calling libopus;
- *   the decoder sees exactly the packets the encoder would have made, and
- *   the first non-zero frame goes to the encoder as before. (SILK's
- *   silence never repeats a packet, so a SILK encoder is always called.)
+ *   and further all-zero frames reuse that packet without calling libopus:
+ *   the packet it would have made again. The first non-zero frame goes to
+ *   the encoder as before; only its bit-rate bookkeeping has not moved on
+ *   (the speech after a silence decodes as well, docs/WEBRTC.md). SILK's
+ *   silence never repeats a packet, so a SILK encoder is always called.
  * - State per Opus leg: one encoder and one decoder (~30 KB together),
  *   made when the leg's codec becomes Opus (mleg_set_peer), freed with the
  *   leg. G.711 legs have none and keep their table-driven paths (jbuf.c
@@ -158,7 +159,7 @@ static int opus_frame_encode(struct mopus *o, const int16_t *pcm, uint8_t *out, 
 	k = opus_encode(o->enc, pcm, MEDIA_FRAME, out, (opus_int32)cap);
 	if (k < 0)
 		return -EIO;
-	if (!zero || (size_t)k > sizeof(o->still)) {
+	if (!zero || k == 0 || (size_t)k > sizeof(o->still)) {
 		o->still_len = 0, o->at_rest = false;
 		return k;
 	}
