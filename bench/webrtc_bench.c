@@ -7,8 +7,10 @@
  * Two processes so that each side's CPU and memory are its own: the
  * parent is the server (one libuv loop: the media engine, the WebRTC
  * legs, the conferences); the child is the far ends (its own loop, media
- * engine and WebRTC client legs, each playing a tone: Opus-encoded or
- * G.711, 50 packets/s). Offers and answers go over a socketpair. Once
+ * engine and WebRTC client legs, each playing a voice-like tone: G.711,
+ * or Opus encoded as a browser encodes it, SILK narrowband, which is what
+ * a browser sends us (our SDP's maxplaybackrate=8000; media_cfg.opus_silk),
+ * 50 packets/s; "half" makes the tone digital silence every other 2 s). Offers and answers go over a socketpair. Once
  * every leg is connected the server measures, after 2 s of warm-up, for
  * `seconds`: the loop thread's CPU (CLOCK_THREAD_CPUTIME_ID; user/kernel
  * from getrusage), the time it sat ready on a run queue (the machine is
@@ -24,7 +26,9 @@
  * browser caller would be.
  *
  *   make webrtc-bench
- *   build/webrtc_bench N [seconds=20] [opus|pcmu] [opus complexity 1..10, default 1] [gcm|cm]
+ *   build/webrtc_bench N [seconds=20] [opus|pcmu] [server's opus complexity 0..10, default 0;
+ *                      "silkC": the server's encoder SILK at complexity C, as before CELT]
+ *                      [gcm|cm] [voice|half]
  */
 #include "webrtc/webrtc.h"
 
@@ -149,15 +153,18 @@ static void on_state(struct webrtc_leg *l, enum webrtc_state st, const char *why
 	}
 }
 
-static int complexity; /* argv[4]: the Opus encoder's, both sides */
+static int complexity; /* argv[4]: the server's Opus encoder's */
+static bool srv_silk;  /* argv[4] "silkC": the server's encoder SILK (the old one) */
 static bool cm_only;   /* argv[5] "cm": SRTP_AES128_CM_SHA1_80 instead of GCM */
+static bool half;      /* argv[6] "half": the far ends are silent half the time */
 
-static void side_init(struct side *s, int n, int pmin, int pmax, enum media_codec c)
+static void side_init(struct side *s, int n, int pmin, int pmax, enum media_codec c, bool browser)
 {
 	struct media_cfg mc = {.address = "127.0.0.1",
 			       .port_min = pmin,
 			       .port_max = pmax,
-			       .opus_complexity = complexity};
+			       .opus_complexity = browser ? 1 : complexity,
+			       .opus_silk = browser || srv_silk};
 	int err;
 
 	memset(s, 0, sizeof(*s));
@@ -212,7 +219,7 @@ static int client_main(int fd, int n, enum media_codec c)
 	uv_poll_t pp;
 	struct rusage ru;
 
-	side_init(&s, n, 46000, 47999, c);
+	side_init(&s, n, 46000, 47999, c, true);
 	/* voice-like: harmonics of a gliding 120-180 Hz fundamental, noise */
 	for (int i = 0; i < 8000; i++) {
 		double t = i / 8000.0, f0 = 150 + 30 * sin(2 * M_PI * t), v = 0;
@@ -221,6 +228,14 @@ static int client_main(int fd, int n, enum media_codec c)
 			v += sin(2 * M_PI * f0 * h * t) / h;
 		tone[i] = (int16_t)(2500 * v + (rand() % 600 - 300));
 	}
+	/* half: 2 s of the tone, 2 s of digital silence (the loop is 4 s) */
+	int16_t *sig = half ? calloc(32000, sizeof(*sig)) : tone;
+	size_t sig_n = half ? 32000 : 8000;
+
+	if (!sig)
+		die("calloc", -ENOMEM);
+	for (size_t i = 0; half && i < 16000; i++)
+		sig[i] = tone[i % 8000];
 	for (int i = 0; i < n; i++) {
 		side_leg(&s, i, WEBRTC_CLIENT);
 		if (webrtc_leg_offer(s.wl[i], "127.0.0.1", sdp, sizeof(sdp)))
@@ -231,7 +246,7 @@ static int client_main(int fd, int n, enum media_codec c)
 		msg_read(fd, sdp, sizeof(sdp));
 		if (webrtc_leg_remote(s.wl[i], sdp))
 			die("remote", -EINVAL);
-		mleg_play(s.ml[i], tone, 8000, true); /* sent once connected */
+		mleg_play(s.ml[i], sig, sig_n, true); /* sent once connected */
 	}
 	uv_poll_init(&s.loop, &pp, fd);
 	uv_poll_start(&pp, UV_READABLE, eof_cb);
@@ -242,6 +257,8 @@ static int client_main(int fd, int n, enum media_codec c)
 		s.connected, n, ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
 		ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
 	side_free(&s);
+	if (half)
+		free(sig);
 	return 0;
 }
 
@@ -272,7 +289,8 @@ static void report(struct bench *b, double cpu, double wall, double user, double
 		ws.srtp_replay += one.srtp_replay, ws.stun_ok += one.stun_ok;
 		ws.rtcp_out += one.rtcp_out, ws.rtcp_in += one.rtcp_in, ws.rtcp_bad += one.rtcp_bad;
 	}
-	printf("opus_complexity=%d ", complexity ? complexity : 1);
+	printf("opus=%s complexity=%d far_ends=%s ", srv_silk ? "SILK" : "CELT", complexity,
+	       half ? "half-silent" : "voice");
 	printf("legs=%d codec=%s srtp=%s connected=%d failed=%d (in %.2f s)\n", b->s.n,
 	       media_codec_name(b->s.codec), webrtc_leg_profile(b->s.wl[0]), b->s.connected,
 	       b->s.failed, b->t_conn);
@@ -359,7 +377,7 @@ static int server_main(int fd, int n, int seconds, enum media_codec c)
 	b.fd = fd, b.seconds = seconds;
 	b.rss0 = rss_kb();
 	b.heap0 = heap_kb();
-	side_init(&b.s, n, 43000, 44999, c);
+	side_init(&b.s, n, 43000, 44999, c, false);
 	for (int i = 0; i < n; i++) {
 		msg_read(fd, offer, sizeof(offer));
 		side_leg(&b.s, i, WEBRTC_SERVER);
@@ -389,8 +407,10 @@ int main(int argc, char **argv)
 	int n = argc > 1 ? atoi(argv[1]) : 100, seconds = argc > 2 ? atoi(argv[2]) : 20;
 	enum media_codec c = argc > 3 && !strcmp(argv[3], "pcmu") ? MEDIA_PCMU : MEDIA_OPUS;
 
-	complexity = argc > 4 ? atoi(argv[4]) : 0;
+	srv_silk = argc > 4 && !strncmp(argv[4], "silk", 4);
+	complexity = argc > 4 ? atoi(argv[4] + (srv_silk ? 4 : 0)) : 0;
 	cm_only = argc > 5 && !strcmp(argv[5], "cm");
+	half = argc > 6 && !strcmp(argv[6], "half");
 	int sv[2], status;
 	pid_t pid;
 

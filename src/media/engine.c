@@ -198,8 +198,6 @@ static int media_cfg_apply(struct media *m, const struct media_cfg *cfg)
 		return -EINVAL;
 	if (cfg->opus_complexity < 0 || cfg->opus_complexity > 10)
 		return -EINVAL;
-	if (!m->cfg.opus_complexity)
-		m->cfg.opus_complexity = 1;
 	m->cfg.port_min = min, m->cfg.port_max = max;
 	m->npairs = (max - min + 1) / 2;
 	if (!uv_ip4_addr(m->cfg.address, 0, (struct sockaddr_in *)&m->bind_addr))

@@ -12,7 +12,10 @@
  * leg and is counted; an SRTP packet with a bad tag is dropped and
  * counted while audio goes on; a binding request with a bad
  * MESSAGE-INTEGRITY gets a 401 and changes nothing; consent expires when
- * the peer's checks stop and holds while they come. Leak-checked.
+ * the peer's checks stop and holds while they come. The Opus encoder
+ * sends CELT narrowband (SILK when asked), and digital silence settles on
+ * one repeated packet a browser's decoder plays as silence, the stream
+ * staying in step. Leak-checked.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,6 +30,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <openssl/rand.h>
+#include <opus.h>
 #include <srtp2/srtp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -973,6 +977,86 @@ static void opus_leg_in_a_conference_with_a_g711_leg(void **state)
 	net_close(&n);
 }
 
+/* ---- the Opus encoder (codec.c) ---- */
+/* Encodes frames [from, to) of x on leg l; decodes each packet with a
+ * browser's decoder (libopus at 48 kHz) into y at 8 kHz (every 6th sample
+ * of the 48 kHz output is enough for energy and tone checks). */
+static void opus_run(struct mleg *l, OpusDecoder *d, const int16_t *x, int16_t *y, int from, int to,
+		     uint8_t (*pk)[MEDIA_PKT_MAX], int *len)
+{
+	int16_t wide[MEDIA_FRAME * 6];
+
+	for (int f = from; f < to; f++) {
+		len[f] = codec_encode(l, x + f * MEDIA_FRAME, pk[f], MEDIA_PKT_MAX);
+		assert_true(len[f] > 0);
+		assert_int_equal(opus_decode(d, pk[f], len[f], wide, MEDIA_FRAME * 6, 0),
+				 MEDIA_FRAME * 6);
+		for (int i = 0; i < MEDIA_FRAME; i++)
+			y[f * MEDIA_FRAME + i] = wide[i * 6];
+	}
+}
+
+/* CELT narrowband at the default settings; digital silence settles on one
+ * repeated packet that a browser's decoder plays as silence, and the tone
+ * after it comes out as loud and at its frequency as before (the stream
+ * stayed in step). media_cfg.opus_silk gives SILK narrowband instead. */
+static void opus_encoder_is_celt_and_repeats_its_silence(void **state)
+{
+	enum { NF = 150 }; /* 1 s tone, 1 s digital silence, 1 s tone */
+	uv_loop_t loop;
+	struct media *m;
+	struct mleg *l;
+	struct media_cfg mc = {.address = "127.0.0.1", .port_min = PMIN, .port_max = PMAX};
+	int16_t *a = tone(440, 8000), *x = calloc(NF * MEDIA_FRAME, sizeof(*x));
+	int16_t *y = calloc(NF * MEDIA_FRAME, sizeof(*y));
+	uint8_t(*pk)[MEDIA_PKT_MAX] = calloc(NF, MEDIA_PKT_MAX);
+	int len[NF], err, same = 0;
+	OpusDecoder *d = opus_decoder_create(48000, 1, &err);
+
+	assert_non_null(x), assert_non_null(y), assert_non_null(pk), assert_non_null(d);
+	memcpy(x, a, 8000 * sizeof(*x));
+	memcpy(x + 16000, a, 8000 * sizeof(*x));
+	assert_int_equal(uv_loop_init(&loop), 0);
+	for (int silk = 0; silk < 2; silk++) {
+		mc.opus_silk = silk;
+		assert_int_equal(media_alloc(&m, &loop, &mc), 0);
+		assert_int_equal(mleg_alloc(&l, m, 1), 0);
+		assert_int_equal(codec_set(l, MEDIA_OPUS), 0);
+		l->codec = MEDIA_OPUS;
+		opus_decoder_ctl(d, OPUS_RESET_STATE);
+		opus_run(l, d, x, y, 0, NF, pk, len);
+		/* the TOC's configuration, 20 ms: 1 SILK narrowband, 19 CELT narrowband */
+		for (int f = 0; f < NF; f++)
+			assert_int_equal(pk[f][0] >> 3, silk ? 1 : 19);
+		for (int f = 51; f < 100; f++)
+			same += len[f] == len[f - 1] && !memcmp(pk[f], pk[f - 1], (size_t)len[f]);
+		print_message("    %s: %d bytes a tone frame, %d the last silent one, %d of 49 "
+			      "silent packets repeat the one before; heard rms %.0f, %.1f, %.0f\n",
+			      silk ? "SILK" : "CELT", len[40], len[99], same, rms(y + 4000, 4000),
+			      rms(y + 12000, 4000), rms(y + 20000, 4000));
+		if (!silk) { /* settles on a 3-byte silence (the last 0.5 s), played as 0 */
+			assert_true(same >= 25);
+			for (int f = 75; f < 100; f++)
+				assert_memory_equal(pk[f], pk[99], 3);
+			assert_int_equal(len[99], 3);
+			assert_true(rms(y + 12000, 4000) == 0);
+		}
+		assert_true(rms(y + 12000, 4000) < 5);
+		for (int o = 4000; o <= 20000; o += 16000) { /* before and after it */
+			assert_true(rms(y + o, 4000) > 2500);
+			assert_true(tone_power(y + o, 4000, 440) >
+				    100 * tone_power(y + o, 4000, 1000));
+		}
+		mleg_free(l);
+		media_free(m);
+		uv_run(&loop, UV_RUN_DEFAULT);
+		same = 0;
+	}
+	assert_int_equal(uv_loop_close(&loop), 0);
+	opus_decoder_destroy(d);
+	free(a), free(x), free(y), free(pk);
+}
+
 static bool reports_both_ways(struct net *n)
 {
 	struct webrtc_quality a, b;
@@ -1125,6 +1209,7 @@ int main(void)
 					  teardown),
 		cmocka_unit_test_teardown(server_offer_client_answer_also_connects, teardown),
 		cmocka_unit_test_teardown(opus_leg_in_a_conference_with_a_g711_leg, teardown),
+		cmocka_unit_test_teardown(opus_encoder_is_celt_and_repeats_its_silence, teardown),
 		cmocka_unit_test_teardown(rtcp_over_srtcp_gcm_gives_rtt_and_counts_loss, teardown),
 		cmocka_unit_test_teardown(rtcp_over_srtcp_cm_gives_rtt_and_counts_loss, teardown),
 		cmocka_unit_test_teardown(rtcp_parser_is_bounded, teardown),
