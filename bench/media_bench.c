@@ -6,12 +6,13 @@
  * Build (release flags, from the repository root): make media-bench
  * Run:
  *   build/media_bench N [seconds=20] [record_dir=/tmp/media_bench] [transcode=0] [record=1] \
- *       [conf=0] [workers=0]
+ *       [conf=0] [workers=0] [nice=-10]
  *
  * workers=W (W >= 1): the calls run on W media workers (src/media/worker.c)
  * the way the server runs them: each call a conference of its legs on the
  * worker with the fewest legs, recorded; CPU is then the workers' threads'
- * (their schedstat), not this loop's. E.g. 2,000 calls on 2 workers:
+ * (their schedstat), not this loop's; nice: their nice value, as the
+ * server's media.workers_nice (-10; needs root). E.g. 2,000 calls on 2 workers:
  *   build/media_bench 2000 20 /tmp/media_bench 0 1 2 2
  *
  * conf=0: N two-party calls through media_bridge / media_record_start.
@@ -90,6 +91,7 @@ struct bench {
 	struct mwleg **wl;
 	struct mwconf **wc;
 	double wcpu0; /* the workers' threads' CPU seconds when the window opened */
+	int nice;     /* the workers' nice value */
 };
 
 /* The media workers' threads' CPU seconds so far (their schedstat). */
@@ -333,9 +335,10 @@ static void bench_report(struct bench *b, double cpu, double wall)
 	stats_sum(b, &s);
 	if (b->workers) /* the work is on the workers' threads, not this loop's */
 		cpu = b->wcpu0;
-	printf("calls=%d legs_per_call=%d workers=%d mode=%s transcode=%d record=%d seconds=%.1f "
+	printf("calls=%d legs_per_call=%d workers=%d nice=%d mode=%s transcode=%d record=%d "
+	       "seconds=%.1f "
 	       "longest_loop_iteration=%llu ms\n",
-	       b->n, b->k, b->workers,
+	       b->n, b->k, b->workers, b->workers ? b->nice : 0,
 	       !b->conf	     ? "media_bridge"
 	       : b->conf < 3 ? "conference (relay fast path)"
 			     : "conference (mixing)",
@@ -526,6 +529,7 @@ static void bench_setup(struct bench *b)
 	b->leg_port = calloc((size_t)(b->k * b->n), sizeof(int));
 	b->confs = calloc((size_t)b->n, sizeof(*b->confs));
 	if (b->workers) {
+		cfg.worker_nice = b->nice;
 		if (mw_alloc(&b->mw, &b->loop, b->m, &cfg, b->workers))
 			abort();
 		b->wl = calloc((size_t)(b->k * b->n), sizeof(*b->wl));
@@ -570,13 +574,14 @@ int main(int argc, char **argv)
 	b.record = argc > 5 ? atoi(argv[5]) : 1;
 	b.conf = argc > 6 ? atoi(argv[6]) : 0;
 	b.workers = argc > 7 ? atoi(argv[7]) : 0;
+	b.nice = argc > 8 ? atoi(argv[8]) : -10; /* the server's default (media.workers_nice) */
 	if (b.workers && !b.conf)
 		b.conf = 2; /* on workers a call is a conference, as in the server */
 	b.k = b.conf ? b.conf : 2;
 	if (b.n < 1 || b.k < 2 || b.k > MIXER_MAX || b.workers < 0 || b.workers > MW_MAX) {
 		fprintf(stderr,
 			"usage: %s N [seconds] [record_dir] [transcode] [record] "
-			"[conf=0|2..%d] [workers=0|1..%d]\n",
+			"[conf=0|2..%d] [workers=0|1..%d] [nice=-10]\n",
 			argv[0], MIXER_MAX, MW_MAX);
 		return 2;
 	}

@@ -175,6 +175,7 @@ static int voice_start(struct app *app, const struct st_snapshot *snap)
 		.rtp_min = app->cfg.rtp_min,
 		.rtp_max = app->cfg.rtp_max,
 		.media_workers = app->cfg.media_workers,
+		.media_workers_nice = app->cfg.media_workers_nice,
 		.max_calls = app->cfg.max_calls,
 		.ack_timeout_ms = app->cfg.sip_ack_timeout_ms,
 		.greeting_ms = app->cfg.greeting_ms,

@@ -1006,7 +1006,9 @@ int callctl_alloc_ops(struct callctl **ccp, uv_loop_t *loop, const struct callct
 {
 	struct callctl *cc = calloc(1, sizeof(*cc));
 	bool sip = ops == &sip_leg_ops;
-	struct media_cfg mc = {.port_min = cfg->rtp_min, .port_max = cfg->rtp_max};
+	struct media_cfg mc = {.port_min = cfg->rtp_min,
+			       .port_max = cfg->rtp_max,
+			       .worker_nice = cfg->media_workers_nice};
 	struct sip_ua_cfg sc = {.port = cfg->sip_port};
 	int err;
 

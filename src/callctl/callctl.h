@@ -20,7 +20,8 @@ struct callctl_cfg {
 	char realm[64];
 	char rtp_address[64];
 	int rtp_min, rtp_max;
-	int media_workers; /* media threads (0: mw_default_count) */
+	int media_workers;	/* media threads (0: mw_default_count) */
+	int media_workers_nice; /* their nice value (0: as the process) */
 	char record_dir[512];
 	int max_calls;		 /* live calls before 503 */
 	int ack_timeout_ms;	 /* an answered inbound call with no ACK is dropped */

@@ -139,6 +139,7 @@ static const struct conf_key conf_media_keys[] = {
 	KEY_STR("hold_music", hold_wav, 0),
 	/* media threads; 0: the cores less one, at least 1 */
 	KEY_INT("workers", media_workers, 0, 64),
+	KEY_INT("workers_nice", media_workers_nice, -20, 19),
 };
 static const struct conf_key conf_calls_keys[] = {
 	KEY_INT("greeting_ms", greeting_ms, 0, 60000),
@@ -573,6 +574,7 @@ void config_defaults(struct config *cfg)
 	conf_copy(cfg->sip_realm, "switchboard", sizeof(cfg->sip_realm));
 	conf_copy(cfg->rtp_address, "127.0.0.1", sizeof(cfg->rtp_address));
 	cfg->rtp_min = 20000;
+	cfg->media_workers_nice = -10;
 	cfg->rtp_max = 29999;
 	cfg->max_calls = 2000;
 	cfg->sip_ack_timeout_ms = 2000;

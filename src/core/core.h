@@ -141,6 +141,7 @@ struct config {
 	char rtp_address[64];		  /* default "127.0.0.1" */
 	int rtp_min, rtp_max;		  /* default 20000..29999 */
 	int media_workers;		  /* media threads, 0 = the cores less one (at least 1) */
+	int media_workers_nice;		  /* their nice value, default -10 (needs CAP_SYS_NICE) */
 	int max_calls;			  /* live calls before 503, default 2000 */
 	int sip_ack_timeout_ms;		  /* an answered call with no ACK is dropped, 2000 */
 	int greeting_ms;		  /* before entering the queue, default 1500 */

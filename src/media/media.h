@@ -49,6 +49,7 @@ struct media_cfg {
 	char address[64];	/* bind/SDP address, default 127.0.0.1 */
 	int port_min, port_max; /* even RTP ports (RTCP = +1), default 20000..29999 */
 	char record_dir[512];	/* where recordings go */
+	int worker_nice;	/* media workers' threads' nice value (0: as the process) */
 	int opus_complexity;	/* Opus encoder, 0..10, default 0 (docs/WEBRTC.md "Opus") */
 	bool opus_silk;		/* encode Opus as a browser does (SILK, 24 kbit/s) instead of
 				 * CELT: the WebRTC bench's far ends; the server leaves it false */

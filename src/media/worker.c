@@ -46,6 +46,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -166,6 +167,7 @@ struct mw {
 	pthread_mutex_t ev_lock;
 	struct wev *ev_head, **ev_tail;
 	uint64_t next_key;
+	int nice;	    /* the workers' threads' nice value (media_cfg.worker_nice) */
 	struct mwleg *legs; /* by key */
 	struct mwrec *recs; /* stops waiting for their end, by token */
 	bool closing;
@@ -560,6 +562,10 @@ static void *wk_main(void *arg)
 
 	snprintf(name, sizeof(name), "sb-media-%d", k->idx);
 	pthread_setname_np(pthread_self(), name);
+	/* media ahead of the API, the store and the transcripts when cores are
+	 * short: a late clock is heard, a late reply is not (needs CAP_SYS_NICE) */
+	if (k->w->nice && setpriority(PRIO_PROCESS, (id_t)gettid(), k->w->nice) && !k->idx)
+		log_info("leg=- action=media workers at normal priority: %s", strerror(errno));
 	uv_run(&k->loop, UV_RUN_DEFAULT);
 	return NULL;
 }
@@ -703,6 +709,7 @@ int mw_alloc(struct mw **wp, uv_loop_t *loop, struct media *local, const struct 
 	if (!w)
 		return -ENOMEM;
 	w->loop = loop, w->local = mem_ref(local), w->cfg = *cfg, w->n = n;
+	w->nice = cfg->worker_nice;
 	w->ev_tail = &w->ev_head;
 	pthread_mutex_init(&w->ev_lock, NULL);
 	w->wk = calloc((size_t)n, sizeof(*w->wk));
@@ -968,46 +975,37 @@ int mwleg_send_dtmf(struct mwleg *h, char digit)
 	return cmd_post(h->w, h->worker, c);
 }
 
-static void listen_post(struct mwleg *h, enum wc_kind kind, bool on)
+/* The worker forwards a kind of event only while someone listens: told
+ * when that changes (had: a handler before, has: one now). */
+static void listen_post(struct mwleg *h, enum wc_kind kind, bool had, bool has)
 {
-	struct wcmd *c = cmd_new(kind, h->key);
+	struct wcmd *c;
 
-	if (c) {
-		c->on = on;
-		cmd_post(h->w, h->worker, c);
-	}
+	if (had == has || !(c = cmd_new(kind, h->key)))
+		return;
+	c->on = has;
+	cmd_post(h->w, h->worker, c);
 }
 
 void mwleg_set_dtmf_handler(struct mwleg *h, mleg_dtmf_h *fn, void *arg)
 {
-	bool was;
+	bool had = h && h->dtmf_h;
 
-	if (!h)
-		return;
-	if (h->local) {
+	if (h && h->local)
 		mleg_set_dtmf_handler(h->local, fn, arg);
-		return;
-	}
-	was = h->dtmf_h != NULL;
-	h->dtmf_h = fn, h->dtmf_arg = arg;
-	if (was != (fn != NULL))
-		listen_post(h, WC_LEG_ON_DTMF, fn != NULL);
+	else if (h)
+		h->dtmf_h = fn, h->dtmf_arg = arg, listen_post(h, WC_LEG_ON_DTMF, had, fn != NULL);
 }
 
 void mwleg_set_audio_handler(struct mwleg *h, mleg_audio_h *fn, void *arg)
 {
-	bool was;
+	bool had = h && h->audio_h;
 
-	if (!h)
-		return;
-	if (h->local) {
+	if (h && h->local)
 		mleg_set_audio_handler(h->local, fn, arg);
-		return;
-	}
-	was = h->audio_h != NULL;
-	h->audio_h = fn, h->audio_arg = arg;
-	if (was != (fn != NULL))
-		listen_post(h, WC_LEG_ON_AUDIO, fn != NULL);
+	else if (h)
+		h->audio_h = fn, h->audio_arg = arg,
+		listen_post(h, WC_LEG_ON_AUDIO, had, fn != NULL);
 }
 
 void mwleg_stats(const struct mwleg *h, struct media_stats *st)
