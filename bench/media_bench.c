@@ -6,13 +6,17 @@
  * Build (release flags, from the repository root): make media-bench
  * Run:
  *   build/media_bench N [seconds=20] [record_dir=/tmp/media_bench] [transcode=0] [record=1] \
- *       [conf=0] [workers=0] [nice=-10]
+ *       [conf=0] [workers=0] [nice=-10] [readback=1]
  *
  * workers=W (W >= 1): the calls run on W media workers (src/media/worker.c)
  * the way the server runs them: each call a conference of its legs on the
  * worker with the fewest legs, recorded; CPU is then the workers' threads'
  * (their schedstat), not this loop's; nice: their nice value, as the
- * server's media.workers_nice (-10; needs root). E.g. 2,000 calls on 2 workers:
+ * server's media.workers_nice (-10; needs root). readback=0: the generator
+ * only sends and never reads what the server relays (the kernel drops it at
+ * the far sockets), so the far ends take less of the machine's cores; the
+ * server's own counters still say what it received and sent. E.g. 2,000
+ * calls on 2 workers:
  *   build/media_bench 2000 20 /tmp/media_bench 0 1 2 2
  *
  * conf=0: N two-party calls through media_bridge / media_record_start.
@@ -92,6 +96,7 @@ struct bench {
 	struct mwconf **wc;
 	double wcpu0; /* the workers' threads' CPU seconds when the window opened */
 	int nice;     /* the workers' nice value */
+	int readback; /* 0: the generator does not read what comes back (a light far end) */
 };
 
 /* The media workers' threads' CPU seconds so far (their schedstat). */
@@ -295,8 +300,9 @@ static void *sender_main(void *arg)
 			next += 0.020;
 			continue;
 		}
-		poll(pf, NFAR, (int)(wait * 1000) + 1);
-		far_drain(b);
+		poll(pf, b->readback ? NFAR : 0, (int)(wait * 1000) + 1);
+		if (b->readback)
+			far_drain(b);
 	}
 	return NULL;
 }
@@ -352,6 +358,9 @@ static void bench_report(struct bench *b, double cpu, double wall)
 	       "(loop + generator + pool)\n",
 	       100 * cpu / wall, b->wait0, 100 * b->proc0 / wall);
 	/* sent -> server rx (kernel drops before us) -> server tx -> back (generator's drops) */
+	if (!b->readback)
+		printf("readback=0: the generator did not read what the server relayed "
+		       "(relayed_back and lost_end_to_end below are not measured)\n");
 	printf("packets sent=%llu server_rx=%llu server_tx=%llu relayed_back=%llu\n",
 	       (unsigned long long)sent, (unsigned long long)s.rx_packets,
 	       (unsigned long long)s.tx_packets, (unsigned long long)recv);
@@ -575,13 +584,14 @@ int main(int argc, char **argv)
 	b.conf = argc > 6 ? atoi(argv[6]) : 0;
 	b.workers = argc > 7 ? atoi(argv[7]) : 0;
 	b.nice = argc > 8 ? atoi(argv[8]) : -10; /* the server's default (media.workers_nice) */
+	b.readback = argc > 9 ? atoi(argv[9]) : 1;
 	if (b.workers && !b.conf)
 		b.conf = 2; /* on workers a call is a conference, as in the server */
 	b.k = b.conf ? b.conf : 2;
 	if (b.n < 1 || b.k < 2 || b.k > MIXER_MAX || b.workers < 0 || b.workers > MW_MAX) {
 		fprintf(stderr,
 			"usage: %s N [seconds] [record_dir] [transcode] [record] "
-			"[conf=0|2..%d] [workers=0|1..%d] [nice=-10]\n",
+			"[conf=0|2..%d] [workers=0|1..%d] [nice=-10] [readback=1]\n",
 			argv[0], MIXER_MAX, MW_MAX);
 		return 2;
 	}

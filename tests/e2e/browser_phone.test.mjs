@@ -2,8 +2,9 @@
 // with fake microphones playing a tone per party (lib/phone.mjs; the tones
 // of tests/integration/lib/tones.mjs, so what each side received says whom
 // it heard), against the real server and real baresip callers:
-// - an agent answers a baresip caller in the browser and audio flows both
-//   ways: the caller receives the agent's tone, the page's getStats() shows
+// - an agent answers a baresip caller in the browser: it rings (the title,
+//   the ring's oscillators, a desktop notification while the tab is hidden)
+//   and audio flows both ways: the caller receives the agent's tone, the page's getStats() shows
 //   inbound audio energy, the recording's two channels are not silent;
 // - a browser customer (amy) calls the demo's flow, presses 1 on the keypad
 //   while the bot asks, waits in Support and is answered by an agent in a
@@ -19,7 +20,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, expectClean, shot, signIn } from './lib/browser.mjs';
-import { goAvailable, hearsMore, inboundAudio, recordPeerConnections, toneWav48, useBrowserPhone } from './lib/phone.mjs';
+import { goAvailable, hearsMore, inboundAudio, recordPeerConnections, recordRinging, ringingNow, toneWav48, useBrowserPhone } from './lib/phone.mjs';
 import { Baresip, farEnd, freeUdpPort, startServer, tempDir, wavInfo } from './lib/setup.mjs';
 import { TONES, readWav, toneLevel, toneWav } from '../integration/lib/tones.mjs';
 
@@ -44,6 +45,7 @@ after(async () => {
 async function agentPage(user) {
   const page = await agents.page();
   await recordPeerConnections(page);
+  await recordRinging(page);
   await signIn(page, sb.url, user);
   await useBrowserPhone(page);
   return page;
@@ -77,6 +79,9 @@ test('an agent answers a baresip caller in the browser: the ring, Accept, audio 
   let amy;
   try {
     await goAvailable(ned);
+    // The tab is in the background, and notifications are allowed.
+    await ned.context().grantPermissions(['notifications'], { origin: sb.url });
+    await ned.evaluate(() => Object.defineProperty(document, 'hidden', { configurable: true, get: () => true }));
     amy = await new Baresip(sb, '15550199', { audio: toneWav(TONES.amy), register: false }).start();
     await sleep(300);
     await amy.command('dial', `sip:5000@127.0.0.1:${sb.sipPort}`);
@@ -85,11 +90,20 @@ test('an agent answers a baresip caller in the browser: the ring, Accept, audio 
     await sp.locator('[data-caller]', { hasText: 'Amy Customer' }).waitFor();
     // It rings: the tab's title says so.
     await ned.waitForFunction(() => document.title.startsWith('☎ Incoming call'));
+    // The ring plays (a 480 + 620 Hz trill), and a hidden tab shows a desktop notification.
+    assert.deepEqual(await ringingNow(ned), [480, 620], 'the ring plays');
+    await ned.waitForFunction(() => window.__notes.length > 0, null, { timeout: 5000 });
+    const notes = await ned.evaluate(() => window.__notes);
+    assert.equal(notes.length, 1, JSON.stringify(notes));
+    assert.equal(notes[0].title, 'Incoming call');
+    assert.match(notes[0].body, /Amy Customer is calling/);
+    await ned.evaluate(() => Object.defineProperty(document, 'hidden', { configurable: true, get: () => false }));
     await shot(ned, 'browser-phone-offer');
     await sp.getByRole('button', { name: 'Accept' }).click();
     await ned.locator('.softphone[data-phase="connected"]').waitFor({ timeout: 15000 });
     await sp.locator('[data-browser-leg="connected"]').waitFor({ timeout: 10000 });
     assert.ok(!(await ned.title()).startsWith('☎'), 'the title is back once answered');
+    assert.deepEqual(await ringingNow(ned), [], 'the ring stops once answered');
     const t0 = Date.now();
     const inb = await hearsMore(ned, null, (a) => a.packets > 100 && a.energy > 0 && a.sent > 100);
     assert.equal(inb.state, 'connected');

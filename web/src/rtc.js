@@ -141,15 +141,26 @@ function startRinging(leg) {
   if (ring) return;
   const base = document.title;
   const title = () => `☎ Incoming call · ${whoCalls(getState().rtc.legs[leg]?.interaction)}`;
-  ring = { stop: startRing(), base, note: null };
+  ring = { stop: startRing(), base, note: null, waited: 0 };
   document.title = title();
-  ring.timer = setInterval(() => { document.title = document.title === ring.base ? title() : ring.base; }, 1000);
-  if (document.hidden && window.Notification && Notification.permission === 'granted') {
-    try {
-      ring.note = new Notification('Incoming call', { body: `Switchboard: ${whoCalls(null)} is calling. Open the tab to answer.`, tag: 'switchboard-ring', requireInteraction: true });
-      ring.note.onclick = () => { window.focus(); ring?.note?.close(); };
-    } catch { /* notifications unavailable */ }
-  }
+  ring.timer = setInterval(() => {
+    document.title = document.title === ring.base ? title() : ring.base;
+    notifyRing();
+  }, 1000);
+  notifyRing();
+}
+
+// A desktop notification while the tab is in the background. The offer's
+// screen pop (who calls) may come a moment after the ring: up to 2 s are
+// given to it before the notification says "a caller".
+function notifyRing() {
+  if (!ring || ring.note || !document.hidden || !window.Notification || Notification.permission !== 'granted') return;
+  const who = whoCalls(null);
+  if (who === 'a caller' && ring.waited++ < 2) return;
+  try {
+    ring.note = new Notification('Incoming call', { body: `Switchboard: ${who} is calling. Open the tab to answer.`, tag: 'switchboard-ring', requireInteraction: true });
+    ring.note.onclick = () => { window.focus(); ring?.note?.close(); };
+  } catch { ring.note = { close() {} }; /* notifications unavailable: not again */ }
 }
 
 function stopRingingIfNone() {

@@ -38,6 +38,33 @@ export async function recordPeerConnections(page) {
   });
 }
 
+// Observes the ring and the desktop notifications: the page's real
+// oscillators (their frequency, and whether they still play) and every
+// Notification it makes (title and body), in window.__osc and __notes.
+export async function recordRinging(page) {
+  await page.addInitScript(() => {
+    window.__osc = [];
+    window.__notes = [];
+    const start = OscillatorNode.prototype.start, stop = OscillatorNode.prototype.stop;
+    OscillatorNode.prototype.start = function (...a) {
+      window.__osc.push({ hz: this.frequency.value, node: this, on: true });
+      return start.apply(this, a);
+    };
+    OscillatorNode.prototype.stop = function (...a) {
+      const o = window.__osc.find((x) => x.node === this);
+      if (o) o.on = false;
+      return stop.apply(this, a);
+    };
+    const N = window.Notification;
+    if (N) {
+      window.Notification = class extends N {
+        constructor(title, opts) { window.__notes.push({ title, body: opts?.body || '' }); super(title, opts); }
+      };
+    }
+  });
+}
+export const ringingNow = (page) => page.evaluate(() => window.__osc.filter((o) => o.on).map((o) => o.hz).sort((a, b) => a - b));
+
 // The inbound audio of the page's newest connection: { energy, packets,
 // level } from getStats() (totalAudioEnergy grows with what is played).
 export async function inboundAudio(page) {
