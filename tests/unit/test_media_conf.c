@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "media/media.h"
+#include "udp_fx.h"
 
 #include <arpa/inet.h>
 #include <limits.h>
@@ -176,15 +177,8 @@ static void assert_continuous(const struct far *f, int from, int to)
 /* ---- far ends ---- */
 static void far_open(struct far *f, uint32_t ssrc, enum media_codec codec)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(sa);
-
 	memset(f, 0, sizeof(*f));
-	f->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-	assert_true(f->fd >= 0);
-	assert_int_equal(bind(f->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	getsockname(f->fd, (struct sockaddr *)&sa, &len);
-	f->port = ntohs(sa.sin_port);
+	f->fd = udpfx_open(&f->port);
 	f->ssrc = ssrc, f->seq = (uint16_t)(1000 * ssrc), f->ts = 50000 * ssrc;
 	f->codec = codec;
 }

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "media/media.h"
+#include "udp_fx.h"
 
 #include <arpa/inet.h>
 #include <math.h>
@@ -68,15 +69,8 @@ static int teardown(void **state)
 /* ---- far ends ---- */
 static void far_open(struct far *f, uint32_t ssrc)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(sa);
-
 	memset(f, 0, sizeof(*f));
-	f->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-	assert_true(f->fd >= 0);
-	assert_int_equal(bind(f->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	getsockname(f->fd, (struct sockaddr *)&sa, &len);
-	f->port = ntohs(sa.sin_port);
+	f->fd = udpfx_open(&f->port);
 	f->ssrc = ssrc, f->seq = 1000, f->ts = 50000;
 }
 
