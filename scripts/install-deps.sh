@@ -2,7 +2,8 @@
 # Installs every Debian package Switchboard needs to build, run and test.
 # Used by both README commands and by .ci/run. Idempotent; needs root (or sudo).
 # chromium is Debian's, for the browser tests (tests/e2e: playwright-core drives
-# /usr/bin/chromium; nothing downloads a browser of its own).
+# /usr/bin/chromium; nothing downloads a browser of its own). nftables: the e2e
+# quality test drops packets on loopback with it (tests/e2e/lib/lossy.mjs).
 set -euo pipefail
 PKGS=(
 	build-essential pkg-config clang libclang-rt-14-dev
@@ -13,7 +14,7 @@ PKGS=(
 	libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
 	libssl-dev libsrtp2-dev libopus-dev
 	sip-tester baresip linphone-cli espeak-ng sox flite pocketsphinx-testdata
-	chromium
+	chromium nftables
 )
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"

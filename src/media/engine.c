@@ -173,6 +173,24 @@ static void media_clock_cb(uv_timer_t *t)
 	}
 }
 
+/*
+ * The clock's timer runs only between libuv's I/O passes, and a pass may
+ * last long: when more sockets are readable than one epoll_wait returns
+ * (1,024), libuv polls again, up to 48 times, before it runs timers. At
+ * 2,000 legs a loop after a preemption sat in such passes for 100-200 ms
+ * and its clock skipped frames. So the read path asks every
+ * MEDIA_CLOCK_POLL_RX reads whether a tick is due and runs it there.
+ */
+void media_clock_poll(struct media *m)
+{
+	if (++m->rx_since_clock < MEDIA_CLOCK_POLL_RX || !m->clock_on)
+		return;
+	m->rx_since_clock = 0;
+	uv_update_time(m->loop);
+	if ((uv_now(m->loop) - m->clock_base) / MEDIA_CLOCK_MS > m->clock_done)
+		media_clock_cb(&m->clock);
+}
+
 void media_clock_kick(struct media *m)
 {
 	if (m->clock_on || m->closing || media_clock_idle(m))

@@ -225,6 +225,7 @@ static void leg_rtp_readable(uv_poll_t *p, int status, int events)
 		}
 		mleg_rx(l, m->rxbuf[i], m->rxmsg[i].msg_len, (const struct sockaddr *)mh->msg_name);
 	}
+	media_clock_poll(m); /* may free legs: l is not used after */
 }
 
 /* Incoming RTCP is drained and ignored: nothing in it is acted upon yet. */

@@ -24,6 +24,7 @@
 #define MEDIA_HDR_LEN	      12
 #define MEDIA_CLOCK_MS	      20
 #define MEDIA_CLOCK_MAXF      5	   /* frames one tick may catch up */
+#define MEDIA_CLOCK_POLL_RX   64   /* reads between the read path's clock checks */
 #define MEDIA_REC_CATCHUP_MAX 3000 /* frames (60 s) a late clock writes to recordings */
 #define DTMF_QUEUE	      16   /* digits waiting to be sent on one leg */
 #define JB_SAMPLES	      2048 /* jitter ring per recorded side (256 ms), power of 2 */
@@ -147,6 +148,7 @@ struct media {
 	uv_timer_t clock;
 	bool clock_on;
 	uint64_t clock_base, clock_done; /* ms origin, frames produced since */
+	unsigned rx_since_clock;	 /* read callbacks since the last clock check */
 	struct media_clock_stats clock_st;
 	struct mlist legs, players, recs, confs;
 	struct mrec_chunk *chunk_free; /* recycled recorder chunks */
@@ -162,6 +164,7 @@ struct media {
 
 /* engine.c */
 void media_clock_kick(struct media *m);
+void media_clock_poll(struct media *m);	 /* from the read path: a due tick runs now */
 void media_clock_frame(struct media *m); /* one 20 ms frame (fuzzer: direct) */
 struct mrec_chunk *media_chunk_get(struct media *m);
 struct mrec_chunk *media_chunk_silent(void); /* a chunk of silence: the header alone */

@@ -73,7 +73,7 @@ export function QualityNotice({ q, failed }) {
     q.jitter >= 0.03 && `jitter ${Math.round(q.jitter * 1000)} ms`,
     q.rtt != null && q.rtt >= 0.3 && `round trip ${Math.round(q.rtt * 1000)} ms`].filter(Boolean);
   return html`<div class="notice notice-warning" role="status" data-quality="poor">Poor call quality: ${parts.join(', ')}.
-    The other side may hear you break up; a wired network or closing other downloads helps.</div>`;
+    Voices may break up both ways; a wired network or closing other downloads helps.</div>`;
 }
 
 // The microphone was refused or is missing: what to do.
