@@ -3,12 +3,17 @@
 // workers (GET /api/v1/health `media.workers[].legs`), each carries audio
 // both ways on its own worker, and a warm transfer on one of them (its
 // consult leg made on that call's worker) hands the customer to the other
-// agent with audio. Every party's microphone is a tone of its own.
+// agent with audio. Then the issue's case of legs that start apart: a desk
+// phone's attended transfer, whose consult call is a new INVITE from the
+// agent's phone while the other worker is idle. It joins the customer's
+// call, so it is made on that call's worker, and after the REFER with
+// Replaces the customer and the second agent hear each other. Every
+// party's microphone is a tone of its own.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { Server, tempDir, writeConfig } from './lib/server.mjs';
-import { Baresip, waitRegistered } from './lib/peers.mjs';
+import { Baresip, Linphone, waitRegistered } from './lib/peers.mjs';
 import { TONES, readWav, toneLevel, toneWav } from './lib/tones.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -122,4 +127,44 @@ test('two calls on two media workers, each with audio both ways; a warm transfer
   await until('every leg freed', async () => (await workers()).every((x) => x.legs === 0));
   const lost = (await workers()).reduce((s, x) => s + x.rx_lost, 0);
   assert.ok(lost < 20, `RTP lost on the workers: ${lost}`);
+});
+
+test('a desk phone\'s consult call is a new INVITE while the other worker is idle: it is made on its customer\'s call\'s worker, and after the REFER the customer hears the second agent', async () => {
+  while (phones.length) await phones.pop().stop();
+  for (const u of ['ned', 'beth']) { // the first test's second agent may still be wrapping up
+    await until(`${u} off the call`, async () => (await presence(u)) !== 'Busy');
+    if ((await presence(u)) === 'AfterCallWork') await sb.api('POST', `/api/v1/agents/${u}/clear`, { token: tok[u], body: {} });
+  }
+  const ned = await new Linphone(sb, 'ned').start();
+  phones.push(ned);
+  await waitRegistered(sb, tok.admin, 'ned');
+  const beth = await phone('beth');
+  await waitRegistered(sb, tok.admin, 'beth');
+  await sb.api('PUT', '/api/v1/agents/beth/presence', { token: tok.beth, body: { status: 'Away', reason: 'Break' } });
+  await available('ned');
+  const prev = (await sb.api('GET', '/api/v1/interactions?limit=1', { token: tok.admin })).body.interactions[0]?.number || '';
+  const a = await call('15550100', 'amy', prev);
+  assert.equal(a.ix.agent, 'ned');
+  let w;
+  const legsOn = async () => (w = await workers()).map((x) => x.legs);
+  await until('Amy\'s call on worker 0, worker 1 idle', async () => (await legsOn()).join() === '2,0');
+  await available('beth');
+  const roster = async () => (await sb.api('GET', `/api/v1/calls/${a.ix.number}`, { token: tok.ned })).body;
+  ned.send('pause 1');
+  await until('Amy held by the phone', async () => (await roster()).legs?.some((l) => l.role === 'agent' && l.state === 'held'));
+  // The new INVITE (Ned's phone to Beth) and Beth's consult leg: worker 1
+  // has the fewest legs, but both are Amy's call's, so both go to worker 0.
+  ned.send(`call sip:beth@127.0.0.1:${sb.sipPort}`);
+  await until('the consult', async () => (await roster()).phase === 'consult');
+  await until('the phone\'s consult call and Beth\'s leg on worker 0', async () => (await legsOn()).join() === '4,0');
+  await sleep(1500);
+  ned.send('transfer 1 --to-call 2');
+  await until('reassigned to Beth', async () => (await sb.api('GET', `/api/v1/interactions/${a.ix.number}`, { token: tok.admin })).body.agent === 'beth');
+  await until('Ned\'s two calls gone: Amy and Beth left on worker 0', async () => (await legsOn()).join() === '2,0');
+  await sleep(3000);
+  assert.deepEqual(heardLast(a.p, 2), ['beth'], 'after the transfer Amy hears Beth');
+  assert.deepEqual(heardLast(beth, 2), ['amy'], 'and Beth hears Amy');
+  await a.p.command('hangup');
+  await until('every leg freed', async () => (await workers()).every((x) => x.legs === 0));
+  assert.ok(w.reduce((s, x) => s + x.rx_lost, 0) < 20, `RTP lost on the workers: ${JSON.stringify(w)}`);
 });
