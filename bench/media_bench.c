@@ -6,7 +6,7 @@
  * Build (release flags, from the repository root): make media-bench
  * Run:
  *   build/media_bench N [seconds=20] [record_dir=/tmp/media_bench] [transcode=0] [record=1] \
- *       [conf=0] [workers=0] [nice=-10] [readback=1]
+ *       [conf=0] [workers=0] [nice=-10] [readback=1] [net=lo|tun]
  *
  * workers=W (W >= 1): the calls run on W media workers (src/media/worker.c)
  * the way the server runs them: each call a conference of its legs on the
@@ -48,6 +48,10 @@
 #include "media/media.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -98,6 +102,10 @@ struct bench {
 	double wcpu0; /* the workers' threads' CPU seconds when the window opened */
 	int nice;     /* the workers' nice value */
 	int readback; /* 0: the generator does not read what comes back (a light far end) */
+	struct in_addr server_addr; /* where the server's legs are bound */
+	bool tun; /* net=tun: the far ends are off loopback, behind a tun device */
+	int tun_fd;
+	char tun_name[IFNAMSIZ];
 };
 
 /* The media workers' threads' CPU seconds so far (their schedstat). */
@@ -200,14 +208,71 @@ static double rss_kb(void)
 }
 
 /* ---- the far ends (sender thread) ---- */
-static int far_open(int *port)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0), sz = 4 << 20;
+/*
+ * net=tun (root): on loopback every packet the server relays is also
+ * received by the far end inside the server's send (the loopback device
+ * runs the receiver's whole input path in the sender's softirq): ~25 % of
+ * a worker's CPU in perf, which a server sending to a network card does
+ * not pay. With net=tun the server's legs bind TUN_LOCAL on a tun device
+ * and the far ends are addresses behind it (TUN_NET.f, sent from with
+ * IP_TRANSPARENT), so what the server sends leaves through a network
+ * device's transmit path (qdisc, driver) and is dropped there (nobody
+ * reads the tun), as a card would put it on the wire. What the far ends
+ * send still reaches the server over loopback. Nothing comes back to the
+ * generator: readback is off.
+ */
+#define TUN_LOCAL "10.201.0.254"
+#define TUN_NET	  "10.201.0."
 
+static const char *far_addr(const struct bench *b, int f, char *buf, size_t n)
+{
+	if (!b->tun)
+		return "127.0.0.1";
+	snprintf(buf, n, TUN_NET "%d", 1 + f);
+	return buf;
+}
+
+static void tun_up(struct bench *b)
+{
+	struct ifreq ifr = {.ifr_flags = IFF_TUN | IFF_NO_PI};
+	struct sockaddr_in *sa = (struct sockaddr_in *)&ifr.ifr_addr;
+	int s;
+
+	b->tun_fd = open("/dev/net/tun", O_RDWR);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "sbmb%d", (int)(getpid() % 10000));
+	if (b->tun_fd < 0 || ioctl(b->tun_fd, TUNSETIFF, &ifr)) {
+		perror("net=tun needs root and /dev/net/tun");
+		exit(2);
+	}
+	snprintf(b->tun_name, sizeof(b->tun_name), "%s", ifr.ifr_name);
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	*sa = (struct sockaddr_in){.sin_family = AF_INET};
+	inet_pton(AF_INET, TUN_LOCAL, &sa->sin_addr);
+	if (ioctl(s, SIOCSIFADDR, &ifr))
+		perror("SIOCSIFADDR"), exit(2);
+	inet_pton(AF_INET, "255.255.0.0", &sa->sin_addr);
+	if (ioctl(s, SIOCSIFNETMASK, &ifr))
+		perror("SIOCSIFNETMASK"), exit(2);
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+		if (ioctl(s, SIOCSIFFLAGS, &ifr))
+			perror("SIOCSIFFLAGS"), exit(2);
+	}
+	close(s);
+}
+
+static int far_open(const struct bench *b, int f, int *port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0), sz = 4 << 20, one = 1;
+	char a[32];
+
+	inet_pton(AF_INET, far_addr(b, f, a, sizeof(a)), &sa.sin_addr);
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	if (b->tun && setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof(one)))
+		perror("IP_TRANSPARENT"), exit(2);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
 		abort();
 	getsockname(fd, (struct sockaddr *)&sa, &len);
@@ -265,7 +330,7 @@ static void far_send_round(struct bench *b, uint16_t seq, uint32_t ts)
 			rtp_build(pkt[i], sizeof(pkt[i]), &h);
 			to[i] = (struct sockaddr_in){.sin_family = AF_INET,
 						     .sin_port = htons((uint16_t)b->leg_port[leg]),
-						     .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+						     .sin_addr = b->server_addr};
 			iov[i] = (struct iovec){pkt[i], 172};
 			mh[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &to[i],
 							     .msg_namelen = sizeof(to[i]),
@@ -398,8 +463,8 @@ static void bench_report(struct bench *b, double cpu, double wall)
 	       (b->rss_calls - b->rss_base) / b->n, lost, (unsigned long long)b->clk0.late,
 	       100 * offered,
 	       lost > 0 || b->clk0.late ? "NOT held cleanly"
-	       : offered < OFFERED_MIN ? "NOT held: the generator could not offer the full load"
-				       : "held with zero loss and zero late ticks");
+	       : offered < OFFERED_MIN	? "NOT held: the generator could not offer the full load"
+					: "held with zero loss and zero late ticks");
 }
 
 static void bench_workers_end(struct bench *b);
@@ -495,11 +560,12 @@ static void workers_call_setup(struct bench *b, int i)
 	for (int j = 0; j < b->k; j++) {
 		int x = b->k * i + j, f = (x / BATCH) % NFAR;
 		enum media_codec c = j == 1 && b->transcode ? MEDIA_PCMA : MEDIA_PCMU;
+		char a[32];
 
 		if (mwleg_alloc(&b->wl[x], b->mw, w, (uint64_t)x))
 			abort();
 		b->leg_port[x] = mwleg_port(b->wl[x]);
-		mwleg_set_remote(b->wl[x], "127.0.0.1", b->far_port[f], c, 101);
+		mwleg_set_remote(b->wl[x], far_addr(b, f, a, sizeof(a)), b->far_port[f], c, 101);
 	}
 	if (mwconf_alloc(&b->wc[i], b->mw, w, (uint64_t)i))
 		abort();
@@ -543,10 +609,15 @@ static void bench_setup(struct bench *b)
 	struct media_cfg cfg = {.address = "127.0.0.1", .port_min = 20000, .port_max = 29999};
 	char path[512];
 
+	if (b->tun) {
+		tun_up(b);
+		snprintf(cfg.address, sizeof(cfg.address), "%s", TUN_LOCAL);
+	}
+	inet_pton(AF_INET, cfg.address, &b->server_addr);
 	if (media_alloc(&b->m, &b->loop, &cfg))
 		abort();
 	for (int f = 0; f < NFAR; f++)
-		b->far_fd[f] = far_open(&b->far_port[f]);
+		b->far_fd[f] = far_open(b, f, &b->far_port[f]);
 	b->legs = calloc((size_t)(b->k * b->n), sizeof(*b->legs));
 	b->leg_port = calloc((size_t)(b->k * b->n), sizeof(int));
 	b->confs = calloc((size_t)b->n, sizeof(*b->confs));
@@ -567,11 +638,12 @@ static void bench_setup(struct bench *b)
 	for (int i = 0; i < b->k * b->n; i++) {
 		int f = (i / BATCH) % NFAR; /* the far socket that sends to this leg */
 		enum media_codec c = i % b->k == 1 && b->transcode ? MEDIA_PCMA : MEDIA_PCMU;
+		char a[32];
 
 		if (mleg_alloc(&b->legs[i], b->m, (uint64_t)i))
 			abort();
 		b->leg_port[i] = mleg_port(b->legs[i]);
-		mleg_set_remote(b->legs[i], "127.0.0.1", b->far_port[f], c, 101);
+		mleg_set_remote(b->legs[i], far_addr(b, f, a, sizeof(a)), b->far_port[f], c, 101);
 	}
 	mkdir(b->dir, 0755);
 	for (int i = 0; i < b->n && !b->conf; i++) {
@@ -598,13 +670,16 @@ int main(int argc, char **argv)
 	b.workers = argc > 7 ? atoi(argv[7]) : 0;
 	b.nice = argc > 8 ? atoi(argv[8]) : -10; /* the server's default (media.workers_nice) */
 	b.readback = argc > 9 ? atoi(argv[9]) : 1;
+	b.tun = argc > 10 && !strcmp(argv[10], "tun");
+	if (b.tun)
+		b.readback = 0; /* the relayed packets end at the tun device */
 	if (b.workers && !b.conf)
 		b.conf = 2; /* on workers a call is a conference, as in the server */
 	b.k = b.conf ? b.conf : 2;
 	if (b.n < 1 || b.k < 2 || b.k > MIXER_MAX || b.workers < 0 || b.workers > MW_MAX) {
 		fprintf(stderr,
 			"usage: %s N [seconds] [record_dir] [transcode] [record] "
-			"[conf=0|2..%d] [workers=0|1..%d] [nice=-10] [readback=1]\n",
+			"[conf=0|2..%d] [workers=0|1..%d] [nice=-10] [readback=1] [net=lo|tun]\n",
 			argv[0], MIXER_MAX, MW_MAX);
 		return 2;
 	}

@@ -10,7 +10,7 @@ bash scripts/install-deps.sh || exit 1
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 # Nothing may hang the run: a suite still running after SUITE_TIMEOUT
 # seconds is stopped and counted failed (node's --test-timeout would also
 # apply to each whole file); a server that ignores SIGTERM fails its test

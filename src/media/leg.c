@@ -7,9 +7,12 @@
  *   range is searched (a failed bind then costs no uv handle), then watched
  *   with uv_poll_t. We do the I/O ourselves instead of using uv_udp_t:
  *   uv_udp reads until EAGAIN, i.e. two recvmsg calls for the usual one
- *   waiting packet; here one recvmmsg reads up to 8 (the read budget) and
+ *   waiting packet; here a wake-up reads one datagram (RX_BATCH) and
  *   level-triggered epoll brings us back for the rest. At 100k packets/s
- *   that was a third of the loop's CPU (docs/MEDIA.md, benchmark).
+ *   that was a third of the loop's CPU (docs/MEDIA.md, benchmark). A batch
+ *   of 8 per recvmmsg cost ~8 % more per packet than 1: a leg has one
+ *   packet per 20 ms, and the kernel tried a second read every time, which
+ *   found nothing (docs/PERFORMANCE.md "One read per wake-up").
  * - Every leg shares the engine's receive buffers; each datagram is handled
  *   completely inside the callback, so they are free again when it returns.
  *   No allocation per packet anywhere on this path, nor on the send path

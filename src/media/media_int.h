@@ -30,7 +30,7 @@
 #define JB_SAMPLES	      2048 /* jitter ring per recorded side (256 ms), power of 2 */
 #define JB_DELAY	      320  /* 40 ms of playout delay (recorder, mixer) */
 #define REC_CHUNK_FRAMES      12   /* 0.24 s of audio per pool write (7.5 KB) */
-#define RX_BATCH	      8	   /* datagrams read per socket wake-up (read budget) */
+#define RX_BATCH	      1	   /* datagrams read per socket wake-up (leg.c: why 1) */
 
 /* Intrusive doubly linked list (libre/Linux style). */
 struct mlist {
