@@ -263,8 +263,10 @@ int media_alloc(struct media **mp, uv_loop_t *loop, const struct media_cfg *cfg)
 		goto out;
 	m->clock.data = mem_ref(m); /* dropped in the clock's close callback */
 	media_audio_init();
-	log_info("leg=- action=started rtp %s:%d-%d (%d pairs)", m->cfg.address, m->cfg.port_min,
-		 m->cfg.port_max, m->npairs);
+	/* debug: every media worker has an engine of its own (call control
+	 * logs the range and the workers once) */
+	log_debug("leg=- action=started rtp %s:%d-%d (%d pairs)", m->cfg.address, m->cfg.port_min,
+		  m->cfg.port_max, m->npairs);
 	*mp = m;
 	return 0;
 out:
