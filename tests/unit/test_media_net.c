@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -593,6 +594,65 @@ static void ports_taken_by_others_are_skipped(void **state)
 	ctx_close(&c);
 }
 
+/* ---- the clock under a flood ---- */
+/*
+ * libuv runs timers only between its I/O passes, and polls again (up to 48
+ * times) while more sockets are readable than one epoll_wait returns
+ * (1,024). With FLOOD_LEGS bridged legs each holding FLOOD_PKTS packets
+ * (each read also relays: a send) the loop stays in such passes for
+ * hundreds of ms (without media_clock_poll: one tick 12 frames late here);
+ * the read path must run the clock's due ticks meanwhile, so none is late.
+ */
+#define FLOOD_LEGS 1100
+#define FLOOD_PKTS 48
+
+static void the_clock_keeps_time_while_more_sockets_are_readable_than_one_poll_returns(void **state)
+{
+	static struct mleg *legs[FLOOD_LEGS];
+	struct rlimit rl;
+	struct ctx c;
+	struct media_clock_stats cs;
+	struct media_stats st;
+	uint64_t nlegs;
+	size_t n;
+	const int16_t *hold = media_hold_music(&n);
+	uint8_t pl[MEDIA_FRAME];
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < 2 * FLOOD_LEGS + 64) {
+		print_message("RLIMIT_NOFILE hard limit %lu is too low for %d legs\n",
+			      (unsigned long)rl.rlim_max, FLOOD_LEGS);
+		skip();
+	}
+	rl.rlim_cur = rl.rlim_max;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	ctx_init(&c, 32000, 36999);
+	for (int i = 0; i < FLOOD_LEGS; i++) {
+		assert_int_equal(mleg_alloc(&legs[i], c.m, (uint64_t)i + 10), 0);
+		assert_int_equal(mleg_set_remote(legs[i], "127.0.0.1", c.fa.port, MEDIA_PCMU, -1),
+				 0);
+	}
+	for (int i = 0; i + 1 < FLOOD_LEGS; i += 2) /* each packet is relayed: a send too */
+		assert_int_equal(media_bridge(legs[i], legs[i + 1]), 0);
+	memset(pl, 0xff, sizeof(pl));
+	for (int k = 0; k < FLOOD_PKTS; k++)
+		for (int i = 0; i < FLOOD_LEGS; i++)
+			far_rtp(&c.fa, legs[i], MEDIA_PCMU, pl, MEDIA_FRAME, 0);
+	uv_update_time(&c.loop); /* the burst took a while: the clock starts now */
+	assert_int_equal(mleg_play(legs[0], hold, n, true), 0); /* the clock runs */
+	ctx_run(&c, 1500);
+	media_totals(c.m, &st, &nlegs);
+	assert_int_equal(st.rx_packets, (uint64_t)FLOOD_LEGS * FLOOD_PKTS);
+	media_clock_stats(c.m, &cs);
+	if (cs.late)
+		print_message("clock late %llu times (%llu frames skipped)\n",
+			      (unsigned long long)cs.late, (unsigned long long)cs.late_frames);
+	assert_int_equal(cs.late, 0);
+	for (int i = 0; i < FLOOD_LEGS; i++)
+		mleg_free(legs[i]);
+	ctx_close(&c);
+}
+
 static void media_alloc_rejects_bad_config_and_survives_oom(void **state)
 {
 	uv_loop_t loop;
@@ -633,6 +693,9 @@ int main(void)
 		cmocka_unit_test_teardown(ports_taken_by_others_are_skipped, teardown),
 		cmocka_unit_test_teardown(media_alloc_rejects_bad_config_and_survives_oom,
 					  teardown),
+		cmocka_unit_test_teardown(
+			the_clock_keeps_time_while_more_sockets_are_readable_than_one_poll_returns,
+			teardown),
 	};
 
 	log_level_set(LOG_WARN);
