@@ -183,7 +183,7 @@ static void media_clock_cb(uv_timer_t *t)
  */
 void media_clock_poll(struct media *m)
 {
-	if (++m->rx_since_clock < MEDIA_CLOCK_POLL_RX || !m->clock_on)
+	if (++m->rx_since_clock < MEDIA_CLOCK_POLL_RX || !m->clock_on || m->closing)
 		return;
 	m->rx_since_clock = 0;
 	uv_update_time(m->loop);
