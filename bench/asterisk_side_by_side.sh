@@ -4,11 +4,13 @@
 #
 #   bash bench/asterisk_side_by_side.sh ASTERISK_BIN [calls=200] [hold_s=40] [rate=50] [rounds=2]
 #
-# Asterisk is not packaged in Debian bookworm: build it yourself (e.g.
-# Asterisk 22 from source, `./configure --with-pjproject-bundled && make &&
-# make install`) and give the path of the `asterisk` binary. Its modules are
-# taken from ASTERISK_MODDIR (default: /usr/lib/asterisk/modules, where
-# `make install` puts them).
+# Asterisk is not packaged in Debian bookworm: build it yourself and give the
+# path of the `asterisk` binary. docs/PERFORMANCE.md ("Side by side with
+# Asterisk") has the recipe used here: Asterisk 22.10.1 from source with its
+# bundled pjproject, offline, `--prefix=/opt/asterisk`, ~4 min on 2 cores.
+# Its modules and data (XML documentation) are taken from the install the
+# binary belongs to (PREFIX/lib/asterisk/modules, PREFIX/var/lib/asterisk),
+# else /usr's; ASTERISK_MODDIR and ASTERISK_DATADIR override them.
 #
 # The scenario (bench/voice.sh bridged): sipp callers dial 7000 and stream
 # PCMU speech for hold_s; each call is answered, recorded (stereo WAV) and
@@ -17,25 +19,22 @@
 #     "Bench", `calls` registered agents).
 #   Asterisk: a configuration written here into a temporary directory (PJSIP
 #     on UDP 127.0.0.1:15360, RTP 20000-29999; the dialplan answers,
-#     MixMonitor-records and Dials one of four agent endpoints, whose
-#     contacts are the same sipp UAS, without registration), then `bash
-#     bench/voice.sh peer <asterisk pid> 15360 calls hold_s rate`: the same
-#     callers and phones, and the same measurements (RSS idle -> calls up,
-#     CPU over 10 s with the calls up, threads).
+#     MixMonitor-records and Dials agentN, N the last digit of the channel's
+#     unique id, ten endpoints whose contacts are the same four sipp UAS,
+#     without registration), then `bash bench/voice.sh peer <asterisk pid>
+#     15360 calls hold_s rate`: the same callers and phones, and the same
+#     measurements (RSS idle -> calls up, CPU over 10 s with the calls up,
+#     threads).
 # Rounds alternate the two systems (Switchboard first), so a load that
 # changes on a shared machine weighs on both.
-#
-# Tested here: the argument handling and the Switchboard half. The Asterisk
-# half (its configuration, start, stop and figures) is UNTESTED: Asterisk
-# could not be run on the machine this was written on. Check its log
-# (bench/results/asterisk-*.log) on the first run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
 	echo "usage: bash bench/asterisk_side_by_side.sh ASTERISK_BIN [calls=200] [hold_s=40] [rate=50] [rounds=2]" >&2
 	echo "Asterisk is not in Debian bookworm: build it from source (Asterisk 22, PJSIP) and give the" >&2
-	echo "path of its binary; ASTERISK_MODDIR names its modules (default /usr/lib/asterisk/modules)." >&2
+	echo "path of its binary (recipe: docs/PERFORMANCE.md, \"Side by side with Asterisk\");" >&2
+	echo "ASTERISK_MODDIR and ASTERISK_DATADIR override where its modules and data are." >&2
 	exit 2
 }
 num() { [[ "$1" =~ ^[1-9][0-9]*$ ]] || { echo "$2 must be a positive integer, not '$1'" >&2; usage; }; }
@@ -49,7 +48,21 @@ num "$HOLD" hold_s
 num "$RATE" rate
 num "$ROUNDS" rounds
 [ "$HOLD" -ge 20 ] || { echo "hold_s must be at least 20 (the window is 10 s with every call up)" >&2; usage; }
-MODDIR=${ASTERISK_MODDIR:-/usr/lib/asterisk/modules}
+# Modules and data (its XML documentation, without which Asterisk refuses
+# to start: "Stasis initialization failed") from the install the binary
+# belongs to: PREFIX/lib/asterisk/modules and PREFIX/var/lib/asterisk for
+# `./configure --prefix=PREFIX`, else the default /usr install's.
+PREFIX=$(cd "$(dirname "$AST")/.." && pwd)
+first_dir() { for d in "$@"; do [ -d "$d" ] && { echo "$d"; return; }; done; echo "$1"; }
+MODDIR=${ASTERISK_MODDIR:-$(first_dir "$PREFIX/lib/asterisk/modules" /usr/lib/asterisk/modules)}
+DATADIR=${ASTERISK_DATADIR:-$(first_dir "$PREFIX/var/lib/asterisk" /var/lib/asterisk /usr/share/asterisk)}
+[ -d "$MODDIR" ] || { echo "no Asterisk modules in $MODDIR: set ASTERISK_MODDIR" >&2; usage; }
+for m in chan_pjsip res_pjsip res_pjsip_session res_pjsip_sdp_rtp res_pjsip_endpoint_identifier_anonymous \
+	res_rtp_asterisk pbx_config app_dial app_mixmonitor codec_ulaw format_wav bridge_simple; do
+	[ -f "$MODDIR/$m.so" ] || { echo "Asterisk module $m.so is not in $MODDIR: build it (menuselect)" >&2; usage; }
+done
+[ -d "$DATADIR/documentation" ] ||
+	{ echo "no Asterisk documentation in $DATADIR/documentation: set ASTERISK_DATADIR" >&2; usage; }
 AST_PORT=${BENCH_AST_PORT:-15360}
 UAS=${BENCH_UAS_PORT:-15270}
 OUT=$PWD/bench/results
@@ -76,7 +89,7 @@ astmoddir => $MODDIR
 astvarlibdir => $W/lib
 astdbdir => $W/db
 astkeydir => $W/lib
-astdatadir => $W/lib
+astdatadir => $DATADIR
 astagidir => $W/lib
 astspooldir => $W/spool
 astrundir => $W/run
@@ -116,12 +129,12 @@ disallow = all
 allow = ulaw
 direct_media = no
 EOF
-		for k in 0 1 2 3; do
+		for k in 0 1 2 3 4 5 6 7 8 9; do
 			cat <<EOF
 
 [agent$k]
 type = aor
-contact = sip:agent@127.0.0.1:$((UAS + k))
+contact = sip:agent@127.0.0.1:$((UAS + k % 4))
 
 [agent$k]
 type = endpoint
@@ -137,7 +150,7 @@ EOF
 [bench]
 exten => 7000,1,Answer()
  same => n,MixMonitor(${UNIQUEID}.wav)
- same => n,Dial(PJSIP/agent${RAND(0,3)},30)
+ same => n,Dial(PJSIP/agent${UNIQUEID:-1},30)
  same => n,Hangup()
 EOF
 }
@@ -187,7 +200,14 @@ for r in $(seq 1 "$ROUNDS"); do
 	bash bench/voice.sh peer "$APID" "$AST_PORT" "$CALLS" "$HOLD" "$RATE" >"$OUT/side-ast-$r.txt" 2>&1 ||
 		{ echo "the Asterisk run failed:"; tail -20 "$OUT/side-ast-$r.txt"; exit 1; }
 	sleep 2
-	echo "recordings: $(find "$W/spool/monitor" -name '*.wav' | wc -l) files (MixMonitor)" >>"$OUT/side-ast-$r.txt"
+	sample=$(find "$W/spool/monitor" -name '*.wav' -print -quit)
+	{
+		printf 'recordings: %s files (MixMonitor: one mono file, both directions mixed)' \
+			"$(find "$W/spool/monitor" -name '*.wav' | wc -l)"
+		[ -n "$sample" ] && printf '; sample %s: %s s, RMS %s' "$(basename "$sample")" \
+			"$(soxi -D "$sample" 2>/dev/null)" "$(sox "$sample" -n stat 2>&1 | awk '/RMS +amplitude/ {print $3}')"
+		echo
+	} >>"$OUT/side-ast-$r.txt"
 	ast_stop
 	ROWS+=("Asterisk $r $(figures "$OUT/side-ast-$r.txt") $(cut -d' ' -f1 /proc/loadavg)")
 done
