@@ -6,7 +6,7 @@
  * Build (release flags, from the repository root): make media-bench
  * Run:
  *   build/media_bench N [seconds=20] [record_dir=/tmp/media_bench] [transcode=0] [record=1] \
- *       [conf=0] [workers=0] [nice=-10] [readback=1] [net=lo|tun]
+ *       [conf=0] [workers=0|W|raw] [nice=-10] [readback=1] [net=lo|tun]
  *
  * workers=W (W >= 1): the calls run on W media workers (src/media/worker.c)
  * the way the server runs them: each call a conference of its legs on the
@@ -44,6 +44,18 @@
  * is the engine alone on this loop; workers=W the media workers.
  * transcode=1 makes the agent legs PCMA (PCMU<->PCMA transcoding); in a
  * conference, leg 1 of each.
+ *
+ * workers=raw: the floor to compare with, measured the same way at the same
+ * moment. The same 2N sockets (one per leg, bound where the legs would be,
+ * each connected to its far end) are read by one thread (sb-media-raw)
+ * with plain epoll, one datagram per read, and every packet is sent on
+ * unchanged from its call's other socket: no RTP parsing, no jitter buffer,
+ * no recording, no clock. Its CPU per call is what the kernel and the
+ * per-leg-socket design cost by themselves; the machine's speed changes by
+ * ±25 % from hour to hour, so compare a Switchboard run with a raw run just
+ * before or after it. E.g.
+ *   build/media_bench 1000 10 /tmp/mb 0 1 2 raw -10 0 tun
+ *   build/media_bench 1000 10 /tmp/mb 0 1 2 1 -10 0 tun
  */
 #include "media/media.h"
 
@@ -55,6 +67,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/epoll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,14 +115,25 @@ struct bench {
 	double wcpu0; /* the workers' threads' CPU seconds when the window opened */
 	int nice;     /* the workers' nice value */
 	int readback; /* 0: the generator does not read what comes back (a light far end) */
+	/* workers=raw: the plain relay (raw_main) instead of src/media */
+	bool raw;
+	int *raw_fd, raw_ep;
+	pthread_t raw_tid;
+	atomic_uint_fast64_t raw_rx, raw_tx;
 	struct in_addr server_addr; /* where the server's legs are bound */
 	bool tun; /* net=tun: the far ends are off loopback, behind a tun device */
 	int tun_fd;
 	char tun_name[IFNAMSIZ];
 };
 
-/* The media workers' threads' CPU seconds so far (their schedstat). */
-static double workers_cpu_s(void)
+/*
+ * The media's CPU seconds so far, from the threads' schedstat: with
+ * workers (or raw), the threads named sb-media-* (each worker and the
+ * libuv pool threads it starts, which write its recordings and inherit
+ * its name); without, every thread but the generator's (this loop and the
+ * pool threads that write the recordings).
+ */
+static double media_cpu_s(bool workers)
 {
 	char path[300], comm[64];
 	unsigned long long run, sum = 0;
@@ -118,17 +142,19 @@ static double workers_cpu_s(void)
 
 	while (dir && (d = readdir(dir))) {
 		FILE *f;
+		bool counted;
 
 		if (d->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "/proc/self/task/%.200s/comm", d->d_name);
 		if (!(f = fopen(path, "r")))
 			continue;
-		if (!fgets(comm, sizeof(comm), f) || strncmp(comm, "sb-media-", 9)) {
-			fclose(f);
-			continue;
-		}
+		counted = fgets(comm, sizeof(comm), f) &&
+			  (workers ? !strncmp(comm, "sb-media-", 9)
+				   : !!strncmp(comm, "mb-generator", 12));
 		fclose(f);
+		if (!counted)
+			continue;
 		snprintf(path, sizeof(path), "/proc/self/task/%.200s/schedstat", d->d_name);
 		if ((f = fopen(path, "r"))) {
 			if (fscanf(f, "%llu", &run) == 1)
@@ -355,6 +381,8 @@ static void *sender_main(void *arg)
 	uint16_t seq = 1;
 	uint32_t ts = 0;
 
+	pthread_setname_np(pthread_self(), "mb-generator"); /* not counted as the media's */
+
 	for (int f = 0; f < NFAR; f++)
 		pf[f] = (struct pollfd){.fd = b->far_fd[f], .events = POLLIN};
 	while (!b->stop) {
@@ -373,6 +401,72 @@ static void *sender_main(void *arg)
 	return NULL;
 }
 
+/* ---- workers=raw: the plain relay to compare with ---- */
+static void *raw_main(void *arg)
+{
+	struct bench *b = arg;
+	struct epoll_event ev[1024];
+	uint8_t buf[2048];
+
+	pthread_setname_np(pthread_self(), "sb-media-raw");
+	if (b->nice)
+		setpriority(PRIO_PROCESS, 0, b->nice); /* as the workers (root) */
+	while (!b->stop) {
+		int n = epoll_wait(b->raw_ep, ev, 1024, 100);
+
+		for (int i = 0; i < n; i++) {
+			int x = (int)ev[i].data.u32;
+			ssize_t r = recv(b->raw_fd[x], buf, sizeof(buf), MSG_DONTWAIT);
+
+			if (r <= 0)
+				continue;
+			b->raw_rx++;
+			if (send(b->raw_fd[x ^ 1], buf, (size_t)r, MSG_DONTWAIT) == r)
+				b->raw_tx++;
+		}
+	}
+	return NULL;
+}
+
+/* 2N sockets where the legs would be, each connected to its far end. */
+static void raw_setup(struct bench *b)
+{
+	b->raw_fd = calloc((size_t)(b->k * b->n), sizeof(int));
+	b->raw_ep = epoll_create1(0);
+	for (int x = 0; x < b->k * b->n; x++) {
+		int f = (x / BATCH) % NFAR, sz = 256 << 10;
+		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr = b->server_addr}, to;
+		socklen_t len = sizeof(sa);
+		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)x};
+		char a[32];
+
+		b->raw_fd[x] = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		setsockopt(b->raw_fd[x], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+		to = (struct sockaddr_in){.sin_family = AF_INET,
+					  .sin_port = htons((uint16_t)b->far_port[f])};
+		inet_pton(AF_INET, far_addr(b, f, a, sizeof(a)), &to.sin_addr);
+		if (b->raw_fd[x] < 0 || bind(b->raw_fd[x], (struct sockaddr *)&sa, sizeof(sa)) ||
+		    connect(b->raw_fd[x], (struct sockaddr *)&to, sizeof(to)) ||
+		    epoll_ctl(b->raw_ep, EPOLL_CTL_ADD, b->raw_fd[x], &ev))
+			perror("workers=raw: a socket"), exit(2);
+		getsockname(b->raw_fd[x], (struct sockaddr *)&sa, &len);
+		b->leg_port[x] = ntohs(sa.sin_port);
+	}
+	pthread_create(&b->raw_tid, NULL, raw_main, b);
+}
+
+static void raw_end(struct bench *b)
+{
+	pthread_join(b->raw_tid, NULL);
+	for (int x = 0; x < b->k * b->n; x++)
+		close(b->raw_fd[x]);
+	close(b->raw_ep);
+	free(b->raw_fd);
+	media_free(b->m);
+	uv_close((uv_handle_t *)&b->t, NULL);
+	uv_close((uv_handle_t *)&b->chk, NULL);
+}
+
 /* ---- the loop side ---- */
 static void rec_done(int err, uint64_t frames, void *arg)
 {
@@ -386,6 +480,10 @@ static void rec_done(int err, uint64_t frames, void *arg)
 static void stats_sum(struct bench *b, struct media_stats *sum)
 {
 	memset(sum, 0, sizeof(*sum));
+	if (b->raw) {
+		sum->rx_packets = b->raw_rx, sum->tx_packets = b->raw_tx;
+		return;
+	}
 	for (int i = 0; i < b->k * b->n; i++) {
 		struct media_stats st;
 
@@ -406,13 +504,15 @@ static void bench_report(struct bench *b, double cpu, double wall)
 	long long lost;
 
 	stats_sum(b, &s);
-	if (b->workers) /* the work is on the workers' threads, not this loop's */
-		cpu = b->wcpu0;
+	/* the media's threads: the workers' (or this loop's) and the pool's that
+	 * write the recordings; not the generator's */
+	cpu = b->wcpu0;
 	printf("calls=%d legs_per_call=%d workers=%d nice=%d mode=%s transcode=%d record=%d "
 	       "seconds=%.1f "
 	       "longest_loop_iteration=%llu ms\n",
-	       b->n, b->k, b->workers, b->workers ? b->nice : 0,
-	       !b->conf	     ? "media_bridge"
+	       b->n, b->k, b->workers, b->workers || b->raw ? b->nice : 0,
+	       b->raw	     ? "raw relay (the floor: no RTP, no jitter buffer, no recording)"
+	       : !b->conf    ? "media_bridge"
 	       : b->conf < 3 ? "conference (relay fast path)"
 			     : "conference (mixing)",
 	       b->transcode, b->record, wall, (unsigned long long)b->iter_max_ms);
@@ -456,9 +556,9 @@ static void bench_report(struct bench *b, double cpu, double wall)
 	       100 * offered, offered < OFFERED_MIN ? " fell behind" : " kept up");
 	lost = b->conf >= 3 ? (long long)(sent - s.rx_packets)
 			    : (long long)(sent - s.tx_packets) + (long long)s.rx_lost;
-	printf("SUMMARY calls=%d%s cpu_per_call=%.4f%% of one core (at 50 packets/s per leg) "
+	printf("SUMMARY%s calls=%d%s cpu_per_call=%.4f%% of one core (at 50 packets/s per leg) "
 	       "memory_per_call=%.1f KiB server_lost=%lld late_ticks=%llu offered=%.0f%% -> %s\n",
-	       b->n, b->record ? " recorded" : "",
+	       b->raw ? " RAW-RELAY" : "", b->n, b->record && !b->raw ? " recorded" : "",
 	       100 * cpu / wall / b->n / (offered > 0 ? offered : 1),
 	       (b->rss_calls - b->rss_base) / b->n, lost, (unsigned long long)b->clk0.late,
 	       100 * offered,
@@ -479,7 +579,7 @@ static void bench_phase(uv_timer_t *t)
 		thread_rusage(&b->user0, &b->sys0);
 		b->wait0 = runq_wait_s();
 		b->proc0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
-		b->wcpu0 = workers_cpu_s();
+		b->wcpu0 = media_cpu_s(b->workers || b->raw);
 		b->wall0 = now_s(CLOCK_MONOTONIC);
 		b->sent_mark = b->sent;
 		b->rss_calls = rss_kb();
@@ -491,7 +591,7 @@ static void bench_phase(uv_timer_t *t)
 		struct media_clock_stats clk;
 
 		clock_now(b, &clk);
-		b->wcpu0 = workers_cpu_s() - b->wcpu0;
+		b->wcpu0 = media_cpu_s(b->workers || b->raw) - b->wcpu0;
 		b->clk0 = (struct media_clock_stats){clk.late - b->clk0.late,
 						     clk.late_frames - b->clk0.late_frames,
 						     clk.catchup - b->clk0.catchup};
@@ -518,6 +618,10 @@ static void bench_phase(uv_timer_t *t)
 		bench_report(b, b->cpu0, b->wall0);
 		if (b->workers) {
 			bench_workers_end(b);
+			break;
+		}
+		if (b->raw) {
+			raw_end(b);
 			break;
 		}
 		for (int i = 0; i < b->n; i++)
@@ -621,6 +725,12 @@ static void bench_setup(struct bench *b)
 	b->legs = calloc((size_t)(b->k * b->n), sizeof(*b->legs));
 	b->leg_port = calloc((size_t)(b->k * b->n), sizeof(int));
 	b->confs = calloc((size_t)b->n, sizeof(*b->confs));
+	if (b->raw) {
+		b->rss_base = rss_kb();
+		raw_setup(b);
+		b->t_start = now_s(CLOCK_MONOTONIC);
+		return;
+	}
 	if (b->workers) {
 		cfg.worker_nice = b->nice;
 		if (mw_alloc(&b->mw, &b->loop, b->m, &cfg, b->workers))
@@ -667,19 +777,22 @@ int main(int argc, char **argv)
 	b.transcode = argc > 4 ? atoi(argv[4]) : 0;
 	b.record = argc > 5 ? atoi(argv[5]) : 1;
 	b.conf = argc > 6 ? atoi(argv[6]) : 0;
-	b.workers = argc > 7 ? atoi(argv[7]) : 0;
+	b.raw = argc > 7 && !strcmp(argv[7], "raw");
+	b.workers = argc > 7 && !b.raw ? atoi(argv[7]) : 0;
 	b.nice = argc > 8 ? atoi(argv[8]) : -10; /* the server's default (media.workers_nice) */
 	b.readback = argc > 9 ? atoi(argv[9]) : 1;
 	b.tun = argc > 10 && !strcmp(argv[10], "tun");
 	if (b.tun)
 		b.readback = 0; /* the relayed packets end at the tun device */
-	if (b.workers && !b.conf)
+	if ((b.workers || b.raw) && !b.conf)
 		b.conf = 2; /* on workers a call is a conference, as in the server */
 	b.k = b.conf ? b.conf : 2;
-	if (b.n < 1 || b.k < 2 || b.k > MIXER_MAX || b.workers < 0 || b.workers > MW_MAX) {
+	if (b.n < 1 || b.k < 2 || b.k > MIXER_MAX || b.workers < 0 || b.workers > MW_MAX ||
+	    (b.raw && b.k != 2)) {
 		fprintf(stderr,
 			"usage: %s N [seconds] [record_dir] [transcode] [record] "
-			"[conf=0|2..%d] [workers=0|1..%d] [nice=-10] [readback=1] [net=lo|tun]\n",
+			"[conf=0|2..%d] [workers=0|1..%d|raw] [nice=-10] [readback=1] "
+			"[net=lo|tun]\n",
 			argv[0], MIXER_MAX, MW_MAX);
 		return 2;
 	}
