@@ -108,12 +108,15 @@ bool jb_take_into(struct jbuf *j, int16_t *out, size_t stride)
 			j->read_ts += MEDIA_FRAME;
 		return false;
 	}
-	/* what nobody writes again is silence: zero what we took */
-	for (size_t k = 0; k < MEDIA_FRAME; k++) {
-		int16_t *p = &j->ring[(idx + k) & JB_MASK];
+	/* what nobody writes again is silence: zero what we took (in at most
+	 * two runs, the second where the ring wraps) */
+	for (size_t k = 0, run; k < MEDIA_FRAME; k += run, idx = 0) {
+		const int16_t *p = j->ring + idx;
 
-		out[k * stride] = *p;
-		*p = 0;
+		run = MEDIA_FRAME - k < JB_SAMPLES - idx ? MEDIA_FRAME - k : JB_SAMPLES - idx;
+		for (size_t i = 0; i < run; i++)
+			out[(k + i) * stride] = p[i];
+		memset(j->ring + idx, 0, run * sizeof(*p));
 	}
 	j->read_ts += MEDIA_FRAME;
 	return true;
