@@ -34,7 +34,7 @@
  * sockets in a sender thread (each leg's SDP peer is one of them): every
  * 20 ms it sends one 160-byte PCMU packet to every leg (sendmmsg) and counts
  * what the bridges relay back (recvmmsg). After 2 s of warm-up it measures
- * for `seconds`: CPU of the loop thread (CLOCK_THREAD_CPUTIME_ID), packets
+ * for `seconds`: CPU of the media's threads (media_cpu_s), packets
  * sent to the server vs relayed back (lost = the difference, counted after
  * the sender stops and the pipes drain), the legs' own loss counters, and
  * RSS growth per call (VmRSS after warm-up minus VmRSS before the legs),
@@ -119,41 +119,33 @@ struct bench {
 	bool raw;
 	int *raw_fd, raw_ep;
 	pthread_t raw_tid;
-	atomic_uint_fast64_t raw_rx, raw_tx;
-	struct in_addr server_addr; /* where the server's legs are bound */
+	uint64_t raw_rx, raw_tx;      /* the raw thread's; read after it is joined */
+	atomic_int main_tid, gen_tid; /* this loop's thread, the generator's */
+	struct in_addr server_addr;   /* where the server's legs are bound */
 	bool tun; /* net=tun: the far ends are off loopback, behind a tun device */
 	int tun_fd;
 	char tun_name[IFNAMSIZ];
 };
 
 /*
- * The media's CPU seconds so far, from the threads' schedstat: with
- * workers (or raw), the threads named sb-media-* (each worker and the
- * libuv pool threads it starts, which write its recordings and inherit
- * its name); without, every thread but the generator's (this loop and the
- * pool threads that write the recordings).
+ * The media's CPU seconds so far, from the threads' schedstat: every
+ * thread but the generator's (chosen by thread id, not by name: libuv's
+ * pool threads, which write the recordings, are named after whichever
+ * thread started them, or libuv-worker in later libuv), and with workers
+ * (or raw) not this loop's either: it is call control's, idle here.
  */
-static double media_cpu_s(bool workers)
+static double media_cpu_s(const struct bench *b)
 {
-	char path[300], comm[64];
+	char path[300];
 	unsigned long long run, sum = 0;
 	struct dirent *d;
 	DIR *dir = opendir("/proc/self/task");
 
 	while (dir && (d = readdir(dir))) {
+		int tid = atoi(d->d_name);
 		FILE *f;
-		bool counted;
 
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%.200s/comm", d->d_name);
-		if (!(f = fopen(path, "r")))
-			continue;
-		counted = fgets(comm, sizeof(comm), f) &&
-			  (workers ? !strncmp(comm, "sb-media-", 9)
-				   : !!strncmp(comm, "mb-generator", 12));
-		fclose(f);
-		if (!counted)
+		if (tid <= 0 || tid == b->gen_tid || ((b->workers || b->raw) && tid == b->main_tid))
 			continue;
 		snprintf(path, sizeof(path), "/proc/self/task/%.200s/schedstat", d->d_name);
 		if ((f = fopen(path, "r"))) {
@@ -381,7 +373,8 @@ static void *sender_main(void *arg)
 	uint16_t seq = 1;
 	uint32_t ts = 0;
 
-	pthread_setname_np(pthread_self(), "mb-generator"); /* not counted as the media's */
+	b->gen_tid = gettid(); /* not counted as the media's */
+	pthread_setname_np(pthread_self(), "mb-generator");
 
 	for (int f = 0; f < NFAR; f++)
 		pf[f] = (struct pollfd){.fd = b->far_fd[f], .events = POLLIN};
@@ -433,6 +426,8 @@ static void raw_setup(struct bench *b)
 {
 	b->raw_fd = calloc((size_t)(b->k * b->n), sizeof(int));
 	b->raw_ep = epoll_create1(0);
+	if (!b->raw_fd || b->raw_ep < 0)
+		perror("workers=raw"), exit(2);
 	for (int x = 0; x < b->k * b->n; x++) {
 		int f = (x / BATCH) % NFAR, sz = 256 << 10;
 		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr = b->server_addr}, to;
@@ -452,12 +447,12 @@ static void raw_setup(struct bench *b)
 		getsockname(b->raw_fd[x], (struct sockaddr *)&sa, &len);
 		b->leg_port[x] = ntohs(sa.sin_port);
 	}
-	pthread_create(&b->raw_tid, NULL, raw_main, b);
+	if (pthread_create(&b->raw_tid, NULL, raw_main, b))
+		fprintf(stderr, "workers=raw: no thread\n"), exit(2);
 }
 
 static void raw_end(struct bench *b)
 {
-	pthread_join(b->raw_tid, NULL);
 	for (int x = 0; x < b->k * b->n; x++)
 		close(b->raw_fd[x]);
 	close(b->raw_ep);
@@ -496,17 +491,17 @@ static void stats_sum(struct bench *b, struct media_stats *sum)
 	}
 }
 
-static void bench_report(struct bench *b, double cpu, double wall)
+static void bench_report(struct bench *b, double wall)
 {
+	/* the media's threads (media_cpu_s) over the window */
+	double cpu = b->wcpu0;
 	struct media_stats s;
 	uint64_t sent = b->sent, recv = b->received;
 	double offered;
 	long long lost;
 
 	stats_sum(b, &s);
-	/* the media's threads: the workers' (or this loop's) and the pool's that
-	 * write the recordings; not the generator's */
-	cpu = b->wcpu0;
+
 	printf("calls=%d legs_per_call=%d workers=%d nice=%d mode=%s transcode=%d record=%d "
 	       "seconds=%.1f "
 	       "longest_loop_iteration=%llu ms\n",
@@ -579,7 +574,7 @@ static void bench_phase(uv_timer_t *t)
 		thread_rusage(&b->user0, &b->sys0);
 		b->wait0 = runq_wait_s();
 		b->proc0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
-		b->wcpu0 = media_cpu_s(b->workers || b->raw);
+		b->wcpu0 = media_cpu_s(b);
 		b->wall0 = now_s(CLOCK_MONOTONIC);
 		b->sent_mark = b->sent;
 		b->rss_calls = rss_kb();
@@ -591,7 +586,7 @@ static void bench_phase(uv_timer_t *t)
 		struct media_clock_stats clk;
 
 		clock_now(b, &clk);
-		b->wcpu0 = media_cpu_s(b->workers || b->raw) - b->wcpu0;
+		b->wcpu0 = media_cpu_s(b) - b->wcpu0;
 		b->clk0 = (struct media_clock_stats){clk.late - b->clk0.late,
 						     clk.late_frames - b->clk0.late_frames,
 						     clk.catchup - b->clk0.catchup};
@@ -613,9 +608,11 @@ static void bench_phase(uv_timer_t *t)
 	case 2:
 		b->stop = true;
 		pthread_join(b->tid, NULL);
+		if (b->raw) /* its counters are read below */
+			pthread_join(b->raw_tid, NULL);
 		far_drain(b);
 		b->run_s = now_s(CLOCK_MONOTONIC) - b->t_start;
-		bench_report(b, b->cpu0, b->wall0);
+		bench_report(b, b->wall0);
 		if (b->workers) {
 			bench_workers_end(b);
 			break;
@@ -797,6 +794,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_level_set(LOG_WARN);
+	b.main_tid = gettid();
 	uv_loop_init(&b.loop);
 	bench_setup(&b);
 	b.sending = true;

@@ -27,15 +27,16 @@ step() { echo; echo "=== $* [at $((SECONDS - T0)) s]"; }
 # tests nothing and the run no wall-clock time of their own.
 idle_make() { chrt --idle 0 make -j"$(nproc)" "$@"; }
 
-# Runs tests/$1/ (node:test against the ASan server, $2 files at a time)
-# and adds its counts. These tests drive real peers (sipp, baresip,
+# Runs the test files $3... (node:test against the ASan server, $2 files at
+# a time; its log build/logs/$1.log) and adds their counts. These tests drive real peers (sipp, baresip,
 # linphonec, Chromium) on real timers: a file with a failure is run once
 # more on its own, and a failure that does not repeat is counted passed
 # but printed as FLAKY with its first failure's log (build/logs/$1.log).
 node_suite() {
-	local suite=$1 jobs=$2 log=build/logs/$1.log p f files file n rp rf
+	local name=$1 jobs=$2 log=build/logs/$1.log p f files file n rp rf
+	shift 2
 	SB_BIN="$PWD/build/asan/switchboard" timeout -k 60 "$SUITE_TIMEOUT" \
-		node --test --test-concurrency="$jobs" --test-force-exit "tests/$suite/" 2>&1 | tee "$log"
+		node --test --test-concurrency="$jobs" --test-force-exit "$@" 2>&1 | tee "$log"
 	p=$(grep -E '^# pass [0-9]+' "$log" | awk '{print $3}')
 	f=$(grep -E '^# fail [0-9]+' "$log" | awk '{print $3}')
 	if [ -n "$f" ] && [ "$f" -gt 0 ]; then
@@ -122,12 +123,19 @@ fuzz_build_pid=$!
 
 step "integration tests (node:test against build/asan/switchboard)"
 (cd tests/integration && npm ci --no-audit --no-fund --silent) || fail=$((fail + 1))
-# Two files at a time: each server, peer and port is its own (free ports from
-# the OS), and the files mostly wait on real-time audio, so two share the
-# cores without slowing each other (14 min one at a time, under 8 two at a
-# time). The browser tests stay one at a time: two Chromiums and their
-# servers under ASan would compete for the two cores.
-node_suite integration 2
+# Two files at a time: each has its own servers and peers on ports the OS
+# calls free (two files could race for one, rarely: a failing file is rerun
+# alone), and they mostly wait on real-time audio, so two share the cores
+# without slowing each other (14 min one at a time, under 8 two at a time).
+# Alone afterwards: the README's commands (fixed ports: 8080, 5060) and the
+# SIP flood (1,000 INVITEs/s with a time bound). The browser tests stay one
+# at a time: two Chromiums and their servers under ASan would compete for
+# the two cores.
+alone="tests/integration/readme.test.mjs tests/integration/sip_flood.test.mjs"
+# shellcheck disable=SC2046,SC2086
+node_suite integration 2 $(ls tests/integration/*.test.mjs | grep -v -e /readme.test -e /sip_flood.test)
+# shellcheck disable=SC2086
+node_suite integration-alone 1 $alone
 
 step "web workspace build (web/dist)"
 if (cd web && npm ci --no-audit --no-fund --silent && npm run --silent build) >build/logs/web-build.log 2>&1; then
@@ -138,7 +146,7 @@ fi
 
 step "end-to-end tests (Chromium + playwright-core against build/asan/switchboard)"
 (cd tests/e2e && npm ci --no-audit --no-fund --silent) || fail=$((fail + 1))
-node_suite e2e 1
+node_suite e2e 1 tests/e2e/
 echo "screenshots: build/screenshots/"
 
 step "fuzz targets (${FUZZ_SECONDS}s each, $(nproc) at a time)"

@@ -108,16 +108,16 @@ bool jb_take_into(struct jbuf *j, int16_t *out, size_t stride)
 			j->read_ts += MEDIA_FRAME;
 		return false;
 	}
-	/* what nobody writes again is silence: zero what we took (in at most
-	 * two runs, the second where the ring wraps) */
-	for (size_t k = 0, run; k < MEDIA_FRAME; k += run, idx = 0) {
-		const int16_t *p = j->ring + idx;
+	/* what nobody writes again is silence: zero what we took; seg samples
+	 * up to the ring's end, the rest from its start */
+	size_t seg = MEDIA_FRAME < JB_SAMPLES - idx ? MEDIA_FRAME : JB_SAMPLES - idx;
 
-		run = MEDIA_FRAME - k < JB_SAMPLES - idx ? MEDIA_FRAME - k : JB_SAMPLES - idx;
-		for (size_t i = 0; i < run; i++)
-			out[(k + i) * stride] = p[i];
-		memset(j->ring + idx, 0, run * sizeof(*p));
-	}
+	for (size_t k = 0; k < seg; k++)
+		out[k * stride] = j->ring[idx + k];
+	for (size_t k = seg; k < MEDIA_FRAME; k++)
+		out[k * stride] = j->ring[k - seg];
+	memset(j->ring + idx, 0, seg * sizeof(j->ring[0]));
+	memset(j->ring, 0, (MEDIA_FRAME - seg) * sizeof(j->ring[0]));
 	j->read_ts += MEDIA_FRAME;
 	return true;
 }

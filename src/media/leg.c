@@ -184,36 +184,29 @@ void mleg_rx(struct mleg *l, uint8_t *p, size_t n, const struct sockaddr *from)
 	bridge_rx(l, &h); /* may run the DTMF handler: l may be closing after */
 }
 
-/* Reads up to RX_BATCH datagrams (one recvmsg, or recvmmsg) into the shared buffers. */
+/* Reads one datagram with recvmsg into the shared buffers (RX_BATCH is 1:
+ * with one datagram, recvmmsg only adds its own per-call work). */
+_Static_assert(RX_BATCH == 1, "leg_read reads one datagram per wake-up");
 static int leg_read(struct mleg *l, int fd)
 {
 	struct media *m = l->m;
-	int n;
+	ssize_t r;
 
-	for (int i = 0; i < RX_BATCH; i++) {
-		m->rxiov[i] = (struct iovec){m->rxbuf[i], sizeof(m->rxbuf[i])};
-		m->rxmsg[i].msg_hdr = (struct msghdr){.msg_name = &m->rxaddr[i],
-						      .msg_namelen = sizeof(m->rxaddr[i]),
-						      .msg_iov = &m->rxiov[i],
-						      .msg_iovlen = 1};
+	m->rxiov[0] = (struct iovec){m->rxbuf[0], sizeof(m->rxbuf[0])};
+	m->rxmsg[0].msg_hdr = (struct msghdr){.msg_name = &m->rxaddr[0],
+					      .msg_namelen = sizeof(m->rxaddr[0]),
+					      .msg_iov = &m->rxiov[0],
+					      .msg_iovlen = 1};
+	r = recvmsg(fd, &m->rxmsg[0].msg_hdr, MSG_DONTWAIT);
+	if (r < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+		    errno != ECONNREFUSED) /* an ICMP error for a connected socket */
+			log_debug("leg=%llu action=recv error %s", (unsigned long long)l->id,
+				  strerror(errno));
+		return 0;
 	}
-#if RX_BATCH == 1
-	/* one datagram: recvmsg, without recvmmsg's own per-call work */
-	{
-		ssize_t r = recvmsg(fd, &m->rxmsg[0].msg_hdr, MSG_DONTWAIT);
-
-		if (r >= 0)
-			m->rxmsg[0].msg_len = (unsigned)r;
-		n = r < 0 ? -1 : 1;
-	}
-#else
-	n = recvmmsg(fd, m->rxmsg, RX_BATCH, MSG_DONTWAIT, NULL);
-#endif
-	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-	    errno != ECONNREFUSED) /* an ICMP error for a connected socket */
-		log_debug("leg=%llu action=recv error %s", (unsigned long long)l->id,
-			  strerror(errno));
-	return n < 0 ? 0 : n;
+	m->rxmsg[0].msg_len = (unsigned)r;
+	return 1;
 }
 
 /*

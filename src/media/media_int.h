@@ -154,7 +154,7 @@ struct media {
 	struct mrec_chunk *chunk_free; /* recycled recorder chunks */
 	size_t chunk_nfree;
 	size_t chunk_live, chunk_peak; /* allocated (in use or free), the most at once */
-	/* one recvmmsg's worth of buffers, shared by every leg (loop thread) */
+	/* the receive buffers of one read, shared by every leg (loop thread) */
 	uint8_t rxbuf[RX_BATCH][MEDIA_PKT_MAX + 64];
 	struct sockaddr_storage rxaddr[RX_BATCH];
 	struct iovec rxiov[RX_BATCH];

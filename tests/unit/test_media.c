@@ -322,20 +322,15 @@ static void wav_load_mixes_down_and_resamples_to_8khz(void **state)
 	rmdir(dir);
 }
 
-/*
- * The recorder's read of a jitter buffer (jb_take_into, every second
- * sample of a stereo frame) across the ring's end: the samples come out in
- * order, and what was taken is zeroed so that a lost packet later reads as
- * silence.
- */
-static void jitter_buffer_read_across_the_ring_end_is_in_order_and_zeroes(void **state)
+/* Three packets from ts0 through a fresh jitter buffer, read with stride
+ * (2: one channel of a stereo frame, as the recorder does). */
+static void jb_read_check(uint32_t ts0, size_t stride)
 {
 	static struct jbuf j;
 	uint8_t pkt[3][MEDIA_FRAME];
 	int16_t want[3 * MEDIA_FRAME], out[2 * MEDIA_FRAME];
-	uint32_t ts0 = JB_SAMPLES - 80; /* the third frame read wraps after 80 samples */
 
-	(void)state;
+	memset(&j, 0, sizeof(j));
 	for (int k = 0; k < 3; k++) {
 		for (int i = 0; i < MEDIA_FRAME; i++)
 			pkt[k][i] = (uint8_t)(0x10 + 7 * (k * MEDIA_FRAME + i));
@@ -344,23 +339,41 @@ static void jitter_buffer_read_across_the_ring_end_is_in_order_and_zeroes(void *
 	}
 	/* the read point starts JB_DELAY (two frames) behind the first packet */
 	for (int f = 0; f < JB_DELAY / MEDIA_FRAME; f++) {
-		assert_true(jb_take_into(&j, out, 2));
-		for (int i = 0; i < MEDIA_FRAME; i++)
-			assert_int_equal(out[2 * i], 0);
+		assert_true(jb_take_into(&j, out, stride));
+		for (size_t i = 0; i < MEDIA_FRAME; i++)
+			assert_int_equal(out[i * stride], 0);
 	}
 	for (int k = 0; k < 3; k++) {
 		memset(out, 0x55, sizeof(out));
-		assert_true(jb_take_into(&j, out, 2));
-		for (int i = 0; i < MEDIA_FRAME; i++) {
-			assert_int_equal(out[2 * i], want[k * MEDIA_FRAME + i]);
-			assert_int_equal(out[2 * i + 1], 0x5555); /* the other channel untouched */
+		assert_true(jb_take_into(&j, out, stride));
+		for (size_t i = 0; i < MEDIA_FRAME; i++) {
+			assert_int_equal(out[i * stride], want[k * MEDIA_FRAME + i]);
+			if (stride == 2)
+				assert_int_equal(out[i * stride + 1],
+						 0x5555); /* the other channel */
 		}
 	}
 	for (size_t i = 0; i < JB_SAMPLES; i++)
-		assert_int_equal(j.ring[i], 0);
+		assert_int_equal(j.ring[i], 0); /* what was taken is silence now */
 	assert_false(jb_has_audio(&j));
-	assert_false(jb_take_into(&j, out, 2)); /* nothing more: silence */
+	assert_false(jb_take_into(&j, out, stride)); /* nothing more: silence */
 	assert_int_equal(out[0], 0);
+}
+
+/*
+ * The recorder's read of a jitter buffer (jb_take_into) across the ring's
+ * end: the samples come out in order, and what was taken is zeroed so that
+ * a lost packet later reads as silence. A frame that wraps after 80
+ * samples, one that ends exactly at the ring's end, and both strides.
+ */
+static void jitter_buffer_read_across_the_ring_end_is_in_order_and_zeroes(void **state)
+{
+	(void)state;
+	for (size_t stride = 1; stride <= 2; stride++) {
+		jb_read_check(JB_SAMPLES - 80, stride);
+		jb_read_check(JB_SAMPLES - MEDIA_FRAME, stride);
+		jb_read_check(12345, stride);
+	}
 }
 
 int main(void)
@@ -381,7 +394,8 @@ int main(void)
 		cmocka_unit_test_teardown(hold_music_is_an_8s_loop_at_minus_18_dbfs, teardown),
 		cmocka_unit_test_teardown(beep_is_200ms_of_1khz, teardown),
 		cmocka_unit_test(wav_load_mixes_down_and_resamples_to_8khz),
-		cmocka_unit_test(jitter_buffer_read_across_the_ring_end_is_in_order_and_zeroes),
+		cmocka_unit_test_teardown(
+			jitter_buffer_read_across_the_ring_end_is_in_order_and_zeroes, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
