@@ -19,9 +19,10 @@
 #     "Bench", `calls` registered agents).
 #   Asterisk: a configuration written here into a temporary directory (PJSIP
 #     on UDP 127.0.0.1:15360, RTP 20000-29999; the dialplan answers,
-#     MixMonitor-records and Dials agentN, N the last digit of the channel's
-#     unique id, ten endpoints whose contacts are the same four sipp UAS,
-#     without registration), then `bash bench/voice.sh peer <asterisk pid>
+#     MixMonitor-records and Dials agentN, N the caller's number (sipp's
+#     1555<call number>) modulo 4: four endpoints whose contacts are the same
+#     four sipp UAS, without registration, each taking every fourth call as
+#     Switchboard's agents do), then `bash bench/voice.sh peer <asterisk pid>
 #     15360 calls hold_s rate`: the same callers and phones, and the same
 #     measurements (RSS idle -> calls up, CPU over 10 s with the calls up,
 #     threads).
@@ -52,11 +53,19 @@ num "$ROUNDS" rounds
 # to start: "Stasis initialization failed") from the install the binary
 # belongs to: PREFIX/lib/asterisk/modules and PREFIX/var/lib/asterisk for
 # `./configure --prefix=PREFIX`, else the default /usr install's.
-PREFIX=$(cd "$(dirname "$AST")/.." && pwd)
-first_dir() { for d in "$@"; do [ -d "$d" ] && { echo "$d"; return; }; done; echo "$1"; }
-MODDIR=${ASTERISK_MODDIR:-$(first_dir "$PREFIX/lib/asterisk/modules" /usr/lib/asterisk/modules)}
-DATADIR=${ASTERISK_DATADIR:-$(first_dir "$PREFIX/var/lib/asterisk" /var/lib/asterisk /usr/share/asterisk)}
+PREFIX=$(dirname "$(dirname "$(readlink -f "$AST")")")
+# the first of the directories that has $1 in it
+first_with() {
+	local what=$1 d
+	shift
+	for d in "$@"; do [ -e "$d/$what" ] && { echo "$d"; return; }; done
+	echo "$1"
+}
+MODDIR=${ASTERISK_MODDIR:-$(first_with chan_pjsip.so "$PREFIX/lib/asterisk/modules" /usr/lib/asterisk/modules)}
+DATADIR=${ASTERISK_DATADIR:-$(first_with documentation "$PREFIX/var/lib/asterisk" /var/lib/asterisk /usr/share/asterisk)}
 [ -d "$MODDIR" ] || { echo "no Asterisk modules in $MODDIR: set ASTERISK_MODDIR" >&2; usage; }
+command -v sox >/dev/null && command -v soxi >/dev/null ||
+	{ echo "sox is needed to check the recordings: apt-get install sox" >&2; exit 2; }
 for m in chan_pjsip res_pjsip res_pjsip_session res_pjsip_sdp_rtp res_pjsip_endpoint_identifier_anonymous \
 	res_rtp_asterisk pbx_config app_dial app_mixmonitor codec_ulaw format_wav bridge_simple; do
 	[ -f "$MODDIR/$m.so" ] || { echo "Asterisk module $m.so is not in $MODDIR: build it (menuselect)" >&2; usage; }
@@ -129,12 +138,12 @@ disallow = all
 allow = ulaw
 direct_media = no
 EOF
-		for k in 0 1 2 3 4 5 6 7 8 9; do
+		for k in 0 1 2 3; do
 			cat <<EOF
 
 [agent$k]
 type = aor
-contact = sip:agent@127.0.0.1:$((UAS + k % 4))
+contact = sip:agent@127.0.0.1:$((UAS + k))
 
 [agent$k]
 type = endpoint
@@ -150,7 +159,7 @@ EOF
 [bench]
 exten => 7000,1,Answer()
  same => n,MixMonitor(${UNIQUEID}.wav)
- same => n,Dial(PJSIP/agent${UNIQUEID:-1},30)
+ same => n,Dial(PJSIP/agent$[${CALLERID(num)} % 4],30)
  same => n,Hangup()
 EOF
 }
