@@ -124,8 +124,9 @@ fuzz_build_pid=$!
 step "integration tests (node:test against build/asan/switchboard)"
 (cd tests/integration && npm ci --no-audit --no-fund --silent) || fail=$((fail + 1))
 # Two files at a time: each has its own servers and peers on ports the OS
-# calls free (two files could race for one, rarely: a failing file is rerun
-# alone), and they mostly wait on real-time audio, so two share the cores
+# calls free, claimed across the files that run at once (a file per port
+# under $TMPDIR/sb-test-ports: tests/integration/lib/server.mjs), and they
+# mostly wait on real-time audio, so two share the cores
 # without slowing each other (14 min one at a time, under 8 two at a time).
 # Alone afterwards: the README's commands (fixed ports: 8080, 5060) and the
 # SIP flood (1,000 INVITEs/s with a time bound). The browser tests stay one

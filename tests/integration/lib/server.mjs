@@ -4,7 +4,7 @@
 // trust; fetch() takes no CA, so those requests go through node:https). stop() sends SIGTERM and fails the test if the process did not
 // exit 0 or a sanitizer reported anything.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
@@ -15,9 +15,42 @@ import WebSocket from 'ws';
 export const BIN = process.env.SB_BIN || resolve('build/asan/switchboard');
 export const DEMO_PASSWORD = 'demo-pass';
 
-// A port the OS calls free now; never one this process handed out before
-// (the peer it went to may not have bound it yet).
+// Ports handed out, across the test files that run at the same time: a
+// file per port in one directory, created exclusively, holding the pid of
+// the test process that took it (one whose process is gone is taken over),
+// removed when that process exits. Within a process, a Set.
 const givenPorts = new Set();
+const portDir = join(tmpdir(), 'sb-test-ports');
+mkdirSync(portDir, { recursive: true });
+process.on('exit', () => {
+  for (const p of givenPorts) {
+    try { if (readFileSync(join(portDir, String(p)), 'utf8') === String(process.pid)) unlinkSync(join(portDir, String(p))); } catch { /* gone */ }
+  }
+});
+function claimPort(port) {
+  if (givenPorts.has(port)) return false;
+  const f = join(portDir, String(port));
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      writeFileSync(f, String(process.pid), { flag: 'wx' });
+      givenPorts.add(port);
+      return true;
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+      let owner = 0;
+      try { owner = Number(readFileSync(f, 'utf8')); } catch { /* just removed */ }
+      try { if (owner) process.kill(owner, 0); else continue; } catch { /* its process is gone */
+        try { unlinkSync(f); } catch { /* taken over by another */ }
+        continue;
+      }
+      return false; /* another test process has it */
+    }
+  }
+  return false;
+}
+
+// A port the OS calls free now, that no test process running now was given
+// before (the peer it went to may not have bound it yet).
 export async function freePort() {
   for (;;) {
     const port = await new Promise((ok, fail) => {
@@ -25,15 +58,25 @@ export async function freePort() {
       s.listen(0, '127.0.0.1', () => { const { port: p } = s.address(); s.close(() => ok(p)); });
       s.on('error', fail);
     });
-    if (!givenPorts.has(port)) { givenPorts.add(port); return port; }
+    if (claimPort(port)) return port;
   }
 }
 
 // Marks ports as handed out (ports a peer binds beyond the one asked for);
-// false when one of them was handed out already.
+// false when one of them was handed out already (those claimed here are
+// released again).
 export function claimPorts(ports) {
-  if (ports.some((p) => givenPorts.has(p))) return false;
-  for (const p of ports) givenPorts.add(p);
+  const got = [];
+  for (const p of ports) {
+    if (!claimPort(p)) {
+      for (const q of got) {
+        givenPorts.delete(q);
+        try { unlinkSync(join(portDir, String(q))); } catch { /* gone */ }
+      }
+      return false;
+    }
+    got.push(p);
+  }
   return true;
 }
 
