@@ -28,10 +28,11 @@ step() { echo; echo "=== $* [at $((SECONDS - T0)) s]"; }
 idle_make() { chrt --idle 0 make -j"$(nproc)" "$@"; }
 
 # Runs the test files $3... (node:test against the ASan server, $2 files at
-# a time; its log build/logs/$1.log) and adds their counts. These tests drive real peers (sipp, baresip,
-# linphonec, Chromium) on real timers: a file with a failure is run once
-# more on its own, and a failure that does not repeat is counted passed
-# but printed as FLAKY with its first failure's log (build/logs/$1.log).
+# a time, its log build/logs/$1.log) and adds their counts. These tests
+# drive real peers (sipp, baresip, linphonec, Chromium) on real timers: a
+# file with a failure is run once more on its own, and a failure that does
+# not repeat is counted passed but printed as FLAKY with its first
+# failure's log (build/logs/$1.log).
 node_suite() {
 	local name=$1 jobs=$2 log=build/logs/$1.log p f files file n rp rf
 	shift 2
@@ -126,8 +127,8 @@ step "integration tests (node:test against build/asan/switchboard)"
 # Two files at a time: each has its own servers and peers on ports the OS
 # calls free, claimed across the files that run at once (a file per port
 # under $TMPDIR/sb-test-ports: tests/integration/lib/server.mjs), and they
-# mostly wait on real-time audio, so two share the cores
-# without slowing each other (14 min one at a time, under 8 two at a time).
+# mostly wait on real-time audio, so two share the cores without slowing
+# each other (14 min one at a time, under 8 two at a time).
 # Alone afterwards: the README's commands (fixed ports: 8080, 5060) and the
 # SIP flood (1,000 INVITEs/s with a time bound). The browser tests stay one
 # at a time: two Chromiums and their servers under ASan would compete for
